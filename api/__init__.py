@@ -1,0 +1,1 @@
+"""tradecast's REST service and command line (the layer that sees every other package)."""

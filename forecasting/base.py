@@ -1,0 +1,171 @@
+"""The model contract: :class:`ModelTags` and the :class:`BaseForecaster` template."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Protocol, Self, runtime_checkable
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+
+from forecasting.exceptions import IntervalsNotSupportedError, InvalidParameterError
+from forecasting.frames import build_forecast_frame, future_index
+from forecasting.validation import (
+    check_horizon,
+    check_is_fitted,
+    check_levels,
+    check_series,
+    infer_season_length,
+)
+
+__all__ = ["BaseForecaster", "Forecaster", "Intervals", "ModelTags"]
+
+#: level -> (lo, hi) arrays of length horizon.
+Intervals = Mapping[int, tuple[np.ndarray, np.ndarray]]
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelTags:
+    """What a model supports; read by the base checks, the contract test and the API.
+
+    Attributes
+    ----------
+    supports_intervals : bool
+        ``predict`` accepts non-empty ``levels``.
+    handles_missing : bool
+        ``fit`` accepts NaN values.
+    requires_season_length : bool
+        The model is seasonal and needs ``season_length`` (inferred from the index when None).
+    min_obs : int
+        Minimum number of observations, before seasonal adjustments (see ``min_obs()``).
+    """
+
+    supports_intervals: bool = False
+    handles_missing: bool = False
+    requires_season_length: bool = False
+    min_obs: int = 3
+
+
+@runtime_checkable
+class Forecaster(Protocol):
+    """What ``api``, ``reports``, ``backtest`` and ``selection`` rely on."""
+
+    tags: ClassVar[ModelTags]
+
+    def fit(self, y: pd.Series) -> Self: ...
+
+    def predict(self, horizon: int, levels: Sequence[int] = ()) -> pd.DataFrame: ...
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]: ...
+
+    def set_params(self, **params: Any) -> Self: ...
+
+    @property
+    def is_fitted(self) -> bool: ...
+
+
+class BaseForecaster(BaseEstimator):  # type: ignore[misc]
+    """Template for every model: validation and output formatting live here.
+
+    Subclasses implement ``_fit(y)`` and ``_predict(horizon, levels)`` and, optionally,
+    ``min_obs()`` and ``test_params()``. They never format output columns.
+    """
+
+    tags: ClassVar[ModelTags] = ModelTags()
+
+    # ----------------------------------------------------------------- public API
+    def fit(self, y: pd.Series) -> Self:
+        """Fit the model to ``y``.
+
+        Parameters
+        ----------
+        y : pd.Series
+            Float series with a regular ``PeriodIndex`` or ``DatetimeIndex``.
+
+        Returns
+        -------
+        self
+
+        Raises
+        ------
+        InvalidSeriesError, InsufficientDataError, InvalidParameterError, ModelFitError
+
+        Writes to self: ``index_``, ``freq_``, ``n_obs_``, ``season_length_`` and whatever
+        the model learns (attributes ending in ``_``).
+        """
+        self._reset()
+        y = check_series(y, min_obs=1, allow_missing=self.tags.handles_missing)
+        self.season_length_ = self._resolve_season_length(y.index)
+        needed = self.min_obs()
+        y = check_series(y, min_obs=needed, allow_missing=self.tags.handles_missing)
+        self.index_ = y.index
+        self.freq_ = y.index.freq
+        self.n_obs_ = len(y)
+        self._fit(y)
+        self._is_fitted = True
+        return self
+
+    def predict(self, horizon: int, levels: Sequence[int] = ()) -> pd.DataFrame:
+        """Forecast ``horizon`` periods ahead with intervals at ``levels`` (percent).
+
+        Returns
+        -------
+        pd.DataFrame
+            Indexed ``ds`` (continuing the training index) with columns ``mean``, then
+            ``lo_<L>``, ``hi_<L>`` per level in ascending order.
+
+        Raises
+        ------
+        NotFittedError, InvalidParameterError, IntervalsNotSupportedError, ModelFitError
+        """
+        check_is_fitted(self)
+        horizon = check_horizon(horizon)
+        levels = check_levels(levels)
+        if levels and not self.tags.supports_intervals:
+            raise IntervalsNotSupportedError(
+                f"{type(self).__name__} gives point forecasts only; call predict with levels=()."
+            )
+        mean, intervals = self._predict(horizon, levels)
+        return build_forecast_frame(
+            future_index(self.index_, horizon), mean, intervals, model_name=type(self).__name__
+        )
+
+    @property
+    def is_fitted(self) -> bool:
+        """Whether ``fit`` has completed."""
+        return bool(getattr(self, "_is_fitted", False))
+
+    def min_obs(self) -> int:
+        """Minimum number of observations this instance needs (after season inference)."""
+        return self.tags.min_obs
+
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        """Parameter sets giving small, fast, interesting instances for the contract test."""
+        return [{}]
+
+    # ----------------------------------------------------------------- hooks
+    def _fit(self, y: pd.Series) -> None:
+        raise NotImplementedError
+
+    def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- helpers
+    def _resolve_season_length(self, index: pd.Index) -> int:
+        given = getattr(self, "season_length", None)
+        if given is None:
+            return infer_season_length(index)
+        if isinstance(given, bool) or not isinstance(given, int) or given < 1:
+            raise InvalidParameterError(
+                f"{type(self).__name__}(season_length={given!r}): season_length must be an "
+                "integer >= 1 or None (inferred from the frequency)."
+            )
+        return given
+
+    def _reset(self) -> None:
+        for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("__")]:
+            delattr(self, attr)
+        self._is_fitted = False

@@ -1,0 +1,211 @@
+"""Public entry points: :func:`forecast`, :func:`forecast_many` and :func:`backtest`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from forecasting.base import BaseForecaster
+from forecasting.exceptions import InsufficientDataError, InvalidParameterError
+from forecasting.frames import CUTOFF, DS, H, MODEL, UNIQUE_ID, Y
+from forecasting.registry import get_model
+from forecasting.transforms import Transformed
+from forecasting.validation import (
+    check_horizon,
+    check_kind,
+    check_levels,
+    check_series,
+    check_values_for_kind,
+)
+
+__all__ = ["backtest", "build_model", "forecast", "series_from_long", "to_period_series"]
+
+DEFAULT_LEVELS = (80, 95)
+
+
+def build_model(model: str | BaseForecaster = "auto", kind: str = "level") -> BaseForecaster:
+    """The model that :func:`forecast` fits: a registered name or an instance, plus kind.
+
+    ``kind="share"`` wraps the model in a logit :class:`~forecasting.transforms.Transformed`,
+    so the mean and every bound stay inside (0, 1).
+    """
+    kind = check_kind(kind)
+    if isinstance(model, BaseForecaster):
+        inner = clone(model)
+    elif isinstance(model, str):
+        inner = get_model(model)
+    else:
+        raise InvalidParameterError(f"model must be a registered name or a model instance; got {model!r}.")
+    if kind == "share":
+        return Transformed(model=inner, transform="logit")
+    return inner
+
+
+def forecast(
+    y: pd.Series,
+    horizon: int,
+    levels: Sequence[int] = DEFAULT_LEVELS,
+    model: str | BaseForecaster = "auto",
+    kind: str = "level",
+) -> pd.DataFrame:
+    """Fit ``model`` to ``y`` and forecast ``horizon`` periods with intervals.
+
+    Parameters
+    ----------
+    y : pd.Series
+        Float series with a regular ``PeriodIndex`` (or ``DatetimeIndex``) with ``freq``.
+    horizon : int
+        Number of periods ahead (>= 1).
+    levels : sequence of int
+        Interval levels in percent (1..99); ``()`` for point forecasts only.
+    model : str or BaseForecaster
+        A registered name (see :func:`list_models`) or a model instance. Default ``"auto"``.
+    kind : {"level", "share"}
+        ``"share"`` for proportions in [0, 1], modelled on the logit scale.
+
+    Returns
+    -------
+    pd.DataFrame
+        Indexed ``ds`` with ``mean``, ``lo_<L>``, ``hi_<L>``. ``frame.attrs`` holds
+        ``model`` (the name asked for) and ``interval_method``.
+
+    Raises
+    ------
+    InvalidSeriesError, InsufficientDataError, InvalidParameterError, NotFoundError,
+    ModelFitError
+    """
+    horizon = check_horizon(horizon)
+    levels = check_levels(levels)
+    kind = check_kind(kind)
+    y = check_series(y)
+    check_values_for_kind(y, kind)
+    fitted = build_model(model, kind).fit(y)
+    frame = fitted.predict(horizon, levels=levels)
+    frame.attrs["model"] = model if isinstance(model, str) else type(model).__name__
+    frame.attrs["interval_method"] = interval_method(fitted)
+    return frame
+
+
+def interval_method(model: BaseForecaster) -> str:
+    """A short description of how ``model`` makes its intervals."""
+    described = getattr(model, "interval_method_", None) or getattr(type(model), "interval_method", None)
+    if isinstance(model, Transformed):
+        inner = interval_method(model.inner_) if model.is_fitted else "model distribution"
+        return f"{inner}, on the {model.transform} scale (bounds back-transformed by quantile)"
+    return str(described or "model distribution (normal errors)")
+
+
+def backtest(
+    y: pd.Series,
+    horizon: int,
+    windows: int,
+    models: Sequence[str | BaseForecaster] = ("auto",),
+    levels: Sequence[int] = DEFAULT_LEVELS,
+    step: int = 1,
+    kind: str = "level",
+) -> pd.DataFrame:
+    """Rolling-origin evaluation of ``models`` on ``y``.
+
+    The last window's cutoff leaves exactly ``horizon`` actuals; each earlier cutoff is
+    ``step`` periods before the next.
+
+    Returns
+    -------
+    pd.DataFrame
+        Long frame ``model, cutoff, ds, h, mean, lo_<L>, hi_<L>, y`` with one row per
+        model × window × step ahead.
+
+    Raises
+    ------
+    InvalidParameterError
+        For a bad ``horizon``, ``windows``, ``step`` or ``levels``.
+    InsufficientDataError
+        When the first window would leave fewer training observations than a model needs.
+    """
+    horizon = check_horizon(horizon)
+    levels = check_levels(levels)
+    kind = check_kind(kind)
+    for name, value in (("windows", windows), ("step", step)):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise InvalidParameterError(f"{name} must be an integer >= 1; got {value!r}.")
+    if not models:
+        raise InvalidParameterError("models must name at least one model.")
+    y = check_series(y)
+    check_values_for_kind(y, kind)
+    n = len(y)
+    first_train = n - horizon - (windows - 1) * step
+    built = [(m if isinstance(m, str) else type(m).__name__, build_model(m, kind)) for m in models]
+    for label, template in built:
+        needed = _min_obs_for(template, y)
+        if first_train < needed:
+            raise InsufficientDataError(
+                f"backtest of {label!r} with horizon={horizon}, windows={windows}, step={step} leaves "
+                f"{max(first_train, 0)} training observations in the first window; {needed} are needed "
+                f"(the series has {n}). Use fewer windows or a shorter horizon."
+            )
+    rows = []
+    for w in range(windows):
+        end = first_train + w * step
+        train, test = y.iloc[:end], y.iloc[end : end + horizon]
+        for label, template in built:
+            fc = clone(template).fit(train).predict(horizon, levels=levels)
+            fc = fc.reset_index()
+            fc.insert(0, MODEL, label)
+            fc.insert(1, CUTOFF, train.index[-1])
+            fc.insert(3, H, np.arange(1, horizon + 1))
+            fc[Y] = test.to_numpy()
+            rows.append(fc)
+    return pd.concat(rows, ignore_index=True)
+
+
+def _min_obs_for(template: BaseForecaster, y: pd.Series) -> int:
+    probe = clone(template)
+    probe.season_length_ = probe._resolve_season_length(y.index)
+    return int(probe.min_obs())
+
+
+def series_from_long(frame: pd.DataFrame, unique_id: Any, freq: str | None = None) -> pd.Series:
+    """One series of a long frame (``unique_id, ds, y``) as a regular period series."""
+    part = frame.loc[frame[UNIQUE_ID] == unique_id, [DS, Y]]
+    return to_period_series(part[DS], part[Y], name=str(unique_id), freq=freq)
+
+
+def to_period_series(ds: Any, values: Any, *, name: str = "y", freq: str | None = None) -> pd.Series:
+    """Build a regular ``PeriodIndex`` series from dates/periods and values.
+
+    Missing periods inside the range become NaN (nothing is invented); duplicate periods
+    raise :class:`~forecasting.exceptions.InvalidSeriesError` in :func:`check_series`.
+    """
+    ds = pd.Series(ds).reset_index(drop=True)
+    vals = pd.to_numeric(pd.Series(values).reset_index(drop=True), errors="coerce").astype(float)
+    if isinstance(ds.dtype, pd.PeriodDtype):
+        idx = pd.PeriodIndex(ds)
+        if freq is not None:
+            idx = idx.asfreq(freq)
+    else:
+        stamps = pd.DatetimeIndex(pd.to_datetime(ds))
+        use = freq or (pd.infer_freq(stamps.sort_values()) if len(stamps) >= 3 else None)
+        if use is None:
+            from forecasting.exceptions import InvalidSeriesError
+
+            raise InvalidSeriesError(
+                f"cannot infer the frequency of series {name!r}; give freq ('M', 'Q' or 'Y')."
+            )
+        idx = stamps.to_period(_period_alias(use))
+    s = pd.Series(vals.to_numpy(), index=idx, name=name).sort_index()
+    if s.index.has_duplicates:
+        return s
+    full = pd.period_range(s.index[0], s.index[-1], freq=s.index.freq)
+    return s.reindex(full)
+
+
+def _period_alias(freq: str) -> str:
+    base = freq.upper().lstrip("0123456789")
+    for key, alias in (("Q", "Q"), ("A", "Y"), ("Y", "Y"), ("M", "M"), ("W", "W"), ("D", "D")):
+        if base.startswith(key) or base.startswith("B" + key):
+            return alias
+    return freq

@@ -1,0 +1,1 @@
+"""Forecasting models; see :mod:`forecasting.registry` for their registered names."""

@@ -1,0 +1,49 @@
+"""Explicit map from registry names (snake_case) to model classes.
+
+Registration puts a model under the contract test and exposes it through the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from forecasting.base import BaseForecaster
+from forecasting.exceptions import InvalidParameterError, NotFoundError
+from forecasting.models.naive import Drift, Mean, Naive, Naive2, SeasonalNaive
+
+__all__ = ["REGISTRY", "get_model", "list_models"]
+
+REGISTRY: dict[str, type[BaseForecaster]] = {
+    "naive": Naive,
+    "seasonal_naive": SeasonalNaive,
+    "drift": Drift,
+    "mean": Mean,
+    "naive2": Naive2,
+}
+
+
+def list_models() -> list[str]:
+    """Registered model names, in registration order."""
+    return list(REGISTRY)
+
+
+def get_model(name: str, **params: Any) -> BaseForecaster:
+    """Build the registered model ``name`` with ``params``.
+
+    Raises
+    ------
+    NotFoundError
+        If ``name`` is not registered.
+    InvalidParameterError
+        If ``params`` are not parameters of that model.
+    """
+    try:
+        cls = REGISTRY[name]
+    except (KeyError, TypeError):
+        raise NotFoundError(
+            f"unknown model {name!r}; choose one of: {', '.join(REGISTRY)}."
+        ) from None
+    try:
+        return cls(**params)
+    except TypeError as exc:
+        raise InvalidParameterError(f"invalid parameters for model {name!r}: {exc}") from None

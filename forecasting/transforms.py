@@ -1,0 +1,137 @@
+"""Invertible transforms and the :class:`Transformed` composite model.
+
+- ``log``: positive level series; intervals are back-transformed by quantile, the mean
+  with the log-normal bias adjustment :math:`\\exp(\\mu + \\sigma^2/2)`.
+- ``logit``: shares in [0, 1]; exact 0 or 1 are moved ``0.5/n`` inside so the logit is
+  finite. Mean and every bound stay strictly inside (0, 1); the mean is the
+  back-transformed median.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import clone
+
+from forecasting.base import BaseForecaster, Intervals, ModelTags
+from forecasting.exceptions import InvalidParameterError, InvalidSeriesError
+from forecasting.frames import MEAN, hi_col, lo_col
+from forecasting.seasonality import z_value
+
+__all__ = ["TRANSFORMS", "Transformed", "logit", "inv_logit"]
+
+TRANSFORMS = ("none", "log", "logit")
+
+#: Level requested from the inner model to recover the spread for the bias adjustment.
+_SPREAD_LEVEL = 68
+
+
+def logit(x: np.ndarray) -> np.ndarray:
+    """log(x / (1 - x))."""
+    return np.asarray(np.log(x) - np.log1p(-x))
+
+
+def inv_logit(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-z)), computed stably."""
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float))))
+
+
+class Transformed(BaseForecaster):
+    """Fit ``model`` on a transformed scale and return forecasts on the original scale.
+
+    Parameters
+    ----------
+    model : BaseForecaster or None
+        The inner model (cloned before each fit). None means ``Naive()``.
+    transform : {"log", "logit", "none"}
+        The transform. ``log`` needs positive data; ``logit`` needs values in [0, 1].
+    """
+
+    tags: ClassVar[ModelTags] = replace(BaseForecaster.tags, supports_intervals=True, min_obs=2)
+
+    def __init__(self, model: BaseForecaster | None = None, transform: str = "log") -> None:
+        self.model = model
+        self.transform = transform
+
+    def min_obs(self) -> int:
+        return self._inner_template().min_obs()
+
+    def _inner_template(self) -> BaseForecaster:
+        if self.model is None:
+            from forecasting.models.naive import Naive
+
+            return Naive()
+        return self.model
+
+    def _fit(self, y: pd.Series) -> None:
+        if self.transform not in TRANSFORMS:
+            raise InvalidParameterError(
+                f"Transformed(transform={self.transform!r}): choose one of {TRANSFORMS}."
+            )
+        arr = y.to_numpy()
+        finite = arr[~np.isnan(arr)]
+        if self.transform == "log":
+            if np.any(finite <= 0):
+                bad = int(np.flatnonzero(arr <= 0)[0])
+                raise InvalidSeriesError(
+                    f"a log transform needs positive values; got {arr[bad]:g} at {y.index[bad]}. "
+                    "Use transform='none' (or kind='level' without log) for data with zeros or negatives."
+                )
+            z = np.log(arr)
+        elif self.transform == "logit":
+            if np.any((finite < 0) | (finite > 1)):
+                bad = int(np.flatnonzero((arr < 0) | (arr > 1))[0])
+                raise InvalidSeriesError(
+                    f"a share series needs values in [0, 1]; got {arr[bad]:g} at {y.index[bad]}."
+                )
+            # Exact 0 or 1 would give an infinite logit: move only those half an observation
+            # inside the interval (cf. Smithson & Verkuilen, 2006).
+            eps = 0.5 / max(len(finite), 2)
+            z = logit(np.clip(arr, eps, 1.0 - eps))
+        else:
+            z = arr
+        self.inner_ = clone(self._inner_template()).fit(pd.Series(z, index=y.index, name=y.name))
+        self.tags_inner_ = self.inner_.tags
+
+    def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
+        inner_levels = levels
+        want_spread = self.transform == "log" and self.inner_.tags.supports_intervals
+        if want_spread:
+            inner_levels = tuple(sorted(set(levels) | {_SPREAD_LEVEL}))
+        if inner_levels and not self.inner_.tags.supports_intervals:
+            from forecasting.exceptions import IntervalsNotSupportedError
+
+            raise IntervalsNotSupportedError(
+                f"{type(self.inner_).__name__} gives point forecasts only; call predict with levels=()."
+            )
+        fc = self.inner_.predict(horizon, levels=inner_levels)
+        back = self._inverse
+        mid = fc[MEAN].to_numpy()
+        if want_spread:
+            sd = (fc[hi_col(_SPREAD_LEVEL)] - fc[lo_col(_SPREAD_LEVEL)]).to_numpy() / (
+                2.0 * z_value(_SPREAD_LEVEL)
+            )
+            mean = np.exp(mid + 0.5 * sd**2)
+        else:
+            mean = back(mid)
+        intervals = {lv: (back(fc[lo_col(lv)].to_numpy()), back(fc[hi_col(lv)].to_numpy())) for lv in levels}
+        if intervals:
+            # A bias-adjusted mean can leave a narrow band on a skewed scale; keep it inside the
+            # narrowest requested interval so that lo <= mean <= hi holds.
+            lo, hi = intervals[min(levels)]
+            mean = np.clip(mean, lo, hi)
+        return mean, intervals
+
+    def _inverse(self, z: np.ndarray) -> np.ndarray:
+        if self.transform == "log":
+            return np.asarray(np.exp(z))
+        if self.transform == "logit":
+            return inv_logit(z)
+        return np.asarray(z)
+
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{}, {"transform": "none"}]
