@@ -1,0 +1,112 @@
+"""Exceptions raised by :mod:`data`.
+
+Every error carries a snake_case ``code`` that the REST layer puts in its error body. Where
+an error refines a :mod:`forecasting` error it inherits it first, so the API's MRO-based
+status table maps it without knowing about :mod:`data`::
+
+    DataError(Exception)
+    ├── ConflictError                                   409: concurrent write lost, frequency change
+    ├── StorageUnavailableError                         503: database cannot be reached
+    ├── IngestError(InvalidSeriesError, DataError)      422: bad upload; names line, column, value
+    ├── SeriesNotFoundError(NotFoundError, DataError)   404: unknown series id
+    ├── VintageNotFoundError(NotFoundError, DataError)  404: no vintage of that id / at that time
+    └── ForecastNotFoundError(NotFoundError, DataError) 404: unknown archived forecast
+
+``IngestError`` is also a ``ValueError`` (through ``InvalidSeriesError``), and the
+not-found errors are ``LookupError``.
+"""
+
+from __future__ import annotations
+
+from forecasting.exceptions import InvalidSeriesError, NotFoundError
+
+__all__ = [
+    "ConflictError",
+    "DataError",
+    "ForecastNotFoundError",
+    "IngestError",
+    "SeriesNotFoundError",
+    "StorageUnavailableError",
+    "VintageNotFoundError",
+]
+
+
+class DataError(Exception):
+    """Base class of every error raised by :mod:`data`."""
+
+    code = "data_error"
+
+
+class ConflictError(DataError):
+    """A write conflicts with another write or with the stored state of the series."""
+
+    code = "conflict"
+
+
+class StorageUnavailableError(DataError):
+    """The database cannot be reached or refused the connection."""
+
+    code = "storage_unavailable"
+
+
+class IngestError(InvalidSeriesError, DataError):
+    """An uploaded file or frame failed validation.
+
+    Parameters
+    ----------
+    message : str
+        The full human-readable message (it already names line, column and value).
+    line : int, optional
+        1-based line number in the file, as an editor shows it (row number for Excel).
+    column : int, optional
+        1-based column number.
+    column_name : str, optional
+        Header of that column.
+    value : str, optional
+        The offending value, as read.
+    """
+
+    code = "invalid_input"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        line: int | None = None,
+        column: int | None = None,
+        column_name: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.column_name = column_name
+        self.value = value
+
+    def details(self) -> dict[str, object]:
+        """Location of the problem, for an error body's ``details``."""
+        return {
+            "line": self.line,
+            "column": self.column,
+            "column_name": self.column_name,
+            "value": self.value,
+        }
+
+
+class SeriesNotFoundError(NotFoundError, DataError):
+    """No series is stored under this id."""
+
+    code = "series_not_found"
+
+
+class VintageNotFoundError(NotFoundError, DataError):
+    """No vintage matches the id or the ``as_of`` time asked for."""
+
+    code = "vintage_not_found"
+
+
+class ForecastNotFoundError(NotFoundError, DataError):
+    """No archived forecast has this id."""
+
+    code = "forecast_not_found"
