@@ -1,0 +1,112 @@
+"""Fan charts as inline SVG (matplotlib, Agg/SVG backends; no display, no files).
+
+Each chart shows the history, the forecast mean and the shaded interval fan, widest
+level palest. The SVG is returned as a string ready to embed in HTML: no XML prolog,
+no external references, text kept as text (``svg.fonttype = "none"``) so the page
+stays small and searchable.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from reports.content import SeriesSection
+
+__all__ = ["fan_chart_svg"]
+
+_HISTORY_COLOR = "#1f2937"
+_FORECAST_COLOR = "#1d4ed8"
+_FAN_ALPHAS = (0.35, 0.18, 0.10, 0.06)
+_MAX_HISTORY_POINTS = 240
+_RC = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "tradecast",
+    "font.family": "sans-serif",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+
+def fan_chart_svg(section: SeriesSection, *, width_in: float = 7.5, height_in: float = 3.0) -> str:
+    """An SVG fan chart of ``section``'s history and forecast.
+
+    Parameters
+    ----------
+    section : SeriesSection
+        A section with a forecast (``section.ok``).
+    width_in, height_in : float
+        Figure size in inches (the SVG scales to its container in the page).
+
+    Returns
+    -------
+    str
+        An ``<svg>...</svg>`` element with ``role="img"`` and an accessible title.
+    """
+    hist_labels = section.history_periods[-_MAX_HISTORY_POINTS:]
+    hist_values = section.history_values[-_MAX_HISTORY_POINTS:]
+    fc_labels = [r.period for r in section.forecasts]
+    n_hist = len(hist_labels)
+    x_hist = list(range(n_hist))
+    x_fc = list(range(n_hist, n_hist + len(fc_labels)))
+    levels = sorted({lv for r in section.forecasts for lv in r.bounds}, reverse=True)
+
+    with plt.rc_context(_RC):
+        fig = Figure(figsize=(width_in, height_in))
+        ax = fig.add_subplot()
+        ax.plot(x_hist, hist_values, color=_HISTORY_COLOR, linewidth=1.4, label="history")
+        # Join the fan to the last observation so the forecast visibly continues the data.
+        x_join = ([n_hist - 1] if n_hist else []) + x_fc
+        last = [hist_values[-1]] if n_hist else []
+        for i, level in enumerate(levels):
+            lo = last + [r.bounds[level][0] for r in section.forecasts]
+            hi = last + [r.bounds[level][1] for r in section.forecasts]
+            alpha = _FAN_ALPHAS[min(len(levels) - 1 - i, len(_FAN_ALPHAS) - 1)]
+            ax.fill_between(
+                x_join, lo, hi, color=_FORECAST_COLOR, alpha=alpha, linewidth=0, label=f"{level}%"
+            )
+        ax.plot(
+            x_join,
+            last + [r.mean for r in section.forecasts],
+            color=_FORECAST_COLOR,
+            linewidth=1.6,
+            label="forecast",
+        )
+        labels = hist_labels + fc_labels
+        ticks = _tick_positions(len(labels))
+        ax.set_xticks(ticks, [labels[t] for t in ticks])
+        ax.set_xlim(-0.5, max(len(labels) - 0.5, 0.5))
+        ax.set_ylabel(section.unit)
+        ax.grid(axis="y", color="#e5e7eb", linewidth=0.6)
+        ax.legend(loc="upper left", frameon=False, ncols=2 + len(levels))
+        fig.tight_layout()
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return _clean_svg(buf.getvalue(), f"Fan chart of {section.title}")
+
+
+def _tick_positions(n: int, max_ticks: int = 8) -> Sequence[int]:
+    if n <= 0:
+        return []
+    step = max(1, -(-n // max_ticks))
+    return list(range(0, n, step))
+
+
+def _clean_svg(svg: str, title: str) -> str:
+    start = svg.find("<svg")
+    svg = svg[start:]
+    # The RDF metadata block names external vocabularies; the page needs none of it.
+    svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    safe_title = title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return svg.replace(
+        "<svg ", f'<svg role="img" aria-label="{safe_title.replace(chr(34), "&quot;")}" class="fan-chart" ', 1
+    ).strip()

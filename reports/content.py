@@ -1,0 +1,450 @@
+"""Report content: frames in, a typed :class:`ReportData` out (pure, no I/O).
+
+:func:`compute_section` fits the forecast and the backtest for one series;
+:func:`build_section` only assembles frames that were computed elsewhere, so tests can
+feed it fixed frames. Neither touches a database, the clock or the file system.
+
+The archived forecasts used for "how did we do" come as a long frame with the columns
+of :data:`ARCHIVE_COLUMNS` (``issued_at, model, ds, mean`` plus ``lo_<L>``/``hi_<L>``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+import forecasting
+from forecasting import metrics
+from forecasting.exceptions import ForecastingError, InsufficientDataError
+from forecasting.frames import CUTOFF, DS, MEAN, MODEL, Y, hi_col, lo_col
+
+__all__ = [
+    "ARCHIVE_COLUMNS",
+    "ISSUED_AT",
+    "Accuracy",
+    "ForecastRow",
+    "PastForecastRow",
+    "PastSummary",
+    "ReportData",
+    "SeriesSection",
+    "accuracy_from_backtest",
+    "build_report",
+    "build_section",
+    "compute_section",
+    "failed_section",
+    "score_past_forecasts",
+    "season_length_for",
+]
+
+logger = logging.getLogger(__name__)
+
+ISSUED_AT = "issued_at"
+ARCHIVE_COLUMNS = (ISSUED_AT, MODEL, DS, MEAN)
+#: Forecast-frame attrs that may name the model actually fitted (e.g. what "auto" chose).
+_DETAIL_ATTRS = ("model_selected", "selected_model", "model_detail")
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    """One future period: the point forecast and its interval bounds by level."""
+
+    period: str
+    mean: float
+    bounds: dict[int, tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """Rolling-origin backtest accuracy of the report's model on one series.
+
+    ``smape`` is in percent; ``mase`` is scaled by the in-sample seasonal naive error;
+    ``coverage`` maps level → share of actuals inside that interval (0..1).
+    """
+
+    model: str
+    horizon: int
+    windows: int
+    smape: float
+    mase: float
+    coverage: dict[int, float]
+
+
+@dataclass(frozen=True)
+class PastForecastRow:
+    """An archived forecast for a period whose actual value has since arrived."""
+
+    issued_at: str
+    model: str
+    period: str
+    forecast: float
+    actual: float
+    error: float
+    pct_error: float
+    inside: dict[int, bool]
+    bounds: dict[int, tuple[float, float]]
+
+
+@dataclass(frozen=True)
+class PastSummary:
+    """Totals over :class:`PastForecastRow` rows of one series."""
+
+    n: int
+    mae: float
+    smape: float
+    coverage: dict[int, float]
+
+
+@dataclass(frozen=True)
+class SeriesSection:
+    """Everything the report shows for one series."""
+
+    series_id: str
+    title: str
+    unit: str
+    freq: str
+    model: str
+    history_periods: list[str] = field(default_factory=list)
+    history_values: list[float] = field(default_factory=list)
+    forecasts: list[ForecastRow] = field(default_factory=list)
+    interval_method: str = ""
+    model_detail: str = ""
+    accuracy: Accuracy | None = None
+    accuracy_note: str = ""
+    past: list[PastForecastRow] = field(default_factory=list)
+    past_summary: PastSummary | None = None
+    vintage: str = ""
+    last_period: str = ""
+    last_value: float | None = None
+    error: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """Whether a forecast was produced for this series."""
+        return not self.error
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """A whole report, ready for :func:`reports.render.render_html`."""
+
+    name: str
+    title: str
+    description: str
+    as_of: datetime
+    generated_at: datetime
+    horizon: int
+    levels: tuple[int, ...]
+    model: str
+    sections: list[SeriesSection]
+
+    @property
+    def n_failed(self) -> int:
+        """Number of series for which no forecast could be made."""
+        return sum(1 for s in self.sections if not s.ok)
+
+
+def season_length_for(index: pd.Index) -> int:
+    """Observations per year for a regular index: 12 monthly, 4 quarterly, else 1."""
+    freqstr = str(getattr(index, "freqstr", "") or "").upper()
+    if freqstr.startswith("M"):
+        return 12
+    if freqstr.startswith("Q"):
+        return 4
+    return 1
+
+
+def _label(period: object) -> str:
+    return str(period)
+
+
+def _finite(value: float) -> float:
+    return float(value) if math.isfinite(float(value)) else float("nan")
+
+
+def accuracy_from_backtest(
+    backtest: pd.DataFrame, y: pd.Series, levels: Sequence[int], *, model: str
+) -> Accuracy:
+    """Average sMAPE, MASE and interval coverage over the windows of ``backtest``.
+
+    Parameters
+    ----------
+    backtest : pd.DataFrame
+        Output of :func:`forecasting.backtest` for one model.
+    y : pd.Series
+        The series the backtest ran on (for the MASE scale of each window).
+    levels : sequence of int
+        Levels whose coverage is reported (those present in ``backtest``).
+    model : str
+        Model name shown in the report.
+
+    Returns
+    -------
+    Accuracy
+    """
+    m = season_length_for(y.index)
+    smapes, mases = [], []
+    for cutoff, window in backtest.groupby(CUTOFF, sort=True):
+        insample = y.loc[:cutoff].to_numpy(dtype=float)
+        smapes.append(metrics.smape(window[Y], window[MEAN]))
+        mases.append(metrics.mase(window[Y], window[MEAN], insample, season_length=m))
+    coverage = {
+        int(level): metrics.coverage(backtest[Y], backtest[lo_col(level)], backtest[hi_col(level)])
+        for level in levels
+        if lo_col(level) in backtest.columns
+    }
+    horizon = int(backtest.groupby(CUTOFF).size().max()) if len(backtest) else 0
+    return Accuracy(
+        model=model,
+        horizon=horizon,
+        windows=int(backtest[CUTOFF].nunique()),
+        smape=_finite(float(np.nanmean(smapes))) if smapes else float("nan"),
+        mase=_finite(float(np.nanmean(mases))) if mases else float("nan"),
+        coverage=coverage,
+    )
+
+
+def score_past_forecasts(
+    archived: pd.DataFrame | None, y: pd.Series, levels: Sequence[int]
+) -> tuple[list[PastForecastRow], PastSummary | None]:
+    """Score archived forecasts against the actuals in ``y`` ("how did we do").
+
+    Rows whose period has no actual in ``y`` yet are left out; the newest issue first.
+
+    Parameters
+    ----------
+    archived : pd.DataFrame or None
+        Long frame with :data:`ARCHIVE_COLUMNS` and ``lo_<L>``/``hi_<L>`` columns; ``ds``
+        holds periods (or anything :class:`pandas.Period` accepts at ``y``'s frequency).
+    y : pd.Series
+        Actuals with a ``PeriodIndex``.
+    levels : sequence of int
+        Levels to check; levels missing from ``archived`` are skipped.
+    """
+    if archived is None or archived.empty:
+        return [], None
+    actuals = y.dropna()
+    freq = getattr(y.index, "freq", None)
+    rows: list[PastForecastRow] = []
+    present = [int(lv) for lv in levels if lo_col(lv) in archived and hi_col(lv) in archived]
+    ordered = archived.sort_values([ISSUED_AT, DS], ascending=[False, True])
+    for rec in ordered.to_dict("records"):
+        period = rec[DS]
+        if freq is not None and not isinstance(period, pd.Period):
+            period = pd.Period(period, freq=freq)
+        if period not in actuals.index:
+            continue
+        actual = float(actuals.loc[period])
+        fc = float(rec[MEAN])
+        bounds = {lv: (float(rec[lo_col(lv)]), float(rec[hi_col(lv)])) for lv in present}
+        rows.append(
+            PastForecastRow(
+                issued_at=_format_issued(rec[ISSUED_AT]),
+                model=str(rec.get(MODEL, "")),
+                period=_label(period),
+                forecast=fc,
+                actual=actual,
+                error=actual - fc,
+                pct_error=100.0 * (actual - fc) / abs(actual) if actual != 0 else float("nan"),
+                inside={lv: bool(lo <= actual <= hi) for lv, (lo, hi) in bounds.items()},
+                bounds=bounds,
+            )
+        )
+    if not rows:
+        return [], None
+    act = [r.actual for r in rows]
+    fcs = [r.forecast for r in rows]
+    summary = PastSummary(
+        n=len(rows),
+        mae=metrics.mae(act, fcs),
+        smape=metrics.smape(act, fcs),
+        coverage={lv: float(np.mean([r.inside[lv] for r in rows])) for lv in present},
+    )
+    return rows, summary
+
+
+def _format_issued(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def build_section(
+    series_id: str,
+    y: pd.Series,
+    forecast_frame: pd.DataFrame,
+    *,
+    levels: Sequence[int],
+    model: str,
+    title: str = "",
+    unit: str = "",
+    vintage: str = "",
+    backtest_frame: pd.DataFrame | None = None,
+    accuracy_note: str = "",
+    archived: pd.DataFrame | None = None,
+    warnings_: Sequence[str] = (),
+) -> SeriesSection:
+    """Assemble one series' section from precomputed frames.
+
+    Parameters
+    ----------
+    series_id : str
+        Store id of the series.
+    y : pd.Series
+        History with a regular ``PeriodIndex`` (NaN gaps allowed).
+    forecast_frame : pd.DataFrame
+        Output of :func:`forecasting.forecast` (``mean``, ``lo_<L>``, ``hi_<L>``, index ``ds``).
+    levels : sequence of int
+        Interval levels to show.
+    model : str
+        Model name asked for (shown with any detail from ``forecast_frame.attrs``).
+    backtest_frame : pd.DataFrame or None
+        Output of :func:`forecasting.backtest` for the accuracy table.
+    archived : pd.DataFrame or None
+        Past forecasts for "how did we do" (see :func:`score_past_forecasts`).
+    """
+    levels = tuple(sorted(int(lv) for lv in levels))
+    hist = y.dropna()
+    rows = [
+        ForecastRow(
+            period=_label(ds),
+            mean=float(row[MEAN]),
+            bounds={lv: (float(row[lo_col(lv)]), float(row[hi_col(lv)])) for lv in levels},
+        )
+        for ds, row in forecast_frame.iterrows()
+    ]
+    accuracy = None
+    if backtest_frame is not None and not backtest_frame.empty:
+        accuracy = accuracy_from_backtest(backtest_frame, y, levels, model=model)
+    past, summary = score_past_forecasts(archived, y, levels)
+    attrs = forecast_frame.attrs
+    detail = next((str(attrs[k]) for k in _DETAIL_ATTRS if attrs.get(k)), "")
+    return SeriesSection(
+        series_id=series_id,
+        title=title or series_id,
+        unit=unit,
+        freq=str(getattr(y.index, "freqstr", "") or ""),
+        model=model,
+        history_periods=[_label(p) for p in hist.index],
+        history_values=[float(v) for v in hist.to_numpy()],
+        forecasts=rows,
+        interval_method=str(attrs.get("interval_method", "")),
+        model_detail=detail,
+        accuracy=accuracy,
+        accuracy_note=accuracy_note,
+        past=past,
+        past_summary=summary,
+        vintage=vintage,
+        last_period=_label(hist.index[-1]) if len(hist) else "",
+        last_value=float(hist.iloc[-1]) if len(hist) else None,
+        warnings=list(warnings_),
+    )
+
+
+def failed_section(series_id: str, error: str, *, title: str = "", model: str = "") -> SeriesSection:
+    """A section that reports why no forecast could be made for ``series_id``."""
+    return SeriesSection(
+        series_id=series_id, title=title or series_id, unit="", freq="", model=model, error=error
+    )
+
+
+def compute_section(
+    series_id: str,
+    y: pd.Series,
+    *,
+    horizon: int,
+    levels: Sequence[int],
+    model: str = "auto",
+    kind: str = "level",
+    backtest_windows: int = 3,
+    title: str = "",
+    unit: str = "",
+    vintage: str = "",
+    archived: pd.DataFrame | None = None,
+) -> SeriesSection:
+    """Forecast and backtest ``y`` and assemble its section.
+
+    Forecasting errors (too short a series, a failed fit) become a section carrying the
+    error instead of an exception, so one bad series does not sink the whole report. The
+    backtest uses up to ``backtest_windows`` windows and falls back to fewer when the
+    series is short; when even one window does not fit, the section says so.
+    """
+    caught: list[str] = []
+    try:
+        with warnings.catch_warnings(record=True) as records:
+            warnings.simplefilter("always")
+            frame = forecasting.forecast(y, horizon=horizon, levels=levels, model=model, kind=kind)
+            bt, note = _backtest(y, horizon, levels, model, kind, backtest_windows)
+        caught = sorted({f"{w.category.__name__}: {w.message}" for w in records})
+    except ForecastingError as exc:
+        logger.warning("series %s: no forecast (%s)", series_id, exc)
+        return failed_section(series_id, f"{type(exc).__name__}: {exc}", title=title, model=model)
+    return build_section(
+        series_id,
+        y,
+        frame,
+        levels=levels,
+        model=model,
+        title=title,
+        unit=unit,
+        vintage=vintage,
+        backtest_frame=bt,
+        accuracy_note=note,
+        archived=archived,
+        warnings_=caught,
+    )
+
+
+def _backtest(
+    y: pd.Series, horizon: int, levels: Sequence[int], model: str, kind: str, windows: int
+) -> tuple[pd.DataFrame | None, str]:
+    for n_windows in range(max(windows, 1), 0, -1):
+        try:
+            frame = forecasting.backtest(
+                y,
+                horizon=horizon,
+                windows=n_windows,
+                models=(model,),
+                levels=levels,
+                kind=kind,
+            )
+        except InsufficientDataError:
+            continue
+        except ForecastingError as exc:
+            return None, f"backtest failed: {exc}"
+        note = "" if n_windows == windows else f"only {n_windows} backtest window(s) fit this series"
+        return frame, note
+    return None, f"too short for a backtest at horizon {horizon}"
+
+
+def build_report(
+    *,
+    name: str,
+    title: str,
+    sections: Sequence[SeriesSection],
+    as_of: datetime,
+    generated_at: datetime,
+    horizon: int,
+    levels: Sequence[int],
+    model: str,
+    description: str = "",
+) -> ReportData:
+    """Wrap ``sections`` with the report's identity and times."""
+    return ReportData(
+        name=name,
+        title=title,
+        description=description,
+        as_of=as_of,
+        generated_at=generated_at,
+        horizon=horizon,
+        levels=tuple(sorted(int(lv) for lv in levels)),
+        model=model,
+        sections=list(sections),
+    )

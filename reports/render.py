@@ -1,0 +1,79 @@
+"""Render :class:`~reports.content.ReportData` to one self-contained HTML page (pure).
+
+Charts are inline SVG, styles are inline, and the page loads nothing from anywhere:
+no scripts, fonts, images or stylesheets by URL, so it can be mailed or archived as is.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+from importlib import metadata
+
+import jinja2
+from markupsafe import Markup
+
+from reports.charts import fan_chart_svg
+from reports.content import ReportData
+
+__all__ = ["format_number", "render_html"]
+
+_MISSING = "\u2013"  # en dash
+
+
+@lru_cache(maxsize=1)
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("reports", "templates"),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "j2"), default=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = format_number
+    env.filters["pct"] = _format_pct
+    return env
+
+
+def format_number(value: float | None, digits: int = 4) -> str:
+    """``value`` to ``digits`` significant digits with thousands separators; a dash if missing."""
+    if value is None or not math.isfinite(float(value)):
+        return _MISSING
+    value = float(value)
+    if value == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(value)))
+    decimals = max(0, digits - 1 - magnitude)
+    return f"{value:,.{decimals}f}"
+
+
+def _format_pct(value: float | None, decimals: int = 0) -> str:
+    if value is None or not math.isfinite(float(value)):
+        return _MISSING
+    return f"{100.0 * float(value):.{decimals}f}%"
+
+
+@lru_cache(maxsize=1)
+def _version() -> str:
+    try:
+        return metadata.version("tradecast")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def render_html(data: ReportData) -> str:
+    """The report as a complete HTML document.
+
+    Parameters
+    ----------
+    data : ReportData
+        Output of :func:`reports.content.build_report`.
+
+    Returns
+    -------
+    str
+        UTF-8 HTML with one inline SVG fan chart per series that has a forecast.
+    """
+    charts = {s.series_id: Markup(fan_chart_svg(s)) for s in data.sections if s.ok}
+    template = _environment().get_template("report.html.j2")
+    return template.render(report=data, charts=charts, version=_version())
