@@ -9,6 +9,8 @@ Usable from a notebook with no server, database or settings::
 from __future__ import annotations
 
 from forecasting.base import BaseForecaster, Forecaster, ModelTags
+from forecasting.batch import forecast_many
+from forecasting.core import backtest, forecast
 from forecasting.exceptions import (
     ConvergenceWarning,
     FallbackWarning,
@@ -23,8 +25,6 @@ from forecasting.exceptions import (
     NotFittedError,
     NotFoundError,
 )
-from forecasting.batch import forecast_many
-from forecasting.core import backtest, forecast
 from forecasting.registry import get_model, list_models
 
 __all__ = [

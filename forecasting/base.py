@@ -128,9 +128,7 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
                 f"{type(self).__name__} gives point forecasts only; call predict with levels=()."
             )
         mean, intervals = self._predict(horizon, levels)
-        return build_forecast_frame(
-            future_index(self.index_, horizon), mean, intervals, model_name=type(self).__name__
-        )
+        return build_forecast_frame(future_index(self.index_, horizon), mean, intervals, model_name=type(self).__name__)
 
     @property
     def is_fitted(self) -> bool:

@@ -50,9 +50,7 @@ def _forecast_one(
             last_exc = exc
             continue
         if name != model:
-            notes.append(
-                ("FallbackWarning", f"series {uid!r}: model {model!r} failed ({last_exc}); used {name!r}.")
-            )
+            notes.append(("FallbackWarning", f"series {uid!r}: model {model!r} failed ({last_exc}); used {name!r}."))
         out = fc.reset_index()
         out.insert(0, UNIQUE_ID, uid)
         out[MODEL] = name
@@ -162,7 +160,5 @@ def forecast_many(
         else:
             frames.append(fc)
     if failures:
-        raise ForecastingError(
-            f"{len(failures)} series could not be forecast by any model: " + "; ".join(failures[:5])
-        )
+        raise ForecastingError(f"{len(failures)} series could not be forecast by any model: " + "; ".join(failures[:5]))
     return pd.concat(frames, ignore_index=True)

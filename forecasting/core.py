@@ -11,7 +11,7 @@ from sklearn.base import clone
 
 from forecasting.base import BaseForecaster
 from forecasting.exceptions import InsufficientDataError, InvalidParameterError
-from forecasting.frames import CUTOFF, DS, H, MODEL, UNIQUE_ID, Y
+from forecasting.frames import CUTOFF, DS, MODEL, UNIQUE_ID, H, Y
 from forecasting.registry import get_model
 from forecasting.transforms import Transformed
 from forecasting.validation import (
@@ -34,6 +34,7 @@ def build_model(model: str | BaseForecaster = "auto", kind: str = "level") -> Ba
     so the mean and every bound stay inside (0, 1).
     """
     kind = check_kind(kind)
+    inner: BaseForecaster
     if isinstance(model, BaseForecaster):
         inner = clone(model)
     elif isinstance(model, str):
@@ -192,9 +193,7 @@ def to_period_series(ds: Any, values: Any, *, name: str = "y", freq: str | None 
         if use is None:
             from forecasting.exceptions import InvalidSeriesError
 
-            raise InvalidSeriesError(
-                f"cannot infer the frequency of series {name!r}; give freq ('M', 'Q' or 'Y')."
-            )
+            raise InvalidSeriesError(f"cannot infer the frequency of series {name!r}; give freq ('M', 'Q' or 'Y').")
         idx = stamps.to_period(_period_alias(use))
     s = pd.Series(vals.to_numpy(), index=idx, name=name).sort_index()
     if s.index.has_duplicates:

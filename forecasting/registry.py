@@ -8,8 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from forecasting.base import BaseForecaster
+from forecasting.ensemble import Ensemble
 from forecasting.exceptions import InvalidParameterError, NotFoundError
+from forecasting.models.arima import ARIMA
+from forecasting.models.ets import ETS
 from forecasting.models.naive import Drift, Mean, Naive, Naive2, SeasonalNaive
+from forecasting.models.theta import CES, OptimizedTheta, Theta
 
 __all__ = ["REGISTRY", "get_model", "list_models"]
 
@@ -19,6 +23,12 @@ REGISTRY: dict[str, type[BaseForecaster]] = {
     "drift": Drift,
     "mean": Mean,
     "naive2": Naive2,
+    "ets": ETS,
+    "arima": ARIMA,
+    "theta": Theta,
+    "optimized_theta": OptimizedTheta,
+    "ces": CES,
+    "ensemble": Ensemble,
 }
 
 
@@ -40,9 +50,7 @@ def get_model(name: str, **params: Any) -> BaseForecaster:
     try:
         cls = REGISTRY[name]
     except (KeyError, TypeError):
-        raise NotFoundError(
-            f"unknown model {name!r}; choose one of: {', '.join(REGISTRY)}."
-        ) from None
+        raise NotFoundError(f"unknown model {name!r}; choose one of: {', '.join(REGISTRY)}.") from None
     try:
         return cls(**params)
     except TypeError as exc:

@@ -68,9 +68,7 @@ class Transformed(BaseForecaster):
 
     def _fit(self, y: pd.Series) -> None:
         if self.transform not in TRANSFORMS:
-            raise InvalidParameterError(
-                f"Transformed(transform={self.transform!r}): choose one of {TRANSFORMS}."
-            )
+            raise InvalidParameterError(f"Transformed(transform={self.transform!r}): choose one of {TRANSFORMS}.")
         arr = y.to_numpy()
         finite = arr[~np.isnan(arr)]
         if self.transform == "log":
@@ -84,9 +82,7 @@ class Transformed(BaseForecaster):
         elif self.transform == "logit":
             if np.any((finite < 0) | (finite > 1)):
                 bad = int(np.flatnonzero((arr < 0) | (arr > 1))[0])
-                raise InvalidSeriesError(
-                    f"a share series needs values in [0, 1]; got {arr[bad]:g} at {y.index[bad]}."
-                )
+                raise InvalidSeriesError(f"a share series needs values in [0, 1]; got {arr[bad]:g} at {y.index[bad]}.")
             # Exact 0 or 1 would give an infinite logit: move only those half an observation
             # inside the interval (cf. Smithson & Verkuilen, 2006).
             eps = 0.5 / max(len(finite), 2)
@@ -111,9 +107,7 @@ class Transformed(BaseForecaster):
         back = self._inverse
         mid = fc[MEAN].to_numpy()
         if want_spread:
-            sd = (fc[hi_col(_SPREAD_LEVEL)] - fc[lo_col(_SPREAD_LEVEL)]).to_numpy() / (
-                2.0 * z_value(_SPREAD_LEVEL)
-            )
+            sd = (fc[hi_col(_SPREAD_LEVEL)] - fc[lo_col(_SPREAD_LEVEL)]).to_numpy() / (2.0 * z_value(_SPREAD_LEVEL))
             mean = np.exp(mid + 0.5 * sd**2)
         else:
             mean = back(mid)

@@ -67,8 +67,7 @@ def check_series(
     """
     if not isinstance(y, pd.Series):
         raise InvalidSeriesError(
-            f"{name} must be a pandas Series with a PeriodIndex or DatetimeIndex; "
-            f"got {type(y).__name__}."
+            f"{name} must be a pandas Series with a PeriodIndex or DatetimeIndex; got {type(y).__name__}."
         )
     index = y.index
     if not isinstance(index, pd.PeriodIndex | pd.DatetimeIndex):
@@ -91,8 +90,7 @@ def check_series(
                 "freq is set. Reindex it to a full period range (gaps as NaN) and set freq."
             )
         raise InvalidSeriesError(
-            f"{name}'s index has no freq set (it looks like {inferred!r}); "
-            f"use y.asfreq({inferred!r}) or a PeriodIndex."
+            f"{name}'s index has no freq set (it looks like {inferred!r}); use y.asfreq({inferred!r}) or a PeriodIndex."
         )
     if isinstance(index, pd.DatetimeIndex):
         expected = pd.date_range(index[0], periods=len(index), freq=index.freq)
@@ -118,9 +116,7 @@ def check_series(
         )
     n_obs = len(arr) - n_missing
     if n_obs < min_obs:
-        raise InsufficientDataError(
-            f"{name} has {n_obs} observation(s); at least {min_obs} are needed."
-        )
+        raise InsufficientDataError(f"{name} has {n_obs} observation(s); at least {min_obs} are needed.")
     values.name = y.name if y.name is not None else "y"
     return values
 
@@ -172,9 +168,7 @@ def check_values_for_kind(y: pd.Series, kind: str) -> None:
 def check_is_fitted(model: Any) -> None:
     """Raise ``NotFittedError`` unless ``model`` has been fitted."""
     if not getattr(model, "is_fitted", False):
-        raise NotFittedError(
-            f"{type(model).__name__} is not fitted yet; call fit(y) before predict()."
-        )
+        raise NotFittedError(f"{type(model).__name__} is not fitted yet; call fit(y) before predict().")
 
 
 _SEASON_BY_FREQ = {"Y": 1, "A": 1, "Q": 4, "M": 12, "W": 52, "D": 7, "B": 5, "H": 24}

@@ -1,0 +1,166 @@
+"""Combinations of models and their intervals.
+
+The combined point forecast is the mean (or median) of the members' point forecasts. The
+combined intervals are quantiles of the equal-weight mixture of the members' forecast
+distributions (each taken as normal, with the spread implied by its own 80% interval), so
+that disagreement between members widens the band; bounds are never averaged.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy.stats import norm
+
+from forecasting.base import BaseForecaster, Intervals, ModelTags
+from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError, ModelFitError
+from forecasting.frames import MEAN, hi_col, lo_col
+from forecasting.seasonality import z_value
+
+__all__ = ["Ensemble", "mixture_quantiles"]
+
+_SPREAD_LEVEL = 80
+_COMBINES = ("mean", "median")
+
+
+def mixture_quantiles(means: np.ndarray, sds: np.ndarray, probs: Sequence[float]) -> np.ndarray:
+    """Quantiles of an equal-weight mixture of normals, per column.
+
+    Parameters
+    ----------
+    means, sds : ndarray of shape (k, horizon)
+        Member means and standard deviations.
+    probs : sequence of float
+        Probabilities in (0, 1).
+
+    Returns
+    -------
+    ndarray of shape (len(probs), horizon)
+    """
+    sds = np.maximum(sds, 1e-12 * (1.0 + np.abs(means)))
+    out = np.empty((len(probs), means.shape[1]))
+    lo0 = (means - 10.0 * sds).min(axis=0)
+    hi0 = (means + 10.0 * sds).max(axis=0)
+    for i, p in enumerate(probs):
+        lo, hi = lo0.copy(), hi0.copy()
+        for _ in range(80):  # bisection: 80 halvings of a 20-sd bracket is far below float precision
+            mid = 0.5 * (lo + hi)
+            cdf = norm.cdf((mid - means) / sds).mean(axis=0)
+            below = cdf < p
+            lo = np.where(below, mid, lo)
+            hi = np.where(below, hi, mid)
+        out[i] = 0.5 * (lo + hi)
+    return out
+
+
+class Ensemble(BaseForecaster):
+    """Equal-weight combination of registered models.
+
+    Members that need more observations than the series has are left out; a member that
+    fails to fit is left out with a :class:`FallbackWarning`. At least one must fit.
+
+    Parameters
+    ----------
+    members : tuple of str
+        Registered model names. Default ETS, ARIMA and dynamic optimised Theta.
+    combine : {"mean", "median"}
+        How point forecasts are combined.
+    season_length : int or None
+        Passed to every member that takes it; None lets each infer it from the index.
+    """
+
+    tags: ClassVar[ModelTags] = replace(BaseForecaster.tags, supports_intervals=True, min_obs=4)
+    interval_method: ClassVar[str] = "quantiles of the equal-weight mixture of the members' distributions"
+
+    def __init__(
+        self,
+        members: tuple[str, ...] = ("ets", "arima", "optimized_theta"),
+        combine: str = "mean",
+        season_length: int | None = None,
+    ) -> None:
+        self.members = members
+        self.combine = combine
+        self.season_length = season_length
+
+    def _member_names(self) -> tuple[str, ...]:
+        return tuple(self.members)
+
+    def _build_members(self) -> list[tuple[str, BaseForecaster]]:
+        from forecasting.registry import get_model
+
+        names = self._member_names()
+        if not names or isinstance(names, str):
+            raise InvalidParameterError(f"{type(self).__name__}(members={names!r}): give a tuple of model names.")
+        built = []
+        for name in names:
+            model = get_model(name)
+            if "season_length" in model.get_params() and self.season_length is not None:
+                model.set_params(season_length=self.season_length)
+            built.append((name, model))
+        return built
+
+    def min_obs(self) -> int:
+        try:
+            members = self._build_members()
+        except ForecastingError:
+            return self.tags.min_obs
+        return max(self.tags.min_obs, min(_member_min_obs(m, self) for _, m in members))
+
+    def _fit(self, y: pd.Series) -> None:
+        if self.combine not in _COMBINES:
+            raise InvalidParameterError(f"{type(self).__name__}(combine={self.combine!r}): choose one of {_COMBINES}.")
+        fitted: list[tuple[str, BaseForecaster]] = []
+        skipped: dict[str, str] = {}
+        for name, model in self._build_members():
+            if len(y) < _member_min_obs(model, self):
+                skipped[name] = "series too short"
+                continue
+            try:
+                fitted.append((name, model.fit(y)))
+            except (ModelFitError, ArithmeticError, ValueError) as exc:
+                skipped[name] = str(exc)
+                warnings.warn(
+                    f"{type(self).__name__}: member {name!r} failed and was left out ({exc}).",
+                    FallbackWarning,
+                    stacklevel=3,
+                )
+        if not fitted:
+            reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items())
+            raise ModelFitError(f"{type(self).__name__}: no member could be fitted ({reasons}).")
+        self.members_ = fitted
+        self.params_ = {
+            "members": {name: getattr(m, "params_", {}) for name, m in fitted},
+            "skipped": skipped,
+            "combine": self.combine,
+        }
+
+    def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
+        frames = [m.predict(horizon, levels=(_SPREAD_LEVEL,)) for _, m in self.members_]
+        means = np.vstack([f[MEAN].to_numpy() for f in frames])
+        sds = np.vstack(
+            [
+                (f[hi_col(_SPREAD_LEVEL)] - f[lo_col(_SPREAD_LEVEL)]).to_numpy() / (2 * z_value(_SPREAD_LEVEL))
+                for f in frames
+            ]
+        )
+        point = np.median(means, axis=0) if self.combine == "median" else means.mean(axis=0)
+        if not levels:
+            return point, {}
+        # Centre the mixture on the combined point forecast so intervals contain it.
+        shifted = means - means.mean(axis=0) + point
+        probs = [p for lv in levels for p in (0.5 - lv / 200.0, 0.5 + lv / 200.0)]
+        q = mixture_quantiles(shifted, sds, probs)
+        intervals = {lv: (q[2 * i], q[2 * i + 1]) for i, lv in enumerate(levels)}
+        return point, intervals
+
+
+def _member_min_obs(model: BaseForecaster, parent: BaseForecaster) -> int:
+    probe = model.__class__(**model.get_params())
+    given = getattr(probe, "season_length", None)
+    probe.season_length_ = given if given is not None else getattr(parent, "season_length_", 1)
+    return int(probe.min_obs())
