@@ -44,5 +44,3 @@ def load_series(
 ) -> IngestResult:
     """Read and validate a CSV, JSON or Excel file of series (being implemented)."""
     raise NotImplementedError
-
-

@@ -7,25 +7,166 @@ Usage::
     store.create_schema()
     store.save_series(SeriesMeta("cn_ru_trade_total_annual", frequency="annual"), y)
     stored = store.read_series("cn_ru_trade_total_annual", as_of=some_datetime)
+
+Vintages are append-only. An upload writes its vintage rows and every observation row in
+one transaction, so a crash mid-upload leaves the previous vintages untouched. Each vintage
+gets the next per-series ``number`` under a unique constraint ``(series_id, number)``: two
+concurrent writers either both land (one after the other) or, after
+:data:`WRITE_ATTEMPTS` collisions, the loser gets :class:`~data.exceptions.ConflictError`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from datetime import datetime
-from typing import TYPE_CHECKING
+import math
+import random
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib import resources
+from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
 import pandas as pd
+from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, exists, func, insert, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from data.config import StorageSettings
-from data.meta import ForecastRecord, SeriesMeta, StoredSeries, VintageInfo
+from data.config import StorageSettings, get_settings
+from data.db import WRITE, create_store_engine
+from data.exceptions import (
+    ConflictError,
+    ForecastNotFoundError,
+    IngestError,
+    SeriesNotFoundError,
+    StorageUnavailableError,
+    VintageNotFoundError,
+)
+from data.meta import ForecastRecord, SeriesMeta, StoredSeries, VintageInfo, check_series_id
+from data.regularize import frequency_of, parse_period_strings, period_strings, to_periods
+from data.tables import ForecastsTable, ObservationsTable, SeriesTable, SeriesTagsTable, VintagesTable
 
 if TYPE_CHECKING:
     from data.ingest import IngestResult
 
-__all__ = ["Store"]
+__all__ = ["OBSERVATION_CHUNK", "WRITE_ATTEMPTS", "Store"]
 
 logger = logging.getLogger(__name__)
+
+#: How many times a write is retried after losing a race for a vintage number.
+WRITE_ATTEMPTS = 5
+#: Rows per bulk INSERT of observations (bounds memory; one transaction regardless).
+OBSERVATION_CHUNK = 50_000
+#: SQLite allows 32766 bound parameters per statement; IN lists stay well below.
+_IN_CHUNK = 500
+_T = cast(Table, SeriesTable.__table__)
+_TAGS = cast(Table, SeriesTagsTable.__table__)
+_V = cast(Table, VintagesTable.__table__)
+_O = cast(Table, ObservationsTable.__table__)
+_F = cast(Table, ForecastsTable.__table__)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass
+class _Batch:
+    """Observations of one or more series, sorted by series then period, NaN rows dropped."""
+
+    metas: list[SeriesMeta]
+    bounds: list[tuple[int, int]]  # row slice of each series in ds/y
+    checksums: list[str]
+    ds: np.ndarray  # period strings (object)
+    y: np.ndarray  # float64
+
+
+def _checksum(frequency: str, ordinals: np.ndarray, values: np.ndarray) -> str:
+    digest = hashlib.sha256(frequency.encode())
+    digest.update(np.ascontiguousarray(ordinals, dtype=np.int64).tobytes())
+    # ``+ 0.0`` folds -0.0 into 0.0 so equal numbers hash equally.
+    digest.update(np.ascontiguousarray(values + 0.0, dtype=np.float64).tobytes())
+    return digest.hexdigest()
+
+
+def _check_values(meta: SeriesMeta, periods: pd.PeriodIndex, values: np.ndarray) -> None:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise IngestError(
+            f"series {meta.series_id!r} at {periods[i]}: value {values[i]} is not a finite number.",
+            value=str(values[i]),
+        )
+    if meta.kind == "share":
+        out = (values < 0) | (values > 1)
+        if out.any():
+            i = int(np.flatnonzero(out)[0])
+            raise IngestError(
+                f"series {meta.series_id!r} is a share but has {values[i]:g} at {periods[i]}; "
+                "shares must lie in [0, 1] (divide percentages by 100).",
+                value=str(values[i]),
+            )
+
+
+def _observations_to_series(observations: pd.DataFrame | pd.Series, meta: SeriesMeta) -> pd.Series:
+    """A float series indexed by periods at ``meta.frequency`` from a Series or a ds/y frame."""
+    if isinstance(observations, pd.DataFrame):
+        if "ds" in observations.columns and "y" in observations.columns:
+            ds_values = observations["ds"]
+            y_values = observations["y"]
+        elif "y" in observations.columns:
+            ds_values = observations.index.to_series()
+            y_values = observations["y"]
+        else:
+            raise IngestError(
+                f"series {meta.series_id!r}: the observations frame needs columns 'ds' and 'y'; "
+                f"got {list(observations.columns)}."
+            )
+        index: Any = pd.Index(ds_values)
+        values = pd.Series(y_values.to_numpy(), index=range(len(y_values)))
+    else:
+        index = observations.index
+        values = pd.Series(observations.to_numpy(), index=range(len(observations)))
+    freq = meta.pandas_freq
+    if isinstance(index, pd.PeriodIndex):
+        pidx = index.asfreq(freq) if meta.frequency != frequency_of(index) else index
+    elif isinstance(index, pd.DatetimeIndex):
+        pidx = (index.tz_localize(None) if index.tz is not None else index).to_period(freq)
+    elif len(index) and isinstance(index[0], pd.Period):
+        pidx = pd.PeriodIndex(index).asfreq(freq)
+    else:
+        parsed = parse_period_strings(pd.Series(index.astype(str)))
+        wrong = (parsed.form != meta.frequency) & (parsed.form != "date")
+        if wrong.any():
+            i = int(np.flatnonzero(wrong)[0])
+            raise IngestError(
+                f"series {meta.series_id!r} is {meta.frequency} but period {index[i]!r} is "
+                f"{parsed.form[i]}; expected e.g. 2023, 2023-Q1, 2023-01 or a date.",
+                value=str(index[i]),
+            )
+        pidx = to_periods(parsed, np.arange(len(index)), meta.frequency)
+    try:
+        numeric = pd.to_numeric(values, errors="raise").astype(float)
+    except (TypeError, ValueError) as exc:
+        raise IngestError(f"series {meta.series_id!r}: values must be numeric ({exc}).") from exc
+    out = pd.Series(numeric.to_numpy(), index=pidx, name=meta.series_id)
+    if out.index.has_duplicates:
+        dup = out.index[out.index.duplicated()][0]
+        raise IngestError(f"series {meta.series_id!r}: duplicate period {dup}.", value=str(dup))
+    return out.sort_index()
 
 
 class Store:
@@ -34,88 +175,683 @@ class Store:
     Parameters
     ----------
     url : str
-        SQLAlchemy database URL.
+        SQLAlchemy database URL, e.g. ``sqlite:///var/tradecast.db`` or
+        ``postgresql+psycopg://user@host:5432/db``.
     settings : StorageSettings, optional
-        Other storage settings (busy timeout...).
+        Other storage settings (SQLite busy timeout).
+    **engine_kwargs
+        Passed to :func:`sqlalchemy.create_engine` (e.g. ``connect_args``).
+
+    Notes
+    -----
+    A ``Store`` owns one engine (a connection pool) and is safe to share between threads.
+    Call :meth:`dispose` when done with it.
     """
 
-    def __init__(self, url: str, settings: StorageSettings | None = None) -> None:
-        raise NotImplementedError("Store is being implemented (issue 4)")
+    def __init__(self, url: str, settings: StorageSettings | None = None, **engine_kwargs: Any) -> None:
+        self.settings = settings or StorageSettings(database_url=url)
+        self.url = url
+        self.engine: Engine = create_store_engine(
+            url, busy_timeout_ms=self.settings.sqlite_busy_timeout_ms, **engine_kwargs
+        )
+
+    def __repr__(self) -> str:
+        return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
 
     @classmethod
-    def from_url(cls, url: str, **engine_kwargs: object) -> Store:
-        """Open a store on ``url`` (schema not created; call :meth:`create_schema`)."""
-        raise NotImplementedError
+    def from_url(cls, url: str, **engine_kwargs: Any) -> Store:
+        """Open a store on ``url`` (the schema is not created; call :meth:`create_schema`)."""
+        return cls(url, **engine_kwargs)
 
     @classmethod
     def from_settings(cls, settings: StorageSettings | None = None) -> Store:
         """Open the store configured by ``settings`` (default: from the environment)."""
-        raise NotImplementedError
+        settings = settings or get_settings()
+        return cls(settings.database_url, settings)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    # -- connections ---------------------------------------------------------------------
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StorageUnavailableError(f"the database is unavailable: {exc.orig}") from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A connection in a write transaction (BEGIN IMMEDIATE on SQLite), committed on exit."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(**{WRITE: True})
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:
+            if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+                raise ConflictError(
+                    "another writer held the database lock for longer than the busy timeout "
+                    f"({self.settings.sqlite_busy_timeout_ms} ms); retry the upload."
+                ) from exc
+            raise StorageUnavailableError(f"the database is unavailable: {exc.orig}") from exc
 
     def create_schema(self) -> None:
-        """Run the Alembic migrations up to head (idempotent)."""
-        raise NotImplementedError
+        """Run the Alembic migrations up to head (idempotent).
+
+        Raises
+        ------
+        StorageUnavailableError
+            If the database cannot be reached.
+        """
+        from alembic import command
+        from alembic.config import Config
+
+        ini = resources.files("data") / "alembic.ini"
+        config = Config(str(ini))
+        config.set_main_option("script_location", str(resources.files("data") / "migrations"))
+        with self._write() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
 
     def check_connection(self) -> None:
         """Raise :class:`~data.exceptions.StorageUnavailableError` if the database does not answer."""
-        raise NotImplementedError
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+                conn.execute(select(func.count()).select_from(_T))
+        except DBAPIError as exc:
+            raise StorageUnavailableError(f"the database is unavailable: {exc.orig}") from exc
+
+    # -- writing series ------------------------------------------------------------------
 
     def save_series(
         self, meta: SeriesMeta, observations: pd.DataFrame | pd.Series, *, release: str | None = None
     ) -> VintageInfo:
-        """Store a new vintage of one series (metadata upserted) in one transaction."""
-        raise NotImplementedError
+        """Store a new vintage of one series (its metadata upserted) in one transaction.
+
+        Parameters
+        ----------
+        meta : SeriesMeta
+            Metadata; ``frequency`` must match the stored series, if any.
+        observations : pd.Series or pd.DataFrame
+            A series indexed by periods or dates, or a frame with ``ds`` and ``y`` columns
+            (``ds`` as periods, dates or period strings such as ``2023-Q1``). NaN marks a gap.
+        release : str, optional
+            Release label, e.g. ``"GACC 2024-01-12"``.
+
+        Returns
+        -------
+        VintageInfo
+
+        Raises
+        ------
+        IngestError
+            On duplicate periods, non-numeric or non-finite values, shares outside [0, 1],
+            or a series with no values.
+        ConflictError
+            If the stored series has another frequency, or the write lost too many races.
+        StorageUnavailableError
+            If the database cannot be reached.
+        """
+        series = _observations_to_series(observations, meta)
+        return self._write_batch(self._batch([(meta, series)]), release)[0]
 
     def save_ingested(self, result: IngestResult, *, release: str | None = None) -> list[VintageInfo]:
-        """Store one new vintage of every series of an upload, all in one transaction."""
-        raise NotImplementedError
+        """Store one new vintage of every series of a validated upload, all in one transaction.
+
+        Parameters
+        ----------
+        result : IngestResult
+            From :func:`data.load_series`.
+        release : str, optional
+            Release label applied to every vintage.
+
+        Returns
+        -------
+        list of VintageInfo
+            In the order of ``result.metas``.
+
+        Raises
+        ------
+        ConflictError, StorageUnavailableError, IngestError
+        """
+        frame = result.frame
+        ids = frame["unique_id"].to_numpy()
+        order = np.argsort(ids, kind="stable")
+        ids_sorted = ids[order]
+        ds_sorted = pd.PeriodIndex(frame["ds"].array[order]) if len(frame) else None
+        y_sorted = frame["y"].to_numpy(dtype=float)[order]
+        uniq, starts = np.unique(ids_sorted, return_index=True)
+        stops = [*starts[1:].tolist(), len(ids_sorted)]
+        items: list[tuple[SeriesMeta, pd.Series]] = []
+        for sid, start, stop in zip(uniq.tolist(), starts.tolist(), stops, strict=True):
+            assert ds_sorted is not None
+            meta = result.metas.get(sid) or SeriesMeta(sid)
+            items.append((meta, pd.Series(y_sorted[start:stop], index=ds_sorted[start:stop], name=sid)))
+        by_id = {info.series_id: info for info in self._write_batch(self._batch(items), release)}
+        return [by_id[sid] for sid in result.metas if sid in by_id]
+
+    def _batch(self, items: list[tuple[SeriesMeta, pd.Series]]) -> _Batch:
+        metas: list[SeriesMeta] = []
+        bounds: list[tuple[int, int]] = []
+        checksums: list[str] = []
+        ordinal_parts: list[np.ndarray] = []
+        y_parts: list[np.ndarray] = []
+        freq_of_part: list[str] = []
+        seen: set[str] = set()
+        row = 0
+        for meta, series in items:
+            if meta.series_id in seen:
+                raise IngestError(f"series {meta.series_id!r} appears twice in one upload.")
+            seen.add(meta.series_id)
+            series = series.sort_index()
+            values = series.to_numpy(dtype=float)
+            keep = ~np.isnan(values)
+            periods = pd.PeriodIndex(series.index)[keep]
+            values = values[keep]
+            if len(values) == 0:
+                raise IngestError(f"series {meta.series_id!r} has no values (every period is empty).")
+            if periods.has_duplicates:
+                dup = periods[periods.duplicated()][0]
+                raise IngestError(f"series {meta.series_id!r}: duplicate period {dup}.", value=str(dup))
+            _check_values(meta, periods, values)
+            ordinals = periods.asi8
+            metas.append(meta)
+            bounds.append((row, row + len(values)))
+            checksums.append(_checksum(meta.frequency, ordinals, values))
+            ordinal_parts.append(ordinals)
+            y_parts.append(values)
+            freq_of_part.append(meta.pandas_freq)
+            row += len(values)
+        # Period strings: format each distinct (frequency, ordinal) once, then index.
+        ds = np.empty(row, dtype=object)
+        for freq in set(freq_of_part):
+            rows = [i for i, f in enumerate(freq_of_part) if f == freq]
+            sel = np.concatenate([np.arange(*bounds[i]) for i in rows])
+            ords = np.concatenate([ordinal_parts[i] for i in rows])
+            codes, uniques = pd.factorize(ords)
+            texts = period_strings(pd.PeriodIndex.from_ordinals(uniques, freq=freq))
+            ds[sel] = texts[codes]
+        y = np.concatenate(y_parts) if y_parts else np.empty(0)
+        return _Batch(metas=metas, bounds=bounds, checksums=checksums, ds=ds, y=y)
+
+    def _write_batch(self, batch: _Batch, release: str | None) -> list[VintageInfo]:
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                with self._write() as conn:
+                    return self._insert_batch(conn, batch, release)
+            except IntegrityError as exc:
+                # Another writer took the vintage number (or created the series) first.
+                if attempt == WRITE_ATTEMPTS:
+                    ids = ", ".join(m.series_id for m in batch.metas[:5])
+                    raise ConflictError(
+                        f"could not store a new vintage of {ids} after {WRITE_ATTEMPTS} attempts: "
+                        "other uploads of the same series kept winning; retry."
+                    ) from exc
+                logger.info("vintage number race lost (attempt %d); retrying", attempt)
+                time.sleep(random.uniform(0.005, 0.05) * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _insert_batch(self, conn: Connection, batch: _Batch, release: str | None) -> list[VintageInfo]:
+        ids = [m.series_id for m in batch.metas]
+        existing: dict[str, Any] = {}
+        last: dict[str, tuple[int, datetime]] = {}
+        for part in _chunks(ids, _IN_CHUNK):
+            for r in conn.execute(select(_T).where(_T.c.series_id.in_(part))):
+                existing[r.series_id] = r
+            rows = conn.execute(
+                select(_V.c.series_id, func.max(_V.c.number), func.max(_V.c.created_at))
+                .where(_V.c.series_id.in_(part))
+                .group_by(_V.c.series_id)
+            )
+            for sid, number, created in rows:
+                last[sid] = (int(number), _as_utc(_parse_dt(created)))
+        now = _utcnow()
+        new_rows, updates, tag_rows = [], [], []
+        for meta in batch.metas:
+            old = existing.get(meta.series_id)
+            if old is None:
+                new_rows.append(
+                    {
+                        "series_id": meta.series_id,
+                        "name": meta.name,
+                        "frequency": meta.frequency,
+                        "unit": meta.unit,
+                        "kind": meta.kind,
+                        "tags": dict(meta.tags),
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+                tags = dict(meta.tags)
+            else:
+                if old.frequency != meta.frequency:
+                    raise ConflictError(
+                        f"series {meta.series_id!r} is stored as {old.frequency}; an upload of "
+                        f"{meta.frequency} data cannot become a vintage of it. Use another series id."
+                    )
+                # Defaults in a re-upload (name = id, empty unit, no tags) keep what is stored.
+                tags = {**(old.tags or {}), **meta.tags}
+                updates.append(
+                    {
+                        "b_id": meta.series_id,
+                        "name": meta.name if meta.name != meta.series_id else old.name,
+                        "unit": meta.unit or old.unit,
+                        "kind": meta.kind,
+                        "tags": tags,
+                        "updated_at": now,
+                    }
+                )
+            tag_rows += [{"series_id": meta.series_id, "key": k, "value": v} for k, v in tags.items()]
+        if new_rows:
+            conn.execute(insert(_T), new_rows)
+        if updates:
+            conn.execute(
+                update(_T).where(_T.c.series_id == bindparam("b_id")),
+                updates,
+                execution_options={"synchronize_session": False},
+            )
+            for part in _chunks([u["b_id"] for u in updates], _IN_CHUNK):
+                conn.execute(delete(_TAGS).where(_TAGS.c.series_id.in_(part)))
+        if tag_rows:
+            conn.execute(insert(_TAGS), tag_rows)
+
+        vintage_rows: list[dict[str, Any]] = []
+        for meta, (start, stop), checksum in zip(batch.metas, batch.bounds, batch.checksums, strict=True):
+            number, previous = last.get(meta.series_id, (0, None))
+            # Keep created_at strictly increasing per series even if clocks or racing
+            # writers would give an equal or earlier time: as_of reads rely on it.
+            created = now if previous is None or now > previous else previous + timedelta(microseconds=1)
+            vintage_rows.append(
+                {
+                    "series_id": meta.series_id,
+                    "number": number + 1,
+                    "created_at": created,
+                    "release": release,
+                    "n_obs": stop - start,
+                    "checksum": checksum,
+                }
+            )
+        result = conn.execute(insert(_V).returning(_V.c.id, sort_by_parameter_order=True), vintage_rows).all()
+        vintage_ids = np.array([r[0] for r in result], dtype=np.int64)
+        counts = np.array([stop - start for start, stop in batch.bounds], dtype=np.int64)
+        per_row = np.repeat(vintage_ids, counts)
+        for start in range(0, len(per_row), OBSERVATION_CHUNK):
+            stop = start + OBSERVATION_CHUNK
+            conn.execute(
+                insert(_O),
+                [
+                    {"vintage_id": v, "ds": d, "y": y}
+                    for v, d, y in zip(
+                        per_row[start:stop].tolist(),
+                        batch.ds[start:stop].tolist(),
+                        batch.y[start:stop].tolist(),
+                        strict=True,
+                    )
+                ],
+            )
+        infos = [
+            VintageInfo(
+                vintage_id=int(vid),
+                series_id=row["series_id"],
+                number=row["number"],
+                created_at=row["created_at"],
+                release=release,
+                n_obs=row["n_obs"],
+                checksum=row["checksum"],
+            )
+            for vid, row in zip(vintage_ids.tolist(), vintage_rows, strict=True)
+        ]
+        logger.info("stored %d vintage(s), %d observations", len(infos), len(per_row))
+        return infos
+
+    # -- reading series ------------------------------------------------------------------
+
+    @staticmethod
+    def _meta_from_row(row: Any) -> SeriesMeta:
+        return SeriesMeta(
+            series_id=row.series_id,
+            name=row.name,
+            frequency=row.frequency,
+            unit=row.unit,
+            kind=row.kind,
+            tags=dict(row.tags or {}),
+        )
+
+    @staticmethod
+    def _vintage_from_row(row: Any) -> VintageInfo:
+        return VintageInfo(
+            vintage_id=int(row.id),
+            series_id=row.series_id,
+            number=int(row.number),
+            created_at=_as_utc(_parse_dt(row.created_at)),
+            release=row.release,
+            n_obs=int(row.n_obs),
+            checksum=row.checksum,
+        )
+
+    def _get_meta(self, conn: Connection, series_id: str) -> SeriesMeta:
+        row = conn.execute(select(_T).where(_T.c.series_id == series_id)).first()
+        if row is None:
+            raise SeriesNotFoundError(f"no series with id {series_id!r} is stored.")
+        return self._meta_from_row(row)
+
+    def _values(self, conn: Connection, vintage_id: int, meta: SeriesMeta) -> pd.Series:
+        rows = conn.execute(select(_O.c.ds, _O.c.y).where(_O.c.vintage_id == vintage_id).order_by(_O.c.ds)).all()
+        freq = meta.pandas_freq
+        if not rows:
+            return pd.Series([], index=pd.PeriodIndex([], freq=freq, name="ds"), name=meta.series_id)
+        ds, y = zip(*rows, strict=True)
+        observed = pd.Series(np.asarray(y, dtype=float), index=pd.PeriodIndex(list(ds), freq=freq))
+        full = pd.period_range(observed.index.min(), observed.index.max(), freq=freq, name="ds")
+        out = observed.reindex(full)
+        out.name = meta.series_id
+        return out
 
     def read_series(
         self, series_id: str, *, as_of: datetime | None = None, vintage_id: int | None = None
     ) -> StoredSeries:
-        """The series as known at ``as_of`` (default: latest), or at vintage ``vintage_id``."""
-        raise NotImplementedError
+        """The series as it was known at ``as_of`` (default: now), or at one vintage.
+
+        Parameters
+        ----------
+        series_id : str
+            The series.
+        as_of : datetime, optional
+            Returns the latest vintage created at or before this time (naive = UTC).
+        vintage_id : int, optional
+            Returns this vintage instead (must belong to the series).
+
+        Returns
+        -------
+        StoredSeries
+            ``.series`` is a float series on a regular ``PeriodIndex`` named ``ds`` from the
+            first to the last observed period, NaN for gaps.
+
+        Raises
+        ------
+        SeriesNotFoundError
+            If no such series is stored.
+        VintageNotFoundError
+            If the series has no vintage at ``as_of`` or no vintage ``vintage_id``.
+        """
+        with self._read() as conn:
+            meta = self._get_meta(conn, series_id)
+            query = select(_V).where(_V.c.series_id == series_id)
+            if vintage_id is not None:
+                query = query.where(_V.c.id == int(vintage_id))
+            elif as_of is not None:
+                query = query.where(_V.c.created_at <= _as_utc(as_of))
+            row = conn.execute(query.order_by(_V.c.number.desc()).limit(1)).first()
+            if row is None:
+                if vintage_id is not None:
+                    raise VintageNotFoundError(f"series {series_id!r} has no vintage with id {vintage_id}.")
+                raise VintageNotFoundError(
+                    f"series {series_id!r} has no vintage at or before {as_of}; the first upload came later."
+                )
+            vintage = self._vintage_from_row(row)
+            values = self._values(conn, vintage.vintage_id, meta)
+        return StoredSeries(meta=meta, series=values, vintage=vintage)
+
+    def get_meta(self, series_id: str) -> SeriesMeta:
+        """Metadata of one series.
+
+        Raises
+        ------
+        SeriesNotFoundError
+        """
+        with self._read() as conn:
+            return self._get_meta(conn, series_id)
+
+    def has_series(self, series_id: str) -> bool:
+        """Whether a series is stored under ``series_id``."""
+        with self._read() as conn:
+            return conn.execute(select(_T.c.series_id).where(_T.c.series_id == series_id)).first() is not None
 
     def list_series(
         self, *, tags: dict[str, str] | None = None, limit: int = 100, offset: int = 0
     ) -> tuple[list[SeriesMeta], int]:
-        """One page of series metadata (ordered by id) matching all ``tags``, and the total count."""
-        raise NotImplementedError
+        """One page of series metadata ordered by id, and the total number matching.
 
-    def get_meta(self, series_id: str) -> SeriesMeta:
-        """Metadata of one series."""
-        raise NotImplementedError
+        Parameters
+        ----------
+        tags : dict of str to str, optional
+            Keep series having every one of these tag values.
+        limit, offset : int
+            Page size (>= 0) and start.
 
-    def has_series(self, series_id: str) -> bool:
-        """Whether a series is stored under ``series_id``."""
-        raise NotImplementedError
+        Returns
+        -------
+        (list of SeriesMeta, int)
+        """
+        if limit < 0 or offset < 0:
+            raise IngestError(f"limit and offset must be >= 0; got limit={limit}, offset={offset}.")
+        conditions = [
+            exists().where(and_(_TAGS.c.series_id == _T.c.series_id, _TAGS.c.key == k, _TAGS.c.value == v))
+            for k, v in (tags or {}).items()
+        ]
+        with self._read() as conn:
+            total = conn.execute(select(func.count()).select_from(_T).where(*conditions)).scalar_one()
+            rows = conn.execute(
+                select(_T).where(*conditions).order_by(_T.c.series_id).limit(limit).offset(offset)
+            ).all()
+        return [self._meta_from_row(r) for r in rows], int(total)
 
     def list_vintages(self, series_id: str) -> list[VintageInfo]:
-        """Every vintage of a series, oldest first."""
-        raise NotImplementedError
+        """Every vintage of a series, oldest first.
+
+        Raises
+        ------
+        SeriesNotFoundError
+        """
+        with self._read() as conn:
+            self._get_meta(conn, series_id)
+            rows = conn.execute(select(_V).where(_V.c.series_id == series_id).order_by(_V.c.number)).all()
+        return [self._vintage_from_row(r) for r in rows]
 
     def revisions(self, series_id: str, from_vintage: int, to_vintage: int) -> pd.DataFrame:
-        """Periods whose value differs between two vintages (ids): columns ``ds, old, new``."""
-        raise NotImplementedError
+        """Periods whose value differs between two vintages of a series.
+
+        Parameters
+        ----------
+        series_id : str
+            The series.
+        from_vintage, to_vintage : int
+            Vintage ids (``VintageInfo.vintage_id``) of that series.
+
+        Returns
+        -------
+        pd.DataFrame
+            Columns ``ds`` (period), ``old``, ``new``; NaN where a period was missing in one
+            of the vintages. Periods with equal values are left out.
+
+        Raises
+        ------
+        SeriesNotFoundError, VintageNotFoundError
+        """
+        old = self.read_series(series_id, vintage_id=from_vintage).series
+        new = self.read_series(series_id, vintage_id=to_vintage).series
+        both = pd.concat({"old": old, "new": new}, axis=1).sort_index()
+        changed = ~((both["old"] == both["new"]) | (both["old"].isna() & both["new"].isna())).to_numpy(dtype=bool)
+        out = both[changed].rename_axis("ds").reset_index()
+        return out[["ds", "old", "new"]]
 
     def delete_series(self, series_id: str) -> None:
-        """Delete a series with all its vintages (archived forecasts are kept)."""
-        raise NotImplementedError
+        """Delete a series with all its vintages and observations.
+
+        Archived forecasts of the series are kept: they are history.
+
+        Raises
+        ------
+        SeriesNotFoundError
+        """
+        with self._write() as conn:
+            deleted = conn.execute(delete(_T).where(_T.c.series_id == series_id)).rowcount
+            if not deleted:
+                raise SeriesNotFoundError(f"no series with id {series_id!r} is stored.")
+
+    # -- forecast archive ----------------------------------------------------------------
 
     def save_forecast(self, record: ForecastRecord) -> str:
-        """Archive a forecast; returns its id."""
-        raise NotImplementedError
+        """Archive a forecast.
+
+        Parameters
+        ----------
+        record : ForecastRecord
+            ``forecast_id`` and ``created_at`` are assigned here when unset.
+
+        Returns
+        -------
+        str
+            The forecast id (also written to ``record.forecast_id``).
+
+        Raises
+        ------
+        IngestError
+            If ``horizon`` is not a positive integer or params are not JSON-serialisable.
+        """
+        if record.series_id is not None:
+            check_series_id(record.series_id)
+        if int(record.horizon) < 1:
+            raise IngestError(f"forecast horizon must be >= 1; got {record.horizon}.")
+        record.forecast_id = record.forecast_id or uuid.uuid4().hex
+        record.created_at = _as_utc(record.created_at) if record.created_at else _utcnow()
+        try:
+            params = json.loads(json.dumps(record.params, allow_nan=True, default=_json_default))
+        except (TypeError, ValueError) as exc:
+            raise IngestError(f"forecast params are not JSON-serialisable: {exc}") from exc
+        with self._write() as conn:
+            conn.execute(
+                insert(_F),
+                {
+                    "id": record.forecast_id,
+                    "series_id": record.series_id,
+                    "vintage_id": record.vintage_id,
+                    "model": record.model,
+                    "params": params,
+                    "horizon": int(record.horizon),
+                    "levels": [int(level) for level in record.levels],
+                    "created_at": record.created_at,
+                    "frame": _frame_to_json(record.frame),
+                },
+            )
+        return record.forecast_id
+
+    @staticmethod
+    def _forecast_from_row(row: Any) -> ForecastRecord:
+        return ForecastRecord(
+            series_id=row.series_id,
+            vintage_id=row.vintage_id,
+            model=row.model,
+            params=dict(row.params or {}),
+            horizon=int(row.horizon),
+            levels=tuple(int(level) for level in row.levels),
+            frame=_frame_from_json(row.frame),
+            forecast_id=row.id,
+            created_at=_as_utc(_parse_dt(row.created_at)),
+        )
 
     def get_forecast(self, forecast_id: str) -> ForecastRecord:
-        """One archived forecast."""
-        raise NotImplementedError
+        """One archived forecast.
+
+        Raises
+        ------
+        ForecastNotFoundError
+        """
+        with self._read() as conn:
+            row = conn.execute(select(_F).where(_F.c.id == forecast_id)).first()
+        if row is None:
+            raise ForecastNotFoundError(f"no archived forecast with id {forecast_id!r}.")
+        return self._forecast_from_row(row)
 
     def list_forecasts(
         self, series_id: str | None = None, *, model: str | None = None, since: datetime | None = None
     ) -> list[ForecastRecord]:
-        """Archived forecasts, newest first, optionally filtered."""
-        raise NotImplementedError
+        """Archived forecasts, newest first.
 
-    def dispose(self) -> None:
-        """Close every pooled connection."""
-        raise NotImplementedError
+        Parameters
+        ----------
+        series_id : str, optional
+            Only forecasts of this series.
+        model : str, optional
+            Only forecasts by this model.
+        since : datetime, optional
+            Only forecasts created at or after this time (naive = UTC).
+        """
+        query = select(_F)
+        if series_id is not None:
+            query = query.where(_F.c.series_id == series_id)
+        if model is not None:
+            query = query.where(_F.c.model == model)
+        if since is not None:
+            query = query.where(_F.c.created_at >= _as_utc(since))
+        with self._read() as conn:
+            rows = conn.execute(query.order_by(_F.c.created_at.desc(), _F.c.id)).all()
+        return [self._forecast_from_row(r) for r in rows]
+
+
+def _parse_dt(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, datetime | pd.Period | pd.Timestamp):
+        return str(value)
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
+
+
+def _float_or_none(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def _frame_to_json(frame: pd.DataFrame) -> str:
+    """Serialise a forecast frame, keeping its index type and frequency."""
+    index = frame.index
+    if isinstance(index, pd.PeriodIndex):
+        kind, freq = "period", index.freqstr
+    elif isinstance(index, pd.DatetimeIndex):
+        kind, freq = "datetime", index.freqstr
+    else:
+        kind, freq = "other", None
+    attrs = {k: v for k, v in frame.attrs.items() if isinstance(v, str | int | float | bool | type(None))}
+    payload = {
+        "index_kind": kind,
+        "freq": freq,
+        "index": [str(i) for i in index],
+        "columns": [str(c) for c in frame.columns],
+        "data": {str(c): [_float_or_none(v) for v in frame[c].to_numpy(dtype=float).tolist()] for c in frame.columns},
+        "attrs": attrs,
+    }
+    return json.dumps(payload)
+
+
+def _frame_from_json(text: str) -> pd.DataFrame:
+    payload = json.loads(text)
+    index: pd.Index
+    if payload["index_kind"] == "period":
+        index = pd.PeriodIndex(payload["index"], freq=payload["freq"], name="ds")
+    elif payload["index_kind"] == "datetime":
+        index = pd.DatetimeIndex(payload["index"], name="ds")
+        if payload["freq"]:
+            index.freq = payload["freq"]
+    else:
+        index = pd.Index(payload["index"], name="ds")
+    frame = pd.DataFrame(
+        {
+            c: np.array([np.nan if v is None else v for v in payload["data"][c]], dtype=float)
+            for c in payload["columns"]
+        },
+        index=index,
+    )
+    frame.attrs.update(payload.get("attrs", {}))
+    return frame

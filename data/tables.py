@@ -1,0 +1,157 @@
+"""SQLAlchemy 2.0 declarative tables of the series store.
+
+``series`` 1─n ``vintages`` 1─n ``observations``; ``series_tags`` holds one row per tag so
+tag filters run in SQL; ``forecasts`` is the archive of forecasts made (kept when a series
+is deleted, since it is history).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "Base",
+    "ForecastsTable",
+    "ObservationsTable",
+    "SeriesTable",
+    "SeriesTagsTable",
+    "UTCDateTime",
+    "VintagesTable",
+    "metadata",
+]
+
+# Named constraints so Alembic migrations are deterministic on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend.
+
+    SQLite has no time zones: values are stored as naive UTC (fixed-width text with
+    microseconds, so string order is time order) and come back tagged UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base bound to :data:`metadata`."""
+
+    metadata = metadata
+
+
+class SeriesTable(Base):
+    """One row per series: its metadata."""
+
+    __tablename__ = "series"
+
+    series_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    frequency: Mapped[str] = mapped_column(String(16))
+    unit: Mapped[str] = mapped_column(String(100), default="")
+    kind: Mapped[str] = mapped_column(String(16))
+    tags: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SeriesTagsTable(Base):
+    """One row per (series, tag key): lets ``list_series(tags=...)`` filter in SQL."""
+
+    __tablename__ = "series_tags"
+
+    series_id: Mapped[str] = mapped_column(
+        String(100), ForeignKey("series.series_id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(String(300))
+
+    __table_args__ = (Index(None, "key", "value"),)
+
+
+class VintagesTable(Base):
+    """One row per upload of a series; append-only."""
+
+    __tablename__ = "vintages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    series_id: Mapped[str] = mapped_column(String(100), ForeignKey("series.series_id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    release: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    n_obs: Mapped[int] = mapped_column(Integer)
+    checksum: Mapped[str] = mapped_column(String(64))
+
+    # The unique (series_id, number) pair is what makes concurrent writers safe: two
+    # writers that computed the same next number cannot both commit.
+    __table_args__ = (
+        UniqueConstraint("series_id", "number"),
+        Index(None, "series_id", "created_at"),
+    )
+
+
+class ObservationsTable(Base):
+    """One row per vintage × period. ``ds`` is the pandas period string (``2023-01``,
+    ``2023Q1``, ``2023``), which sorts correctly within one frequency. ``y`` NULL is a gap."""
+
+    __tablename__ = "observations"
+
+    # The primary key (vintage_id, ds) is also the index a read at a past vintage uses.
+    vintage_id: Mapped[int] = mapped_column(Integer, ForeignKey("vintages.id", ondelete="CASCADE"), primary_key=True)
+    ds: Mapped[str] = mapped_column(String(16), primary_key=True)
+    y: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class ForecastsTable(Base):
+    """Archive of forecasts made; ``frame`` holds the forecast frame as JSON."""
+
+    __tablename__ = "forecasts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    series_id: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    vintage_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    model: Mapped[str] = mapped_column(String(100), index=True)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    horizon: Mapped[int] = mapped_column(Integer)
+    levels: Mapped[list[int]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    frame: Mapped[str] = mapped_column(Text)
