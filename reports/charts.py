@@ -71,9 +71,7 @@ def fan_chart_svg(section: SeriesSection, *, width_in: float = 7.5, height_in: f
             lo = last + [r.bounds[level][0] for r in section.forecasts]
             hi = last + [r.bounds[level][1] for r in section.forecasts]
             alpha = _FAN_ALPHAS[min(len(levels) - 1 - i, len(_FAN_ALPHAS) - 1)]
-            ax.fill_between(
-                x_join, lo, hi, color=_FORECAST_COLOR, alpha=alpha, linewidth=0, label=f"{level}%"
-            )
+            ax.fill_between(x_join, lo, hi, color=_FORECAST_COLOR, alpha=alpha, linewidth=0, label=f"{level}%")
         ax.plot(
             x_join,
             last + [r.mean for r in section.forecasts],

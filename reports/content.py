@@ -169,9 +169,7 @@ def _finite(value: float) -> float:
     return float(value) if math.isfinite(float(value)) else float("nan")
 
 
-def accuracy_from_backtest(
-    backtest: pd.DataFrame, y: pd.Series, levels: Sequence[int], *, model: str
-) -> Accuracy:
+def accuracy_from_backtest(backtest: pd.DataFrame, y: pd.Series, levels: Sequence[int], *, model: str) -> Accuracy:
     """Average sMAPE, MASE and interval coverage over the windows of ``backtest``.
 
     Parameters
@@ -350,9 +348,7 @@ def build_section(
 
 def failed_section(series_id: str, error: str, *, title: str = "", model: str = "") -> SeriesSection:
     """A section that reports why no forecast could be made for ``series_id``."""
-    return SeriesSection(
-        series_id=series_id, title=title or series_id, unit="", freq="", model=model, error=error
-    )
+    return SeriesSection(series_id=series_id, title=title or series_id, unit="", freq="", model=model, error=error)
 
 
 def compute_section(

@@ -15,7 +15,7 @@ import dataclasses
 import re
 import zoneinfo
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
@@ -51,9 +51,9 @@ class ReportDefinition:
         Heading of the rendered report.
     series_ids : sequence of str
         Series to include, in this order.
-    tags : sequence of str
-        Series whose tags match (as the store's ``list_series(tags=...)`` defines it) are
-        added after ``series_ids``.
+    tags : dict of str to str
+        Series carrying all these tags (the store's ``list_series(tags=...)``) are added
+        after ``series_ids``, ordered by id.
     horizon : int
         Periods ahead to forecast (1..120).
     levels : sequence of int
@@ -75,7 +75,7 @@ class ReportDefinition:
     name: str
     title: str = ""
     series_ids: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
+    tags: dict[str, str] = field(default_factory=dict)
     horizon: int = 6
     levels: tuple[int, ...] = (80, 95)
     model: str = "auto"
@@ -88,7 +88,7 @@ class ReportDefinition:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able mapping of every field."""
         out = dataclasses.asdict(self)
-        for key in ("series_ids", "tags", "levels", "formats"):
+        for key in ("series_ids", "levels", "formats"):
             out[key] = list(out[key])
         return out
 
@@ -100,9 +100,11 @@ class ReportDefinition:
         if unknown:
             raise InvalidParameterError(f"unknown report definition fields: {', '.join(unknown)}.")
         values = dict(data)
-        for key in ("series_ids", "tags", "levels", "formats"):
+        for key in ("series_ids", "levels", "formats"):
             if key in values and values[key] is not None:
                 values[key] = tuple(values[key])
+        if values.get("tags") is None:
+            values.pop("tags", None)
         return check_definition(cls(**values))
 
 
@@ -127,10 +129,11 @@ def check_definition(definition: ReportDefinition) -> ReportDefinition:
     check_name(definition.name)
     if not definition.series_ids and not definition.tags:
         raise InvalidParameterError(f"report {definition.name!r} selects no series: give series_ids or tags.")
-    for key in ("series_ids", "tags"):
-        values = getattr(definition, key)
-        if not all(isinstance(v, str) and v for v in values):
-            raise InvalidParameterError(f"{key} must be non-empty strings; got {list(values)!r}.")
+    if not all(isinstance(v, str) and v for v in definition.series_ids):
+        raise InvalidParameterError(f"series_ids must be non-empty strings; got {list(definition.series_ids)!r}.")
+    tags = definition.tags
+    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+        raise InvalidParameterError(f"tags must map strings to strings; got {tags!r}.")
     horizon = definition.horizon
     if isinstance(horizon, bool) or not isinstance(horizon, int) or not 1 <= horizon <= _MAX_HORIZON:
         raise InvalidParameterError(f"horizon must be an integer in 1..{_MAX_HORIZON}; got {horizon!r}.")
@@ -154,7 +157,7 @@ def check_definition(definition: ReportDefinition) -> ReportDefinition:
         title=definition.title or definition.name,
         levels=tuple(sorted(set(definition.levels))),
         series_ids=tuple(dict.fromkeys(definition.series_ids)),
-        tags=tuple(dict.fromkeys(definition.tags)),
+        tags=dict(definition.tags),
     )
 
 

@@ -1,0 +1,332 @@
+"""Report jobs: read the series from the store, forecast, render, archive, record the run.
+
+:func:`run_report` is what the scheduler, the CLI and the API call. It is idempotent on
+``(name, as_of)``: the run key is claimed in the database before any work, so a second
+call for the same report and as-of time returns the stored run instead of running again
+(``force=True`` redoes a finished run in place; a failed run is retried).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback as tb
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from data.exceptions import DataError, VintageNotFoundError
+from data.meta import ForecastRecord, StoredSeries
+from forecasting.exceptions import ForecastingError
+from forecasting.frames import DS, MODEL
+from reports.content import ISSUED_AT, ReportData, SeriesSection, build_report, compute_section, failed_section
+from reports.definitions import ReportDefinition
+from reports.render import render_html
+from reports.store import FAILED, RUNNING, SUCCEEDED, ReportRun, ReportStore, normalize_as_of, run_key
+
+__all__ = ["collect_report", "run_report"]
+
+logger = logging.getLogger(__name__)
+
+#: Rows of "how did we do" kept per series (newest issues first).
+_MAX_PAST_ROWS = 24
+_MAX_TRACEBACK_CHARS = 4000
+_TAG_PAGE = 500
+
+
+@dataclass
+class _Collected:
+    report: ReportData
+    stored: dict[str, StoredSeries] = field(default_factory=dict)
+
+
+def run_report(
+    name: str,
+    as_of: datetime | None,
+    store: Any,
+    *,
+    trigger: str = "manual",
+    force: bool = False,
+    report_dir: Path | None = None,
+    backtest_windows: int = 3,
+) -> ReportRun:
+    """Run report ``name`` with the data known at ``as_of`` and record the run.
+
+    Parameters
+    ----------
+    name : str
+        Report definition name.
+    as_of : datetime or None
+        Data cut-off (aware, or naive UTC); ``None`` means now. Series are read at the
+        vintage current at ``as_of`` and cut to the periods that had ended by then.
+    store : data.Store
+        The series store (its database also holds the report tables).
+    trigger : str
+        Recorded with the run: ``schedule``, ``api``, ``cli`` or ``manual``.
+    force : bool
+        Redo a run that already succeeded for this ``(name, as_of)``.
+    report_dir : Path or None
+        Also write the HTML to ``<report_dir>/<name>/<as_of>_<run_id>.html``.
+    backtest_windows : int
+        Rolling-origin windows for the accuracy table.
+
+    Returns
+    -------
+    ReportRun
+        The recorded run (``status`` is ``succeeded`` or ``failed``; ``running`` if
+        another process is producing this very run right now).
+
+    Raises
+    ------
+    ReportNotFoundError
+        If no report is named ``name``.
+    """
+    reports = ReportStore.for_store(store)
+    definition = reports.get_definition(name).definition
+    as_of = normalize_as_of(as_of or datetime.now(UTC)).replace(microsecond=0)
+    key = run_key(name, as_of)
+    run = reports.claim_run(name, as_of, trigger=trigger)
+    if run is None:
+        existing = reports.get_run_by_key(key)
+        if existing is not None and existing.status == RUNNING:
+            logger.info("report %s: run %s at %s is already running", name, existing.run_id, as_of)
+            return existing
+        if existing is not None and existing.status == SUCCEEDED and not force:
+            logger.info("report %s: run %s at %s exists; returning it", name, existing.run_id, as_of)
+            return existing
+        run = reports.reclaim_run(key, trigger=trigger, statuses=(FAILED, SUCCEEDED) if force else (FAILED,))
+        if run is None:  # someone else redid it between our two reads
+            found = reports.get_run_by_key(key)
+            assert found is not None  # the key exists: our claim failed on it
+            return found
+    return execute_run(run, definition, store, reports, report_dir=report_dir, backtest_windows=backtest_windows)
+
+
+def execute_run(
+    run: ReportRun,
+    definition: ReportDefinition,
+    store: Any,
+    reports: ReportStore,
+    *,
+    report_dir: Path | None = None,
+    backtest_windows: int = 3,
+) -> ReportRun:
+    """Produce a claimed run and record its outcome; failures are recorded, not raised."""
+    started = time.perf_counter()
+    logger.info("report %s: run %s started (as of %s, %s)", run.report_name, run.run_id, run.as_of, run.trigger)
+    try:
+        collected = collect_report(definition, store, run.as_of, backtest_windows=backtest_windows)
+        report = collected.report
+        if report.sections and report.n_failed == len(report.sections):
+            errors = "; ".join(f"{s.series_id}: {s.error}" for s in report.sections)
+            raise RuntimeError(f"no series of report {definition.name!r} could be forecast ({errors})")
+        html = render_html(report)
+        details: dict[str, Any] = {
+            "series": {s.series_id: {"vintage": s.vintage, "error": s.error or None} for s in report.sections},
+            "forecast_ids": _archive_forecasts(definition, store, run, collected),
+        }
+        if report_dir is not None:
+            details["file"] = str(_write_html(Path(report_dir), run, html))
+        finished = reports.finish_run(
+            run.run_id,
+            status=SUCCEEDED,
+            html=html,
+            n_series=len(report.sections),
+            n_failed=report.n_failed,
+            details=details,
+        )
+    except Exception as exc:  # a failed run is recorded and must not stop the scheduler
+        logger.exception("report %s: run %s failed", run.report_name, run.run_id)
+        finished = reports.finish_run(
+            run.run_id,
+            status=FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            traceback=_traceback_summary(exc),
+        )
+    logger.info(
+        "report %s: run %s %s in %.2f s",
+        run.report_name,
+        run.run_id,
+        finished.status,
+        time.perf_counter() - started,
+    )
+    return finished
+
+
+def collect_report(
+    definition: ReportDefinition, store: Any, as_of: datetime, *, backtest_windows: int = 3
+) -> _Collected:
+    """Read every series of ``definition`` at ``as_of``, forecast them and build the report."""
+    as_of = normalize_as_of(as_of)
+    stored_by_id: dict[str, StoredSeries] = {}
+    sections: list[SeriesSection] = []
+    for series_id in resolve_series_ids(definition, store):
+        try:
+            stored, vintage_note = _read_at(store, series_id, as_of)
+        except (DataError, ForecastingError) as exc:
+            sections.append(failed_section(series_id, f"{type(exc).__name__}: {exc}", model=definition.model))
+            continue
+        y = _cut_at(stored.series, as_of)
+        section = compute_section(
+            series_id,
+            y,
+            horizon=definition.horizon,
+            levels=definition.levels,
+            model=definition.model,
+            kind=stored.meta.kind,
+            backtest_windows=backtest_windows,
+            title=stored.meta.name,
+            unit=stored.meta.unit,
+            vintage=_describe_vintage(stored) + vintage_note,
+            archived=_archived_frame(store, definition.name, series_id, as_of),
+        )
+        sections.append(section)
+        stored_by_id[series_id] = stored
+    report = build_report(
+        name=definition.name,
+        title=definition.title,
+        description=definition.description,
+        sections=sections,
+        as_of=as_of,
+        generated_at=datetime.now(UTC),
+        horizon=definition.horizon,
+        levels=definition.levels,
+        model=definition.model,
+    )
+    return _Collected(report=report, stored=stored_by_id)
+
+
+def resolve_series_ids(definition: ReportDefinition, store: Any) -> list[str]:
+    """``definition.series_ids`` then, if tags are given, every series carrying them (by id)."""
+    ids = list(definition.series_ids)
+    if definition.tags:
+        offset = 0
+        while True:
+            page, total = store.list_series(tags=dict(definition.tags), limit=_TAG_PAGE, offset=offset)
+            ids.extend(m.series_id for m in page)
+            offset += len(page)
+            if not page or offset >= total:
+                break
+    return list(dict.fromkeys(ids))
+
+
+def _read_at(store: Any, series_id: str, as_of: datetime) -> tuple[StoredSeries, str]:
+    try:
+        return store.read_series(series_id, as_of=as_of), ""
+    except VintageNotFoundError:
+        # Back-filled runs (as-of before the data was loaded): use the first vintage stored,
+        # cut at as-of below, and say so in the report.
+        first = store.list_vintages(series_id)[0]
+        return (
+            store.read_series(series_id, vintage_id=first.vintage_id),
+            " (stored after the as-of time; periods ending after it are left out)",
+        )
+
+
+def _cut_at(y: pd.Series, as_of: datetime) -> pd.Series:
+    """Keep the periods that had ended by ``as_of`` (a later period cannot be known then)."""
+    if not isinstance(y.index, pd.PeriodIndex) or y.empty:
+        return y
+    limit = pd.Timestamp(as_of.astimezone(UTC).replace(tzinfo=None))
+    ended = y.index.end_time < limit
+    out = y[ended]
+    # Trailing gaps carry no information and would fail the forecast's NaN check.
+    last = out.last_valid_index()
+    return out.loc[:last] if last is not None else out.iloc[:0]
+
+
+def _describe_vintage(stored: StoredSeries) -> str:
+    v = stored.vintage
+    text = f"v{v.number} stored {v.created_at:%Y-%m-%d %H:%M} UTC"
+    return f"{text}, release {v.release}" if v.release else text
+
+
+def _archived_frame(store: Any, report_name: str, series_id: str, as_of: datetime) -> pd.DataFrame:
+    """This report's earlier forecasts of ``series_id`` issued before ``as_of``.
+
+    One forecast per data vintage is kept (re-runs on unchanged data repeat themselves),
+    the earliest issue of each; rows are flattened to the content module's archive frame.
+    """
+    parts: list[pd.DataFrame] = []
+    seen_vintages: set[Any] = set()
+    records = [r for r in store.list_forecasts(series_id) if r.params.get("report") == report_name]
+    issued: list[tuple[datetime, ForecastRecord]] = []
+    for record in records:
+        when = _issued_at(record)
+        if when is not None and when < as_of:
+            issued.append((when, record))
+    for when, record in sorted(issued, key=lambda p: p[0]):
+        if record.vintage_id in seen_vintages:
+            continue
+        seen_vintages.add(record.vintage_id)
+        frame = record.frame.reset_index()
+        if DS not in frame.columns:
+            frame = frame.rename(columns={frame.columns[0]: DS})
+        frame.insert(0, ISSUED_AT, when)
+        frame.insert(1, MODEL, record.model)
+        parts.append(frame)
+    if not parts:
+        return pd.DataFrame()
+    frame = pd.concat(parts, ignore_index=True)
+    return frame.sort_values(ISSUED_AT, ascending=False).head(_MAX_PAST_ROWS * 4)
+
+
+def _issued_at(record: ForecastRecord) -> datetime | None:
+    text = record.params.get("as_of")
+    if not isinstance(text, str):
+        return None
+    try:
+        return normalize_as_of(datetime.fromisoformat(text))
+    except ValueError:
+        return None
+
+
+def _archive_forecasts(
+    definition: ReportDefinition, store: Any, run: ReportRun, collected: _Collected
+) -> dict[str, str]:
+    """Archive each series' forecast so later runs can score it; returns series → forecast id."""
+    ids: dict[str, str] = {}
+    for section in collected.report.sections:
+        stored = collected.stored.get(section.series_id)
+        if not section.ok or stored is None:
+            continue
+        frame = _section_frame(section, stored.series.index)
+        record = ForecastRecord(
+            series_id=section.series_id,
+            vintage_id=stored.vintage.vintage_id,
+            model=definition.model,
+            params={"report": definition.name, "run_id": run.run_id, "as_of": run.as_of.isoformat()},
+            horizon=definition.horizon,
+            levels=tuple(definition.levels),
+            frame=frame,
+        )
+        ids[section.series_id] = store.save_forecast(record)
+    return ids
+
+
+def _section_frame(section: SeriesSection, index: pd.Index) -> pd.DataFrame:
+    from forecasting.frames import MEAN, hi_col, lo_col
+
+    freq = getattr(index, "freq", None)
+    ds = pd.PeriodIndex([pd.Period(r.period, freq=freq) for r in section.forecasts], name=DS)
+    data: dict[str, list[float]] = {MEAN: [r.mean for r in section.forecasts]}
+    for level in sorted(section.forecasts[0].bounds if section.forecasts else {}):
+        data[lo_col(level)] = [r.bounds[level][0] for r in section.forecasts]
+        data[hi_col(level)] = [r.bounds[level][1] for r in section.forecasts]
+    return pd.DataFrame(data, index=ds)
+
+
+def _write_html(report_dir: Path, run: ReportRun, html: str) -> Path:
+    folder = report_dir / run.report_name
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{run.as_of:%Y%m%dT%H%M%SZ}_{run.run_id}.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def _traceback_summary(exc: BaseException) -> str:
+    text = "".join(tb.format_exception(exc, limit=-8))
+    return text[-_MAX_TRACEBACK_CHARS:]

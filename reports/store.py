@@ -1,0 +1,434 @@
+"""Persistence of report definitions and runs, in the series store's database.
+
+:class:`ReportStore` works on the store's SQLAlchemy engine (the tables are in
+:mod:`reports.tables`, created by the store's Alembic migrations). Every write is one
+short transaction; on SQLite it begins ``IMMEDIATE`` (see :data:`data.db.WRITE`) so
+concurrent writers queue rather than fail.
+
+Runs are keyed by :func:`run_key` (report name and as-of time). :meth:`ReportStore.claim_run`
+inserts the run row before anything is computed: the unique key lets exactly one process
+claim a given run, which is how two schedulers on one database run each fire once.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from data.db import WRITE
+from reports.definitions import ReportDefinition, check_name
+from reports.exceptions import ReportExistsError, ReportNotFoundError, RunNotFoundError
+from reports.tables import ReportDefinitionsTable, ReportRunsTable
+
+__all__ = [
+    "FAILED",
+    "RUNNING",
+    "SUCCEEDED",
+    "ReportRun",
+    "ReportStore",
+    "StoredDefinition",
+    "normalize_as_of",
+    "run_key",
+]
+
+logger = logging.getLogger(__name__)
+
+RUNNING = "running"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+
+_D = cast(Table, ReportDefinitionsTable.__table__)
+_R = cast(Table, ReportRunsTable.__table__)
+_RUN_COLUMNS = [c for c in _R.c if c.name != "html"]
+
+
+def normalize_as_of(as_of: datetime) -> datetime:
+    """``as_of`` as an aware UTC datetime (naive values are taken as UTC)."""
+    return as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
+
+
+def run_key(name: str, as_of: datetime) -> str:
+    """The unique key of the run of report ``name`` at ``as_of``: ``name|<UTC ISO time>``."""
+    return f"{name}|{normalize_as_of(as_of).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}"
+
+
+@dataclass(frozen=True)
+class StoredDefinition:
+    """A report definition with its storage timestamps."""
+
+    definition: ReportDefinition
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class ReportRun:
+    """One run of a report (its HTML is read separately, see :meth:`ReportStore.get_html`).
+
+    Attributes
+    ----------
+    run_id : str
+        32 hex characters.
+    status : {"running", "succeeded", "failed"}
+        Current state.
+    trigger : str
+        What started it: ``schedule``, ``api``, ``cli`` or ``manual``.
+    error, traceback : str or None
+        For failed runs: the error message and a traceback summary.
+    details : dict
+        Per-series vintages and forecast ids, warnings, the output file if written.
+    """
+
+    run_id: str
+    report_name: str
+    run_key: str
+    as_of: datetime
+    trigger: str
+    status: str
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_s: float | None
+    n_series: int
+    n_failed: int
+    error: str | None
+    traceback: str | None
+    details: dict[str, Any]
+
+
+def _to_run(row: Any) -> ReportRun:
+    m = row._mapping
+    return ReportRun(
+        run_id=m["id"],
+        report_name=m["report_name"],
+        run_key=m["run_key"],
+        as_of=m["as_of"],
+        trigger=m["trigger"],
+        status=m["status"],
+        created_at=m["created_at"],
+        started_at=m["started_at"],
+        finished_at=m["finished_at"],
+        duration_s=m["duration_s"],
+        n_series=m["n_series"],
+        n_failed=m["n_failed"],
+        error=m["error"],
+        traceback=m["traceback"],
+        details=dict(m["details"] or {}),
+    )
+
+
+def _to_definition(row: Any) -> StoredDefinition:
+    m = row._mapping
+    return StoredDefinition(
+        definition=ReportDefinition.from_dict(dict(m["spec"])),
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+    )
+
+
+class ReportStore:
+    """Report definitions and runs on an SQLAlchemy engine (the series store's).
+
+    Parameters
+    ----------
+    engine : Engine
+        Engine of a database whose schema is at the store's Alembic head.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def for_store(cls, store: Any) -> ReportStore:
+        """The report store sharing ``store``'s (a :class:`data.Store`) database."""
+        return cls(store.engine)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(**{WRITE: True})
+            with conn.begin():
+                yield conn
+
+    # -- definitions ---------------------------------------------------------------------
+
+    def create_definition(self, definition: ReportDefinition, *, now: datetime | None = None) -> StoredDefinition:
+        """Store a new definition.
+
+        Raises
+        ------
+        ReportExistsError
+            If a report of that name exists.
+        """
+        now = normalize_as_of(now or datetime.now(UTC))
+        values = {
+            "name": definition.name,
+            "title": definition.title,
+            "schedule": definition.schedule,
+            "timezone": definition.timezone,
+            "enabled": definition.enabled,
+            "spec": definition.to_dict(),
+            "created_at": now,
+            "updated_at": now,
+        }
+        try:
+            with self._write() as conn:
+                conn.execute(insert(_D).values(**values))
+        except IntegrityError:
+            raise ReportExistsError(
+                f"a report named {definition.name!r} already exists; update it (PUT) or choose another name."
+            ) from None
+        return StoredDefinition(definition, now, now)
+
+    def update_definition(self, definition: ReportDefinition, *, now: datetime | None = None) -> StoredDefinition:
+        """Replace the stored definition of ``definition.name``.
+
+        Raises
+        ------
+        ReportNotFoundError
+            If no report of that name exists.
+        """
+        now = normalize_as_of(now or datetime.now(UTC))
+        with self._write() as conn:
+            result = conn.execute(
+                update(_D)
+                .where(_D.c.name == definition.name)
+                .values(
+                    title=definition.title,
+                    schedule=definition.schedule,
+                    timezone=definition.timezone,
+                    enabled=definition.enabled,
+                    spec=definition.to_dict(),
+                    updated_at=now,
+                )
+            )
+            if result.rowcount != 1:
+                raise ReportNotFoundError(f"no report named {definition.name!r}.")
+            created = conn.execute(select(_D.c.created_at).where(_D.c.name == definition.name)).scalar_one()
+        return StoredDefinition(definition, created, now)
+
+    def get_definition(self, name: str) -> StoredDefinition:
+        """The definition of report ``name``.
+
+        Raises
+        ------
+        ReportNotFoundError
+            If there is none.
+        """
+        check_name(name)
+        with self.engine.connect() as conn:
+            row = conn.execute(select(_D).where(_D.c.name == name)).first()
+        if row is None:
+            raise ReportNotFoundError(f"no report named {name!r}; list them with GET /v1/reports.")
+        return _to_definition(row)
+
+    def has_definition(self, name: str) -> bool:
+        """Whether a report named ``name`` exists."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(_D.c.name).where(_D.c.name == name)).first() is not None
+
+    def list_definitions(self) -> list[StoredDefinition]:
+        """Every definition, ordered by name."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(_D).order_by(_D.c.name)).all()
+        return [_to_definition(r) for r in rows]
+
+    def delete_definition(self, name: str) -> None:
+        """Delete report ``name`` and all its runs.
+
+        Raises
+        ------
+        ReportNotFoundError
+            If there is none.
+        """
+        with self._write() as conn:
+            result = conn.execute(delete(_D).where(_D.c.name == name))
+            if result.rowcount != 1:
+                raise ReportNotFoundError(f"no report named {name!r}.")
+            conn.execute(delete(_R).where(_R.c.report_name == name))
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def claim_run(self, name: str, as_of: datetime, *, trigger: str) -> ReportRun | None:
+        """Insert the run of ``name`` at ``as_of`` in state ``running``.
+
+        Returns
+        -------
+        ReportRun or None
+            The new run, or ``None`` when a run with this key already exists (another
+            process or an earlier call claimed it).
+        """
+        now = datetime.now(UTC)
+        key = run_key(name, as_of)
+        values = {
+            "id": uuid.uuid4().hex,
+            "report_name": name,
+            "run_key": key,
+            "as_of": normalize_as_of(as_of),
+            "trigger": trigger,
+            "status": RUNNING,
+            "created_at": now,
+            "started_at": now,
+            "n_series": 0,
+            "n_failed": 0,
+            "details": {},
+        }
+        try:
+            with self._write() as conn:
+                conn.execute(insert(_R).values(**values))
+        except IntegrityError:
+            return None
+        return self.get_run_by_key(key)
+
+    def reclaim_run(self, key: str, *, trigger: str, statuses: tuple[str, ...] = (FAILED,)) -> ReportRun | None:
+        """Set a run in one of ``statuses`` back to ``running`` to redo it.
+
+        Returns ``None`` when the run is in another state. The conditional update lets
+        only one caller win the redo.
+        """
+        now = datetime.now(UTC)
+        with self._write() as conn:
+            result = conn.execute(
+                update(_R)
+                .where(_R.c.run_key == key, _R.c.status.in_(statuses))
+                .values(
+                    status=RUNNING,
+                    trigger=trigger,
+                    started_at=now,
+                    finished_at=None,
+                    duration_s=None,
+                    error=None,
+                    traceback=None,
+                    html=None,
+                )
+            )
+            won = result.rowcount == 1
+        return self.get_run_by_key(key) if won else None
+
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        html: str | None = None,
+        error: str | None = None,
+        traceback: str | None = None,
+        n_series: int = 0,
+        n_failed: int = 0,
+        details: dict[str, Any] | None = None,
+    ) -> ReportRun:
+        """Record the outcome of a claimed run and return it."""
+        now = datetime.now(UTC)
+        with self._write() as conn:
+            started = conn.execute(select(_R.c.started_at).where(_R.c.id == run_id)).scalar_one()
+            conn.execute(
+                update(_R)
+                .where(_R.c.id == run_id)
+                .values(
+                    status=status,
+                    html=html,
+                    error=error,
+                    traceback=traceback,
+                    n_series=n_series,
+                    n_failed=n_failed,
+                    details=details or {},
+                    finished_at=now,
+                    duration_s=(now - started).total_seconds() if started else None,
+                )
+            )
+        return self.get_run_by_id(run_id)
+
+    def get_run_by_key(self, key: str) -> ReportRun | None:
+        """The run with this key, or ``None``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*_RUN_COLUMNS).where(_R.c.run_key == key)).first()
+        return None if row is None else _to_run(row)
+
+    def get_run_by_id(self, run_id: str) -> ReportRun:
+        """The run with this id (any report).
+
+        Raises
+        ------
+        RunNotFoundError
+        """
+        with self.engine.connect() as conn:
+            row = conn.execute(select(*_RUN_COLUMNS).where(_R.c.id == run_id)).first()
+        if row is None:
+            raise RunNotFoundError(f"no report run with id {run_id!r}.")
+        return _to_run(row)
+
+    def get_run(self, name: str, run_id: str) -> ReportRun:
+        """Run ``run_id`` of report ``name``.
+
+        Raises
+        ------
+        RunNotFoundError
+        """
+        run = self.get_run_by_id(run_id)
+        if run.report_name != name:
+            raise RunNotFoundError(f"report {name!r} has no run with id {run_id!r}.")
+        return run
+
+    def latest_run(self, name: str) -> ReportRun:
+        """The successful run of ``name`` with the latest as-of time (newest first on ties).
+
+        Raises
+        ------
+        RunNotFoundError
+            If no run of ``name`` has succeeded yet.
+        """
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(*_RUN_COLUMNS)
+                .where(_R.c.report_name == name, _R.c.status == SUCCEEDED)
+                .order_by(_R.c.as_of.desc(), _R.c.finished_at.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            raise RunNotFoundError(
+                f"report {name!r} has no successful run yet; start one with POST /v1/reports/{name}/runs."
+            )
+        return _to_run(row)
+
+    def get_html(self, run_id: str) -> str:
+        """The HTML of a run.
+
+        Raises
+        ------
+        RunNotFoundError
+            If the run does not exist or produced no HTML (still running or failed).
+        """
+        with self.engine.connect() as conn:
+            html = conn.execute(select(_R.c.html).where(_R.c.id == run_id)).scalar_one_or_none()
+        if html is None:
+            raise RunNotFoundError(f"report run {run_id!r} has no HTML (it is running, failed or unknown).")
+        return str(html)
+
+    def list_runs(self, name: str, *, limit: int = 50, offset: int = 0) -> tuple[list[ReportRun], int]:
+        """One page of the runs of ``name``, newest first, and the total count."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*_RUN_COLUMNS)
+                .where(_R.c.report_name == name)
+                .order_by(_R.c.created_at.desc(), _R.c.id)
+                .limit(limit)
+                .offset(offset)
+            ).all()
+            total = conn.execute(select(func.count()).select_from(_R).where(_R.c.report_name == name)).scalar_one()
+        return [_to_run(r) for r in rows], int(total)
+
+    def count_runs(self, name: str, *, status: str | None = None) -> int:
+        """Number of runs of ``name`` (optionally in one status)."""
+        query = select(func.count()).select_from(_R).where(_R.c.report_name == name)
+        if status is not None:
+            query = query.where(_R.c.status == status)
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
