@@ -2,22 +2,91 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from fastapi import Depends, FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from api.auth import authorize
 from api.config import ApiSettings, get_settings
+from api.errors import install_error_handlers
+from api.jobs import JobManager
+from api.logs import configure_logging
+from api.metrics import Metrics
+from api.middleware import RequestContextMiddleware
+from api.routes import backtests, forecasts, health, jobs, models, series
+from api.schemas import ErrorRead
+from api.service import ForecastService
+from data import Store
+from data import get_settings as get_storage_settings
 
 __all__ = ["create_app"]
 
+logger = logging.getLogger(__name__)
+
+#: Documented on every /v1 route, so clients (and schemathesis) know the error shape.
+_ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorRead} for status in (401, 403, 404, 413, 422, 500, 503)
+}
+
 
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
-    """Build the FastAPI application; nothing is built at import time."""
+    """Build the FastAPI application; nothing is built at import time.
+
+    ``settings`` (default: from the environment) also replaces :func:`get_settings` for the
+    routes, so a test app and its routes always agree.
+    """
     settings = settings or get_settings()
-    app = FastAPI(title="tradecast", version="0.1.0")
+    configure_logging(settings.log_level, settings.log_json)
+    database_url = settings.database_url or get_storage_settings().database_url
+    metrics = Metrics()
+    service = ForecastService(settings, metrics)
+    store = Store.from_url(database_url)
+    job_manager = JobManager(settings, metrics, database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.create_schema:
+            await run_in_threadpool(store.create_schema)
+        await run_in_threadpool(job_manager.start, store, service)
+        service.start()
+        # Other services hosted by this process (the reports scheduler) start here.
+        logger.info("tradecast API ready (store %s)", store_label(database_url))
+        try:
+            yield
+        finally:
+            job_manager.shutdown()
+            service.shutdown()
+            store.dispose()
+
+    app = FastAPI(
+        title="tradecast",
+        version="0.1.0",
+        summary="Forecasts of economic time series with prediction intervals.",
+        lifespan=lifespan,
+    )
     app.state.settings = settings
+    app.state.api_keys = settings.keys()
+    app.state.metrics = metrics
+    app.state.service = service
+    app.state.store = store
+    app.state.jobs = job_manager
+    app.dependency_overrides[get_settings] = lambda: settings
 
-    @app.get("/health", tags=["health"])
-    def read_health() -> dict[str, str]:
-        """Liveness: the process is up."""
-        return {"status": "ok"}
+    install_error_handlers(app)
+    app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
 
+    app.include_router(health.router)
+    v1 = {"prefix": "/v1", "dependencies": [Depends(authorize)], "responses": _ERROR_RESPONSES}
+    for module in (models, series, forecasts, backtests, jobs):
+        app.include_router(module.router, **v1)  # type: ignore[arg-type]
     return app
+
+
+def store_label(url: str) -> str:
+    """The database URL without credentials, for logs."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)

@@ -1,0 +1,232 @@
+"""The only place JSON meets pandas: schemas ↔ series, frames and store records."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from api.errors import detailed
+from api.schemas import (
+    ForecastRead,
+    ForecastRowRead,
+    ModelRead,
+    ObservationRead,
+    SeriesMetaRead,
+    SeriesRead,
+    VintageRead,
+    WarningRead,
+)
+from data.meta import FREQUENCIES, SeriesMeta, StoredSeries, VintageInfo
+from forecasting.exceptions import InvalidParameterError, InvalidSeriesError
+from forecasting.frames import DS
+from forecasting.registry import REGISTRY
+
+__all__ = [
+    "frame_to_rows",
+    "meta_to_read",
+    "model_to_read",
+    "observations_to_series",
+    "record_params_to_read",
+    "rows_to_frame",
+    "series_to_observations",
+    "stored_to_read",
+    "vintage_from_dict",
+    "vintage_to_dict",
+    "vintage_to_read",
+]
+
+#: Season length used by scaled error metrics, by API frequency name.
+SEASON_LENGTH = {"annual": 1, "quarterly": 4, "monthly": 12}
+
+
+def observations_to_series(
+    data: Sequence[ObservationRead], frequency: str, *, name: str = "data", allow_gaps: bool = False
+) -> pd.Series:
+    """Inline observations → a float series on a regular ``PeriodIndex``.
+
+    With ``allow_gaps`` (storage), missing periods become NaN instead of an error.
+
+    Raises
+    ------
+    InvalidSeriesError
+        Naming the item for an unparseable date, a duplicate period, a gap or a missing
+        (``null``) value, so the caller knows which part of ``data`` to fix.
+    """
+    alias = FREQUENCIES[frequency]
+    periods: list[pd.Period] = []
+    for i, obs in enumerate(data):
+        try:
+            periods.append(pd.Period(obs.ds, freq=alias))
+        except (ValueError, TypeError, OverflowError):
+            raise detailed(
+                InvalidSeriesError(
+                    f"{name}[{i}].ds: cannot read {obs.ds!r} as a {frequency} period "
+                    "(use '2023' annual, '2023Q1' quarterly, '2023-01' monthly, or a date)."
+                ),
+                {"field": f"{name}[{i}].ds", "value": obs.ds},
+            ) from None
+    index = pd.PeriodIndex(periods, freq=alias)
+    if index.has_duplicates:
+        dup = index[index.duplicated()][0]
+        first = [i for i, p in enumerate(index) if p == dup][:2]
+        raise detailed(
+            InvalidSeriesError(
+                f"{name} has the period {dup} twice (items {first[0]} and {first[1]}); keep one value per period."
+            ),
+            {"field": f"{name}[{first[1]}].ds", "period": str(dup)},
+        )
+    values = np.array([math.nan if o.y is None else float(o.y) for o in data], dtype=float)
+    y = pd.Series(values, index=index, name=name).sort_index()
+    full = pd.period_range(y.index[0], y.index[-1], freq=alias)
+    if len(full) != len(y) and not allow_gaps:
+        missing = full.difference(y.index)
+        raise detailed(
+            InvalidSeriesError(
+                f"{name} has {len(missing)} gap(s) in its {frequency} periods, the first at {missing[0]}; "
+                "send every period between the first and the last (use null only if the model accepts it)."
+            ),
+            {"field": name, "missing_periods": [str(p) for p in missing[:10]]},
+        )
+    y = y.reindex(full)
+    y.index.name = DS
+    return y
+
+
+def check_complete(y: pd.Series, *, field: str = "data") -> None:
+    """Raise :class:`InvalidSeriesError` naming the first missing (null/NaN) value of ``y``."""
+    mask = np.isnan(y.to_numpy(dtype=float))
+    if mask.any():
+        first = y.index[int(np.flatnonzero(mask)[0])]
+        raise detailed(
+            InvalidSeriesError(
+                f"{field} has {int(mask.sum())} missing value(s) (null), the first at {first}; "
+                "the models need complete series: fill them or send the complete end of the series."
+            ),
+            {"field": field, "first_missing": str(first), "n_missing": int(mask.sum())},
+        )
+
+
+def series_to_observations(y: pd.Series) -> list[ObservationRead]:
+    """A period series → ``[{ds, y}]`` (NaN becomes ``null``)."""
+    return [
+        ObservationRead(ds=str(p), y=None if math.isnan(v) else float(v))
+        for p, v in zip(y.index, y.to_numpy(dtype=float), strict=True)
+    ]
+
+
+def frame_to_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A forecast frame (index ``ds``) → JSON rows ``{ds, mean, lo_80, hi_80, ...}``."""
+    cols = list(frame.columns)
+    values = frame.to_numpy(dtype=float)
+    return [
+        {DS: str(ds), **{c: float(v) for c, v in zip(cols, row, strict=True)}}
+        for ds, row in zip(frame.index, values, strict=True)
+    ]
+
+
+def rows_to_frame(rows: Sequence[dict[str, Any]], frequency: str) -> pd.DataFrame:
+    """Inverse of :func:`frame_to_rows`."""
+    frame = pd.DataFrame(list(rows))
+    index = pd.PeriodIndex([pd.Period(v, freq=FREQUENCIES[frequency]) for v in frame.pop(DS)], name=DS)
+    frame.index = index
+    return frame.astype(float)
+
+
+def vintage_to_read(v: VintageInfo) -> VintageRead:
+    """Store vintage → schema."""
+    return VintageRead(
+        vintage_id=v.vintage_id,
+        series_id=v.series_id,
+        number=v.number,
+        created_at=v.created_at,
+        release=v.release,
+        n_obs=v.n_obs,
+        checksum=v.checksum,
+    )
+
+
+def vintage_to_dict(v: VintageInfo | None) -> dict[str, Any] | None:
+    """Vintage → JSON-safe dict (kept in the forecast archive's params)."""
+    return None if v is None else vintage_to_read(v).model_dump(mode="json")
+
+
+def vintage_from_dict(raw: Any) -> VintageRead | None:
+    """Inverse of :func:`vintage_to_dict`."""
+    return None if not raw else VintageRead.model_validate(raw)
+
+
+def meta_to_read(meta: SeriesMeta) -> SeriesMetaRead:
+    """Store metadata → schema."""
+    return SeriesMetaRead(
+        series_id=meta.series_id,
+        name=meta.name,
+        frequency=meta.frequency,  # type: ignore[arg-type]
+        unit=meta.unit,
+        kind=meta.kind,  # type: ignore[arg-type]
+        tags=dict(meta.tags),
+    )
+
+
+def stored_to_read(stored: StoredSeries) -> SeriesRead:
+    """A stored series (one vintage) → schema with its observations."""
+    return SeriesRead(
+        **meta_to_read(stored.meta).model_dump(),
+        vintage=vintage_to_read(stored.vintage),
+        data=series_to_observations(stored.series),
+    )
+
+
+def model_to_read(name: str, default: str) -> ModelRead:
+    """A registry entry → schema (its tags)."""
+    tags = REGISTRY[name].tags
+    return ModelRead(
+        name=name,
+        supports_intervals=tags.supports_intervals,
+        handles_missing=tags.handles_missing,
+        requires_season_length=tags.requires_season_length,
+        min_obs=tags.min_obs,
+        is_default=name == default,
+    )
+
+
+def check_model_name(name: str, field: str = "model") -> str:
+    """A registered model name, else :class:`InvalidParameterError` (422, not 404: the body is wrong)."""
+    if name not in REGISTRY:
+        raise detailed(
+            InvalidParameterError(f"{field}: unknown model {name!r}; choose one of: {', '.join(REGISTRY)}."),
+            {"field": field, "value": name, "choices": list(REGISTRY)},
+        )
+    return name
+
+
+def record_params_to_read(
+    forecast_id: str,
+    series_id: str | None,
+    model: str,
+    horizon: int,
+    levels: Sequence[int],
+    frame: pd.DataFrame,
+    params: dict[str, Any],
+    created_at: Any,
+) -> ForecastRead:
+    """An archived forecast (frame + the params we stored with it) → schema."""
+    return ForecastRead(
+        id=forecast_id,
+        series_id=series_id,
+        model=model,
+        frequency=params["frequency"],
+        kind=params.get("kind", "level"),
+        transform=params.get("transform", "none"),
+        horizon=horizon,
+        levels=list(levels),
+        vintage=vintage_from_dict(params.get("vintage")),
+        data_hash=params.get("data_hash"),
+        interval_method=str(params.get("interval_method", "")),
+        forecast=[ForecastRowRead.model_validate(r) for r in frame_to_rows(frame)],
+        warnings=[WarningRead.model_validate(w) for w in params.get("warnings", [])],
+        created_at=created_at,
+    )

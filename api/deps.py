@@ -1,0 +1,69 @@
+"""Shared lookups as ``Annotated`` dependency aliases (STYLE §6)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+
+from api.config import ApiSettings, get_settings
+from api.jobs import JobManager
+from api.metrics import Metrics
+from api.service import ForecastService
+from data import SeriesNotFoundError, Store
+from data.meta import SERIES_ID_PATTERN
+
+__all__ = [
+    "ExistingSeriesId",
+    "JobsDep",
+    "MetricsDep",
+    "ServiceDep",
+    "SettingsDep",
+    "StoreDep",
+    "existing_series_id",
+]
+
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+
+
+def get_store(request: Request) -> Store:
+    """The app's store (opened by :func:`api.main.create_app`)."""
+    store: Store = request.app.state.store
+    return store
+
+
+def get_service(request: Request) -> ForecastService:
+    """The app's forecast service (cache and worker pool)."""
+    service: ForecastService = request.app.state.service
+    return service
+
+
+def get_metrics(request: Request) -> Metrics:
+    """The app's metrics registry."""
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+def get_jobs(request: Request) -> JobManager:
+    """The app's batch-job manager."""
+    jobs: JobManager = request.app.state.jobs
+    return jobs
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+ServiceDep = Annotated[ForecastService, Depends(get_service)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+JobsDep = Annotated[JobManager, Depends(get_jobs)]
+
+
+def existing_series_id(
+    store: StoreDep,
+    series_id: Annotated[str, Path(pattern=SERIES_ID_PATTERN.pattern, max_length=100)],
+) -> str:
+    """The path's series id, or :class:`~data.SeriesNotFoundError` (404) if nothing is stored under it."""
+    if not store.has_series(series_id):
+        raise SeriesNotFoundError(f"no series {series_id!r} is stored; list them with GET /v1/series.")
+    return series_id
+
+
+ExistingSeriesId = Annotated[str, Depends(existing_series_id)]

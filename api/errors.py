@@ -1,0 +1,223 @@
+"""The error envelope, the exception → status table and the handlers that apply them.
+
+Every 4xx and 5xx response has the body ``{"error": {"code", "message", "details"}}``.
+The status of an exception is looked up along its MRO in :data:`STATUS_BY_EXCEPTION`, so a
+subclass inherits its parent's status (STYLE §5). This module is the only place that maps
+exceptions to HTTP statuses; routes let library exceptions propagate.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from data.exceptions import ConflictError, DataError, IngestError, StorageUnavailableError
+from forecasting.exceptions import (
+    ForecastingError,
+    InsufficientDataError,
+    IntervalsNotSupportedError,
+    InvalidParameterError,
+    InvalidSeriesError,
+    ModelFitError,
+    NotFittedError,
+    NotFoundError,
+)
+
+__all__ = [
+    "STATUS_BY_EXCEPTION",
+    "ApiError",
+    "AuthenticationError",
+    "PayloadTooLargeError",
+    "PermissionDeniedError",
+    "error_body",
+    "detailed",
+    "install_error_handlers",
+    "status_for",
+]
+
+logger = logging.getLogger(__name__)
+
+INTERNAL_ERROR_MESSAGE = "internal server error; quote the request id when reporting it"
+
+
+class ApiError(Exception):
+    """An error raised by the service layer itself (auth, body size), with a fixed ``code``."""
+
+    code = "api_error"
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or {}
+
+
+class AuthenticationError(ApiError):
+    """No API key, or an unknown one, was sent."""
+
+    code = "not_authenticated"
+
+
+class PermissionDeniedError(ApiError):
+    """The key is valid but its scope does not allow this method."""
+
+    code = "forbidden"
+
+
+class PayloadTooLargeError(ApiError):
+    """The request body is larger than ``TRADECAST_MAX_BODY_BYTES``."""
+
+    code = "payload_too_large"
+
+
+#: Exception class → HTTP status, resolved along the MRO by :func:`status_for`.
+STATUS_BY_EXCEPTION: dict[type[BaseException], int] = {
+    InvalidParameterError: 422,
+    InvalidSeriesError: 422,
+    InsufficientDataError: 422,
+    IntervalsNotSupportedError: 422,
+    ModelFitError: 422,
+    # A batch in which no model could forecast a series (forecasting.forecast_many).
+    ForecastingError: 422,
+    NotFoundError: 404,
+    # A bug in a caller, not a user error: generic 500.
+    NotFittedError: 500,
+    IngestError: 422,
+    ConflictError: 409,
+    StorageUnavailableError: 503,
+    DataError: 500,
+    RequestValidationError: 422,
+    AuthenticationError: 401,
+    PermissionDeniedError: 403,
+    PayloadTooLargeError: 413,
+}
+
+_CODE_BY_STATUS = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "too_many_requests",
+    503: "service_unavailable",
+}
+
+
+def status_for(exc: BaseException) -> int:
+    """The HTTP status of ``exc``: the first class of its MRO in the table, else 500."""
+    for cls in type(exc).__mro__:
+        status = STATUS_BY_EXCEPTION.get(cls)
+        if status is not None:
+            return status
+    return 500
+
+
+def error_body(code: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The envelope ``{"error": {"code", "message", "details"}}``."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def _json_safe(value: Any) -> Any:
+    """Make validation-error payloads JSON-serialisable (ctx may hold exceptions, NaN...)."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
+
+
+def _request_id(request: Request) -> str | None:
+    rid = getattr(request.state, "request_id", None)
+    return rid if isinstance(rid, str) else None
+
+
+def domain_error_response(exc: Exception, request_id: str | None = None) -> JSONResponse:
+    """Build the response for a library, store or service exception."""
+    status = status_for(exc)
+    if status >= 500 and status != 503:
+        logger.error("unhandled %s (request_id=%s)", type(exc).__name__, request_id, exc_info=exc)
+        return internal_error_response(request_id)
+    code = str(getattr(exc, "code", None) or _CODE_BY_STATUS.get(status, "error"))
+    details = getattr(exc, "details", None)
+    if callable(details):  # data.IngestError exposes details() as a method
+        details = details()
+    if not isinstance(details, dict):
+        details = {}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(error_body(code, str(exc), _json_safe(details)), status_code=status, headers=headers)
+
+
+def internal_error_response(request_id: str | None) -> JSONResponse:
+    """A generic 500: no exception text, only the request id to quote."""
+    return JSONResponse(
+        error_body("internal_error", INTERNAL_ERROR_MESSAGE, {"request_id": request_id}), status_code=500
+    )
+
+
+def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or ".".join(str(p) for p in loc) or "request"
+
+
+async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": _field_name(e.get("loc", ())), "loc": list(e.get("loc", ())), "message": e.get("msg", "")}
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"field": "request", "message": "invalid request"}
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    message = f"invalid field '{first['field']}': {first['message']}{more}"
+    return JSONResponse(error_body("validation_error", message, {"errors": _json_safe(errors)}), status_code=422)
+
+
+async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = _CODE_BY_STATUS.get(exc.status_code, "http_error")
+    if exc.status_code == 404:
+        message = f"no route {request.method} {request.url.path}; see /docs for the API"
+    elif exc.status_code == 405:
+        message = f"method {request.method} is not allowed on {request.url.path}"
+    else:
+        message = str(exc.detail)
+    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+async def _domain_handler(request: Request, exc: Exception) -> JSONResponse:
+    return domain_error_response(exc, _request_id(request))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers; unexpected exceptions are turned into a 500 by the middleware."""
+    app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    for cls in (ForecastingError, DataError, ApiError):
+        app.add_exception_handler(cls, _domain_handler)
+
+
+def dumps(body: dict[str, Any]) -> bytes:
+    """Compact JSON bytes of an error body (used by the raw ASGI middleware)."""
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+E = TypeVar("E", bound=BaseException)
+
+
+def detailed(exc: E, details: dict[str, Any]) -> E:
+    """Attach ``details`` (shown in the error body) to a library exception and return it."""
+    exc.details = details  # type: ignore[attr-defined]
+    return exc

@@ -1,0 +1,1 @@
+"""One router per resource; :func:`api.main.create_app` includes them under ``/v1``."""

@@ -1,0 +1,86 @@
+"""Forecasts: run one, run a batch, read archived ones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+from fastapi.responses import JSONResponse
+
+from api.convert import record_params_to_read
+from api.deps import JobsDep, ServiceDep, SettingsDep, StoreDep
+from api.schemas import (
+    BatchForecastCreate,
+    BatchForecastRead,
+    ErrorRead,
+    ForecastCreate,
+    ForecastRead,
+    ForecastsPage,
+    JobRead,
+    SeriesId,
+)
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/forecasts", tags=["forecasts"])
+
+ForecastId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Archived forecast id.")]
+
+
+@router.post("", response_model=ForecastRead)
+def create_forecast(
+    body: ForecastCreate, response: Response, service: ServiceDep, store: StoreDep, settings: SettingsDep
+) -> ForecastRead:
+    """Forecast a stored or inline series with prediction intervals (cached, archived)."""
+    read, cached = service.forecast(body, store, settings)
+    response.headers["X-Cache"] = "hit" if cached else "miss"
+    return read
+
+
+@router.post(
+    "/batch",
+    response_model=BatchForecastRead,
+    responses={202: {"model": JobRead, "description": "Large batch accepted as a job."}},
+)
+def create_forecast_batch(
+    body: BatchForecastCreate, service: ServiceDep, jobs: JobsDep, store: StoreDep, settings: SettingsDep
+) -> BatchForecastRead | JSONResponse:
+    """Forecast many series; above the size threshold answer 202 with a job to poll."""
+    jobs.check_size(body, settings)
+    if len(body.series) <= settings.batch_sync_limit:
+        return service.forecast_batch(body, store, settings)
+    job = jobs.submit(body)
+    return JSONResponse(
+        job.model_dump(mode="json"),
+        status_code=status.HTTP_202_ACCEPTED,
+        headers={"Location": f"/v1/jobs/{job.id}"},
+    )
+
+
+@router.get("", response_model=ForecastsPage)
+def read_forecasts(
+    store: StoreDep,
+    series_id: Annotated[SeriesId | None, Query()] = None,
+    model: Annotated[str | None, Query(max_length=64)] = None,
+    since: Annotated[datetime | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ForecastsPage:
+    """List archived forecasts, newest first."""
+    records = store.list_forecasts(series_id, model=model, since=since)
+    data = [
+        record_params_to_read(
+            str(r.forecast_id), r.series_id, r.model, r.horizon, r.levels, r.frame, r.params, r.created_at
+        )
+        for r in records[:limit]
+    ]
+    return ForecastsPage(data=data, count=len(records))
+
+
+@router.get("/{forecast_id}", response_model=ForecastRead, responses={404: {"model": ErrorRead}})
+def read_forecast(forecast_id: ForecastId, store: StoreDep) -> ForecastRead:
+    """One archived forecast by id."""
+    r = store.get_forecast(forecast_id)
+    return record_params_to_read(
+        forecast_id, r.series_id, r.model, r.horizon, r.levels, r.frame, r.params, r.created_at
+    )

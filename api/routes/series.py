@@ -1,0 +1,158 @@
+"""Stored series: create (JSON or file upload), list, read, vintages, delete."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from api.convert import meta_to_read, observations_to_series, stored_to_read, vintage_to_read
+from api.deps import ExistingSeriesId, StoreDep
+from api.errors import detailed
+from api.schemas import ErrorRead, SeriesCreate, SeriesPage, SeriesRead, VintagesPage
+from data import IngestError, SeriesMeta, Store, load_series
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/series", tags=["series"])
+
+_UPLOAD_FORMATS = ("csv", "xlsx", "json")
+
+
+def _request_body_schema() -> dict[str, Any]:
+    schema = SeriesCreate.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": schema},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "format": {"type": "string", "enum": list(_UPLOAD_FORMATS)},
+                            "frequency": {"type": "string", "enum": ["annual", "quarterly", "monthly"]},
+                            "kind": {"type": "string", "enum": ["level", "share"]},
+                            "release": {"type": "string", "maxLength": 100},
+                        },
+                    }
+                },
+            },
+        }
+    }
+
+
+def _save_json(store: Store, body: SeriesCreate) -> VintagesPage:
+    meta = SeriesMeta(
+        series_id=body.series_id,
+        name=body.name,
+        frequency=body.frequency,
+        unit=body.unit,
+        kind=body.kind,
+        tags=dict(body.tags),
+    )
+    y = observations_to_series(body.data, body.frequency, allow_gaps=True)
+    y.name = body.series_id
+    vintage = store.save_series(meta, y, release=body.release)
+    return VintagesPage(data=[vintage_to_read(vintage)], count=1)
+
+
+def _save_upload(store: Store, raw: bytes, filename: str, fields: dict[str, str]) -> VintagesPage:
+    fmt = fields.get("format") or filename.rsplit(".", 1)[-1].lower()
+    if fmt not in _UPLOAD_FORMATS:
+        raise detailed(
+            IngestError(f"cannot tell the format of {filename!r}; send format=csv, xlsx or json."),
+            {"field": "format", "value": fmt},
+        )
+    result = load_series(
+        io.BytesIO(raw), format=fmt, frequency=fields.get("frequency") or None, kind=fields.get("kind") or None
+    )
+    vintages = store.save_ingested(result, release=fields.get("release") or None)
+    return VintagesPage(data=[vintage_to_read(v) for v in vintages], count=len(vintages))
+
+
+@router.post(
+    "",
+    response_model=VintagesPage,
+    status_code=status.HTTP_201_CREATED,
+    openapi_extra=_request_body_schema(),
+    responses={409: {"model": ErrorRead}, 415: {"model": ErrorRead}},
+)
+async def create_series(request: Request, store: StoreDep) -> VintagesPage:
+    """Store a series (JSON) or every series of a CSV/Excel/JSON upload as new vintages."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "multipart/form-data":
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or isinstance(upload, str):
+            raise RequestValidationError(
+                [{"loc": ("body", "file"), "msg": "a file part named 'file' is required", "type": "missing"}]
+            )
+        raw = await upload.read()
+        fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        return await run_in_threadpool(_save_upload, store, raw, upload.filename or "", fields)
+    try:
+        body = SeriesCreate.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise RequestValidationError(
+            [{"loc": ("body",), "msg": "the body must be JSON or a multipart upload", "type": "json_invalid"}]
+        ) from None
+    return await run_in_threadpool(_save_json, store, body)
+
+
+@router.get("", response_model=SeriesPage)
+def read_series_page(
+    store: StoreDep,
+    tag: Annotated[
+        list[str] | None,
+        Query(description="Filter 'key:value' (repeatable; all must match).", max_length=20),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> SeriesPage:
+    """List stored series (paged), optionally filtered by tags."""
+    tags = dict(t.partition(":")[::2] for t in tag or [])
+    metas, total = store.list_series(tags=tags or None, limit=limit, offset=offset)
+    return SeriesPage(data=[meta_to_read(m) for m in metas], count=total)
+
+
+@router.get("/{series_id}", response_model=SeriesRead, responses={404: {"model": ErrorRead}})
+def read_series(
+    series_id: ExistingSeriesId,
+    store: StoreDep,
+    as_of: Annotated[datetime | None, Query(description="The vintage current at this time.")] = None,
+) -> SeriesRead:
+    """One series with the observations of its latest vintage (or the one current at ``as_of``)."""
+    return stored_to_read(store.read_series(series_id, as_of=as_of))
+
+
+@router.get("/{series_id}/vintages", response_model=VintagesPage, responses={404: {"model": ErrorRead}})
+def read_vintages(series_id: ExistingSeriesId, store: StoreDep) -> VintagesPage:
+    """Every stored vintage of a series, oldest first."""
+    vintages = store.list_vintages(series_id)
+    return VintagesPage(data=[vintage_to_read(v) for v in vintages], count=len(vintages))
+
+
+@router.delete(
+    "/{series_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses={404: {"model": ErrorRead}},
+)
+def delete_series(series_id: ExistingSeriesId, store: StoreDep) -> Response:
+    """Delete a series and its vintages (archived forecasts are kept)."""
+    store.delete_series(series_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,355 @@
+"""Request and response schemas (pydantic) of the REST service.
+
+Names follow STYLE §6: ``<Thing>Create`` for bodies, ``<Thing>Read`` for responses and
+``<Things>Page{data, count}`` for lists. Column names of forecast rows come from
+:mod:`forecasting.frames`. Limits that depend on settings (horizon, levels, series length)
+are checked in :mod:`api.convert`, so the schema stays static and documented.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+__all__ = [
+    "BacktestCreate",
+    "BacktestRead",
+    "BacktestWindowRead",
+    "BatchForecastCreate",
+    "BatchForecastRead",
+    "BatchItemCreate",
+    "BatchItemRead",
+    "ErrorDetail",
+    "ErrorRead",
+    "ForecastCreate",
+    "ForecastRead",
+    "ForecastRowRead",
+    "ForecastsPage",
+    "HealthRead",
+    "JobRead",
+    "ModelMetricsRead",
+    "ModelRead",
+    "ModelsPage",
+    "ObservationRead",
+    "ReadyRead",
+    "SeriesCreate",
+    "SeriesMetaRead",
+    "SeriesPage",
+    "SeriesRead",
+    "VintageRead",
+    "VintagesPage",
+    "WarningRead",
+]
+
+Frequency = Literal["annual", "quarterly", "monthly"]
+Kind = Literal["level", "share"]
+Transform = Literal["none", "log"]
+SeriesId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,100}$", examples=["china_russia_total"])]
+Level = Annotated[int, Field(ge=1, le=99)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+ModelName = Annotated[str, Field(min_length=1, max_length=64, examples=["auto", "naive2"])]
+
+_STRICT = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(BaseModel):
+    """The ``error`` object of every 4xx/5xx body."""
+
+    code: str = Field(examples=["invalid_series"])
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorRead(BaseModel):
+    """Envelope of every error response."""
+
+    error: ErrorDetail
+
+
+class ObservationRead(BaseModel):
+    """One observation: a period and its value (``null`` marks a missing value)."""
+
+    model_config = _STRICT
+
+    ds: str = Field(
+        min_length=1,
+        max_length=32,
+        examples=["2023"],
+        description="Period: '2023' (annual), '2023Q1' (quarterly), '2023-01' (monthly) or a date.",
+    )
+    y: FiniteFloat | None = Field(description="Value; null for a missing observation.")
+
+
+class HealthRead(BaseModel):
+    """Liveness answer."""
+
+    status: Literal["ok"] = "ok"
+
+
+class ReadyRead(BaseModel):
+    """Readiness answer: the store is reachable."""
+
+    status: Literal["ready"] = "ready"
+    storage: Literal["ok"] = "ok"
+
+
+class ModelRead(BaseModel):
+    """A registered model and what it supports."""
+
+    name: str
+    supports_intervals: bool
+    handles_missing: bool
+    requires_season_length: bool
+    min_obs: int
+    is_default: bool
+
+
+class ModelsPage(BaseModel):
+    """Registered models."""
+
+    data: list[ModelRead]
+    count: int
+
+
+class WarningRead(BaseModel):
+    """A warning raised while fitting (e.g. a convergence problem or a fallback)."""
+
+    code: str
+    message: str
+
+
+class VintageRead(BaseModel):
+    """One stored upload of a series."""
+
+    vintage_id: int
+    series_id: str
+    number: int
+    created_at: datetime
+    release: str | None
+    n_obs: int
+    checksum: str
+
+
+class VintagesPage(BaseModel):
+    """Vintages of one series, oldest first."""
+
+    data: list[VintageRead]
+    count: int
+
+
+class SeriesMetaRead(BaseModel):
+    """Metadata of a stored series."""
+
+    series_id: str
+    name: str
+    frequency: Frequency
+    unit: str
+    kind: Kind
+    tags: dict[str, str]
+
+
+class SeriesPage(BaseModel):
+    """A page of stored series."""
+
+    data: list[SeriesMetaRead]
+    count: int = Field(description="Total number of series matching the filter (not just this page).")
+
+
+class SeriesRead(SeriesMetaRead):
+    """A stored series with the observations of one vintage."""
+
+    vintage: VintageRead
+    data: list[ObservationRead]
+
+
+class SeriesCreate(BaseModel):
+    """A series to store (a new one, or a new vintage of an existing one)."""
+
+    model_config = _STRICT
+
+    series_id: SeriesId
+    name: str = Field("", max_length=200)
+    frequency: Frequency
+    unit: str = Field("", max_length=50)
+    kind: Kind = "level"
+    tags: dict[Annotated[str, Field(max_length=50)], Annotated[str, Field(max_length=200)]] = Field(
+        default_factory=dict, max_length=20
+    )
+    release: str | None = Field(None, max_length=100, description="Release label, e.g. 'GACC 2024-01-12'.")
+    data: list[ObservationRead] = Field(min_length=1)
+
+
+class _SeriesSource(BaseModel):
+    """Either a stored series (``series_id``, optional ``as_of``) or inline ``data``."""
+
+    model_config = _STRICT
+
+    series_id: SeriesId | None = Field(None, description="A stored series; excludes 'data'.")
+    as_of: datetime | None = Field(None, description="Use the vintage current at this time (stored series).")
+    data: list[ObservationRead] | None = Field(
+        None, min_length=1, description="Inline observations; needs 'frequency'; excludes 'series_id'."
+    )
+    frequency: Frequency | None = Field(None, description="Frequency of inline data.")
+    kind: Kind | None = Field(
+        None, description="'share' for values in [0, 1] (logit scale); default: the stored kind or 'level'."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Any:
+        if (self.series_id is None) == (self.data is None):
+            raise ValueError("give exactly one of 'series_id' (a stored series) or 'data' (inline observations)")
+        if self.data is not None and self.frequency is None:
+            raise ValueError("inline 'data' needs 'frequency' ('annual', 'quarterly' or 'monthly')")
+        if self.data is not None and self.as_of is not None:
+            raise ValueError("'as_of' applies to stored series only; drop it for inline 'data'")
+        return self
+
+
+class ForecastCreate(_SeriesSource):
+    """A forecast request."""
+
+    horizon: int = Field(ge=1, le=10_000, examples=[5], description="Periods ahead (capped by settings).")
+    levels: list[Level] = Field(
+        default_factory=lambda: [80, 95], max_length=99, description="Interval levels in percent."
+    )
+    model: ModelName | None = Field(None, description="A registered model; default from settings ('auto').")
+    transform: Transform = Field(
+        "none", description="'log' fits on the log scale (positive data only); level series only."
+    )
+
+
+class ForecastRowRead(BaseModel):
+    """One forecast period: ``ds``, ``mean`` and ``lo_<L>``/``hi_<L>`` for each level."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": {"type": "number"}})
+
+    ds: str
+    mean: float
+
+
+class ForecastRead(BaseModel):
+    """An archived forecast."""
+
+    id: str
+    series_id: str | None
+    model: str = Field(description="The model asked for (the registry name).")
+    frequency: Frequency
+    kind: Kind
+    transform: Transform
+    horizon: int
+    levels: list[int]
+    vintage: VintageRead | None = Field(description="The stored vintage fitted (null for inline data).")
+    data_hash: str | None = Field(description="sha256 of inline data (null for stored series).")
+    interval_method: str
+    forecast: list[ForecastRowRead]
+    warnings: list[WarningRead]
+    created_at: datetime
+
+
+class ForecastsPage(BaseModel):
+    """A page of archived forecasts."""
+
+    data: list[ForecastRead]
+    count: int
+
+
+class BatchItemCreate(_SeriesSource):
+    """One series of a batch; ``unique_id`` labels inline data in the results."""
+
+    unique_id: str | None = Field(None, max_length=100)
+
+
+class BatchForecastCreate(BaseModel):
+    """Many series forecast with the same settings."""
+
+    model_config = _STRICT
+
+    series: list[BatchItemCreate] = Field(min_length=1)
+    horizon: int = Field(ge=1, le=10_000)
+    levels: list[Level] = Field(default_factory=lambda: [80, 95], max_length=99)
+    model: ModelName | None = None
+    transform: Transform = "none"
+
+
+class BatchItemRead(BaseModel):
+    """The outcome of one series of a batch: a forecast or an error."""
+
+    index: int
+    unique_id: str | None
+    status: Literal["ok", "error"]
+    forecast: ForecastRead | None = None
+    error: ErrorDetail | None = None
+
+
+class BatchForecastRead(BaseModel):
+    """Results of a batch, in request order."""
+
+    data: list[BatchItemRead]
+    count: int
+    failed: int
+
+
+class JobRead(BaseModel):
+    """An asynchronous batch job."""
+
+    id: str
+    kind: str
+    status: Literal["queued", "running", "succeeded", "failed"]
+    created_at: datetime
+    updated_at: datetime
+    attempts: int
+    n_items: int
+    result: BatchForecastRead | None = None
+    error: ErrorDetail | None = None
+
+
+class BacktestCreate(_SeriesSource):
+    """A rolling-origin evaluation request."""
+
+    horizon: int = Field(ge=1, le=10_000)
+    windows: int = Field(3, ge=1, le=1_000, description="Number of forecast origins (capped by settings).")
+    step: int = Field(1, ge=1, le=1_000, description="Periods between successive origins.")
+    models: list[ModelName] | None = Field(
+        None, min_length=1, max_length=50, description="Models to compare; default: the default model."
+    )
+    levels: list[Level] = Field(default_factory=lambda: [80, 95], max_length=99)
+    transform: Transform = "none"
+
+
+class BacktestWindowRead(BaseModel):
+    """Errors of one model at one forecast origin."""
+
+    model: str
+    cutoff: str
+    smape: float | None
+    mase: float | None
+    rmsse: float | None
+    coverage: dict[str, float | None] = Field(description="Share of actuals inside each interval, by level.")
+
+
+class ModelMetricsRead(BaseModel):
+    """Errors of one model averaged over every window and step."""
+
+    model: str
+    smape: float | None
+    mase: float | None
+    rmsse: float | None
+    coverage: dict[str, float | None]
+    msis: dict[str, float | None] = Field(description="Mean scaled interval score, by level.")
+
+
+class BacktestRead(BaseModel):
+    """Backtest results: metrics per model, errors per window, and the rows behind them."""
+
+    series_id: str | None
+    frequency: Frequency
+    horizon: int
+    windows: int
+    step: int
+    levels: list[int]
+    metrics: list[ModelMetricsRead]
+    per_window: list[BacktestWindowRead]
+    rows: list[dict[str, str | float | int | None]]
+    warnings: list[WarningRead]
