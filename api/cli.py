@@ -26,17 +26,40 @@ app = typer.Typer(
 def serve(
     host: str | None = typer.Option(None, help="Bind address (default TRADECAST_HOST or 127.0.0.1)."),
     port: int | None = typer.Option(None, help="Port (default TRADECAST_PORT or 8000)."),
+    workers: int | None = typer.Option(None, help="Worker processes (default TRADECAST_WORKERS or 1)."),
 ) -> None:
     """Start the REST service with uvicorn."""
     import uvicorn
 
-    from api.config import get_settings
+    from api.config import get_settings, is_loopback
 
     settings = get_settings()
     host = host or settings.host
     port = port or settings.port
-    typer.echo(f"tradecast serving on http://{host}:{port}  (docs at http://{host}:{port}/docs)")
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port)
+    workers = workers or settings.workers
+    if not is_loopback(host) and not settings.keys() and not settings.allow_open:
+        # An open forecasting service on a public interface would let anyone write series.
+        typer.echo(
+            f"refusing to bind {host}: no API keys are configured. Set TRADECAST_API_KEYS "
+            "(e.g. 'KEY:write') or TRADECAST_ALLOW_OPEN=1 to serve without keys.",
+            err=True,
+        )
+        raise typer.Exit(code=2)
+    shown = f"[{host}]" if ":" in host else host
+    auth = f"{len(settings.keys())} API key(s)" if settings.keys() else "open (no API keys)"
+    typer.echo(
+        f"tradecast serving on http://{shown}:{port} with {workers} worker(s), {auth}; "
+        f"docs at http://{shown}:{port}/docs"
+    )
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,  # the app logs every request itself, with its request id
+        log_level=settings.log_level.lower(),
+    )
 
 
 cli_bench.register(app)
