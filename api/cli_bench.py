@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+import time
+from pathlib import Path
+
 import typer
 
 __all__ = ["register"]
 
 bench_app = typer.Typer(help="Benchmarks: accuracy and speed on reference data.", no_args_is_help=True)
+
+DEFAULT_M3 = Path("../shared/data/m3/m3.csv.gz")
+DEFAULT_PUBLISHED = Path("../shared/data/m3/m3_published_forecasts.csv.gz")
+DEFAULT_MODELS = ["auto", "ensemble", "ets", "arima", "theta", "naive2"]
 
 
 def register(app: typer.Typer) -> None:
@@ -15,6 +23,57 @@ def register(app: typer.Typer) -> None:
 
 
 @bench_app.command("m3")
-def bench_m3() -> None:
-    """Score our models on the M3 competition data (work in progress)."""
-    raise typer.Exit(code=2)
+def bench_m3(
+    data: Path = typer.Option(DEFAULT_M3, "--data", help="M3 observations (m3.csv.gz)."),
+    published: Path = typer.Option(
+        DEFAULT_PUBLISHED, "--published", help="Published competitors' forecasts (THETA, ForecastPro)."
+    ),
+    period: list[str] = typer.Option(
+        [], "--period", help="Restrict to yearly, quarterly, monthly or other (repeatable)."
+    ),
+    sample: int | None = typer.Option(None, "--sample", help="Score about N series spread over the set."),
+    model: list[str] = typer.Option(
+        [], "--model", help="Model to score (repeatable). Default: " + ", ".join(DEFAULT_MODELS)
+    ),
+    n_jobs: int = typer.Option(-1, "--n-jobs", help="Worker processes (-1: all cores)."),
+    out: Path = typer.Option(Path("var/bench"), "--out", help="Folder for the forecasts CSV and the score table."),
+) -> None:
+    """Fit every M3 series' train part, forecast its test part and print sMAPE, MASE, coverage, MSIS, time."""
+    import pandas as pd
+
+    from forecasting.m3 import load_m3, load_published, published_frame, run_m3, score_m3
+    from forecasting.registry import list_models
+
+    models = model or DEFAULT_MODELS
+    unknown = [m for m in models if m not in list_models()]
+    if unknown:
+        raise typer.BadParameter(f"unknown model(s) {unknown}; choose from {list_models()}", param_hint="--model")
+    for path in (data, published):
+        if not path.exists():
+            raise typer.BadParameter(f"{path} does not exist", param_hint="--data/--published")
+    series = load_m3(data, periods=period or None, sample=sample)
+    typer.echo(f"M3: {len(series)} series; models: {', '.join(models)}", err=True)
+    show = sys.stderr.isatty()
+
+    def progress(name: str, done: int, total: int) -> None:
+        if show:
+            typer.echo(f"\r  {name}: {done}/{total}", nl=done == total, err=True)
+
+    started = time.perf_counter()
+    forecasts, wall = run_m3(series, models, n_jobs=n_jobs, progress=progress)
+    pub = published_frame(series, load_published(published))
+    scores = score_m3(pd.concat([forecasts, pub], ignore_index=True), series)
+    scores["wall_s"] = pd.Series(wall)
+    scores["series_per_s"] = len(series) / scores["wall_s"]
+    out.mkdir(parents=True, exist_ok=True)
+    forecasts.to_csv(out / "m3_forecasts.csv", index=False)
+    scores.to_csv(out / "m3_scores.csv")
+    cols = [c for c in scores.columns if not c.startswith("n_")]
+    with pd.option_context("display.width", 250, "display.max_columns", 50, "display.precision", 3):
+        typer.echo(scores[cols].round(3).to_string())
+    fallbacks = forecasts[forecasts["fitted_model"] != forecasts["model"]].groupby("model")["unique_id"].nunique()
+    for name, count in fallbacks.items():
+        typer.echo(f"note: {name} fell back to naive2 on {count} series", err=True)
+    typer.echo(
+        f"total wall time {time.perf_counter() - started:.1f} s; forecasts in {out / 'm3_forecasts.csv'}", err=True
+    )
