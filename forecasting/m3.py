@@ -101,7 +101,9 @@ def load_m3(path: str | Path, *, periods: Sequence[str] | None = None, sample: i
     return out
 
 
-def load_published(path: str | Path, methods: Sequence[str] = ("THETA", "ForecastPro")) -> dict[str, dict[str, np.ndarray]]:
+def load_published(
+    path: str | Path, methods: Sequence[str] = ("THETA", "ForecastPro")
+) -> dict[str, dict[str, np.ndarray]]:
     """Published competitors' point forecasts: method -> series_id -> array of steps."""
     raw = pd.read_csv(path)
     raw = raw[raw["method"].isin(methods)].sort_values(["method", "series_id", "step"])
@@ -111,7 +113,9 @@ def load_published(path: str | Path, methods: Sequence[str] = ("THETA", "Forecas
     return out
 
 
-def _forecast_chunk(items: list[M3Series], model: str) -> list[tuple[str, np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]], str]]:
+def _forecast_chunk(
+    items: list[M3Series], model: str
+) -> list[tuple[str, np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]], str]]:
     results = []
     for s in items:
         used = model
