@@ -1,18 +1,59 @@
-"""CSV / JSON / Excel files → validated long frames (``unique_id, ds, y``) plus series metadata."""
+"""CSV / JSON / Excel files → validated long frames (``unique_id, ds, y``) plus series metadata.
+
+Layouts
+-------
+- **long**: columns ``unique_id, ds, y`` (aliases: ``series_id``/``id``, ``period``/``date``,
+  ``value``), optionally ``name``, ``unit``, ``kind``, ``frequency`` and the tag columns
+  ``reporter, partner, flow, currency, source`` (kept as tags when constant per series);
+  other columns are ignored.
+- **wide**: the first column holds the periods, every other column is one series, its
+  header being the series id.
+- **JSON**: a list of ``{"unique_id", "ds", "y"}`` records, or ``{"series": [...]}`` whose
+  items are such records or ``{"unique_id", "name", "unit", "kind", "frequency", "tags",
+  "data": [{"ds", "y"}, ...]}`` objects.
+- **Excel** (``.xlsx``): long or wide, on the first sheet or a named one.
+
+Every validation error is an :class:`~data.exceptions.IngestError` that names the line
+(1-based, as an editor shows it; the row for Excel, the record for JSON), the column, and
+the value.
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import logging
+import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from data.meta import SeriesMeta
+from data.config import get_settings
+from data.exceptions import IngestError
+from data.meta import FREQUENCIES, KINDS, SERIES_ID_PATTERN, SeriesMeta
+from data.regularize import DATE, UNKNOWN, infer_date_frequency, parse_period_strings, to_periods
 
-__all__ = ["IngestResult", "load_series"]
+__all__ = ["FORMATS", "TAG_COLUMNS", "IngestResult", "load_series", "read_bytes"]
 
 logger = logging.getLogger(__name__)
+
+FORMATS = ("csv", "json", "xlsx")
+#: Columns of a long file that become series tags when constant within each series.
+TAG_COLUMNS = ("reporter", "partner", "flow", "currency", "source")
+_ALIASES = {
+    "unique_id": ("unique_id", "series_id", "id"),
+    "ds": ("ds", "period", "date"),
+    "y": ("y", "value"),
+}
+_META_COLUMNS = ("name", "unit", "kind", "frequency")
+#: Cell texts read as a gap (case-insensitive) rather than as a non-numeric value.
+_MISSING = frozenset({"", "na", "n/a", "nan", "null", "none"})
+_XLSX_MAGIC = b"PK\x03\x04"
 
 
 @dataclass
@@ -22,9 +63,11 @@ class IngestResult:
     Attributes
     ----------
     frame : pd.DataFrame
-        Long frame ``unique_id`` (str), ``ds`` (pandas Period), ``y`` (float, NaN for gaps).
+        Long frame ``unique_id`` (str), ``ds`` (pandas periods; a ``period`` dtype when the
+        file has one frequency, else objects), ``y`` (float, NaN for gaps), sorted by
+        ``unique_id`` then ``ds``.
     metas : dict of str to SeriesMeta
-        Metadata of each series, by id.
+        Metadata of each series, by id, in order of first appearance.
     source : str
         File name or description of the input.
     """
@@ -33,6 +76,663 @@ class IngestResult:
     metas: dict[str, SeriesMeta] = field(default_factory=dict)
     source: str = ""
 
+    @property
+    def n_series(self) -> int:
+        """Number of series."""
+        return len(self.metas)
+
+
+@dataclass
+class _Raw:
+    """Cells as text, one row per observation, with where each came from."""
+
+    uid: np.ndarray  # object
+    ds: np.ndarray  # object
+    y: np.ndarray  # object
+    loc: np.ndarray  # int64 line / row / record number
+    uid_col: np.ndarray  # int64 1-based column of the id (0 = none)
+    uid_loc: np.ndarray  # int64 line where the id is written (header line for wide files)
+    ds_col: int
+    y_col: np.ndarray  # int64
+    y_name: np.ndarray  # object: header of the value column
+    ds_name: str
+    uid_name: str
+    loc_word: str  # "line", "row" or "record"
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _where(raw: _Raw, i: int, col: int | None, name: str) -> str:
+    loc = f"{raw.loc_word} {int(raw.loc[i])}"
+    return f"{loc}, column {col} ({name})" if col else f"{loc} ({name})"
+
+
+def _fail(
+    raw: _Raw, rows: np.ndarray, col: Any, name: Any, what: str, value: Any = None, n_label: str = "rows"
+) -> IngestError:
+    """An IngestError at the first of ``rows`` (a boolean mask or indices)."""
+    idx = np.flatnonzero(rows) if rows.dtype == bool else rows
+    i = int(idx[0])
+    c = int(col[i]) if isinstance(col, np.ndarray) else col
+    nm = str(name[i]) if isinstance(name, np.ndarray) else name
+    more = f" ({len(idx) - 1} more {n_label} with this problem)" if len(idx) > 1 else ""
+    if value is None:
+        # Value columns come as per-row arrays, the period column as a single int.
+        value = raw.y[i] if isinstance(col, np.ndarray) else raw.ds[i]
+    message = f"{_where(raw, i, c, nm)}: {what.format(i=i)}{more}"
+    return IngestError(
+        message,
+        line=int(raw.loc[i]) if raw.loc_word != "record" else None,
+        column=c or None,
+        column_name=nm,
+        value=None if value is None else str(value),
+    )
+
+
+# -- reading bytes ---------------------------------------------------------------------------
+
+
+def read_bytes(path_or_buffer: Any, max_bytes: int) -> tuple[bytes, str]:
+    """Read a path, bytes or file object, refusing more than ``max_bytes``.
+
+    Returns
+    -------
+    (bytes, str)
+        The content and a description (file name or ``"<buffer>"``).
+
+    Raises
+    ------
+    IngestError
+        If the input is larger than ``max_bytes`` or the path does not exist.
+    """
+
+    def too_big(size: int | None) -> IngestError:
+        shown = f"{size / 1e6:.1f} MB" if size is not None else f"more than {max_bytes / 1e6:.1f} MB"
+        return IngestError(
+            f"the file is {shown}; the limit is {max_bytes / 1e6:.1f} MB ({max_bytes} bytes, "
+            "setting TRADECAST_MAX_UPLOAD_BYTES). Split it or raise the limit."
+        )
+
+    if isinstance(path_or_buffer, bytes | bytearray | memoryview):
+        data = bytes(path_or_buffer)
+        if len(data) > max_bytes:
+            raise too_big(len(data))
+        return data, "<bytes>"
+    if isinstance(path_or_buffer, str | os.PathLike):
+        path = Path(path_or_buffer)
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError as exc:
+            raise IngestError(f"no such file: {str(path)!r}.") from exc
+        if size > max_bytes:
+            raise too_big(size)
+        return path.read_bytes(), path.name
+    if hasattr(path_or_buffer, "read"):
+        chunk = path_or_buffer.read(max_bytes + 1)
+        data = chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk)
+        if len(data) > max_bytes:
+            raise too_big(None)
+        return data, str(getattr(path_or_buffer, "name", "<buffer>"))
+    raise IngestError(f"cannot read {type(path_or_buffer).__name__}; pass a path, bytes or a file object.")
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        hint = ""
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            hint = " The file looks like UTF-16;"
+        raise IngestError(
+            f"line {line}, column {column}: the file is not valid UTF-8 (byte 0x{data[exc.start]:02X}).{hint} "
+            "Save it as UTF-8 (with or without BOM), e.g. 'CSV UTF-8' in Excel.",
+            line=line,
+            column=column,
+            value=f"0x{data[exc.start]:02X}",
+        ) from exc
+
+
+def _sniff_format(data: bytes, name: str) -> str:
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix in ("xlsx", "xlsm"):
+        return "xlsx"
+    if suffix in ("csv", "json", "txt"):
+        return "csv" if suffix == "txt" else suffix
+    if data.startswith(_XLSX_MAGIC):
+        return "xlsx"
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return "json" if head in (b"[", b"{") else "csv"
+
+
+# -- parsing into _Raw -----------------------------------------------------------------------
+
+
+def _column_map(columns: list[str]) -> dict[str, int]:
+    """Map canonical names (unique_id, ds, y, name, unit...) to 0-based column positions."""
+    lowered = [str(c).strip().lower() for c in columns]
+    found: dict[str, int] = {}
+    for canon, aliases in _ALIASES.items():
+        for alias in aliases:
+            if alias in lowered:
+                found[canon] = lowered.index(alias)
+                break
+    for extra in (*_META_COLUMNS, *TAG_COLUMNS):
+        if extra in lowered and extra not in found:
+            found[extra] = lowered.index(extra)
+    return found
+
+
+def _table_to_raw(
+    table: pd.DataFrame, lines: np.ndarray, layout: str, loc_word: str, header_line: int, series_id: str | None
+) -> _Raw:
+    """Turn a text table (all cells str) into observation rows."""
+    columns = [str(c).strip() for c in table.columns]
+    cmap = _column_map(columns)
+    is_long = "ds" in cmap and "y" in cmap
+    if layout == "long" and not is_long:
+        raise IngestError(
+            f"{loc_word} {header_line}: a long file needs columns 'unique_id', 'ds' and 'y' "
+            f"(or 'series_id', 'period', 'value'); found {columns}."
+        )
+    if layout == "wide" or (layout == "auto" and not is_long):
+        if len(columns) < 2:
+            raise IngestError(
+                f"{loc_word} {header_line}: expected a long file (unique_id, ds, y) or a wide file "
+                f"(a period column, then one column per series); found only {columns}."
+            )
+        n, k = len(table), len(columns) - 1
+        values = table.iloc[:, 1:].to_numpy(dtype=object)
+        return _Raw(
+            uid=np.repeat(np.array(columns[1:], dtype=object)[None, :], n, axis=0).ravel(),
+            ds=np.repeat(table.iloc[:, 0].to_numpy(dtype=object), k),
+            y=values.ravel(),
+            loc=np.repeat(lines, k),
+            uid_col=np.tile(np.arange(2, k + 2, dtype=np.int64), n),
+            uid_loc=np.full(n * k, header_line, dtype=np.int64),
+            ds_col=1,
+            y_col=np.tile(np.arange(2, k + 2, dtype=np.int64), n),
+            y_name=np.tile(np.array(columns[1:], dtype=object), n),
+            ds_name=columns[0],
+            uid_name="header",
+            loc_word=loc_word,
+        )
+    n = len(table)
+    if "unique_id" in cmap:
+        uid = table.iloc[:, cmap["unique_id"]].to_numpy(dtype=object)
+        uid_col = cmap["unique_id"] + 1
+        uid_name = columns[cmap["unique_id"]]
+    elif series_id is not None:
+        uid = np.full(n, series_id, dtype=object)
+        uid_col, uid_name = 0, "series_id"
+    else:
+        raise IngestError(
+            f"{loc_word} {header_line}: the file has 'ds' and 'y' but no 'unique_id' column; "
+            "add one or pass series_id= for a single series."
+        )
+    extra = {
+        name: table.iloc[:, pos].to_numpy(dtype=object)
+        for name, pos in cmap.items()
+        if name in _META_COLUMNS or name in TAG_COLUMNS
+    }
+    return _Raw(
+        uid=uid,
+        ds=table.iloc[:, cmap["ds"]].to_numpy(dtype=object),
+        y=table.iloc[:, cmap["y"]].to_numpy(dtype=object),
+        loc=lines,
+        uid_col=np.full(n, uid_col, dtype=np.int64),
+        uid_loc=lines,
+        ds_col=cmap["ds"] + 1,
+        y_col=np.full(n, cmap["y"] + 1, dtype=np.int64),
+        y_name=np.full(n, columns[cmap["y"]], dtype=object),
+        ds_name=columns[cmap["ds"]],
+        uid_name=uid_name,
+        loc_word=loc_word,
+        extra=extra,
+    )
+
+
+def _csv_line_numbers(text: str, n_rows: int) -> np.ndarray:
+    """1-based line on which each data record starts (records after the header)."""
+    if '"' not in text:
+        # No quoting: one record per physical line; header on line 1.
+        return np.arange(2, n_rows + 2, dtype=np.int64)
+    reader = csv.reader(io.StringIO(text))
+    starts = []
+    previous_end = 0
+    for _ in reader:
+        starts.append(previous_end + 1)
+        previous_end = reader.line_num
+    return np.asarray(starts[1 : n_rows + 1], dtype=np.int64)
+
+
+def _read_csv(text: str, layout: str, series_id: str | None) -> _Raw:
+    if not text.strip():
+        raise IngestError("the file is empty: expected a header line and at least one data line.", line=1)
+    try:
+        table = pd.read_csv(
+            io.StringIO(text),
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=False,
+            skipinitialspace=True,
+        )
+    except pd.errors.ParserError as exc:
+        raise IngestError(f"the CSV file cannot be parsed: {exc}") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise IngestError("the file is empty: expected a header line and at least one data line.") from exc
+    lines = _csv_line_numbers(text, len(table))
+    blank = (table == "").all(axis=1).to_numpy()
+    table, lines = table[~blank], lines[~blank]
+    if len(table) == 0:
+        raise IngestError(
+            "the file has a header line but no data lines: nothing to load.", line=1, column_name="header"
+        )
+    return _table_to_raw(table, lines, layout, "line", 1, series_id)
+
+
+def _read_xlsx(data: bytes, layout: str, sheet: str | int | None, series_id: str | None) -> _Raw:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for corrupt files
+        raise IngestError(f"the Excel file cannot be opened: {exc}") from exc
+    try:
+        names = book.sheetnames
+        if sheet is None:
+            ws = book[names[0]]
+        elif isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise IngestError(f"sheet index {sheet} does not exist; the workbook has sheets {names}.")
+            ws = book[names[sheet]]
+        else:
+            if sheet not in names:
+                raise IngestError(f"no sheet named {sheet!r}; the workbook has sheets {names}.")
+            ws = book[sheet]
+        rows = [
+            ["" if v is None else (v.isoformat() if hasattr(v, "isoformat") else _cell_text(v)) for v in row]
+            for row in ws.iter_rows(values_only=True)
+        ]
+    finally:
+        book.close()
+    if not rows or all(all(c == "" for c in r) for r in rows):
+        raise IngestError("the sheet is empty: expected a header row and at least one data row.", line=1)
+    width = max(len(r) for r in rows)
+    rows = [r + [""] * (width - len(r)) for r in rows]
+    header = rows[0]
+    while header and header[-1] == "":
+        header = header[:-1]
+    body = [r[: len(header)] for r in rows[1:]]
+    lines = np.arange(2, len(body) + 2, dtype=np.int64)
+    table = pd.DataFrame(body, columns=header, dtype=object)
+    blank = (table == "").all(axis=1).to_numpy() if len(table) else np.zeros(0, dtype=bool)
+    table, lines = table[~blank], lines[~blank]
+    if len(table) == 0:
+        raise IngestError("the sheet has a header row but no data rows: nothing to load.", line=1)
+    return _table_to_raw(table, lines, layout, "row", 1, series_id)
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value)
+
+
+def _read_json(text: str, series_id: str | None) -> tuple[_Raw, dict[str, dict[str, Any]]]:
+    if not text.strip():
+        raise IngestError("the file is empty: expected JSON records.", line=1)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise IngestError(
+            f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}.", line=exc.lineno, column=exc.colno
+        ) from exc
+    items = doc.get("series") if isinstance(doc, dict) else doc
+    if not isinstance(items, list):
+        raise IngestError('expected a JSON list of {"unique_id", "ds", "y"} records or {"series": [...]}.')
+    if not items:
+        raise IngestError("the file is empty: the JSON list has no records.")
+    uid: list[Any] = []
+    ds: list[Any] = []
+    y: list[Any] = []
+    loc: list[int] = []
+    meta: dict[str, dict[str, Any]] = {}
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise IngestError(f"record {n}: expected an object, got {type(item).__name__}.")
+        if "data" in item:
+            sid = item.get("unique_id", item.get("series_id", series_id))
+            meta[str(sid)] = {k: item[k] for k in (*_META_COLUMNS, "tags") if k in item}
+            for m, point in enumerate(item["data"], start=1):
+                if not isinstance(point, dict) or "ds" not in point:
+                    raise IngestError(f"record {n}, point {m}: expected an object with 'ds' and 'y'.")
+                uid.append(sid)
+                ds.append(point.get("ds"))
+                y.append(point.get("y"))
+                loc.append(n)
+            continue
+        missing = [k for k in ("ds", "y") if k not in item]
+        sid = item.get("unique_id", item.get("series_id", series_id))
+        if missing or sid is None:
+            raise IngestError(
+                f'record {n}: missing {", ".join(missing) or "unique_id"}; expected {{"unique_id", "ds", "y"}}.'
+            )
+        uid.append(sid)
+        ds.append(item["ds"])
+        y.append(item["y"])
+        loc.append(n)
+    if not uid:
+        raise IngestError("the file is empty: no observations in the JSON document.")
+    count = len(uid)
+    raw = _Raw(
+        uid=np.array(["" if u is None else str(u) for u in uid], dtype=object),
+        ds=np.array(["" if d is None else str(d) for d in ds], dtype=object),
+        y=np.array(["" if v is None else str(v) for v in y], dtype=object),
+        loc=np.asarray(loc, dtype=np.int64),
+        uid_col=np.zeros(count, dtype=np.int64),
+        uid_loc=np.asarray(loc, dtype=np.int64),
+        ds_col=0,
+        y_col=np.zeros(count, dtype=np.int64),
+        y_name=np.full(count, "y", dtype=object),
+        ds_name="ds",
+        uid_name="unique_id",
+        loc_word="record",
+    )
+    return raw, meta
+
+
+# -- validation --------------------------------------------------------------------------------
+
+
+def _first_per_series(codes: np.ndarray, values: np.ndarray, n_series: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each series code: the first value, and whether all its values are equal."""
+    first_idx = np.full(n_series, -1, dtype=np.int64)
+    order = np.arange(len(codes))[::-1]
+    first_idx[codes[order]] = order
+    first = values[first_idx]
+    constant = np.ones(n_series, dtype=bool)
+    differs = values != first[codes]
+    constant[np.unique(codes[differs])] = False
+    return first, constant
+
+
+def _validate(
+    raw: _Raw,
+    *,
+    frequency: str | None,
+    kind: str | None,
+    allow_negative: bool,
+    json_meta: Mapping[str, Mapping[str, Any]],
+    unit: str | None,
+    tags: Mapping[str, str] | None,
+) -> IngestResult:
+    n = len(raw.uid)
+    uid = np.array([str(u).strip() for u in raw.uid], dtype=object) if n < 10_000 else raw.uid
+    if n >= 10_000:
+        uid = pd.Series(raw.uid, dtype="string").str.strip().fillna("").to_numpy(dtype=object)
+
+    # Series ids: check each distinct id once.
+    codes, ids = pd.factorize(uid)
+    ids = np.asarray(ids, dtype=object)
+    bad_ids = [j for j, s in enumerate(ids) if SERIES_ID_PATTERN.fullmatch(str(s)) is None]
+    if bad_ids:
+        rows = np.flatnonzero(np.isin(codes, bad_ids))
+        i = int(rows[0])
+        what = (
+            "empty series id"
+            if uid[i] == ""
+            else f"invalid series id {uid[i]!r}: use 1-100 characters from A-Z, a-z, 0-9, '_', '.', '-'"
+        )
+        loc_word, line = raw.loc_word, int(raw.uid_loc[i])
+        col = int(raw.uid_col[i])
+        where = f"{loc_word} {line}, column {col} ({raw.uid_name})" if col else f"{loc_word} {line}"
+        raise IngestError(f"{where}: {what}.", line=line, column=col or None, value=str(uid[i]))
+
+    # Values: gaps vs numbers vs junk.
+    y_text = pd.Series(raw.y, dtype="string").str.strip().fillna("")
+    missing = y_text.str.lower().isin(_MISSING).to_numpy()
+    y = pd.to_numeric(y_text.where(~missing, None), errors="coerce").to_numpy(dtype=float)
+    junk = ~missing & np.isnan(y)
+    if junk.any():
+        i = int(np.flatnonzero(junk)[0])
+        raise _fail(
+            raw,
+            junk,
+            raw.y_col,
+            raw.y_name,
+            f"non-numeric value {y_text.iloc[i]!r} for series {uid[i]!r}; expected a number "
+            "(use '.' for decimals, no thousands separators) or an empty cell for a gap",
+        ) from None
+    infinite = np.isinf(y)
+    if infinite.any():
+        i = int(np.flatnonzero(infinite)[0])
+        raise _fail(raw, infinite, raw.y_col, raw.y_name, f"value {y_text.iloc[i]!r} is not a finite number")
+
+    # Periods: parse each distinct text once.
+    ds_text = pd.Series(raw.ds, dtype="string").str.strip().fillna("")
+    ds_codes, ds_uniques = pd.factorize(ds_text)
+    parsed_u = parse_period_strings(pd.Series(np.asarray(ds_uniques, dtype=object)))
+    form = parsed_u.form[ds_codes]
+    unknown = form == UNKNOWN
+    if unknown.any():
+        i = int(np.flatnonzero(unknown)[0])
+        value = ds_text.iloc[i]
+        what = (
+            "empty period"
+            if value == ""
+            else f"cannot read the period {value!r}; expected 2023, 2023-Q1, 2023Q1, 2023-01 or a date "
+            "such as 2023-01-31"
+        )
+        raise _fail(raw, unknown, raw.ds_col, raw.ds_name, what)
+
+    if frequency is not None and frequency not in FREQUENCIES:
+        raise IngestError(f"unknown frequency {frequency!r}; expected one of {', '.join(FREQUENCIES)}.")
+    meta_freq = _meta_values(raw, json_meta, "frequency", codes, ids)
+    n_series = len(ids)
+
+    # Frequency of each series: asked for, from a column, or from the period spellings.
+    freq_of = np.empty(n_series, dtype=object)
+    non_date = form != DATE
+    series_forms = pd.DataFrame({"s": codes[non_date], "f": form[non_date]}).drop_duplicates()
+    counts = series_forms["s"].value_counts()
+    if (counts > 1).any():
+        s = int(counts[counts > 1].index[0])
+        rows = np.flatnonzero((codes == s) & non_date)
+        f0 = form[rows[0]]
+        j = int(rows[np.flatnonzero(form[rows] != f0)[0]])
+        i0 = int(rows[0])
+        raise IngestError(
+            f"{_where(raw, j, raw.ds_col, raw.ds_name)}: mixed frequencies in series {ids[s]!r}: "
+            f"{ds_text.iloc[j]!r} is {form[j]} but {raw.loc_word} {int(raw.loc[i0])} has "
+            f"{f0} period {ds_text.iloc[i0]!r}. One series has one frequency.",
+            line=int(raw.loc[j]) if raw.loc_word != "record" else None,
+            column=raw.ds_col or None,
+            value=str(ds_text.iloc[j]),
+        )
+    freq_from_forms = dict(zip(series_forms["s"].tolist(), series_forms["f"].tolist(), strict=True))
+    for s in range(n_series):
+        wanted = frequency or (meta_freq[s] if meta_freq is not None else None)
+        seen = freq_from_forms.get(s)
+        if wanted is not None and wanted not in FREQUENCIES:
+            i = int(np.flatnonzero(codes == s)[0])
+            raise IngestError(
+                f"{raw.loc_word} {int(raw.loc[i])}: unknown frequency {wanted!r} for series {ids[s]!r}; "
+                f"expected one of {', '.join(FREQUENCIES)}.",
+                value=str(wanted),
+            )
+        if wanted is not None and seen is not None and wanted != seen:
+            rows = (codes == s) & (form == seen)
+            raise _fail(
+                raw,
+                rows,
+                raw.ds_col,
+                raw.ds_name,
+                f"period {ds_text.iloc[int(np.flatnonzero(rows)[0])]!r} is {seen} but series "
+                f"{ids[s]!r} was declared {wanted}: mixed frequencies",
+            )
+        freq_of[s] = wanted or seen
+    undecided = [s for s in range(n_series) if freq_of[s] is None]
+    if undecided:
+        # Only dates: infer from their spacing, series by series.
+        dates = parsed_u.dates[ds_codes]
+        for s in undecided:
+            rows = np.flatnonzero(codes == s)
+            guess = infer_date_frequency(dates[rows])
+            if guess is None:
+                span = np.diff(np.unique(dates[rows].to_numpy())).astype("timedelta64[D]")
+                spacing = f"median spacing {np.median(span.astype(int)):.0f} days" if len(span) else "one date"
+                raise IngestError(
+                    f"{_where(raw, int(rows[0]), raw.ds_col, raw.ds_name)}: cannot tell the frequency of "
+                    f"series {ids[s]!r} from its dates ({spacing}); only annual, quarterly and monthly "
+                    "series are supported: pass frequency= or write periods such as 2023-01.",
+                    line=int(raw.loc[rows[0]]) if raw.loc_word != "record" else None,
+                )
+            freq_of[s] = guess
+
+    # Periods as ordinals per row, duplicate check per (series, period).
+    row_freq = freq_of[codes]
+    ordinals = np.zeros(n, dtype=np.int64)
+    for f in set(freq_of.tolist()):
+        rows = np.flatnonzero(row_freq == f)
+        ordinals[rows] = to_periods(parsed_u, ds_codes[rows], f).asi8
+    keys = pd.DataFrame({"s": codes, "o": ordinals})
+    dup = keys.duplicated(keep=False).to_numpy()
+    if dup.any():
+        later = keys.duplicated(keep="first").to_numpy()
+        j = int(np.flatnonzero(later)[0])
+        firsts = np.flatnonzero(dup & ~later & (codes == codes[j]) & (ordinals == ordinals[j]))
+        period = pd.PeriodIndex.from_ordinals([int(ordinals[j])], freq=FREQUENCIES[freq_of[codes[j]]])[0]
+        raise _fail(
+            raw,
+            later,
+            raw.ds_col,
+            raw.ds_name,
+            f"duplicate period {period} ({ds_text.iloc[j]!r}) for series {ids[codes[j]]!r}; first given at "
+            f"{raw.loc_word} {int(raw.loc[firsts[0]])}",
+        )
+
+    # Kinds and value ranges.
+    kind_col = _meta_values(raw, json_meta, "kind", codes, ids)
+    if kind is not None and kind not in KINDS:
+        raise IngestError(f"unknown kind {kind!r}; expected 'level' or 'share'.")
+    kind_of = np.array(
+        [kind or (kind_col[s] if kind_col is not None and kind_col[s] else "level") for s in range(n_series)],
+        dtype=object,
+    )
+    bad_kind = [s for s in range(n_series) if kind_of[s] not in KINDS]
+    if bad_kind:
+        i = int(np.flatnonzero(codes == bad_kind[0])[0])
+        raise IngestError(
+            f"{raw.loc_word} {int(raw.loc[i])}: unknown kind {kind_of[bad_kind[0]]!r} for series "
+            f"{ids[bad_kind[0]]!r}; expected 'level' or 'share'.",
+            value=str(kind_of[bad_kind[0]]),
+        )
+    row_kind = kind_of[codes]
+    with np.errstate(invalid="ignore"):
+        outside = (row_kind == "share") & ((y < 0) | (y > 1))
+    if outside.any():
+        i = int(np.flatnonzero(outside)[0])
+        hint = " (percentages? divide by 100)" if 1 < y[i] <= 100 else ""
+        raise _fail(
+            raw,
+            outside,
+            raw.y_col,
+            raw.y_name,
+            f"share {y_text.iloc[i]} for series {uid[i]!r} is outside [0, 1]{hint}",
+        )
+    if not allow_negative:
+        with np.errstate(invalid="ignore"):
+            negative = (row_kind == "level") & (y < 0)
+        if negative.any():
+            i = int(np.flatnonzero(negative)[0])
+            raise _fail(
+                raw,
+                negative,
+                raw.y_col,
+                raw.y_name,
+                f"negative trade value {y_text.iloc[i]} for series {uid[i]!r}; trade values are >= 0 "
+                "(load balances with allow_negative=True)",
+            )
+
+    metas = _build_metas(raw, json_meta, codes, ids, freq_of, kind_of, unit, tags)
+    order = np.lexsort((ordinals, codes))
+    frame = pd.DataFrame({"unique_id": ids[codes][order], "ds": np.zeros(n), "y": y[order]})
+    frequencies = set(freq_of.tolist())
+    if len(frequencies) == 1:
+        frame["ds"] = pd.PeriodIndex.from_ordinals(ordinals[order], freq=FREQUENCIES[frequencies.pop()])
+    else:
+        row_freq_sorted = row_freq[order]
+        ords_sorted = ordinals[order]
+        ds_objects = np.empty(n, dtype=object)
+        for f in frequencies:
+            rows = np.flatnonzero(row_freq_sorted == f)
+            ds_objects[rows] = list(pd.PeriodIndex.from_ordinals(ords_sorted[rows], freq=FREQUENCIES[f]))
+        frame["ds"] = ds_objects
+    # Series order: by id, matching the frame; metas keep order of first appearance.
+    return IngestResult(frame=frame.reset_index(drop=True), metas=metas)
+
+
+def _meta_values(
+    raw: _Raw, json_meta: Mapping[str, Mapping[str, Any]], key: str, codes: np.ndarray, ids: np.ndarray
+) -> np.ndarray | None:
+    """Per-series value of a metadata column (first non-empty), or None if there is no such column."""
+    if json_meta:
+        if not any(key in m for m in json_meta.values()):
+            return None
+        return np.array([str(json_meta.get(str(s), {}).get(key) or "") or None for s in ids], dtype=object)
+    if key not in raw.extra:
+        return None
+    values = pd.Series(raw.extra[key], dtype="string").str.strip().fillna("").to_numpy(dtype=object)
+    first, _ = _first_per_series(codes, values, len(ids))
+    return np.array([v.lower() if v else None for v in first], dtype=object)
+
+
+def _build_metas(
+    raw: _Raw,
+    json_meta: Mapping[str, Mapping[str, Any]],
+    codes: np.ndarray,
+    ids: np.ndarray,
+    freq_of: np.ndarray,
+    kind_of: np.ndarray,
+    unit: str | None,
+    tags: Mapping[str, str] | None,
+) -> dict[str, SeriesMeta]:
+    n_series = len(ids)
+    columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for key in ("name", "unit", *TAG_COLUMNS):
+        if key in raw.extra:
+            values = pd.Series(raw.extra[key], dtype="string").str.strip().fillna("").to_numpy(dtype=object)
+            columns[key] = _first_per_series(codes, values, n_series)
+    metas: dict[str, SeriesMeta] = {}
+    for s in range(n_series):
+        sid = str(ids[s])
+        jm = json_meta.get(sid, {})
+        series_tags = {k: str(v) for k, v in (jm.get("tags") or {}).items()}
+        for key in TAG_COLUMNS:
+            if key in columns:
+                first, constant = columns[key]
+                if constant[s] and first[s]:
+                    series_tags[key] = str(first[s])
+        series_tags.update(tags or {})
+        name = str(jm.get("name") or "")
+        if not name and "name" in columns:
+            name = str(columns["name"][0][s])
+        series_unit = unit or str(jm.get("unit") or "")
+        if not series_unit and "unit" in columns:
+            series_unit = str(columns["unit"][0][s])
+        metas[sid] = SeriesMeta(
+            series_id=sid,
+            name=name,
+            frequency=str(freq_of[s]),
+            unit=series_unit,
+            kind=str(kind_of[s]),
+            tags=series_tags,
+        )
+    return metas
+
 
 def load_series(
     path_or_buffer: Any,
@@ -40,7 +740,88 @@ def load_series(
     format: str | None = None,
     frequency: str | None = None,
     kind: str | None = None,
-    **options: Any,
+    layout: str = "auto",
+    sheet: str | int | None = None,
+    series_id: str | None = None,
+    unit: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    allow_negative: bool = False,
+    max_bytes: int | None = None,
 ) -> IngestResult:
-    """Read and validate a CSV, JSON or Excel file of series (being implemented)."""
-    raise NotImplementedError
+    """Read and validate a CSV, JSON or Excel file of economic series.
+
+    Parameters
+    ----------
+    path_or_buffer : str, PathLike, bytes or file object
+        The input. Text must be UTF-8 (a BOM is accepted).
+    format : {"csv", "json", "xlsx"}, optional
+        Default: from the file name, else sniffed from the content.
+    frequency : {"annual", "quarterly", "monthly"}, optional
+        Frequency of every series. Default: from a ``frequency`` column, else inferred
+        from the period spellings (or, for dates only, from their spacing).
+    kind : {"level", "share"}, optional
+        Kind of every series. Default: from a ``kind`` column, else ``level``.
+    layout : {"auto", "long", "wide"}
+        Table layout of CSV/Excel input; ``auto`` picks long when ``ds`` and ``y`` columns
+        exist.
+    sheet : str or int, optional
+        Excel sheet name or 0-based index (default: the first).
+    series_id : str, optional
+        Id of the single series of a long file with no ``unique_id`` column.
+    unit : str, optional
+        Unit of every series.
+    tags : mapping, optional
+        Tags added to every series.
+    allow_negative : bool
+        Accept negative ``level`` values (e.g. trade balances). Default False: trade
+        values are non-negative, so a negative one is an error.
+    max_bytes : int, optional
+        Size limit (default: ``TRADECAST_MAX_UPLOAD_BYTES``).
+
+    Returns
+    -------
+    IngestResult
+        The long frame and a :class:`SeriesMeta` per series. Gaps stay NaN.
+
+    Raises
+    ------
+    IngestError
+        With line, column and value: file too large, empty, not UTF-8, unparseable,
+        missing columns, invalid series ids, non-numeric values, unreadable periods,
+        mixed or unknown frequencies, duplicate periods, shares outside [0, 1], negative
+        trade values.
+    """
+    limit = max_bytes if max_bytes is not None else get_settings().max_upload_bytes
+    data, source = read_bytes(path_or_buffer, limit)
+    if layout not in ("auto", "long", "wide"):
+        raise IngestError(f"unknown layout {layout!r}; expected 'auto', 'long' or 'wide'.")
+    fmt = (format or _sniff_format(data, source)).lower()
+    if fmt == "excel":
+        fmt = "xlsx"
+    if fmt not in FORMATS:
+        raise IngestError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}.")
+    if not data.strip():
+        raise IngestError("the file is empty (0 bytes of data).", line=1)
+    json_meta: dict[str, dict[str, Any]] = {}
+    if fmt == "xlsx":
+        if not data.startswith(_XLSX_MAGIC):
+            raise IngestError("the file is not an .xlsx workbook (no ZIP signature); save it as .xlsx or CSV.")
+        raw = _read_xlsx(data, layout, sheet, series_id)
+    elif fmt == "json":
+        raw, json_meta = _read_json(_decode(data), series_id)
+    else:
+        raw = _read_csv(_decode(data), layout, series_id)
+    result = _validate(
+        raw,
+        frequency=frequency,
+        kind=kind,
+        allow_negative=allow_negative,
+        json_meta=json_meta,
+        unit=unit,
+        tags=tags,
+    )
+    result.source = source
+    logger.info(
+        "validated %s: %d series, %d observations", source, len(result.metas), int(result.frame["y"].notna().sum())
+    )
+    return result

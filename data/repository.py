@@ -320,18 +320,23 @@ class Store:
         ConflictError, StorageUnavailableError, IngestError
         """
         frame = result.frame
-        ids = frame["unique_id"].to_numpy()
+        ids = frame["unique_id"].astype(str).to_numpy()
         order = np.argsort(ids, kind="stable")
         ids_sorted = ids[order]
-        ds_sorted = pd.PeriodIndex(frame["ds"].array[order]) if len(frame) else None
+        ds_array = frame["ds"].array
+        single_freq = isinstance(frame["ds"].dtype, pd.PeriodDtype)
+        ds_sorted = pd.PeriodIndex(ds_array[order]) if single_freq else None
         y_sorted = frame["y"].to_numpy(dtype=float)[order]
         uniq, starts = np.unique(ids_sorted, return_index=True)
         stops = [*starts[1:].tolist(), len(ids_sorted)]
         items: list[tuple[SeriesMeta, pd.Series]] = []
         for sid, start, stop in zip(uniq.tolist(), starts.tolist(), stops, strict=True):
-            assert ds_sorted is not None
             meta = result.metas.get(sid) or SeriesMeta(sid)
-            items.append((meta, pd.Series(y_sorted[start:stop], index=ds_sorted[start:stop], name=sid)))
+            if ds_sorted is not None:
+                index = ds_sorted[start:stop]
+            else:  # several frequencies in one upload: one PeriodIndex per series
+                index = pd.PeriodIndex(list(ds_array[order[start:stop]]))
+            items.append((meta, pd.Series(y_sorted[start:stop], index=index, name=sid)))
         by_id = {info.series_id: info for info in self._write_batch(self._batch(items), release)}
         return [by_id[sid] for sid in result.metas if sid in by_id]
 
