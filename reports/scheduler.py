@@ -1,0 +1,261 @@
+"""In-process scheduler: fires report runs at their cron times, exactly once per fire.
+
+Each service process runs a :class:`ReportScheduler` (APScheduler 3 ``BackgroundScheduler``
+with an in-memory job store, one cron job per enabled report definition read from the
+database). Exactly-once across processes does not rely on APScheduler: before running,
+a fire inserts its run row with the unique key ``(name, scheduled time)``
+(:meth:`reports.store.ReportStore.claim_run`); the process whose insert commits runs the
+report and every other process skips that fire.
+
+Fires that fell due while no process was up are caught up at start (and at every
+definition refresh): only the latest missed fire of each report runs, once (coalesced),
+and only if it is later than the definition's last change.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from reports.config import ReportSettings
+from reports.definitions import ReportDefinition, build_trigger
+from reports.jobs import execute_run
+from reports.store import ReportRun, ReportStore, run_key
+
+__all__ = ["ReportScheduler", "SchedulerStats", "previous_fire_time"]
+
+logger = logging.getLogger(__name__)
+
+_JOB_PREFIX = "report:"
+_SYNC_JOB = "reports-sync"
+_MAX_LOOKBACK = timedelta(days=800)
+
+
+def previous_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
+    """The latest fire time of ``trigger`` at or before ``now`` (``None`` if none in ~2 years).
+
+    Searches back in growing windows, then walks forward fire by fire, so it works for
+    any cron expression APScheduler accepts.
+    """
+    span = timedelta(minutes=2)
+    while span <= _MAX_LOOKBACK * 4:
+        fire = trigger.get_next_fire_time(None, now - span)
+        if fire is not None and fire <= now:
+            while True:
+                following = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+                if following is None or following > now:
+                    found: datetime = fire.astimezone(UTC)
+                    return found
+                fire = following
+        span *= 4
+    return None
+
+
+@dataclass
+class SchedulerStats:
+    """Counters of one scheduler instance (for tests and metrics)."""
+
+    claimed: int = 0
+    skipped: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    fires: list[datetime] = field(default_factory=list)
+
+
+class ReportScheduler:
+    """Cron scheduling of report runs for one process.
+
+    Parameters
+    ----------
+    store : data.Store
+        The series store; report definitions and runs live in its database.
+    settings : ReportSettings, optional
+        Refresh interval, misfire grace, report directory, backtest windows.
+    clock : callable, optional
+        Returns the current aware time; replaced in tests.
+    """
+
+    def __init__(
+        self,
+        store: Any,
+        settings: ReportSettings | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.store = store
+        self.settings = settings or ReportSettings()
+        self.reports = ReportStore.for_store(store)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.stats = SchedulerStats()
+        self._lock = threading.Lock()
+        self._schedules: dict[str, tuple[str, str]] = {}
+        self._scheduler: BackgroundScheduler | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Whether :meth:`start` was called and :meth:`shutdown` was not."""
+        return self._scheduler is not None and bool(self._scheduler.running)
+
+    def start(self, *, catch_up: bool = True) -> None:
+        """Schedule every enabled report and start firing (in background threads).
+
+        With ``catch_up``, the latest missed fire of each report is run once, in the
+        background, right after start.
+        """
+        if self.running:
+            return
+        scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=2)},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": self.settings.scheduler_misfire_grace_seconds,
+            },
+        )
+        self._scheduler = scheduler
+        self._schedules.clear()
+        self.sync()
+        scheduler.add_job(
+            self._refresh,
+            IntervalTrigger(seconds=self.settings.scheduler_refresh_seconds, timezone=UTC),
+            id=_SYNC_JOB,
+            # Catching up at start happens in this first refresh, off the caller's thread.
+            next_run_time=datetime.now(UTC) if catch_up else None,
+            kwargs={"catch_up": catch_up},
+        )
+        scheduler.start()
+        logger.info("report scheduler started with %d scheduled report(s)", len(self._schedules))
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop firing; with ``wait``, let running reports finish first."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=wait)
+            logger.info("report scheduler stopped")
+        self._scheduler = None
+
+    # -- definitions -> jobs ---------------------------------------------------------------
+
+    def sync(self) -> None:
+        """Add, replace or remove cron jobs to match the stored definitions."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        with self._lock:
+            wanted: dict[str, ReportDefinition] = {
+                stored.definition.name: stored.definition
+                for stored in self.reports.list_definitions()
+                if stored.definition.enabled and stored.definition.schedule
+            }
+            for name in list(self._schedules):
+                if name not in wanted:
+                    scheduler.remove_job(_JOB_PREFIX + name)
+                    del self._schedules[name]
+            for name, definition in wanted.items():
+                assert definition.schedule is not None
+                spec = (definition.schedule, definition.timezone)
+                if self._schedules.get(name) == spec:
+                    continue
+                scheduler.add_job(
+                    self._fire_now,
+                    build_trigger(*spec),
+                    args=[name],
+                    id=_JOB_PREFIX + name,
+                    name=f"report {name}",
+                    replace_existing=True,
+                )
+                self._schedules[name] = spec
+
+    def _refresh(self, catch_up: bool = True) -> None:
+        try:
+            self.sync()
+            if catch_up:
+                self.catch_up()
+        except Exception:  # the database may be down for a while; try again next refresh
+            logger.exception("report scheduler: refresh failed")
+
+    # -- firing ----------------------------------------------------------------------------
+
+    def _fire_now(self, name: str) -> None:
+        spec = self._schedules.get(name)
+        if spec is None:
+            return
+        now = self.clock()
+        scheduled = previous_fire_time(build_trigger(*spec), now)
+        if scheduled is None:
+            return
+        try:
+            self.fire(name, scheduled)
+        except Exception:  # never let one report stop the scheduler
+            logger.exception("report %s: scheduled fire at %s failed", name, scheduled)
+
+    def fire(self, name: str, scheduled_for: datetime, *, trigger: str = "schedule") -> ReportRun | None:
+        """Run report ``name`` for the fire at ``scheduled_for`` unless some process already did.
+
+        Returns the finished run, or ``None`` when another process (or an earlier fire)
+        claimed this key.
+        """
+        run = self.reports.claim_run(name, scheduled_for, trigger=trigger)
+        with self._lock:
+            self.stats.fires.append(scheduled_for)
+            if run is None:
+                self.stats.skipped += 1
+            else:
+                self.stats.claimed += 1
+        if run is None:
+            logger.info("report %s: fire at %s already claimed; skipping", name, scheduled_for)
+            return None
+        definition = self.reports.get_definition(name).definition
+        finished = execute_run(
+            run,
+            definition,
+            self.store,
+            self.reports,
+            report_dir=Path(self.settings.report_dir) if self.settings.report_dir else None,
+            backtest_windows=self.settings.backtest_windows,
+        )
+        with self._lock:
+            if finished.status == "succeeded":
+                self.stats.succeeded += 1
+            else:
+                self.stats.failed += 1
+        return finished
+
+    def catch_up(self, now: datetime | None = None) -> list[ReportRun]:
+        """Run, once, the latest fire of each report that no process has run yet.
+
+        Fires at or before the definition's last change do not count as missed. Older
+        missed fires are not run at all: they coalesce into the latest one.
+        """
+        now = now or self.clock()
+        done: list[ReportRun] = []
+        for stored in self.reports.list_definitions():
+            definition = stored.definition
+            if not (definition.enabled and definition.schedule):
+                continue
+            latest = previous_fire_time(build_trigger(definition.schedule, definition.timezone), now)
+            if latest is None or latest <= stored.updated_at:
+                continue
+            if self.reports.get_run_by_key(run_key(definition.name, latest)) is not None:
+                continue
+            logger.info("report %s: catching up the missed fire at %s", definition.name, latest)
+            try:
+                run = self.fire(definition.name, latest, trigger="schedule")
+            except Exception:
+                logger.exception("report %s: catch-up failed", definition.name)
+                continue
+            if run is not None:
+                done.append(run)
+        return done
