@@ -54,7 +54,9 @@ def loaded(store: Store, reports: ReportStore) -> Store:
         monthly_series(seed=2),
     )
     reports.create_definition(
-        ReportDefinition(name="t1", title="Test report", tags={"group": "test"}, model="drift", horizon=4),
+        ReportDefinition(
+            name="t1", title="Test report", tags={"group": "test"}, model="drift", horizon=4, schedule=None
+        ),
         now=datetime(2020, 1, 1, tzinfo=UTC),
     )
     return store
