@@ -1,4 +1,4 @@
-"""One pure-ASGI middleware: request id, access log, metrics, body limit, last-resort 500.
+"""One pure-ASGI middleware: request id, access log, metrics, declared-size limit, last-resort 500.
 
 Pure ASGI (not ``BaseHTTPMiddleware``) keeps the per-request overhead to a few microseconds,
 which matters for cached forecasts answered in about a millisecond.
@@ -12,9 +12,10 @@ import time
 import uuid
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import PayloadTooLargeError, domain_error_response, dumps, error_body
+from api.errors import domain_error_response, dumps, error_body
 from api.logs import request_id_var
 from api.metrics import Metrics
 
@@ -90,6 +91,7 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
     def _limited(self, receive: Receive) -> Receive:
+        """Count streamed body bytes; past the limit raise a 413 that FastAPI passes through."""
         limit = self.max_body_bytes
         seen = 0
 
@@ -99,7 +101,9 @@ class RequestContextMiddleware:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise PayloadTooLargeError(f"request body exceeds {limit} bytes", {"max_body_bytes": limit})
+                    # An HTTPException, because FastAPI re-raises those from body parsing
+                    # (anything else becomes a 400 "error parsing the body").
+                    raise HTTPException(413, detail=f"request body exceeds {limit} bytes")
             return message
 
         return wrapped

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import datetime
 from typing import Annotated, Any
@@ -43,6 +42,8 @@ def _request_body_schema() -> dict[str, Any]:
                             "frequency": {"type": "string", "enum": ["annual", "quarterly", "monthly"]},
                             "kind": {"type": "string", "enum": ["level", "share"]},
                             "release": {"type": "string", "maxLength": 100},
+                            "series_id": {"type": "string", "pattern": r"^[A-Za-z0-9_.\-]{1,100}$"},
+                            "unit": {"type": "string", "maxLength": 50},
                         },
                     }
                 },
@@ -67,14 +68,20 @@ def _save_json(store: Store, body: SeriesCreate) -> VintagesPage:
 
 
 def _save_upload(store: Store, raw: bytes, filename: str, fields: dict[str, str]) -> VintagesPage:
-    fmt = fields.get("format") or filename.rsplit(".", 1)[-1].lower()
-    if fmt not in _UPLOAD_FORMATS:
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    fmt = fields.get("format") or (ext if ext in _UPLOAD_FORMATS else None)
+    if fmt is not None and fmt not in _UPLOAD_FORMATS:
         raise detailed(
-            IngestError(f"cannot tell the format of {filename!r}; send format=csv, xlsx or json."),
+            IngestError(f"unknown upload format {fmt!r}; use csv, xlsx or json."),
             {"field": "format", "value": fmt},
         )
     result = load_series(
-        io.BytesIO(raw), format=fmt, frequency=fields.get("frequency") or None, kind=fields.get("kind") or None
+        raw,
+        format=fmt,
+        frequency=fields.get("frequency") or None,
+        kind=fields.get("kind") or None,
+        series_id=fields.get("series_id") or None,
+        unit=fields.get("unit") or None,
     )
     vintages = store.save_ingested(result, release=fields.get("release") or None)
     return VintagesPage(data=[vintage_to_read(v) for v in vintages], count=len(vintages))

@@ -1,0 +1,91 @@
+"""Fixtures of the API tests: an app on a temporary SQLite store, fast models, no workers."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+with warnings.catch_warnings():
+    # Starlette asks for httpx2 in its test client; the test client itself works unchanged.
+    warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+from api.config import ApiSettings
+from api.main import create_app
+
+WRITE_KEY = "write-key-0123456789"
+READ_KEY = "read-key-0123456789"
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> ApiSettings:
+    """Test settings: temp SQLite, fits in the request thread, a fast default model."""
+    values: dict[str, Any] = {
+        "env": "test",
+        "database_url": f"sqlite:///{tmp_path / 'api.db'}",
+        "fit_workers": 0,
+        "default_model": "naive2",
+        "log_json": False,
+        "log_level": "WARNING",
+        "job_heartbeat_seconds": 0.1,
+    }
+    values.update(overrides)
+    return ApiSettings(**values)
+
+
+def annual(n: int = 20, start: int = 2000, base: float = 50.0, step: float = 3.0) -> list[dict[str, Any]]:
+    """Inline annual observations ``[{ds, y}]`` with a gentle trend and wiggle."""
+    return [{"ds": str(start + i), "y": base + step * i + (i % 3)} for i in range(n)]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> ApiSettings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def client(settings: ApiSettings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def stored(client: TestClient) -> str:
+    """A stored annual series ``cn_ru`` (tags reporter=CN, partner=RU)."""
+    body = {
+        "series_id": "cn_ru",
+        "name": "China-Russia turnover",
+        "frequency": "annual",
+        "unit": "USD bn",
+        "tags": {"reporter": "CN", "partner": "RU"},
+        "data": annual(),
+    }
+    response = client.post("/v1/series", json=body)
+    assert response.status_code == 201, response.text
+    return "cn_ru"
+
+
+def assert_error(response: Any, status: int, code: str, contains: str | None = None) -> dict[str, Any]:
+    """Check the envelope, status and code of an error response; return ``error``."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}
+    error = body["error"]
+    assert set(error) == {"code", "message", "details"}
+    assert error["code"] == code
+    assert isinstance(error["message"], str) and error["message"]
+    if contains is not None:
+        assert contains in error["message"], error["message"]
+    return dict(error)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # data/alembic.ini sets version_path_separator but not path_separator, which Alembic
+    # 1.16+ warns about on every Store.create_schema(); owned by the store, filtered here
+    # narrowly until that file is updated.
+    for item in items:
+        if "tests/api/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.filterwarnings("ignore:No path_separator found:DeprecationWarning"))
