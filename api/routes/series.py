@@ -98,15 +98,16 @@ async def create_series(request: Request, store: StoreDep) -> VintagesPage:
     """Store a series (JSON) or every series of a CSV/Excel/JSON upload as new vintages."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
-        form = await request.form()
-        upload = form.get("file")
-        if upload is None or isinstance(upload, str):
-            raise RequestValidationError(
-                [{"loc": ("body", "file"), "msg": "a file part named 'file' is required", "type": "missing"}]
-            )
-        raw = await upload.read()
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        return await run_in_threadpool(_save_upload, store, raw, upload.filename or "", fields)
+        async with request.form() as form:  # closes the spooled upload files
+            upload = form.get("file")
+            if upload is None or isinstance(upload, str):
+                raise RequestValidationError(
+                    [{"loc": ("body", "file"), "msg": "a file part named 'file' is required", "type": "missing"}]
+                )
+            raw = await upload.read()
+            filename = upload.filename or ""
+            fields = {k: v for k, v in form.items() if isinstance(v, str)}
+        return await run_in_threadpool(_save_upload, store, raw, filename, fields)
     try:
         body = SeriesCreate.model_validate_json(await request.body())
     except ValidationError as exc:
