@@ -447,6 +447,22 @@ def _read_json(text: str, series_id: str | None) -> tuple[_Raw, dict[str, dict[s
 # -- validation --------------------------------------------------------------------------------
 
 
+def _text(value: Any) -> str:
+    """A cell as stripped text ('' for None/NaN)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def _factorize_text(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and distinct stripped texts of ``values``; each distinct cell is stripped once."""
+    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
+    stripped = np.array([_text(u) for u in uniques], dtype=object)
+    # Stripping can merge two spellings (" a" and "a"): factorize again.
+    codes2, uniques2 = pd.factorize(stripped, use_na_sentinel=False)
+    return codes2[codes], np.asarray(uniques2, dtype=object)
+
+
 def _first_per_series(codes: np.ndarray, values: np.ndarray, n_series: int) -> tuple[np.ndarray, np.ndarray]:
     """For each series code: the first value, and whether all its values are equal."""
     first_idx = np.full(n_series, -1, dtype=np.int64)
@@ -470,13 +486,9 @@ def _validate(
     tags: Mapping[str, str] | None,
 ) -> IngestResult:
     n = len(raw.uid)
-    uid = np.array([str(u).strip() for u in raw.uid], dtype=object) if n < 10_000 else raw.uid
-    if n >= 10_000:
-        uid = pd.Series(raw.uid, dtype="string").str.strip().fillna("").to_numpy(dtype=object)
-
-    # Series ids: check each distinct id once.
-    codes, ids = pd.factorize(uid)
-    ids = np.asarray(ids, dtype=object)
+    # Series ids: strip and check each distinct id once.
+    codes, ids = _factorize_text(raw.uid)
+    uid = ids[codes]
     bad_ids = [j for j, s in enumerate(ids) if SERIES_ID_PATTERN.fullmatch(str(s)) is None]
     if bad_ids:
         rows = np.flatnonzero(np.isin(codes, bad_ids))
@@ -492,10 +504,18 @@ def _validate(
         raise IngestError(f"{where}: {what}.", line=line, column=col or None, value=str(uid[i]))
 
     # Values: gaps vs numbers vs junk.
-    y_text = pd.Series(raw.y, dtype="string").str.strip().fillna("")
-    missing = y_text.str.lower().isin(_MISSING).to_numpy()
-    y = pd.to_numeric(y_text.where(~missing, None), errors="coerce").to_numpy(dtype=float)
-    junk = ~missing & np.isnan(y)
+    # Values: numbers, gaps, or junk. Only the cells that do not parse as numbers are
+    # looked at one by one (stripped, then checked against the gap spellings).
+    y = pd.to_numeric(pd.Series(raw.y, dtype=object), errors="coerce").to_numpy(dtype=float, copy=True)
+    junk = np.zeros(n, dtype=bool)
+    for i in np.flatnonzero(np.isnan(y)).tolist():
+        text = _text(raw.y[i])
+        if text.lower() in _MISSING:
+            continue
+        try:
+            y[i] = float(text)
+        except ValueError:
+            junk[i] = True
     if junk.any():
         i = int(np.flatnonzero(junk)[0])
         raise _fail(
@@ -503,18 +523,18 @@ def _validate(
             junk,
             raw.y_col,
             raw.y_name,
-            f"non-numeric value {y_text.iloc[i]!r} for series {uid[i]!r}; expected a number "
+            f"non-numeric value {_text(raw.y[i])!r} for series {uid[i]!r}; expected a number "
             "(use '.' for decimals, no thousands separators) or an empty cell for a gap",
         ) from None
     infinite = np.isinf(y)
     if infinite.any():
         i = int(np.flatnonzero(infinite)[0])
-        raise _fail(raw, infinite, raw.y_col, raw.y_name, f"value {y_text.iloc[i]!r} is not a finite number")
+        raise _fail(raw, infinite, raw.y_col, raw.y_name, f"value {_text(raw.y[i])!r} is not a finite number")
 
     # Periods: parse each distinct text once.
-    ds_text = pd.Series(raw.ds, dtype="string").str.strip().fillna("")
-    ds_codes, ds_uniques = pd.factorize(ds_text)
-    parsed_u = parse_period_strings(pd.Series(np.asarray(ds_uniques, dtype=object)))
+    ds_codes, ds_uniques = _factorize_text(raw.ds)
+    ds_text = pd.Series(ds_uniques[ds_codes], dtype=object)
+    parsed_u = parse_period_strings(pd.Series(ds_uniques, dtype=object))
     form = parsed_u.form[ds_codes]
     unknown = form == UNKNOWN
     if unknown.any():
@@ -641,7 +661,7 @@ def _validate(
             outside,
             raw.y_col,
             raw.y_name,
-            f"share {y_text.iloc[i]} for series {uid[i]!r} is outside [0, 1]{hint}",
+            f"share {_text(raw.y[i])} for series {uid[i]!r} is outside [0, 1]{hint}",
         )
     if not allow_negative:
         with np.errstate(invalid="ignore"):
@@ -653,7 +673,7 @@ def _validate(
                 negative,
                 raw.y_col,
                 raw.y_name,
-                f"negative trade value {y_text.iloc[i]} for series {uid[i]!r}; trade values are >= 0 "
+                f"negative trade value {_text(raw.y[i])} for series {uid[i]!r}; trade values are >= 0 "
                 "(load balances with allow_negative=True)",
             )
 

@@ -485,20 +485,21 @@ class Store:
         vintage_ids = np.array([r[0] for r in result], dtype=np.int64)
         counts = np.array([stop - start for start, stop in batch.bounds], dtype=np.int64)
         per_row = np.repeat(vintage_ids, counts)
+        # Plain DBAPI executemany: building SQLAlchemy parameter dicts for a million rows
+        # costs more than the inserts themselves.
+        placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        sql = f"INSERT INTO observations (vintage_id, ds, y) VALUES ({placeholder}, {placeholder}, {placeholder})"
         for start in range(0, len(per_row), OBSERVATION_CHUNK):
             stop = start + OBSERVATION_CHUNK
-            conn.execute(
-                insert(_O),
-                [
-                    {"vintage_id": v, "ds": d, "y": y}
-                    for v, d, y in zip(
-                        per_row[start:stop].tolist(),
-                        batch.ds[start:stop].tolist(),
-                        batch.y[start:stop].tolist(),
-                        strict=True,
-                    )
-                ],
+            params = list(
+                zip(
+                    per_row[start:stop].tolist(),
+                    batch.ds[start:stop].tolist(),
+                    batch.y[start:stop].tolist(),
+                    strict=True,
+                )
             )
+            conn.exec_driver_sql(sql, params)
         infos = [
             VintageInfo(
                 vintage_id=int(vid),
