@@ -269,7 +269,12 @@ class Store:
     # -- writing series ------------------------------------------------------------------
 
     def save_series(
-        self, meta: SeriesMeta, observations: pd.DataFrame | pd.Series, *, release: str | None = None
+        self,
+        meta: SeriesMeta,
+        observations: pd.DataFrame | pd.Series,
+        *,
+        release: str | None = None,
+        skip_unchanged: bool = False,
     ) -> VintageInfo:
         """Store a new vintage of one series (its metadata upserted) in one transaction.
 
@@ -282,6 +287,8 @@ class Store:
             (``ds`` as periods, dates or period strings such as ``2023-Q1``). NaN marks a gap.
         release : str, optional
             Release label, e.g. ``"GACC 2024-01-12"``.
+        skip_unchanged : bool
+            If the latest vintage holds exactly these values, write nothing and return it.
 
         Returns
         -------
@@ -298,9 +305,14 @@ class Store:
             If the database cannot be reached.
         """
         series = _observations_to_series(observations, meta)
-        return self._write_batch(self._batch([(meta, series)]), release)[0]
+        written = self._write_batch(self._batch([(meta, series)]), release, skip_unchanged)
+        if written:
+            return written[0]
+        return self.list_vintages(meta.series_id)[-1]
 
-    def save_ingested(self, result: IngestResult, *, release: str | None = None) -> list[VintageInfo]:
+    def save_ingested(
+        self, result: IngestResult, *, release: str | None = None, skip_unchanged: bool = False
+    ) -> list[VintageInfo]:
         """Store one new vintage of every series of a validated upload, all in one transaction.
 
         Parameters
@@ -309,11 +321,13 @@ class Store:
             From :func:`data.load_series`.
         release : str, optional
             Release label applied to every vintage.
+        skip_unchanged : bool
+            Leave out series whose latest vintage holds exactly the same values.
 
         Returns
         -------
         list of VintageInfo
-            In the order of ``result.metas``.
+            The vintages written, in the order of ``result.metas``.
 
         Raises
         ------
@@ -337,7 +351,8 @@ class Store:
             else:  # several frequencies in one upload: one PeriodIndex per series
                 index = pd.PeriodIndex(list(ds_array[order[start:stop]]))
             items.append((meta, pd.Series(y_sorted[start:stop], index=index, name=sid)))
-        by_id = {info.series_id: info for info in self._write_batch(self._batch(items), release)}
+        written = self._write_batch(self._batch(items), release, skip_unchanged)
+        by_id = {info.series_id: info for info in written}
         return [by_id[sid] for sid in result.metas if sid in by_id]
 
     def _batch(self, items: list[tuple[SeriesMeta, pd.Series]]) -> _Batch:
@@ -384,11 +399,14 @@ class Store:
         y = np.concatenate(y_parts) if y_parts else np.empty(0)
         return _Batch(metas=metas, bounds=bounds, checksums=checksums, ds=ds, y=y)
 
-    def _write_batch(self, batch: _Batch, release: str | None) -> list[VintageInfo]:
+    def _write_batch(self, batch: _Batch, release: str | None, skip_unchanged: bool) -> list[VintageInfo]:
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 with self._write() as conn:
-                    return self._insert_batch(conn, batch, release)
+                    todo = self._drop_unchanged(conn, batch) if skip_unchanged else batch
+                    if not todo.metas:
+                        return []
+                    return self._insert_batch(conn, todo, release)
             except IntegrityError as exc:
                 # Another writer took the vintage number (or created the series) first.
                 if attempt == WRITE_ATTEMPTS:
@@ -400,6 +418,37 @@ class Store:
                 logger.info("vintage number race lost (attempt %d); retrying", attempt)
                 time.sleep(random.uniform(0.005, 0.05) * attempt)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _drop_unchanged(self, conn: Connection, batch: _Batch) -> _Batch:
+        """The part of ``batch`` whose data differs from each series' latest vintage."""
+        latest: dict[str, str] = {}
+        for part in _chunks([m.series_id for m in batch.metas], _IN_CHUNK):
+            newest = (
+                select(_V.c.series_id, func.max(_V.c.number).label("number"))
+                .where(_V.c.series_id.in_(part))
+                .group_by(_V.c.series_id)
+                .subquery()
+            )
+            rows = conn.execute(
+                select(_V.c.series_id, _V.c.checksum).join(
+                    newest, and_(_V.c.series_id == newest.c.series_id, _V.c.number == newest.c.number)
+                )
+            )
+            latest.update({sid: checksum for sid, checksum in rows})
+        keep = [i for i, m in enumerate(batch.metas) if latest.get(m.series_id) != batch.checksums[i]]
+        if len(keep) == len(batch.metas):
+            return batch
+        slices = [np.arange(*batch.bounds[i]) for i in keep]
+        rows_kept = np.concatenate(slices) if slices else np.zeros(0, dtype=np.int64)
+        lengths = [len(sl) for sl in slices]
+        starts = np.concatenate([[0], np.cumsum(lengths)]).astype(int).tolist()
+        return _Batch(
+            metas=[batch.metas[i] for i in keep],
+            bounds=[(starts[j], starts[j + 1]) for j in range(len(keep))],
+            checksums=[batch.checksums[i] for i in keep],
+            ds=batch.ds[rows_kept],
+            y=batch.y[rows_kept],
+        )
 
     def _insert_batch(self, conn: Connection, batch: _Batch, release: str | None) -> list[VintageInfo]:
         ids = [m.series_id for m in batch.metas]
