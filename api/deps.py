@@ -58,7 +58,7 @@ JobsDep = Annotated[JobManager, Depends(get_jobs)]
 
 def existing_series_id(
     store: StoreDep,
-    series_id: Annotated[str, Path(pattern=SERIES_ID_PATTERN.pattern, max_length=100)],
+    series_id: Annotated[str, Path(pattern=f"^{SERIES_ID_PATTERN.pattern}$", max_length=100)],
 ) -> str:
     """The path's series id, or :class:`~data.SeriesNotFoundError` (404) if nothing is stored under it."""
     if not store.has_series(series_id):
