@@ -10,7 +10,7 @@ import logging
 
 import typer
 
-from api import cli_bench
+from api import cli_bench, cli_store
 
 __all__ = ["app", "main"]
 
@@ -63,6 +63,7 @@ def serve(
 
 
 cli_bench.register(app)
+cli_store.register(app)
 
 
 def main() -> None:

@@ -253,9 +253,16 @@ class Store:
         ini = resources.files("data") / "alembic.ini"
         config = Config(str(ini))
         config.set_main_option("script_location", str(resources.files("data") / "migrations"))
-        with self._write() as conn:
-            config.attributes["connection"] = conn
-            command.upgrade(config, "head")
+        alembic_logger = logging.getLogger("alembic")
+        level = alembic_logger.level
+        # Migration chatter ("Context impl SQLiteImpl") on every CLI call is noise.
+        alembic_logger.setLevel(max(level, logging.WARNING))
+        try:
+            with self._write() as conn:
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        finally:
+            alembic_logger.setLevel(level)
 
     def check_connection(self) -> None:
         """Raise :class:`~data.exceptions.StorageUnavailableError` if the database does not answer."""

@@ -1,0 +1,148 @@
+"""``tradecast load``, ``tradecast series list|show`` and ``tradecast load-samples``: the series store."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from data import Store
+
+__all__ = ["register"]
+
+logger = logging.getLogger(__name__)
+
+series_app = typer.Typer(help="Inspect stored series.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``load``, ``load-samples`` and the ``series`` group to the main command."""
+    app.command("load")(load)
+    app.command("load-samples")(load_samples)
+    app.add_typer(series_app, name="series")
+
+
+def _store() -> Store:
+    from data import Store
+
+    store = Store.from_settings()
+    store.create_schema()
+    return store
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    code = getattr(exc, "code", "error")
+    typer.echo(f"error ({code}): {exc}", err=True)
+    return typer.Exit(code=1)
+
+
+def load(
+    file: Path = typer.Argument(..., help="CSV, JSON or .xlsx file (long: unique_id,ds,y; or wide)."),
+    format: str | None = typer.Option(None, "--format", help="csv, json or xlsx (default: from the name)."),
+    kind: str | None = typer.Option(None, "--kind", help="level or share, for every series."),
+    frequency: str | None = typer.Option(None, "--frequency", help="annual, quarterly or monthly."),
+    release: str | None = typer.Option(None, "--release", help="Release label of the new vintages."),
+    sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet name (default: the first)."),
+    allow_negative: bool = typer.Option(False, "--allow-negative", help="Accept negative levels."),
+) -> None:
+    """Validate a file and store one new vintage of each of its series."""
+    from data import DataError, load_series
+
+    try:
+        result = load_series(
+            file, format=format, kind=kind, frequency=frequency, sheet=sheet, allow_negative=allow_negative
+        )
+        store = _store()
+        try:
+            infos = store.save_ingested(result, release=release)
+        finally:
+            store.dispose()
+    except DataError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"{file.name}: stored {len(infos)} series")
+    for info in infos[:20]:
+        typer.echo(f"  {info.series_id:<40} vintage {info.number:>3}  id {info.vintage_id}  {info.n_obs} obs")
+    if len(infos) > 20:
+        typer.echo(f"  ... and {len(infos) - 20} more")
+
+
+def load_samples(
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing if the store holds any series."),
+) -> None:
+    """Load the bundled China-Russia samples (idempotent: unchanged series are skipped)."""
+    from data import DataError
+    from data.samples import load_samples as _load
+
+    try:
+        store = _store()
+        try:
+            written = _load(store, if_empty=if_empty)
+        finally:
+            store.dispose()
+    except DataError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"samples: {len(written)} new vintage(s)")
+
+
+@series_app.command("list")
+def series_list(
+    tag: list[str] = typer.Option([], "--tag", help="Filter KEY=VALUE (repeatable)."),
+    limit: int = typer.Option(100, "--limit"),
+    offset: int = typer.Option(0, "--offset"),
+) -> None:
+    """List stored series."""
+    from data import DataError
+
+    tags = {}
+    for item in tag:
+        key, sep, value = item.partition("=")
+        if not sep:
+            typer.echo(f"error: --tag needs KEY=VALUE; got {item!r}", err=True)
+            raise typer.Exit(code=2)
+        tags[key] = value
+    try:
+        store = _store()
+        try:
+            metas, total = store.list_series(tags=tags or None, limit=limit, offset=offset)
+        finally:
+            store.dispose()
+    except DataError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"{total} series" + (f" (showing {len(metas)} from {offset})" if len(metas) < total else ""))
+    for m in metas:
+        tags_text = " ".join(f"{k}={v}" for k, v in sorted(m.tags.items()))
+        typer.echo(f"  {m.series_id:<40} {m.frequency:<9} {m.kind:<5} {m.unit:<9} {tags_text}")
+
+
+@series_app.command("show")
+def series_show(
+    series_id: str = typer.Argument(..., help="Series id."),
+    as_of: datetime | None = typer.Option(None, "--as-of", help="Show the series as known then (UTC)."),
+) -> None:
+    """Show a series' metadata, vintages and values (latest or as of a time)."""
+    from data import DataError
+
+    try:
+        store = _store()
+        try:
+            stored = store.read_series(series_id, as_of=as_of)
+            vintages = store.list_vintages(series_id)
+        finally:
+            store.dispose()
+    except DataError as exc:
+        raise _fail(exc) from exc
+    m, v = stored.meta, stored.vintage
+    typer.echo(f"{m.series_id}: {m.name}")
+    typer.echo(f"  frequency {m.frequency}, kind {m.kind}, unit {m.unit or '-'}")
+    typer.echo("  tags " + (", ".join(f"{k}={val}" for k, val in sorted(m.tags.items())) or "-"))
+    typer.echo(
+        f"  vintage {v.number} of {len(vintages)} (id {v.vintage_id}, {v.created_at.isoformat()}"
+        + (f", release {v.release!r}" if v.release else "")
+        + ")"
+    )
+    for period, value in stored.series.items():
+        typer.echo(f"  {period!s:<10} {'' if value != value else f'{value:g}'}")
