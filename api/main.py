@@ -27,8 +27,13 @@ __all__ = ["create_app"]
 logger = logging.getLogger(__name__)
 
 #: Documented on every /v1 route, so clients (and schemathesis) know the error shape.
+#: The explicit JSON content keeps the error shape right on routes whose success is HTML.
 _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    status: {"model": ErrorRead} for status in (401, 403, 404, 413, 422, 500, 503)
+    status: {
+        "description": "Error",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorRead"}}},
+    }
+    for status in (400, 401, 403, 404, 413, 422, 500, 503)
 }
 
 
