@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
     status: {
         "description": "Error",
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorRead"}}},
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ErrorRead.__name__}"}}},
     }
     for status in (400, 401, 403, 404, 413, 422, 500, 503)
 }
