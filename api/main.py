@@ -17,10 +17,12 @@ from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import RequestContextMiddleware
 from api.routes import backtests, forecasts, health, jobs, models, series
+from api.routes.reports import router as reports_router
 from api.schemas import ErrorRead
 from api.service import ForecastService
 from data import Store
 from data import get_settings as get_storage_settings
+from reports.scheduler import start_scheduler, stop_scheduler
 
 __all__ = ["create_app"]
 
@@ -58,10 +60,12 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         await run_in_threadpool(job_manager.start, store, service)
         service.start()
         # Other services hosted by this process (the reports scheduler) start here.
+        report_scheduler = await run_in_threadpool(start_scheduler, store)
         logger.info("tradecast API ready (store %s)", store_label(database_url))
         try:
             yield
         finally:
+            stop_scheduler(report_scheduler)
             job_manager.shutdown()
             service.shutdown()
             store.dispose()
@@ -87,6 +91,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     v1 = {"prefix": "/v1", "dependencies": [Depends(authorize)], "responses": _ERROR_RESPONSES}
     for module in (models, series, forecasts, backtests, jobs):
         app.include_router(module.router, **v1)  # type: ignore[arg-type]
+    app.include_router(reports_router, **v1)  # type: ignore[arg-type]
     return app
 
 

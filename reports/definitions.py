@@ -21,6 +21,7 @@ from typing import Any
 from apscheduler.triggers.cron import CronTrigger
 
 from forecasting.exceptions import InvalidParameterError
+from forecasting.registry import list_models
 
 __all__ = [
     "DEFAULT_SCHEDULE",
@@ -140,8 +141,10 @@ def check_definition(definition: ReportDefinition) -> ReportDefinition:
     levels = definition.levels
     if not levels or not all(isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 99 for v in levels):
         raise InvalidParameterError(f"levels must be one or more integers in 1..99; got {list(levels)!r}.")
-    if not isinstance(definition.model, str) or not definition.model:
-        raise InvalidParameterError(f"model must be a registered model name; got {definition.model!r}.")
+    if not isinstance(definition.model, str) or definition.model not in list_models():
+        raise InvalidParameterError(
+            f"model must be a registered model name ({', '.join(list_models())}); got {definition.model!r}."
+        )
     bad = [f for f in definition.formats if f not in FORMATS]
     if bad or not definition.formats:
         raise InvalidParameterError(

@@ -32,7 +32,7 @@ from reports.definitions import ReportDefinition, build_trigger
 from reports.jobs import execute_run
 from reports.store import ReportRun, ReportStore, run_key
 
-__all__ = ["ReportScheduler", "SchedulerStats", "previous_fire_time"]
+__all__ = ["ReportScheduler", "SchedulerStats", "previous_fire_time", "start_scheduler", "stop_scheduler"]
 
 logger = logging.getLogger(__name__)
 
@@ -259,3 +259,25 @@ class ReportScheduler:
             if run is not None:
                 done.append(run)
         return done
+
+
+def start_scheduler(store: Any, settings: ReportSettings | None = None) -> ReportScheduler | None:
+    """Start a scheduler for ``store`` unless ``TRADECAST_SCHEDULER_ENABLED`` is false.
+
+    Used by the REST service at start-up; returns ``None`` when disabled.
+    """
+    from reports.config import get_settings
+
+    settings = settings or get_settings()
+    if not settings.scheduler_enabled:
+        logger.info("report scheduler disabled (TRADECAST_SCHEDULER_ENABLED=false)")
+        return None
+    scheduler = ReportScheduler(store, settings)
+    scheduler.start()
+    return scheduler
+
+
+def stop_scheduler(scheduler: ReportScheduler | None) -> None:
+    """Stop ``scheduler`` if there is one, without waiting for a running report."""
+    if scheduler is not None:
+        scheduler.shutdown(wait=False)

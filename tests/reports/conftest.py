@@ -60,3 +60,12 @@ def loaded(store: Store, reports: ReportStore) -> Store:
         now=datetime(2020, 1, 1, tzinfo=UTC),
     )
     return store
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # data/alembic.ini sets version_path_separator but not path_separator, which Alembic
+    # 1.16+ warns about on every Store.create_schema(); owned by the store, filtered here
+    # narrowly (as tests/api does) until that file is updated.
+    for item in items:
+        if "tests/reports/" in str(item.path).replace("\\", "/"):
+            item.add_marker(pytest.mark.filterwarnings("ignore:No path_separator found:DeprecationWarning"))

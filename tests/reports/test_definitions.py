@@ -57,6 +57,7 @@ def test_six_field_cron_has_seconds() -> None:
         ({"schedule": "0 25 * * *"}, "invalid cron"),
         ({"timezone": "Mars/Olympus"}, "IANA"),
         ({"formats": ("pdf",)}, "formats"),
+        ({"model": "prophet"}, "registered model name"),
     ],
 )
 def test_invalid_definition_raises_invalid_parameter(changes: dict[str, object], match: str) -> None:

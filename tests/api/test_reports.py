@@ -1,0 +1,142 @@
+"""/v1/reports: definitions CRUD, run now, run history, HTML of a run and of the latest run."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.config import ApiSettings
+from api.main import create_app
+from reports.config import ReportSettings
+from reports.config import get_settings as get_report_settings
+from tests.api.conftest import TestClient, annual, assert_error
+
+AS_OF = "2024-01-15T12:00:00+00:00"
+
+
+@pytest.fixture
+def client(settings: ApiSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setenv("TRADECAST_SCHEDULER_ENABLED", "false")
+    get_report_settings.cache_clear()
+    app = create_app(settings)
+    app.dependency_overrides[get_report_settings] = lambda: ReportSettings(
+        report_dir=tmp_path / "reports", backtest_windows=2, scheduler_enabled=False
+    )
+    with TestClient(app) as test_client:
+        yield test_client
+    get_report_settings.cache_clear()
+
+
+def _definition(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "cn-ru",
+        "title": "China-Russia",
+        "series_ids": ["cn_ru"],
+        "horizon": 3,
+        "levels": [80, 95],
+        "model": "drift",
+        "schedule": "0 7 * * 1",
+        "timezone": "Europe/Moscow",
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def report(client: TestClient, stored: str) -> str:
+    response = client.post("/v1/reports", json=_definition())
+    assert response.status_code == 201, response.text
+    return "cn-ru"
+
+
+def test_create_read_list_report(client: TestClient, report: str) -> None:
+    body = client.get(f"/v1/reports/{report}").json()
+    assert body["name"] == "cn-ru" and body["series_ids"] == ["cn_ru"] and body["model"] == "drift"
+    assert body["timezone"] == "Europe/Moscow" and body["enabled"] is True
+    assert body["next_run_at"] is not None and body["next_run_at"].endswith("+03:00")
+    page = client.get("/v1/reports").json()
+    assert page["count"] == 1 and page["data"][0]["name"] == "cn-ru"
+
+
+def test_update_and_delete_report(client: TestClient, report: str) -> None:
+    update = {k: v for k, v in _definition(title="Renamed", horizon=2).items() if k != "name"}
+    response = client.put(f"/v1/reports/{report}", json=update)
+    assert response.status_code == 200, response.text
+    assert response.json()["title"] == "Renamed" and response.json()["horizon"] == 2
+    assert client.delete(f"/v1/reports/{report}").status_code == 204
+    assert_error(client.get(f"/v1/reports/{report}"), 404, "report_not_found")
+    assert_error(client.delete(f"/v1/reports/{report}"), 404, "report_not_found")
+
+
+def test_duplicate_report_is_409(client: TestClient, report: str) -> None:
+    assert_error(client.post("/v1/reports", json=_definition()), 409, "report_exists", "already exists")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "contains"),
+    [
+        ({"schedule": "every monday"}, "invalid_parameter", "cron"),
+        ({"timezone": "Mars/Olympus"}, "invalid_parameter", "IANA"),
+        ({"model": "prophet"}, "invalid_parameter", "registered model"),
+        ({"series_ids": [], "tags": {}}, "invalid_parameter", "selects no series"),
+        ({"horizon": 0}, "validation_error", None),
+        ({"name": "Bad Name"}, "validation_error", None),
+        ({"colour": "red"}, "validation_error", None),
+    ],
+)
+def test_invalid_report_is_422(client: TestClient, overrides: dict[str, Any], code: str, contains: str | None) -> None:
+    assert_error(client.post("/v1/reports", json=_definition(**overrides)), 422, code, contains)
+
+
+def test_update_unknown_report_is_404(client: TestClient) -> None:
+    body = {k: v for k, v in _definition().items() if k != "name"}
+    assert_error(client.put("/v1/reports/nope", json=body), 404, "report_not_found")
+
+
+def test_run_now_then_history_and_html(client: TestClient, report: str, tmp_path: Path) -> None:
+    response = client.post(f"/v1/reports/{report}/runs", json={"as_of": AS_OF})
+    assert response.status_code == 201, response.text
+    run = response.json()
+    assert run["status"] == "succeeded" and run["trigger"] == "api" and run["n_series"] == 1
+    assert run["as_of"].startswith("2024-01-15T12:00:00")
+    assert Path(run["details"]["file"]).is_file() and str(tmp_path) in run["details"]["file"]
+    again = client.post(f"/v1/reports/{report}/runs", json={"as_of": AS_OF}).json()
+    assert again["run_id"] == run["run_id"]  # idempotent on (name, as_of)
+    history = client.get(f"/v1/reports/{report}/runs").json()
+    assert history["count"] == 1 and history["data"][0]["duration_s"] >= 0
+    html = client.get(f"/v1/reports/{report}/runs/{run['run_id']}")
+    assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+    assert "<svg" in html.text and html.text.count('class="forecast-row"') == 3
+    latest = client.get(f"/v1/reports/{report}/runs/latest")
+    assert latest.status_code == 200 and latest.text == html.text
+
+
+def test_failed_run_is_reported_with_error(client: TestClient, stored: str) -> None:
+    client.post("/v1/reports", json=_definition(name="broken", series_ids=["missing"]))
+    run = client.post("/v1/reports/broken/runs", json={"as_of": AS_OF}).json()
+    assert run["status"] == "failed" and "missing" in run["error"] and run["traceback"]
+    assert_error(client.get(f"/v1/reports/broken/runs/{run['run_id']}"), 404, "run_not_found", "no HTML")
+    assert_error(client.get("/v1/reports/broken/runs/latest"), 404, "run_not_found", "no successful run")
+
+
+def test_run_of_unknown_report_or_run_is_404(client: TestClient, report: str) -> None:
+    assert_error(client.post("/v1/reports/nope/runs", json={}), 404, "report_not_found")
+    assert_error(client.get("/v1/reports/nope/runs"), 404, "report_not_found")
+    assert_error(client.get(f"/v1/reports/{report}/runs/{'0' * 32}"), 404, "run_not_found")
+
+
+def test_run_as_of_must_have_timezone(client: TestClient, report: str) -> None:
+    assert_error(
+        client.post(f"/v1/reports/{report}/runs", json={"as_of": "2024-01-15T12:00:00"}), 422, "validation_error"
+    )
+
+
+def test_report_over_tags_includes_matching_series(client: TestClient, stored: str) -> None:
+    other = {"series_id": "in_ru", "frequency": "annual", "tags": {"partner": "RU"}, "data": annual()}
+    assert client.post("/v1/series", json=other).status_code == 201
+    client.post("/v1/reports", json=_definition(name="by-tag", series_ids=[], tags={"partner": "RU"}))
+    run = client.post("/v1/reports/by-tag/runs", json={"as_of": AS_OF}).json()
+    assert run["status"] == "succeeded" and set(run["details"]["series"]) == {"cn_ru", "in_ru"}
