@@ -602,8 +602,14 @@ def _validate(
             rows = np.flatnonzero(codes == s)
             guess = infer_date_frequency(dates[rows])
             if guess is None:
-                span = np.diff(np.unique(dates[rows].to_numpy())).astype("timedelta64[D]")
-                spacing = f"median spacing {np.median(span.astype(int)):.0f} days" if len(span) else "one date"
+                uniq = pd.DatetimeIndex(np.unique(dates[rows].to_numpy()))
+                if len(uniq) < 2:
+                    spacing = "a single date"
+                else:
+                    month = uniq.to_period("M")
+                    same = np.flatnonzero(month[1:] == month[:-1])
+                    j = int(same[0]) if len(same) else 0
+                    spacing = f"{uniq[j]:%Y-%m-%d} and {uniq[j + 1]:%Y-%m-%d} fall in one month"
                 raise IngestError(
                     f"{_where(raw, int(rows[0]), raw.ds_col, raw.ds_name)}: cannot tell the frequency of "
                     f"series {ids[s]!r} from its dates ({spacing}); only annual, quarterly and monthly "
@@ -678,7 +684,10 @@ def _validate(
             )
 
     metas = _build_metas(raw, json_meta, codes, ids, freq_of, kind_of, unit, tags)
-    order = np.lexsort((ordinals, codes))
+    by_id = np.argsort(ids.astype(str), kind="stable")
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[by_id] = np.arange(len(ids))
+    order = np.lexsort((ordinals, rank[codes]))
     frame = pd.DataFrame({"unique_id": ids[codes][order], "ds": np.zeros(n), "y": y[order]})
     frequencies = set(freq_of.tolist())
     if len(frequencies) == 1:

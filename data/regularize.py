@@ -113,22 +113,24 @@ def parse_period_strings(values: pd.Series) -> ParsedPeriods:
 
 
 def infer_date_frequency(dates: pd.DatetimeIndex) -> str | None:
-    """Guess ``annual``/``quarterly``/``monthly`` from the median spacing of sorted unique dates.
+    """Guess ``annual``/``quarterly``/``monthly`` from the calendar months of dates.
 
-    Returns ``None`` when there are fewer than two dates or the spacing fits none of them
-    (e.g. weekly or daily data).
+    Dates in distinct months whose month gaps are all multiples of 12 are annual, of 3
+    quarterly, otherwise monthly. Returns ``None`` for fewer than two dates or when two
+    dates fall in one month (weekly or daily data, which the store does not hold).
     """
-    uniq = np.unique(dates.dropna().to_numpy())
+    uniq = pd.DatetimeIndex(np.unique(dates.dropna().to_numpy()))
     if len(uniq) < 2:
         return None
-    days = float(np.median(np.diff(uniq).astype("timedelta64[s]").astype(np.int64))) / 86400.0
-    if 27 <= days <= 32:
-        return "monthly"
-    if 88 <= days <= 93:
-        return "quarterly"
-    if 360 <= days <= 367:
+    months = uniq.to_period("M").asi8
+    if len(np.unique(months)) < len(months):
+        return None
+    gaps = np.diff(np.sort(months))
+    if np.all(gaps % 12 == 0):
         return "annual"
-    return None
+    if np.all(gaps % 3 == 0):
+        return "quarterly"
+    return "monthly"
 
 
 def to_periods(parsed: ParsedPeriods, rows: np.ndarray, frequency: str) -> pd.PeriodIndex:
