@@ -10,7 +10,7 @@ import logging
 
 import typer
 
-from api import cli_bench, cli_store
+from api import cli_bench, cli_reports, cli_store
 
 __all__ = ["app", "main"]
 
@@ -64,6 +64,7 @@ def serve(
 
 cli_bench.register(app)
 cli_store.register(app)
+cli_reports.register(app)
 
 
 def main() -> None:

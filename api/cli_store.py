@@ -76,11 +76,13 @@ def load_samples(
     """Load the bundled China-Russia samples (idempotent: unchanged series are skipped)."""
     from data import DataError
     from data.samples import load_samples as _load
+    from reports import ensure_sample_report
 
     try:
         store = _store()
         try:
             written = _load(store, if_empty=if_empty)
+            ensure_sample_report(store)
         finally:
             store.dispose()
     except DataError as exc:

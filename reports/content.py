@@ -39,6 +39,7 @@ __all__ = [
     "build_section",
     "compute_section",
     "failed_section",
+    "latest_unbroken_stretch",
     "score_past_forecasts",
     "season_length_for",
 ]
@@ -161,12 +162,22 @@ def season_length_for(index: pd.Index) -> int:
     return 1
 
 
+def _frequency_name(index: pd.Index) -> str:
+    freqstr = str(getattr(index, "freqstr", "") or "").upper()
+    for prefix, name in (("M", "monthly"), ("Q", "quarterly"), ("Y", "annual"), ("A", "annual")):
+        if freqstr.startswith(prefix):
+            return name
+    return freqstr
+
+
 def _label(period: object) -> str:
     return str(period)
 
 
-def _finite(value: float) -> float:
-    return float(value) if math.isfinite(float(value)) else float("nan")
+def _mean_finite(values: Sequence[float]) -> float:
+    """Mean of the finite values (a window with a zero MASE scale gives inf); NaN if none."""
+    finite = [float(v) for v in values if math.isfinite(float(v))]
+    return float(np.mean(finite)) if finite else float("nan")
 
 
 def accuracy_from_backtest(backtest: pd.DataFrame, y: pd.Series, levels: Sequence[int], *, model: str) -> Accuracy:
@@ -190,7 +201,7 @@ def accuracy_from_backtest(backtest: pd.DataFrame, y: pd.Series, levels: Sequenc
     m = season_length_for(y.index)
     smapes, mases = [], []
     for cutoff, window in backtest.groupby(CUTOFF, sort=True):
-        insample = y.loc[:cutoff].to_numpy(dtype=float)
+        insample = latest_unbroken_stretch(y.loc[:cutoff])[0].to_numpy(dtype=float)
         smapes.append(metrics.smape(window[Y], window[MEAN]))
         mases.append(metrics.mase(window[Y], window[MEAN], insample, season_length=m))
     coverage = {
@@ -203,8 +214,8 @@ def accuracy_from_backtest(backtest: pd.DataFrame, y: pd.Series, levels: Sequenc
         model=model,
         horizon=horizon,
         windows=int(backtest[CUTOFF].nunique()),
-        smape=_finite(float(np.nanmean(smapes))) if smapes else float("nan"),
-        mase=_finite(float(np.nanmean(mases))) if mases else float("nan"),
+        smape=_mean_finite(smapes),
+        mase=_mean_finite(mases),
         coverage=coverage,
     )
 
@@ -309,7 +320,9 @@ def build_section(
         Past forecasts for "how did we do" (see :func:`score_past_forecasts`).
     """
     levels = tuple(sorted(int(lv) for lv in levels))
-    hist = y.dropna()
+    observed = y.dropna()
+    # Gaps stay in the history (as NaN) so the chart keeps the time axis true.
+    hist = y.loc[observed.index[0] : observed.index[-1]] if len(observed) else observed
     rows = [
         ForecastRow(
             period=_label(ds),
@@ -328,7 +341,7 @@ def build_section(
         series_id=series_id,
         title=title or series_id,
         unit=unit,
-        freq=str(getattr(y.index, "freqstr", "") or ""),
+        freq=_frequency_name(y.index),
         model=model,
         history_periods=[_label(p) for p in hist.index],
         history_values=[float(v) for v in hist.to_numpy()],
@@ -340,8 +353,8 @@ def build_section(
         past=past,
         past_summary=summary,
         vintage=vintage,
-        last_period=_label(hist.index[-1]) if len(hist) else "",
-        last_value=float(hist.iloc[-1]) if len(hist) else None,
+        last_period=_label(observed.index[-1]) if len(observed) else "",
+        last_value=float(observed.iloc[-1]) if len(observed) else None,
         warnings=list(warnings_),
     )
 
@@ -349,6 +362,29 @@ def build_section(
 def failed_section(series_id: str, error: str, *, title: str = "", model: str = "") -> SeriesSection:
     """A section that reports why no forecast could be made for ``series_id``."""
     return SeriesSection(series_id=series_id, title=title or series_id, unit="", freq="", model=model, error=error)
+
+
+def latest_unbroken_stretch(y: pd.Series) -> tuple[pd.Series, str]:
+    """The observations after the last gap in ``y``, and a note saying so (empty if no gap).
+
+    No registered model fits a series with missing values, and filling them would invent
+    data; the latest unbroken stretch is what can be forecast honestly.
+    """
+    if not y.isna().any():
+        return y, ""
+    last = y.last_valid_index()
+    if last is None:
+        return y.iloc[:0], "the series has no observations"
+    upto = y.loc[:last]
+    gaps = upto.isna().to_numpy()
+    start = int(np.flatnonzero(gaps)[-1]) + 1 if gaps.any() else 0
+    stretch = upto.iloc[start:]
+    if len(stretch) == len(y.dropna()):
+        return stretch, ""
+    return stretch, (
+        f"fitted on the latest unbroken stretch, {len(stretch)} observation(s) from {stretch.index[0]} to "
+        f"{stretch.index[-1]}; earlier periods have gaps"
+    )
 
 
 def compute_section(
@@ -373,15 +409,19 @@ def compute_section(
     series is short; when even one window does not fit, the section says so.
     """
     caught: list[str] = []
+    fit_y, gap_note = latest_unbroken_stretch(y)
     try:
         with warnings.catch_warnings(record=True) as records:
             warnings.simplefilter("always")
-            frame = forecasting.forecast(y, horizon=horizon, levels=levels, model=model, kind=kind)
-            bt, note = _backtest(y, horizon, levels, model, kind, backtest_windows)
+            frame = forecasting.forecast(fit_y, horizon=horizon, levels=levels, model=model, kind=kind)
+            bt, note = _backtest(fit_y, horizon, levels, model, kind, backtest_windows)
         caught = sorted({f"{w.category.__name__}: {w.message}" for w in records})
     except ForecastingError as exc:
         logger.warning("series %s: no forecast (%s)", series_id, exc)
-        return failed_section(series_id, f"{type(exc).__name__}: {exc}", title=title, model=model)
+        error = f"{type(exc).__name__}: {exc}"
+        return failed_section(series_id, f"{error} ({gap_note})" if gap_note else error, title=title, model=model)
+    if gap_note:
+        caught.insert(0, gap_note)
     return build_section(
         series_id,
         y,
