@@ -1,0 +1,62 @@
+"""``tradecast load``, ``series list|show`` and ``load-samples`` against a temp SQLite store."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app
+from data import config
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRADECAST_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    config.get_settings.cache_clear()
+    yield tmp_path
+    config.get_settings.cache_clear()
+
+
+def test_load_then_list_and_show(env):
+    runner = CliRunner()
+    path = env / "trade.csv"
+    path.write_text(
+        "unique_id,ds,y,flow\ncn_ru_exports,2023-01,9.3,export\ncn_ru_exports,2023-02,,export\n"
+        "cn_ru_exports,2023-03,10.1,export\n"
+    )
+    result = runner.invoke(app, ["load", str(path), "--release", "GACC 2023-04"])
+    assert result.exit_code == 0, result.output
+    assert "stored 1 series" in result.output and "vintage   1" in result.output
+
+    result = runner.invoke(app, ["series", "list", "--tag", "flow=export"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("1 series") and "cn_ru_exports" in result.output
+
+    result = runner.invoke(app, ["series", "show", "cn_ru_exports"])
+    assert result.exit_code == 0, result.output
+    assert "vintage 1 of 1" in result.output and "release 'GACC 2023-04'" in result.output
+    assert "2023-03    10.1" in result.output
+
+
+def test_load_reports_validation_errors(env):
+    path = env / "bad.csv"
+    path.write_text("unique_id,ds,y\ns,2023-01,-1\n")
+    result = CliRunner().invoke(app, ["load", str(path)])
+    assert result.exit_code == 1
+    assert "error (invalid_input): line 2, column 3 (y): negative trade value -1" in result.output
+
+
+def test_show_unknown_series_fails(env):
+    result = CliRunner().invoke(app, ["series", "show", "nope"])
+    assert result.exit_code == 1
+    assert "error (series_not_found)" in result.output
+
+
+def test_load_samples_if_empty(env):
+    runner = CliRunner()
+    first = runner.invoke(app, ["load-samples", "--if-empty"])
+    assert first.exit_code == 0, first.output
+    n = int(first.output.split("samples: ")[1].split()[0])
+    assert n >= 20
+    second = runner.invoke(app, ["load-samples"])
+    assert "samples: 0 new vintage(s)" in second.output
