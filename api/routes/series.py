@@ -129,7 +129,7 @@ def read_series_page(
         Query(description="Filter 'key:value' (repeatable; all must match).", max_length=20),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> SeriesPage:
     """List stored series (paged), optionally filtered by tags."""
     tags = dict(t.partition(":")[::2] for t in tag or [])
