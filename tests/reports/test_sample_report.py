@@ -1,0 +1,153 @@
+"""The sample report ``china-russia`` on the bundled samples, at fixed as-of dates, and the CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from api.cli import app as cli_app
+from data import Store
+from data import config as data_config
+from data.samples import load_samples
+from reports import SAMPLE_REPORT, ensure_sample_report
+from reports import config as report_config
+from reports.jobs import run_report
+from reports.store import SUCCEEDED, ReportStore
+
+FIRST_AS_OF = datetime(2024, 2, 1, 7, 0, tzinfo=UTC)
+AS_OF = datetime(2026, 1, 12, 4, 0, tzinfo=UTC)  # a Monday, 07:00 Moscow time
+
+
+class _Outline(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.headings: list[str] = []
+        self.row_classes: list[str] = []
+        self.section_ids: list[str] = []
+        self.paths_per_svg: list[int] = []
+        self._heading: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag in ("h1", "h2", "h3"):
+            self._heading = ""
+        if tag == "tr" and a.get("class"):
+            self.row_classes.append(a["class"] or "")
+        if tag == "section":
+            self.section_ids.append(a.get("data-series-id") or "")
+        if tag == "svg":
+            self.paths_per_svg.append(0)
+        if tag == "path" and self.paths_per_svg:
+            self.paths_per_svg[-1] += 1
+
+    def handle_data(self, data: str) -> None:
+        if self._heading is not None:
+            self._heading += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("h1", "h2", "h3") and self._heading is not None:
+            self.headings.append(self._heading.strip())
+            self._heading = None
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
+    folder = tmp_path_factory.mktemp("samples")
+    store = Store.from_url(f"sqlite:///{folder / 'samples.db'}")
+    store.create_schema()
+    load_samples(store)
+    assert ensure_sample_report(store) is True
+    assert ensure_sample_report(store) is False  # idempotent
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(scope="module")
+def sample_html(sample_store: Store) -> str:
+    reports = ReportStore.for_store(sample_store)
+    first = run_report("china-russia", FIRST_AS_OF, sample_store)
+    run = run_report("china-russia", AS_OF, sample_store)
+    assert first.status == run.status == SUCCEEDED, (first.error, run.error)
+    return reports.get_html(run.run_id)
+
+
+def test_sample_report_definition_is_weekly_on_china_russia_series(sample_store: Store) -> None:
+    stored = ReportStore.for_store(sample_store).get_definition("china-russia").definition
+    assert stored == SAMPLE_REPORT
+    assert stored.schedule == "0 7 * * 1" and stored.model == "auto"
+    assert all(sample_store.has_series(s) for s in stored.series_ids)
+
+
+def test_sample_report_structure_at_fixed_as_of(sample_html: str) -> None:
+    outline = _Outline()
+    outline.feed(sample_html)
+    assert outline.headings[0] == "China\u2013Russia trade"
+    assert outline.section_ids == ["cn_ru_trade_total_annual"]
+    assert outline.headings[1:] == [
+        "China-Russia trade, total (annual, China customs/GACC)",
+        "Forecasts",
+        "Model and backtest accuracy",
+        "How did we do",
+    ]
+    # One non-empty chart per series.
+    assert len(outline.paths_per_svg) == 1 and outline.paths_per_svg[0] >= 10
+    # Three forecast rows (2026-2028: data through 2025 were known on 12 January 2026).
+    assert outline.row_classes.count("forecast-row") == 3
+    assert re.search(r'<tr class="forecast-row"><td>2026</td>', sample_html)
+    # "How did we do": the February 2024 run forecast 2024-2026; 2024 and 2025 have arrived.
+    assert outline.row_classes.count("past-row") == 2
+    assert "2024-02-01 07:00" in sample_html
+    assert 'datetime="2026-01-12T04:00:00+00:00"' in sample_html
+    assert "last observation 2025: 228.1" in sample_html
+    assert 'class="accuracy"' in sample_html and "sMAPE" in sample_html
+    assert "data vintage" in sample_html and "release bundled sample" in sample_html
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("TRADECAST_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("TRADECAST_REPORT_DIR", str(tmp_path / "out"))
+    data_config.get_settings.cache_clear()
+    report_config.get_settings.cache_clear()
+    yield tmp_path
+    data_config.get_settings.cache_clear()
+    report_config.get_settings.cache_clear()
+
+
+def test_cli_load_samples_creates_sample_report_then_list_and_run(cli_env: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli_app, ["report", "list"])
+    assert result.exit_code == 0 and "no reports" in result.output
+    assert runner.invoke(cli_app, ["load-samples"]).exit_code == 0
+    result = runner.invoke(cli_app, ["report", "list"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"china-russia\s+0 7 \* \* 1 \(Europe/Moscow\)\s+0\s+never run", result.output)
+    store = Store.from_url(f"sqlite:///{cli_env / 'cli.db'}")
+    try:
+        definition = ReportStore.for_store(store).get_definition("china-russia").definition
+        # A fast model keeps the CLI test quick; the default model is exercised above.
+        ReportStore.for_store(store).update_definition(dataclasses.replace(definition, model="drift"))
+    finally:
+        store.dispose()
+    result = runner.invoke(cli_app, ["report", "run", "china-russia", "--as-of", "2026-01-12T07:00+03:00"])
+    assert result.exit_code == 0, result.output
+    assert "succeeded (as of 2026-01-12T04:00:00+00:00, 1 series" in result.output
+    html_file = Path(result.output.split("html: ", 1)[1].split()[0])
+    assert html_file.parent == cli_env / "out" / "china-russia" and html_file.is_file()
+    result = runner.invoke(cli_app, ["report", "list"])
+    assert re.search(r"china-russia.*\s1\s+succeeded 2026-01-12 04:00", result.output)
+
+
+def test_cli_run_unknown_report_or_bad_as_of_fails(cli_env: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli_app, ["report", "run", "nope"])
+    assert result.exit_code == 1 and "no report named 'nope'" in result.output
+    result = runner.invoke(cli_app, ["report", "run", "nope", "--as-of", "last tuesday"])
+    assert result.exit_code == 2 and "--as-of" in result.output
