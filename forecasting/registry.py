@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from forecasting.auto import Auto
 from forecasting.base import BaseForecaster
 from forecasting.ensemble import Ensemble
 from forecasting.exceptions import InvalidParameterError, NotFoundError
@@ -29,6 +30,7 @@ REGISTRY: dict[str, type[BaseForecaster]] = {
     "optimized_theta": OptimizedTheta,
     "ces": CES,
     "ensemble": Ensemble,
+    "auto": Auto,
 }
 
 

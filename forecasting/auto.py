@@ -1,0 +1,66 @@
+"""``auto``: the default model.
+
+What it is was decided by measurement on M3 (see ``docs/engine.md``): the equal-weight
+mean of ETS, ARIMA and dynamic optimised Theta, with mixture intervals whose half-widths are
+calibrated per season length, series length, step ahead and level
+(:mod:`forecasting.intervals`).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+
+from forecasting.base import Intervals
+from forecasting.ensemble import Ensemble
+from forecasting.intervals import apply_width_factors, load_calibration
+
+__all__ = ["Auto"]
+
+_MEMBERS = ("ets", "arima", "optimized_theta")
+
+
+class Auto(Ensemble):
+    """The default model: ensemble of ETS, ARIMA and optimised Theta, calibrated intervals.
+
+    Parameters
+    ----------
+    season_length : int or None
+        Periods per season; None infers it from the index.
+    calibrate : bool
+        Apply the packaged interval calibration (default True). With False the intervals
+        are the raw mixture quantiles of the ensemble.
+    """
+
+    interval_method: ClassVar[str] = "ensemble mixture quantiles"
+
+    def __init__(self, season_length: int | None = None, calibrate: bool = True) -> None:
+        super().__init__(members=_MEMBERS, combine="mean", season_length=season_length)
+        self.calibrate = calibrate
+
+    def _member_names(self) -> tuple[str, ...]:
+        return _MEMBERS
+
+    def _fit(self, y: pd.Series) -> None:
+        super()._fit(y)
+        calibration = load_calibration("auto") if self.calibrate else None
+        self.calibration_ = calibration
+        self.interval_method_ = self.interval_method
+        if calibration is not None and calibration.table(self.season_length_, self.n_obs_) is not None:
+            self.interval_method_ = f"{self.interval_method}, half-widths calibrated ({calibration.source})"
+
+    def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
+        mean, intervals = super()._predict(horizon, levels)
+        calibration = self.calibration_
+        if calibration is None or not levels:
+            return mean, intervals
+        factors = {}
+        for level in levels:
+            k = calibration.factor(self.season_length_, self.n_obs_, horizon, level)
+            if k is not None:
+                factors[level] = k
+        if not factors:
+            return mean, intervals
+        return mean, apply_width_factors(mean, intervals, factors)

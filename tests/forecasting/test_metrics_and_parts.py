@@ -1,0 +1,105 @@
+"""Metrics against hand-computed values; seasonality test; mixture quantiles; naive references."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.stats import norm
+
+from forecasting import metrics
+from forecasting.ensemble import mixture_quantiles
+from forecasting.intervals import WidthCalibration, apply_width_factors
+from forecasting.models.naive import Drift, Naive, Naive2, SeasonalNaive
+from forecasting.seasonality import is_seasonal, seasonal_indices
+from forecasting.testing import make_series
+
+
+def test_smape_matches_m3_definition():
+    y, f = np.array([100.0, 200.0]), np.array([110.0, 150.0])
+    expected = np.mean([200 * 10 / 210, 200 * 50 / 350])
+    assert metrics.smape(y, f) == pytest.approx(expected)
+    assert metrics.smape([0.0], [0.0]) == 0.0
+
+
+def test_mase_and_rmsse_use_seasonal_naive_scale():
+    insample = np.array([1.0, 3.0, 2.0, 5.0, 4.0, 6.0])
+    # lag-2 differences: 1, 2, 2, 1 -> MAE 1.5, MSE 2.5
+    assert metrics.scale_mae(insample, 2) == pytest.approx(1.5)
+    assert metrics.mase([7.0, 8.0], [6.0, 6.0], insample, 2) == pytest.approx(1.5 / 1.5)
+    assert metrics.rmsse([7.0, 8.0], [6.0, 6.0], insample, 2) == pytest.approx(np.sqrt(2.5 / 2.5))
+
+
+def test_coverage_and_msis():
+    y = np.array([1.0, 5.0, 10.0])
+    lo, hi = np.array([0.0, 0.0, 0.0]), np.array([2.0, 2.0, 12.0])
+    assert metrics.coverage(y, lo, hi) == pytest.approx(2 / 3)
+    insample = np.array([0.0, 1.0, 2.0])  # scale 1
+    # widths 2, 2, 12; penalty (2/0.05)*(5-2) = 120 on the second point
+    assert metrics.msis(y, lo, hi, insample, 95) == pytest.approx((2 + 2 + 12 + 120) / 3)
+
+
+def test_seasonality_test_detects_monthly_cycle_and_not_noise():
+    assert is_seasonal(make_series("M", 72, seed=2).to_numpy(), 12)
+    rng = np.random.default_rng(0)
+    # White noise: the 90% test at |r_12| flags roughly 10% of series.
+    false_alarms = np.mean([is_seasonal(100 + rng.standard_normal(72), 12) for _ in range(300)])
+    assert false_alarms < 0.2
+    assert not is_seasonal(make_series("M", 30).to_numpy(), 12)  # under three seasons
+
+
+def test_seasonal_indices_recover_known_pattern():
+    pattern = np.array([0.8, 1.0, 1.2, 1.0])
+    y = np.tile(pattern, 10) * 50.0
+    np.testing.assert_allclose(seasonal_indices(y, 4), pattern, rtol=1e-9)
+
+
+def test_mixture_of_one_normal_is_that_normal():
+    q = mixture_quantiles(np.array([[10.0, 20.0]]), np.array([[2.0, 3.0]]), [0.025, 0.9])
+    np.testing.assert_allclose(q[0], [10 + 2 * norm.ppf(0.025), 20 + 3 * norm.ppf(0.025)], rtol=1e-6)
+    np.testing.assert_allclose(q[1], [10 + 2 * norm.ppf(0.9), 20 + 3 * norm.ppf(0.9)], rtol=1e-6)
+
+
+def test_mixture_is_wider_when_members_disagree():
+    same = mixture_quantiles(np.array([[0.0], [0.0]]), np.ones((2, 1)), [0.975])
+    apart = mixture_quantiles(np.array([[-2.0], [2.0]]), np.ones((2, 1)), [0.975])
+    assert apart[0, 0] > same[0, 0] + 1.0
+
+
+def test_naive_family_reference_values():
+    y = pd.Series([1.0, 2.0, 4.0, 7.0], index=pd.period_range("2000", periods=4, freq="Y"))
+    fc = Naive().fit(y).predict(2, levels=(95,))
+    sigma = np.sqrt(np.mean(np.diff(y.to_numpy()) ** 2))
+    np.testing.assert_allclose(fc["mean"], [7.0, 7.0])
+    np.testing.assert_allclose(fc["hi_95"] - fc["mean"], norm.ppf(0.975) * sigma * np.sqrt([1, 2]))
+    np.testing.assert_allclose(Drift().fit(y).predict(2)["mean"], [9.0, 11.0])
+    q = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0], index=pd.period_range("2000Q1", periods=5, freq="Q"))
+    np.testing.assert_allclose(SeasonalNaive().fit(q).predict(5)["mean"], [2.0, 3.0, 4.0, 5.0, 2.0])
+
+
+def test_naive2_deseasonalises_seasonal_series():
+    y = make_series("M", 72, seed=3, noise=0.1, trend=0.0)
+    fc = Naive2().fit(y).predict(12)
+    # Re-seasonalised naive forecasts follow the yearly cycle instead of staying flat.
+    assert fc["mean"].max() - fc["mean"].min() > 10
+
+
+def test_width_calibration_interpolates_levels_and_extends_steps():
+    cal = WidthCalibration(levels=(80, 95), length_edges=(45,), factors={"m1_b0": np.array([[1.0, 2.0], [1.5, 3.0]])})
+    np.testing.assert_allclose(cal.factor(1, 20, 3, 80), [1.0, 1.5, 1.5])
+    np.testing.assert_allclose(cal.factor(1, 20, 1, 90), [1.0 + (2.0 - 1.0) * 10 / 15])
+    assert cal.factor(4, 20, 2, 80) is None
+    np.testing.assert_allclose(cal.factor(1, 80, 1, 95), [2.0])  # nearest learned bucket
+    back = WidthCalibration.from_json(cal.to_json())
+    np.testing.assert_allclose(back.factors["m1_b0"], cal.factors["m1_b0"])
+
+
+def test_apply_width_factors_scales_each_side_and_keeps_nesting():
+    mean = np.array([10.0])
+    out = apply_width_factors(
+        mean,
+        {80: (np.array([8.0]), np.array([13.0])), 95: (np.array([7.0]), np.array([14.0]))},
+        {80: np.array([2.0]), 95: np.array([1.0])},
+    )
+    assert out[80] == (pytest.approx([6.0]), pytest.approx([16.0]))
+    assert out[95][0][0] <= 6.0 and out[95][1][0] >= 16.0
