@@ -69,12 +69,31 @@ class Prepared:
     series_id: str | None
     vintage: VintageInfo | None
     data_hash: str | None
+    requested_kind: str | None = None
 
     def identity(self) -> Hashable:
         """What identifies the data for the cache: the stored vintage or the inline hash."""
         if self.vintage is not None:
-            return ("vintage", self.series_id, self.vintage.vintage_id, self.kind)
+            return _vintage_identity(self.series_id, self.vintage.vintage_id, self.requested_kind)
         return ("inline", self.data_hash, self.frequency, self.kind)
+
+
+def _vintage_identity(series_id: str | None, vintage_id: int, requested_kind: str | None) -> Hashable:
+    # The kind asked for, not the stored one: a vintage's stored kind never changes, so
+    # "stored" identifies it without reading the series' metadata on the cached path.
+    return ("vintage", series_id, vintage_id, requested_kind or "stored")
+
+
+@dataclass(frozen=True)
+class CachedForecast:
+    """A forecast and its response body, serialised once."""
+
+    read: ForecastRead
+    body: bytes
+
+    @classmethod
+    def of(cls, read: ForecastRead) -> CachedForecast:
+        return cls(read, read.model_dump_json().encode())
 
 
 @dataclass
@@ -161,7 +180,7 @@ class ForecastService:
 
     def __init__(self, settings: ApiSettings, metrics: Metrics) -> None:
         self.metrics = metrics
-        self.cache: LRUCache[ForecastRead] = LRUCache(settings.cache_size)
+        self.cache: LRUCache[CachedForecast] = LRUCache(settings.cache_size)
         self._workers = settings.fit_workers
         self._executor: Executor | None = None
         self._executor_lock = threading.Lock()
@@ -216,14 +235,17 @@ class ForecastService:
             raise
 
     # ---------------------------------------------------------------- inputs
-    def prepare(self, source: Any, store: Store, settings: ApiSettings) -> Prepared:
+    def prepare(self, source: Any, store: Store, settings: ApiSettings, *, vintage_id: int | None = None) -> Prepared:
         """Validate the series named or posted by ``source`` against the limits."""
         if source.series_id is not None:
-            stored = store.read_series(source.series_id, as_of=source.as_of)
+            if vintage_id is not None:
+                stored = store.read_series(source.series_id, vintage_id=vintage_id)
+            else:
+                stored = store.read_series(source.series_id, as_of=source.as_of)
             y, frequency = stored.series, stored.meta.frequency
             kind = source.kind or stored.meta.kind
             check_complete(y, field=f"series {source.series_id!r}")
-            prepared = Prepared(y, frequency, kind, source.series_id, stored.vintage, None)
+            prepared = Prepared(y, frequency, kind, source.series_id, stored.vintage, None, source.kind)
         else:
             y = observations_to_series(source.data, source.frequency)
             check_complete(y)
@@ -269,11 +291,24 @@ class ForecastService:
         return unique
 
     # ---------------------------------------------------------------- forecasts
-    def forecast(self, body: ForecastCreate, store: Store, settings: ApiSettings) -> tuple[ForecastRead, bool]:
-        """One forecast: served from the cache, or fitted and archived. Returns (forecast, cached)."""
+    def forecast(self, body: ForecastCreate, store: Store, settings: ApiSettings) -> tuple[CachedForecast, bool]:
+        """One forecast: served from the cache, or fitted and archived. Returns (forecast, cached).
+
+        For a stored series the cache is checked after reading only its vintage list (not
+        its observations), so a repeated request costs one small query.
+        """
         model = check_model_name(body.model or settings.default_model)
         levels = self.check_limits(body.horizon, body.levels, settings)
-        prepared = self.prepare(body, store, settings)
+        vintage_id = None
+        if body.series_id is not None:
+            vintage_id = _vintage_at(store.list_vintages(body.series_id), body.as_of)
+            if vintage_id is not None:
+                ident = _vintage_identity(body.series_id, vintage_id, body.kind)
+                hit = self.cache.get((ident, model, body.transform, body.horizon, levels))
+                if hit is not None:
+                    self.metrics.cache_hits.inc()
+                    return hit, True
+        prepared = self.prepare(body, store, settings, vintage_id=vintage_id)
         return self.forecast_prepared(prepared, body.horizon, levels, model, body.transform, store)
 
     def forecast_prepared(
@@ -284,7 +319,7 @@ class ForecastService:
         model: str,
         transform: str,
         store: Store,
-    ) -> tuple[ForecastRead, bool]:
+    ) -> tuple[CachedForecast, bool]:
         """Cache lookup, then fit in a worker and archive on a miss."""
         key = (prepared.identity(), model, transform, horizon, levels)
         hit = self.cache.get(key)
@@ -294,10 +329,10 @@ class ForecastService:
         self.metrics.cache_misses.inc()
         outcome: FitOutcome = self.call(fit_forecast, prepared.y, horizon, levels, model, prepared.kind, transform)
         self.metrics.fit_duration.labels(model).observe(outcome.seconds)
-        read = self.archive(prepared, horizon, levels, model, transform, outcome, store)
-        self.cache.put(key, read)
+        entry = CachedForecast.of(self.archive(prepared, horizon, levels, model, transform, outcome, store))
+        self.cache.put(key, entry)
         self.metrics.cache_size.set(len(self.cache))
-        return read, False
+        return entry, False
 
     def archive(
         self,
@@ -355,7 +390,7 @@ class ForecastService:
             hit = self.cache.get(key)
             if hit is not None:
                 self.metrics.cache_hits.inc()
-                results[i] = BatchItemRead(index=i, unique_id=label, status="ok", forecast=hit)
+                results[i] = BatchItemRead(index=i, unique_id=label, status="ok", forecast=hit.read)
                 continue
             self.metrics.cache_misses.inc()
             args = (prepared.y, body.horizon, levels, model, prepared.kind, body.transform)
@@ -368,7 +403,7 @@ class ForecastService:
                 continue
             self.metrics.fit_duration.labels(model).observe(outcome.seconds)
             read = self.archive(prepared, body.horizon, levels, model, body.transform, outcome, store)
-            self.cache.put(pkey, read)
+            self.cache.put(pkey, CachedForecast.of(read))
             results[i] = BatchItemRead(index=i, unique_id=label, status="ok", forecast=read)
         items = [results[i] for i in sorted(results)]
         failed = sum(1 for it in items if it.status == "error")
@@ -420,6 +455,17 @@ class ForecastService:
             rows=_backtest_rows(frame),
             warnings=[WarningRead(code=c, message=m) for c, m in notes],
         )
+
+
+def _vintage_at(vintages: Sequence[VintageInfo], as_of: datetime | None) -> int | None:
+    """Id of the latest vintage created at or before ``as_of`` (None: let the store decide)."""
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
+    chosen = None
+    for v in vintages:
+        if as_of is None or v.created_at <= as_of:
+            chosen = v.vintage_id
+    return chosen
 
 
 def _error_of(exc: BaseException) -> ErrorDetail:
