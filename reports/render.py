@@ -13,7 +13,7 @@ from importlib import metadata
 import jinja2
 from markupsafe import Markup
 
-from reports.charts import fan_chart_svg
+from reports.charts import chart_legend, fan_chart_svg
 from reports.content import ReportData
 
 __all__ = ["format_number", "render_html"]
@@ -76,4 +76,4 @@ def render_html(data: ReportData) -> str:
     """
     charts = {s.series_id: Markup(fan_chart_svg(s)) for s in data.sections if s.ok}
     template = _environment().get_template("report.html.j2")
-    return template.render(report=data, charts=charts, version=_version())
+    return template.render(report=data, charts=charts, legend=chart_legend(data.levels), version=_version())

@@ -1,0 +1,148 @@
+"""Benchmark of a scheduled report over 20 series (issue 6).
+
+1. Loads 20 monthly series into a fresh temporary SQLite store: Russia's exports to and
+   imports from its ten largest partners, Jan 2006 - Dec 2021 (192 months each, USD mn),
+   from the domain data folder (``TRADECAST_DOMAIN_DIR``, default
+   ``/work/shared/data/domain``); when that file is absent, 20 synthetic trade-like series.
+2. For each model asked for (default: ``theta``, a fast real model, then the default
+   ``auto``), creates a report definition over the 20 series (horizon 12, levels 80/95,
+   3 backtest windows) and times ``run_report`` end to end: read, forecast, backtest,
+   charts, HTML, archive. Also times the rendering step alone (charts + template).
+3. Prints the figures and writes them to ``var/bench/report_render.json``.
+
+Run: ``make bench-report`` or ``.venv/bin/python bench/report_render.py [--models theta auto]``.
+Target: the report over 20 series renders in under 10 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from data import SeriesMeta, Store
+from reports.definitions import ReportDefinition
+from reports.jobs import collect_report, run_report
+from reports.render import render_html
+from reports.store import ReportStore
+
+TARGET_SECONDS = 10.0
+FCS_FILE = "russia_fcs_trade_by_partner_monthly_2006_2021.csv"
+
+
+def load_inputs(n_series: int) -> tuple[list[tuple[SeriesMeta, pd.Series]], str]:
+    """``n_series`` (meta, series) pairs and a description of where they came from."""
+    path = Path(os.environ.get("TRADECAST_DOMAIN_DIR", "/work/shared/data/domain")) / FCS_FILE
+    out: list[tuple[SeriesMeta, pd.Series]] = []
+    if path.is_file():
+        frame = pd.read_csv(path)
+        frame["ds"] = pd.PeriodIndex.from_fields(year=frame["year"], month=frame["month"], freq="M")
+        totals = frame.groupby("partner_en")["value_musd"].sum().sort_values(ascending=False)
+        for partner in totals.index:
+            for flow in ("export", "import"):
+                part = frame[(frame.partner_en == partner) & (frame.flow_russia == flow)].set_index("ds")
+                y = part["value_musd"].sort_index()
+                full = pd.period_range(y.index[0], y.index[-1], freq="M")
+                if len(y) != len(full) or y.isna().any() or len(y) < 120:
+                    continue
+                sid = "ru_" + flow + "_" + re.sub(r"[^a-z0-9]+", "_", partner.lower()).strip("_")
+                meta = SeriesMeta(sid, name=f"Russia {flow}s, {partner}", frequency="monthly", unit="USD mn")
+                out.append((meta, y.astype(float)))
+                if len(out) == n_series:
+                    return out, f"Russia FCS monthly trade by partner ({path.name})"
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(n_series):
+        idx = pd.period_range("2006-01", periods=192, freq="M")
+        season = 1 + 0.1 * np.sin(2 * np.pi * np.arange(192) / 12)
+        y = pd.Series(rng.uniform(100, 5000) * season * np.exp(rng.normal(0.005, 0.04, 192).cumsum()), index=idx)
+        out.append((SeriesMeta(f"synthetic_{i:02d}", frequency="monthly", unit="USD mn"), y))
+    return out, "synthetic monthly series"
+
+
+def bench_model(store: Store, ids: list[str], model: str, horizon: int, windows: int) -> dict[str, object]:
+    """Time one report run with ``model`` over ``ids``."""
+    reports = ReportStore.for_store(store)
+    name = f"bench-{model.replace('_', '-')}"
+    definition = ReportDefinition(
+        name=name, title=f"Benchmark ({model})", series_ids=tuple(ids), horizon=horizon, model=model, schedule=None
+    )
+    reports.create_definition(definition)
+    as_of = datetime(2022, 1, 15, tzinfo=UTC)
+    t0 = time.perf_counter()
+    run = run_report(name, as_of, store, trigger="manual", backtest_windows=windows)
+    total = time.perf_counter() - t0
+    if run.status != "succeeded":
+        raise SystemExit(f"report run failed: {run.error}")
+    # The render step alone, on content collected once more (charts + template).
+    collected = collect_report(reports.get_definition(name).definition, store, as_of, backtest_windows=windows)
+    t1 = time.perf_counter()
+    html = render_html(collected.report)
+    render_s = time.perf_counter() - t1
+    return {
+        "model": model,
+        "series": run.n_series,
+        "series_without_forecast": run.n_failed,
+        "run_report_seconds": round(total, 3),
+        "render_seconds": round(render_s, 3),
+        "html_bytes": len(html.encode()),
+        "under_target": total < TARGET_SECONDS,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="+", default=["theta", "auto"])
+    parser.add_argument("--series", type=int, default=20)
+    parser.add_argument("--horizon", type=int, default=12)
+    parser.add_argument("--windows", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=Path("var/bench/report_render.json"))
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    inputs, source = load_inputs(args.series)
+    results: list[dict[str, object]] = []
+    with tempfile.TemporaryDirectory(prefix="tc-bench-report-") as tmp:
+        store = Store.from_url(f"sqlite:///{Path(tmp) / 'bench.db'}")
+        store.create_schema()
+        for meta, y in inputs:
+            store.save_series(meta, y)
+        ids = [meta.series_id for meta, _ in inputs]
+        for model in args.models:
+            result = bench_model(store, ids, model, args.horizon, args.windows)
+            results.append(result)
+            verdict = "PASS" if result["under_target"] else "FAIL"
+            sys.stdout.write(
+                f"{model:>10}: report over {result['series']} series in {result['run_report_seconds']:.2f} s "
+                f"(render alone {result['render_seconds']:.2f} s, HTML {int(result['html_bytes']) // 1024} KiB) "
+                f"[{verdict}: target < {TARGET_SECONDS:.0f} s]\n"
+            )
+            sys.stdout.flush()
+        store.dispose()
+    payload = {
+        "benchmark": "report_render",
+        "source": source,
+        "horizon": args.horizon,
+        "backtest_windows": args.windows,
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "results": results,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    sys.stdout.write(f"figures written to {args.out}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
