@@ -140,3 +140,47 @@ def test_report_over_tags_includes_matching_series(client: TestClient, stored: s
     client.post("/v1/reports", json=_definition(name="by-tag", series_ids=[], tags={"partner": "RU"}))
     run = client.post("/v1/reports/by-tag/runs", json={"as_of": AS_OF}).json()
     assert run["status"] == "succeeded" and set(run["details"]["series"]) == {"cn_ru", "in_ru"}
+
+
+def test_service_start_runs_missed_scheduled_report_once(
+    settings: ApiSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from data import SeriesMeta, Store
+    from reports.definitions import ReportDefinition
+    from reports.store import ReportStore
+
+    assert settings.database_url is not None
+    store = Store.from_url(settings.database_url)
+    store.create_schema()
+    store.save_series(SeriesMeta("cn_ru", frequency="annual"), _annual_series())
+    ReportStore.for_store(store).create_definition(
+        ReportDefinition(name="daily", series_ids=("cn_ru",), model="drift", schedule="0 3 * * *"),
+        now=datetime.now(UTC) - timedelta(days=3),
+    )
+    store.dispose()
+    monkeypatch.setenv("TRADECAST_SCHEDULER_ENABLED", "true")
+    monkeypatch.setenv("TRADECAST_REPORT_DIR", str(tmp_path / "out"))
+    get_report_settings.cache_clear()
+    try:
+        with TestClient(create_app(settings)) as client:
+            deadline = time.monotonic() + 15
+            runs: list[dict[str, Any]] = []
+            while time.monotonic() < deadline:
+                runs = client.get("/v1/reports/daily/runs").json()["data"]
+                if runs and runs[0]["status"] != "running":
+                    break
+                time.sleep(0.2)
+            assert len(runs) == 1 and runs[0]["status"] == "succeeded", runs
+            assert runs[0]["trigger"] == "schedule" and runs[0]["as_of"].endswith("T03:00:00Z")
+    finally:
+        get_report_settings.cache_clear()
+
+
+def _annual_series() -> Any:
+    import pandas as pd
+
+    points = annual()
+    return pd.Series([p["y"] for p in points], index=pd.PeriodIndex([p["ds"] for p in points], freq="Y"), dtype=float)
