@@ -134,12 +134,15 @@ def main(argv: list[str] | None = None) -> int:
         "horizon": args.horizon,
         "backtest_windows": args.windows,
         "cpus": os.cpu_count(),
+        # Other processes on the machine slow every figure down; the load says how busy it was.
+        "load_average_1m_at_end": round(os.getloadavg()[0], 2),
         "python": sys.version.split()[0],
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "results": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    sys.stdout.write(f"load average (1 min) {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs\n")
     sys.stdout.write(f"figures written to {args.out}\n")
     return 0
 
