@@ -36,11 +36,15 @@ def find_key(keys: list[ApiKey], presented: str) -> ApiKey | None:
     return found
 
 
-def authorize(
+async def authorize(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """Check the bearer key against the method's scope (no-op when no keys are set)."""
+    """Check the bearer key against the method's scope (no-op when no keys are set).
+
+    ``async`` although it never awaits: it is pure computation, and a plain ``def``
+    dependency would be run in the threadpool on every request.
+    """
     keys: list[ApiKey] = request.app.state.api_keys
     if not keys:
         return

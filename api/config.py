@@ -93,6 +93,12 @@ class ApiSettings(BaseSettings):
     job_max_attempts: int = Field(default=3, ge=1)
     create_schema: bool = Field(default=True, description="Create or migrate the store's tables at startup.")
     cache_size: int = Field(default=512, ge=0)
+    vintage_ttl_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long a series' vintage list is remembered for cached forecasts; a vintage "
+        "saved by another process is used by forecasts at most this much later (0: always ask).",
+    )
     database_url: str | None = Field(
         default=None, description="Store URL; None uses the store's own default (TRADECAST_DATABASE_URL)."
     )

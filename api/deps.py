@@ -1,4 +1,8 @@
-"""Shared lookups as ``Annotated`` dependency aliases (STYLE §6)."""
+"""Shared lookups as ``Annotated`` dependency aliases (STYLE §6).
+
+The lookups that only read ``app.state`` are ``async``: FastAPI runs plain ``def``
+dependencies in its threadpool, which would cost a thread hop per dependency per request.
+"""
 
 from __future__ import annotations
 
@@ -26,25 +30,25 @@ __all__ = [
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
     """The app's store (opened by :func:`api.main.create_app`)."""
     store: Store = request.app.state.store
     return store
 
 
-def get_service(request: Request) -> ForecastService:
+async def get_service(request: Request) -> ForecastService:
     """The app's forecast service (cache and worker pool)."""
     service: ForecastService = request.app.state.service
     return service
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     """The app's metrics registry."""
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def get_jobs(request: Request) -> JobManager:
+async def get_jobs(request: Request) -> JobManager:
     """The app's batch-job manager."""
     jobs: JobManager = request.app.state.jobs
     return jobs

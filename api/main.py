@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -82,7 +82,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.service = service
     app.state.store = store
     app.state.jobs = job_manager
-    app.dependency_overrides[get_settings] = lambda: settings
+    app.dependency_overrides[get_settings] = _settings_provider(settings)
 
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
@@ -93,6 +93,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.include_router(module.router, **v1)  # type: ignore[arg-type]
     app.include_router(reports_router, **v1)  # type: ignore[arg-type]
     return app
+
+
+def _settings_provider(settings: ApiSettings) -> Callable[[], Awaitable[ApiSettings]]:
+    # async, so that FastAPI does not run this trivial lookup in its threadpool.
+    async def provide_settings() -> ApiSettings:
+        return settings
+
+    return provide_settings
 
 
 def store_label(url: str) -> str:

@@ -45,6 +45,7 @@ from api.schemas import (
     ErrorDetail,
     ForecastCreate,
     ForecastRead,
+    ObservationRead,
     WarningRead,
 )
 from api.scoring import score_backtest
@@ -185,6 +186,8 @@ class ForecastService:
         self._executor: Executor | None = None
         self._executor_lock = threading.Lock()
         self._inline_lock = threading.Lock()
+        self._vintage_ttl = settings.vintage_ttl_seconds
+        self._vintages: dict[str, tuple[float, list[VintageInfo]]] = {}
 
     # ---------------------------------------------------------------- executor
     def start(self) -> None:
@@ -249,7 +252,7 @@ class ForecastService:
         else:
             y = observations_to_series(source.data, source.frequency)
             check_complete(y)
-            digest = data_hash([source.frequency, [[o.ds, o.y] for o in source.data]])
+            digest = _inline_hash(source.data, source.frequency)
             prepared = Prepared(y, source.frequency, source.kind or "level", None, None, digest)
         n = len(prepared.y)
         if n > settings.max_series_length:
@@ -291,17 +294,51 @@ class ForecastService:
         return unique
 
     # ---------------------------------------------------------------- forecasts
+    def cached_forecast(self, body: ForecastCreate, settings: ApiSettings) -> CachedForecast | None:
+        """The cached forecast for ``body`` using only memory (no database, no fitting), or None.
+
+        Cheap enough to run on the event loop. For a stored series it relies on the vintage
+        list remembered for ``TRADECAST_VINTAGE_TTL_SECONDS``.
+        """
+        model = check_model_name(body.model or settings.default_model)
+        levels = self.check_limits(body.horizon, body.levels, settings)
+        if body.series_id is not None:
+            remembered = self._vintages.get(body.series_id)
+            if remembered is None or remembered[0] < time.monotonic():
+                return None
+            vintage_id = _vintage_at(remembered[1], body.as_of)
+            if vintage_id is None:
+                return None
+            ident = _vintage_identity(body.series_id, vintage_id, body.kind)
+        else:
+            assert body.data is not None and body.frequency is not None
+            ident = ("inline", _inline_hash(body.data, body.frequency), body.frequency, body.kind or "level")
+        hit = self.cache.get((ident, model, body.transform, body.horizon, levels))
+        if hit is not None:
+            self.metrics.cache_hits.inc()
+        return hit
+
+    def forget_vintages(self, series_id: str) -> None:
+        """Drop the remembered vintage list of a series (after this process wrote to it)."""
+        self._vintages.pop(series_id, None)
+
+    def _vintage_list(self, store: Store, series_id: str) -> list[VintageInfo]:
+        vintages = store.list_vintages(series_id)
+        if self._vintage_ttl > 0:
+            self._vintages[series_id] = (time.monotonic() + self._vintage_ttl, vintages)
+        return vintages
+
     def forecast(self, body: ForecastCreate, store: Store, settings: ApiSettings) -> tuple[CachedForecast, bool]:
         """One forecast: served from the cache, or fitted and archived. Returns (forecast, cached).
 
         For a stored series the cache is checked after reading only its vintage list (not
-        its observations), so a repeated request costs one small query.
+        its observations).
         """
         model = check_model_name(body.model or settings.default_model)
         levels = self.check_limits(body.horizon, body.levels, settings)
         vintage_id = None
         if body.series_id is not None:
-            vintage_id = _vintage_at(store.list_vintages(body.series_id), body.as_of)
+            vintage_id = _vintage_at(self._vintage_list(store, body.series_id), body.as_of)
             if vintage_id is not None:
                 ident = _vintage_identity(body.series_id, vintage_id, body.kind)
                 hit = self.cache.get((ident, model, body.transform, body.horizon, levels))
@@ -455,6 +492,10 @@ class ForecastService:
             rows=_backtest_rows(frame),
             warnings=[WarningRead(code=c, message=m) for c, m in notes],
         )
+
+
+def _inline_hash(data: Sequence[ObservationRead], frequency: str) -> str:
+    return data_hash([frequency, [[o.ds, o.y] for o in data]])
 
 
 def _vintage_at(vintages: Sequence[VintageInfo], as_of: datetime | None) -> int | None:

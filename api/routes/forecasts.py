@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.convert import record_params_to_read
@@ -29,9 +30,17 @@ ForecastId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Archive
 
 
 @router.post("", response_model=ForecastRead)
-def create_forecast(body: ForecastCreate, service: ServiceDep, store: StoreDep, settings: SettingsDep) -> Response:
+async def create_forecast(
+    body: ForecastCreate, service: ServiceDep, store: StoreDep, settings: SettingsDep
+) -> Response:
     """Forecast a stored or inline series with prediction intervals (cached, archived)."""
-    entry, cached = service.forecast(body, store, settings)
+    # A cache hit is a memory lookup, answered on the event loop; anything that reads the
+    # store or fits a model runs in the threadpool (and fitting in the worker processes).
+    hit = service.cached_forecast(body, settings)
+    if hit is not None:
+        entry, cached = hit, True
+    else:
+        entry, cached = await run_in_threadpool(service.forecast, body, store, settings)
     # The body was serialised (against ForecastRead) once, when the forecast was made.
     return Response(entry.body, media_type="application/json", headers={"X-Cache": "hit" if cached else "miss"})
 

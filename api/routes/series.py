@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from api.convert import meta_to_read, observations_to_series, stored_to_read, vintage_to_read
-from api.deps import ExistingSeriesId, StoreDep
+from api.deps import ExistingSeriesId, ServiceDep, StoreDep
 from api.errors import detailed
 from api.schemas import ErrorRead, SeriesCreate, SeriesPage, SeriesRead, VintagesPage
 from data import IngestError, SeriesMeta, Store, load_series
@@ -94,8 +94,15 @@ def _save_upload(store: Store, raw: bytes, filename: str, fields: dict[str, str]
     openapi_extra=_request_body_schema(),
     responses={409: {"model": ErrorRead}, 415: {"model": ErrorRead}},
 )
-async def create_series(request: Request, store: StoreDep) -> VintagesPage:
+async def create_series(request: Request, store: StoreDep, service: ServiceDep) -> VintagesPage:
     """Store a series (JSON) or every series of a CSV/Excel/JSON upload as new vintages."""
+    page = await _create_series(request, store)
+    for vintage in page.data:
+        service.forget_vintages(vintage.series_id)
+    return page
+
+
+async def _create_series(request: Request, store: Store) -> VintagesPage:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         async with request.form() as form:  # closes the spooled upload files
@@ -160,7 +167,8 @@ def read_vintages(series_id: ExistingSeriesId, store: StoreDep) -> VintagesPage:
     response_class=Response,
     responses={404: {"model": ErrorRead}},
 )
-def delete_series(series_id: ExistingSeriesId, store: StoreDep) -> Response:
+def delete_series(series_id: ExistingSeriesId, store: StoreDep, service: ServiceDep) -> Response:
     """Delete a series and its vintages (archived forecasts are kept)."""
     store.delete_series(series_id)
+    service.forget_vintages(series_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
