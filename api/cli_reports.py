@@ -55,6 +55,7 @@ def report_run(
             force=force,
             report_dir=settings.report_dir,
             backtest_windows=settings.backtest_windows,
+            n_jobs=settings.report_jobs,
         )
     except (DataError, ForecastingError) as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -28,6 +28,8 @@ class ReportSettings(BaseSettings):
         the service was down are caught up once at start, whatever their age.
     backtest_windows : int
         Rolling-origin windows used for the accuracy shown in each report.
+    report_jobs : int
+        Worker processes that forecast a report's series in parallel (1: none).
     """
 
     model_config = SettingsConfigDict(env_prefix="TRADECAST_", env_file=".env", extra="ignore")
@@ -37,6 +39,7 @@ class ReportSettings(BaseSettings):
     scheduler_refresh_seconds: float = 60.0
     scheduler_misfire_grace_seconds: int = 3600
     backtest_windows: int = 3
+    report_jobs: int = 1
 
 
 @lru_cache

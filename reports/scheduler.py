@@ -225,6 +225,7 @@ class ReportScheduler:
             self.reports,
             report_dir=Path(self.settings.report_dir) if self.settings.report_dir else None,
             backtest_windows=self.settings.backtest_windows,
+            n_jobs=self.settings.report_jobs,
         )
         with self._lock:
             if finished.status == "succeeded":

@@ -188,6 +188,7 @@ def create_report_run(
         force=body.force,
         report_dir=settings.report_dir,
         backtest_windows=settings.backtest_windows,
+        n_jobs=settings.report_jobs,
     )
     return _to_run(run)
 

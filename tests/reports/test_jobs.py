@@ -86,3 +86,14 @@ def test_run_keys_differ_by_as_of_and_name() -> None:
     assert run_key("a", AS_OF) != run_key("a", AS_OF + timedelta(seconds=1))
     assert run_key("a", AS_OF) != run_key("b", AS_OF)
     assert run_key("a", AS_OF.replace(tzinfo=None)) == run_key("a", AS_OF)
+
+
+def test_parallel_collection_matches_serial(loaded: Store, reports: ReportStore) -> None:
+    from reports.jobs import collect_report
+
+    definition = reports.get_definition("t1").definition
+    serial = collect_report(definition, loaded, AS_OF, backtest_windows=2, n_jobs=1).report
+    parallel = collect_report(definition, loaded, AS_OF, backtest_windows=2, n_jobs=2).report
+    assert [s.series_id for s in parallel.sections] == [s.series_id for s in serial.sections] == ["s1", "s2"]
+    for a, b in zip(serial.sections, parallel.sections, strict=True):
+        assert a.forecasts == b.forecasts and a.accuracy == b.accuracy
