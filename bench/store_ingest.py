@@ -8,6 +8,7 @@
    vintage (``as_of`` before the revision): median and p95 of many reads.
 
 Run: ``make bench-store`` or ``.venv/bin/python bench/store_ingest.py [--series N] [--months M]``.
+``--postgres URL`` runs the same against PostgreSQL, in a temporary schema dropped at the end.
 Targets: ingest < 30 s; read at a past vintage < 20 ms.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import sys
@@ -26,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import create_engine
 
 from data import SeriesMeta, Store, load_series
 
@@ -56,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reads", type=int, default=200)
     parser.add_argument("--tracemalloc", action="store_true", help="also report the tracemalloc peak")
     parser.add_argument("--out", type=Path, default=Path("var/bench/store_ingest.json"))
+    parser.add_argument("--postgres", metavar="URL", help="benchmark this PostgreSQL database instead of SQLite")
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="tc_bench_store_") as tmp:
@@ -66,7 +70,14 @@ def main(argv: list[str] | None = None) -> int:
         t_gen = time.perf_counter() - t0
         rss_before = maxrss_mb()
 
-        store = Store.from_url(f"sqlite:///{tmpdir / 'bench.db'}")
+        schema = f"tc_bench_{os.getpid()}"
+        if args.postgres:
+            admin = create_engine(args.postgres)
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+            store = Store.from_url(args.postgres, connect_args={"options": f"-csearch_path={schema}"})
+        else:
+            store = Store.from_url(f"sqlite:///{tmpdir / 'bench.db'}")
         store.create_schema()
         if args.tracemalloc:
             tracemalloc.start()
@@ -95,8 +106,21 @@ def main(argv: list[str] | None = None) -> int:
             stored = store.read_series(target, as_of=past)
             timings.append((time.perf_counter() - t0) * 1000)
         assert stored.vintage.number == 1 and stored.series.equals(first.series)
-        db_mb = sum(p.stat().st_size for p in tmpdir.glob("bench.db*")) / 1e6
-        store.dispose()
+        if args.postgres:
+            with store.engine.connect() as conn:
+                size_bytes = conn.exec_driver_sql(
+                    "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+                    "AND c.relkind = 'r'"
+                ).scalar_one()
+                db_mb = float(size_bytes) / 1e6
+            store.dispose()
+            with admin.begin() as conn:
+                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+            admin.dispose()
+        else:
+            db_mb = sum(p.stat().st_size for p in tmpdir.glob("bench.db*")) / 1e6
+            store.dispose()
 
     ingest_total = t_parse + t_save
     p95 = float(np.percentile(timings, 95))
@@ -117,13 +141,17 @@ def main(argv: list[str] | None = None) -> int:
         ),
     ]
     width = max(len(r[0]) for r in rows)
-    sys.stdout.write(f"store ingest benchmark  ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, SQLite)\n")
+    backend = "PostgreSQL" if args.postgres else "SQLite"
+    sys.stdout.write(f"store ingest benchmark  ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {backend})\n")
     for name, value in rows:
         sys.stdout.write(f"  {name:<{width}}  {value}\n")
+    if args.postgres and args.out == Path("var/bench/store_ingest.json"):
+        args.out = Path("var/bench/store_ingest_postgres.json")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(
         json.dumps(
             {
+                "backend": backend,
                 "series": args.series,
                 "months": args.months,
                 "csv_mb": size / 1e6,

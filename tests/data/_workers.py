@@ -56,7 +56,17 @@ def crash_upload(url: str, schema: str, marker: str, n_series: int, n_months: in
                 time.sleep(600)  # the parent SIGKILLs us here
         return out
 
+    def slow_copy(conn: Connection, per_row: Any, batch: Any) -> None:
+        # PostgreSQL path: stream part of the rows with COPY, then hang inside it.
+        driver = conn.connection.driver_connection
+        with driver.cursor() as cursor, cursor.copy("COPY observations (vintage_id, ds, y) FROM STDIN") as copy:
+            for k in range(5_000):
+                copy.write(f"{per_row[k]}\t{batch.ds[k]}\t{batch.y[k]!r}\n")
+            Path(marker).write_text("mid-upload")
+            time.sleep(600)  # the parent SIGKILLs us here
+
     Connection.exec_driver_sql = slow_exec  # type: ignore[method-assign]
+    repository.Store._copy_observations = staticmethod(slow_copy)  # type: ignore[method-assign]
     store.save_ingested(big_result(n_series, n_months, scale=2.0), release="doomed")
     Path(marker).write_text("finished")  # must never happen
 
