@@ -7,7 +7,7 @@ from typing import Any
 
 from reports.definitions import ReportDefinition, check_definition
 from reports.exceptions import ReportExistsError
-from reports.store import ReportStore
+from reports.store import SUCCEEDED, ReportStore
 
 __all__ = ["SAMPLE_REPORT", "ensure_sample_report"]
 
@@ -36,25 +36,47 @@ SAMPLE_REPORT = check_definition(
 )
 
 
-def ensure_sample_report(store: Any) -> bool:
+def ensure_sample_report(store: Any, *, run_now: bool = True) -> bool:
     """Create the sample report ``china-russia`` in ``store`` unless it exists.
+
+    With ``run_now`` (the default), a first run is made when the report has no successful
+    run yet, so ``GET /v1/reports/china-russia/runs/latest`` answers right after
+    ``tradecast load-samples``; the weekly schedule takes over from there.
 
     Parameters
     ----------
     store : data.Store
-        A store whose schema is created.
+        A store whose schema is created and which holds the bundled samples.
+    run_now : bool
+        Whether to make the first run now if there is none.
 
     Returns
     -------
     bool
-        Whether the report was created now.
+        Whether the report definition was created now.
     """
     reports = ReportStore.for_store(store)
-    if reports.has_definition(SAMPLE_REPORT.name):
-        return False
-    try:
-        reports.create_definition(SAMPLE_REPORT)
-    except ReportExistsError:  # created concurrently by another process
-        return False
-    logger.info("created the sample report %r", SAMPLE_REPORT.name)
-    return True
+    created = False
+    if not reports.has_definition(SAMPLE_REPORT.name):
+        try:
+            reports.create_definition(SAMPLE_REPORT)
+            created = True
+            logger.info("created the sample report %r", SAMPLE_REPORT.name)
+        except ReportExistsError:  # created concurrently by another process
+            pass
+    if run_now and reports.count_runs(SAMPLE_REPORT.name, status=SUCCEEDED) == 0:
+        from reports.config import get_settings
+        from reports.jobs import run_report
+
+        settings = get_settings()
+        run = run_report(
+            SAMPLE_REPORT.name,
+            None,
+            store,
+            trigger="samples",
+            # The HTML is kept in the database; no file is written from load-samples.
+            report_dir=None,
+            backtest_windows=settings.backtest_windows,
+        )
+        logger.info("sample report %r: first run %s %s", SAMPLE_REPORT.name, run.run_id, run.status)
+    return created

@@ -63,8 +63,8 @@ def sample_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     store = Store.from_url(f"sqlite:///{folder / 'samples.db'}")
     store.create_schema()
     load_samples(store)
-    assert ensure_sample_report(store) is True
-    assert ensure_sample_report(store) is False  # idempotent
+    assert ensure_sample_report(store, run_now=False) is True
+    assert ensure_sample_report(store, run_now=False) is False  # idempotent
     yield store
     store.dispose()
 
@@ -126,9 +126,12 @@ def test_cli_load_samples_creates_sample_report_then_list_and_run(cli_env: Path)
     result = runner.invoke(cli_app, ["report", "list"])
     assert result.exit_code == 0 and "no reports" in result.output
     assert runner.invoke(cli_app, ["load-samples"]).exit_code == 0
+    # load-samples made a first run (default model), so /runs/latest answers right away.
     result = runner.invoke(cli_app, ["report", "list"])
     assert result.exit_code == 0, result.output
-    assert re.search(r"china-russia\s+0 7 \* \* 1 \(Europe/Moscow\)\s+0\s+never run", result.output)
+    assert re.search(r"china-russia\s+0 7 \* \* 1 \(Europe/Moscow\)\s+1\s+succeeded", result.output)
+    assert runner.invoke(cli_app, ["load-samples", "--if-empty"]).exit_code == 0
+    assert re.search(r"\s1\s+succeeded", runner.invoke(cli_app, ["report", "list"]).output)  # not run again
     store = Store.from_url(f"sqlite:///{cli_env / 'cli.db'}")
     try:
         definition = ReportStore.for_store(store).get_definition("china-russia").definition
@@ -142,7 +145,7 @@ def test_cli_load_samples_creates_sample_report_then_list_and_run(cli_env: Path)
     html_file = Path(result.output.split("html: ", 1)[1].split()[0])
     assert html_file.parent == cli_env / "out" / "china-russia" and html_file.is_file()
     result = runner.invoke(cli_app, ["report", "list"])
-    assert re.search(r"china-russia.*\s1\s+succeeded 2026-01-12 04:00", result.output)
+    assert re.search(r"china-russia.*\s2\s+succeeded", result.output)
 
 
 def test_cli_run_unknown_report_or_bad_as_of_fails(cli_env: Path) -> None:
