@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from api.config import ApiSettings, get_settings
+from api.config import ApiSettings
 from api.jobs import JobManager
 from api.metrics import Metrics
 from api.service import ForecastService
@@ -25,9 +25,22 @@ __all__ = [
     "SettingsDep",
     "StoreDep",
     "existing_series_id",
+    "get_app_settings",
 ]
 
-SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+
+async def get_app_settings(request: Request) -> ApiSettings:
+    """The settings the app was built with (:func:`api.main.create_app`).
+
+    Not ``Depends(get_settings)`` plus a ``dependency_overrides`` entry: while that dict is
+    non-empty FastAPI rebuilds every dependency of every request (about 1 ms each), so
+    overrides are left to tests. Tests may still override this function.
+    """
+    settings: ApiSettings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[ApiSettings, Depends(get_app_settings)]
 
 
 async def get_store(request: Request) -> Store:

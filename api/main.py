@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
@@ -42,8 +42,8 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """Build the FastAPI application; nothing is built at import time.
 
-    ``settings`` (default: from the environment) also replaces :func:`get_settings` for the
-    routes, so a test app and its routes always agree.
+    ``settings`` (default: :func:`get_settings`, from the environment) is what the routes
+    see through :data:`api.deps.SettingsDep`, so a test app and its routes always agree.
     """
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
@@ -82,7 +82,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.state.service = service
     app.state.store = store
     app.state.jobs = job_manager
-    app.dependency_overrides[get_settings] = _settings_provider(settings)
 
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
@@ -93,14 +92,6 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.include_router(module.router, **v1)  # type: ignore[arg-type]
     app.include_router(reports_router, **v1)  # type: ignore[arg-type]
     return app
-
-
-def _settings_provider(settings: ApiSettings) -> Callable[[], Awaitable[ApiSettings]]:
-    # async, so that FastAPI does not run this trivial lookup in its threadpool.
-    async def provide_settings() -> ApiSettings:
-        return settings
-
-    return provide_settings
 
 
 def store_label(url: str) -> str:
