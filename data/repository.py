@@ -628,16 +628,18 @@ class Store:
         return self._meta_from_row(row)
 
     def _values(self, conn: Connection, vintage_id: int, meta: SeriesMeta) -> pd.Series:
-        rows = conn.execute(select(_O.c.ds, _O.c.y).where(_O.c.vintage_id == vintage_id).order_by(_O.c.ds)).all()
+        rows = conn.execute(select(_O.c.ds, _O.c.y).where(_O.c.vintage_id == vintage_id)).all()
         freq = meta.pandas_freq
         if not rows:
-            return pd.Series([], index=pd.PeriodIndex([], freq=freq, name="ds"), name=meta.series_id)
+            return pd.Series([], index=pd.PeriodIndex([], freq=freq, name="ds"), name=meta.series_id, dtype=float)
         ds, y = zip(*rows, strict=True)
-        observed = pd.Series(np.asarray(y, dtype=float), index=pd.PeriodIndex(list(ds), freq=freq))
-        full = pd.period_range(observed.index.min(), observed.index.max(), freq=freq, name="ds")
-        out = observed.reindex(full)
-        out.name = meta.series_id
-        return out
+        ordinals = _ordinals_from_text(ds, meta.frequency)
+        first = int(ordinals.min())
+        # Gaps between the first and last observed period are NaN; nothing is invented.
+        values = np.full(int(ordinals.max()) - first + 1, np.nan)
+        values[ordinals - first] = np.asarray(y, dtype=float)
+        index = pd.PeriodIndex.from_ordinals(np.arange(first, first + len(values)), freq=freq)
+        return pd.Series(values, index=index.rename("ds"), name=meta.series_id)
 
     def read_series(
         self, series_id: str, *, as_of: datetime | None = None, vintage_id: int | None = None
@@ -879,6 +881,19 @@ class Store:
         with self._read() as conn:
             rows = conn.execute(query.order_by(_F.c.created_at.desc(), _F.c.id)).all()
         return [self._forecast_from_row(r) for r in rows]
+
+
+def _ordinals_from_text(ds: Sequence[str], frequency: str) -> np.ndarray:
+    """Period ordinals of stored period strings (``2023``, ``2023Q1``, ``2023-01``).
+
+    Parsing these fixed layouts by slicing is ~20x faster than ``pd.PeriodIndex(strings)``,
+    which matters for the < 20 ms read target.
+    """
+    if frequency == "annual":
+        return np.fromiter((int(d) - 1970 for d in ds), dtype=np.int64, count=len(ds))
+    if frequency == "quarterly":
+        return np.fromiter(((int(d[:4]) - 1970) * 4 + int(d[5]) - 1 for d in ds), dtype=np.int64, count=len(ds))
+    return np.fromiter(((int(d[:4]) - 1970) * 12 + int(d[5:7]) - 1 for d in ds), dtype=np.int64, count=len(ds))
 
 
 def _parse_dt(value: Any) -> datetime:
