@@ -88,6 +88,7 @@ def test_run_keys_differ_by_as_of_and_name() -> None:
     assert run_key("a", AS_OF.replace(tzinfo=None)) == run_key("a", AS_OF)
 
 
+@pytest.mark.slow  # spawns worker processes that import the forecasting stack
 def test_parallel_collection_matches_serial(loaded: Store, reports: ReportStore) -> None:
     from reports.jobs import collect_report
 

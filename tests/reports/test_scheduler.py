@@ -222,6 +222,7 @@ _PROCESS_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # two fresh interpreters importing the forecasting stack: 20-40 s
 def test_exactly_once_across_two_processes_sharing_sqlite(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'procs.db'}"
     store = make_store(url)
