@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api.auth import authorize
+from api.auth import add_security_scheme, authorize
 from api.config import ApiSettings, get_settings
 from api.errors import install_error_handlers
 from api.jobs import JobManager
@@ -88,10 +89,24 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
 
     app.include_router(health.router)
     v1 = {"prefix": "/v1", "dependencies": [Depends(authorize)], "responses": _ERROR_RESPONSES}
-    for module in (models, series, forecasts, backtests, jobs):
+    # forecasts first: routes are matched in order, and it is the hottest resource.
+    for module in (forecasts, models, series, backtests, jobs):
         app.include_router(module.router, **v1)  # type: ignore[arg-type]
     app.include_router(reports_router, **v1)  # type: ignore[arg-type]
+    _declare_security(app)
     return app
+
+
+def _declare_security(app: FastAPI) -> None:
+    """Add the bearer scheme to the generated OpenAPI document (see :mod:`api.auth`)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = add_security_scheme(build())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def store_label(url: str) -> str:

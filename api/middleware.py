@@ -6,6 +6,7 @@ which matters for cached forecasts answered in about a millisecond.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import time
@@ -35,13 +36,17 @@ class RequestContextMiddleware:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        # Request ids need to be unique, not secret: a random per-process prefix and a
+        # counter cost far less than uuid4() per request.
+        self._id_prefix = uuid.uuid4().hex[:16]
+        self._counter = itertools.count(1)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        request_id = _incoming_id(scope) or uuid.uuid4().hex
+        request_id = _incoming_id(scope) or f"{self._id_prefix}{next(self._counter):016x}"
         token = request_id_var.set(request_id)
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500

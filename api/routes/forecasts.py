@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -21,6 +21,7 @@ from api.schemas import (
     JobRead,
     SeriesId,
 )
+from api.service import ForecastService
 
 __all__ = ["router"]
 
@@ -30,17 +31,19 @@ ForecastId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="Archive
 
 
 @router.post("", response_model=ForecastRead)
-async def create_forecast(
-    body: ForecastCreate, service: ServiceDep, store: StoreDep, settings: SettingsDep
-) -> Response:
+async def create_forecast(body: ForecastCreate, request: Request) -> Response:
     """Forecast a stored or inline series with prediction intervals (cached, archived)."""
+    # The hottest route: the app's service, store and settings are read from app.state
+    # rather than through three Depends (each costs ~0.1 ms to resolve per request).
+    state = request.app.state
+    service: ForecastService = state.service
     # A cache hit is a memory lookup, answered on the event loop; anything that reads the
     # store or fits a model runs in the threadpool (and fitting in the worker processes).
-    hit = service.cached_forecast(body, settings)
+    hit = service.cached_forecast(body, state.settings)
     if hit is not None:
         entry, cached = hit, True
     else:
-        entry, cached = await run_in_threadpool(service.forecast, body, store, settings)
+        entry, cached = await run_in_threadpool(service.forecast, body, state.store, state.settings)
     # The body was serialised (against ForecastRead) once, when the forecast was made.
     return Response(entry.body, media_type="application/json", headers={"X-Cache": "hit" if cached else "miss"})
 
