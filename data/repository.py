@@ -342,25 +342,71 @@ class Store:
         """
         frame = result.frame
         ids = frame["unique_id"].astype(str).to_numpy()
-        order = np.argsort(ids, kind="stable")
-        ids_sorted = ids[order]
-        ds_array = frame["ds"].array
-        single_freq = isinstance(frame["ds"].dtype, pd.PeriodDtype)
-        ds_sorted = pd.PeriodIndex(ds_array[order]) if single_freq else None
-        y_sorted = frame["y"].to_numpy(dtype=float)[order]
-        uniq, starts = np.unique(ids_sorted, return_index=True)
-        stops = [*starts[1:].tolist(), len(ids_sorted)]
-        items: list[tuple[SeriesMeta, pd.Series]] = []
-        for sid, start, stop in zip(uniq.tolist(), starts.tolist(), stops, strict=True):
-            meta = result.metas.get(sid) or SeriesMeta(sid)
-            if ds_sorted is not None:
-                index = ds_sorted[start:stop]
-            else:  # several frequencies in one upload: one PeriodIndex per series
+        if isinstance(frame["ds"].dtype, pd.PeriodDtype):
+            batch = self._batch_single_frequency(result, ids)
+        else:  # several frequencies in one upload: one PeriodIndex per series
+            order = np.argsort(ids, kind="stable")
+            ids_sorted = ids[order]
+            ds_array = frame["ds"].array
+            y_sorted = frame["y"].to_numpy(dtype=float)[order]
+            uniq, starts = np.unique(ids_sorted, return_index=True)
+            stops = [*starts[1:].tolist(), len(ids_sorted)]
+            items: list[tuple[SeriesMeta, pd.Series]] = []
+            for sid, start, stop in zip(uniq.tolist(), starts.tolist(), stops, strict=True):
+                meta = result.metas.get(sid) or SeriesMeta(sid)
                 index = pd.PeriodIndex(list(ds_array[order[start:stop]]))
-            items.append((meta, pd.Series(y_sorted[start:stop], index=index, name=sid)))
-        written = self._write_batch(self._batch(items), release, skip_unchanged)
+                items.append((meta, pd.Series(y_sorted[start:stop], index=index, name=sid)))
+            batch = self._batch(items)
+        written = self._write_batch(batch, release, skip_unchanged)
         by_id = {info.series_id: info for info in written}
         return [by_id[sid] for sid in result.metas if sid in by_id]
+
+    def _batch_single_frequency(self, result: IngestResult, ids: np.ndarray) -> _Batch:
+        """:meth:`_batch` for a frame with one period frequency, vectorised over all series."""
+        frame = result.frame
+        periods = pd.PeriodIndex(frame["ds"].array)
+        ordinals = periods.asi8
+        y = frame["y"].to_numpy(dtype=float)
+        keep = ~np.isnan(y)
+        ids_kept, ordinals, y = ids[keep], ordinals[keep], y[keep]
+        order = np.lexsort((ordinals, ids_kept))
+        ids_kept, ordinals, y = ids_kept[order], ordinals[order], y[order]
+        present = set(np.unique(ids_kept).tolist())
+        empty = [sid for sid in np.unique(ids).tolist() if sid not in present]
+        if empty:
+            raise IngestError(f"series {empty[0]!r} has no values (every period is empty).")
+        same = (ids_kept[1:] == ids_kept[:-1]) & (ordinals[1:] == ordinals[:-1])
+        if same.any():
+            i = int(np.flatnonzero(same)[0]) + 1
+            dup = pd.PeriodIndex.from_ordinals([ordinals[i]], freq=periods.freq)[0]
+            raise IngestError(f"series {ids_kept[i]!r}: duplicate period {dup}.", value=str(dup))
+        uniq, starts = np.unique(ids_kept, return_index=True)
+        stops = [*starts[1:].tolist(), len(ids_kept)]
+        metas = [result.metas.get(sid) or SeriesMeta(sid) for sid in uniq.tolist()]
+        frequencies = {m.frequency for m in metas}
+        if len(frequencies) != 1 or frequency_of(periods) not in frequencies:
+            raise IngestError(
+                f"the metadata frequencies {sorted(frequencies)} do not match the periods ({frequency_of(periods)})."
+            )
+        counts = np.diff([*starts.tolist(), len(ids_kept)])
+        row_share = np.repeat(np.array([m.kind == "share" for m in metas]), counts)
+        bad = ~np.isfinite(y) | (row_share & ((y < 0) | (y > 1)))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            j = int(np.searchsorted(starts, i, side="right")) - 1
+            sl = slice(int(starts[j]), int(stops[j]))
+            _check_values(metas[j], pd.PeriodIndex.from_ordinals(ordinals[sl], freq=periods.freq), y[sl])
+        frequency = metas[0].frequency
+        checksums = [_checksum(frequency, ordinals[a:b], y[a:b]) for a, b in zip(starts.tolist(), stops, strict=True)]
+        codes, uniques = pd.factorize(ordinals)
+        texts = period_strings(pd.PeriodIndex.from_ordinals(uniques, freq=periods.freq))
+        return _Batch(
+            metas=metas,
+            bounds=list(zip(starts.tolist(), stops, strict=True)),
+            checksums=checksums,
+            ds=texts[codes],
+            y=y,
+        )
 
     def _batch(self, items: list[tuple[SeriesMeta, pd.Series]]) -> _Batch:
         metas: list[SeriesMeta] = []

@@ -296,3 +296,25 @@ def test_alembic_command_line_upgrades_the_configured_database(tmp_path, monkeyp
     store.save_series(META, monthly([1.0]))
     assert store.read_series(META.series_id).series.tolist() == [1.0]
     store.dispose()
+
+
+def test_save_ingested_checks_frames_built_by_hand(store: Store):
+    from data import IngestResult
+
+    periods = pd.PeriodIndex(["2023-01", "2023-02", "2023-01"], freq="M")
+    dup = IngestResult(frame=pd.DataFrame({"unique_id": ["a", "a", "a"], "ds": periods, "y": [1.0, 2.0, 3.0]}))
+    with pytest.raises(IngestError, match="series 'a': duplicate period 2023-01"):
+        store.save_ingested(dup)
+    empty = IngestResult(
+        frame=pd.DataFrame({"unique_id": ["a", "b"], "ds": periods[:2], "y": [1.0, np.nan]}),
+        metas={"a": SeriesMeta("a"), "b": SeriesMeta("b")},
+    )
+    with pytest.raises(IngestError, match="series 'b' has no values"):
+        store.save_ingested(empty)
+    share = IngestResult(
+        frame=pd.DataFrame({"unique_id": ["s", "s"], "ds": periods[:2], "y": [0.5, 50.0]}),
+        metas={"s": SeriesMeta("s", kind="share")},
+    )
+    with pytest.raises(IngestError, match=r"series 's' is a share but has 50 at 2023-02"):
+        store.save_ingested(share)
+    assert store.list_series() == ([], 0)
