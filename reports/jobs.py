@@ -29,7 +29,7 @@ from reports.definitions import ReportDefinition
 from reports.render import render_html
 from reports.store import FAILED, RUNNING, SUCCEEDED, ReportRun, ReportStore, normalize_as_of, run_key
 
-__all__ = ["collect_report", "run_report"]
+__all__ = ["collect_report", "execute_run", "resolve_series_ids", "run_report"]
 
 logger = logging.getLogger(__name__)
 
