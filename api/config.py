@@ -97,11 +97,13 @@ class ApiSettings(BaseSettings):
         default=1.0,
         ge=0,
         description="How long a series' vintage list is remembered for cached forecasts; a vintage "
-        "saved by another process is used by forecasts at most this much later (0: always ask).",
+        "saved by another process is used by forecasts this much later at most (plus one "
+        "database round trip; 0: always ask).",
     )
     database_url: str | None = Field(
         default=None, description="Store URL; None uses the store's own default (TRADECAST_DATABASE_URL)."
     )
+    gc_freeze: bool = Field(default=True, description="gc.freeze() after start-up (shorter GC pauses).")
     log_json: bool = True
     log_level: str = "INFO"
 

@@ -188,6 +188,7 @@ class ForecastService:
         self._inline_lock = threading.Lock()
         self._vintage_ttl = settings.vintage_ttl_seconds
         self._vintages: dict[str, tuple[float, list[VintageInfo]]] = {}
+        self._refreshing: set[str] = set()
 
     # ---------------------------------------------------------------- executor
     def start(self) -> None:
@@ -304,7 +305,13 @@ class ForecastService:
         levels = self.check_limits(body.horizon, body.levels, settings)
         if body.series_id is not None:
             remembered = self._vintages.get(body.series_id)
-            if remembered is None or remembered[0] < time.monotonic():
+            if remembered is None:
+                return None
+            if remembered[0] < time.monotonic() and body.series_id not in self._refreshing:
+                # Expired: this request refreshes the list (in the threadpool) while the
+                # requests arriving meanwhile keep using the old one, so an expiry does not
+                # send every concurrent client to the database at once.
+                self._refreshing.add(body.series_id)
                 return None
             vintage_id = _vintage_at(remembered[1], body.as_of)
             if vintage_id is None:
@@ -321,12 +328,16 @@ class ForecastService:
     def forget_vintages(self, series_id: str) -> None:
         """Drop the remembered vintage list of a series (after this process wrote to it)."""
         self._vintages.pop(series_id, None)
+        self._refreshing.discard(series_id)
 
     def _vintage_list(self, store: Store, series_id: str) -> list[VintageInfo]:
-        vintages = store.list_vintages(series_id)
-        if self._vintage_ttl > 0:
-            self._vintages[series_id] = (time.monotonic() + self._vintage_ttl, vintages)
-        return vintages
+        try:
+            vintages = store.list_vintages(series_id)
+            if self._vintage_ttl > 0:
+                self._vintages[series_id] = (time.monotonic() + self._vintage_ttl, vintages)
+            return vintages
+        finally:
+            self._refreshing.discard(series_id)
 
     def forecast(self, body: ForecastCreate, store: Store, settings: ApiSettings) -> tuple[CachedForecast, bool]:
         """One forecast: served from the cache, or fitted and archived. Returns (forecast, cached).

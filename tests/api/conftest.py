@@ -31,6 +31,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> ApiSettings:
         "log_json": False,
         "log_level": "WARNING",
         "job_heartbeat_seconds": 0.1,
+        "gc_freeze": False,
     }
     values.update(overrides)
     return ApiSettings(**values)
