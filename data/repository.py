@@ -825,6 +825,8 @@ class Store:
         SeriesNotFoundError
         """
         with self._write() as conn:
+            vintage_ids = select(_V.c.id).where(_V.c.series_id == series_id).scalar_subquery()
+            conn.execute(delete(_O).where(_O.c.vintage_id.in_(vintage_ids)))
             deleted = conn.execute(delete(_T).where(_T.c.series_id == series_id)).rowcount
             if not deleted:
                 raise SeriesNotFoundError(f"no series with id {series_id!r} is stored.")

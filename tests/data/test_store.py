@@ -177,6 +177,9 @@ def test_delete_series_removes_vintages_but_keeps_forecasts(store: Store):
     with pytest.raises(SeriesNotFoundError):
         store.delete_series(META.series_id)
     assert store.get_forecast(fid).series_id == META.series_id
+    with store.engine.connect() as conn:  # no orphaned observation rows
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM observations").scalar_one() == 0
+        assert conn.exec_driver_sql("SELECT COUNT(*) FROM vintages").scalar_one() == 0
     # the id can be reused: numbering starts again
     assert store.save_series(META, monthly([1.0])).number == 1
 
@@ -318,3 +321,28 @@ def test_save_ingested_checks_frames_built_by_hand(store: Store):
     with pytest.raises(IngestError, match=r"series 's' is a share but has 50 at 2023-02"):
         store.save_ingested(share)
     assert store.list_series() == ([], 0)
+
+
+def test_migrations_match_the_table_definitions(sqlite_store: Store):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from data.tables import metadata
+
+    ours = set(metadata.tables) - {t for t in metadata.tables if t.startswith("report")}
+    with sqlite_store.engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+
+    def table_of(diff):
+        item = diff[0] if isinstance(diff, list) else diff
+        for part in item[1:]:
+            name = getattr(part, "name", None) if not isinstance(part, str) else None
+            table = getattr(part, "table", None)
+            if table is not None:
+                return table.name
+            if name in ours:
+                return name
+        return item[2] if len(item) > 2 and isinstance(item[2], str) else None
+
+    relevant = [d for d in diffs if table_of(d) in ours]
+    assert relevant == []
