@@ -141,12 +141,22 @@ def _observations_to_series(observations: pd.DataFrame | pd.Series, meta: Series
         index = observations.index
         values = pd.Series(observations.to_numpy(), index=range(len(observations)))
     freq = meta.pandas_freq
+    if len(index) and not isinstance(index, pd.PeriodIndex) and isinstance(index[0], pd.Period):
+        index = pd.PeriodIndex(index)
     if isinstance(index, pd.PeriodIndex):
-        pidx = index.asfreq(freq) if meta.frequency != frequency_of(index) else index
+        try:
+            index_frequency = frequency_of(index)
+        except ValueError as exc:
+            raise IngestError(f"series {meta.series_id!r}: {exc}.") from exc
+        if index_frequency != meta.frequency:
+            # Converting (say) quarters to months would invent a placement; refuse instead.
+            raise IngestError(
+                f"series {meta.series_id!r} is {meta.frequency} but its observations are "
+                f"{index_frequency} periods; pass matching data or another series id."
+            )
+        pidx = index
     elif isinstance(index, pd.DatetimeIndex):
         pidx = (index.tz_localize(None) if index.tz is not None else index).to_period(freq)
-    elif len(index) and isinstance(index[0], pd.Period):
-        pidx = pd.PeriodIndex(index).asfreq(freq)
     else:
         parsed = parse_period_strings(pd.Series(index.astype(str)))
         wrong = (parsed.form != meta.frequency) & (parsed.form != "date")
@@ -159,7 +169,8 @@ def _observations_to_series(observations: pd.DataFrame | pd.Series, meta: Series
             )
         pidx = to_periods(parsed, np.arange(len(index)), meta.frequency)
     try:
-        numeric = pd.to_numeric(values, errors="raise").astype(float)
+        # astype(float) parses text with Python's correctly rounded float(), unlike to_numeric.
+        numeric = values.astype(float)
     except (TypeError, ValueError) as exc:
         raise IngestError(f"series {meta.series_id!r}: values must be numeric ({exc}).") from exc
     out = pd.Series(numeric.to_numpy(), index=pidx, name=meta.series_id)

@@ -346,3 +346,13 @@ def test_migrations_match_the_table_definitions(sqlite_store: Store):
 
     relevant = [d for d in diffs if table_of(d) in ours]
     assert relevant == []
+
+
+def test_save_series_refuses_periods_of_another_frequency(store: Store):
+    quarterly = pd.Series([1.0, 2.0], index=pd.period_range("2023Q1", periods=2, freq="Q"))
+    with pytest.raises(IngestError, match="is monthly but its observations are quarterly periods"):
+        store.save_series(META, quarterly)
+    with pytest.raises(IngestError, match="values must be numeric"):
+        store.save_series(META, pd.DataFrame({"ds": ["2023-01"], "y": ["abc"]}))
+    text = store.save_series(META, pd.DataFrame({"ds": ["2023-01"], "y": ["1.1247634253522847"]}))
+    assert store.read_series(META.series_id, vintage_id=text.vintage_id).series.iloc[0] == 1.1247634253522847
