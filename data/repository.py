@@ -224,6 +224,12 @@ class Store:
         """Close every pooled connection."""
         self.engine.dispose()
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.dispose()
+
     # -- connections ---------------------------------------------------------------------
 
     @contextmanager
@@ -724,6 +730,13 @@ class Store:
             If no such series is stored.
         VintageNotFoundError
             If the series has no vintage at ``as_of`` or no vintage ``vintage_id``.
+
+        Notes
+        -----
+        A vintage's ``created_at`` is taken when its upload obtains the next vintage number,
+        inside the upload's transaction; it becomes visible when that transaction commits,
+        which for the largest uploads (a million rows) is some seconds later. Reads at an
+        ``as_of`` inside that window made before the commit do not see it; later reads do.
         """
         with self._read() as conn:
             meta = self._get_meta(conn, series_id)

@@ -356,3 +356,10 @@ def test_save_series_refuses_periods_of_another_frequency(store: Store):
         store.save_series(META, pd.DataFrame({"ds": ["2023-01"], "y": ["abc"]}))
     text = store.save_series(META, pd.DataFrame({"ds": ["2023-01"], "y": ["1.1247634253522847"]}))
     assert store.read_series(META.series_id, vintage_id=text.vintage_id).series.iloc[0] == 1.1247634253522847
+
+
+def test_store_is_a_context_manager(tmp_path):
+    with Store.from_url(f"sqlite:///{tmp_path / 'cm.db'}") as store:
+        store.create_schema()
+        store.save_series(META, monthly([1.0]))
+        assert store.list_series()[1] == 1
