@@ -324,6 +324,9 @@ def _read_csv(text: str, layout: str, series_id: str | None) -> _Raw:
     except pd.errors.EmptyDataError as exc:
         raise IngestError("the file is empty: expected a header line and at least one data line.") from exc
     lines = _csv_line_numbers(text, len(table))
+    # Spreadsheet exports often end rows with a stray comma: drop headerless empty columns.
+    stray = [c for c in table.columns if str(c).startswith("Unnamed: ") and (table[c] == "").all()]
+    table = table.drop(columns=stray)
     blank = (table == "").all(axis=1).to_numpy()
     table, lines = table[~blank], lines[~blank]
     if len(table) == 0:

@@ -75,6 +75,11 @@ def test_wide_csv_first_column_is_the_period():
     assert exports[0] == 1 and np.isnan(exports[1]) and exports[2] == 4
 
 
+def test_trailing_commas_are_ignored():
+    result = load_series(csv("period,a,b,\n2020,1,2,\n2021,3,4,\n"))
+    assert set(result.metas) == {"a", "b"}
+
+
 def test_utf8_bom_is_accepted():
     result = load_series(b"\xef\xbb\xbfunique_id,ds,y\ns,2023,1\n")
     assert list(result.metas) == ["s"]
