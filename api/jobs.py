@@ -190,7 +190,14 @@ class JobManager:
         try:
             body = BatchForecastCreate.model_validate_json(row["request"])
             result = self._service.forecast_batch(body, self._store, self.settings)
-        except Exception as exc:
+        except BaseException as exc:
+            if self._stop.is_set():
+                # The server is stopping (its worker pool was shut down under this job): leave
+                # the row active so that the next start re-runs it.
+                logger.warning("job %s interrupted by shutdown; it will be run again", job_id)
+                return
+            if not isinstance(exc, Exception):
+                raise
             code = str(getattr(exc, "code", "internal_error"))
             # Only our own, user-facing errors are echoed; anything else stays in the log.
             message = str(exc) if hasattr(exc, "code") else "the job failed unexpectedly; see the server log"

@@ -109,3 +109,21 @@ def test_job_interrupted_too_often_is_reported_failed(tmp_path):
         with app.state.jobs.engine.connect() as conn:
             owner = conn.execute(select(jobs_table.c.owner).where(jobs_table.c.id == "c" * 32)).scalar_one()
         assert owner == app.state.jobs.owner
+
+
+def test_job_interrupted_by_shutdown_stays_active_for_recovery(tmp_path, monkeypatch):
+    settings = make_settings(tmp_path, batch_sync_limit=0)
+    app = create_app(settings)
+    with TestClient(app) as client:
+        manager = app.state.jobs
+        monkeypatch.setattr(manager, "_schedule", lambda job_id: None)  # run it by hand below
+        job = client.post("/v1/forecasts/batch", json=_batch(1)).json()
+
+        def pool_gone(*args, **kwargs):
+            manager._stop.set()  # the server started stopping while the job ran
+            raise RuntimeError("cannot schedule new futures after shutdown")
+
+        monkeypatch.setattr(app.state.service, "forecast_batch", pool_gone)
+        manager._run(job["id"])
+        manager._stop.clear()
+        assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "running"
