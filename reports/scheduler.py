@@ -132,8 +132,9 @@ class ReportScheduler:
             self._refresh,
             IntervalTrigger(seconds=self.settings.scheduler_refresh_seconds, timezone=UTC),
             id=_SYNC_JOB,
-            # Catching up at start happens in this first refresh, off the caller's thread.
-            next_run_time=datetime.now(UTC) if catch_up else None,
+            # The first refresh runs at once (off the caller's thread) and, with catch_up, runs
+            # the missed fires; None here would pause the job, not delay it.
+            next_run_time=datetime.now(UTC),
             kwargs={"catch_up": catch_up},
         )
         scheduler.start()

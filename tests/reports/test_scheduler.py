@@ -248,3 +248,22 @@ def test_exactly_once_across_two_processes_sharing_sqlite(tmp_path: Path) -> Non
     assert len({r.run_key for r in runs}) == len(runs)
     assert all(r.status == SUCCEEDED for r in runs)
     store.dispose()
+
+
+def test_scheduler_picks_up_new_and_disabled_definitions_on_refresh(store: Store, reports: ReportStore) -> None:
+    import dataclasses
+
+    _add_series(store)
+    scheduler = ReportScheduler(store, _settings(scheduler_refresh_seconds=0.5))
+    scheduler.start(catch_up=False)
+    try:
+        definition = ReportDefinition(name="later", series_ids=("s1",), model="drift", schedule=EVERY_2S)
+        reports.create_definition(definition)  # as another process would, after this one started
+        assert _wait_for(lambda: reports.count_runs("later", status=SUCCEEDED) >= 1, timeout=10)
+        reports.update_definition(dataclasses.replace(definition, enabled=False))
+        time.sleep(1.5)  # a refresh removes the job
+        count = reports.count_runs("later")
+        time.sleep(2.5)  # at least one more fire time passes
+        assert reports.count_runs("later") == count
+    finally:
+        scheduler.shutdown()
