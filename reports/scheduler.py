@@ -208,6 +208,8 @@ class ReportScheduler:
         Returns the finished run, or ``None`` when another process (or an earlier fire)
         claimed this key.
         """
+        # Read first: a report deleted since it was scheduled must not leave a claimed run behind.
+        definition = self.reports.get_definition(name).definition
         run = self.reports.claim_run(name, scheduled_for, trigger=trigger)
         with self._lock:
             self.stats.fires.append(scheduled_for)
@@ -218,7 +220,6 @@ class ReportScheduler:
         if run is None:
             logger.info("report %s: fire at %s already claimed; skipping", name, scheduled_for)
             return None
-        definition = self.reports.get_definition(name).definition
         finished = execute_run(
             run,
             definition,
