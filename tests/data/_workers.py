@@ -71,14 +71,23 @@ def crash_upload(url: str, schema: str, marker: str, n_series: int, n_months: in
     Path(marker).write_text("finished")  # must never happen
 
 
-def write_many(url: str, schema: str, series_id: str, tag: str, count: int, start_at: float) -> None:
-    """Upload ``count`` vintages of one series, starting at wall time ``start_at``; report as JSON."""
+def write_many(url: str, schema: str, series_id: str, tag: str, count: int, barrier: str, n_writers: int) -> None:
+    """Upload ``count`` vintages of one series once all writers are ready; report as JSON.
+
+    ``barrier`` is a directory: each writer drops a file there once its imports and its
+    connection are ready, then waits for the others, so the uploads really overlap.
+    """
     from data import ConflictError, SeriesMeta
 
     store = open_store(url, schema)
+    store.check_connection()
     meta = SeriesMeta(series_id, frequency="monthly")
     results = []
-    while time.time() < start_at:
+    Path(barrier, f"ready_{tag}").write_text("ready")
+    deadline = time.monotonic() + 120
+    while len(list(Path(barrier).glob("ready_*"))) < n_writers:
+        if time.monotonic() > deadline:
+            raise SystemExit("the other writers never became ready")
         time.sleep(0.001)
     for k in range(count):
         value = float(hash((tag, k)) % 100_000)
@@ -97,6 +106,6 @@ if __name__ == "__main__":
     if command == "crash":
         crash_upload(argv[0], argv[1], argv[2], int(argv[3]), int(argv[4]))
     elif command == "write":
-        write_many(argv[0], argv[1], argv[2], argv[3], int(argv[4]), float(argv[5]))
+        write_many(argv[0], argv[1], argv[2], argv[3], int(argv[4]), argv[5], int(argv[6]))
     else:
         raise SystemExit(f"unknown command {command}")

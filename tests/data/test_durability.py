@@ -124,11 +124,12 @@ def test_concurrent_writer_threads_land_as_separate_vintages(store: Store):
     _check_writes(store, meta.series_id, outcomes)
 
 
-def test_concurrent_writer_processes_land_as_separate_vintages(target: Target):
-    start_at = time.time() + 4.0  # both processes import pandas first, then start together
+def test_concurrent_writer_processes_land_as_separate_vintages(target: Target, tmp_path: Path):
+    barrier = tmp_path / "barrier"  # each process waits here until both are ready
+    barrier.mkdir()
     procs = [
         subprocess.Popen(
-            _python("write", target.url, target.schema, "contested", f"p{p}", "5", repr(start_at)),
+            _python("write", target.url, target.schema, "contested", f"p{p}", "5", str(barrier), "2"),
             cwd=REPO_ROOT,
             env=_env(),
             stdout=subprocess.PIPE,
