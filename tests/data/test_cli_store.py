@@ -60,3 +60,23 @@ def test_load_samples_if_empty(env):
     assert n >= 20
     second = runner.invoke(app, ["load-samples"])
     assert "samples: 0 new vintage(s)" in second.output
+
+
+def test_show_as_of_returns_the_earlier_vintage(env):
+    import time
+    from datetime import UTC, datetime
+
+    runner = CliRunner()
+    path = env / "t.csv"
+    path.write_text("unique_id,ds,y\nx,2023,1.5\n")
+    assert runner.invoke(app, ["load", str(path)]).exit_code == 0
+    time.sleep(1.1)  # --as-of has one-second resolution
+    between = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    time.sleep(1.1)
+    path.write_text("unique_id,ds,y\nx,2023,2.5\n")
+    assert runner.invoke(app, ["load", str(path)]).exit_code == 0
+    old = runner.invoke(app, ["series", "show", "x", "--as-of", between])
+    assert old.exit_code == 0, old.output
+    assert "vintage 1 of 2" in old.output and "2023       1.5" in old.output
+    new = runner.invoke(app, ["series", "show", "x"])
+    assert "vintage 2 of 2" in new.output and "2023       2.5" in new.output
