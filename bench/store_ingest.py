@@ -97,49 +97,51 @@ def main(argv: list[str] | None = None) -> int:
             store = Store.from_url(args.postgres, connect_args={"options": f"-csearch_path={schema}"})
         else:
             store = Store.from_url(f"sqlite:///{tmpdir / 'bench.db'}")
-        store.create_schema()
-        if args.tracemalloc:
-            tracemalloc.start()
-        t0 = time.perf_counter()
-        result = load_series(csv_path, max_bytes=max(size + 1, 50 * 1024 * 1024))
-        t_parse = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        infos = store.save_ingested(result, release="bench v1")
-        t_save = time.perf_counter() - t0
-        trace_peak = tracemalloc.get_traced_memory()[1] / 1e6 if args.tracemalloc else None
-        if args.tracemalloc:
-            tracemalloc.stop()
-        rss_after = maxrss_mb()
-        n_obs = int(result.frame["y"].notna().sum())
-        del result
-
-        # A revision of one series, then reads of the series as it was before it.
-        target = infos[len(infos) // 2].series_id
-        past = datetime.now(UTC)
-        first = store.read_series(target)
-        time.sleep(0.01)
-        store.save_series(SeriesMeta(target, frequency="monthly"), first.series * 1.01, release="bench v2")
-        timings = []
-        for _ in range(args.reads):
+        try:
+            store.create_schema()
+            if args.tracemalloc:
+                tracemalloc.start()
             t0 = time.perf_counter()
-            stored = store.read_series(target, as_of=past)
-            timings.append((time.perf_counter() - t0) * 1000)
-        assert stored.vintage.number == 1 and stored.series.equals(first.series)
-        if args.postgres:
-            with store.engine.connect() as conn:
-                size_bytes = conn.exec_driver_sql(
-                    "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c "
-                    "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
-                    "AND c.relkind = 'r'"
-                ).scalar_one()
-                db_mb = float(size_bytes) / 1e6
+            result = load_series(csv_path, max_bytes=max(size + 1, 50 * 1024 * 1024))
+            t_parse = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            infos = store.save_ingested(result, release="bench v1")
+            t_save = time.perf_counter() - t0
+            trace_peak = tracemalloc.get_traced_memory()[1] / 1e6 if args.tracemalloc else None
+            if args.tracemalloc:
+                tracemalloc.stop()
+            rss_after = maxrss_mb()
+            n_obs = int(result.frame["y"].notna().sum())
+            del result
+
+            # A revision of one series, then reads of the series as it was before it.
+            target = infos[len(infos) // 2].series_id
+            past = datetime.now(UTC)
+            first = store.read_series(target)
+            time.sleep(0.01)
+            store.save_series(SeriesMeta(target, frequency="monthly"), first.series * 1.01, release="bench v2")
+            timings = []
+            for _ in range(args.reads):
+                t0 = time.perf_counter()
+                stored = store.read_series(target, as_of=past)
+                timings.append((time.perf_counter() - t0) * 1000)
+            assert stored.vintage.number == 1 and stored.series.equals(first.series)
+            if args.postgres:
+                with store.engine.connect() as conn:
+                    size_bytes = conn.exec_driver_sql(
+                        "SELECT SUM(pg_total_relation_size(c.oid)) FROM pg_class c "
+                        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() "
+                        "AND c.relkind = 'r'"
+                    ).scalar_one()
+                    db_mb = float(size_bytes) / 1e6
+            else:
+                db_mb = sum(p.stat().st_size for p in tmpdir.glob("bench.db*")) / 1e6
+        finally:
             store.dispose()
-            with admin.begin() as conn:
-                conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-            admin.dispose()
-        else:
-            db_mb = sum(p.stat().st_size for p in tmpdir.glob("bench.db*")) / 1e6
-            store.dispose()
+            if args.postgres:
+                with admin.begin() as conn:
+                    conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+                admin.dispose()
 
     ingest_total = t_parse + t_save
     p95 = float(np.percentile(timings, 95))
