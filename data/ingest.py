@@ -620,11 +620,19 @@ def _validate(
         freq_of[s] = wanted or seen
     undecided = [s for s in range(n_series) if freq_of[s] is None]
     if undecided:
-        # Only dates: infer from their spacing, series by series.
+        # Only dates: infer from their calendar months, series by series. Group the rows
+        # once (a scan per series would be quadratic), and infer each distinct set of
+        # dates once: in a typical file every series has the same dates.
         dates = parsed_u.dates[ds_codes]
+        by_series = np.argsort(codes, kind="stable")
+        starts = np.searchsorted(codes[by_series], np.arange(n_series + 1))
+        guesses: dict[bytes, str | None] = {}
         for s in undecided:
-            rows = np.flatnonzero(codes == s)
-            guess = infer_date_frequency(dates[rows])
+            rows = by_series[starts[s] : starts[s + 1]]
+            key = np.sort(ds_codes[rows]).tobytes()
+            if key not in guesses:
+                guesses[key] = infer_date_frequency(dates[rows])
+            guess = guesses[key]
             if guess is None:
                 uniq = pd.DatetimeIndex(np.unique(dates[rows].to_numpy()))
                 if len(uniq) < 2:
