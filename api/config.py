@@ -86,7 +86,11 @@ class ApiSettings(BaseSettings):
     max_backtest_models: int = Field(default=6, ge=1)
     batch_sync_limit: int = Field(default=8, ge=0, description="Batches with more series answer 202 with a job.")
     fit_workers: int = Field(
-        default=2, ge=0, le=64, description="Worker processes for fitting; 0 fits in the request thread."
+        default=2,
+        ge=0,
+        le=64,
+        description="Worker processes for fitting; 0 fits in the calling thread under a lock (for tests and "
+        "debugging: warnings capture is process-global, so concurrent request handling can race it).",
     )
     job_heartbeat_seconds: float = Field(default=5.0, gt=0)
     job_stale_seconds: float = Field(default=30.0, gt=0, description="A job not heart-beaten this long is recovered.")

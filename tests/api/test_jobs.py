@@ -43,7 +43,9 @@ def test_small_batch_answers_directly_with_per_series_errors(client, stored):
 
 
 def test_large_batch_becomes_a_job_that_succeeds(tmp_path):
-    settings = make_settings(tmp_path, batch_sync_limit=2)
+    # Fits in a worker process: a job fits in a background thread while requests are served,
+    # and in-thread fitting would race on the process-global warnings filters.
+    settings = make_settings(tmp_path, batch_sync_limit=2, fit_workers=1)
     with TestClient(create_app(settings)) as client:
         response = client.post("/v1/forecasts/batch", json=_batch(3))
         assert response.status_code == 202, response.text
@@ -91,7 +93,7 @@ def _insert_orphan(settings, job_id: str, attempts: int) -> None:
 
 
 def test_interrupted_job_is_run_again_after_restart(tmp_path):
-    settings = make_settings(tmp_path, job_stale_seconds=1)
+    settings = make_settings(tmp_path, job_stale_seconds=1, fit_workers=1)
     _insert_orphan(settings, "b" * 32, attempts=1)
     with TestClient(create_app(settings)) as client:
         job = _wait(client, "b" * 32)

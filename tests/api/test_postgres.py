@@ -38,7 +38,7 @@ def pg_url():
 
 
 def test_series_forecast_and_job_on_postgres(tmp_path, pg_url):
-    settings = make_settings(tmp_path, database_url=pg_url, batch_sync_limit=1)
+    settings = make_settings(tmp_path, database_url=pg_url, batch_sync_limit=1, fit_workers=1)
     with TestClient(create_app(settings)) as client:
         assert client.get("/ready").status_code == 200
         body = {"series_id": "pg", "frequency": "annual", "data": annual()}
