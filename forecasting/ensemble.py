@@ -16,6 +16,7 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
+from sklearn.base import clone
 
 from forecasting.base import BaseForecaster, Intervals, ModelTags
 from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError, ModelFitError
@@ -66,8 +67,9 @@ class Ensemble(BaseForecaster):
 
     Parameters
     ----------
-    members : tuple of str
-        Registered model names. Default ETS, ARIMA and dynamic optimised Theta.
+    members : tuple of str or BaseForecaster
+        Registered model names or model instances. Default ETS, ARIMA and dynamic
+        optimised Theta.
     combine : {"mean", "median"}
         How point forecasts are combined.
     season_length : int or None
@@ -79,7 +81,7 @@ class Ensemble(BaseForecaster):
 
     def __init__(
         self,
-        members: tuple[str, ...] = ("ets", "arima", "optimized_theta"),
+        members: tuple[str | BaseForecaster, ...] = ("ets", "arima", "optimized_theta"),
         combine: str = "mean",
         season_length: int | None = None,
     ) -> None:
@@ -87,7 +89,7 @@ class Ensemble(BaseForecaster):
         self.combine = combine
         self.season_length = season_length
 
-    def _member_names(self) -> tuple[str, ...]:
+    def _member_names(self) -> tuple[str | BaseForecaster, ...]:
         return tuple(self.members)
 
     def _build_members(self) -> list[tuple[str, BaseForecaster]]:
@@ -97,8 +99,11 @@ class Ensemble(BaseForecaster):
         if not names or isinstance(names, str):
             raise InvalidParameterError(f"{type(self).__name__}(members={names!r}): give a tuple of model names.")
         built = []
-        for name in names:
-            model = get_model(name)
+        for entry in names:
+            if isinstance(entry, BaseForecaster):
+                name, model = _label(entry), clone(entry)
+            else:
+                name, model = entry, get_model(entry)
             if "season_length" in model.get_params() and self.season_length is not None:
                 model.set_params(season_length=self.season_length)
             built.append((name, model))
@@ -159,8 +164,18 @@ class Ensemble(BaseForecaster):
         return point, intervals
 
 
+def _label(model: BaseForecaster) -> str:
+    from forecasting.registry import REGISTRY
+
+    names = {cls: name for name, cls in REGISTRY.items()}
+    inner = getattr(model, "model", None)
+    if isinstance(inner, BaseForecaster):
+        return f"{names.get(type(model), type(model).__name__)}({_label(inner)})"
+    return names.get(type(model), type(model).__name__)
+
+
 def _member_min_obs(model: BaseForecaster, parent: BaseForecaster) -> int:
-    probe = model.__class__(**model.get_params())
+    probe = clone(model)
     given = getattr(probe, "season_length", None)
     probe.season_length_ = given if given is not None else getattr(parent, "season_length_", 1)
     return int(probe.min_obs())

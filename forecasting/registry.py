@@ -12,6 +12,7 @@ from forecasting.base import BaseForecaster
 from forecasting.ensemble import Ensemble
 from forecasting.exceptions import InvalidParameterError, NotFoundError
 from forecasting.models.arima import ARIMA
+from forecasting.models.deseasonalized import Deseasonalized
 from forecasting.models.ets import ETS
 from forecasting.models.naive import Drift, Mean, Naive, Naive2, SeasonalNaive
 from forecasting.models.theta import CES, OptimizedTheta, Theta
@@ -29,6 +30,7 @@ REGISTRY: dict[str, type[BaseForecaster]] = {
     "theta": Theta,
     "optimized_theta": OptimizedTheta,
     "ces": CES,
+    "deseasonalized": Deseasonalized,
     "ensemble": Ensemble,
     "auto": Auto,
 }
