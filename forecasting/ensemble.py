@@ -68,8 +68,9 @@ class Ensemble(BaseForecaster):
     Parameters
     ----------
     members : tuple of str or BaseForecaster
-        Registered model names or model instances. Default ETS, ARIMA and dynamic
-        optimised Theta.
+        Registered model names or model instances. Default ETS, ARIMA on seasonally
+        adjusted data (``sa_arima``: seasonal ARIMA costs seconds per monthly series and
+        measured no better) and dynamic optimised Theta.
     combine : {"mean", "median"}
         How point forecasts are combined.
     season_length : int or None
@@ -81,7 +82,7 @@ class Ensemble(BaseForecaster):
 
     def __init__(
         self,
-        members: tuple[str | BaseForecaster, ...] = ("ets", "arima", "optimized_theta"),
+        members: tuple[str | BaseForecaster, ...] = ("ets", "sa_arima", "optimized_theta"),
         combine: str = "mean",
         season_length: int | None = None,
     ) -> None:

@@ -12,7 +12,7 @@ from forecasting.base import BaseForecaster
 from forecasting.ensemble import Ensemble
 from forecasting.exceptions import InvalidParameterError, NotFoundError
 from forecasting.models.arima import ARIMA
-from forecasting.models.deseasonalized import Deseasonalized
+from forecasting.models.deseasonalized import Deseasonalized, SeasonallyAdjustedARIMA
 from forecasting.models.ets import ETS
 from forecasting.models.naive import Drift, Mean, Naive, Naive2, SeasonalNaive
 from forecasting.models.theta import CES, OptimizedTheta, Theta
@@ -31,6 +31,7 @@ REGISTRY: dict[str, type[BaseForecaster]] = {
     "optimized_theta": OptimizedTheta,
     "ces": CES,
     "deseasonalized": Deseasonalized,
+    "sa_arima": SeasonallyAdjustedARIMA,
     "ensemble": Ensemble,
     "auto": Auto,
 }

@@ -13,7 +13,7 @@ from forecasting.base import BaseForecaster, Intervals, ModelTags
 from forecasting.frames import MEAN, hi_col, lo_col
 from forecasting.seasonality import is_seasonal, seasonal_indices
 
-__all__ = ["Deseasonalized"]
+__all__ = ["Deseasonalized", "SeasonallyAdjustedARIMA"]
 
 
 class Deseasonalized(BaseForecaster):
@@ -80,3 +80,25 @@ class Deseasonalized(BaseForecaster):
         from forecasting.models.theta import Theta
 
         return [{}, {"model": Theta(), "test": False}]
+
+
+class SeasonallyAdjustedARIMA(Deseasonalized):
+    """Non-seasonal automatic ARIMA on classically seasonally adjusted data.
+
+    A fast alternative to seasonal ARIMA: the seasonal search of statsforecast's
+    AutoARIMA costs seconds per monthly series.
+
+    Parameters
+    ----------
+    season_length : int or None
+        Periods per season; None infers it from the index.
+    test : bool
+        Adjust only when the seasonality test passes (default).
+    """
+
+    def __init__(self, season_length: int | None = None, test: bool = True) -> None:
+        super().__init__(model=None, season_length=season_length, test=test)
+
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{}, {"test": False}]
