@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from api.config import ApiSettings
 from api.metrics import Metrics
@@ -93,12 +95,26 @@ class JobManager:
     def start(self, store: Store, service: Any) -> None:
         """Create the table, recover interrupted jobs and start the heartbeat thread."""
         self._store, self._service = store, service
-        _metadata.create_all(self.engine, checkfirst=True)
+        self._create_table()
         self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradecast-jobs")
         self._stop.clear()
         self.recover()
         self._ticker = threading.Thread(target=self._tick, name="tradecast-job-heartbeat", daemon=True)
         self._ticker.start()
+
+    def _create_table(self) -> None:
+        # Several uvicorn workers start at once: the write lock serialises them on SQLite;
+        # on PostgreSQL the loser of a CREATE TABLE race finds the table on its retry.
+        for attempt in (1, 2):
+            try:
+                with self.engine.connect().execution_options(**{WRITE: True}) as conn:
+                    _metadata.create_all(conn, checkfirst=True)
+                    conn.commit()
+                return
+            except SQLAlchemyError:
+                if attempt == 2:
+                    raise
+                time.sleep(0.2)
 
     def shutdown(self) -> None:
         """Stop the heartbeat and the runner; unfinished jobs are recovered by the next start."""
