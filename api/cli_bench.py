@@ -68,9 +68,20 @@ def bench_m3(
     out.mkdir(parents=True, exist_ok=True)
     forecasts.to_csv(out / "m3_forecasts.csv", index=False)
     scores.to_csv(out / "m3_scores.csv")
-    cols = [c for c in scores.columns if not c.startswith("n_")]
-    with pd.option_context("display.width", 250, "display.max_columns", 50, "display.precision", 3):
-        typer.echo(scores[cols].round(3).to_string())
+    point = [c for c in scores.columns if c.startswith(("smape_", "mase_"))]
+    overall = [c for c in ("cov80_all", "cov95_all", "msis95_all") if c in scores.columns]
+    with pd.option_context("display.width", 250, "display.max_columns", 60, "display.precision", 3):
+        typer.echo("Accuracy (sMAPE %, MASE), overall intervals, speed")
+        typer.echo(scores[[*point, *overall, "wall_s", "series_per_s"]].round(3).to_string())
+        interval_cols = [c for c in scores.columns if c.startswith(("cov", "msis", "width"))]
+        if interval_cols:
+            typer.echo("\nIntervals per period: coverage %, MSIS, mean width / mean level")
+            table = scores[interval_cols].dropna(how="all").round(3)
+            for period in ("yearly", "quarterly", "monthly", "other", "all"):
+                cols = [c for c in interval_cols if c.endswith("_" + period)]
+                if cols:
+                    typer.echo(f"[{period}]")
+                    typer.echo(table[cols].to_string())
     fallbacks = forecasts[forecasts["fitted_model"] != forecasts["model"]].groupby("model")["unique_id"].nunique()
     for name, count in fallbacks.items():
         typer.echo(f"note: {name} fell back to naive2 on {count} series", err=True)

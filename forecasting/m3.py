@@ -217,9 +217,10 @@ def published_frame(series: Sequence[M3Series], published: dict[str, dict[str, n
 def score_m3(frame: pd.DataFrame, series: Sequence[M3Series]) -> pd.DataFrame:
     """Score a long forecast frame: one row per model.
 
-    Columns: ``smape_<period>``, ``mase_<period>`` for each period present and ``all``;
-    ``cov80``, ``cov95`` (percent), ``msis95`` and ``width95`` (mean 95% width relative to
-    the series' in-sample mean absolute level) over all series.
+    Columns, for each period present and ``all``: ``smape_<p>``, ``mase_<p>``, and for
+    models with intervals ``cov<L>_<p>`` (percent of actuals inside), ``msis<L>_<p>`` and
+    ``width<L>_<p>`` (mean width relative to the series' in-sample mean absolute level)
+    for L in 80, 95.
     """
     scale = {s.series_id: scale_mae(s.train.to_numpy(), s.season_length) for s in series}
     level = {s.series_id: float(np.mean(np.abs(s.train.to_numpy()))) for s in series}
@@ -231,19 +232,17 @@ def score_m3(frame: pd.DataFrame, series: Sequence[M3Series]) -> pd.DataFrame:
     df["_ase"] = np.abs(y - f) / df["_scale"]
     has_intervals = hi_col(95) in df.columns
     if has_intervals:
+        scale_level = df["unique_id"].map(level)
         for lv in LEVELS:
             lo, hi = df[lo_col(lv)].to_numpy(), df[hi_col(lv)].to_numpy()
+            a = 1.0 - lv / 100.0
             df[f"_in{lv}"] = (y >= lo) & (y <= hi)
-        lo, hi = df[lo_col(95)].to_numpy(), df[hi_col(95)].to_numpy()
-        a = 0.05
-        df["_is"] = ((hi - lo) + (2 / a) * (lo - y) * (y < lo) + (2 / a) * (y - hi) * (y > hi)) / df["_scale"]
-        df["_width"] = (hi - lo) / df["unique_id"].map(level)
+            df[f"_is{lv}"] = ((hi - lo) + (2 / a) * (lo - y) * (y < lo) + (2 / a) * (y - hi) * (y > hi)) / df["_scale"]
+            df[f"_width{lv}"] = (hi - lo) / scale_level
     out = []
     for model, part in df.groupby("model", sort=False):
         row: dict[str, Any] = {"model": model}
-        per_series = part.groupby("unique_id", sort=False).agg(
-            period=("period", "first"), smape=("_smape", "mean"), mase=("_ase", "mean")
-        )
+        per_series = part.groupby("unique_id", sort=False).agg(period=("period", "first"))
         for period in [*PERIODS, "all"]:
             pts = part if period == "all" else part[part["period"] == period]
             ser = per_series if period == "all" else per_series[per_series["period"] == period]
@@ -253,10 +252,11 @@ def score_m3(frame: pd.DataFrame, series: Sequence[M3Series]) -> pd.DataFrame:
             # Over all points, as the published M3 tables weight it (equal to the series mean within a period).
             row[f"mase_{period}"] = float(pts["_ase"].mean())
             row[f"n_{period}"] = len(ser)
-        if has_intervals and part[hi_col(95)].notna().all():
-            row["cov80"] = 100.0 * float(part["_in80"].mean())
-            row["cov95"] = 100.0 * float(part["_in95"].mean())
-            row["msis95"] = float(part.groupby("unique_id")["_is"].mean().mean())
-            row["width95"] = float(part["_width"].mean())
+            if has_intervals and pts[hi_col(95)].notna().all():
+                for lv in LEVELS:
+                    row[f"cov{lv}_{period}"] = 100.0 * float(pts[f"_in{lv}"].mean())
+                    # M4: MSIS per series, then averaged over series.
+                    row[f"msis{lv}_{period}"] = float(pts.groupby("unique_id")[f"_is{lv}"].mean().mean())
+                    row[f"width{lv}_{period}"] = float(pts[f"_width{lv}"].mean())
         out.append(row)
     return pd.DataFrame(out).set_index("model")
