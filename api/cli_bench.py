@@ -77,10 +77,10 @@ def bench_m3(
         if interval_cols:
             typer.echo("\nIntervals per period: coverage %, MSIS, mean width / mean level")
             table = scores[interval_cols].dropna(how="all").round(3)
-            for period in ("yearly", "quarterly", "monthly", "other", "all"):
-                cols = [c for c in interval_cols if c.endswith("_" + period)]
+            for period_name in ("yearly", "quarterly", "monthly", "other", "all"):
+                cols = [c for c in interval_cols if c.endswith("_" + period_name)]
                 if cols:
-                    typer.echo(f"[{period}]")
+                    typer.echo(f"[{period_name}]")
                     typer.echo(table[cols].to_string())
     fallbacks = forecasts[forecasts["fitted_model"] != forecasts["model"]].groupby("model")["unique_id"].nunique()
     for name, count in fallbacks.items():
