@@ -199,11 +199,15 @@ class ForecastService:
                 pool.submit(_warm_up)
 
     def shutdown(self) -> None:
-        """Stop the worker processes."""
+        """Stop the worker processes: queued fits are cancelled, running ones finish.
+
+        Waiting matters: a uvicorn worker is itself a multiprocessing child that exits
+        without running ``atexit`` hooks, so un-joined fitting processes would be orphaned.
+        """
         with self._executor_lock:
-            if self._executor is not None:
-                self._executor.shutdown(wait=False, cancel_futures=True)
-                self._executor = None
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
 
     def _pool(self) -> Executor:
         with self._executor_lock:
