@@ -50,6 +50,7 @@ def test_repeated_request_is_served_from_cache(client):
     metrics = client.get("/metrics").text
     assert "tradecast_forecast_cache_hits_total 1.0" in metrics
     assert "tradecast_forecast_cache_misses_total 1.0" in metrics
+    assert 'tradecast_fit_duration_seconds_count{model="naive2"} 1.0' in metrics
 
 
 def test_different_parameters_are_not_shared_in_cache(client):
