@@ -176,7 +176,11 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
 async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"field": _field_name(e.get("loc", ())), "loc": list(e.get("loc", ())), "message": e.get("msg", "")}
+        {
+            "field": _field_name(e.get("loc", ())),
+            "loc": list(e.get("loc", ())),
+            "message": str(e.get("msg", "")).removeprefix("Value error, "),
+        }
         for e in exc.errors()
     ]
     first = errors[0] if errors else {"field": "request", "message": "invalid request"}

@@ -35,6 +35,14 @@ def test_inline_forecast_returns_rows_levels_and_interval_method(client):
     assert response.headers["x-cache"] == "miss"
 
 
+def test_empty_levels_give_point_forecasts(client):
+    body = {"data": annual(), "frequency": "annual", "horizon": 2, "levels": [], "model": "naive"}
+    response = client.post("/v1/forecasts", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["levels"] == []
+    assert all(set(row) == {"ds", "mean"} for row in response.json()["forecast"])
+
+
 def test_default_model_comes_from_settings(client):
     response = client.post("/v1/forecasts", json={"data": annual(), "frequency": "annual", "horizon": 2})
     assert response.status_code == 200
