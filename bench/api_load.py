@@ -301,7 +301,7 @@ def _report(results: dict[str, Any]) -> None:
     s = results["settings"]
     lines = [
         f"tradecast API load benchmark ({s['tool']}, {s['connections']} connections, {s['duration_s']} s, "
-        f"{s['uvicorn_workers']} uvicorn worker(s), {s['cpus']} CPUs)",
+        f"{s['uvicorn_workers']} uvicorn worker(s), {s['cpus']} CPUs, server log level WARNING)",
         f"  GET /health (trivial)       {t['rps']:9.0f} req/s  p50 {t['p50_ms']:.2f} ms  p99 {t['p99_ms']:.2f} ms",
         f"  POST /v1/forecasts (cached) {c['rps']:9.0f} req/s  p50 {c['p50_ms']:.2f} ms  p99 {c['p99_ms']:.2f} ms",
         f"  cached / trivial throughput  {results['cached_vs_trivial_throughput']:.2f}  (target >= 0.50)",
