@@ -66,7 +66,10 @@ class ApiSettings(BaseSettings):
     checked before any fitting starts.
     """
 
-    model_config = SettingsConfigDict(env_prefix="TRADECAST_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a validation error must not print TRADECAST_API_KEYS back.
+    model_config = SettingsConfigDict(
+        env_prefix="TRADECAST_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Literal["development", "production", "test"] = "production"
     host: str = "127.0.0.1"

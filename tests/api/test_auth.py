@@ -101,3 +101,16 @@ def test_find_key_compares_every_key():
     found = find_key(keys, "k7654321")
     assert found is not None and found.scope == "write"
     assert find_key(keys, "k1234567x") is None
+
+
+def test_openapi_declares_bearer_on_v1_routes(client):
+    spec = client.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert spec["paths"]["/v1/forecasts"]["post"]["security"] == [{"bearerAuth": []}]
+    assert "security" not in spec["paths"]["/health"]["get"]
+
+
+def test_placeholder_key_error_does_not_echo_the_key():
+    with pytest.raises(ValidationError) as info:
+        ApiSettings(env="production", api_keys="tiny7:write")
+    assert "tiny7" not in str(info.value)
