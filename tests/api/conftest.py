@@ -81,12 +81,3 @@ def assert_error(response: Any, status: int, code: str, contains: str | None = N
     if contains is not None:
         assert contains in error["message"], error["message"]
     return dict(error)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # data/alembic.ini sets version_path_separator but not path_separator, which Alembic
-    # 1.16+ warns about on every Store.create_schema(); owned by the store, filtered here
-    # narrowly until that file is updated.
-    for item in items:
-        if "tests/api/" in str(item.path).replace("\\", "/"):
-            item.add_marker(pytest.mark.filterwarnings("ignore:No path_separator found:DeprecationWarning"))

@@ -7,7 +7,6 @@ no response may be a 5xx, and every response must match its documented status an
 from __future__ import annotations
 
 import tempfile
-import warnings
 from pathlib import Path
 
 import schemathesis
@@ -24,11 +23,7 @@ from tests.api.conftest import make_settings
 
 _tmp = Path(tempfile.mkdtemp(prefix="tradecast-schemathesis-"))
 app = create_app(make_settings(_tmp, max_horizon=24, max_series_length=200))
-with warnings.catch_warnings():
-    # Loading runs the app's lifespan at collection time, outside the per-test filters
-    # (see conftest.py for this store-owned Alembic warning).
-    warnings.filterwarnings("ignore", message="No path_separator found", category=DeprecationWarning)
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
