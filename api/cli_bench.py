@@ -88,3 +88,35 @@ def bench_m3(
     typer.echo(
         f"total wall time {time.perf_counter() - started:.1f} s; forecasts in {out / 'm3_forecasts.csv'}", err=True
     )
+
+
+@bench_app.command("latency")
+def bench_latency(
+    data: Path = typer.Option(DEFAULT_M3, "--data", help="M3 observations (m3.csv.gz)."),
+    model: str = typer.Option("auto", "--model", help="Model to time."),
+    length: int = typer.Option(30, "--length", help="Use the last LENGTH points of each yearly series."),
+    count: int = typer.Option(20, "--count", help="Number of series timed."),
+) -> None:
+    """Time single forecasts of annual series in a warm process (median and max)."""
+    import warnings
+
+    import numpy as np
+
+    from forecasting import forecast
+    from forecasting.m3 import load_m3
+
+    series = [s for s in load_m3(data, periods=["yearly"]) if len(s.train) >= length][:count]
+    if not series:
+        raise typer.BadParameter(f"no yearly series has {length} points", param_hint="--length")
+    times = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        forecast(series[0].train.iloc[-length:], 6, model=model)  # warm-up: imports and JIT compilation
+        for s in series:
+            started = time.perf_counter()
+            forecast(s.train.iloc[-length:], 6, model=model)
+            times.append(time.perf_counter() - started)
+    typer.echo(
+        f"{model}: {len(times)} annual series of {length} points, horizon 6: "
+        f"median {np.median(times):.3f} s, max {max(times):.3f} s"
+    )
