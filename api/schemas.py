@@ -195,6 +195,11 @@ class _SeriesSource(BaseModel):
     kind: Kind | None = Field(
         None, description="'share' for values in [0, 1] (logit scale); default: the stored kind or 'level'."
     )
+    missing: Literal["error", "latest_stretch"] = Field(
+        "error",
+        description="Missing values: 'error' refuses the series (422); 'latest_stretch' fits the latest "
+        "unbroken stretch and says so in 'warnings'. Gaps are never filled.",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Any:

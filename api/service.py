@@ -71,18 +71,31 @@ class Prepared:
     vintage: VintageInfo | None
     data_hash: str | None
     requested_kind: str | None = None
+    missing: str = "error"
+    notes: tuple[tuple[str, str], ...] = ()
 
     def identity(self) -> Hashable:
         """What identifies the data for the cache: the stored vintage or the inline hash."""
         if self.vintage is not None:
-            return _vintage_identity(self.series_id, self.vintage.vintage_id, self.requested_kind)
-        return ("inline", self.data_hash, self.frequency, self.kind)
+            return _vintage_identity(self.series_id, self.vintage.vintage_id, self.requested_kind, self.missing)
+        return ("inline", self.data_hash, self.frequency, self.kind, self.missing)
 
 
-def _vintage_identity(series_id: str | None, vintage_id: int, requested_kind: str | None) -> Hashable:
+def _complete(y: pd.Series, missing: str, field: str) -> tuple[pd.Series, tuple[tuple[str, str], ...]]:
+    """Refuse missing values, or keep the latest unbroken stretch with a note, as asked."""
+    if missing == "latest_stretch":
+        stretch, note = forecasting.core.latest_complete_stretch(y)
+        return stretch, ((("missing_values", note),) if note else ())
+    check_complete(y, field=field)
+    return y, ()
+
+
+def _vintage_identity(
+    series_id: str | None, vintage_id: int, requested_kind: str | None, missing: str = "error"
+) -> Hashable:
     # The kind asked for, not the stored one: a vintage's stored kind never changes, so
     # "stored" identifies it without reading the series' metadata on the cached path.
-    return ("vintage", series_id, vintage_id, requested_kind or "stored")
+    return ("vintage", series_id, vintage_id, requested_kind or "stored", missing)
 
 
 @dataclass(frozen=True)
@@ -252,13 +265,16 @@ class ForecastService:
                 stored = store.read_series(source.series_id, as_of=source.as_of)
             y, frequency = stored.series, stored.meta.frequency
             kind = source.kind or stored.meta.kind
-            check_complete(y, field=f"series {source.series_id!r}")
-            prepared = Prepared(y, frequency, kind, source.series_id, stored.vintage, None, source.kind)
+            y, notes = _complete(y, source.missing, f"series {source.series_id!r}")
+            prepared = Prepared(
+                y, frequency, kind, source.series_id, stored.vintage, None, source.kind, source.missing, notes
+            )
         else:
-            y = observations_to_series(source.data, source.frequency)
-            check_complete(y)
+            y, notes = _complete(observations_to_series(source.data, source.frequency), source.missing, "data")
             digest = _inline_hash(source.data, source.frequency)
-            prepared = Prepared(y, source.frequency, source.kind or "level", None, None, digest)
+            prepared = Prepared(
+                y, source.frequency, source.kind or "level", None, None, digest, None, source.missing, notes
+            )
         n = len(prepared.y)
         if n > settings.max_series_length:
             raise detailed(
@@ -320,7 +336,7 @@ class ForecastService:
             vintage_id = _vintage_at(remembered[1], body.as_of)
             if vintage_id is None:
                 return None
-            ident = _vintage_identity(body.series_id, vintage_id, body.kind)
+            ident = _vintage_identity(body.series_id, vintage_id, body.kind, body.missing)
         else:
             assert body.data is not None and body.frequency is not None
             ident = ("inline", _inline_hash(body.data, body.frequency), body.frequency, body.kind or "level")
@@ -355,7 +371,7 @@ class ForecastService:
         if body.series_id is not None:
             vintage_id = _vintage_at(self._vintage_list(store, body.series_id), body.as_of)
             if vintage_id is not None:
-                ident = _vintage_identity(body.series_id, vintage_id, body.kind)
+                ident = _vintage_identity(body.series_id, vintage_id, body.kind, body.missing)
                 hit = self.cache.get((ident, model, body.transform, body.horizon, levels))
                 if hit is not None:
                     self.metrics.cache_hits.inc()
@@ -404,7 +420,7 @@ class ForecastService:
             "vintage": vintage_to_dict(prepared.vintage),
             "data_hash": prepared.data_hash,
             "interval_method": outcome.interval_method,
-            "warnings": [{"code": c, "message": m} for c, m in outcome.warnings],
+            "warnings": [{"code": c, "message": m} for c, m in (*prepared.notes, *outcome.warnings)],
         }
         record = ForecastRecord(
             series_id=prepared.series_id,

@@ -22,7 +22,7 @@ from forecasting.validation import (
     check_values_for_kind,
 )
 
-__all__ = ["backtest", "build_model", "forecast", "series_from_long", "to_period_series"]
+__all__ = ["backtest", "build_model", "forecast", "latest_complete_stretch", "series_from_long", "to_period_series"]
 
 DEFAULT_LEVELS = (80, 95)
 
@@ -208,3 +208,34 @@ def _period_alias(freq: str) -> str:
         if base.startswith(key) or base.startswith("B" + key):
             return alias
     return freq
+
+
+def latest_complete_stretch(y: pd.Series) -> tuple[pd.Series, str | None]:
+    """The last run of ``y`` without missing values, and a note saying what was dropped.
+
+    Models need complete series and filling gaps would invent data, so a series with gaps
+    (for example annual figures only published for some years) can be forecast honestly
+    from its latest unbroken stretch. Returns ``(y, None)`` when ``y`` has no NaN.
+
+    Raises
+    ------
+    InvalidSeriesError
+        If every value is missing.
+    """
+    arr = y.to_numpy(dtype=float)
+    missing = np.isnan(arr)
+    if not missing.any():
+        return y, None
+    if missing.all():
+        from forecasting.exceptions import InvalidSeriesError
+
+        raise InvalidSeriesError(f"series {y.name!r} has no values.")
+    end = int(np.flatnonzero(~missing)[-1]) + 1
+    before = np.flatnonzero(missing[:end])
+    start = int(before[-1]) + 1 if before.size else 0
+    stretch = y.iloc[start:end]
+    note = (
+        f"series {y.name!r} has {int(missing.sum())} missing value(s); fitted on its latest unbroken stretch, "
+        f"{len(stretch)} observation(s) from {stretch.index[0]} to {stretch.index[-1]}."
+    )
+    return stretch, note

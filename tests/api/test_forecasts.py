@@ -280,3 +280,19 @@ def test_failed_request_stores_nothing(client):
     _post(client, data=annual(2))
     _post(client, horizon=10_000)
     assert client.get("/v1/forecasts").json()["count"] == 0
+
+
+def test_missing_values_refused_by_default_and_latest_stretch_on_request(client):
+    data = annual()
+    data[3]["y"] = None
+    body = {"data": data, "frequency": "annual", "horizon": 2, "model": "drift"}
+    refused = client.post("/v1/forecasts", json=body)
+    assert_error(refused, 422, "invalid_series")
+    assert "missing value" in refused.json()["error"]["message"]
+    accepted = client.post("/v1/forecasts", json={**body, "missing": "latest_stretch"})
+    assert accepted.status_code == 200, accepted.text
+    notes = accepted.json()["warnings"]
+    assert [n["code"] for n in notes] == ["missing_values"]
+    assert "latest unbroken stretch" in notes[0]["message"]
+    # A different treatment of missing values is a different forecast, not a cache hit.
+    assert accepted.headers["x-cache"] == "miss"

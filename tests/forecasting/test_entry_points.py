@@ -185,3 +185,14 @@ def test_forecast_many_falls_back_and_warns_instead_of_stopping():
 def test_forecast_many_requires_long_columns():
     with pytest.raises(InvalidParameterError, match="unique_id, ds, y"):
         forecasting.forecast_many(pd.DataFrame({"a": [1]}), 2)
+
+
+def test_latest_complete_stretch_keeps_the_last_unbroken_run():
+    from forecasting.core import latest_complete_stretch
+
+    y = pd.Series([1.0, np.nan, 3.0, 4.0, np.nan, 6.0, 7.0, 8.0], index=pd.period_range("2000", periods=8, freq="Y"))
+    stretch, note = latest_complete_stretch(y)
+    assert list(stretch.index.astype(str)) == ["2005", "2006", "2007"]
+    assert "2 missing value(s)" in note and "2005 to 2007" in note
+    same, none = latest_complete_stretch(y.dropna().iloc[-3:])
+    assert none is None and len(same) == 3
