@@ -117,8 +117,8 @@ def forecast_many(
     InvalidParameterError
         For bad arguments or a frame without the required columns.
     ForecastingError
-        Only when a series cannot be forecast even by the naive method (e.g. too short or
-        containing NaN); the message names the series.
+        Only when no series at all can be forecast. A series that even the naive method
+        cannot take (too short, NaN) is left out with a ``FallbackWarning`` naming it.
     """
     horizon = check_horizon(horizon)
     levels = check_levels(levels)
@@ -160,5 +160,12 @@ def forecast_many(
         else:
             frames.append(fc)
     if failures:
-        raise ForecastingError(f"{len(failures)} series could not be forecast by any model: " + "; ".join(failures[:5]))
+        # Never stop the batch: the series that no model could take are left out, and said so.
+        warnings.warn(
+            f"{len(failures)} series could not be forecast by any model and were left out: " + "; ".join(failures[:5]),
+            FallbackWarning,
+            stacklevel=2,
+        )
+    if not frames:
+        raise ForecastingError("no series could be forecast: " + "; ".join(failures[:5]))
     return pd.concat(frames, ignore_index=True)

@@ -196,3 +196,13 @@ def test_latest_complete_stretch_keeps_the_last_unbroken_run():
     assert "2 missing value(s)" in note and "2005 to 2007" in note
     same, none = latest_complete_stretch(y.dropna().iloc[-3:])
     assert none is None and len(same) == 3
+
+
+def test_forecast_many_leaves_out_unforecastable_series_with_a_warning():
+    frame = _long(2)
+    tiny = pd.DataFrame({"unique_id": "tiny", "ds": pd.period_range("2000Q1", periods=1, freq="Q"), "y": [1.0]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = forecasting.forecast_many(pd.concat([frame, tiny], ignore_index=True), 2, model="naive", n_jobs=1)
+    assert set(out["unique_id"]) == {"s0", "s1"}
+    assert any("tiny" in str(w.message) and "left out" in str(w.message) for w in caught)
