@@ -215,21 +215,14 @@ def latest_complete_stretch(y: pd.Series) -> tuple[pd.Series, str | None]:
 
     Models need complete series and filling gaps would invent data, so a series with gaps
     (for example annual figures only published for some years) can be forecast honestly
-    from its latest unbroken stretch. Returns ``(y, None)`` when ``y`` has no NaN.
-
-    Raises
-    ------
-    InvalidSeriesError
-        If every value is missing.
+    from its latest unbroken stretch. Returns ``(y, None)`` when ``y`` has no NaN, and an
+    empty series (with a note) when every value is missing.
     """
-    arr = y.to_numpy(dtype=float)
-    missing = np.isnan(arr)
+    missing = np.isnan(y.to_numpy(dtype=float))
     if not missing.any():
         return y, None
     if missing.all():
-        from forecasting.exceptions import InvalidSeriesError
-
-        raise InvalidSeriesError(f"series {y.name!r} has no values.")
+        return y.iloc[:0], f"series {y.name!r} has no values."
     end = int(np.flatnonzero(~missing)[-1]) + 1
     before = np.flatnonzero(missing[:end])
     start = int(before[-1]) + 1 if before.size else 0

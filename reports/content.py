@@ -22,6 +22,7 @@ import pandas as pd
 
 import forecasting
 from forecasting import metrics
+from forecasting.core import latest_complete_stretch
 from forecasting.exceptions import ForecastingError, InsufficientDataError
 from forecasting.frames import CUTOFF, DS, MEAN, MODEL, Y, hi_col, lo_col
 
@@ -39,7 +40,6 @@ __all__ = [
     "build_section",
     "compute_section",
     "failed_section",
-    "latest_unbroken_stretch",
     "score_past_forecasts",
     "season_length_for",
 ]
@@ -201,7 +201,7 @@ def accuracy_from_backtest(backtest: pd.DataFrame, y: pd.Series, levels: Sequenc
     m = season_length_for(y.index)
     smapes, mases = [], []
     for cutoff, window in backtest.groupby(CUTOFF, sort=True):
-        insample = latest_unbroken_stretch(y.loc[:cutoff])[0].to_numpy(dtype=float)
+        insample = latest_complete_stretch(y.loc[:cutoff])[0].to_numpy(dtype=float)
         smapes.append(metrics.smape(window[Y], window[MEAN]))
         mases.append(metrics.mase(window[Y], window[MEAN], insample, season_length=m))
     coverage = {
@@ -364,29 +364,6 @@ def failed_section(series_id: str, error: str, *, title: str = "", model: str = 
     return SeriesSection(series_id=series_id, title=title or series_id, unit="", freq="", model=model, error=error)
 
 
-def latest_unbroken_stretch(y: pd.Series) -> tuple[pd.Series, str]:
-    """The observations after the last gap in ``y``, and a note saying so (empty if no gap).
-
-    No registered model fits a series with missing values, and filling them would invent
-    data; the latest unbroken stretch is what can be forecast honestly.
-    """
-    if not y.isna().any():
-        return y, ""
-    last = y.last_valid_index()
-    if last is None:
-        return y.iloc[:0], "the series has no observations"
-    upto = y.loc[:last]
-    gaps = upto.isna().to_numpy()
-    start = int(np.flatnonzero(gaps)[-1]) + 1 if gaps.any() else 0
-    stretch = upto.iloc[start:]
-    if len(stretch) == len(y.dropna()):
-        return stretch, ""
-    return stretch, (
-        f"fitted on the latest unbroken stretch, {len(stretch)} observation(s) from {stretch.index[0]} to "
-        f"{stretch.index[-1]}; earlier periods have gaps"
-    )
-
-
 def compute_section(
     series_id: str,
     y: pd.Series,
@@ -409,7 +386,7 @@ def compute_section(
     series is short; when even one window does not fit, the section says so.
     """
     caught: list[str] = []
-    fit_y, gap_note = latest_unbroken_stretch(y)
+    fit_y, gap_note = latest_complete_stretch(y)
     try:
         with warnings.catch_warnings(record=True) as records:
             warnings.simplefilter("always")
