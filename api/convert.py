@@ -11,8 +11,10 @@ import pandas as pd
 
 from api.errors import detailed
 from api.schemas import (
+    BacktestWindowRead,
     ForecastRead,
     ForecastRowRead,
+    ModelMetricsRead,
     ModelRead,
     ObservationRead,
     SeriesMetaRead,
@@ -22,7 +24,7 @@ from api.schemas import (
 )
 from data.meta import FREQUENCIES, SeriesMeta, StoredSeries, VintageInfo
 from forecasting.exceptions import InvalidParameterError, InvalidSeriesError
-from forecasting.frames import DS
+from forecasting.frames import CUTOFF, DS, MODEL
 from forecasting.registry import REGISTRY
 
 __all__ = [
@@ -230,3 +232,36 @@ def record_params_to_read(
         warnings=[WarningRead.model_validate(w) for w in params.get("warnings", [])],
         created_at=created_at,
     )
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if value is not None and math.isfinite(float(value)) else None
+
+
+def backtest_scores_to_read(
+    windows: pd.DataFrame, models: pd.DataFrame, levels: Sequence[int]
+) -> tuple[list[ModelMetricsRead], list[BacktestWindowRead]]:
+    """The frames of :func:`forecasting.core.score_backtest` → response schemas (NaN → null)."""
+    per_window = [
+        BacktestWindowRead(
+            model=str(row[MODEL]),
+            cutoff=str(row[CUTOFF]),
+            smape=_number(row["smape"]),
+            mase=_number(row["mase"]),
+            rmsse=_number(row["rmsse"]),
+            coverage={str(lv): _number(row[f"coverage_{lv}"]) for lv in levels},
+        )
+        for row in windows.to_dict("records")
+    ]
+    summary = [
+        ModelMetricsRead(
+            model=str(row[MODEL]),
+            smape=_number(row["smape"]),
+            mase=_number(row["mase"]),
+            rmsse=_number(row["rmsse"]),
+            coverage={str(lv): _number(row[f"coverage_{lv}"]) for lv in levels},
+            msis={str(lv): _number(row[f"msis_{lv}"]) for lv in levels},
+        )
+        for row in models.to_dict("records")
+    ]
+    return summary, per_window

@@ -28,6 +28,7 @@ from api.cache import LRUCache, data_hash
 from api.config import ApiSettings
 from api.convert import (
     SEASON_LENGTH,
+    backtest_scores_to_read,
     check_complete,
     check_model_name,
     observations_to_series,
@@ -48,7 +49,6 @@ from api.schemas import (
     ObservationRead,
     WarningRead,
 )
-from api.scoring import score_backtest
 from data import ForecastRecord, Store, VintageInfo
 from forecasting.base import BaseForecaster
 from forecasting.exceptions import ForecastingError, InvalidParameterError
@@ -510,7 +510,8 @@ class ForecastService:
             prepared.kind,
             body.transform,
         )
-        metrics, per_window = score_backtest(frame, prepared.y, levels, SEASON_LENGTH[prepared.frequency])
+        windows, models = forecasting.core.score_backtest(frame, prepared.y, SEASON_LENGTH[prepared.frequency])
+        metrics, per_window = backtest_scores_to_read(windows, models, levels)
         return BacktestRead(
             series_id=prepared.series_id,
             frequency=prepared.frequency,  # type: ignore[arg-type]

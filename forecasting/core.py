@@ -11,7 +11,7 @@ from sklearn.base import clone
 
 from forecasting.base import BaseForecaster
 from forecasting.exceptions import InsufficientDataError, InvalidParameterError
-from forecasting.frames import CUTOFF, DS, MODEL, UNIQUE_ID, H, Y
+from forecasting.frames import CUTOFF, DS, MEAN, MODEL, UNIQUE_ID, H, Y, hi_col, levels_in, lo_col
 from forecasting.registry import get_model
 from forecasting.transforms import Transformed
 from forecasting.validation import (
@@ -22,7 +22,15 @@ from forecasting.validation import (
     check_values_for_kind,
 )
 
-__all__ = ["backtest", "build_model", "forecast", "latest_complete_stretch", "series_from_long", "to_period_series"]
+__all__ = [
+    "backtest",
+    "build_model",
+    "forecast",
+    "latest_complete_stretch",
+    "score_backtest",
+    "series_from_long",
+    "to_period_series",
+]
 
 DEFAULT_LEVELS = (80, 95)
 
@@ -232,3 +240,71 @@ def latest_complete_stretch(y: pd.Series) -> tuple[pd.Series, str | None]:
         f"{len(stretch)} observation(s) from {stretch.index[0]} to {stretch.index[-1]}."
     )
     return stretch, note
+
+
+def _scaled(value: float, scale: float, *, root: bool = False) -> float:
+    """``value / scale`` (its square root with ``root``); NaN when the scale is zero or undefined."""
+    if not np.isfinite(scale) or scale <= 0.0:
+        return float("nan")
+    return float(np.sqrt(value / scale)) if root else float(value / scale)
+
+
+def score_backtest(
+    frame: pd.DataFrame, y: pd.Series, season_length: int | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Score a :func:`backtest` frame per window and per model.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        Output of :func:`backtest` (``model, cutoff, ds, h, mean, lo_<L>, hi_<L>…, y``).
+    y : pd.Series
+        The series the backtest ran on: each window's MASE/RMSSE/MSIS scale is the seasonal
+        naive error of its training part (the latest unbroken stretch up to the cutoff).
+    season_length : int, optional
+        For the scale; None infers it from the index.
+
+    Returns
+    -------
+    windows : pd.DataFrame
+        One row per model and cutoff: ``model, cutoff, smape, mase, rmsse`` and
+        ``coverage_<L>``, ``msis_<L>`` for each level in the frame. NaN where a scale is
+        zero or undefined (a constant training window).
+    models : pd.DataFrame
+        One row per model: the window means of sMAPE, MASE, RMSSE and MSIS (ignoring NaN),
+        and coverage over every point.
+    """
+    from forecasting import metrics
+    from forecasting.validation import infer_season_length
+
+    m = season_length if season_length is not None else infer_season_length(y.index)
+    levels = levels_in(list(frame.columns))
+    window_rows = []
+    model_rows = []
+    for model, by_model in frame.groupby(MODEL, sort=False):
+        scored = []
+        for cutoff, part in by_model.groupby(CUTOFF, sort=True):
+            actual, mean = part[Y].to_numpy(dtype=float), part[MEAN].to_numpy(dtype=float)
+            insample = latest_complete_stretch(y.loc[:cutoff])[0].to_numpy(dtype=float)
+            scale_abs, scale_sq = metrics.scale_mae(insample, m), metrics.scale_mse(insample, m)
+            row: dict[str, Any] = {
+                MODEL: model,
+                CUTOFF: cutoff,
+                "smape": metrics.smape(actual, mean),
+                "mase": _scaled(metrics.mae(actual, mean), scale_abs),
+                "rmsse": _scaled(float(np.mean((actual - mean) ** 2)), scale_sq, root=True),
+            }
+            for lv in levels:
+                lo, hi = part[lo_col(lv)].to_numpy(dtype=float), part[hi_col(lv)].to_numpy(dtype=float)
+                row[f"coverage_{lv}"] = metrics.coverage(actual, lo, hi)
+                row[f"msis_{lv}"] = _scaled(metrics.interval_score(actual, lo, hi, lv), scale_abs)
+            scored.append(row)
+        windows = pd.DataFrame(scored)
+        summary: dict[str, Any] = {MODEL: model}
+        for col in ("smape", "mase", "rmsse", *(f"msis_{lv}" for lv in levels)):
+            summary[col] = float(windows[col].mean())  # pandas skips NaN
+        for lv in levels:
+            summary[f"coverage_{lv}"] = metrics.coverage(by_model[Y], by_model[lo_col(lv)], by_model[hi_col(lv)])
+        window_rows.append(windows)
+        model_rows.append(summary)
+    return pd.concat(window_rows, ignore_index=True), pd.DataFrame(model_rows)

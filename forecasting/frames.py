@@ -25,6 +25,7 @@ __all__ = [
     "future_index",
     "hi_col",
     "interval_columns",
+    "levels_in",
     "lo_col",
 ]
 
@@ -48,6 +49,12 @@ def lo_col(level: int) -> str:
 def hi_col(level: int) -> str:
     """Name of the upper-bound column for ``level`` (``hi_95``)."""
     return f"hi_{int(level)}"
+
+
+def levels_in(columns: Sequence[str]) -> list[int]:
+    """The levels whose ``lo_<L>`` column is among ``columns``, ascending."""
+    prefix = lo_col(0)[:-1]
+    return sorted(int(c.removeprefix(prefix)) for c in columns if c.startswith(prefix))
 
 
 def interval_columns(levels: Sequence[int]) -> list[str]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["coverage", "mae", "mase", "msis", "rmse", "rmsse", "scale_mae", "scale_mse", "smape"]
+__all__ = ["coverage", "interval_score", "mae", "mase", "msis", "rmse", "rmsse", "scale_mae", "scale_mse", "smape"]
 
 
 def _arr(x: object) -> np.ndarray:
@@ -72,9 +72,14 @@ def coverage(y: object, lo: object, hi: object) -> float:
     return float(np.mean((y_ >= _arr(lo)) & (y_ <= _arr(hi))))
 
 
-def msis(y: object, lo: object, hi: object, insample: object, level: int, season_length: int = 1) -> float:
-    """Mean scaled interval score (M4 definition) for a ``level`` percent interval."""
+def interval_score(y: object, lo: object, hi: object, level: int) -> float:
+    """Mean interval score of a ``level`` percent interval: its width plus 2/α times each miss."""
     y_, lo_, hi_ = _arr(y), _arr(lo), _arr(hi)
     a = 1.0 - level / 100.0
     score = (hi_ - lo_) + (2.0 / a) * (lo_ - y_) * (y_ < lo_) + (2.0 / a) * (y_ - hi_) * (y_ > hi_)
-    return float(np.mean(score) / scale_mae(insample, season_length))
+    return float(np.mean(score))
+
+
+def msis(y: object, lo: object, hi: object, insample: object, level: int, season_length: int = 1) -> float:
+    """Mean scaled interval score (M4 definition) for a ``level`` percent interval."""
+    return interval_score(y, lo, hi, level) / scale_mae(insample, season_length)

@@ -11,7 +11,6 @@ of :data:`ARCHIVE_COLUMNS` (``issued_at, model, ds, mean`` plus ``lo_<L>``/``hi_
 from __future__ import annotations
 
 import logging
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,9 +21,9 @@ import pandas as pd
 
 import forecasting
 from forecasting import metrics
-from forecasting.core import latest_complete_stretch
+from forecasting.core import latest_complete_stretch, score_backtest
 from forecasting.exceptions import ForecastingError, InsufficientDataError
-from forecasting.frames import CUTOFF, DS, MEAN, MODEL, Y, hi_col, lo_col
+from forecasting.frames import CUTOFF, DS, MEAN, MODEL, hi_col, lo_col
 
 __all__ = [
     "ARCHIVE_COLUMNS",
@@ -174,12 +173,6 @@ def _label(period: object) -> str:
     return str(period)
 
 
-def _mean_finite(values: Sequence[float]) -> float:
-    """Mean of the finite values (a window with a zero MASE scale gives inf); NaN if none."""
-    finite = [float(v) for v in values if math.isfinite(float(v))]
-    return float(np.mean(finite)) if finite else float("nan")
-
-
 def accuracy_from_backtest(backtest: pd.DataFrame, y: pd.Series, levels: Sequence[int], *, model: str) -> Accuracy:
     """Average sMAPE, MASE and interval coverage over the windows of ``backtest``.
 
@@ -198,24 +191,18 @@ def accuracy_from_backtest(backtest: pd.DataFrame, y: pd.Series, levels: Sequenc
     -------
     Accuracy
     """
-    m = season_length_for(y.index)
-    smapes, mases = [], []
-    for cutoff, window in backtest.groupby(CUTOFF, sort=True):
-        insample = latest_complete_stretch(y.loc[:cutoff])[0].to_numpy(dtype=float)
-        smapes.append(metrics.smape(window[Y], window[MEAN]))
-        mases.append(metrics.mase(window[Y], window[MEAN], insample, season_length=m))
+    _windows, models = score_backtest(backtest, y, season_length_for(y.index))
+    scores = models.iloc[0] if len(models) else pd.Series(dtype=float)
     coverage = {
-        int(level): metrics.coverage(backtest[Y], backtest[lo_col(level)], backtest[hi_col(level)])
-        for level in levels
-        if lo_col(level) in backtest.columns
+        int(level): float(scores[f"coverage_{level}"]) for level in levels if f"coverage_{level}" in scores.index
     }
     horizon = int(backtest.groupby(CUTOFF).size().max()) if len(backtest) else 0
     return Accuracy(
         model=model,
         horizon=horizon,
         windows=int(backtest[CUTOFF].nunique()),
-        smape=_mean_finite(smapes),
-        mase=_mean_finite(mases),
+        smape=float(scores.get("smape", float("nan"))),
+        mase=float(scores.get("mase", float("nan"))),
         coverage=coverage,
     )
 

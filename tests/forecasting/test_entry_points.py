@@ -206,3 +206,38 @@ def test_forecast_many_leaves_out_unforecastable_series_with_a_warning():
         out = forecasting.forecast_many(pd.concat([frame, tiny], ignore_index=True), 2, model="naive", n_jobs=1)
     assert set(out["unique_id"]) == {"s0", "s1"}
     assert any("tiny" in str(w.message) and "left out" in str(w.message) for w in caught)
+
+
+def test_score_backtest_matches_metrics_by_hand():
+    from forecasting import metrics
+    from forecasting.core import score_backtest
+
+    y = make_series("Y", 24, seasonal=False)
+    bt = forecasting.backtest(y, horizon=3, windows=2, models=("naive", "drift"), levels=(80,))
+    windows, models = score_backtest(bt, y)
+    assert len(windows) == 4 and list(models["model"]) == ["naive", "drift"]
+    for (model, cutoff), part in bt.groupby(["model", "cutoff"]):
+        row = windows[(windows["model"] == model) & (windows["cutoff"] == cutoff)].iloc[0]
+        insample = y.loc[:cutoff].to_numpy()
+        assert row["mase"] == pytest.approx(metrics.mase(part["y"], part["mean"], insample))
+        assert row["rmsse"] == pytest.approx(metrics.rmsse(part["y"], part["mean"], insample))
+        assert row["msis_80"] == pytest.approx(metrics.msis(part["y"], part["lo_80"], part["hi_80"], insample, 80))
+    naive = models[models["model"] == "naive"].iloc[0]
+    assert naive["smape"] == pytest.approx(windows[windows["model"] == "naive"]["smape"].mean())
+    assert naive["coverage_80"] == pytest.approx(
+        metrics.coverage(
+            bt.loc[bt["model"] == "naive", "y"],
+            bt.loc[bt["model"] == "naive", "lo_80"],
+            bt.loc[bt["model"] == "naive", "hi_80"],
+        )
+    )
+
+
+def test_score_backtest_gives_nan_for_a_constant_training_window():
+    from forecasting.core import score_backtest
+
+    y = pd.Series([5.0] * 10 + [6.0, 7.0], index=pd.period_range("2000", periods=12, freq="Y"))
+    bt = forecasting.backtest(y, horizon=2, windows=1, models=("naive",), levels=(80,))
+    windows, models = score_backtest(bt, y)
+    assert np.isnan(windows["mase"].iloc[0]) and np.isnan(models["msis_80"].iloc[0])
+    assert windows["smape"].iloc[0] > 0
