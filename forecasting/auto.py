@@ -29,8 +29,6 @@ from forecasting.models.theta import Theta
 
 __all__ = ["Auto"]
 
-_MEMBERS = ("ets", "arima", "optimized_theta")
-
 
 def members_for(season_length: int) -> tuple[str | BaseForecaster, ...]:
     """The members ``auto`` combines for a series of this season length."""
@@ -60,9 +58,11 @@ class Auto(Ensemble):
     """
 
     interval_method: ClassVar[str] = "ensemble mixture quantiles"
+    # Fixed, not parameters: the members come from members_for() and are always averaged.
+    combine: ClassVar[str] = "mean"  # type: ignore[misc]
 
     def __init__(self, season_length: int | None = None, calibrate: bool = True) -> None:
-        super().__init__(members=_MEMBERS, combine="mean", season_length=season_length)
+        self.season_length = season_length
         self.calibrate = calibrate
 
     def _member_names(self) -> tuple[str | BaseForecaster, ...]:

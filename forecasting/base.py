@@ -16,6 +16,7 @@ from forecasting.validation import (
     check_horizon,
     check_is_fitted,
     check_levels,
+    check_min_obs,
     check_series,
     infer_season_length,
 )
@@ -97,9 +98,9 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
         """
         self._reset()
         y = check_series(y, min_obs=1, allow_missing=self.tags.handles_missing)
+        # min_obs() may depend on the season length, which depends on the index.
         self.season_length_ = self._resolve_season_length(y.index)
-        needed = self.min_obs()
-        y = check_series(y, min_obs=needed, allow_missing=self.tags.handles_missing)
+        check_min_obs(y, self.min_obs())
         self.index_ = y.index
         self.freq_ = y.index.freq
         self.n_obs_ = len(y)

@@ -16,8 +16,9 @@ from typing import Any
 
 import pandas as pd
 
+from forecasting import exceptions
 from forecasting.core import DEFAULT_LEVELS, forecast, to_period_series
-from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError
+from forecasting.exceptions import FallbackWarning, ForecastingError, ForecastingWarning, InvalidParameterError
 from forecasting.frames import DS, MODEL, UNIQUE_ID, Y
 from forecasting.validation import check_horizon, check_kind, check_levels
 
@@ -57,6 +58,12 @@ def _forecast_one(
         return out, notes
     assert last_exc is not None
     raise last_exc
+
+
+def _warning_class(name: str) -> type[Warning]:
+    """Our warning class of that name (notes cross process boundaries as names)."""
+    found = getattr(exceptions, name, None)
+    return found if isinstance(found, type) and issubclass(found, Warning) else ForecastingWarning
 
 
 def _run_chunk(
@@ -153,8 +160,8 @@ def forecast_many(
     frames = []
     failures = []
     for uid, fc, notes, error in results:
-        for _category, message in notes:
-            warnings.warn(message, FallbackWarning, stacklevel=2)
+        for category, message in notes:
+            warnings.warn(message, _warning_class(category), stacklevel=2)
         if error is not None:
             failures.append(f"{uid}: {error}")
         else:

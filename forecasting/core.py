@@ -11,7 +11,7 @@ from sklearn.base import clone
 
 from forecasting.base import BaseForecaster
 from forecasting.exceptions import InsufficientDataError, InvalidParameterError
-from forecasting.frames import CUTOFF, DS, MEAN, MODEL, UNIQUE_ID, H, Y, hi_col, levels_in, lo_col
+from forecasting.frames import CUTOFF, MEAN, MODEL, H, Y, hi_col, levels_in, lo_col
 from forecasting.registry import get_model
 from forecasting.transforms import Transformed
 from forecasting.validation import (
@@ -28,7 +28,6 @@ __all__ = [
     "forecast",
     "latest_complete_stretch",
     "score_backtest",
-    "series_from_long",
     "to_period_series",
 ]
 
@@ -175,12 +174,6 @@ def _min_obs_for(template: BaseForecaster, y: pd.Series) -> int:
     probe = clone(template)
     probe.season_length_ = probe._resolve_season_length(y.index)
     return int(probe.min_obs())
-
-
-def series_from_long(frame: pd.DataFrame, unique_id: Any, freq: str | None = None) -> pd.Series:
-    """One series of a long frame (``unique_id, ds, y``) as a regular period series."""
-    part = frame.loc[frame[UNIQUE_ID] == unique_id, [DS, Y]]
-    return to_period_series(part[DS], part[Y], name=str(unique_id), freq=freq)
 
 
 def to_period_series(ds: Any, values: Any, *, name: str = "y", freq: str | None = None) -> pd.Series:

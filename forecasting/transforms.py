@@ -17,7 +17,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from forecasting.base import BaseForecaster, Intervals, ModelTags
-from forecasting.exceptions import InvalidParameterError, InvalidSeriesError
+from forecasting.exceptions import IntervalsNotSupportedError, InvalidParameterError, InvalidSeriesError
 from forecasting.frames import MEAN, hi_col, lo_col
 from forecasting.seasonality import z_value
 
@@ -98,8 +98,6 @@ class Transformed(BaseForecaster):
         if want_spread:
             inner_levels = tuple(sorted(set(levels) | {_SPREAD_LEVEL}))
         if inner_levels and not self.inner_.tags.supports_intervals:
-            from forecasting.exceptions import IntervalsNotSupportedError
-
             raise IntervalsNotSupportedError(
                 f"{type(self.inner_).__name__} gives point forecasts only; call predict with levels=()."
             )

@@ -21,6 +21,7 @@ __all__ = [
     "check_is_fitted",
     "check_kind",
     "check_levels",
+    "check_min_obs",
     "check_series",
     "check_values_for_kind",
     "infer_season_length",
@@ -114,11 +115,16 @@ def check_series(
             f"{name} has {n_missing} missing value(s), the first at {index[pos]}; this model "
             "cannot take NaN. Fill or drop them, or shorten the series to its complete end."
         )
-    n_obs = len(arr) - n_missing
-    if n_obs < min_obs:
-        raise InsufficientDataError(f"{name} has {n_obs} observation(s); at least {min_obs} are needed.")
+    check_min_obs(values, min_obs, name=name)
     values.name = y.name if y.name is not None else "y"
     return values
+
+
+def check_min_obs(y: pd.Series, min_obs: int, *, name: str = "y") -> None:
+    """Raise ``InsufficientDataError`` when ``y`` has fewer than ``min_obs`` non-missing values."""
+    n_obs = int(y.notna().sum())
+    if n_obs < min_obs:
+        raise InsufficientDataError(f"{name} has {n_obs} observation(s); at least {min_obs} are needed.")
 
 
 def check_horizon(horizon: Any, *, max_horizon: int = MAX_HORIZON) -> int:
