@@ -41,10 +41,8 @@ __all__ = [
     "vintage_to_read",
 ]
 
+
 #: Season length used by scaled error metrics, by API frequency name.
-SEASON_LENGTH = {"annual": 1, "quarterly": 4, "monthly": 12}
-
-
 def observations_to_series(
     data: Sequence[ObservationRead], frequency: str, *, name: str = "data", allow_gaps: bool = False
 ) -> pd.Series:

@@ -27,7 +27,6 @@ import forecasting
 from api.cache import LRUCache, data_hash
 from api.config import ApiSettings
 from api.convert import (
-    SEASON_LENGTH,
     backtest_scores_to_read,
     check_complete,
     check_model_name,
@@ -510,7 +509,7 @@ class ForecastService:
             prepared.kind,
             body.transform,
         )
-        windows, models = forecasting.core.score_backtest(frame, prepared.y, SEASON_LENGTH[prepared.frequency])
+        windows, models = forecasting.core.score_backtest(frame, prepared.y)
         metrics, per_window = backtest_scores_to_read(windows, models, levels)
         return BacktestRead(
             series_id=prepared.series_id,

@@ -40,7 +40,6 @@ __all__ = [
     "compute_section",
     "failed_section",
     "score_past_forecasts",
-    "season_length_for",
 ]
 
 logger = logging.getLogger(__name__)
@@ -151,16 +150,6 @@ class ReportData:
         return sum(1 for s in self.sections if not s.ok)
 
 
-def season_length_for(index: pd.Index) -> int:
-    """Observations per year for a regular index: 12 monthly, 4 quarterly, else 1."""
-    freqstr = str(getattr(index, "freqstr", "") or "").upper()
-    if freqstr.startswith("M"):
-        return 12
-    if freqstr.startswith("Q"):
-        return 4
-    return 1
-
-
 def _frequency_name(index: pd.Index) -> str:
     freqstr = str(getattr(index, "freqstr", "") or "").upper()
     for prefix, name in (("M", "monthly"), ("Q", "quarterly"), ("Y", "annual"), ("A", "annual")):
@@ -191,7 +180,7 @@ def accuracy_from_backtest(backtest: pd.DataFrame, y: pd.Series, levels: Sequenc
     -------
     Accuracy
     """
-    _windows, models = score_backtest(backtest, y, season_length_for(y.index))
+    _windows, models = score_backtest(backtest, y)
     scores = models.iloc[0] if len(models) else pd.Series(dtype=float)
     coverage = {
         int(level): float(scores[f"coverage_{level}"]) for level in levels if f"coverage_{level}" in scores.index

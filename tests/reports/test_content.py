@@ -10,12 +10,12 @@ import pytest
 
 import forecasting
 from forecasting import metrics
+from forecasting.validation import infer_season_length
 from reports.content import (
     ISSUED_AT,
     accuracy_from_backtest,
     compute_section,
     score_past_forecasts,
-    season_length_for,
 )
 from tests.reports.conftest import monthly_series
 
@@ -76,9 +76,9 @@ def test_accuracy_from_backtest_matches_metrics_by_hand() -> None:
 
 
 def test_season_length_follows_frequency() -> None:
-    assert season_length_for(pd.period_range("2020-01", periods=3, freq="M")) == 12
-    assert season_length_for(pd.period_range("2020Q1", periods=3, freq="Q")) == 4
-    assert season_length_for(pd.period_range("2020", periods=3, freq="Y")) == 1
+    assert infer_season_length(pd.period_range("2020-01", periods=3, freq="M")) == 12
+    assert infer_season_length(pd.period_range("2020Q1", periods=3, freq="Q")) == 4
+    assert infer_season_length(pd.period_range("2020", periods=3, freq="Y")) == 1
 
 
 def test_compute_section_has_forecast_rows_accuracy_and_history() -> None:
