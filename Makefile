@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run serve test test-all lint typecheck check cov bench bench-api bench-store bench-report load-samples clean
+.PHONY: install run serve test test-all lint typecheck check cov bench bench-api bench-store bench-report bench-domain load-samples clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ bench-store: install
 
 bench-report: install
 	$(PY) bench/report_render.py
+
+bench-domain: install
+	$(PY) bench/domain_coverage.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -6,11 +6,12 @@ half-widths are calibrated per season length, series length, step ahead and leve
 (:mod:`forecasting.intervals`).
 
 - Annual and other non-seasonal data (season length 1): ETS, ARIMA, dynamic optimised Theta.
-- Quarterly (4): ETS; ARIMA and Theta on seasonally adjusted data (classical multiplicative
+- Quarterly (4): CES; ARIMA and Theta on seasonally adjusted data (classical multiplicative
   decomposition, always applied); and the standard Theta (which adjusts only when the
   seasonality test passes).
-- Monthly and other seasonal data: ETS, standard Theta, dynamic optimised Theta. Seasonal
-  ARIMA measured no more accurate here and costs seconds per monthly series.
+- Monthly and other seasonal data: ETS and seasonal ARIMA that choose seasonality
+  themselves (AICc; ARIMA's seasonal-strength test, searched with the CSS approximation),
+  standard Theta, dynamic optimised Theta, and CES on seasonally adjusted data.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from forecasting.ensemble import Ensemble
 from forecasting.intervals import apply_width_factors, load_calibration
 from forecasting.models.arima import ARIMA
 from forecasting.models.deseasonalized import Deseasonalized
-from forecasting.models.theta import Theta
+from forecasting.models.ets import ETS
+from forecasting.models.theta import CES, Theta
 
 __all__ = ["Auto"]
 
@@ -36,12 +38,18 @@ def members_for(season_length: int) -> tuple[str | BaseForecaster, ...]:
         return ("ets", "arima", "optimized_theta")
     if season_length <= 4:
         return (
-            "ets",
+            "ces",
             Deseasonalized(model=ARIMA(), test=False),
             Deseasonalized(model=Theta(), test=False),
             "theta",
         )
-    return ("ets", "theta", "optimized_theta")
+    return (
+        ETS(seasonality_test=False),
+        ARIMA(approximation=True, seasonality_test=False),
+        "theta",
+        "optimized_theta",
+        Deseasonalized(model=CES(), test=True),
+    )
 
 
 class Auto(Ensemble):

@@ -28,13 +28,15 @@ class StatsForecastModel(BaseForecaster):
     Subclasses implement ``_engine(season_length)`` returning an unfitted statsforecast
     model. Seasonal forms are used only when the series passes the 90% ACF seasonality test
     at lag ``season_length`` (as the M-competition benchmarks do); otherwise the engine is
-    built with ``season_length=1``.
+    built with ``season_length=1``. Subclasses whose engine chooses the seasonal form itself
+    by an information criterion may offer ``seasonality_test=False`` to skip the pre-test.
     """
 
     tags: ClassVar[ModelTags] = replace(BaseForecaster.tags, supports_intervals=True, min_obs=4)
     interval_method: ClassVar[str] = "model distribution (normal errors)"
 
     season_length: int | None
+    seasonality_test: bool = True
 
     def _engine(self, season_length: int) -> Any:
         raise NotImplementedError
@@ -45,7 +47,7 @@ class StatsForecastModel(BaseForecaster):
     def _fit(self, y: pd.Series) -> None:
         arr = np.ascontiguousarray(y.to_numpy(dtype=np.float64))
         m = self.season_length_
-        self.seasonal_ = bool(m > 1 and is_seasonal(arr, m))
+        self.seasonal_ = bool(m > 1 and (not self.seasonality_test or is_seasonal(arr, m)))
         used = m if self.seasonal_ else 1
         engine = self._engine(used)
         try:

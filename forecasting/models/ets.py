@@ -17,7 +17,8 @@ class ETS(StatsForecastModel):
 
     Error, trend and seasonal components are each additive, multiplicative or none, with
     optional damping (Hyndman et al., 2002, 2008). Multiplicative forms are only considered
-    for strictly positive data; seasonal forms only when the seasonality test passes.
+    for strictly positive data; seasonal forms only when the seasonality test passes, unless
+    ``seasonality_test=False``.
 
     Parameters
     ----------
@@ -28,6 +29,11 @@ class ETS(StatsForecastModel):
         automatically), as in R's ``forecast::ets``. Default ``"ZZZ"``.
     damped : bool or None
         Force (True) or forbid (False) a damped trend; None lets AICc decide.
+    seasonality_test : bool
+        Consider seasonal forms only when the 90% autocorrelation test at lag
+        ``season_length`` passes (default, as the M-competition benchmarks do). With False,
+        AICc chooses between seasonal and non-seasonal forms, as R's ``ets`` does; ``auto``
+        uses that on monthly data, where it measured more accurate (``docs/engine.md``).
 
     References
     ----------
@@ -37,10 +43,17 @@ class ETS(StatsForecastModel):
 
     tags: ClassVar[ModelTags] = replace(StatsForecastModel.tags, min_obs=7)
 
-    def __init__(self, season_length: int | None = None, model: str = "ZZZ", damped: bool | None = None) -> None:
+    def __init__(
+        self,
+        season_length: int | None = None,
+        model: str = "ZZZ",
+        damped: bool | None = None,
+        seasonality_test: bool = True,
+    ) -> None:
         self.season_length = season_length
         self.model = model
         self.damped = damped
+        self.seasonality_test = seasonality_test
 
     def min_obs(self) -> int:
         # statsforecast refuses "tiny datasets": it needs about five observations more than
@@ -72,4 +85,4 @@ class ETS(StatsForecastModel):
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
-        return [{}, {"model": "AAN", "damped": True}]
+        return [{}, {"model": "AAN", "damped": True}, {"seasonality_test": False}]

@@ -68,16 +68,24 @@ class CES(StatsForecastModel):
     ----------
     season_length : int or None
         Periods per season; None infers it from the index.
+    seasonality_test : bool
+        Consider seasonal forms only when the 90% autocorrelation test passes (default);
+        with False the information criterion chooses.
     """
 
     tags = StatsForecastModel.tags.__class__(
         supports_intervals=True, handles_missing=False, requires_season_length=False, min_obs=6
     )
 
-    def __init__(self, season_length: int | None = None) -> None:
+    def __init__(self, season_length: int | None = None, seasonality_test: bool = True) -> None:
         self.season_length = season_length
+        self.seasonality_test = seasonality_test
 
     def _engine(self, season_length: int) -> Any:
         from statsforecast.models import AutoCES
 
         return AutoCES(season_length=season_length)
+
+    @classmethod
+    def test_params(cls) -> list[dict[str, Any]]:
+        return [{}, {"seasonality_test": False}]

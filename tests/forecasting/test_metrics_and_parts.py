@@ -103,3 +103,19 @@ def test_apply_width_factors_scales_each_side_and_keeps_nesting():
     )
     assert out[80] == (pytest.approx([6.0]), pytest.approx([16.0]))
     assert out[95][0][0] <= 6.0 and out[95][1][0] >= 16.0
+
+
+def test_seasonality_pretest_can_be_left_to_the_information_criterion():
+    # White noise fails the 90% ACF test: with the pre-test ETS and CES are built
+    # non-seasonal; without it the engine is given the season length and chooses itself.
+    from forecasting.models.ets import ETS
+    from forecasting.models.theta import CES
+
+    rng = np.random.default_rng(3)
+    y = pd.Series(100 + rng.normal(0, 5, 72), index=pd.period_range("2015-01", periods=72, freq="M"))
+    assert not is_seasonal(y.to_numpy(), 12)
+    for model in (ETS, CES):
+        tested = model().fit(y)
+        untested = model(seasonality_test=False).fit(y)
+        assert tested.params_["season_length"] == 1
+        assert untested.params_["season_length"] == 12
