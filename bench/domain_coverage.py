@@ -112,6 +112,7 @@ def main() -> None:
     parser.add_argument("--domain", type=Path, default=DEFAULT_DOMAIN)
     parser.add_argument("--models", nargs="+", default=["auto"])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--frequencies", nargs="+", choices=["annual", "monthly"], default=["annual", "monthly"])
     args = parser.parse_args()
     if not args.domain.is_dir():
         sys.exit(f"domain data folder not found: {args.domain} (set --domain or TRADECAST_DOMAIN_DIR)")
@@ -127,6 +128,7 @@ def main() -> None:
             )
         ),
     }
+    work = {freq: items for freq, items in work.items() if freq in args.frequencies}
     results = []
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         for freq, items in work.items():

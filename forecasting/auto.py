@@ -45,7 +45,7 @@ def members_for(season_length: int) -> tuple[str | BaseForecaster, ...]:
         )
     return (
         ETS(seasonality_test=False),
-        ARIMA(approximation=True, seasonality_test=False),
+        ARIMA(approximation=True),
         "theta",
         "optimized_theta",
         Deseasonalized(model=CES(), test=True),

@@ -119,3 +119,20 @@ def test_seasonality_pretest_can_be_left_to_the_information_criterion():
         untested = model(seasonality_test=False).fit(y)
         assert tested.params_["season_length"] == 1
         assert untested.params_["season_length"] == 12
+
+
+def test_ces_intervals_match_the_engines_simulation_without_its_noise():
+    from forecasting.models._engine import StatsForecastModel
+    from forecasting.models.theta import CES
+
+    y = make_series("M", 96, seed=5)
+    model = CES().fit(y)
+    fc = model.predict(12, levels=(80, 95))
+    mean, simulated = StatsForecastModel._predict(model, 12, (80, 95))  # statsforecast's 5,000 paths
+    np.testing.assert_allclose(fc["mean"], mean)
+    for level in (80, 95):
+        ratio = (fc[f"hi_{level}"].to_numpy() - mean) / (simulated[level][1] - mean)
+        assert np.all(np.abs(ratio - 1) < 0.1), ratio
+    # Exact, so the same call gives the same bounds and they grow no narrower with the level.
+    again = model.predict(12, levels=(80, 95))
+    pd.testing.assert_frame_equal(fc, again)
