@@ -38,6 +38,8 @@ class WidthCalibration:
         The grid of levels the factors were learned at (ascending).
     length_edges : tuple of int
         Series-length bucket edges: bucket ``i`` holds ``edges[i-1] <= n < edges[i]``.
+    edges_by_season : mapping of int to tuple of int
+        Bucket edges for particular season lengths, overriding ``length_edges``.
     factors : mapping
         ``"m<season_length>_b<bucket>"`` → array of shape (steps, len(levels)).
     source : str
@@ -49,21 +51,22 @@ class WidthCalibration:
     factors: Mapping[str, np.ndarray]
     source: str = ""
     meta: Mapping[str, Any] = field(default_factory=dict)
+    edges_by_season: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
 
-    def bucket(self, n_obs: int) -> int:
-        """Index of the length bucket holding ``n_obs``."""
-        return int(np.searchsorted(np.asarray(self.length_edges), n_obs, side="right"))
+    def bucket(self, n_obs: int, season_length: int | None = None) -> int:
+        """Index of the length bucket holding ``n_obs`` (for ``season_length``'s edges)."""
+        edges = self.edges_by_season.get(season_length, self.length_edges) if season_length else self.length_edges
+        return int(np.searchsorted(np.asarray(edges), n_obs, side="right"))
 
     def table(self, season_length: int, n_obs: int) -> np.ndarray | None:
         """The factor table for a series, or None when nothing was learned for its kind."""
-        key = f"m{season_length}_b{self.bucket(n_obs)}"
+        bucket = self.bucket(n_obs, season_length)
+        key = f"m{season_length}_b{bucket}"
         if key in self.factors:
             return np.asarray(self.factors[key])
         # Fall back to the nearest bucket learned for this season length.
         same = sorted(
-            (abs(int(k.split("_b")[1]) - self.bucket(n_obs)), k)
-            for k in self.factors
-            if k.startswith(f"m{season_length}_")
+            (abs(int(k.split("_b")[1]) - bucket), k) for k in self.factors if k.startswith(f"m{season_length}_")
         )
         return np.asarray(self.factors[same[0][1]]) if same else None
 
@@ -87,6 +90,7 @@ class WidthCalibration:
             {
                 "levels": list(self.levels),
                 "length_edges": list(self.length_edges),
+                "edges_by_season": {str(m): list(e) for m, e in self.edges_by_season.items()},
                 "factors": {k: np.round(np.asarray(v), 4).tolist() for k, v in self.factors.items()},
                 "source": self.source,
                 "meta": dict(self.meta),
@@ -100,6 +104,7 @@ class WidthCalibration:
         return cls(
             levels=tuple(int(v) for v in raw["levels"]),
             length_edges=tuple(int(v) for v in raw["length_edges"]),
+            edges_by_season={int(m): tuple(int(v) for v in e) for m, e in raw.get("edges_by_season", {}).items()},
             factors={k: np.asarray(v, dtype=float) for k, v in raw["factors"].items()},
             source=str(raw.get("source", "")),
             meta=dict(raw.get("meta", {})),

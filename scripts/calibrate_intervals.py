@@ -48,6 +48,10 @@ GRID = (50, 60, 70, 80, 90, 95, 99)
 # Series-length buckets: under 45 and 45 or more observations. Finer buckets (20, 30, 45, 80)
 # were tried: the holdout ratios showed no steady dependence on length, so they were dropped.
 LENGTH_EDGES = (45,)
+# Non-seasonal data get a bucket for fits of 12 or fewer points: on the yearly holdouts those
+# needed about 1.64 (80%) / 2.01 (95%) times the model width, fits of 13-30 points about
+# 1.25 / 1.5, so one pooled table over-widened the intervals of longer annual series.
+EDGES_BY_SEASON: dict[int, tuple[int, ...]] = {1: (13, 45)}
 # Season lengths calibrated from h rolling origins inside the training part instead of one
 # origin h values before its end (see the module docstring).
 ROLLING_ORIGINS: frozenset[int] = frozenset({1})
@@ -98,7 +102,10 @@ def learn(series: list[M3Series], n_jobs: int) -> tuple[WidthCalibration, pd.Dat
         for part in pool.map(_ratios, chunks):
             frames.extend(part)
     ratios = pd.concat(frames, ignore_index=True)
-    ratios["bucket"] = np.searchsorted(np.asarray(LENGTH_EDGES), ratios["n"].to_numpy(), side="right")
+    ratios["bucket"] = [
+        int(np.searchsorted(np.asarray(EDGES_BY_SEASON.get(int(m), LENGTH_EDGES)), n, side="right"))
+        for m, n in zip(ratios["m"], ratios["n"], strict=True)
+    ]
     factors: dict[str, np.ndarray] = {}
     counts: dict[str, int] = {}
     for (m, bucket), cell in ratios.groupby(["m", "bucket"]):
@@ -118,6 +125,7 @@ def learn(series: list[M3Series], n_jobs: int) -> tuple[WidthCalibration, pd.Dat
     calibration = WidthCalibration(
         levels=GRID,
         length_edges=LENGTH_EDGES,
+        edges_by_season=EDGES_BY_SEASON,
         factors=factors,
         source="learned on holdouts inside the M3 training parts; M3 test parts unused",
         meta={"series_per_cell": counts, "script": "scripts/calibrate_intervals.py"},

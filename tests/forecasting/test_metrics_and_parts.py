@@ -136,3 +136,16 @@ def test_ces_intervals_match_the_engines_simulation_without_its_noise():
     # Exact, so the same call gives the same bounds and they grow no narrower with the level.
     again = model.predict(12, levels=(80, 95))
     pd.testing.assert_frame_equal(fc, again)
+
+
+def test_width_calibration_length_edges_per_season_length_round_trip():
+    tables = {f"m1_b{b}": np.full((1, 2), 1.0 + b) for b in range(3)} | {"m4_b0": np.ones((1, 2)) * 5.0}
+    cal = WidthCalibration(levels=(80, 95), length_edges=(45,), factors=tables, edges_by_season={1: (13, 45)})
+    assert [cal.bucket(n, 1) for n in (10, 13, 30, 60)] == [0, 1, 1, 2]
+    assert cal.bucket(30, 4) == 0  # season lengths without their own edges use length_edges
+    again = WidthCalibration.from_json(cal.to_json())
+    assert again.edges_by_season == {1: (13, 45)}
+    np.testing.assert_allclose(again.factor(1, 10, 1, 80), [1.0])
+    np.testing.assert_allclose(again.factor(1, 20, 1, 80), [2.0])
+    np.testing.assert_allclose(again.factor(1, 50, 1, 80), [3.0])
+    np.testing.assert_allclose(again.factor(4, 50, 1, 80), [5.0])  # nearest learned bucket
