@@ -19,8 +19,17 @@ from importlib import resources
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-__all__ = ["WidthCalibration", "apply_width_factors", "level_to_quantiles", "load_calibration"]
+__all__ = [
+    "WidthCalibration",
+    "apply_width_factors",
+    "drift_corrections",
+    "learn_factor_tables",
+    "level_to_quantiles",
+    "load_calibration",
+    "table_keys",
+]
 
 
 def level_to_quantiles(level: int) -> tuple[float, float]:
@@ -139,4 +148,89 @@ def apply_width_factors(
         lo, hi = np.minimum(lo, prev_lo), np.maximum(hi, prev_hi)
         out[level] = (lo, hi)
         prev_lo, prev_hi = lo, hi
+    return out
+
+
+def table_keys(
+    ratios: pd.DataFrame,
+    *,
+    length_edges: tuple[int, ...],
+    edges_by_season: Mapping[int, tuple[int, ...]] | None = None,
+) -> list[str]:
+    """The factor-table key (``"m<season>_b<bucket>"``) of every row (columns ``m``, ``n``)."""
+    edges_by_season = edges_by_season or {}
+    return [
+        f"m{int(m)}_b{int(np.searchsorted(np.asarray(edges_by_season.get(int(m), length_edges)), n, side='right'))}"
+        for m, n in zip(ratios["m"], ratios["n"], strict=True)
+    ]
+
+
+def learn_factor_tables(
+    ratios: pd.DataFrame,
+    levels: tuple[int, ...],
+    *,
+    length_edges: tuple[int, ...],
+    edges_by_season: Mapping[int, tuple[int, ...]] | None = None,
+    min_series: int = 30,
+    smooth: int = 3,
+) -> dict[str, np.ndarray]:
+    """Factor tables from calibration ratios.
+
+    Parameters
+    ----------
+    ratios : DataFrame
+        One row per held-out outcome: ``series_id``, ``m`` (season length), ``n`` (length of
+        the fit), ``step`` (1-based) and ``r<level>`` = |error| / model half-width on the side
+        of the error, for every level.
+    levels : tuple of int
+        The levels with an ``r<level>`` column.
+
+    Returns
+    -------
+    dict
+        ``"m<season>_b<bucket>"`` → array (steps, levels): the level-th percentile of the
+        ratios per step (the smallest multiple of the half-width that covered ``level``
+        percent), smoothed by a centred running mean over ``smooth`` steps. Cells with fewer
+        than ``min_series`` series are left out (the nearest bucket is used at forecast time).
+    """
+    frame = ratios.assign(key=table_keys(ratios, length_edges=length_edges, edges_by_season=edges_by_season))
+    tables: dict[str, np.ndarray] = {}
+    for key, cell in frame.groupby("key"):
+        if cell["series_id"].nunique() < min_series:
+            continue
+        steps = int(cell["step"].max())
+        table = np.empty((steps, len(levels)))
+        for j, lv in enumerate(levels):
+            per_step = cell.groupby("step")[f"r{lv}"].quantile(lv / 100.0).reindex(range(1, steps + 1))
+            table[:, j] = per_step.rolling(smooth, center=True, min_periods=1).mean().to_numpy()
+        tables[str(key)] = np.maximum(table, 0.05)
+    return tables
+
+
+def drift_corrections(
+    earlier: Mapping[str, np.ndarray],
+    ratios: pd.DataFrame,
+    levels: tuple[int, ...],
+    *,
+    length_edges: tuple[int, ...],
+    edges_by_season: Mapping[int, tuple[int, ...]] | None = None,
+) -> dict[str, np.ndarray]:
+    """How far factors learned at earlier origins miss on later ones, per table and level.
+
+    ``earlier`` are tables learned from forecasts made further back in the series; ``ratios``
+    (same layout as for :func:`learn_factor_tables`) come from later origins. The correction
+    for a table and level is the level-th percentile of ``ratio / earlier factor``: the
+    multiple of the earlier factors that would have covered ``level`` percent of the later
+    outcomes (below 1 when the earlier factors over-widened).
+    """
+    frame = ratios.assign(key=table_keys(ratios, length_edges=length_edges, edges_by_season=edges_by_season))
+    out: dict[str, np.ndarray] = {}
+    for key, cell in frame.groupby("key"):
+        if key not in earlier:
+            continue
+        table = np.asarray(earlier[str(key)])
+        rows = np.minimum(cell["step"].to_numpy() - 1, table.shape[0] - 1)
+        out[str(key)] = np.array(
+            [np.quantile(cell[f"r{lv}"].to_numpy() / table[rows, j], lv / 100.0) for j, lv in enumerate(levels)]
+        )
     return out
