@@ -14,6 +14,7 @@ from forecasting.intervals import (
     apply_width_factors,
     drift_corrections,
     learn_factor_tables,
+    load_calibration,
     table_keys,
 )
 from forecasting.models.naive import Drift, Naive, Naive2, SeasonalNaive
@@ -189,3 +190,23 @@ def test_drift_corrections_measure_how_earlier_factors_miss_later_outcomes():
     covered = np.mean(later["r80"] <= 2.0 * c["m1_b0"][0])
     assert covered == pytest.approx(0.8, abs=0.01)
     assert drift_corrections({}, later, (80, 95), length_edges=(45,)) == {}
+
+
+def test_shipped_auto_calibration_is_complete_and_records_how_it_was_made():
+    cal = load_calibration("auto")
+    assert cal is not None
+    assert cal.levels == (50, 60, 70, 80, 90, 95, 99)
+    assert "M3 test parts unused" in cal.source
+    # Yearly/other, quarterly and monthly each have a table for their short fits.
+    for season_length, n_obs in ((1, 20), (1, 60), (4, 30), (12, 80)):
+        assert cal.table(season_length, n_obs) is not None, (season_length, n_obs)
+    # The drift is measured for every table and applied to the non-seasonal ones only.
+    assert set(cal.meta["drift_measured"]) == set(cal.factors)
+    drift = cal.meta["drift_correction"]
+    assert set(drift) == {key for key in cal.factors if key.startswith("m1_")}
+    for key, table in cal.factors.items():
+        table = np.asarray(table)
+        assert table.shape[1] == len(cal.levels), key
+        assert np.all(np.isfinite(table)) and np.all(table >= 0.05), key
+        assert cal.meta["series_per_cell"][key] >= 30, key
+    assert all(0.5 <= c <= 2.0 for values in drift.values() for c in values)
