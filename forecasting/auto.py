@@ -2,8 +2,8 @@
 
 What it is was decided by measurement on M3 (see ``docs/engine.md``): an equal-weight
 combination whose members depend on the season length, with mixture intervals whose
-half-widths are calibrated per season length, series length, step ahead and level
-(:mod:`forecasting.intervals`).
+half-widths are calibrated per season length, series length (and, where the calibration
+found it worth it, volatility), step ahead and level (:mod:`forecasting.intervals`).
 
 - Annual and other non-seasonal data (season length 1): ETS, ARIMA, dynamic optimised Theta.
 - Quarterly (4): CES; ARIMA and Theta on seasonally adjusted data (classical multiplicative
@@ -23,7 +23,7 @@ import pandas as pd
 
 from forecasting.base import BaseForecaster, Intervals
 from forecasting.ensemble import Ensemble
-from forecasting.intervals import apply_width_factors, load_calibration
+from forecasting.intervals import apply_width_factors, load_calibration, volatility
 from forecasting.models.arima import ARIMA
 from forecasting.models.deseasonalized import Deseasonalized
 from forecasting.models.ets import ETS
@@ -80,8 +80,12 @@ class Auto(Ensemble):
         super()._fit(y)
         calibration = load_calibration("auto") if self.calibrate else None
         self.calibration_ = calibration
+        self.volatility_ = volatility(y.to_numpy())
         self.interval_method_ = self.interval_method
-        if calibration is not None and calibration.table(self.season_length_, self.n_obs_) is not None:
+        if (
+            calibration is not None
+            and calibration.table(self.season_length_, self.n_obs_, self.volatility_) is not None
+        ):
             self.interval_method_ = f"{self.interval_method}, half-widths calibrated ({calibration.source})"
 
     def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
@@ -91,7 +95,7 @@ class Auto(Ensemble):
             return mean, intervals
         factors = {}
         for level in levels:
-            k = calibration.factor(self.season_length_, self.n_obs_, horizon, level)
+            k = calibration.factor(self.season_length_, self.n_obs_, horizon, level, self.volatility_)
             if k is not None:
                 factors[level] = k
         if not factors:

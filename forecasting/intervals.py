@@ -29,7 +29,22 @@ __all__ = [
     "level_to_quantiles",
     "load_calibration",
     "table_keys",
+    "volatility",
 ]
+
+
+def volatility(y: np.ndarray | pd.Series) -> float | None:
+    """Standard deviation of the period-on-period log changes of ``y``: the feature of the
+    volatility buckets of :class:`WidthCalibration`.
+
+    None when it has no scale-free meaning: fewer than three values, or a value that is not
+    strictly positive (including shares, which ``auto`` sees on the logit scale). Such series
+    use the middle volatility bucket.
+    """
+    values = np.asarray(y, dtype=float)
+    if values.size < 3 or not np.all(np.isfinite(values)) or not np.all(values > 0):
+        return None
+    return float(np.std(np.diff(np.log(values)), ddof=1))
 
 
 def level_to_quantiles(level: int) -> tuple[float, float]:
@@ -39,7 +54,8 @@ def level_to_quantiles(level: int) -> tuple[float, float]:
 
 @dataclass(frozen=True)
 class WidthCalibration:
-    """Half-width factors by (season length, length bucket) → step ahead × level.
+    """Half-width factors by (season length, length bucket[, volatility bucket]) → step
+    ahead × level.
 
     Attributes
     ----------
@@ -50,9 +66,13 @@ class WidthCalibration:
     edges_by_season : mapping of int to tuple of int
         Bucket edges for particular season lengths, overriding ``length_edges``.
     factors : mapping
-        ``"m<season_length>_b<bucket>"`` → array of shape (steps, len(levels)).
+        ``"m<season_length>_b<bucket>"`` (``"..._v<bucket>"`` where volatility buckets
+        apply) → array of shape (steps, len(levels)).
     source : str
         How the factors were learned (shown to users).
+    volatility_edges : mapping of int to tuple of float
+        Volatility bucket edges (of :func:`volatility`) for the season lengths whose tables
+        are also split by volatility; bucket ``i`` holds ``edges[i-1] <= v < edges[i]``.
     """
 
     levels: tuple[int, ...]
@@ -61,31 +81,50 @@ class WidthCalibration:
     source: str = ""
     meta: Mapping[str, Any] = field(default_factory=dict)
     edges_by_season: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
+    volatility_edges: Mapping[int, tuple[float, ...]] = field(default_factory=dict)
 
     def bucket(self, n_obs: int, season_length: int | None = None) -> int:
         """Index of the length bucket holding ``n_obs`` (for ``season_length``'s edges)."""
         edges = self.edges_by_season.get(season_length, self.length_edges) if season_length else self.length_edges
         return int(np.searchsorted(np.asarray(edges), n_obs, side="right"))
 
-    def table(self, season_length: int, n_obs: int) -> np.ndarray | None:
+    def key(self, season_length: int, n_obs: int, vol: float | None = None) -> str:
+        """The table key of a series: ``"m<season>_b<length bucket>"``, plus
+        ``"_v<volatility bucket>"`` when its season length has volatility buckets (a series
+        whose volatility is not given falls in the middle bucket)."""
+        key = f"m{season_length}_b{self.bucket(n_obs, season_length)}"
+        edges = self.volatility_edges.get(season_length)
+        if edges:
+            v = len(edges) // 2 if vol is None else int(np.searchsorted(np.asarray(edges), vol, side="right"))
+            key += f"_v{v}"
+        return key
+
+    def table(self, season_length: int, n_obs: int, vol: float | None = None) -> np.ndarray | None:
         """The factor table for a series, or None when nothing was learned for its kind."""
-        bucket = self.bucket(n_obs, season_length)
-        key = f"m{season_length}_b{bucket}"
+        key = self.key(season_length, n_obs, vol)
         if key in self.factors:
             return np.asarray(self.factors[key])
-        # Fall back to the nearest bucket learned for this season length.
-        same = sorted(
-            (abs(int(k.split("_b")[1]) - bucket), k) for k in self.factors if k.startswith(f"m{season_length}_")
-        )
-        return np.asarray(self.factors[same[0][1]]) if same else None
 
-    def factor(self, season_length: int, n_obs: int, horizon: int, level: int) -> np.ndarray | None:
+        # Fall back to the nearest cell (length, then volatility bucket) of this season length.
+        def cell(k: str) -> tuple[int, int]:
+            parts = dict((p[0], int(p[1:])) for p in k.split("_")[1:])
+            return parts.get("b", 0), parts.get("v", 0)
+
+        b, v = cell(key)
+        same = sorted(
+            (abs(cell(k)[0] - b), abs(cell(k)[1] - v), k) for k in self.factors if k.startswith(f"m{season_length}_")
+        )
+        return np.asarray(self.factors[same[0][2]]) if same else None
+
+    def factor(
+        self, season_length: int, n_obs: int, horizon: int, level: int, vol: float | None = None
+    ) -> np.ndarray | None:
         """Factors for steps 1..horizon at ``level`` (interpolated between grid levels).
 
         Steps beyond the learned ones reuse the last learned step; levels outside the grid
-        use the nearest grid level.
+        use the nearest grid level. ``vol`` is the series' :func:`volatility`.
         """
-        table = self.table(season_length, n_obs)
+        table = self.table(season_length, n_obs, vol)
         if table is None:
             return None
         steps = np.minimum(np.arange(horizon), table.shape[0] - 1)
@@ -100,6 +139,7 @@ class WidthCalibration:
                 "levels": list(self.levels),
                 "length_edges": list(self.length_edges),
                 "edges_by_season": {str(m): list(e) for m, e in self.edges_by_season.items()},
+                "volatility_edges": {str(m): [round(float(v), 6) for v in e] for m, e in self.volatility_edges.items()},
                 "factors": {k: np.round(np.asarray(v), 4).tolist() for k, v in self.factors.items()},
                 "source": self.source,
                 "meta": dict(self.meta),
@@ -114,6 +154,7 @@ class WidthCalibration:
             levels=tuple(int(v) for v in raw["levels"]),
             length_edges=tuple(int(v) for v in raw["length_edges"]),
             edges_by_season={int(m): tuple(int(v) for v in e) for m, e in raw.get("edges_by_season", {}).items()},
+            volatility_edges={int(m): tuple(float(v) for v in e) for m, e in raw.get("volatility_edges", {}).items()},
             factors={k: np.asarray(v, dtype=float) for k, v in raw["factors"].items()},
             source=str(raw.get("source", "")),
             meta=dict(raw.get("meta", {})),
@@ -156,12 +197,21 @@ def table_keys(
     *,
     length_edges: tuple[int, ...],
     edges_by_season: Mapping[int, tuple[int, ...]] | None = None,
+    volatility_edges: Mapping[int, tuple[float, ...]] | None = None,
 ) -> list[str]:
-    """The factor-table key (``"m<season>_b<bucket>"``) of every row (columns ``m``, ``n``)."""
-    edges_by_season = edges_by_season or {}
+    """The factor-table key of every row (columns ``m``, ``n`` and, where volatility buckets
+    apply, ``vol``), as :meth:`WidthCalibration.key` gives it."""
+    cal = WidthCalibration(
+        levels=(),
+        length_edges=length_edges,
+        factors={},
+        edges_by_season=edges_by_season or {},
+        volatility_edges=volatility_edges or {},
+    )
+    vols = ratios["vol"] if "vol" in ratios else [None] * len(ratios)
     return [
-        f"m{int(m)}_b{int(np.searchsorted(np.asarray(edges_by_season.get(int(m), length_edges)), n, side='right'))}"
-        for m, n in zip(ratios["m"], ratios["n"], strict=True)
+        cal.key(int(m), int(n), None if v is None or not np.isfinite(v) else float(v))
+        for m, n, v in zip(ratios["m"], ratios["n"], vols, strict=True)
     ]
 
 
@@ -171,6 +221,7 @@ def learn_factor_tables(
     *,
     length_edges: tuple[int, ...],
     edges_by_season: Mapping[int, tuple[int, ...]] | None = None,
+    volatility_edges: Mapping[int, tuple[float, ...]] | None = None,
     min_series: int = 30,
     smooth: int = 3,
 ) -> dict[str, np.ndarray]:
@@ -181,19 +232,24 @@ def learn_factor_tables(
     ratios : DataFrame
         One row per held-out outcome: ``series_id``, ``m`` (season length), ``n`` (length of
         the fit), ``step`` (1-based) and ``r<level>`` = |error| / model half-width on the side
-        of the error, for every level.
+        of the error, for every level; ``vol`` (the fit's :func:`volatility`) where
+        ``volatility_edges`` split a season length's tables.
     levels : tuple of int
         The levels with an ``r<level>`` column.
 
     Returns
     -------
     dict
-        ``"m<season>_b<bucket>"`` → array (steps, levels): the level-th percentile of the
+        Table key (:meth:`WidthCalibration.key`) → array (steps, levels): the level-th percentile of the
         ratios per step (the smallest multiple of the half-width that covered ``level``
         percent), smoothed by a centred running mean over ``smooth`` steps. Cells with fewer
         than ``min_series`` series are left out (the nearest bucket is used at forecast time).
     """
-    frame = ratios.assign(key=table_keys(ratios, length_edges=length_edges, edges_by_season=edges_by_season))
+    frame = ratios.assign(
+        key=table_keys(
+            ratios, length_edges=length_edges, edges_by_season=edges_by_season, volatility_edges=volatility_edges
+        )
+    )
     tables: dict[str, np.ndarray] = {}
     for key, cell in frame.groupby("key"):
         if cell["series_id"].nunique() < min_series:
@@ -214,6 +270,7 @@ def drift_corrections(
     *,
     length_edges: tuple[int, ...],
     edges_by_season: Mapping[int, tuple[int, ...]] | None = None,
+    volatility_edges: Mapping[int, tuple[float, ...]] | None = None,
 ) -> dict[str, np.ndarray]:
     """How far factors learned at earlier origins miss on later ones, per table and level.
 
@@ -223,7 +280,11 @@ def drift_corrections(
     multiple of the earlier factors that would have covered ``level`` percent of the later
     outcomes (below 1 when the earlier factors over-widened).
     """
-    frame = ratios.assign(key=table_keys(ratios, length_edges=length_edges, edges_by_season=edges_by_season))
+    frame = ratios.assign(
+        key=table_keys(
+            ratios, length_edges=length_edges, edges_by_season=edges_by_season, volatility_edges=volatility_edges
+        )
+    )
     out: dict[str, np.ndarray] = {}
     for key, cell in frame.groupby("key"):
         if key not in earlier:

@@ -16,6 +16,16 @@ smallest multiple of the model's own half-width that would have covered ``level`
 of the calibration outcomes. Factors are smoothed over neighbouring steps (3-step running
 mean) so that a single noisy step does not jump.
 
+Volatility buckets. A season length's tables may also be split by the fit's volatility (the
+standard deviation of its log changes, ``forecasting.intervals.volatility``) into 2-5
+equal-count buckets. Whether and how finely is chosen per season length by two-fold
+cross-validation over series on the near-origin ratios: tables learned on one half of the
+series score the other half's outcomes by the interval score at 80% and 95% (in units of the
+model half-width), and the fewest buckets within one standard error of the best score win
+(``choose_volatility_edges``; scores in ``meta.volatility_cv_score``). On 2026-11-29 this chose
+three buckets for monthly data (calm monthly series needed 1.2-1.9 times the mixture width at
+80%, volatile ones 0.8-0.9 times) and none for yearly, quarterly and "other" data.
+
 Drift correction. Factors learned at these ("near") origins are applied to forecasts made at
 the end of the series, from longer fits and later periods, and they over-widen there. The
 script measures that drift inside the training parts: it learns the same tables at "deep"
@@ -39,11 +49,14 @@ of bounds both ways (quarterly 76.4% / 90.3%, monthly 86.7% / 98.1%), where the 
 tables measured 81.1% / 93.6% and 82.3% / 96.8%. Rolling the seasonal origins as well would
 need h times more fits (about four hours for the monthly series on two cores).
 
-Run (10 to 16 minutes on two cores: 560 s on 2026-11-28, 963 s on 2026-11-29)::
+Run (10 to 18 minutes on two cores: 560 s on 2026-11-28, 963 s and 1037 s on 2026-11-29; the
+1037 s run, with volatility buckets, reproduced the shipped JSON exactly)::
 
     .venv/bin/python scripts/calibrate_intervals.py --data ../shared/data/m3/m3.csv.gz
 
 ``--season-lengths 4`` re-learns only the quarterly tables and keeps the others.
+``--save-ratios ratios.csv`` keeps the holdout ratios; ``--from-ratios ratios.csv`` learns
+the tables from them again in seconds, without refitting.
 """
 
 from __future__ import annotations
@@ -62,7 +75,13 @@ import pandas as pd
 
 from forecasting.auto import Auto
 from forecasting.frames import MEAN, hi_col, lo_col
-from forecasting.intervals import WidthCalibration, drift_corrections, learn_factor_tables, table_keys
+from forecasting.intervals import (
+    WidthCalibration,
+    drift_corrections,
+    learn_factor_tables,
+    table_keys,
+    volatility,
+)
 from forecasting.m3 import M3Series, load_m3
 
 logger = logging.getLogger("calibrate_intervals")
@@ -78,6 +97,11 @@ EDGES_BY_SEASON: dict[int, tuple[int, ...]] = {1: (13, 45)}
 # Season lengths calibrated from h rolling origins inside the training part instead of one
 # origin h values before its end (see the module docstring).
 ROLLING_ORIGINS: frozenset[int] = frozenset({1})
+# Candidate numbers of volatility buckets per season length, chosen by cross-validation
+# (choose_volatility_edges); the folds split series, with a fixed seed.
+VOLATILITY_BUCKETS = (1, 2, 3, 4, 5)
+CV_LEVELS = (80, 95)
+CV_SEED = 0
 OUT = Path(__file__).resolve().parents[1] / "forecasting" / "calibration" / "auto.json"
 
 
@@ -103,6 +127,7 @@ def _holdout(s: M3Series, j: int, steps: int, origin: str) -> pd.DataFrame | Non
             "step": np.arange(1, steps + 1),
             "origin": origin,
             "depth": j,
+            "vol": volatility(train.to_numpy()),
             # Extrapolation weight of the drift correction (see learn()).
             "weight": (s.horizon + 1) / (2 * s.horizon) if s.season_length in ROLLING_ORIGINS else 1.0,
         }
@@ -131,20 +156,101 @@ def _ratios(chunk: list[M3Series]) -> list[pd.DataFrame]:
     return out
 
 
-def learn(series: list[M3Series], n_jobs: int) -> tuple[WidthCalibration, pd.DataFrame]:
-    """Factor tables from the near origins; non-seasonal ones corrected for the drift measured
-    between the deep and the near origins (module docstring)."""
+def collect_ratios(series: list[M3Series], n_jobs: int) -> pd.DataFrame:
+    """Fit every holdout origin of every series (the slow part) and return their ratios."""
     chunks = [series[i : i + 8] for i in range(0, len(series), 8)]
     frames: list[pd.DataFrame] = []
     with ProcessPoolExecutor(max_workers=n_jobs) as pool:
         for part in pool.map(_ratios, chunks):
             frames.extend(part)
-    ratios = pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _volatility_edges(near: pd.DataFrame, buckets: int) -> tuple[float, ...]:
+    """Equal-count volatility bucket edges over the fits (one value per series and origin)."""
+    per_fit = near.drop_duplicates(["series_id", "n"])["vol"].dropna().to_numpy()
+    return tuple(float(v) for v in np.quantile(per_fit, np.linspace(0, 1, buckets + 1)[1:-1]))
+
+
+def _cv_score(near: pd.DataFrame, buckets: int, folds: np.ndarray) -> pd.Series:
+    """Interval score (in units of the model half-width, mean over CV_LEVELS) per held-out
+    series, of tables learned on the other fold with ``buckets`` volatility buckets."""
+    scores: dict[str, list[float]] = {}
+    for fold in (0, 1):
+        train, test = near[folds != fold], near[folds == fold]
+        edges = {int(train["m"].iloc[0]): _volatility_edges(train, buckets)} if buckets > 1 else {}
+        cal = WidthCalibration(
+            levels=GRID,
+            length_edges=LENGTH_EDGES,
+            edges_by_season=EDGES_BY_SEASON,
+            volatility_edges=edges,
+            factors=learn_factor_tables(
+                train, GRID, length_edges=LENGTH_EDGES, edges_by_season=EDGES_BY_SEASON, volatility_edges=edges
+            ),
+        )
+        for level in CV_LEVELS:
+            alpha = 1 - level / 100
+            for (sid, m, n, vol), rows in test.groupby(["series_id", "m", "n", "vol"], dropna=False):
+                k = cal.factor(int(m), int(n), int(rows["step"].max()), level, None if pd.isna(vol) else float(vol))
+                if k is None:
+                    continue
+                r = rows[f"r{level}"].to_numpy()
+                kk = k[rows["step"].to_numpy() - 1]
+                scores.setdefault(str(sid), []).extend(2 * kk + 2 / alpha * np.maximum(0.0, r - kk))
+    return pd.Series({sid: float(np.mean(v)) for sid, v in scores.items()})
+
+
+def choose_volatility_edges(near: pd.DataFrame) -> tuple[dict[int, tuple[float, ...]], dict[str, dict[int, float]]]:
+    """Per season length, the number of volatility buckets (VOLATILITY_BUCKETS) chosen by
+    two-fold cross-validation on the near-origin ratios (folds split series), and the scores.
+
+    The score is the interval score per series, averaged over series. By the one-standard-error
+    rule, the fewest buckets whose mean score is within one standard error (of the paired
+    per-series difference) of the best are chosen: a split must beat pooling by more than noise.
+    """
+    rng = np.random.default_rng(CV_SEED)
+    edges: dict[int, tuple[float, ...]] = {}
+    scores: dict[str, dict[int, float]] = {}
+    for m, part in near.groupby("m"):
+        ids = part["series_id"].unique()
+        fold_of = dict(zip(ids, rng.integers(0, 2, len(ids)), strict=True))
+        folds = part["series_id"].map(fold_of).to_numpy()
+        per_series = {b: _cv_score(part, b, folds) for b in VOLATILITY_BUCKETS}
+        by_count = {b: round(float(s.mean()), 4) for b, s in per_series.items()}
+        best = min(by_count, key=lambda b: (by_count[b], b))
+        diff_se = {b: float((s - per_series[best]).std(ddof=1) / np.sqrt(len(s))) for b, s in per_series.items()}
+        chosen = min(b for b in VOLATILITY_BUCKETS if by_count[b] <= by_count[best] + diff_se[b])
+        scores[f"m{int(m)}"] = by_count
+        logger.warning(
+            "season length %d: CV interval score by volatility buckets %s; best %d, chosen %d (one-SE rule, SE %s)",
+            int(m),
+            by_count,
+            best,
+            chosen,
+            {b: round(v, 4) for b, v in diff_se.items()},
+        )
+        if chosen > 1:
+            edges[int(m)] = _volatility_edges(part, chosen)
+    return edges, scores
+
+
+def learn(ratios: pd.DataFrame) -> WidthCalibration:
+    """Factor tables from the near origins, split by volatility where cross-validation chose
+    it; non-seasonal ones corrected for the drift measured between the deep and the near
+    origins (module docstring)."""
     near, deep = ratios[ratios["origin"] == "near"], ratios[ratios["origin"] == "deep"]
-    tables = learn_factor_tables(near, GRID, length_edges=LENGTH_EDGES, edges_by_season=EDGES_BY_SEASON)
-    earlier = learn_factor_tables(deep, GRID, length_edges=LENGTH_EDGES, edges_by_season=EDGES_BY_SEASON)
-    corrections = drift_corrections(earlier, near, GRID, length_edges=LENGTH_EDGES, edges_by_season=EDGES_BY_SEASON)
-    keys = table_keys(near, length_edges=LENGTH_EDGES, edges_by_season=EDGES_BY_SEASON)
+    vol_edges, cv_scores = choose_volatility_edges(near)
+    lengths, by_season = LENGTH_EDGES, EDGES_BY_SEASON
+    tables = learn_factor_tables(
+        near, GRID, length_edges=lengths, edges_by_season=by_season, volatility_edges=vol_edges
+    )
+    earlier = learn_factor_tables(
+        deep, GRID, length_edges=lengths, edges_by_season=by_season, volatility_edges=vol_edges
+    )
+    corrections = drift_corrections(
+        earlier, near, GRID, length_edges=lengths, edges_by_season=by_season, volatility_edges=vol_edges
+    )
+    keys = table_keys(near, length_edges=lengths, edges_by_season=by_season, volatility_edges=vol_edges)
     weights = near.groupby(keys)["weight"].mean()
     factors: dict[str, np.ndarray] = dict(tables)
     applied: dict[str, list[float]] = {}
@@ -157,20 +263,21 @@ def learn(series: list[M3Series], n_jobs: int) -> tuple[WidthCalibration, pd.Dat
             factors[key] = np.maximum(table * step[None, :], 0.05)
             applied[key] = [round(float(v), 4) for v in step]
     counts = near.groupby(keys)["series_id"].nunique()
-    calibration = WidthCalibration(
+    return WidthCalibration(
         levels=GRID,
         length_edges=LENGTH_EDGES,
         edges_by_season=EDGES_BY_SEASON,
+        volatility_edges=vol_edges,
         factors=factors,
         source="learned on holdouts inside the M3 training parts; M3 test parts unused",
         meta={
             "series_per_cell": {k: int(v) for k, v in counts.items() if k in factors},
             "drift_correction": applied,
             "drift_measured": {k: [round(float(v), 4) for v in c] for k, c in corrections.items()},
+            "volatility_cv_score": cv_scores,
             "script": "scripts/calibrate_intervals.py",
         },
     )
-    return calibration, ratios
 
 
 def main() -> None:
@@ -181,6 +288,12 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=None)
     parser.add_argument("--save-ratios", type=Path, default=None, help="Also write the ratios (CSV) for inspection.")
     parser.add_argument(
+        "--from-ratios",
+        type=Path,
+        default=None,
+        help="Learn the tables from ratios saved by --save-ratios instead of fitting again.",
+    )
+    parser.add_argument(
         "--season-lengths",
         type=int,
         nargs="+",
@@ -190,10 +303,16 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     started = time.perf_counter()
-    series = load_m3(args.data, sample=args.sample)
-    if args.season_lengths:
-        series = [s for s in series if s.season_length in set(args.season_lengths)]
-    calibration, ratios = learn(series, args.n_jobs)
+    if args.from_ratios is not None:
+        ratios = pd.read_csv(args.from_ratios)
+        if args.season_lengths:
+            ratios = ratios[ratios["m"].isin(args.season_lengths)]
+    else:
+        series = load_m3(args.data, sample=args.sample)
+        if args.season_lengths:
+            series = [s for s in series if s.season_length in set(args.season_lengths)]
+        ratios = collect_ratios(series, args.n_jobs)
+    calibration = learn(ratios)
     if args.season_lengths and args.out.is_file():
         old = WidthCalibration.from_json(args.out.read_text())
         kept = {k: v for k, v in old.factors.items() if int(k.split("_")[0][1:]) not in set(args.season_lengths)}
@@ -204,7 +323,13 @@ def main() -> None:
             else value
             for name, value in calibration.meta.items()
         }
-        calibration = replace(calibration, factors={**kept, **calibration.factors}, meta=meta)
+        old_edges = {m: e for m, e in old.volatility_edges.items() if m not in set(args.season_lengths)}
+        calibration = replace(
+            calibration,
+            factors={**kept, **calibration.factors},
+            volatility_edges={**old_edges, **calibration.volatility_edges},
+            meta=meta,
+        )
     args.out.write_text(calibration.to_json() + "\n")
     if args.save_ratios is not None:
         ratios.to_csv(args.save_ratios, index=False)

@@ -210,3 +210,9 @@ def test_shipped_auto_calibration_is_complete_and_records_how_it_was_made():
         assert np.all(np.isfinite(table)) and np.all(table >= 0.05), key
         assert cal.meta["series_per_cell"][key] >= 30, key
     assert all(0.5 <= c <= 2.0 for values in drift.values() for c in values)
+    # Volatility buckets exist only where the script's cross-validation chose them, with
+    # a table for every (length, volatility) cell that had enough series.
+    assert set(cal.meta["volatility_cv_score"]) == {"m1", "m4", "m12"}
+    for season_length, edges in cal.volatility_edges.items():
+        assert list(edges) == sorted(edges) and len(edges) + 1 in range(2, 6)
+        assert any(key.endswith(f"_v{len(edges)}") for key in cal.factors if key.startswith(f"m{season_length}_"))

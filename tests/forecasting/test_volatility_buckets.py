@@ -1,0 +1,117 @@
+"""Volatility buckets of the interval calibration: the feature, the keys, the learning, the
+cross-validated choice of the calibration script, and their use by ``auto``."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.auto import Auto
+from forecasting.intervals import WidthCalibration, learn_factor_tables, load_calibration, table_keys, volatility
+from forecasting.testing import make_series
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "calibrate_intervals.py"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("calibrate_intervals", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["calibrate_intervals"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_volatility_is_the_spread_of_log_changes_and_undefined_without_a_scale():
+    y = np.array([100.0, 110.0, 99.0, 108.9])
+    expected = np.std(np.diff(np.log(y)), ddof=1)
+    assert volatility(y) == pytest.approx(expected)
+    assert volatility(pd.Series(y * 1000)) == pytest.approx(expected)  # scale-free
+    assert volatility(np.array([1.0, 2.0])) is None  # too short
+    assert volatility(np.array([1.0, 0.0, 2.0, 3.0])) is None  # not strictly positive
+    assert volatility(np.array([-0.4, 0.1, 0.3, 0.2])) is None  # e.g. a share on the logit scale
+
+
+def _vol_calibration() -> WidthCalibration:
+    return WidthCalibration(
+        levels=(80, 95),
+        length_edges=(45,),
+        volatility_edges={12: (0.05, 0.2)},
+        factors={
+            "m12_b1_v0": np.full((2, 2), 1.5),
+            "m12_b1_v1": np.full((2, 2), 1.0),
+            "m12_b1_v2": np.full((2, 2), 0.8),
+            "m1_b0": np.full((2, 2), 2.0),
+        },
+    )
+
+
+def test_width_calibration_picks_the_volatility_bucket_and_round_trips():
+    cal = _vol_calibration()
+    assert cal.key(12, 60, 0.01) == "m12_b1_v0"
+    assert cal.key(12, 60, 0.05) == "m12_b1_v1"  # edges are inclusive on the left
+    assert cal.key(12, 60, 0.5) == "m12_b1_v2"
+    assert cal.key(12, 60, None) == "m12_b1_v1"  # no scale-free volatility: middle bucket
+    assert cal.key(1, 20, 0.5) == "m1_b0"  # season lengths without volatility edges ignore it
+    np.testing.assert_allclose(cal.factor(12, 60, 3, 80, 0.01), [1.5, 1.5, 1.5])
+    np.testing.assert_allclose(cal.factor(12, 60, 1, 95, 0.3), [0.8])
+    # A missing cell borrows the nearest learned one: the short bucket falls back to b1 with
+    # its own volatility bucket.
+    np.testing.assert_allclose(cal.factor(12, 30, 1, 80, 0.3), [0.8])
+    again = WidthCalibration.from_json(cal.to_json())
+    assert again.volatility_edges == {12: (0.05, 0.2)}
+    np.testing.assert_allclose(again.factor(12, 60, 1, 80, 0.01), [1.5])
+
+
+def _ratios(vol_matters: bool, n_series: int = 240, steps: int = 4) -> pd.DataFrame:
+    """Near-origin ratios of monthly fits whose |error| / half-width depends on volatility
+    (low-volatility series need twice the width of high-volatility ones) or does not."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(n_series):
+        vol = float(rng.uniform(0.01, 0.5))
+        scale = (2.0 if vol < 0.25 else 1.0) if vol_matters else 1.5
+        for step in range(1, steps + 1):
+            r = abs(rng.normal(0.0, scale / 1.28))
+            rows.append(
+                {"series_id": f"s{i}", "m": 12, "n": 80, "step": step, "vol": vol}
+                | {f"r{lv}": r for lv in (50, 60, 70, 80, 90, 95, 99)}
+            )
+    return pd.DataFrame(rows)
+
+
+def test_learn_factor_tables_splits_by_volatility_when_asked():
+    ratios = _ratios(vol_matters=True)
+    edges = {12: (0.25,)}
+    keys = table_keys(ratios, length_edges=(45,), volatility_edges=edges)
+    assert set(keys) == {"m12_b1_v0", "m12_b1_v1"}
+    tables = learn_factor_tables(ratios, (80, 95), length_edges=(45,), volatility_edges=edges)
+    low, high = tables["m12_b1_v0"], tables["m12_b1_v1"]
+    assert np.all(low[:, 0] > 1.6 * high[:, 0])  # the calm series need about twice the width
+
+
+def test_calibration_script_splits_by_volatility_only_when_cross_validation_says_so():
+    script = _script()
+    edges, scores = script.choose_volatility_edges(_ratios(vol_matters=True))
+    assert 12 in edges and len(edges[12]) >= 1
+    assert scores["m12"][1] > min(scores["m12"].values())
+    edges, _ = script.choose_volatility_edges(_ratios(vol_matters=False))
+    assert edges == {}  # no real dependence: the one-standard-error rule keeps one table
+
+
+def test_auto_applies_the_table_of_its_volatility_bucket():
+    cal = load_calibration("auto")
+    assert cal is not None and 12 in cal.volatility_edges
+    y = make_series("M", 96, seed=4)
+    raw = Auto(calibrate=False).fit(y).predict(6, levels=(80,))
+    model = Auto().fit(y)
+    fc = model.predict(6, levels=(80,))
+    assert model.volatility_ == pytest.approx(volatility(y.to_numpy()))
+    k = cal.factor(12, len(y), 6, 80, model.volatility_)
+    np.testing.assert_allclose(fc["hi_80"] - fc["mean"], k * (raw["hi_80"] - raw["mean"]).to_numpy())
+    np.testing.assert_allclose(fc["mean"], raw["mean"])
