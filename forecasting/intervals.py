@@ -192,36 +192,23 @@ def apply_width_factors(
     return out
 
 
-def table_keys(
-    ratios: pd.DataFrame,
-    *,
-    length_edges: tuple[int, ...],
-    edges_by_season: Mapping[int, tuple[int, ...]] | None = None,
-    volatility_edges: Mapping[int, tuple[float, ...]] | None = None,
-) -> list[str]:
-    """The factor-table key of every row (columns ``m``, ``n`` and, where volatility buckets
-    apply, ``vol``), as :meth:`WidthCalibration.key` gives it."""
-    cal = WidthCalibration(
-        levels=(),
-        length_edges=length_edges,
-        factors={},
-        edges_by_season=edges_by_season or {},
-        volatility_edges=volatility_edges or {},
-    )
+def table_keys(ratios: pd.DataFrame, layout: WidthCalibration) -> list[str]:
+    """The factor-table key of every row (columns ``m``, ``n`` and, where ``layout`` has
+    volatility buckets, ``vol``), as ``layout.key`` gives it.
+
+    ``layout`` supplies only the bucket edges (its factors are not used).
+    """
     vols = ratios["vol"] if "vol" in ratios else [None] * len(ratios)
     return [
-        cal.key(int(m), int(n), None if v is None or not np.isfinite(v) else float(v))
+        layout.key(int(m), int(n), None if v is None or not np.isfinite(v) else float(v))
         for m, n, v in zip(ratios["m"], ratios["n"], vols, strict=True)
     ]
 
 
 def learn_factor_tables(
     ratios: pd.DataFrame,
-    levels: tuple[int, ...],
+    layout: WidthCalibration,
     *,
-    length_edges: tuple[int, ...],
-    edges_by_season: Mapping[int, tuple[int, ...]] | None = None,
-    volatility_edges: Mapping[int, tuple[float, ...]] | None = None,
     min_series: int = 30,
     smooth: int = 3,
 ) -> dict[str, np.ndarray]:
@@ -232,31 +219,28 @@ def learn_factor_tables(
     ratios : DataFrame
         One row per held-out outcome: ``series_id``, ``m`` (season length), ``n`` (length of
         the fit), ``step`` (1-based) and ``r<level>`` = |error| / model half-width on the side
-        of the error, for every level; ``vol`` (the fit's :func:`volatility`) where
-        ``volatility_edges`` split a season length's tables.
-    levels : tuple of int
-        The levels with an ``r<level>`` column.
+        of the error, for every level of ``layout``; ``vol`` (the fit's :func:`volatility`)
+        where ``layout`` splits a season length's tables by volatility.
+    layout : WidthCalibration
+        The levels and bucket edges to learn for (its factors are not used).
 
     Returns
     -------
     dict
-        Table key (:meth:`WidthCalibration.key`) → array (steps, levels): the level-th percentile of the
-        ratios per step (the smallest multiple of the half-width that covered ``level``
-        percent), smoothed by a centred running mean over ``smooth`` steps. Cells with fewer
-        than ``min_series`` series are left out (the nearest bucket is used at forecast time).
+        Table key (:meth:`WidthCalibration.key`) → array (steps, levels): the level-th
+        percentile of the ratios per step (the smallest multiple of the half-width that
+        covered ``level`` percent), smoothed by a centred running mean over ``smooth`` steps.
+        Cells with fewer than ``min_series`` series are left out (the nearest cell is used at
+        forecast time).
     """
-    frame = ratios.assign(
-        key=table_keys(
-            ratios, length_edges=length_edges, edges_by_season=edges_by_season, volatility_edges=volatility_edges
-        )
-    )
+    frame = ratios.assign(key=table_keys(ratios, layout))
     tables: dict[str, np.ndarray] = {}
     for key, cell in frame.groupby("key"):
         if cell["series_id"].nunique() < min_series:
             continue
         steps = int(cell["step"].max())
-        table = np.empty((steps, len(levels)))
-        for j, lv in enumerate(levels):
+        table = np.empty((steps, len(layout.levels)))
+        for j, lv in enumerate(layout.levels):
             per_step = cell.groupby("step")[f"r{lv}"].quantile(lv / 100.0).reindex(range(1, steps + 1))
             table[:, j] = per_step.rolling(smooth, center=True, min_periods=1).mean().to_numpy()
         tables[str(key)] = np.maximum(table, 0.05)
@@ -266,11 +250,7 @@ def learn_factor_tables(
 def drift_corrections(
     earlier: Mapping[str, np.ndarray],
     ratios: pd.DataFrame,
-    levels: tuple[int, ...],
-    *,
-    length_edges: tuple[int, ...],
-    edges_by_season: Mapping[int, tuple[int, ...]] | None = None,
-    volatility_edges: Mapping[int, tuple[float, ...]] | None = None,
+    layout: WidthCalibration,
 ) -> dict[str, np.ndarray]:
     """How far factors learned at earlier origins miss on later ones, per table and level.
 
@@ -280,11 +260,7 @@ def drift_corrections(
     multiple of the earlier factors that would have covered ``level`` percent of the later
     outcomes (below 1 when the earlier factors over-widened).
     """
-    frame = ratios.assign(
-        key=table_keys(
-            ratios, length_edges=length_edges, edges_by_season=edges_by_season, volatility_edges=volatility_edges
-        )
-    )
+    frame = ratios.assign(key=table_keys(ratios, layout))
     out: dict[str, np.ndarray] = {}
     for key, cell in frame.groupby("key"):
         if key not in earlier:
@@ -292,6 +268,6 @@ def drift_corrections(
         table = np.asarray(earlier[str(key)])
         rows = np.minimum(cell["step"].to_numpy() - 1, table.shape[0] - 1)
         out[str(key)] = np.array(
-            [np.quantile(cell[f"r{lv}"].to_numpy() / table[rows, j], lv / 100.0) for j, lv in enumerate(levels)]
+            [np.quantile(cell[f"r{lv}"].to_numpy() / table[rows, j], lv / 100.0) for j, lv in enumerate(layout.levels)]
         )
     return out

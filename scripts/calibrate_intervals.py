@@ -156,6 +156,17 @@ def _ratios(chunk: list[M3Series]) -> list[pd.DataFrame]:
     return out
 
 
+def _layout(volatility_edges: dict[int, tuple[float, ...]]) -> WidthCalibration:
+    """The levels and bucket edges of the tables, without factors yet."""
+    return WidthCalibration(
+        levels=GRID,
+        length_edges=LENGTH_EDGES,
+        edges_by_season=EDGES_BY_SEASON,
+        volatility_edges=volatility_edges,
+        factors={},
+    )
+
+
 def collect_ratios(series: list[M3Series], n_jobs: int) -> pd.DataFrame:
     """Fit every holdout origin of every series (the slow part) and return their ratios."""
     chunks = [series[i : i + 8] for i in range(0, len(series), 8)]
@@ -179,15 +190,8 @@ def _cv_score(near: pd.DataFrame, buckets: int, folds: np.ndarray) -> pd.Series:
     for fold in (0, 1):
         train, test = near[folds != fold], near[folds == fold]
         edges = {int(train["m"].iloc[0]): _volatility_edges(train, buckets)} if buckets > 1 else {}
-        cal = WidthCalibration(
-            levels=GRID,
-            length_edges=LENGTH_EDGES,
-            edges_by_season=EDGES_BY_SEASON,
-            volatility_edges=edges,
-            factors=learn_factor_tables(
-                train, GRID, length_edges=LENGTH_EDGES, edges_by_season=EDGES_BY_SEASON, volatility_edges=edges
-            ),
-        )
+        layout = _layout(edges)
+        cal = replace(layout, factors=learn_factor_tables(train, layout))
         for level in CV_LEVELS:
             alpha = 1 - level / 100
             for (sid, m, n, vol), rows in test.groupby(["series_id", "m", "n", "vol"], dropna=False):
@@ -240,17 +244,10 @@ def learn(ratios: pd.DataFrame) -> WidthCalibration:
     origins (module docstring)."""
     near, deep = ratios[ratios["origin"] == "near"], ratios[ratios["origin"] == "deep"]
     vol_edges, cv_scores = choose_volatility_edges(near)
-    lengths, by_season = LENGTH_EDGES, EDGES_BY_SEASON
-    tables = learn_factor_tables(
-        near, GRID, length_edges=lengths, edges_by_season=by_season, volatility_edges=vol_edges
-    )
-    earlier = learn_factor_tables(
-        deep, GRID, length_edges=lengths, edges_by_season=by_season, volatility_edges=vol_edges
-    )
-    corrections = drift_corrections(
-        earlier, near, GRID, length_edges=lengths, edges_by_season=by_season, volatility_edges=vol_edges
-    )
-    keys = table_keys(near, length_edges=lengths, edges_by_season=by_season, volatility_edges=vol_edges)
+    layout = _layout(vol_edges)
+    tables = learn_factor_tables(near, layout)
+    corrections = drift_corrections(learn_factor_tables(deep, layout), near, layout)
+    keys = table_keys(near, layout)
     weights = near.groupby(keys)["weight"].mean()
     factors: dict[str, np.ndarray] = dict(tables)
     applied: dict[str, list[float]] = {}
@@ -258,16 +255,13 @@ def learn(ratios: pd.DataFrame) -> WidthCalibration:
         c = corrections.get(key)
         if c is None:
             logger.warning("%s: no earlier-origin table, factors left uncorrected", key)
-        elif int(key.split("_")[0][1:]) in ROLLING_ORIGINS:  # seasonal: measured only (docstring)
+        elif int(key.split("_")[0][1:]) in ROLLING_ORIGINS:  # non-seasonal only; seasonal c is measured, not applied
             step = np.clip(c ** float(weights[key]), 0.5, 2.0)
             factors[key] = np.maximum(table * step[None, :], 0.05)
             applied[key] = [round(float(v), 4) for v in step]
     counts = near.groupby(keys)["series_id"].nunique()
-    return WidthCalibration(
-        levels=GRID,
-        length_edges=LENGTH_EDGES,
-        edges_by_season=EDGES_BY_SEASON,
-        volatility_edges=vol_edges,
+    return replace(
+        layout,
         factors=factors,
         source="learned on holdouts inside the M3 training parts; M3 test parts unused",
         meta={

@@ -87,10 +87,10 @@ def _ratios(vol_matters: bool, n_series: int = 240, steps: int = 4) -> pd.DataFr
 
 def test_learn_factor_tables_splits_by_volatility_when_asked():
     ratios = _ratios(vol_matters=True)
-    edges = {12: (0.25,)}
-    keys = table_keys(ratios, length_edges=(45,), volatility_edges=edges)
+    layout = WidthCalibration(levels=(80, 95), length_edges=(45,), factors={}, volatility_edges={12: (0.25,)})
+    keys = table_keys(ratios, layout)
     assert set(keys) == {"m12_b1_v0", "m12_b1_v1"}
-    tables = learn_factor_tables(ratios, (80, 95), length_edges=(45,), volatility_edges=edges)
+    tables = learn_factor_tables(ratios, layout)
     low, high = tables["m12_b1_v0"], tables["m12_b1_v1"]
     assert np.all(low[:, 0] > 1.6 * high[:, 0])  # the calm series need about twice the width
 
