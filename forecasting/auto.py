@@ -1,9 +1,11 @@
 """``auto``: the default model.
 
 What it is was decided by measurement on M3 (see ``docs/engine.md``): an equal-weight
-combination whose members depend on the season length, with mixture intervals whose
-half-widths are calibrated per season length, series length (and, where the calibration
-found it worth it, volatility), step ahead and level (:mod:`forecasting.intervals`).
+combination whose members depend on the season length, with intervals whose half-widths are
+calibrated per season length, series length (and, where the calibration found it worth it,
+volatility), step ahead and level (:mod:`forecasting.intervals`). The calibrated base band is
+the members' mixture, or, for the tables where the calibration chose it, a normal band with the
+members' pooled sd.
 
 - Annual and other non-seasonal data (season length 1): ETS, ARIMA, dynamic optimised Theta.
 - Quarterly (4): CES; ARIMA and Theta on seasonally adjusted data (classical multiplicative
@@ -22,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting.base import BaseForecaster, Intervals
-from forecasting.ensemble import Ensemble
-from forecasting.intervals import apply_width_factors, load_calibration, volatility
+from forecasting.ensemble import Ensemble, mixture_intervals, pooled_intervals
+from forecasting.intervals import POOLED, apply_width_factors, load_calibration, volatility
 from forecasting.models.arima import ARIMA
 from forecasting.models.deseasonalized import Deseasonalized
 from forecasting.models.ets import ETS
@@ -82,22 +84,34 @@ class Auto(Ensemble):
         self.calibration_ = calibration
         self.volatility_ = volatility(y.to_numpy())
         self.interval_method_ = self.interval_method
+        self.band_ = "mixture"
         if (
             calibration is not None
             and calibration.table(self.season_length_, self.n_obs_, self.volatility_) is not None
         ):
-            self.interval_method_ = f"{self.interval_method}, half-widths calibrated ({calibration.source})"
+            self.band_ = calibration.band(self.season_length_, self.n_obs_, self.volatility_)
+            base = self.interval_method if self.band_ != POOLED else _POOLED_METHOD
+            self.interval_method_ = f"{base}, half-widths calibrated ({calibration.source})"
 
     def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
-        mean, intervals = super()._predict(horizon, levels)
+        point, shifted, sds = self._member_moments(horizon)
+        if not levels:
+            return point, {}
+        if self.band_ == POOLED:
+            intervals = pooled_intervals(point, sds, levels)
+        else:
+            intervals = mixture_intervals(shifted, sds, levels)
         calibration = self.calibration_
-        if calibration is None or not levels:
-            return mean, intervals
+        if calibration is None:
+            return point, intervals
         factors = {}
         for level in levels:
             k = calibration.factor(self.season_length_, self.n_obs_, horizon, level, self.volatility_)
             if k is not None:
                 factors[level] = k
         if not factors:
-            return mean, intervals
-        return mean, apply_width_factors(mean, intervals, factors)
+            return point, intervals
+        return point, apply_width_factors(point, intervals, factors)
+
+
+_POOLED_METHOD = "normal around the combined forecast with the members' pooled sd"

@@ -23,7 +23,7 @@ from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidPar
 from forecasting.frames import MEAN, hi_col, lo_col
 from forecasting.seasonality import z_value
 
-__all__ = ["Ensemble", "mixture_quantiles"]
+__all__ = ["Ensemble", "mixture_intervals", "mixture_quantiles", "pooled_intervals"]
 
 _SPREAD_LEVEL = 80
 _COMBINES = ("mean", "median")
@@ -143,7 +143,10 @@ class Ensemble(BaseForecaster):
             "combine": self.combine,
         }
 
-    def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
+    def _member_moments(self, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The combined point forecast and the members' means (shifted so that their mean is
+        the point forecast) and standard deviations (from their own 80% intervals), each of
+        shape (members, horizon)."""
         frames = [m.predict(horizon, levels=(_SPREAD_LEVEL,)) for _, m in self.members_]
         means = np.vstack([f[MEAN].to_numpy() for f in frames])
         sds = np.vstack(
@@ -153,14 +156,34 @@ class Ensemble(BaseForecaster):
             ]
         )
         point = np.median(means, axis=0) if self.combine == "median" else means.mean(axis=0)
+        # Centre the mixture on the combined point forecast so intervals contain it.
+        return point, means - means.mean(axis=0) + point, sds
+
+    def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
+        point, shifted, sds = self._member_moments(horizon)
         if not levels:
             return point, {}
-        # Centre the mixture on the combined point forecast so intervals contain it.
-        shifted = means - means.mean(axis=0) + point
-        probs = [p for lv in levels for p in (0.5 - lv / 200.0, 0.5 + lv / 200.0)]
-        q = mixture_quantiles(shifted, sds, probs)
-        intervals = {lv: (q[2 * i], q[2 * i + 1]) for i, lv in enumerate(levels)}
-        return point, intervals
+        return point, mixture_intervals(shifted, sds, levels)
+
+
+def mixture_intervals(
+    means: np.ndarray, sds: np.ndarray, levels: Sequence[int]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Central intervals of the equal-weight mixture of normals (``means``, ``sds`` of shape
+    (members, horizon)) at each level."""
+    probs = [p for lv in levels for p in (0.5 - lv / 200.0, 0.5 + lv / 200.0)]
+    q = mixture_quantiles(means, sds, probs)
+    return {lv: (q[2 * i], q[2 * i + 1]) for i, lv in enumerate(levels)}
+
+
+def pooled_intervals(
+    point: np.ndarray, sds: np.ndarray, levels: Sequence[int]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Normal intervals around ``point`` with the members' pooled standard deviation
+    (root mean square of ``sds``, shape (members, horizon)): the mixture's spread without
+    the part that comes from the members' disagreement."""
+    sd = np.sqrt(np.mean(np.square(sds), axis=0))
+    return {lv: (point - z_value(lv) * sd, point + z_value(lv) * sd) for lv in levels}
 
 
 def _label(model: BaseForecaster) -> str:

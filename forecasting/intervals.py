@@ -22,6 +22,9 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "BANDS",
+    "MIXTURE",
+    "POOLED",
     "WidthCalibration",
     "apply_width_factors",
     "drift_corrections",
@@ -31,6 +34,14 @@ __all__ = [
     "table_keys",
     "volatility",
 ]
+
+
+MIXTURE = "mixture"
+POOLED = "pooled"
+#: The base bands a factor table can scale: quantiles of the equal-weight mixture of the
+#: members' normal distributions (member disagreement widens it), or a normal band around the
+#: point forecast with the members' pooled sd (root mean square; disagreement does not widen it).
+BANDS = (MIXTURE, POOLED)
 
 
 def volatility(y: np.ndarray | pd.Series) -> float | None:
@@ -73,6 +84,9 @@ class WidthCalibration:
     volatility_edges : mapping of int to tuple of float
         Volatility bucket edges (of :func:`volatility`) for the season lengths whose tables
         are also split by volatility; bucket ``i`` holds ``edges[i-1] <= v < edges[i]``.
+    bands : mapping of str to str
+        Table key → the base band its factors scale, where it is not the default
+        ``"mixture"``: ``"pooled"`` (see :data:`BANDS`).
     """
 
     levels: tuple[int, ...]
@@ -82,6 +96,7 @@ class WidthCalibration:
     meta: Mapping[str, Any] = field(default_factory=dict)
     edges_by_season: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
     volatility_edges: Mapping[int, tuple[float, ...]] = field(default_factory=dict)
+    bands: Mapping[str, str] = field(default_factory=dict)
 
     def bucket(self, n_obs: int, season_length: int | None = None) -> int:
         """Index of the length bucket holding ``n_obs`` (for ``season_length``'s edges)."""
@@ -99,13 +114,14 @@ class WidthCalibration:
             key += f"_v{v}"
         return key
 
-    def table(self, season_length: int, n_obs: int, vol: float | None = None) -> np.ndarray | None:
-        """The factor table for a series, or None when nothing was learned for its kind."""
+    def table_key(self, season_length: int, n_obs: int, vol: float | None = None) -> str | None:
+        """The key of the table a series uses: its own cell if one was learned, otherwise the
+        nearest learned cell (length, then volatility bucket) of its season length; None when
+        nothing was learned for its season length."""
         key = self.key(season_length, n_obs, vol)
         if key in self.factors:
-            return np.asarray(self.factors[key])
+            return key
 
-        # Fall back to the nearest cell (length, then volatility bucket) of this season length.
         def cell(k: str) -> tuple[int, int]:
             parts = dict((p[0], int(p[1:])) for p in k.split("_")[1:])
             return parts.get("b", 0), parts.get("v", 0)
@@ -114,7 +130,18 @@ class WidthCalibration:
         same = sorted(
             (abs(cell(k)[0] - b), abs(cell(k)[1] - v), k) for k in self.factors if k.startswith(f"m{season_length}_")
         )
-        return np.asarray(self.factors[same[0][2]]) if same else None
+        return same[0][2] if same else None
+
+    def table(self, season_length: int, n_obs: int, vol: float | None = None) -> np.ndarray | None:
+        """The factor table for a series, or None when nothing was learned for its kind."""
+        key = self.table_key(season_length, n_obs, vol)
+        return None if key is None else np.asarray(self.factors[key])
+
+    def band(self, season_length: int, n_obs: int, vol: float | None = None) -> str:
+        """The base band the factors of a series' table scale: ``"mixture"`` (quantiles of
+        the members' mixture) or ``"pooled"`` (normal with the members' pooled sd)."""
+        key = self.table_key(season_length, n_obs, vol)
+        return self.bands.get(key, MIXTURE) if key is not None else MIXTURE
 
     def factor(
         self, season_length: int, n_obs: int, horizon: int, level: int, vol: float | None = None
@@ -140,6 +167,7 @@ class WidthCalibration:
                 "length_edges": list(self.length_edges),
                 "edges_by_season": {str(m): list(e) for m, e in self.edges_by_season.items()},
                 "volatility_edges": {str(m): [round(float(v), 6) for v in e] for m, e in self.volatility_edges.items()},
+                "bands": dict(self.bands),
                 "factors": {k: np.round(np.asarray(v), 4).tolist() for k, v in self.factors.items()},
                 "source": self.source,
                 "meta": dict(self.meta),
@@ -156,6 +184,7 @@ class WidthCalibration:
             edges_by_season={int(m): tuple(int(v) for v in e) for m, e in raw.get("edges_by_season", {}).items()},
             volatility_edges={int(m): tuple(float(v) for v in e) for m, e in raw.get("volatility_edges", {}).items()},
             factors={k: np.asarray(v, dtype=float) for k, v in raw["factors"].items()},
+            bands={str(k): str(v) for k, v in raw.get("bands", {}).items()},
             source=str(raw.get("source", "")),
             meta=dict(raw.get("meta", {})),
         )

@@ -26,6 +26,14 @@ model half-width), and the fewest buckets within one standard error of the best 
 three buckets for monthly data (calm monthly series needed 1.2-1.9 times the mixture width at
 80%, volatile ones 0.8-0.9 times) and none for yearly, quarterly and "other" data.
 
+Base band. The factors scale one of two base bands per table (``forecasting.intervals.BANDS``):
+the quantiles of the members' mixture, which member disagreement widens, or a normal band
+around the combined point forecast with the members' pooled sd, which it does not. Which one
+is chosen per table by two-fold cross-validation over series on the near-origin outcomes,
+scored by the interval score at 80% and 95% in MSIS units (``choose_bands``; scores in
+``meta.band_cv_score``); the mixture is kept unless the pooled band wins by more than one
+standard error.
+
 Drift correction. Factors learned at these ("near") origins are applied to forecasts made at
 the end of the series, from longer fits and later periods, and they over-widen there. The
 script measures that drift inside the training parts: it learns the same tables at "deep"
@@ -74,8 +82,11 @@ import numpy as np
 import pandas as pd
 
 from forecasting.auto import Auto
-from forecasting.frames import MEAN, hi_col, lo_col
+from forecasting.ensemble import mixture_intervals, pooled_intervals
 from forecasting.intervals import (
+    BANDS,
+    MIXTURE,
+    POOLED,
     WidthCalibration,
     drift_corrections,
     learn_factor_tables,
@@ -83,6 +94,7 @@ from forecasting.intervals import (
     volatility,
 )
 from forecasting.m3 import M3Series, load_m3
+from forecasting.metrics import scale_mae
 
 logger = logging.getLogger("calibrate_intervals")
 
@@ -102,6 +114,8 @@ ROLLING_ORIGINS: frozenset[int] = frozenset({1})
 VOLATILITY_BUCKETS = (1, 2, 3, 4, 5)
 CV_LEVELS = (80, 95)
 CV_SEED = 0
+# Fewest series a fold needs for its table to be learned in the band cross-validation.
+CV_MIN_SERIES = 15
 OUT = Path(__file__).resolve().parents[1] / "forecasting" / "calibration" / "auto.json"
 
 
@@ -113,12 +127,14 @@ def _holdout(s: M3Series, j: int, steps: int, origin: str) -> pd.DataFrame | Non
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fc = model.fit(train).predict(steps, levels=GRID)
+            model.fit(train)
+            point, shifted, sds = model._member_moments(steps)
     except Exception as exc:  # too short after holding out j, or a failed fit: not used
         logger.info("skip %s (origin n-%d): %s", s.series_id, j, exc)
         return None
-    mean = fc[MEAN].to_numpy()
-    err = holdout - mean
+    bands = {MIXTURE: mixture_intervals(shifted, sds, GRID), POOLED: pooled_intervals(point, sds, GRID)}
+    err = holdout - point
+    scale = scale_mae(train.to_numpy(), s.season_length)
     frame = pd.DataFrame(
         {
             "series_id": s.series_id,
@@ -130,14 +146,27 @@ def _holdout(s: M3Series, j: int, steps: int, origin: str) -> pd.DataFrame | Non
             "vol": volatility(train.to_numpy()),
             # Extrapolation weight of the drift correction (see learn()).
             "weight": (s.horizon + 1) / (2 * s.horizon) if s.season_length in ROLLING_ORIGINS else 1.0,
+            # The error in units of the MSIS scale (in-sample seasonal naive MAE), for
+            # comparing bands by the interval score (choose_bands).
+            "err_s": err / scale if scale > 0 else np.nan,
         }
     )
-    for lv in GRID:
-        up = fc[hi_col(lv)].to_numpy() - mean
-        down = mean - fc[lo_col(lv)].to_numpy()
-        half = np.where(err >= 0, up, down)
-        frame[f"r{lv}"] = np.abs(err) / np.maximum(half, 1e-12 * (1 + np.abs(mean)))
+    for band, intervals in bands.items():
+        for lv in GRID:
+            lo, hi = intervals[lv]
+            up, down = hi - point, point - lo
+            half = np.where(err >= 0, up, down)
+            frame[_ratio_col(band, lv)] = np.abs(err) / np.maximum(half, 1e-12 * (1 + np.abs(point)))
+            if lv in CV_LEVELS:
+                frame[f"up_{band}{lv}"] = up / scale if scale > 0 else np.nan
+                frame[f"down_{band}{lv}"] = down / scale if scale > 0 else np.nan
     return frame
+
+
+def _ratio_col(band: str, level: int) -> str:
+    """Ratio column of a band: ``r<level>`` for the mixture (the name learn_factor_tables
+    reads), ``r<level>_<band>`` for the others."""
+    return f"r{level}" if band == MIXTURE else f"r{level}_{band}"
 
 
 def _ratios(chunk: list[M3Series]) -> list[pd.DataFrame]:
@@ -220,10 +249,14 @@ def choose_volatility_edges(near: pd.DataFrame) -> tuple[dict[int, tuple[float, 
         fold_of = dict(zip(ids, rng.integers(0, 2, len(ids)), strict=True))
         folds = part["series_id"].map(fold_of).to_numpy()
         per_series = {b: _cv_score(part, b, folds) for b in VOLATILITY_BUCKETS}
+        # A bucket count whose cells are too small to learn scores nothing (small samples).
+        per_series = {b: v for b, v in per_series.items() if len(v) > 1}
+        if not per_series:
+            continue
         by_count = {b: round(float(s.mean()), 4) for b, s in per_series.items()}
         best = min(by_count, key=lambda b: (by_count[b], b))
         diff_se = {b: float((s - per_series[best]).std(ddof=1) / np.sqrt(len(s))) for b, s in per_series.items()}
-        chosen = min(b for b in VOLATILITY_BUCKETS if by_count[b] <= by_count[best] + diff_se[b])
+        chosen = min(b for b in per_series if by_count[b] <= by_count[best] + diff_se[b])
         scores[f"m{int(m)}"] = by_count
         logger.warning(
             "season length %d: CV interval score by volatility buckets %s; best %d, chosen %d (one-SE rule, SE %s)",
@@ -238,13 +271,84 @@ def choose_volatility_edges(near: pd.DataFrame) -> tuple[dict[int, tuple[float, 
     return edges, scores
 
 
+def _with_band(ratios: pd.DataFrame, band: str) -> pd.DataFrame:
+    """``ratios`` with the ``r<level>`` columns taken from ``band``'s ratios."""
+    if band == MIXTURE:
+        return ratios
+    return ratios.assign(**{f"r{lv}": ratios[_ratio_col(band, lv)] for lv in GRID})
+
+
+def _band_scores(cell: pd.DataFrame, layout: WidthCalibration, key: str, folds: np.ndarray) -> pd.DataFrame | None:
+    """Per held-out series (rows) and band (columns): the interval score in MSIS units (mean
+    over CV_LEVELS and the series' outcomes) of factors learned on the other fold."""
+    out: dict[str, pd.Series] = {}
+    for band in BANDS:
+        frame = _with_band(cell, band)
+        parts = []
+        for fold in (0, 1):
+            train, test = frame[folds != fold], frame[folds == fold]
+            table = learn_factor_tables(train, layout, min_series=CV_MIN_SERIES).get(key)
+            if table is None:
+                return None
+            rows = np.minimum(test["step"].to_numpy() - 1, table.shape[0] - 1)
+            score = np.zeros(len(test))
+            for level in CV_LEVELS:
+                alpha = 1 - level / 100
+                k = table[rows, layout.levels.index(level)]
+                up, down = k * test[f"up_{band}{level}"].to_numpy(), k * test[f"down_{band}{level}"].to_numpy()
+                e = test["err_s"].to_numpy()
+                score += (up + down + 2 / alpha * (np.maximum(0.0, -e - down) + np.maximum(0.0, e - up))) / len(
+                    CV_LEVELS
+                )
+            parts.append(pd.Series(score, index=test["series_id"].to_numpy()))
+        out[band] = pd.concat(parts).groupby(level=0).mean()
+    return pd.DataFrame(out)
+
+
+def choose_bands(near: pd.DataFrame, layout: WidthCalibration) -> tuple[dict[str, str], dict[str, dict[str, float]]]:
+    """Per table, the base band (``forecasting.intervals.BANDS``) whose factors score best
+    by two-fold cross-validation over series on the near-origin outcomes, and the scores.
+
+    The score is the interval score at CV_LEVELS in MSIS units (outcomes and half-widths
+    divided by the series' in-sample seasonal naive MAE, as the benchmark's MSIS is), per
+    series, averaged over series. The mixture is kept unless the pooled band's mean score is
+    lower by more than one standard error of the paired per-series difference.
+    """
+    if _ratio_col(POOLED, GRID[0]) not in near or "err_s" not in near:
+        logger.warning("ratios without the pooled band's columns: every table keeps the mixture band")
+        return {}, {}
+    rng = np.random.default_rng(CV_SEED)
+    usable = near[np.isfinite(near["err_s"])]
+    keys = np.asarray(table_keys(usable, layout))
+    bands: dict[str, str] = {}
+    scores: dict[str, dict[str, float]] = {}
+    for key in sorted(set(keys)):
+        cell = usable[keys == key]
+        ids = cell["series_id"].unique()
+        fold_of = dict(zip(ids, rng.integers(0, 2, len(ids)), strict=True))
+        per_series = _band_scores(cell, layout, key, cell["series_id"].map(fold_of).to_numpy())
+        if per_series is None:
+            continue
+        diff = per_series[POOLED] - per_series[MIXTURE]
+        se = float(diff.std(ddof=1) / np.sqrt(len(diff)))
+        scores[key] = {**{b: round(float(per_series[b].mean()), 4) for b in BANDS}, "diff_se": round(se, 4)}
+        chosen = POOLED if float(diff.mean()) < -se else MIXTURE
+        logger.warning("%s: CV interval score by band %s; chosen %s", key, scores[key], chosen)
+        if chosen != MIXTURE:
+            bands[key] = chosen
+    return bands, scores
+
+
 def learn(ratios: pd.DataFrame) -> WidthCalibration:
     """Factor tables from the near origins, split by volatility where cross-validation chose
-    it; non-seasonal ones corrected for the drift measured between the deep and the near
-    origins (module docstring)."""
+    it, scaling the base band cross-validation chose per table; non-seasonal ones corrected
+    for the drift measured between the deep and the near origins (module docstring)."""
     near, deep = ratios[ratios["origin"] == "near"], ratios[ratios["origin"] == "deep"]
     vol_edges, cv_scores = choose_volatility_edges(near)
     layout = _layout(vol_edges)
+    bands, band_scores = choose_bands(near, layout)
+    if bands:
+        near, deep = _band_ratios(near, layout, bands), _band_ratios(deep, layout, bands)
     tables = learn_factor_tables(near, layout)
     corrections = drift_corrections(learn_factor_tables(deep, layout), near, layout)
     keys = table_keys(near, layout)
@@ -263,15 +367,28 @@ def learn(ratios: pd.DataFrame) -> WidthCalibration:
     return replace(
         layout,
         factors=factors,
+        bands={k: v for k, v in bands.items() if k in factors},
         source="learned on holdouts inside the M3 training parts; M3 test parts unused",
         meta={
             "series_per_cell": {k: int(v) for k, v in counts.items() if k in factors},
             "drift_correction": applied,
             "drift_measured": {k: [round(float(v), 4) for v in c] for k, c in corrections.items()},
             "volatility_cv_score": cv_scores,
+            "band_cv_score": band_scores,
             "script": "scripts/calibrate_intervals.py",
         },
     )
+
+
+def _band_ratios(ratios: pd.DataFrame, layout: WidthCalibration, bands: dict[str, str]) -> pd.DataFrame:
+    """``ratios`` with each row's ``r<level>`` columns taken from its table's chosen band."""
+    keys = pd.Series(table_keys(ratios, layout), index=ratios.index)
+    out = ratios.copy()
+    for key, band in bands.items():
+        rows = keys == key
+        for lv in GRID:
+            out.loc[rows, f"r{lv}"] = ratios.loc[rows, _ratio_col(band, lv)]
+    return out
 
 
 def main() -> None:
@@ -306,6 +423,8 @@ def main() -> None:
         if args.season_lengths:
             series = [s for s in series if s.season_length in set(args.season_lengths)]
         ratios = collect_ratios(series, args.n_jobs)
+    if args.save_ratios is not None and args.from_ratios is None:
+        ratios.to_csv(args.save_ratios, index=False)
     calibration = learn(ratios)
     if args.season_lengths and args.out.is_file():
         old = WidthCalibration.from_json(args.out.read_text())
@@ -322,11 +441,10 @@ def main() -> None:
             calibration,
             factors={**kept, **calibration.factors},
             volatility_edges={**old_edges, **calibration.volatility_edges},
+            bands={**{k: v for k, v in old.bands.items() if k in kept}, **calibration.bands},
             meta=meta,
         )
     args.out.write_text(calibration.to_json() + "\n")
-    if args.save_ratios is not None:
-        ratios.to_csv(args.save_ratios, index=False)
     logger.warning(
         "wrote %s from %d series in %.0f s", args.out, ratios["series_id"].nunique(), time.perf_counter() - started
     )

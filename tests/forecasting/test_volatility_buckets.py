@@ -3,28 +3,21 @@ cross-validated choice of the calibration script, and their use by ``auto``."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from forecasting.auto import Auto
-from forecasting.intervals import WidthCalibration, learn_factor_tables, load_calibration, table_keys, volatility
+from forecasting.ensemble import mixture_intervals, pooled_intervals
+from forecasting.intervals import (
+    POOLED,
+    WidthCalibration,
+    learn_factor_tables,
+    load_calibration,
+    table_keys,
+    volatility,
+)
 from forecasting.testing import make_series
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "calibrate_intervals.py"
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("calibrate_intervals", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["calibrate_intervals"] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_volatility_is_the_spread_of_log_changes_and_undefined_without_a_scale():
@@ -95,8 +88,8 @@ def test_learn_factor_tables_splits_by_volatility_when_asked():
     assert np.all(low[:, 0] > 1.6 * high[:, 0])  # the calm series need about twice the width
 
 
-def test_calibration_script_splits_by_volatility_only_when_cross_validation_says_so():
-    script = _script()
+def test_calibration_script_splits_by_volatility_only_when_cross_validation_says_so(calibration_script):
+    script = calibration_script
     edges, scores = script.choose_volatility_edges(_ratios(vol_matters=True))
     assert 12 in edges and len(edges[12]) >= 1
     assert scores["m12"][1] > min(scores["m12"].values())
@@ -108,10 +101,15 @@ def test_auto_applies_the_table_of_its_volatility_bucket():
     cal = load_calibration("auto")
     assert cal is not None and 12 in cal.volatility_edges
     y = make_series("M", 96, seed=4)
-    raw = Auto(calibrate=False).fit(y).predict(6, levels=(80,))
+    raw = Auto(calibrate=False).fit(y)
+    point, shifted, sds = raw._member_moments(6)
     model = Auto().fit(y)
     fc = model.predict(6, levels=(80,))
     assert model.volatility_ == pytest.approx(volatility(y.to_numpy()))
     k = cal.factor(12, len(y), 6, 80, model.volatility_)
-    np.testing.assert_allclose(fc["hi_80"] - fc["mean"], k * (raw["hi_80"] - raw["mean"]).to_numpy())
-    np.testing.assert_allclose(fc["mean"], raw["mean"])
+    band = cal.band(12, len(y), model.volatility_)
+    base = (pooled_intervals if band == POOLED else lambda p, s, lv: mixture_intervals(shifted, s, lv))(
+        point, sds, (80,)
+    )
+    np.testing.assert_allclose(fc["hi_80"] - fc["mean"], k * (base[80][1] - point))
+    np.testing.assert_allclose(fc["mean"], point)
