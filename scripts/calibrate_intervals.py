@@ -57,8 +57,9 @@ of bounds both ways (quarterly 76.4% / 90.3%, monthly 86.7% / 98.1%), where the 
 tables measured 81.1% / 93.6% and 82.3% / 96.8%. Rolling the seasonal origins as well would
 need h times more fits (about four hours for the monthly series on two cores).
 
-Run (10 to 18 minutes on two cores: 560 s on 2026-11-28, 963 s and 1037 s on 2026-11-29; the
-1037 s run, with volatility buckets, reproduced the shipped JSON exactly)::
+Run (10 to 30 minutes on two cores: 560 s on 2026-11-28, 963 s and 1037 s on 2026-11-29, and
+1722 s for the shipped JSON, with base bands, in a freshly installed environment the same day;
+``--from-ratios`` on that run's saved ratios reproduces the JSON byte for byte in about 20 s)::
 
     .venv/bin/python scripts/calibrate_intervals.py --data ../shared/data/m3/m3.csv.gz
 
