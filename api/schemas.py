@@ -257,7 +257,7 @@ class ForecastsPage(BaseModel):
     """A page of archived forecasts."""
 
     data: list[ForecastRead]
-    count: int
+    count: int = Field(description="Total number of archived forecasts matching the filter (not just this page).")
 
 
 class BatchItemCreate(_SeriesSource):

@@ -930,7 +930,13 @@ class Store:
         return self._forecast_from_row(row)
 
     def list_forecasts(
-        self, series_id: str | None = None, *, model: str | None = None, since: datetime | None = None
+        self,
+        series_id: str | None = None,
+        *,
+        model: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[ForecastRecord]:
         """Archived forecasts, newest first.
 
@@ -942,17 +948,43 @@ class Store:
             Only forecasts by this model.
         since : datetime, optional
             Only forecasts created at or after this time (naive = UTC).
+        limit, offset : int, optional
+            A page of the result: at most ``limit`` records (default all) after skipping
+            ``offset``. Paging happens in the database, so only the page is read and decoded.
+
+        Raises
+        ------
+        IngestError
+            A negative ``limit`` or ``offset``.
         """
-        query = select(_F)
-        if series_id is not None:
-            query = query.where(_F.c.series_id == series_id)
-        if model is not None:
-            query = query.where(_F.c.model == model)
-        if since is not None:
-            query = query.where(_F.c.created_at >= _as_utc(since))
+        if (limit is not None and limit < 0) or offset < 0:
+            raise IngestError(f"limit and offset must be >= 0; got limit={limit}, offset={offset}.")
+        query = select(_F).where(*self._forecast_filter(series_id, model, since))
+        query = query.order_by(_F.c.created_at.desc(), _F.c.id).offset(offset)
+        if limit is not None:
+            query = query.limit(limit)
         with self._read() as conn:
-            rows = conn.execute(query.order_by(_F.c.created_at.desc(), _F.c.id)).all()
+            rows = conn.execute(query).all()
         return [self._forecast_from_row(r) for r in rows]
+
+    def count_forecasts(
+        self, series_id: str | None = None, *, model: str | None = None, since: datetime | None = None
+    ) -> int:
+        """How many archived forecasts :meth:`list_forecasts` would return without paging."""
+        query = select(func.count()).select_from(_F).where(*self._forecast_filter(series_id, model, since))
+        with self._read() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    @staticmethod
+    def _forecast_filter(series_id: str | None, model: str | None, since: datetime | None) -> list[Any]:
+        conditions: list[Any] = []
+        if series_id is not None:
+            conditions.append(_F.c.series_id == series_id)
+        if model is not None:
+            conditions.append(_F.c.model == model)
+        if since is not None:
+            conditions.append(_F.c.created_at >= _as_utc(since))
+        return conditions
 
 
 def _ordinals_from_text(ds: Sequence[str], frequency: str) -> np.ndarray:

@@ -75,16 +75,17 @@ def read_forecasts(
     model: Annotated[str | None, Query(max_length=64)] = None,
     since: Annotated[datetime | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> ForecastsPage:
-    """List archived forecasts, newest first."""
-    records = store.list_forecasts(series_id, model=model, since=since)
+    """List archived forecasts, newest first, a page at a time (``limit``, ``offset``)."""
+    records = store.list_forecasts(series_id, model=model, since=since, limit=limit, offset=offset)
     data = [
         record_params_to_read(
             str(r.forecast_id), r.series_id, r.model, r.horizon, r.levels, r.frame, r.params, r.created_at
         )
-        for r in records[:limit]
+        for r in records
     ]
-    return ForecastsPage(data=data, count=len(records))
+    return ForecastsPage(data=data, count=store.count_forecasts(series_id, model=model, since=since))
 
 
 @router.get("/{forecast_id}", response_model=ForecastRead, responses={404: {"model": ErrorRead}})

@@ -79,6 +79,20 @@ def test_forecast_is_archived_and_readable_by_id(client):
     assert listed["count"] == 1 and listed["data"][0]["id"] == created["id"]
 
 
+def test_archived_forecasts_are_listed_a_page_at_a_time(client):
+    ids = [
+        client.post(
+            "/v1/forecasts", json={"data": annual(), "frequency": "annual", "horizon": h, "model": "naive"}
+        ).json()["id"]
+        for h in (1, 2, 3)
+    ]
+    page = client.get("/v1/forecasts", params={"limit": 2}).json()
+    assert page["count"] == 3 and [f["id"] for f in page["data"]] == ids[::-1][:2]
+    page = client.get("/v1/forecasts", params={"limit": 2, "offset": 2}).json()
+    assert page["count"] == 3 and [f["id"] for f in page["data"]] == [ids[0]]
+    assert_error(client.get("/v1/forecasts", params={"offset": -1}), 422, "validation_error")
+
+
 def test_unknown_forecast_id_is_404(client):
     assert_error(client.get("/v1/forecasts/" + "0" * 32), 404, "forecast_not_found")
 

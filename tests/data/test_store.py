@@ -243,6 +243,15 @@ def test_list_forecasts_filters_newest_first(store: Store):
     assert [r.forecast_id for r in store.list_forecasts()] == [third, second, first]
     assert [r.forecast_id for r in store.list_forecasts(META.series_id)] == [second, first]
     assert [r.forecast_id for r in store.list_forecasts(model="drift", since=cut)] == [third, second]
+    # Pages come from the database; the count ignores paging.
+    assert [r.forecast_id for r in store.list_forecasts(limit=2)] == [third, second]
+    assert [r.forecast_id for r in store.list_forecasts(limit=1, offset=1)] == [second]
+    assert store.list_forecasts(offset=3) == []
+    assert store.count_forecasts() == 3
+    assert store.count_forecasts(META.series_id) == 2
+    assert store.count_forecasts(model="drift", since=cut) == 2
+    with pytest.raises(IngestError, match="limit and offset"):
+        store.list_forecasts(offset=-1)
     with pytest.raises(ForecastNotFoundError):
         store.get_forecast("0" * 32)
 
