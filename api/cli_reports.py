@@ -56,6 +56,7 @@ def report_run(
             report_dir=settings.report_dir,
             backtest_windows=settings.backtest_windows,
             n_jobs=settings.report_jobs,
+            stale_after_seconds=settings.run_stale_seconds,
         )
     except (DataError, ForecastingError) as exc:
         typer.echo(f"error: {exc}", err=True)

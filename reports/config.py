@@ -5,7 +5,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reports.store import STALE_AFTER_SECONDS
 
 __all__ = ["ReportSettings", "get_settings"]
 
@@ -30,6 +33,9 @@ class ReportSettings(BaseSettings):
         Rolling-origin windows used for the accuracy shown in each report.
     report_jobs : int
         Worker processes that forecast a report's series in parallel (1: none).
+    run_stale_seconds : float
+        A run still ``running`` this long after it started is marked failed as interrupted
+        (its process stopped), so that it can be run again.
     """
 
     model_config = SettingsConfigDict(env_prefix="TRADECAST_", env_file=".env", extra="ignore")
@@ -40,6 +46,7 @@ class ReportSettings(BaseSettings):
     scheduler_misfire_grace_seconds: int = 3600
     backtest_windows: int = 3
     report_jobs: int = 1
+    run_stale_seconds: float = Field(default=STALE_AFTER_SECONDS, gt=0)
 
 
 @lru_cache

@@ -27,7 +27,16 @@ from forecasting.frames import DS, MODEL
 from reports.content import ISSUED_AT, ReportData, SeriesSection, build_report, compute_section, failed_section
 from reports.definitions import ReportDefinition
 from reports.render import render_html
-from reports.store import FAILED, RUNNING, SUCCEEDED, ReportRun, ReportStore, normalize_as_of, run_key
+from reports.store import (
+    FAILED,
+    RUNNING,
+    STALE_AFTER_SECONDS,
+    SUCCEEDED,
+    ReportRun,
+    ReportStore,
+    normalize_as_of,
+    run_key,
+)
 
 __all__ = ["collect_report", "execute_run", "resolve_series_ids", "run_report"]
 
@@ -55,6 +64,7 @@ def run_report(
     report_dir: Path | None = None,
     backtest_windows: int = 3,
     n_jobs: int = 1,
+    stale_after_seconds: float = STALE_AFTER_SECONDS,
 ) -> ReportRun:
     """Run report ``name`` with the data known at ``as_of`` and record the run.
 
@@ -77,6 +87,9 @@ def run_report(
         Rolling-origin windows for the accuracy table.
     n_jobs : int
         Worker processes for forecasting the series (1: in this process).
+    stale_after_seconds : float
+        Runs still ``running`` this long after they started are first marked failed as
+        interrupted (:meth:`ReportStore.fail_stale_runs`), so a crashed run can be redone.
 
     Returns
     -------
@@ -93,6 +106,7 @@ def run_report(
     definition = reports.get_definition(name).definition
     as_of = normalize_as_of(as_of or datetime.now(UTC)).replace(microsecond=0)
     key = run_key(name, as_of)
+    reports.fail_stale_runs(stale_after_seconds)
     run = reports.claim_run(name, as_of, trigger=trigger)
     if run is None:
         existing = reports.get_run_by_key(key)

@@ -182,6 +182,7 @@ class ReportScheduler:
     def _refresh(self, catch_up: bool = True) -> None:
         try:
             self.sync()
+            self.reports.fail_stale_runs(self.settings.run_stale_seconds)
             if catch_up:
                 self.catch_up()
         except Exception:  # the database may be down for a while; try again next refresh

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
@@ -31,6 +31,7 @@ from reports.tables import ReportDefinitionsTable, ReportRunsTable
 __all__ = [
     "FAILED",
     "RUNNING",
+    "STALE_AFTER_SECONDS",
     "SUCCEEDED",
     "ReportRun",
     "ReportStore",
@@ -44,6 +45,9 @@ logger = logging.getLogger(__name__)
 RUNNING = "running"
 SUCCEEDED = "succeeded"
 FAILED = "failed"
+#: A run still ``running`` this long after it started is taken as interrupted (its process
+#: stopped: a crash, a kill, a restart) and marked failed, so that it can be redone.
+STALE_AFTER_SECONDS = 7200.0
 
 _D = cast(Table, ReportDefinitionsTable.__table__)
 _R = cast(Table, ReportRunsTable.__table__)
@@ -312,6 +316,35 @@ class ReportStore:
             )
             won = result.rowcount == 1
         return self.get_run_by_key(key) if won else None
+
+    def fail_stale_runs(
+        self, older_than_seconds: float = STALE_AFTER_SECONDS, *, now: datetime | None = None
+    ) -> list[str]:
+        """Mark runs still ``running`` more than ``older_than_seconds`` after they started as
+        failed (interrupted), so that they no longer block a redo; returns their ids.
+
+        A run whose process is in fact still working may still record its outcome later
+        (:meth:`finish_run` overwrites the status).
+        """
+        now = normalize_as_of(now or datetime.now(UTC))
+        cutoff = now - timedelta(seconds=older_than_seconds)
+        error = (
+            f"interrupted: still running {older_than_seconds:.0f} s after it started (its process probably "
+            "stopped); run it again to redo it"
+        )
+        with self._write() as conn:
+            stale = list(
+                conn.execute(select(_R.c.id).where(_R.c.status == RUNNING, _R.c.started_at < cutoff)).scalars()
+            )
+            if stale:
+                conn.execute(
+                    update(_R)
+                    .where(_R.c.id.in_(stale), _R.c.status == RUNNING)
+                    .values(status=FAILED, error=error, finished_at=now)
+                )
+        for run_id in stale:
+            logger.warning("report run %s: %s", run_id, error)
+        return stale
 
     def finish_run(
         self,

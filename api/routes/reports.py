@@ -189,6 +189,7 @@ def create_report_run(
         report_dir=settings.report_dir,
         backtest_windows=settings.backtest_windows,
         n_jobs=settings.report_jobs,
+        stale_after_seconds=settings.run_stale_seconds,
     )
     return _to_run(run)
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from data import SeriesMeta, Store
+from reports.config import ReportSettings
 from reports.definitions import ReportDefinition
 from reports.exceptions import ReportNotFoundError, RunNotFoundError
 from reports.jobs import run_report
-from reports.store import FAILED, SUCCEEDED, ReportStore, run_key
+from reports.store import FAILED, RUNNING, STALE_AFTER_SECONDS, SUCCEEDED, ReportStore, run_key
 from tests.reports.conftest import AS_OF, monthly_series
 
 
@@ -98,3 +101,30 @@ def test_parallel_collection_matches_serial(loaded: Store, reports: ReportStore)
     assert [s.series_id for s in parallel.sections] == [s.series_id for s in serial.sections] == ["s1", "s2"]
     for a, b in zip(serial.sections, parallel.sections, strict=True):
         assert a.forecasts == b.forecasts and a.accuracy == b.accuracy
+
+
+def test_interrupted_run_is_marked_failed_once_stale_and_can_be_redone(loaded: Store, reports: ReportStore) -> None:
+    stuck = reports.claim_run("t1", AS_OF, trigger="schedule")  # its process stops here
+    assert stuck is not None and stuck.started_at is not None
+    blocked = run_report("t1", AS_OF, loaded)
+    assert blocked.run_id == stuck.run_id and blocked.status == RUNNING  # may still be working
+    assert reports.fail_stale_runs(3600, now=stuck.started_at + timedelta(minutes=59)) == []
+    assert reports.fail_stale_runs(3600, now=stuck.started_at + timedelta(hours=2)) == [stuck.run_id]
+    failed = reports.get_run_by_id(stuck.run_id)
+    assert failed.status == FAILED and "interrupted" in (failed.error or "")
+    redone = run_report("t1", AS_OF, loaded)
+    assert redone.run_id == stuck.run_id and redone.status == SUCCEEDED, redone.error
+
+
+def test_run_report_first_fails_runs_older_than_its_stale_limit(loaded: Store, reports: ReportStore) -> None:
+    stuck = reports.claim_run("t1", AS_OF, trigger="schedule")
+    assert stuck is not None
+    time.sleep(0.01)
+    redone = run_report("t1", AS_OF, loaded, stale_after_seconds=0.001)
+    assert redone.run_id == stuck.run_id and redone.status == SUCCEEDED, redone.error
+
+
+def test_stale_limit_setting_must_be_positive() -> None:
+    assert ReportSettings().run_stale_seconds == STALE_AFTER_SECONDS
+    with pytest.raises(ValidationError, match="run_stale_seconds"):
+        ReportSettings(run_stale_seconds=0)
