@@ -25,7 +25,7 @@ import pandas as pd
 
 from forecasting.base import BaseForecaster, Intervals
 from forecasting.ensemble import Ensemble, mixture_intervals, pooled_intervals
-from forecasting.intervals import POOLED, apply_width_factors, load_calibration, volatility
+from forecasting.intervals import MIXTURE, POOLED, apply_width_factors, load_calibration, volatility
 from forecasting.models.arima import ARIMA
 from forecasting.models.deseasonalized import Deseasonalized
 from forecasting.models.ets import ETS
@@ -84,7 +84,7 @@ class Auto(Ensemble):
         self.calibration_ = calibration
         self.volatility_ = volatility(y.to_numpy())
         self.interval_method_ = self.interval_method
-        self.band_ = "mixture"
+        self.band_ = MIXTURE
         if (
             calibration is not None
             and calibration.table(self.season_length_, self.n_obs_, self.volatility_) is not None
@@ -94,7 +94,7 @@ class Auto(Ensemble):
             self.interval_method_ = f"{base}, half-widths calibrated ({calibration.source})"
 
     def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
-        point, shifted, sds = self._member_moments(horizon)
+        point, shifted, sds = self.member_moments(horizon)
         if not levels:
             return point, {}
         if self.band_ == POOLED:

@@ -22,6 +22,7 @@ from forecasting.base import BaseForecaster, Intervals, ModelTags
 from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError, ModelFitError
 from forecasting.frames import MEAN, hi_col, lo_col
 from forecasting.seasonality import z_value
+from forecasting.validation import check_horizon, check_is_fitted
 
 __all__ = ["Ensemble", "mixture_intervals", "mixture_quantiles", "pooled_intervals"]
 
@@ -143,10 +144,20 @@ class Ensemble(BaseForecaster):
             "combine": self.combine,
         }
 
-    def _member_moments(self, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def member_moments(self, horizon: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The combined point forecast and the members' means (shifted so that their mean is
         the point forecast) and standard deviations (from their own 80% intervals), each of
-        shape (members, horizon)."""
+        shape (members, horizon).
+
+        Raises
+        ------
+        NotFittedError
+            Before :meth:`fit`.
+        InvalidParameterError
+            A horizon that is not a positive integer within the allowed range.
+        """
+        check_is_fitted(self)
+        horizon = check_horizon(horizon)
         frames = [m.predict(horizon, levels=(_SPREAD_LEVEL,)) for _, m in self.members_]
         means = np.vstack([f[MEAN].to_numpy() for f in frames])
         sds = np.vstack(
@@ -160,7 +171,7 @@ class Ensemble(BaseForecaster):
         return point, means - means.mean(axis=0) + point, sds
 
     def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
-        point, shifted, sds = self._member_moments(horizon)
+        point, shifted, sds = self.member_moments(horizon)
         if not levels:
             return point, {}
         return point, mixture_intervals(shifted, sds, levels)

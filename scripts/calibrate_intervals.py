@@ -129,7 +129,7 @@ def _holdout(s: M3Series, j: int, steps: int, origin: str) -> pd.DataFrame | Non
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model.fit(train)
-            point, shifted, sds = model._member_moments(steps)
+            point, shifted, sds = model.member_moments(steps)
     except Exception as exc:  # too short after holding out j, or a failed fit: not used
         logger.info("skip %s (origin n-%d): %s", s.series_id, j, exc)
         return None

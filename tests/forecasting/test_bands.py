@@ -11,6 +11,7 @@ from scipy.stats import norm
 import forecasting.auto as auto_module
 from forecasting.auto import Auto
 from forecasting.ensemble import mixture_intervals, pooled_intervals
+from forecasting.exceptions import InvalidParameterError, NotFittedError
 from forecasting.intervals import MIXTURE, POOLED, WidthCalibration, load_calibration
 from forecasting.testing import make_series
 
@@ -74,7 +75,7 @@ def test_auto_scales_the_band_its_table_names(monkeypatch, band):
     model = Auto().fit(y)
     fc = model.predict(2, levels=(80, 95))
     raw = Auto(calibrate=False).fit(y)
-    point, shifted, sds = raw._member_moments(2)
+    point, shifted, sds = raw.member_moments(2)
     base = pooled_intervals(point, sds, (80, 95)) if band == POOLED else mixture_intervals(shifted, sds, (80, 95))
     np.testing.assert_allclose(fc["mean"], point)
     for level in (80, 95):
@@ -132,3 +133,15 @@ def test_shipped_calibration_names_only_known_bands_of_learned_tables():
     assert set(cal.bands.values()) <= {POOLED}
     assert set(cal.bands) <= set(cal.factors)
     assert set(cal.meta["band_cv_score"]) == set(cal.factors)
+
+
+def test_member_moments_needs_a_fit_and_a_valid_horizon():
+    with pytest.raises(NotFittedError):
+        Auto().member_moments(2)
+    model = Auto(calibrate=False).fit(make_series("Y", 20, seed=1))
+    with pytest.raises(InvalidParameterError, match="horizon"):
+        model.member_moments(0)
+    point, shifted, sds = model.member_moments(3)
+    assert point.shape == (3,) and shifted.shape == sds.shape == (3, 3)  # three non-seasonal members
+    np.testing.assert_allclose(shifted.mean(axis=0), point)
+    assert np.all(sds > 0)

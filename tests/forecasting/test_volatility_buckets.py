@@ -102,7 +102,7 @@ def test_auto_applies_the_table_of_its_volatility_bucket():
     assert cal is not None and 12 in cal.volatility_edges
     y = make_series("M", 96, seed=4)
     raw = Auto(calibrate=False).fit(y)
-    point, shifted, sds = raw._member_moments(6)
+    point, shifted, sds = raw.member_moments(6)
     model = Auto().fit(y)
     fc = model.predict(6, levels=(80,))
     assert model.volatility_ == pytest.approx(volatility(y.to_numpy()))
