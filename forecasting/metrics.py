@@ -10,7 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["coverage", "interval_score", "mae", "mase", "msis", "rmse", "rmsse", "scale_mae", "scale_mse", "smape"]
+__all__ = [
+    "coverage",
+    "interval_score",
+    "interval_scores",
+    "mae",
+    "mase",
+    "msis",
+    "rmse",
+    "rmsse",
+    "scale_mae",
+    "scale_mse",
+    "smape",
+]
 
 
 def _arr(x: object) -> np.ndarray:
@@ -72,12 +84,17 @@ def coverage(y: object, lo: object, hi: object) -> float:
     return float(np.mean((y_ >= _arr(lo)) & (y_ <= _arr(hi))))
 
 
-def interval_score(y: object, lo: object, hi: object, level: int) -> float:
-    """Mean interval score of a ``level`` percent interval: its width plus 2/α times each miss."""
+def interval_scores(y: object, lo: object, hi: object, level: int) -> np.ndarray:
+    """Interval score of each outcome for a ``level`` percent interval: its width plus 2/α
+    times the miss."""
     y_, lo_, hi_ = _arr(y), _arr(lo), _arr(hi)
     a = 1.0 - level / 100.0
-    score = (hi_ - lo_) + (2.0 / a) * (lo_ - y_) * (y_ < lo_) + (2.0 / a) * (y_ - hi_) * (y_ > hi_)
-    return float(np.mean(score))
+    return np.asarray((hi_ - lo_) + (2.0 / a) * (lo_ - y_) * (y_ < lo_) + (2.0 / a) * (y_ - hi_) * (y_ > hi_))
+
+
+def interval_score(y: object, lo: object, hi: object, level: int) -> float:
+    """Mean interval score of a ``level`` percent interval (:func:`interval_scores`)."""
+    return float(np.mean(interval_scores(y, lo, hi, level)))
 
 
 def msis(y: object, lo: object, hi: object, insample: object, level: int, season_length: int = 1) -> float:

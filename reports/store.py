@@ -332,14 +332,16 @@ class ReportStore:
             f"interrupted: still running {older_than_seconds:.0f} s after it started (its process probably "
             "stopped); run it again to redo it"
         )
-        with self._write() as conn:
+        # Read first: the write (a lock on SQLite) is taken only when there is something stale.
+        with self.engine.connect() as conn:
             stale = list(
                 conn.execute(select(_R.c.id).where(_R.c.status == RUNNING, _R.c.started_at < cutoff)).scalars()
             )
-            if stale:
+        if stale:
+            with self._write() as conn:
                 conn.execute(
                     update(_R)
-                    .where(_R.c.id.in_(stale), _R.c.status == RUNNING)
+                    .where(_R.c.id.in_(stale), _R.c.status == RUNNING, _R.c.started_at < cutoff)
                     .values(status=FAILED, error=error, finished_at=now)
                 )
         for run_id in stale:

@@ -95,7 +95,7 @@ from forecasting.intervals import (
     volatility,
 )
 from forecasting.m3 import M3Series, load_m3
-from forecasting.metrics import scale_mae
+from forecasting.metrics import interval_scores, scale_mae
 
 logger = logging.getLogger("calibrate_intervals")
 
@@ -223,14 +223,13 @@ def _cv_score(near: pd.DataFrame, buckets: int, folds: np.ndarray) -> pd.Series:
         layout = _layout(edges)
         cal = replace(layout, factors=learn_factor_tables(train, layout))
         for level in CV_LEVELS:
-            alpha = 1 - level / 100
             for (sid, m, n, vol), rows in test.groupby(["series_id", "m", "n", "vol"], dropna=False):
                 k = cal.factor(int(m), int(n), int(rows["step"].max()), level, None if pd.isna(vol) else float(vol))
                 if k is None:
                     continue
-                r = rows[f"r{level}"].to_numpy()
                 kk = k[rows["step"].to_numpy() - 1]
-                scores.setdefault(str(sid), []).extend(2 * kk + 2 / alpha * np.maximum(0.0, r - kk))
+                # The |error| in half-widths against the symmetric band [-k, k].
+                scores.setdefault(str(sid), []).extend(interval_scores(rows[f"r{level}"], -kk, kk, level))
     return pd.Series({sid: float(np.mean(v)) for sid, v in scores.items()})
 
 
@@ -294,13 +293,9 @@ def _band_scores(cell: pd.DataFrame, layout: WidthCalibration, key: str, folds: 
             rows = np.minimum(test["step"].to_numpy() - 1, table.shape[0] - 1)
             score = np.zeros(len(test))
             for level in CV_LEVELS:
-                alpha = 1 - level / 100
                 k = table[rows, layout.levels.index(level)]
                 up, down = k * test[f"up_{band}{level}"].to_numpy(), k * test[f"down_{band}{level}"].to_numpy()
-                e = test["err_s"].to_numpy()
-                score += (up + down + 2 / alpha * (np.maximum(0.0, -e - down) + np.maximum(0.0, e - up))) / len(
-                    CV_LEVELS
-                )
+                score += interval_scores(test["err_s"], -down, up, level) / len(CV_LEVELS)
             parts.append(pd.Series(score, index=test["series_id"].to_numpy()))
         out[band] = pd.concat(parts).groupby(level=0).mean()
     return pd.DataFrame(out)
@@ -383,13 +378,9 @@ def learn(ratios: pd.DataFrame) -> WidthCalibration:
 
 def _band_ratios(ratios: pd.DataFrame, layout: WidthCalibration, bands: dict[str, str]) -> pd.DataFrame:
     """``ratios`` with each row's ``r<level>`` columns taken from its table's chosen band."""
-    keys = pd.Series(table_keys(ratios, layout), index=ratios.index)
-    out = ratios.copy()
-    for key, band in bands.items():
-        rows = keys == key
-        for lv in GRID:
-            out.loc[rows, f"r{lv}"] = ratios.loc[rows, _ratio_col(band, lv)]
-    return out
+    keys = table_keys(ratios, layout)
+    parts = [_with_band(part, bands.get(str(key), MIXTURE)) for key, part in ratios.groupby(keys)]
+    return pd.concat(parts).loc[ratios.index]
 
 
 def main() -> None:

@@ -44,6 +44,9 @@ def test_coverage_and_msis():
     insample = np.array([0.0, 1.0, 2.0])  # scale 1
     # widths 2, 2, 12; penalty (2/0.05)*(5-2) = 120 on the second point
     assert metrics.msis(y, lo, hi, insample, 95) == pytest.approx((2 + 2 + 12 + 120) / 3)
+    np.testing.assert_allclose(metrics.interval_scores(y, lo, hi, 95), [2.0, 122.0, 12.0])
+    # A miss below the band is charged the same way.
+    np.testing.assert_allclose(metrics.interval_scores([-1.0], [0.0], [2.0], 80), [2.0 + 10.0])
 
 
 def test_seasonality_test_detects_monthly_cycle_and_not_noise():
