@@ -64,7 +64,7 @@ def observations_to_series(
         except (ValueError, TypeError, OverflowError):
             raise detailed(
                 InvalidSeriesError(
-                    f"{name}[{i}].ds: cannot read {obs.ds!r} as a {frequency} period "
+                    f"{name}[{i}].ds: cannot read {obs.ds!r} as {_article(frequency)} {frequency} period "
                     "(use '2023' annual, '2023Q1' quarterly, '2023-01' monthly, or a date)."
                 ),
                 {"field": f"{name}[{i}].ds", "value": obs.ds},
@@ -263,3 +263,7 @@ def backtest_scores_to_read(
         for row in models.to_dict("records")
     ]
     return summary, per_window
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"

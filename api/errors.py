@@ -183,6 +183,16 @@ async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
         }
         for e in exc.errors()
     ]
+    bad_json = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
+    if bad_json is not None:
+        # pydantic reports a malformed body as a "field" named after the character offset.
+        loc = bad_json.get("loc", ())
+        position = loc[-1] if loc and isinstance(loc[-1], int) else None
+        reason = str((bad_json.get("ctx") or {}).get("error", "")).strip()
+        where = f" at character {position}" if position is not None else ""
+        message = f"the request body is not valid JSON{where}" + (f" ({reason})" if reason else "")
+        details = {"field": "body", "position": position, "reason": reason or None}
+        return JSONResponse(error_body("invalid_json", message, details), status_code=422)
     first = errors[0] if errors else {"field": "request", "message": "invalid request"}
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     message = f"invalid field '{first['field']}': {first['message']}{more}"

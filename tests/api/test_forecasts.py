@@ -285,9 +285,12 @@ def test_streamed_body_above_limit_is_413(client, settings):
     assert_error(response, 413, "payload_too_large")
 
 
-def test_malformed_json_is_422(client):
-    response = client.post("/v1/forecasts", content=b"{not json", headers={"content-type": "application/json"})
-    assert_error(response, 422, "validation_error")
+@pytest.mark.parametrize("body", [b"{not json", b'{"data": ['])
+def test_malformed_json_is_422_saying_so(client, body):
+    response = client.post("/v1/forecasts", content=body, headers={"content-type": "application/json"})
+    error = assert_error(response, 422, "invalid_json", "not valid JSON at character")
+    assert error["details"]["field"] == "body"
+    assert isinstance(error["details"]["position"], int)
 
 
 def test_failed_request_stores_nothing(client):
@@ -310,3 +313,10 @@ def test_missing_values_refused_by_default_and_latest_stretch_on_request(client)
     assert "latest unbroken stretch" in notes[0]["message"]
     # A different treatment of missing values is a different forecast, not a cache hit.
     assert accepted.headers["x-cache"] == "miss"
+
+
+def test_unreadable_annual_period_names_item_and_frequency(client):
+    data = annual()
+    data[0]["ds"] = "abc"
+    error = assert_error(_post(client, data=data), 422, "invalid_series", "'abc' as an annual period")
+    assert error["details"] == {"field": "data[0].ds", "value": "abc"}

@@ -73,7 +73,7 @@ def test_unknown_frequency_is_422(client):
 
 def test_non_json_body_is_422(client):
     response = client.post("/v1/series", content=b"\xff\xfe", headers={"content-type": "application/json"})
-    assert_error(response, 422, "validation_error")
+    assert_error(response, 422, "invalid_json", "not valid JSON")
 
 
 def test_frequency_change_is_409(client, stored):
