@@ -15,7 +15,9 @@ checks the same coverage bounds on trade data it never saw, by rolling origins:
 Reads the domain folder (``--domain``, default ``TRADECAST_DOMAIN_DIR`` or
 ``/work/shared/data/domain``); the files are never copied into the project. Prints, per
 frequency and model, 80%/95% coverage over all origins, series and steps, the mean MSIS at
-95% and the number of forecasts; writes the table to ``var/bench/domain_coverage.csv``.
+95% and the number of forecasts, then the coverage per forecast origin and per fit length
+(under 45 points and 45 or more, where ``auto``'s non-seasonal tables change); writes the
+tables to ``var/bench/domain_coverage*.csv``.
 
 Run: ``make bench-domain`` or ``.venv/bin/python bench/domain_coverage.py [--models auto ets]``;
 the model name ``auto-uncalibrated`` scores ``auto`` without its interval calibration.
@@ -40,12 +42,15 @@ from forecasting import forecast
 from forecasting.auto import Auto
 from forecasting.core import latest_complete_stretch
 from forecasting.frames import MEAN, hi_col, lo_col
+from forecasting.intervals import load_calibration
 from forecasting.metrics import msis
 
 LEVELS = (80, 95)
 UNCALIBRATED = "auto-uncalibrated"  # auto's raw mixture intervals, Auto(calibrate=False)
 DEFAULT_DOMAIN = Path(os.environ.get("TRADECAST_DOMAIN_DIR", "/work/shared/data/domain"))
 OUT = Path(__file__).resolve().parents[1] / "var" / "bench" / "domain_coverage.csv"
+# Fit length from which auto's non-seasonal forecasts use the table of long fits.
+LONG_FIT = load_calibration("auto").edges_by_season[1][-1]
 
 
 def annual_series(domain: Path) -> dict[str, pd.Series]:
@@ -100,7 +105,7 @@ def _run(args: tuple[list[str], Task]) -> list[dict[str, object]]:
         except Exception as exc:  # reported, never hidden
             sys.stderr.write(f"  {model} failed on {key} @ {origin}: {exc}\n")
             continue
-        row = {"model": model, "series": key, "origin": origin, "n": len(test)}
+        row = {"model": model, "series": key, "origin": origin, "n": len(test), "n_train": len(train)}
         m = 12 if train.index.freqstr.startswith("M") else 1
         for lv in LEVELS:
             lo, hi = fc[lo_col(lv)].to_numpy(), fc[hi_col(lv)].to_numpy()
@@ -109,6 +114,16 @@ def _run(args: tuple[list[str], Task]) -> list[dict[str, object]]:
         row["smape"] = float(np.mean(200 * np.abs(test - fc[MEAN]) / (np.abs(test) + np.abs(fc[MEAN]))))
         rows.append(row)
     return rows
+
+
+def coverage_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """80%/95% coverage (percent of outcomes inside) and outcome count per frequency, model
+    and value of ``column``."""
+    grouped = frame.groupby(["frequency", "model", column])
+    out = grouped[["n", "hits80", "hits95"]].sum().reset_index()
+    out["cov80"] = 100 * out["hits80"] / out["n"]
+    out["cov95"] = 100 * out["hits95"] / out["n"]
+    return out.rename(columns={"n": "points"}).drop(columns=["hits80", "hits95"])
 
 
 def main() -> None:
@@ -160,8 +175,16 @@ def main() -> None:
     table = table.drop(columns=["hits80", "hits95"])
     OUT.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(OUT, index=False)
+    frame["length"] = np.where(frame["n_train"] < LONG_FIT, f"< {LONG_FIT}", f">= {LONG_FIT}")
+    by_origin, by_length = coverage_by(frame, "origin"), coverage_by(frame, "length")
+    by_origin.to_csv(OUT.with_name("domain_coverage_by_origin.csv"), index=False)
+    by_length.to_csv(OUT.with_name("domain_coverage_by_length.csv"), index=False)
     with pd.option_context("display.width", 140, "display.precision", 2):
         sys.stdout.write(table.to_string(index=False) + "\n")
+        sys.stdout.write("\nby forecast origin (the calendar's shocks are shared by all series):\n")
+        sys.stdout.write(by_origin.to_string(index=False) + "\n")
+        sys.stdout.write(f"\nby length of the fit (auto's tables split non-seasonal fits at {LONG_FIT}):\n")
+        sys.stdout.write(by_length.to_string(index=False) + "\n")
     sys.stdout.write(f"wall time {time.perf_counter() - started:.0f} s; table written to {OUT}\n")
 
 
