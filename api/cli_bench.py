@@ -41,7 +41,7 @@ def bench_m3(
     """Fit every M3 series' train part, forecast its test part and print sMAPE, MASE, coverage, MSIS, time."""
     import pandas as pd
 
-    from forecasting.m3 import load_m3, load_published, published_frame, run_m3, score_m3
+    from forecasting.m3 import interval_checks, load_m3, load_published, published_frame, run_m3, score_m3
     from forecasting.registry import list_models
 
     models = model or DEFAULT_MODELS
@@ -82,6 +82,14 @@ def bench_m3(
                 if cols:
                     typer.echo(f"[{period_name}]")
                     typer.echo(table[cols].to_string())
+        if "auto" in scores.index and "cov80_all" in scores.columns:
+            checks = interval_checks(scores)
+            checks.to_csv(out / "m3_interval_checks.csv")
+            typer.echo(
+                "\nauto's interval checks (issue 3): coverage within 77-83% / 93-97%, MSIS below the"
+                " uncalibrated ets and arima run here (msis*_vs_*: auto minus the reference)"
+            )
+            typer.echo(checks.to_string())
     fallbacks = forecasts[forecasts["fitted_model"] != forecasts["model"]].groupby("model")["unique_id"].nunique()
     for name, count in fallbacks.items():
         typer.echo(f"note: {name} fell back to naive2 on {count} series", err=True)

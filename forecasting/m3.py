@@ -27,13 +27,24 @@ from forecasting.exceptions import InvalidParameterError
 from forecasting.frames import MEAN, hi_col, lo_col
 from forecasting.metrics import scale_mae
 
-__all__ = ["M3Series", "PERIODS", "load_m3", "load_published", "run_m3", "score_m3"]
+__all__ = [
+    "COVERAGE_BOUNDS",
+    "M3Series",
+    "PERIODS",
+    "interval_checks",
+    "load_m3",
+    "load_published",
+    "run_m3",
+    "score_m3",
+]
 
 logger = logging.getLogger(__name__)
 
 PERIODS = ("yearly", "quarterly", "monthly", "other")
 _FREQ = {"YEARLY": ("Y", 1), "QUARTERLY": ("Q", 4), "MONTHLY": ("M", 12), "OTHER": ("Y", 1)}
 LEVELS = (80, 95)
+# The coverage each level must reach on the M3 test parts (issue 3): percent, inclusive.
+COVERAGE_BOUNDS: dict[int, tuple[float, float]] = {80: (77.0, 83.0), 95: (93.0, 97.0)}
 
 
 @dataclass(frozen=True)
@@ -260,3 +271,46 @@ def score_m3(frame: pd.DataFrame, series: Sequence[M3Series]) -> pd.DataFrame:
                     row[f"width{lv}_{period}"] = float(pts[f"_width{lv}"].mean())
         out.append(row)
     return pd.DataFrame(out).set_index("model")
+
+
+def interval_checks(
+    scores: pd.DataFrame, model: str = "auto", references: Sequence[str] = ("ets", "arima")
+) -> pd.DataFrame:
+    """The interval acceptance checks of ``model`` in a :func:`score_m3` table, per period.
+
+    Columns, for each level L of :data:`COVERAGE_BOUNDS`: ``cov<L>`` and ``cov<L>_ok``
+    (inside the bounds), and for each reference model present in ``scores``
+    ``msis<L>_vs_<ref>`` (``model``'s MSIS minus the reference's; negative is better) and
+    ``msis<L>_below_<ref>``. A final column ``ok`` is True when every check of the row holds.
+    Periods without interval scores for ``model`` are left out.
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``model`` is not in ``scores``.
+    """
+    if model not in scores.index:
+        raise InvalidParameterError(f"no scores for model {model!r}; got {list(scores.index)}.")
+    refs = [r for r in references if r in scores.index and r != model]
+    rows = []
+    for period in [*PERIODS, "all"]:
+        if f"cov80_{period}" not in scores.columns or pd.isna(scores.at[model, f"cov80_{period}"]):
+            continue
+        row: dict[str, Any] = {"period": period}
+        checks = []
+        for lv, (low, high) in COVERAGE_BOUNDS.items():
+            cov = float(scores.at[model, f"cov{lv}_{period}"])
+            row[f"cov{lv}"] = cov
+            row[f"cov{lv}_ok"] = low <= cov <= high
+            checks.append(row[f"cov{lv}_ok"])
+            for ref in refs:
+                theirs = scores.at[ref, f"msis{lv}_{period}"] if f"msis{lv}_{period}" in scores.columns else np.nan
+                if pd.isna(theirs):
+                    continue
+                diff = float(scores.at[model, f"msis{lv}_{period}"]) - float(theirs)
+                row[f"msis{lv}_vs_{ref}"] = diff
+                row[f"msis{lv}_below_{ref}"] = diff < 0
+                checks.append(diff < 0)
+        row["ok"] = all(checks)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("period") if rows else pd.DataFrame()
