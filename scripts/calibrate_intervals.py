@@ -46,7 +46,9 @@ non-seasonal data the shipped factors are the near factors times ``c ** w``, ext
 the drift linearly in origin depth: the rolling near origins lie on average
 w = (h+1)/(2h) times the deep-to-near distance before the end of the series. ``c ** w`` is
 kept within [0.5, 2] and recorded in the JSON's ``meta.drift_correction``; the raw ``c`` of
-every table is in ``meta.drift_measured``.
+every table is in ``meta.drift_measured``. Linear extrapolation is an assumption, not a
+measurement: at a third depth (origins 2h+1..3h) the factors did not narrow toward the deep
+origins (docs/intervals.md), so the narrowing is a recency effect and w a modelling choice.
 
 Seasonal tables are measured but not corrected. With one origin on each side, ``c`` compares
 the shocks of two particular stretches of calendar time rather than a drift, the problem the
