@@ -25,7 +25,7 @@ import pandas as pd
 from forecasting.core import forecast
 from forecasting.exceptions import InvalidParameterError
 from forecasting.frames import MEAN, hi_col, lo_col
-from forecasting.metrics import scale_mae
+from forecasting.metrics import interval_scores, scale_mae
 
 __all__ = [
     "COVERAGE_BOUNDS",
@@ -246,9 +246,8 @@ def score_m3(frame: pd.DataFrame, series: Sequence[M3Series]) -> pd.DataFrame:
         scale_level = df["unique_id"].map(level)
         for lv in LEVELS:
             lo, hi = df[lo_col(lv)].to_numpy(), df[hi_col(lv)].to_numpy()
-            a = 1.0 - lv / 100.0
             df[f"_in{lv}"] = (y >= lo) & (y <= hi)
-            df[f"_is{lv}"] = ((hi - lo) + (2 / a) * (lo - y) * (y < lo) + (2 / a) * (y - hi) * (y > hi)) / df["_scale"]
+            df[f"_is{lv}"] = interval_scores(y, lo, hi, lv) / df["_scale"]
             df[f"_width{lv}"] = (hi - lo) / scale_level
     out = []
     for model, part in df.groupby("model", sort=False):
