@@ -85,9 +85,9 @@ class Auto(Ensemble):
         self.volatility_ = volatility(y.to_numpy())
         self.interval_method_ = self.interval_method
         self.band_ = MIXTURE
-        key = None if calibration is None else calibration.table_key(self.season_length_, self.n_obs_, self.volatility_)
-        if calibration is not None and key is not None:
-            self.band_ = calibration.bands.get(key, MIXTURE)
+        kind = (self.season_length_, self.n_obs_, self.volatility_)
+        if calibration is not None and calibration.table(*kind) is not None:
+            self.band_ = calibration.band(*kind)
             base = self.interval_method if self.band_ != POOLED else _POOLED_METHOD
             self.interval_method_ = f"{base}, half-widths calibrated ({calibration.source})"
 
