@@ -21,6 +21,7 @@ from sklearn.base import clone
 from forecasting.base import BaseForecaster, Intervals, ModelTags
 from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError, ModelFitError
 from forecasting.frames import MEAN, hi_col, lo_col
+from forecasting.models.catalog import build_member
 from forecasting.seasonality import z_value
 from forecasting.validation import check_horizon, check_is_fitted
 
@@ -93,17 +94,12 @@ class Ensemble(BaseForecaster):
         return tuple(self.members)
 
     def _build_members(self) -> list[tuple[str, BaseForecaster]]:
-        from forecasting.registry import get_model
-
         names = self._member_names()
         if not names or isinstance(names, str):
             raise InvalidParameterError(f"{type(self).__name__}(members={names!r}): give a tuple of model names.")
         built = []
         for entry in names:
-            if isinstance(entry, BaseForecaster):
-                name, model = _label(entry), clone(entry)
-            else:
-                name, model = entry, get_model(entry)
+            name, model = build_member(entry)
             if "season_length" in model.get_params() and self.season_length is not None:
                 model.set_params(season_length=self.season_length)
             built.append((name, model))
@@ -195,16 +191,6 @@ def pooled_intervals(
     the part that comes from the members' disagreement."""
     sd = np.sqrt(np.mean(np.square(sds), axis=0))
     return {lv: (point - z_value(lv) * sd, point + z_value(lv) * sd) for lv in levels}
-
-
-def _label(model: BaseForecaster) -> str:
-    from forecasting.registry import REGISTRY
-
-    names = {cls: name for name, cls in REGISTRY.items()}
-    inner = getattr(model, "model", None)
-    if isinstance(inner, BaseForecaster):
-        return f"{names.get(type(model), type(model).__name__)}({_label(inner)})"
-    return names.get(type(model), type(model).__name__)
 
 
 def _member_min_obs(model: BaseForecaster, parent: BaseForecaster) -> int:

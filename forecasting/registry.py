@@ -11,30 +11,12 @@ from forecasting.auto import Auto
 from forecasting.base import BaseForecaster
 from forecasting.ensemble import Ensemble
 from forecasting.exceptions import InvalidParameterError, NotFoundError
-from forecasting.models.arima import ARIMA
-from forecasting.models.deseasonalized import Deseasonalized, SeasonallyAdjustedARIMA
-from forecasting.models.ets import ETS
-from forecasting.models.naive import Drift, Mean, Naive, Naive2, SeasonalNaive
-from forecasting.models.theta import CES, OptimizedTheta, Theta
+from forecasting.models.catalog import MEMBER_MODELS
 
 __all__ = ["REGISTRY", "get_model", "list_models"]
 
-REGISTRY: dict[str, type[BaseForecaster]] = {
-    "naive": Naive,
-    "seasonal_naive": SeasonalNaive,
-    "drift": Drift,
-    "mean": Mean,
-    "naive2": Naive2,
-    "ets": ETS,
-    "arima": ARIMA,
-    "theta": Theta,
-    "optimized_theta": OptimizedTheta,
-    "ces": CES,
-    "deseasonalized": Deseasonalized,
-    "sa_arima": SeasonallyAdjustedARIMA,
-    "ensemble": Ensemble,
-    "auto": Auto,
-}
+#: Every registered model: the single models, then the combinations built on them.
+REGISTRY: dict[str, type[BaseForecaster]] = {**MEMBER_MODELS, "ensemble": Ensemble, "auto": Auto}
 
 
 def list_models() -> list[str]:

@@ -46,8 +46,6 @@ logger = logging.getLogger(__name__)
 
 ISSUED_AT = "issued_at"
 ARCHIVE_COLUMNS = (ISSUED_AT, MODEL, DS, MEAN)
-#: Forecast-frame attrs that may name the model actually fitted (e.g. what "auto" chose).
-_DETAIL_ATTRS = ("model_selected", "selected_model", "model_detail")
 
 
 @dataclass(frozen=True)
@@ -113,7 +111,6 @@ class SeriesSection:
     history_values: list[float] = field(default_factory=list)
     forecasts: list[ForecastRow] = field(default_factory=list)
     interval_method: str = ""
-    model_detail: str = ""
     accuracy: Accuracy | None = None
     accuracy_note: str = ""
     past: list[PastForecastRow] = field(default_factory=list)
@@ -156,10 +153,6 @@ def _frequency_name(index: pd.Index) -> str:
         if freqstr.startswith(prefix):
             return name
     return freqstr
-
-
-def _label(period: object) -> str:
-    return str(period)
 
 
 def accuracy_from_backtest(backtest: pd.DataFrame, y: pd.Series, levels: Sequence[int], *, model: str) -> Accuracy:
@@ -233,7 +226,7 @@ def score_past_forecasts(
             PastForecastRow(
                 issued_at=_format_issued(rec[ISSUED_AT]),
                 model=str(rec.get(MODEL, "")),
-                period=_label(period),
+                period=str(period),
                 forecast=fc,
                 actual=actual,
                 error=actual - fc,
@@ -289,7 +282,7 @@ def build_section(
     levels : sequence of int
         Interval levels to show.
     model : str
-        Model name asked for (shown with any detail from ``forecast_frame.attrs``).
+        Model name asked for.
     backtest_frame : pd.DataFrame or None
         Output of :func:`forecasting.backtest` for the accuracy table.
     archived : pd.DataFrame or None
@@ -301,7 +294,7 @@ def build_section(
     hist = y.loc[observed.index[0] : observed.index[-1]] if len(observed) else observed
     rows = [
         ForecastRow(
-            period=_label(ds),
+            period=str(ds),
             mean=float(row[MEAN]),
             bounds={lv: (float(row[lo_col(lv)]), float(row[hi_col(lv)])) for lv in levels},
         )
@@ -312,24 +305,22 @@ def build_section(
         accuracy = accuracy_from_backtest(backtest_frame, y, levels, model=model)
     past, summary = score_past_forecasts(archived, y, levels)
     attrs = forecast_frame.attrs
-    detail = next((str(attrs[k]) for k in _DETAIL_ATTRS if attrs.get(k)), "")
     return SeriesSection(
         series_id=series_id,
         title=title or series_id,
         unit=unit,
         freq=_frequency_name(y.index),
         model=model,
-        history_periods=[_label(p) for p in hist.index],
+        history_periods=[str(p) for p in hist.index],
         history_values=[float(v) for v in hist.to_numpy()],
         forecasts=rows,
         interval_method=str(attrs.get("interval_method", "")),
-        model_detail=detail,
         accuracy=accuracy,
         accuracy_note=accuracy_note,
         past=past,
         past_summary=summary,
         vintage=vintage,
-        last_period=_label(observed.index[-1]) if len(observed) else "",
+        last_period=str(observed.index[-1]) if len(observed) else "",
         last_value=float(observed.iloc[-1]) if len(observed) else None,
         warnings=list(warnings_),
     )

@@ -223,3 +223,20 @@ def test_shipped_auto_calibration_is_complete_and_records_how_it_was_made():
     for season_length, edges in cal.volatility_edges.items():
         assert list(edges) == sorted(edges) and len(edges) + 1 in range(2, 6)
         assert any(key.endswith(f"_v{len(edges)}") for key in cal.factors if key.startswith(f"m{season_length}_"))
+
+
+def test_ensemble_member_unknown_name_raises_not_found():
+    from forecasting import NotFoundError
+    from forecasting.ensemble import Ensemble
+    from forecasting.testing import make_series
+
+    with pytest.raises(NotFoundError, match="unknown member model 'nope'"):
+        Ensemble(members=("ets", "nope")).fit(make_series("Y", 20))
+
+
+def test_ensemble_member_labels_name_wrappers():
+    from forecasting.models.arima import ARIMA
+    from forecasting.models.catalog import member_label
+    from forecasting.models.deseasonalized import Deseasonalized
+
+    assert member_label(Deseasonalized(model=ARIMA())) == "deseasonalized(arima)"
