@@ -28,7 +28,7 @@ from data import get_settings as get_storage_settings
 from forecasting.executor import Executor, InProcessExecutor, ProcessExecutor
 from reports.scheduler import start_scheduler, stop_scheduler
 
-__all__ = ["create_app", "fit_executor", "service_limits"]
+__all__ = ["build_service", "create_app", "fit_executor", "service_limits"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,14 +53,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     configure_logging(settings.log_level, settings.log_json)
     database_url = settings.database_url or get_storage_settings().database_url
     metrics = Metrics()
-    service = ForecastService(
-        service_limits(settings),
-        metrics,
-        fit_executor(settings.fit_workers),
-        inline_to_series,
-        cache_size=settings.cache_size,
-        vintage_ttl=settings.vintage_ttl_seconds,
-    )
+    service = build_service(settings, metrics)
     store = Store.from_url(database_url)
     job_manager = JobManager(settings, metrics, database_url)
 
@@ -110,6 +103,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(reports_router, **v1)  # type: ignore[arg-type]
     _declare_security(app)
     return app
+
+
+def build_service(settings: ApiSettings, metrics: Metrics) -> ForecastService:
+    """The forecast service wired from the settings: limits, fitting executor, cache."""
+    return ForecastService(
+        service_limits(settings),
+        metrics,
+        fit_executor(settings.fit_workers),
+        inline_to_series,
+        cache_size=settings.cache_size,
+        vintage_ttl=settings.vintage_ttl_seconds,
+    )
 
 
 def service_limits(settings: ApiSettings) -> Limits:
