@@ -1,7 +1,9 @@
-"""A small thread-safe LRU cache for fitted forecast results.
+"""A small thread-safe LRU cache for fitted forecast results, and its key.
 
-Keys are built by the caller from everything that determines the result: the data (a
-stored vintage id or a hash of inline data), model, parameters, horizon and levels.
+:func:`forecast_key` is the one place that builds the key, from everything that determines
+a forecast: the data (a stored vintage or a hash of inline data, the kind asked for and the
+treatment of missing values), model, transform, horizon and levels. The event-loop fast
+path and the fitting path both call it, so a forecast one stores the other finds.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import json
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable
+from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-__all__ = ["LRUCache", "data_hash"]
+__all__ = ["ForecastKey", "LRUCache", "data_hash", "forecast_key"]
 
 V = TypeVar("V")
 
@@ -57,3 +60,42 @@ def data_hash(payload: Any) -> str:
     """A stable sha256 of JSON-serialisable ``payload`` (inline data identity)."""
     raw = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
     return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+@dataclass(frozen=True)
+class ForecastKey:
+    """The cache key of one forecast (build it with :func:`forecast_key`)."""
+
+    data: tuple[Hashable, ...]
+    model: str
+    transform: str
+    horizon: int
+    levels: tuple[int, ...]
+
+
+def forecast_key(
+    *,
+    series_id: str | None,
+    vintage_id: int | None,
+    data_hash: str | None,
+    frequency: str | None,
+    kind: str | None,
+    missing: str,
+    model: str,
+    transform: str,
+    horizon: int,
+    levels: tuple[int, ...],
+) -> ForecastKey:
+    """The key of a forecast of a stored vintage (``series_id``) or of inline data (``data_hash``).
+
+    ``kind`` is the kind the request asked for (``None``: the default), never the kind
+    resolved from the store, so a request can be keyed before anything is read.
+    """
+    data: tuple[Hashable, ...]
+    if series_id is not None:
+        # A vintage's stored kind never changes, so "stored" identifies it without reading
+        # the series' metadata on the cached path.
+        data = ("vintage", series_id, vintage_id, kind or "stored", missing)
+    else:
+        data = ("inline", data_hash, frequency, kind or "level", missing)
+    return ForecastKey(data, model, transform, horizon, levels)

@@ -11,7 +11,14 @@ import pandas as pd
 
 from api.errors import detailed
 from api.schemas import (
+    BacktestCreate,
+    BacktestRead,
     BacktestWindowRead,
+    BatchForecastCreate,
+    BatchForecastRead,
+    BatchItemRead,
+    ErrorDetail,
+    ForecastCreate,
     ForecastRead,
     ForecastRowRead,
     ModelMetricsRead,
@@ -22,13 +29,31 @@ from api.schemas import (
     VintageRead,
     WarningRead,
 )
+from api.service.types import (
+    BacktestRequest,
+    BacktestResult,
+    BatchItemResult,
+    BatchRequest,
+    ForecastRequest,
+    ForecastResult,
+    InlineSeries,
+    SeriesSource,
+)
 from data.meta import FREQUENCIES, SeriesMeta, StoredSeries, VintageInfo
-from forecasting.exceptions import InvalidParameterError, InvalidSeriesError
+from forecasting.exceptions import InvalidSeriesError
 from forecasting.frames import CUTOFF, DS, MODEL
 from forecasting.registry import REGISTRY
 
 __all__ = [
+    "backtest_request",
+    "backtest_to_read",
+    "batch_request",
+    "batch_to_read",
+    "error_detail",
+    "forecast_request",
+    "forecast_to_read",
     "frame_to_rows",
+    "inline_to_series",
     "meta_to_read",
     "model_to_read",
     "observations_to_series",
@@ -37,7 +62,6 @@ __all__ = [
     "series_to_observations",
     "stored_to_read",
     "vintage_from_dict",
-    "vintage_to_dict",
     "vintage_to_read",
 ]
 
@@ -96,20 +120,6 @@ def observations_to_series(
     return y
 
 
-def check_complete(y: pd.Series, *, field: str = "data") -> None:
-    """Raise :class:`InvalidSeriesError` naming the first missing (null/NaN) value of ``y``."""
-    mask = np.isnan(y.to_numpy(dtype=float))
-    if mask.any():
-        first = y.index[int(np.flatnonzero(mask)[0])]
-        raise detailed(
-            InvalidSeriesError(
-                f"{field} has {int(mask.sum())} missing value(s) (null), the first at {first}; "
-                "the models need complete series: fill them or send the complete end of the series."
-            ),
-            {"field": field, "first_missing": str(first), "n_missing": int(mask.sum())},
-        )
-
-
 def series_to_observations(y: pd.Series) -> list[ObservationRead]:
     """A period series → ``[{ds, y}]`` (NaN becomes ``null``)."""
     return [
@@ -149,13 +159,8 @@ def vintage_to_read(v: VintageInfo) -> VintageRead:
     )
 
 
-def vintage_to_dict(v: VintageInfo | None) -> dict[str, Any] | None:
-    """Vintage → JSON-safe dict (kept in the forecast archive's params)."""
-    return None if v is None else vintage_to_read(v).model_dump(mode="json")
-
-
 def vintage_from_dict(raw: Any) -> VintageRead | None:
-    """Inverse of :func:`vintage_to_dict`."""
+    """A vintage kept in an archived forecast's params → schema."""
     return None if not raw else VintageRead.model_validate(raw)
 
 
@@ -191,16 +196,6 @@ def model_to_read(name: str, default: str) -> ModelRead:
         min_obs=tags.min_obs,
         is_default=name == default,
     )
-
-
-def check_model_name(name: str, field: str = "model") -> str:
-    """A registered model name, else :class:`InvalidParameterError` (422, not 404: the body is wrong)."""
-    if name not in REGISTRY:
-        raise detailed(
-            InvalidParameterError(f"{field}: unknown model {name!r}; choose one of: {', '.join(REGISTRY)}."),
-            {"field": field, "value": name, "choices": list(REGISTRY)},
-        )
-    return name
 
 
 def record_params_to_read(
@@ -267,3 +262,108 @@ def backtest_scores_to_read(
 
 def _article(word: str) -> str:
     return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+# ---------------------------------------------------------------- service requests and results
+def inline_to_series(inline: InlineSeries) -> pd.Series:
+    """Posted observations → a period series (what the service parses inline data with)."""
+    # model_construct: the observations were validated when the request body was read.
+    data = [ObservationRead.model_construct(ds=ds, y=y) for ds, y in zip(inline.labels, inline.values, strict=True)]
+    return observations_to_series(data, inline.frequency)
+
+
+def _source(body: Any, label: str | None = None) -> SeriesSource:
+    """The series part of a forecast, batch item or backtest body."""
+    inline = None
+    if body.data is not None:
+        inline = InlineSeries(tuple(o.ds for o in body.data), tuple(o.y for o in body.data), body.frequency)
+    return SeriesSource(body.series_id, body.as_of, inline, body.kind, body.missing, label)
+
+
+def forecast_request(body: ForecastCreate) -> ForecastRequest:
+    """``POST /v1/forecasts`` body → service request."""
+    return ForecastRequest(_source(body), body.horizon, tuple(body.levels), body.model, body.transform)
+
+
+def batch_request(body: BatchForecastCreate) -> BatchRequest:
+    """``POST /v1/forecasts/batch`` body → service request (items labelled by unique_id or series_id)."""
+    sources = tuple(_source(item, item.unique_id or item.series_id) for item in body.series)
+    return BatchRequest(sources, body.horizon, tuple(body.levels), body.model, body.transform)
+
+
+def backtest_request(body: BacktestCreate) -> BacktestRequest:
+    """``POST /v1/backtests`` body → service request."""
+    models = tuple(body.models) if body.models else None
+    return BacktestRequest(
+        _source(body), body.horizon, body.windows, body.step, models, tuple(body.levels), body.transform
+    )
+
+
+def forecast_to_read(result: ForecastResult) -> ForecastRead:
+    """A forecast made by the service → schema (the same as reading it back from the archive)."""
+    return ForecastRead(
+        id=result.forecast_id,
+        series_id=result.series_id,
+        model=result.model,
+        frequency=result.frequency,  # type: ignore[arg-type]
+        kind=result.kind,  # type: ignore[arg-type]
+        transform=result.transform,  # type: ignore[arg-type]
+        horizon=result.horizon,
+        levels=list(result.levels),
+        vintage=vintage_to_read(result.vintage) if result.vintage is not None else None,
+        data_hash=result.data_hash,
+        interval_method=result.interval_method,
+        forecast=[ForecastRowRead.model_validate(r) for r in frame_to_rows(result.frame)],
+        warnings=[WarningRead(code=n.code, message=n.message) for n in result.warnings],
+        created_at=result.created_at,
+    )
+
+
+def error_detail(exc: BaseException) -> ErrorDetail:
+    """A library exception → the ``{code, message, details}`` of an error item."""
+    details = getattr(exc, "details", None)
+    if callable(details):
+        details = details()
+    return ErrorDetail(
+        code=str(getattr(exc, "code", "error")),
+        message=str(exc),
+        details=details if isinstance(details, dict) else {},
+    )
+
+
+def _batch_item_to_read(item: BatchItemResult) -> BatchItemRead:
+    if item.result is not None:
+        read = forecast_to_read(item.result)
+        return BatchItemRead(index=item.index, unique_id=item.label, status="ok", forecast=read)
+    error = error_detail(item.error or RuntimeError("no result"))
+    return BatchItemRead(index=item.index, unique_id=item.label, status="error", error=error)
+
+
+def batch_to_read(items: Sequence[BatchItemResult]) -> BatchForecastRead:
+    """Batch results → schema, in request order."""
+    data = [_batch_item_to_read(it) for it in items]
+    return BatchForecastRead(data=data, count=len(data), failed=sum(1 for it in data if it.status == "error"))
+
+
+def _backtest_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {k: (str(v) if isinstance(v, pd.Period) else v) for k, v in rec.items()}
+        for rec in frame.to_dict(orient="records")
+    ]
+
+
+def backtest_to_read(result: BacktestResult) -> BacktestRead:
+    """A backtest made by the service → schema."""
+    metrics, per_window = backtest_scores_to_read(result.window_scores, result.model_scores, result.levels)
+    return BacktestRead(
+        series_id=result.series_id,
+        frequency=result.frequency,  # type: ignore[arg-type]
+        horizon=result.horizon,
+        windows=result.windows,
+        step=result.step,
+        levels=list(result.levels),
+        metrics=metrics,
+        per_window=per_window,
+        rows=_backtest_rows(result.frame),
+        warnings=[WarningRead(code=n.code, message=n.message) for n in result.warnings],
+    )

@@ -28,6 +28,7 @@ from forecasting.exceptions import (
     ModelFitError,
     NotFittedError,
     NotFoundError,
+    WorkerLostError,
 )
 
 __all__ = [
@@ -87,6 +88,8 @@ STATUS_BY_EXCEPTION: dict[type[BaseException], int] = {
     NotFoundError: 404,
     # A bug in a caller, not a user error: generic 500.
     NotFittedError: 500,
+    # A fitting process died (memory); the executor has started a new one: retry.
+    WorkerLostError: 503,
     IngestError: 422,
     ConflictError: 409,
     StorageUnavailableError: 503,

@@ -26,8 +26,10 @@ from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, i
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.config import ApiSettings
+from api.convert import batch_request, batch_to_read
 from api.metrics import Metrics
 from api.schemas import BatchForecastCreate, BatchForecastRead, ErrorDetail, JobRead
+from api.service import ForecastService
 from data import Store
 from data.db import WRITE, create_store_engine
 from data.tables import UTCDateTime
@@ -82,7 +84,7 @@ class JobManager:
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         self._store: Store | None = None
-        self._service: Any = None
+        self._service: ForecastService | None = None
 
     # ---------------------------------------------------------------- lifecycle
     @property
@@ -92,7 +94,7 @@ class JobManager:
             self._engine = create_store_engine(self.database_url)
         return self._engine
 
-    def start(self, store: Store, service: Any) -> None:
+    def start(self, store: Store, service: ForecastService) -> None:
         """Create the table, recover interrupted jobs and start the heartbeat thread."""
         self._store, self._service = store, service
         self._create_table()
@@ -196,6 +198,9 @@ class JobManager:
         return bool(done)
 
     def _run(self, job_id: str) -> None:
+        service, store = self._service, self._store
+        if service is None or store is None:
+            raise RuntimeError("JobManager.start() was not called")
         with self.engine.connect() as conn:
             row = conn.execute(select(jobs_table).where(jobs_table.c.id == job_id)).mappings().first()
         if row is None or row["status"] not in _ACTIVE or row["owner"] != self.owner:
@@ -205,7 +210,7 @@ class JobManager:
         logger.info("job %s started (attempt %d, %d series)", job_id, row["attempts"] + 1, row["n_items"])
         try:
             body = BatchForecastCreate.model_validate_json(row["request"])
-            result = self._service.forecast_batch(body, self._store, self.settings)
+            result = batch_to_read(service.forecast_batch(batch_request(body), store))
         except BaseException as exc:
             if self._stop.is_set():
                 # The server is stopping (its worker pool was shut down under this job): leave

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.auth import add_security_scheme, authorize
 from api.config import ApiSettings, get_settings
+from api.convert import inline_to_series
 from api.errors import install_error_handlers
 from api.jobs import JobManager
 from api.logs import configure_logging
@@ -21,12 +22,13 @@ from api.middleware import RequestContextMiddleware
 from api.routes import backtests, forecasts, health, jobs, models, series
 from api.routes.reports import router as reports_router
 from api.schemas import ErrorRead
-from api.service import ForecastService
+from api.service import ForecastService, Limits
 from data import Store
 from data import get_settings as get_storage_settings
+from forecasting.executor import Executor, InProcessExecutor, ProcessExecutor
 from reports.scheduler import start_scheduler, stop_scheduler
 
-__all__ = ["create_app"]
+__all__ = ["build_service", "create_app", "fit_executor", "service_limits"]
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     configure_logging(settings.log_level, settings.log_json)
     database_url = settings.database_url or get_storage_settings().database_url
     metrics = Metrics()
-    service = ForecastService(settings, metrics)
+    service = build_service(settings, metrics)
     store = Store.from_url(database_url)
     job_manager = JobManager(settings, metrics, database_url)
 
@@ -101,6 +103,39 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(reports_router, **v1)  # type: ignore[arg-type]
     _declare_security(app)
     return app
+
+
+def build_service(settings: ApiSettings, metrics: Metrics) -> ForecastService:
+    """The forecast service wired from the settings: limits, fitting executor, cache."""
+    return ForecastService(
+        service_limits(settings),
+        metrics,
+        fit_executor(settings.fit_workers),
+        inline_to_series,
+        cache_size=settings.cache_size,
+        vintage_ttl=settings.vintage_ttl_seconds,
+    )
+
+
+def service_limits(settings: ApiSettings) -> Limits:
+    """The service's limits from the settings of the same names."""
+    return Limits(
+        default_model=settings.default_model,
+        max_horizon=settings.max_horizon,
+        max_levels=settings.max_levels,
+        max_series_length=settings.max_series_length,
+        min_series_length=settings.min_series_length,
+        max_backtest_windows=settings.max_backtest_windows,
+        max_backtest_models=settings.max_backtest_models,
+    )
+
+
+def fit_executor(fit_workers: int) -> Executor:
+    """Worker processes for fitting (``TRADECAST_FIT_WORKERS``), or in process when 0."""
+    if fit_workers <= 0:
+        return InProcessExecutor()
+    # spawn, not fork: the server process has threads (uvicorn, the threadpool).
+    return ProcessExecutor(fit_workers, spawn=True)
 
 
 def _declare_security(app: FastAPI) -> None:

@@ -1,4 +1,4 @@
-"""Many series at once: :func:`forecast_many` on a process pool.
+"""Many series at once: :func:`forecast_many` on the :mod:`forecasting.executor`.
 
 One series that cannot be fitted never stops the batch: the fallback chain
 (``model`` → ``naive2`` → ``naive``) takes over and a :class:`FallbackWarning` names the
@@ -7,18 +7,17 @@ series and the error.
 
 from __future__ import annotations
 
-import os
+import functools
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from typing import Any
+from dataclasses import dataclass
 
 import pandas as pd
 
-from forecasting import exceptions
 from forecasting.core import DEFAULT_LEVELS, forecast, to_period_series
-from forecasting.exceptions import FallbackWarning, ForecastingError, ForecastingWarning, InvalidParameterError
+from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError
+from forecasting.executor import WarningNote, capture_warnings, get_executor, resolve_n_jobs, warning_class
 from forecasting.frames import DS, MODEL, UNIQUE_ID, Y
 from forecasting.validation import check_horizon, check_kind, check_levels
 
@@ -27,21 +26,27 @@ __all__ = ["forecast_many"]
 _FALLBACKS = ("naive2", "naive")
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """One series of a batch: its forecast (or why there is none) and its warnings."""
+
+    uid: str
+    frame: pd.DataFrame | None
+    notes: tuple[WarningNote, ...] = ()
+    error: str | None = None
+
+
 def _forecast_one(
     uid: str, y: pd.Series, horizon: int, levels: tuple[int, ...], model: str, kind: str
-) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+) -> tuple[pd.DataFrame, list[WarningNote]]:
     """Forecast one series, falling back to simpler models on failure."""
-    notes: list[tuple[str, str]] = []
     chain = [model, *[m for m in _FALLBACKS if m != model]]
     last_exc: Exception | None = None
     for name in chain:
         try:
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
+            # Only UserWarnings reach the caller: library deprecations are not about the data.
+            with capture_warnings(UserWarning) as caught:
                 fc = forecast(y, horizon, levels=levels, model=name, kind=kind)
-            for w in caught:
-                if isinstance(w.message, Warning) and issubclass(w.category, UserWarning):
-                    notes.append((w.category.__name__, f"series {uid!r}: {w.message}"))
         except ForecastingError as exc:
             if name == model and isinstance(exc, InvalidParameterError):
                 raise
@@ -50,8 +55,10 @@ def _forecast_one(
         except Exception as exc:  # a third-party failure inside a model: fall back
             last_exc = exc
             continue
+        notes = [WarningNote(n.code, f"series {uid!r}: {n.message}") for n in caught]
         if name != model:
-            notes.append(("FallbackWarning", f"series {uid!r}: model {model!r} failed ({last_exc}); used {name!r}."))
+            message = f"series {uid!r}: model {model!r} failed ({last_exc}); used {name!r}."
+            notes.append(WarningNote(FallbackWarning.code, message))
         out = fc.reset_index()
         out.insert(0, UNIQUE_ID, uid)
         out[MODEL] = name
@@ -60,28 +67,72 @@ def _forecast_one(
     raise last_exc
 
 
-def _warning_class(name: str) -> type[Warning]:
-    """Our warning class of that name (notes cross process boundaries as names)."""
-    found = getattr(exceptions, name, None)
-    return found if isinstance(found, type) and issubclass(found, Warning) else ForecastingWarning
-
-
 def _run_chunk(
     items: list[tuple[str, pd.Series]], horizon: int, levels: tuple[int, ...], model: str, kind: str
-) -> list[tuple[str, pd.DataFrame | None, list[tuple[str, str]], str | None]]:
-    out: list[tuple[str, pd.DataFrame | None, list[tuple[str, str]], str | None]] = []
+) -> list[_Outcome]:
+    out: list[_Outcome] = []
     for uid, y in items:
         try:
             fc, notes = _forecast_one(uid, y, horizon, levels, model, kind)
-            out.append((uid, fc, notes, None))
+            out.append(_Outcome(uid, fc, tuple(notes)))
         except ForecastingError as exc:
-            out.append((uid, None, [], f"{type(exc).__name__}: {exc}"))
+            out.append(_Outcome(uid, None, error=f"{type(exc).__name__}: {exc}"))
     return out
 
 
 def _split(frame: pd.DataFrame, freq: str | None) -> Iterator[tuple[str, pd.Series]]:
     for uid, part in frame.groupby(UNIQUE_ID, sort=False):
         yield str(uid), to_period_series(part[DS], part[Y], name=str(uid), freq=freq)
+
+
+def _run_chunks(
+    chunks: list[list[tuple[str, pd.Series]]],
+    task: functools.partial[list[_Outcome]],
+    n_jobs: int,
+    progress: bool | None,
+) -> list[_Outcome]:
+    """Run every chunk on the executor, in chunk order whatever order they finish in."""
+    from tqdm.auto import tqdm
+
+    show = sys.stderr.isatty() if progress is None else progress
+    done: dict[int, list[_Outcome]] = {}
+    bar = tqdm(total=sum(map(len, chunks)), disable=not show, desc="forecasting", unit="series")
+    try:
+        with get_executor(n_jobs, n_tasks=len(chunks)) as executor:
+            tasks = ((i, functools.partial(task, chunk)) for i, chunk in enumerate(chunks))
+            for i, result in executor.stream(tasks):
+                if result.ok:
+                    done[i] = result.unwrap()
+                else:  # a chunk whose task failed (e.g. its worker died): each series is left out
+                    error = f"{type(result.error).__name__}: {result.error}"
+                    done[i] = [_Outcome(uid, None, error=error) for uid, _ in chunks[i]]
+                bar.update(len(chunks[i]))
+    finally:
+        bar.close()
+    return [outcome for i in sorted(done) for outcome in done[i]]
+
+
+def _assemble(outcomes: list[_Outcome]) -> pd.DataFrame:
+    """Re-emit the workers' notes as our warnings and concatenate the forecasts."""
+    frames = []
+    failures = []
+    for outcome in outcomes:
+        for note in outcome.notes:
+            warnings.warn(note.message, warning_class(note.code), stacklevel=3)
+        if outcome.error is not None:
+            failures.append(f"{outcome.uid}: {outcome.error}")
+        elif outcome.frame is not None:
+            frames.append(outcome.frame)
+    if failures:
+        # Never stop the batch: the series that no model could take are left out, and said so.
+        warnings.warn(
+            f"{len(failures)} series could not be forecast by any model and were left out: " + "; ".join(failures[:5]),
+            FallbackWarning,
+            stacklevel=3,
+        )
+    if not frames:
+        raise ForecastingError("no series could be forecast: " + "; ".join(failures[:5]))
+    return pd.concat(frames, ignore_index=True)
 
 
 def forecast_many(
@@ -133,46 +184,8 @@ def forecast_many(
     missing = {UNIQUE_ID, DS, Y} - set(frame.columns)
     if missing:
         raise InvalidParameterError(f"frame lacks column(s) {sorted(missing)}; it needs unique_id, ds, y.")
-    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
-        raise InvalidParameterError(f"n_jobs must be -1 or a positive integer; got {n_jobs!r}.")
+    resolve_n_jobs(n_jobs)
     items = list(_split(frame, freq))
-    workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
-    workers = max(1, min(workers, len(items)))
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
-    show = sys.stderr.isatty() if progress is None else progress
-    results: list[Any] = []
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(items), disable=not show, desc="forecasting", unit="series")
-    try:
-        if workers == 1:
-            for chunk in chunks:
-                results.extend(_run_chunk(chunk, horizon, levels, model, kind))
-                bar.update(len(chunk))
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(_run_chunk, c, horizon, levels, model, kind) for c in chunks]
-                for fut, chunk in zip(futures, chunks, strict=True):
-                    results.extend(fut.result())
-                    bar.update(len(chunk))
-    finally:
-        bar.close()
-    frames = []
-    failures = []
-    for uid, fc, notes, error in results:
-        for category, message in notes:
-            warnings.warn(message, _warning_class(category), stacklevel=2)
-        if error is not None:
-            failures.append(f"{uid}: {error}")
-        else:
-            frames.append(fc)
-    if failures:
-        # Never stop the batch: the series that no model could take are left out, and said so.
-        warnings.warn(
-            f"{len(failures)} series could not be forecast by any model and were left out: " + "; ".join(failures[:5]),
-            FallbackWarning,
-            stacklevel=2,
-        )
-    if not frames:
-        raise ForecastingError("no series could be forecast: " + "; ".join(failures[:5]))
-    return pd.concat(frames, ignore_index=True)
+    task = functools.partial(_run_chunk, horizon=horizon, levels=levels, model=model, kind=kind)
+    return _assemble(_run_chunks(chunks, task, n_jobs, progress))

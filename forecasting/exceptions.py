@@ -10,7 +10,8 @@ and carries a snake_case ``code`` that the REST layer puts in its error body::
     ├── IntervalsNotSupportedError(ValueError) levels requested from a point-only model
     ├── NotFittedError(AttributeError)         predict before fit (a bug in callers)
     ├── ModelFitError(RuntimeError)            estimation failed on this data
-    └── NotFoundError(LookupError)             unknown model / series / report
+    ├── NotFoundError(LookupError)             unknown model / series / report
+    └── WorkerLostError(RuntimeError)          a worker process died under a task (executor)
 
     ForecastingWarning(UserWarning)
     ├── ConvergenceWarning                     an optimiser stopped early
@@ -33,6 +34,7 @@ __all__ = [
     "ModelFitError",
     "NotFittedError",
     "NotFoundError",
+    "WorkerLostError",
 ]
 
 
@@ -106,3 +108,9 @@ class FrequencyWarning(ForecastingWarning):
     """The frequency of the series is unusual or was inferred."""
 
     code = "frequency"
+
+
+class WorkerLostError(ForecastingError, RuntimeError):
+    """A worker process died while running a task (killed, out of memory); retrying may work."""
+
+    code = "worker_lost"

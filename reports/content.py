@@ -11,7 +11,6 @@ of :data:`ARCHIVE_COLUMNS` (``issued_at, model, ds, mean`` plus ``lo_<L>``/``hi_
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +22,7 @@ import forecasting
 from forecasting import metrics
 from forecasting.core import latest_complete_stretch, score_backtest
 from forecasting.exceptions import ForecastingError, InsufficientDataError
+from forecasting.executor import WarningNote, capture_warnings
 from forecasting.frames import CUTOFF, DS, MEAN, MODEL, hi_col, lo_col
 
 __all__ = [
@@ -119,7 +119,7 @@ class SeriesSection:
     last_period: str = ""
     last_value: float | None = None
     error: str = ""
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[WarningNote] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -267,7 +267,7 @@ def build_section(
     backtest_frame: pd.DataFrame | None = None,
     accuracy_note: str = "",
     archived: pd.DataFrame | None = None,
-    warnings_: Sequence[str] = (),
+    warnings_: Sequence[WarningNote] = (),
 ) -> SeriesSection:
     """Assemble one series' section from precomputed frames.
 
@@ -352,20 +352,18 @@ def compute_section(
     backtest uses up to ``backtest_windows`` windows and falls back to fewer when the
     series is short; when even one window does not fit, the section says so.
     """
-    caught: list[str] = []
     fit_y, gap_note = latest_complete_stretch(y)
     try:
-        with warnings.catch_warnings(record=True) as records:
-            warnings.simplefilter("always")
+        with capture_warnings() as caught:
             frame = forecasting.forecast(fit_y, horizon=horizon, levels=levels, model=model, kind=kind)
             bt, note = _backtest(fit_y, horizon, levels, model, kind, backtest_windows)
-        caught = sorted({f"{w.category.__name__}: {w.message}" for w in records})
     except ForecastingError as exc:
         logger.warning("series %s: no forecast (%s)", series_id, exc)
         error = f"{type(exc).__name__}: {exc}"
         return failed_section(series_id, f"{error} ({gap_note})" if gap_note else error, title=title, model=model)
     if gap_note:
-        caught.insert(0, gap_note)
+        # The same code the REST service gives this note.
+        caught.insert(0, WarningNote("missing_values", gap_note))
     return build_section(
         series_id,
         y,

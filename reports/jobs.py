@@ -8,11 +8,10 @@ call for the same report and as-of time returns the stored run instead of runnin
 
 from __future__ import annotations
 
+import functools
 import logging
-import multiprocessing
 import time
 import traceback as tb
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ import pandas as pd
 from data.exceptions import DataError, VintageNotFoundError
 from data.meta import ForecastRecord, StoredSeries
 from forecasting.exceptions import ForecastingError
+from forecasting.executor import get_executor
 from forecasting.frames import DS, MODEL
 from reports.content import ISSUED_AT, ReportData, SeriesSection, build_report, compute_section, failed_section
 from reports.definitions import ReportDefinition
@@ -238,13 +238,22 @@ def collect_report(
 def _compute_sections(
     tasks: list[tuple[int, str, pd.Series, dict[str, Any]]], n_jobs: int
 ) -> list[tuple[int, SeriesSection]]:
-    if n_jobs <= 1 or len(tasks) <= 1:
-        return [(pos, compute_section(sid, y, **kw)) for pos, sid, y, kw in tasks]
+    """Forecast and backtest every series on the executor (``n_jobs`` processes)."""
+    out: list[tuple[int, SeriesSection]] = []
     # "spawn": the caller may be a threaded server or scheduler, where fork is unsafe.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(n_jobs, len(tasks)), mp_context=context) as pool:
-        futures = [(pos, pool.submit(compute_section, sid, y, **kw)) for pos, sid, y, kw in tasks]
-        return [(pos, future.result()) for pos, future in futures]
+    with get_executor(max(n_jobs, 1), n_tasks=len(tasks), spawn=True) as executor:
+        calls = ((pos, functools.partial(compute_section, sid, y, **kw)) for pos, sid, y, kw in tasks)
+        named = {pos: (sid, str(kw.get("model", ""))) for pos, sid, _, kw in tasks}
+        for pos, result in executor.stream(calls):
+            if result.ok:
+                out.append((pos, result.unwrap()))
+                continue
+            # An unexpected failure (or a dead worker) sinks this series only.
+            series_id, model = named[pos]
+            logger.error("series %s: no section (%r)", series_id, result.error)
+            error = f"{type(result.error).__name__}: {result.error}"
+            out.append((pos, failed_section(series_id, error, model=model)))
+    return out
 
 
 def resolve_series_ids(definition: ReportDefinition, store: Any) -> list[str]:

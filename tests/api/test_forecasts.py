@@ -320,3 +320,71 @@ def test_unreadable_annual_period_names_item_and_frequency(client):
     data[0]["ds"] = "abc"
     error = assert_error(_post(client, data=data), 422, "invalid_series", "'abc' as an annual period")
     assert error["details"] == {"field": "data[0].ds", "value": "abc"}
+
+
+# ------------------------------------------------------------------ the event-loop fast path
+def _only_the_fast_path(client, monkeypatch) -> list:
+    """Make anything but the event-loop cache lookup fail; return what the fast path answered."""
+    from api.routes import forecasts as route
+    from api.service import forecasts as use_cases
+
+    service = client.app.state.service
+    lookup = service.cached_forecast
+    answered: list = []
+
+    def spy(request):
+        hit = lookup(request)
+        answered.append(hit)
+        return hit
+
+    def fails(*args, **kwargs):
+        raise AssertionError("the request left the fast path")
+
+    monkeypatch.setattr(service, "cached_forecast", spy)
+    monkeypatch.setattr(use_cases, "fit_forecast", fails)
+    monkeypatch.setattr(route, "run_in_threadpool", fails)
+    return answered
+
+
+def test_repeated_inline_forecast_is_answered_by_the_fast_path(client, monkeypatch):
+    body = {"data": annual(), "frequency": "annual", "horizon": 2, "model": "naive", "levels": [95, 80]}
+    first = client.post("/v1/forecasts", json=body)
+    assert first.headers["x-cache"] == "miss"
+    answered = _only_the_fast_path(client, monkeypatch)
+    second = client.post("/v1/forecasts", json=body)
+    assert second.status_code == 200, second.text
+    assert second.headers["x-cache"] == "hit" and second.json() == first.json()
+    assert len(answered) == 1 and answered[0].forecast_id == first.json()["id"]
+
+
+def test_repeated_stored_forecast_is_answered_by_the_fast_path(client, stored, monkeypatch):
+    body = {"series_id": stored, "horizon": 2, "model": "naive"}
+    first = client.post("/v1/forecasts", json=body)
+    assert first.headers["x-cache"] == "miss"
+    answered = _only_the_fast_path(client, monkeypatch)
+    second = client.post("/v1/forecasts", json=body)
+    assert second.headers["x-cache"] == "hit" and second.json()["id"] == first.json()["id"]
+    assert len(answered) == 1 and answered[0].vintage.number == 1
+
+
+def test_inline_forecast_with_default_kind_shares_the_cache_with_explicit_level(client):
+    body = {"data": annual(), "frequency": "annual", "horizon": 2, "model": "naive"}
+    first = client.post("/v1/forecasts", json=body)
+    second = client.post("/v1/forecasts", json={**body, "kind": "level"})
+    assert second.headers["x-cache"] == "hit" and second.json()["id"] == first.json()["id"]
+
+
+def test_dead_fitting_worker_is_503_and_the_next_request_works(tmp_path, monkeypatch):
+    from api.main import create_app
+    from forecasting.exceptions import WorkerLostError
+    from forecasting.executor import TaskResult
+    from tests.api.conftest import TestClient, make_settings
+
+    with TestClient(create_app(make_settings(tmp_path))) as client:
+        executor = client.app.state.service.executor
+        real_run = executor.run
+        monkeypatch.setattr(executor, "run", lambda *a, **k: TaskResult(error=WorkerLostError("a worker died.")))
+        body = {"data": annual(), "frequency": "annual", "horizon": 2, "model": "naive"}
+        assert_error(client.post("/v1/forecasts", json=body), 503, "worker_lost")
+        monkeypatch.setattr(executor, "run", real_run)
+        assert client.post("/v1/forecasts", json=body).headers["x-cache"] == "miss"

@@ -1,0 +1,73 @@
+"""Writing a forecast to the store's archive, and the result the caller gets back."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
+
+from api.service.fitting import FitOutcome
+from api.service.types import ForecastResult, Prepared
+from data import ForecastRecord, Store, VintageInfo
+from forecasting.executor import WarningNote
+
+__all__ = ["archive_forecast", "vintage_params"]
+
+
+def vintage_params(vintage: VintageInfo | None) -> dict[str, Any] | None:
+    """A vintage as JSON-safe params of the archive (read back by the HTTP layer)."""
+    if vintage is None:
+        return None
+    params = asdict(vintage)
+    params["created_at"] = vintage.created_at.isoformat()
+    return params
+
+
+def archive_forecast(
+    store: Store,
+    prepared: Prepared,
+    *,
+    model: str,
+    transform: str,
+    horizon: int,
+    levels: tuple[int, ...],
+    fit: FitOutcome,
+    notes: tuple[WarningNote, ...],
+) -> ForecastResult:
+    """Save the forecast with what it was made from; return it as a :class:`ForecastResult`."""
+    warnings = tuple(dict.fromkeys((*prepared.notes, *notes)))
+    params = {
+        "frequency": prepared.frequency,
+        "kind": prepared.kind,
+        "transform": transform,
+        "vintage": vintage_params(prepared.vintage),
+        "data_hash": prepared.data_hash,
+        "interval_method": fit.interval_method,
+        "warnings": [{"code": n.code, "message": n.message} for n in warnings],
+    }
+    record = ForecastRecord(
+        series_id=prepared.series_id,
+        vintage_id=prepared.vintage.vintage_id if prepared.vintage else None,
+        model=model,
+        params=params,
+        horizon=horizon,
+        levels=levels,
+        frame=fit.frame,
+    )
+    forecast_id = store.save_forecast(record)
+    return ForecastResult(
+        forecast_id=forecast_id,
+        series_id=prepared.series_id,
+        model=model,
+        frequency=prepared.frequency,
+        kind=prepared.kind,
+        transform=transform,
+        horizon=horizon,
+        levels=levels,
+        vintage=prepared.vintage,
+        data_hash=prepared.data_hash,
+        interval_method=fit.interval_method,
+        frame=fit.frame,
+        warnings=warnings,
+        created_at=record.created_at or datetime.now(UTC),
+    )

@@ -1,0 +1,462 @@
+"""The one way to run many independent tasks: in this process or in a pool of processes.
+
+::
+
+    Executor (abstract)        submit() → Future[TaskResult]; run(); stream(); start(); shutdown()
+    ├── InProcessExecutor      runs each task in the caller's thread (``n_jobs=1``)
+    └── PoolExecutor           wraps a ``concurrent.futures`` pool made by ``_create_pool()``
+        └── ProcessExecutor    a process pool (``spawn`` where the caller has threads)
+
+Whatever the backend, a task comes back as a :class:`TaskResult`: its value or its error,
+the warnings it raised (as :class:`WarningNote`) and its duration. A task's exception is
+that task's failure; it never fails the other tasks. A worker process that dies (killed,
+out of memory) fails the tasks it was running with :class:`WorkerLostError`, and the pool is
+replaced before the next task (warmed up again when :meth:`Executor.start` was given a
+warm-up function).
+
+A ``dask.distributed`` backend is one more :class:`PoolExecutor`: ``Client.get_executor()``
+already returns a ``concurrent.futures``-compatible executor for ``_create_pool()``.
+
+Warnings are recorded by :func:`capture_warnings`, the single place that turns Python
+warnings into ``WarningNote(code, message)``: ``code`` is the warning class's ``code``
+attribute (every :class:`ForecastingWarning` has one), else the class name in snake case
+without its ``Warning`` suffix (statsmodels' ``ConvergenceWarning`` → ``convergence``, the
+code of our own class of that name). :func:`warning_class` maps a code back to our class.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import re
+import threading
+import time
+import warnings
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from concurrent.futures import Executor as FuturesExecutor
+from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Generic, TypeVar, cast
+
+from forecasting.exceptions import ForecastingWarning, InvalidParameterError, WorkerLostError
+
+__all__ = [
+    "Executor",
+    "InProcessExecutor",
+    "PoolExecutor",
+    "ProcessExecutor",
+    "TaskResult",
+    "WarningNote",
+    "capture_warnings",
+    "get_executor",
+    "resolve_n_jobs",
+    "warning_class",
+    "warning_code",
+]
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+
+
+# ---------------------------------------------------------------------------- warnings
+@dataclass(frozen=True)
+class WarningNote:
+    """A warning raised during a task, as reported to users: ``{code, message}``.
+
+    Attributes
+    ----------
+    code : str
+        Snake-case code (see :func:`warning_code`).
+    message : str
+        The warning's text.
+    """
+
+    code: str
+    message: str
+
+
+def _snake(name: str) -> str:
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+
+
+def warning_code(category: type[Warning]) -> str:
+    """The snake-case code of a warning class.
+
+    Parameters
+    ----------
+    category : type of Warning
+        The warning's class.
+
+    Returns
+    -------
+    str
+        Its ``code`` attribute when it has one (every :class:`ForecastingWarning`), else
+        its name in snake case without the ``_warning`` suffix (``RuntimeWarning`` →
+        ``runtime``), stable across releases of the library that raised it.
+    """
+    code = getattr(category, "code", None)
+    if isinstance(code, str) and code:
+        return code
+    name = _snake(category.__name__)
+    return name.removesuffix("_warning") or name
+
+
+def _warning_classes(root: type[ForecastingWarning]) -> Iterator[type[ForecastingWarning]]:
+    yield root
+    for sub in root.__subclasses__():
+        yield from _warning_classes(sub)
+
+
+def warning_class(code: str) -> type[ForecastingWarning]:
+    """Our warning class whose ``code`` is ``code``, else :class:`ForecastingWarning`.
+
+    Parameters
+    ----------
+    code : str
+        A code made by :func:`warning_code` (notes cross process boundaries as codes).
+
+    Returns
+    -------
+    type of ForecastingWarning
+    """
+    for cls in _warning_classes(ForecastingWarning):
+        if cls.code == code:
+            return cls
+    return ForecastingWarning
+
+
+@contextmanager
+def capture_warnings(category: type[Warning] = Warning) -> Iterator[list[WarningNote]]:
+    """Record the warnings raised inside the block as de-duplicated :class:`WarningNote`.
+
+    Parameters
+    ----------
+    category : type of Warning
+        Record only warnings of this class (and subclasses); others are dropped.
+
+    Yields
+    ------
+    list of WarningNote
+        Filled, in order of first appearance, when the block exits (also on an error).
+
+    Notes
+    -----
+    ``warnings.catch_warnings`` changes process-wide state (before Python 3.14), so two
+    threads capturing at once would mix their records: run captured work in its own
+    process, or serialise it (:class:`InProcessExecutor` does).
+    """
+    notes: list[WarningNote] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield notes
+        finally:
+            wanted = (w for w in caught if issubclass(w.category, category))
+            notes.extend(dict.fromkeys(WarningNote(warning_code(w.category), str(w.message)) for w in wanted))
+
+
+# ---------------------------------------------------------------------------- results
+@dataclass(frozen=True)
+class TaskResult(Generic[T]):
+    """What one task gave: its value or its error, its warnings and its duration.
+
+    Attributes
+    ----------
+    value : object or None
+        The task's return value (``None`` when it failed).
+    error : Exception or None
+        The exception the task raised, or :class:`WorkerLostError` when its process died.
+    notes : tuple of WarningNote
+        Warnings raised while it ran (:func:`capture_warnings`).
+    seconds : float
+        Wall time of the task inside its worker.
+    """
+
+    value: T | None = None
+    error: BaseException | None = None
+    notes: tuple[WarningNote, ...] = ()
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Whether the task returned a value."""
+        return self.error is None
+
+    def unwrap(self) -> T:
+        """The value, or raise the task's error.
+
+        Raises
+        ------
+        Exception
+            The error the task raised.
+        """
+        if self.error is not None:
+            raise self.error
+        return cast(T, self.value)
+
+
+def _run_task(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> TaskResult[T]:
+    """Run one task capturing its warnings and its error (this runs in the worker)."""
+    start = time.perf_counter()
+    value: T | None = None
+    error: Exception | None = None
+    with capture_warnings() as notes:
+        try:
+            value = fn(*args, **kwargs)
+        except Exception as exc:  # the task's failure, reported with its result
+            error = exc
+    return TaskResult(value, error, tuple(notes), time.perf_counter() - start)
+
+
+# ---------------------------------------------------------------------------- executors
+class Executor(ABC):
+    """Runs independent tasks and hands back a :class:`TaskResult` for each.
+
+    Subclasses implement :meth:`submit`; :meth:`run` and :meth:`stream` build on it.
+    Tasks and their arguments must be picklable for backends that use other processes.
+    """
+
+    #: How many tasks may run at once.
+    n_workers: int = 1
+
+    @abstractmethod
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[TaskResult[T]]:
+        """Start ``fn(*args, **kwargs)``; the future always ends with a :class:`TaskResult`.
+
+        Raises
+        ------
+        RuntimeError
+            After :meth:`shutdown`.
+        """
+
+    def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> TaskResult[T]:
+        """Run one task and wait for its result."""
+        return self.submit(fn, *args, **kwargs).result()
+
+    def stream(self, tasks: Iterable[tuple[K, Callable[[], T]]]) -> Iterator[tuple[K, TaskResult[T]]]:
+        """Run ``(key, task)`` pairs; yield ``(key, result)`` as each task completes.
+
+        ``task`` takes no arguments (``functools.partial`` of a module-level function).
+        Tasks still pending when the iterator is closed early are cancelled.
+        """
+        futures = {self.submit(task): key for key, task in tasks}
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+    def start(self, warm_up: Callable[[], Any] | None = None) -> None:  # noqa: B027 (optional hook)
+        """Prepare the workers; ``warm_up`` runs once per worker (e.g. to import models)."""
+
+    def shutdown(self) -> None:  # noqa: B027 (optional hook)
+        """Cancel queued tasks, wait for running ones and release the workers."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.shutdown()
+
+
+#: Serialises in-process tasks across threads: warning capture is process-wide state.
+_IN_PROCESS_LOCK = threading.RLock()
+
+
+class InProcessExecutor(Executor):
+    """Runs each task in the calling thread, one at a time in the whole process.
+
+    :meth:`stream` runs a task only when the consumer asks for its result, so progress
+    can be reported as it goes.
+    """
+
+    n_workers = 1
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[TaskResult[T]]:
+        """Run the task now; return a future that is already done."""
+        done: Future[TaskResult[T]] = Future()
+        with _IN_PROCESS_LOCK:
+            done.set_result(_run_task(fn, args, kwargs))
+        return done
+
+    def stream(self, tasks: Iterable[tuple[K, Callable[[], T]]]) -> Iterator[tuple[K, TaskResult[T]]]:
+        """Run the tasks one after the other, yielding each result as soon as it is known."""
+        for key, task in tasks:
+            yield key, self.run(task)
+
+
+class PoolExecutor(Executor):
+    """Tasks on a ``concurrent.futures`` pool made by :meth:`_create_pool`.
+
+    The pool is made on first use. When a worker dies, the tasks it took fail with
+    :class:`WorkerLostError` and the next task gets a new pool.
+    """
+
+    def __init__(self, n_workers: int) -> None:
+        if n_workers < 1:
+            raise InvalidParameterError(f"{type(self).__name__}(n_workers={n_workers}) needs at least 1 worker.")
+        self.n_workers = n_workers
+        #: How many times a dead worker made the pool be replaced.
+        self.restarts = 0
+        self._pool: FuturesExecutor | None = None
+        self._retired: list[FuturesExecutor] = []
+        self._warm_up: Callable[[], Any] | None = None
+        self._closed = False
+        self._lock = threading.Lock()
+
+    @abstractmethod
+    def _create_pool(self) -> FuturesExecutor:
+        """A new pool of ``n_workers`` workers."""
+
+    def _is_worker_lost(self, exc: BaseException) -> bool:
+        """Whether ``exc`` (raised by a pool future) means a worker died."""
+        return False
+
+    def _current(self) -> FuturesExecutor:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError(f"{type(self).__name__} is shut down; no new task can start.")
+            if self._pool is None:
+                self._pool = self._create_pool()
+                if self._warm_up is not None:
+                    for _ in range(self.n_workers):
+                        self._pool.submit(self._warm_up)
+            return self._pool
+
+    def start(self, warm_up: Callable[[], Any] | None = None) -> None:
+        """Start the pool now (not on the first task); ``warm_up`` runs once per worker."""
+        with self._lock:
+            self._closed = False
+            self._warm_up = warm_up
+        self._current()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[TaskResult[T]]:
+        """Queue the task on the pool (a new pool if the last one lost a worker)."""
+        outer: Future[TaskResult[T]] = Future()
+        pool = self._current()
+        try:
+            inner = pool.submit(_run_task, fn, args, kwargs)
+        except Exception as exc:
+            # A pool found broken at submission never ran the task: retry it once on a new one.
+            if not self._is_worker_lost(exc):
+                raise
+            self._retire(pool, exc)
+            pool = self._current()
+            inner = pool.submit(_run_task, fn, args, kwargs)
+        inner.add_done_callback(lambda f: self._settle(pool, f, outer))
+        outer.add_done_callback(lambda f: inner.cancel() if f.cancelled() else None)
+        return outer
+
+    def _settle(self, pool: FuturesExecutor, inner: Future[Any], outer: Future[TaskResult[T]]) -> None:
+        if inner.cancelled():
+            outer.cancel()
+            return
+        exc = inner.exception()
+        if exc is None:
+            result = inner.result()
+        elif self._is_worker_lost(exc):
+            self._retire(pool, exc)
+            result = TaskResult(error=WorkerLostError(f"a worker process died while running this task ({exc})."))
+        else:  # the pool could not send the task or its result (e.g. not picklable)
+            result = TaskResult(error=exc)
+        # The consumer may have cancelled it meanwhile.
+        with suppress(InvalidStateError):
+            outer.set_result(result)
+
+    def _retire(self, pool: FuturesExecutor, exc: BaseException) -> None:
+        with self._lock:
+            if self._pool is not pool:
+                return  # another task of the same pool already reported it
+            self._pool = None
+            self._retired.append(pool)
+            self.restarts += 1
+        logger.error("a worker process died (%s); %s starts a new pool", exc, type(self).__name__)
+
+    def shutdown(self) -> None:
+        """Cancel queued tasks, wait for running ones, stop the workers.
+
+        Waiting matters: a server worker may itself be a child process that exits without
+        running ``atexit`` hooks, so un-joined worker processes would be orphaned.
+        """
+        with self._lock:
+            self._closed = True
+            pools = [p for p in (self._pool, *self._retired) if p is not None]
+            self._pool, self._retired = None, []
+        for pool in pools:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+class ProcessExecutor(PoolExecutor):
+    """Tasks in ``n_workers`` worker processes.
+
+    Parameters
+    ----------
+    n_workers : int
+        Worker processes.
+    spawn : bool
+        Start workers with ``spawn`` instead of the platform default. Needed when the
+        caller has threads (a server, a scheduler): forking a threaded process can copy
+        a held lock into the child.
+    """
+
+    def __init__(self, n_workers: int, *, spawn: bool = False) -> None:
+        super().__init__(n_workers)
+        self.spawn = spawn
+
+    def _create_pool(self) -> FuturesExecutor:
+        context = multiprocessing.get_context("spawn") if self.spawn else None
+        return ProcessPoolExecutor(max_workers=self.n_workers, mp_context=context)
+
+    def _is_worker_lost(self, exc: BaseException) -> bool:
+        return isinstance(exc, BrokenProcessPool)
+
+
+def resolve_n_jobs(n_jobs: int) -> int:
+    """The number of workers that ``n_jobs`` asks for: ``-1`` every core, else itself.
+
+    Raises
+    ------
+    InvalidParameterError
+        Unless ``n_jobs`` is -1 or a positive integer.
+    """
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1:
+        raise InvalidParameterError(f"n_jobs must be -1 or a positive integer; got {n_jobs!r}.")
+    return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
+
+
+def get_executor(n_jobs: int = 1, *, n_tasks: int | None = None, spawn: bool = False) -> Executor:
+    """The executor for ``n_jobs``: in this process for one worker, else a process pool.
+
+    Parameters
+    ----------
+    n_jobs : int
+        ``-1`` uses every core, ``1`` runs in this process, ``k`` uses ``k`` processes.
+    n_tasks : int, optional
+        How many tasks will be run; no more workers than that are started.
+    spawn : bool
+        Passed to :class:`ProcessExecutor`.
+
+    Returns
+    -------
+    Executor
+
+    Raises
+    ------
+    InvalidParameterError
+        For an invalid ``n_jobs``.
+    """
+    workers = resolve_n_jobs(n_jobs)
+    if n_tasks is not None:
+        workers = min(workers, max(n_tasks, 1))
+    return InProcessExecutor() if workers <= 1 else ProcessExecutor(workers, spawn=spawn)
