@@ -3,8 +3,12 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# Benchmark data, read where it lies (never copied into the repository); override on the
+# command line, e.g. `make bench M3_DIR=/data/m3`.
+M3_DIR ?= ../shared/data/m3
+DOMAIN_DIR ?= ../shared/data/domain
 
-.PHONY: install run serve test test-all lint typecheck check cov bench bench-api bench-store bench-report bench-domain load-samples clean
+.PHONY: install run serve test test-all lint typecheck check cov bench bench-api bench-store bench-report bench-domain calibrate load-samples clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,21 +47,25 @@ check: lint typecheck test
 cov: install
 	$(PY) -m pytest -m "not slow" -q --cov=forecasting --cov=data --cov=api --cov=reports --cov-fail-under=80
 
-## Benchmarks (figures go to stdout and var/bench/).
+## Benchmarks: the lab in bench/ (never packaged; figures go to stdout and var/bench/; see docs/benchmarks.md).
 bench: install
-	$(VENV)/bin/tradecast bench m3
+	$(PY) -m bench.cli m3 --data $(M3_DIR)/m3.csv.gz
 
 bench-api: install
-	$(PY) bench/api_load.py
+	$(PY) -m bench.api_load
 
 bench-store: install
-	$(PY) bench/store_ingest.py
+	$(PY) -m bench.store_ingest
 
 bench-report: install
-	$(PY) bench/report_render.py
+	$(PY) -m bench.report_render --domain $(DOMAIN_DIR)
 
 bench-domain: install
-	$(PY) bench/domain_coverage.py
+	$(PY) -m bench.domain_coverage --domain $(DOMAIN_DIR)
+
+## Re-learn auto's interval calibration (writes forecasting/calibration/auto.json; 10-30 minutes).
+calibrate: install
+	$(PY) -m bench.calibrate_intervals --data $(M3_DIR)/m3.csv.gz
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,7 +1,9 @@
 """The ``tradecast`` command line.
 
 Each group of commands lives in its own module and registers itself here, so the command
-tree is explicit: ``serve`` (this module), ``bench`` (:mod:`api.cli_bench`).
+tree is explicit: ``serve`` (this module), the store commands (:mod:`api.cli_store`) and
+``report`` (:mod:`api.cli_reports`). The benchmarks are not part of the product: they live in
+the repository's ``bench/`` folder (``python -m bench.cli``).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import logging
 
 import typer
 
-from api import cli_bench, cli_reports, cli_store
+from api import cli_reports, cli_store
 
 __all__ = ["app", "main"]
 
@@ -62,7 +64,6 @@ def serve(
     )
 
 
-cli_bench.register(app)
 cli_store.register(app)
 cli_reports.register(app)
 

@@ -15,7 +15,7 @@ uncached p50 < 1 s. Figures go to stdout and ``var/bench/api_load.json``.
 
 Usage::
 
-    python bench/api_load.py [--duration 20] [--connections 50] [--workers 1] [--rounds 1]
+    python -m bench.api_load [--duration 20] [--connections 50] [--workers 1] [--rounds 1]
                              [--tool wrk|python]
 
 Other processes on the machine share its CPUs with the server and the load tool; the

@@ -12,14 +12,15 @@ checks the same coverage bounds on trade data it never saw, by rolling origins:
   Service), Jan 2006 - Dec 2021; horizon 18, origins every 12 months from Dec 2011 to
   Jun 2020 (at least 6 years of history).
 
-Reads the domain folder (``--domain``, default ``TRADECAST_DOMAIN_DIR`` or
-``/work/shared/data/domain``); the files are never copied into the project. Prints, per
+Reads the domain folder (``--domain``; ``make bench-domain`` passes the Makefile's
+``DOMAIN_DIR``); the files are never copied into the project. Prints, per
 frequency and model, 80%/95% coverage over all origins, series and steps, the mean MSIS at
 95% and the number of forecasts, then the coverage per forecast origin and per fit length
 (under 45 points and 45 or more, where ``auto``'s non-seasonal tables change); writes the
 tables to ``var/bench/domain_coverage*.csv``.
 
-Run: ``make bench-domain`` or ``.venv/bin/python bench/domain_coverage.py [--models auto ets]``;
+Run: ``make bench-domain`` or, from the repository root,
+``.venv/bin/python -m bench.domain_coverage --domain <domain folder> [--models auto ets]``;
 the model name ``auto-uncalibrated`` scores ``auto`` without its interval calibration.
 Expect a few minutes with ``auto`` on two cores.
 """
@@ -47,10 +48,18 @@ from forecasting.metrics import msis
 
 LEVELS = (80, 95)
 UNCALIBRATED = "auto-uncalibrated"  # auto's raw mixture intervals, Auto(calibrate=False)
-DEFAULT_DOMAIN = Path(os.environ.get("TRADECAST_DOMAIN_DIR", "/work/shared/data/domain"))
 OUT = Path(__file__).resolve().parents[1] / "var" / "bench" / "domain_coverage.csv"
+
+
 # Fit length from which auto's non-seasonal forecasts use the table of long fits.
-LONG_FIT = load_calibration("auto").edges_by_season[1][-1]
+def _long_fit() -> int:
+    calibration = load_calibration("auto")
+    if calibration is None:
+        raise RuntimeError("the shipped calibration forecasting/calibration/auto.json is missing")
+    return calibration.edges_by_season[1][-1]
+
+
+LONG_FIT = _long_fit()
 
 
 def annual_series(domain: Path) -> dict[str, pd.Series]:
@@ -128,13 +137,13 @@ def coverage_by(frame: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--domain", type=Path, default=DEFAULT_DOMAIN)
+    parser.add_argument("--domain", type=Path, required=True, help="The domain data folder (read only).")
     parser.add_argument("--models", nargs="+", default=["auto"])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--frequencies", nargs="+", choices=["annual", "monthly"], default=["annual", "monthly"])
     args = parser.parse_args()
     if not args.domain.is_dir():
-        sys.exit(f"domain data folder not found: {args.domain} (set --domain or TRADECAST_DOMAIN_DIR)")
+        sys.exit(f"domain data folder not found: {args.domain} (set --domain)")
     started = time.perf_counter()
     work = {
         "annual": list(tasks(annual_series(args.domain), 6, [pd.Period(str(y), "Y") for y in range(2008, 2015)], 20)),

@@ -2,8 +2,8 @@
 
 1. Loads 20 monthly series into a fresh temporary SQLite store: Russia's exports to and
    imports from its ten largest partners, Jan 2006 - Dec 2021 (192 months each, USD mn),
-   from the domain data folder (``TRADECAST_DOMAIN_DIR``, default
-   ``/work/shared/data/domain``); when that file is absent, 20 synthetic trade-like series.
+   from the domain data folder (``--domain``; ``make bench-report`` passes the Makefile's
+   ``DOMAIN_DIR``); without it, or when the file is absent, 20 synthetic trade-like series.
 2. For each model asked for (default: ``theta``, a fast real model, then the default
    ``auto``), creates a report definition over the 20 series (horizon 12, levels 80/95,
    3 backtest windows) and times ``run_report`` end to end: read, forecast, backtest,
@@ -11,7 +11,8 @@
    from render (charts, template).
 3. Prints the figures and writes them to ``var/bench/report_render.json``.
 
-Run: ``make bench-report`` or ``.venv/bin/python bench/report_render.py [--models theta auto]``.
+Run: ``make bench-report`` or, from the repository root,
+``.venv/bin/python -m bench.report_render [--domain <domain folder>] [--models theta auto]``.
 Target: the report over 20 series renders in under 10 s. With ``auto`` (an ensemble
 refitted for the forecast and for each backtest window, 80 fits in all) expect minutes;
 ``--jobs 2`` spreads the series over two worker processes.
@@ -42,11 +43,11 @@ TARGET_SECONDS = 10.0
 FCS_FILE = "russia_fcs_trade_by_partner_monthly_2006_2021.csv"
 
 
-def load_inputs(n_series: int) -> tuple[list[tuple[SeriesMeta, pd.Series]], str]:
+def load_inputs(n_series: int, domain: Path | None) -> tuple[list[tuple[SeriesMeta, pd.Series]], str]:
     """``n_series`` (meta, series) pairs and a description of where they came from."""
-    path = Path(os.environ.get("TRADECAST_DOMAIN_DIR", "/work/shared/data/domain")) / FCS_FILE
     out: list[tuple[SeriesMeta, pd.Series]] = []
-    if path.is_file():
+    path = domain / FCS_FILE if domain is not None else None
+    if path is not None and path.is_file():
         frame = pd.read_csv(path)
         frame["ds"] = pd.PeriodIndex.from_fields(year=frame["year"], month=frame["month"], freq="M")
         totals = frame.groupby("partner_en")["value_musd"].sum().sort_values(ascending=False)
@@ -109,9 +110,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--windows", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1, help="worker processes for the series (report_jobs)")
     parser.add_argument("--out", type=Path, default=Path("var/bench/report_render.json"))
+    parser.add_argument("--domain", type=Path, default=None, help="The domain data folder (read only).")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    inputs, source = load_inputs(args.series)
+    inputs, source = load_inputs(args.series, args.domain)
     results: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="tc-bench-report-") as tmp:
         store = Store.from_url(f"sqlite:///{Path(tmp) / 'bench.db'}")
@@ -126,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             line = (
                 f"{model:>10} (jobs={args.jobs}): report over {result['series']} series in "
                 f"{result['run_report_seconds']:.2f} s (forecasts+backtests {result['collect_seconds']:.2f} s, "
-                f"charts+HTML {result['render_seconds']:.2f} s, HTML {int(result['html_bytes']) // 1024} KiB) "
+                f"charts+HTML {result['render_seconds']:.2f} s, HTML {int(str(result['html_bytes'])) // 1024} KiB) "
                 f"[{verdict}: target < {TARGET_SECONDS:.0f} s]"
             )
             sys.stdout.write(line + "\n")

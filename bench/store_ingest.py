@@ -7,7 +7,7 @@
 3. Uploads a revised vintage of one series, then times reading that series at the past
    vintage (``as_of`` before the revision): median and p95 of many reads.
 
-Run: ``make bench-store`` or ``.venv/bin/python bench/store_ingest.py [--series N] [--months M]``.
+Run: ``make bench-store`` or ``.venv/bin/python -m bench.store_ingest [--series N] [--months M]``.
 ``--postgres URL`` runs the same against PostgreSQL, in a temporary schema dropped at the end.
 Targets: ingest < 30 s; read at a past vintage < 20 ms.
 """

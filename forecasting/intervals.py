@@ -5,9 +5,9 @@ Calibration
 Model-based intervals assume the model is right and its parameters known; on short annual
 series that makes them too narrow (M4: R's ets covered ~84% at 95%). :class:`WidthCalibration`
 holds multiplicative factors on each side's half-width, per season length, series-length
-bucket, step ahead and level, learned so that the calibrated intervals cover their level on
-a calibration set. The factors ship as JSON in ``forecasting/calibration/`` together with
-the script that produced them (``scripts/calibrate_intervals.py``); see ``docs/intervals.md``.
+bucket (and, for some season lengths, volatility bucket), step ahead and level. This module is
+the runtime half only: the shipped table ``forecasting/calibration/auto.json`` and its lookup.
+How the table is learned is a developer matter, documented in ``docs/intervals.md``.
 """
 
 from __future__ import annotations
@@ -27,11 +27,8 @@ __all__ = [
     "POOLED",
     "WidthCalibration",
     "apply_width_factors",
-    "drift_corrections",
-    "learn_factor_tables",
     "level_to_quantiles",
     "load_calibration",
-    "table_keys",
     "volatility",
 ]
 
@@ -80,7 +77,9 @@ class WidthCalibration:
         ``"m<season_length>_b<bucket>"`` (``"..._v<bucket>"`` where volatility buckets
         apply) → array of shape (steps, len(levels)).
     source : str
-        How the factors were learned (shown to users).
+        What the factors depend on, in words; shown to users in ``interval_method``.
+    meta : mapping
+        Provenance and diagnostics of the learning (for developers; not shown to users).
     volatility_edges : mapping of int to tuple of float
         Volatility bucket edges (of :func:`volatility`) for the season lengths whose tables
         are also split by volatility; bucket ``i`` holds ``edges[i-1] <= v < edges[i]``.
@@ -218,85 +217,4 @@ def apply_width_factors(
         lo, hi = np.minimum(lo, prev_lo), np.maximum(hi, prev_hi)
         out[level] = (lo, hi)
         prev_lo, prev_hi = lo, hi
-    return out
-
-
-def table_keys(ratios: pd.DataFrame, layout: WidthCalibration) -> list[str]:
-    """The factor-table key of every row (columns ``m``, ``n`` and, where ``layout`` has
-    volatility buckets, ``vol``), as ``layout.key`` gives it.
-
-    ``layout`` supplies only the bucket edges (its factors are not used).
-    """
-    vols = ratios["vol"] if "vol" in ratios else [None] * len(ratios)
-    return [
-        layout.key(int(m), int(n), None if v is None or not np.isfinite(v) else float(v))
-        for m, n, v in zip(ratios["m"], ratios["n"], vols, strict=True)
-    ]
-
-
-def learn_factor_tables(
-    ratios: pd.DataFrame,
-    layout: WidthCalibration,
-    *,
-    min_series: int = 30,
-    smooth: int = 3,
-) -> dict[str, np.ndarray]:
-    """Factor tables from calibration ratios.
-
-    Parameters
-    ----------
-    ratios : DataFrame
-        One row per held-out outcome: ``series_id``, ``m`` (season length), ``n`` (length of
-        the fit), ``step`` (1-based) and ``r<level>`` = |error| / model half-width on the side
-        of the error, for every level of ``layout``; ``vol`` (the fit's :func:`volatility`)
-        where ``layout`` splits a season length's tables by volatility.
-    layout : WidthCalibration
-        The levels and bucket edges to learn for (its factors are not used).
-
-    Returns
-    -------
-    dict
-        Table key (:meth:`WidthCalibration.key`) → array (steps, levels): the level-th
-        percentile of the ratios per step (the smallest multiple of the half-width that
-        covered ``level`` percent), smoothed by a centred running mean over ``smooth`` steps.
-        Cells with fewer than ``min_series`` series are left out (the nearest cell is used at
-        forecast time).
-    """
-    frame = ratios.assign(key=table_keys(ratios, layout))
-    tables: dict[str, np.ndarray] = {}
-    for key, cell in frame.groupby("key"):
-        if cell["series_id"].nunique() < min_series:
-            continue
-        steps = int(cell["step"].max())
-        table = np.empty((steps, len(layout.levels)))
-        for j, lv in enumerate(layout.levels):
-            per_step = cell.groupby("step")[f"r{lv}"].quantile(lv / 100.0).reindex(range(1, steps + 1))
-            table[:, j] = per_step.rolling(smooth, center=True, min_periods=1).mean().to_numpy()
-        tables[str(key)] = np.maximum(table, 0.05)
-    return tables
-
-
-def drift_corrections(
-    earlier: Mapping[str, np.ndarray],
-    ratios: pd.DataFrame,
-    layout: WidthCalibration,
-) -> dict[str, np.ndarray]:
-    """How far factors learned at earlier origins miss on later ones, per table and level.
-
-    ``earlier`` are tables learned from forecasts made further back in the series; ``ratios``
-    (same layout as for :func:`learn_factor_tables`) come from later origins. The correction
-    for a table and level is the level-th percentile of ``ratio / earlier factor``: the
-    multiple of the earlier factors that would have covered ``level`` percent of the later
-    outcomes (below 1 when the earlier factors over-widened).
-    """
-    frame = ratios.assign(key=table_keys(ratios, layout))
-    out: dict[str, np.ndarray] = {}
-    for key, cell in frame.groupby("key"):
-        if key not in earlier:
-            continue
-        table = np.asarray(earlier[str(key)])
-        rows = np.minimum(cell["step"].to_numpy() - 1, table.shape[0] - 1)
-        out[str(key)] = np.array(
-            [np.quantile(cell[f"r{lv}"].to_numpy() / table[rows, j], lv / 100.0) for j, lv in enumerate(layout.levels)]
-        )
     return out

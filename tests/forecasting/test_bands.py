@@ -1,10 +1,10 @@
 """Base bands of ``auto``'s calibrated intervals: the pooled band, the calibration's choice of
-band per table, the script's cross-validated choice, and their use by ``auto``."""
+band per table and its use by ``auto`` (the lab's cross-validated choice is tested in
+``tests/bench``)."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy.stats import norm
 
@@ -14,8 +14,6 @@ from forecasting.ensemble import mixture_intervals, pooled_intervals
 from forecasting.exceptions import InvalidParameterError, NotFittedError
 from forecasting.intervals import MIXTURE, POOLED, WidthCalibration, load_calibration
 from forecasting.testing import make_series
-
-GRID = (50, 60, 70, 80, 90, 95, 99)
 
 
 def test_pooled_band_is_normal_with_the_root_mean_square_sd():
@@ -85,46 +83,6 @@ def test_auto_scales_the_band_its_table_names(monkeypatch, band):
     assert model.band_ == band
     assert ("pooled sd" in model.interval_method_) == (band == POOLED)
     assert "calibrated" in model.interval_method_
-
-
-def _band_ratios(truth: str, n_series: int = 200, steps: int = 3) -> pd.DataFrame:
-    """Near-origin outcomes of non-seasonal fits whose members disagree by a random amount
-    per series; errors drawn with the pooled sd (``truth="pooled"``) or with the spread of the
-    mixture, which grows with the disagreement (``truth="mixture"``). Units of the MSIS scale."""
-    rng = np.random.default_rng(7)
-    rows = []
-    for i in range(n_series):
-        disagreement = float(rng.uniform(0.0, 3.0))
-        sd = {POOLED: 1.0, MIXTURE: float(np.sqrt(1.0 + disagreement**2))}
-        for step in range(1, steps + 1):
-            err = float(rng.normal(0.0, sd[truth]))
-            row = {"series_id": f"s{i}", "m": 1, "n": 60, "step": step, "origin": "near", "err_s": err}
-            for band, s in sd.items():
-                for lv in GRID:
-                    half = norm.ppf(0.5 + lv / 200) * s
-                    row["r" + str(lv) + ("" if band == MIXTURE else f"_{band}")] = abs(err) / half
-                    row[f"up_{band}{lv}"] = row[f"down_{band}{lv}"] = half
-            rows.append(row)
-    return pd.DataFrame(rows)
-
-
-@pytest.mark.parametrize("truth", [MIXTURE, POOLED])
-def test_calibration_script_chooses_the_band_that_scores_better(truth, calibration_script):
-    script = calibration_script
-    layout = script._layout({})
-    bands, scores = script.choose_bands(_band_ratios(truth), layout)
-    other = POOLED if truth == MIXTURE else MIXTURE
-    assert scores["m1_b2"][truth] < scores["m1_b2"][other]
-    assert bands == ({"m1_b2": POOLED} if truth == POOLED else {})
-
-
-def test_calibration_script_learns_the_chosen_bands_ratios(calibration_script):
-    script = calibration_script
-    ratios = _band_ratios(POOLED)
-    layout = script._layout({})
-    moved = script._band_ratios(ratios, layout, {"m1_b2": POOLED})
-    np.testing.assert_allclose(moved["r80"], ratios["r80_pooled"])
-    assert script._band_ratios(ratios, layout, {"m1_b1": POOLED})["r80"].equals(ratios["r80"])
 
 
 def test_shipped_calibration_names_only_known_bands_of_learned_tables():

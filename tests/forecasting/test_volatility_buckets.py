@@ -1,5 +1,5 @@
-"""Volatility buckets of the interval calibration: the feature, the keys, the learning, the
-cross-validated choice of the calibration script, and their use by ``auto``."""
+"""Volatility buckets of the interval calibration: the feature, the keys and their use by
+``auto`` (the learning of the tables is tested in ``tests/bench``)."""
 
 from __future__ import annotations
 
@@ -9,14 +9,7 @@ import pytest
 
 from forecasting.auto import Auto
 from forecasting.ensemble import mixture_intervals, pooled_intervals
-from forecasting.intervals import (
-    POOLED,
-    WidthCalibration,
-    learn_factor_tables,
-    load_calibration,
-    table_keys,
-    volatility,
-)
+from forecasting.intervals import POOLED, WidthCalibration, load_calibration, volatility
 from forecasting.testing import make_series
 
 
@@ -59,42 +52,6 @@ def test_width_calibration_picks_the_volatility_bucket_and_round_trips():
     again = WidthCalibration.from_json(cal.to_json())
     assert again.volatility_edges == {12: (0.05, 0.2)}
     np.testing.assert_allclose(again.factor(12, 60, 1, 80, 0.01), [1.5])
-
-
-def _ratios(vol_matters: bool, n_series: int = 240, steps: int = 4) -> pd.DataFrame:
-    """Near-origin ratios of monthly fits whose |error| / half-width depends on volatility
-    (low-volatility series need twice the width of high-volatility ones) or does not."""
-    rng = np.random.default_rng(1)
-    rows = []
-    for i in range(n_series):
-        vol = float(rng.uniform(0.01, 0.5))
-        scale = (2.0 if vol < 0.25 else 1.0) if vol_matters else 1.5
-        for step in range(1, steps + 1):
-            r = abs(rng.normal(0.0, scale / 1.28))
-            rows.append(
-                {"series_id": f"s{i}", "m": 12, "n": 80, "step": step, "vol": vol}
-                | {f"r{lv}": r for lv in (50, 60, 70, 80, 90, 95, 99)}
-            )
-    return pd.DataFrame(rows)
-
-
-def test_learn_factor_tables_splits_by_volatility_when_asked():
-    ratios = _ratios(vol_matters=True)
-    layout = WidthCalibration(levels=(80, 95), length_edges=(45,), factors={}, volatility_edges={12: (0.25,)})
-    keys = table_keys(ratios, layout)
-    assert set(keys) == {"m12_b1_v0", "m12_b1_v1"}
-    tables = learn_factor_tables(ratios, layout)
-    low, high = tables["m12_b1_v0"], tables["m12_b1_v1"]
-    assert np.all(low[:, 0] > 1.6 * high[:, 0])  # the calm series need about twice the width
-
-
-def test_calibration_script_splits_by_volatility_only_when_cross_validation_says_so(calibration_script):
-    script = calibration_script
-    edges, scores = script.choose_volatility_edges(_ratios(vol_matters=True))
-    assert 12 in edges and len(edges[12]) >= 1
-    assert scores["m12"][1] > min(scores["m12"].values())
-    edges, _ = script.choose_volatility_edges(_ratios(vol_matters=False))
-    assert edges == {}  # no real dependence: the one-standard-error rule keeps one table
 
 
 def test_auto_applies_the_table_of_its_volatility_bucket():

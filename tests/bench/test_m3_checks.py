@@ -1,12 +1,12 @@
-"""The M3 interval acceptance checks (forecasting.m3.interval_checks) on a hand-made score table."""
+"""The M3 interval acceptance checks (bench.m3.interval_checks) on a hand-made score table."""
 
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
+from bench.m3 import interval_checks
 from forecasting.exceptions import InvalidParameterError
-from forecasting.m3 import interval_checks
 
 
 def _scores() -> pd.DataFrame:

@@ -39,7 +39,7 @@ the end of the series, from longer fits and later periods, and they over-widen t
 script measures that drift inside the training parts: it learns the same tables at "deep"
 origins h further back (j = h+1..2h for non-seasonal data, 2h otherwise) and computes, per
 table and level, the multiple ``c`` of the deep factors that would have covered ``level``
-percent of the near outcomes (``drift_corrections``). On the yearly tables learned from
+percent of the near outcomes (``bench.factor_tables.drift_corrections``). On the yearly tables learned from
 fits of 13-44 points c was about 0.79 at 80%: factors learned further back over-covered
 later outcomes (83.8% at 80%), as the near factors did on the M3 test years. For
 non-seasonal data the shipped factors are the near factors times ``c ** w``, extrapolating
@@ -63,7 +63,9 @@ Run (10 to 30 minutes on two cores: 560 s on 2026-11-28, 963 s and 1037 s on 202
 1722 s for the shipped JSON, with base bands, in a freshly installed environment the same day;
 ``--from-ratios`` on that run's saved ratios reproduces the JSON byte for byte in about 20 s)::
 
-    .venv/bin/python scripts/calibrate_intervals.py --data ../shared/data/m3/m3.csv.gz
+    .venv/bin/python -m bench.calibrate_intervals --data <m3 folder>/m3.csv.gz
+
+from the repository root (``make calibrate`` passes the Makefile's ``M3_DIR``).
 
 ``--season-lengths 4`` re-learns only the quarterly tables and keeps the others.
 ``--save-ratios ratios.csv`` keeps the holdout ratios; ``--from-ratios ratios.csv`` learns
@@ -84,22 +86,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.factor_tables import drift_corrections, learn_factor_tables, table_keys
+from bench.m3 import M3Series, load_m3
 from forecasting.auto import Auto
 from forecasting.ensemble import mixture_intervals, pooled_intervals
-from forecasting.intervals import (
-    BANDS,
-    MIXTURE,
-    POOLED,
-    WidthCalibration,
-    drift_corrections,
-    learn_factor_tables,
-    table_keys,
-    volatility,
-)
-from forecasting.m3 import M3Series, load_m3
+from forecasting.intervals import BANDS, MIXTURE, POOLED, WidthCalibration, volatility
 from forecasting.metrics import interval_scores, scale_mae
 
-logger = logging.getLogger("calibrate_intervals")
+logger = logging.getLogger(__name__)
 
 GRID = (50, 60, 70, 80, 90, 95, 99)
 # Series-length buckets: under 45 and 45 or more observations. Finer buckets (20, 30, 45, 80)
@@ -120,6 +114,7 @@ CV_SEED = 0
 # Fewest series a fold needs for its table to be learned in the band cross-validation.
 CV_MIN_SERIES = 15
 OUT = Path(__file__).resolve().parents[1] / "forecasting" / "calibration" / "auto.json"
+SOURCE = "factors by season length, series length, volatility, step ahead and level"
 
 
 def _holdout(s: M3Series, j: int, steps: int, origin: str) -> pd.DataFrame | None:
@@ -188,7 +183,7 @@ def _ratios(chunk: list[M3Series]) -> list[pd.DataFrame]:
     return out
 
 
-def _layout(volatility_edges: dict[int, tuple[float, ...]]) -> WidthCalibration:
+def table_layout(volatility_edges: dict[int, tuple[float, ...]]) -> WidthCalibration:
     """The levels and bucket edges of the tables, without factors yet."""
     return WidthCalibration(
         levels=GRID,
@@ -222,7 +217,7 @@ def _cv_score(near: pd.DataFrame, buckets: int, folds: np.ndarray) -> pd.Series:
     for fold in (0, 1):
         train, test = near[folds != fold], near[folds == fold]
         edges = {int(train["m"].iloc[0]): _volatility_edges(train, buckets)} if buckets > 1 else {}
-        layout = _layout(edges)
+        layout = table_layout(edges)
         cal = replace(layout, factors=learn_factor_tables(train, layout))
         for level in CV_LEVELS:
             for (sid, m, n, vol), rows in test.groupby(["series_id", "m", "n", "vol"], dropna=False):
@@ -343,10 +338,10 @@ def learn(ratios: pd.DataFrame) -> WidthCalibration:
     for the drift measured between the deep and the near origins (module docstring)."""
     near, deep = ratios[ratios["origin"] == "near"], ratios[ratios["origin"] == "deep"]
     vol_edges, cv_scores = choose_volatility_edges(near)
-    layout = _layout(vol_edges)
+    layout = table_layout(vol_edges)
     bands, band_scores = choose_bands(near, layout)
     if bands:
-        near, deep = _band_ratios(near, layout, bands), _band_ratios(deep, layout, bands)
+        near, deep = band_ratios(near, layout, bands), band_ratios(deep, layout, bands)
     tables = learn_factor_tables(near, layout)
     corrections = drift_corrections(learn_factor_tables(deep, layout), near, layout)
     keys = table_keys(near, layout)
@@ -366,28 +361,31 @@ def learn(ratios: pd.DataFrame) -> WidthCalibration:
         layout,
         factors=factors,
         bands={k: v for k, v in bands.items() if k in factors},
-        source="learned on holdouts inside the M3 training parts; M3 test parts unused",
+        # Shown to users in interval_method: what the factors depend on, not how they were
+        # learned (that provenance is in meta, for developers).
+        source=SOURCE,
         meta={
             "series_per_cell": {k: int(v) for k, v in counts.items() if k in factors},
             "drift_correction": applied,
             "drift_measured": {k: [round(float(v), 4) for v in c] for k, c in corrections.items()},
             "volatility_cv_score": cv_scores,
             "band_cv_score": band_scores,
-            "script": "scripts/calibrate_intervals.py",
+            "learned_on": "holdouts inside the M3 training parts; M3 test parts unused",
+            "script": "bench/calibrate_intervals.py",
         },
     )
 
 
-def _band_ratios(ratios: pd.DataFrame, layout: WidthCalibration, bands: dict[str, str]) -> pd.DataFrame:
+def band_ratios(ratios: pd.DataFrame, layout: WidthCalibration, bands: dict[str, str]) -> pd.DataFrame:
     """``ratios`` with each row's ``r<level>`` columns taken from its table's chosen band."""
     keys = table_keys(ratios, layout)
     parts = [_with_band(part, bands.get(str(key), MIXTURE)) for key, part in ratios.groupby(keys)]
     return pd.concat(parts).loc[ratios.index]
 
 
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=Path("../shared/data/m3/m3.csv.gz"))
+    parser.add_argument("--data", type=Path, help="M3 observations (m3.csv.gz); not needed with --from-ratios.")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--n-jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--sample", type=int, default=None)
@@ -405,7 +403,35 @@ def main() -> None:
         default=None,
         help="Re-learn only these season lengths (1, 4, 12) and keep the other tables of --out.",
     )
+    return parser
+
+
+def merge_kept(calibration: WidthCalibration, old: WidthCalibration, relearned: set[int]) -> WidthCalibration:
+    """``calibration`` (learned for the season lengths ``relearned``) completed with ``old``'s
+    tables, bucket edges, bands and per-table meta entries of the other season lengths."""
+    kept = {k: v for k, v in old.factors.items() if int(k.split("_")[0][1:]) not in relearned}
+    # Per-table meta entries (series counts, drift) of the kept tables are kept too.
+    meta = {
+        name: {**{k: v for k, v in dict(old.meta.get(name, {})).items() if k in kept}, **value}
+        if isinstance(value, dict)
+        else value
+        for name, value in calibration.meta.items()
+    }
+    old_edges = {m: e for m, e in old.volatility_edges.items() if m not in relearned}
+    return replace(
+        calibration,
+        factors={**kept, **calibration.factors},
+        volatility_edges={**old_edges, **calibration.volatility_edges},
+        bands={**{k: v for k, v in old.bands.items() if k in kept}, **calibration.bands},
+        meta=meta,
+    )
+
+
+def main() -> None:
+    parser = _parser()
     args = parser.parse_args()
+    if args.from_ratios is None and args.data is None:
+        parser.error("--data is required unless --from-ratios is given")
     logging.basicConfig(level=logging.WARNING)
     started = time.perf_counter()
     if args.from_ratios is not None:
@@ -421,22 +447,8 @@ def main() -> None:
         ratios.to_csv(args.save_ratios, index=False)
     calibration = learn(ratios)
     if args.season_lengths and args.out.is_file():
-        old = WidthCalibration.from_json(args.out.read_text())
-        kept = {k: v for k, v in old.factors.items() if int(k.split("_")[0][1:]) not in set(args.season_lengths)}
-        # Per-table meta entries (series counts, drift) of the kept tables are kept too.
-        meta = {
-            name: {**{k: v for k, v in dict(old.meta.get(name, {})).items() if k in kept}, **value}
-            if isinstance(value, dict)
-            else value
-            for name, value in calibration.meta.items()
-        }
-        old_edges = {m: e for m, e in old.volatility_edges.items() if m not in set(args.season_lengths)}
-        calibration = replace(
-            calibration,
-            factors={**kept, **calibration.factors},
-            volatility_edges={**old_edges, **calibration.volatility_edges},
-            bands={**{k: v for k, v in old.bands.items() if k in kept}, **calibration.bands},
-            meta=meta,
+        calibration = merge_kept(
+            calibration, WidthCalibration.from_json(args.out.read_text()), set(args.season_lengths)
         )
     args.out.write_text(calibration.to_json() + "\n")
     logger.warning(
