@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from api.settings import Settings
     from data import Store
 
 __all__ = ["register"]
@@ -26,10 +27,15 @@ def register(app: typer.Typer) -> None:
     app.add_typer(series_app, name="series")
 
 
-def _store() -> Store:
-    from data import Store
+def _settings() -> Settings:
+    # Read afresh: each command is one process, and tests change the environment between calls.
+    from api.settings import Settings
 
-    store = Store.from_settings()
+    return Settings()
+
+
+def _store(settings: Settings | None = None) -> Store:
+    store = (settings or _settings()).store.open_store()
     store.create_schema()
     return store
 
@@ -52,11 +58,18 @@ def load(
     """Validate a file and store one new vintage of each of its series."""
     from data import DataError, load_series
 
+    settings = _settings()
     try:
         result = load_series(
-            file, format=format, kind=kind, frequency=frequency, sheet=sheet, allow_negative=allow_negative
+            file,
+            format=format,
+            kind=kind,
+            frequency=frequency,
+            sheet=sheet,
+            allow_negative=allow_negative,
+            max_bytes=settings.store.max_upload_bytes,
         )
-        store = _store()
+        store = _store(settings)
         try:
             infos = store.save_ingested(result, release=release)
         finally:
@@ -78,11 +91,12 @@ def load_samples(
     from data.samples import load_samples as _load
     from reports import ensure_sample_report
 
+    settings = _settings()
     try:
-        store = _store()
+        store = _store(settings)
         try:
             written = _load(store, if_empty=if_empty)
-            ensure_sample_report(store)
+            ensure_sample_report(store, backtest_windows=settings.reports.backtest_windows)
         finally:
             store.dispose()
     except DataError as exc:
