@@ -391,6 +391,7 @@ def find_unknown_variables(
     if env_file is None:
         env_file = str(Settings.model_config.get("env_file") or ".env")
     known = variable_names()
+    stems = [name.removeprefix(ENV_PREFIX) for name in known]
     sources: list[tuple[str, list[str]]] = [("environment", list(environ))]
     if Path(env_file).is_file():
         sources.append((str(env_file), [key for key in dotenv_values(env_file) if key]))
@@ -400,8 +401,9 @@ def find_unknown_variables(
             name = raw.upper()
             if not name.startswith(ENV_PREFIX) or name in known or name in _NOT_SETTINGS:
                 continue
-            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-            found.append(UnknownVariable(raw, source, close[0] if close else None))
+            # Compare without the shared prefix, which would make any two names look alike.
+            close = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), stems, n=1, cutoff=0.6)
+            found.append(UnknownVariable(raw, source, ENV_PREFIX + close[0] if close else None))
     return found
 
 

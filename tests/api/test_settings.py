@@ -91,8 +91,8 @@ def test_env_example_values_are_the_defaults(clean_env: Path) -> None:
 
 
 def test_env_example_groups_variables_by_section() -> None:
-    expected = {name: [f"TRADECAST_{f.upper()}" for f in names] for name, names in section_fields().items()}
-    assert _example_sections() == expected
+    expected = {name: sorted(f"TRADECAST_{f.upper()}" for f in names) for name, names in section_fields().items()}
+    assert {name: sorted(names) for name, names in _example_sections().items()} == expected
 
 
 # -- sections ----------------------------------------------------------------------------
