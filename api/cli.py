@@ -31,11 +31,11 @@ def serve(
     """Start the REST service with uvicorn."""
     import uvicorn
 
-    from api.settings import get_settings, is_loopback, report_unknown_variables
+    from api.settings import is_loopback, report_unknown_variables
 
-    # get_settings (cached), not a fresh read: with one worker, uvicorn builds the app in this
-    # process and create_app() then reuses these settings.
-    settings = get_settings()
+    # Cached, not a fresh read: with one worker, uvicorn builds the app in this process and
+    # create_app() then reuses these settings.
+    settings = cli_store.read_settings(cached=True)
     report_unknown_variables()
     host = host or settings.api.host
     port = port or settings.api.port

@@ -37,13 +37,13 @@ def report_run(
     force: bool = typer.Option(False, "--force", help="Redo a run that already succeeded for this as-of time."),
 ) -> None:
     """Run a report now and store it; exits 1 if the run failed."""
-    from api.settings import Settings
+    from api.cli_store import read_settings
     from data import DataError
     from forecasting.exceptions import ForecastingError
     from reports.jobs import run_report
 
     when = _parse_as_of(as_of)
-    settings = Settings()  # one process per command: read the environment afresh
+    settings = read_settings()
     options = settings.reports
     store = settings.store.open_store()
     try:
@@ -78,10 +78,10 @@ def report_run(
 @report_app.command("list")
 def report_list() -> None:
     """List report definitions with their schedule and latest run."""
-    from api.settings import Settings
+    from api.cli_store import read_settings
     from reports.store import ReportStore
 
-    store = Settings().store.open_store()
+    store = read_settings().store.open_store()
     try:
         store.create_schema()
         reports = ReportStore.for_store(store)

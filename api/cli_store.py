@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from api.settings import Settings
     from data import Store
 
-__all__ = ["register"]
+__all__ = ["read_settings", "register"]
 
 logger = logging.getLogger(__name__)
 
@@ -27,15 +27,25 @@ def register(app: typer.Typer) -> None:
     app.add_typer(series_app, name="series")
 
 
-def _settings() -> Settings:
-    # Read afresh: each command is one process, and tests change the environment between calls.
-    from api.settings import Settings
+def read_settings(*, cached: bool = False) -> Settings:
+    """The settings for a command, or exit 2 with the validation error (never a traceback).
 
-    return Settings()
+    Commands read afresh (each is one process, and tests change the environment between
+    calls); ``serve`` reads the cached settings that its app then reuses.
+    """
+    from pydantic import ValidationError
+
+    from api.settings import Settings, get_settings
+
+    try:
+        return get_settings() if cached else Settings()
+    except ValidationError as exc:  # hide_input_in_errors: the message never shows a value
+        typer.echo(f"error (invalid_settings): {exc}", err=True)
+        raise typer.Exit(code=2) from None
 
 
 def _store(settings: Settings | None = None) -> Store:
-    store = (settings or _settings()).store.open_store()
+    store = (settings or read_settings()).store.open_store()
     store.create_schema()
     return store
 
@@ -58,7 +68,7 @@ def load(
     """Validate a file and store one new vintage of each of its series."""
     from data import DataError, load_series
 
-    settings = _settings()
+    settings = read_settings()
     try:
         result = load_series(
             file,
@@ -91,7 +101,7 @@ def load_samples(
     from data.samples import load_samples as _load
     from reports import ensure_sample_report
 
-    settings = _settings()
+    settings = read_settings()
     try:
         store = _store(settings)
         try:

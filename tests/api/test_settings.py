@@ -283,3 +283,17 @@ def test_serve_reports_unknown_variable_at_start(
     assert [r.getMessage() for r in warnings_of_settings] == [
         "unknown setting TRADECAST_PROT (in environment) is ignored; did you mean TRADECAST_PORT?"
     ]
+
+
+def test_cli_refuses_invalid_settings_without_traceback_or_key(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRADECAST_DATABASE_URL", f"sqlite:///{clean_env / 'cli.db'}")
+    monkeypatch.setenv("TRADECAST_API_KEYS", "changeme:write")
+    for command in (["series", "list"], ["report", "list"]):
+        result = CliRunner().invoke(cli_app, command)
+        assert result.exit_code == 2, result.output
+        assert "error (invalid_settings)" in result.output and "placeholder" in result.output
+        assert "changeme" not in result.output and "Traceback" not in result.output
+    monkeypatch.setenv("TRADECAST_ENV", "development")
+    assert CliRunner().invoke(cli_app, ["series", "list"]).exit_code == 0
