@@ -16,8 +16,8 @@ from typing import Any
 
 from fastapi import Request
 
-from api.config import ApiKey
 from api.errors import AuthenticationError, PermissionDeniedError
+from api.settings import ApiKey
 
 __all__ = ["SECURITY_SCHEME", "add_security_scheme", "authorize", "find_key"]
 

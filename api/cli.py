@@ -33,13 +33,16 @@ def serve(
     """Start the REST service with uvicorn."""
     import uvicorn
 
-    from api.config import get_settings, is_loopback
+    from api.settings import is_loopback, report_unknown_variables
 
-    settings = get_settings()
-    host = host or settings.host
-    port = port or settings.port
-    workers = workers or settings.workers
-    if not is_loopback(host) and not settings.keys() and not settings.allow_open:
+    # Cached, not a fresh read: with one worker, uvicorn builds the app in this process and
+    # create_app() then reuses these settings.
+    settings = cli_store.read_settings(cached=True)
+    report_unknown_variables()
+    host = host or settings.api.host
+    port = port or settings.api.port
+    workers = workers or settings.executor.workers
+    if not is_loopback(host) and not settings.keys() and not settings.api.allow_open:
         # An open forecasting service on a public interface would let anyone write series.
         typer.echo(
             f"refusing to bind {host}: no API keys are configured. Set TRADECAST_API_KEYS "
@@ -60,7 +63,7 @@ def serve(
         port=port,
         workers=workers,
         access_log=False,  # the app logs every request itself, with its request id
-        log_level=settings.log_level.lower(),
+        log_level=settings.logging.log_level.lower(),
     )
 
 

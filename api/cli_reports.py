@@ -37,14 +37,15 @@ def report_run(
     force: bool = typer.Option(False, "--force", help="Redo a run that already succeeded for this as-of time."),
 ) -> None:
     """Run a report now and store it; exits 1 if the run failed."""
-    from data import DataError, Store
+    from api.cli_store import read_settings
+    from data import DataError
     from forecasting.exceptions import ForecastingError
-    from reports.config import get_settings
     from reports.jobs import run_report
 
     when = _parse_as_of(as_of)
-    settings = get_settings()
-    store = Store.from_settings()
+    settings = read_settings()
+    options = settings.reports
+    store = settings.store.open_store()
     try:
         store.create_schema()
         run = run_report(
@@ -53,10 +54,10 @@ def report_run(
             store,
             trigger="cli",
             force=force,
-            report_dir=settings.report_dir,
-            backtest_windows=settings.backtest_windows,
-            n_jobs=settings.report_jobs,
-            stale_after_seconds=settings.run_stale_seconds,
+            report_dir=options.report_dir,
+            backtest_windows=options.backtest_windows,
+            n_jobs=options.n_jobs,
+            stale_after_seconds=options.stale_after_seconds,
         )
     except (DataError, ForecastingError) as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -77,10 +78,10 @@ def report_run(
 @report_app.command("list")
 def report_list() -> None:
     """List report definitions with their schedule and latest run."""
-    from data import Store
+    from api.cli_store import read_settings
     from reports.store import ReportStore
 
-    store = Store.from_settings()
+    store = read_settings().store.open_store()
     try:
         store.create_schema()
         reports = ReportStore.for_store(store)

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
+    from api.settings import Settings
     from data import Store
 
-__all__ = ["register"]
+__all__ = ["read_settings", "register"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +27,25 @@ def register(app: typer.Typer) -> None:
     app.add_typer(series_app, name="series")
 
 
-def _store() -> Store:
-    from data import Store
+def read_settings(*, cached: bool = False) -> Settings:
+    """The settings for a command, or exit 2 with the validation error (never a traceback).
 
-    store = Store.from_settings()
+    Commands read afresh (each is one process, and tests change the environment between
+    calls); ``serve`` reads the cached settings that its app then reuses.
+    """
+    from pydantic import ValidationError
+
+    from api.settings import Settings, get_settings
+
+    try:
+        return get_settings() if cached else Settings()
+    except ValidationError as exc:  # hide_input_in_errors: the message never shows a value
+        typer.echo(f"error (invalid_settings): {exc}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+def _store(settings: Settings | None = None) -> Store:
+    store = (settings or read_settings()).store.open_store()
     store.create_schema()
     return store
 
@@ -52,11 +68,18 @@ def load(
     """Validate a file and store one new vintage of each of its series."""
     from data import DataError, load_series
 
+    settings = read_settings()
     try:
         result = load_series(
-            file, format=format, kind=kind, frequency=frequency, sheet=sheet, allow_negative=allow_negative
+            file,
+            format=format,
+            kind=kind,
+            frequency=frequency,
+            sheet=sheet,
+            allow_negative=allow_negative,
+            max_bytes=settings.store.max_upload_bytes,
         )
-        store = _store()
+        store = _store(settings)
         try:
             infos = store.save_ingested(result, release=release)
         finally:
@@ -78,11 +101,12 @@ def load_samples(
     from data.samples import load_samples as _load
     from reports import ensure_sample_report
 
+    settings = read_settings()
     try:
-        store = _store()
+        store = _store(settings)
         try:
             written = _load(store, if_empty=if_empty)
-            ensure_sample_report(store)
+            ensure_sample_report(store, backtest_windows=settings.reports.backtest_windows)
         finally:
             store.dispose()
     except DataError as exc:

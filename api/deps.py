@@ -10,10 +10,10 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Request
 
-from api.config import ApiSettings
 from api.jobs import JobManager
 from api.metrics import Metrics
 from api.service import ForecastService
+from api.settings import Settings
 from data import SeriesNotFoundError, Store
 from data.meta import SERIES_ID_PATTERN
 
@@ -29,18 +29,19 @@ __all__ = [
 ]
 
 
-async def get_app_settings(request: Request) -> ApiSettings:
-    """The settings the app was built with (:func:`api.main.create_app`).
+async def get_app_settings(request: Request) -> Settings:
+    """The settings the app was built with: ``create_app(settings)``, else :func:`~api.settings.get_settings`.
 
     Not ``Depends(get_settings)`` plus a ``dependency_overrides`` entry: while that dict is
     non-empty FastAPI rebuilds every dependency of every request (about 1 ms each), so
-    overrides are left to tests. Tests may still override this function.
+    overrides are left to tests. Tests pass their settings to ``create_app`` or override
+    this function.
     """
-    settings: ApiSettings = request.app.state.settings
+    settings: Settings = request.app.state.settings
     return settings
 
 
-SettingsDep = Annotated[ApiSettings, Depends(get_app_settings)]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 
 
 async def get_store(request: Request) -> Store:

@@ -25,11 +25,11 @@ from typing import Any
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, Text, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.config import ApiSettings
 from api.convert import batch_request, batch_to_read
 from api.metrics import Metrics
 from api.schemas import BatchForecastCreate, BatchForecastRead, ErrorDetail, JobRead
 from api.service import ForecastService
+from api.settings import Settings
 from data import Store
 from data.db import WRITE, create_store_engine
 from data.tables import UTCDateTime
@@ -74,7 +74,7 @@ def _now() -> datetime:
 class JobManager:
     """Creates, runs, recovers and reports batch jobs for one app instance."""
 
-    def __init__(self, settings: ApiSettings, metrics: Metrics, database_url: str) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics, database_url: str) -> None:
         self.settings = settings
         self.metrics = metrics
         self.database_url = database_url
@@ -130,7 +130,7 @@ class JobManager:
             self._engine = None
 
     # ---------------------------------------------------------------- API
-    def check_size(self, body: BatchForecastCreate, settings: ApiSettings) -> None:
+    def check_size(self, body: BatchForecastCreate, settings: Settings) -> None:
         """Refuse batches above ``TRADECAST_MAX_BATCH_SERIES`` (422)."""
         if len(body.series) > settings.max_batch_series:
             exc = InvalidParameterError(

@@ -12,7 +12,6 @@ from fastapi import Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from api.auth import add_security_scheme, authorize
-from api.config import ApiSettings, get_settings
 from api.convert import inline_to_series
 from api.errors import install_error_handlers
 from api.jobs import JobManager
@@ -23,8 +22,7 @@ from api.routes import backtests, forecasts, health, jobs, models, series
 from api.routes.reports import router as reports_router
 from api.schemas import ErrorRead
 from api.service import ForecastService, Limits
-from data import Store
-from data import get_settings as get_storage_settings
+from api.settings import Settings, get_settings, report_unknown_variables
 from forecasting.executor import Executor, InProcessExecutor, ProcessExecutor
 from reports.scheduler import start_scheduler, stop_scheduler
 
@@ -43,29 +41,31 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
-def create_app(settings: ApiSettings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the FastAPI application; nothing is built at import time.
 
     ``settings`` (default: :func:`get_settings`, from the environment) is what the routes
     see through :data:`api.deps.SettingsDep`, so a test app and its routes always agree.
+    Unknown ``TRADECAST_*`` variables are logged as warnings here (typos are not silent).
     """
     settings = settings or get_settings()
-    configure_logging(settings.log_level, settings.log_json)
-    database_url = settings.database_url or get_storage_settings().database_url
+    configure_logging(settings.logging.log_level, settings.logging.log_json)
+    report_unknown_variables()
+    database_url = settings.store.database_url
     metrics = Metrics()
     service = build_service(settings, metrics)
-    store = Store.from_url(database_url)
+    store = settings.store.open_store()
     job_manager = JobManager(settings, metrics, database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if settings.create_schema:
+        if settings.store.create_schema:
             await run_in_threadpool(store.create_schema)
         await run_in_threadpool(job_manager.start, store, service)
         service.start()
         # Other services hosted by this process (the reports scheduler) start here.
-        report_scheduler = await run_in_threadpool(start_scheduler, store)
-        if settings.gc_freeze:
+        report_scheduler = await run_in_threadpool(start_scheduler, store, settings.reports)
+        if settings.api.gc_freeze:
             # Move everything allocated at start-up (pandas, statsmodels, the app) out of the
             # collector's reach, so full collections under load stay short (p99 latency).
             gc.collect()
@@ -105,7 +105,7 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     return app
 
 
-def build_service(settings: ApiSettings, metrics: Metrics) -> ForecastService:
+def build_service(settings: Settings, metrics: Metrics) -> ForecastService:
     """The forecast service wired from the settings: limits, fitting executor, cache."""
     return ForecastService(
         service_limits(settings),
@@ -117,7 +117,7 @@ def build_service(settings: ApiSettings, metrics: Metrics) -> ForecastService:
     )
 
 
-def service_limits(settings: ApiSettings) -> Limits:
+def service_limits(settings: Settings) -> Limits:
     """The service's limits from the settings of the same names."""
     return Limits(
         default_model=settings.default_model,

@@ -2,11 +2,14 @@
 
 ``content`` (frames → ReportData) and ``render`` (ReportData → HTML) are pure; ``jobs``
 runs a stored report definition against the series store; ``scheduler`` fires runs at
-their cron times, exactly once across service processes.
+their cron times, exactly once across service processes. ``options.ReportOptions`` carries
+what the runner and scheduler are told (report directory, windows, refresh): ``reports``
+never reads the environment.
 """
 
 from __future__ import annotations
 
+from reports.options import ReportOptions
 from reports.samples import SAMPLE_REPORT, ensure_sample_report
 
-__all__ = ["SAMPLE_REPORT", "ensure_sample_report"]
+__all__ = ["SAMPLE_REPORT", "ReportOptions", "ensure_sample_report"]

@@ -36,7 +36,7 @@ SAMPLE_REPORT = check_definition(
 )
 
 
-def ensure_sample_report(store: Any, *, run_now: bool = True) -> bool:
+def ensure_sample_report(store: Any, *, run_now: bool = True, backtest_windows: int = 3) -> bool:
     """Create the sample report ``china-russia`` in ``store`` unless it exists.
 
     With ``run_now`` (the default), a first run is made when the report has no successful
@@ -49,6 +49,8 @@ def ensure_sample_report(store: Any, *, run_now: bool = True) -> bool:
         A store whose schema is created and which holds the bundled samples.
     run_now : bool
         Whether to make the first run now if there is none.
+    backtest_windows : int
+        Rolling-origin windows of the first run's accuracy table.
 
     Returns
     -------
@@ -65,10 +67,8 @@ def ensure_sample_report(store: Any, *, run_now: bool = True) -> bool:
         except ReportExistsError:  # created concurrently by another process
             pass
     if run_now and reports.count_runs(SAMPLE_REPORT.name, status=SUCCEEDED) == 0:
-        from reports.config import get_settings
         from reports.jobs import run_report
 
-        settings = get_settings()
         run = run_report(
             SAMPLE_REPORT.name,
             None,
@@ -76,7 +76,7 @@ def ensure_sample_report(store: Any, *, run_now: bool = True) -> bool:
             trigger="samples",
             # The HTML is kept in the database; no file is written from load-samples.
             report_dir=None,
-            backtest_windows=settings.backtest_windows,
+            backtest_windows=backtest_windows,
         )
         logger.info("sample report %r: first run %s %s", SAMPLE_REPORT.name, run.run_id, run.status)
     return created

@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -27,9 +26,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from reports.config import ReportSettings
 from reports.definitions import ReportDefinition, build_trigger
 from reports.jobs import execute_run
+from reports.options import ReportOptions
 from reports.store import ReportRun, ReportStore, run_key
 
 __all__ = ["ReportScheduler", "SchedulerStats", "previous_fire_time", "start_scheduler", "stop_scheduler"]
@@ -79,8 +78,9 @@ class ReportScheduler:
     ----------
     store : data.Store
         The series store; report definitions and runs live in its database.
-    settings : ReportSettings, optional
-        Refresh interval, misfire grace, report directory, backtest windows.
+    options : ReportOptions, optional
+        Refresh interval, misfire grace, report directory, backtest windows (default:
+        :class:`~reports.options.ReportOptions` defaults).
     clock : callable, optional
         Returns the current aware time; replaced in tests.
     """
@@ -88,12 +88,12 @@ class ReportScheduler:
     def __init__(
         self,
         store: Any,
-        settings: ReportSettings | None = None,
+        options: ReportOptions | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.store = store
-        self.settings = settings or ReportSettings()
+        self.options = options or ReportOptions()
         self.reports = ReportStore.for_store(store)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.stats = SchedulerStats()
@@ -122,7 +122,7 @@ class ReportScheduler:
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
-                "misfire_grace_time": self.settings.scheduler_misfire_grace_seconds,
+                "misfire_grace_time": self.options.misfire_grace_seconds,
             },
         )
         self._scheduler = scheduler
@@ -130,7 +130,7 @@ class ReportScheduler:
         self.sync()
         scheduler.add_job(
             self._refresh,
-            IntervalTrigger(seconds=self.settings.scheduler_refresh_seconds, timezone=UTC),
+            IntervalTrigger(seconds=self.options.refresh_seconds, timezone=UTC),
             id=_SYNC_JOB,
             # The first refresh runs at once (off the caller's thread) and, with catch_up, runs
             # the missed fires; None here would pause the job, not delay it.
@@ -182,7 +182,7 @@ class ReportScheduler:
     def _refresh(self, catch_up: bool = True) -> None:
         try:
             self.sync()
-            self.reports.fail_stale_runs(self.settings.run_stale_seconds)
+            self.reports.fail_stale_runs(self.options.stale_after_seconds)
             if catch_up:
                 self.catch_up()
         except Exception:  # the database may be down for a while; try again next refresh
@@ -226,9 +226,9 @@ class ReportScheduler:
             definition,
             self.store,
             self.reports,
-            report_dir=Path(self.settings.report_dir) if self.settings.report_dir else None,
-            backtest_windows=self.settings.backtest_windows,
-            n_jobs=self.settings.report_jobs,
+            report_dir=self.options.report_dir,
+            backtest_windows=self.options.backtest_windows,
+            n_jobs=self.options.n_jobs,
         )
         with self._lock:
             if finished.status == "succeeded":
@@ -265,18 +265,16 @@ class ReportScheduler:
         return done
 
 
-def start_scheduler(store: Any, settings: ReportSettings | None = None) -> ReportScheduler | None:
-    """Start a scheduler for ``store`` unless ``TRADECAST_SCHEDULER_ENABLED`` is false.
+def start_scheduler(store: Any, options: ReportOptions | None = None) -> ReportScheduler | None:
+    """Start a scheduler for ``store`` unless ``options.scheduler_enabled`` is false.
 
     Used by the REST service at start-up; returns ``None`` when disabled.
     """
-    from reports.config import get_settings
-
-    settings = settings or get_settings()
-    if not settings.scheduler_enabled:
+    options = options or ReportOptions()
+    if not options.scheduler_enabled:
         logger.info("report scheduler disabled (TRADECAST_SCHEDULER_ENABLED=false)")
         return None
-    scheduler = ReportScheduler(store, settings)
+    scheduler = ReportScheduler(store, options)
     scheduler.start()
     return scheduler
 

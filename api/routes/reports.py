@@ -9,9 +9,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from api.deps import SettingsDep
 from api.schemas import ErrorRead
-from reports.config import ReportSettings
-from reports.config import get_settings as get_report_settings
 from reports.definitions import DEFAULT_SCHEDULE, ReportDefinition, build_trigger
 from reports.jobs import run_report
 from reports.scheduler import previous_fire_time
@@ -33,7 +32,6 @@ def get_reports(request: Request) -> ReportStore:
 
 
 ReportsDep = Annotated[ReportStore, Depends(get_reports)]
-ReportSettingsDep = Annotated[ReportSettings, Depends(get_report_settings)]
 
 
 class ReportUpdate(BaseModel):
@@ -176,20 +174,21 @@ def delete_report(name: ReportName, reports: ReportsDep) -> Response:
 
 @router.post("/{name}/runs", response_model=ReportRunRead, status_code=status.HTTP_201_CREATED)
 def create_report_run(
-    name: ReportName, request: Request, settings: ReportSettingsDep, body: ReportRunCreate | None = None
+    name: ReportName, request: Request, settings: SettingsDep, body: ReportRunCreate | None = None
 ) -> ReportRunRead:
     """Run a report now (returns the stored run if this as-of time already ran)."""
     body = body or ReportRunCreate(as_of=None, force=False)
+    options = settings.reports
     run = run_report(
         name,
         body.as_of,
         request.app.state.store,
         trigger="api",
         force=body.force,
-        report_dir=settings.report_dir,
-        backtest_windows=settings.backtest_windows,
-        n_jobs=settings.report_jobs,
-        stale_after_seconds=settings.run_stale_seconds,
+        report_dir=options.report_dir,
+        backtest_windows=options.backtest_windows,
+        n_jobs=options.n_jobs,
+        stale_after_seconds=options.stale_after_seconds,
     )
     return _to_run(run)
 

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from api.convert import meta_to_read, observations_to_series, stored_to_read, vintage_to_read
-from api.deps import ExistingSeriesId, ServiceDep, StoreDep
+from api.deps import ExistingSeriesId, ServiceDep, SettingsDep, StoreDep
 from api.errors import detailed
 from api.schemas import ErrorRead, SeriesCreate, SeriesPage, SeriesRead, VintagesPage
 from data import IngestError, SeriesMeta, Store, load_series
@@ -67,7 +67,7 @@ def _save_json(store: Store, body: SeriesCreate) -> VintagesPage:
     return VintagesPage(data=[vintage_to_read(vintage)], count=1)
 
 
-def _save_upload(store: Store, raw: bytes, filename: str, fields: dict[str, str]) -> VintagesPage:
+def _save_upload(store: Store, raw: bytes, filename: str, fields: dict[str, str], max_bytes: int) -> VintagesPage:
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     fmt = fields.get("format") or (ext if ext in _UPLOAD_FORMATS else None)
     if fmt is not None and fmt not in _UPLOAD_FORMATS:
@@ -82,6 +82,7 @@ def _save_upload(store: Store, raw: bytes, filename: str, fields: dict[str, str]
         kind=fields.get("kind") or None,
         series_id=fields.get("series_id") or None,
         unit=fields.get("unit") or None,
+        max_bytes=max_bytes,
     )
     vintages = store.save_ingested(result, release=fields.get("release") or None)
     return VintagesPage(data=[vintage_to_read(v) for v in vintages], count=len(vintages))
@@ -94,15 +95,15 @@ def _save_upload(store: Store, raw: bytes, filename: str, fields: dict[str, str]
     openapi_extra=_request_body_schema(),
     responses={409: {"model": ErrorRead}, 415: {"model": ErrorRead}},
 )
-async def create_series(request: Request, store: StoreDep, service: ServiceDep) -> VintagesPage:
+async def create_series(request: Request, store: StoreDep, service: ServiceDep, settings: SettingsDep) -> VintagesPage:
     """Store a series (JSON) or every series of a CSV/Excel/JSON upload as new vintages."""
-    page = await _create_series(request, store)
+    page = await _create_series(request, store, settings.store.max_upload_bytes)
     for vintage in page.data:
         service.forget_vintages(vintage.series_id)
     return page
 
 
-async def _create_series(request: Request, store: Store) -> VintagesPage:
+async def _create_series(request: Request, store: Store, max_upload_bytes: int) -> VintagesPage:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         async with request.form() as form:  # closes the spooled upload files
@@ -114,7 +115,7 @@ async def _create_series(request: Request, store: Store) -> VintagesPage:
             raw = await upload.read()
             filename = upload.filename or ""
             fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        return await run_in_threadpool(_save_upload, store, raw, filename, fields)
+        return await run_in_threadpool(_save_upload, store, raw, filename, fields, max_upload_bytes)
     try:
         body = SeriesCreate.model_validate_json(await request.body())
     except ValidationError as exc:

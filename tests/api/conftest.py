@@ -14,15 +14,19 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message=r"Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from api.config import ApiSettings
 from api.main import create_app
+from api.settings import Settings
 
 WRITE_KEY = "write-key-0123456789"
 READ_KEY = "read-key-0123456789"
 
 
-def make_settings(tmp_path: Path, **overrides: Any) -> ApiSettings:
-    """Test settings: temp SQLite, fits in the request thread, a fast default model."""
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    """Test settings: temp SQLite, fits in the request thread, a fast default model, no scheduler.
+
+    Fields not given here come from their defaults (or ``TRADECAST_*`` variables of the test
+    run); no ``.env`` file is read, so a developer's ``.env`` cannot change the tests.
+    """
     values: dict[str, Any] = {
         "env": "test",
         "database_url": f"sqlite:///{tmp_path / 'api.db'}",
@@ -32,9 +36,11 @@ def make_settings(tmp_path: Path, **overrides: Any) -> ApiSettings:
         "log_level": "WARNING",
         "job_heartbeat_seconds": 0.1,
         "gc_freeze": False,
+        "report_dir": tmp_path / "reports",
+        "scheduler_enabled": False,
     }
     values.update(overrides)
-    return ApiSettings(**values)
+    return Settings(_env_file=None, **values)
 
 
 def annual(n: int = 20, start: int = 2000, base: float = 50.0, step: float = 3.0) -> list[dict[str, Any]]:
@@ -43,12 +49,12 @@ def annual(n: int = 20, start: int = 2000, base: float = 50.0, step: float = 3.0
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> ApiSettings:
+def settings(tmp_path: Path) -> Settings:
     return make_settings(tmp_path)
 
 
 @pytest.fixture
-def client(settings: ApiSettings) -> Iterator[TestClient]:
+def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 

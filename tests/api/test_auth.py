@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from api.auth import find_key
-from api.config import ApiSettings, parse_api_keys
 from api.main import create_app
+from api.settings import Settings, parse_api_keys
 from tests.api.conftest import READ_KEY, WRITE_KEY, TestClient, annual, assert_error, make_settings
 
 
@@ -92,8 +92,8 @@ def test_parse_api_keys_rejects_bad_scope_without_echoing_key():
 
 def test_placeholder_keys_refused_outside_development():
     with pytest.raises(ValidationError, match="placeholder"):
-        ApiSettings(env="production", api_keys="changeme:write")
-    assert ApiSettings(env="development", api_keys="changeme:write").keys()[0].scope == "write"
+        Settings(env="production", api_keys="changeme:write")
+    assert Settings(env="development", api_keys="changeme:write").keys()[0].scope == "write"
 
 
 def test_find_key_compares_every_key():
@@ -112,5 +112,5 @@ def test_openapi_declares_bearer_on_v1_routes(client):
 
 def test_placeholder_key_error_does_not_echo_the_key():
     with pytest.raises(ValidationError) as info:
-        ApiSettings(env="production", api_keys="tiny7:write")
+        Settings(env="production", api_keys="tiny7:write")
     assert "tiny7" not in str(info.value)

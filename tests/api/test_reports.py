@@ -8,26 +8,18 @@ from typing import Any
 
 import pytest
 
-from api.config import ApiSettings
 from api.main import create_app
-from reports.config import ReportSettings
-from reports.config import get_settings as get_report_settings
-from tests.api.conftest import TestClient, annual, assert_error
+from api.settings import Settings
+from tests.api.conftest import TestClient, annual, assert_error, make_settings
 
 AS_OF = "2024-01-15T12:00:00+00:00"
 
 
 @pytest.fixture
-def client(settings: ApiSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
-    monkeypatch.setenv("TRADECAST_SCHEDULER_ENABLED", "false")
-    get_report_settings.cache_clear()
-    app = create_app(settings)
-    app.dependency_overrides[get_report_settings] = lambda: ReportSettings(
-        report_dir=tmp_path / "reports", backtest_windows=2, scheduler_enabled=False
-    )
-    with TestClient(app) as test_client:
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    settings = make_settings(tmp_path, report_dir=tmp_path / "reports", backtest_windows=2, scheduler_enabled=False)
+    with TestClient(create_app(settings)) as test_client:
         yield test_client
-    get_report_settings.cache_clear()
 
 
 def _definition(**overrides: Any) -> dict[str, Any]:
@@ -142,9 +134,7 @@ def test_report_over_tags_includes_matching_series(client: TestClient, stored: s
     assert run["status"] == "succeeded" and set(run["details"]["series"]) == {"cn_ru", "in_ru"}
 
 
-def test_service_start_runs_missed_scheduled_report_once(
-    settings: ApiSettings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_service_start_runs_missed_scheduled_report_once(settings: Settings, tmp_path: Path) -> None:
     import time
     from datetime import UTC, datetime, timedelta
 
@@ -152,8 +142,7 @@ def test_service_start_runs_missed_scheduled_report_once(
     from reports.definitions import ReportDefinition
     from reports.store import ReportStore
 
-    assert settings.database_url is not None
-    store = Store.from_url(settings.database_url)
+    store = Store.from_url(settings.store.database_url)
     store.create_schema()
     store.save_series(SeriesMeta("cn_ru", frequency="annual"), _annual_series())
     ReportStore.for_store(store).create_definition(
@@ -161,22 +150,18 @@ def test_service_start_runs_missed_scheduled_report_once(
         now=datetime.now(UTC) - timedelta(days=3),
     )
     store.dispose()
-    monkeypatch.setenv("TRADECAST_SCHEDULER_ENABLED", "true")
-    monkeypatch.setenv("TRADECAST_REPORT_DIR", str(tmp_path / "out"))
-    get_report_settings.cache_clear()
-    try:
-        with TestClient(create_app(settings)) as client:
-            deadline = time.monotonic() + 15
-            runs: list[dict[str, Any]] = []
-            while time.monotonic() < deadline:
-                runs = client.get("/v1/reports/daily/runs").json()["data"]
-                if runs and runs[0]["status"] != "running":
-                    break
-                time.sleep(0.2)
-            assert len(runs) == 1 and runs[0]["status"] == "succeeded", runs
-            assert runs[0]["trigger"] == "schedule" and runs[0]["as_of"].endswith("T03:00:00Z")
-    finally:
-        get_report_settings.cache_clear()
+    scheduling = settings.model_copy(update={"scheduler_enabled": True, "report_dir": tmp_path / "out"})
+    with TestClient(create_app(scheduling)) as client:
+        deadline = time.monotonic() + 15
+        runs: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            runs = client.get("/v1/reports/daily/runs").json()["data"]
+            if runs and runs[0]["status"] != "running":
+                break
+            time.sleep(0.2)
+        assert len(runs) == 1 and runs[0]["status"] == "succeeded", runs
+        assert runs[0]["trigger"] == "schedule" and runs[0]["as_of"].endswith("T03:00:00Z")
+        assert list((tmp_path / "out" / "daily").glob("*.html")), "the scheduled run writes to the settings' report_dir"
 
 
 def _annual_series() -> Any:

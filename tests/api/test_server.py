@@ -84,7 +84,7 @@ def test_real_server_round_trip_and_clean_shutdown(server):
 
 
 def test_serve_refuses_public_bind_without_keys(monkeypatch):
-    from api.config import get_settings
+    from api.settings import get_settings
 
     monkeypatch.delenv("TRADECAST_API_KEYS", raising=False)
     monkeypatch.delenv("TRADECAST_ALLOW_OPEN", raising=False)

@@ -14,10 +14,8 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli_app
 from data import Store
-from data import config as data_config
 from data.samples import load_samples
 from reports import SAMPLE_REPORT, ensure_sample_report
-from reports import config as report_config
 from reports.jobs import run_report
 from reports.store import SUCCEEDED, ReportStore
 
@@ -114,11 +112,8 @@ def test_sample_report_structure_at_fixed_as_of(sample_html: str) -> None:
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("TRADECAST_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("TRADECAST_REPORT_DIR", str(tmp_path / "out"))
-    data_config.get_settings.cache_clear()
-    report_config.get_settings.cache_clear()
+    # The CLI reads its settings afresh in every command: no cache to clear.
     yield tmp_path
-    data_config.get_settings.cache_clear()
-    report_config.get_settings.cache_clear()
 
 
 def test_cli_load_samples_creates_sample_report_then_list_and_run(cli_env: Path) -> None:

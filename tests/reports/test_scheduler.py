@@ -18,8 +18,8 @@ import pytest
 import sqlalchemy as sa
 
 from data import SeriesMeta, Store
-from reports.config import ReportSettings
 from reports.definitions import ReportDefinition, build_trigger
+from reports.options import ReportOptions
 from reports.scheduler import ReportScheduler, previous_fire_time
 from reports.store import FAILED, SUCCEEDED, ReportRun, ReportStore, run_key
 from tests.reports.conftest import make_store, monthly_series
@@ -27,10 +27,10 @@ from tests.reports.conftest import make_store, monthly_series
 EVERY_2S = "*/2 * * * * *"
 
 
-def _settings(**kw: object) -> ReportSettings:
-    values: dict[str, object] = {"report_dir": None, "scheduler_refresh_seconds": 3600, "backtest_windows": 1}
+def _options(**kw: object) -> ReportOptions:
+    values: dict[str, object] = {"report_dir": None, "refresh_seconds": 3600, "backtest_windows": 1}
     values.update(kw)
-    return ReportSettings(**values)  # type: ignore[arg-type]
+    return ReportOptions(**values)  # type: ignore[arg-type]
 
 
 def _add_series(store: Store, series_id: str = "s1") -> None:
@@ -67,7 +67,7 @@ def test_previous_fire_time_finds_latest_fire_at_or_before_now() -> None:
 def test_scheduler_fires_on_time(store: Store, reports: ReportStore) -> None:
     _add_series(store)
     reports.create_definition(ReportDefinition(name="fast", series_ids=("s1",), model="drift", schedule=EVERY_2S))
-    scheduler = ReportScheduler(store, _settings())
+    scheduler = ReportScheduler(store, _options())
     scheduler.start(catch_up=False)
     try:
         assert _wait_for(lambda: reports.count_runs("fast", status=SUCCEEDED) >= 2, timeout=10)
@@ -89,14 +89,14 @@ def test_missed_fires_coalesce_into_one_run_with_fast_clock(store: Store, report
     reports.create_definition(
         ReportDefinition(name="daily", series_ids=("s1",), model="drift", schedule="0 3 * * *"), now=created
     )
-    scheduler = ReportScheduler(store, _settings())
+    scheduler = ReportScheduler(store, _options())
     # Down from creation until 10 March 09:00: 9 fires were missed; only the latest runs.
     now = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
     done = scheduler.catch_up(now)
     assert [r.as_of for r in done] == [datetime(2026, 3, 10, 3, 0, tzinfo=UTC)]
     # A restart later the same day: that fire already ran, nothing runs twice.
     assert scheduler.catch_up(now + timedelta(hours=5)) == []
-    assert ReportScheduler(store, _settings()).catch_up(now + timedelta(hours=6)) == []
+    assert ReportScheduler(store, _options()).catch_up(now + timedelta(hours=6)) == []
     # Down again for three days: one more run, for the latest fire only.
     done = scheduler.catch_up(datetime(2026, 3, 13, 4, 0, tzinfo=UTC))
     assert [r.as_of for r in done] == [datetime(2026, 3, 13, 3, 0, tzinfo=UTC)]
@@ -109,7 +109,7 @@ def test_fire_before_last_definition_change_is_not_missed(store: Store, reports:
         ReportDefinition(name="weekly", series_ids=("s1",), model="drift", schedule="0 7 * * 1"),
         now=datetime(2026, 11, 25, tzinfo=UTC),  # a Wednesday, after Monday's fire
     )
-    assert ReportScheduler(store, _settings()).catch_up(datetime(2026, 11, 27, tzinfo=UTC)) == []
+    assert ReportScheduler(store, _options()).catch_up(datetime(2026, 11, 27, tzinfo=UTC)) == []
 
 
 def test_scheduler_start_catches_up_once_in_background(store: Store, reports: ReportStore) -> None:
@@ -119,7 +119,7 @@ def test_scheduler_start_catches_up_once_in_background(store: Store, reports: Re
         now=datetime.now(UTC) - timedelta(days=5),
     )
     for _ in range(2):  # start, stop, start again: still one run
-        scheduler = ReportScheduler(store, _settings())
+        scheduler = ReportScheduler(store, _options())
         scheduler.start()
         try:
             assert _wait_for(lambda: reports.count_runs("daily", status=SUCCEEDED) >= 1, timeout=10)
@@ -135,7 +135,7 @@ def test_failed_run_is_recorded_and_scheduler_keeps_going(store: Store, reports:
     reports.create_definition(
         ReportDefinition(name="flaky", series_ids=("later",), model="drift", schedule="* * * * * *")
     )
-    scheduler = ReportScheduler(store, _settings())
+    scheduler = ReportScheduler(store, _options())
     scheduler.start(catch_up=False)
     try:
         assert _wait_for(lambda: reports.count_runs("flaky", status=FAILED) >= 2, timeout=10)
@@ -154,7 +154,7 @@ def _check_exactly_once(urls: list[str], seconds: float) -> None:
         _add_series(stores[0])
         reports = ReportStore.for_store(stores[0])
         reports.create_definition(ReportDefinition(name="shared", series_ids=("s1",), model="drift", schedule=EVERY_2S))
-        schedulers = [ReportScheduler(s, _settings()) for s in stores]
+        schedulers = [ReportScheduler(s, _options()) for s in stores]
         for s in schedulers:
             s.start(catch_up=False)
         time.sleep(seconds)
@@ -209,11 +209,11 @@ _PROCESS_SCRIPT = textwrap.dedent(
     import sys, time, warnings
     warnings.simplefilter("ignore", DeprecationWarning)
     from data import Store
-    from reports.config import ReportSettings
+    from reports.options import ReportOptions
     from reports.scheduler import ReportScheduler
     store = Store.from_url(sys.argv[1])
-    settings = ReportSettings(report_dir=None, scheduler_refresh_seconds=3600, backtest_windows=1)
-    scheduler = ReportScheduler(store, settings)
+    options = ReportOptions(report_dir=None, refresh_seconds=3600, backtest_windows=1)
+    scheduler = ReportScheduler(store, options)
     scheduler.start(catch_up=False)
     time.sleep(float(sys.argv[2]))
     scheduler.shutdown()
@@ -254,7 +254,7 @@ def test_scheduler_picks_up_new_and_disabled_definitions_on_refresh(store: Store
     import dataclasses
 
     _add_series(store)
-    scheduler = ReportScheduler(store, _settings(scheduler_refresh_seconds=0.5))
+    scheduler = ReportScheduler(store, _options(refresh_seconds=0.5))
     scheduler.start(catch_up=False)
     try:
         definition = ReportDefinition(name="later", series_ids=("s1",), model="drift", schedule=EVERY_2S)

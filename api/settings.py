@@ -1,0 +1,435 @@
+"""The service's one settings object (environment variables prefixed ``TRADECAST_``).
+
+:class:`Settings` is the only place that reads the environment (and ``.env``). Its fields
+are flat, because each field *is* a documented variable (``database_url`` is
+``TRADECAST_DATABASE_URL``, as the README and ``.env.example`` name it); the code groups
+them by area through read-only sections:
+
+- ``settings.store``: database URL, SQLite busy timeout, upload limit, schema creation;
+  handed to :class:`data.Store` and :func:`data.load_series`.
+- ``settings.api``: bind address, keys, request limits, cache, batch jobs; read by the
+  routes, auth and the job manager.
+- ``settings.executor``: server processes, fit workers, report workers.
+- ``settings.reports``: report directory, scheduler, backtest windows, as the plain
+  :class:`~reports.options.ReportOptions` that :mod:`reports` takes.
+- ``settings.logging``: level and format, for :func:`api.logs.configure_logging`.
+
+Flat fields plus section views (rather than nested models) keep every variable name exactly
+as documented without a custom environment source: pydantic-settings maps nested models to
+``TRADECAST_STORE__DATABASE_URL``-style names, which would rename every variable.
+
+``data/`` and ``reports/`` never see this object: they get plain arguments taken from a
+section. An unknown ``TRADECAST_*`` variable is ignored by pydantic-settings, so
+:func:`report_unknown_variables` logs it (with the closest known name) at start-up.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal, TypeVar
+
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reports.options import ReportOptions
+from reports.store import STALE_AFTER_SECONDS
+
+if TYPE_CHECKING:
+    from data import Store
+
+__all__ = [
+    "DEFAULT_DATABASE_URL",
+    "ENV_PREFIX",
+    "ApiKey",
+    "ApiSection",
+    "ExecutorSection",
+    "LoggingSection",
+    "Settings",
+    "StoreSection",
+    "UnknownVariable",
+    "find_unknown_variables",
+    "get_settings",
+    "is_loopback",
+    "parse_api_keys",
+    "report_unknown_variables",
+    "section_fields",
+    "variable_names",
+]
+
+logger = logging.getLogger(__name__)
+
+Scope = Literal["read", "write"]
+
+ENV_PREFIX = "TRADECAST_"
+
+#: The embedded default: an SQLite file under ``./var`` (relative to the working directory).
+DEFAULT_DATABASE_URL = "sqlite:///var/tradecast.db"
+
+#: Key values that look like copied examples; refused outside development.
+_PLACEHOLDER_KEYS = frozenset({"changeme", "change-me", "changethis", "secret", "key", "key1", "key2", "test"})
+
+#: ``TRADECAST_*`` variables that are not service settings: the test suite's PostgreSQL URL
+#: and the benchmark scripts' data folder. They are known, so they draw no warning.
+_NOT_SETTINGS = frozenset({"TRADECAST_TEST_POSTGRES_URL", "TRADECAST_DOMAIN_DIR"})
+
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ApiKey:
+    """One configured key and its scope (``write`` implies ``read``)."""
+
+    __slots__ = ("scope", "secret")
+
+    def __init__(self, secret: str, scope: Scope) -> None:
+        self.secret = secret.encode()
+        self.scope: Scope = scope
+
+    def __repr__(self) -> str:  # never show the key itself
+        return f"ApiKey(scope={self.scope!r}, secret=***)"
+
+
+def parse_api_keys(raw: str) -> list[ApiKey]:
+    """Parse ``"key1:read,key2:write"``; a key without a scope gets ``read``.
+
+    Raises ``ValueError`` naming the position (never the key) of a malformed entry.
+    """
+    keys: list[ApiKey] = []
+    for pos, item in enumerate(p.strip() for p in raw.split(",")):
+        if not item:
+            continue
+        secret, _, scope = item.rpartition(":") if ":" in item else (item, "", "read")
+        scope = scope.strip().lower() or "read"
+        if not secret.strip():
+            raise ValueError(f"TRADECAST_API_KEYS entry #{pos + 1} has an empty key.")
+        if scope not in ("read", "write"):
+            raise ValueError(f"TRADECAST_API_KEYS entry #{pos + 1} has scope {scope!r}; use 'read' or 'write'.")
+        keys.append(ApiKey(secret.strip(), "write" if scope == "write" else "read"))
+    return keys
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# -- sections: typed, read-only views of the flat fields ---------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSection:
+    """What the series store and file ingest need."""
+
+    database_url: str
+    sqlite_busy_timeout_ms: int
+    max_upload_bytes: int
+    create_schema: bool
+
+    def open_store(self) -> Store:
+        """Open the store on :attr:`database_url` (the schema is not created here)."""
+        from data import Store
+
+        # The one place the service opens its store. Until Store.from_url takes
+        # busy_timeout_ms=self.sqlite_busy_timeout_ms, the store reads that variable itself.
+        return Store.from_url(self.database_url)
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSection:
+    """The REST service: bind address, keys, request limits, cache and batch jobs."""
+
+    env: str
+    host: str
+    port: int
+    allow_open: bool
+    api_keys: SecretStr
+    default_model: str
+    max_horizon: int
+    max_levels: int
+    max_series_length: int
+    min_series_length: int
+    max_body_bytes: int
+    max_batch_series: int
+    max_backtest_windows: int
+    max_backtest_models: int
+    batch_sync_limit: int
+    cache_size: int
+    vintage_ttl_seconds: float
+    job_heartbeat_seconds: float
+    job_stale_seconds: float
+    job_max_attempts: int
+    gc_freeze: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorSection:
+    """Processes: server workers, forecast-fitting workers, report workers."""
+
+    workers: int
+    fit_workers: int
+    report_jobs: int
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingSection:
+    """Log level and format."""
+
+    log_level: str
+    log_json: bool
+
+
+_Section = TypeVar("_Section", StoreSection, ApiSection, ExecutorSection, LoggingSection)
+
+#: Settings field -> :class:`~reports.options.ReportOptions` field (``report_jobs`` is the
+#: executor section's, shared with the report runner as its ``n_jobs``).
+_REPORT_OPTIONS = {
+    "report_dir": "report_dir",
+    "backtest_windows": "backtest_windows",
+    "report_jobs": "n_jobs",
+    "run_stale_seconds": "stale_after_seconds",
+    "scheduler_enabled": "scheduler_enabled",
+    "scheduler_refresh_seconds": "refresh_seconds",
+    "scheduler_misfire_grace_seconds": "misfire_grace_seconds",
+}
+
+
+class Settings(BaseSettings):
+    """Every setting of the service, read once from ``TRADECAST_*`` variables and ``.env``.
+
+    Limits protect the service from requests that would take minutes or gigabytes; they are
+    checked before any fitting starts. Read fields by section (``settings.store.database_url``)
+    where a group is handed on; the flat name (``settings.max_horizon``) is the same value.
+    """
+
+    # hide_input_in_errors: a validation error must not print TRADECAST_API_KEYS back.
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", hide_input_in_errors=True)
+
+    # store
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        description="SQLAlchemy URL of the store: an SQLite file by default, or "
+        "postgresql+psycopg://user@host:5432/db.",
+    )
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0, description="How long an SQLite writer waits.")
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest file ingest accepts.")
+    create_schema: bool = Field(default=True, description="Create or migrate the store's tables at startup.")
+
+    # api
+    env: Literal["development", "production", "test"] = "production"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    allow_open: bool = False
+    api_keys: SecretStr = SecretStr("")
+    default_model: str = "auto"
+    max_horizon: int = Field(default=120, ge=1, le=10_000)
+    max_levels: int = Field(default=5, ge=1, le=99)
+    max_series_length: int = Field(default=5_000, ge=10)
+    min_series_length: int = Field(default=3, ge=1)
+    max_body_bytes: int = Field(default=2_000_000, ge=1_024)
+    max_batch_series: int = Field(default=1_000, ge=1)
+    max_backtest_windows: int = Field(default=20, ge=1)
+    max_backtest_models: int = Field(default=6, ge=1)
+    batch_sync_limit: int = Field(default=8, ge=0, description="Batches with more series answer 202 with a job.")
+    cache_size: int = Field(default=512, ge=0)
+    vintage_ttl_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How long a series' vintage list is remembered for cached forecasts; a vintage "
+        "saved by another process is used by forecasts this much later at most (plus one "
+        "database round trip; 0: always ask).",
+    )
+    job_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    job_stale_seconds: float = Field(default=30.0, gt=0, description="A job not heart-beaten this long is recovered.")
+    job_max_attempts: int = Field(default=3, ge=1)
+    gc_freeze: bool = Field(default=True, description="gc.freeze() after start-up (shorter GC pauses).")
+
+    # executor
+    workers: int = Field(default=1, ge=1, le=64, description="Server (uvicorn) processes.")
+    fit_workers: int = Field(
+        default=2,
+        ge=0,
+        le=64,
+        description="Worker processes for fitting; 0 fits in the calling thread under a lock (for tests and "
+        "debugging: warnings capture is process-global, so concurrent request handling can race it).",
+    )
+    report_jobs: int = Field(default=1, ge=1, le=64, description="Processes forecasting one report's series.")
+
+    # reports
+    report_dir: Path | None = Field(default=Path("var/reports"), description="Where run HTML files go.")
+    scheduler_enabled: bool = True
+    scheduler_refresh_seconds: float = Field(default=60.0, gt=0)
+    scheduler_misfire_grace_seconds: int = Field(default=3600, ge=1)
+    backtest_windows: int = Field(default=3, ge=1)
+    run_stale_seconds: float = Field(
+        default=STALE_AFTER_SECONDS, gt=0, description="A running report this old is interrupted."
+    )
+
+    # logging
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("default_model")
+    @classmethod
+    def _model_registered(cls, value: str) -> str:
+        from forecasting import list_models
+
+        if value not in list_models() and value != "auto":
+            raise ValueError(f"default_model {value!r} is not registered; choose one of {list_models()}.")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in _LOG_LEVELS:
+            raise ValueError(f"TRADECAST_LOG_LEVEL={value!r} is not a log level; use one of {_LOG_LEVELS}.")
+        return level
+
+    @model_validator(mode="after")
+    def _check_keys(self) -> Settings:
+        keys = parse_api_keys(self.api_keys.get_secret_value())
+        if self.env != "development":
+            for key in keys:
+                if key.secret.decode().lower() in _PLACEHOLDER_KEYS or len(key.secret) < 8:
+                    raise ValueError(
+                        "TRADECAST_API_KEYS holds a placeholder or short key (under 8 characters); "
+                        "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'` "
+                        "or set TRADECAST_ENV=development."
+                    )
+        return self
+
+    def keys(self) -> list[ApiKey]:
+        """The configured API keys (empty: the service is open)."""
+        return parse_api_keys(self.api_keys.get_secret_value())
+
+    def _section(self, cls: type[_Section]) -> _Section:
+        return cls(**{f.name: getattr(self, f.name) for f in fields(cls)})
+
+    @property
+    def store(self) -> StoreSection:
+        """Store settings (database URL, busy timeout, upload limit, schema creation)."""
+        return self._section(StoreSection)
+
+    @property
+    def api(self) -> ApiSection:
+        """REST service settings (bind address, keys, limits, cache, batch jobs)."""
+        return self._section(ApiSection)
+
+    @property
+    def executor(self) -> ExecutorSection:
+        """Process counts (server workers, fit workers, report jobs)."""
+        return self._section(ExecutorSection)
+
+    @property
+    def logging(self) -> LoggingSection:
+        """Log level and format."""
+        return self._section(LoggingSection)
+
+    @property
+    def reports(self) -> ReportOptions:
+        """What the report runner and scheduler take, as :mod:`reports`' own plain options."""
+        return ReportOptions(**{option: getattr(self, name) for name, option in _REPORT_OPTIONS.items()})
+
+
+def section_fields() -> dict[str, tuple[str, ...]]:
+    """Each section's settings fields, in declaration order (every field in exactly one).
+
+    ``report_jobs`` belongs to ``executor``; ``settings.reports`` also passes it on to the
+    report runner as ``n_jobs``.
+    """
+    owned = {"store": StoreSection, "api": ApiSection, "executor": ExecutorSection, "logging": LoggingSection}
+    out = {name: tuple(f.name for f in fields(cls)) for name, cls in owned.items()}
+    out["reports"] = tuple(name for name in _REPORT_OPTIONS if name not in out["executor"])
+    return out
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
+
+
+# -- unknown variables ------------------------------------------------------------------
+
+
+def variable_names() -> list[str]:
+    """Every settings variable name (``TRADECAST_DATABASE_URL``, ...), sorted."""
+    return sorted(ENV_PREFIX + name.upper() for name in Settings.model_fields)
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownVariable:
+    """A ``TRADECAST_*`` variable that no setting reads (a typo, most likely)."""
+
+    name: str
+    source: str
+    suggestion: str | None
+
+
+def find_unknown_variables(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = None
+) -> list[UnknownVariable]:
+    """The ``TRADECAST_*`` names in ``environ`` and ``env_file`` that are not settings.
+
+    Parameters default to ``os.environ`` and the ``.env`` file :class:`Settings` reads.
+    Names are compared case-insensitively, as pydantic-settings reads them. Only names are
+    looked at: values may be secrets.
+    """
+    environ = os.environ if environ is None else environ
+    if env_file is None:
+        env_file = str(Settings.model_config.get("env_file") or ".env")
+    known = variable_names()
+    stems = [name.removeprefix(ENV_PREFIX) for name in known]
+    sources: list[tuple[str, list[str]]] = [("environment", list(environ))]
+    if Path(env_file).is_file():
+        sources.append((str(env_file), [key for key in dotenv_values(env_file) if key]))
+    found: list[UnknownVariable] = []
+    for source, names in sources:
+        for raw in sorted(names):
+            name = raw.upper()
+            if not name.startswith(ENV_PREFIX) or name in known or name in _NOT_SETTINGS:
+                continue
+            # Compare without the shared prefix, which would make any two names look alike.
+            close = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), stems, n=1, cutoff=0.6)
+            found.append(UnknownVariable(raw, source, ENV_PREFIX + close[0] if close else None))
+    return found
+
+
+#: Names already reported by this process: ``tradecast serve`` checks before uvicorn starts
+#: and the app factory checks again in the same process, which should not log twice.
+_reported: set[tuple[str, str]] = set()
+
+
+def report_unknown_variables(
+    environ: Mapping[str, str] | None = None, env_file: str | Path | None = None
+) -> list[UnknownVariable]:
+    """Log a warning for each unknown ``TRADECAST_*`` variable (see :func:`find_unknown_variables`).
+
+    Returns every unknown variable found, including those this process already reported.
+    """
+    unknown = find_unknown_variables(environ, env_file)
+    for item in unknown:
+        if (item.name, item.source) in _reported:
+            continue
+        _reported.add((item.name, item.source))
+        hint = f"did you mean {item.suggestion}?" if item.suggestion else "see .env.example for the settings."
+        logger.warning(
+            "unknown setting %s (in %s) is ignored; %s",
+            item.name,
+            item.source,
+            hint,
+            extra={"variable": item.name, "suggestion": item.suggestion},
+        )
+    return unknown
