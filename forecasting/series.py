@@ -82,6 +82,7 @@ __all__ = [
     "ItemLocator",
     "Locator",
     "LongObservations",
+    "RowLocator",
     "check_complete",
     "check_frequency",
     "check_kind_name",
@@ -129,6 +130,21 @@ class ItemLocator:
     def at(self, row: int) -> str:
         """``<name>[<row>]``."""
         return f"{self.name}[{row}]"
+
+
+@dataclass(frozen=True)
+class RowLocator:
+    """Places in the observations of one named series: ``series 'x', observation 4 (ds)``."""
+
+    series_id: str
+
+    def where(self, row: int, field: str) -> str:
+        """``series '<id>', observation <row + 1> (<field>)``."""
+        return f"series {self.series_id!r}, {self.at(row)} ({field})"
+
+    def at(self, row: int) -> str:
+        """``observation <row + 1>`` (1-based, as people count)."""
+        return f"observation {row + 1}"
 
 
 @dataclass
