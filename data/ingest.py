@@ -229,22 +229,40 @@ def _table_to_raw(
                 f"{loc_word} {header_line}: expected a long file (unique_id, ds, y) or a wide file "
                 f"(a period column, then one column per series); found only {columns}."
             )
-        n, k = len(table), len(columns) - 1
-        values = table.iloc[:, 1:].to_numpy(dtype=object)
-        return _Raw(
-            uid=np.repeat(np.array(columns[1:], dtype=object)[None, :], n, axis=0).ravel(),
-            ds=np.repeat(table.iloc[:, 0].to_numpy(dtype=object), k),
-            y=values.ravel(),
-            loc=np.repeat(lines, k),
-            uid_col=np.tile(np.arange(2, k + 2, dtype=np.int64), n),
-            uid_loc=np.full(n * k, header_line, dtype=np.int64),
-            ds_col=1,
-            y_col=np.tile(np.arange(2, k + 2, dtype=np.int64), n),
-            y_name=np.tile(np.array(columns[1:], dtype=object), n),
-            ds_name=columns[0],
-            uid_name="header",
-            loc_word=loc_word,
-        )
+        return _wide_to_raw(table, columns, lines, loc_word, header_line)
+    return _long_to_raw(table, columns, cmap, lines, loc_word, header_line, series_id)
+
+
+def _wide_to_raw(table: pd.DataFrame, columns: list[str], lines: np.ndarray, loc_word: str, header_line: int) -> _Raw:
+    """A wide table: the first column holds the periods, each other column is one series."""
+    n, k = len(table), len(columns) - 1
+    values = table.iloc[:, 1:].to_numpy(dtype=object)
+    return _Raw(
+        uid=np.repeat(np.array(columns[1:], dtype=object)[None, :], n, axis=0).ravel(),
+        ds=np.repeat(table.iloc[:, 0].to_numpy(dtype=object), k),
+        y=values.ravel(),
+        loc=np.repeat(lines, k),
+        uid_col=np.tile(np.arange(2, k + 2, dtype=np.int64), n),
+        uid_loc=np.full(n * k, header_line, dtype=np.int64),
+        ds_col=1,
+        y_col=np.tile(np.arange(2, k + 2, dtype=np.int64), n),
+        y_name=np.tile(np.array(columns[1:], dtype=object), n),
+        ds_name=columns[0],
+        uid_name="header",
+        loc_word=loc_word,
+    )
+
+
+def _long_to_raw(
+    table: pd.DataFrame,
+    columns: list[str],
+    cmap: dict[str, int],
+    lines: np.ndarray,
+    loc_word: str,
+    header_line: int,
+    series_id: str | None,
+) -> _Raw:
+    """A long table: one observation per row, ``unique_id`` (or ``series_id=``), ``ds``, ``y``."""
     n = len(table)
     if "unique_id" in cmap:
         uid = table.iloc[:, cmap["unique_id"]].to_numpy(dtype=object)
@@ -371,6 +389,40 @@ def _cell_text(value: Any) -> str:
 
 
 def _read_json(text: str, series_id: str | None) -> tuple[_Raw, dict[str, dict[str, Any]]]:
+    items = _json_items(text)
+    uid: list[Any] = []
+    ds: list[Any] = []
+    y: list[Any] = []
+    loc: list[int] = []
+    meta: dict[str, dict[str, Any]] = {}
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise IngestError(f"record {n}: expected an object, got {type(item).__name__}.")
+        sid = item.get("unique_id", item.get("series_id", series_id))
+        if "data" in item:
+            meta[str(sid)] = {k: item[k] for k in (*_META_COLUMNS, "tags") if k in item}
+            points = item["data"]
+        else:
+            missing = [k for k in ("ds", "y") if k not in item]
+            if missing or sid is None:
+                raise IngestError(
+                    f'record {n}: missing {", ".join(missing) or "unique_id"}; expected {{"unique_id", "ds", "y"}}.'
+                )
+            points = [item]
+        for m, point in enumerate(points, start=1):
+            if not isinstance(point, dict) or "ds" not in point:
+                raise IngestError(f"record {n}, point {m}: expected an object with 'ds' and 'y'.")
+            uid.append(sid)
+            ds.append(point.get("ds"))
+            y.append(point.get("y"))
+            loc.append(n)
+    if not uid:
+        raise IngestError("the file is empty: no observations in the JSON document.")
+    return _json_raw(uid, ds, y, loc), meta
+
+
+def _json_items(text: str) -> list[Any]:
+    """The list of records of a JSON document (a list, or ``{"series": [...]}``)."""
     if not text.strip():
         raise IngestError("the file is empty: expected JSON records.", line=1)
     try:
@@ -384,39 +436,12 @@ def _read_json(text: str, series_id: str | None) -> tuple[_Raw, dict[str, dict[s
         raise IngestError('expected a JSON list of {"unique_id", "ds", "y"} records or {"series": [...]}.')
     if not items:
         raise IngestError("the file is empty: the JSON list has no records.")
-    uid: list[Any] = []
-    ds: list[Any] = []
-    y: list[Any] = []
-    loc: list[int] = []
-    meta: dict[str, dict[str, Any]] = {}
-    for n, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            raise IngestError(f"record {n}: expected an object, got {type(item).__name__}.")
-        if "data" in item:
-            sid = item.get("unique_id", item.get("series_id", series_id))
-            meta[str(sid)] = {k: item[k] for k in (*_META_COLUMNS, "tags") if k in item}
-            for m, point in enumerate(item["data"], start=1):
-                if not isinstance(point, dict) or "ds" not in point:
-                    raise IngestError(f"record {n}, point {m}: expected an object with 'ds' and 'y'.")
-                uid.append(sid)
-                ds.append(point.get("ds"))
-                y.append(point.get("y"))
-                loc.append(n)
-            continue
-        missing = [k for k in ("ds", "y") if k not in item]
-        sid = item.get("unique_id", item.get("series_id", series_id))
-        if missing or sid is None:
-            raise IngestError(
-                f'record {n}: missing {", ".join(missing) or "unique_id"}; expected {{"unique_id", "ds", "y"}}.'
-            )
-        uid.append(sid)
-        ds.append(item["ds"])
-        y.append(item["y"])
-        loc.append(n)
-    if not uid:
-        raise IngestError("the file is empty: no observations in the JSON document.")
+    return items
+
+
+def _json_raw(uid: list[Any], ds: list[Any], y: list[Any], loc: list[int]) -> _Raw:
     count = len(uid)
-    raw = _Raw(
+    return _Raw(
         uid=np.array(["" if u is None else str(u) for u in uid], dtype=object),
         ds=np.array(["" if d is None else str(d) for d in ds], dtype=object),
         y=np.array(["" if v is None else str(v) for v in y], dtype=object),
@@ -430,7 +455,6 @@ def _read_json(text: str, series_id: str | None) -> tuple[_Raw, dict[str, dict[s
         uid_name="unique_id",
         loc_word="record",
     )
-    return raw, meta
 
 
 # -- validation: the forecasting series parser, with file coordinates ----------------------
@@ -474,9 +498,7 @@ class _FileLocator:
             if exc.location != self.at(row):  # a cell, not a whole row
                 col, column_name = self.column(row, field)
                 column = col or None
-        return IngestError(
-            str(exc), line=line, column=column, column_name=column_name, value=exc.value, code=exc.code
-        )
+        return IngestError(str(exc), line=line, column=column, column_name=column_name, value=exc.value, code=exc.code)
 
 
 def _field_of(exc: InvalidSeriesError) -> str:
@@ -488,18 +510,14 @@ def _field_of(exc: InvalidSeriesError) -> str:
     return "ds"
 
 
-def _declared(
-    raw: _Raw, json_meta: Mapping[str, Mapping[str, Any]], key: str
-) -> np.ndarray | None:
+def _declared(raw: _Raw, json_meta: Mapping[str, Mapping[str, Any]], key: str) -> np.ndarray | None:
     """Per-row declared ``frequency``/``kind`` (a column, or the JSON series object), else None."""
     if json_meta:
         if not any(key in m for m in json_meta.values()):
             return None
         codes, uniques = pd.factorize(pd.Series(raw.uid, dtype=object), use_na_sentinel=False)
-        per_id = np.array(
-            [str(json_meta.get(str(u).strip(), {}).get(key) or "") for u in uniques], dtype=object
-        )
-        return per_id[codes]
+        per_id = np.array([str(json_meta.get(str(u).strip(), {}).get(key) or "") for u in uniques], dtype=object)
+        return np.asarray(per_id[codes], dtype=object)
     return raw.extra.get(key)
 
 

@@ -47,7 +47,7 @@ from data.exceptions import (
     VintageNotFoundError,
 )
 from data.meta import ForecastRecord, SeriesMeta, StoredSeries, VintageInfo, check_series_id
-from data.regularize import frequency_of, parse_period_strings, period_strings, to_periods
+from data.regularize import frequency_of, period_strings
 from data.tables import ForecastsTable, ObservationsTable, SeriesTable, SeriesTagsTable, VintagesTable
 
 if TYPE_CHECKING:

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-
 __all__ = [
     "FREQUENCIES",
     "ParsedPeriods",

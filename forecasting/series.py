@@ -206,7 +206,8 @@ def _text(value: Any) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, float | np.floating):
-        return str(int(value)) if float(value).is_integer() and abs(value) < 1e15 else repr(float(value))
+        number = float(value)
+        return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
     return str(value).strip()
 
 
@@ -478,7 +479,7 @@ class _Periods:
     parsed: ParsedPeriods  # of the distinct cells
 
     def form(self) -> np.ndarray:
-        return self.parsed.form[self.codes]
+        return np.asarray(self.parsed.form[self.codes], dtype=object)
 
     def text(self, row: int) -> str:
         return str(self.texts[self.codes[row]])
@@ -506,7 +507,9 @@ def _read_periods(ds: Any, locator: Locator) -> _Periods:
     return periods
 
 
-def _check_one_form_per_series(periods: _Periods, codes: np.ndarray, ids: np.ndarray, locator: Locator) -> dict:
+def _check_one_form_per_series(
+    periods: _Periods, codes: np.ndarray, ids: np.ndarray, locator: Locator
+) -> dict[int, str]:
     """Frequency of each series as written in its labels (dates excluded)."""
     form = periods.form()
     non_date = form != DATE
@@ -597,7 +600,9 @@ def _infer_from_dates(
         freq_of[s] = guess
 
 
-def _ordinals(periods: _Periods, codes: np.ndarray, ids: np.ndarray, freq_of: np.ndarray, locator: Locator) -> np.ndarray:
+def _ordinals(
+    periods: _Periods, codes: np.ndarray, ids: np.ndarray, freq_of: np.ndarray, locator: Locator
+) -> np.ndarray:
     """Period ordinal of each row at its series' frequency; refuses a period given twice."""
     row_freq = freq_of[codes]
     ordinals = np.zeros(len(codes), dtype=np.int64)
@@ -618,9 +623,7 @@ def _ordinals(periods: _Periods, codes: np.ndarray, ids: np.ndarray, freq_of: np
     return ordinals
 
 
-def _per_series(
-    given: str | None, rows: np.ndarray | None, codes: np.ndarray, n_series: int, check: Any
-) -> np.ndarray:
+def _per_series(given: str | None, rows: np.ndarray | None, codes: np.ndarray, n_series: int, check: Any) -> np.ndarray:
     """One setting per series: the argument, else the first non-empty per-row value, else None."""
     if given is not None:
         check(given)

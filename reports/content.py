@@ -338,9 +338,7 @@ def build_section(
     )
 
 
-def failed_section(
-    series_id: str, error: str, *, title: str = "", model: str = "", code: str = ""
-) -> SeriesSection:
+def failed_section(series_id: str, error: str, *, title: str = "", model: str = "", code: str = "") -> SeriesSection:
     """A section that reports why no forecast could be made for ``series_id``."""
     return SeriesSection(
         series_id=series_id, title=title or series_id, unit="", freq="", model=model, error=error, error_code=code

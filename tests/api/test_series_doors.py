@@ -68,7 +68,9 @@ def test_same_bad_input_same_code_through_rest_doors(client, door, change, kind,
 @pytest.mark.parametrize(("change", "kind", "code"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_same_bad_input_same_code_through_a_report_section(change, kind, code):
     ds, y = _observations(change)
-    section = compute_section("s", pd.Series(y, index=pd.Index(ds, dtype=object)), horizon=2, levels=(80,), model="naive", kind=kind)
+    section = compute_section(
+        "s", pd.Series(y, index=pd.Index(ds, dtype=object)), horizon=2, levels=(80,), model="naive", kind=kind
+    )
     assert not section.ok
     assert section.error_code == code, section.error
 
