@@ -6,7 +6,6 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from api.errors import detailed
@@ -40,9 +39,10 @@ from api.service.types import (
     SeriesSource,
 )
 from data.meta import FREQUENCIES, SeriesMeta, StoredSeries, VintageInfo
-from forecasting.exceptions import InvalidSeriesError
+from forecasting.exceptions import InvalidSeriesError, MissingPeriodsError
 from forecasting.frames import CUTOFF, DS, MODEL
 from forecasting.registry import REGISTRY
+from forecasting.series import ItemLocator, parse_series
 
 __all__ = [
     "backtest_request",
@@ -66,58 +66,41 @@ __all__ = [
 ]
 
 
-#: Season length used by scaled error metrics, by API frequency name.
 def observations_to_series(
-    data: Sequence[ObservationRead], frequency: str, *, name: str = "data", allow_gaps: bool = False
+    data: Sequence[ObservationRead],
+    frequency: str,
+    *,
+    name: str = "data",
+    allow_gaps: bool = False,
+    kind: str = "level",
 ) -> pd.Series:
-    """Inline observations → a float series on a regular ``PeriodIndex``.
+    """Posted observations → a float series on a regular ``PeriodIndex``, by the series parser.
 
-    With ``allow_gaps`` (storage), missing periods become NaN instead of an error.
+    With ``allow_gaps`` (storage), missing periods become NaN instead of an error. The
+    rules and error codes are those of :func:`forecasting.series.parse_series`; this door
+    names the item (``data[3].ds``) in the message and in ``details``.
 
     Raises
     ------
     InvalidSeriesError
-        Naming the item for an unparseable date, a duplicate period, a gap or a missing
-        (``null``) value, so the caller knows which part of ``data`` to fix.
+        The parser's subclass for the rule broken (``unreadable_period``,
+        ``duplicate_period``, ``share_out_of_range``, ``missing_periods``...).
     """
-    alias = FREQUENCIES[frequency]
-    periods: list[pd.Period] = []
-    for i, obs in enumerate(data):
-        try:
-            periods.append(pd.Period(obs.ds, freq=alias))
-        except (ValueError, TypeError, OverflowError):
-            raise detailed(
-                InvalidSeriesError(
-                    f"{name}[{i}].ds: cannot read {obs.ds!r} as {_article(frequency)} {frequency} period "
-                    "(use '2023' annual, '2023Q1' quarterly, '2023-01' monthly, or a date)."
-                ),
-                {"field": f"{name}[{i}].ds", "value": obs.ds},
-            ) from None
-    index = pd.PeriodIndex(periods, freq=alias)
-    if index.has_duplicates:
-        dup = index[index.duplicated()][0]
-        first = [i for i, p in enumerate(index) if p == dup][:2]
-        raise detailed(
-            InvalidSeriesError(
-                f"{name} has the period {dup} twice (items {first[0]} and {first[1]}); keep one value per period."
-            ),
-            {"field": f"{name}[{first[1]}].ds", "period": str(dup)},
+    try:
+        return parse_series(
+            [o.ds for o in data],
+            [o.y for o in data],
+            frequency=frequency,
+            kind=kind,
+            name=name,
+            allow_gaps=allow_gaps,
+            locator=ItemLocator(name),
         )
-    values = np.array([math.nan if o.y is None else float(o.y) for o in data], dtype=float)
-    y = pd.Series(values, index=index, name=name).sort_index()
-    full = pd.period_range(y.index[0], y.index[-1], freq=alias)
-    if len(full) != len(y) and not allow_gaps:
-        missing = full.difference(y.index)
-        raise detailed(
-            InvalidSeriesError(
-                f"{name} has {len(missing)} gap(s) in its {frequency} periods, the first at {missing[0]}; "
-                "send every period between the first and the last (use null only if the model accepts it)."
-            ),
-            {"field": name, "missing_periods": [str(p) for p in missing[:10]]},
-        )
-    y = y.reindex(full)
-    y.index.name = DS
-    return y
+    except MissingPeriodsError as exc:
+        missing = (exc.value or "").split(", ")
+        raise detailed(exc, {"field": name, "missing_periods": missing}) from None
+    except InvalidSeriesError as exc:
+        raise detailed(exc, {"field": exc.location, "value": exc.value}) from None
 
 
 def series_to_observations(y: pd.Series) -> list[ObservationRead]:
@@ -258,10 +241,6 @@ def backtest_scores_to_read(
         for row in models.to_dict("records")
     ]
     return summary, per_window
-
-
-def _article(word: str) -> str:
-    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 # ---------------------------------------------------------------- service requests and results

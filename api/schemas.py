@@ -32,6 +32,7 @@ __all__ = [
     "ModelMetricsRead",
     "ModelRead",
     "ModelsPage",
+    "ObservationCreate",
     "ObservationRead",
     "ReadyRead",
     "SeriesCreate",
@@ -80,6 +81,19 @@ class ObservationRead(BaseModel):
         description="Period: '2023' (annual), '2023Q1' (quarterly), '2023-01' (monthly) or a date.",
     )
     y: FiniteFloat | None = Field(description="Value; null for a missing observation.")
+
+
+class ObservationCreate(ObservationRead):
+    """One posted observation: a period and its value (``null`` marks a missing value).
+
+    The value may also be sent as text (``"12.5"``): the series parser reads it exactly as
+    a cell of an uploaded file, so a value that is no number gets the same error code
+    (``non_numeric_value``) whichever way the series comes in.
+    """
+
+    y: FiniteFloat | str | None = Field(  # type: ignore[assignment]
+        description="Value (a number, or its text); null for a missing observation."
+    )
 
 
 class HealthRead(BaseModel):
@@ -178,7 +192,7 @@ class SeriesCreate(BaseModel):
         default_factory=dict, max_length=20
     )
     release: str | None = Field(None, max_length=100, description="Release label, e.g. 'GACC 2024-01-12'.")
-    data: list[ObservationRead] = Field(min_length=1)
+    data: list[ObservationCreate] = Field(min_length=1)
 
 
 class _SeriesSource(BaseModel):
@@ -188,7 +202,7 @@ class _SeriesSource(BaseModel):
 
     series_id: SeriesId | None = Field(None, description="A stored series; excludes 'data'.")
     as_of: datetime | None = Field(None, description="Use the vintage current at this time (stored series).")
-    data: list[ObservationRead] | None = Field(
+    data: list[ObservationCreate] | None = Field(
         None, min_length=1, description="Inline observations; needs 'frequency'; excludes 'series_id'."
     )
     frequency: Frequency | None = Field(None, description="Frequency of inline data.")

@@ -10,12 +10,11 @@ horizons; MSIS is the M4 mean scaled interval score at 95%, averaged over series
 from __future__ import annotations
 
 import logging
-import os
 import time
 import warnings
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ import pandas as pd
 
 from forecasting.core import forecast
 from forecasting.exceptions import InvalidParameterError
+from forecasting.executor import Executor, get_executor
 from forecasting.frames import MEAN, hi_col, lo_col
 from forecasting.metrics import interval_scores, scale_mae
 
@@ -151,7 +151,8 @@ def run_m3(
     chunk_size: int = 8,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Forecast every series with every model, one model at a time on a process pool.
+    """Forecast every series with every model, one model at a time on the executor
+    (:func:`forecasting.executor.get_executor`: ``n_jobs=1`` in this process).
 
     Returns
     -------
@@ -160,47 +161,56 @@ def run_m3(
     wall : dict
         Wall-clock seconds per model.
     """
-    workers = (os.cpu_count() or 1) if n_jobs == -1 else max(1, n_jobs)
     chunks = [list(series[i : i + chunk_size]) for i in range(0, len(series), chunk_size)]
     by_id = {s.series_id: s for s in series}
     rows: list[pd.DataFrame] = []
     wall: dict[str, float] = {}
-    for model in models:
-        start = time.perf_counter()
-        done = 0
-        results: list[Any] = []
-        if workers == 1:
-            for chunk in chunks:
-                results.extend(_forecast_chunk(chunk, model))
-                done += len(chunk)
-                if progress:
-                    progress(model, done, len(series))
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(_forecast_chunk, chunk, model) for chunk in chunks]
-                for fut, chunk in zip(futures, chunks, strict=True):
-                    results.extend(fut.result())
-                    done += len(chunk)
-                    if progress:
-                        progress(model, done, len(series))
-        wall[model] = time.perf_counter() - start
-        for sid, mean, bounds, used in results:
-            s = by_id[sid]
-            frame = pd.DataFrame(
-                {
-                    "model": model,
-                    "unique_id": sid,
-                    "period": s.period,
-                    "h": np.arange(1, s.horizon + 1),
-                    "y": s.test,
-                    MEAN: mean,
-                    "fitted_model": used,
-                }
-            )
-            for lv in LEVELS:
-                frame[lo_col(lv)], frame[hi_col(lv)] = bounds[lv]
-            rows.append(frame)
+    with get_executor(n_jobs, n_tasks=len(chunks)) as executor:
+        for model in models:
+            start = time.perf_counter()
+            results = _run_model(executor, chunks, model, len(series), progress)
+            wall[model] = time.perf_counter() - start
+            rows.extend(_result_frames(results, by_id, model))
     return pd.concat(rows, ignore_index=True), wall
+
+
+def _run_model(
+    executor: Executor,
+    chunks: list[list[M3Series]],
+    model: str,
+    total: int,
+    progress: Callable[[str, int, int], None] | None,
+) -> list[Any]:
+    """Every chunk of one model on the executor, results in chunk order."""
+    done = 0
+    by_chunk: dict[int, list[Any]] = {}
+    tasks = ((i, partial(_forecast_chunk, chunk, model)) for i, chunk in enumerate(chunks))
+    for i, result in executor.stream(tasks):
+        by_chunk[i] = result.unwrap()
+        done += len(chunks[i])
+        if progress:
+            progress(model, done, total)
+    return [row for i in sorted(by_chunk) for row in by_chunk[i]]
+
+
+def _result_frames(results: list[Any], by_id: dict[str, M3Series], model: str) -> Iterator[pd.DataFrame]:
+    """One long frame per series forecast."""
+    for sid, mean, bounds, used in results:
+        s = by_id[sid]
+        frame = pd.DataFrame(
+            {
+                "model": model,
+                "unique_id": sid,
+                "period": s.period,
+                "h": np.arange(1, s.horizon + 1),
+                "y": s.test,
+                MEAN: mean,
+                "fitted_model": used,
+            }
+        )
+        for lv in LEVELS:
+            frame[lo_col(lv)], frame[hi_col(lv)] = bounds[lv]
+        yield frame
 
 
 def published_frame(series: Sequence[M3Series], published: dict[str, dict[str, np.ndarray]]) -> pd.DataFrame:

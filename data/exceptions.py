@@ -8,6 +8,7 @@ status table maps it without knowing about :mod:`data`::
     ├── ConflictError                                   409: concurrent write lost, frequency change
     ├── StorageUnavailableError                         503: database cannot be reached
     ├── IngestError(InvalidSeriesError, DataError)      422: bad upload; names line, column, value
+    │                                                   and carries the series parser's code
     ├── SeriesNotFoundError(NotFoundError, DataError)   404: unknown series id
     ├── VintageNotFoundError(NotFoundError, DataError)  404: no vintage of that id / at that time
     └── ForecastNotFoundError(NotFoundError, DataError) 404: unknown archived forecast
@@ -64,6 +65,10 @@ class IngestError(InvalidSeriesError, DataError):
         Header of that column.
     value : str, optional
         The offending value, as read.
+    code : str, optional
+        The code of the series parser's rule that failed (``duplicate_period``...), so a
+        file gives the same code as a JSON body; default ``invalid_input`` for problems of
+        the file itself (size, encoding, layout).
     """
 
     code = "invalid_input"
@@ -76,9 +81,12 @@ class IngestError(InvalidSeriesError, DataError):
         column: int | None = None,
         column_name: str | None = None,
         value: str | None = None,
+        code: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, value=value)
         self.message = message
+        if code is not None:
+            self.code = code
         self.line = line
         self.column = column
         self.column_name = column_name

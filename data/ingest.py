@@ -13,7 +13,9 @@ Layouts
   "data": [{"ds", "y"}, ...]}`` objects.
 - **Excel** (``.xlsx``): long or wide, on the first sheet or a named one.
 
-Every validation error is an :class:`~data.exceptions.IngestError` that names the line
+The rows are validated by the one series parser, :func:`forecasting.series.parse_long`
+(the same rules as the store, the REST API and reports). Every validation error is an
+:class:`~data.exceptions.IngestError` that carries the parser's ``code`` and names the line
 (1-based, as an editor shows it; the row for Excel, the record for JSON), the column, and
 the value.
 """
@@ -35,8 +37,16 @@ import pandas as pd
 
 from data.config import get_settings
 from data.exceptions import IngestError
-from data.meta import FREQUENCIES, KINDS, SERIES_ID_PATTERN, SeriesMeta
-from data.regularize import DATE, UNKNOWN, infer_date_frequency, parse_period_strings, to_periods
+from data.meta import SeriesMeta
+from forecasting.exceptions import (
+    InvalidSeriesError,
+    InvalidSeriesIdError,
+    NegativeValueError,
+    NonFiniteValueError,
+    NonNumericValueError,
+    ShareOutOfRangeError,
+)
+from forecasting.series import LongObservations, parse_long
 
 __all__ = ["FORMATS", "TAG_COLUMNS", "IngestResult", "load_series", "read_bytes"]
 
@@ -51,8 +61,6 @@ _ALIASES = {
     "y": ("y", "value"),
 }
 _META_COLUMNS = ("name", "unit", "kind", "frequency")
-#: Cell texts read as a gap (case-insensitive) rather than as a non-numeric value.
-_MISSING = frozenset({"", "na", "n/a", "nan", "null", "none"})
 _XLSX_MAGIC = b"PK\x03\x04"
 
 
@@ -104,28 +112,6 @@ class _Raw:
 def _where(raw: _Raw, i: int, col: int | None, name: str) -> str:
     loc = f"{raw.loc_word} {int(raw.loc[i])}"
     return f"{loc}, column {col} ({name})" if col else f"{loc} ({name})"
-
-
-def _fail(
-    raw: _Raw, rows: np.ndarray, col: Any, name: Any, what: str, value: Any = None, n_label: str = "rows"
-) -> IngestError:
-    """An IngestError at the first of ``rows`` (a boolean mask or indices)."""
-    idx = np.flatnonzero(rows) if rows.dtype == bool else rows
-    i = int(idx[0])
-    c = int(col[i]) if isinstance(col, np.ndarray) else col
-    nm = str(name[i]) if isinstance(name, np.ndarray) else name
-    more = f" ({len(idx) - 1} more {n_label} with this problem)" if len(idx) > 1 else ""
-    if value is None:
-        # Value columns come as per-row arrays, the period column as a single int.
-        value = raw.y[i] if isinstance(col, np.ndarray) else raw.ds[i]
-    message = f"{_where(raw, i, c, nm)}: {what.format(i=i)}{more}"
-    return IngestError(
-        message,
-        line=int(raw.loc[i]) if raw.loc_word != "record" else None,
-        column=c or None,
-        column_name=nm,
-        value=None if value is None else str(value),
-    )
 
 
 # -- reading bytes ---------------------------------------------------------------------------
@@ -243,22 +229,40 @@ def _table_to_raw(
                 f"{loc_word} {header_line}: expected a long file (unique_id, ds, y) or a wide file "
                 f"(a period column, then one column per series); found only {columns}."
             )
-        n, k = len(table), len(columns) - 1
-        values = table.iloc[:, 1:].to_numpy(dtype=object)
-        return _Raw(
-            uid=np.repeat(np.array(columns[1:], dtype=object)[None, :], n, axis=0).ravel(),
-            ds=np.repeat(table.iloc[:, 0].to_numpy(dtype=object), k),
-            y=values.ravel(),
-            loc=np.repeat(lines, k),
-            uid_col=np.tile(np.arange(2, k + 2, dtype=np.int64), n),
-            uid_loc=np.full(n * k, header_line, dtype=np.int64),
-            ds_col=1,
-            y_col=np.tile(np.arange(2, k + 2, dtype=np.int64), n),
-            y_name=np.tile(np.array(columns[1:], dtype=object), n),
-            ds_name=columns[0],
-            uid_name="header",
-            loc_word=loc_word,
-        )
+        return _wide_to_raw(table, columns, lines, loc_word, header_line)
+    return _long_to_raw(table, columns, cmap, lines, loc_word, header_line, series_id)
+
+
+def _wide_to_raw(table: pd.DataFrame, columns: list[str], lines: np.ndarray, loc_word: str, header_line: int) -> _Raw:
+    """A wide table: the first column holds the periods, each other column is one series."""
+    n, k = len(table), len(columns) - 1
+    values = table.iloc[:, 1:].to_numpy(dtype=object)
+    return _Raw(
+        uid=np.repeat(np.array(columns[1:], dtype=object)[None, :], n, axis=0).ravel(),
+        ds=np.repeat(table.iloc[:, 0].to_numpy(dtype=object), k),
+        y=values.ravel(),
+        loc=np.repeat(lines, k),
+        uid_col=np.tile(np.arange(2, k + 2, dtype=np.int64), n),
+        uid_loc=np.full(n * k, header_line, dtype=np.int64),
+        ds_col=1,
+        y_col=np.tile(np.arange(2, k + 2, dtype=np.int64), n),
+        y_name=np.tile(np.array(columns[1:], dtype=object), n),
+        ds_name=columns[0],
+        uid_name="header",
+        loc_word=loc_word,
+    )
+
+
+def _long_to_raw(
+    table: pd.DataFrame,
+    columns: list[str],
+    cmap: dict[str, int],
+    lines: np.ndarray,
+    loc_word: str,
+    header_line: int,
+    series_id: str | None,
+) -> _Raw:
+    """A long table: one observation per row, ``unique_id`` (or ``series_id=``), ``ds``, ``y``."""
     n = len(table)
     if "unique_id" in cmap:
         uid = table.iloc[:, cmap["unique_id"]].to_numpy(dtype=object)
@@ -385,6 +389,40 @@ def _cell_text(value: Any) -> str:
 
 
 def _read_json(text: str, series_id: str | None) -> tuple[_Raw, dict[str, dict[str, Any]]]:
+    items = _json_items(text)
+    uid: list[Any] = []
+    ds: list[Any] = []
+    y: list[Any] = []
+    loc: list[int] = []
+    meta: dict[str, dict[str, Any]] = {}
+    for n, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise IngestError(f"record {n}: expected an object, got {type(item).__name__}.")
+        sid = item.get("unique_id", item.get("series_id", series_id))
+        if "data" in item:
+            meta[str(sid)] = {k: item[k] for k in (*_META_COLUMNS, "tags") if k in item}
+            points = item["data"]
+        else:
+            missing = [k for k in ("ds", "y") if k not in item]
+            if missing or sid is None:
+                raise IngestError(
+                    f'record {n}: missing {", ".join(missing) or "unique_id"}; expected {{"unique_id", "ds", "y"}}.'
+                )
+            points = [item]
+        for m, point in enumerate(points, start=1):
+            if not isinstance(point, dict) or "ds" not in point:
+                raise IngestError(f"record {n}, point {m}: expected an object with 'ds' and 'y'.")
+            uid.append(sid)
+            ds.append(point.get("ds"))
+            y.append(point.get("y"))
+            loc.append(n)
+    if not uid:
+        raise IngestError("the file is empty: no observations in the JSON document.")
+    return _json_raw(uid, ds, y, loc), meta
+
+
+def _json_items(text: str) -> list[Any]:
+    """The list of records of a JSON document (a list, or ``{"series": [...]}``)."""
     if not text.strip():
         raise IngestError("the file is empty: expected JSON records.", line=1)
     try:
@@ -398,39 +436,12 @@ def _read_json(text: str, series_id: str | None) -> tuple[_Raw, dict[str, dict[s
         raise IngestError('expected a JSON list of {"unique_id", "ds", "y"} records or {"series": [...]}.')
     if not items:
         raise IngestError("the file is empty: the JSON list has no records.")
-    uid: list[Any] = []
-    ds: list[Any] = []
-    y: list[Any] = []
-    loc: list[int] = []
-    meta: dict[str, dict[str, Any]] = {}
-    for n, item in enumerate(items, start=1):
-        if not isinstance(item, dict):
-            raise IngestError(f"record {n}: expected an object, got {type(item).__name__}.")
-        if "data" in item:
-            sid = item.get("unique_id", item.get("series_id", series_id))
-            meta[str(sid)] = {k: item[k] for k in (*_META_COLUMNS, "tags") if k in item}
-            for m, point in enumerate(item["data"], start=1):
-                if not isinstance(point, dict) or "ds" not in point:
-                    raise IngestError(f"record {n}, point {m}: expected an object with 'ds' and 'y'.")
-                uid.append(sid)
-                ds.append(point.get("ds"))
-                y.append(point.get("y"))
-                loc.append(n)
-            continue
-        missing = [k for k in ("ds", "y") if k not in item]
-        sid = item.get("unique_id", item.get("series_id", series_id))
-        if missing or sid is None:
-            raise IngestError(
-                f'record {n}: missing {", ".join(missing) or "unique_id"}; expected {{"unique_id", "ds", "y"}}.'
-            )
-        uid.append(sid)
-        ds.append(item["ds"])
-        y.append(item["y"])
-        loc.append(n)
-    if not uid:
-        raise IngestError("the file is empty: no observations in the JSON document.")
+    return items
+
+
+def _json_raw(uid: list[Any], ds: list[Any], y: list[Any], loc: list[int]) -> _Raw:
     count = len(uid)
-    raw = _Raw(
+    return _Raw(
         uid=np.array(["" if u is None else str(u) for u in uid], dtype=object),
         ds=np.array(["" if d is None else str(d) for d in ds], dtype=object),
         y=np.array(["" if v is None else str(v) for v in y], dtype=object),
@@ -444,61 +455,73 @@ def _read_json(text: str, series_id: str | None) -> tuple[_Raw, dict[str, dict[s
         uid_name="unique_id",
         loc_word="record",
     )
-    return raw, meta
 
 
-# -- validation --------------------------------------------------------------------------------
+# -- validation: the forecasting series parser, with file coordinates ----------------------
 
 
-def _parse_values(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Cells → (float values with NaN for gaps, mask of cells that are not numbers).
+@dataclass(frozen=True)
+class _FileLocator:
+    """Names an observation of a :class:`_Raw` as an editor shows it: line (row, record) and column."""
 
-    Python's ``float`` is correctly rounded, so the stored value is exactly the number
-    written in the file; ``pd.to_numeric`` on strings is not (it misrounds about one value
-    in seven at 17 significant digits).
-    """
-    n = len(cells)
-    junk = np.zeros(n, dtype=bool)
-    try:
-        return cells.astype(float), junk
-    except (TypeError, ValueError):
-        pass
-    values = np.full(n, np.nan)
-    filled = np.flatnonzero(np.fromiter((c is not None and c != "" for c in cells), dtype=bool, count=n))
-    try:
-        values[filled] = cells[filled].astype(float)
-        return values, junk
-    except (TypeError, ValueError):
-        pass
-    # Slow path, only for files with gap spellings ("NA") or junk: one cell at a time.
-    for i in filled.tolist():
-        text = _text(cells[i])
-        if text.lower() in _MISSING:
-            continue
-        try:
-            values[i] = float(text)
-        except ValueError:
-            junk[i] = True
-    return values, junk
+    raw: _Raw
 
+    def line(self, row: int, field: str) -> int:
+        return int(self.raw.uid_loc[row] if field == "unique_id" else self.raw.loc[row])
 
-def _text(value: Any) -> str:
-    """A cell as stripped text ('' for None/NaN)."""
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return ""
-    return str(value).strip()
+    def column(self, row: int, field: str) -> tuple[int, str]:
+        raw = self.raw
+        if field == "unique_id":
+            return int(raw.uid_col[row]), raw.uid_name
+        if field == "y":
+            return int(raw.y_col[row]), str(raw.y_name[row])
+        return raw.ds_col, raw.ds_name
 
+    def where(self, row: int, field: str) -> str:
+        col, name = self.column(row, field)
+        if field != "unique_id":
+            return _where(self.raw, row, col, name)
+        line = f"{self.raw.loc_word} {self.line(row, field)}"
+        return f"{line}, column {col} ({name})" if col else line
 
-def _factorize_text(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Codes and distinct stripped texts of ``values``; each distinct cell is stripped once."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
-    stripped = np.array([_text(u) for u in uniques], dtype=object)
-    # Stripping can merge two spellings (" a" and "a"): factorize again.
-    codes2, uniques2 = pd.factorize(stripped, use_na_sentinel=False)
-    return codes2[codes], np.asarray(uniques2, dtype=object)
+    def at(self, row: int) -> str:
+        return f"{self.raw.loc_word} {int(self.raw.loc[row])}"
+
+    def error(self, exc: InvalidSeriesError) -> IngestError:
+        """The parser's error as an :class:`IngestError` with line and column, keeping its code."""
+        row, field = exc.row, _field_of(exc)
+        line: int | None = None
+        column: int | None = None
+        column_name: str | None = None
+        if row is not None:
+            line = self.line(row, field) if self.raw.loc_word != "record" else None
+            if exc.location != self.at(row):  # a cell, not a whole row
+                col, column_name = self.column(row, field)
+                column = col or None
+        return IngestError(str(exc), line=line, column=column, column_name=column_name, value=exc.value, code=exc.code)
 
 
-def _first_per_series(codes: np.ndarray, values: np.ndarray, n_series: int) -> tuple[np.ndarray, np.ndarray]:
+def _field_of(exc: InvalidSeriesError) -> str:
+    """Which column an error of the parser is about."""
+    if isinstance(exc, InvalidSeriesIdError):
+        return "unique_id"
+    if isinstance(exc, NonNumericValueError | NonFiniteValueError | ShareOutOfRangeError | NegativeValueError):
+        return "y"
+    return "ds"
+
+
+def _declared(raw: _Raw, json_meta: Mapping[str, Mapping[str, Any]], key: str) -> np.ndarray | None:
+    """Per-row declared ``frequency``/``kind`` (a column, or the JSON series object), else None."""
+    if json_meta:
+        if not any(key in m for m in json_meta.values()):
+            return None
+        codes, uniques = pd.factorize(pd.Series(raw.uid, dtype=object), use_na_sentinel=False)
+        per_id = np.array([str(json_meta.get(str(u).strip(), {}).get(key) or "") for u in uniques], dtype=object)
+        return np.asarray(per_id[codes], dtype=object)
+    return raw.extra.get(key)
+
+
+def _first_and_constant(codes: np.ndarray, values: np.ndarray, n_series: int) -> tuple[np.ndarray, np.ndarray]:
     """For each series code: the first value, and whether all its values are equal."""
     first_idx = np.full(n_series, -1, dtype=np.int64)
     order = np.arange(len(codes))[::-1]
@@ -520,253 +543,41 @@ def _validate(
     unit: str | None,
     tags: Mapping[str, str] | None,
 ) -> IngestResult:
-    n = len(raw.uid)
-    # Series ids: strip and check each distinct id once.
-    codes, ids = _factorize_text(raw.uid)
-    uid = ids[codes]
-    bad_ids = [j for j, s in enumerate(ids) if SERIES_ID_PATTERN.fullmatch(str(s)) is None]
-    if bad_ids:
-        rows = np.flatnonzero(np.isin(codes, bad_ids))
-        i = int(rows[0])
-        what = (
-            "empty series id"
-            if uid[i] == ""
-            else f"invalid series id {uid[i]!r}: use 1-100 characters from A-Z, a-z, 0-9, '_', '.', '-'"
+    """Run the series parser over the rows; its errors come back with line and column."""
+    locator = _FileLocator(raw)
+    try:
+        parsed = parse_long(
+            raw.uid,
+            raw.ds,
+            raw.y,
+            frequency=frequency,
+            kind=kind,
+            frequency_rows=_declared(raw, json_meta, "frequency"),
+            kind_rows=_declared(raw, json_meta, "kind"),
+            allow_negative=allow_negative,
+            locator=locator,
         )
-        loc_word, line = raw.loc_word, int(raw.uid_loc[i])
-        col = int(raw.uid_col[i])
-        where = f"{loc_word} {line}, column {col} ({raw.uid_name})" if col else f"{loc_word} {line}"
-        raise IngestError(f"{where}: {what}.", line=line, column=col or None, value=str(uid[i]))
-
-    # Values: gaps vs numbers vs junk.
-    y, junk = _parse_values(raw.y)
-    if junk.any():
-        i = int(np.flatnonzero(junk)[0])
-        raise _fail(
-            raw,
-            junk,
-            raw.y_col,
-            raw.y_name,
-            f"non-numeric value {_text(raw.y[i])!r} for series {uid[i]!r}; expected a number "
-            "(use '.' for decimals, no thousands separators) or an empty cell for a gap",
-        ) from None
-    infinite = np.isinf(y)
-    if infinite.any():
-        i = int(np.flatnonzero(infinite)[0])
-        raise _fail(raw, infinite, raw.y_col, raw.y_name, f"value {_text(raw.y[i])!r} is not a finite number")
-
-    # Periods: parse each distinct text once.
-    ds_codes, ds_uniques = _factorize_text(raw.ds)
-    ds_text = pd.Series(ds_uniques[ds_codes], dtype=object)
-    parsed_u = parse_period_strings(pd.Series(ds_uniques, dtype=object))
-    form = parsed_u.form[ds_codes]
-    unknown = form == UNKNOWN
-    if unknown.any():
-        i = int(np.flatnonzero(unknown)[0])
-        value = ds_text.iloc[i]
-        what = (
-            "empty period"
-            if value == ""
-            else f"cannot read the period {value!r}; expected 2023, 2023-Q1, 2023Q1, 2023-01 or a date "
-            "such as 2023-01-31"
-        )
-        raise _fail(raw, unknown, raw.ds_col, raw.ds_name, what)
-
-    if frequency is not None and frequency not in FREQUENCIES:
-        raise IngestError(f"unknown frequency {frequency!r}; expected one of {', '.join(FREQUENCIES)}.")
-    meta_freq = _meta_values(raw, json_meta, "frequency", codes, ids)
-    n_series = len(ids)
-
-    # Frequency of each series: asked for, from a column, or from the period spellings.
-    freq_of = np.empty(n_series, dtype=object)
-    non_date = form != DATE
-    series_forms = pd.DataFrame({"s": codes[non_date], "f": form[non_date]}).drop_duplicates()
-    counts = series_forms["s"].value_counts()
-    if (counts > 1).any():
-        s = int(counts[counts > 1].index[0])
-        rows = np.flatnonzero((codes == s) & non_date)
-        f0 = form[rows[0]]
-        j = int(rows[np.flatnonzero(form[rows] != f0)[0]])
-        i0 = int(rows[0])
-        raise IngestError(
-            f"{_where(raw, j, raw.ds_col, raw.ds_name)}: mixed frequencies in series {ids[s]!r}: "
-            f"{ds_text.iloc[j]!r} is {form[j]} but {raw.loc_word} {int(raw.loc[i0])} has "
-            f"{f0} period {ds_text.iloc[i0]!r}. One series has one frequency.",
-            line=int(raw.loc[j]) if raw.loc_word != "record" else None,
-            column=raw.ds_col or None,
-            value=str(ds_text.iloc[j]),
-        )
-    freq_from_forms = dict(zip(series_forms["s"].tolist(), series_forms["f"].tolist(), strict=True))
-    for s in range(n_series):
-        wanted = frequency or (meta_freq[s] if meta_freq is not None else None)
-        seen = freq_from_forms.get(s)
-        if wanted is not None and wanted not in FREQUENCIES:
-            i = int(np.flatnonzero(codes == s)[0])
-            raise IngestError(
-                f"{raw.loc_word} {int(raw.loc[i])}: unknown frequency {wanted!r} for series {ids[s]!r}; "
-                f"expected one of {', '.join(FREQUENCIES)}.",
-                value=str(wanted),
-            )
-        if wanted is not None and seen is not None and wanted != seen:
-            rows = (codes == s) & (form == seen)
-            raise _fail(
-                raw,
-                rows,
-                raw.ds_col,
-                raw.ds_name,
-                f"period {ds_text.iloc[int(np.flatnonzero(rows)[0])]!r} is {seen} but series "
-                f"{ids[s]!r} was declared {wanted}: mixed frequencies",
-            )
-        freq_of[s] = wanted or seen
-    undecided = [s for s in range(n_series) if freq_of[s] is None]
-    if undecided:
-        # Only dates: infer from their calendar months, series by series. Group the rows
-        # once (a scan per series would be quadratic), and infer each distinct set of
-        # dates once: in a typical file every series has the same dates.
-        dates = parsed_u.dates[ds_codes]
-        by_series = np.argsort(codes, kind="stable")
-        starts = np.searchsorted(codes[by_series], np.arange(n_series + 1))
-        guesses: dict[bytes, str | None] = {}
-        for s in undecided:
-            rows = by_series[starts[s] : starts[s + 1]]
-            key = np.sort(ds_codes[rows]).tobytes()
-            if key not in guesses:
-                guesses[key] = infer_date_frequency(dates[rows])
-            guess = guesses[key]
-            if guess is None:
-                uniq = pd.DatetimeIndex(np.unique(dates[rows].to_numpy()))
-                if len(uniq) < 2:
-                    spacing = "a single date"
-                else:
-                    month = uniq.to_period("M")
-                    same = np.flatnonzero(month[1:] == month[:-1])
-                    j = int(same[0]) if len(same) else 0
-                    spacing = f"{uniq[j]:%Y-%m-%d} and {uniq[j + 1]:%Y-%m-%d} fall in one month"
-                raise IngestError(
-                    f"{_where(raw, int(rows[0]), raw.ds_col, raw.ds_name)}: cannot tell the frequency of "
-                    f"series {ids[s]!r} from its dates ({spacing}); only annual, quarterly and monthly "
-                    "series are supported: pass frequency= or write periods such as 2023-01.",
-                    line=int(raw.loc[rows[0]]) if raw.loc_word != "record" else None,
-                )
-            freq_of[s] = guess
-
-    # Periods as ordinals per row, duplicate check per (series, period).
-    row_freq = freq_of[codes]
-    ordinals = np.zeros(n, dtype=np.int64)
-    for f in set(freq_of.tolist()):
-        rows = np.flatnonzero(row_freq == f)
-        ordinals[rows] = to_periods(parsed_u, ds_codes[rows], f).asi8
-    keys = pd.DataFrame({"s": codes, "o": ordinals})
-    dup = keys.duplicated(keep=False).to_numpy()
-    if dup.any():
-        later = keys.duplicated(keep="first").to_numpy()
-        j = int(np.flatnonzero(later)[0])
-        firsts = np.flatnonzero(dup & ~later & (codes == codes[j]) & (ordinals == ordinals[j]))
-        period = pd.PeriodIndex.from_ordinals([int(ordinals[j])], freq=FREQUENCIES[freq_of[codes[j]]])[0]
-        raise _fail(
-            raw,
-            later,
-            raw.ds_col,
-            raw.ds_name,
-            f"duplicate period {period} ({ds_text.iloc[j]!r}) for series {ids[codes[j]]!r}; first given at "
-            f"{raw.loc_word} {int(raw.loc[firsts[0]])}",
-        )
-
-    # Kinds and value ranges.
-    kind_col = _meta_values(raw, json_meta, "kind", codes, ids)
-    if kind is not None and kind not in KINDS:
-        raise IngestError(f"unknown kind {kind!r}; expected 'level' or 'share'.")
-    kind_of = np.array(
-        [kind or (kind_col[s] if kind_col is not None and kind_col[s] else "level") for s in range(n_series)],
-        dtype=object,
-    )
-    bad_kind = [s for s in range(n_series) if kind_of[s] not in KINDS]
-    if bad_kind:
-        i = int(np.flatnonzero(codes == bad_kind[0])[0])
-        raise IngestError(
-            f"{raw.loc_word} {int(raw.loc[i])}: unknown kind {kind_of[bad_kind[0]]!r} for series "
-            f"{ids[bad_kind[0]]!r}; expected 'level' or 'share'.",
-            value=str(kind_of[bad_kind[0]]),
-        )
-    row_kind = kind_of[codes]
-    with np.errstate(invalid="ignore"):
-        outside = (row_kind == "share") & ((y < 0) | (y > 1))
-    if outside.any():
-        i = int(np.flatnonzero(outside)[0])
-        hint = " (percentages? divide by 100)" if 1 < y[i] <= 100 else ""
-        raise _fail(
-            raw,
-            outside,
-            raw.y_col,
-            raw.y_name,
-            f"share {_text(raw.y[i])} for series {uid[i]!r} is outside [0, 1]{hint}",
-        )
-    if not allow_negative:
-        with np.errstate(invalid="ignore"):
-            negative = (row_kind == "level") & (y < 0)
-        if negative.any():
-            i = int(np.flatnonzero(negative)[0])
-            raise _fail(
-                raw,
-                negative,
-                raw.y_col,
-                raw.y_name,
-                f"negative trade value {_text(raw.y[i])} for series {uid[i]!r}; trade values are >= 0 "
-                "(load balances with allow_negative=True)",
-            )
-
-    metas = _build_metas(raw, json_meta, codes, ids, freq_of, kind_of, unit, tags)
-    by_id = np.argsort(ids.astype(str), kind="stable")
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[by_id] = np.arange(len(ids))
-    order = np.lexsort((ordinals, rank[codes]))
-    frame = pd.DataFrame({"unique_id": ids[codes][order], "ds": np.zeros(n), "y": y[order]})
-    frequencies = set(freq_of.tolist())
-    if len(frequencies) == 1:
-        frame["ds"] = pd.PeriodIndex.from_ordinals(ordinals[order], freq=FREQUENCIES[frequencies.pop()])
-    else:
-        row_freq_sorted = row_freq[order]
-        ords_sorted = ordinals[order]
-        ds_objects = np.empty(n, dtype=object)
-        for f in frequencies:
-            rows = np.flatnonzero(row_freq_sorted == f)
-            ds_objects[rows] = list(pd.PeriodIndex.from_ordinals(ords_sorted[rows], freq=FREQUENCIES[f]))
-        frame["ds"] = ds_objects
-    # Series order: by id, matching the frame; metas keep order of first appearance.
-    return IngestResult(frame=frame.reset_index(drop=True), metas=metas)
-
-
-def _meta_values(
-    raw: _Raw, json_meta: Mapping[str, Mapping[str, Any]], key: str, codes: np.ndarray, ids: np.ndarray
-) -> np.ndarray | None:
-    """Per-series value of a metadata column (first non-empty), or None if there is no such column."""
-    if json_meta:
-        if not any(key in m for m in json_meta.values()):
-            return None
-        return np.array([str(json_meta.get(str(s), {}).get(key) or "") or None for s in ids], dtype=object)
-    if key not in raw.extra:
-        return None
-    values = pd.Series(raw.extra[key], dtype="string").str.strip().fillna("").to_numpy(dtype=object)
-    first, _ = _first_per_series(codes, values, len(ids))
-    return np.array([v.lower() if v else None for v in first], dtype=object)
+    except InvalidSeriesError as exc:
+        raise locator.error(exc) from None
+    metas = _build_metas(raw, json_meta, parsed, unit, tags)
+    # Series order: by id in the frame; metas keep the order of first appearance.
+    return IngestResult(frame=parsed.frame().reset_index(drop=True), metas=metas)
 
 
 def _build_metas(
     raw: _Raw,
     json_meta: Mapping[str, Mapping[str, Any]],
-    codes: np.ndarray,
-    ids: np.ndarray,
-    freq_of: np.ndarray,
-    kind_of: np.ndarray,
+    parsed: LongObservations,
     unit: str | None,
     tags: Mapping[str, str] | None,
 ) -> dict[str, SeriesMeta]:
+    codes, ids, freq_of, kind_of = parsed.codes, parsed.ids, parsed.freq_of, parsed.kind_of
     n_series = len(ids)
     columns: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for key in ("name", "unit", *TAG_COLUMNS):
         if key in raw.extra:
             values = pd.Series(raw.extra[key], dtype="string").str.strip().fillna("").to_numpy(dtype=object)
-            columns[key] = _first_per_series(codes, values, n_series)
+            columns[key] = _first_and_constant(codes, values, n_series)
     metas: dict[str, SeriesMeta] = {}
     for s in range(n_series):
         sid = str(ids[s])

@@ -5,7 +5,6 @@ Plain dataclasses, so the API layer converts them to its own response schemas.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,6 +12,9 @@ from typing import Any
 import pandas as pd
 
 from data.exceptions import IngestError
+from forecasting.exceptions import InvalidSeriesError
+from forecasting.series import FREQUENCIES, KINDS, SERIES_ID_PATTERN, check_frequency, check_kind_name
+from forecasting.series import check_series_id as _check_series_id
 
 __all__ = [
     "FREQUENCIES",
@@ -25,12 +27,8 @@ __all__ = [
     "check_series_id",
 ]
 
-#: Frequency names used in the store, the API and files, mapped to pandas period aliases.
-FREQUENCIES: dict[str, str] = {"annual": "Y", "quarterly": "Q", "monthly": "M"}
-#: ``level``: amounts such as trade values (non-negative unless allowed); ``share``: in [0, 1].
-KINDS: tuple[str, ...] = ("level", "share")
-#: Series ids appear in URLs, so they are restricted to URL-safe characters.
-SERIES_ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
+# FREQUENCIES, KINDS and SERIES_ID_PATTERN live with the series parser in forecasting and
+# are re-exported here, where the store and the API have always imported them.
 
 
 def check_series_id(series_id: object) -> str:
@@ -39,14 +37,13 @@ def check_series_id(series_id: object) -> str:
     Raises
     ------
     IngestError
-        If the id is not 1-100 characters of ``A-Z a-z 0-9 _ . -``.
+        If the id is not 1-100 characters of ``A-Z a-z 0-9 _ . -`` (code
+        ``invalid_series_id``, the parser's rule).
     """
-    if not isinstance(series_id, str) or SERIES_ID_PATTERN.fullmatch(series_id) is None:
-        raise IngestError(
-            f"invalid series id {series_id!r}: use 1-100 characters from A-Z, a-z, 0-9, '_', '.', '-'.",
-            value=str(series_id),
-        )
-    return series_id
+    try:
+        return _check_series_id(series_id)
+    except InvalidSeriesError as exc:
+        raise IngestError(str(exc), value=exc.value, code=exc.code) from None
 
 
 @dataclass(frozen=True)
@@ -83,17 +80,11 @@ class SeriesMeta:
 
     def __post_init__(self) -> None:
         check_series_id(self.series_id)
-        if self.frequency not in FREQUENCIES:
-            raise IngestError(
-                f"series {self.series_id!r}: unknown frequency {self.frequency!r}; "
-                f"expected one of {', '.join(FREQUENCIES)}.",
-                value=str(self.frequency),
-            )
-        if self.kind not in KINDS:
-            raise IngestError(
-                f"series {self.series_id!r}: unknown kind {self.kind!r}; expected 'level' or 'share'.",
-                value=str(self.kind),
-            )
+        try:
+            check_frequency(self.frequency, series_id=self.series_id)
+            check_kind_name(self.kind, series_id=self.series_id)
+        except InvalidSeriesError as exc:
+            raise IngestError(str(exc), value=exc.value, code=exc.code) from None
         if not self.name:
             object.__setattr__(self, "name", self.series_id)
         object.__setattr__(self, "tags", {str(k): str(v) for k, v in self.tags.items()})

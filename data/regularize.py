@@ -1,221 +1,35 @@
-"""Frequency normalisation: period strings and dates → pandas periods; series → regular ``PeriodIndex``.
+"""Period parsing moved to :mod:`forecasting.periods`; these names stay importable from here.
 
-Accepted period spellings (whitespace trimmed, case-insensitive ``Q``):
-
-- annual ``2023``;
-- quarterly ``2023-Q1``, ``2023Q1``, ``2023 Q1``;
-- monthly ``2023-01``, ``2023-1``, ``2023/01``;
-- full dates ``2023-01-31`` (optionally with a time), mapped to the period that contains
-  them at the requested or inferred frequency.
+The store decodes period labels with them, and :mod:`forecasting` may not import
+:mod:`data`, so the one implementation lives in :mod:`forecasting`.
 """
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
-
-import numpy as np
-import pandas as pd
-
-from data.meta import FREQUENCIES
+from forecasting.periods import (
+    ANNUAL,
+    DATE,
+    MONTHLY,
+    QUARTERLY,
+    UNKNOWN,
+    ParsedPeriods,
+    frequency_of,
+    infer_date_frequency,
+    parse_period_strings,
+    period_strings,
+    to_periods,
+)
 
 __all__ = [
+    "ANNUAL",
+    "DATE",
+    "MONTHLY",
+    "QUARTERLY",
+    "UNKNOWN",
     "ParsedPeriods",
     "frequency_of",
     "infer_date_frequency",
     "parse_period_strings",
     "period_strings",
-    "regularize_series",
+    "to_periods",
 ]
-
-logger = logging.getLogger(__name__)
-
-_ANNUAL = r"^(\d{4})$"
-_QUARTERLY = r"^(\d{4})\s*[-/ ]?\s*[Qq]([1-4])$"
-_MONTHLY = r"^(\d{4})[-/](\d{1,2})$"
-_DATE = r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ].*)?$"
-
-#: Row classification codes of :func:`parse_period_strings`.
-ANNUAL, QUARTERLY, MONTHLY, DATE, UNKNOWN = "annual", "quarterly", "monthly", "date", "unknown"
-
-
-@dataclass
-class ParsedPeriods:
-    """Result of :func:`parse_period_strings`, aligned with the input.
-
-    Attributes
-    ----------
-    form : ndarray of str
-        ``annual``, ``quarterly``, ``monthly``, ``date`` or ``unknown`` per value.
-    year, sub : ndarray of int
-        Year and quarter/month number (0 where not applicable).
-    dates : pd.DatetimeIndex
-        Parsed dates where ``form == "date"`` (NaT elsewhere).
-    """
-
-    form: np.ndarray
-    year: np.ndarray
-    sub: np.ndarray
-    dates: pd.DatetimeIndex
-
-
-def parse_period_strings(values: pd.Series) -> ParsedPeriods:
-    """Classify and split period strings, vectorised.
-
-    Parameters
-    ----------
-    values : pd.Series
-        Strings (other values are converted with ``str``).
-
-    Returns
-    -------
-    ParsedPeriods
-        Unparseable values get the form ``unknown`` (including month 13 or invalid dates).
-    """
-    s = values.astype("string").str.strip().fillna("")
-    n = len(s)
-    form = np.full(n, UNKNOWN, dtype=object)
-    year = np.zeros(n, dtype=np.int64)
-    sub = np.zeros(n, dtype=np.int64)
-
-    annual = s.str.extract(_ANNUAL)
-    m = annual[0].notna().to_numpy()
-    form[m] = ANNUAL
-    year[m] = annual[0][m].astype(np.int64).to_numpy()
-
-    quarterly = s.str.extract(_QUARTERLY)
-    m = quarterly[0].notna().to_numpy()
-    form[m] = QUARTERLY
-    year[m] = quarterly[0][m].astype(np.int64).to_numpy()
-    sub[m] = quarterly[1][m].astype(np.int64).to_numpy()
-
-    monthly = s.str.extract(_MONTHLY)
-    m = monthly[0].notna().to_numpy()
-    months = monthly[1][m].astype(np.int64).to_numpy()
-    ok = (months >= 1) & (months <= 12)
-    idx = np.flatnonzero(m)
-    form[idx[ok]] = MONTHLY
-    year[idx[ok]] = monthly[0][m].astype(np.int64).to_numpy()[ok]
-    sub[idx[ok]] = months[ok]
-
-    dates = pd.DatetimeIndex(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
-    m = s.str.match(_DATE).fillna(False).to_numpy(dtype=bool)
-    if m.any():
-        parsed = pd.to_datetime(s[m], errors="coerce", format="ISO8601", utc=True)
-        parsed = parsed.dt.tz_localize(None)
-        good = parsed.notna().to_numpy()
-        idx = np.flatnonzero(m)[good]
-        form[idx] = DATE
-        values_ns = dates.to_numpy().copy()
-        values_ns[idx] = parsed[good].to_numpy()
-        dates = pd.DatetimeIndex(values_ns)
-    return ParsedPeriods(form=form, year=year, sub=sub, dates=dates)
-
-
-def infer_date_frequency(dates: pd.DatetimeIndex) -> str | None:
-    """Guess ``annual``/``quarterly``/``monthly`` from the calendar months of dates.
-
-    Dates in distinct months whose month gaps are all multiples of 12 are annual, of 3
-    quarterly, otherwise monthly. Returns ``None`` for fewer than two dates or when two
-    dates fall in one month (weekly or daily data, which the store does not hold).
-    """
-    uniq = pd.DatetimeIndex(np.unique(dates.dropna().to_numpy()))
-    if len(uniq) < 2:
-        return None
-    months = uniq.to_period("M").asi8
-    if len(np.unique(months)) < len(months):
-        return None
-    gaps = np.diff(np.sort(months))
-    if np.all(gaps % 12 == 0):
-        return "annual"
-    if np.all(gaps % 3 == 0):
-        return "quarterly"
-    return "monthly"
-
-
-def to_periods(parsed: ParsedPeriods, rows: np.ndarray, frequency: str) -> pd.PeriodIndex:
-    """Periods at ``frequency`` for the selected ``rows`` of ``parsed``.
-
-    Rows must be of the matching form (``annual`` for annual...) or ``date``.
-    """
-    freq = FREQUENCIES[frequency]
-    form = parsed.form[rows]
-    year = parsed.year[rows]
-    sub = parsed.sub[rows]
-    # Ordinals since 1970 in each frequency: Y -> years, Q -> quarters, M -> months.
-    if frequency == "annual":
-        ordinals = year - 1970
-    elif frequency == "quarterly":
-        ordinals = (year - 1970) * 4 + (sub - 1)
-    else:
-        ordinals = (year - 1970) * 12 + (sub - 1)
-    is_date = form == DATE
-    if is_date.any():
-        dates = parsed.dates[rows][is_date]
-        ordinals = ordinals.copy()
-        ordinals[is_date] = dates.to_period(freq).asi8
-    return pd.PeriodIndex.from_ordinals(ordinals, freq=freq)
-
-
-def frequency_of(index: pd.PeriodIndex | pd.DatetimeIndex) -> str:
-    """The store frequency name of a pandas index (``Y``/``A`` → annual, ``Q`` → quarterly, ``M`` → monthly).
-
-    Raises
-    ------
-    ValueError
-        If the index has no frequency or an unsupported one.
-    """
-    freq = index.freqstr if index.freq is not None else None
-    if freq is None and isinstance(index, pd.DatetimeIndex) and len(index) >= 3:
-        freq = pd.infer_freq(index)
-    if freq is None:
-        raise ValueError("the index has no frequency; pass a PeriodIndex with freq Y, Q or M")
-    head = freq.upper().lstrip("0123456789")
-    if head.startswith(("Y", "A", "BY", "BA")):
-        return "annual"
-    if head.startswith(("Q", "BQ")):
-        return "quarterly"
-    if head.startswith(("M", "BM", "ME", "MS")):
-        return "monthly"
-    raise ValueError(f"unsupported frequency {freq!r}; expected annual, quarterly or monthly data")
-
-
-def regularize_series(y: pd.Series, frequency: str, *, name: str | None = None) -> pd.Series:
-    """Float series on a complete ``PeriodIndex`` named ``ds``; missing periods become NaN.
-
-    Parameters
-    ----------
-    y : pd.Series
-        Indexed by ``PeriodIndex`` or ``DatetimeIndex`` (dates map to the periods containing
-        them). Must not hold duplicate periods.
-    frequency : {"annual", "quarterly", "monthly"}
-        Target frequency.
-    name : str, optional
-        Name of the result (default: ``y.name``).
-
-    Returns
-    -------
-    pd.Series
-    """
-    freq = FREQUENCIES[frequency]
-    index = y.index
-    if isinstance(index, pd.DatetimeIndex):
-        pidx = index.tz_localize(None).to_period(freq) if index.tz is not None else index.to_period(freq)
-    elif isinstance(index, pd.PeriodIndex):
-        pidx = index.asfreq(freq) if index.freqstr != pd.PeriodIndex([], freq=freq).freqstr else index
-    else:
-        pidx = pd.PeriodIndex(index, freq=freq)
-    values = pd.Series(pd.to_numeric(y.to_numpy(), errors="raise"), index=pidx, dtype=float)
-    values = values.sort_index()
-    if len(values) == 0:
-        full = pd.PeriodIndex([], freq=freq, name="ds")
-    else:
-        full = pd.period_range(values.index[0], values.index[-1], freq=freq, name="ds")
-    out = values.reindex(full)
-    out.name = name if name is not None else y.name
-    return out
-
-
-def period_strings(index: pd.PeriodIndex) -> np.ndarray:
-    """The canonical text of each period (``2023``, ``2023Q1``, ``2023-01``), as stored in the database."""
-    return np.asarray(index.astype(str), dtype=object)

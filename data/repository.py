@@ -47,7 +47,7 @@ from data.exceptions import (
     VintageNotFoundError,
 )
 from data.meta import ForecastRecord, SeriesMeta, StoredSeries, VintageInfo, check_series_id
-from data.regularize import frequency_of, parse_period_strings, period_strings, to_periods
+from data.regularize import frequency_of, period_strings
 from data.tables import ForecastsTable, ObservationsTable, SeriesTable, SeriesTagsTable, VintagesTable
 
 if TYPE_CHECKING:
@@ -103,81 +103,62 @@ def _checksum(frequency: str, ordinals: np.ndarray, values: np.ndarray) -> str:
 
 
 def _check_values(meta: SeriesMeta, periods: pd.PeriodIndex, values: np.ndarray) -> None:
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise IngestError(
-            f"series {meta.series_id!r} at {periods[i]}: value {values[i]} is not a finite number.",
-            value=str(values[i]),
-        )
-    if meta.kind == "share":
-        out = (values < 0) | (values > 1)
-        if out.any():
-            i = int(np.flatnonzero(out)[0])
-            raise IngestError(
-                f"series {meta.series_id!r} is a share but has {values[i]:g} at {periods[i]}; "
-                "shares must lie in [0, 1] (divide percentages by 100).",
-                value=str(values[i]),
-            )
+    # The series parser's value rules (finite; shares in [0, 1]), named by period.
+    from forecasting.exceptions import InvalidSeriesError
+    from forecasting.series import check_values, parse_values
+
+    class _AtPeriod:
+        def where(self, row: int, field: str) -> str:
+            return f"series {meta.series_id!r} at {periods[row]}"
+
+        def at(self, row: int) -> str:
+            return str(periods[row])
+
+    uid = np.full(len(values), meta.series_id, dtype=object)
+    try:
+        parse_values(values, uid, _AtPeriod())
+        check_values(values, meta.kind, uid, _AtPeriod())
+    except InvalidSeriesError as exc:
+        raise IngestError(str(exc), value=exc.value, code=exc.code) from None
 
 
 def _observations_to_series(observations: pd.DataFrame | pd.Series, meta: SeriesMeta) -> pd.Series:
-    """A float series indexed by periods at ``meta.frequency`` from a Series or a ds/y frame."""
+    """A float series indexed by periods at ``meta.frequency`` from a Series or a ds/y frame.
+
+    The one series parser (:func:`forecasting.series.parse_series`) validates it; its
+    errors come back as :class:`IngestError` carrying the parser's code.
+    """
+    from forecasting.exceptions import InvalidSeriesError
+    from forecasting.series import RowLocator, parse_series
+
     if isinstance(observations, pd.DataFrame):
         if "ds" in observations.columns and "y" in observations.columns:
-            ds_values = observations["ds"]
-            y_values = observations["y"]
+            ds_values: Any = observations["ds"].to_numpy(dtype=object)
+            y_values = observations["y"].to_numpy()
         elif "y" in observations.columns:
-            ds_values = observations.index.to_series()
-            y_values = observations["y"]
+            ds_values, y_values = observations.index, observations["y"].to_numpy()
         else:
             raise IngestError(
                 f"series {meta.series_id!r}: the observations frame needs columns 'ds' and 'y'; "
                 f"got {list(observations.columns)}."
             )
-        index: Any = pd.Index(ds_values)
-        values = pd.Series(y_values.to_numpy(), index=range(len(y_values)))
     else:
-        index = observations.index
-        values = pd.Series(observations.to_numpy(), index=range(len(observations)))
-    freq = meta.pandas_freq
-    if len(index) and not isinstance(index, pd.PeriodIndex) and isinstance(index[0], pd.Period):
-        index = pd.PeriodIndex(index)
-    if isinstance(index, pd.PeriodIndex):
-        try:
-            index_frequency = frequency_of(index)
-        except ValueError as exc:
-            raise IngestError(f"series {meta.series_id!r}: {exc}.") from exc
-        if index_frequency != meta.frequency:
-            # Converting (say) quarters to months would invent a placement; refuse instead.
-            raise IngestError(
-                f"series {meta.series_id!r} is {meta.frequency} but its observations are "
-                f"{index_frequency} periods; pass matching data or another series id."
-            )
-        pidx = index
-    elif isinstance(index, pd.DatetimeIndex):
-        pidx = (index.tz_localize(None) if index.tz is not None else index).to_period(freq)
-    else:
-        parsed = parse_period_strings(pd.Series(index.astype(str)))
-        wrong = (parsed.form != meta.frequency) & (parsed.form != "date")
-        if wrong.any():
-            i = int(np.flatnonzero(wrong)[0])
-            raise IngestError(
-                f"series {meta.series_id!r} is {meta.frequency} but period {index[i]!r} is "
-                f"{parsed.form[i]}; expected e.g. 2023, 2023-Q1, 2023-01 or a date.",
-                value=str(index[i]),
-            )
-        pidx = to_periods(parsed, np.arange(len(index)), meta.frequency)
+        ds_values, y_values = observations.index, observations.to_numpy()
+    if not isinstance(ds_values, pd.PeriodIndex | pd.DatetimeIndex):
+        ds_values = np.asarray(ds_values, dtype=object)
     try:
-        # astype(float) parses text with Python's correctly rounded float(), unlike to_numeric.
-        numeric = values.astype(float)
-    except (TypeError, ValueError) as exc:
-        raise IngestError(f"series {meta.series_id!r}: values must be numeric ({exc}).") from exc
-    out = pd.Series(numeric.to_numpy(), index=pidx, name=meta.series_id)
-    if out.index.has_duplicates:
-        dup = out.index[out.index.duplicated()][0]
-        raise IngestError(f"series {meta.series_id!r}: duplicate period {dup}.", value=str(dup))
-    return out.sort_index()
+        series = parse_series(
+            ds_values,
+            y_values,
+            frequency=meta.frequency,
+            kind=meta.kind,
+            name=meta.series_id,
+            allow_gaps=True,
+            locator=RowLocator(meta.series_id),
+        )
+    except InvalidSeriesError as exc:
+        raise IngestError(str(exc), value=exc.value, code=exc.code) from None
+    return series.dropna()
 
 
 class Store:

@@ -1,12 +1,30 @@
 """Exceptions and warnings raised by :mod:`forecasting`.
 
+The series errors below :class:`InvalidSeriesError` are raised by the one series parser,
+:mod:`forecasting.series`, whichever door the observations come through (file, store,
+REST body, report); the door only says where (line and column, or ``data[i]``).
+
 Every error also inherits the builtin it refines, so ``except ValueError`` keeps working,
 and carries a snake_case ``code`` that the REST layer puts in its error body::
 
     ForecastingError(Exception)
     ├── InvalidParameterError(ValueError)      bad hyperparameter / horizon / levels
     ├── InvalidSeriesError(ValueError)         irregular index, NaN, wrong dtype, bad values
-    │   └── InsufficientDataError              shorter than min_obs()
+    │   ├── InsufficientDataError              shorter than min_obs()
+    │   ├── InvalidSeriesIdError               id not 1-100 of A-Z a-z 0-9 _ . -
+    │   ├── UnreadablePeriodError              a period label that is no period
+    │   ├── EmptyPeriodError                   no period given
+    │   ├── DuplicatePeriodError               one period twice in a series
+    │   ├── MixedFrequencyError                periods of two frequencies in a series
+    │   ├── UnknownFrequencyError              a frequency other than annual/quarterly/monthly
+    │   ├── UnknownKindError                   a kind other than level/share
+    │   ├── NonNumericValueError               a value that is not a number
+    │   ├── NonFiniteValueError                an infinite value
+    │   ├── ShareOutOfRangeError               a share outside [0, 1]
+    │   ├── NegativeValueError                 a negative trade value
+    │   ├── MissingPeriodsError                gaps where a complete series is needed
+    │   ├── MissingValuesError                 null/NaN values where a complete series is needed
+    │   └── EmptySeriesError                   a series with no values at all
     ├── IntervalsNotSupportedError(ValueError) levels requested from a point-only model
     ├── NotFittedError(AttributeError)         predict before fit (a bug in callers)
     ├── ModelFitError(RuntimeError)            estimation failed on this data
@@ -23,6 +41,9 @@ from __future__ import annotations
 
 __all__ = [
     "ConvergenceWarning",
+    "DuplicatePeriodError",
+    "EmptyPeriodError",
+    "EmptySeriesError",
     "FallbackWarning",
     "ForecastingError",
     "ForecastingWarning",
@@ -31,9 +52,20 @@ __all__ = [
     "IntervalsNotSupportedError",
     "InvalidParameterError",
     "InvalidSeriesError",
+    "InvalidSeriesIdError",
+    "MissingPeriodsError",
+    "MissingValuesError",
+    "MixedFrequencyError",
     "ModelFitError",
     "NotFittedError",
+    "NegativeValueError",
+    "NonFiniteValueError",
+    "NonNumericValueError",
     "NotFoundError",
+    "ShareOutOfRangeError",
+    "UnknownFrequencyError",
+    "UnknownKindError",
+    "UnreadablePeriodError",
     "WorkerLostError",
 ]
 
@@ -51,15 +83,138 @@ class InvalidParameterError(ForecastingError, ValueError):
 
 
 class InvalidSeriesError(ForecastingError, ValueError):
-    """The input series cannot be modelled as given (index, NaN, values)."""
+    """The input series cannot be modelled as given (index, NaN, values).
+
+    Parameters
+    ----------
+    message : str
+        The full message (with the place, when the parser knows it).
+    location : str, optional
+        Where the problem is, as the door names it: ``"data[3].y"`` or ``"line 4, column 3 (y)"``.
+    value : str, optional
+        The offending value, as given.
+    series_id : str, optional
+        The series concerned.
+    row : int, optional
+        0-based position of the offending observation in the parser's input, so a door can
+        translate it into its own coordinates.
+    """
 
     code = "invalid_series"
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        location: str | None = None,
+        value: str | None = None,
+        series_id: str | None = None,
+        row: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.location = location
+        self.value = value
+        self.series_id = series_id
+        self.row = row
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Keyword-only state survives pickling (errors come back from worker processes).
+        return (type(self), self.args, dict(self.__dict__))
+
+    def details(self) -> dict[str, object]:
+        """The place and the value, for an error body's ``details`` (empty when unknown)."""
+        found = {"field": self.location, "value": self.value, "series_id": self.series_id}
+        return {k: v for k, v in found.items() if v is not None}
 
 
 class InsufficientDataError(InvalidSeriesError):
     """The series is shorter than the model needs."""
 
     code = "insufficient_data"
+
+
+class InvalidSeriesIdError(InvalidSeriesError):
+    """A series id is not 1-100 characters of ``A-Z a-z 0-9 _ . -`` (ids appear in URLs)."""
+
+    code = "invalid_series_id"
+
+
+class UnreadablePeriodError(InvalidSeriesError):
+    """A period label is not a year, quarter, month or date."""
+
+    code = "unreadable_period"
+
+
+class EmptyPeriodError(InvalidSeriesError):
+    """An observation has no period."""
+
+    code = "empty_period"
+
+
+class DuplicatePeriodError(InvalidSeriesError):
+    """A series gives the same period twice."""
+
+    code = "duplicate_period"
+
+
+class MixedFrequencyError(InvalidSeriesError):
+    """A series mixes periods of two frequencies, or contradicts its declared frequency."""
+
+    code = "mixed_frequency"
+
+
+class UnknownFrequencyError(InvalidSeriesError):
+    """A frequency is not annual, quarterly or monthly, or cannot be told from the dates."""
+
+    code = "unknown_frequency"
+
+
+class UnknownKindError(InvalidSeriesError):
+    """A series kind is not ``level`` or ``share``."""
+
+    code = "unknown_kind"
+
+
+class NonNumericValueError(InvalidSeriesError):
+    """A value is not a number."""
+
+    code = "non_numeric_value"
+
+
+class NonFiniteValueError(InvalidSeriesError):
+    """A value is infinite."""
+
+    code = "non_finite_value"
+
+
+class ShareOutOfRangeError(InvalidSeriesError):
+    """A value of a ``share`` series lies outside [0, 1]."""
+
+    code = "share_out_of_range"
+
+
+class NegativeValueError(InvalidSeriesError):
+    """A ``level`` series holds a negative value where trade values are expected."""
+
+    code = "negative_value"
+
+
+class MissingPeriodsError(InvalidSeriesError):
+    """A series has gaps (missing periods) where a complete one is needed."""
+
+    code = "missing_periods"
+
+
+class MissingValuesError(InvalidSeriesError):
+    """A series has missing (null/NaN) values where a complete one is needed."""
+
+    code = "missing_values"
+
+
+class EmptySeriesError(InvalidSeriesError):
+    """A series has no values at all."""
+
+    code = "empty_series"
 
 
 class IntervalsNotSupportedError(ForecastingError, ValueError):

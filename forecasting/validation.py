@@ -9,11 +9,18 @@ import numpy as np
 import pandas as pd
 
 from forecasting.exceptions import (
+    DuplicatePeriodError,
     InsufficientDataError,
     InvalidParameterError,
     InvalidSeriesError,
+    MissingPeriodsError,
+    MissingValuesError,
+    NonFiniteValueError,
+    NonNumericValueError,
     NotFittedError,
+    ShareOutOfRangeError,
 )
+from forecasting.series import KINDS
 
 __all__ = [
     "KINDS",
@@ -26,8 +33,6 @@ __all__ = [
     "check_values_for_kind",
     "infer_season_length",
 ]
-
-KINDS = ("level", "share")
 
 #: Hard ceiling on the horizon; services apply tighter limits from their settings.
 MAX_HORIZON = 10_000
@@ -78,7 +83,7 @@ def check_series(
         )
     if index.has_duplicates:
         dups = index[index.duplicated()].unique()[:3]
-        raise InvalidSeriesError(
+        raise DuplicatePeriodError(
             f"{name} has duplicate periods: {', '.join(map(str, dups))}. Keep one value per period."
         )
     if not index.is_monotonic_increasing:
@@ -86,7 +91,7 @@ def check_series(
     if index.freq is None:
         inferred = pd.infer_freq(index) if len(index) >= 3 else None
         if inferred is None:
-            raise InvalidSeriesError(
+            raise MissingPeriodsError(
                 f"{name} has no regular frequency: its index has gaps or irregular spacing and no "
                 "freq is set. Reindex it to a full period range (gaps as NaN) and set freq."
             )
@@ -99,19 +104,19 @@ def check_series(
             raise InvalidSeriesError(f"{name}'s index is not regular at freq {index.freqstr}.")
     else:
         if len(index) and (index[-1] - index[0]).n != len(index) - 1:
-            raise InvalidSeriesError(f"{name} has gaps in its PeriodIndex; reindex it with NaN for gaps.")
+            raise MissingPeriodsError(f"{name} has gaps in its PeriodIndex; reindex it with NaN for gaps.")
     try:
         values = pd.to_numeric(y, errors="raise").astype(float)
     except (TypeError, ValueError) as exc:
-        raise InvalidSeriesError(f"{name} must hold numbers; {exc}") from exc
+        raise NonNumericValueError(f"{name} must hold numbers; {exc}") from exc
     arr = values.to_numpy()
     if np.any(np.isinf(arr)):
         pos = int(np.flatnonzero(np.isinf(arr))[0])
-        raise InvalidSeriesError(f"{name} has an infinite value at {index[pos]}.")
+        raise NonFiniteValueError(f"{name} has an infinite value at {index[pos]}.")
     n_missing = int(np.isnan(arr).sum())
     if n_missing and not allow_missing:
         pos = int(np.flatnonzero(np.isnan(arr))[0])
-        raise InvalidSeriesError(
+        raise MissingValuesError(
             f"{name} has {n_missing} missing value(s), the first at {index[pos]}; this model "
             "cannot take NaN. Fill or drop them, or shorten the series to its complete end."
         )
@@ -160,12 +165,16 @@ def check_kind(kind: Any) -> str:
 
 
 def check_values_for_kind(y: pd.Series, kind: str) -> None:
-    """Check that the values fit ``kind``: shares must lie in [0, 1]."""
+    """Check that the values fit ``kind``: shares must lie in [0, 1].
+
+    The same rule as :func:`forecasting.series.check_values` (and the same error code,
+    ``share_out_of_range``), for a series already indexed by periods.
+    """
     arr = y.to_numpy(dtype=float)
     finite = arr[~np.isnan(arr)]
     if kind == "share" and finite.size and (finite.min() < 0.0 or finite.max() > 1.0):
         bad = int(np.flatnonzero((arr < 0) | (arr > 1))[0])
-        raise InvalidSeriesError(
+        raise ShareOutOfRangeError(
             f"kind='share' needs values in [0, 1]; got {arr[bad]:g} at {y.index[bad]}. "
             "Give shares as fractions (0.4, not 40)."
         )

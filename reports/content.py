@@ -21,9 +21,10 @@ import pandas as pd
 import forecasting
 from forecasting import metrics
 from forecasting.core import latest_complete_stretch, score_backtest
-from forecasting.exceptions import ForecastingError, InsufficientDataError
+from forecasting.exceptions import ForecastingError, InsufficientDataError, InvalidSeriesError
 from forecasting.executor import WarningNote, capture_warnings
 from forecasting.frames import CUTOFF, DS, MEAN, MODEL, hi_col, lo_col
+from forecasting.series import RowLocator, parse_series
 
 __all__ = [
     "ARCHIVE_COLUMNS",
@@ -120,6 +121,8 @@ class SeriesSection:
     last_value: float | None = None
     error: str = ""
     warnings: list[WarningNote] = field(default_factory=list)
+    #: The code of the error (``share_out_of_range``...), as the REST API would give it.
+    error_code: str = ""
 
     @property
     def ok(self) -> bool:
@@ -326,9 +329,24 @@ def build_section(
     )
 
 
-def failed_section(series_id: str, error: str, *, title: str = "", model: str = "") -> SeriesSection:
+def failed_section(series_id: str, error: str, *, title: str = "", model: str = "", code: str = "") -> SeriesSection:
     """A section that reports why no forecast could be made for ``series_id``."""
-    return SeriesSection(series_id=series_id, title=title or series_id, unit="", freq="", model=model, error=error)
+    return SeriesSection(
+        series_id=series_id, title=title or series_id, unit="", freq="", model=model, error=error, error_code=code
+    )
+
+
+def _parsed(series_id: str, y: pd.Series, kind: str) -> pd.Series:
+    """The observations of a section through the one series parser (as every door does).
+
+    Stored series were parsed on the way in; parsing again here keeps a report honest about
+    data written by other means (an older version, a hand edit), with the same error codes.
+    Labels or dates in the index are accepted, like :meth:`data.Store.save_series` does.
+    """
+    if y.empty:
+        return y
+    ds = y.index if isinstance(y.index, pd.PeriodIndex | pd.DatetimeIndex) else y.index.to_numpy(dtype=object)
+    return parse_series(ds, y.to_numpy(), kind=kind, name=series_id, allow_gaps=True, locator=RowLocator(series_id))
 
 
 def compute_section(
@@ -352,6 +370,11 @@ def compute_section(
     backtest uses up to ``backtest_windows`` windows and falls back to fewer when the
     series is short; when even one window does not fit, the section says so.
     """
+    try:
+        y = _parsed(series_id, y, kind)
+    except InvalidSeriesError as exc:
+        logger.warning("series %s: invalid observations (%s)", series_id, exc)
+        return failed_section(series_id, f"{type(exc).__name__}: {exc}", title=title, model=model, code=exc.code)
     fit_y, gap_note = latest_complete_stretch(y)
     try:
         with capture_warnings() as caught:
@@ -360,7 +383,8 @@ def compute_section(
     except ForecastingError as exc:
         logger.warning("series %s: no forecast (%s)", series_id, exc)
         error = f"{type(exc).__name__}: {exc}"
-        return failed_section(series_id, f"{error} ({gap_note})" if gap_note else error, title=title, model=model)
+        error = f"{error} ({gap_note})" if gap_note else error
+        return failed_section(series_id, error, title=title, model=model, code=str(getattr(exc, "code", "")))
     if gap_note:
         # The same code the REST service gives this note.
         caught.insert(0, WarningNote("missing_values", gap_note))

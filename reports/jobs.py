@@ -149,7 +149,10 @@ def execute_run(
         html = render_html(report)
         rendered_at = time.perf_counter()
         details: dict[str, Any] = {
-            "series": {s.series_id: {"vintage": s.vintage, "error": s.error or None} for s in report.sections},
+            "series": {
+                s.series_id: {"vintage": s.vintage, "error": s.error or None, "code": s.error_code or None}
+                for s in report.sections
+            },
             "forecast_ids": _archive_forecasts(definition, store, run, collected),
             # Where the time went: reading + forecasting + backtesting, then charts + HTML.
             "timings": {

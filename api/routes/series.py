@@ -61,7 +61,7 @@ def _save_json(store: Store, body: SeriesCreate) -> VintagesPage:
         kind=body.kind,
         tags=dict(body.tags),
     )
-    y = observations_to_series(body.data, body.frequency, allow_gaps=True)
+    y = observations_to_series(body.data, body.frequency, allow_gaps=True, kind=body.kind)
     y.name = body.series_id
     vintage = store.save_series(meta, y, release=body.release)
     return VintagesPage(data=[vintage_to_read(vintage)], count=1)

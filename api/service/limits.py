@@ -14,7 +14,8 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from forecasting.exceptions import InsufficientDataError, InvalidParameterError, InvalidSeriesError
+from forecasting import series as series_rules
+from forecasting.exceptions import InsufficientDataError, InvalidParameterError, MissingValuesError
 from forecasting.registry import REGISTRY
 
 __all__ = [
@@ -117,14 +118,9 @@ def check_series_length(n: int, limits: Limits) -> None:
 
 
 def check_complete(y: pd.Series, *, field: str = "data") -> None:
-    """Raise :class:`InvalidSeriesError` naming the first missing (null/NaN) value of ``y``."""
-    mask = np.isnan(y.to_numpy(dtype=float))
-    if mask.any():
-        first = y.index[int(np.flatnonzero(mask)[0])]
-        raise with_details(
-            InvalidSeriesError(
-                f"{field} has {int(mask.sum())} missing value(s) (null), the first at {first}; "
-                "the models need complete series: fill them or send the complete end of the series."
-            ),
-            {"field": field, "first_missing": str(first), "n_missing": int(mask.sum())},
-        )
+    """Raise :class:`MissingValuesError` (the series parser's rule) naming the first missing value of ``y``."""
+    try:
+        series_rules.check_complete(y, name=field)
+    except MissingValuesError as exc:
+        n_missing = int(np.isnan(y.to_numpy(dtype=float)).sum())
+        raise with_details(exc, {"field": field, "first_missing": exc.value, "n_missing": n_missing}) from None

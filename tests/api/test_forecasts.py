@@ -172,7 +172,7 @@ def _post(client, **changes):
 def test_null_value_is_422_naming_the_period(client):
     data = annual()
     data[4]["y"] = None
-    error = assert_error(_post(client, data=data), 422, "invalid_series", "missing value")
+    error = assert_error(_post(client, data=data), 422, "missing_values", "missing value")
     assert error["details"]["first_missing"] == "2004"
 
 
@@ -186,20 +186,21 @@ def test_nan_token_in_json_is_422(client):
 def test_gap_is_422_listing_missing_periods(client):
     data = annual()
     del data[5]
-    error = assert_error(_post(client, data=data), 422, "invalid_series", "gap")
+    error = assert_error(_post(client, data=data), 422, "missing_periods", "gap")
     assert error["details"]["missing_periods"] == ["2005"]
 
 
 def test_duplicate_period_is_422(client):
     data = [*annual(), {"ds": "2003", "y": 1.0}]
-    error = assert_error(_post(client, data=data), 422, "invalid_series", "2003 twice")
+    error = assert_error(_post(client, data=data), 422, "duplicate_period", "duplicate period 2003")
+    assert "first given at data[3]" in error["message"]
     assert error["details"]["field"] == "data[20].ds"
 
 
 def test_unreadable_period_is_422_naming_the_item(client):
     data = annual()
     data[2]["ds"] = "last year"
-    error = assert_error(_post(client, data=data), 422, "invalid_series", "data[2].ds")
+    error = assert_error(_post(client, data=data), 422, "unreadable_period", "data[2].ds")
     assert error["details"]["value"] == "last year"
 
 
@@ -209,7 +210,7 @@ def test_negative_values_with_log_transform_is_422(client):
 
 
 def test_share_outside_unit_interval_is_422(client):
-    assert_error(_post(client, kind="share"), 422, "invalid_series", "[0, 1]")
+    assert_error(_post(client, kind="share"), 422, "share_out_of_range", "[0, 1]")
 
 
 def test_log_transform_of_share_is_422(client):
@@ -304,7 +305,7 @@ def test_missing_values_refused_by_default_and_latest_stretch_on_request(client)
     data[3]["y"] = None
     body = {"data": data, "frequency": "annual", "horizon": 2, "model": "drift"}
     refused = client.post("/v1/forecasts", json=body)
-    assert_error(refused, 422, "invalid_series")
+    assert_error(refused, 422, "missing_values")
     assert "missing value" in refused.json()["error"]["message"]
     accepted = client.post("/v1/forecasts", json={**body, "missing": "latest_stretch"})
     assert accepted.status_code == 200, accepted.text
@@ -315,10 +316,10 @@ def test_missing_values_refused_by_default_and_latest_stretch_on_request(client)
     assert accepted.headers["x-cache"] == "miss"
 
 
-def test_unreadable_annual_period_names_item_and_frequency(client):
+def test_unreadable_annual_period_names_the_item(client):
     data = annual()
     data[0]["ds"] = "abc"
-    error = assert_error(_post(client, data=data), 422, "invalid_series", "'abc' as an annual period")
+    error = assert_error(_post(client, data=data), 422, "unreadable_period", "cannot read the period 'abc'")
     assert error["details"] == {"field": "data[0].ds", "value": "abc"}
 
 

@@ -31,7 +31,7 @@ def test_gaps_are_stored_as_null(client):
     observations = client.get("/v1/series/g").json()["data"]
     assert observations[2] == {"ds": "2002", "y": None}
     # ...and forecasting it names the gap instead of failing obscurely.
-    error = assert_error(client.post("/v1/forecasts", json={"series_id": "g", "horizon": 1}), 422, "invalid_series")
+    error = assert_error(client.post("/v1/forecasts", json={"series_id": "g", "horizon": 1}), 422, "missing_values")
     assert error["details"]["first_missing"] == "2002"
 
 
@@ -97,7 +97,7 @@ def test_csv_upload_stores_every_series(client):
 def test_csv_upload_error_names_line_and_column(client):
     csv = "unique_id,ds,y\na,2020,1.5\na,2021,lots\n"
     response = client.post("/v1/series", files={"file": ("t.csv", csv.encode(), "text/csv")})
-    error = assert_error(response, 422, "invalid_input")
+    error = assert_error(response, 422, "non_numeric_value")
     assert error["details"]["line"] == 3
     assert client.get("/v1/series").json()["count"] == 0
 

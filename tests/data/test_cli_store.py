@@ -43,7 +43,7 @@ def test_load_reports_validation_errors(env):
     path.write_text("unique_id,ds,y\ns,2023-01,-1\n")
     result = CliRunner().invoke(app, ["load", str(path)])
     assert result.exit_code == 1
-    assert "error (invalid_input): line 2, column 3 (y): negative trade value -1" in result.output
+    assert "error (negative_value): line 2, column 3 (y): negative trade value -1" in result.output
 
 
 def test_show_unknown_series_fails(env):

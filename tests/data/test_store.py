@@ -121,8 +121,9 @@ def test_save_series_accepts_frames_with_period_strings_and_dates(store: Store):
 
 def test_save_series_rejects_share_outside_unit_interval(store: Store):
     meta = SeriesMeta("share_cny", frequency="monthly", kind="share")
-    with pytest.raises(IngestError, match=r"shares must lie in \[0, 1\]"):
+    with pytest.raises(IngestError, match=r"observation 2 \(y\): share 40 .* is outside \[0, 1\]") as err:
         store.save_series(meta, monthly([0.2, 40.0]))
+    assert err.value.code == "share_out_of_range"
     with pytest.raises(SeriesNotFoundError):
         store.get_meta("share_cny")
 
@@ -327,8 +328,9 @@ def test_save_ingested_checks_frames_built_by_hand(store: Store):
         frame=pd.DataFrame({"unique_id": ["s", "s"], "ds": periods[:2], "y": [0.5, 50.0]}),
         metas={"s": SeriesMeta("s", kind="share")},
     )
-    with pytest.raises(IngestError, match=r"series 's' is a share but has 50 at 2023-02"):
+    with pytest.raises(IngestError, match=r"series 's' at 2023-02: share 50 for series 's' is outside") as err:
         store.save_ingested(share)
+    assert err.value.code == "share_out_of_range"
     assert store.list_series() == ([], 0)
 
 
@@ -359,10 +361,12 @@ def test_migrations_match_the_table_definitions(sqlite_store: Store):
 
 def test_save_series_refuses_periods_of_another_frequency(store: Store):
     quarterly = pd.Series([1.0, 2.0], index=pd.period_range("2023Q1", periods=2, freq="Q"))
-    with pytest.raises(IngestError, match="is monthly but its observations are quarterly periods"):
+    with pytest.raises(IngestError, match="period '2023Q1' is quarterly but series .* was declared monthly") as err:
         store.save_series(META, quarterly)
-    with pytest.raises(IngestError, match="values must be numeric"):
+    assert err.value.code == "mixed_frequency"
+    with pytest.raises(IngestError, match="observation 1 \\(y\\): non-numeric value 'abc'") as err:
         store.save_series(META, pd.DataFrame({"ds": ["2023-01"], "y": ["abc"]}))
+    assert err.value.code == "non_numeric_value"
     text = store.save_series(META, pd.DataFrame({"ds": ["2023-01"], "y": ["1.1247634253522847"]}))
     assert store.read_series(META.series_id, vintage_id=text.vintage_id).series.iloc[0] == 1.1247634253522847
 
