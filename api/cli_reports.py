@@ -37,14 +37,15 @@ def report_run(
     force: bool = typer.Option(False, "--force", help="Redo a run that already succeeded for this as-of time."),
 ) -> None:
     """Run a report now and store it; exits 1 if the run failed."""
-    from data import DataError, Store
+    from api.cli_store import open_store
+    from data import DataError
     from forecasting.exceptions import ForecastingError
     from reports.config import get_settings
     from reports.jobs import run_report
 
     when = _parse_as_of(as_of)
     settings = get_settings()
-    store = Store.from_settings()
+    store = open_store()
     try:
         store.create_schema()
         run = run_report(
@@ -77,10 +78,10 @@ def report_run(
 @report_app.command("list")
 def report_list() -> None:
     """List report definitions with their schedule and latest run."""
-    from data import Store
+    from api.cli_store import open_store
     from reports.store import ReportStore
 
-    store = Store.from_settings()
+    store = open_store()
     try:
         store.create_schema()
         reports = ReportStore.for_store(store)

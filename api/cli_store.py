@@ -12,7 +12,7 @@ import typer
 if TYPE_CHECKING:
     from data import Store
 
-__all__ = ["register"]
+__all__ = ["open_store", "register"]
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +26,16 @@ def register(app: typer.Typer) -> None:
     app.add_typer(series_app, name="series")
 
 
-def _store() -> Store:
-    from data import Store
+def open_store() -> Store:
+    """The store at ``TRADECAST_DATABASE_URL`` (the service's settings); the schema is not created."""
+    from api.config import get_settings
+    from data import DEFAULT_DATABASE_URL, Store
 
-    store = Store.from_settings()
+    return Store.from_url(get_settings().database_url or DEFAULT_DATABASE_URL)
+
+
+def _store() -> Store:
+    store = open_store()
     store.create_schema()
     return store
 

@@ -22,8 +22,7 @@ from api.routes import backtests, forecasts, health, jobs, models, series
 from api.routes.reports import router as reports_router
 from api.schemas import ErrorRead
 from api.service import ForecastService
-from data import Store
-from data import get_settings as get_storage_settings
+from data import DEFAULT_DATABASE_URL, Store
 from reports.scheduler import start_scheduler, stop_scheduler
 
 __all__ = ["create_app"]
@@ -49,11 +48,11 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     """
     settings = settings or get_settings()
     configure_logging(settings.log_level, settings.log_json)
-    database_url = settings.database_url or get_storage_settings().database_url
+    database_url = settings.database_url or DEFAULT_DATABASE_URL
     metrics = Metrics()
     service = ForecastService(settings, metrics)
     store = Store.from_url(database_url)
-    job_manager = JobManager(settings, metrics, database_url)
+    job_manager = JobManager(settings, metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

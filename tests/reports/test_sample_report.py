@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from api import config as api_config
 from api.cli import app as cli_app
 from data import Store
-from data import config as data_config
 from data.samples import load_samples
 from reports import SAMPLE_REPORT, ensure_sample_report
 from reports import config as report_config
@@ -114,10 +114,10 @@ def test_sample_report_structure_at_fixed_as_of(sample_html: str) -> None:
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("TRADECAST_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
     monkeypatch.setenv("TRADECAST_REPORT_DIR", str(tmp_path / "out"))
-    data_config.get_settings.cache_clear()
+    api_config.get_settings.cache_clear()
     report_config.get_settings.cache_clear()
     yield tmp_path
-    data_config.get_settings.cache_clear()
+    api_config.get_settings.cache_clear()
     report_config.get_settings.cache_clear()
 
 
