@@ -51,11 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     configure_logging(settings.logging.log_level, settings.logging.log_json)
     report_unknown_variables()
-    database_url = settings.store.database_url
     metrics = Metrics()
     service = build_service(settings, metrics)
     store = settings.store.open_store()
-    job_manager = JobManager(settings, metrics, database_url)
+    job_manager = JobManager(settings, metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,7 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # collector's reach, so full collections under load stay short (p99 latency).
             gc.collect()
             gc.freeze()
-        logger.info("tradecast API ready (store %s)", store_label(database_url))
+        logger.info("tradecast API ready (store %s)", store_label(settings.store.database_url))
         try:
             yield
         finally:

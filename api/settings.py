@@ -141,9 +141,8 @@ class StoreSection:
         """Open the store on :attr:`database_url` (the schema is not created here)."""
         from data import Store
 
-        # The one place the service opens its store. Until Store.from_url takes
-        # busy_timeout_ms=self.sqlite_busy_timeout_ms, the store reads that variable itself.
-        return Store.from_url(self.database_url)
+        # The one place the service and the CLI open the store.
+        return Store.from_url(self.database_url, busy_timeout_ms=self.sqlite_busy_timeout_ms)
 
 
 @dataclass(frozen=True, slots=True)

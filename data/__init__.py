@@ -2,12 +2,12 @@
 
 Public names::
 
-    from data import Store, StorageSettings, SeriesMeta, load_series
+    from data import Store, SeriesMeta, load_series
 """
 
 from __future__ import annotations
 
-from data.config import StorageSettings, get_settings
+from data.db import DEFAULT_DATABASE_URL
 from data.exceptions import (
     ConflictError,
     DataError,
@@ -22,6 +22,7 @@ from data.meta import FREQUENCIES, KINDS, ForecastRecord, SeriesMeta, StoredSeri
 from data.repository import Store
 
 __all__ = [
+    "DEFAULT_DATABASE_URL",
     "FREQUENCIES",
     "KINDS",
     "ConflictError",
@@ -32,12 +33,10 @@ __all__ = [
     "IngestResult",
     "SeriesMeta",
     "SeriesNotFoundError",
-    "StorageSettings",
     "StorageUnavailableError",
     "Store",
     "StoredSeries",
     "VintageInfo",
     "VintageNotFoundError",
-    "get_settings",
     "load_series",
 ]

@@ -1,17 +1,49 @@
-"""Engine factory: SQLite (WAL, busy timeout, foreign keys, BEGIN IMMEDIATE for writes) or PostgreSQL."""
+"""Engine, connections and schema of the store's database (SQLite or PostgreSQL).
+
+- :func:`create_store_engine`: SQLite with WAL, busy timeout, foreign keys and
+  ``BEGIN IMMEDIATE`` for writes; PostgreSQL with pre-ping.
+- :class:`Database`: one engine plus the read and write connection helpers every
+  repository uses, and the Alembic migration runner (:meth:`Database.upgrade`).
+
+Nothing here reads settings or the environment: the URL and the busy timeout are
+arguments (the service wires them from its settings object).
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, func, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 
-__all__ = ["WRITE", "create_store_engine", "is_sqlite"]
+from data.exceptions import ConflictError, StorageUnavailableError
+from data.tables import SeriesTable
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+__all__ = [
+    "DEFAULT_BUSY_TIMEOUT_MS",
+    "DEFAULT_DATABASE_URL",
+    "WRITE",
+    "Database",
+    "alembic_config",
+    "create_store_engine",
+    "is_sqlite",
+]
 
 logger = logging.getLogger(__name__)
+
+#: The embedded default: an SQLite file under ``./var`` (relative to the working directory).
+DEFAULT_DATABASE_URL = "sqlite:///var/tradecast.db"
+#: How long an SQLite writer waits for the lock before failing.
+DEFAULT_BUSY_TIMEOUT_MS = 30_000
 
 #: Execution option marking a connection whose next transaction writes. On SQLite such a
 #: transaction starts with ``BEGIN IMMEDIATE``, taking the write lock up front: two writers
@@ -25,7 +57,7 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_store_engine(url: str, *, busy_timeout_ms: int = 30_000, **kwargs: Any) -> Engine:
+def create_store_engine(url: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **kwargs: Any) -> Engine:
     """Build an engine for ``url`` with the store's connection settings.
 
     Parameters
@@ -77,3 +109,111 @@ def create_store_engine(url: str, *, busy_timeout_ms: int = 30_000, **kwargs: An
             conn.exec_driver_sql("BEGIN")
 
     return engine
+
+
+def alembic_config() -> Config:
+    """The Alembic configuration of the store's one migration history (``data/migrations``)."""
+    from alembic.config import Config
+
+    config = Config(str(resources.files("data") / "alembic.ini"))
+    config.set_main_option("script_location", str(resources.files("data") / "migrations"))
+    return config
+
+
+class Database:
+    """One engine on the store's database, with the connection helpers of the repositories.
+
+    Parameters
+    ----------
+    engine : Engine
+        From :func:`create_store_engine`.
+    busy_timeout_ms : int
+        The SQLite busy timeout the engine was built with (quoted in lock errors).
+
+    Notes
+    -----
+    Safe to share between threads (the engine is a connection pool).
+    """
+
+    def __init__(self, engine: Engine, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
+        self.engine = engine
+        self.busy_timeout_ms = busy_timeout_ms
+
+    @classmethod
+    def from_url(cls, url: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **engine_kwargs: Any) -> Database:
+        """Build the engine for ``url`` (see :func:`create_store_engine`)."""
+        return cls(create_store_engine(url, busy_timeout_ms=busy_timeout_ms, **engine_kwargs), busy_timeout_ms)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A connection for reads.
+
+        Raises
+        ------
+        StorageUnavailableError
+            If the database cannot be reached.
+        """
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StorageUnavailableError(f"the database is unavailable: {exc.orig}") from exc
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A connection in a write transaction (BEGIN IMMEDIATE on SQLite), committed on exit.
+
+        Raises
+        ------
+        ConflictError
+            If another writer held the SQLite lock for longer than the busy timeout.
+        StorageUnavailableError
+            If the database cannot be reached.
+        """
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(**{WRITE: True})
+                with conn.begin():
+                    yield conn
+        except OperationalError as exc:
+            if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
+                raise ConflictError(
+                    "another writer held the database lock for longer than the busy timeout "
+                    f"({self.busy_timeout_ms} ms); retry the upload."
+                ) from exc
+            raise StorageUnavailableError(f"the database is unavailable: {exc.orig}") from exc
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Run the Alembic migrations up to ``revision`` (idempotent), in one write transaction.
+
+        Raises
+        ------
+        StorageUnavailableError
+            If the database cannot be reached.
+        """
+        from alembic import command
+
+        config = alembic_config()
+        alembic_logger = logging.getLogger("alembic")
+        level = alembic_logger.level
+        # Migration chatter ("Context impl SQLiteImpl") on every CLI call is noise.
+        alembic_logger.setLevel(max(level, logging.WARNING))
+        try:
+            with self.write() as conn:
+                config.attributes["connection"] = conn
+                command.upgrade(config, revision)
+        finally:
+            alembic_logger.setLevel(level)
+
+    def check_connection(self) -> None:
+        """Raise :class:`~data.exceptions.StorageUnavailableError` if the database does not answer."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+                conn.execute(select(func.count()).select_from(SeriesTable))
+        except DBAPIError as exc:
+            raise StorageUnavailableError(f"the database is unavailable: {exc.orig}") from exc

@@ -35,7 +35,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data.config import get_settings
 from data.exceptions import IngestError
 from data.meta import SeriesMeta
 from forecasting.exceptions import (
@@ -48,7 +47,10 @@ from forecasting.exceptions import (
 )
 from forecasting.series import LongObservations, parse_long
 
-__all__ = ["FORMATS", "TAG_COLUMNS", "IngestResult", "load_series", "read_bytes"]
+__all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "FORMATS", "TAG_COLUMNS", "IngestResult", "load_series", "read_bytes"]
+
+#: Largest upload :func:`load_series` reads unless told otherwise (50 MiB).
+DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 logger = logging.getLogger(__name__)
 
@@ -648,7 +650,8 @@ def load_series(
         Accept negative ``level`` values (e.g. trade balances). Default False: trade
         values are non-negative, so a negative one is an error.
     max_bytes : int, optional
-        Size limit (default: ``TRADECAST_MAX_UPLOAD_BYTES``).
+        Size limit in bytes (default :data:`DEFAULT_MAX_UPLOAD_BYTES`, 50 MiB; the service passes
+        its ``TRADECAST_MAX_UPLOAD_BYTES``).
 
     Returns
     -------
@@ -663,7 +666,7 @@ def load_series(
         mixed or unknown frequencies, duplicate periods, shares outside [0, 1], negative
         trade values.
     """
-    limit = max_bytes if max_bytes is not None else get_settings().max_upload_bytes
+    limit = max_bytes if max_bytes is not None else DEFAULT_MAX_UPLOAD_BYTES
     data, source = read_bytes(path_or_buffer, limit)
     if layout not in ("auto", "long", "wide"):
         raise IngestError(f"unknown layout {layout!r}; expected 'auto', 'long' or 'wide'.")

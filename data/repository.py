@@ -1,4 +1,4 @@
-"""The series store: versioned series, their vintages, and the forecast archive.
+"""The store facade: one database with its series, forecast and job repositories.
 
 Usage::
 
@@ -8,157 +8,31 @@ Usage::
     store.save_series(SeriesMeta("cn_ru_trade_total_annual", frequency="annual"), y)
     stored = store.read_series("cn_ru_trade_total_annual", as_of=some_datetime)
 
-Vintages are append-only. An upload writes its vintage rows and every observation row in
-one transaction, so a crash mid-upload leaves the previous vintages untouched. Each vintage
-gets the next per-series ``number`` under a unique constraint ``(series_id, number)``: two
-concurrent writers either both land (one after the other) or, after
-:data:`WRITE_ATTEMPTS` collisions, the loser gets :class:`~data.exceptions.ConflictError`.
+The work is done by the repositories, which new code may use directly:
+``store.series`` (:class:`~data.series_repo.SeriesRepository`, series and vintages),
+``store.archive`` (:class:`~data.archive.ForecastArchive`) and ``store.jobs``
+(:class:`~data.jobs_repo.JobsRepository`), all on ``store.db``
+(:class:`~data.db.Database`). The methods of :class:`Store` delegate to them.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import logging
-import math
-import random
-import time
-import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from importlib import resources
-from typing import TYPE_CHECKING, Any, cast
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, Engine, Table, and_, bindparam, delete, exists, func, insert, select, update
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import Engine
 
-from data.config import StorageSettings, get_settings
-from data.db import WRITE, create_store_engine
-from data.exceptions import (
-    ConflictError,
-    ForecastNotFoundError,
-    IngestError,
-    SeriesNotFoundError,
-    StorageUnavailableError,
-    VintageNotFoundError,
-)
-from data.meta import ForecastRecord, SeriesMeta, StoredSeries, VintageInfo, check_series_id
-from data.regularize import frequency_of, period_strings
-from data.tables import ForecastsTable, ObservationsTable, SeriesTable, SeriesTagsTable, VintagesTable
+from data.archive import ForecastArchive
+from data.db import DEFAULT_BUSY_TIMEOUT_MS, Database
+from data.jobs_repo import JobsRepository
+from data.meta import ForecastRecord, SeriesMeta, StoredSeries, VintageInfo
+from data.series_repo import OBSERVATION_CHUNK, WRITE_ATTEMPTS, SeriesRepository
 
 if TYPE_CHECKING:
     from data.ingest import IngestResult
 
 __all__ = ["OBSERVATION_CHUNK", "WRITE_ATTEMPTS", "Store"]
-
-logger = logging.getLogger(__name__)
-
-#: How many times a write is retried after losing a race for a vintage number.
-WRITE_ATTEMPTS = 5
-#: Rows per bulk INSERT of observations (bounds memory; one transaction regardless).
-OBSERVATION_CHUNK = 50_000
-#: SQLite allows 32766 bound parameters per statement; IN lists stay well below.
-_IN_CHUNK = 500
-_T = cast(Table, SeriesTable.__table__)
-_TAGS = cast(Table, SeriesTagsTable.__table__)
-_V = cast(Table, VintagesTable.__table__)
-_O = cast(Table, ObservationsTable.__table__)
-_F = cast(Table, ForecastsTable.__table__)
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-@dataclass
-class _Batch:
-    """Observations of one or more series, sorted by series then period, NaN rows dropped."""
-
-    metas: list[SeriesMeta]
-    bounds: list[tuple[int, int]]  # row slice of each series in ds/y
-    checksums: list[str]
-    ds: np.ndarray  # period strings (object)
-    y: np.ndarray  # float64
-
-
-def _checksum(frequency: str, ordinals: np.ndarray, values: np.ndarray) -> str:
-    digest = hashlib.sha256(frequency.encode())
-    digest.update(np.ascontiguousarray(ordinals, dtype=np.int64).tobytes())
-    # ``+ 0.0`` folds -0.0 into 0.0 so equal numbers hash equally.
-    digest.update(np.ascontiguousarray(values + 0.0, dtype=np.float64).tobytes())
-    return digest.hexdigest()
-
-
-def _check_values(meta: SeriesMeta, periods: pd.PeriodIndex, values: np.ndarray) -> None:
-    # The series parser's value rules (finite; shares in [0, 1]), named by period.
-    from forecasting.exceptions import InvalidSeriesError
-    from forecasting.series import check_values, parse_values
-
-    class _AtPeriod:
-        def where(self, row: int, field: str) -> str:
-            return f"series {meta.series_id!r} at {periods[row]}"
-
-        def at(self, row: int) -> str:
-            return str(periods[row])
-
-    uid = np.full(len(values), meta.series_id, dtype=object)
-    try:
-        parse_values(values, uid, _AtPeriod())
-        check_values(values, meta.kind, uid, _AtPeriod())
-    except InvalidSeriesError as exc:
-        raise IngestError(str(exc), value=exc.value, code=exc.code) from None
-
-
-def _observations_to_series(observations: pd.DataFrame | pd.Series, meta: SeriesMeta) -> pd.Series:
-    """A float series indexed by periods at ``meta.frequency`` from a Series or a ds/y frame.
-
-    The one series parser (:func:`forecasting.series.parse_series`) validates it; its
-    errors come back as :class:`IngestError` carrying the parser's code.
-    """
-    from forecasting.exceptions import InvalidSeriesError
-    from forecasting.series import RowLocator, parse_series
-
-    if isinstance(observations, pd.DataFrame):
-        if "ds" in observations.columns and "y" in observations.columns:
-            ds_values: Any = observations["ds"].to_numpy(dtype=object)
-            y_values = observations["y"].to_numpy()
-        elif "y" in observations.columns:
-            ds_values, y_values = observations.index, observations["y"].to_numpy()
-        else:
-            raise IngestError(
-                f"series {meta.series_id!r}: the observations frame needs columns 'ds' and 'y'; "
-                f"got {list(observations.columns)}."
-            )
-    else:
-        ds_values, y_values = observations.index, observations.to_numpy()
-    if not isinstance(ds_values, pd.PeriodIndex | pd.DatetimeIndex):
-        ds_values = np.asarray(ds_values, dtype=object)
-    try:
-        series = parse_series(
-            ds_values,
-            y_values,
-            frequency=meta.frequency,
-            kind=meta.kind,
-            name=meta.series_id,
-            allow_gaps=True,
-            locator=RowLocator(meta.series_id),
-        )
-    except InvalidSeriesError as exc:
-        raise IngestError(str(exc), value=exc.value, code=exc.code) from None
-    return series.dropna()
 
 
 class Store:
@@ -169,41 +43,52 @@ class Store:
     url : str
         SQLAlchemy database URL, e.g. ``sqlite:///var/tradecast.db`` or
         ``postgresql+psycopg://user@host:5432/db``.
-    settings : StorageSettings, optional
-        Other storage settings (SQLite busy timeout).
+    busy_timeout_ms : int
+        SQLite only: how long a writer waits for the database lock.
     **engine_kwargs
         Passed to :func:`sqlalchemy.create_engine` (e.g. ``connect_args``).
+
+    Attributes
+    ----------
+    db : Database
+        The engine and its connection helpers.
+    series : SeriesRepository
+        Series, vintages and observations.
+    archive : ForecastArchive
+        Archived forecasts.
+    jobs : JobsRepository
+        Rows of the service's batch jobs.
 
     Notes
     -----
     A ``Store`` owns one engine (a connection pool) and is safe to share between threads.
-    Call :meth:`dispose` when done with it.
+    Call :meth:`dispose` when done with it. It reads no settings and no environment: the
+    caller passes the URL and the timeout.
     """
 
-    def __init__(self, url: str, settings: StorageSettings | None = None, **engine_kwargs: Any) -> None:
-        self.settings = settings or StorageSettings(database_url=url)
+    def __init__(self, url: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **engine_kwargs: Any) -> None:
         self.url = url
-        self.engine: Engine = create_store_engine(
-            url, busy_timeout_ms=self.settings.sqlite_busy_timeout_ms, **engine_kwargs
-        )
+        self.db = Database.from_url(url, busy_timeout_ms=busy_timeout_ms, **engine_kwargs)
+        self.series = SeriesRepository(self.db)
+        self.archive = ForecastArchive(self.db)
+        self.jobs = JobsRepository(self.db)
+
+    @classmethod
+    def from_url(cls, url: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **engine_kwargs: Any) -> Store:
+        """Open a store on ``url`` (the schema is not created; call :meth:`create_schema`)."""
+        return cls(url, busy_timeout_ms=busy_timeout_ms, **engine_kwargs)
+
+    @property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine (shared by every repository)."""
+        return self.db.engine
 
     def __repr__(self) -> str:
         return f"Store({self.engine.url.render_as_string(hide_password=True)!r})"
 
-    @classmethod
-    def from_url(cls, url: str, **engine_kwargs: Any) -> Store:
-        """Open a store on ``url`` (the schema is not created; call :meth:`create_schema`)."""
-        return cls(url, **engine_kwargs)
-
-    @classmethod
-    def from_settings(cls, settings: StorageSettings | None = None) -> Store:
-        """Open the store configured by ``settings`` (default: from the environment)."""
-        settings = settings or get_settings()
-        return cls(settings.database_url, settings)
-
     def dispose(self) -> None:
         """Close every pooled connection."""
-        self.engine.dispose()
+        self.db.dispose()
 
     def __enter__(self) -> Store:
         return self
@@ -211,67 +96,15 @@ class Store:
     def __exit__(self, *exc_info: object) -> None:
         self.dispose()
 
-    # -- connections ---------------------------------------------------------------------
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        try:
-            with self.engine.connect() as conn:
-                yield conn
-        except OperationalError as exc:
-            raise StorageUnavailableError(f"the database is unavailable: {exc.orig}") from exc
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        """A connection in a write transaction (BEGIN IMMEDIATE on SQLite), committed on exit."""
-        try:
-            with self.engine.connect() as conn:
-                conn.execution_options(**{WRITE: True})
-                with conn.begin():
-                    yield conn
-        except OperationalError as exc:
-            if "locked" in str(exc.orig).lower() or "busy" in str(exc.orig).lower():
-                raise ConflictError(
-                    "another writer held the database lock for longer than the busy timeout "
-                    f"({self.settings.sqlite_busy_timeout_ms} ms); retry the upload."
-                ) from exc
-            raise StorageUnavailableError(f"the database is unavailable: {exc.orig}") from exc
-
     def create_schema(self) -> None:
-        """Run the Alembic migrations up to head (idempotent).
-
-        Raises
-        ------
-        StorageUnavailableError
-            If the database cannot be reached.
-        """
-        from alembic import command
-        from alembic.config import Config
-
-        ini = resources.files("data") / "alembic.ini"
-        config = Config(str(ini))
-        config.set_main_option("script_location", str(resources.files("data") / "migrations"))
-        alembic_logger = logging.getLogger("alembic")
-        level = alembic_logger.level
-        # Migration chatter ("Context impl SQLiteImpl") on every CLI call is noise.
-        alembic_logger.setLevel(max(level, logging.WARNING))
-        try:
-            with self._write() as conn:
-                config.attributes["connection"] = conn
-                command.upgrade(config, "head")
-        finally:
-            alembic_logger.setLevel(level)
+        """Run the Alembic migrations up to head: creates or upgrades every table (idempotent)."""
+        self.db.upgrade()
 
     def check_connection(self) -> None:
         """Raise :class:`~data.exceptions.StorageUnavailableError` if the database does not answer."""
-        try:
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("SELECT 1")
-                conn.execute(select(func.count()).select_from(_T))
-        except DBAPIError as exc:
-            raise StorageUnavailableError(f"the database is unavailable: {exc.orig}") from exc
+        self.db.check_connection()
 
-    # -- writing series ------------------------------------------------------------------
+    # -- series and vintages: see data.series_repo.SeriesRepository ----------------------
 
     def save_series(
         self,
@@ -281,634 +114,56 @@ class Store:
         release: str | None = None,
         skip_unchanged: bool = False,
     ) -> VintageInfo:
-        """Store a new vintage of one series (its metadata upserted) in one transaction.
-
-        Parameters
-        ----------
-        meta : SeriesMeta
-            Metadata; ``frequency`` must match the stored series, if any.
-        observations : pd.Series or pd.DataFrame
-            A series indexed by periods or dates, or a frame with ``ds`` and ``y`` columns
-            (``ds`` as periods, dates or period strings such as ``2023-Q1``). NaN marks a gap.
-        release : str, optional
-            Release label, e.g. ``"GACC 2024-01-12"``.
-        skip_unchanged : bool
-            If the latest vintage holds exactly these values, write nothing and return it.
-
-        Returns
-        -------
-        VintageInfo
-
-        Raises
-        ------
-        IngestError
-            On duplicate periods, non-numeric or non-finite values, shares outside [0, 1],
-            or a series with no values.
-        ConflictError
-            If the stored series has another frequency, or the write lost too many races.
-        StorageUnavailableError
-            If the database cannot be reached.
-        """
-        series = _observations_to_series(observations, meta)
-        written = self._write_batch(self._batch([(meta, series)]), release, skip_unchanged)
-        if written:
-            return written[0]
-        return self.list_vintages(meta.series_id)[-1]
+        """Store a new vintage of one series; see :meth:`SeriesRepository.save_series`."""
+        return self.series.save_series(meta, observations, release=release, skip_unchanged=skip_unchanged)
 
     def save_ingested(
         self, result: IngestResult, *, release: str | None = None, skip_unchanged: bool = False
     ) -> list[VintageInfo]:
-        """Store one new vintage of every series of a validated upload, all in one transaction.
-
-        Parameters
-        ----------
-        result : IngestResult
-            From :func:`data.load_series`.
-        release : str, optional
-            Release label applied to every vintage.
-        skip_unchanged : bool
-            Leave out series whose latest vintage holds exactly the same values.
-
-        Returns
-        -------
-        list of VintageInfo
-            The vintages written, in the order of ``result.metas``.
-
-        Raises
-        ------
-        ConflictError, StorageUnavailableError, IngestError
-        """
-        frame = result.frame
-        ids = frame["unique_id"].astype(str).to_numpy()
-        if isinstance(frame["ds"].dtype, pd.PeriodDtype):
-            batch = self._batch_single_frequency(result, ids)
-        else:  # several frequencies in one upload: one PeriodIndex per series
-            order = np.argsort(ids, kind="stable")
-            ids_sorted = ids[order]
-            ds_array = frame["ds"].array
-            y_sorted = frame["y"].to_numpy(dtype=float)[order]
-            uniq, starts = np.unique(ids_sorted, return_index=True)
-            stops = [*starts[1:].tolist(), len(ids_sorted)]
-            items: list[tuple[SeriesMeta, pd.Series]] = []
-            for sid, start, stop in zip(uniq.tolist(), starts.tolist(), stops, strict=True):
-                meta = result.metas.get(sid) or SeriesMeta(sid)
-                index = pd.PeriodIndex(list(ds_array[order[start:stop]]))
-                items.append((meta, pd.Series(y_sorted[start:stop], index=index, name=sid)))
-            batch = self._batch(items)
-        written = self._write_batch(batch, release, skip_unchanged)
-        by_id = {info.series_id: info for info in written}
-        return [by_id[sid] for sid in result.metas if sid in by_id]
-
-    def _batch_single_frequency(self, result: IngestResult, ids: np.ndarray) -> _Batch:
-        """:meth:`_batch` for a frame with one period frequency, vectorised over all series."""
-        frame = result.frame
-        periods = pd.PeriodIndex(frame["ds"].array)
-        ordinals = periods.asi8
-        y = frame["y"].to_numpy(dtype=float)
-        keep = ~np.isnan(y)
-        ids_kept, ordinals, y = ids[keep], ordinals[keep], y[keep]
-        order = np.lexsort((ordinals, ids_kept))
-        ids_kept, ordinals, y = ids_kept[order], ordinals[order], y[order]
-        present = set(np.unique(ids_kept).tolist())
-        empty = [sid for sid in np.unique(ids).tolist() if sid not in present]
-        if empty:
-            raise IngestError(f"series {empty[0]!r} has no values (every period is empty).")
-        same = (ids_kept[1:] == ids_kept[:-1]) & (ordinals[1:] == ordinals[:-1])
-        if same.any():
-            i = int(np.flatnonzero(same)[0]) + 1
-            dup = pd.PeriodIndex.from_ordinals([ordinals[i]], freq=periods.freq)[0]
-            raise IngestError(f"series {ids_kept[i]!r}: duplicate period {dup}.", value=str(dup))
-        uniq, starts = np.unique(ids_kept, return_index=True)
-        stops = [*starts[1:].tolist(), len(ids_kept)]
-        metas = [result.metas.get(sid) or SeriesMeta(sid) for sid in uniq.tolist()]
-        frequencies = {m.frequency for m in metas}
-        if len(frequencies) != 1 or frequency_of(periods) not in frequencies:
-            raise IngestError(
-                f"the metadata frequencies {sorted(frequencies)} do not match the periods ({frequency_of(periods)})."
-            )
-        counts = np.diff([*starts.tolist(), len(ids_kept)])
-        row_share = np.repeat(np.array([m.kind == "share" for m in metas]), counts)
-        bad = ~np.isfinite(y) | (row_share & ((y < 0) | (y > 1)))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            j = int(np.searchsorted(starts, i, side="right")) - 1
-            sl = slice(int(starts[j]), int(stops[j]))
-            _check_values(metas[j], pd.PeriodIndex.from_ordinals(ordinals[sl], freq=periods.freq), y[sl])
-        frequency = metas[0].frequency
-        checksums = [_checksum(frequency, ordinals[a:b], y[a:b]) for a, b in zip(starts.tolist(), stops, strict=True)]
-        codes, uniques = pd.factorize(ordinals)
-        texts = period_strings(pd.PeriodIndex.from_ordinals(uniques, freq=periods.freq))
-        return _Batch(
-            metas=metas,
-            bounds=list(zip(starts.tolist(), stops, strict=True)),
-            checksums=checksums,
-            ds=texts[codes],
-            y=y,
-        )
-
-    def _batch(self, items: list[tuple[SeriesMeta, pd.Series]]) -> _Batch:
-        metas: list[SeriesMeta] = []
-        bounds: list[tuple[int, int]] = []
-        checksums: list[str] = []
-        ordinal_parts: list[np.ndarray] = []
-        y_parts: list[np.ndarray] = []
-        freq_of_part: list[str] = []
-        seen: set[str] = set()
-        row = 0
-        for meta, series in items:
-            if meta.series_id in seen:
-                raise IngestError(f"series {meta.series_id!r} appears twice in one upload.")
-            seen.add(meta.series_id)
-            series = series.sort_index()
-            values = series.to_numpy(dtype=float)
-            keep = ~np.isnan(values)
-            periods = pd.PeriodIndex(series.index)[keep]
-            values = values[keep]
-            if len(values) == 0:
-                raise IngestError(f"series {meta.series_id!r} has no values (every period is empty).")
-            if periods.has_duplicates:
-                dup = periods[periods.duplicated()][0]
-                raise IngestError(f"series {meta.series_id!r}: duplicate period {dup}.", value=str(dup))
-            _check_values(meta, periods, values)
-            ordinals = periods.asi8
-            metas.append(meta)
-            bounds.append((row, row + len(values)))
-            checksums.append(_checksum(meta.frequency, ordinals, values))
-            ordinal_parts.append(ordinals)
-            y_parts.append(values)
-            freq_of_part.append(meta.pandas_freq)
-            row += len(values)
-        # Period strings: format each distinct (frequency, ordinal) once, then index.
-        ds = np.empty(row, dtype=object)
-        for freq in set(freq_of_part):
-            rows = [i for i, f in enumerate(freq_of_part) if f == freq]
-            sel = np.concatenate([np.arange(*bounds[i]) for i in rows])
-            ords = np.concatenate([ordinal_parts[i] for i in rows])
-            codes, uniques = pd.factorize(ords)
-            texts = period_strings(pd.PeriodIndex.from_ordinals(uniques, freq=freq))
-            ds[sel] = texts[codes]
-        y = np.concatenate(y_parts) if y_parts else np.empty(0)
-        return _Batch(metas=metas, bounds=bounds, checksums=checksums, ds=ds, y=y)
-
-    def _write_batch(self, batch: _Batch, release: str | None, skip_unchanged: bool) -> list[VintageInfo]:
-        for attempt in range(1, WRITE_ATTEMPTS + 1):
-            try:
-                with self._write() as conn:
-                    todo = self._drop_unchanged(conn, batch) if skip_unchanged else batch
-                    if not todo.metas:
-                        return []
-                    return self._insert_batch(conn, todo, release)
-            except IntegrityError as exc:
-                # Another writer took the vintage number (or created the series) first.
-                if attempt == WRITE_ATTEMPTS:
-                    ids = ", ".join(m.series_id for m in batch.metas[:5])
-                    raise ConflictError(
-                        f"could not store a new vintage of {ids} after {WRITE_ATTEMPTS} attempts: "
-                        "other uploads of the same series kept winning; retry."
-                    ) from exc
-                logger.info("vintage number race lost (attempt %d); retrying", attempt)
-                time.sleep(random.uniform(0.005, 0.05) * attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _drop_unchanged(self, conn: Connection, batch: _Batch) -> _Batch:
-        """The part of ``batch`` whose data differs from each series' latest vintage."""
-        latest: dict[str, str] = {}
-        for part in _chunks([m.series_id for m in batch.metas], _IN_CHUNK):
-            newest = (
-                select(_V.c.series_id, func.max(_V.c.number).label("number"))
-                .where(_V.c.series_id.in_(part))
-                .group_by(_V.c.series_id)
-                .subquery()
-            )
-            rows = conn.execute(
-                select(_V.c.series_id, _V.c.checksum).join(
-                    newest, and_(_V.c.series_id == newest.c.series_id, _V.c.number == newest.c.number)
-                )
-            )
-            latest.update({sid: checksum for sid, checksum in rows})
-        keep = [i for i, m in enumerate(batch.metas) if latest.get(m.series_id) != batch.checksums[i]]
-        if len(keep) == len(batch.metas):
-            return batch
-        slices = [np.arange(*batch.bounds[i]) for i in keep]
-        rows_kept = np.concatenate(slices) if slices else np.zeros(0, dtype=np.int64)
-        lengths = [len(sl) for sl in slices]
-        starts = np.concatenate([[0], np.cumsum(lengths)]).astype(int).tolist()
-        return _Batch(
-            metas=[batch.metas[i] for i in keep],
-            bounds=[(starts[j], starts[j + 1]) for j in range(len(keep))],
-            checksums=[batch.checksums[i] for i in keep],
-            ds=batch.ds[rows_kept],
-            y=batch.y[rows_kept],
-        )
-
-    def _insert_batch(self, conn: Connection, batch: _Batch, release: str | None) -> list[VintageInfo]:
-        ids = [m.series_id for m in batch.metas]
-        existing: dict[str, Any] = {}
-        last: dict[str, tuple[int, datetime]] = {}
-        for part in _chunks(ids, _IN_CHUNK):
-            for r in conn.execute(select(_T).where(_T.c.series_id.in_(part))):
-                existing[r.series_id] = r
-            rows = conn.execute(
-                select(_V.c.series_id, func.max(_V.c.number), func.max(_V.c.created_at))
-                .where(_V.c.series_id.in_(part))
-                .group_by(_V.c.series_id)
-            )
-            for sid, number, created in rows:
-                last[sid] = (int(number), _as_utc(_parse_dt(created)))
-        now = _utcnow()
-        new_rows, updates, tag_rows = [], [], []
-        for meta in batch.metas:
-            old = existing.get(meta.series_id)
-            if old is None:
-                new_rows.append(
-                    {
-                        "series_id": meta.series_id,
-                        "name": meta.name,
-                        "frequency": meta.frequency,
-                        "unit": meta.unit,
-                        "kind": meta.kind,
-                        "tags": dict(meta.tags),
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                )
-                tags = dict(meta.tags)
-            else:
-                if old.frequency != meta.frequency:
-                    raise ConflictError(
-                        f"series {meta.series_id!r} is stored as {old.frequency}; an upload of "
-                        f"{meta.frequency} data cannot become a vintage of it. Use another series id."
-                    )
-                # Defaults in a re-upload (name = id, empty unit, no tags) keep what is stored.
-                tags = {**(old.tags or {}), **meta.tags}
-                updates.append(
-                    {
-                        "b_id": meta.series_id,
-                        "name": meta.name if meta.name != meta.series_id else old.name,
-                        "unit": meta.unit or old.unit,
-                        "kind": meta.kind,
-                        "tags": tags,
-                        "updated_at": now,
-                    }
-                )
-            tag_rows += [{"series_id": meta.series_id, "key": k, "value": v} for k, v in tags.items()]
-        if new_rows:
-            conn.execute(insert(_T), new_rows)
-        if updates:
-            conn.execute(
-                update(_T).where(_T.c.series_id == bindparam("b_id")),
-                updates,
-                execution_options={"synchronize_session": False},
-            )
-            for part in _chunks([u["b_id"] for u in updates], _IN_CHUNK):
-                conn.execute(delete(_TAGS).where(_TAGS.c.series_id.in_(part)))
-        if tag_rows:
-            conn.execute(insert(_TAGS), tag_rows)
-
-        vintage_rows: list[dict[str, Any]] = []
-        for meta, (start, stop), checksum in zip(batch.metas, batch.bounds, batch.checksums, strict=True):
-            number, previous = last.get(meta.series_id, (0, None))
-            # Keep created_at strictly increasing per series even if clocks or racing
-            # writers would give an equal or earlier time: as_of reads rely on it.
-            created = now if previous is None or now > previous else previous + timedelta(microseconds=1)
-            vintage_rows.append(
-                {
-                    "series_id": meta.series_id,
-                    "number": number + 1,
-                    "created_at": created,
-                    "release": release,
-                    "n_obs": stop - start,
-                    "checksum": checksum,
-                }
-            )
-        result = conn.execute(insert(_V).returning(_V.c.id, sort_by_parameter_order=True), vintage_rows).all()
-        vintage_ids = np.array([r[0] for r in result], dtype=np.int64)
-        counts = np.array([stop - start for start, stop in batch.bounds], dtype=np.int64)
-        per_row = np.repeat(vintage_ids, counts)
-        if conn.dialect.name == "postgresql":
-            self._copy_observations(conn, per_row, batch)
-        else:
-            # Plain DBAPI executemany: building SQLAlchemy parameter dicts for a million
-            # rows costs more than the inserts themselves.
-            placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-            sql = f"INSERT INTO observations (vintage_id, ds, y) VALUES ({placeholder}, {placeholder}, {placeholder})"
-            for start in range(0, len(per_row), OBSERVATION_CHUNK):
-                stop = start + OBSERVATION_CHUNK
-                params = list(
-                    zip(
-                        per_row[start:stop].tolist(),
-                        batch.ds[start:stop].tolist(),
-                        batch.y[start:stop].tolist(),
-                        strict=True,
-                    )
-                )
-                conn.exec_driver_sql(sql, params)
-        infos = [
-            VintageInfo(
-                vintage_id=int(vid),
-                series_id=row["series_id"],
-                number=row["number"],
-                created_at=row["created_at"],
-                release=release,
-                n_obs=row["n_obs"],
-                checksum=row["checksum"],
-            )
-            for vid, row in zip(vintage_ids.tolist(), vintage_rows, strict=True)
-        ]
-        logger.info("stored %d vintage(s), %d observations", len(infos), len(per_row))
-        return infos
-
-    @staticmethod
-    def _copy_observations(conn: Connection, per_row: np.ndarray, batch: _Batch) -> None:
-        """PostgreSQL: stream the observation rows with COPY, inside the open transaction."""
-        driver = conn.connection.driver_connection
-        if driver is None or not hasattr(driver, "cursor"):  # pragma: no cover - psycopg is the only driver
-            raise StorageUnavailableError("the PostgreSQL connection is closed.")
-        with driver.cursor() as cursor, cursor.copy("COPY observations (vintage_id, ds, y) FROM STDIN") as copy:
-            for start in range(0, len(per_row), OBSERVATION_CHUNK):
-                stop = start + OBSERVATION_CHUNK
-                # Tab-separated text; repr(float) round-trips exactly, NaN rows were dropped.
-                copy.write(
-                    "".join(
-                        f"{v}\t{d}\t{y!r}\n"
-                        for v, d, y in zip(
-                            per_row[start:stop].tolist(),
-                            batch.ds[start:stop].tolist(),
-                            batch.y[start:stop].tolist(),
-                            strict=True,
-                        )
-                    )
-                )
-
-    # -- reading series ------------------------------------------------------------------
-
-    @staticmethod
-    def _meta_from_row(row: Any) -> SeriesMeta:
-        return SeriesMeta(
-            series_id=row.series_id,
-            name=row.name,
-            frequency=row.frequency,
-            unit=row.unit,
-            kind=row.kind,
-            tags=dict(row.tags or {}),
-        )
-
-    @staticmethod
-    def _vintage_from_row(row: Any) -> VintageInfo:
-        return VintageInfo(
-            vintage_id=int(row.id),
-            series_id=row.series_id,
-            number=int(row.number),
-            created_at=_as_utc(_parse_dt(row.created_at)),
-            release=row.release,
-            n_obs=int(row.n_obs),
-            checksum=row.checksum,
-        )
-
-    def _get_meta(self, conn: Connection, series_id: str) -> SeriesMeta:
-        row = conn.execute(select(_T).where(_T.c.series_id == series_id)).first()
-        if row is None:
-            raise SeriesNotFoundError(f"no series with id {series_id!r} is stored.")
-        return self._meta_from_row(row)
-
-    def _values(self, conn: Connection, vintage_id: int, meta: SeriesMeta) -> pd.Series:
-        rows = conn.execute(select(_O.c.ds, _O.c.y).where(_O.c.vintage_id == vintage_id)).all()
-        freq = meta.pandas_freq
-        if not rows:
-            return pd.Series([], index=pd.PeriodIndex([], freq=freq, name="ds"), name=meta.series_id, dtype=float)
-        ds, y = zip(*rows, strict=True)
-        ordinals = _ordinals_from_text(ds, meta.frequency)
-        first = int(ordinals.min())
-        # Gaps between the first and last observed period are NaN; nothing is invented.
-        values = np.full(int(ordinals.max()) - first + 1, np.nan)
-        values[ordinals - first] = np.asarray(y, dtype=float)
-        index = pd.PeriodIndex.from_ordinals(np.arange(first, first + len(values)), freq=freq)
-        return pd.Series(values, index=index.rename("ds"), name=meta.series_id)
+        """Store a validated upload; see :meth:`SeriesRepository.save_ingested`."""
+        return self.series.save_ingested(result, release=release, skip_unchanged=skip_unchanged)
 
     def read_series(
         self, series_id: str, *, as_of: datetime | None = None, vintage_id: int | None = None
     ) -> StoredSeries:
-        """The series as it was known at ``as_of`` (default: now), or at one vintage.
-
-        Parameters
-        ----------
-        series_id : str
-            The series.
-        as_of : datetime, optional
-            Returns the latest vintage created at or before this time (naive = UTC).
-        vintage_id : int, optional
-            Returns this vintage instead (must belong to the series).
-
-        Returns
-        -------
-        StoredSeries
-            ``.series`` is a float series on a regular ``PeriodIndex`` named ``ds`` from the
-            first to the last observed period, NaN for gaps.
-
-        Raises
-        ------
-        SeriesNotFoundError
-            If no such series is stored.
-        VintageNotFoundError
-            If the series has no vintage at ``as_of`` or no vintage ``vintage_id``.
-
-        Notes
-        -----
-        A vintage's ``created_at`` is taken when its upload obtains the next vintage number,
-        inside the upload's transaction; it becomes visible when that transaction commits,
-        which for the largest uploads (a million rows) is some seconds later. Reads at an
-        ``as_of`` inside that window made before the commit do not see it; later reads do.
-        """
-        with self._read() as conn:
-            meta = self._get_meta(conn, series_id)
-            query = select(_V).where(_V.c.series_id == series_id)
-            if vintage_id is not None:
-                query = query.where(_V.c.id == int(vintage_id))
-            elif as_of is not None:
-                query = query.where(_V.c.created_at <= _as_utc(as_of))
-            row = conn.execute(query.order_by(_V.c.number.desc()).limit(1)).first()
-            if row is None:
-                if vintage_id is not None:
-                    raise VintageNotFoundError(f"series {series_id!r} has no vintage with id {vintage_id}.")
-                raise VintageNotFoundError(
-                    f"series {series_id!r} has no vintage at or before {as_of}; the first upload came later."
-                )
-            vintage = self._vintage_from_row(row)
-            values = self._values(conn, vintage.vintage_id, meta)
-        return StoredSeries(meta=meta, series=values, vintage=vintage)
+        """The series at ``as_of`` or at one vintage; see :meth:`SeriesRepository.read_series`."""
+        return self.series.read_series(series_id, as_of=as_of, vintage_id=vintage_id)
 
     def get_meta(self, series_id: str) -> SeriesMeta:
-        """Metadata of one series.
-
-        Raises
-        ------
-        SeriesNotFoundError
-        """
-        with self._read() as conn:
-            return self._get_meta(conn, series_id)
+        """Metadata of one series; see :meth:`SeriesRepository.get_meta`."""
+        return self.series.get_meta(series_id)
 
     def has_series(self, series_id: str) -> bool:
         """Whether a series is stored under ``series_id``."""
-        with self._read() as conn:
-            return conn.execute(select(_T.c.series_id).where(_T.c.series_id == series_id)).first() is not None
+        return self.series.has_series(series_id)
 
     def list_series(
         self, *, tags: dict[str, str] | None = None, limit: int = 100, offset: int = 0
     ) -> tuple[list[SeriesMeta], int]:
-        """One page of series metadata ordered by id, and the total number matching.
-
-        Parameters
-        ----------
-        tags : dict of str to str, optional
-            Keep series having every one of these tag values.
-        limit, offset : int
-            Page size (>= 0) and start.
-
-        Returns
-        -------
-        (list of SeriesMeta, int)
-        """
-        if limit < 0 or offset < 0:
-            raise IngestError(f"limit and offset must be >= 0; got limit={limit}, offset={offset}.")
-        conditions = [
-            exists().where(and_(_TAGS.c.series_id == _T.c.series_id, _TAGS.c.key == k, _TAGS.c.value == v))
-            for k, v in (tags or {}).items()
-        ]
-        with self._read() as conn:
-            total = conn.execute(select(func.count()).select_from(_T).where(*conditions)).scalar_one()
-            rows = conn.execute(
-                select(_T).where(*conditions).order_by(_T.c.series_id).limit(limit).offset(offset)
-            ).all()
-        return [self._meta_from_row(r) for r in rows], int(total)
+        """One page of series metadata and the total; see :meth:`SeriesRepository.list_series`."""
+        return self.series.list_series(tags=tags, limit=limit, offset=offset)
 
     def list_vintages(self, series_id: str) -> list[VintageInfo]:
-        """Every vintage of a series, oldest first.
-
-        Raises
-        ------
-        SeriesNotFoundError
-        """
-        with self._read() as conn:
-            self._get_meta(conn, series_id)
-            rows = conn.execute(select(_V).where(_V.c.series_id == series_id).order_by(_V.c.number)).all()
-        return [self._vintage_from_row(r) for r in rows]
+        """Every vintage of a series, oldest first."""
+        return self.series.list_vintages(series_id)
 
     def revisions(self, series_id: str, from_vintage: int, to_vintage: int) -> pd.DataFrame:
-        """Periods whose value differs between two vintages of a series.
-
-        Parameters
-        ----------
-        series_id : str
-            The series.
-        from_vintage, to_vintage : int
-            Vintage ids (``VintageInfo.vintage_id``) of that series.
-
-        Returns
-        -------
-        pd.DataFrame
-            Columns ``ds`` (period), ``old``, ``new``; NaN where a period was missing in one
-            of the vintages. Periods with equal values are left out.
-
-        Raises
-        ------
-        SeriesNotFoundError, VintageNotFoundError
-        """
-        old = self.read_series(series_id, vintage_id=from_vintage).series
-        new = self.read_series(series_id, vintage_id=to_vintage).series
-        both = pd.concat({"old": old, "new": new}, axis=1).sort_index()
-        changed = ~((both["old"] == both["new"]) | (both["old"].isna() & both["new"].isna())).to_numpy(dtype=bool)
-        out = both[changed].rename_axis("ds").reset_index()
-        return out[["ds", "old", "new"]]
+        """Periods whose value differs between two vintages; see :meth:`SeriesRepository.revisions`."""
+        return self.series.revisions(series_id, from_vintage, to_vintage)
 
     def delete_series(self, series_id: str) -> None:
-        """Delete a series with all its vintages and observations.
+        """Delete a series with its vintages and observations (archived forecasts stay)."""
+        self.series.delete_series(series_id)
 
-        Archived forecasts of the series are kept: they are history.
-
-        Raises
-        ------
-        SeriesNotFoundError
-        """
-        with self._write() as conn:
-            vintage_ids = select(_V.c.id).where(_V.c.series_id == series_id).scalar_subquery()
-            conn.execute(delete(_O).where(_O.c.vintage_id.in_(vintage_ids)))
-            deleted = conn.execute(delete(_T).where(_T.c.series_id == series_id)).rowcount
-            if not deleted:
-                raise SeriesNotFoundError(f"no series with id {series_id!r} is stored.")
-
-    # -- forecast archive ----------------------------------------------------------------
+    # -- forecast archive: see data.archive.ForecastArchive ------------------------------
 
     def save_forecast(self, record: ForecastRecord) -> str:
-        """Archive a forecast.
-
-        Parameters
-        ----------
-        record : ForecastRecord
-            ``forecast_id`` and ``created_at`` are assigned here when unset.
-
-        Returns
-        -------
-        str
-            The forecast id (also written to ``record.forecast_id``).
-
-        Raises
-        ------
-        IngestError
-            If ``horizon`` is not a positive integer or params are not JSON-serialisable.
-        """
-        if record.series_id is not None:
-            check_series_id(record.series_id)
-        if int(record.horizon) < 1:
-            raise IngestError(f"forecast horizon must be >= 1; got {record.horizon}.")
-        record.forecast_id = record.forecast_id or uuid.uuid4().hex
-        record.created_at = _as_utc(record.created_at) if record.created_at else _utcnow()
-        try:
-            params = json.loads(json.dumps(record.params, allow_nan=True, default=_json_default))
-        except (TypeError, ValueError) as exc:
-            raise IngestError(f"forecast params are not JSON-serialisable: {exc}") from exc
-        with self._write() as conn:
-            conn.execute(
-                insert(_F),
-                {
-                    "id": record.forecast_id,
-                    "series_id": record.series_id,
-                    "vintage_id": record.vintage_id,
-                    "model": record.model,
-                    "params": params,
-                    "horizon": int(record.horizon),
-                    "levels": [int(level) for level in record.levels],
-                    "created_at": record.created_at,
-                    "frame": _frame_to_json(record.frame),
-                },
-            )
-        return record.forecast_id
-
-    @staticmethod
-    def _forecast_from_row(row: Any) -> ForecastRecord:
-        return ForecastRecord(
-            series_id=row.series_id,
-            vintage_id=row.vintage_id,
-            model=row.model,
-            params=dict(row.params or {}),
-            horizon=int(row.horizon),
-            levels=tuple(int(level) for level in row.levels),
-            frame=_frame_from_json(row.frame),
-            forecast_id=row.id,
-            created_at=_as_utc(_parse_dt(row.created_at)),
-        )
+        """Archive a forecast; see :meth:`ForecastArchive.save_forecast`."""
+        return self.archive.save_forecast(record)
 
     def get_forecast(self, forecast_id: str) -> ForecastRecord:
-        """One archived forecast.
-
-        Raises
-        ------
-        ForecastNotFoundError
-        """
-        with self._read() as conn:
-            row = conn.execute(select(_F).where(_F.c.id == forecast_id)).first()
-        if row is None:
-            raise ForecastNotFoundError(f"no archived forecast with id {forecast_id!r}.")
-        return self._forecast_from_row(row)
+        """One archived forecast; see :meth:`ForecastArchive.get_forecast`."""
+        return self.archive.get_forecast(forecast_id)
 
     def list_forecasts(
         self,
@@ -919,126 +174,11 @@ class Store:
         limit: int | None = None,
         offset: int = 0,
     ) -> list[ForecastRecord]:
-        """Archived forecasts, newest first.
-
-        Parameters
-        ----------
-        series_id : str, optional
-            Only forecasts of this series.
-        model : str, optional
-            Only forecasts by this model.
-        since : datetime, optional
-            Only forecasts created at or after this time (naive = UTC).
-        limit, offset : int, optional
-            A page of the result: at most ``limit`` records (default all) after skipping
-            ``offset``. Paging happens in the database, so only the page is read and decoded.
-
-        Raises
-        ------
-        IngestError
-            A negative ``limit`` or ``offset``.
-        """
-        if (limit is not None and limit < 0) or offset < 0:
-            raise IngestError(f"limit and offset must be >= 0; got limit={limit}, offset={offset}.")
-        query = select(_F).where(*self._forecast_filter(series_id, model, since))
-        query = query.order_by(_F.c.created_at.desc(), _F.c.id).offset(offset)
-        if limit is not None:
-            query = query.limit(limit)
-        with self._read() as conn:
-            rows = conn.execute(query).all()
-        return [self._forecast_from_row(r) for r in rows]
+        """Archived forecasts, newest first; see :meth:`ForecastArchive.list_forecasts`."""
+        return self.archive.list_forecasts(series_id, model=model, since=since, limit=limit, offset=offset)
 
     def count_forecasts(
         self, series_id: str | None = None, *, model: str | None = None, since: datetime | None = None
     ) -> int:
         """How many archived forecasts :meth:`list_forecasts` would return without paging."""
-        query = select(func.count()).select_from(_F).where(*self._forecast_filter(series_id, model, since))
-        with self._read() as conn:
-            return int(conn.execute(query).scalar_one())
-
-    @staticmethod
-    def _forecast_filter(series_id: str | None, model: str | None, since: datetime | None) -> list[Any]:
-        conditions: list[Any] = []
-        if series_id is not None:
-            conditions.append(_F.c.series_id == series_id)
-        if model is not None:
-            conditions.append(_F.c.model == model)
-        if since is not None:
-            conditions.append(_F.c.created_at >= _as_utc(since))
-        return conditions
-
-
-def _ordinals_from_text(ds: Sequence[str], frequency: str) -> np.ndarray:
-    """Period ordinals of stored period strings (``2023``, ``2023Q1``, ``2023-01``).
-
-    Parsing these fixed layouts by slicing is ~20x faster than ``pd.PeriodIndex(strings)``,
-    which matters for the < 20 ms read target.
-    """
-    if frequency == "annual":
-        return np.fromiter((int(d) - 1970 for d in ds), dtype=np.int64, count=len(ds))
-    if frequency == "quarterly":
-        return np.fromiter(((int(d[:4]) - 1970) * 4 + int(d[5]) - 1 for d in ds), dtype=np.int64, count=len(ds))
-    return np.fromiter(((int(d[:4]) - 1970) * 12 + int(d[5:7]) - 1 for d in ds), dtype=np.int64, count=len(ds))
-
-
-def _parse_dt(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, datetime | pd.Period | pd.Timestamp):
-        return str(value)
-    if isinstance(value, tuple | set | frozenset):
-        return list(value)
-    raise TypeError(f"{type(value).__name__} is not JSON-serialisable")
-
-
-def _float_or_none(value: float) -> float | None:
-    return None if math.isnan(value) else value
-
-
-def _frame_to_json(frame: pd.DataFrame) -> str:
-    """Serialise a forecast frame, keeping its index type and frequency."""
-    index = frame.index
-    if isinstance(index, pd.PeriodIndex):
-        kind, freq = "period", index.freqstr
-    elif isinstance(index, pd.DatetimeIndex):
-        kind, freq = "datetime", index.freqstr
-    else:
-        kind, freq = "other", None
-    attrs = {k: v for k, v in frame.attrs.items() if isinstance(v, str | int | float | bool | type(None))}
-    payload = {
-        "index_kind": kind,
-        "freq": freq,
-        "index": [str(i) for i in index],
-        "columns": [str(c) for c in frame.columns],
-        "data": {str(c): [_float_or_none(v) for v in frame[c].to_numpy(dtype=float).tolist()] for c in frame.columns},
-        "attrs": attrs,
-    }
-    return json.dumps(payload)
-
-
-def _frame_from_json(text: str) -> pd.DataFrame:
-    payload = json.loads(text)
-    index: pd.Index
-    if payload["index_kind"] == "period":
-        index = pd.PeriodIndex(payload["index"], freq=payload["freq"], name="ds")
-    elif payload["index_kind"] == "datetime":
-        index = pd.DatetimeIndex(payload["index"], name="ds")
-        if payload["freq"]:
-            index.freq = payload["freq"]
-    else:
-        index = pd.Index(payload["index"], name="ds")
-    frame = pd.DataFrame(
-        {
-            c: np.array([np.nan if v is None else v for v in payload["data"][c]], dtype=float)
-            for c in payload["columns"]
-        },
-        index=index,
-    )
-    frame.attrs.update(payload.get("attrs", {}))
-    return frame
+        return self.archive.count_forecasts(series_id, model=model, since=since)

@@ -1,9 +1,16 @@
-"""SQLAlchemy 2.0 declarative tables of the series store.
+"""SQLAlchemy 2.0 declarative tables: every table of the product, on one :data:`metadata`.
 
-``series`` 1─n ``vintages`` 1─n ``observations`` (the last link enforced by the store,
-not by a foreign key; see :class:`ObservationsTable`); ``series_tags`` holds one row per tag so
-tag filters run in SQL; ``forecasts`` is the archive of forecasts made (kept when a series
-is deleted, since it is history).
+One Alembic history (``data/migrations``) creates all of them:
+
+- ``series`` 1─n ``vintages`` 1─n ``observations`` (the last link enforced by the store,
+  not by a foreign key; see :class:`ObservationsTable`); ``series_tags`` holds one row per
+  tag so tag filters run in SQL;
+- ``forecasts``: the archive of forecasts made (kept when a series is deleted, since it is
+  history);
+- ``report_definitions`` and ``report_runs``: the report scheduler (revision
+  ``0002_reports``);
+- ``api_jobs``: asynchronous batch-forecast jobs of the REST service (revision
+  ``0003_jobs``; the name predates the single history and is kept so existing rows stay).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -30,7 +38,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Base",
     "ForecastsTable",
+    "JobsTable",
     "ObservationsTable",
+    "ReportDefinitionsTable",
+    "ReportRunsTable",
     "SeriesTable",
     "SeriesTagsTable",
     "UTCDateTime",
@@ -159,3 +170,72 @@ class ForecastsTable(Base):
     levels: Mapped[list[int]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     frame: Mapped[str] = mapped_column(Text)
+
+
+class ReportDefinitionsTable(Base):
+    """One row per report definition; ``spec`` is the whole definition as JSON."""
+
+    __tablename__ = "report_definitions"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    schedule: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReportRunsTable(Base):
+    """One row per run of a report, with its status, timings, errors and HTML.
+
+    The unique ``run_key`` (report name and the run's as-of time) is what makes each
+    scheduled run happen exactly once across service processes: the process whose insert
+    commits runs the report, any other one gets an integrity error and skips.
+    """
+
+    __tablename__ = "report_runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    report_name: Mapped[str] = mapped_column(String(64))
+    # "<name>|<as_of in UTC ISO format>": unique, so a run is claimed by one process only.
+    run_key: Mapped[str] = mapped_column(String(120), unique=True)
+    as_of: Mapped[datetime] = mapped_column(UTCDateTime())
+    trigger: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    duration_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    n_series: Mapped[int] = mapped_column(Integer, default=0)
+    n_failed: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    traceback: Mapped[str | None] = mapped_column(Text, nullable=True)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    html: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (Index(None, "report_name", "created_at"),)
+
+
+class JobsTable(Base):
+    """One row per asynchronous batch job: request, status, result and the owner's heartbeat.
+
+    ``request``, ``result`` and ``error`` are JSON text written by the service layer; the
+    store does not look inside them.
+    """
+
+    __tablename__ = "api_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    request: Mapped[str] = mapped_column(Text)
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    n_items: Mapped[int] = mapped_column(Integer)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    owner: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())

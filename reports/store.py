@@ -1,7 +1,7 @@
 """Persistence of report definitions and runs, in the series store's database.
 
 :class:`ReportStore` works on the store's SQLAlchemy engine (the tables are in
-:mod:`reports.tables`, created by the store's Alembic migrations). Every write is one
+:mod:`data.tables`, created by the store's Alembic migrations). Every write is one
 short transaction; on SQLite it begins ``IMMEDIATE`` (see :data:`data.db.WRITE`) so
 concurrent writers queue rather than fail.
 
@@ -24,9 +24,9 @@ from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, 
 from sqlalchemy.exc import IntegrityError
 
 from data.db import WRITE
+from data.tables import ReportDefinitionsTable, ReportRunsTable
 from reports.definitions import ReportDefinition, check_name
 from reports.exceptions import ReportExistsError, ReportNotFoundError, RunNotFoundError
-from reports.tables import ReportDefinitionsTable, ReportRunsTable
 
 __all__ = [
     "FAILED",

@@ -1,7 +1,9 @@
-"""Alembic environment of the series store.
+"""Alembic environment of the store: one history for every table of the product.
 
-``Store.create_schema()`` passes an open connection in ``config.attributes["connection"]``;
-the ``alembic`` command line builds an engine from ``TRADECAST_DATABASE_URL``.
+``Store.create_schema()`` passes an open connection in ``config.attributes["connection"]``.
+The ``alembic`` command line takes the database URL from ``-x url=...`` or else from
+``sqlalchemy.url`` in ``alembic.ini`` (default: :data:`data.db.DEFAULT_DATABASE_URL`);
+it reads no settings and no environment variables.
 """
 
 from __future__ import annotations
@@ -11,13 +13,19 @@ import logging.config
 from alembic import context
 from sqlalchemy import Connection
 
-from data.config import get_settings
-from data.db import WRITE, create_store_engine
+from data.db import DEFAULT_DATABASE_URL, WRITE, create_store_engine
 from data.tables import metadata
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("connection") is None:
     logging.config.fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+
+def database_url() -> str:
+    """The URL given with ``-x url=...``, else ``sqlalchemy.url`` of the ini file."""
+    return context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option(
+        "sqlalchemy.url", DEFAULT_DATABASE_URL
+    )
 
 
 def _run(connection: Connection) -> None:
@@ -36,7 +44,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = create_store_engine(get_settings().database_url)
+    engine = create_store_engine(database_url())
     try:
         with engine.connect() as conn:
             _run(conn.execution_options(**{WRITE: True}))
@@ -46,7 +54,7 @@ def run_migrations_online() -> None:
 
 
 if context.is_offline_mode():
-    context.configure(url=get_settings().database_url, target_metadata=metadata, literal_binds=True)
+    context.configure(url=database_url(), target_metadata=metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 else:

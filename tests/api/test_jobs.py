@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
 
-from api.jobs import jobs_table
 from api.main import create_app
 from api.schemas import BatchForecastCreate
+from data.tables import JobsTable
 from tests.api.conftest import TestClient, annual, assert_error, make_settings
 
 
@@ -73,11 +73,11 @@ def _insert_orphan(settings, job_id: str, attempts: int) -> None:
     """A job left 'running' by a server that stopped (its heartbeat is old)."""
     app = create_app(settings)
     with TestClient(app):
-        engine = app.state.jobs.engine
+        engine = app.state.store.engine
         old = datetime.now(UTC) - timedelta(minutes=10)
         with engine.begin() as conn:
             conn.execute(
-                insert(jobs_table).values(
+                insert(JobsTable).values(
                     id=job_id,
                     kind="forecast_batch",
                     status="running",
@@ -108,8 +108,8 @@ def test_job_interrupted_too_often_is_reported_failed(tmp_path):
     with TestClient(app) as client:
         job = _wait(client, "c" * 32)
         assert job["status"] == "failed" and job["error"]["code"] == "job_interrupted"
-        with app.state.jobs.engine.connect() as conn:
-            owner = conn.execute(select(jobs_table.c.owner).where(jobs_table.c.id == "c" * 32)).scalar_one()
+        with app.state.store.engine.connect() as conn:
+            owner = conn.execute(select(JobsTable.owner).where(JobsTable.id == "c" * 32)).scalar_one()
         assert owner == app.state.jobs.owner
 
 

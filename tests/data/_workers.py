@@ -40,9 +40,9 @@ def crash_upload(url: str, schema: str, marker: str, n_series: int, n_months: in
     """Start a large upload and stop forever in the middle of the observation inserts."""
     from sqlalchemy.engine import Connection
 
-    import data.repository as repository
+    import data.series_repo as series_repo
 
-    repository.OBSERVATION_CHUNK = 1_000
+    series_repo.OBSERVATION_CHUNK = 1_000
     store = open_store(url, schema)
     original = Connection.exec_driver_sql
     calls = {"n": 0}
@@ -66,7 +66,7 @@ def crash_upload(url: str, schema: str, marker: str, n_series: int, n_months: in
             time.sleep(600)  # the parent SIGKILLs us here
 
     Connection.exec_driver_sql = slow_exec  # type: ignore[method-assign]
-    repository.Store._copy_observations = staticmethod(slow_copy)  # type: ignore[method-assign]
+    series_repo._copy_observations = slow_copy
     store.save_ingested(big_result(n_series, n_months, scale=2.0), release="doomed")
     Path(marker).write_text("finished")  # must never happen
 

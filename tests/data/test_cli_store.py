@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from api import config
 from api.cli import app
-from data import config
 
 
 @pytest.fixture

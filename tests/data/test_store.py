@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-import data.repository as repository
+import data.series_repo as series_repo
 from data import (
     ConflictError,
     ForecastNotFoundError,
@@ -266,11 +266,11 @@ def test_save_ingested_is_one_vintage_per_series(store: Store):
 
 
 def test_write_conflict_after_repeated_races_raises_conflict_error(sqlite_store: Store, monkeypatch):
-    def always_lose(self, conn, batch, release):
+    def always_lose(conn, batch, release):
         raise IntegrityError("INSERT INTO vintages", {}, Exception("UNIQUE constraint failed"))
 
-    monkeypatch.setattr(Store, "_insert_batch", always_lose)
-    monkeypatch.setattr(repository.time, "sleep", lambda s: None)
+    monkeypatch.setattr(series_repo, "_insert_batch", always_lose)
+    monkeypatch.setattr(series_repo.time, "sleep", lambda s: None)
     with pytest.raises(ConflictError, match="after 5 attempts"):
         sqlite_store.save_series(META, monthly([1.0]))
 
@@ -294,17 +294,20 @@ def test_create_schema_is_idempotent(store: Store):
     assert store.list_series()[1] == 1
 
 
-def test_alembic_command_line_upgrades_the_configured_database(tmp_path, monkeypatch):
+def test_alembic_command_line_upgrades_the_database_given_with_x_url(tmp_path):
     import subprocess
     import sys
 
     from tests.data.conftest import REPO_ROOT
 
     url = f"sqlite:///{tmp_path / 'cli.db'}"
-    env = {"TRADECAST_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}
-    alembic = [sys.executable, "-m", "alembic", "-c", "data/alembic.ini", "upgrade", "head"]
+    # data/ reads no environment: the variable the service uses must not steer the migrations.
+    decoy = tmp_path / "decoy.db"
+    env = {"TRADECAST_DATABASE_URL": f"sqlite:///{decoy}", "PATH": "/usr/bin:/bin"}
+    alembic = [sys.executable, "-m", "alembic", "-c", "data/alembic.ini", "-x", f"url={url}", "upgrade", "head"]
     run = subprocess.run(alembic, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr
+    assert not decoy.exists()
     store = Store.from_url(url)
     store.save_series(META, monthly([1.0]))
     assert store.read_series(META.series_id).series.tolist() == [1.0]
@@ -340,7 +343,7 @@ def test_migrations_match_the_table_definitions(sqlite_store: Store):
 
     from data.tables import metadata
 
-    ours = set(metadata.tables) - {t for t in metadata.tables if t.startswith("report")}
+    ours = set(metadata.tables)  # every table of the product, reports and jobs included
     with sqlite_store.engine.connect() as conn:
         diffs = compare_metadata(MigrationContext.configure(conn), metadata)
 

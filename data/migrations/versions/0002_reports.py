@@ -1,4 +1,4 @@
-"""Report scheduler tables: report_definitions, report_runs (see reports/tables.py).
+"""Report scheduler tables: report_definitions, report_runs (see data/tables.py).
 
 Revision ID: 0002_reports
 Revises: 0001
