@@ -5,16 +5,14 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from api import config
 from api.cli import app
 
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
+    # The CLI reads its settings afresh in every command: no cache to clear.
     monkeypatch.setenv("TRADECAST_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    config.get_settings.cache_clear()
-    yield tmp_path
-    config.get_settings.cache_clear()
+    return tmp_path
 
 
 def test_load_then_list_and_show(env):

@@ -280,7 +280,10 @@ def test_file_over_the_size_limit(tmp_path, monkeypatch):
 
     monkeypatch.setenv("TRADECAST_MAX_UPLOAD_BYTES", "500")
     assert DEFAULT_MAX_UPLOAD_BYTES == 50 * 1024 * 1024
-    assert load_series(path).n_series == 1
+    small = tmp_path / "small.csv"
+    small.write_bytes(b"unique_id,ds,y\n" + b"".join(b"a,%d,1\n" % year for year in range(1900, 2000)))
+    assert small.stat().st_size > 500
+    assert load_series(small).n_series == 1
 
 
 def test_invalid_series_id():
