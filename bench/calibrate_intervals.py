@@ -79,8 +79,8 @@ import logging
 import os
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -90,6 +90,7 @@ from bench.factor_tables import drift_corrections, learn_factor_tables, table_ke
 from bench.m3 import M3Series, load_m3
 from forecasting.auto import Auto
 from forecasting.ensemble import mixture_intervals, pooled_intervals
+from forecasting.executor import get_executor
 from forecasting.intervals import BANDS, MIXTURE, POOLED, WidthCalibration, volatility
 from forecasting.metrics import interval_scores, scale_mae
 
@@ -197,10 +198,9 @@ def table_layout(volatility_edges: dict[int, tuple[float, ...]]) -> WidthCalibra
 def collect_ratios(series: list[M3Series], n_jobs: int) -> pd.DataFrame:
     """Fit every holdout origin of every series (the slow part) and return their ratios."""
     chunks = [series[i : i + 8] for i in range(0, len(series), 8)]
-    frames: list[pd.DataFrame] = []
-    with ProcessPoolExecutor(max_workers=n_jobs) as pool:
-        for part in pool.map(_ratios, chunks):
-            frames.extend(part)
+    with get_executor(n_jobs, n_tasks=len(chunks)) as executor:
+        done = dict(executor.stream((i, partial(_ratios, chunk)) for i, chunk in enumerate(chunks)))
+    frames = [frame for i in sorted(done) for frame in done[i].unwrap()]
     return pd.concat(frames, ignore_index=True)
 
 

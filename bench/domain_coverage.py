@@ -33,7 +33,7 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ import pandas as pd
 from forecasting import forecast
 from forecasting.auto import Auto
 from forecasting.core import latest_complete_stretch
+from forecasting.executor import get_executor
 from forecasting.frames import MEAN, hi_col, lo_col
 from forecasting.intervals import load_calibration
 from forecasting.metrics import msis
@@ -158,11 +159,12 @@ def main() -> None:
     }
     work = {freq: items for freq, items in work.items() if freq in args.frequencies}
     results = []
-    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+    with get_executor(args.jobs) as executor:
         for freq, items in work.items():
             sys.stderr.write(f"{freq}: {len(items)} forecast origins x {len(args.models)} model(s) ...\n")
-            for rows in pool.map(_run, [(args.models, item) for item in items], chunksize=4):
-                for row in rows:
+            done = dict(executor.stream((i, partial(_run, (args.models, item))) for i, item in enumerate(items)))
+            for i in sorted(done):
+                for row in done[i].unwrap():
                     row["frequency"] = freq
                     results.append(row)
     frame = pd.DataFrame(results)
