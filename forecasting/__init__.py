@@ -25,6 +25,8 @@ from forecasting.exceptions import (
     NotFittedError,
     NotFoundError,
 )
+from forecasting.growth import annual_change, annual_totals, base_change, growth_index, yoy_change
+from forecasting.paths import full_year, simulate, summarize_paths
 from forecasting.registry import get_model, list_models
 
 __all__ = [
@@ -43,9 +45,17 @@ __all__ = [
     "ModelTags",
     "NotFittedError",
     "NotFoundError",
+    "annual_change",
+    "annual_totals",
     "backtest",
+    "base_change",
     "forecast",
     "forecast_many",
+    "full_year",
     "get_model",
+    "growth_index",
     "list_models",
+    "simulate",
+    "summarize_paths",
+    "yoy_change",
 ]

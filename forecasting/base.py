@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from forecasting.exceptions import IntervalsNotSupportedError, InvalidParameterError
+from forecasting.exceptions import IntervalsNotSupportedError, InvalidParameterError, ModelFitError
 from forecasting.frames import build_forecast_frame, future_index
+from forecasting.sampling import GRID_LEVELS, check_n_paths, map_to_marginals, quantile_grid
 from forecasting.validation import (
     check_horizon,
     check_is_fitted,
@@ -131,6 +132,43 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
         mean, intervals = self._predict(horizon, levels)
         return build_forecast_frame(future_index(self.index_, horizon), mean, intervals, model_name=type(self).__name__)
 
+    def sample_paths(self, horizon: int, n_paths: int = 1000, random_state: int | None = None) -> pd.DataFrame:
+        """Draw ``n_paths`` future sample paths from the predictive distribution of ``predict``.
+
+        Parameters
+        ----------
+        horizon : int
+            Number of periods ahead (>= 1).
+        n_paths : int
+            Number of paths (1..100,000).
+        random_state : int or None
+            Seed: the same seed gives the same paths; None draws fresh ones.
+
+        Returns
+        -------
+        pd.DataFrame
+            Indexed ``ds`` like ``predict``'s frame, one float column per path (named
+            0..n_paths-1, the column index is named ``path``). At every step the quantiles
+            of the paths agree with ``predict``'s bounds; across steps the paths are
+            dependent as the model says (see ``docs/paths.md``).
+
+        Raises
+        ------
+        NotFittedError, InvalidParameterError, IntervalsNotSupportedError, ModelFitError
+        """
+        check_is_fitted(self)
+        horizon = check_horizon(horizon)
+        n_paths = check_n_paths(n_paths)
+        if not self.tags.supports_intervals:
+            raise IntervalsNotSupportedError(
+                f"{type(self).__name__} gives point forecasts only, so it has no predictive distribution to sample."
+            )
+        paths = self._sample_paths(horizon, n_paths, np.random.default_rng(random_state))
+        if paths.shape != (horizon, n_paths) or not np.all(np.isfinite(paths)):
+            raise ModelFitError(f"{type(self).__name__} produced non-finite or misshapen sample paths.")
+        columns = pd.RangeIndex(n_paths, name="path")
+        return pd.DataFrame(paths, index=future_index(self.index_, horizon), columns=columns)
+
     @property
     def is_fitted(self) -> bool:
         """Whether ``fit`` has completed."""
@@ -151,6 +189,17 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
 
     def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
         raise NotImplementedError
+
+    def _sample_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        """Paths of shape (horizon, n_paths): the model's raw paths (its dependence across
+        steps) mapped rank for rank onto the quantile function ``_predict`` reports."""
+        raw = self._raw_paths(horizon, n_paths, rng)
+        _, intervals = self._predict(horizon, GRID_LEVELS)
+        probs, quantiles = quantile_grid(intervals)
+        return map_to_marginals(raw, probs, quantiles)
+
+    def _raw_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        raise IntervalsNotSupportedError(f"{type(self).__name__} does not simulate sample paths.")
 
     # ----------------------------------------------------------------- helpers
     def _resolve_season_length(self, index: pd.Index) -> int:

@@ -172,6 +172,21 @@ class Ensemble(BaseForecaster):
             return point, {}
         return point, mixture_intervals(shifted, sds, levels)
 
+    def _raw_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        """Each path follows one member's own paths from start to end (shifted like the
+        members' means in :meth:`member_moments`), members taking equal shares of the paths:
+        the equal-weight mixture, with each member's dependence across steps."""
+        _, shifted, _ = self.member_moments(horizon)
+        k = len(self.members_)
+        owner = rng.permutation(np.arange(n_paths) % k)
+        raw = np.empty((horizon, n_paths))
+        for i, (_, member) in enumerate(self.members_):
+            mine = np.flatnonzero(owner == i)
+            if mine.size:
+                offset = shifted[i] - member.predict(horizon)[MEAN].to_numpy()
+                raw[:, mine] = member._sample_paths(horizon, mine.size, rng) + offset[:, None]
+        return raw
+
 
 def mixture_intervals(
     means: np.ndarray, sds: np.ndarray, levels: Sequence[int]

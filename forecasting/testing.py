@@ -243,6 +243,39 @@ def check_tags_match_behaviour(cls: type[BaseForecaster], params: dict[str, Any]
     cls(**params).fit(y.iloc[-needed:])
 
 
+def check_sample_paths(cls: type[BaseForecaster], params: dict[str, Any]) -> None:
+    """Sample paths agree with predict's bounds at every step, within Monte Carlo error,
+    and are reproducible with a seed (point-only models refuse to sample)."""
+    y = _series_for(cls, params)
+    model = cls(**params).fit(y)
+    if not cls.tags.supports_intervals:
+        try:
+            model.sample_paths(3, 10)
+        except IntervalsNotSupportedError:
+            return
+        raise AssertionError("sample_paths on a point-only model must raise IntervalsNotSupportedError")
+    horizon, n_paths = 6, 400
+    paths = model.sample_paths(horizon, n_paths, random_state=11)
+    fc = model.predict(horizon, levels=(50, 80, 95))
+    if paths.shape != (horizon, n_paths) or not paths.index.equals(fc.index):
+        raise AssertionError("sample paths must have horizon rows indexed like predict's frame")
+    values = paths.to_numpy()
+    for level in (50, 80, 95):
+        tail = (1.0 - level / 100.0) / 2.0
+        # Four binomial standard errors of a tail fraction estimated from n_paths draws.
+        tol = 4.0 * np.sqrt(tail * (1.0 - tail) / n_paths) + 1.0 / n_paths
+        below = (values < fc[lo_col(level)].to_numpy()[:, None]).mean(axis=1)
+        above = (values > fc[hi_col(level)].to_numpy()[:, None]).mean(axis=1)
+        if np.abs(below - tail).max() > tol or np.abs(above - tail).max() > tol:
+            raise AssertionError(
+                f"paths outside the {level}% bounds: below {below.round(3)}, above {above.round(3)}; "
+                f"expected {tail:.3f} +- {tol:.3f} per step"
+            )
+    pd.testing.assert_frame_equal(paths, model.sample_paths(horizon, n_paths, random_state=11))
+    if np.array_equal(values, model.sample_paths(horizon, n_paths, random_state=12).to_numpy()):
+        raise AssertionError("different seeds must give different paths")
+
+
 CHECKS: dict[str, Check] = {
     f.__name__: f
     for f in (
@@ -256,5 +289,6 @@ CHECKS: dict[str, Check] = {
         check_refit_and_determinism,
         check_pickle,
         check_tags_match_behaviour,
+        check_sample_paths,
     )
 }

@@ -117,6 +117,11 @@ class Transformed(BaseForecaster):
             mean = np.clip(mean, lo, hi)
         return mean, intervals
 
+    def _sample_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        # Paths on the transformed (log or logit) scale, back-transformed: the inverse is
+        # increasing, so each step's quantiles are the back-transformed bounds.
+        return self._inverse(self.inner_._sample_paths(horizon, n_paths, rng))
+
     def _inverse(self, z: np.ndarray) -> np.ndarray:
         if self.transform == "log":
             return np.asarray(np.exp(z))

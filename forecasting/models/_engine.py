@@ -77,3 +77,22 @@ class StatsForecastModel(BaseForecaster):
         ):
             raise ModelFitError(f"{type(self).__name__} produced non-finite forecasts on this series.")
         return mean, intervals
+
+    def _raw_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        # statsforecast simulates with the fitted model's own recursion (ETS states, ARIMA
+        # with its differencing, Theta's dynamic coefficients, CES states) and per-step
+        # errors. It reseeds numpy's global generator, which is restored so that callers'
+        # global random state is untouched.
+        seed = int(rng.integers(2**31 - 1))
+        state = np.random.get_state()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                raw = np.asarray(self.engine_.simulate(h=horizon, n_paths=n_paths, seed=seed), dtype=float)
+        except Exception as exc:
+            raise ModelFitError(f"{type(self).__name__} could not simulate sample paths: {exc}") from exc
+        finally:
+            np.random.set_state(state)
+        if raw.shape != (n_paths, horizon) or not np.all(np.isfinite(raw)):
+            raise ModelFitError(f"{type(self).__name__} simulated non-finite sample paths on this series.")
+        return raw.T

@@ -75,6 +75,12 @@ class Deseasonalized(BaseForecaster):
         intervals = {lv: (fc[lo_col(lv)].to_numpy() * factor, fc[hi_col(lv)].to_numpy() * factor) for lv in levels}
         return mean, intervals
 
+    def _sample_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        # The bounds are the inner model's times the seasonal indices, so its paths times the
+        # same indices have exactly this model's marginals (no second mapping needed).
+        factor = self.indices_[(self.n_obs_ + np.arange(horizon)) % len(self.indices_)]
+        return np.asarray(self.inner_._sample_paths(horizon, n_paths, rng) * factor[:, None])
+
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
         from forecasting.models.theta import Theta

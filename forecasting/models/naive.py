@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.base import BaseForecaster, Intervals, ModelTags
+from forecasting.sampling import innovation_paths, random_walk_weights
 from forecasting.seasonality import is_seasonal, seasonal_indices, z_value
 
 __all__ = ["Drift", "Mean", "Naive", "Naive2", "SeasonalNaive"]
@@ -46,6 +47,12 @@ class Naive(BaseForecaster):
         mean = np.full(horizon, self.last_)
         sd = np.sqrt(self.sigma2_ * np.arange(1, horizon + 1))
         return mean, _normal_intervals(mean, sd, levels)
+
+    def _raw_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        # A random walk: each step adds an independent shock to the previous one.
+        return np.asarray(
+            self.last_ + np.sqrt(self.sigma2_) * innovation_paths(random_walk_weights(horizon), n_paths, rng)
+        )
 
 
 class SeasonalNaive(BaseForecaster):
@@ -82,6 +89,12 @@ class SeasonalNaive(BaseForecaster):
         sd = np.sqrt(self.sigma2_ * (steps // m + 1))
         return mean, _normal_intervals(mean, sd, levels)
 
+    def _raw_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        # One random walk per season position: step h shares the shocks of h - m, h - 2m, ...
+        weights = random_walk_weights(horizon, lag=self.season_length_)
+        mean, _ = self._predict(horizon, ())
+        return np.asarray(mean[:, None] + np.sqrt(self.sigma2_) * innovation_paths(weights, n_paths, rng))
+
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
         return [{}, {"season_length": 4}]
@@ -107,6 +120,14 @@ class Drift(BaseForecaster):
         sd = np.sqrt(self.sigma2_ * h * (1.0 + h / (self.n_obs_ - 1)))
         return mean, _normal_intervals(mean, sd, levels)
 
+    def _raw_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        # The variance h * (1 + h / (n - 1)) is a random walk (h) plus an error in the
+        # estimated slope shared by every step (h**2 / (n - 1)): one extra shock per path.
+        h = np.arange(1, horizon + 1, dtype=float)
+        weights = np.column_stack([random_walk_weights(horizon), h / np.sqrt(self.n_obs_ - 1)])
+        mean, _ = self._predict(horizon, ())
+        return np.asarray(mean[:, None] + np.sqrt(self.sigma2_) * innovation_paths(weights, n_paths, rng))
+
 
 class Mean(BaseForecaster):
     """Every forecast equals the sample mean."""
@@ -124,6 +145,11 @@ class Mean(BaseForecaster):
         mean = np.full(horizon, self.mean_)
         sd = np.full(horizon, np.sqrt(self.sigma2_ * (1.0 + 1.0 / self.n_obs_)))
         return mean, _normal_intervals(mean, sd, levels)
+
+    def _raw_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        # Independent noise per step plus the error of the estimated mean, shared by all steps.
+        weights = np.column_stack([np.eye(horizon), np.full(horizon, 1.0 / np.sqrt(self.n_obs_))])
+        return np.asarray(self.mean_ + np.sqrt(self.sigma2_) * innovation_paths(weights, n_paths, rng))
 
 
 class Naive2(BaseForecaster):
@@ -171,6 +197,13 @@ class Naive2(BaseForecaster):
             }
         shift = self.indices_[pos]
         return base + shift, _normal_intervals(base + shift, sd, levels)
+
+    def _raw_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        # A random walk on the adjusted scale; re-seasonalising (a positive factor or a shift
+        # per step) keeps the ranks, and the marginal mapping restores the seasonal scale.
+        return np.asarray(
+            self.last_ + np.sqrt(self.sigma2_) * innovation_paths(random_walk_weights(horizon), n_paths, rng)
+        )
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
