@@ -23,7 +23,16 @@ from forecasting.frames import DS, MEAN, hi_col, lo_col
 from forecasting.sampling import check_n_paths
 from forecasting.validation import check_horizon, check_kind, check_levels, check_series, check_values_for_kind
 
-__all__ = ["HOWS", "full_year", "periods_per_year", "simulate", "summarize_paths", "to_periods"]
+__all__ = [
+    "HOWS",
+    "full_year",
+    "full_year_from_paths",
+    "full_year_target",
+    "periods_per_year",
+    "simulate",
+    "summarize_paths",
+    "to_periods",
+]
 
 #: How a calendar year aggregates its periods: a total (values, trade) or an average
 #: (shares, rates).
@@ -214,20 +223,87 @@ def full_year(
     InsufficientDataError, ModelFitError, NotFoundError
         From the model.
     """
+    levels = check_levels(levels)
+    _year, seen = full_year_target(y, how)
+    # full_year_target moves a complete year to the next one, so at least one period remains.
+    paths = simulate(y, periods_per_year(y.index) - len(seen), n_paths=n_paths, model=model, kind=kind, seed=seed)
+    return full_year_from_paths(y, paths, levels, how)
+
+
+def full_year_target(y: pd.Series, how: str = "sum") -> tuple[pd.Period, pd.Series]:
+    """The calendar year :func:`full_year` forecasts and its observed periods.
+
+    Parameters
+    ----------
+    y : pd.Series
+        Monthly or quarterly series.
+    how : {"sum", "mean"}
+        Checked here so that a bad value fails before any fit.
+
+    Returns
+    -------
+    year : pd.Period
+        The annual period of the last observation, or the next year when the last
+        observation completes its year.
+    seen : pd.Series
+        The observed periods of ``year`` (empty when nothing of it is observed).
+
+    Raises
+    ------
+    InvalidParameterError
+        For an unknown ``how``.
+    InvalidSeriesError
+        For annual (or other non monthly/quarterly) data, or a series that starts inside
+        its last calendar year.
+    """
     if how not in HOWS:
         raise InvalidParameterError(f"how must be one of {HOWS}; got {how!r}.")
-    levels = check_levels(levels)
     y = check_series(y)
     per_year = periods_per_year(y.index)
     if per_year == 1:
         raise InvalidSeriesError(
             f"full_year needs a monthly or quarterly series; {y.name!r} is annual, so each value already is a year."
         )
-    year, seen = _year_to_date(y, per_year)
+    return _year_to_date(y, per_year)
+
+
+def full_year_from_paths(
+    y: pd.Series, paths: pd.DataFrame, levels: Sequence[int] = DEFAULT_LEVELS, how: str = "sum"
+) -> pd.DataFrame:
+    """:func:`full_year` from sample paths already drawn (they must reach the year's end).
+
+    Parameters
+    ----------
+    y : pd.Series
+        The observed monthly or quarterly series.
+    paths : pd.DataFrame
+        Sample paths from :func:`simulate` on ``y``, at least up to the end of the target
+        year (see :func:`full_year_target`); later rows are ignored.
+    levels : sequence of int
+        Interval levels in percent.
+    how : {"sum", "mean"}
+        Calendar-year total or average.
+
+    Returns
+    -------
+    pd.DataFrame
+        The one-row frame described in :func:`full_year`.
+
+    Raises
+    ------
+    InvalidParameterError
+        For an unknown ``how`` or bad ``levels``, or paths too short for the target year.
+    InvalidSeriesError
+        As for :func:`full_year_target`.
+    """
+    levels = check_levels(levels)
+    year, seen = full_year_target(y, how)
+    per_year = periods_per_year(y.index)
     observed = seen.to_numpy(dtype=float)
-    # _year_to_date moves a complete year to the next one, so at least one period remains.
-    paths = simulate(y, per_year - len(observed), n_paths=n_paths, model=model, kind=kind, seed=seed)
-    totals = observed.sum() + paths.to_numpy().sum(axis=0)
+    remaining = per_year - len(observed)
+    if len(paths) < remaining:
+        raise InvalidParameterError(f"full year {year} needs paths of at least {remaining} periods; got {len(paths)}.")
+    totals = observed.sum() + paths.to_numpy(dtype=float)[:remaining].sum(axis=0)
     if how == "mean":
         totals = totals / per_year
         ytd = float(observed.mean()) if len(observed) else float("nan")
