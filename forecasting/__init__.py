@@ -26,6 +26,7 @@ from forecasting.exceptions import (
     NotFoundError,
 )
 from forecasting.growth import annual_change, annual_totals, base_change, growth_index, yoy_change
+from forecasting.outlook import FullYearOptions, GrowthOptions, Outlook, forecast_outlook
 from forecasting.paths import full_year, simulate, summarize_paths
 from forecasting.registry import get_model, list_models
 
@@ -36,6 +37,8 @@ __all__ = [
     "Forecaster",
     "ForecastingError",
     "ForecastingWarning",
+    "FullYearOptions",
+    "GrowthOptions",
     "FrequencyWarning",
     "InsufficientDataError",
     "IntervalsNotSupportedError",
@@ -45,11 +48,13 @@ __all__ = [
     "ModelTags",
     "NotFittedError",
     "NotFoundError",
+    "Outlook",
     "annual_change",
     "annual_totals",
     "backtest",
     "base_change",
     "forecast",
+    "forecast_outlook",
     "forecast_many",
     "full_year",
     "get_model",

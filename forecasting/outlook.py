@@ -1,0 +1,250 @@
+"""A forecast with its growth and full-year blocks, all from one set of sample paths.
+
+What the REST service, the command line and the reports ask for in one call: the forecast
+frame of :func:`~forecasting.forecast`, and, when asked, growth (year-on-year, against the
+year before, against a base year, the index) and the year-to-date to full-year total, each
+summarised from the paths of :func:`~forecasting.simulate` (never from the bounds).
+
+The paths run to the end of the calendar year of the last forecast period (a horizon of 6
+months from June covers the whole year), so the annual blocks describe every calendar year
+the forecast touches. They are drawn with a fixed seed by default, so the same input gives
+the same blocks (what a cache and an archive need).
+
+Examples
+--------
+>>> out = forecast_outlook(y, 12, growth=GrowthOptions(base=2023), full_year=FullYearOptions())  # doctest: +SKIP
+>>> out.growth.vs_base        # calendar-year totals against 2023, in percent  # doctest: +SKIP
+>>> out.full_year             # one row: observed, periods_observed, mean, lo_<L>, hi_<L>  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from forecasting.base import BaseForecaster
+from forecasting.core import DEFAULT_LEVELS, forecast
+from forecasting.exceptions import InvalidParameterError
+from forecasting.growth import annual_change, base_change, growth_index, yoy_change
+from forecasting.paths import HOWS, full_year_from_paths, full_year_target, periods_per_year, simulate, to_periods
+from forecasting.validation import check_kind, check_levels, check_series
+
+__all__ = [
+    "FullYearOptions",
+    "GrowthBlocks",
+    "GrowthOptions",
+    "Outlook",
+    "check_base",
+    "default_how",
+    "forecast_outlook",
+]
+
+
+@dataclass(frozen=True)
+class GrowthOptions:
+    """Which growth blocks to compute.
+
+    Attributes
+    ----------
+    yoy : bool
+        Each forecast period against the same period a year earlier.
+    base : int, str or None
+        The base calendar year of the change and the index (``2023`` or ``"2023"``); None
+        means the last completely observed calendar year.
+    how : {"sum", "mean"} or None
+        How a calendar year aggregates its periods; None means ``"sum"`` for levels and
+        ``"mean"`` for shares.
+    """
+
+    yoy: bool = True
+    base: int | str | None = None
+    how: str | None = None
+
+
+@dataclass(frozen=True)
+class FullYearOptions:
+    """The year-to-date to full-year block; ``how`` as in :class:`GrowthOptions`."""
+
+    how: str | None = None
+
+
+@dataclass(frozen=True)
+class GrowthBlocks:
+    """Growth summarised from the paths; every frame has ``mean``, ``lo_<L>``, ``hi_<L>``.
+
+    Attributes
+    ----------
+    base : pd.Period
+        The base year used.
+    how : str
+        ``"sum"`` or ``"mean"``.
+    yoy : pd.DataFrame or None
+        Percent change of each forecast period against a year earlier (None if not asked).
+    annual : pd.DataFrame
+        Percent change of each forecast calendar year against the year before.
+    vs_base : pd.DataFrame
+        Percent change of each forecast calendar year against the base year.
+    index : pd.DataFrame
+        Each forecast calendar year, base year = 100.
+    """
+
+    base: pd.Period
+    how: str
+    yoy: pd.DataFrame | None
+    annual: pd.DataFrame
+    vs_base: pd.DataFrame
+    index: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """A forecast frame and the blocks computed from its paths (None when not asked)."""
+
+    forecast: pd.DataFrame
+    growth: GrowthBlocks | None = None
+    full_year: pd.DataFrame | None = None
+
+
+def default_how(how: str | None, kind: str) -> str:
+    """``how``, or the default for ``kind`` (shares average, levels add up); checked.
+
+    Raises
+    ------
+    InvalidParameterError
+        For a ``how`` other than ``"sum"`` or ``"mean"``.
+    """
+    if how is None:
+        return "mean" if check_kind(kind) == "share" else "sum"
+    if how not in HOWS:
+        raise InvalidParameterError(f"how must be one of {HOWS}; got {how!r}.")
+    return how
+
+
+def check_base(y: pd.Series, base: int | str | None) -> pd.Period:
+    """The base year: ``base`` if it is a completely observed calendar year of ``y``.
+
+    Parameters
+    ----------
+    y : pd.Series
+        The observed monthly, quarterly or annual series.
+    base : int, str or None
+        A calendar year, or None for the last completely observed one.
+
+    Returns
+    -------
+    pd.Period
+        The annual period.
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``base`` is no year, or not a completely observed calendar year of ``y``, or
+        ``y`` has no complete calendar year.
+    """
+    y = check_series(y)
+    periods = to_periods(y.index)
+    counts = pd.Series(1, index=periods.year).groupby(level=0).size()
+    complete = [int(year) for year, n in counts.items() if n == periods_per_year(y.index)]
+    if not complete:
+        raise InvalidParameterError(f"series {y.name!r} has no completely observed calendar year to use as the base.")
+    if base is None:
+        return pd.Period(year=complete[-1], freq="Y")
+    try:
+        year = pd.Period(str(base), freq="Y")
+    except (ValueError, TypeError):
+        raise InvalidParameterError(f"base must be a calendar year such as 2023; got {base!r}.") from None
+    if year.year not in complete:
+        raise InvalidParameterError(
+            f"base={base!r} is not a completely observed calendar year of series {y.name!r}; "
+            f"choose one of {complete[0]}..{complete[-1]}."
+        )
+    return year
+
+
+def forecast_outlook(
+    y: pd.Series,
+    horizon: int,
+    levels: Sequence[int] = DEFAULT_LEVELS,
+    model: str | BaseForecaster = "auto",
+    kind: str = "level",
+    *,
+    growth: GrowthOptions | None = None,
+    full_year: FullYearOptions | None = None,
+    n_paths: int = 2000,
+    seed: int | None = 0,
+) -> Outlook:
+    """Forecast ``y`` and, when asked, its growth and full-year blocks from sample paths.
+
+    Parameters
+    ----------
+    y : pd.Series
+        Float series with a regular ``PeriodIndex`` (or ``DatetimeIndex``) with ``freq``.
+    horizon : int
+        Periods ahead of the forecast frame (>= 1).
+    levels : sequence of int
+        Interval levels in percent, for the frame and for every block.
+    model : str or BaseForecaster
+        A registered name or a model instance. Default ``"auto"``.
+    kind : {"level", "share"}
+        As for :func:`~forecasting.forecast`.
+    growth : GrowthOptions or None
+        The growth blocks to compute (None: none).
+    full_year : FullYearOptions or None
+        The full-year block (None: none); monthly or quarterly series only.
+    n_paths : int
+        Number of sample paths (default 2,000).
+    seed : int or None
+        Seed of the paths (default 0: the same input gives the same blocks).
+
+    Returns
+    -------
+    Outlook
+        ``forecast`` is exactly :func:`~forecasting.forecast`'s frame; ``growth`` and
+        ``full_year`` as described in :class:`GrowthBlocks` and
+        :func:`~forecasting.full_year`.
+
+    Raises
+    ------
+    InvalidParameterError
+        For bad options (an unknown ``how``, a base year that is not completely observed),
+        checked before any fit.
+    InvalidSeriesError
+        For a full year of annual data, or growth of a series too short to compare.
+    InsufficientDataError, NotFoundError, ModelFitError
+        From the model.
+    """
+    levels = check_levels(levels)
+    y = check_series(y)
+    growth_how, base = "", None
+    if growth is not None:
+        growth_how, base = default_how(growth.how, kind), check_base(y, growth.base)
+    if full_year is not None:
+        full_year_target(y, default_how(full_year.how, kind))
+    frame = forecast(y, horizon, levels=levels, model=model, kind=kind)
+    if growth is None and full_year is None:
+        return Outlook(frame)
+    paths = simulate(y, _path_horizon(frame.index, horizon), n_paths=n_paths, model=model, kind=kind, seed=seed)
+    blocks = None
+    if growth is not None and base is not None:
+        blocks = GrowthBlocks(
+            base=base,
+            how=growth_how,
+            yoy=yoy_change(y, paths.iloc[:horizon], levels) if growth.yoy else None,
+            annual=annual_change(y, paths, levels, how=growth_how),
+            vs_base=base_change(y, paths, levels, base=base, how=growth_how),
+            index=growth_index(y, paths, levels, base=base, how=growth_how),
+        )
+    year = None
+    if full_year is not None:
+        year = full_year_from_paths(y, paths, levels, default_how(full_year.how, kind))
+    return Outlook(frame, blocks, year)
+
+
+def _path_horizon(index: pd.Index, horizon: int) -> int:
+    """``horizon`` extended to the end of the calendar year of the last forecast period."""
+    last = to_periods(index)[-1]
+    per_year = periods_per_year(index)
+    position = int({12: last.month, 4: last.quarter}.get(per_year, 1))
+    return horizon + per_year - position
