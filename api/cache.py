@@ -2,7 +2,8 @@
 
 :func:`forecast_key` is the one place that builds the key, from everything that determines
 a forecast: the data (a stored vintage or a hash of inline data, the kind asked for and the
-treatment of missing values), model, transform, horizon and levels. The event-loop fast
+treatment of missing values), model, transform, horizon, levels and the growth and
+full-year options (a forecast with blocks is another result than one without). The event-loop fast
 path and the fitting path both call it, so a forecast one stores the other finds.
 """
 
@@ -15,6 +16,8 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
+
+from forecasting.outlook import FullYearOptions, GrowthOptions
 
 __all__ = ["ForecastKey", "LRUCache", "data_hash", "forecast_key"]
 
@@ -71,6 +74,8 @@ class ForecastKey:
     transform: str
     horizon: int
     levels: tuple[int, ...]
+    growth: GrowthOptions | None = None
+    full_year: FullYearOptions | None = None
 
 
 def forecast_key(
@@ -85,6 +90,8 @@ def forecast_key(
     transform: str,
     horizon: int,
     levels: tuple[int, ...],
+    growth: GrowthOptions | None = None,
+    full_year: FullYearOptions | None = None,
 ) -> ForecastKey:
     """The key of a forecast of a stored vintage (``series_id``) or of inline data (``data_hash``).
 
@@ -98,4 +105,4 @@ def forecast_key(
         data = ("vintage", series_id, vintage_id, kind or "stored", missing)
     else:
         data = ("inline", data_hash, frequency, kind or "level", missing)
-    return ForecastKey(data, model, transform, horizon, levels)
+    return ForecastKey(data, model, transform, horizon, levels, growth, full_year)

@@ -20,6 +20,8 @@ from api.schemas import (
     ForecastCreate,
     ForecastRead,
     ForecastRowRead,
+    FullYearRead,
+    GrowthRead,
     ModelMetricsRead,
     ModelRead,
     ObservationRead,
@@ -28,6 +30,7 @@ from api.schemas import (
     VintageRead,
     WarningRead,
 )
+from api.service.archive import outlook_params
 from api.service.types import (
     BacktestRequest,
     BacktestResult,
@@ -41,6 +44,7 @@ from api.service.types import (
 from data.meta import FREQUENCIES, SeriesMeta, StoredSeries, VintageInfo
 from forecasting.exceptions import InvalidSeriesError, MissingPeriodsError
 from forecasting.frames import CUTOFF, DS, MODEL
+from forecasting.outlook import FullYearOptions, GrowthOptions
 from forecasting.registry import REGISTRY
 from forecasting.series import ItemLocator, parse_series
 
@@ -56,6 +60,8 @@ __all__ = [
     "inline_to_series",
     "meta_to_read",
     "model_to_read",
+    "outlook_options",
+    "outlook_to_read",
     "observations_to_series",
     "record_params_to_read",
     "rows_to_frame",
@@ -259,9 +265,33 @@ def _source(body: Any, label: str | None = None) -> SeriesSource:
     return SeriesSource(body.series_id, body.as_of, inline, body.kind, body.missing, label)
 
 
+def outlook_options(body: ForecastCreate) -> tuple[GrowthOptions | None, FullYearOptions | None]:
+    """The ``growth`` and ``full_year`` parts of a body → library options (base year as text,
+    so ``2023`` and ``"2023"`` share one cache entry)."""
+    growth = None
+    if body.growth is not None:
+        base = str(body.growth.base) if body.growth.base is not None else None
+        growth = GrowthOptions(yoy=body.growth.yoy, base=base, how=body.growth.how)
+    full_year = FullYearOptions(how=body.full_year.how) if body.full_year is not None else None
+    return growth, full_year
+
+
 def forecast_request(body: ForecastCreate) -> ForecastRequest:
     """``POST /v1/forecasts`` body → service request."""
-    return ForecastRequest(_source(body), body.horizon, tuple(body.levels), body.model, body.transform)
+    growth, full_year = outlook_options(body)
+    return ForecastRequest(
+        _source(body), body.horizon, tuple(body.levels), body.model, body.transform, growth, full_year
+    )
+
+
+def outlook_to_read(params: dict[str, Any]) -> dict[str, Any]:
+    """The growth and full-year blocks kept in archive params → ``{growth, full_year}`` schemas."""
+    growth = params.get("growth")
+    full_year = params.get("full_year")
+    return {
+        "growth": GrowthRead.model_validate(growth) if growth else None,
+        "full_year": FullYearRead.model_validate(full_year) if full_year else None,
+    }
 
 
 def batch_request(body: BatchForecastCreate) -> BatchRequest:
@@ -295,6 +325,7 @@ def forecast_to_read(result: ForecastResult) -> ForecastRead:
         forecast=[ForecastRowRead.model_validate(r) for r in frame_to_rows(result.frame)],
         warnings=[WarningRead(code=n.code, message=n.message) for n in result.warnings],
         created_at=result.created_at,
+        **outlook_to_read(outlook_params(result.growth, result.full_year)),
     )
 
 

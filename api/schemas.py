@@ -27,6 +27,10 @@ __all__ = [
     "ForecastRead",
     "ForecastRowRead",
     "ForecastsPage",
+    "FullYearCreate",
+    "FullYearRead",
+    "GrowthCreate",
+    "GrowthRead",
     "HealthRead",
     "JobRead",
     "ModelMetricsRead",
@@ -226,8 +230,58 @@ class _SeriesSource(BaseModel):
         return self
 
 
+How = Literal["sum", "mean"]
+BaseYear = Annotated[int, Field(ge=1000, le=9999)] | Annotated[str, Field(pattern=r"^[0-9]{4}$")]
+
+
+class GrowthCreate(BaseModel):
+    """Growth blocks to add to a forecast, computed from 2,000 seeded sample paths."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"yoy": True, "base": "2023"}]})
+
+    yoy: bool = Field(True, description="Each forecast period against the same period a year earlier (percent change).")
+    base: BaseYear | None = Field(
+        None,
+        examples=["2023"],
+        description="Base calendar year of the change and the index; it must be completely observed. "
+        "Default: the last completely observed calendar year.",
+    )
+    how: How | None = Field(
+        None,
+        description="How a calendar year aggregates its periods: 'sum' (values) or 'mean' (shares, rates). "
+        "Default: 'sum' for levels, 'mean' for shares.",
+    )
+
+
+class FullYearCreate(BaseModel):
+    """The year-to-date to full-year block (monthly or quarterly series only)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"how": "sum"}]})
+
+    how: How | None = Field(
+        None,
+        description="'sum' for the calendar-year total, 'mean' for the annual average. "
+        "Default: 'sum' for levels, 'mean' for shares.",
+    )
+
+
 class ForecastCreate(_SeriesSource):
-    """A forecast request."""
+    """A forecast request; ``growth`` and ``full_year`` add blocks computed from sample paths."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [{"ds": f"{2020 + i // 12}-{i % 12 + 1:02d}", "y": 10.0 + i % 12} for i in range(42)],
+                    "frequency": "monthly",
+                    "horizon": 6,
+                    "growth": {"yoy": True, "base": "2022"},
+                    "full_year": {"how": "sum"},
+                }
+            ]
+        },
+    )
 
     horizon: int = Field(ge=1, le=10_000, examples=[5], description="Periods ahead (capped by settings).")
     levels: list[Level] = Field(
@@ -236,6 +290,12 @@ class ForecastCreate(_SeriesSource):
     model: ModelName | None = Field(None, description="A registered model; default from settings ('auto').")
     transform: Transform = Field(
         "none", description="'log' fits on the log scale (positive data only); level series only."
+    )
+    growth: GrowthCreate | None = Field(
+        None, description="Add growth blocks (year-on-year, against the year before and a base year, index)."
+    )
+    full_year: FullYearCreate | None = Field(
+        None, description="Add the calendar-year total (or average) from the year-to-date; monthly or quarterly."
     )
 
 
@@ -246,6 +306,35 @@ class ForecastRowRead(BaseModel):
 
     ds: str
     mean: float
+
+
+class GrowthRead(BaseModel):
+    """Growth in percent (the index: base year = 100), with ``mean``, ``lo_<L>``, ``hi_<L>`` per row.
+
+    Computed path by path from the forecast's sample paths, so the intervals are those of
+    the growth itself, not ratios of the forecast's bounds.
+    """
+
+    base: str = Field(examples=["2023"], description="The base calendar year.")
+    how: How = Field(description="How calendar years aggregate: 'sum' or 'mean'.")
+    yoy: list[ForecastRowRead] | None = Field(
+        description="Each forecast period against the same period a year earlier, percent (null if not asked)."
+    )
+    annual: list[ForecastRowRead] = Field(description="Each forecast calendar year against the year before, percent.")
+    vs_base: list[ForecastRowRead] = Field(description="Each forecast calendar year against the base year, percent.")
+    index: list[ForecastRowRead] = Field(description="Each forecast calendar year, base year = 100.")
+
+
+class FullYearRead(BaseModel):
+    """The calendar-year total (or average): what is observed plus the paths of the rest."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": {"type": "number"}})
+
+    ds: str = Field(examples=["2025"], description="The calendar year.")
+    how: How
+    observed: float | None = Field(description="Year-to-date sum (or mean; null when nothing is observed).")
+    periods_observed: int
+    mean: float = Field(description="Mean of the calendar-year total (or average); lo_<L>/hi_<L> follow.")
 
 
 class ForecastRead(BaseModel):
@@ -265,6 +354,10 @@ class ForecastRead(BaseModel):
     forecast: list[ForecastRowRead]
     warnings: list[WarningRead]
     created_at: datetime
+    growth: GrowthRead | None = Field(default=None, description="Growth blocks, when the request asked for them.")
+    full_year: FullYearRead | None = Field(
+        default=None, description="The full-year block, when the request asked for it."
+    )
 
 
 class ForecastsPage(BaseModel):

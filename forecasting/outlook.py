@@ -203,7 +203,7 @@ def forecast_outlook(
     Outlook
         ``forecast`` is exactly :func:`~forecasting.forecast`'s frame; ``growth`` and
         ``full_year`` as described in :class:`GrowthBlocks` and
-        :func:`~forecasting.full_year`.
+        :func:`~forecasting.full_year` (``attrs["how"]`` says sum or mean).
 
     Raises
     ------
@@ -239,6 +239,7 @@ def forecast_outlook(
     year = None
     if full_year is not None:
         year = full_year_from_paths(y, paths, levels, default_how(full_year.how, kind))
+        year.attrs["how"] = default_how(full_year.how, kind)
     return Outlook(frame, blocks, year)
 
 

@@ -11,7 +11,14 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from api.convert import batch_request, batch_to_read, forecast_request, forecast_to_read, record_params_to_read
+from api.convert import (
+    batch_request,
+    batch_to_read,
+    forecast_request,
+    forecast_to_read,
+    outlook_to_read,
+    record_params_to_read,
+)
 from api.deps import JobsDep, ServiceDep, SettingsDep, StoreDep
 from api.schemas import (
     BatchForecastCreate,
@@ -114,7 +121,7 @@ def read_forecasts(
     data = [
         record_params_to_read(
             str(r.forecast_id), r.series_id, r.model, r.horizon, r.levels, r.frame, r.params, r.created_at
-        )
+        ).model_copy(update=outlook_to_read(r.params))
         for r in records
     ]
     return ForecastsPage(data=data, count=store.count_forecasts(series_id, model=model, since=since))
@@ -124,6 +131,7 @@ def read_forecasts(
 def read_forecast(forecast_id: ForecastId, store: StoreDep) -> ForecastRead:
     """One archived forecast by id."""
     r = store.get_forecast(forecast_id)
-    return record_params_to_read(
+    read = record_params_to_read(
         forecast_id, r.series_id, r.model, r.horizon, r.levels, r.frame, r.params, r.created_at
     )
+    return read.model_copy(update=outlook_to_read(r.params))

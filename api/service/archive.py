@@ -6,12 +6,17 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from api.service.fitting import FitOutcome
 from api.service.types import ForecastResult, Prepared
 from data import ForecastRecord, Store, VintageInfo
 from forecasting.executor import WarningNote
+from forecasting.frames import DS
+from forecasting.outlook import GrowthBlocks
 
-__all__ = ["archive_forecast", "vintage_params"]
+__all__ = ["archive_forecast", "frame_rows", "outlook_params", "vintage_params"]
 
 
 def vintage_params(vintage: VintageInfo | None) -> dict[str, Any] | None:
@@ -20,6 +25,32 @@ def vintage_params(vintage: VintageInfo | None) -> dict[str, Any] | None:
         return None
     params = asdict(vintage)
     params["created_at"] = vintage.created_at.isoformat()
+    return params
+
+
+def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame indexed by period → JSON-safe rows ``{ds, <column>: value}`` (NaN → None)."""
+    return [
+        {DS: str(ds), **{str(c): (float(v) if np.isfinite(v) else None) for c, v in row.items()}}
+        for ds, row in zip(frame.index, frame.astype(float).to_dict("records"), strict=True)
+    ]
+
+
+def outlook_params(growth: GrowthBlocks | None, full_year: pd.DataFrame | None) -> dict[str, Any]:
+    """The growth and full-year blocks of a fit as JSON-safe archive params (those computed)."""
+    params: dict[str, Any] = {}
+    if growth is not None:
+        g = growth
+        params["growth"] = {
+            "base": str(g.base),
+            "how": g.how,
+            "yoy": frame_rows(g.yoy) if g.yoy is not None else None,
+            "annual": frame_rows(g.annual),
+            "vs_base": frame_rows(g.vs_base),
+            "index": frame_rows(g.index),
+        }
+    if full_year is not None:
+        params["full_year"] = {**frame_rows(full_year)[0], "how": full_year.attrs.get("how", "sum")}
     return params
 
 
@@ -44,6 +75,7 @@ def archive_forecast(
         "data_hash": prepared.data_hash,
         "interval_method": fit.interval_method,
         "warnings": [{"code": n.code, "message": n.message} for n in warnings],
+        **outlook_params(fit.growth, fit.full_year),
     }
     record = ForecastRecord(
         series_id=prepared.series_id,
@@ -70,4 +102,6 @@ def archive_forecast(
         frame=fit.frame,
         warnings=warnings,
         created_at=record.created_at or datetime.now(UTC),
+        growth=fit.growth,
+        full_year=fit.full_year,
     )

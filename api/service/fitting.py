@@ -14,6 +14,7 @@ import forecasting
 from api.service.limits import with_details
 from forecasting.base import BaseForecaster
 from forecasting.exceptions import InvalidParameterError
+from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions, forecast_outlook
 from forecasting.registry import get_model
 from forecasting.transforms import Transformed
 
@@ -22,10 +23,12 @@ __all__ = ["FitOutcome", "fit_forecast", "run_backtest", "warm_up"]
 
 @dataclass(frozen=True)
 class FitOutcome:
-    """What a forecasting worker sends back: the frame and how its intervals were made."""
+    """What a forecasting worker sends back: the frame, how its intervals were made, the blocks."""
 
     frame: pd.DataFrame
     interval_method: str
+    growth: GrowthBlocks | None = None
+    full_year: pd.DataFrame | None = None
 
 
 def _estimator(model: str, transform: str, kind: str) -> str | BaseForecaster:
@@ -43,11 +46,20 @@ def _estimator(model: str, transform: str, kind: str) -> str | BaseForecaster:
 
 
 def fit_forecast(
-    y: pd.Series, horizon: int, levels: tuple[int, ...], model: str, kind: str, transform: str
+    y: pd.Series,
+    horizon: int,
+    levels: tuple[int, ...],
+    model: str,
+    kind: str,
+    transform: str,
+    growth: GrowthOptions | None = None,
+    full_year: FullYearOptions | None = None,
 ) -> FitOutcome:
-    """Fit and forecast one series."""
-    frame = forecasting.forecast(y, horizon, levels=levels, model=_estimator(model, transform, kind), kind=kind)
-    return FitOutcome(frame=frame, interval_method=str(frame.attrs.get("interval_method", "")))
+    """Fit and forecast one series; growth and full-year blocks from its paths, here next to the fit."""
+    estimator = _estimator(model, transform, kind)
+    out = forecast_outlook(y, horizon, levels, estimator, kind, growth=growth, full_year=full_year)
+    frame = out.forecast
+    return FitOutcome(frame, str(frame.attrs.get("interval_method", "")), out.growth, out.full_year)
 
 
 def run_backtest(

@@ -16,7 +16,7 @@ from api.cache import ForecastKey, LRUCache, forecast_key
 from api.metrics import Metrics
 from api.service.archive import archive_forecast
 from api.service.fitting import FitOutcome, fit_forecast, run_backtest, warm_up
-from api.service.limits import Limits, check_backtest, check_forecast, check_model_name
+from api.service.limits import Limits, check_backtest, check_forecast, check_model_name, check_outlook
 from api.service.sources import InlineParser, VintageMemory, prepare
 from api.service.types import (
     BacktestRequest,
@@ -105,6 +105,8 @@ class ForecastService:
             transform=request.transform,
             horizon=request.horizon,
             levels=levels,
+            growth=request.growth,
+            full_year=request.full_year,
         )
 
     def _hit(self, key: ForecastKey) -> ForecastResult | None:
@@ -144,9 +146,18 @@ class ForecastService:
             if hit is not None:
                 return hit, True
         prepared = prepare(source, store, self.limits, self._parse, vintage_id=vintage_id)
+        check_outlook(prepared.y, prepared.kind, request.growth, request.full_year)
         self.metrics.cache_misses.inc()
         outcome = self.executor.run(
-            fit_forecast, prepared.y, request.horizon, levels, model, prepared.kind, request.transform
+            fit_forecast,
+            prepared.y,
+            request.horizon,
+            levels,
+            model,
+            prepared.kind,
+            request.transform,
+            request.growth,
+            request.full_year,
         )
         return self._record(request, prepared, model, levels, outcome, store), False
 

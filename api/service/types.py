@@ -11,6 +11,7 @@ import pandas as pd
 from api.cache import data_hash
 from data import VintageInfo
 from forecasting.executor import WarningNote
+from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions
 
 __all__ = [
     "BacktestRequest",
@@ -65,6 +66,8 @@ class ForecastRequest:
     levels: tuple[int, ...] = (80, 95)
     model: str | None = None
     transform: str = "none"
+    growth: GrowthOptions | None = None
+    full_year: FullYearOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,8 @@ class ForecastResult:
     frame: pd.DataFrame
     warnings: tuple[WarningNote, ...]
     created_at: datetime
+    growth: GrowthBlocks | None = None
+    full_year: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
