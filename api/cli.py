@@ -1,9 +1,9 @@
 """The ``tradecast`` command line.
 
 Each group of commands lives in its own module and registers itself here, so the command
-tree is explicit: ``serve`` (this module), the store commands (:mod:`api.cli_store`) and
-``report`` (:mod:`api.cli_reports`). The benchmarks are not part of the product: they live in
-the repository's ``bench/`` folder (``python -m bench.cli``).
+tree is explicit: ``serve`` (this module), the store commands (:mod:`api.cli_store`),
+``forecast`` (:mod:`api.cli_forecast`) and ``report`` (:mod:`api.cli_reports`). The
+benchmarks are not part of the product: they live in the repository's ``bench/`` folder (``python -m bench.cli``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import logging
 
 import typer
 
-from api import cli_reports, cli_store
+from api import cli_forecast, cli_reports, cli_store
 
 __all__ = ["app", "main"]
 
@@ -68,6 +68,7 @@ def serve(
 
 
 cli_store.register(app)
+cli_forecast.register(app)
 cli_reports.register(app)
 
 
