@@ -24,6 +24,8 @@ from forecasting.core import latest_complete_stretch, score_backtest
 from forecasting.exceptions import ForecastingError, InsufficientDataError, InvalidSeriesError
 from forecasting.executor import WarningNote, capture_warnings
 from forecasting.frames import CUTOFF, DS, MEAN, MODEL, hi_col, lo_col
+from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions, check_base, forecast_outlook
+from forecasting.paths import OBSERVED, PERIODS_OBSERVED, full_year_target, periods_per_year, to_periods
 from forecasting.series import RowLocator, parse_series
 
 __all__ = [
@@ -31,6 +33,7 @@ __all__ = [
     "ISSUED_AT",
     "Accuracy",
     "ForecastRow",
+    "FullYearLine",
     "PastForecastRow",
     "PastSummary",
     "ReportData",
@@ -41,6 +44,7 @@ __all__ = [
     "compute_section",
     "failed_section",
     "score_past_forecasts",
+    "summary_sentence",
 ]
 
 logger = logging.getLogger(__name__)
@@ -56,6 +60,31 @@ class ForecastRow:
     period: str
     mean: float
     bounds: dict[int, tuple[float, float]]
+    #: Percent change against the same period a year earlier (for annual data: the year
+    #: before), the mean over sample paths; None when not computed.
+    yoy: float | None = None
+    #: Percent change of this calendar year against the base year (annual data only).
+    vs_base: float | None = None
+
+
+@dataclass(frozen=True)
+class FullYearLine:
+    """The calendar-year total (``how="sum"``) or average of a monthly or quarterly series.
+
+    ``observed`` is the year-to-date over ``periods_observed`` of ``periods_per_year``
+    periods; ``mean`` and ``bounds`` describe the whole year; ``vs_previous`` and
+    ``vs_base`` are the mean percent changes against the year before and the base year.
+    """
+
+    year: str
+    how: str
+    observed: float | None
+    periods_observed: int
+    periods_per_year: int
+    mean: float
+    bounds: dict[int, tuple[float, float]]
+    vs_previous: float | None = None
+    vs_base: float | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +152,13 @@ class SeriesSection:
     warnings: list[WarningNote] = field(default_factory=list)
     #: The code of the error (``share_out_of_range``...), as the REST API would give it.
     error_code: str = ""
+    kind: str = "level"
+    #: The base year of the growth columns and its observed total (or average).
+    base: str = ""
+    base_value: float | None = None
+    full_year: FullYearLine | None = None
+    #: One plain sentence an analyst can paste (the forecast year against the base year).
+    sentence: str = ""
 
     @property
     def ok(self) -> bool:
@@ -271,6 +307,9 @@ def build_section(
     accuracy_note: str = "",
     archived: pd.DataFrame | None = None,
     warnings_: Sequence[WarningNote] = (),
+    kind: str = "level",
+    growth: GrowthBlocks | None = None,
+    full_year: pd.DataFrame | None = None,
 ) -> SeriesSection:
     """Assemble one series' section from precomputed frames.
 
@@ -290,19 +329,20 @@ def build_section(
         Output of :func:`forecasting.backtest` for the accuracy table.
     archived : pd.DataFrame or None
         Past forecasts for "how did we do" (see :func:`score_past_forecasts`).
+    kind : {"level", "share"}
+        Shares are shown as percentages.
+    growth : GrowthBlocks or None
+        From :func:`forecasting.forecast_outlook`: the growth columns and the base year.
+    full_year : pd.DataFrame or None
+        From :func:`forecasting.forecast_outlook`: the full-year line (monthly, quarterly).
     """
     levels = tuple(sorted(int(lv) for lv in levels))
     observed = y.dropna()
     # Gaps stay in the history (as NaN) so the chart keeps the time axis true.
     hist = y.loc[observed.index[0] : observed.index[-1]] if len(observed) else observed
-    rows = [
-        ForecastRow(
-            period=str(ds),
-            mean=float(row[MEAN]),
-            bounds={lv: (float(row[lo_col(lv)]), float(row[hi_col(lv)])) for lv in levels},
-        )
-        for ds, row in forecast_frame.iterrows()
-    ]
+    rows = _forecast_rows(forecast_frame, levels, growth, annual=_frequency_name(y.index) == "annual")
+    line = _full_year_line(y, full_year, levels, growth)
+    base_value = _base_value(observed, growth) if growth is not None else None
     accuracy = None
     if backtest_frame is not None and not backtest_frame.empty:
         accuracy = accuracy_from_backtest(backtest_frame, y, levels, model=model)
@@ -326,7 +366,160 @@ def build_section(
         last_period=str(observed.index[-1]) if len(observed) else "",
         last_value=float(observed.iloc[-1]) if len(observed) else None,
         warnings=list(warnings_),
+        kind=kind,
+        base=str(growth.base) if growth is not None else "",
+        base_value=base_value,
+        full_year=line,
+        sentence=_section_sentence(title or series_id, unit, kind, rows, line, growth, base_value),
     )
+
+
+def _bounds(row: pd.Series, levels: Sequence[int]) -> dict[int, tuple[float, float]]:
+    return {lv: (float(row[lo_col(lv)]), float(row[hi_col(lv)])) for lv in levels}
+
+
+def _means(frame: pd.DataFrame | None) -> dict[str, float]:
+    """A block's mean by period label (rows without a finite mean left out)."""
+    if frame is None:
+        return {}
+    return {str(ds): float(v) for ds, v in frame[MEAN].items() if np.isfinite(v)}
+
+
+def _forecast_rows(
+    frame: pd.DataFrame, levels: Sequence[int], growth: GrowthBlocks | None, *, annual: bool
+) -> list[ForecastRow]:
+    yoy = _means(growth.yoy) if growth is not None else {}
+    # Against the base year per row only where a row is a calendar year.
+    vs_base = _means(growth.vs_base) if growth is not None and annual else {}
+    return [
+        ForecastRow(
+            period=str(ds),
+            mean=float(row[MEAN]),
+            bounds=_bounds(row, levels),
+            yoy=yoy.get(str(ds)),
+            vs_base=vs_base.get(str(ds)),
+        )
+        for ds, row in frame.iterrows()
+    ]
+
+
+def _full_year_line(
+    y: pd.Series, frame: pd.DataFrame | None, levels: Sequence[int], growth: GrowthBlocks | None
+) -> FullYearLine | None:
+    if frame is None or frame.empty:
+        return None
+    row, year = frame.iloc[0], str(frame.index[0])
+    observed = float(row[OBSERVED])
+    return FullYearLine(
+        year=year,
+        how=str(frame.attrs.get("how", "sum")),
+        observed=observed if np.isfinite(observed) else None,
+        periods_observed=int(row[PERIODS_OBSERVED]),
+        periods_per_year=periods_per_year(y.index),
+        mean=float(row[MEAN]),
+        bounds=_bounds(row, levels),
+        vs_previous=_means(growth.annual).get(year) if growth is not None else None,
+        vs_base=_means(growth.vs_base).get(year) if growth is not None else None,
+    )
+
+
+def _base_value(y: pd.Series, growth: GrowthBlocks) -> float | None:
+    """The observed total (or average) of the base year."""
+    values = y[to_periods(y.index).year == growth.base.year]
+    if values.empty:
+        return None
+    return float(values.sum() if growth.how == "sum" else values.mean())
+
+
+def _section_sentence(
+    title: str,
+    unit: str,
+    kind: str,
+    rows: Sequence[ForecastRow],
+    line: FullYearLine | None,
+    growth: GrowthBlocks | None,
+    base_value: float | None,
+) -> str:
+    """The sentence of a section: its full year (monthly, quarterly) or its first forecast year."""
+    base = str(growth.base) if growth is not None else ""
+    how = growth.how if growth is not None else ("mean" if kind == "share" else "sum")
+    if line is not None:
+        year, mean, bounds, change, how = line.year, line.mean, line.bounds, line.vs_base, line.how
+    elif rows and rows[0].period.isdigit():
+        year, mean, bounds, change = rows[0].period, rows[0].mean, rows[0].bounds, rows[0].vs_base
+    else:
+        return ""
+    return summary_sentence(
+        title, unit, kind, year=year, mean=mean, bounds=bounds, change=change, base=base, base_value=base_value, how=how
+    )
+
+
+def _plain(value: float) -> str:
+    """A number for prose: three or more significant digits, thousands separated."""
+    size = abs(value)
+    decimals = 0 if size >= 100 else 1 if size >= 10 else 2
+    return f"{value:,.{decimals}f}"
+
+
+def _amount(value: float, unit: str, kind: str) -> str:
+    """``value`` with its unit for prose: ``$240 bn`` for USD units, ``23.4%`` for shares."""
+    if kind == "share":
+        return f"{100.0 * value:.1f}%"
+    currency, _, scale = unit.partition(" ")
+    if currency == "USD":
+        return f"${_plain(value)}" + (f" {scale}" if scale else "")
+    return f"{_plain(value)} {unit}".strip()
+
+
+def summary_sentence(
+    title: str,
+    unit: str,
+    kind: str,
+    *,
+    year: str,
+    mean: float,
+    bounds: dict[int, tuple[float, float]],
+    change: float | None,
+    base: str,
+    base_value: float | None,
+    how: str = "sum",
+) -> str:
+    """One plain sentence an analyst can paste, for example "Trade is forecast at $262 bn in
+    2025 (80%: 236–289), 9.2% above the 2023 base of $240 bn."
+
+    Parameters
+    ----------
+    title, unit, kind
+        The series' title, its unit (``"USD bn"`` reads as ``$… bn``) and kind (shares read
+        as percentages).
+    year : str
+        The calendar year of the forecast.
+    mean, bounds
+        The forecast of that year and its bounds by level (the 80% interval is quoted when
+        present, else the narrowest).
+    change : float or None
+        Mean percent change against the base year (None: no base clause).
+    base, base_value
+        The base year and its observed total (or average).
+    how : {"sum", "mean"}
+        ``"mean"`` reads "forecast to average".
+
+    Returns
+    -------
+    str
+    """
+    verb = "is forecast to average" if how == "mean" else "is forecast at"
+    text = f"{title} {verb} {_amount(mean, unit, kind)} in {year}"
+    if bounds:
+        level = 80 if 80 in bounds else min(bounds)
+        lo, hi = bounds[level]
+        scale = 100.0 if kind == "share" else 1.0
+        suffix = "%" if kind == "share" else ""
+        text += f" ({level}%: {_plain(scale * lo)}–{_plain(scale * hi)}{suffix})"
+    if change is not None and base and base_value is not None:
+        side = "above" if change >= 0 else "below"
+        text += f", {abs(change):.1f}% {side} the {base} base of {_amount(base_value, unit, kind)}"
+    return text + "."
 
 
 def failed_section(series_id: str, error: str, *, title: str = "", model: str = "", code: str = "") -> SeriesSection:
@@ -378,7 +571,8 @@ def compute_section(
     fit_y, gap_note = latest_complete_stretch(y)
     try:
         with capture_warnings() as caught:
-            frame = forecasting.forecast(fit_y, horizon=horizon, levels=levels, model=model, kind=kind)
+            growth, full_year = _outlook_options(fit_y)
+            out = forecast_outlook(fit_y, horizon, levels, model, kind, growth=growth, full_year=full_year)
             bt, note = _backtest(fit_y, horizon, levels, model, kind, backtest_windows)
     except ForecastingError as exc:
         logger.warning("series %s: no forecast (%s)", series_id, exc)
@@ -391,7 +585,7 @@ def compute_section(
     return build_section(
         series_id,
         y,
-        frame,
+        out.forecast,
         levels=levels,
         model=model,
         title=title,
@@ -401,7 +595,26 @@ def compute_section(
         accuracy_note=note,
         archived=archived,
         warnings_=caught,
+        kind=kind,
+        growth=out.growth,
+        full_year=out.full_year,
     )
+
+
+def _outlook_options(y: pd.Series) -> tuple[GrowthOptions | None, FullYearOptions | None]:
+    """Growth when the series has a complete calendar year; full year for monthly and quarterly
+    series whose year-to-date is complete. A series without them still gets its forecast."""
+    try:
+        check_base(y, None)
+        growth = GrowthOptions()
+    except ForecastingError:
+        growth = None
+    try:
+        full_year_target(y)
+        full_year = FullYearOptions()
+    except ForecastingError:
+        full_year = None
+    return growth, full_year
 
 
 def _backtest(

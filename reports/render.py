@@ -16,7 +16,7 @@ from markupsafe import Markup
 from reports.charts import chart_legend, fan_chart_svg
 from reports.content import ReportData
 
-__all__ = ["format_number", "render_html"]
+__all__ = ["format_change", "format_number", "format_value", "render_html"]
 
 _MISSING = "\u2013"  # en dash
 
@@ -32,6 +32,8 @@ def _environment() -> jinja2.Environment:
     )
     env.filters["num"] = format_number
     env.filters["pct"] = _format_pct
+    env.filters["val"] = format_value
+    env.filters["chg"] = format_change
     return env
 
 
@@ -45,6 +47,24 @@ def format_number(value: float | None, digits: int = 4) -> str:
     magnitude = math.floor(math.log10(abs(value)))
     decimals = max(0, digits - 1 - magnitude)
     return f"{value:,.{decimals}f}"
+
+
+def format_value(value: float | None, kind: str = "level") -> str:
+    """A series value: shares as percentages (0.234 → ``23.4%``), levels by :func:`format_number`."""
+    if kind != "share":
+        return format_number(value)
+    if value is None or not math.isfinite(float(value)):
+        return _MISSING
+    return f"{100.0 * float(value):.1f}%"
+
+
+def format_change(value: float | None) -> str:
+    """A percent change with its sign (``+4.2%``, ``−1.0%``); a dash if missing."""
+    if value is None or not math.isfinite(float(value)):
+        return _MISSING
+    # round first so that -0.04 shows as +0.0%, not as a negative zero
+    rounded = round(float(value), 1) + 0.0
+    return f"{rounded:+.1f}%".replace("-", "\u2212")
 
 
 def _format_pct(value: float | None, decimals: int = 0) -> str:
