@@ -31,6 +31,7 @@ __all__ = [
     "FullYearRead",
     "GrowthCreate",
     "GrowthRead",
+    "GrowthRowRead",
     "HealthRead",
     "JobRead",
     "ModelMetricsRead",
@@ -308,6 +309,18 @@ class ForecastRowRead(BaseModel):
     mean: float
 
 
+class GrowthRowRead(BaseModel):
+    """One period or calendar year of a growth block: ``ds``, ``mean``, ``lo_<L>``/``hi_<L>``.
+
+    ``null`` where no sample path has a positive comparison value (no growth rate exists).
+    """
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": {"type": ["number", "null"]}})
+
+    ds: str
+    mean: float | None
+
+
 class GrowthRead(BaseModel):
     """Growth in percent (the index: base year = 100), with ``mean``, ``lo_<L>``, ``hi_<L>`` per row.
 
@@ -317,12 +330,12 @@ class GrowthRead(BaseModel):
 
     base: str = Field(examples=["2023"], description="The base calendar year.")
     how: How = Field(description="How calendar years aggregate: 'sum' or 'mean'.")
-    yoy: list[ForecastRowRead] | None = Field(
+    yoy: list[GrowthRowRead] | None = Field(
         description="Each forecast period against the same period a year earlier, percent (null if not asked)."
     )
-    annual: list[ForecastRowRead] = Field(description="Each forecast calendar year against the year before, percent.")
-    vs_base: list[ForecastRowRead] = Field(description="Each forecast calendar year against the base year, percent.")
-    index: list[ForecastRowRead] = Field(description="Each forecast calendar year, base year = 100.")
+    annual: list[GrowthRowRead] = Field(description="Each forecast calendar year against the year before, percent.")
+    vs_base: list[GrowthRowRead] = Field(description="Each forecast calendar year against the base year, percent.")
+    index: list[GrowthRowRead] = Field(description="Each forecast calendar year, base year = 100.")
 
 
 class FullYearRead(BaseModel):

@@ -84,3 +84,12 @@ def test_openapi_documents_the_options(client):
     assert schemas["GrowthCreate"]["properties"]["base"]["description"]
     assert schemas["FullYearCreate"]["examples"] == [{"how": "sum"}]
     assert "growth" in schemas["ForecastRead"]["properties"]
+
+
+def test_growth_row_without_a_rate_reads_as_null():
+    from api.convert import outlook_to_read
+
+    row = {"ds": "2024-01", "mean": None, "lo_80": None, "hi_80": None}
+    params = {"growth": {"base": "2023", "how": "sum", "yoy": [row], "annual": [], "vs_base": [], "index": []}}
+    read = outlook_to_read(params)["growth"]
+    assert read.yoy[0].mean is None and read.model_dump()["yoy"][0]["lo_80"] is None
