@@ -433,6 +433,11 @@ def _json_items(text: str) -> list[Any]:
         raise IngestError(
             f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}.", line=exc.lineno, column=exc.colno
         ) from exc
+    except RecursionError:
+        # The decoder recurses once per nesting level; records need three levels at most.
+        raise IngestError(
+            'the JSON document is nested too deeply; expected a list of {"unique_id", "ds", "y"} records.'
+        ) from None
     items = doc.get("series") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         raise IngestError('expected a JSON list of {"unique_id", "ds", "y"} records or {"series": [...]}.')
