@@ -407,3 +407,17 @@ def test_archived_forecast_with_bare_params_is_readable(client) -> None:
     body = one.json()
     assert body["frequency"] == "monthly" and body["kind"] == "level" and body["transform"] == "none"
     assert [r["ds"] for r in body["forecast"]] == ["2030-01", "2030-02"]
+
+
+def test_forecast_after_delete_and_reupload_is_not_the_old_one(client, stored) -> None:
+    body = {"series_id": stored, "model": "naive", "horizon": 2, "levels": []}
+    first = client.post("/v1/forecasts", json=body)
+    assert first.status_code == 200 and first.headers["x-cache"] == "miss"
+    assert client.delete(f"/v1/series/{stored}").status_code == 204
+    fresh = {"series_id": stored, "name": "again", "frequency": "annual", "data": annual(base=500.0)}
+    assert client.post("/v1/series", json=fresh).status_code == 201
+    second = client.post("/v1/forecasts", json=body)
+    assert second.status_code == 200, second.text
+    assert second.headers["x-cache"] == "miss"
+    assert second.json()["vintage"]["vintage_id"] != first.json()["vintage"]["vintage_id"]
+    assert second.json()["forecast"][0]["mean"] != first.json()["forecast"][0]["mean"]
