@@ -75,3 +75,20 @@ def test_extreme_but_valid_instants_are_answered(client: TestClient, stored: str
     assert client.get("/v1/forecasts", params={"since": "0001-01-01T00:00:00Z"}).status_code == 200
     response = client.get(f"/v1/series/{stored}", params={"as_of": "9999-12-31T23:59:59+14:00"})
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize("door", ["json", "csv"])
+def test_monthly_label_in_annual_data_is_422_naming_the_row(client: TestClient, door: str) -> None:
+    data = [{"ds": str(2000 + i), "y": 10.0 + i} for i in range(12)]
+    data[5]["ds"] = "2005-03"
+    if door == "json":
+        body = {"series_id": "labels", "name": "a", "frequency": "annual", "data": data}
+        response = client.post("/v1/series", json=body)
+        where = "data[5].ds"
+    else:
+        csv = "ds,y\n" + "\n".join(f"{d['ds']},{d['y']}" for d in data)
+        files = {"file": ("a.csv", csv.encode())}
+        response = client.post("/v1/series", files=files, data={"frequency": "annual", "series_id": "labels"})
+        where = "line 7"
+    error = assert_error(response, 422, "mixed_frequency", "2005-03")
+    assert where in error["message"]
