@@ -15,7 +15,10 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+if TYPE_CHECKING:
+    from data import VintageInfo
 
 from forecasting.outlook import FullYearOptions, GrowthOptions
 
@@ -81,7 +84,7 @@ class ForecastKey:
 def forecast_key(
     *,
     series_id: str | None,
-    vintage_id: int | None,
+    vintage: VintageInfo | None,
     data_hash: str | None,
     frequency: str | None,
     kind: str | None,
@@ -97,12 +100,18 @@ def forecast_key(
 
     ``kind`` is the kind the request asked for (``None``: the default), never the kind
     resolved from the store, so a request can be keyed before anything is read.
+
+    A stored vintage is identified by its id *and* its creation time and checksum: an id
+    alone could come back after a series is deleted (SQLite reused row ids before migration
+    0004), and a cache, possibly in another service process, must never take the new
+    vintage for the old one.
     """
     data: tuple[Hashable, ...]
     if series_id is not None:
         # A vintage's stored kind never changes, so "stored" identifies it without reading
         # the series' metadata on the cached path.
-        data = ("vintage", series_id, vintage_id, kind or "stored", missing)
+        stamp = (vintage.vintage_id, vintage.created_at, vintage.checksum) if vintage is not None else None
+        data = ("vintage", series_id, stamp, kind or "stored", missing)
     else:
         data = ("inline", data_hash, frequency, kind or "level", missing)
     return ForecastKey(data, model, transform, horizon, levels, growth, full_year)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast, get_args
 
 import pandas as pd
 
@@ -20,13 +20,16 @@ from api.schemas import (
     ForecastCreate,
     ForecastRead,
     ForecastRowRead,
+    Frequency,
     FullYearRead,
     GrowthRead,
+    Kind,
     ModelMetricsRead,
     ModelRead,
     ObservationRead,
     SeriesMetaRead,
     SeriesRead,
+    Transform,
     VintageRead,
     WarningRead,
 )
@@ -202,18 +205,49 @@ def record_params_to_read(
         id=forecast_id,
         series_id=series_id,
         model=model,
-        frequency=params["frequency"],
-        kind=params.get("kind", "level"),
-        transform=params.get("transform", "none"),
+        frequency=cast(Frequency, _archived_frequency(params, frame)),
+        kind=cast(Kind, _recorded(params, "kind", get_args(Kind), "level")),
+        transform=cast(Transform, _recorded(params, "transform", get_args(Transform), "none")),
         horizon=horizon,
         levels=list(levels),
-        vintage=vintage_from_dict(params.get("vintage")),
+        vintage=_archived_vintage(params.get("vintage")),
         data_hash=params.get("data_hash"),
         interval_method=str(params.get("interval_method", "")),
         forecast=[ForecastRowRead.model_validate(r) for r in frame_to_rows(frame)],
         warnings=[WarningRead.model_validate(w) for w in params.get("warnings", [])],
         created_at=created_at,
     )
+
+
+def _archived_frequency(params: dict[str, Any], frame: pd.DataFrame) -> str:
+    """The frequency of an archived forecast: as recorded, else read off its frame's index.
+
+    Forecasts archived by report runs before issue 21 carry no ``frequency`` in their
+    params; the frame's period index still says what it is.
+    """
+    recorded = params.get("frequency")
+    if recorded in FREQUENCIES:
+        return str(recorded)
+    freqstr = str(getattr(frame.index, "freqstr", "") or "").upper()
+    # "Y-DEC", "A-DEC", "QE-DEC", "M", "MS": the first letter names the period; the rest is an anchor.
+    by_letter = {"Y": "annual", "A": "annual", "Q": "quarterly", "M": "monthly"}
+    # A frame without a frequency (none is archived so today) is shown as annual rather than failing.
+    return by_letter.get(freqstr[:1], "annual")
+
+
+def _recorded(params: dict[str, Any], key: str, allowed: tuple[str, ...], default: str) -> str:
+    """``params[key]`` when it is one of ``allowed``, else ``default`` (older archive records)."""
+    value = params.get(key)
+    return value if isinstance(value, str) and value in allowed else default
+
+
+def _archived_vintage(raw: Any) -> VintageRead | None:
+    """The vintage kept in an archived forecast's params, or ``None`` when it is unreadable."""
+    try:
+        return vintage_from_dict(raw)
+    except ValueError:
+        # A pydantic ValidationError is a ValueError: an old or foreign record keeps the rest readable.
+        return None
 
 
 def _number(value: Any) -> float | None:

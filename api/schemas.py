@@ -8,10 +8,10 @@ are checked in :mod:`api.convert`, so the schema stays static and documented.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
     "BacktestCreate",
@@ -32,7 +32,9 @@ __all__ = [
     "GrowthCreate",
     "GrowthRead",
     "GrowthRowRead",
+    "AwareInstant",
     "HealthRead",
+    "Instant",
     "JobRead",
     "ModelMetricsRead",
     "ModelRead",
@@ -56,6 +58,28 @@ SeriesId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,100}$", examples=["
 Level = Annotated[int, Field(ge=1, le=99)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 ModelName = Annotated[str, Field(min_length=1, max_length=64, examples=["auto", "naive2"])]
+
+
+def _check_utc_range(value: datetime) -> datetime:
+    """Refuse an instant that has no UTC equivalent (``0001-01-01T00:00:00+14:00`` is in year 0).
+
+    The store compares instants in UTC; without this check the conversion overflows deep in
+    a route and answers 500 instead of naming the field.
+    """
+    if value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError(
+                f"{value.isoformat()} is outside the range of datetimes (years 1-9999 once converted to UTC)"
+            ) from None
+    return value
+
+
+#: A point in time given by a client (naive = UTC); it must stay within years 1-9999 in UTC.
+Instant = Annotated[datetime, AfterValidator(_check_utc_range)]
+#: An :data:`Instant` that must carry its UTC offset.
+AwareInstant = Annotated[AwareDatetime, AfterValidator(_check_utc_range)]
 
 _STRICT = ConfigDict(extra="forbid")
 
@@ -206,7 +230,7 @@ class _SeriesSource(BaseModel):
     model_config = _STRICT
 
     series_id: SeriesId | None = Field(None, description="A stored series; excludes 'data'.")
-    as_of: datetime | None = Field(None, description="Use the vintage current at this time (stored series).")
+    as_of: Instant | None = Field(None, description="Use the vintage current at this time (stored series).")
     data: list[ObservationCreate] | None = Field(
         None, min_length=1, description="Inline observations; needs 'frequency'; excludes 'series_id'."
     )

@@ -365,8 +365,12 @@ def _read_xlsx(data: bytes, layout: str, sheet: str | int | None, series_id: str
             ["" if v is None else (v.isoformat() if hasattr(v, "isoformat") else _cell_text(v)) for v in row]
             for row in ws.iter_rows(values_only=True)
         ]
+        title = ws.title
     finally:
         book.close()
+    empty = {(i, j) for i, row in enumerate(rows) for j, text in enumerate(row) if text == ""}
+    if empty:
+        _check_no_unsaved_formula(data, title, empty)
     if not rows or all(all(c == "" for c in r) for r in rows):
         raise IngestError("the sheet is empty: expected a header row and at least one data row.", line=1)
     width = max(len(r) for r in rows)
@@ -382,6 +386,39 @@ def _read_xlsx(data: bytes, layout: str, sheet: str | int | None, series_id: str
     if len(table) == 0:
         raise IngestError("the sheet has a header row but no data rows: nothing to load.", line=1)
     return _table_to_raw(table, lines, layout, "row", 1, series_id)
+
+
+def _check_no_unsaved_formula(data: bytes, title: str, empty: set[tuple[int, int]]) -> None:
+    """Refuse a formula cell whose result the file does not hold.
+
+    The values are read with ``data_only=True``: the results Excel saved with each formula.
+    A file written by a program that does not compute formulas (openpyxl, many exporters)
+    holds none, and the cell would read as a gap. Only cells that read empty are looked at
+    again, with their formulas.
+
+    Raises
+    ------
+    IngestError
+        Naming the cell and its formula.
+    """
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        for i, row in enumerate(book[title].iter_rows()):
+            for j, cell in enumerate(row):
+                formula = getattr(cell, "value", None)
+                if (i, j) in empty and getattr(cell, "data_type", None) == "f":
+                    text = getattr(formula, "text", formula)  # ArrayFormula keeps its text apart
+                    raise IngestError(
+                        f"cell {cell.coordinate} of sheet {title!r} holds the formula {text!r} but no saved "
+                        "result; open and save the file in a spreadsheet program (which stores results) or "
+                        "replace the formula by its value.",
+                        line=cell.row,
+                        column=cell.column,
+                    )
+    finally:
+        book.close()
 
 
 def _cell_text(value: Any) -> str:
@@ -433,6 +470,11 @@ def _json_items(text: str) -> list[Any]:
         raise IngestError(
             f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}.", line=exc.lineno, column=exc.colno
         ) from exc
+    except RecursionError:
+        # The decoder recurses once per nesting level; records need three levels at most.
+        raise IngestError(
+            'the JSON document is nested too deeply; expected a list of {"unique_id", "ds", "y"} records.'
+        ) from None
     items = doc.get("series") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         raise IngestError('expected a JSON list of {"unique_id", "ds", "y"} records or {"series": [...]}.')

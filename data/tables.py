@@ -10,7 +10,9 @@ One Alembic history (``data/migrations``) creates all of them:
 - ``report_definitions`` and ``report_runs``: the report scheduler (revision
   ``0002_reports``);
 - ``api_jobs``: asynchronous batch-forecast jobs of the REST service (revision
-  ``0003_jobs``; the name predates the single history and is kept so existing rows stay).
+  ``0003_jobs``; the name predates the single history and is kept so existing rows stay);
+- revision ``0004_vintage_identity`` makes vintage ids never repeat on SQLite
+  (``AUTOINCREMENT``), as PostgreSQL's sequence already guaranteed.
 """
 
 from __future__ import annotations
@@ -134,10 +136,13 @@ class VintagesTable(Base):
     checksum: Mapped[str] = mapped_column(String(64))
 
     # The unique (series_id, number) pair is what makes concurrent writers safe: two
-    # writers that computed the same next number cannot both commit.
+    # writers that computed the same next number cannot both commit. AUTOINCREMENT on
+    # SQLite (migration 0004) keeps a deleted vintage's id from being handed out again,
+    # which would make caches and archived forecasts take a new upload for the old one.
     __table_args__ = (
         UniqueConstraint("series_id", "number"),
         Index(None, "series_id", "created_at"),
+        {"sqlite_autoincrement": True},
     )
 
 

@@ -12,7 +12,7 @@ import functools
 import logging
 import time
 import traceback as tb
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -358,13 +358,29 @@ def _archive_forecasts(
             series_id=section.series_id,
             vintage_id=stored.vintage.vintage_id,
             model=definition.model,
-            params={"report": definition.name, "run_id": run.run_id, "as_of": run.as_of.isoformat()},
+            params=_archive_params(definition, run, stored),
             horizon=definition.horizon,
             levels=tuple(definition.levels),
             frame=frame,
         )
         ids[section.series_id] = store.save_forecast(record)
     return ids
+
+
+def _archive_params(definition: ReportDefinition, run: ReportRun, stored: StoredSeries) -> dict[str, Any]:
+    """What the archive keeps with a report's forecast: the same keys as a REST forecast's."""
+    vintage = asdict(stored.vintage)
+    vintage["created_at"] = stored.vintage.created_at.isoformat()
+    return {
+        "report": definition.name,
+        "run_id": run.run_id,
+        "as_of": run.as_of.isoformat(),
+        "frequency": stored.meta.frequency,
+        "kind": stored.meta.kind,
+        "transform": "none",
+        "vintage": vintage,
+        "warnings": [],
+    }
 
 
 def _section_frame(section: SeriesSection, index: pd.Index) -> pd.DataFrame:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import weakref
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response, status
@@ -27,6 +26,7 @@ from api.schemas import (
     ForecastCreate,
     ForecastRead,
     ForecastsPage,
+    Instant,
     JobRead,
     SeriesId,
 )
@@ -112,7 +112,7 @@ def read_forecasts(
     store: StoreDep,
     series_id: Annotated[SeriesId | None, Query()] = None,
     model: Annotated[str | None, Query(max_length=64)] = None,
-    since: Annotated[datetime | None, Query()] = None,
+    since: Annotated[Instant | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> ForecastsPage:

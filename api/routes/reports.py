@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SettingsDep
-from api.schemas import ErrorRead
+from api.schemas import AwareInstant, ErrorRead
 from reports.definitions import DEFAULT_SCHEDULE, ReportDefinition, build_trigger
 from reports.jobs import run_report
 from reports.scheduler import previous_fire_time
@@ -85,7 +85,7 @@ class ReportRunCreate(BaseModel):
 
     model_config = _STRICT
 
-    as_of: AwareDatetime | None = None
+    as_of: AwareInstant | None = None
     force: bool = Field(False, description="Redo a run that already succeeded for this as-of time.")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
@@ -14,7 +13,7 @@ from pydantic import ValidationError
 from api.convert import meta_to_read, observations_to_series, stored_to_read, vintage_to_read
 from api.deps import ExistingSeriesId, ServiceDep, SettingsDep, StoreDep
 from api.errors import detailed
-from api.schemas import ErrorRead, SeriesCreate, SeriesPage, SeriesRead, VintagesPage
+from api.schemas import ErrorRead, Instant, SeriesCreate, SeriesPage, SeriesRead, VintagesPage
 from data import IngestError, SeriesMeta, Store, load_series
 
 __all__ = ["router"]
@@ -149,7 +148,7 @@ def read_series_page(
 def read_series(
     series_id: ExistingSeriesId,
     store: StoreDep,
-    as_of: Annotated[datetime | None, Query(description="The vintage current at this time.")] = None,
+    as_of: Annotated[Instant | None, Query(description="The vintage current at this time.")] = None,
 ) -> SeriesRead:
     """One series with the observations of its latest vintage (or the one current at ``as_of``)."""
     return stored_to_read(store.read_series(series_id, as_of=as_of))

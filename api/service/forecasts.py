@@ -27,7 +27,7 @@ from api.service.types import (
     ForecastResult,
     Prepared,
 )
-from data import Store
+from data import Store, VintageInfo
 from forecasting.core import score_backtest
 from forecasting.exceptions import ForecastingError
 from forecasting.executor import Executor, TaskResult
@@ -92,11 +92,11 @@ class ForecastService:
         return model, check_forecast(request.horizon, request.levels, self.limits)
 
     @staticmethod
-    def _key(request: ForecastRequest, model: str, levels: tuple[int, ...], vintage_id: int | None) -> ForecastKey:
+    def _key(request: ForecastRequest, model: str, levels: tuple[int, ...], vintage: VintageInfo | None) -> ForecastKey:
         source = request.source
         return forecast_key(
             series_id=source.series_id,
-            vintage_id=vintage_id,
+            vintage=vintage,
             data_hash=source.inline.digest if source.inline is not None else None,
             frequency=source.frequency,
             kind=source.kind,
@@ -122,12 +122,12 @@ class ForecastService:
         list remembered for ``vintage_ttl`` seconds.
         """
         model, levels = self._checked(request)
-        vintage_id = None
+        vintage = None
         if request.source.series_id is not None:
-            vintage_id = self.vintages.recall(request.source.series_id, request.source.as_of)
-            if vintage_id is None:
+            vintage = self.vintages.recall(request.source.series_id, request.source.as_of)
+            if vintage is None:
                 return None
-        return self._hit(self._key(request, model, levels, vintage_id))
+        return self._hit(self._key(request, model, levels, vintage))
 
     # ---------------------------------------------------------------- forecasts
     def forecast(self, request: ForecastRequest, store: Store) -> tuple[ForecastResult, bool]:
@@ -138,13 +138,14 @@ class ForecastService:
         """
         model, levels = self._checked(request)
         source = request.source
-        vintage_id = None
+        vintage = None
         if source.series_id is not None:
-            vintage_id = self.vintages.lookup(store, source.series_id, source.as_of)
-        if source.series_id is None or vintage_id is not None:
-            hit = self._hit(self._key(request, model, levels, vintage_id))
+            vintage = self.vintages.lookup(store, source.series_id, source.as_of)
+        if source.series_id is None or vintage is not None:
+            hit = self._hit(self._key(request, model, levels, vintage))
             if hit is not None:
                 return hit, True
+        vintage_id = vintage.vintage_id if vintage is not None else None
         prepared = prepare(source, store, self.limits, self._parse, vintage_id=vintage_id)
         check_outlook(prepared.y, prepared.kind, request.growth, request.full_year)
         self.metrics.cache_misses.inc()
@@ -183,8 +184,7 @@ class ForecastService:
             fit=fit,
             notes=outcome.notes,
         )
-        vintage_id = prepared.vintage.vintage_id if prepared.vintage else None
-        self.cache.put(self._key(request, model, levels, vintage_id), result)
+        self.cache.put(self._key(request, model, levels, prepared.vintage), result)
         self.metrics.cache_size.set(len(self.cache))
         return result
 
@@ -204,8 +204,7 @@ class ForecastService:
             except ForecastingError as exc:
                 items[i] = BatchItemResult(i, source.label, error=exc)
                 continue
-            vintage_id = prepared.vintage.vintage_id if prepared.vintage else None
-            hit = self._hit(self._key(item, model, levels, vintage_id))
+            hit = self._hit(self._key(item, model, levels, prepared.vintage))
             if hit is not None:
                 items[i] = BatchItemResult(i, source.label, result=hit)
                 continue

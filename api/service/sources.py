@@ -60,14 +60,14 @@ def prepare(
     return prepared
 
 
-def vintage_at(vintages: Sequence[VintageInfo], as_of: datetime | None) -> int | None:
-    """Id of the latest vintage created at or before ``as_of`` (None: let the store decide)."""
+def vintage_at(vintages: Sequence[VintageInfo], as_of: datetime | None) -> VintageInfo | None:
+    """The latest vintage created at or before ``as_of`` (None: let the store decide)."""
     if as_of is not None and as_of.tzinfo is None:
         as_of = as_of.replace(tzinfo=UTC)
     chosen = None
     for v in vintages:
         if as_of is None or v.created_at <= as_of:
-            chosen = v.vintage_id
+            chosen = v
     return chosen
 
 
@@ -79,8 +79,8 @@ class VintageMemory:
         self._lists: dict[str, tuple[float, list[VintageInfo]]] = {}
         self._refreshing: set[str] = set()
 
-    def recall(self, series_id: str, as_of: datetime | None) -> int | None:
-        """The vintage id from memory only (no database), or None when unknown or expired."""
+    def recall(self, series_id: str, as_of: datetime | None) -> VintageInfo | None:
+        """The vintage from memory only (no database), or None when unknown or expired."""
         remembered = self._lists.get(series_id)
         if remembered is None:
             return None
@@ -92,8 +92,8 @@ class VintageMemory:
             return None
         return vintage_at(remembered[1], as_of)
 
-    def lookup(self, store: Store, series_id: str, as_of: datetime | None) -> int | None:
-        """The vintage id from the store's current list (remembered for next time)."""
+    def lookup(self, store: Store, series_id: str, as_of: datetime | None) -> VintageInfo | None:
+        """The vintage from the store's current list (remembered for next time)."""
         try:
             vintages = store.list_vintages(series_id)
             if self.ttl > 0:

@@ -389,3 +389,35 @@ def test_dead_fitting_worker_is_503_and_the_next_request_works(tmp_path, monkeyp
         assert_error(client.post("/v1/forecasts", json=body), 503, "worker_lost")
         monkeypatch.setattr(executor, "run", real_run)
         assert client.post("/v1/forecasts", json=body).headers["x-cache"] == "miss"
+
+
+def test_archived_forecast_with_bare_params_is_readable(client) -> None:
+    import pandas as pd
+
+    from data.meta import ForecastRecord
+
+    frame = pd.DataFrame({"mean": [1.0, 2.0]}, index=pd.period_range("2030-01", periods=2, freq="M", name="ds"))
+    forecast_id = client.app.state.store.save_forecast(
+        ForecastRecord(series_id=None, vintage_id=None, model="naive", params={}, horizon=2, levels=(), frame=frame)
+    )
+    page = client.get("/v1/forecasts")
+    assert page.status_code == 200, page.text
+    one = client.get(f"/v1/forecasts/{forecast_id}")
+    assert one.status_code == 200, one.text
+    body = one.json()
+    assert body["frequency"] == "monthly" and body["kind"] == "level" and body["transform"] == "none"
+    assert [r["ds"] for r in body["forecast"]] == ["2030-01", "2030-02"]
+
+
+def test_forecast_after_delete_and_reupload_is_not_the_old_one(client, stored) -> None:
+    body = {"series_id": stored, "model": "naive", "horizon": 2, "levels": []}
+    first = client.post("/v1/forecasts", json=body)
+    assert first.status_code == 200 and first.headers["x-cache"] == "miss"
+    assert client.delete(f"/v1/series/{stored}").status_code == 204
+    fresh = {"series_id": stored, "name": "again", "frequency": "annual", "data": annual(base=500.0)}
+    assert client.post("/v1/series", json=fresh).status_code == 201
+    second = client.post("/v1/forecasts", json=body)
+    assert second.status_code == 200, second.text
+    assert second.headers["x-cache"] == "miss"
+    assert second.json()["vintage"]["vintage_id"] != first.json()["vintage"]["vintage_id"]
+    assert second.json()["forecast"][0]["mean"] != first.json()["forecast"][0]["mean"]

@@ -169,3 +169,15 @@ def _annual_series() -> Any:
 
     points = annual()
     return pd.Series([p["y"] for p in points], index=pd.PeriodIndex([p["ds"] for p in points], freq="Y"), dtype=float)
+
+
+def test_report_archived_forecasts_are_listed_and_read(client: TestClient, report: str) -> None:
+    run = client.post(f"/v1/reports/{report}/runs", json={"as_of": AS_OF}).json()
+    assert run["status"] == "succeeded", run
+    page = client.get("/v1/forecasts")
+    assert page.status_code == 200, page.text
+    (item,) = [f for f in page.json()["data"] if f["series_id"] == "cn_ru"]
+    assert item["frequency"] == "annual" and item["model"] == "drift" and len(item["forecast"]) == 3
+    one = client.get(f"/v1/forecasts/{item['id']}")
+    assert one.status_code == 200, one.text
+    assert one.json()["frequency"] == "annual" and one.json()["vintage"]["series_id"] == "cn_ru"

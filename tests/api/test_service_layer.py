@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +24,7 @@ from api.service import (
     Limits,
     SeriesSource,
 )
-from data import SeriesMeta, Store
+from data import SeriesMeta, Store, VintageInfo
 from forecasting.exceptions import InsufficientDataError, InvalidParameterError, WorkerLostError
 from forecasting.executor import InProcessExecutor, TaskResult
 from tests.api.conftest import annual
@@ -91,12 +93,24 @@ def test_stored_forecast_is_found_by_the_fast_path_after_one_fit(service, store)
 
 
 def test_cache_key_is_the_same_for_default_and_explicit_inline_kind():
-    common = {"series_id": None, "vintage_id": None, "data_hash": "sha256:x", "frequency": "annual"}
+    common = {"series_id": None, "vintage": None, "data_hash": "sha256:x", "frequency": "annual"}
     spec = {"missing": "error", "model": "naive", "transform": "none", "horizon": 2, "levels": (80,)}
     assert forecast_key(**common, kind=None, **spec) == forecast_key(**common, kind="level", **spec)
     assert forecast_key(**common, kind=None, **spec) != forecast_key(**common, kind="share", **spec)
     stored = {**common, "series_id": "s", "data_hash": None, "kind": None}
-    assert forecast_key(**{**stored, "vintage_id": 1}, **spec) != forecast_key(**{**stored, "vintage_id": 2}, **spec)
+    first = VintageInfo(1, "s", 1, datetime(2026, 1, 1, tzinfo=UTC), None, 20, "a" * 64)
+    assert forecast_key(**{**stored, "vintage": first}, **spec) != forecast_key(
+        **{**stored, "vintage": replace(first, vintage_id=2)}, **spec
+    )
+
+
+def test_cache_key_tells_a_reused_vintage_id_from_the_old_vintage():
+    spec = {"missing": "error", "model": "naive", "transform": "none", "horizon": 2, "levels": (80,)}
+    stored = {"series_id": "s", "data_hash": None, "frequency": None, "kind": None}
+    old = VintageInfo(1, "s", 1, datetime(2026, 1, 1, tzinfo=UTC), None, 20, "a" * 64)
+    for reused in (replace(old, created_at=datetime(2026, 1, 2, tzinfo=UTC)), replace(old, checksum="b" * 64)):
+        assert forecast_key(**stored, vintage=old, **spec) != forecast_key(**stored, vintage=reused, **spec)
+    assert forecast_key(**stored, vintage=old, **spec) == forecast_key(**stored, vintage=replace(old), **spec)
 
 
 def test_limits_are_refused_with_details(service, store):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import zipfile
 
 import numpy as np
 import openpyxl
@@ -327,3 +328,38 @@ def test_frame_is_sorted_and_typed():
     assert result.frame.unique_id.tolist() == ["a", "a", "b", "b"]
     assert isinstance(result.frame.ds.dtype, pd.PeriodDtype)
     assert result.frame.y.tolist() == [3.0, 4.0, 1.0, 2.0]
+
+
+def _with_cached_result(book: bytes, cell: str, value: str) -> bytes:
+    """``book`` with ``value`` saved as the result of the formula in ``cell`` (as Excel would)."""
+    source = zipfile.ZipFile(io.BytesIO(book))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            content = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                text = content.decode()
+                start = text.index(f'<c r="{cell}"')
+                end = text.index("</c>", start)
+                text = text[:start] + text[start:end].replace("<v />", f"<v>{value}</v>") + text[end:]
+                content = text.encode()
+            target.writestr(item, content)
+    return out.getvalue()
+
+
+def test_xlsx_formula_without_saved_result_is_refused_naming_the_cell():
+    book = xlsx([["ds", "y"], ["2020", 1], ["2021", "=1+1"], ["2022", 3]])
+    with pytest.raises(IngestError, match=r"cell B3 of sheet 'Sheet1' holds the formula '=1\+1'") as err:
+        load_series(book, format="xlsx", frequency="annual", series_id="f")
+    assert err.value.code == "invalid_input" and err.value.line == 3 and err.value.column == 2
+
+
+def test_xlsx_formula_with_saved_result_reads_the_result():
+    book = _with_cached_result(xlsx([["ds", "y"], ["2020", 1], ["2021", "=1+1"], ["2022", 3]]), "B3", "2")
+    result = load_series(book, format="xlsx", frequency="annual", series_id="f")
+    assert result.frame["y"].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_xlsx_real_gaps_stay_gaps():
+    result = load_series(xlsx([["ds", "y"], ["2020", 1], ["2021", None], ["2022", 3]]), format="xlsx", series_id="g")
+    assert result.frame["y"].isna().tolist() == [False, True, False]

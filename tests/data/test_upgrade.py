@@ -13,11 +13,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from data import ForecastRecord, SeriesMeta, Store
-from data.db import Database
+from data.db import Database, alembic_config
 from data.tables import metadata
 from reports.definitions import ReportDefinition
 from reports.store import ReportStore
@@ -25,7 +26,7 @@ from tests.data.conftest import PG_ENV
 
 FIXTURE = Path(__file__).parent / "fixtures" / "old_store.db"
 OLD_HEAD = "0002_reports"
-HEAD = "0003_jobs"
+HEAD = "0004_vintage_identity"
 CREATED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 #: Rows written by tests/data/fixtures/make_old_store.py (and by _fill_old_schema below).
 EXPECTED_COUNTS = {
@@ -202,3 +203,44 @@ def test_migration_of_jobs_creates_the_table_only_when_missing(tmp_path: Path) -
         assert indexes == {"ix_api_jobs_status"}
     finally:
         db.dispose()
+
+
+def _vintage_id_after_reupload(store: Store, series_id: str) -> int:
+    y = pd.Series([1.0, 2.0, 3.0], index=pd.period_range("2020", periods=3, freq="Y"))
+    return store.save_series(SeriesMeta(series_id, frequency="annual"), y).vintage_id
+
+
+def test_vintage_ids_never_repeat_after_delete(store: Store) -> None:
+    first = _vintage_id_after_reupload(store, "again")
+    store.delete_series("again")
+    second = _vintage_id_after_reupload(store, "again")
+    assert second > first
+
+
+def test_upgrade_to_vintage_identity_starts_above_every_recorded_id(tmp_path: Path) -> None:
+    store = Store.from_url(f"sqlite:///{tmp_path / 'ids.db'}")
+    try:
+        store.db.upgrade("0003_jobs")
+        old = _vintage_id_after_reupload(store, "gone")
+        frame = pd.DataFrame({"mean": [4.0]}, index=pd.period_range("2023", periods=1, freq="Y", name="ds"))
+        # An archived forecast of a vintage deleted long ago, with a higher id than any left.
+        store.save_forecast(ForecastRecord(None, old + 5, "naive", {}, 1, (), frame))
+        store.delete_series("gone")
+        store.create_schema()
+        with store.engine.connect() as conn:
+            sql = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'vintages'")).scalar_one()
+        assert "AUTOINCREMENT" in sql.upper()
+        _assert_schema_matches_metadata(store)
+        new = _vintage_id_after_reupload(store, "gone")
+        assert new > old + 5
+        store.delete_series("gone")
+        assert _vintage_id_after_reupload(store, "gone") > new
+        with store.db.write() as conn:  # the downgrade rebuilds the table without AUTOINCREMENT
+            config = alembic_config()
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0003_jobs")
+        with store.engine.connect() as conn:
+            sql = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'vintages'")).scalar_one()
+        assert "AUTOINCREMENT" not in sql.upper()
+    finally:
+        store.dispose()

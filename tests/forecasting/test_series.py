@@ -79,3 +79,26 @@ def test_series_errors_survive_pickling_with_their_place():
     copy = pickle.loads(pickle.dumps(err.value))
     assert type(copy) is DuplicatePeriodError and str(copy) == str(err.value)
     assert (copy.location, copy.row, copy.code) == ("y[1].ds", 1, "duplicate_period")
+
+
+@pytest.mark.parametrize(
+    ("labels", "frequency", "row"),
+    [
+        (["1994", "1995-03", "1996"], "annual", 1),
+        (["1995-03", "1996-03"], "annual", 0),
+        (["1994Q1", "1994-03", "1994Q3"], "quarterly", 1),
+        (["1994-01", "1994Q2"], "monthly", 1),
+    ],
+)
+def test_label_of_another_frequency_is_refused_naming_the_row(labels, frequency, row):
+    with pytest.raises(MixedFrequencyError) as raised:
+        parse_series(labels, [1.0] * len(labels), frequency=frequency, allow_gaps=True)
+    assert raised.value.code == "mixed_frequency" and raised.value.row == row
+    assert raised.value.location == f"y[{row}].ds" and labels[row] in str(raised.value)
+
+
+def test_dates_read_as_the_period_containing_them():
+    y = parse_series(["1994-12-31", "1995-12-31"], [1.0, 2.0], frequency="annual")
+    assert [str(p) for p in y.index] == ["1994", "1995"]
+    q = parse_series(["1994-02-15", "1994-05-15"], [1.0, 2.0], frequency="quarterly")
+    assert [str(p) for p in q.index] == ["1994Q1", "1994Q2"]
