@@ -28,6 +28,7 @@ from forecasting.exceptions import (
 from forecasting.growth import annual_change, annual_totals, base_change, growth_index, yoy_change
 from forecasting.paths import full_year, simulate, summarize_paths
 from forecasting.registry import get_model, list_models
+from forecasting.structure import forecast_hierarchy, forecast_share_values, forecast_shares
 
 __all__ = [
     "BaseForecaster",
@@ -50,7 +51,10 @@ __all__ = [
     "backtest",
     "base_change",
     "forecast",
+    "forecast_hierarchy",
     "forecast_many",
+    "forecast_share_values",
+    "forecast_shares",
     "full_year",
     "get_model",
     "growth_index",
