@@ -15,12 +15,12 @@ from forecasting.executor import resolve_n_jobs
 from forecasting.sampling import check_n_paths
 from forecasting.structure._frames import check_totals, long_forecast, to_wide
 from forecasting.structure._hierarchy import Hierarchy, build_hierarchy
-from forecasting.structure._joint import couple_paths, draw_nodes
+from forecasting.structure._joint import NodeDraws, couple_paths, draw_nodes
 from forecasting.structure.reconcile import METHODS, reconciliation_matrix
 from forecasting.structure.summary import path_bounds
 from forecasting.validation import check_horizon, check_levels
 
-__all__ = ["DEFAULT_METHOD", "forecast_hierarchy"]
+__all__ = ["DEFAULT_METHOD", "check_tolerance", "forecast_hierarchy", "reconcile_draws"]
 
 #: Chosen on the training origins of the visible-data benchmark (docs/structure.md).
 DEFAULT_METHOD = "mint_shrink"
@@ -53,6 +53,32 @@ def _complete_frame(wide: pd.DataFrame, tree: Hierarchy, tolerance: float) -> pd
         if node not in out:
             out[node] = out[list(tree.children[node])].sum(axis=1)
     return out[list(tree.nodes)]
+
+
+def reconcile_draws(
+    tree: Hierarchy,
+    draws: Mapping[str, NodeDraws],
+    method: str,
+    levels: Sequence[int],
+    index: pd.PeriodIndex,
+    seed: int | None,
+) -> pd.DataFrame:
+    """Reconcile the base forecasts and paths of every node (one method, one origin).
+
+    Split from :func:`forecast_hierarchy` so that several methods can share one set of base
+    fits (the benchmark compares them on the same draws).
+    """
+    nodes = list(tree.nodes)
+    base = np.column_stack([draws[n].mean for n in nodes])  # (horizon, n_nodes)
+    residuals = np.column_stack([draws[n].residuals for n in nodes])
+    g = reconciliation_matrix(tree.summing, method, residuals)
+    centred = [draws[n].paths - draws[n].paths.mean(axis=1, keepdims=True) + draws[n].mean[:, None] for n in nodes]
+    paths = np.stack(couple_paths(centred, residuals, seed))  # (n_nodes, horizon, n_paths)
+    reconciled = np.einsum("nb,bhp->nhp", tree.summing, np.einsum("bn,nhp->bhp", g, paths))
+    mean = base @ g.T @ tree.summing.T
+    out = long_forecast(index, nodes, mean, path_bounds(np.moveaxis(reconciled, 0, 1), mean, levels))
+    out.attrs["method"] = method
+    return out
 
 
 def forecast_hierarchy(
@@ -134,15 +160,7 @@ def forecast_hierarchy(
     wide = _complete_frame(to_wide(frame), tree, tolerance)
     nodes = list(tree.nodes)
     draws = draw_nodes({n: wide[n] for n in nodes}, horizon, n_paths, model, seed, n_jobs)
-    base = np.column_stack([draws[n].mean for n in nodes])  # (horizon, n_nodes)
-    residuals = np.column_stack([draws[n].residuals for n in nodes])
-    g = reconciliation_matrix(tree.summing, method, residuals)
-    centred = [d.paths - d.paths.mean(axis=1, keepdims=True) + d.mean[:, None] for d in draws.values()]
-    paths = np.stack(couple_paths(centred, residuals, seed))  # (n_nodes, horizon, n_paths)
-    reconciled = np.einsum("nb,bhp->nhp", tree.summing, np.einsum("bn,nhp->bhp", g, paths))
-    mean = base @ g.T @ tree.summing.T
-    bounds = path_bounds(np.moveaxis(reconciled, 0, 1), mean, levels)
     index = pd.period_range(wide.index[-1] + 1, periods=horizon, freq=wide.index.freq)
-    out = long_forecast(index, nodes, mean, bounds)
-    out.attrs.update(method=method, model=str(model), n_paths=n_paths, models={n: draws[n].model for n in nodes})
+    out = reconcile_draws(tree, draws, method, levels, index, seed)
+    out.attrs.update(model=str(model), n_paths=n_paths, models={n: draws[n].model for n in nodes})
     return out
