@@ -164,7 +164,9 @@ def score(fc: pd.DataFrame, history: pd.DataFrame, cutoff: pd.Period, label: str
     return pd.DataFrame(rows)
 
 
-def run_hierarchy(bottom: pd.DataFrame, partners: list[str], n_jobs: int, n_paths: int) -> pd.DataFrame:
+def run_hierarchy(
+    bottom: pd.DataFrame, partners: list[str], n_jobs: int, n_paths: int, models: list[str]
+) -> pd.DataFrame:
     tree = build_hierarchy(trade_hierarchy(partners))
     history = full_history(bottom, tree)
     scores = []
@@ -232,11 +234,12 @@ def main() -> None:
     parser.add_argument("--partners", type=int, default=8)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--paths", type=int, default=1000)
+    parser.add_argument("--models", nargs="+", default=["auto", "ets"], help="Base models of our runs.")
     args = parser.parse_args()
     bottom = load_trade(args.domain, args.partners)
     partners = list(dict.fromkeys(c.rsplit("_", 1)[0] for c in bottom.columns))
     _say(f"partners: {', '.join(partners)}; {bottom.index[0]}..{bottom.index[-1]}")
-    scores = run_hierarchy(bottom, partners, args.jobs, args.paths)
+    scores = run_hierarchy(bottom, partners, args.jobs, args.paths, args.models)
     OUT.mkdir(parents=True, exist_ok=True)
     scores.to_csv(OUT / "structure_scores.csv", index=False)
     select = scores[scores["cutoff"].isin(SELECT)]
