@@ -174,11 +174,13 @@ def run_hierarchy(
         cutoff = pd.Period(cut, freq="M")
         train = history.loc[:cutoff]
         start = time.perf_counter()
-        draws: dict[str, NodeDraws] = draw_nodes({n: train[n] for n in tree.nodes}, HORIZON, n_paths, "auto", 0, n_jobs)
         index = pd.period_range(cutoff + 1, periods=HORIZON, freq="M")
-        for method in METHODS:
-            fc = reconcile_draws(tree, draws, method, (95,), index, 0)
-            scores.append(score(fc, history, cutoff, f"auto+{method}", partners))
+        for model in models:
+            series = {n: train[n] for n in tree.nodes}
+            draws: dict[str, NodeDraws] = draw_nodes(series, HORIZON, n_paths, model, 0, n_jobs)
+            for method in METHODS:
+                fc = reconcile_draws(tree, draws, method, (95,), index, 0)
+                scores.append(score(fc, history, cutoff, f"{model}+{method}", partners))
         scores.append(score(reference_forecast(train, tree), history, cutoff, "AutoETS+MinT-shrink (ref)", partners))
         _say(f"origin {cut}: {time.perf_counter() - start:.0f}s")
     return pd.concat(scores, ignore_index=True)
