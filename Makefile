@@ -62,6 +62,7 @@ bench-report: install
 
 bench-domain: install
 	$(PY) -m bench.domain_coverage --domain $(DOMAIN_DIR)
+	$(PY) -m bench.structure_bench --domain $(DOMAIN_DIR)
 
 ## Re-learn auto's interval calibration (writes forecasting/calibration/auto.json; 10-30 minutes).
 calibrate: install

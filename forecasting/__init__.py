@@ -29,6 +29,7 @@ from forecasting.growth import annual_change, annual_totals, base_change, growth
 from forecasting.outlook import FullYearOptions, GrowthOptions, Outlook, forecast_outlook
 from forecasting.paths import full_year, simulate, summarize_paths
 from forecasting.registry import get_model, list_models
+from forecasting.structure import forecast_hierarchy, forecast_share_values, forecast_shares
 
 __all__ = [
     "BaseForecaster",
@@ -54,8 +55,11 @@ __all__ = [
     "backtest",
     "base_change",
     "forecast",
-    "forecast_outlook",
+    "forecast_hierarchy",
     "forecast_many",
+    "forecast_outlook",
+    "forecast_share_values",
+    "forecast_shares",
     "full_year",
     "get_model",
     "growth_index",

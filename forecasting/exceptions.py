@@ -9,6 +9,9 @@ and carries a snake_case ``code`` that the REST layer puts in its error body::
 
     ForecastingError(Exception)
     ├── InvalidParameterError(ValueError)      bad hyperparameter / horizon / levels
+    │   └── InvalidHierarchyError              a hierarchy that is not a sum structure
+    │       ├── HierarchyCycleError            an id that (indirectly) sums itself
+    │       └── UnknownHierarchyIdError        a hierarchy id with no series in the frame
     ├── InvalidSeriesError(ValueError)         irregular index, NaN, wrong dtype, bad values
     │   ├── InsufficientDataError              shorter than min_obs()
     │   ├── InvalidSeriesIdError               id not 1-100 of A-Z a-z 0-9 _ . -
@@ -24,7 +27,11 @@ and carries a snake_case ``code`` that the REST layer puts in its error body::
     │   ├── NegativeValueError                 a negative trade value
     │   ├── MissingPeriodsError                gaps where a complete series is needed
     │   ├── MissingValuesError                 null/NaN values where a complete series is needed
-    │   └── EmptySeriesError                   a series with no values at all
+    │   ├── EmptySeriesError                   a series with no values at all
+    │   ├── IncoherentTotalError               stated totals that are not the sum of their parts
+    │   ├── CompositionSumError                a composition that does not sum to 1
+    │   └── MisalignedPeriodsError             series of one structure on different periods
+    │       └── FrequencyMismatchError         series of one structure at different frequencies
     ├── IntervalsNotSupportedError(ValueError) levels requested from a point-only model
     ├── NotFittedError(AttributeError)         predict before fit (a bug in callers)
     ├── ModelFitError(RuntimeError)            estimation failed on this data
@@ -40,6 +47,7 @@ and carries a snake_case ``code`` that the REST layer puts in its error body::
 from __future__ import annotations
 
 __all__ = [
+    "CompositionSumError",
     "ConvergenceWarning",
     "DuplicatePeriodError",
     "EmptyPeriodError",
@@ -47,12 +55,17 @@ __all__ = [
     "FallbackWarning",
     "ForecastingError",
     "ForecastingWarning",
+    "FrequencyMismatchError",
     "FrequencyWarning",
+    "HierarchyCycleError",
+    "IncoherentTotalError",
     "InsufficientDataError",
     "IntervalsNotSupportedError",
+    "InvalidHierarchyError",
     "InvalidParameterError",
     "InvalidSeriesError",
     "InvalidSeriesIdError",
+    "MisalignedPeriodsError",
     "MissingPeriodsError",
     "MissingValuesError",
     "MixedFrequencyError",
@@ -64,6 +77,7 @@ __all__ = [
     "NotFoundError",
     "ShareOutOfRangeError",
     "UnknownFrequencyError",
+    "UnknownHierarchyIdError",
     "UnknownKindError",
     "UnreadablePeriodError",
     "WorkerLostError",
@@ -269,3 +283,50 @@ class WorkerLostError(ForecastingError, RuntimeError):
     """A worker process died while running a task (killed, out of memory); retrying may work."""
 
     code = "worker_lost"
+
+
+# --------------------------------------------------------------------------- structures
+# Hierarchies and compositions (forecasting.structure). Hierarchy errors are parameter
+# errors (the mapping is an argument); the others are about the observations.
+
+
+class InvalidHierarchyError(InvalidParameterError):
+    """A hierarchy is not a mapping of aggregate ids to non-empty lists of the ids they sum."""
+
+    code = "invalid_hierarchy"
+
+
+class HierarchyCycleError(InvalidHierarchyError):
+    """An id sums itself, directly or through other aggregates."""
+
+    code = "hierarchy_cycle"
+
+
+class UnknownHierarchyIdError(InvalidHierarchyError):
+    """A hierarchy names an id that has no series in the frame (and cannot be derived)."""
+
+    code = "unknown_hierarchy_id"
+
+
+class IncoherentTotalError(InvalidSeriesError):
+    """A stated total differs from the sum of its parts by more than the tolerance."""
+
+    code = "incoherent_total"
+
+
+class CompositionSumError(InvalidSeriesError):
+    """The components of a composition do not sum to 1 (beyond the tolerance) at some period."""
+
+    code = "composition_not_summing_to_one"
+
+
+class MisalignedPeriodsError(InvalidSeriesError):
+    """The series of one structure do not cover the same periods."""
+
+    code = "misaligned_periods"
+
+
+class FrequencyMismatchError(MisalignedPeriodsError):
+    """The series of one structure have different frequencies."""
+
+    code = "frequency_mismatch"
