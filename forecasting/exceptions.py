@@ -9,6 +9,10 @@ and carries a snake_case ``code`` that the REST layer puts in its error body::
 
     ForecastingError(Exception)
     ├── InvalidParameterError(ValueError)      bad hyperparameter / horizon / levels
+    │   ├── DriversNotSupportedError           drivers (X) given to a model that takes none
+    │   ├── InvalidDriversError                X misaligned with y, non-numeric or with gaps
+    │   ├── FutureDriversError                 X_future missing, misaligned or of other columns
+    │   └── MissingNotSupportedError           missing="model" with a model that cannot take gaps
     ├── InvalidSeriesError(ValueError)         irregular index, NaN, wrong dtype, bad values
     │   ├── InsufficientDataError              shorter than min_obs()
     │   ├── InvalidSeriesIdError               id not 1-100 of A-Z a-z 0-9 _ . -
@@ -41,6 +45,7 @@ from __future__ import annotations
 
 __all__ = [
     "ConvergenceWarning",
+    "DriversNotSupportedError",
     "DuplicatePeriodError",
     "EmptyPeriodError",
     "EmptySeriesError",
@@ -48,11 +53,14 @@ __all__ = [
     "ForecastingError",
     "ForecastingWarning",
     "FrequencyWarning",
+    "FutureDriversError",
     "InsufficientDataError",
     "IntervalsNotSupportedError",
+    "InvalidDriversError",
     "InvalidParameterError",
     "InvalidSeriesError",
     "InvalidSeriesIdError",
+    "MissingNotSupportedError",
     "MissingPeriodsError",
     "MissingValuesError",
     "MixedFrequencyError",
@@ -215,6 +223,30 @@ class EmptySeriesError(InvalidSeriesError):
     """A series has no values at all."""
 
     code = "empty_series"
+
+
+class DriversNotSupportedError(InvalidParameterError):
+    """Drivers (``X`` / ``X_future``) were given to a model that takes none."""
+
+    code = "drivers_not_supported"
+
+
+class InvalidDriversError(InvalidParameterError):
+    """The drivers ``X`` are not aligned with ``y``'s index, not numeric, or have gaps."""
+
+    code = "invalid_drivers"
+
+
+class FutureDriversError(InvalidParameterError):
+    """``X_future`` is missing, does not continue the index over the horizon, or has other columns."""
+
+    code = "invalid_future_drivers"
+
+
+class MissingNotSupportedError(InvalidParameterError):
+    """``missing="model"`` was asked of a model whose likelihood cannot take missing observations."""
+
+    code = "missing_not_supported"
 
 
 class IntervalsNotSupportedError(ForecastingError, ValueError):
