@@ -35,7 +35,7 @@ from forecasting.base import BaseForecaster, Intervals, ModelTags
 from forecasting.exceptions import InvalidParameterError, ModelFitError
 from forecasting.sampling import GRID_LEVELS, map_to_marginals, quantile_grid
 
-__all__ = ["RegressionARIMA", "Structural"]
+__all__ = ["AutoStateSpace", "RegressionARIMA", "Structural"]
 
 #: Seasonal components need this many complete seasons of observed values.
 _SEASONS_NEEDED = 2
@@ -303,3 +303,84 @@ def _differences(y: np.ndarray, m: int) -> tuple[int, int]:
             warnings.simplefilter("ignore")
             d = min(int(ndiffs(observed)), 1)
     return d, D
+
+
+class AutoStateSpace(BaseForecaster):
+    """``auto`` for drivers and gaps: :class:`RegressionARIMA` or :class:`Structural`, chosen
+    by their mean absolute error on a holdout at the end of the series.
+
+    Both candidates are fitted on the series without its last ``holdout`` periods (the
+    drivers of those periods taken as known), scored on the observed values of the holdout,
+    and the better one is refitted on the whole series. A candidate that cannot be fitted
+    on the shortened series is left out; when neither can, or the holdout holds no
+    observation, :class:`Structural` is used (it has the fewest parameters per season).
+
+    Parameters
+    ----------
+    season_length : int or None
+        Periods per season; None infers it from the index.
+    holdout : int or None
+        Periods held out; None uses one season (at least 4 periods), at most a quarter of
+        the observed values.
+    """
+
+    tags: ClassVar[ModelTags] = _StateSpace.tags
+    interval_method: ClassVar[str] = _StateSpace.interval_method
+
+    def __init__(self, season_length: int | None = None, holdout: int | None = None) -> None:
+        self.season_length = season_length
+        self.holdout = holdout
+
+    def _candidates(self) -> dict[str, BaseForecaster]:
+        m = int(self.season_length_)
+        return {"regression_arima": RegressionARIMA(season_length=m), "structural": Structural(season_length=m)}
+
+    def _holdout_length(self, y: pd.Series) -> int:
+        if self.holdout is not None:
+            if isinstance(self.holdout, bool) or not isinstance(self.holdout, int) or self.holdout < 1:
+                raise InvalidParameterError(f"AutoStateSpace(holdout={self.holdout!r}): give an integer >= 1 or None.")
+            return self.holdout
+        observed = int(y.notna().sum())
+        return max(1, min(max(int(self.season_length_), 4), observed // 4))
+
+    def _fit(self, y: pd.Series) -> None:
+        self._fit_exog(y, None)
+
+    def _fit_exog(self, y: pd.Series, X: pd.DataFrame | None) -> None:
+        from forecasting.exceptions import ForecastingError
+
+        hold = self._holdout_length(y)
+        scores: dict[str, float] = {}
+        if hold < len(y):
+            actual = y.iloc[-hold:].to_numpy(dtype=float)
+            seen = np.isfinite(actual)
+            for name, candidate in self._candidates().items():
+                if not seen.any():
+                    break
+                try:
+                    fitted = candidate.fit(y.iloc[:-hold], None if X is None else X.iloc[:-hold])
+                    fc = fitted.predict(hold, X_future=None if X is None else X.iloc[-hold:])
+                except ForecastingError:
+                    continue
+                scores[name] = float(np.mean(np.abs(fc["mean"].to_numpy()[seen] - actual[seen])))
+        chosen = min(scores, key=lambda k: scores[k]) if scores else "structural"
+        self.scores_ = scores
+        self.chosen_ = chosen
+        self.model_ = self._candidates()[chosen].fit(y, X)
+        self.params_ = {"chosen": chosen, "holdout": hold, "holdout_mae": scores, **self.model_.params_}
+
+    def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
+        return self._predict_exog(horizon, levels, None)
+
+    def _predict_exog(
+        self, horizon: int, levels: tuple[int, ...], X_future: pd.DataFrame | None
+    ) -> tuple[np.ndarray, Intervals]:
+        return self.model_._predict_exog(horizon, levels, X_future)  # type: ignore[no-any-return]
+
+    def _sample_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        return self._sample_paths_exog(horizon, n_paths, rng, None)
+
+    def _sample_paths_exog(
+        self, horizon: int, n_paths: int, rng: np.random.Generator, X_future: pd.DataFrame | None
+    ) -> np.ndarray:
+        return self.model_._sample_paths_exog(horizon, n_paths, rng, X_future)  # type: ignore[no-any-return]
