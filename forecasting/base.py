@@ -134,9 +134,7 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
         self._is_fitted = True
         return self
 
-    def predict(
-        self, horizon: int, levels: Sequence[int] = (), X_future: pd.DataFrame | None = None
-    ) -> pd.DataFrame:
+    def predict(self, horizon: int, levels: Sequence[int] = (), X_future: pd.DataFrame | None = None) -> pd.DataFrame:
         """Forecast ``horizon`` periods ahead with intervals at ``levels`` (percent).
 
         ``X_future`` (the drivers over the horizon, same columns as ``X``) is required when
@@ -254,7 +252,9 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
     def _fit_exog(self, y: pd.Series, X: pd.DataFrame) -> None:
         raise NotImplementedError
 
-    def _predict_exog(self, horizon: int, levels: tuple[int, ...], X_future: pd.DataFrame) -> tuple[np.ndarray, Intervals]:
+    def _predict_exog(
+        self, horizon: int, levels: tuple[int, ...], X_future: pd.DataFrame
+    ) -> tuple[np.ndarray, Intervals]:
         raise NotImplementedError
 
     def _sample_paths_exog(
@@ -281,7 +281,9 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
             return None
         if not len(fitted_with):
             if not self._takes_drivers():
-                raise DriversNotSupportedError(f"{type(self).__name__} takes no drivers; call predict without X_future.")
+                raise DriversNotSupportedError(
+                    f"{type(self).__name__} takes no drivers; call predict without X_future."
+                )
             raise FutureDriversError(
                 f"{type(self).__name__} was fitted without drivers; call predict without X_future."
             )
