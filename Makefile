@@ -63,6 +63,8 @@ bench-report: install
 bench-domain: install
 	$(PY) -m bench.domain_coverage --domain $(DOMAIN_DIR)
 	$(PY) -m bench.structure_bench --domain $(DOMAIN_DIR)
+	$(PY) -m bench.drivers_bench simulated --series 40
+	$(PY) -m bench.drivers_bench gaps --data $(M3_DIR)/m3.csv.gz --sample 200 --model structural
 
 ## Re-learn auto's interval calibration (writes forecasting/calibration/auto.json; 10-30 minutes).
 calibrate: install

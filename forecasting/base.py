@@ -10,7 +10,14 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from forecasting.exceptions import IntervalsNotSupportedError, InvalidParameterError, ModelFitError
+from forecasting.drivers import check_drivers, check_future_drivers
+from forecasting.exceptions import (
+    DriversNotSupportedError,
+    FutureDriversError,
+    IntervalsNotSupportedError,
+    InvalidParameterError,
+    ModelFitError,
+)
 from forecasting.frames import build_forecast_frame, future_index
 from forecasting.sampling import GRID_LEVELS, check_n_paths, map_to_marginals, quantile_grid
 from forecasting.validation import (
@@ -42,10 +49,13 @@ class ModelTags:
         The model is seasonal and needs ``season_length`` (inferred from the index when None).
     min_obs : int
         Minimum number of observations, before seasonal adjustments (see ``min_obs()``).
+    supports_exog : bool
+        ``fit`` accepts drivers ``X`` and ``predict`` their future values ``X_future``.
     """
 
     supports_intervals: bool = False
     handles_missing: bool = False
+    supports_exog: bool = False
     requires_season_length: bool = False
     min_obs: int = 3
 
@@ -78,13 +88,16 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
     tags: ClassVar[ModelTags] = ModelTags()
 
     # ----------------------------------------------------------------- public API
-    def fit(self, y: pd.Series) -> Self:
-        """Fit the model to ``y``.
+    def fit(self, y: pd.Series, X: pd.DataFrame | None = None) -> Self:
+        """Fit the model to ``y`` (and drivers ``X``, for models that take them).
 
         Parameters
         ----------
         y : pd.Series
             Float series with a regular ``PeriodIndex`` or ``DatetimeIndex``.
+        X : pd.DataFrame or None
+            Drivers: one numeric column each, on exactly ``y``'s index, without gaps. Only
+            for models whose ``supports_exog`` tag is set (see :mod:`forecasting.drivers`).
 
         Returns
         -------
@@ -92,25 +105,40 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
 
         Raises
         ------
-        InvalidSeriesError, InsufficientDataError, InvalidParameterError, ModelFitError
+        InvalidSeriesError, InsufficientDataError, InvalidParameterError, ModelFitError,
+        DriversNotSupportedError, InvalidDriversError
 
-        Writes to self: ``index_``, ``freq_``, ``n_obs_``, ``season_length_`` and whatever
-        the model learns (attributes ending in ``_``).
+        Writes to self: ``index_``, ``freq_``, ``n_obs_``, ``season_length_``,
+        ``drivers_`` (the driver names, empty without drivers) and whatever the model learns
+        (attributes ending in ``_``).
         """
         self._reset()
-        y = check_series(y, min_obs=1, allow_missing=self.tags.handles_missing)
+        if X is not None and not self._takes_drivers():
+            raise DriversNotSupportedError(
+                f"{type(self).__name__} takes no drivers; fit it without X, or use a model that "
+                "takes them: 'regression_arima' or 'structural'."
+            )
+        y = check_series(y, min_obs=1, allow_missing=self._takes_missing())
+        drivers = None if X is None else check_drivers(X, y.index)
         # min_obs() may depend on the season length, which depends on the index.
         self.season_length_ = self._resolve_season_length(y.index)
         check_min_obs(y, self.min_obs())
         self.index_ = y.index
         self.freq_ = y.index.freq
         self.n_obs_ = len(y)
-        self._fit(y)
+        self.drivers_ = pd.Index([] if drivers is None else drivers.columns)
+        if drivers is None:
+            self._fit(y)
+        else:
+            self._fit_exog(y, drivers)
         self._is_fitted = True
         return self
 
-    def predict(self, horizon: int, levels: Sequence[int] = ()) -> pd.DataFrame:
+    def predict(self, horizon: int, levels: Sequence[int] = (), X_future: pd.DataFrame | None = None) -> pd.DataFrame:
         """Forecast ``horizon`` periods ahead with intervals at ``levels`` (percent).
+
+        ``X_future`` (the drivers over the horizon, same columns as ``X``) is required when
+        the model was fitted with drivers and refused otherwise.
 
         Returns
         -------
@@ -120,7 +148,8 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
 
         Raises
         ------
-        NotFittedError, InvalidParameterError, IntervalsNotSupportedError, ModelFitError
+        NotFittedError, InvalidParameterError, IntervalsNotSupportedError, ModelFitError,
+        FutureDriversError
         """
         check_is_fitted(self)
         horizon = check_horizon(horizon)
@@ -129,10 +158,20 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
             raise IntervalsNotSupportedError(
                 f"{type(self).__name__} gives point forecasts only; call predict with levels=()."
             )
-        mean, intervals = self._predict(horizon, levels)
+        future = self._future_drivers(horizon, X_future)
+        if future is None:
+            mean, intervals = self._predict(horizon, levels)
+        else:
+            mean, intervals = self._predict_exog(horizon, levels, future)
         return build_forecast_frame(future_index(self.index_, horizon), mean, intervals, model_name=type(self).__name__)
 
-    def sample_paths(self, horizon: int, n_paths: int = 1000, random_state: int | None = None) -> pd.DataFrame:
+    def sample_paths(
+        self,
+        horizon: int,
+        n_paths: int = 1000,
+        random_state: int | None = None,
+        X_future: pd.DataFrame | None = None,
+    ) -> pd.DataFrame:
         """Draw ``n_paths`` future sample paths from the predictive distribution of ``predict``.
 
         Parameters
@@ -143,6 +182,8 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
             Number of paths (1..100,000).
         random_state : int or None
             Seed: the same seed gives the same paths; None draws fresh ones.
+        X_future : pd.DataFrame or None
+            The drivers over the horizon, as for ``predict``.
 
         Returns
         -------
@@ -163,7 +204,12 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
             raise IntervalsNotSupportedError(
                 f"{type(self).__name__} gives point forecasts only, so it has no predictive distribution to sample."
             )
-        paths = self._sample_paths(horizon, n_paths, np.random.default_rng(random_state))
+        future = self._future_drivers(horizon, X_future)
+        rng = np.random.default_rng(random_state)
+        if future is None:
+            paths = self._sample_paths(horizon, n_paths, rng)
+        else:
+            paths = self._sample_paths_exog(horizon, n_paths, rng, future)
         if paths.shape != (horizon, n_paths) or not np.all(np.isfinite(paths)):
             raise ModelFitError(f"{type(self).__name__} produced non-finite or misshapen sample paths.")
         columns = pd.RangeIndex(n_paths, name="path")
@@ -200,6 +246,48 @@ class BaseForecaster(BaseEstimator):  # type: ignore[misc]
 
     def _raw_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         raise IntervalsNotSupportedError(f"{type(self).__name__} does not simulate sample paths.")
+
+    # Hooks of models that take drivers (tag ``supports_exog``): the base calls these instead
+    # of ``_fit``/``_predict``/``_sample_paths`` when drivers were given.
+    def _fit_exog(self, y: pd.Series, X: pd.DataFrame) -> None:
+        raise NotImplementedError
+
+    def _predict_exog(
+        self, horizon: int, levels: tuple[int, ...], X_future: pd.DataFrame
+    ) -> tuple[np.ndarray, Intervals]:
+        raise NotImplementedError
+
+    def _sample_paths_exog(
+        self, horizon: int, n_paths: int, rng: np.random.Generator, X_future: pd.DataFrame
+    ) -> np.ndarray:
+        raise NotImplementedError
+
+    def _takes_drivers(self) -> bool:
+        """Whether ``fit`` accepts ``X`` (wrappers answer for their inner model)."""
+        return self.tags.supports_exog
+
+    def _takes_missing(self) -> bool:
+        """Whether ``fit`` accepts NaN in ``y`` (wrappers answer for their inner model)."""
+        return self.tags.handles_missing
+
+    def _future_drivers(self, horizon: int, X_future: pd.DataFrame | None) -> pd.DataFrame | None:
+        fitted_with = getattr(self, "drivers_", pd.Index([]))
+        if X_future is None:
+            if len(fitted_with):
+                raise FutureDriversError(
+                    f"{type(self).__name__} was fitted with drivers {list(fitted_with)}; give their "
+                    f"values over the {horizon} forecast periods as X_future."
+                )
+            return None
+        if not len(fitted_with):
+            if not self._takes_drivers():
+                raise DriversNotSupportedError(
+                    f"{type(self).__name__} takes no drivers; call predict without X_future."
+                )
+            raise FutureDriversError(
+                f"{type(self).__name__} was fitted without drivers; call predict without X_future."
+            )
+        return check_future_drivers(X_future, future_index(self.index_, horizon), fitted_with)
 
     # ----------------------------------------------------------------- helpers
     def _resolve_season_length(self, index: pd.Index) -> int:

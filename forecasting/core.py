@@ -10,7 +10,12 @@ import pandas as pd
 from sklearn.base import clone
 
 from forecasting.base import BaseForecaster
-from forecasting.exceptions import InsufficientDataError, InvalidParameterError
+from forecasting.exceptions import (
+    InsufficientDataError,
+    InvalidParameterError,
+    MissingNotSupportedError,
+    MissingValuesError,
+)
 from forecasting.frames import CUTOFF, MEAN, MODEL, H, Y, hi_col, levels_in, lo_col
 from forecasting.registry import get_model
 from forecasting.transforms import Transformed
@@ -32,6 +37,10 @@ __all__ = [
 ]
 
 DEFAULT_LEVELS = (80, 95)
+
+#: How :func:`forecast` treats missing values: refuse them, or let the model's likelihood
+#: skip them (state-space models).
+MISSING_POLICIES = ("error", "model")
 
 
 def build_model(model: str | BaseForecaster = "auto", kind: str = "level") -> BaseForecaster:
@@ -59,6 +68,9 @@ def forecast(
     levels: Sequence[int] = DEFAULT_LEVELS,
     model: str | BaseForecaster = "auto",
     kind: str = "level",
+    X: pd.DataFrame | None = None,
+    X_future: pd.DataFrame | None = None,
+    missing: str = "error",
 ) -> pd.DataFrame:
     """Fit ``model`` to ``y`` and forecast ``horizon`` periods with intervals.
 
@@ -74,6 +86,15 @@ def forecast(
         A registered name (see :func:`list_models`) or a model instance. Default ``"auto"``.
     kind : {"level", "share"}
         ``"share"`` for proportions in [0, 1], modelled on the logit scale.
+    X : pd.DataFrame or None
+        Drivers on ``y``'s index (one numeric column each, no gaps), for models that take
+        them (``regression_arima``, ``structural``); ``"auto"`` then chooses between those
+        two by a holdout at the end of the series. See :mod:`forecasting.drivers`.
+    X_future : pd.DataFrame or None
+        The drivers over the ``horizon`` periods after ``y``; required with ``X``.
+    missing : {"error", "model"}
+        ``"error"`` refuses missing values; ``"model"`` fits a model whose likelihood skips
+        them (the state-space models; ``"auto"`` chooses among them), nothing filled in.
 
     Returns
     -------
@@ -84,18 +105,48 @@ def forecast(
     Raises
     ------
     InvalidSeriesError, InsufficientDataError, InvalidParameterError, NotFoundError,
-    ModelFitError
+    ModelFitError, DriversNotSupportedError, InvalidDriversError, FutureDriversError,
+    MissingNotSupportedError
     """
     horizon = check_horizon(horizon)
     levels = check_levels(levels)
     kind = check_kind(kind)
-    y = check_series(y)
+    y = _check_missing(check_series(y, allow_missing=True), missing)
     check_values_for_kind(y, kind)
-    fitted = build_model(model, kind).fit(y)
-    frame = fitted.predict(horizon, levels=levels)
+    template = build_model(_state_space_auto(model, X, missing), kind)
+    if missing == "model" and not template._takes_missing():
+        raise MissingNotSupportedError(
+            f"model {model!r} cannot fit a series with gaps; missing='model' needs a model whose likelihood "
+            "skips missing observations: 'regression_arima', 'structural' or 'auto'."
+        )
+    fitted = template.fit(y, X)
+    frame = fitted.predict(horizon, levels=levels, X_future=X_future)
     frame.attrs["model"] = model if isinstance(model, str) else type(model).__name__
     frame.attrs["interval_method"] = interval_method(fitted)
     return frame
+
+
+def _check_missing(y: pd.Series, missing: str) -> pd.Series:
+    """Validate the missing-value policy; under ``"error"`` refuse NaN naming ``missing="model"``."""
+    if missing not in MISSING_POLICIES:
+        raise InvalidParameterError(f"missing must be one of {MISSING_POLICIES}; got {missing!r}.")
+    gaps = np.isnan(y.to_numpy(dtype=float))
+    if missing == "error" and gaps.any():
+        raise MissingValuesError(
+            f"y has {int(gaps.sum())} missing value(s), the first at {y.index[int(np.flatnonzero(gaps)[0])]}. "
+            "Pass missing='model' to fit a state-space model through the gaps (nothing is filled in), "
+            "or fill or drop them."
+        )
+    return y
+
+
+def _state_space_auto(model: str | BaseForecaster, X: object, missing: str) -> str | BaseForecaster:
+    """``"auto"`` with drivers or gaps is the choice between the two state-space models."""
+    if model == "auto" and (X is not None or missing == "model"):
+        from forecasting.models.statespace import AutoStateSpace
+
+        return AutoStateSpace()
+    return model
 
 
 def interval_method(model: BaseForecaster) -> str:

@@ -9,6 +9,10 @@ and carries a snake_case ``code`` that the REST layer puts in its error body::
 
     ForecastingError(Exception)
     ├── InvalidParameterError(ValueError)      bad hyperparameter / horizon / levels
+    │   ├── DriversNotSupportedError           drivers (X) given to a model that takes none
+    │   ├── InvalidDriversError                X misaligned with y, non-numeric or with gaps
+    │   ├── FutureDriversError                 X_future missing, misaligned or of other columns
+    │   ├── MissingNotSupportedError           missing="model" with a model that cannot take gaps
     │   └── InvalidHierarchyError              a hierarchy that is not a sum structure
     │       ├── HierarchyCycleError            an id that (indirectly) sums itself
     │       └── UnknownHierarchyIdError        a hierarchy id with no series in the frame
@@ -49,6 +53,7 @@ from __future__ import annotations
 __all__ = [
     "CompositionSumError",
     "ConvergenceWarning",
+    "DriversNotSupportedError",
     "DuplicatePeriodError",
     "EmptyPeriodError",
     "EmptySeriesError",
@@ -57,15 +62,18 @@ __all__ = [
     "ForecastingWarning",
     "FrequencyMismatchError",
     "FrequencyWarning",
+    "FutureDriversError",
     "HierarchyCycleError",
     "IncoherentTotalError",
     "InsufficientDataError",
     "IntervalsNotSupportedError",
+    "InvalidDriversError",
     "InvalidHierarchyError",
     "InvalidParameterError",
     "InvalidSeriesError",
     "InvalidSeriesIdError",
     "MisalignedPeriodsError",
+    "MissingNotSupportedError",
     "MissingPeriodsError",
     "MissingValuesError",
     "MixedFrequencyError",
@@ -229,6 +237,30 @@ class EmptySeriesError(InvalidSeriesError):
     """A series has no values at all."""
 
     code = "empty_series"
+
+
+class DriversNotSupportedError(InvalidParameterError):
+    """Drivers (``X`` / ``X_future``) were given to a model that takes none."""
+
+    code = "drivers_not_supported"
+
+
+class InvalidDriversError(InvalidParameterError):
+    """The drivers ``X`` are not aligned with ``y``'s index, not numeric, or have gaps."""
+
+    code = "invalid_drivers"
+
+
+class FutureDriversError(InvalidParameterError):
+    """``X_future`` is missing, does not continue the index over the horizon, or has other columns."""
+
+    code = "invalid_future_drivers"
+
+
+class MissingNotSupportedError(InvalidParameterError):
+    """``missing="model"`` was asked of a model whose likelihood cannot take missing observations."""
+
+    code = "missing_not_supported"
 
 
 class IntervalsNotSupportedError(ForecastingError, ValueError):

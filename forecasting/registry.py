@@ -12,11 +12,18 @@ from forecasting.base import BaseForecaster
 from forecasting.ensemble import Ensemble
 from forecasting.exceptions import InvalidParameterError, NotFoundError
 from forecasting.models.catalog import MEMBER_MODELS
+from forecasting.models.statespace import RegressionARIMA, Structural
 
 __all__ = ["REGISTRY", "get_model", "list_models"]
 
 #: Every registered model: the single models, then the combinations built on them.
-REGISTRY: dict[str, type[BaseForecaster]] = {**MEMBER_MODELS, "ensemble": Ensemble, "auto": Auto}
+REGISTRY: dict[str, type[BaseForecaster]] = {
+    **MEMBER_MODELS,
+    "regression_arima": RegressionARIMA,
+    "structural": Structural,
+    "ensemble": Ensemble,
+    "auto": Auto,
+}
 
 
 def list_models() -> list[str]:

@@ -66,7 +66,16 @@ class Transformed(BaseForecaster):
             return Naive()
         return self.model
 
+    def _takes_drivers(self) -> bool:
+        return self._inner_template()._takes_drivers()
+
+    def _takes_missing(self) -> bool:
+        return self._inner_template()._takes_missing()
+
     def _fit(self, y: pd.Series) -> None:
+        self._fit_exog(y, None)
+
+    def _fit_exog(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         if self.transform not in TRANSFORMS:
             raise InvalidParameterError(f"Transformed(transform={self.transform!r}): choose one of {TRANSFORMS}.")
         arr = y.to_numpy()
@@ -89,10 +98,15 @@ class Transformed(BaseForecaster):
             z = logit(np.clip(arr, eps, 1.0 - eps))
         else:
             z = arr
-        self.inner_ = clone(self._inner_template()).fit(pd.Series(z, index=y.index, name=y.name))
+        self.inner_ = clone(self._inner_template()).fit(pd.Series(z, index=y.index, name=y.name), X)
         self.tags_inner_ = self.inner_.tags
 
     def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
+        return self._predict_exog(horizon, levels, None)
+
+    def _predict_exog(
+        self, horizon: int, levels: tuple[int, ...], X_future: pd.DataFrame | None
+    ) -> tuple[np.ndarray, Intervals]:
         inner_levels = levels
         want_spread = self.transform == "log" and self.inner_.tags.supports_intervals
         if want_spread:
@@ -101,7 +115,7 @@ class Transformed(BaseForecaster):
             raise IntervalsNotSupportedError(
                 f"{type(self.inner_).__name__} gives point forecasts only; call predict with levels=()."
             )
-        fc = self.inner_.predict(horizon, levels=inner_levels)
+        fc = self.inner_.predict(horizon, levels=inner_levels, X_future=X_future)
         back = self._inverse
         mid = fc[MEAN].to_numpy()
         if want_spread:
@@ -121,6 +135,11 @@ class Transformed(BaseForecaster):
         # Paths on the transformed (log or logit) scale, back-transformed: the inverse is
         # increasing, so each step's quantiles are the back-transformed bounds.
         return self._inverse(self.inner_._sample_paths(horizon, n_paths, rng))
+
+    def _sample_paths_exog(
+        self, horizon: int, n_paths: int, rng: np.random.Generator, X_future: pd.DataFrame
+    ) -> np.ndarray:
+        return self._inverse(self.inner_._sample_paths_exog(horizon, n_paths, rng, X_future))
 
     def _inverse(self, z: np.ndarray) -> np.ndarray:
         if self.transform == "log":

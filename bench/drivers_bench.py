@@ -1,0 +1,151 @@
+"""Drivers and gaps (issue 20): the two experiments behind ``docs/drivers.md``.
+
+(a) Simulated drivers: monthly series ``y = 100 + beta * x + ARIMA noise`` where the driver
+    ``x`` (a random walk plus a seasonal wave) is known over the horizon. Forecast with the
+    drivers (``X``, ``X_future``) and without (univariate ``auto``); report the ratio of the
+    mean absolute errors (target: at most 0.5) and the 95% coverage of the forecast with
+    drivers (target: 90-99%).
+(b) Gaps: a sample of M3 monthly series with 30% of the training observations removed at
+    random (the last one kept, so the forecast origin is the same); forecast with
+    ``missing="model"`` and the same model on the complete series; report the ratio of the
+    mean sMAPEs on the M3 test parts (target: within 10%, ratio <= 1.10).
+
+The simulation's parameters and the deletion seed are fixed before any run and not tuned.
+
+Run from the repository root (``make bench-domain`` runs both with the defaults)::
+
+    python -m bench.drivers_bench simulated --series 40
+    python -m bench.drivers_bench gaps --data <m3 folder>/m3.csv.gz --sample 200 --model structural
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+import forecasting
+from forecasting import metrics
+
+logger = logging.getLogger(__name__)
+
+HORIZON = 12
+N_TRAIN = 96
+
+
+def simulate_driven(
+    seed: int, n: int = N_TRAIN, horizon: int = HORIZON
+) -> tuple[pd.Series, pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """One simulated series: y, X, X_future and the future actuals."""
+    rng = np.random.default_rng(seed)
+    total = n + horizon
+    t = np.arange(total)
+    x = np.cumsum(rng.normal(0.0, 1.0, total)) + 5.0 * np.sin(2 * np.pi * t / 12.0 + rng.uniform(0, 2 * np.pi))
+    beta = rng.uniform(1.0, 3.0)
+    # ARIMA(1,0,1) noise with unit innovations.
+    eps = rng.normal(0.0, 1.0, total + 1)
+    noise = np.zeros(total)
+    for i in range(1, total):
+        noise[i] = 0.6 * noise[i - 1] + eps[i + 1] + 0.3 * eps[i]
+    index = pd.period_range("2010-01", periods=total, freq="M")
+    y = pd.Series(100.0 + beta * x + noise, index=index, name=f"sim{seed}")
+    X = pd.DataFrame({"x": x}, index=index)
+    return y.iloc[:n], X.iloc[:n], X.iloc[n:], y.iloc[n:].to_numpy()
+
+
+def run_simulated(n_series: int, model: str) -> pd.DataFrame:
+    """Experiment (a): one row per series with both MAEs and the 95% coverage."""
+    rows = []
+    for seed in range(n_series):
+        y, X, X_future, actual = simulate_driven(seed)
+        with_x = forecasting.forecast(y, HORIZON, (95,), model=model, X=X, X_future=X_future)
+        plain = forecasting.forecast(y, HORIZON, (95,), model="auto")
+        rows.append(
+            {
+                "series": y.name,
+                "mae_drivers": metrics.mae(actual, with_x["mean"].to_numpy()),
+                "mae_univariate": metrics.mae(actual, plain["mean"].to_numpy()),
+                "covered_95": float(np.mean((actual >= with_x["lo_95"]) & (actual <= with_x["hi_95"]))),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def remove_at_random(y: pd.Series, share: float, seed: int) -> pd.Series:
+    """``y`` with ``share`` of its values (never the last) set to NaN."""
+    rng = np.random.default_rng(seed)
+    gappy = y.copy()
+    k = round(share * len(y))
+    gappy.iloc[rng.choice(len(y) - 1, size=k, replace=False)] = np.nan
+    return gappy
+
+
+def run_gaps(path: str, sample: int, model: str, share: float = 0.3, seed: int = 20) -> pd.DataFrame:
+    """Experiment (b): one row per M3 monthly series with both sMAPEs."""
+    from bench.m3 import load_m3
+
+    rows = []
+    for i, s in enumerate(load_m3(path, periods=["monthly"], sample=sample)):
+        gappy = remove_at_random(s.train, share, seed + i)
+        row: dict[str, object] = {"series": s.series_id}
+        for label, y in (("complete", s.train), ("gaps", gappy)):
+            try:
+                fc = forecasting.forecast(y, s.horizon, (), model=model, missing="model")
+                row[f"smape_{label}"] = metrics.smape(s.test, fc["mean"].to_numpy())
+            except forecasting.ForecastingError as exc:
+                logger.warning("%s (%s): %s", s.series_id, label, exc)
+                row[f"smape_{label}"] = float("nan")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="bench.drivers_bench", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="experiment", required=True)
+    sim = sub.add_parser("simulated", help="(a) known future drivers vs univariate auto")
+    sim.add_argument("--series", type=int, default=40)
+    sim.add_argument("--model", default="auto")
+    gaps = sub.add_parser("gaps", help="(b) M3 monthly with 30%% of observations removed")
+    gaps.add_argument("--data", required=True)
+    gaps.add_argument("--sample", type=int, default=200)
+    gaps.add_argument("--model", default="structural")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
+    start = time.perf_counter()
+    if args.experiment == "simulated":
+        table = run_simulated(args.series, args.model)
+        ratio = table["mae_drivers"].mean() / table["mae_univariate"].mean()
+        logger.info(
+            "simulated drivers, %d series, model=%s: MAE with drivers %.3f, univariate auto %.3f, ratio %.3f "
+            "(target <= 0.5); 95%% coverage %.1f%% (target 90-99)",
+            len(table),
+            args.model,
+            table["mae_drivers"].mean(),
+            table["mae_univariate"].mean(),
+            ratio,
+            100 * table["covered_95"].mean(),
+        )
+    else:
+        table = run_gaps(args.data, args.sample, args.model)
+        done = table.dropna()
+        ratio = done["smape_gaps"].mean() / done["smape_complete"].mean()
+        logger.info(
+            "M3 monthly, %d series (%d fitted both ways), model=%s, 30%% removed: sMAPE complete %.2f, "
+            "with gaps %.2f, ratio %.3f (target <= 1.10)",
+            len(table),
+            len(done),
+            args.model,
+            done["smape_complete"].mean(),
+            done["smape_gaps"].mean(),
+            ratio,
+        )
+    logger.info("%.0f s", time.perf_counter() - start)
+
+
+if __name__ == "__main__":
+    main()
