@@ -256,7 +256,7 @@ class NonNegative(BaseForecaster):
 
     def _sample_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         # max(0, .) is non-decreasing, so each step's path quantiles are the censored bounds.
-        return np.maximum(self.inner_._sample_paths(horizon, n_paths, rng), 0.0)
+        return np.asarray(np.maximum(self.inner_._sample_paths(horizon, n_paths, rng), 0.0))
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
