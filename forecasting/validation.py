@@ -212,7 +212,7 @@ def check_nonnegative(y: pd.Series, kind: str, nonnegative: Any = None) -> bool:
         raise InvalidParameterError(
             f"nonnegative must be None (decide from the data), True or False; got {nonnegative!r}."
         )
-    if kind != "level" or nonnegative is False:
+    if kind != "level" or (nonnegative is not None and not nonnegative):
         return False
     arr = y.to_numpy(dtype=float)
     negative = arr < 0

@@ -104,6 +104,8 @@ def test_check_nonnegative_decides_from_data_and_kind() -> None:
     assert check_nonnegative(with_zero, "level") is True
     assert check_nonnegative(negative, "level") is False
     assert check_nonnegative(positive, "level", False) is False
+    assert check_nonnegative(positive, "level", np.False_) is False
+    assert check_nonnegative(positive, "level", np.True_) is True
     # Shares are on the logit scale, inside (0, 1) already.
     assert check_nonnegative(positive / 1000.0, "share") is False
 
