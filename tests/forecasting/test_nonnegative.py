@@ -10,8 +10,9 @@ import pytest
 from scipy.stats import norm
 
 import forecasting
+from forecasting.base import BaseForecaster
 from forecasting.core import build_model, latest_complete_stretch
-from forecasting.exceptions import InvalidParameterError, NegativeValueError
+from forecasting.exceptions import IntervalsNotSupportedError, InvalidParameterError, NegativeValueError
 from forecasting.frames import MEAN, hi_col, lo_col
 from forecasting.models.naive import Naive, SeasonalNaive
 from forecasting.sampling import GRID_LEVELS
@@ -164,7 +165,25 @@ def test_nonnegative_min_obs_follows_the_inner_model() -> None:
     assert probe.min_obs() == SeasonalNaive(season_length=4).fit(make_series("Q", 8)).min_obs() == 5
 
 
-def test_nonnegative_point_forecasts_only() -> None:
+class _Falling(BaseForecaster):
+    """A point-only model heading below zero (no distribution to censor)."""
+
+    def _fit(self, y: pd.Series) -> None:
+        self.last_ = float(y.iloc[-1])
+
+    def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, dict]:
+        return self.last_ - np.arange(1.0, horizon + 1.0), {}
+
+
+def test_nonnegative_point_only_model_mean_floored_at_zero() -> None:
+    y = _walk_near_zero()  # ends at 1.0
+    fitted = NonNegative(model=_Falling()).fit(y)
+    np.testing.assert_allclose(fitted.predict(3)[MEAN], [0.0, 0.0, 0.0])
+    with pytest.raises(IntervalsNotSupportedError):
+        fitted.predict(3, levels=(80,))
+
+
+def test_nonnegative_point_forecasts_of_an_interval_model() -> None:
     fitted = NonNegative(model=Naive()).fit(_walk_near_zero())
     fc = fitted.predict(4)
-    assert list(fc.columns) == [MEAN] and (fc[MEAN] >= 0).all()
+    assert list(fc.columns) == [MEAN] and (fc[MEAN] > 1.0).all()  # the censored mean, above the last value
