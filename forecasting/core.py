@@ -123,7 +123,7 @@ def interval_method(model: BaseForecaster) -> str:
         return f"{inner}, on the {model.transform} scale (bounds back-transformed by quantile)"
     if isinstance(model, NonNegative):
         inner = interval_method(model.inner_) if model.is_fitted else "model distribution"
-        return f"{inner}, censored at zero (non-negative: bounds max(0, bound), mean of the censored distribution)"
+        return f"{inner}, censored at zero (non-negative: bounds and point forecast max(0, .))"
     return str(described or "model distribution (normal errors)")
 
 

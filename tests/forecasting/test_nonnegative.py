@@ -15,9 +15,8 @@ from forecasting.core import build_model, latest_complete_stretch
 from forecasting.exceptions import IntervalsNotSupportedError, InvalidParameterError, NegativeValueError
 from forecasting.frames import MEAN, hi_col, lo_col
 from forecasting.models.naive import Naive, SeasonalNaive
-from forecasting.sampling import GRID_LEVELS
 from forecasting.testing import make_series
-from forecasting.transforms import NonNegative, Transformed, censored_shortfall
+from forecasting.transforms import NonNegative, Transformed
 from forecasting.validation import check_nonnegative
 
 SAMPLE = Path(__file__).resolve().parents[2] / "data" / "samples" / "cn_ru_trade_annual.csv"
@@ -56,23 +55,25 @@ def test_forecast_bundled_annual_trade_has_no_negative_bound() -> None:
         np.testing.assert_allclose(censored[lo_col(lv)], np.maximum(raw[lo_col(lv)], 0.0))
     # ... and stay within a few times the last observation (2025: 228 USD bn).
     assert censored[hi_col(95)].max() < 3 * y.iloc[-1]
-    # The censored mean is the mean of max(0, X): never below the uncensored point forecast.
-    assert (censored[MEAN] >= raw[MEAN] - 1e-9).all()
+    # The point forecast is the model's (it is positive here).
+    np.testing.assert_allclose(censored[MEAN], raw[MEAN])
 
 
-def test_censored_mean_matches_normal_closed_form() -> None:
+def test_point_forecast_is_kept_and_paths_carry_the_censored_mean() -> None:
     y = _walk_near_zero()
-    inner = Naive().fit(y)
     horizon = 10
-    point, grid = inner._predict(horizon, GRID_LEVELS)
-    sd = (grid[95][1] - point) / norm.ppf(0.975)
-    expected = point * norm.cdf(point / sd) + sd * norm.pdf(point / sd)  # E[max(0, X)], X ~ N(point, sd^2)
-    got = point + censored_shortfall(grid)
-    np.testing.assert_allclose(got, expected, rtol=0.01, atol=0.01 * sd.max())
-    fc = forecasting.forecast(y, horizon, levels=(50, 80), model="naive")
-    # The bias only shows where the mass below zero is large; the clip keeps lo <= mean <= hi.
-    assert (fc[MEAN].to_numpy() > point + 0.1).any()
-    assert (fc[MEAN] <= fc[hi_col(50)]).all() and (fc[MEAN] >= fc[lo_col(50)]).all()
+    fc = forecasting.forecast(y, horizon, levels=(80, 95), model="naive")
+    raw = Naive().fit(y).predict(horizon, levels=(80, 95))
+    np.testing.assert_allclose(fc[MEAN], np.maximum(raw[MEAN], 0.0))
+    assert (raw[lo_col(80)] < 0).any()
+    # The paths' mean is E[max(0, X)]: for the naive model's normal X, the closed form
+    # mu Phi(mu/s) + s phi(mu/s) (what growth and full-year figures summarise).
+    point = raw[MEAN].to_numpy()
+    sd = (raw[hi_col(95)].to_numpy() - point) / norm.ppf(0.975)
+    expected = point * norm.cdf(point / sd) + sd * norm.pdf(point / sd)
+    paths = forecasting.simulate(y, horizon, n_paths=20000, model="naive", seed=1)
+    np.testing.assert_allclose(paths.to_numpy().mean(axis=1), expected, rtol=0.03)
+    assert (expected > point + 0.1).any()
 
 
 def test_forecast_negative_series_is_not_censored() -> None:
@@ -127,8 +128,8 @@ def test_simulate_paths_are_censored_like_the_bounds() -> None:
     assert values.min() >= 0.0 and (values == 0.0).mean() > 0.05
     np.testing.assert_allclose(np.quantile(values, 0.9, axis=1), fc[hi_col(80)], rtol=0.05)
     np.testing.assert_allclose(np.quantile(values, 0.1, axis=1), fc[lo_col(80)], atol=0.05 * fc[hi_col(80)].max())
-    # The forecast's mean is the mean of the censored paths.
-    np.testing.assert_allclose(values.mean(axis=1), fc[MEAN], rtol=0.05)
+    # The censored paths' mean is above the point forecast where mass lies below zero.
+    assert (values.mean(axis=1) >= fc[MEAN].to_numpy() - 0.05).all()
 
 
 def test_simulate_nonnegative_false_keeps_negative_paths() -> None:
@@ -186,4 +187,4 @@ def test_nonnegative_point_only_model_mean_floored_at_zero() -> None:
 def test_nonnegative_point_forecasts_of_an_interval_model() -> None:
     fitted = NonNegative(model=Naive()).fit(_walk_near_zero())
     fc = fitted.predict(4)
-    assert list(fc.columns) == [MEAN] and (fc[MEAN] > 1.0).all()  # the censored mean, above the last value
+    np.testing.assert_allclose(fc[MEAN], 1.0)  # the naive point forecast: the last value
