@@ -18,11 +18,12 @@ from forecasting.exceptions import (
 )
 from forecasting.frames import CUTOFF, MEAN, MODEL, H, Y, hi_col, levels_in, lo_col
 from forecasting.registry import get_model
-from forecasting.transforms import Transformed
+from forecasting.transforms import NonNegative, Transformed
 from forecasting.validation import (
     check_horizon,
     check_kind,
     check_levels,
+    check_nonnegative,
     check_series,
     check_values_for_kind,
 )
@@ -43,11 +44,16 @@ DEFAULT_LEVELS = (80, 95)
 MISSING_POLICIES = ("error", "model")
 
 
-def build_model(model: str | BaseForecaster = "auto", kind: str = "level") -> BaseForecaster:
+def build_model(
+    model: str | BaseForecaster = "auto", kind: str = "level", *, nonnegative: bool = False
+) -> BaseForecaster:
     """The model that :func:`forecast` fits: a registered name or an instance, plus kind.
 
     ``kind="share"`` wraps the model in a logit :class:`~forecasting.transforms.Transformed`,
-    so the mean and every bound stay inside (0, 1).
+    so the mean and every bound stay inside (0, 1). ``nonnegative=True`` (a resolved flag,
+    see :func:`~forecasting.validation.check_nonnegative`) wraps a level model in
+    :class:`~forecasting.transforms.NonNegative`, its distribution censored at zero; a model
+    already on the log scale is positive and is left as it is.
     """
     kind = check_kind(kind)
     inner: BaseForecaster
@@ -59,6 +65,8 @@ def build_model(model: str | BaseForecaster = "auto", kind: str = "level") -> Ba
         raise InvalidParameterError(f"model must be a registered name or a model instance; got {model!r}.")
     if kind == "share":
         return Transformed(model=inner, transform="logit")
+    if nonnegative and not (isinstance(inner, Transformed) and inner.transform == "log"):
+        return NonNegative(model=inner)
     return inner
 
 
@@ -71,6 +79,7 @@ def forecast(
     X: pd.DataFrame | None = None,
     X_future: pd.DataFrame | None = None,
     missing: str = "error",
+    nonnegative: bool | None = None,
 ) -> pd.DataFrame:
     """Fit ``model`` to ``y`` and forecast ``horizon`` periods with intervals.
 
@@ -95,12 +104,18 @@ def forecast(
     missing : {"error", "model"}
         ``"error"`` refuses missing values; ``"model"`` fits a model whose likelihood skips
         them (the state-space models; ``"auto"`` chooses among them), nothing filled in.
+    nonnegative : bool or None
+        Keep the mean and every bound >= 0 by censoring the predictive distribution at zero
+        (:class:`~forecasting.transforms.NonNegative`). None (default) decides from the data:
+        on for a ``level`` series with no negative value (trade values, turnover); False
+        turns it off for series that may go negative (balances); True requires data >= 0.
 
     Returns
     -------
     pd.DataFrame
         Indexed ``ds`` with ``mean``, ``lo_<L>``, ``hi_<L>``. ``frame.attrs`` holds
-        ``model`` (the name asked for) and ``interval_method``.
+        ``model`` (the name asked for), ``interval_method`` and ``nonnegative`` (whether the
+        censoring applied).
 
     Raises
     ------
@@ -113,7 +128,8 @@ def forecast(
     kind = check_kind(kind)
     y = _check_missing(check_series(y, allow_missing=True), missing)
     check_values_for_kind(y, kind)
-    template = build_model(_state_space_auto(model, X, missing), kind)
+    censor = check_nonnegative(y, kind, nonnegative)
+    template = build_model(_state_space_auto(model, X, missing), kind, nonnegative=censor)
     if missing == "model" and not template._takes_missing():
         raise MissingNotSupportedError(
             f"model {model!r} cannot fit a series with gaps; missing='model' needs a model whose likelihood "
@@ -123,6 +139,7 @@ def forecast(
     frame = fitted.predict(horizon, levels=levels, X_future=X_future)
     frame.attrs["model"] = model if isinstance(model, str) else type(model).__name__
     frame.attrs["interval_method"] = interval_method(fitted)
+    frame.attrs["nonnegative"] = censor
     return frame
 
 
@@ -155,6 +172,9 @@ def interval_method(model: BaseForecaster) -> str:
     if isinstance(model, Transformed):
         inner = interval_method(model.inner_) if model.is_fitted else "model distribution"
         return f"{inner}, on the {model.transform} scale (bounds back-transformed by quantile)"
+    if isinstance(model, NonNegative):
+        inner = interval_method(model.inner_) if model.is_fitted else "model distribution"
+        return f"{inner}, censored at zero (non-negative: bounds and point forecast max(0, .))"
     return str(described or "model distribution (normal errors)")
 
 
@@ -166,11 +186,13 @@ def backtest(
     levels: Sequence[int] = DEFAULT_LEVELS,
     step: int = 1,
     kind: str = "level",
+    nonnegative: bool | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation of ``models`` on ``y``.
 
     The last window's cutoff leaves exactly ``horizon`` actuals; each earlier cutoff is
-    ``step`` periods before the next.
+    ``step`` periods before the next. ``kind`` and ``nonnegative`` are as in :func:`forecast`
+    (``nonnegative=None`` decides from the whole of ``y``).
 
     Returns
     -------
@@ -195,9 +217,10 @@ def backtest(
         raise InvalidParameterError("models must name at least one model.")
     y = check_series(y)
     check_values_for_kind(y, kind)
+    censor = check_nonnegative(y, kind, nonnegative)
     n = len(y)
     first_train = n - horizon - (windows - 1) * step
-    built = [(m if isinstance(m, str) else type(m).__name__, build_model(m, kind)) for m in models]
+    built = [(m if isinstance(m, str) else type(m).__name__, build_model(m, kind, nonnegative=censor)) for m in models]
     for label, template in built:
         needed = _min_obs_for(template, y)
         if first_train < needed:

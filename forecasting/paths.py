@@ -21,7 +21,14 @@ from forecasting.core import DEFAULT_LEVELS, build_model, interval_method
 from forecasting.exceptions import InvalidParameterError, InvalidSeriesError
 from forecasting.frames import DS, MEAN, hi_col, lo_col
 from forecasting.sampling import check_n_paths
-from forecasting.validation import check_horizon, check_kind, check_levels, check_series, check_values_for_kind
+from forecasting.validation import (
+    check_horizon,
+    check_kind,
+    check_levels,
+    check_nonnegative,
+    check_series,
+    check_values_for_kind,
+)
 
 __all__ = [
     "HOWS",
@@ -51,6 +58,7 @@ def simulate(
     model: str | BaseForecaster = "auto",
     kind: str = "level",
     seed: int | None = None,
+    nonnegative: bool | None = None,
 ) -> pd.DataFrame:
     """Fit ``model`` to ``y`` and draw ``n_paths`` future sample paths.
 
@@ -69,6 +77,9 @@ def simulate(
         inside (0, 1).
     seed : int or None
         The same seed gives the same paths; None draws fresh ones.
+    nonnegative : bool or None
+        As in :func:`~forecasting.forecast`: None (default) censors the paths at zero for a
+        ``level`` series with no negative value, so every path is >= 0; False turns it off.
 
     Returns
     -------
@@ -76,8 +87,8 @@ def simulate(
         Indexed ``ds`` exactly like :func:`~forecasting.forecast`'s frame, one column per path
         (``0 .. n_paths - 1``). At every step the quantiles of the paths agree with the
         bounds :func:`~forecasting.forecast` reports for the same data and model; across steps
-        the paths are dependent as the model says. ``frame.attrs`` holds ``model`` and
-        ``interval_method``.
+        the paths are dependent as the model says. ``frame.attrs`` holds ``model``,
+        ``interval_method`` and ``nonnegative``.
 
     Raises
     ------
@@ -101,10 +112,12 @@ def simulate(
     kind = check_kind(kind)
     y = check_series(y)
     check_values_for_kind(y, kind)
-    fitted = build_model(model, kind).fit(y)
+    censor = check_nonnegative(y, kind, nonnegative)
+    fitted = build_model(model, kind, nonnegative=censor).fit(y)
     paths = fitted.sample_paths(horizon, n_paths, random_state=seed)
     paths.attrs["model"] = model if isinstance(model, str) else type(model).__name__
     paths.attrs["interval_method"] = interval_method(fitted)
+    paths.attrs["nonnegative"] = censor
     return paths
 
 
@@ -180,6 +193,7 @@ def full_year(
     *,
     n_paths: int = 2000,
     seed: int | None = 0,
+    nonnegative: bool | None = None,
 ) -> pd.DataFrame:
     """Year-to-date to full year: the calendar-year total (or average) of a monthly or
     quarterly series, from what is observed plus sample paths of the rest of the year.
@@ -202,6 +216,9 @@ def full_year(
         Number of sample paths (default 2,000).
     seed : int or None
         Seed of the paths (default 0, so the same input gives the same answer).
+    nonnegative : bool or None
+        As in :func:`simulate`: None (default) keeps the remaining periods >= 0 for a level
+        series with no negative value.
 
     Returns
     -------
@@ -226,7 +243,15 @@ def full_year(
     levels = check_levels(levels)
     _year, seen = full_year_target(y, how)
     # full_year_target moves a complete year to the next one, so at least one period remains.
-    paths = simulate(y, periods_per_year(y.index) - len(seen), n_paths=n_paths, model=model, kind=kind, seed=seed)
+    paths = simulate(
+        y,
+        periods_per_year(y.index) - len(seen),
+        n_paths=n_paths,
+        model=model,
+        kind=kind,
+        seed=seed,
+        nonnegative=nonnegative,
+    )
     return full_year_from_paths(y, paths, levels, how)
 
 

@@ -15,6 +15,7 @@ from forecasting.exceptions import (
     InvalidSeriesError,
     MissingPeriodsError,
     MissingValuesError,
+    NegativeValueError,
     NonFiniteValueError,
     NonNumericValueError,
     NotFittedError,
@@ -29,6 +30,7 @@ __all__ = [
     "check_kind",
     "check_levels",
     "check_min_obs",
+    "check_nonnegative",
     "check_series",
     "check_values_for_kind",
     "infer_season_length",
@@ -178,6 +180,51 @@ def check_values_for_kind(y: pd.Series, kind: str) -> None:
             f"kind='share' needs values in [0, 1]; got {arr[bad]:g} at {y.index[bad]}. "
             "Give shares as fractions (0.4, not 40)."
         )
+
+
+def check_nonnegative(y: pd.Series, kind: str, nonnegative: Any = None) -> bool:
+    """Decide whether forecasts of ``y`` are kept non-negative (censored at zero).
+
+    Parameters
+    ----------
+    y : pd.Series
+        The validated series.
+    kind : {"level", "share"}
+        Shares are modelled on the logit scale and stay inside (0, 1) anyway, so the answer
+        for them is always False.
+    nonnegative : bool or None
+        None decides from the data: True when ``y`` is a level series with at least one
+        value and none below zero (trade values, turnover). True asks for it (and requires
+        such data); False turns it off (balances, changes, anything that may go negative).
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``nonnegative`` is not None, True or False.
+    NegativeValueError
+        If ``nonnegative=True`` and ``y`` holds a negative value.
+    """
+    if nonnegative is not None and not isinstance(nonnegative, bool | np.bool_):
+        raise InvalidParameterError(
+            f"nonnegative must be None (decide from the data), True or False; got {nonnegative!r}."
+        )
+    if kind != "level" or (nonnegative is not None and not nonnegative):
+        return False
+    arr = y.to_numpy(dtype=float)
+    negative = arr < 0
+    if nonnegative is None:
+        return bool(np.any(~np.isnan(arr)) and not np.any(negative))
+    if np.any(negative):
+        bad = int(np.flatnonzero(negative)[0])
+        raise NegativeValueError(
+            f"nonnegative=True but {y.name!r} has the negative value {arr[bad]:g} at {y.index[bad]}; "
+            "use nonnegative=False for a series that can go negative."
+        )
+    return True
 
 
 def check_is_fitted(model: Any) -> None:
