@@ -25,7 +25,7 @@ series are correlated.
 Writes ``var/bench/full_year.csv`` (summary per cutoff) and ``var/bench/full_year_cases.csv``
 (every case). Run::
 
-    python bench/full_year_backtest.py --domain ../shared/data/domain [--jobs 2] [--model auto]
+    python -m bench.full_year_backtest --domain ../shared/data/domain [--jobs 2] [--model auto]
 """
 
 from __future__ import annotations
