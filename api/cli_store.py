@@ -78,6 +78,7 @@ def load(
             sheet=sheet,
             allow_negative=allow_negative,
             max_bytes=settings.store.max_upload_bytes,
+            limits=settings.store.upload_limits(),
         )
         store = _store(settings)
         try:
