@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api.auth import add_security_scheme, authorize
+from api.auth import AuthMiddleware, add_security_scheme
 from api.convert import inline_to_series
 from api.errors import install_error_handlers
 from api.jobs import JobManager
@@ -92,10 +92,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = job_manager
 
     install_error_handlers(app)
+    # Added first, so it runs inside the request context (request id, metrics, body limit).
+    app.add_middleware(AuthMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)
-    v1 = {"prefix": "/v1", "dependencies": [Depends(authorize)], "responses": _ERROR_RESPONSES}
+    # Keys are checked by AuthMiddleware, before a route parses the body.
+    v1 = {"prefix": "/v1", "responses": _ERROR_RESPONSES}
     # forecasts first: routes are matched in order, and it is the hottest resource.
     for module in (forecasts, models, series, backtests, jobs):
         app.include_router(module.router, **v1)  # type: ignore[arg-type]
