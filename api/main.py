@@ -18,6 +18,7 @@ from api.jobs import JobManager
 from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import RequestContextMiddleware
+from api.retention import start_pruner, stop_pruner
 from api.routes import backtests, forecasts, health, jobs, models, series
 from api.routes.reports import router as reports_router
 from api.schemas import ErrorRead
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service.start()
         # Other services hosted by this process (the reports scheduler) start here.
         report_scheduler = await run_in_threadpool(start_scheduler, store, settings.reports)
+        pruner = start_pruner(store, settings.store.forecast_retention_days)
         if settings.api.gc_freeze:
             # Move everything allocated at start-up (pandas, statsmodels, the app) out of the
             # collector's reach, so full collections under load stay short (p99 latency).
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            stop_pruner(pruner)
             stop_scheduler(report_scheduler)
             job_manager.shutdown()
             service.shutdown()

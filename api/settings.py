@@ -138,6 +138,7 @@ class StoreSection:
     max_upload_columns: int
     max_upload_series: int
     max_upload_cells: int
+    forecast_retention_days: int
     create_schema: bool
 
     def upload_limits(self) -> UploadLimits:
@@ -238,6 +239,12 @@ class Settings(BaseSettings):
     max_upload_series: int = Field(default=10_000, gt=0, description="Most series in one upload.")
     max_upload_cells: int = Field(
         default=2_000_000, gt=0, description="Most cells (rows x columns; Excel: the declared used range) per upload."
+    )
+    forecast_retention_days: int = Field(
+        default=0,
+        ge=0,
+        description="Archived forecasts older than this many days are deleted (hourly by the service, "
+        "and by `tradecast prune`); 0 keeps them all.",
     )
     create_schema: bool = Field(default=True, description="Create or migrate the store's tables at startup.")
 
