@@ -4,9 +4,12 @@ Keys come from ``TRADECAST_API_KEYS`` (``"key1:read,key2:write"``). With no keys
 is open (and ``tradecast serve`` then refuses non-loopback binds). GET, HEAD and OPTIONS
 need ``read``; every other method needs ``write``, which includes ``read``.
 
-The header is read directly rather than through ``fastapi.security.HTTPBearer``: that
-would be one more dependency to resolve on every request; the scheme is declared in the
-OpenAPI document by :func:`add_security_scheme` instead.
+The key is checked by :class:`AuthMiddleware` on every path under ``/v1`` and on
+``/metrics``, before the route reads or parses the body: a request without a valid key gets
+401 (or 403) whatever its body, never a 422 that would tell an anonymous caller how the
+body is validated, and an anonymous body is never parsed. The header is read directly
+rather than through ``fastapi.security.HTTPBearer``; the scheme is declared in the OpenAPI
+document by :func:`add_security_scheme`.
 """
 
 from __future__ import annotations
@@ -15,14 +18,17 @@ import hmac
 from typing import Any
 
 from fastapi import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import AuthenticationError, PermissionDeniedError
+from api.errors import AuthenticationError, PermissionDeniedError, domain_error_response
 from api.settings import ApiKey
 
-__all__ = ["SECURITY_SCHEME", "add_security_scheme", "authorize", "find_key"]
+__all__ = ["PROTECTED_PREFIXES", "SECURITY_SCHEME", "AuthMiddleware", "add_security_scheme", "authorize", "find_key"]
 
 SECURITY_SCHEME = "bearerAuth"
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Paths that need a key (when keys are set); /health, /ready and the docs stay open.
+PROTECTED_PREFIXES = ("/v1/", "/metrics")
 
 
 def find_key(keys: list[ApiKey], presented: str) -> ApiKey | None:
@@ -39,32 +45,67 @@ def find_key(keys: list[ApiKey], presented: str) -> ApiKey | None:
     return found
 
 
-async def authorize(request: Request) -> None:
-    """Check the bearer key against the method's scope (no-op when no keys are set).
+def check_key(keys: list[ApiKey], method: str, path: str, authorization: str) -> None:
+    """Check the ``Authorization`` header against the scope ``method`` needs.
 
-    ``async`` although it never awaits: it is pure computation, and a plain ``def``
-    dependency would be run in the threadpool on every request.
+    Raises
+    ------
+    AuthenticationError
+        No bearer key, or an unknown one (401).
+    PermissionDeniedError
+        A read key on a method that writes (403).
     """
-    keys: list[ApiKey] = request.app.state.api_keys
-    if not keys:
-        return
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    scheme, _, token = authorization.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise AuthenticationError("missing API key; send 'Authorization: Bearer <key>'")
     key = find_key(keys, token)
     if key is None:
         raise AuthenticationError("invalid API key")
-    needed = "read" if request.method in _READ_METHODS else "write"
+    needed = "read" if method in _READ_METHODS else "write"
     if needed == "write" and key.scope != "write":
         raise PermissionDeniedError(
-            f"this key has read scope; {request.method} {request.url.path} needs a write key",
+            f"this key has read scope; {method} {path} needs a write key",
             {"required_scope": "write", "key_scope": key.scope},
         )
 
 
-def add_security_scheme(schema: dict[str, Any], prefix: str = "/v1") -> dict[str, Any]:
-    """Declare bearer auth in an OpenAPI document for every operation under ``prefix``."""
+async def authorize(request: Request) -> None:
+    """Dependency form of the key check (no-op when no keys are set), for routes outside
+    :data:`PROTECTED_PREFIXES`; the service itself relies on :class:`AuthMiddleware`.
+    """
+    keys: list[ApiKey] = request.app.state.api_keys
+    if keys:
+        check_key(keys, request.method, request.url.path, request.headers.get("authorization", ""))
+
+
+class AuthMiddleware:
+    """Refuse a request to a protected path without a valid key before any route runs.
+
+    Runs inside the request-context middleware (so a refusal carries a request id and is
+    counted) and before routing: the body is neither read nor parsed for a refused request.
+    Keys are read from ``app.state.api_keys`` at each request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(PROTECTED_PREFIXES):
+            keys: list[ApiKey] = scope["app"].state.api_keys
+            if keys:
+                headers = dict(scope.get("headers") or ())
+                authorization = headers.get(b"authorization", b"").decode("latin-1")
+                try:
+                    check_key(keys, scope["method"], scope["path"], authorization)
+                except (AuthenticationError, PermissionDeniedError) as exc:
+                    await domain_error_response(exc)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+def add_security_scheme(schema: dict[str, Any], prefixes: tuple[str, ...] = PROTECTED_PREFIXES) -> dict[str, Any]:
+    """Declare bearer auth in an OpenAPI document for every operation under ``prefixes``."""
     components = schema.setdefault("components", {})
     components.setdefault("securitySchemes", {})[SECURITY_SCHEME] = {
         "type": "http",
@@ -72,7 +113,7 @@ def add_security_scheme(schema: dict[str, Any], prefix: str = "/v1") -> dict[str
         "description": "An API key from TRADECAST_API_KEYS (read scope for GET, write for the rest).",
     }
     for path, operations in schema.get("paths", {}).items():
-        if path.startswith(prefix) or path == "/metrics":
+        if path.startswith(prefixes):
             for operation in operations.values():
                 if isinstance(operation, dict):
                     operation["security"] = [{SECURITY_SCHEME: []}]

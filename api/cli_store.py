@@ -1,4 +1,4 @@
-"""``tradecast load``, ``tradecast series list|show`` and ``tradecast load-samples``: the series store."""
+"""``tradecast load``, ``series list|show``, ``load-samples`` and ``prune``: the series store."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ series_app = typer.Typer(help="Inspect stored series.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach ``load``, ``load-samples`` and the ``series`` group to the main command."""
+    """Attach ``load``, ``load-samples``, ``prune`` and the ``series`` group to the main command."""
     app.command("load")(load)
     app.command("load-samples")(load_samples)
+    app.command("prune")(prune)
     app.add_typer(series_app, name="series")
 
 
@@ -78,6 +79,7 @@ def load(
             sheet=sheet,
             allow_negative=allow_negative,
             max_bytes=settings.store.max_upload_bytes,
+            limits=settings.store.upload_limits(),
         )
         store = _store(settings)
         try:
@@ -112,6 +114,40 @@ def load_samples(
     except DataError as exc:
         raise _fail(exc) from exc
     typer.echo(f"samples: {len(written)} new vintage(s)")
+
+
+def prune(
+    older_than: int | None = typer.Option(
+        None,
+        "--older-than",
+        min=1,
+        metavar="DAYS",
+        help="Delete archived forecasts created more than DAYS days ago (default TRADECAST_FORECAST_RETENTION_DAYS).",
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only count what would be deleted."),
+) -> None:
+    """Delete old archived forecasts (series, vintages and report runs stay)."""
+    from datetime import timedelta
+
+    from data import DataError
+
+    settings = read_settings()
+    days = older_than or settings.store.forecast_retention_days
+    if days <= 0:
+        typer.echo(
+            "error: give --older-than DAYS or set TRADECAST_FORECAST_RETENTION_DAYS; nothing was deleted.", err=True
+        )
+        raise typer.Exit(code=2)
+    try:
+        store = _store(settings)
+        try:
+            count = store.prune_forecasts(timedelta(days=days), dry_run=dry_run)
+        finally:
+            store.dispose()
+    except DataError as exc:
+        raise _fail(exc) from exc
+    verb = "would delete" if dry_run else "deleted"
+    typer.echo(f"prune: {verb} {count} archived forecast(s) older than {days} day(s)")
 
 
 @series_app.command("list")

@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from data.exceptions import ConflictError, DataError, IngestError, StorageUnavailableError
+from data.exceptions import ConflictError, DataError, IngestError, StorageUnavailableError, UploadLimitError
 from forecasting.exceptions import (
     ForecastingError,
     InsufficientDataError,
@@ -91,6 +91,8 @@ STATUS_BY_EXCEPTION: dict[type[BaseException], int] = {
     # A fitting process died (memory); the executor has started a new one: retry.
     WorkerLostError: 503,
     IngestError: 422,
+    # More columns, series or cells than TRADECAST_MAX_UPLOAD_* allow.
+    UploadLimitError: 413,
     ConflictError: 409,
     StorageUnavailableError: 503,
     DataError: 500,

@@ -8,16 +8,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from api.auth import add_security_scheme, authorize
+from api.auth import AuthMiddleware, add_security_scheme
 from api.convert import inline_to_series
 from api.errors import install_error_handlers
 from api.jobs import JobManager
 from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import RequestContextMiddleware
+from api.retention import start_pruner, stop_pruner
 from api.routes import backtests, forecasts, health, jobs, models, series
 from api.routes.reports import router as reports_router
 from api.schemas import ErrorRead
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service.start()
         # Other services hosted by this process (the reports scheduler) start here.
         report_scheduler = await run_in_threadpool(start_scheduler, store, settings.reports)
+        pruner = start_pruner(store, settings.store.forecast_retention_days)
         if settings.api.gc_freeze:
             # Move everything allocated at start-up (pandas, statsmodels, the app) out of the
             # collector's reach, so full collections under load stay short (p99 latency).
@@ -73,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            stop_pruner(pruner)
             stop_scheduler(report_scheduler)
             job_manager.shutdown()
             service.shutdown()
@@ -92,10 +95,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = job_manager
 
     install_error_handlers(app)
+    # Added first, so it runs inside the request context (request id, metrics, body limit).
+    app.add_middleware(AuthMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)
-    v1 = {"prefix": "/v1", "dependencies": [Depends(authorize)], "responses": _ERROR_RESPONSES}
+    # Keys are checked by AuthMiddleware, before a route parses the body.
+    v1 = {"prefix": "/v1", "responses": _ERROR_RESPONSES}
     # forecasts first: routes are matched in order, and it is the hottest resource.
     for module in (forecasts, models, series, backtests, jobs):
         app.include_router(module.router, **v1)  # type: ignore[arg-type]

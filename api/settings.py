@@ -43,7 +43,7 @@ from reports.options import ReportOptions
 from reports.store import STALE_AFTER_SECONDS
 
 if TYPE_CHECKING:
-    from data import Store
+    from data import Store, UploadLimits
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -135,7 +135,19 @@ class StoreSection:
     database_url: str
     sqlite_busy_timeout_ms: int
     max_upload_bytes: int
+    max_upload_columns: int
+    max_upload_series: int
+    max_upload_cells: int
+    forecast_retention_days: int
     create_schema: bool
+
+    def upload_limits(self) -> UploadLimits:
+        """The caps on one upload's columns, series and cells, for :func:`data.load_series`."""
+        from data import UploadLimits
+
+        return UploadLimits(
+            max_columns=self.max_upload_columns, max_series=self.max_upload_series, max_cells=self.max_upload_cells
+        )
 
     def open_store(self) -> Store:
         """Open the store on :attr:`database_url` (the schema is not created here)."""
@@ -223,6 +235,17 @@ class Settings(BaseSettings):
     )
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0, description="How long an SQLite writer waits.")
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, gt=0, description="Largest file ingest accepts.")
+    max_upload_columns: int = Field(default=1_000, gt=0, description="Most columns of an uploaded table.")
+    max_upload_series: int = Field(default=10_000, gt=0, description="Most series in one upload.")
+    max_upload_cells: int = Field(
+        default=2_000_000, gt=0, description="Most cells (rows x columns; Excel: the declared used range) per upload."
+    )
+    forecast_retention_days: int = Field(
+        default=0,
+        ge=0,
+        description="Archived forecasts older than this many days are deleted (hourly by the service, "
+        "and by `tradecast prune`); 0 keeps them all.",
+    )
     create_schema: bool = Field(default=True, description="Create or migrate the store's tables at startup.")
 
     # api

@@ -15,9 +15,10 @@ from data.exceptions import (
     IngestError,
     SeriesNotFoundError,
     StorageUnavailableError,
+    UploadLimitError,
     VintageNotFoundError,
 )
-from data.ingest import IngestResult, load_series
+from data.ingest import IngestResult, UploadLimits, load_series
 from data.meta import FREQUENCIES, KINDS, ForecastRecord, SeriesMeta, StoredSeries, VintageInfo
 from data.repository import Store
 
@@ -36,6 +37,8 @@ __all__ = [
     "StorageUnavailableError",
     "Store",
     "StoredSeries",
+    "UploadLimitError",
+    "UploadLimits",
     "VintageInfo",
     "VintageNotFoundError",
     "load_series",

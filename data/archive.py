@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, delete, func, insert, select
 
 from data.codec import as_utc, frame_from_json, frame_to_json, json_default, parse_datetime, utcnow
 from data.db import Database
@@ -15,9 +16,14 @@ from data.exceptions import ForecastNotFoundError, IngestError
 from data.meta import ForecastRecord, check_series_id
 from data.tables import ForecastsTable
 
-__all__ = ["ForecastArchive"]
+__all__ = ["PRUNE_BATCH_SIZE", "ForecastArchive"]
+
+logger = logging.getLogger(__name__)
 
 _F = cast(Table, ForecastsTable.__table__)
+#: Rows deleted per write transaction by :meth:`ForecastArchive.prune_forecasts`: short
+#: transactions keep SQLite's single writer lock free for the service between batches.
+PRUNE_BATCH_SIZE = 500
 
 
 class ForecastArchive:
@@ -135,6 +141,53 @@ class ForecastArchive:
         query = select(func.count()).select_from(_F).where(*_forecast_filter(series_id, model, since))
         with self.db.read() as conn:
             return int(conn.execute(query).scalar_one())
+
+    def prune_forecasts(self, older_than: timedelta, *, now: datetime | None = None, dry_run: bool = False) -> int:
+        """Delete the forecasts created more than ``older_than`` before ``now``.
+
+        Parameters
+        ----------
+        older_than : timedelta
+            Age from which a forecast is deleted (at least one second).
+        now : datetime, optional
+            The reference time (default: the current time; naive = UTC).
+        dry_run : bool
+            Count what would be deleted, delete nothing.
+
+        Returns
+        -------
+        int
+            How many forecasts were (or, with ``dry_run``, would be) deleted.
+
+        Raises
+        ------
+        IngestError
+            If ``older_than`` is shorter than a second.
+
+        Notes
+        -----
+        Deletes in batches of :data:`PRUNE_BATCH_SIZE` rows, each in its own transaction.
+        Series, vintages and report runs are untouched; a report run's HTML keeps its
+        numbers, but its archived forecasts may no longer be readable by id.
+        """
+        if not isinstance(older_than, timedelta) or older_than < timedelta(seconds=1):
+            raise IngestError(f"older_than must be a duration of at least one second; got {older_than!r}.")
+        cutoff = as_utc(now or utcnow()) - older_than
+        if dry_run:
+            with self.db.read() as conn:
+                return int(
+                    conn.execute(select(func.count()).select_from(_F).where(_F.c.created_at < cutoff)).scalar_one()
+                )
+        deleted = 0
+        while True:
+            with self.db.write() as conn:
+                ids = select(_F.c.id).where(_F.c.created_at < cutoff).limit(PRUNE_BATCH_SIZE).scalar_subquery()
+                count = conn.execute(delete(_F).where(_F.c.id.in_(ids))).rowcount
+            deleted += count
+            if count < PRUNE_BATCH_SIZE:
+                break
+        logger.info("pruned %d archived forecast(s) created before %s", deleted, cutoff.isoformat())
+        return deleted
 
 
 def _forecast_from_row(row: Any) -> ForecastRecord:

@@ -8,7 +8,8 @@ status table maps it without knowing about :mod:`data`::
     ├── ConflictError                                   409: concurrent write lost, frequency change
     ├── StorageUnavailableError                         503: database cannot be reached
     ├── IngestError(InvalidSeriesError, DataError)      422: bad upload; names line, column, value
-    │                                                   and carries the series parser's code
+    │   │                                               and carries the series parser's code
+    │   └── UploadLimitError                            413: more columns, series or cells than a cap
     ├── SeriesNotFoundError(NotFoundError, DataError)   404: unknown series id
     ├── VintageNotFoundError(NotFoundError, DataError)  404: no vintage of that id / at that time
     └── ForecastNotFoundError(NotFoundError, DataError) 404: unknown archived forecast
@@ -28,6 +29,7 @@ __all__ = [
     "IngestError",
     "SeriesNotFoundError",
     "StorageUnavailableError",
+    "UploadLimitError",
     "VintageNotFoundError",
 ]
 
@@ -99,6 +101,42 @@ class IngestError(InvalidSeriesError, DataError):
             "column": self.column,
             "column_name": self.column_name,
             "value": self.value,
+        }
+
+
+class UploadLimitError(IngestError):
+    """An upload holds more columns, series or cells than a cap allows.
+
+    Parameters
+    ----------
+    message : str
+        Names the limit, the setting that raises it and what the file holds.
+    limit : str
+        Which cap: ``max_upload_columns``, ``max_upload_series`` or ``max_upload_cells``.
+    maximum : int
+        The cap.
+    found : int
+        What the upload holds (or would hold: caps are checked before the table is built).
+    line : int, optional
+        Where the excess shows (the header line for columns).
+    """
+
+    code = "upload_too_large"
+
+    def __init__(self, message: str, *, limit: str, maximum: int, found: int, line: int | None = None) -> None:
+        super().__init__(message, line=line)
+        self.limit = limit
+        self.maximum = maximum
+        self.found = found
+
+    def details(self) -> dict[str, object]:
+        """The limit, its value and what the upload holds."""
+        return {
+            "limit": self.limit,
+            "setting": f"TRADECAST_{self.limit.upper()}",
+            "maximum": self.maximum,
+            "found": self.found,
+            "line": self.line,
         }
 
 

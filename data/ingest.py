@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data.exceptions import IngestError
+from data.exceptions import IngestError, UploadLimitError
 from data.meta import SeriesMeta
 from forecasting.exceptions import (
     InvalidSeriesError,
@@ -47,7 +47,15 @@ from forecasting.exceptions import (
 )
 from forecasting.series import LongObservations, parse_long
 
-__all__ = ["DEFAULT_MAX_UPLOAD_BYTES", "FORMATS", "TAG_COLUMNS", "IngestResult", "load_series", "read_bytes"]
+__all__ = [
+    "DEFAULT_MAX_UPLOAD_BYTES",
+    "FORMATS",
+    "TAG_COLUMNS",
+    "IngestResult",
+    "UploadLimits",
+    "load_series",
+    "read_bytes",
+]
 
 #: Largest upload :func:`load_series` reads unless told otherwise (50 MiB).
 DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -64,6 +72,63 @@ _ALIASES = {
 }
 _META_COLUMNS = ("name", "unit", "kind", "frequency")
 _XLSX_MAGIC = b"PK\x03\x04"
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """Caps on what one upload may hold, checked before the table is built.
+
+    A few kilobytes can describe a table of millions of cells (80,000 commas are 80,000
+    columns; an Excel sheet can declare its used range as ``A1:XFD1048576``), so the byte
+    limit alone does not bound the work or the memory of reading an upload.
+
+    Parameters
+    ----------
+    max_columns : int
+        Columns of a CSV or Excel table (the header row, empty headers included).
+    max_series : int
+        Distinct series (the columns after the first of a wide table; ids of a long one).
+    max_cells : int
+        Rows times columns of a CSV or Excel table; three per observation of a JSON file
+        (id, period, value). For Excel the sheet's declared used range counts.
+    """
+
+    max_columns: int = 1_000
+    max_series: int = 10_000
+    max_cells: int = 2_000_000
+
+    def check(self, limit: str, found: int, what: str, *, line: int | None = None) -> None:
+        """Raise :class:`UploadLimitError` if ``found`` exceeds the cap named ``limit``.
+
+        Parameters
+        ----------
+        limit : {"max_upload_columns", "max_upload_series", "max_upload_cells"}
+            The cap, by its setting's name.
+        found : int
+            What the upload holds.
+        what : str
+            Says where the count comes from, for the message ("the header line has").
+
+        Raises
+        ------
+        UploadLimitError
+            Naming the limit, its setting and the count.
+        """
+        maximum = {
+            "max_upload_columns": self.max_columns,
+            "max_upload_series": self.max_series,
+            "max_upload_cells": self.max_cells,
+        }[limit]
+        if found > maximum:
+            noun = limit.removeprefix("max_upload_")
+            raise UploadLimitError(
+                f"{what} {found:,} {noun}; an upload may hold at most {maximum:,} {noun} "
+                f"(setting TRADECAST_{limit.upper()}). Split the file or raise the limit.",
+                limit=limit,
+                maximum=maximum,
+                found=found,
+                line=line,
+            )
 
 
 @dataclass
@@ -314,9 +379,24 @@ def _csv_line_numbers(text: str, n_rows: int) -> np.ndarray:
     return np.asarray(starts[1 : n_rows + 1], dtype=np.int64)
 
 
-def _read_csv(text: str, layout: str, series_id: str | None) -> _Raw:
+def _check_csv_size(text: str, limits: UploadLimits) -> None:
+    """Refuse a CSV whose header or table exceeds the caps, before pandas builds anything."""
+    try:
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error:
+        return  # pandas reports the syntax error with its position
+    n_columns = len(header)
+    limits.check("max_upload_columns", n_columns, "the header line has", line=1)
+    # Lines bound the records from above (a quoted field may span lines); counting them is
+    # a fast scan, and rows times the header's columns is the table pandas would build.
+    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    limits.check("max_upload_cells", max(n_lines - 1, 0) * n_columns, "the table has up to")
+
+
+def _read_csv(text: str, layout: str, series_id: str | None, limits: UploadLimits) -> _Raw:
     if not text.strip():
         raise IngestError("the file is empty: expected a header line and at least one data line.", line=1)
+    _check_csv_size(text, limits)
     try:
         table = pd.read_csv(
             io.StringIO(text),
@@ -342,7 +422,7 @@ def _read_csv(text: str, layout: str, series_id: str | None) -> _Raw:
     return _table_to_raw(table, lines, layout, "line", 1, series_id)
 
 
-def _read_xlsx(data: bytes, layout: str, sheet: str | int | None, series_id: str | None) -> _Raw:
+def _read_xlsx(data: bytes, layout: str, sheet: str | int | None, series_id: str | None, limits: UploadLimits) -> _Raw:
     import openpyxl
 
     try:
@@ -350,35 +430,19 @@ def _read_xlsx(data: bytes, layout: str, sheet: str | int | None, series_id: str
     except Exception as exc:  # openpyxl raises many types for corrupt files
         raise IngestError(f"the Excel file cannot be opened: {exc}") from exc
     try:
-        names = book.sheetnames
-        if sheet is None:
-            ws = book[names[0]]
-        elif isinstance(sheet, int):
-            if not 0 <= sheet < len(names):
-                raise IngestError(f"sheet index {sheet} does not exist; the workbook has sheets {names}.")
-            ws = book[names[sheet]]
-        else:
-            if sheet not in names:
-                raise IngestError(f"no sheet named {sheet!r}; the workbook has sheets {names}.")
-            ws = book[sheet]
-        rows = [
-            ["" if v is None else (v.isoformat() if hasattr(v, "isoformat") else _cell_text(v)) for v in row]
-            for row in ws.iter_rows(values_only=True)
-        ]
+        ws = _pick_sheet(book, sheet)
+        _check_declared_range(ws, limits)
+        rows = _sheet_rows(ws, limits)
         title = ws.title
     finally:
         book.close()
+    width = len(rows[0]) if rows else 0
     empty = {(i, j) for i, row in enumerate(rows) for j, text in enumerate(row) if text == ""}
     if empty:
-        _check_no_unsaved_formula(data, title, empty)
+        _check_no_unsaved_formula(data, title, empty, len(rows), width)
     if not rows or all(all(c == "" for c in r) for r in rows):
         raise IngestError("the sheet is empty: expected a header row and at least one data row.", line=1)
-    width = max(len(r) for r in rows)
-    rows = [r + [""] * (width - len(r)) for r in rows]
-    header = rows[0]
-    while header and header[-1] == "":
-        header = header[:-1]
-    body = [r[: len(header)] for r in rows[1:]]
+    header, body = rows[0], rows[1:]
     lines = np.arange(2, len(body) + 2, dtype=np.int64)
     table = pd.DataFrame(body, columns=header, dtype=object)
     blank = (table == "").all(axis=1).to_numpy() if len(table) else np.zeros(0, dtype=bool)
@@ -388,13 +452,68 @@ def _read_xlsx(data: bytes, layout: str, sheet: str | int | None, series_id: str
     return _table_to_raw(table, lines, layout, "row", 1, series_id)
 
 
-def _check_no_unsaved_formula(data: bytes, title: str, empty: set[tuple[int, int]]) -> None:
+def _pick_sheet(book: Any, sheet: str | int | None) -> Any:
+    names = book.sheetnames
+    if sheet is None:
+        return book[names[0]]
+    if isinstance(sheet, int):
+        if not 0 <= sheet < len(names):
+            raise IngestError(f"sheet index {sheet} does not exist; the workbook has sheets {names}.")
+        return book[names[sheet]]
+    if sheet not in names:
+        raise IngestError(f"no sheet named {sheet!r}; the workbook has sheets {names}.")
+    return book[sheet]
+
+
+def _check_declared_range(ws: Any, limits: UploadLimits) -> None:
+    """Refuse a sheet whose declared used range (``<dimension>``) exceeds the cell cap.
+
+    openpyxl pads every row to the declared width: one cell at ``XFD10000`` in a 5 KB
+    file declares 163 million cells (3 GB read naively).
+    """
+    max_row, max_col = ws.max_row, ws.max_column
+    if max_row is None or max_col is None:
+        return  # not declared: rows are read unpadded and counted as they come
+    from openpyxl.utils import get_column_letter
+
+    declared = f"A1:{get_column_letter(max_col)}{max_row}"
+    limits.check("max_upload_cells", max_row * max_col, f"sheet {ws.title!r} declares the used range {declared}:")
+
+
+def _sheet_rows(ws: Any, limits: UploadLimits) -> list[list[str]]:
+    """The sheet's rows as text, as wide as its header row (nothing right of it is read)."""
+    first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    header = [_xlsx_text(v) for v in first]
+    while header and header[-1] == "":
+        header.pop()
+    width = len(header)
+    limits.check("max_upload_columns", width, "the header row has", line=1)
+    if width == 0:
+        if any(v is not None for row in ws.iter_rows(min_row=2, values_only=True) for v in row):
+            raise IngestError("row 1 is empty: the first row must hold the column names.", line=1)
+        return []
+    rows: list[list[str]] = []
+    for row in ws.iter_rows(min_row=1, max_col=width, values_only=True):
+        if (len(rows) + 1) * width > limits.max_cells:
+            limits.check("max_upload_cells", (len(rows) + 1) * width, "the sheet has at least")
+        cells = [_xlsx_text(v) for v in row]
+        rows.append(cells + [""] * (width - len(cells)))
+    return rows
+
+
+def _xlsx_text(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value.isoformat()) if hasattr(value, "isoformat") else _cell_text(value)
+
+
+def _check_no_unsaved_formula(data: bytes, title: str, empty: set[tuple[int, int]], n_rows: int, width: int) -> None:
     """Refuse a formula cell whose result the file does not hold.
 
     The values are read with ``data_only=True``: the results Excel saved with each formula.
     A file written by a program that does not compute formulas (openpyxl, many exporters)
     holds none, and the cell would read as a gap. Only cells that read empty are looked at
-    again, with their formulas.
+    again, with their formulas, within the range that was read (``n_rows`` by ``width``).
 
     Raises
     ------
@@ -405,7 +524,7 @@ def _check_no_unsaved_formula(data: bytes, title: str, empty: set[tuple[int, int
 
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
-        for i, row in enumerate(book[title].iter_rows()):
+        for i, row in enumerate(book[title].iter_rows(max_row=n_rows, max_col=width)):
             for j, cell in enumerate(row):
                 formula = getattr(cell, "value", None)
                 if (i, j) in empty and getattr(cell, "data_type", None) == "f":
@@ -427,7 +546,7 @@ def _cell_text(value: Any) -> str:
     return str(value)
 
 
-def _read_json(text: str, series_id: str | None) -> tuple[_Raw, dict[str, dict[str, Any]]]:
+def _read_json(text: str, series_id: str | None, limits: UploadLimits) -> tuple[_Raw, dict[str, dict[str, Any]]]:
     items = _json_items(text)
     uid: list[Any] = []
     ds: list[Any] = []
@@ -451,6 +570,8 @@ def _read_json(text: str, series_id: str | None) -> tuple[_Raw, dict[str, dict[s
         for m, point in enumerate(points, start=1):
             if not isinstance(point, dict) or "ds" not in point:
                 raise IngestError(f"record {n}, point {m}: expected an object with 'ds' and 'y'.")
+            if len(uid) * 3 >= limits.max_cells:
+                limits.check("max_upload_cells", (len(uid) + 1) * 3, "the JSON document has at least")
             uid.append(sid)
             ds.append(point.get("ds"))
             y.append(point.get("y"))
@@ -663,6 +784,7 @@ def load_series(
     tags: Mapping[str, str] | None = None,
     allow_negative: bool = False,
     max_bytes: int | None = None,
+    limits: UploadLimits | None = None,
 ) -> IngestResult:
     """Read and validate a CSV, JSON or Excel file of economic series.
 
@@ -694,6 +816,10 @@ def load_series(
     max_bytes : int, optional
         Size limit in bytes (default :data:`DEFAULT_MAX_UPLOAD_BYTES`, 50 MiB; the service passes
         its ``TRADECAST_MAX_UPLOAD_BYTES``).
+    limits : UploadLimits, optional
+        Caps on columns, series and cells (default :class:`UploadLimits()`; the service
+        passes its ``TRADECAST_MAX_UPLOAD_COLUMNS``, ``_SERIES`` and ``_CELLS``). Checked
+        before the table is built: the header first, then the size of the table.
 
     Returns
     -------
@@ -706,9 +832,11 @@ def load_series(
         With line, column and value: file too large, empty, not UTF-8, unparseable,
         missing columns, invalid series ids, non-numeric values, unreadable periods,
         mixed or unknown frequencies, duplicate periods, shares outside [0, 1], negative
-        trade values.
+        trade values. :class:`~data.exceptions.UploadLimitError` (a subclass) when the
+        upload exceeds ``limits``.
     """
     limit = max_bytes if max_bytes is not None else DEFAULT_MAX_UPLOAD_BYTES
+    caps = limits or UploadLimits()
     data, source = read_bytes(path_or_buffer, limit)
     if layout not in ("auto", "long", "wide"):
         raise IngestError(f"unknown layout {layout!r}; expected 'auto', 'long' or 'wide'.")
@@ -723,11 +851,12 @@ def load_series(
     if fmt == "xlsx":
         if not data.startswith(_XLSX_MAGIC):
             raise IngestError("the file is not an .xlsx workbook (no ZIP signature); save it as .xlsx or CSV.")
-        raw = _read_xlsx(data, layout, sheet, series_id)
+        raw = _read_xlsx(data, layout, sheet, series_id, caps)
     elif fmt == "json":
-        raw, json_meta = _read_json(_decode(data), series_id)
+        raw, json_meta = _read_json(_decode(data), series_id, caps)
     else:
-        raw = _read_csv(_decode(data), layout, series_id)
+        raw = _read_csv(_decode(data), layout, series_id, caps)
+    caps.check("max_upload_series", len(pd.unique(raw.uid)), "the file has")
     result = _validate(
         raw,
         frequency=frequency,

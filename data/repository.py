@@ -17,7 +17,7 @@ The work is done by the repositories, which new code may use directly:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -182,3 +182,7 @@ class Store:
     ) -> int:
         """How many archived forecasts :meth:`list_forecasts` would return without paging."""
         return self.archive.count_forecasts(series_id, model=model, since=since)
+
+    def prune_forecasts(self, older_than: timedelta, *, dry_run: bool = False) -> int:
+        """Delete archived forecasts older than ``older_than``; see :meth:`ForecastArchive.prune_forecasts`."""
+        return self.archive.prune_forecasts(older_than, dry_run=dry_run)

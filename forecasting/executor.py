@@ -12,7 +12,9 @@ the warnings it raised (as :class:`WarningNote`) and its duration. A task's exce
 that task's failure; it never fails the other tasks. A worker process that dies (killed,
 out of memory) fails the tasks it was running with :class:`WorkerLostError`, and the pool is
 replaced before the next task (warmed up again when :meth:`Executor.start` was given a
-warm-up function).
+warm-up function). A worker process exits by itself within about a second of the process
+that made its pool dying, even by ``SIGKILL`` (a watchdog thread watches its parent's pid),
+so a killed server leaves no orphaned workers behind.
 
 A ``dask.distributed`` backend is one more :class:`PoolExecutor`: ``Client.get_executor()``
 already returns a ``concurrent.futures``-compatible executor for ``_create_pool()``.
@@ -397,8 +399,29 @@ class PoolExecutor(Executor):
             pool.shutdown(wait=True, cancel_futures=True)
 
 
+#: How often a worker process checks that the process that made its pool is alive (s).
+PARENT_POLL_SECONDS = 0.5
+
+
+def _watch_parent(parent_pid: int, interval: float) -> None:
+    """Worker initializer: start a thread that ends this worker once its parent is gone.
+
+    ``os.getppid()`` changes when the parent dies (the worker is re-parented), whatever
+    killed it. ``prctl(PR_SET_PDEATHSIG)`` would not do: it fires when the *thread* that
+    started the worker exits, and pools start workers on demand from request threads.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(interval)
+        # No clean-up: nobody is left to collect results, and a stuck fit must not linger.
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
 class ProcessExecutor(PoolExecutor):
-    """Tasks in ``n_workers`` worker processes.
+    """Tasks in ``n_workers`` worker processes, which exit when this process dies.
 
     Parameters
     ----------
@@ -416,7 +439,12 @@ class ProcessExecutor(PoolExecutor):
 
     def _create_pool(self) -> FuturesExecutor:
         context = multiprocessing.get_context("spawn") if self.spawn else None
-        return ProcessPoolExecutor(max_workers=self.n_workers, mp_context=context)
+        return ProcessPoolExecutor(
+            max_workers=self.n_workers,
+            mp_context=context,
+            initializer=_watch_parent,
+            initargs=(os.getpid(), PARENT_POLL_SECONDS),
+        )
 
     def _is_worker_lost(self, exc: BaseException) -> bool:
         return isinstance(exc, BrokenProcessPool)

@@ -7,6 +7,13 @@ plain data; :mod:`reports.store` persists it and :mod:`reports.scheduler` reads 
 Cron expressions use the standard five fields ``minute hour day month day_of_week``
 (day of week 0 or 7 = Sunday, as in Vixie cron), or six fields with a leading
 ``second`` field for sub-minute schedules.
+
+Day of month and day of week combine as in Vixie cron: when both are restricted (neither
+starts with ``*``), a day matches if it matches *either* (``0 7 1 * 1`` fires on the 1st
+of each month and on every Monday); when one of them starts with ``*`` (``*``, ``*/2``),
+both must match. A schedule that can never fire (``0 0 30 2 *``: there is no 30 February)
+is refused when the definition is made, naming the fields, rather than accepted and
+searched for on every listing and scheduler refresh.
 """
 
 from __future__ import annotations
@@ -16,12 +23,16 @@ import re
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from forecasting.exceptions import InvalidParameterError
 from forecasting.registry import list_models
+from reports.exceptions import ScheduleNeverFiresError
 
 __all__ = [
     "DEFAULT_SCHEDULE",
@@ -38,6 +49,11 @@ FORMATS = ("html",)
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CRON_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MAX_HORIZON = 120
+# A day-of-month/month/weekday combination that fires at all fires within 28 years (the
+# weekday cycle of the calendar, 29 February included); 30 leaves a margin for the
+# non-leap century years. Searching a bounded window keeps the check at ~1 ms, where
+# APScheduler's own search for a never-firing trigger walks to the year 9999 (~1.4 s).
+_FIRE_WINDOW = timedelta(days=366 * 30)
 
 
 @dataclass(frozen=True)
@@ -94,8 +110,13 @@ class ReportDefinition:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ReportDefinition:
-        """Build and check a definition from a mapping (unknown keys are refused)."""
+    def from_dict(cls, data: dict[str, Any], *, check_schedule: bool = True) -> ReportDefinition:
+        """Build and check a definition from a mapping (unknown keys are refused).
+
+        ``check_schedule=False`` is for definitions read back from the store: they were
+        checked when written, and one written before a rule was added (a schedule that
+        never fires) must stay readable; the scheduler skips its schedule.
+        """
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - names)
         if unknown:
@@ -106,7 +127,7 @@ class ReportDefinition:
                 values[key] = tuple(values[key])
         if values.get("tags") is None:
             values.pop("tags", None)
-        return check_definition(cls(**values))
+        return check_definition(cls(**values), check_schedule=check_schedule)
 
 
 def check_name(name: object) -> str:
@@ -119,8 +140,10 @@ def check_name(name: object) -> str:
     return name
 
 
-def check_definition(definition: ReportDefinition) -> ReportDefinition:
+def check_definition(definition: ReportDefinition, *, check_schedule: bool = True) -> ReportDefinition:
     """Validate ``definition`` and return it normalised (title defaulted, levels sorted).
+
+    With ``check_schedule=False`` the cron schedule is not parsed (only its time zone).
 
     Raises
     ------
@@ -151,7 +174,7 @@ def check_definition(definition: ReportDefinition) -> ReportDefinition:
             f"formats must be a non-empty subset of {list(FORMATS)}; got {list(definition.formats)!r} "
             "(PDF output is not implemented)."
         )
-    if definition.schedule is not None:
+    if definition.schedule is not None and check_schedule:
         build_trigger(definition.schedule, definition.timezone)
     else:
         _check_timezone(definition.timezone)
@@ -173,43 +196,77 @@ def _check_timezone(timezone: str) -> zoneinfo.ZoneInfo:
         ) from None
 
 
-def build_trigger(schedule: str, timezone: str = "UTC") -> CronTrigger:
-    """An APScheduler cron trigger for ``schedule`` read in ``timezone``.
+def build_trigger(schedule: str, timezone: str = "UTC") -> BaseTrigger:
+    """An APScheduler trigger for the cron expression ``schedule`` read in ``timezone``.
 
     Five fields are ``minute hour day month day_of_week``; six fields put ``second``
     first. Numeric days of week follow cron (0 and 7 are Sunday); APScheduler counts
-    from Monday, so they are translated to day names here.
+    from Monday, so they are translated to day names here. When both ``day`` and
+    ``day_of_week`` are restricted (neither starts with ``*``) a day matching either
+    fires, as in Vixie cron; the result is then an ``OrTrigger`` of two cron triggers.
 
     Raises
     ------
     InvalidParameterError
         If the expression or the time zone is invalid.
+    ScheduleNeverFiresError
+        If no date matches the expression (``0 0 30 2 *``), naming the fields.
     """
     tz = _check_timezone(timezone)
+    second, minute, hour, day, month, dow = _split_schedule(schedule)
+    dow_names = _translate_dow(dow)
+    common = {"second": second, "minute": minute, "hour": hour, "month": month, "timezone": tz}
+    either = _is_restricted(day) and _is_restricted(dow)
+    parts = [{"day": day, "day_of_week": "*"}, {"day": "*", "day_of_week": dow_names}] if either else []
+    parts = parts or [{"day": day, "day_of_week": dow_names}]
+    try:
+        triggers = [CronTrigger(**common, **days) for days in parts]  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:
+        raise InvalidParameterError(f"invalid cron expression {schedule!r}: {exc}.") from None
+    if not any(_fires_at_all(days, month, tz) for days in parts):
+        _raise_never_fires(schedule, day, month, dow, _fires_at_all({"day": day}, month, tz))
+    return triggers[0] if len(triggers) == 1 else OrTrigger(triggers)
+
+
+def _split_schedule(schedule: object) -> tuple[str, str, str, str, str, str]:
+    """The six fields ``second minute hour day month day_of_week`` of a cron expression."""
     if not isinstance(schedule, str):
         raise InvalidParameterError(f"schedule must be a cron expression string; got {schedule!r}.")
     fields = schedule.split()
     if len(fields) == 5:
-        second, (minute, hour, day, month, dow) = "0", fields
-    elif len(fields) == 6:
+        minute, hour, day, month, dow = fields
+        return "0", minute, hour, day, month, dow
+    if len(fields) == 6:
         second, minute, hour, day, month, dow = fields
-    else:
-        raise InvalidParameterError(
-            f"schedule must be a cron expression of 5 fields (minute hour day month day_of_week) "
-            f"or 6 (with seconds first); got {schedule!r}."
-        )
-    try:
-        return CronTrigger(
-            second=second,
-            minute=minute,
-            hour=hour,
-            day=day,
-            month=month,
-            day_of_week=_translate_dow(dow),
-            timezone=tz,
-        )
-    except (ValueError, TypeError) as exc:
-        raise InvalidParameterError(f"invalid cron expression {schedule!r}: {exc}.") from None
+        return second, minute, hour, day, month, dow
+    raise InvalidParameterError(
+        f"schedule must be a cron expression of 5 fields (minute hour day month day_of_week) "
+        f"or 6 (with seconds first); got {schedule!r}."
+    )
+
+
+def _is_restricted(field_: str) -> bool:
+    # Vixie cron treats a day field that starts with "*" (even "*/2") as unrestricted.
+    return not field_.startswith(("*", "?"))
+
+
+def _fires_at_all(days: dict[str, str], month: str, tz: zoneinfo.ZoneInfo) -> bool:
+    """Whether some date in the next ~30 years matches ``days`` within ``month``."""
+    start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    probe = CronTrigger(
+        second="0", minute="0", hour="0", month=month, timezone=tz, end_date=start + _FIRE_WINDOW, **days
+    )
+    return probe.get_next_fire_time(None, start) is not None
+
+
+def _raise_never_fires(schedule: str, day: str, month: str, dow: str, day_fits_month: bool) -> None:
+    # The weekday is to blame only when the day of month alone could fire in those months.
+    fields = ["day", "month", "day_of_week"] if day_fits_month else ["day", "month"]
+    what = f"day {day!r} of month {month!r}" + (f" on day_of_week {dow!r}" if day_fits_month else "")
+    raise ScheduleNeverFiresError(
+        f"schedule {schedule!r} never fires: no date is {what}; fix the {', '.join(fields)} field(s).",
+        details={"field": "schedule", "value": schedule, "fields": fields},
+    )
 
 
 def _translate_dow(field_: str) -> str:

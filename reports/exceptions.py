@@ -6,14 +6,18 @@ table maps it without knowing about :mod:`reports`::
     ReportNotFoundError(NotFoundError)     404: no report definition of that name
     RunNotFoundError(NotFoundError)        404: no run of that id / no successful run yet
     ReportExistsError(ConflictError)       409: a report of that name already exists
+    ScheduleNeverFiresError(InvalidParameterError)
+                                           422: a cron schedule that matches no date
 """
 
 from __future__ import annotations
 
-from data.exceptions import ConflictError
-from forecasting.exceptions import NotFoundError
+from typing import Any
 
-__all__ = ["ReportExistsError", "ReportNotFoundError", "RunNotFoundError"]
+from data.exceptions import ConflictError
+from forecasting.exceptions import InvalidParameterError, NotFoundError
+
+__all__ = ["ReportExistsError", "ReportNotFoundError", "RunNotFoundError", "ScheduleNeverFiresError"]
 
 
 class ReportNotFoundError(NotFoundError):
@@ -32,3 +36,13 @@ class ReportExistsError(ConflictError):
     """A report definition of this name already exists."""
 
     code = "report_exists"
+
+
+class ScheduleNeverFiresError(InvalidParameterError):
+    """A cron schedule matches no date (``0 0 30 2 *``); ``details`` names the fields."""
+
+    code = "schedule_never_fires"
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or {}

@@ -23,15 +23,23 @@ from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from forecasting.exceptions import InvalidParameterError
 from reports.definitions import ReportDefinition, build_trigger
 from reports.jobs import execute_run
 from reports.options import ReportOptions
 from reports.store import ReportRun, ReportStore, run_key
 
-__all__ = ["ReportScheduler", "SchedulerStats", "previous_fire_time", "start_scheduler", "stop_scheduler"]
+__all__ = [
+    "ReportScheduler",
+    "SchedulerStats",
+    "previous_fire_time",
+    "start_scheduler",
+    "stop_scheduler",
+    "stored_trigger",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +48,7 @@ _SYNC_JOB = "reports-sync"
 _MAX_LOOKBACK = timedelta(days=800)
 
 
-def previous_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
+def previous_fire_time(trigger: BaseTrigger, now: datetime) -> datetime | None:
     """The latest fire time of ``trigger`` at or before ``now`` (``None`` if none in ~2 years).
 
     Searches back in growing windows, then walks forward fire by fire, so it works for
@@ -58,6 +66,19 @@ def previous_fire_time(trigger: CronTrigger, now: datetime) -> datetime | None:
                 fire = following
         span *= 4
     return None
+
+
+def stored_trigger(name: str, schedule: str, timezone: str) -> BaseTrigger | None:
+    """The trigger of a stored definition, or ``None`` (logged) if its schedule is now refused.
+
+    Definitions stored before a rule was added (a schedule that never fires) must neither
+    break the scheduler nor the listing of reports; they are simply not scheduled.
+    """
+    try:
+        return build_trigger(schedule, timezone)
+    except InvalidParameterError as exc:
+        logger.warning("report %s: schedule %r not scheduled: %s", name, schedule, exc)
+        return None
 
 
 @dataclass
@@ -169,9 +190,12 @@ class ReportScheduler:
                 spec = (definition.schedule, definition.timezone)
                 if self._schedules.get(name) == spec:
                     continue
+                trigger = stored_trigger(name, *spec)
+                if trigger is None:
+                    continue
                 scheduler.add_job(
                     self._fire_now,
-                    build_trigger(*spec),
+                    trigger,
                     args=[name],
                     id=_JOB_PREFIX + name,
                     name=f"report {name}",
@@ -195,7 +219,8 @@ class ReportScheduler:
         if spec is None:
             return
         now = self.clock()
-        scheduled = previous_fire_time(build_trigger(*spec), now)
+        trigger = stored_trigger(name, *spec)
+        scheduled = previous_fire_time(trigger, now) if trigger is not None else None
         if scheduled is None:
             return
         try:
@@ -249,7 +274,8 @@ class ReportScheduler:
             definition = stored.definition
             if not (definition.enabled and definition.schedule):
                 continue
-            latest = previous_fire_time(build_trigger(definition.schedule, definition.timezone), now)
+            trigger = stored_trigger(definition.name, definition.schedule, definition.timezone)
+            latest = previous_fire_time(trigger, now) if trigger is not None else None
             if latest is None or latest <= stored.updated_at:
                 continue
             if self.reports.get_run_by_key(run_key(definition.name, latest)) is not None:

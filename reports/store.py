@@ -132,7 +132,7 @@ def _to_run(row: Any) -> ReportRun:
 def _to_definition(row: Any) -> StoredDefinition:
     m = row._mapping
     return StoredDefinition(
-        definition=ReportDefinition.from_dict(dict(m["spec"])),
+        definition=ReportDefinition.from_dict(dict(m["spec"]), check_schedule=False),
         created_at=m["created_at"],
         updated_at=m["updated_at"],
     )

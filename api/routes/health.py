@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Response
 
-from api.auth import authorize
 from api.deps import MetricsDep, StoreDep
 from api.metrics import CONTENT_TYPE
 from api.schemas import ErrorRead, HealthRead, ReadyRead
@@ -30,7 +29,6 @@ def read_ready(store: StoreDep) -> ReadyRead:
 @router.get(
     "/metrics",
     response_class=Response,
-    dependencies=[Depends(authorize)],
     responses={
         200: {"content": {"text/plain": {"schema": {"type": "string"}}}},
         401: {"model": ErrorRead},

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SettingsDep
 from api.schemas import AwareInstant, ErrorRead
-from reports.definitions import DEFAULT_SCHEDULE, ReportDefinition, build_trigger
+from reports.definitions import DEFAULT_SCHEDULE, ReportDefinition
 from reports.jobs import run_report
-from reports.scheduler import previous_fire_time
+from reports.scheduler import previous_fire_time, stored_trigger
 from reports.store import ReportRun, ReportStore, StoredDefinition
 
 __all__ = ["router"]
@@ -49,7 +49,14 @@ class ReportUpdate(BaseModel):
     levels: list[Annotated[int, Field(ge=1, le=99)]] = Field(default_factory=lambda: [80, 95], min_length=1)
     model: str = Field("auto", description="Registered model name (GET /v1/models).")
     schedule: str | None = Field(
-        DEFAULT_SCHEDULE, description="Cron: 'minute hour day month day_of_week' (0/7 = Sunday), or null."
+        DEFAULT_SCHEDULE,
+        description=(
+            "Cron: 'minute hour day month day_of_week' (0/7 = Sunday; six fields put seconds first), "
+            "or null for on-demand only. As in Vixie cron, when both day and day_of_week are restricted "
+            "a day matching either fires ('0 7 1 * 1' = the 1st of each month and every Monday); when "
+            "one starts with '*' both must match. A schedule that matches no date ('0 0 30 2 *') is "
+            "refused with 422 schedule_never_fires."
+        ),
     )
     timezone: str = Field("UTC", description="IANA time zone of the schedule.")
     formats: list[str] = Field(default_factory=lambda: ["html"])
@@ -119,10 +126,11 @@ def _to_read(stored: StoredDefinition) -> ReportRead:
     d = stored.definition
     last = nxt = None
     if d.schedule and d.enabled:
-        trigger = build_trigger(d.schedule, d.timezone)
+        trigger = stored_trigger(d.name, d.schedule, d.timezone)
         now = datetime.now(stored.updated_at.tzinfo)
-        last = previous_fire_time(trigger, now)
-        nxt = trigger.get_next_fire_time(None, now)
+        if trigger is not None:
+            last = previous_fire_time(trigger, now)
+            nxt = trigger.get_next_fire_time(None, now)
     return ReportRead(
         **d.to_dict(),
         created_at=stored.created_at,

@@ -14,6 +14,7 @@ from api.convert import meta_to_read, observations_to_series, stored_to_read, vi
 from api.deps import ExistingSeriesId, ServiceDep, SettingsDep, StoreDep
 from api.errors import detailed
 from api.schemas import ErrorRead, Instant, SeriesCreate, SeriesPage, SeriesRead, VintagesPage
+from api.settings import StoreSection
 from data import IngestError, SeriesMeta, Store, load_series
 
 __all__ = ["router"]
@@ -66,7 +67,9 @@ def _save_json(store: Store, body: SeriesCreate) -> VintagesPage:
     return VintagesPage(data=[vintage_to_read(vintage)], count=1)
 
 
-def _save_upload(store: Store, raw: bytes, filename: str, fields: dict[str, str], max_bytes: int) -> VintagesPage:
+def _save_upload(
+    store: Store, raw: bytes, filename: str, fields: dict[str, str], section: StoreSection
+) -> VintagesPage:
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     fmt = fields.get("format") or (ext if ext in _UPLOAD_FORMATS else None)
     if fmt is not None and fmt not in _UPLOAD_FORMATS:
@@ -81,7 +84,8 @@ def _save_upload(store: Store, raw: bytes, filename: str, fields: dict[str, str]
         kind=fields.get("kind") or None,
         series_id=fields.get("series_id") or None,
         unit=fields.get("unit") or None,
-        max_bytes=max_bytes,
+        max_bytes=section.max_upload_bytes,
+        limits=section.upload_limits(),
     )
     vintages = store.save_ingested(result, release=fields.get("release") or None)
     return VintagesPage(data=[vintage_to_read(v) for v in vintages], count=len(vintages))
@@ -96,13 +100,13 @@ def _save_upload(store: Store, raw: bytes, filename: str, fields: dict[str, str]
 )
 async def create_series(request: Request, store: StoreDep, service: ServiceDep, settings: SettingsDep) -> VintagesPage:
     """Store a series (JSON) or every series of a CSV/Excel/JSON upload as new vintages."""
-    page = await _create_series(request, store, settings.store.max_upload_bytes)
+    page = await _create_series(request, store, settings.store)
     for vintage in page.data:
         service.forget_vintages(vintage.series_id)
     return page
 
 
-async def _create_series(request: Request, store: Store, max_upload_bytes: int) -> VintagesPage:
+async def _create_series(request: Request, store: Store, section: StoreSection) -> VintagesPage:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         async with request.form() as form:  # closes the spooled upload files
@@ -114,7 +118,7 @@ async def _create_series(request: Request, store: Store, max_upload_bytes: int) 
             raw = await upload.read()
             filename = upload.filename or ""
             fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        return await run_in_threadpool(_save_upload, store, raw, filename, fields, max_upload_bytes)
+        return await run_in_threadpool(_save_upload, store, raw, filename, fields, section)
     try:
         body = SeriesCreate.model_validate_json(await request.body())
     except ValidationError as exc:

@@ -114,3 +114,32 @@ def test_placeholder_key_error_does_not_echo_the_key():
     with pytest.raises(ValidationError) as info:
         Settings(env="production", api_keys="tiny7:write")
     assert "tiny7" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("headers", "status", "code"),
+    [
+        ({}, 401, "not_authenticated"),
+        ({"Authorization": "Bearer nope-nope-nope"}, 401, "not_authenticated"),
+        (_bearer(READ_KEY), 403, "forbidden"),
+        (_bearer(WRITE_KEY), 422, "invalid_json"),
+    ],
+)
+def test_key_is_checked_before_a_malformed_body_is_parsed(secured, headers, status, code):
+    headers = {**headers, "Content-Type": "application/json", "X-Request-ID": "auth-first-1"}
+    response = secured.post("/v1/forecasts", content=b'{"data": [', headers=headers)
+    assert_error(response, status, code)
+    assert response.headers["x-request-id"] == "auth-first-1"
+
+
+def test_upload_without_a_key_is_401_not_a_validation_error(secured):
+    response = secured.post("/v1/series", files={"file": ("x.csv", b"ds,a" + b"," * 80_000)})
+    assert_error(response, 401, "not_authenticated")
+    assert_error(secured.post("/v1/reports/x/runs", content=b"{{{"), 401, "not_authenticated")
+
+
+def test_open_paths_need_no_key_and_metrics_does(secured):
+    assert secured.get("/health").status_code == 200
+    assert secured.get("/openapi.json").status_code == 200
+    assert_error(secured.get("/metrics"), 401, "not_authenticated")
+    assert secured.get("/metrics", headers=_bearer(READ_KEY)).status_code == 200

@@ -129,3 +129,28 @@ def test_job_interrupted_by_shutdown_stays_active_for_recovery(tmp_path, monkeyp
         manager._run(job["id"])
         manager._stop.clear()
         assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "running"
+
+
+def test_batch_and_job_succeed_after_a_fitting_worker_is_killed(tmp_path):
+    import os
+    import signal
+
+    settings = make_settings(tmp_path, batch_sync_limit=2, fit_workers=2)
+    with TestClient(create_app(settings)) as client:
+        assert client.post("/v1/forecasts/batch", json=_batch(2)).status_code == 200
+        executor = client.app.state.service.executor
+        pids = list(executor._pool._processes)
+        assert pids
+        os.kill(pids[0], signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while executor._pool is not None and not executor._pool._broken and time.monotonic() < deadline:
+            time.sleep(0.05)  # the pool notices the death on its own management thread
+        batch = client.post("/v1/forecasts/batch", json=_batch(2, horizon=3))
+        assert batch.status_code == 200, batch.text
+        assert batch.json()["failed"] == 0
+        response = client.post("/v1/forecasts/batch", json=_batch(3, horizon=4))
+        assert response.status_code == 202, response.text
+        done = _wait(client, response.json()["id"])
+        assert done["status"] == "succeeded" and done["result"]["failed"] == 0
+        assert executor.restarts == 1
+        assert pids[0] not in executor._pool._processes

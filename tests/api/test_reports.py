@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +182,24 @@ def test_report_archived_forecasts_are_listed_and_read(client: TestClient, repor
     one = client.get(f"/v1/forecasts/{item['id']}")
     assert one.status_code == 200, one.text
     assert one.json()["frequency"] == "annual" and one.json()["vintage"]["series_id"] == "cn_ru"
+
+
+def test_never_firing_schedule_is_422_naming_the_field(client: TestClient, stored: str) -> None:
+    response = client.post("/v1/reports", json=_definition(schedule="0 0 30 2 *"))
+    assert_error(response, 422, "schedule_never_fires", "never fires")
+    assert response.json()["error"]["details"] == {
+        "field": "schedule",
+        "value": "0 0 30 2 *",
+        "fields": ["day", "month"],
+    }
+    body = {k: v for k, v in _definition(schedule="0 0 31 11 *").items() if k != "name"}
+    client.post("/v1/reports", json=_definition())
+    assert_error(client.put("/v1/reports/cn-ru", json=body), 422, "schedule_never_fires", "day '31' of month '11'")
+
+
+def test_report_listing_shows_vixie_or_schedule_next_run(client: TestClient, stored: str) -> None:
+    client.post("/v1/reports", json=_definition(schedule="0 7 1 * 1", timezone="UTC"))
+    nxt = datetime.fromisoformat(client.get("/v1/reports/cn-ru").json()["next_run_at"])
+    # Under AND semantics the next run would be a Monday that is also the 1st, months away.
+    assert nxt - datetime.now(UTC) <= timedelta(days=7)
+    assert nxt.day == 1 or nxt.weekday() == 0

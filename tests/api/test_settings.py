@@ -297,3 +297,16 @@ def test_cli_refuses_invalid_settings_without_traceback_or_key(
         assert "changeme" not in result.output and "Traceback" not in result.output
     monkeypatch.setenv("TRADECAST_ENV", "development")
     assert CliRunner().invoke(cli_app, ["series", "list"]).exit_code == 0
+
+
+def test_upload_caps_are_settings_listed_in_env_example_with_the_library_defaults(clean_env: Path) -> None:
+    from data import UploadLimits
+
+    listed = dotenv_values(ENV_EXAMPLE)
+    caps = Settings(_env_file=ENV_EXAMPLE).store.upload_limits()  # type: ignore[call-arg]
+    assert caps == UploadLimits()  # the service and the library agree on the defaults
+    assert listed["TRADECAST_MAX_UPLOAD_COLUMNS"] == str(caps.max_columns)
+    assert listed["TRADECAST_MAX_UPLOAD_SERIES"] == str(caps.max_series)
+    assert listed["TRADECAST_MAX_UPLOAD_CELLS"] == str(caps.max_cells)
+    tight = make_settings(clean_env, max_upload_columns=5, max_upload_series=6, max_upload_cells=7)
+    assert tight.store.upload_limits() == UploadLimits(max_columns=5, max_series=6, max_cells=7)

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
+import subprocess
+import sys
+import time
 import warnings
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
@@ -134,3 +139,77 @@ def test_get_executor_follows_n_jobs():
     for bad in (0, -2, True, 1.5):
         with pytest.raises(InvalidParameterError, match="n_jobs"):
             get_executor(bad)  # type: ignore[arg-type]
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` is still running (a zombie, waiting to be reaped, has exited)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            state = stat.read().rpartition(")")[2].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+def _worker_pids(executor: ProcessExecutor) -> list[int]:
+    pool = executor._pool
+    assert isinstance(pool, ProcessPoolExecutor)
+    return list(pool._processes)  # type: ignore[attr-defined]
+
+
+def test_pool_with_a_killed_idle_worker_is_replaced_for_later_streams_and_runs():
+    with ProcessExecutor(2) as executor:
+        executor.start()
+        assert dict(executor.stream((i, functools.partial(time.sleep, 0.2)) for i in range(4)))
+        pids = _worker_pids(executor)
+        assert len(pids) == 2
+        pool = executor._pool
+        os.kill(pids[0], signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        # Tasks submitted before the pool's management thread has seen the death fail with
+        # WorkerLostError (retryable, by design); "later" means after that.
+        while not pool._broken and time.monotonic() < deadline:  # type: ignore[union-attr]
+            time.sleep(0.05)
+        got = dict(executor.stream((i, functools.partial(_square, i)) for i in range(6)))
+        assert {k: r.unwrap() for k, r in got.items()} == {i: i * i for i in range(6)}
+        assert executor.run(_square, 9).unwrap() == 81
+        assert executor.restarts == 1
+        assert not set(_worker_pids(executor)) & set(pids)
+
+
+_PARENT_SCRIPT = """
+import sys, time
+from forecasting.executor import ProcessExecutor
+executor = ProcessExecutor(2, spawn=True)
+executor.start()
+futures = [executor.submit(time.sleep, 0.5) for _ in range(2)]
+for future in futures:
+    future.result().unwrap()
+print(" ".join(str(pid) for pid in executor._pool._processes), flush=True)
+time.sleep(120)
+"""
+
+
+def test_workers_exit_within_seconds_when_their_parent_is_killed(tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    log = tmp_path / "parent.log"
+    with (
+        open(log, "w") as stderr,
+        subprocess.Popen(
+            [sys.executable, "-c", _PARENT_SCRIPT], stdout=subprocess.PIPE, stderr=stderr, text=True, env=env
+        ) as parent,
+    ):
+        try:
+            assert parent.stdout is not None
+            pids = [int(p) for p in parent.stdout.readline().split()]
+            assert len(pids) == 2 and all(_alive(pid) for pid in pids), log.read_text()
+        finally:
+            parent.kill()  # SIGKILL: no atexit hook, no pool shutdown
+            parent.wait()
+    deadline = time.monotonic() + 5
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    survivors = [pid for pid in pids if _alive(pid)]
+    for pid in survivors:  # do not leave them behind when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert survivors == []

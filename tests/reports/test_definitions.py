@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from forecasting.exceptions import InvalidParameterError
 from reports.definitions import ReportDefinition, build_trigger, check_definition
+from reports.exceptions import ScheduleNeverFiresError
 
 
 def test_cron_day_of_week_follows_cron_convention_monday_is_1() -> None:
@@ -79,3 +81,60 @@ def test_definition_round_trips_through_dict_and_normalises() -> None:
 def test_unknown_definition_field_is_refused() -> None:
     with pytest.raises(InvalidParameterError, match="unknown report definition fields: colour"):
         ReportDefinition.from_dict({"name": "x", "series_ids": ["a"], "colour": "red"})
+
+
+@pytest.mark.parametrize(
+    ("schedule", "fields"),
+    [
+        ("0 0 30 2 *", ["day", "month"]),
+        ("0 0 31 4,6,9,11 *", ["day", "month"]),
+        ("0 0 0 31 2 *", ["day", "month"]),  # six fields
+        ("0 0 31 2 */2", ["day", "month"]),  # '*/2' counts as unrestricted: AND, and Feb has no 31st
+    ],
+)
+def test_schedule_that_never_fires_is_refused_naming_fields(schedule: str, fields: list[str]) -> None:
+    started = time.perf_counter()
+    with pytest.raises(ScheduleNeverFiresError, match="never fires") as info:
+        check_definition(ReportDefinition(name="ok", series_ids=("a",), schedule=schedule))
+    assert time.perf_counter() - started < 0.5  # not APScheduler's walk to the year 9999
+    assert isinstance(info.value, InvalidParameterError)
+    assert info.value.details == {"field": "schedule", "value": schedule, "fields": fields}
+
+
+@pytest.mark.parametrize("schedule", ["0 0 29 2 *", "0 0 31 * *", "0 0 30 2 1", "0 0 1 2 1-5"])
+def test_rare_but_possible_schedule_is_accepted(schedule: str) -> None:
+    trigger = build_trigger(schedule, "UTC")
+    assert trigger.get_next_fire_time(None, datetime(2026, 1, 1, tzinfo=UTC)) is not None
+
+
+def _fires(schedule: str, start: datetime, n: int) -> list[datetime]:
+    trigger = build_trigger(schedule, "UTC")
+    out: list[datetime] = []
+    fire = trigger.get_next_fire_time(None, start)
+    while fire is not None and len(out) < n:
+        out.append(fire)
+        fire = trigger.get_next_fire_time(fire, fire + timedelta(microseconds=1))
+    return out
+
+
+def test_day_of_month_and_day_of_week_both_restricted_fire_on_either() -> None:
+    # Vixie cron: "0 7 1 * 1" is the 1st of the month OR any Monday. 2026-06-01 is a Monday.
+    fires = _fires("0 7 1 * 1", datetime(2026, 5, 20, tzinfo=UTC), 6)
+    assert [f.date().isoformat() for f in fires] == [
+        "2026-05-25",  # Monday
+        "2026-06-01",  # the 1st and a Monday: once
+        "2026-06-08",
+        "2026-06-15",
+        "2026-06-22",
+        "2026-06-29",
+    ]
+    july = _fires("0 7 1 * 1", datetime(2026, 6, 30, tzinfo=UTC), 2)
+    assert [f.date().isoformat() for f in july] == ["2026-07-01", "2026-07-06"]  # Wednesday 1st, then Monday
+    assert all(f.hour == 7 and f.minute == 0 for f in fires + july)
+
+
+def test_starred_day_field_keeps_and_semantics() -> None:
+    # "*/2" starts with "*", so Vixie cron reads it as unrestricted: odd days AND Mondays.
+    fires = _fires("0 7 */2 * 1", datetime(2026, 6, 1, tzinfo=UTC), 4)
+    assert all(f.weekday() == 0 and f.day % 2 == 1 for f in fires)
+    assert fires[0].date().isoformat() == "2026-06-01"

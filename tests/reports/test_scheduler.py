@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from data import SeriesMeta, Store
 from reports.definitions import ReportDefinition, build_trigger
 from reports.options import ReportOptions
-from reports.scheduler import ReportScheduler, previous_fire_time
+from reports.scheduler import ReportScheduler, previous_fire_time, stored_trigger
 from reports.store import FAILED, SUCCEEDED, ReportRun, ReportStore, run_key
 from tests.reports.conftest import make_store, monthly_series
 
@@ -265,5 +265,22 @@ def test_scheduler_picks_up_new_and_disabled_definitions_on_refresh(store: Store
         count = reports.count_runs("later")
         time.sleep(2.5)  # at least one more fire time passes
         assert reports.count_runs("later") == count
+    finally:
+        scheduler.shutdown()
+
+
+def test_stored_never_firing_schedule_is_skipped_not_fatal(store: Store, reports: ReportStore) -> None:
+    # A definition stored before never-firing schedules were refused (written unchecked).
+    _add_series(store)
+    reports.create_definition(ReportDefinition(name="feb30", series_ids=("s1",), model="drift", schedule="0 0 30 2 *"))
+    reports.create_definition(ReportDefinition(name="ok", series_ids=("s1",), model="drift", schedule="0 3 * * *"))
+    assert stored_trigger("feb30", "0 0 30 2 *", "UTC") is None
+    scheduler = ReportScheduler(store, _options())
+    scheduler.start(catch_up=False)
+    try:
+        assert set(scheduler._schedules) == {"ok"}
+        done = scheduler.catch_up(now=datetime.now(UTC) + timedelta(days=2))
+        assert [run.report_name for run in done] == ["ok"]
+        assert reports.count_runs("feb30") == 0
     finally:
         scheduler.shutdown()
