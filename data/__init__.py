@@ -13,14 +13,19 @@ from data.exceptions import (
     DataError,
     ForecastNotFoundError,
     IngestError,
+    InvalidStructureError,
     SeriesNotFoundError,
     StorageUnavailableError,
+    StructureExistsError,
+    StructureNotFoundError,
+    UnknownStructureIdError,
     UploadLimitError,
     VintageNotFoundError,
 )
 from data.ingest import IngestResult, UploadLimits, load_series
 from data.meta import FREQUENCIES, KINDS, ForecastRecord, SeriesMeta, StoredSeries, VintageInfo
 from data.repository import Store
+from data.structures_repo import StructureDefinition
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -32,11 +37,16 @@ __all__ = [
     "ForecastRecord",
     "IngestError",
     "IngestResult",
+    "InvalidStructureError",
     "SeriesMeta",
     "SeriesNotFoundError",
     "StorageUnavailableError",
     "Store",
     "StoredSeries",
+    "StructureDefinition",
+    "StructureExistsError",
+    "StructureNotFoundError",
+    "UnknownStructureIdError",
     "UploadLimitError",
     "UploadLimits",
     "VintageInfo",

@@ -12,7 +12,11 @@ status table maps it without knowing about :mod:`data`::
     │   └── UploadLimitError                            413: more columns, series or cells than a cap
     ├── SeriesNotFoundError(NotFoundError, DataError)   404: unknown series id
     ├── VintageNotFoundError(NotFoundError, DataError)  404: no vintage of that id / at that time
-    └── ForecastNotFoundError(NotFoundError, DataError) 404: unknown archived forecast
+    ├── ForecastNotFoundError(NotFoundError, DataError) 404: unknown archived forecast
+    ├── StructureNotFoundError(NotFoundError, DataError) 404: unknown stored structure
+    ├── StructureExistsError(ConflictError)             409: a structure of that name is stored
+    └── InvalidStructureError(InvalidParameterError, DataError)  422: a bad structure definition
+        └── UnknownStructureIdError                     422: a member id with no stored series
 
 ``IngestError`` is also a ``ValueError`` (through ``InvalidSeriesError``), and the
 not-found errors are ``LookupError``.
@@ -20,15 +24,19 @@ not-found errors are ``LookupError``.
 
 from __future__ import annotations
 
-from forecasting.exceptions import InvalidSeriesError, NotFoundError
+from forecasting.exceptions import InvalidParameterError, InvalidSeriesError, NotFoundError
 
 __all__ = [
     "ConflictError",
     "DataError",
     "ForecastNotFoundError",
     "IngestError",
+    "InvalidStructureError",
     "SeriesNotFoundError",
     "StorageUnavailableError",
+    "StructureExistsError",
+    "StructureNotFoundError",
+    "UnknownStructureIdError",
     "UploadLimitError",
     "VintageNotFoundError",
 ]
@@ -156,3 +164,27 @@ class ForecastNotFoundError(NotFoundError, DataError):
     """No archived forecast has this id."""
 
     code = "forecast_not_found"
+
+
+class StructureNotFoundError(NotFoundError, DataError):
+    """No structure is stored under this name."""
+
+    code = "structure_not_found"
+
+
+class StructureExistsError(ConflictError):
+    """A structure of this name is already stored (delete it first to redefine it)."""
+
+    code = "structure_exists"
+
+
+class InvalidStructureError(InvalidParameterError, DataError):
+    """A structure definition is malformed (kind, members, method or model)."""
+
+    code = "invalid_structure"
+
+
+class UnknownStructureIdError(InvalidStructureError):
+    """A structure names a member id under which no series is stored."""
+
+    code = "unknown_structure_id"

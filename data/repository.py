@@ -10,8 +10,9 @@ Usage::
 
 The work is done by the repositories, which new code may use directly:
 ``store.series`` (:class:`~data.series_repo.SeriesRepository`, series and vintages),
-``store.archive`` (:class:`~data.archive.ForecastArchive`) and ``store.jobs``
-(:class:`~data.jobs_repo.JobsRepository`), all on ``store.db``
+``store.archive`` (:class:`~data.archive.ForecastArchive`), ``store.jobs``
+(:class:`~data.jobs_repo.JobsRepository`) and ``store.structures``
+(:class:`~data.structures_repo.StructuresRepository`, stored hierarchies and compositions), all on ``store.db``
 (:class:`~data.db.Database`). The methods of :class:`Store` delegate to them.
 """
 
@@ -28,6 +29,7 @@ from data.db import DEFAULT_BUSY_TIMEOUT_MS, Database
 from data.jobs_repo import JobsRepository
 from data.meta import ForecastRecord, SeriesMeta, StoredSeries, VintageInfo
 from data.series_repo import OBSERVATION_CHUNK, WRITE_ATTEMPTS, SeriesRepository
+from data.structures_repo import StructuresRepository
 
 if TYPE_CHECKING:
     from data.ingest import IngestResult
@@ -58,6 +60,8 @@ class Store:
         Archived forecasts.
     jobs : JobsRepository
         Rows of the service's batch jobs.
+    structures : StructuresRepository
+        Stored hierarchies and compositions over stored series.
 
     Notes
     -----
@@ -72,6 +76,7 @@ class Store:
         self.series = SeriesRepository(self.db)
         self.archive = ForecastArchive(self.db)
         self.jobs = JobsRepository(self.db)
+        self.structures = StructuresRepository(self.db)
 
     @classmethod
     def from_url(cls, url: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **engine_kwargs: Any) -> Store:

@@ -12,7 +12,9 @@ One Alembic history (``data/migrations``) creates all of them:
 - ``api_jobs``: asynchronous batch-forecast jobs of the REST service (revision
   ``0003_jobs``; the name predates the single history and is kept so existing rows stay);
 - revision ``0004_vintage_identity`` makes vintage ids never repeat on SQLite
-  (``AUTOINCREMENT``), as PostgreSQL's sequence already guaranteed.
+  (``AUTOINCREMENT``), as PostgreSQL's sequence already guaranteed;
+- ``structures``: stored hierarchies and compositions over stored series (revision
+  ``0005_structures``).
 """
 
 from __future__ import annotations
@@ -244,3 +246,22 @@ class JobsTable(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StructuresTable(Base):
+    """One row per stored structure (a hierarchy or a composition over stored series).
+
+    ``spec`` holds the members as JSON: ``{"hierarchy": {aggregate: [children...]}}`` or
+    ``{"components": [...], "total": id-or-null}``; the store validates it before writing.
+    """
+
+    __tablename__ = "structures"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    method: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    model: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str] = mapped_column(String(2000), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
