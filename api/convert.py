@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, cast, get_args
+from typing import Any, Literal, cast, get_args
 
 import pandas as pd
 
@@ -29,11 +29,16 @@ from api.schemas import (
     ObservationRead,
     SeriesMetaRead,
     SeriesRead,
+    StructureCreate,
+    StructureForecastRead,
+    StructureNodeRead,
+    StructureRead,
     Transform,
     VintageRead,
     WarningRead,
 )
 from api.service.archive import outlook_params
+from api.service.structures import StructureForecast
 from api.service.types import (
     BacktestRequest,
     BacktestResult,
@@ -45,8 +50,9 @@ from api.service.types import (
     SeriesSource,
 )
 from data.meta import FREQUENCIES, SeriesMeta, StoredSeries, VintageInfo
+from data.structures_repo import StructureDefinition
 from forecasting.exceptions import InvalidSeriesError, MissingPeriodsError
-from forecasting.frames import CUTOFF, DS, MODEL
+from forecasting.frames import CUTOFF, DS, MODEL, UNIQUE_ID
 from forecasting.outlook import FullYearOptions, GrowthOptions
 from forecasting.registry import REGISTRY
 from forecasting.series import ItemLocator, parse_series
@@ -63,13 +69,16 @@ __all__ = [
     "inline_to_series",
     "meta_to_read",
     "model_to_read",
+    "observations_to_series",
     "outlook_options",
     "outlook_to_read",
-    "observations_to_series",
     "record_params_to_read",
     "rows_to_frame",
     "series_to_observations",
     "stored_to_read",
+    "structure_create",
+    "structure_forecast_to_read",
+    "structure_to_read",
     "vintage_from_dict",
     "vintage_to_read",
 ]
@@ -409,5 +418,71 @@ def backtest_to_read(result: BacktestResult) -> BacktestRead:
         metrics=metrics,
         per_window=per_window,
         rows=_backtest_rows(result.frame),
+        warnings=[WarningRead(code=n.code, message=n.message) for n in result.warnings],
+    )
+
+
+# -- structures ----------------------------------------------------------------------------
+
+
+def structure_create(body: StructureCreate) -> StructureDefinition:
+    """A structure body → the store's plain definition (validated by the store)."""
+    return StructureDefinition(
+        name=body.name,
+        kind=body.kind,
+        hierarchy={k: tuple(v) for k, v in body.hierarchy.items()},
+        components=tuple(body.components),
+        total=body.total,
+        method=body.method,
+        model=body.model,
+        description=body.description,
+    )
+
+
+def structure_to_read(structure: StructureDefinition) -> StructureRead:
+    """A stored definition → its response schema."""
+    return StructureRead(
+        name=structure.name,
+        kind=structure.kind,
+        hierarchy={k: list(v) for k, v in structure.hierarchy.items()},
+        components=list(structure.components),
+        total=structure.total,
+        method=structure.method,
+        model=structure.model,
+        description=structure.description,
+        members=list(structure.members),
+        created_at=structure.created_at,
+        updated_at=structure.updated_at,
+    )
+
+
+def _node_role(structure: StructureDefinition, node: str) -> Literal["aggregate", "bottom", "component"]:
+    if structure.kind == "composition":
+        return "component"
+    return "aggregate" if node in structure.hierarchy else "bottom"
+
+
+def structure_forecast_to_read(result: StructureForecast) -> StructureForecastRead:
+    """A structure's long forecast frame → one block of rows per node, in the frame's order."""
+    structure = result.structure
+    nodes = []
+    for node, block in result.frame.groupby(UNIQUE_ID, sort=False):
+        frame = block.drop(columns=[UNIQUE_ID]).set_index(DS)
+        nodes.append(
+            StructureNodeRead(
+                unique_id=str(node),
+                role=_node_role(structure, str(node)),
+                vintage_id=result.vintages.get(str(node)),
+                forecast=[ForecastRowRead(**row) for row in frame_to_rows(frame)],
+            )
+        )
+    return StructureForecastRead(
+        name=structure.name,
+        kind=structure.kind,
+        method=structure.method,
+        model=structure.model,
+        horizon=result.horizon,
+        levels=list(result.levels),
+        nodes=nodes,
         warnings=[WarningRead(code=n.code, message=n.message) for n in result.warnings],
     )

@@ -19,7 +19,7 @@ from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import RequestContextMiddleware
 from api.retention import start_pruner, stop_pruner
-from api.routes import backtests, forecasts, health, jobs, models, series
+from api.routes import backtests, forecasts, health, jobs, models, series, structures
 from api.routes.reports import router as reports_router
 from api.schemas import ErrorRead
 from api.service import ForecastService, Limits
@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Keys are checked by AuthMiddleware, before a route parses the body.
     v1 = {"prefix": "/v1", "responses": _ERROR_RESPONSES}
     # forecasts first: routes are matched in order, and it is the hottest resource.
-    for module in (forecasts, models, series, backtests, jobs):
+    for module in (forecasts, models, series, backtests, jobs, structures):
         app.include_router(module.router, **v1)  # type: ignore[arg-type]
     app.include_router(reports_router, **v1)  # type: ignore[arg-type]
     _declare_security(app)

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 __all__ = [
+    "AwareInstant",
     "BacktestCreate",
     "BacktestRead",
     "BacktestWindowRead",
@@ -32,7 +33,6 @@ __all__ = [
     "GrowthCreate",
     "GrowthRead",
     "GrowthRowRead",
-    "AwareInstant",
     "HealthRead",
     "Instant",
     "JobRead",
@@ -46,6 +46,12 @@ __all__ = [
     "SeriesMetaRead",
     "SeriesPage",
     "SeriesRead",
+    "StructureCreate",
+    "StructureForecastCreate",
+    "StructureForecastRead",
+    "StructureNodeRead",
+    "StructureRead",
+    "StructuresPage",
     "VintageRead",
     "VintagesPage",
     "WarningRead",
@@ -501,4 +507,98 @@ class BacktestRead(BaseModel):
     metrics: list[ModelMetricsRead]
     per_window: list[BacktestWindowRead]
     rows: list[dict[str, str | float | int | None]]
+    warnings: list[WarningRead]
+
+
+# --------------------------------------------------------------------------- structures
+
+StructureName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", examples=["cn-ru-trade"])]
+
+
+class StructureCreate(BaseModel):
+    """A hierarchy (aggregate id -> the ids it sums) or a composition (component ids) over stored series."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: StructureName
+    kind: Literal["hierarchy", "composition"]
+    hierarchy: dict[SeriesId, list[SeriesId]] = Field(
+        default_factory=dict,
+        max_length=500,
+        description=(
+            "kind=hierarchy: each aggregate id and the ids it sums; nesting and shared children allowed. "
+            "An aggregate need not be stored (it is derived); a stored one is checked against its parts."
+        ),
+        examples=[{"cn_ru_trade_total_annual": ["cn_ru_exports_annual", "cn_ru_imports_annual"]}],
+    )
+    components: list[SeriesId] = Field(
+        default_factory=list, max_length=100, description="kind=composition: the component series (shares)."
+    )
+    total: SeriesId | None = Field(
+        default=None,
+        description=(
+            "kind=composition: a stored total that the components (money values) sum to; shares = part / total."
+        ),
+    )
+    method: Literal["bottom_up", "ols", "wls_struct", "mint_shrink"] | None = Field(
+        default=None, description="kind=hierarchy: reconciliation (default mint_shrink); omit for a composition."
+    )
+    model: str = Field("auto", description="Registered model of the base forecasts (GET /v1/models).")
+    description: str = Field("", max_length=2000)
+
+
+class StructureRead(BaseModel):
+    """A stored structure."""
+
+    name: str
+    kind: Literal["hierarchy", "composition"]
+    hierarchy: dict[str, list[str]]
+    components: list[str]
+    total: str | None
+    method: str | None
+    model: str
+    description: str
+    members: list[str] = Field(description="Every id the structure names, aggregates first.")
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class StructuresPage(BaseModel):
+    """Stored structures, by name."""
+
+    data: list[StructureRead]
+    count: int
+
+
+class StructureForecastCreate(BaseModel):
+    """What to forecast a stored structure for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    horizon: int = Field(6, ge=1, description="Periods ahead (capped by TRADECAST_MAX_HORIZON).")
+    levels: list[Level] = Field(default_factory=lambda: [80, 95], max_length=99, description="Interval levels.")
+    as_of: AwareInstant | None = Field(
+        default=None, description="Read every member as it was known at this time (default: now)."
+    )
+
+
+class StructureNodeRead(BaseModel):
+    """The coherent forecast of one node (hierarchy) or component (composition)."""
+
+    unique_id: str
+    role: Literal["aggregate", "bottom", "component"]
+    vintage_id: int | None = Field(description="The stored vintage read (null for a derived aggregate).")
+    forecast: list[ForecastRowRead]
+
+
+class StructureForecastRead(BaseModel):
+    """A structure's coherent forecast: aggregates equal the sums of their parts, or shares sum to 1."""
+
+    name: str
+    kind: Literal["hierarchy", "composition"]
+    method: str | None
+    model: str
+    horizon: int
+    levels: list[int]
+    nodes: list[StructureNodeRead]
     warnings: list[WarningRead]

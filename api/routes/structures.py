@@ -1,0 +1,80 @@
+"""Stored structures: define, list, read, delete, and forecast coherently by name."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Response, status
+
+from api.convert import structure_create, structure_forecast_to_read, structure_to_read
+from api.deps import ServiceDep, StoreDep
+from api.schemas import (
+    ErrorRead,
+    StructureCreate,
+    StructureForecastCreate,
+    StructureForecastRead,
+    StructureRead,
+    StructuresPage,
+)
+from api.service.structures import forecast_structure
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/structures", tags=["structures"])
+
+Name = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", max_length=64)]
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorRead, "description": "No structure of that name."}}
+_INVALID: dict[int | str, dict[str, Any]] = {422: {"model": ErrorRead, "description": "A bad definition: unknown ids, a cycle, a bad method."}}
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=StructureRead,
+    responses={**_INVALID, 409: {"model": ErrorRead, "description": "A structure of that name exists."}},
+)
+def create_structure(body: StructureCreate, store: StoreDep) -> StructureRead:
+    """Define a hierarchy or a composition over stored series (checked now: ids, cycles, method, model)."""
+    return structure_to_read(store.structures.define(structure_create(body)))
+
+
+@router.get("", response_model=StructuresPage)
+def read_structures(
+    store: StoreDep,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> StructuresPage:
+    """List the stored structures by name."""
+    page, count = store.structures.list(limit=limit, offset=offset)
+    return StructuresPage(data=[structure_to_read(s) for s in page], count=count)
+
+
+@router.get("/{name}", response_model=StructureRead, responses=_NOT_FOUND)
+def read_structure(name: Name, store: StoreDep) -> StructureRead:
+    """Read one stored structure."""
+    return structure_to_read(store.structures.get(name))
+
+
+@router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)
+def delete_structure(name: Name, store: StoreDep) -> Response:
+    """Delete a stored structure (its series stay)."""
+    store.structures.delete(name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{name}/forecasts",
+    response_model=StructureForecastRead,
+    responses={
+        **_NOT_FOUND,
+        422: {"model": ErrorRead, "description": "The members do not form the structure (gaps, sums, spans)."},
+    },
+)
+def create_structure_forecast(
+    name: Name, body: StructureForecastCreate, store: StoreDep, service: ServiceDep
+) -> StructureForecastRead:
+    """Forecast a stored structure coherently: aggregates equal their parts' sums, shares sum to 1."""
+    result = forecast_structure(
+        store, service.executor, service.limits, name, horizon=body.horizon, levels=body.levels, as_of=body.as_of
+    )
+    return structure_forecast_to_read(result)

@@ -1,0 +1,142 @@
+"""Stored structures: forecast a hierarchy or a composition by name (plain types, no FastAPI).
+
+:func:`forecast_structure` reads every member series from the store as of a time, puts them
+in one long frame and runs :func:`forecasting.forecast_hierarchy` or
+:func:`forecasting.forecast_shares` on the service's executor. Library errors (gaps in a
+member, misaligned periods, shares not summing to 1...) propagate unchanged and become 422s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from api.service.limits import Limits, check_forecast
+from data import Store, StructureDefinition
+from forecasting.executor import Executor, WarningNote
+from forecasting.frames import DS, UNIQUE_ID, Y
+from forecasting.structure import forecast_hierarchy, forecast_shares
+
+__all__ = ["StructureForecast", "fit_structure", "forecast_structure", "read_members"]
+
+
+@dataclass(frozen=True)
+class StructureForecast:
+    """A structure's coherent forecast.
+
+    Attributes
+    ----------
+    structure : StructureDefinition
+        The stored definition that was forecast.
+    frame : pd.DataFrame
+        Long frame ``unique_id, ds, mean, lo_<L>, hi_<L>...`` of every node or component.
+    horizon : int
+    levels : tuple of int
+    vintages : dict of str to int
+        The vintage of each member series that was read.
+    warnings : tuple of WarningNote
+        Warnings raised while fitting.
+    """
+
+    structure: StructureDefinition
+    frame: pd.DataFrame
+    horizon: int
+    levels: tuple[int, ...]
+    vintages: dict[str, int]
+    warnings: tuple[WarningNote, ...]
+
+
+def _common_span(series: dict[str, pd.Series]) -> dict[str, pd.Series]:
+    """Each series cut to the periods every one of them spans (first and last observed value).
+
+    Members often start in different years (a total published before its breakdown); the
+    library asks for one span, so the common one is used. Gaps inside it are not filled:
+    the library names them.
+    """
+    observed = {k: s.dropna() for k, s in series.items()}
+    if any(s.empty for s in observed.values()):
+        return series
+    start = max(s.index[0] for s in observed.values())
+    end = min(s.index[-1] for s in observed.values())
+    if start > end:
+        return series  # no overlap: the library's misaligned-periods error names each span
+    return {k: s.loc[start:end] for k, s in series.items()}
+
+
+def read_members(
+    store: Store, structure: StructureDefinition, as_of: datetime | None
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The long observations of a structure's members as known at ``as_of``, and their vintages.
+
+    A hierarchy's aggregate that is not stored is left out (the library derives it); one that
+    is stored is read, so that the library checks it against the sum of its parts.
+    """
+    ids = [i for i in structure.members if i in structure.data_ids or store.series.has_series(i)]
+    read = {i: store.read_series(i, as_of=as_of) for i in ids}
+    series = {i: s.series for i, s in read.items()}
+    if structure.kind == "hierarchy":
+        series = _common_span(series)
+    frames = [pd.DataFrame({UNIQUE_ID: i, DS: s.index, Y: s.to_numpy(dtype=float)}) for i, s in series.items()]
+    frame = pd.concat(frames, ignore_index=True)
+    if structure.kind == "composition":
+        # A component with no value at a period has a zero share there (forecast_shares).
+        frame = frame.dropna(subset=[Y])
+    return frame, {i: s.vintage.vintage_id for i, s in read.items()}
+
+
+def fit_structure(
+    structure: StructureDefinition, frame: pd.DataFrame, horizon: int, levels: tuple[int, ...]
+) -> pd.DataFrame:
+    """Forecast one structure's frame (module level, so it runs in a worker process)."""
+    if structure.kind == "hierarchy":
+        return forecast_hierarchy(
+            frame,
+            horizon,
+            {k: list(v) for k, v in structure.hierarchy.items()},
+            levels,
+            structure.model,
+            structure.method or "mint_shrink",
+        )
+    return forecast_shares(
+        frame, horizon, levels, structure.model, values=structure.total is not None, total=structure.total
+    )
+
+
+def forecast_structure(
+    store: Store,
+    executor: Executor,
+    limits: Limits,
+    name: str,
+    *,
+    horizon: int,
+    levels: Sequence[int],
+    as_of: datetime | None = None,
+) -> StructureForecast:
+    """Forecast the stored structure ``name`` from its members as known at ``as_of``.
+
+    Raises
+    ------
+    StructureNotFoundError
+        No structure of that name (404).
+    InvalidParameterError
+        Horizon or levels above the service's limits (422).
+    SeriesNotFoundError, VintageNotFoundError
+        A member was deleted, or has no vintage at ``as_of`` (404).
+    InvalidSeriesError, InvalidHierarchyError, CompositionSumError, IncoherentTotalError...
+        The members do not form the structure (gaps, misaligned periods, sums): 422.
+    """
+    structure = store.structures.get(name)
+    unique_levels = check_forecast(horizon, levels, limits)
+    frame, vintages = read_members(store, structure, as_of)
+    outcome = executor.run(fit_structure, structure, frame, horizon, unique_levels)
+    return StructureForecast(
+        structure=structure,
+        frame=outcome.unwrap(),
+        horizon=horizon,
+        levels=unique_levels,
+        vintages=vintages,
+        warnings=outcome.notes,
+    )
