@@ -24,7 +24,9 @@ router = APIRouter(prefix="/structures", tags=["structures"])
 
 Name = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", max_length=64)]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorRead, "description": "No structure of that name."}}
-_INVALID: dict[int | str, dict[str, Any]] = {422: {"model": ErrorRead, "description": "A bad definition: unknown ids, a cycle, a bad method."}}
+_INVALID: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorRead, "description": "A bad definition: unknown ids, a cycle, a bad method."}
+}
 
 
 @router.post(
