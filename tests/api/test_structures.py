@@ -138,3 +138,16 @@ def test_structure_routes_are_in_openapi(client: TestClient) -> None:
     assert {"post", "get"} <= set(paths["/v1/structures"])
     assert {"get", "delete"} <= set(paths["/v1/structures/{name}"])
     assert "404" in paths["/v1/structures/{name}/forecasts"]["post"]["responses"]
+
+
+def test_sample_structures_answer_422_naming_why(client: TestClient) -> None:
+    """The bundled figures are sparse: forecasting the sample structures names the problem."""
+    from data.samples import load_samples
+
+    load_samples(client.app.state.store)  # type: ignore[attr-defined]
+    trade = client.post("/v1/structures/cn-ru-trade/forecasts", json={"horizon": 2})
+    assert trade.status_code == 422
+    assert "cn_ru_" in trade.json()["error"]["message"]
+    shares = client.post("/v1/structures/ru-export-settlement-currencies/forecasts", json={"horizon": 2})
+    assert shares.status_code == 422
+    assert shares.json()["error"]["code"]

@@ -90,3 +90,22 @@ def test_load_samples_if_empty_skips_a_store_with_series(sqlite_store: Store):
 
 def test_sample_registry_lists_the_files():
     assert set(SAMPLES) == {"cn_ru_trade_annual", "cn_ru_trade_monthly", "ru_settlement_currency_shares"}
+
+
+def test_load_samples_defines_sample_structures_once(sqlite_store: Store) -> None:
+    from data.samples import SAMPLE_STRUCTURES, ensure_sample_structures, load_samples
+
+    load_samples(sqlite_store)
+    names = [s.name for s in sqlite_store.structures.list()[0]]
+    assert names == sorted(s.name for s in SAMPLE_STRUCTURES)
+    trade = sqlite_store.structures.get("cn-ru-trade")
+    assert trade.hierarchy == {"cn_ru_trade_total_annual": ("cn_ru_exports_annual", "cn_ru_imports_annual")}
+    assert sqlite_store.structures.get("ru-export-settlement-currencies").kind == "composition"
+    assert ensure_sample_structures(sqlite_store) == []
+
+
+def test_sample_structures_skipped_when_their_series_are_absent(sqlite_store: Store) -> None:
+    from data.samples import ensure_sample_structures
+
+    assert ensure_sample_structures(sqlite_store) == []
+    assert sqlite_store.structures.list()[1] == 0
