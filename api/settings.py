@@ -9,7 +9,7 @@ them by area through read-only sections:
   handed to :class:`data.Store` and :func:`data.load_series`.
 - ``settings.api``: bind address, keys, request limits, cache, batch jobs; read by the
   routes, auth and the job manager.
-- ``settings.executor``: server processes, fit workers, report workers.
+- ``settings.executor``: server processes, fit workers and their queue bound, report workers.
 - ``settings.reports``: report directory, scheduler, backtest windows, as the plain
   :class:`~reports.options.ReportOptions` that :mod:`reports` takes.
 - ``settings.logging``: level and format, for :func:`api.logs.configure_logging`.
@@ -190,6 +190,7 @@ class ExecutorSection:
 
     workers: int
     fit_workers: int
+    max_pending_fits: int
     report_jobs: int
 
 
@@ -285,6 +286,14 @@ class Settings(BaseSettings):
         le=64,
         description="Worker processes for fitting; 0 fits in the calling thread under a lock (for tests and "
         "debugging: warnings capture is process-global, so concurrent request handling can race it).",
+    )
+    max_pending_fits: int = Field(
+        default=16,
+        ge=1,
+        le=10_000,
+        description="Most fits (forecasts, backtests, sync batches) queued or running in one server "
+        "process; beyond, they are refused at once with 503 overloaded and Retry-After (cached forecasts "
+        "are still served).",
     )
     report_jobs: int = Field(default=1, ge=1, le=64, description="Processes forecasting one report's series.")
 
