@@ -40,7 +40,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reports.options import ReportOptions
-from reports.store import STALE_AFTER_SECONDS
+from reports.store import LEASE_SECONDS, STALE_AFTER_SECONDS
 
 if TYPE_CHECKING:
     from data import Store, UploadLimits
@@ -211,6 +211,7 @@ _REPORT_OPTIONS = {
     "backtest_windows": "backtest_windows",
     "report_jobs": "n_jobs",
     "run_stale_seconds": "stale_after_seconds",
+    "run_lease_seconds": "lease_seconds",
     "scheduler_enabled": "scheduler_enabled",
     "scheduler_refresh_seconds": "refresh_seconds",
     "scheduler_misfire_grace_seconds": "misfire_grace_seconds",
@@ -305,6 +306,12 @@ class Settings(BaseSettings):
     backtest_windows: int = Field(default=3, ge=1)
     run_stale_seconds: float = Field(
         default=STALE_AFTER_SECONDS, gt=0, description="A running report this old is interrupted."
+    )
+    run_lease_seconds: float = Field(
+        default=LEASE_SECONDS,
+        ge=1,
+        description="A running report renews its lease every third of this; a run whose lease expired "
+        "(its process died) is re-run by the next scheduler refresh.",
     )
 
     # logging

@@ -12,7 +12,9 @@ One Alembic history (``data/migrations``) creates all of them:
 - ``api_jobs``: asynchronous batch-forecast jobs of the REST service (revision
   ``0003_jobs``; the name predates the single history and is kept so existing rows stay);
 - revision ``0004_vintage_identity`` makes vintage ids never repeat on SQLite
-  (``AUTOINCREMENT``), as PostgreSQL's sequence already guaranteed.
+  (``AUTOINCREMENT``), as PostgreSQL's sequence already guaranteed;
+- revision ``0005_run_lease`` adds ``report_runs.lease_until``, the lease a running
+  report run renews (an expired one marks an interrupted run, which is re-run).
 """
 
 from __future__ import annotations
@@ -219,6 +221,9 @@ class ReportRunsTable(Base):
     traceback: Mapped[str | None] = mapped_column(Text, nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Renewed by the process producing a running run; once past, the run was interrupted
+    # (its process died) and is re-run (migration 0005_run_lease).
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (Index(None, "report_name", "created_at"),)
 
