@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.service.admission import OverloadedError
 from data.exceptions import ConflictError, DataError, IngestError, StorageUnavailableError, UploadLimitError
 from forecasting.exceptions import (
     ForecastingError,
@@ -95,6 +96,8 @@ STATUS_BY_EXCEPTION: dict[type[BaseException], int] = {
     UploadLimitError: 413,
     ConflictError: 409,
     StorageUnavailableError: 503,
+    # The fitting queue is full (TRADECAST_MAX_PENDING_FITS): retry after Retry-After.
+    OverloadedError: 503,
     DataError: 500,
     RequestValidationError: 422,
     AuthenticationError: 401,
@@ -163,6 +166,9 @@ def domain_error_response(exc: Exception, request_id: str | None = None) -> JSON
     if not isinstance(details, dict):
         details = {}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int):
+        headers = {"Retry-After": str(retry_after)}
     return JSONResponse(error_body(code, str(exc), _json_safe(details)), status_code=status, headers=headers)
 
 
@@ -224,7 +230,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers; unexpected exceptions are turned into a 500 by the middleware."""
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
-    for cls in (ForecastingError, DataError, ApiError):
+    for cls in (ForecastingError, DataError, ApiError, OverloadedError):
         app.add_exception_handler(cls, _domain_handler)
 
 

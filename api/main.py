@@ -119,6 +119,7 @@ def build_service(settings: Settings, metrics: Metrics) -> ForecastService:
         inline_to_series,
         cache_size=settings.cache_size,
         vintage_ttl=settings.vintage_ttl_seconds,
+        max_pending_fits=settings.executor.max_pending_fits,
     )
 
 

@@ -9,7 +9,7 @@ them by area through read-only sections:
   handed to :class:`data.Store` and :func:`data.load_series`.
 - ``settings.api``: bind address, keys, request limits, cache, batch jobs; read by the
   routes, auth and the job manager.
-- ``settings.executor``: server processes, fit workers, report workers.
+- ``settings.executor``: server processes, fit workers and their queue bound, report workers.
 - ``settings.reports``: report directory, scheduler, backtest windows, as the plain
   :class:`~reports.options.ReportOptions` that :mod:`reports` takes.
 - ``settings.logging``: level and format, for :func:`api.logs.configure_logging`.
@@ -40,7 +40,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reports.options import ReportOptions
-from reports.store import STALE_AFTER_SECONDS
+from reports.store import LEASE_SECONDS, STALE_AFTER_SECONDS
 
 if TYPE_CHECKING:
     from data import Store, UploadLimits
@@ -190,6 +190,7 @@ class ExecutorSection:
 
     workers: int
     fit_workers: int
+    max_pending_fits: int
     report_jobs: int
 
 
@@ -210,6 +211,7 @@ _REPORT_OPTIONS = {
     "backtest_windows": "backtest_windows",
     "report_jobs": "n_jobs",
     "run_stale_seconds": "stale_after_seconds",
+    "run_lease_seconds": "lease_seconds",
     "scheduler_enabled": "scheduler_enabled",
     "scheduler_refresh_seconds": "refresh_seconds",
     "scheduler_misfire_grace_seconds": "misfire_grace_seconds",
@@ -286,6 +288,14 @@ class Settings(BaseSettings):
         description="Worker processes for fitting; 0 fits in the calling thread under a lock (for tests and "
         "debugging: warnings capture is process-global, so concurrent request handling can race it).",
     )
+    max_pending_fits: int = Field(
+        default=16,
+        ge=1,
+        le=10_000,
+        description="Most fits (forecasts, backtests, sync batches) queued or running in one server "
+        "process; beyond, they are refused at once with 503 overloaded and Retry-After (cached forecasts "
+        "are still served).",
+    )
     report_jobs: int = Field(default=1, ge=1, le=64, description="Processes forecasting one report's series.")
 
     # reports
@@ -296,6 +306,12 @@ class Settings(BaseSettings):
     backtest_windows: int = Field(default=3, ge=1)
     run_stale_seconds: float = Field(
         default=STALE_AFTER_SECONDS, gt=0, description="A running report this old is interrupted."
+    )
+    run_lease_seconds: float = Field(
+        default=LEASE_SECONDS,
+        ge=1,
+        description="A running report renews its lease every third of this; a run whose lease expired "
+        "(its process died) is re-run by the next scheduler refresh.",
     )
 
     # logging

@@ -15,6 +15,8 @@ One Alembic history (``data/migrations``) creates all of them:
   (``AUTOINCREMENT``), as PostgreSQL's sequence already guaranteed;
 - ``structures``: stored hierarchies and compositions over stored series (revision
   ``0005_structures``).
+- revision ``0006_run_lease`` adds ``report_runs.lease_until``, the lease a running
+  report run renews (an expired one marks an interrupted run, which is re-run).
 """
 
 from __future__ import annotations
@@ -221,6 +223,9 @@ class ReportRunsTable(Base):
     traceback: Mapped[str | None] = mapped_column(Text, nullable=True)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     html: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Renewed by the process producing a running run; once past, the run was interrupted
+    # (its process died) and is re-run (migration 0006_run_lease).
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     __table_args__ = (Index(None, "report_name", "created_at"),)
 

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 import time
 import traceback as tb
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +32,7 @@ from reports.definitions import ReportDefinition
 from reports.render import render_html
 from reports.store import (
     FAILED,
+    LEASE_SECONDS,
     RUNNING,
     STALE_AFTER_SECONDS,
     SUCCEEDED,
@@ -65,6 +69,7 @@ def run_report(
     backtest_windows: int = 3,
     n_jobs: int = 1,
     stale_after_seconds: float = STALE_AFTER_SECONDS,
+    lease_seconds: float = LEASE_SECONDS,
 ) -> ReportRun:
     """Run report ``name`` with the data known at ``as_of`` and record the run.
 
@@ -90,6 +95,9 @@ def run_report(
     stale_after_seconds : float
         Runs still ``running`` this long after they started are first marked failed as
         interrupted (:meth:`ReportStore.fail_stale_runs`), so a crashed run can be redone.
+    lease_seconds : float
+        The run's lease, renewed while it works; a run found ``running`` with an expired
+        lease was interrupted and is taken over and redone here.
 
     Returns
     -------
@@ -107,22 +115,33 @@ def run_report(
     as_of = normalize_as_of(as_of or datetime.now(UTC)).replace(microsecond=0)
     key = run_key(name, as_of)
     reports.fail_stale_runs(stale_after_seconds)
-    run = reports.claim_run(name, as_of, trigger=trigger)
+    run = reports.claim_run(name, as_of, trigger=trigger, lease_seconds=lease_seconds)
     if run is None:
         existing = reports.get_run_by_key(key)
         if existing is not None and existing.status == RUNNING:
-            logger.info("report %s: run %s at %s is already running", name, existing.run_id, as_of)
-            return existing
+            run = reports.take_over_expired_run(key, trigger=trigger, lease_seconds=lease_seconds)
+            if run is None:
+                logger.info("report %s: run %s at %s is already running", name, existing.run_id, as_of)
+                return existing
+    if run is None:
         if existing is not None and existing.status == SUCCEEDED and not force:
             logger.info("report %s: run %s at %s exists; returning it", name, existing.run_id, as_of)
             return existing
-        run = reports.reclaim_run(key, trigger=trigger, statuses=(FAILED, SUCCEEDED) if force else (FAILED,))
+        statuses = (FAILED, SUCCEEDED) if force else (FAILED,)
+        run = reports.reclaim_run(key, trigger=trigger, statuses=statuses, lease_seconds=lease_seconds)
         if run is None:  # someone else redid it between our two reads
             found = reports.get_run_by_key(key)
             assert found is not None  # the key exists: our claim failed on it
             return found
     return execute_run(
-        run, definition, store, reports, report_dir=report_dir, backtest_windows=backtest_windows, n_jobs=n_jobs
+        run,
+        definition,
+        store,
+        reports,
+        report_dir=report_dir,
+        backtest_windows=backtest_windows,
+        n_jobs=n_jobs,
+        lease_seconds=lease_seconds,
     )
 
 
@@ -135,8 +154,52 @@ def execute_run(
     report_dir: Path | None = None,
     backtest_windows: int = 3,
     n_jobs: int = 1,
+    lease_seconds: float = LEASE_SECONDS,
 ) -> ReportRun:
-    """Produce a claimed run and record its outcome; failures are recorded, not raised."""
+    """Produce a claimed run and record its outcome; failures are recorded, not raised.
+
+    The run's lease is renewed every third of ``lease_seconds`` while it works, so that
+    other processes can tell it from a run whose process died.
+    """
+    with _lease_kept(reports, run.run_id, lease_seconds):
+        return _produce_run(
+            run, definition, store, reports, report_dir=report_dir, backtest_windows=backtest_windows, n_jobs=n_jobs
+        )
+
+
+@contextmanager
+def _lease_kept(reports: ReportStore, run_id: str, lease_seconds: float) -> Iterator[None]:
+    """Renew the run's lease in a background thread for as long as the block runs."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(lease_seconds / 3):
+            try:
+                if not reports.renew_lease(run_id, lease_seconds):
+                    logger.warning("report run %s: lease lost (the run was taken over or finished)", run_id)
+                    return
+            except Exception:  # the database may be down a moment; the next renewal may succeed
+                logger.exception("report run %s: lease renewal failed", run_id)
+
+    thread = threading.Thread(target=renew, name=f"report-lease-{run_id[:8]}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _produce_run(
+    run: ReportRun,
+    definition: ReportDefinition,
+    store: Any,
+    reports: ReportStore,
+    *,
+    report_dir: Path | None,
+    backtest_windows: int,
+    n_jobs: int,
+) -> ReportRun:
     started = time.perf_counter()
     logger.info("report %s: run %s started (as of %s, %s)", run.report_name, run.run_id, run.as_of, run.trigger)
     try:

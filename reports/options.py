@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from reports.store import STALE_AFTER_SECONDS
+from reports.store import LEASE_SECONDS, STALE_AFTER_SECONDS
 
 __all__ = ["ReportOptions"]
 
@@ -30,7 +30,10 @@ class ReportOptions:
         Worker processes that forecast a report's series in parallel (1: none).
     stale_after_seconds : float
         A run still ``running`` this long after it started is marked failed as interrupted
-        (its process stopped), so that it can be run again.
+        (its process stopped), so that it can be run again: the backstop of the lease.
+    lease_seconds : float
+        A running run renews its lease every third of this; a run whose lease expired was
+        interrupted and is re-run (by the scheduler's refresh, or a new request for it).
     scheduler_enabled : bool
         Whether :func:`reports.scheduler.start_scheduler` starts a scheduler at all.
     refresh_seconds : float
@@ -45,6 +48,7 @@ class ReportOptions:
     backtest_windows: int = 3
     n_jobs: int = 1
     stale_after_seconds: float = STALE_AFTER_SECONDS
+    lease_seconds: float = LEASE_SECONDS
     scheduler_enabled: bool = True
     refresh_seconds: float = 60.0
     misfire_grace_seconds: int = 3600

@@ -207,6 +207,7 @@ class ReportScheduler:
         try:
             self.sync()
             self.reports.fail_stale_runs(self.options.stale_after_seconds)
+            self.rerun_interrupted()
             if catch_up:
                 self.catch_up()
         except Exception:  # the database may be down for a while; try again next refresh
@@ -236,7 +237,7 @@ class ReportScheduler:
         """
         # Read first: a report deleted since it was scheduled must not leave a claimed run behind.
         definition = self.reports.get_definition(name).definition
-        run = self.reports.claim_run(name, scheduled_for, trigger=trigger)
+        run = self.reports.claim_run(name, scheduled_for, trigger=trigger, lease_seconds=self.options.lease_seconds)
         with self._lock:
             self.stats.fires.append(scheduled_for)
             if run is None:
@@ -246,6 +247,9 @@ class ReportScheduler:
         if run is None:
             logger.info("report %s: fire at %s already claimed; skipping", name, scheduled_for)
             return None
+        return self._execute(run, definition)
+
+    def _execute(self, run: ReportRun, definition: ReportDefinition) -> ReportRun:
         finished = execute_run(
             run,
             definition,
@@ -254,6 +258,7 @@ class ReportScheduler:
             report_dir=self.options.report_dir,
             backtest_windows=self.options.backtest_windows,
             n_jobs=self.options.n_jobs,
+            lease_seconds=self.options.lease_seconds,
         )
         with self._lock:
             if finished.status == "succeeded":
@@ -261,6 +266,28 @@ class ReportScheduler:
             else:
                 self.stats.failed += 1
         return finished
+
+    def rerun_interrupted(self, now: datetime | None = None) -> list[ReportRun]:
+        """Re-run, once, every run whose lease expired (its process died mid-way).
+
+        Each is taken over by a conditional UPDATE (:meth:`ReportStore.take_over_expired_run`),
+        so with several schedulers on one database exactly one re-runs it.
+        """
+        done: list[ReportRun] = []
+        for expired in self.reports.expired_runs(now=now):
+            if not self.reports.has_definition(expired.report_name):
+                continue
+            run = self.reports.take_over_expired_run(
+                expired.run_key, trigger=expired.trigger, lease_seconds=self.options.lease_seconds, now=now
+            )
+            if run is None:  # another process took it first
+                continue
+            try:
+                definition = self.reports.get_definition(run.report_name).definition
+                done.append(self._execute(run, definition))
+            except Exception:  # never let one report stop the scheduler
+                logger.exception("report %s: re-running interrupted run %s failed", run.report_name, run.run_id)
+        return done
 
     def catch_up(self, now: datetime | None = None) -> list[ReportRun]:
         """Run, once, the latest fire of each report that no process has run yet.

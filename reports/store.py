@@ -30,6 +30,7 @@ from reports.exceptions import ReportExistsError, ReportNotFoundError, RunNotFou
 
 __all__ = [
     "FAILED",
+    "LEASE_SECONDS",
     "RUNNING",
     "STALE_AFTER_SECONDS",
     "SUCCEEDED",
@@ -48,6 +49,9 @@ FAILED = "failed"
 #: A run still ``running`` this long after it started is taken as interrupted (its process
 #: stopped: a crash, a kill, a restart) and marked failed, so that it can be redone.
 STALE_AFTER_SECONDS = 7200.0
+#: How long a running run's lease lasts unless renewed: a run whose lease has expired was
+#: interrupted (its process died) and is run again. Renewed every third of it.
+LEASE_SECONDS = 60.0
 
 _D = cast(Table, ReportDefinitionsTable.__table__)
 _R = cast(Table, ReportRunsTable.__table__)
@@ -106,6 +110,7 @@ class ReportRun:
     error: str | None
     traceback: str | None
     details: dict[str, Any]
+    lease_until: datetime | None = None
 
 
 def _to_run(row: Any) -> ReportRun:
@@ -126,6 +131,7 @@ def _to_run(row: Any) -> ReportRun:
         error=m["error"],
         traceback=m["traceback"],
         details=dict(m["details"] or {}),
+        lease_until=m["lease_until"],
     )
 
 
@@ -261,8 +267,10 @@ class ReportStore:
 
     # -- runs -----------------------------------------------------------------------------
 
-    def claim_run(self, name: str, as_of: datetime, *, trigger: str) -> ReportRun | None:
-        """Insert the run of ``name`` at ``as_of`` in state ``running``.
+    def claim_run(
+        self, name: str, as_of: datetime, *, trigger: str, lease_seconds: float = LEASE_SECONDS
+    ) -> ReportRun | None:
+        """Insert the run of ``name`` at ``as_of`` in state ``running``, leased for ``lease_seconds``.
 
         Returns
         -------
@@ -281,6 +289,7 @@ class ReportStore:
             "status": RUNNING,
             "created_at": now,
             "started_at": now,
+            "lease_until": now + timedelta(seconds=lease_seconds),
             "n_series": 0,
             "n_failed": 0,
             "details": {},
@@ -292,8 +301,15 @@ class ReportStore:
             return None
         return self.get_run_by_key(key)
 
-    def reclaim_run(self, key: str, *, trigger: str, statuses: tuple[str, ...] = (FAILED,)) -> ReportRun | None:
-        """Set a run in one of ``statuses`` back to ``running`` to redo it.
+    def reclaim_run(
+        self,
+        key: str,
+        *,
+        trigger: str,
+        statuses: tuple[str, ...] = (FAILED,),
+        lease_seconds: float = LEASE_SECONDS,
+    ) -> ReportRun | None:
+        """Set a run in one of ``statuses`` back to ``running`` (leased) to redo it.
 
         Returns ``None`` when the run is in another state. The conditional update lets
         only one caller win the redo.
@@ -307,6 +323,7 @@ class ReportStore:
                     status=RUNNING,
                     trigger=trigger,
                     started_at=now,
+                    lease_until=now + timedelta(seconds=lease_seconds),
                     finished_at=None,
                     duration_s=None,
                     error=None,
@@ -322,6 +339,10 @@ class ReportStore:
     ) -> list[str]:
         """Mark runs still ``running`` more than ``older_than_seconds`` after they started as
         failed (interrupted), so that they no longer block a redo; returns their ids.
+
+        This age limit is the backstop (it also covers rows written before revision
+        ``0006_run_lease``, which have no lease); a run whose process stopped is normally
+        found much sooner by its expired lease (:meth:`take_over_expired_run`).
 
         A run whose process is in fact still working may still record its outcome later
         (:meth:`finish_run` overwrites the status).
@@ -348,6 +369,56 @@ class ReportStore:
             logger.warning("report run %s: %s", run_id, error)
         return stale
 
+    def renew_lease(self, run_id: str, lease_seconds: float = LEASE_SECONDS) -> bool:
+        """Extend the lease of running run ``run_id``; False when it is no longer this run's
+        to produce (finished, or taken over after its lease expired)."""
+        now = datetime.now(UTC)
+        with self._write() as conn:
+            result = conn.execute(
+                update(_R)
+                .where(_R.c.id == run_id, _R.c.status == RUNNING)
+                .values(lease_until=now + timedelta(seconds=lease_seconds))
+            )
+            return bool(result.rowcount == 1)
+
+    def expired_runs(self, *, now: datetime | None = None) -> list[ReportRun]:
+        """Runs still ``running`` whose lease has expired (their process stopped)."""
+        now = normalize_as_of(now or datetime.now(UTC))
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(*_RUN_COLUMNS).where(_R.c.status == RUNNING, _R.c.lease_until < now).order_by(_R.c.as_of)
+            ).all()
+        return [_to_run(r) for r in rows]
+
+    def take_over_expired_run(
+        self, key: str, *, trigger: str, lease_seconds: float = LEASE_SECONDS, now: datetime | None = None
+    ) -> ReportRun | None:
+        """Restart the run ``key`` if its lease has expired; None when it has not (or another
+        process took it first).
+
+        One conditional UPDATE, so one process wins, as with the first claim. The run gets a
+        new id: should the interrupted process come back, its :meth:`renew_lease` and
+        :meth:`finish_run` no longer find their run and change nothing.
+        """
+        now = normalize_as_of(now or datetime.now(UTC))
+        new_id = uuid.uuid4().hex
+        with self._write() as conn:
+            result = conn.execute(
+                update(_R)
+                .where(_R.c.run_key == key, _R.c.status == RUNNING, _R.c.lease_until < now)
+                .values(
+                    id=new_id,
+                    trigger=trigger,
+                    started_at=now,
+                    lease_until=now + timedelta(seconds=lease_seconds),
+                    details={},
+                )
+            )
+            won = result.rowcount == 1
+        if won:
+            logger.warning("report run %s: lease expired (interrupted); re-running it as %s", key, new_id)
+        return self.get_run_by_id(new_id) if won else None
+
     def finish_run(
         self,
         run_id: str,
@@ -363,7 +434,13 @@ class ReportStore:
         """Record the outcome of a claimed run and return it."""
         now = datetime.now(UTC)
         with self._write() as conn:
-            started = conn.execute(select(_R.c.started_at).where(_R.c.id == run_id)).scalar_one()
+            found = conn.execute(select(_R.c.started_at, _R.c.status).where(_R.c.id == run_id)).first()
+            if found is None:
+                raise RunNotFoundError(
+                    f"report run {run_id!r} no longer exists: its lease expired and another process re-ran it, "
+                    "or its report was deleted"
+                )
+            started = found.started_at
             conn.execute(
                 update(_R)
                 .where(_R.c.id == run_id)
@@ -377,6 +454,7 @@ class ReportStore:
                     details=details or {},
                     finished_at=now,
                     duration_s=(now - started).total_seconds() if started else None,
+                    lease_until=None,
                 )
             )
         return self.get_run_by_id(run_id)

@@ -30,8 +30,11 @@ from api.schemas import (
     JobRead,
     SeriesId,
 )
-from api.service import ForecastRequest, ForecastResult, ForecastService
+from api.service import FitOutcome, ForecastResult, ForecastService
+from api.service.forecasts import ForecastFit
+from api.waiting import await_futures, client_gone_response
 from data import Store
+from forecasting.executor import TaskResult
 
 __all__ = ["router"]
 
@@ -64,9 +67,8 @@ class _Bodies:
 _BODIES = _Bodies()
 
 
-def _forecast_body(service: ForecastService, forecast: ForecastRequest, store: Store) -> tuple[bytes, bool]:
-    result, cached = service.forecast(forecast, store)
-    return _BODIES.of(result), cached
+def _finish_body(service: ForecastService, fit: ForecastFit, outcome: TaskResult[FitOutcome], store: Store) -> bytes:
+    return _BODIES.of(service.finish_forecast(fit, outcome, store))
 
 
 @router.post("", response_model=ForecastRead)
@@ -77,14 +79,19 @@ async def create_forecast(body: ForecastCreate, request: Request) -> Response:
     state = request.app.state
     service: ForecastService = state.service
     forecast = forecast_request(body)
-    # A cache hit is a memory lookup, answered on the event loop; anything that reads the
-    # store or fits a model runs in the threadpool (and fitting on the service's executor).
-    hit = service.cached_forecast(forecast)
-    if hit is not None:
-        content, cached = _BODIES.of(hit), True
-    else:
-        content, cached = await run_in_threadpool(_forecast_body, service, forecast, state.store)
-    return Response(content, media_type="application/json", headers={"X-Cache": "hit" if cached else "miss"})
+    # A cache hit is a memory lookup, answered on the event loop; reading the store and
+    # archiving run in the threadpool, and the fit itself is awaited on the event loop
+    # (no thread waits for it). A full fitting queue answers 503 at once.
+    step: ForecastResult | ForecastFit | None = service.cached_forecast(forecast)
+    if step is None:
+        step = await run_in_threadpool(service.start_forecast, forecast, state.store)
+    if isinstance(step, ForecastResult):
+        return Response(_BODIES.of(step), media_type="application/json", headers={"X-Cache": "hit"})
+    outcomes = await await_futures([step.future], request.is_disconnected)
+    if outcomes is None:
+        return client_gone_response()
+    content = await run_in_threadpool(_finish_body, service, step, outcomes[0], state.store)
+    return Response(content, media_type="application/json", headers={"X-Cache": "miss"})
 
 
 @router.post(
@@ -92,14 +99,25 @@ async def create_forecast(body: ForecastCreate, request: Request) -> Response:
     response_model=BatchForecastRead,
     responses={202: {"model": JobRead, "description": "Large batch accepted as a job."}},
 )
-def create_forecast_batch(
-    body: BatchForecastCreate, service: ServiceDep, jobs: JobsDep, store: StoreDep, settings: SettingsDep
-) -> BatchForecastRead | JSONResponse:
+async def create_forecast_batch(
+    body: BatchForecastCreate,
+    request: Request,
+    service: ServiceDep,
+    jobs: JobsDep,
+    store: StoreDep,
+    settings: SettingsDep,
+) -> BatchForecastRead | JSONResponse | Response:
     """Forecast many series; above the size threshold answer 202 with a job to poll."""
     jobs.check_size(body, settings)
     if len(body.series) <= settings.batch_sync_limit:
-        return batch_to_read(service.forecast_batch(batch_request(body), store))
-    job = jobs.submit(body)
+        fit = await run_in_threadpool(service.start_batch, batch_request(body), store)
+        outcomes = await await_futures(list(fit.futures.values()), request.is_disconnected)
+        if outcomes is None:
+            return client_gone_response()
+        finished = dict(zip(fit.futures, outcomes, strict=True))
+        items = await run_in_threadpool(service.finish_batch, fit, finished, store)
+        return batch_to_read(items)
+    job = await run_in_threadpool(jobs.submit, body)
     return JSONResponse(
         job.model_dump(mode="json"),
         status_code=status.HTTP_202_ACCEPTED,

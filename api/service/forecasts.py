@@ -1,5 +1,12 @@
 """The forecast, batch and backtest use cases: limits, cache, fitting on the executor, archive.
 
+Each use case runs in three steps, so that the REST routes can wait for a fit on the event
+loop rather than in a threadpool thread: ``start_*`` (checks, cache, reading the series,
+admission to the bounded fitting queue, submission), waiting for the future, and
+``finish_*`` (archive, cache, scores). :meth:`ForecastService.forecast`,
+:meth:`~ForecastService.forecast_batch` and :meth:`~ForecastService.backtest` chain the
+three in the calling thread (command line, batch jobs, tests).
+
 Fitting runs on the service's :class:`~forecasting.executor.Executor`: with worker
 processes the request thread only waits, so neither the event loop nor the threadpool's
 GIL is held by statsmodels, and each fit runs alone in its worker so warning capture
@@ -11,9 +18,16 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import pandas as pd
 
 from api.cache import ForecastKey, LRUCache, forecast_key
 from api.metrics import Metrics
+from api.service.admission import FitGate
 from api.service.archive import archive_forecast
 from api.service.fitting import FitOutcome, fit_forecast, run_backtest, warm_up
 from api.service.limits import Limits, check_backtest, check_forecast, check_model_name, check_outlook
@@ -32,9 +46,47 @@ from forecasting.core import score_backtest
 from forecasting.exceptions import ForecastingError
 from forecasting.executor import Executor, TaskResult
 
-__all__ = ["ForecastService"]
+__all__ = ["BacktestFit", "BatchFit", "ForecastFit", "ForecastService"]
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: Default bound on the fits queued or running (``TRADECAST_MAX_PENDING_FITS``).
+DEFAULT_MAX_PENDING_FITS = 16
+
+
+@dataclass(frozen=True)
+class ForecastFit:
+    """A forecast admitted and submitted: wait for ``future``, then :meth:`ForecastService.finish_forecast`."""
+
+    request: ForecastRequest
+    prepared: Prepared
+    model: str
+    levels: tuple[int, ...]
+    future: Future[TaskResult[FitOutcome]]
+
+
+@dataclass
+class BatchFit:
+    """A batch in flight: items already answered (cache, read errors) and the misses' futures."""
+
+    request: BatchRequest
+    model: str
+    levels: tuple[int, ...]
+    items: dict[int, BatchItemResult] = field(default_factory=dict)
+    pending: dict[int, tuple[ForecastRequest, Prepared]] = field(default_factory=dict)
+    futures: dict[int, Future[TaskResult[FitOutcome]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BacktestFit:
+    """A backtest admitted and submitted: wait for ``future``, then :meth:`ForecastService.finish_backtest`."""
+
+    request: BacktestRequest
+    prepared: Prepared
+    levels: tuple[int, ...]
+    future: Future[TaskResult[pd.DataFrame]]
 
 
 class ForecastService:
@@ -54,6 +106,9 @@ class ForecastService:
         Forecasts kept in memory.
     vintage_ttl : float
         Seconds a stored series' vintage list is trusted without asking the store.
+    max_pending_fits : int
+        Most fits queued or running at once; beyond, a fit is refused with
+        :class:`~api.service.admission.OverloadedError` (503, ``Retry-After``).
     """
 
     def __init__(
@@ -65,10 +120,12 @@ class ForecastService:
         *,
         cache_size: int = 512,
         vintage_ttl: float = 0.0,
+        max_pending_fits: int = DEFAULT_MAX_PENDING_FITS,
     ) -> None:
         self.limits = limits
         self.metrics = metrics
         self.executor = executor
+        self.gate = FitGate(max_pending_fits, executor.n_workers)
         self.cache: LRUCache[ForecastResult] = LRUCache(cache_size)
         self.vintages = VintageMemory(vintage_ttl)
         self._parse = parse
@@ -129,12 +186,40 @@ class ForecastService:
                 return None
         return self._hit(self._key(request, model, levels, vintage))
 
+    # ---------------------------------------------------------------- admission
+    def _submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[TaskResult[T]]:
+        """Submit one admitted fit; its slot comes back when its future ends."""
+        try:
+            future = self.executor.submit(fn, *args, **kwargs)
+        except BaseException:
+            self.gate.release()
+            raise
+        self.gate.release_when_done(future)
+        future.add_done_callback(lambda f: None if f.cancelled() else self.gate.observe(f.result().seconds))
+        return future
+
     # ---------------------------------------------------------------- forecasts
     def forecast(self, request: ForecastRequest, store: Store) -> tuple[ForecastResult, bool]:
         """One forecast: from the cache, or fitted and archived. Returns (forecast, cached).
 
+        Waits for the fit in this thread; the REST route waits on the event loop instead
+        (:meth:`start_forecast`, then :meth:`finish_forecast`).
+        """
+        step = self.start_forecast(request, store)
+        if isinstance(step, ForecastResult):
+            return step, True
+        return self.finish_forecast(step, step.future.result(), store), False
+
+    def start_forecast(self, request: ForecastRequest, store: Store) -> ForecastResult | ForecastFit:
+        """The cached forecast, or a fit admitted and submitted (its future to wait for).
+
         The cache is checked before the data are parsed (inline) or read (stored: only
         its vintage list is read).
+
+        Raises
+        ------
+        OverloadedError
+            When ``max_pending`` fits are already queued or running (nothing submitted).
         """
         model, levels = self._checked(request)
         source = request.source
@@ -144,12 +229,13 @@ class ForecastService:
         if source.series_id is None or vintage is not None:
             hit = self._hit(self._key(request, model, levels, vintage))
             if hit is not None:
-                return hit, True
+                return hit
         vintage_id = vintage.vintage_id if vintage is not None else None
         prepared = prepare(source, store, self.limits, self._parse, vintage_id=vintage_id)
         check_outlook(prepared.y, prepared.kind, request.growth, request.full_year)
+        self.gate.acquire()
         self.metrics.cache_misses.inc()
-        outcome = self.executor.run(
+        future = self._submit(
             fit_forecast,
             prepared.y,
             request.horizon,
@@ -160,7 +246,11 @@ class ForecastService:
             request.growth,
             request.full_year,
         )
-        return self._record(request, prepared, model, levels, outcome, store), False
+        return ForecastFit(request, prepared, model, levels, future)
+
+    def finish_forecast(self, fit: ForecastFit, outcome: TaskResult[FitOutcome], store: Store) -> ForecastResult:
+        """Archive and cache a finished fit (raises the fit's error if it failed)."""
+        return self._record(fit.request, fit.prepared, fit.model, fit.levels, outcome, store)
 
     def _record(
         self,
@@ -188,48 +278,91 @@ class ForecastService:
         self.metrics.cache_size.set(len(self.cache))
         return result
 
-    def forecast_batch(self, request: BatchRequest, store: Store) -> list[BatchItemResult]:
+    def forecast_batch(self, request: BatchRequest, store: Store, *, admit: bool = False) -> list[BatchItemResult]:
         """Forecast every series; one that fails gives an error item, not a failed batch.
 
-        Cache misses are fitted concurrently on the executor. Only library errors become
-        error items; anything else (a bug) fails the batch.
+        Waits in this thread. ``admit=False`` (batch jobs, already bounded by the job
+        runner) skips the fitting-queue bound; the REST route uses :meth:`start_batch`.
+        """
+        fit = self.start_batch(request, store, admit=admit)
+        return self.finish_batch(fit, {i: future.result() for i, future in fit.futures.items()}, store)
+
+    def start_batch(self, request: BatchRequest, store: Store, *, admit: bool = True) -> BatchFit:
+        """Read every series, answer what the cache holds and submit the misses' fits.
+
+        A series that cannot be read is an error item. The misses are admitted together
+        (:class:`~api.service.admission.FitGate`): a batch is refused whole or fitted whole.
+
+        Raises
+        ------
+        OverloadedError
+            With ``admit``, when the misses do not fit in the fitting queue.
         """
         model, levels = self._checked(request)
-        items: dict[int, BatchItemResult] = {}
-        pending: dict[int, tuple[ForecastRequest, Prepared]] = {}
+        fit = BatchFit(request, model, levels)
         for i, source in enumerate(request.sources):
             item = request.item(source)
             try:
                 prepared = prepare(source, store, self.limits, self._parse)
             except ForecastingError as exc:
-                items[i] = BatchItemResult(i, source.label, error=exc)
+                fit.items[i] = BatchItemResult(i, source.label, error=exc)
                 continue
             hit = self._hit(self._key(item, model, levels, prepared.vintage))
             if hit is not None:
-                items[i] = BatchItemResult(i, source.label, result=hit)
-                continue
-            self.metrics.cache_misses.inc()
-            pending[i] = (item, prepared)
-        fit = functools.partial(fit_forecast, horizon=request.horizon, levels=levels, model=model)
-        tasks = (
-            (i, functools.partial(fit, p.y, kind=p.kind, transform=request.transform)) for i, (_, p) in pending.items()
-        )
-        for i, outcome in self.executor.stream(tasks):
-            label = request.sources[i].label
+                fit.items[i] = BatchItemResult(i, source.label, result=hit)
+            else:
+                fit.pending[i] = (item, prepared)
+        if admit:
+            self.gate.acquire(len(fit.pending))
+        else:  # slots are still counted, so that the REST routes see this load
+            self.gate.force(len(fit.pending))
+        self.metrics.cache_misses.inc(len(fit.pending))
+        fitter = functools.partial(fit_forecast, horizon=request.horizon, levels=levels, model=model)
+        try:
+            for i, (_, p) in fit.pending.items():
+                fit.futures[i] = self._submit(fitter, p.y, kind=p.kind, transform=request.transform)
+        except BaseException:
+            # _submit gave back the failed task's slot; the slots of those never tried go too.
+            self.gate.release(len(fit.pending) - len(fit.futures) - 1)
+            for future in fit.futures.values():
+                future.cancel()
+            raise
+        return fit
+
+    def finish_batch(
+        self, fit: BatchFit, outcomes: dict[int, TaskResult[FitOutcome]], store: Store
+    ) -> list[BatchItemResult]:
+        """Archive the fitted items; only library errors become error items (a bug fails the batch)."""
+        items = dict(fit.items)
+        for i, outcome in outcomes.items():
+            label = fit.request.sources[i].label
             if isinstance(outcome.error, ForecastingError):
                 items[i] = BatchItemResult(i, label, error=outcome.error)
                 continue
-            item, prepared = pending[i]
-            items[i] = BatchItemResult(i, label, result=self._record(item, prepared, model, levels, outcome, store))
+            item, prepared = fit.pending[i]
+            result = self._record(item, prepared, fit.model, fit.levels, outcome, store)
+            items[i] = BatchItemResult(i, label, result=result)
         return [items[i] for i in sorted(items)]
 
     # ---------------------------------------------------------------- backtests
     def backtest(self, request: BacktestRequest, store: Store) -> BacktestResult:
         """Rolling-origin evaluation of one or more models, scored per model and per window."""
+        fit = self.start_backtest(request, store)
+        return self.finish_backtest(fit, fit.future.result())
+
+    def start_backtest(self, request: BacktestRequest, store: Store) -> BacktestFit:
+        """Check and read the request's series, then admit and submit its backtest.
+
+        Raises
+        ------
+        OverloadedError
+            When ``max_pending`` fits are already queued or running (nothing submitted).
+        """
         models = check_backtest(request.models, request.windows, self.limits)
         levels = check_forecast(request.horizon, request.levels, self.limits)
         prepared = prepare(request.source, store, self.limits, self._parse)
-        outcome = self.executor.run(
+        self.gate.acquire()
+        future = self._submit(
             run_backtest,
             prepared.y,
             request.horizon,
@@ -240,7 +373,12 @@ class ForecastService:
             prepared.kind,
             request.transform,
         )
+        return BacktestFit(request, prepared, levels, future)
+
+    def finish_backtest(self, fit: BacktestFit, outcome: TaskResult[pd.DataFrame]) -> BacktestResult:
+        """Score a finished backtest (raises its error if it failed)."""
         frame = outcome.unwrap()
+        request, prepared = fit.request, fit.prepared
         window_scores, model_scores = score_backtest(frame, prepared.y)
         return BacktestResult(
             series_id=prepared.series_id,
@@ -248,7 +386,7 @@ class ForecastService:
             horizon=request.horizon,
             windows=request.windows,
             step=request.step,
-            levels=levels,
+            levels=fit.levels,
             frame=frame,
             window_scores=window_scores,
             model_scores=model_scores,

@@ -382,12 +382,21 @@ def test_dead_fitting_worker_is_503_and_the_next_request_works(tmp_path, monkeyp
     from tests.api.conftest import TestClient, make_settings
 
     with TestClient(create_app(make_settings(tmp_path))) as client:
+        from concurrent.futures import Future
+
         executor = client.app.state.service.executor
-        real_run = executor.run
-        monkeypatch.setattr(executor, "run", lambda *a, **k: TaskResult(error=WorkerLostError("a worker died.")))
+        real_submit = executor.submit
+
+        def lost(*args, **kwargs):
+            future = Future()
+            future.set_result(TaskResult(error=WorkerLostError("a worker died.")))
+            return future
+
+        monkeypatch.setattr(executor, "submit", lost)
         body = {"data": annual(), "frequency": "annual", "horizon": 2, "model": "naive"}
         assert_error(client.post("/v1/forecasts", json=body), 503, "worker_lost")
-        monkeypatch.setattr(executor, "run", real_run)
+        assert client.app.state.service.gate.pending == 0
+        monkeypatch.setattr(executor, "submit", real_submit)
         assert client.post("/v1/forecasts", json=body).headers["x-cache"] == "miss"
 
 

@@ -130,11 +130,14 @@ def test_batch_gives_an_error_item_for_a_bad_series_and_keeps_order(service, sto
 
 
 def test_batch_item_whose_worker_died_is_an_error_item(service, store, monkeypatch):
-    def lost(tasks):
-        for key, _ in tasks:
-            yield key, TaskResult(error=WorkerLostError("a worker process died."))
+    from concurrent.futures import Future
 
-    monkeypatch.setattr(service.executor, "stream", lost)
+    def lost(*args, **kwargs):
+        future = Future()
+        future.set_result(TaskResult(error=WorkerLostError("a worker process died.")))
+        return future
+
+    monkeypatch.setattr(service.executor, "submit", lost)
     items = service.forecast_batch(BatchRequest((_inline(),), horizon=2), store)
     assert items[0].result is None and getattr(items[0].error, "code", "") == "worker_lost"
 

@@ -19,14 +19,14 @@ from alembic.migration import MigrationContext
 
 from data import ForecastRecord, SeriesMeta, Store
 from data.db import Database, alembic_config
-from data.tables import metadata
+from data.tables import ReportRunsTable, metadata
 from reports.definitions import ReportDefinition
-from reports.store import ReportStore
+from reports.store import ReportStore, run_key
 from tests.data.conftest import PG_ENV
 
 FIXTURE = Path(__file__).parent / "fixtures" / "old_store.db"
 OLD_HEAD = "0002_reports"
-HEAD = "0005_structures"
+HEAD = "0006_run_lease"
 CREATED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 #: Rows written by tests/data/fixtures/make_old_store.py (and by _fill_old_schema below).
 EXPECTED_COUNTS = {
@@ -83,9 +83,25 @@ def _fill_old_schema(store: Store) -> None:
     )
     reports = ReportStore.for_store(store)
     reports.create_definition(ReportDefinition("monthly-trade", series_ids=("cn_ru_exports",)), now=CREATED)
-    run = reports.claim_run("monthly-trade", CREATED, trigger="cli")
-    assert run is not None
-    reports.finish_run(run.run_id, status="succeeded", html="<p>old</p>", n_series=1)
+    # Written as a row (not through claim_run): this schema predates the run lease column.
+    with store.engine.begin() as conn:
+        conn.execute(
+            sa.insert(ReportRunsTable.__table__).values(
+                id="r" * 32,
+                report_name="monthly-trade",
+                run_key=run_key("monthly-trade", CREATED),
+                as_of=CREATED,
+                trigger="cli",
+                status="succeeded",
+                created_at=CREATED,
+                started_at=CREATED,
+                finished_at=CREATED,
+                n_series=1,
+                n_failed=0,
+                details={},
+                html="<p>old</p>",
+            )
+        )
     old_metadata = sa.MetaData()
     jobs = _old_jobs_table(old_metadata)
     with store.engine.begin() as conn:
