@@ -18,9 +18,9 @@ type                column(s), with t the period and t0 the event's period
 =================== ================================================================
 ``level_shift``     1 from t0 on, 0 before: a permanent change of level
 ``pulse``           1 at t0 only: a one-period outlier (strike, holiday, data glitch)
-``ramp``            0 before t0, rising linearly to 1 at ``end`` and 1 after it (the
+``ramp``            0 up to t0, rising linearly to 1 at ``end`` and 1 after it (the
                     coefficient is the total shift, reached gradually); without ``end``
-                    the number of periods since t0 (a change of slope, per period)
+                    the number of periods since t0, 0 at t0 (a change of slope)
 ``seasonal_change`` from t0 on, ``season_length - 1`` effect-coded season columns (1 in
                     season s, -1 in the season's last period, 0 elsewhere): the seasonal
                     pattern changes, the annual level does not
@@ -85,7 +85,7 @@ def event_regressors(index: pd.Index, events: Sequence[Mapping[str, Any]], horiz
         constant on the history (its effect could not be estimated: dated at the first
         period, after the last, or a seasonal change with less than a season after it).
     """
-    if isinstance(events, Mapping) or isinstance(events, str) or not isinstance(events, Sequence):
+    if isinstance(events, Mapping | str) or not isinstance(events, Sequence):
         raise InvalidEventError(f"events must be a list of mappings; got {type(events).__name__}.")
     periods = _as_periods(index)
     n = len(periods)
@@ -142,6 +142,12 @@ def _event_columns(event: Any, i: int, full: pd.PeriodIndex, n: int) -> dict[str
         cols = {label: _ramp(event, i, full, n, start, t)}
     else:
         cols = _seasonal_change(label, i, full, start, t)
+        if n - start < len(cols) + 1:
+            # fewer than a season after the change: its season columns are collinear on the history
+            raise EventOutOfRangeError(
+                f"events[{i}] (seasonal_change at {full[start]}) leaves {n - start} period(s) of history after it; "
+                f"its effect cannot be estimated without a full season ({len(cols) + 1} periods) after it."
+            )
     for values in cols.values():
         if np.ptp(values[:n]) == 0.0:
             raise EventOutOfRangeError(
@@ -172,7 +178,7 @@ def _position(event: Mapping[str, Any], key: str, i: int, full: pd.PeriodIndex, 
 
 def _ramp(event: Mapping[str, Any], i: int, full: pd.PeriodIndex, n: int, start: int, t: np.ndarray) -> np.ndarray:
     if event.get("end") is None:
-        return np.clip(t - start, 0.0, None)
+        return np.asarray(np.clip(t - start, 0.0, None), dtype=float)
     stop = _position(event, "end", i, full, n)
     if stop <= start:
         raise InvalidEventError(f"events[{i}].end ({full[stop]}) must come after its ds ({full[start]}).")
