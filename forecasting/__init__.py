@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from forecasting.base import BaseForecaster, Forecaster, ModelTags
 from forecasting.batch import forecast_many
+from forecasting.breaks import StructuralBreak, detect_breaks
 from forecasting.core import backtest, forecast
+from forecasting.events import EVENT_TYPES, EventDrivers, event_regressors
 from forecasting.exceptions import (
     ConvergenceWarning,
     FallbackWarning,
@@ -24,6 +26,7 @@ from forecasting.exceptions import (
     ModelFitError,
     NotFittedError,
     NotFoundError,
+    StructuralBreakWarning,
 )
 from forecasting.growth import annual_change, annual_totals, base_change, growth_index, yoy_change
 from forecasting.outlook import FullYearOptions, GrowthOptions, Outlook, forecast_outlook
@@ -32,8 +35,10 @@ from forecasting.registry import get_model, list_models
 from forecasting.structure import forecast_hierarchy, forecast_share_values, forecast_shares
 
 __all__ = [
+    "EVENT_TYPES",
     "BaseForecaster",
     "ConvergenceWarning",
+    "EventDrivers",
     "FallbackWarning",
     "Forecaster",
     "ForecastingError",
@@ -50,10 +55,14 @@ __all__ = [
     "NotFittedError",
     "NotFoundError",
     "Outlook",
+    "StructuralBreak",
+    "StructuralBreakWarning",
     "annual_change",
     "annual_totals",
     "backtest",
     "base_change",
+    "detect_breaks",
+    "event_regressors",
     "forecast",
     "forecast_hierarchy",
     "forecast_many",

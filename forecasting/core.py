@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import warnings
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,8 @@ def forecast(
     X_future: pd.DataFrame | None = None,
     missing: str = "error",
     nonnegative: bool | None = None,
+    events: Sequence[Mapping[str, Any]] | None = None,
+    check_breaks: bool = False,
 ) -> pd.DataFrame:
     """Fit ``model`` to ``y`` and forecast ``horizon`` periods with intervals.
 
@@ -109,6 +112,16 @@ def forecast(
         (:class:`~forecasting.transforms.NonNegative`). None (default) decides from the data:
         on for a ``level`` series with no negative value (trade values, turnover); False
         turns it off for series that may go negative (balances); True requires data >= 0.
+    events : sequence of mapping or None
+        Known events (``{"ds": "2022-03", "type": "level_shift"}``; types ``level_shift``,
+        ``pulse``, ``ramp``, ``seasonal_change``), turned into drivers by
+        :func:`~forecasting.events.event_regressors` and appended to ``X``/``X_future``;
+        so they need a model that takes drivers (``"auto"`` becomes the state-space choice).
+    check_breaks : bool
+        Run :func:`~forecasting.breaks.detect_breaks` on ``y`` and emit a
+        :class:`~forecasting.exceptions.StructuralBreakWarning` for each strong break not
+        already marked by an event. Off by default: the scan costs a few regressions per
+        candidate date, and existing callers' warnings stay as they were.
 
     Returns
     -------
@@ -121,7 +134,8 @@ def forecast(
     ------
     InvalidSeriesError, InsufficientDataError, InvalidParameterError, NotFoundError,
     ModelFitError, DriversNotSupportedError, InvalidDriversError, FutureDriversError,
-    MissingNotSupportedError
+    MissingNotSupportedError, InvalidEventError (and its subclasses UnknownEventTypeError,
+    EventOutOfRangeError)
     """
     horizon = check_horizon(horizon)
     levels = check_levels(levels)
@@ -129,6 +143,9 @@ def forecast(
     y = _check_missing(check_series(y, allow_missing=True), missing)
     check_values_for_kind(y, kind)
     censor = check_nonnegative(y, kind, nonnegative)
+    X, X_future = _with_events(y, horizon, X, X_future, events)
+    if check_breaks:
+        _warn_breaks(y, events)
     template = build_model(_state_space_auto(model, X, missing), kind, nonnegative=censor)
     if missing == "model" and not template._takes_missing():
         raise MissingNotSupportedError(
@@ -141,6 +158,40 @@ def forecast(
     frame.attrs["interval_method"] = interval_method(fitted)
     frame.attrs["nonnegative"] = censor
     return frame
+
+
+def _with_events(
+    y: pd.Series,
+    horizon: int,
+    X: pd.DataFrame | None,
+    X_future: pd.DataFrame | None,
+    events: Sequence[Mapping[str, Any]] | None,
+) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """Append the events' columns to the user's drivers (a name clash is an invalid_drivers error)."""
+    if events is None:
+        return X, X_future
+    from forecasting.events import event_regressors
+
+    made = event_regressors(y.index, events, horizon)
+    if X is None:
+        return made.X, made.X_future
+    from forecasting.drivers import check_drivers
+
+    X = check_drivers(X, y.index)
+    if isinstance(X_future, pd.Series):
+        X_future = X_future.to_frame()
+    # Future rows are joined on the forecast index: a misaligned X_future leaves NaN, which
+    # check_future_drivers then reports with the period and column.
+    future = None if X_future is None else X_future.join(made.X_future, how="outer")
+    return pd.concat([X, made.X], axis=1), future
+
+
+def _warn_breaks(y: pd.Series, events: Sequence[Mapping[str, Any]] | None) -> None:
+    """Warn once per strong break in ``y`` that no event marks within a season of it."""
+    from forecasting.breaks import break_warnings
+
+    for warning in break_warnings(y, events):
+        warnings.warn(warning, stacklevel=3)
 
 
 def _check_missing(y: pd.Series, missing: str) -> pd.Series:

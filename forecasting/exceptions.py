@@ -13,6 +13,9 @@ and carries a snake_case ``code`` that the REST layer puts in its error body::
     │   ├── InvalidDriversError                X misaligned with y, non-numeric or with gaps
     │   ├── FutureDriversError                 X_future missing, misaligned or of other columns
     │   ├── MissingNotSupportedError           missing="model" with a model that cannot take gaps
+    │   ├── InvalidEventError                  a known event that is malformed (no date, bad end)
+    │   │   ├── UnknownEventTypeError          an event type other than the four known
+    │   │   └── EventOutOfRangeError           an event dated outside the series and horizon
     │   └── InvalidHierarchyError              a hierarchy that is not a sum structure
     │       ├── HierarchyCycleError            an id that (indirectly) sums itself
     │       └── UnknownHierarchyIdError        a hierarchy id with no series in the frame
@@ -45,6 +48,7 @@ and carries a snake_case ``code`` that the REST layer puts in its error body::
     ForecastingWarning(UserWarning)
     ├── ConvergenceWarning                     an optimiser stopped early
     ├── FallbackWarning                        a simpler model took over after a failure
+    ├── StructuralBreakWarning                 a strong structural break in the history
     └── FrequencyWarning                       the frequency was guessed or is unusual
 """
 
@@ -57,6 +61,7 @@ __all__ = [
     "DuplicatePeriodError",
     "EmptyPeriodError",
     "EmptySeriesError",
+    "EventOutOfRangeError",
     "FallbackWarning",
     "ForecastingError",
     "ForecastingWarning",
@@ -68,6 +73,7 @@ __all__ = [
     "InsufficientDataError",
     "IntervalsNotSupportedError",
     "InvalidDriversError",
+    "InvalidEventError",
     "InvalidHierarchyError",
     "InvalidParameterError",
     "InvalidSeriesError",
@@ -84,7 +90,9 @@ __all__ = [
     "NonNumericValueError",
     "NotFoundError",
     "ShareOutOfRangeError",
+    "StructuralBreakWarning",
     "UnknownFrequencyError",
+    "UnknownEventTypeError",
     "UnknownHierarchyIdError",
     "UnknownKindError",
     "UnreadablePeriodError",
@@ -263,6 +271,24 @@ class MissingNotSupportedError(InvalidParameterError):
     code = "missing_not_supported"
 
 
+class InvalidEventError(InvalidParameterError):
+    """A known event is malformed: not a mapping, no readable date, or a bad ``end``."""
+
+    code = "invalid_event"
+
+
+class UnknownEventTypeError(InvalidEventError):
+    """An event type other than ``level_shift``, ``pulse``, ``ramp``, ``seasonal_change``."""
+
+    code = "unknown_event_type"
+
+
+class EventOutOfRangeError(InvalidEventError):
+    """An event dated outside the series and its horizon, or one the history cannot estimate."""
+
+    code = "event_out_of_range"
+
+
 class IntervalsNotSupportedError(ForecastingError, ValueError):
     """Prediction intervals were requested from a point-forecast-only model."""
 
@@ -309,6 +335,12 @@ class FrequencyWarning(ForecastingWarning):
     """The frequency of the series is unusual or was inferred."""
 
     code = "frequency"
+
+
+class StructuralBreakWarning(ForecastingWarning):
+    """The history has a strong structural break; intervals may be too narrow."""
+
+    code = "structural_break"
 
 
 class WorkerLostError(ForecastingError, RuntimeError):
