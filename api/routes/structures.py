@@ -44,7 +44,7 @@ def create_structure(body: StructureCreate, store: StoreDep) -> StructureRead:
 def read_structures(
     store: StoreDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> StructuresPage:
     """List the stored structures by name."""
     page, count = store.structures.list(limit=limit, offset=offset)

@@ -151,3 +151,10 @@ def test_sample_structures_answer_422_naming_why(client: TestClient) -> None:
     shares = client.post("/v1/structures/ru-export-settlement-currencies/forecasts", json={"horizon": 2})
     assert shares.status_code == 422
     assert shares.json()["error"]["code"]
+
+
+def test_list_structures_with_an_offset_beyond_any_integer_column_is_422(client):
+    # Found by the schema fuzzer: an unbounded offset overflowed SQLite's INTEGER (500).
+    response = client.get("/v1/structures", params={"offset": 2**63})
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"
