@@ -217,9 +217,35 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
         message = f"no route {request.method} {request.url.path}; see /docs for the API"
     elif exc.status_code == 405:
         message = f"method {request.method} is not allowed on {request.url.path}"
+        allowed = _allowed_methods(request)
+        if allowed:
+            return JSONResponse(error_body(code, message), status_code=405, headers={"Allow": ", ".join(allowed)})
     else:
         message = str(exc.detail)
     return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the API documents on this path (RFC 9110: the ``Allow`` of a 405).
+
+    Starlette's own 405 names only the methods of the first route that matched the path,
+    so ``/v1/reports`` (GET and POST on two routes) answered ``Allow: POST``. The OpenAPI
+    paths are the public list of routes; their patterns are compiled once per app.
+    """
+    from starlette.routing import compile_path
+
+    app = request.app
+    patterns = getattr(app.state, "allow_patterns", None)
+    if patterns is None:
+        patterns = [
+            (compile_path(path)[0], "{" not in path, {m.upper() for m in operations if m != "parameters"})
+            for path, operations in app.openapi().get("paths", {}).items()
+        ]
+        app.state.allow_patterns = patterns
+    matching = [(literal, methods) for regex, literal, methods in patterns if regex.match(request.url.path)]
+    # A literal path (``/v1/forecasts/batch``) is what the path names, not a value of a parameter.
+    chosen = [methods for literal, methods in matching if literal] or [methods for _, methods in matching]
+    return sorted(set().union(*chosen))
 
 
 async def _domain_handler(request: Request, exc: Exception) -> JSONResponse:
