@@ -9,11 +9,10 @@ are checked in :mod:`api.convert`, so the schema stays static and documented.
 from __future__ import annotations
 
 import re
-
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 __all__ = [
     "AwareInstant",
@@ -64,7 +63,16 @@ Kind = Literal["level", "share"]
 Transform = Literal["none", "log"]
 SeriesId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,100}$", examples=["china_russia_total"])]
 Level = Annotated[int, Field(ge=1, le=99)]
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _refuse_bool(value: object) -> object:
+    """Refuse ``true``/``false`` as a number: pydantic would store them as 1.0 and 0.0."""
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is a boolean, not a number")
+    return value
+
+
+FiniteFloat = Annotated[float, BeforeValidator(_refuse_bool), Field(allow_inf_nan=False)]
 ModelName = Annotated[str, Field(min_length=1, max_length=64, examples=["auto", "naive2"])]
 
 

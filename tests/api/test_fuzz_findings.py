@@ -17,7 +17,9 @@ from tests.api.conftest import TestClient, assert_error
         ("PUT", "/health", "GET"),
     ],
 )
-def test_405_allow_header_lists_every_method_of_the_path(client: TestClient, method: str, path: str, allow: str) -> None:
+def test_405_allow_header_lists_every_method_of_the_path(
+    client: TestClient, method: str, path: str, allow: str
+) -> None:
     response = client.request(method, path)
     assert_error(response, 405, "method_not_allowed", method)
     assert response.headers["allow"] == allow
@@ -33,3 +35,20 @@ def test_number_given_as_an_instant_is_422_not_unix_seconds(client: TestClient, 
 def test_iso_instants_still_accepted(client: TestClient) -> None:
     for value in ("2020-01-01", "2020-01-01T00:00:00Z", "2020-01-01T03:00:00+03:00"):
         assert client.get("/v1/forecasts", params={"since": value}).status_code == 200, value
+
+
+def test_get_on_the_batch_path_is_405_not_a_forecast_id_error(client: TestClient) -> None:
+    response = client.get("/v1/forecasts/batch")
+    assert_error(response, 405, "method_not_allowed", "GET")
+    assert response.headers["allow"] == "POST"
+
+
+def test_malformed_forecast_id_is_still_422(client: TestClient) -> None:
+    assert_error(client.get("/v1/forecasts/not-an-id"), 422, "validation_error", "forecast_id")
+
+
+@pytest.mark.parametrize("value", [False, True])
+def test_boolean_observation_is_422_not_stored_as_0_or_1(client: TestClient, value: bool) -> None:
+    body = {"series_id": "b", "frequency": "annual", "data": [{"ds": "2000", "y": value}, {"ds": "2001", "y": 2}]}
+    assert_error(client.post("/v1/series", json=body), 422, "validation_error", "boolean")
+    assert client.get("/v1/series").json()["count"] == 0

@@ -116,7 +116,7 @@ CORPUS: dict[str, tuple[str, Callable[[], bytes], dict[str, str]]] = {
     "csv_nul_bytes": ("nul.csv", lambda: b"ds,y\n2000,1\x00\n2001,\x002\n", {"frequency": "annual"}),
     "csv_binary_garbage": ("junk.csv", lambda: bytes(range(256)) * 64, {"frequency": "annual"}),
     "csv_utf16": ("u16.csv", lambda: "ds,y\n2000,1\n2001,2\n".encode("utf-16"), {"frequency": "annual"}),
-    "csv_latin1_header": ("l1.csv", lambda: "ds,r\u00e9el\n2000,1\n2001,2\n".encode("latin-1"), {"frequency": "annual"}),
+    "csv_latin1_header": ("l1.csv", lambda: "ds,r\u00e9el\n2000,1\n".encode("latin-1"), {"frequency": "annual"}),
     "csv_empty": ("empty.csv", lambda: b"", {"frequency": "annual"}),
     "csv_header_only": ("head.csv", lambda: b"ds,y\n", {"frequency": "annual"}),
     "csv_extreme_year": ("far.csv", lambda: _csv("ds,y\n99999,1\n100000,2\n"), {"frequency": "annual"}),
