@@ -21,7 +21,7 @@ Figures go to stdout (a Markdown table) and ``var/bench/load.json``.
 Usage::
 
     python -m bench.load [--duration 10] [--connections 20] [--saturate 40]
-                         [--fit-workers 2] [--max-pending-fits 4]
+                         [--fit-workers 2] [--max-pending-fits 4] [--honour-retry-after]
 """
 
 from __future__ import annotations
@@ -67,7 +67,8 @@ def _quantile(values: list[float], p: float) -> float | None:
 class _Tally:
     """Latencies of answered requests and counts of statuses of one phase."""
 
-    def __init__(self) -> None:
+    def __init__(self, polite: bool = False) -> None:
+        self.polite = polite  # wait Retry-After after a 503, as a well-behaved client does
         self.latencies: list[float] = []
         self.statuses: Counter[int] = Counter()
         self.retry_after_missing = 0
@@ -101,15 +102,21 @@ async def _worker(client: httpx.AsyncClient, stop: float, tally: _Tally, request
         tally.statuses[response.status_code] += 1
         if response.status_code == 200:
             tally.latencies.append(time.perf_counter() - started)
-        elif response.status_code == 503 and "retry-after" not in response.headers:
-            tally.retry_after_missing += 1
+        elif response.status_code == 503:
+            retry_after = response.headers.get("retry-after")
+            if retry_after is None:
+                tally.retry_after_missing += 1
+            elif tally.polite:
+                await asyncio.sleep(min(float(retry_after), max(0.0, stop - time.perf_counter())))
 
 
-async def _phase(base: str, duration: float, groups: list[tuple[int, Any]]) -> tuple[list[dict[str, Any]], float]:
+async def _phase(
+    base: str, duration: float, groups: list[tuple[int, Any]], polite: bool = False
+) -> tuple[list[dict[str, Any]], float]:
     """Run groups of (clients, request factory) together; one summary per group."""
     total = sum(n for n, _ in groups)
     limits = httpx.Limits(max_connections=total, max_keepalive_connections=total)
-    tallies = [_Tally() for _ in groups]
+    tallies = [_Tally(polite) for _ in groups]
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
         stop = time.perf_counter() + duration
         started = time.perf_counter()
@@ -192,6 +199,11 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=10, help="seconds per phase")
     parser.add_argument("--connections", type=int, default=20, help="concurrent clients per phase")
     parser.add_argument("--saturate", type=int, default=40, help="clients of uncached fits in the saturation phase")
+    parser.add_argument(
+        "--honour-retry-after",
+        action="store_true",
+        help="saturating clients wait Retry-After after a 503 (default: they retry at once, the worst case)",
+    )
     parser.add_argument("--fit-workers", type=int, default=2)
     parser.add_argument("--max-pending-fits", type=int, default=4)
     args = parser.parse_args()
