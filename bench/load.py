@@ -157,9 +157,8 @@ async def _measure(base: str, args: argparse.Namespace) -> dict[str, Any]:
     phases["cached stored"] = (await _phase(base, d, [(c, lambda n: ("POST", "/v1/forecasts", stored_body))]))[0][0]
     phases["cached inline"] = (await _phase(base, d, [(c, lambda n: ("POST", "/v1/forecasts", inline_body))]))[0][0]
     phases["uncached auto (monthly)"] = (await _phase(base, d, [(c, _uncached_from(10_000_000))]))[0][0]
-    saturated, listing = (
-        await _phase(base, d, [(args.saturate, _uncached_from(20_000_000)), (1, lambda n: ("GET", "/v1/series", None))])
-    )[0]
+    saturation = [(args.saturate, _uncached_from(20_000_000)), (1, lambda n: ("GET", "/v1/series", None))]
+    saturated, listing = (await _phase(base, d, saturation, polite=args.honour_retry_after))[0]
     phases["saturation: uncached auto"] = saturated
     phases["saturation: GET /v1/series"] = listing
     return phases
