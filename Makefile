@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 M3_DIR ?= ../shared/data/m3
 DOMAIN_DIR ?= ../shared/data/domain
 
-.PHONY: install run serve test test-all lint typecheck check cov bench bench-api bench-store bench-report bench-domain calibrate load-samples clean
+.PHONY: install run serve test test-all lint typecheck check cov bench bench-api bench-load bench-store bench-report bench-domain calibrate load-samples clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ bench: install
 
 bench-api: install
 	$(PY) -m bench.api_load
+
+## Bounded loopback load with saturation (cached stored/inline, uncached, 503 + Retry-After, /v1/series p99).
+bench-load: install
+	$(PY) -m bench.load
 
 bench-store: install
 	$(PY) -m bench.store_ingest

@@ -194,6 +194,14 @@ async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
         }
         for e in exc.errors()
     ]
+    if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+        allowed = _literal_path_methods(request)
+        if allowed and request.method not in allowed:
+            # GET /v1/forecasts/batch: the path names the batch route, not a forecast id.
+            message = f"method {request.method} is not allowed on {request.url.path}"
+            return JSONResponse(
+                error_body("method_not_allowed", message), status_code=405, headers={"Allow": ", ".join(allowed)}
+            )
     bad_json = next((e for e in exc.errors() if e.get("type") == "json_invalid"), None)
     if bad_json is not None:
         # pydantic reports a malformed body as a "field" named after the character offset.
@@ -217,9 +225,51 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
         message = f"no route {request.method} {request.url.path}; see /docs for the API"
     elif exc.status_code == 405:
         message = f"method {request.method} is not allowed on {request.url.path}"
+        allowed = _allowed_methods(request)
+        if allowed:
+            return JSONResponse(error_body(code, message), status_code=405, headers={"Allow": ", ".join(allowed)})
     else:
         message = str(exc.detail)
     return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+
+def _allow_patterns(request: Request) -> list[tuple[Any, bool, set[str]]]:
+    """(compiled path, parameter-free?, methods) of every documented path, built once per app."""
+    from starlette.routing import compile_path
+
+    app = request.app
+    patterns: list[tuple[Any, bool, set[str]]] | None = getattr(app.state, "allow_patterns", None)
+    if patterns is None:
+        patterns = [
+            (compile_path(path)[0], "{" not in path, {m.upper() for m in operations if m != "parameters"})
+            for path, operations in app.openapi().get("paths", {}).items()
+        ]
+        app.state.allow_patterns = patterns
+    return patterns
+
+
+def _literal_path_methods(request: Request) -> list[str]:
+    """The methods of the documented parameter-free path equal to this one ([] if none)."""
+    path = request.url.path
+    found: set[str] = set()
+    for regex, literal, methods in _allow_patterns(request):
+        if literal and regex.fullmatch(path):
+            found |= methods
+    return sorted(found)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the API documents on this path (RFC 9110: the ``Allow`` of a 405).
+
+    Starlette's own 405 names only the methods of the first route that matched the path,
+    so ``/v1/reports`` (GET and POST on two routes) answered ``Allow: POST``. The OpenAPI
+    paths are the public list of routes.
+    """
+    path = request.url.path
+    matching = [(literal, methods) for regex, literal, methods in _allow_patterns(request) if regex.match(path)]
+    # A literal path (``/v1/forecasts/batch``) is what the path names, not a value of a parameter.
+    chosen = [methods for literal, methods in matching if literal] or [methods for _, methods in matching]
+    return sorted(set().union(*chosen))
 
 
 async def _domain_handler(request: Request, exc: Exception) -> JSONResponse:

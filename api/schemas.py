@@ -8,10 +8,11 @@ are checked in :mod:`api.convert`, so the schema stays static and documented.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 __all__ = [
     "AwareInstant",
@@ -62,7 +63,16 @@ Kind = Literal["level", "share"]
 Transform = Literal["none", "log"]
 SeriesId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,100}$", examples=["china_russia_total"])]
 Level = Annotated[int, Field(ge=1, le=99)]
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _refuse_bool(value: object) -> object:
+    """Refuse ``true``/``false`` as a number: pydantic would store them as 1.0 and 0.0."""
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is a boolean, not a number")
+    return value
+
+
+FiniteFloat = Annotated[float, BeforeValidator(_refuse_bool), Field(allow_inf_nan=False)]
 ModelName = Annotated[str, Field(min_length=1, max_length=64, examples=["auto", "naive2"])]
 
 
@@ -82,10 +92,24 @@ def _check_utc_range(value: datetime) -> datetime:
     return value
 
 
+def _refuse_numbers(value: object) -> object:
+    """Refuse a bare number where an ISO 8601 instant is documented.
+
+    pydantic reads numbers (and numeric strings, which is all a query string holds) as Unix
+    seconds, so ``?since=2020`` silently meant 1970-01-01T00:33:40Z.
+    """
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, int | float) or (isinstance(text, str) and _NUMBER.fullmatch(text)):
+        raise ValueError(f"{value!r} is a number; give an ISO 8601 date-time such as 2020-01-01T00:00:00Z")
+    return value
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
 #: A point in time given by a client (naive = UTC); it must stay within years 1-9999 in UTC.
-Instant = Annotated[datetime, AfterValidator(_check_utc_range)]
+Instant = Annotated[datetime, BeforeValidator(_refuse_numbers), AfterValidator(_check_utc_range)]
 #: An :data:`Instant` that must carry its UTC offset.
-AwareInstant = Annotated[AwareDatetime, AfterValidator(_check_utc_range)]
+AwareInstant = Annotated[AwareDatetime, BeforeValidator(_refuse_numbers), AfterValidator(_check_utc_range)]
 
 _STRICT = ConfigDict(extra="forbid")
 

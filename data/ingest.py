@@ -596,6 +596,10 @@ def _json_items(text: str) -> list[Any]:
         raise IngestError(
             'the JSON document is nested too deeply; expected a list of {"unique_id", "ds", "y"} records.'
         ) from None
+    except ValueError as exc:
+        # Python refuses to convert integers of more than 4300 digits (a guard against
+        # quadratic-time conversion); no trade figure is that long.
+        raise IngestError(f"the JSON document holds a number too long to read: {exc}.") from None
     items = doc.get("series") if isinstance(doc, dict) else doc
     if not isinstance(items, list):
         raise IngestError('expected a JSON list of {"unique_id", "ds", "y"} records or {"series": [...]}.')

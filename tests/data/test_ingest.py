@@ -363,3 +363,10 @@ def test_xlsx_formula_with_saved_result_reads_the_result():
 def test_xlsx_real_gaps_stay_gaps():
     result = load_series(xlsx([["ds", "y"], ["2020", 1], ["2021", None], ["2022", 3]]), format="xlsx", series_id="g")
     assert result.frame["y"].isna().tolist() == [False, True, False]
+
+
+def test_json_integer_longer_than_python_reads_is_an_ingest_error() -> None:
+    # Regression (fuzz corpus): a 5,000-digit integer raised a bare ValueError (a 500 at the API).
+    doc = '[{"unique_id": "a", "ds": "2000", "y": ' + "9" * 5_000 + "}]"
+    with pytest.raises(IngestError, match="number too long"):
+        load_series(doc.encode(), format="json", frequency="annual")

@@ -1,0 +1,237 @@
+"""Bounded loopback load of the REST service, with saturation (``make bench-load``).
+
+Starts ``tradecast serve`` in a subprocess on a free loopback port (temporary SQLite store,
+``TRADECAST_FIT_WORKERS`` fitting processes, ``TRADECAST_MAX_PENDING_FITS`` as the bound of the
+fitting queue), then measures from this process, each phase for ``--duration`` seconds with
+``--connections`` concurrent clients:
+
+1. ``GET /health``: the reference throughput;
+2. cached forecasts of a stored series (``series_id``) and of inline data (the same body each
+   time, so the first answer is cached), as ratios of the ``/health`` throughput, with p99;
+3. uncached forecasts (different monthly data on every request, ``auto``): throughput, p50/p99
+   of the answered ones, and how many were refused with ``503 overloaded`` (and whether each
+   carried ``Retry-After``);
+4. saturation: the same uncached load with ``--saturate`` clients while one client reads
+   ``GET /v1/series`` back to back; its p99 must stay under 100 ms.
+
+Checks (issue 21): cached inline >= 0.8 of ``/health``; saturation answered with 503 +
+Retry-After (bounded queue, no 5xx otherwise); ``GET /v1/series`` p99 < 100 ms while saturated.
+Figures go to stdout (a Markdown table) and ``var/bench/load.json``.
+
+Usage::
+
+    python -m bench.load [--duration 10] [--connections 20] [--saturate 40]
+                         [--fit-workers 2] [--max-pending-fits 4] [--honour-retry-after]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.api_load import _free_port, annual_series, start_server
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "var" / "bench" / "load.json"
+JSON = {"Content-Type": "application/json"}
+
+
+def monthly_series(seed: int, n: int = 72) -> list[dict[str, Any]]:
+    """A seasonal monthly series, different for every seed (so never served from the cache)."""
+    out = []
+    for i in range(n):
+        value = 100 + 0.5 * i + 10 * math.sin(2 * math.pi * i / 12 + seed % 5) + ((seed * 7919 + i * 104729) % 97) / 10
+        out.append({"ds": f"{2015 + i // 12}-{i % 12 + 1:02d}", "y": round(value, 3)})
+    return out
+
+
+def _quantile(values: list[float], p: float) -> float | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
+
+
+class _Tally:
+    """Latencies of answered requests and counts of statuses of one phase."""
+
+    def __init__(self, polite: bool = False) -> None:
+        self.polite = polite  # wait Retry-After after a 503, as a well-behaved client does
+        self.latencies: list[float] = []
+        self.statuses: Counter[int] = Counter()
+        self.retry_after_missing = 0
+        self.transport_errors = 0
+
+    def summary(self, elapsed: float) -> dict[str, Any]:
+        ok = self.statuses.get(200, 0)
+        return {
+            "requests": sum(self.statuses.values()),
+            "ok": ok,
+            "rps": ok / elapsed,
+            "p50_ms": _quantile(self.latencies, 0.50),
+            "p99_ms": _quantile(self.latencies, 0.99),
+            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
+            "503_without_retry_after": self.retry_after_missing,
+            "transport_errors": self.transport_errors,
+        }
+
+
+async def _worker(client: httpx.AsyncClient, stop: float, tally: _Tally, request: Any) -> None:
+    n = 0
+    while time.perf_counter() < stop:
+        method, url, body = request(n)
+        n += 1
+        started = time.perf_counter()
+        try:
+            response = await client.request(method, url, content=body, headers=JSON)
+        except httpx.TransportError:
+            tally.transport_errors += 1
+            continue
+        tally.statuses[response.status_code] += 1
+        if response.status_code == 200:
+            tally.latencies.append(time.perf_counter() - started)
+        elif response.status_code == 503:
+            retry_after = response.headers.get("retry-after")
+            if retry_after is None:
+                tally.retry_after_missing += 1
+            elif tally.polite:
+                await asyncio.sleep(min(float(retry_after), max(0.0, stop - time.perf_counter())))
+
+
+async def _phase(
+    base: str, duration: float, groups: list[tuple[int, Any]], polite: bool = False
+) -> tuple[list[dict[str, Any]], float]:
+    """Run groups of (clients, request factory) together; one summary per group."""
+    total = sum(n for n, _ in groups)
+    limits = httpx.Limits(max_connections=total, max_keepalive_connections=total)
+    tallies = [_Tally(polite) for _ in groups]
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+        stop = time.perf_counter() + duration
+        started = time.perf_counter()
+        await asyncio.gather(
+            *(
+                _worker(client, stop, tally, lambda n, make=make, k=k: make(k * 1_000_000 + n))
+                for tally, (clients, make) in zip(tallies, groups, strict=True)
+                for k in range(clients)
+            )
+        )
+        elapsed = time.perf_counter() - started
+    return [t.summary(elapsed) for t in tallies], elapsed
+
+
+def _uncached(n: int) -> tuple[str, str, str]:
+    body = {"data": monthly_series(seed=n), "frequency": "monthly", "horizon": 12, "model": "auto"}
+    return "POST", "/v1/forecasts", json.dumps(body)
+
+
+def _uncached_from(offset: int) -> Any:
+    """Request factory of uncached forecasts whose seeds start at ``offset`` (phases never share data)."""
+    return lambda n: _uncached(offset + n)
+
+
+async def _measure(base: str, args: argparse.Namespace) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=base, timeout=120) as client:
+        stored = {"series_id": "bench_annual", "frequency": "annual", "unit": "USD bn", "data": annual_series()}
+        (await client.post("/v1/series", json=stored)).raise_for_status()
+        stored_body = json.dumps({"series_id": "bench_annual", "horizon": 5, "levels": [80, 95]})
+        inline_body = json.dumps({"data": annual_series(seed=3), "frequency": "annual", "horizon": 5})
+        for body in (stored_body, inline_body, *(_uncached(-k)[2] for k in range(1, 3))):  # warm cache and workers
+            (await client.post("/v1/forecasts", content=body, headers=JSON)).raise_for_status()
+        again = await client.post("/v1/forecasts", content=inline_body, headers=JSON)
+        assert again.headers.get("x-cache") == "hit", "the inline forecast was not cached"
+    d, c = args.duration, args.connections
+    phases: dict[str, Any] = {}
+    phases["GET /health"] = (await _phase(base, d, [(c, lambda n: ("GET", "/health", None))]))[0][0]
+    phases["cached stored"] = (await _phase(base, d, [(c, lambda n: ("POST", "/v1/forecasts", stored_body))]))[0][0]
+    phases["cached inline"] = (await _phase(base, d, [(c, lambda n: ("POST", "/v1/forecasts", inline_body))]))[0][0]
+    phases["uncached auto (monthly)"] = (await _phase(base, d, [(c, _uncached_from(10_000_000))]))[0][0]
+    saturation = [(args.saturate, _uncached_from(20_000_000)), (1, lambda n: ("GET", "/v1/series", None))]
+    saturated, listing = (await _phase(base, d, saturation, polite=args.honour_retry_after))[0]
+    phases["saturation: uncached auto"] = saturated
+    phases["saturation: GET /v1/series"] = listing
+    return phases
+
+
+def _checks(phases: dict[str, Any]) -> dict[str, bool]:
+    health = phases["GET /health"]["rps"]
+    saturated = phases["saturation: uncached auto"]
+    server_errors = sum(v for s in phases.values() for k, v in s["statuses"].items() if k != "503" and k >= "500")
+    return {
+        "cached_inline>=0.8_of_health": phases["cached inline"]["rps"] >= 0.8 * health,
+        "saturation_refused_with_503": saturated["statuses"].get("503", 0) > 0,
+        "every_503_has_retry_after": all(s["503_without_retry_after"] == 0 for s in phases.values()),
+        "no_other_5xx": server_errors == 0,
+        "series_p99<100ms_while_saturated": (phases["saturation: GET /v1/series"]["p99_ms"] or 1e9) < 100,
+    }
+
+
+def _table(results: dict[str, Any]) -> str:
+    health = results["phases"]["GET /health"]["rps"]
+    lines = [
+        "| phase | answered req/s | ratio to /health | p50 ms | p99 ms | statuses |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for name, s in results["phases"].items():
+        p50 = "-" if s["p50_ms"] is None else f"{s['p50_ms']:.1f}"
+        p99 = "-" if s["p99_ms"] is None else f"{s['p99_ms']:.1f}"
+        statuses = ", ".join(f"{k}: {v}" for k, v in s["statuses"].items())
+        lines.append(f"| {name} | {s['rps']:.1f} | {s['rps'] / health:.2f} | {p50} | {p99} | {statuses} |")
+    lines.append("")
+    lines.append("checks: " + ", ".join(f"{k}={'ok' if v else 'FAIL'}" for k, v in results["checks"].items()))
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10, help="seconds per phase")
+    parser.add_argument("--connections", type=int, default=20, help="concurrent clients per phase")
+    parser.add_argument("--saturate", type=int, default=40, help="clients of uncached fits in the saturation phase")
+    parser.add_argument(
+        "--honour-retry-after",
+        action="store_true",
+        help="saturating clients wait Retry-After after a 503 (default: they retry at once, the worst case)",
+    )
+    parser.add_argument("--fit-workers", type=int, default=2)
+    parser.add_argument("--max-pending-fits", type=int, default=4)
+    args = parser.parse_args()
+    # start_server copies this process's environment into the server's.
+    os.environ["TRADECAST_FIT_WORKERS"] = str(args.fit_workers)
+    os.environ["TRADECAST_MAX_PENDING_FITS"] = str(args.max_pending_fits)
+    port = _free_port()
+    with tempfile.TemporaryDirectory(prefix="tradecast-load-") as tmp:
+        proc = start_server(port, 1, Path(tmp))
+        try:
+            phases = asyncio.run(_measure(f"http://127.0.0.1:{port}", args))
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    checks = _checks(phases)
+    results: dict[str, Any] = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "settings": {**vars(args), "cpus": os.cpu_count(), "loadavg": os.getloadavg()},
+        "phases": phases,
+        "checks": checks,
+    }
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(results, indent=2))
+    print(_table(results))  # noqa: T201 - a benchmark script reports on stdout
+    return 0 if all(checks.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
