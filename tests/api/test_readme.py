@@ -53,3 +53,16 @@ def test_readme_rest_example_bodies_are_accepted(client, body) -> None:
         assert out["growth"]["base"] == str(body["growth"]["base"]) and out["growth"]["vs_base"]
     if "full_year" in body:
         assert out["full_year"]["periods_observed"] == 6
+
+
+def test_readme_structure_examples_are_coherent() -> None:
+    namespace: dict[str, object] = {}
+    for block in PYTHON_BLOCK.findall(README.read_text(encoding="utf-8")):
+        exec(compile(block, str(README), "exec"), namespace)
+    coherent = namespace["coherent"]
+    wide = coherent.pivot(index="ds", columns="unique_id", values="mean")
+    parts = wide["ru_cn_exports"] + wide["ru_cn_imports"]
+    assert ((wide["ru_cn_total"] - parts).abs() <= 1e-9 * wide["ru_cn_total"].abs()).all()
+    shares = namespace["share_fc"]
+    assert (shares.groupby("ds")["mean"].sum() - 1.0).abs().max() < 1e-9
+    assert len(namespace["fc_events"]) == 6
