@@ -32,6 +32,8 @@ from forecasting.validation import (
 __all__ = [
     "backtest",
     "build_model",
+    "describe_output",
+    "fit_model",
     "forecast",
     "latest_complete_stretch",
     "score_backtest",
@@ -153,10 +155,45 @@ def forecast(
             "skips missing observations: 'regression_arima', 'structural' or 'auto'."
         )
     fitted = template.fit(y, X)
-    frame = fitted.predict(horizon, levels=levels, X_future=X_future)
+    return describe_output(fitted.predict(horizon, levels=levels, X_future=X_future), fitted, model)
+
+
+def fit_model(
+    y: pd.Series, model: str | BaseForecaster = "auto", kind: str = "level", *, nonnegative: bool | None = None
+) -> BaseForecaster:
+    """The fitted model behind :func:`forecast` for a complete series without drivers.
+
+    One fit serves both the forecast frame (``predict``) and its sample paths
+    (``sample_paths``), as :func:`~forecasting.simulate` and
+    :func:`~forecasting.forecast_outlook` use it.
+
+    Parameters
+    ----------
+    y, model, kind, nonnegative
+        As for :func:`forecast`.
+
+    Returns
+    -------
+    BaseForecaster
+        The fitted model: the share transform and the censoring at zero included.
+
+    Raises
+    ------
+    InvalidSeriesError, InsufficientDataError, InvalidParameterError, NotFoundError,
+    ModelFitError
+    """
+    kind = check_kind(kind)
+    y = check_series(y)
+    check_values_for_kind(y, kind)
+    censor = check_nonnegative(y, kind, nonnegative)
+    return build_model(model, kind, nonnegative=censor).fit(y)
+
+
+def describe_output(frame: pd.DataFrame, fitted: BaseForecaster, model: str | BaseForecaster) -> pd.DataFrame:
+    """Record on ``frame.attrs`` the model asked for, how the intervals were made and the censoring."""
     frame.attrs["model"] = model if isinstance(model, str) else type(model).__name__
     frame.attrs["interval_method"] = interval_method(fitted)
-    frame.attrs["nonnegative"] = censor
+    frame.attrs["nonnegative"] = isinstance(fitted, NonNegative)
     return frame
 
 

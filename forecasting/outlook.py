@@ -25,10 +25,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from forecasting.base import BaseForecaster
-from forecasting.core import DEFAULT_LEVELS, forecast
+from forecasting.core import DEFAULT_LEVELS, describe_output, fit_model
 from forecasting.exceptions import InvalidParameterError
 from forecasting.growth import annual_change, base_change, growth_index, yoy_change
-from forecasting.paths import HOWS, full_year_from_paths, full_year_target, periods_per_year, simulate, to_periods
+from forecasting.paths import HOWS, full_year_from_paths, full_year_target, periods_per_year, to_periods
+from forecasting.sampling import check_n_paths
 from forecasting.validation import check_kind, check_levels, check_series
 
 __all__ = [
@@ -222,10 +223,13 @@ def forecast_outlook(
         growth_how, base = default_how(growth.how, kind), check_base(y, growth.base)
     if full_year is not None:
         full_year_target(y, default_how(full_year.how, kind))
-    frame = forecast(y, horizon, levels=levels, model=model, kind=kind)
+    # One fit serves the frame and the paths (they come from the same predictive distribution).
+    fitted = fit_model(y, model, kind)
+    frame = describe_output(fitted.predict(horizon, levels=levels), fitted, model)
     if growth is None and full_year is None:
         return Outlook(frame)
-    paths = simulate(y, _path_horizon(frame.index, horizon), n_paths=n_paths, model=model, kind=kind, seed=seed)
+    path_horizon = _path_horizon(frame.index, horizon)
+    paths = fitted.sample_paths(path_horizon, check_n_paths(n_paths), random_state=seed)
     blocks = None
     if growth is not None and base is not None:
         blocks = GrowthBlocks(

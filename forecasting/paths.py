@@ -17,17 +17,14 @@ import numpy as np
 import pandas as pd
 
 from forecasting.base import BaseForecaster
-from forecasting.core import DEFAULT_LEVELS, build_model, interval_method
+from forecasting.core import DEFAULT_LEVELS, describe_output, fit_model
 from forecasting.exceptions import InvalidParameterError, InvalidSeriesError
 from forecasting.frames import DS, MEAN, hi_col, lo_col
 from forecasting.sampling import check_n_paths
 from forecasting.validation import (
     check_horizon,
-    check_kind,
     check_levels,
-    check_nonnegative,
     check_series,
-    check_values_for_kind,
 )
 
 __all__ = [
@@ -109,16 +106,8 @@ def simulate(
     """
     horizon = check_horizon(horizon)
     n_paths = check_n_paths(n_paths)
-    kind = check_kind(kind)
-    y = check_series(y)
-    check_values_for_kind(y, kind)
-    censor = check_nonnegative(y, kind, nonnegative)
-    fitted = build_model(model, kind, nonnegative=censor).fit(y)
-    paths = fitted.sample_paths(horizon, n_paths, random_state=seed)
-    paths.attrs["model"] = model if isinstance(model, str) else type(model).__name__
-    paths.attrs["interval_method"] = interval_method(fitted)
-    paths.attrs["nonnegative"] = censor
-    return paths
+    fitted = fit_model(y, model, kind, nonnegative=nonnegative)
+    return describe_output(fitted.sample_paths(horizon, n_paths, random_state=seed), fitted, model)
 
 
 def to_periods(index: pd.Index) -> pd.PeriodIndex:
