@@ -49,7 +49,54 @@ def inv_logit(z: np.ndarray) -> np.ndarray:
     return np.asarray(0.5 * (1.0 + np.tanh(0.5 * np.asarray(z, dtype=float))))
 
 
-class Transformed(BaseForecaster):
+class _Wrapper(BaseForecaster):
+    """A model around an inner ``model`` whose output goes through an increasing map.
+
+    A wrapper takes drivers and gaps exactly when its inner model does, and its sample paths
+    are the inner paths through :meth:`_map`: an increasing map keeps each step's path
+    quantiles equal to the mapped bounds.
+    """
+
+    model: BaseForecaster | None
+
+    def _inner_template(self) -> BaseForecaster:
+        if self.model is None:
+            from forecasting.models.naive import Naive
+
+            return Naive()
+        return self.model
+
+    def _takes_drivers(self) -> bool:
+        return self._inner_template()._takes_drivers()
+
+    def _takes_missing(self) -> bool:
+        return self._inner_template()._takes_missing()
+
+    def _fit(self, y: pd.Series) -> None:
+        self._fit_exog(y, None)
+
+    def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
+        return self._predict_exog(horizon, levels, None)
+
+    def _check_inner_intervals(self, levels: tuple[int, ...]) -> None:
+        if levels and not self.inner_.tags.supports_intervals:
+            raise IntervalsNotSupportedError(
+                f"{type(self.inner_).__name__} gives point forecasts only; call predict with levels=()."
+            )
+
+    def _sample_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        return self._map(self.inner_._sample_paths(horizon, n_paths, rng))
+
+    def _sample_paths_exog(
+        self, horizon: int, n_paths: int, rng: np.random.Generator, X_future: pd.DataFrame
+    ) -> np.ndarray:
+        return self._map(self.inner_._sample_paths_exog(horizon, n_paths, rng, X_future))
+
+    def _map(self, values: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class Transformed(_Wrapper):
     """Fit ``model`` on a transformed scale and return forecasts on the original scale.
 
     Parameters
@@ -68,22 +115,6 @@ class Transformed(BaseForecaster):
 
     def min_obs(self) -> int:
         return self._inner_template().min_obs()
-
-    def _inner_template(self) -> BaseForecaster:
-        if self.model is None:
-            from forecasting.models.naive import Naive
-
-            return Naive()
-        return self.model
-
-    def _takes_drivers(self) -> bool:
-        return self._inner_template()._takes_drivers()
-
-    def _takes_missing(self) -> bool:
-        return self._inner_template()._takes_missing()
-
-    def _fit(self, y: pd.Series) -> None:
-        self._fit_exog(y, None)
 
     def _fit_exog(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         if self.transform not in TRANSFORMS:
@@ -111,9 +142,6 @@ class Transformed(BaseForecaster):
         self.inner_ = clone(self._inner_template()).fit(pd.Series(z, index=y.index, name=y.name), X)
         self.tags_inner_ = self.inner_.tags
 
-    def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
-        return self._predict_exog(horizon, levels, None)
-
     def _predict_exog(
         self, horizon: int, levels: tuple[int, ...], X_future: pd.DataFrame | None
     ) -> tuple[np.ndarray, Intervals]:
@@ -121,12 +149,9 @@ class Transformed(BaseForecaster):
         want_spread = self.transform == "log" and self.inner_.tags.supports_intervals
         if want_spread:
             inner_levels = tuple(sorted(set(levels) | {_SPREAD_LEVEL}))
-        if inner_levels and not self.inner_.tags.supports_intervals:
-            raise IntervalsNotSupportedError(
-                f"{type(self.inner_).__name__} gives point forecasts only; call predict with levels=()."
-            )
+        self._check_inner_intervals(inner_levels)
         fc = self.inner_.predict(horizon, levels=inner_levels, X_future=X_future)
-        back = self._inverse
+        back = self._map
         mid = fc[MEAN].to_numpy()
         if want_spread:
             sd = (fc[hi_col(_SPREAD_LEVEL)] - fc[lo_col(_SPREAD_LEVEL)]).to_numpy() / (2.0 * z_value(_SPREAD_LEVEL))
@@ -141,17 +166,8 @@ class Transformed(BaseForecaster):
             mean = np.clip(mean, lo, hi)
         return mean, intervals
 
-    def _sample_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
-        # Paths on the transformed (log or logit) scale, back-transformed: the inverse is
-        # increasing, so each step's quantiles are the back-transformed bounds.
-        return self._inverse(self.inner_._sample_paths(horizon, n_paths, rng))
-
-    def _sample_paths_exog(
-        self, horizon: int, n_paths: int, rng: np.random.Generator, X_future: pd.DataFrame
-    ) -> np.ndarray:
-        return self._inverse(self.inner_._sample_paths_exog(horizon, n_paths, rng, X_future))
-
-    def _inverse(self, z: np.ndarray) -> np.ndarray:
+    def _map(self, z: np.ndarray) -> np.ndarray:
+        # Back to the original scale; increasing, so paths map onto the back-transformed bounds.
         if self.transform == "log":
             return np.asarray(np.exp(z))
         if self.transform == "logit":
@@ -163,7 +179,7 @@ class Transformed(BaseForecaster):
         return [{}, {"transform": "none"}]
 
 
-class NonNegative(BaseForecaster):
+class NonNegative(_Wrapper):
     """``model``'s predictive distribution censored at zero, for quantities that cannot be
     negative (trade values, turnover).
 
@@ -193,13 +209,6 @@ class NonNegative(BaseForecaster):
     def __init__(self, model: BaseForecaster | None = None) -> None:
         self.model = model
 
-    def _inner_template(self) -> BaseForecaster:
-        if self.model is None:
-            from forecasting.models.naive import Naive
-
-            return Naive()
-        return self.model
-
     def _resolve_season_length(self, index: pd.Index) -> int:
         # The inner model's season length decides how many observations it needs.
         return self._inner_template()._resolve_season_length(index)
@@ -208,15 +217,6 @@ class NonNegative(BaseForecaster):
         probe = clone(self._inner_template())
         probe.season_length_ = getattr(self, "season_length_", 1)
         return int(probe.min_obs())
-
-    def _takes_drivers(self) -> bool:
-        return self._inner_template()._takes_drivers()
-
-    def _takes_missing(self) -> bool:
-        return self._inner_template()._takes_missing()
-
-    def _fit(self, y: pd.Series) -> None:
-        self._fit_exog(y, None)
 
     def _fit_exog(self, y: pd.Series, X: pd.DataFrame | None) -> None:
         arr = y.to_numpy(dtype=float)
@@ -230,16 +230,10 @@ class NonNegative(BaseForecaster):
             )
         self.inner_ = clone(self._inner_template()).fit(y, X)
 
-    def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
-        return self._predict_exog(horizon, levels, None)
-
     def _predict_exog(
         self, horizon: int, levels: tuple[int, ...], X_future: pd.DataFrame | None
     ) -> tuple[np.ndarray, Intervals]:
-        if levels and not self.inner_.tags.supports_intervals:
-            raise IntervalsNotSupportedError(
-                f"{type(self.inner_).__name__} gives point forecasts only; call predict with levels=()."
-            )
+        self._check_inner_intervals(levels)
         fc = self.inner_.predict(horizon, levels=levels, X_future=X_future)
         mean = np.maximum(fc[MEAN].to_numpy(), 0.0)
         intervals = {
@@ -248,14 +242,9 @@ class NonNegative(BaseForecaster):
         }
         return mean, intervals
 
-    def _sample_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+    def _map(self, values: np.ndarray) -> np.ndarray:
         # max(0, .) is non-decreasing, so each step's path quantiles are the censored bounds.
-        return np.asarray(np.maximum(self.inner_._sample_paths(horizon, n_paths, rng), 0.0))
-
-    def _sample_paths_exog(
-        self, horizon: int, n_paths: int, rng: np.random.Generator, X_future: pd.DataFrame
-    ) -> np.ndarray:
-        return np.asarray(np.maximum(self.inner_._sample_paths_exog(horizon, n_paths, rng, X_future), 0.0))
+        return np.asarray(np.maximum(values, 0.0))
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
