@@ -67,6 +67,7 @@ __all__ = [
     "forecast_to_read",
     "frame_to_rows",
     "inline_to_series",
+    "items_to_series",
     "meta_to_read",
     "model_to_read",
     "observations_to_series",
@@ -104,10 +105,26 @@ def observations_to_series(
         The parser's subclass for the rule broken (``unreadable_period``,
         ``duplicate_period``, ``share_out_of_range``, ``missing_periods``...).
     """
+    return items_to_series(
+        [o.ds for o in data], [o.y for o in data], frequency, name=name, allow_gaps=allow_gaps, kind=kind
+    )
+
+
+def items_to_series(
+    labels: Sequence[Any],
+    values: Sequence[Any],
+    frequency: str,
+    *,
+    name: str = "data",
+    allow_gaps: bool = False,
+    kind: str = "level",
+) -> pd.Series:
+    """Period labels and values of a JSON body → a series, by the series parser (see
+    :func:`observations_to_series`), errors naming the item ``data[i]``."""
     try:
         return parse_series(
-            [o.ds for o in data],
-            [o.y for o in data],
+            labels,
+            values,
             frequency=frequency,
             kind=kind,
             name=name,
@@ -295,9 +312,7 @@ def backtest_scores_to_read(
 # ---------------------------------------------------------------- service requests and results
 def inline_to_series(inline: InlineSeries) -> pd.Series:
     """Posted observations → a period series (what the service parses inline data with)."""
-    # model_construct: the observations were validated when the request body was read.
-    data = [ObservationRead.model_construct(ds=ds, y=y) for ds, y in zip(inline.labels, inline.values, strict=True)]
-    return observations_to_series(data, inline.frequency)
+    return items_to_series(inline.labels, inline.values, inline.frequency)
 
 
 def _source(body: Any, label: str | None = None) -> SeriesSource:
