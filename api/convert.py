@@ -451,6 +451,10 @@ def structure_create(body: StructureCreate) -> StructureDefinition:
         method=body.method,
         model=body.model,
         description=body.description,
+        select=dict(body.select),
+        by=tuple(body.by),
+        missing=body.missing,
+        tolerance=body.tolerance,
     )
 
 
@@ -465,6 +469,10 @@ def structure_to_read(structure: StructureDefinition) -> StructureRead:
         method=structure.method,
         model=structure.model,
         description=structure.description,
+        select=dict(structure.select),
+        by=list(structure.by),
+        missing=structure.missing,
+        tolerance=structure.tolerance,
         members=list(structure.members),
         created_at=structure.created_at,
         updated_at=structure.updated_at,

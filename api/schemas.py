@@ -537,6 +537,8 @@ class BacktestRead(BaseModel):
 # --------------------------------------------------------------------------- structures
 
 StructureName = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", examples=["cn-ru-trade"])]
+TagKey = Annotated[str, Field(min_length=1, max_length=50)]
+TagValue = Annotated[str, Field(max_length=200)]
 
 
 class StructureCreate(BaseModel):
@@ -569,6 +571,41 @@ class StructureCreate(BaseModel):
     )
     model: str = Field("auto", description="Registered model of the base forecasts (GET /v1/models).")
     description: str = Field("", max_length=2000)
+    select: dict[TagKey, TagValue] = Field(
+        default_factory=dict,
+        max_length=20,
+        description=(
+            "Members by tags instead of ids: every stored series with all these tag values, looked up at each "
+            "forecast (series stored later join). A hierarchy also needs `by`; a composition takes the matching "
+            "series as components."
+        ),
+        examples=[{"reporter": "RU"}],
+    )
+    by: list[TagKey] = Field(
+        default_factory=list,
+        max_length=10,
+        description=(
+            "kind=hierarchy with select: tag keys to aggregate over; the total is named after the structure and "
+            "each aggregate `name:key=value` (e.g. `ru-trade:partner=CN`)."
+        ),
+        examples=[["partner", "flow"]],
+    )
+    missing: Literal["error", "model"] = Field(
+        "error",
+        description=(
+            "`model`: forecast members with gaps or sparse months through a state-space model (nothing is filled "
+            "in); `error` refuses gaps."
+        ),
+    )
+    tolerance: float | None = Field(
+        default=None,
+        ge=0,
+        lt=1,
+        description=(
+            "Largest gap between a stated total and its parts (relative) or between shares' sum and 1 (absolute); "
+            "default 0.001 for hierarchies, 0.005 for compositions."
+        ),
+    )
 
 
 class StructureRead(BaseModel):
@@ -582,7 +619,13 @@ class StructureRead(BaseModel):
     method: str | None
     model: str
     description: str
-    members: list[str] = Field(description="Every id the structure names, aggregates first.")
+    select: dict[str, str]
+    by: list[str]
+    missing: str
+    tolerance: float | None
+    members: list[str] = Field(
+        description="Every id the structure names, aggregates first (for a structure by tags, as matched now)."
+    )
     created_at: datetime | None
     updated_at: datetime | None
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, and_, delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from data.codec import as_utc, utcnow
@@ -27,10 +27,10 @@ from data.exceptions import (
     StructureNotFoundError,
     UnknownStructureIdError,
 )
-from data.tables import SeriesTable, StructuresTable
+from data.tables import SeriesTable, SeriesTagsTable, StructuresTable
 from forecasting.exceptions import UnknownHierarchyIdError
 from forecasting.registry import REGISTRY
-from forecasting.structure import DEFAULT_METHOD, METHODS, build_hierarchy
+from forecasting.structure import DEFAULT_METHOD, METHODS, build_hierarchy, hierarchy_from_tags
 
 __all__ = ["KINDS", "StructureDefinition", "StructuresRepository", "check_structure"]
 
@@ -42,6 +42,7 @@ KINDS: tuple[str, ...] = ("hierarchy", "composition")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _S = cast(Table, StructuresTable.__table__)
 _SERIES = cast(Table, SeriesTable.__table__)
+_TAGS = cast(Table, SeriesTagsTable.__table__)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,21 @@ class StructureDefinition:
         Free text.
     created_at, updated_at : datetime or None
         UTC times, set by the store.
+    select : mapping of str to str
+        Defines the members by tags instead of ids: every stored series having all these tag
+        values (e.g. ``{"reporter": "RU"}``), looked up each time the structure is used, so
+        series stored later join it. A hierarchy also needs ``by``; a composition takes the
+        matching series as its components.
+    by : tuple of str
+        With ``select``, ``kind="hierarchy"``: the tag keys to aggregate over (e.g.
+        ``("partner", "flow")``); the total is named after the structure and each aggregate
+        ``name:key=value`` (:func:`forecasting.structure.hierarchy_from_tags`).
+    missing : {"error", "model"}
+        ``"model"`` forecasts members with gaps or sparse months through a state-space model
+        (see :func:`forecasting.forecast_hierarchy`, :func:`forecasting.forecast_shares`).
+    tolerance : float or None
+        Largest gap between a stated total (or 1, for shares) and the sum of the parts; None
+        for the library's default.
     """
 
     name: str
@@ -83,6 +99,15 @@ class StructureDefinition:
     description: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    select: Mapping[str, str] = field(default_factory=dict)
+    by: tuple[str, ...] = ()
+    missing: str = "error"
+    tolerance: float | None = None
+
+    @property
+    def by_tags(self) -> bool:
+        """Whether the members are the stored series whose tags match ``select`` (resolved when used)."""
+        return bool(self.select)
 
     @property
     def members(self) -> tuple[str, ...]:
@@ -101,10 +126,19 @@ class StructureDefinition:
         return self.members
 
     def spec(self) -> dict[str, Any]:
-        """The members as stored in the ``spec`` JSON column."""
+        """The members and options as stored in the ``spec`` JSON column."""
+        out: dict[str, Any]
         if self.kind == "hierarchy":
-            return {"hierarchy": {k: list(v) for k, v in self.hierarchy.items()}}
-        return {"components": list(self.components), "total": self.total}
+            out = {"hierarchy": {k: list(v) for k, v in self.hierarchy.items()}}
+        else:
+            out = {"components": list(self.components), "total": self.total}
+        if self.select:
+            out.update(select=dict(self.select), by=list(self.by))
+        if self.missing != "error":
+            out["missing"] = self.missing
+        if self.tolerance is not None:
+            out["tolerance"] = self.tolerance
+        return out
 
 
 def _invalid(message: str, field_name: str, value: object) -> InvalidStructureError:
@@ -113,8 +147,41 @@ def _invalid(message: str, field_name: str, value: object) -> InvalidStructureEr
     return exc
 
 
+def _check_options(definition: StructureDefinition) -> None:
+    """The options shared by both kinds: ``missing``, ``tolerance``, ``select`` / ``by``."""
+    if definition.missing not in ("error", "model"):
+        raise _invalid(
+            f"missing must be 'error' or 'model'; got {definition.missing!r}.", "missing", definition.missing
+        )
+    tol = definition.tolerance
+    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, (int, float)) or not 0 <= tol < 1):
+        raise _invalid(f"tolerance must be a number in [0, 1); got {tol!r}.", "tolerance", tol)
+    if not definition.select:
+        if definition.by:
+            raise _invalid("by aggregates the series chosen by select; give select too.", "by", list(definition.by))
+        return
+    if definition.hierarchy or definition.components:
+        raise _invalid(
+            f"structure {definition.name!r}: give the members either by ids (hierarchy/components) or by tags "
+            "(select), not both.",
+            "select",
+            dict(definition.select),
+        )
+    if definition.kind == "hierarchy" and not definition.by:
+        raise _invalid(
+            f"structure {definition.name!r}: a hierarchy by tags needs by, the tag keys to aggregate over "
+            "(e.g. ['partner', 'flow']).",
+            "by",
+            [],
+        )
+    if definition.kind == "composition" and definition.by:
+        raise _invalid("by applies to hierarchies; a composition by tags takes every matching series.", "by", None)
+
+
 def _check_composition(definition: StructureDefinition) -> None:
     comps = definition.components
+    if definition.select:
+        comps = ("select", "by tags")  # resolved when used; checked then
     if len(comps) < 2 or len(set(comps)) != len(comps):
         raise _invalid(
             f"structure {definition.name!r}: a composition needs at least two distinct components; "
@@ -163,6 +230,7 @@ def check_structure(definition: StructureDefinition) -> StructureDefinition:
             "model",
             definition.model,
         )
+    _check_options(definition)
     if definition.kind == "composition":
         _check_composition(definition)
         return definition
@@ -171,16 +239,10 @@ def check_structure(definition: StructureDefinition) -> StructureDefinition:
     method = definition.method or DEFAULT_METHOD
     if method not in METHODS:
         raise _invalid(f"method must be one of {METHODS}; got {method!r}.", "method", method)
-    tree = build_hierarchy(definition.hierarchy)
-    children = {k: tuple(v) for k, v in tree.children.items()}
-    return StructureDefinition(
-        name=definition.name,
-        kind="hierarchy",
-        hierarchy=children,
-        method=method,
-        model=definition.model,
-        description=definition.description,
+    children = (
+        {} if definition.select else {k: tuple(v) for k, v in build_hierarchy(definition.hierarchy).children.items()}
     )
+    return replace(definition, hierarchy=children, method=method)
 
 
 def _record(row: Any) -> StructureDefinition:
@@ -196,6 +258,10 @@ def _record(row: Any) -> StructureDefinition:
         description=row.description,
         created_at=as_utc(row.created_at),
         updated_at=as_utc(row.updated_at),
+        select=dict(spec.get("select", {})),
+        by=tuple(spec.get("by", ())),
+        missing=str(spec.get("missing", "error")),
+        tolerance=spec.get("tolerance"),
     )
 
 
@@ -211,7 +277,48 @@ class StructuresRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
+    def tagged_series(self, wanted: Mapping[str, str]) -> dict[str, dict[str, str]]:
+        """Every stored series having all the tag values of ``wanted``, with all its tags."""
+        matches = [
+            exists().where(and_(_TAGS.c.series_id == _SERIES.c.series_id, _TAGS.c.key == k, _TAGS.c.value == v))
+            for k, v in wanted.items()
+        ]
+        with self.db.read() as conn:
+            ids = list(conn.execute(select(_SERIES.c.series_id).where(*matches)).scalars())
+            rows = conn.execute(select(_TAGS).where(_TAGS.c.series_id.in_(ids))).all() if ids else []
+        out: dict[str, dict[str, str]] = {i: {} for i in ids}
+        for row in rows:
+            out[row.series_id][row.key] = row.value
+        return out
+
+    def resolve(self, definition: StructureDefinition) -> StructureDefinition:
+        """A structure with its members by ids: one defined by tags gets today's matching series.
+
+        Raises
+        ------
+        InvalidHierarchyError
+            No series matches, one lacks a ``by`` tag, or two share a combination.
+        UnknownStructureIdError
+            A composition by tags matches fewer than two series.
+        """
+        if not definition.by_tags:
+            return definition
+        found = self.tagged_series(definition.select)
+        if definition.kind == "hierarchy":
+            tree = hierarchy_from_tags(found, definition.by, definition.name)
+            return replace(definition, hierarchy={k: tuple(v) for k, v in tree.items()})
+        comps = tuple(sorted(i for i in found if i != definition.total))
+        if len(comps) < 2:
+            exc = UnknownStructureIdError(
+                f"structure {definition.name!r}: select {dict(definition.select)!r} matches {list(comps)!r}; a "
+                "composition needs at least two stored component series with those tags."
+            )
+            exc.details = {"field": "select", "value": dict(definition.select)}  # type: ignore[attr-defined]
+            raise exc
+        return replace(definition, components=comps)
+
     def _check_ids(self, definition: StructureDefinition) -> None:
+        definition = self.resolve(definition)
         wanted = list(definition.data_ids)
         with self.db.read() as conn:
             found = set(conn.execute(select(_SERIES.c.series_id).where(_SERIES.c.series_id.in_(wanted))).scalars())

@@ -31,7 +31,9 @@ from forecasting.validation import (
 
 __all__ = [
     "backtest",
+    "build_gap_model",
     "build_model",
+    "check_takes_missing",
     "describe_output",
     "fit_model",
     "forecast",
@@ -149,11 +151,8 @@ def forecast(
     if check_breaks:
         _warn_breaks(y, events)
     template = build_model(_state_space_auto(model, X, missing), kind, nonnegative=censor)
-    if missing == "model" and not template._takes_missing():
-        raise MissingNotSupportedError(
-            f"model {model!r} cannot fit a series with gaps; missing='model' needs a model whose likelihood "
-            "skips missing observations: 'regression_arima', 'structural' or 'auto'."
-        )
+    if missing == "model":
+        check_takes_missing(template, model)
     fitted = template.fit(y, X)
     return describe_output(fitted.predict(horizon, levels=levels, X_future=X_future), fitted, model)
 
@@ -243,6 +242,28 @@ def _check_missing(y: pd.Series, missing: str) -> pd.Series:
             "or fill or drop them."
         )
     return y
+
+
+def check_takes_missing(template: BaseForecaster, model: object) -> None:
+    """Refuse, naming ``missing='model'``'s models, a model whose likelihood cannot skip gaps."""
+    if not template._takes_missing():
+        raise MissingNotSupportedError(
+            f"model {model!r} cannot fit a series with gaps; missing='model' needs a model whose likelihood "
+            "skips missing observations: 'regression_arima', 'structural' or 'auto'."
+        )
+
+
+def build_gap_model(model: str | BaseForecaster = "auto", kind: str = "level") -> BaseForecaster:
+    """The model :func:`forecast` fits under ``missing="model"``: ``auto`` is the state-space choice.
+
+    Raises
+    ------
+    MissingNotSupportedError
+        ``model`` cannot fit a series with gaps.
+    """
+    template = build_model(_state_space_auto(model, None, "model"), kind)
+    check_takes_missing(template, model)
+    return template
 
 
 def _state_space_auto(model: str | BaseForecaster, X: object, missing: str) -> str | BaseForecaster:

@@ -16,7 +16,7 @@ from api.schemas import (
     StructureRead,
     StructuresPage,
 )
-from api.service.structures import forecast_structure
+from api.service.structures import forecast_structure, resolved
 
 __all__ = ["router"]
 
@@ -36,8 +36,9 @@ _INVALID: dict[int | str, dict[str, Any]] = {
     responses={**_INVALID, 409: {"model": ErrorRead, "description": "A structure of that name exists."}},
 )
 def create_structure(body: StructureCreate, store: StoreDep) -> StructureRead:
-    """Define a hierarchy or a composition over stored series (checked now: ids, cycles, method, model)."""
-    return structure_to_read(store.structures.define(structure_create(body)))
+    """Define a hierarchy or a composition over stored series, by ids or by tags (checked now: ids, cycles,
+    method, model; a structure by tags must match series)."""
+    return structure_to_read(resolved(store, store.structures.define(structure_create(body))))
 
 
 @router.get("", response_model=StructuresPage)
@@ -48,13 +49,13 @@ def read_structures(
 ) -> StructuresPage:
     """List the stored structures by name."""
     page, count = store.structures.list(limit=limit, offset=offset)
-    return StructuresPage(data=[structure_to_read(s) for s in page], count=count)
+    return StructuresPage(data=[structure_to_read(resolved(store, s)) for s in page], count=count)
 
 
 @router.get("/{name}", response_model=StructureRead, responses=_NOT_FOUND)
 def read_structure(name: Name, store: StoreDep) -> StructureRead:
-    """Read one stored structure."""
-    return structure_to_read(store.structures.get(name))
+    """Read one stored structure (a structure by tags lists the series it matches now)."""
+    return structure_to_read(resolved(store, store.structures.get(name)))
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)

@@ -11,16 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 
 from api.service.limits import Limits, check_forecast
 from data import Store, StructureDefinition
+from data.exceptions import UnknownStructureIdError
+from forecasting.exceptions import InvalidHierarchyError
 from forecasting.executor import Executor, WarningNote
 from forecasting.frames import DS, UNIQUE_ID, Y
 from forecasting.structure import forecast_hierarchy, forecast_shares
 
-__all__ = ["StructureForecast", "fit_structure", "forecast_structure", "read_members"]
+__all__ = ["StructureForecast", "fit_structure", "forecast_structure", "read_members", "resolved"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,14 @@ class StructureForecast:
     levels: tuple[int, ...]
     vintages: dict[str, int]
     warnings: tuple[WarningNote, ...]
+
+
+def resolved(store: Store, structure: StructureDefinition) -> StructureDefinition:
+    """The structure with its members by ids; one by tags whose series no longer match keeps none."""
+    try:
+        return store.structures.resolve(structure)
+    except (InvalidHierarchyError, UnknownStructureIdError):
+        return structure  # listed with no members; forecasting it names the problem
 
 
 def _common_span(series: dict[str, pd.Series]) -> dict[str, pd.Series]:
@@ -77,7 +88,7 @@ def read_members(
     ids = [i for i in structure.members if i in structure.data_ids or store.series.has_series(i)]
     read = {i: store.read_series(i, as_of=as_of) for i in ids}
     series = {i: s.series for i, s in read.items()}
-    if structure.kind == "hierarchy":
+    if structure.kind == "hierarchy" and structure.missing == "error":
         series = _common_span(series)
     frames = [pd.DataFrame({UNIQUE_ID: i, DS: s.index, Y: s.to_numpy(dtype=float)}) for i, s in series.items()]
     frame = pd.concat(frames, ignore_index=True)
@@ -91,6 +102,9 @@ def fit_structure(
     structure: StructureDefinition, frame: pd.DataFrame, horizon: int, levels: tuple[int, ...]
 ) -> pd.DataFrame:
     """Forecast one structure's frame (module level, so it runs in a worker process)."""
+    options: dict[str, Any] = {"missing": structure.missing}
+    if structure.tolerance is not None:
+        options["tolerance"] = structure.tolerance
     if structure.kind == "hierarchy":
         return forecast_hierarchy(
             frame,
@@ -99,9 +113,10 @@ def fit_structure(
             levels,
             structure.model,
             structure.method or "mint_shrink",
+            **options,
         )
     return forecast_shares(
-        frame, horizon, levels, structure.model, values=structure.total is not None, total=structure.total
+        frame, horizon, levels, structure.model, values=structure.total is not None, total=structure.total, **options
     )
 
 
@@ -128,7 +143,7 @@ def forecast_structure(
     InvalidSeriesError, InvalidHierarchyError, CompositionSumError, IncoherentTotalError...
         The members do not form the structure (gaps, misaligned periods, sums): 422.
     """
-    structure = store.structures.get(name)
+    structure = store.structures.resolve(store.structures.get(name))
     unique_levels = check_forecast(horizon, levels, limits)
     frame, vintages = read_members(store, structure, as_of)
     outcome = executor.run(fit_structure, structure, frame, horizon, unique_levels)

@@ -177,18 +177,24 @@ def load_samples(store: Store, *, if_empty: bool = False) -> list[VintageInfo]:
     return written
 
 
-#: Structures over the bundled series, defined by :func:`load_samples`. Neither can be
-#: forecast from the bundled figures alone: the annual exports and imports have gaps (2008-09,
-#: 2011-15, 2021, 2023), and the monthly settlement shares are sparse, irregular press figures
-#: whose components are never all published for the same month, so no period sums to 1. A
-#: forecast answers 422 naming the gap or the period; loading complete series under the same
-#: ids makes them forecastable without redefining anything.
+#: Structures over the bundled series, defined by :func:`load_samples`. Both are sparse press
+#: figures, so both are forecast with ``missing="model"`` (a state-space model through the
+#: gaps; nothing is filled in): the annual exports and imports are missing in 2008-09,
+#: 2011-15, 2021 and 2023, and the monthly settlement shares are irregular months whose
+#: components are rarely published together. Where they are (2022-01, 2022-12) they sum to
+#: 0.98-0.995 (rounded figures, no 'other currencies' series), hence the tolerances.
 SAMPLE_STRUCTURES: tuple[StructureDefinition, ...] = (
     StructureDefinition(
         name="cn-ru-trade",
         kind="hierarchy",
         hierarchy={"cn_ru_trade_total_annual": ("cn_ru_exports_annual", "cn_ru_imports_annual")},
-        description="China-Russia trade (GACC, USD bn, annual): total = China's exports + imports.",
+        model="structural",
+        missing="model",
+        tolerance=0.01,
+        description=(
+            "China-Russia trade (GACC, USD bn, annual): total = China's exports + imports. Press figures, rounded "
+            "(totals within 1% of their parts) and with gaps in the breakdown, fitted through the gaps."
+        ),
     ),
     StructureDefinition(
         name="ru-export-settlement-currencies",
@@ -198,10 +204,13 @@ SAMPLE_STRUCTURES: tuple[StructureDefinition, ...] = (
             "ru_export_settlement_share_rub",
             "ru_export_settlement_share_usd_eur",
         ),
+        model="structural",
+        missing="model",
+        tolerance=0.025,
         description=(
-            "Shares of yuan, ruble and dollar-and-euro in Russia's export settlements (Bank of Russia). "
-            "The bundled figures are sparse and have no 'other currencies' series, so no month sums to 1: "
-            "load complete shares under these ids to forecast it."
+            "Shares of yuan, ruble and dollar-and-euro in Russia's export settlements (Bank of Russia), forecast to "
+            "sum to 100%. Sparse monthly press figures, fitted through the gaps; the small 'other currencies' "
+            "share is not published, so the three are treated as the whole."
         ),
     ),
 )

@@ -5,6 +5,7 @@ compositions whose shares sum to 1.
   (bottom-up, OLS, WLS, MinT-shrink), intervals from reconciled joint sample paths.
 - :func:`forecast_shares`: a composition on log-ratio coordinates; means sum to 1, bounds in
   [0, 1].
+- :func:`hierarchy_from_tags`: the grouped hierarchy of series by their tags.
 - :func:`forecast_share_values`: share times total (e.g. exports settled in yuan) from joint
   paths of a composition and a total.
 
@@ -24,6 +25,7 @@ from forecasting.structure.shares import (
     replace_zeros,
     simulate_shares,
 )
+from forecasting.structure.tags import hierarchy_from_tags, tag_node_id
 
 __all__ = [
     "DEFAULT_METHOD",
@@ -35,8 +37,10 @@ __all__ = [
     "forecast_hierarchy",
     "forecast_share_values",
     "forecast_shares",
+    "hierarchy_from_tags",
     "reconciliation_matrix",
     "replace_zeros",
     "shrunk_covariance",
     "simulate_shares",
+    "tag_node_id",
 ]

@@ -34,22 +34,24 @@ def _check_complete(ids: np.ndarray, codes: np.ndarray, ords: np.ndarray, y: np.
             where = _labels(ords[bad][:3], freq)
             raise MissingValuesError(
                 f"series {uid!r} has missing values at {', '.join(where)}; a structure needs every value "
-                "(fill or drop those periods in every series).",
+                "(fill or drop those periods in every series, or pass missing='model' to fit through the gaps).",
                 series_id=str(uid),
             )
         span = ords[mine]
         if span.max() - span.min() + 1 != len(span):
             raise MissingPeriodsError(
                 f"series {uid!r} has gaps between {_labels(span[[0]], freq)[0]} and {_labels(span[[-1]], freq)[0]}; "
-                "a structure needs every period.",
+                "a structure needs every period (or missing='model' to fit through the gaps).",
                 series_id=str(uid),
             )
 
 
-def _check_aligned(ids: np.ndarray, codes: np.ndarray, ords: np.ndarray, freq: str) -> np.ndarray:
+def _check_aligned(ids: np.ndarray, codes: np.ndarray, ords: np.ndarray, freq: str, gaps: bool) -> np.ndarray:
     first, last = np.full(len(ids), np.iinfo(np.int64).max), np.full(len(ids), np.iinfo(np.int64).min)
     np.minimum.at(first, codes, ords)
     np.maximum.at(last, codes, ords)
+    if gaps:  # every series on the union of the spans, NaN where it has no value
+        return np.arange(first.min(), last.max() + 1)
     if len(set(first.tolist())) > 1 or len(set(last.tolist())) > 1:
         spans = {str(u): "..".join(_labels(np.array([a, b]), freq)) for u, a, b in zip(ids, first, last, strict=True)}
         shown = ", ".join(f"{u}: {s}" for u, s in list(spans.items())[:6])
@@ -60,8 +62,11 @@ def _check_aligned(ids: np.ndarray, codes: np.ndarray, ords: np.ndarray, freq: s
     return np.arange(first[0], last[0] + 1)
 
 
-def to_wide(frame: pd.DataFrame) -> pd.DataFrame:
+def to_wide(frame: pd.DataFrame, *, gaps: bool = False) -> pd.DataFrame:
     """Parse a long frame (``unique_id``, ``ds``, ``y``) into a wide frame of aligned series.
+
+    With ``gaps=True`` (``missing="model"``) series may have missing values and different
+    spans: the wide frame covers the union of the spans, NaN where a series has no value.
 
     Returns
     -------
@@ -92,8 +97,9 @@ def to_wide(frame: pd.DataFrame) -> pd.DataFrame:
             + ". Aggregate the more frequent ones first."
         )
     freq = FREQUENCIES[str(obs.freq_of[0])]
-    _check_complete(obs.ids, obs.codes, obs.ordinals, obs.y, freq)
-    span = _check_aligned(obs.ids, obs.codes, obs.ordinals, freq)
+    if not gaps:
+        _check_complete(obs.ids, obs.codes, obs.ordinals, obs.y, freq)
+    span = _check_aligned(obs.ids, obs.codes, obs.ordinals, freq, gaps)
     values = np.full((len(span), len(obs.ids)), np.nan)
     values[obs.ordinals - span[0], obs.codes] = obs.y
     index = pd.PeriodIndex.from_ordinals(span, freq=freq)
@@ -113,9 +119,9 @@ def check_totals(wide: pd.DataFrame, children: dict[str, tuple[str, ...]], toler
         if parent not in wide or not all(k in wide for k in kids):
             continue
         total = wide[parent].to_numpy()
-        parts = wide[list(kids)].to_numpy().sum(axis=1)
+        parts = wide[list(kids)].to_numpy().sum(axis=1)  # NaN where a part is missing
         scale = np.maximum(np.abs(total), np.abs(parts))
-        gap = np.abs(total - parts) / np.where(scale > 0, scale, 1.0)
+        gap = np.nan_to_num(np.abs(total - parts) / np.where(scale > 0, scale, 1.0), nan=0.0)
         worst = int(np.argmax(gap))
         if gap[worst] > tolerance:
             raise IncoherentTotalError(

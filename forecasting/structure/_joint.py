@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.base import BaseForecaster
-from forecasting.core import build_model
+from forecasting.core import build_gap_model, build_model
 from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError
 from forecasting.executor import get_executor, warning_class
 from forecasting.structure.reconcile import shrunk_correlation
@@ -83,13 +83,30 @@ def in_sample_residuals(model: BaseForecaster, y: pd.Series) -> np.ndarray:
     return np.asarray(resid)
 
 
-def _draw_one(y: pd.Series, horizon: int, n_paths: int, model: str | BaseForecaster, seed: int) -> NodeDraws:
-    """Fit one series (falling back to naive2, then naive) and draw its paths (runs in a worker)."""
-    chain: list[str | BaseForecaster] = [model, *[m for m in _FALLBACKS if m != model]]
+def _build(candidate: str | BaseForecaster, missing: str, kind: str) -> BaseForecaster:
+    return build_gap_model(candidate, kind) if missing == "model" else build_model(candidate, kind)
+
+
+def _draw_one(
+    y: pd.Series,
+    horizon: int,
+    n_paths: int,
+    model: str | BaseForecaster,
+    seed: int,
+    missing: str = "error",
+    kind: str = "level",
+) -> NodeDraws:
+    """Fit one series (falling back to naive2, then naive) and draw its paths (runs in a worker).
+
+    Under ``missing="model"`` the series may have gaps: the model is the state-space one
+    :func:`forecasting.forecast` would fit, falling back to ``structural``.
+    """
+    fallbacks = ("structural",) if missing == "model" else _FALLBACKS
+    chain: list[str | BaseForecaster] = [model, *[m for m in fallbacks if m != model]]
     last: Exception | None = None
     for candidate in chain:
         try:
-            fitted = build_model(candidate).fit(y)
+            fitted = _build(candidate, missing, kind).fit(y)
             mean = fitted.predict(horizon).to_numpy()[:, 0]
             paths = fitted.sample_paths(horizon, n_paths, random_state=seed).to_numpy()
         except InvalidParameterError:
@@ -114,17 +131,21 @@ def draw_nodes(
     model: str | BaseForecaster,
     seed: int | None,
     n_jobs: int,
+    *,
+    missing: str = "error",
+    kind: str = "level",
 ) -> dict[str, NodeDraws]:
     """Base forecasts and sample paths of every series, on the executor.
 
     Warnings raised in the workers are re-emitted here; the first failure (no model of the
-    fallback chain could take a series) is raised.
+    fallback chain could take a series) is raised. ``missing`` and ``kind`` are as for
+    :func:`forecasting.forecast`.
     """
     seeds = np.random.SeedSequence(seed).generate_state(len(series))
     out: dict[str, NodeDraws] = {}
     with get_executor(n_jobs, n_tasks=len(series)) as executor:
         tasks = (
-            (uid, functools.partial(_draw_one, y.rename(uid), horizon, n_paths, model, int(s)))
+            (uid, functools.partial(_draw_one, y.rename(uid), horizon, n_paths, model, int(s), missing, kind))
             for (uid, y), s in zip(series.items(), seeds, strict=True)
         )
         for uid, result in executor.stream(tasks):

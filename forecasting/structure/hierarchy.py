@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.base import BaseForecaster
-from forecasting.core import DEFAULT_LEVELS
+from forecasting.core import DEFAULT_LEVELS, MISSING_POLICIES
 from forecasting.exceptions import ForecastingWarning, InvalidParameterError, UnknownHierarchyIdError
 from forecasting.executor import resolve_n_jobs
 from forecasting.sampling import check_n_paths
@@ -20,10 +20,17 @@ from forecasting.structure.reconcile import METHODS, reconciliation_matrix
 from forecasting.structure.summary import path_bounds
 from forecasting.validation import check_horizon, check_levels
 
-__all__ = ["DEFAULT_METHOD", "check_tolerance", "forecast_hierarchy", "reconcile_draws"]
+__all__ = ["DEFAULT_METHOD", "check_missing_policy", "check_tolerance", "forecast_hierarchy", "reconcile_draws"]
 
 #: Chosen on the training origins of the visible-data benchmark (docs/structure.md).
 DEFAULT_METHOD = "mint_shrink"
+
+
+def check_missing_policy(missing: object) -> str:
+    """``"error"`` or ``"model"`` (see :func:`forecasting.forecast`)."""
+    if missing not in MISSING_POLICIES:
+        raise InvalidParameterError(f"missing must be one of {MISSING_POLICIES}; got {missing!r}.")
+    return str(missing)
 
 
 def check_tolerance(tolerance: object, name: str = "tolerance") -> float:
@@ -51,7 +58,8 @@ def _complete_frame(wide: pd.DataFrame, tree: Hierarchy, tolerance: float) -> pd
     out = wide[[c for c in wide.columns if c in tree.nodes]].copy()
     for node in reversed(tree.aggregates):  # children before parents
         if node not in out:
-            out[node] = out[list(tree.children[node])].sum(axis=1)
+            kids = list(tree.children[node])
+            out[node] = out[kids].sum(axis=1, min_count=len(kids))  # NaN where a part is missing
     return out[list(tree.nodes)]
 
 
@@ -93,6 +101,7 @@ def forecast_hierarchy(
     seed: int | None = 0,
     tolerance: float = 1e-3,
     n_jobs: int = 1,
+    missing: str = "error",
 ) -> pd.DataFrame:
     """Forecast every node of a hierarchy so that aggregates equal the sum of their parts.
 
@@ -124,6 +133,12 @@ def forecast_hierarchy(
         Largest relative gap between a stated total and the sum of its parts.
     n_jobs : int
         Workers of the executor that fits the nodes (``-1`` every core).
+    missing : {"error", "model"}
+        ``"error"`` (default) refuses gaps. ``"model"`` fits every node with a state-space
+        model whose likelihood skips missing observations (as :func:`forecasting.forecast`),
+        so series with gaps and different spans can be forecast; nothing is filled in. A stated
+        total is checked against its parts at the periods where all of them are observed, and
+        a derived aggregate is missing where any of its parts is.
 
     Returns
     -------
@@ -156,10 +171,11 @@ def forecast_hierarchy(
     resolve_n_jobs(n_jobs)
     if method not in METHODS:
         raise InvalidParameterError(f"method must be one of {METHODS}; got {method!r}.")
+    missing = check_missing_policy(missing)
     tree = build_hierarchy(hierarchy)
-    wide = _complete_frame(to_wide(frame), tree, tolerance)
+    wide = _complete_frame(to_wide(frame, gaps=missing == "model"), tree, tolerance)
     nodes = list(tree.nodes)
-    draws = draw_nodes({n: wide[n] for n in nodes}, horizon, n_paths, model, seed, n_jobs)
+    draws = draw_nodes({n: wide[n] for n in nodes}, horizon, n_paths, model, seed, n_jobs, missing=missing)
     index = pd.period_range(wide.index[-1] + 1, periods=horizon, freq=wide.index.freq)
     out = reconcile_draws(tree, draws, method, levels, index, seed)
     out.attrs.update(model=str(model), n_paths=n_paths, models={n: draws[n].model for n in nodes})

@@ -38,7 +38,7 @@ from forecasting.frames import DS, UNIQUE_ID, Y
 from forecasting.sampling import check_n_paths
 from forecasting.structure._frames import long_forecast, to_wide
 from forecasting.structure._joint import couple_paths, draw_nodes, residual_matrix
-from forecasting.structure.hierarchy import check_tolerance
+from forecasting.structure.hierarchy import check_missing_policy, check_tolerance
 from forecasting.structure.summary import path_bounds
 from forecasting.validation import check_horizon, check_levels
 
@@ -238,6 +238,48 @@ def _share_paths(
     return SharePaths(index, tuple(str(c) for c in shares.columns), _from_alr(z, position), total_paths)
 
 
+def _sparse_shares(frame: pd.DataFrame, values: bool, tolerance: float) -> pd.DataFrame:
+    """Observed shares on the union of the components' spans, NaN where one is not published."""
+    if values:
+        raise InvalidParameterError(
+            "missing='model' takes a composition of shares; values need every component at every period "
+            "to be turned into shares."
+        )
+    wide = to_wide(frame, gaps=True)
+    if wide.shape[1] < 2:
+        raise InvalidSeriesError(f"a composition needs at least two components; got {list(wide.columns)!r}.")
+    arr = wide.to_numpy(dtype=float)
+    bad = np.isfinite(arr) & ((arr < 0) | (arr > 1))
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ShareOutOfRangeError(
+            f"component {wide.columns[col]!r} is {arr[row, col]:.6g} at {wide.index[row]}; a share must be in "
+            "[0, 1] (percentages? divide by 100).",
+            series_id=str(wide.columns[col]),
+        )
+    complete = np.isfinite(arr).all(axis=1)
+    if complete.any():  # the periods where every component is published must still sum to 1
+        _check_share_sums(wide[complete], arr[complete].sum(axis=1), tolerance)
+    return wide
+
+
+def _sparse_share_paths(
+    wide: pd.DataFrame, horizon: int, model: str | BaseForecaster, n_paths: int, seed: int | None, n_jobs: int
+) -> SharePaths:
+    """Each component's share on its own (logit, state-space through the gaps), then closed.
+
+    Log-ratios need every component at the same period, which sparse publications rarely
+    give; so each share is forecast where it was observed, paths are paired by the copula of
+    the components' residuals, and every joint path is divided by its sum (closure).
+    """
+    series = {str(c): wide[c] for c in wide.columns}
+    draws = draw_nodes(series, horizon, n_paths, model, seed, n_jobs, missing="model", kind="share")
+    coupled = couple_paths([d.paths for d in draws.values()], residual_matrix(series, draws), seed)
+    raw = np.clip(np.stack(coupled, axis=1), 1e-12, None)  # (horizon, n_components, n_paths)
+    index = pd.period_range(wide.index[-1] + 1, periods=horizon, freq=wide.index.freq)
+    return SharePaths(index, tuple(series), raw / raw.sum(axis=1, keepdims=True))
+
+
 def _check_common(
     horizon: int, levels: Sequence[int], n_paths: int, tolerance: float, n_jobs: int
 ) -> tuple[int, tuple[int, ...], int, float]:
@@ -282,6 +324,7 @@ def forecast_shares(
     n_paths: int = 1000,
     seed: int | None = 0,
     n_jobs: int = 1,
+    missing: str = "error",
 ) -> pd.DataFrame:
     """Forecast a composition: component shares whose means sum to 1, bounds inside [0, 1].
 
@@ -309,6 +352,12 @@ def forecast_shares(
         published shares). Values with ``total``: largest relative gap to the total.
     n_paths, seed, n_jobs
         Sample paths, their seed, workers of the executor.
+    missing : {"error", "model"}
+        ``"model"``: shares published sparsely (components at different months, gaps) are
+        forecast without filling anything in: each share on the logit scale by a state-space
+        model through its gaps, joint paths paired by a copula and closed to sum to 1. The
+        periods where every component is published must still sum to 1 (``tolerance``).
+        Shares only (not ``values``).
 
     Returns
     -------
@@ -334,12 +383,17 @@ def forecast_shares(
     so that the sum is 1 to rounding.
     """
     horizon, levels, n_paths, tolerance = _check_common(horizon, levels, n_paths, tolerance, n_jobs)
-    shares = closure(_composition_wide(frame), values=values, total=total, tolerance=tolerance)
-    sim = _share_paths(shares, horizon, model, n_paths, seed, n_jobs)
+    if check_missing_policy(missing) == "model":
+        sim = _sparse_share_paths(_sparse_shares(frame, values, tolerance), horizon, model, n_paths, seed, n_jobs)
+        reference = None
+    else:
+        shares = closure(_composition_wide(frame), values=values, total=total, tolerance=tolerance)
+        sim = _share_paths(shares, horizon, model, n_paths, seed, n_jobs)
+        reference = _alr(replace_zeros(shares))[1]
     mean = sim.shares.mean(axis=2)
     mean = mean / mean.sum(axis=1, keepdims=True)
     out = long_forecast(sim.index, sim.components, mean, path_bounds(sim.shares, mean, levels))
-    out.attrs.update(model=str(model), n_paths=n_paths, reference=_alr(replace_zeros(shares))[1])
+    out.attrs.update(model=str(model), n_paths=n_paths, reference=reference, missing=missing)
     return out
 
 

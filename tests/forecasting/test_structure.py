@@ -18,6 +18,7 @@ from forecasting.exceptions import (
     InvalidParameterError,
     InvalidSeriesError,
     MisalignedPeriodsError,
+    MissingValuesError,
     NegativeValueError,
     UnknownHierarchyIdError,
 )
@@ -28,6 +29,7 @@ from forecasting.structure import (
     forecast_hierarchy,
     forecast_share_values,
     forecast_shares,
+    hierarchy_from_tags,
     reconciliation_matrix,
     replace_zeros,
     shrunk_covariance,
@@ -357,3 +359,101 @@ def test_structure_functions_are_public() -> None:
     assert forecasting.forecast_hierarchy is forecast_hierarchy
     assert forecasting.forecast_shares is forecast_shares
     assert forecasting.forecast_share_values is forecast_share_values
+
+
+# ----------------------------------------------------------------------------- gaps and tags
+def _with_gaps(series: dict[str, np.ndarray], share: float, seed: int) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    out = {}
+    for uid, values in series.items():
+        holes = rng.random(len(values)) < share
+        holes[-1] = holes[0] = False
+        out[uid] = np.where(holes, np.nan, values)
+    return out
+
+
+def test_forecast_hierarchy_missing_model_is_coherent_through_gaps() -> None:
+    hierarchy = {"t": ["cn_x", "cn_m"]}
+    frame = _long(_with_gaps(_bottom(48, ids=("cn_x", "cn_m")), 0.25, 1), freq="Y", start="1970")
+    out = forecast_hierarchy(frame, 3, hierarchy, model="structural", missing="model", n_paths=300)
+    _check_coherent(out, hierarchy)
+    _check_bounds(out)
+    assert out.attrs["models"]["t"] == "structural"
+
+
+def test_forecast_hierarchy_with_gaps_refused_without_missing_model_naming_it() -> None:
+    frame = _long(_with_gaps(_bottom(30, ids=("cn_x", "cn_m")), 0.2, 2), freq="Y", start="1990")
+    with pytest.raises(MissingValuesError, match="missing='model'"):
+        forecast_hierarchy(frame, 2, {"t": ["cn_x", "cn_m"]}, model="naive")
+
+
+def test_forecast_hierarchy_missing_model_refuses_a_model_without_gap_likelihood() -> None:
+    frame = _long(_with_gaps(_bottom(30, ids=("cn_x", "cn_m")), 0.2, 2), freq="Y", start="1990")
+    with pytest.raises(forecasting.exceptions.MissingNotSupportedError):
+        forecast_hierarchy(frame, 2, {"t": ["cn_x", "cn_m"]}, model="naive", missing="model")
+
+
+def test_forecast_hierarchy_missing_policy_is_checked() -> None:
+    with pytest.raises(InvalidParameterError, match="missing"):
+        forecast_hierarchy(_long(_bottom(20)), 2, {"t": ["cn_x", "cn_m"]}, model="naive", missing="fill")
+
+
+def test_forecast_hierarchy_missing_model_derived_aggregate_missing_where_a_part_is() -> None:
+    # A stated total is checked only where every part is observed; a wrong one is still refused.
+    series = _with_gaps(_bottom(30, ids=("cn_x", "cn_m")), 0.2, 3)
+    total = np.nansum([series["cn_x"], series["cn_m"]], axis=0) + 50.0
+    frame = _long({**series, "t": total}, freq="Y", start="1990")
+    with pytest.raises(IncoherentTotalError):
+        forecast_hierarchy(frame, 2, {"t": ["cn_x", "cn_m"]}, model="structural", missing="model")
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(2, 4), st.integers(0, 10_000))
+def test_property_sparse_shares_sum_to_one_and_nest(k: int, seed: int) -> None:
+    """Shares published at different months (gaps): means sum to 1, bounds in [0, 1] and nested."""
+    sparse = _with_gaps(_composition(30, k, seed), 0.4, seed)
+    out = forecast_shares(_long(sparse), 4, model="structural", missing="model", n_paths=200, seed=seed)
+    assert len(out) == 4 * k
+    _check_shares(out)
+
+
+def test_sparse_shares_still_check_complete_periods_sum_to_one() -> None:
+    comp = _composition(24, 3, 0)
+    comp["c0"] = comp["c0"] * 1.2  # every fully published period now sums above 1
+    with pytest.raises(CompositionSumError):
+        forecast_shares(_long(_with_gaps(comp, 0.3, 0)), 2, model="structural", missing="model")
+
+
+def test_sparse_shares_refuse_values() -> None:
+    with pytest.raises(InvalidParameterError, match="shares"):
+        forecast_shares(_long(_composition(24, 3, 0)), 2, model="structural", missing="model", values=True)
+
+
+def test_hierarchy_from_tags_groups_every_key_under_the_root() -> None:
+    tags = {
+        "cn_x": {"partner": "CN", "flow": "export"},
+        "cn_m": {"partner": "CN", "flow": "import"},
+        "de_x": {"partner": "DE", "flow": "export"},
+    }
+    tree = hierarchy_from_tags(tags, ["partner", "flow"], "ru")
+    assert tree["ru"] == ["ru:partner=CN", "ru:partner=DE"]
+    assert tree["ru:partner=CN"] == ["cn_x", "cn_m"]  # ordered by their tag values
+    assert tree["ru:flow=export"] == ["cn_x", "de_x"]
+    frame = _long(_bottom(30, ids=("cn_x", "cn_m", "de_x")))
+    out = forecast_hierarchy(frame, 2, tree, model="naive", n_paths=200)
+    _check_coherent(out, tree)
+
+
+@pytest.mark.parametrize(
+    ("tags", "by", "match"),
+    [
+        ({}, ["flow"], "no series matches"),
+        ({"a": {"flow": "x"}, "b": {"partner": "CN"}}, ["flow"], "has no 'flow' tag"),
+        ({"a": {"flow": "x"}, "b": {"flow": "x"}}, ["flow"], "same"),
+        ({"a": {"flow": "x"}}, [], "by must list"),
+        ({"a": {"flow": "x"}}, ["flow", "flow"], "by must list"),
+    ],
+)
+def test_hierarchy_from_tags_refuses_bad_input_naming_it(tags: dict, by: list[str], match: str) -> None:
+    with pytest.raises(InvalidHierarchyError, match=match):
+        hierarchy_from_tags(tags, by, "root")
