@@ -68,6 +68,7 @@ bench-domain: install
 	$(PY) -m bench.domain_coverage --domain $(DOMAIN_DIR)
 	$(PY) -m bench.full_year_backtest --domain $(DOMAIN_DIR) --years 2016 2021
 	$(PY) -m bench.structure_bench --domain $(DOMAIN_DIR)
+	$(PY) -m bench.structure_bilateral --domain $(DOMAIN_DIR)
 	$(PY) -m bench.drivers_bench simulated --series 40 --model structural
 	$(PY) -m bench.drivers_bench gaps --data $(M3_DIR)/m3.csv.gz --sample 200 --model structural
 

@@ -42,3 +42,21 @@ def test_summarise_reports_standard_errors_per_level_and_method() -> None:
     assert table.loc[("all", "a"), "smape"] == 2.0
     assert np.isclose(table.loc[("all", "a"), "smape_se"], 1.0)
     assert table.loc[("all", "b"), "smape_se"] == 0.0
+
+
+def test_bilateral_run_scores_total_and_flows_for_ours_and_the_reference(monkeypatch) -> None:
+    import bench.structure_bilateral as bilateral
+
+    monkeypatch.setattr(bilateral, "SELECT", ("2010-12",))
+    monkeypatch.setattr(bilateral, "REPORT", ())
+    index = pd.period_range("2006-01", "2011-12", freq="M", name="ds")
+    rng = np.random.default_rng(0)
+    season = 1 + 0.2 * np.sin(np.arange(len(index)) * 2 * np.pi / 12)
+    bottom = pd.DataFrame(
+        {"cn_x": 50 * season + rng.normal(0, 1, len(index)), "cn_m": 30 * season + rng.normal(0, 1, len(index))},
+        index=index,
+    )
+    scores = bilateral.run(bottom, ["cn"], ["naive2"], n_jobs=1, n_paths=50)
+    assert set(scores["method"]) == {"naive2+mint_shrink", "AutoETS+MinT-shrink (ref)"}
+    assert sorted(scores.loc[scores["method"] == "naive2+mint_shrink", "level"]) == ["flow", "flow", "total"]
+    assert scores["smape"].between(0, 200).all() and scores["cover95"].between(0, 1).all()
