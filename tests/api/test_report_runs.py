@@ -1,0 +1,179 @@
+"""Report runs over REST: background jobs (202 + Location), run records, delivery, secrets."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.main import create_app
+from reports.definitions import ReportDefinition
+from reports.store import ReportStore
+from tests.api.conftest import TestClient, make_settings
+from tests.api.test_reports import AS_OF, _annual_series, _definition, run_and_wait
+from tests.reports.delivery_servers import SMTP_PASSWORD, SMTP_USER, WEBHOOK_SECRET, http_receiver, smtp_server
+
+
+@pytest.fixture
+def records() -> Iterator[list[logging.LogRecord]]:
+    """Records logged under ``reports`` (a handler of its own: create_app replaces the root's)."""
+    kept: list[logging.LogRecord] = []
+
+    class _Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            kept.append(record)
+
+    handler = _Keep(level=logging.DEBUG)
+    logger = logging.getLogger("reports")
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield kept
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def _logged_text(records: list[logging.LogRecord]) -> str:
+    formatter = logging.Formatter()
+    return "\n".join(formatter.format(r) for r in records)
+
+
+def test_run_is_a_background_job_not_the_request_thread(
+    client: TestClient, stored: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.service.reports as service
+
+    release = threading.Event()
+    threads: list[str] = []
+    real = service.execute_run
+
+    def gated(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "execute_run", gated)
+    assert client.post("/v1/reports", json=_definition()).status_code == 201
+    response = client.post("/v1/reports/cn-ru/runs", json={"as_of": AS_OF})
+    assert response.status_code == 202 and response.json()["status"] == "running"
+    location = response.headers["Location"]
+    assert client.get(location).json()["status"] == "running"  # still held back: the request did not wait
+    release.set()
+    record = run_and_wait(client, "cn-ru", {"as_of": AS_OF})
+    assert record["status"] == "succeeded" and record["run_id"] == response.json()["run_id"]
+    assert threads and threads[0].startswith("tradecast-reports")
+
+
+def test_unexpected_failure_is_told_in_words_and_the_log_keeps_the_traceback(
+    client: TestClient, stored: str, monkeypatch: pytest.MonkeyPatch, records: list[logging.LogRecord]
+) -> None:
+    import reports.jobs
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("internal detail 0xdead at /srv/secret/path.py")
+
+    monkeypatch.setattr(reports.jobs, "collect_report", broken)
+    assert client.post("/v1/reports", json=_definition()).status_code == 201
+    record = run_and_wait(client, "cn-ru", {"as_of": AS_OF})
+    assert record["status"] == "failed" and "traceback" not in record
+    assert record["error"] == f"the run failed unexpectedly; the server log has the details (run {record['run_id']})"
+    for text in (
+        client.get("/v1/reports/cn-ru/runs").text,
+        client.get(f"/v1/reports/cn-ru/runs/{record['run_id']}/record").text,
+    ):
+        assert "0xdead" not in text and "Traceback" not in text
+    failed = [r for r in records if r.exc_info and "failed" in r.getMessage()]
+    assert failed and "0xdead" in _logged_text(failed) and "Traceback" in _logged_text(failed)
+
+
+def test_run_record_of_unknown_run_is_404(client: TestClient, stored: str) -> None:
+    client.post("/v1/reports", json=_definition())
+    response = client.get(f"/v1/reports/cn-ru/runs/{'0' * 32}/record")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "run_not_found"
+
+
+def test_delivered_run_shows_its_log_and_no_secret_reaches_clients_or_logs(
+    tmp_path: Path, records: list[logging.LogRecord]
+) -> None:
+    with smtp_server(require_login=True) as box, http_receiver(statuses=[503]) as receiver:
+        settings = make_settings(
+            tmp_path,
+            smtp_host="127.0.0.1",
+            smtp_port=box.port,
+            smtp_security="none",
+            smtp_username=SMTP_USER,
+            smtp_password=SMTP_PASSWORD,
+            webhook_secret=WEBHOOK_SECRET,
+            delivery_backoff_seconds=0.01,
+        )
+        with TestClient(create_app(settings)) as client:
+            from tests.api.conftest import annual
+
+            body = {"series_id": "cn_ru", "frequency": "annual", "data": annual()}
+            assert client.post("/v1/series", json=body).status_code == 201
+            delivery = {"emails": ["manager@example.org"], "webhook_url": receiver.url}
+            created = client.post("/v1/reports", json=_definition(delivery=delivery))
+            assert created.status_code == 201, created.text
+            record = run_and_wait(client, "cn-ru", {"as_of": AS_OF})
+            texts = [
+                created.text,
+                client.get("/v1/reports/cn-ru").text,
+                client.get("/v1/reports").text,
+                client.get(f"/v1/reports/cn-ru/runs/{record['run_id']}/record").text,
+                client.get("/v1/reports/cn-ru/runs").text,
+                client.get("/openapi.json").text,
+            ]
+    assert record["status"] == "succeeded", record
+    deliveries = [(d["channel"], d["status"], d["attempts"]) for d in record["deliveries"]]
+    assert deliveries == [("email", "sent", 1), ("webhook", "sent", 2)]
+    assert len(box.messages) == 1 and len(receiver.requests) == 2
+    logged = _logged_text(records)
+    assert "delivery webhook" in logged and "attempt 1/3 failed" in logged
+    for secret in (SMTP_PASSWORD, WEBHOOK_SECRET):
+        assert all(secret not in text for text in texts) and secret not in logged
+
+
+def test_run_interrupted_by_a_stop_is_redone_when_the_service_starts(tmp_path: Path) -> None:
+    from data import SeriesMeta, Store
+
+    settings = make_settings(tmp_path, report_dir=tmp_path / "out", run_lease_seconds=1)
+    store = Store.from_url(settings.store.database_url)
+    store.create_schema()
+    store.save_series(SeriesMeta("cn_ru", frequency="annual"), _annual_series())
+    reports = ReportStore.for_store(store)
+    reports.create_definition(ReportDefinition(name="cn-ru", series_ids=("cn_ru",), model="drift", schedule=None))
+    # A run claimed by a process that then died: its lease ran out and nobody finished it.
+    claimed = reports.claim_run("cn-ru", datetime(2024, 1, 15, 12, tzinfo=UTC), trigger="api", lease_seconds=-1)
+    assert claimed is not None and claimed.status == "running"
+    store.dispose()
+    with TestClient(create_app(settings)) as client:
+        deadline = time.monotonic() + 30
+        runs: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            runs = client.get("/v1/reports/cn-ru/runs").json()["data"]
+            if runs and runs[0]["status"] != "running":
+                break
+            time.sleep(0.1)
+    assert len(runs) == 1 and runs[0]["status"] == "succeeded", runs
+    assert (
+        runs[0]["as_of"].startswith("2024-01-15T12:00:00")
+        and runs[0]["started_at"] > claimed.started_at.isoformat()[:19]
+    )
+
+
+def test_forced_rerun_is_accepted_again(client: TestClient, stored: str) -> None:
+    client.post("/v1/reports", json=_definition())
+    first = run_and_wait(client, "cn-ru", {"as_of": AS_OF})
+    response = client.post("/v1/reports/cn-ru/runs", json={"as_of": AS_OF, "force": True})
+    assert response.status_code == 202 and response.json()["run_id"] == first["run_id"]
+    again = run_and_wait(client, "cn-ru", {"as_of": AS_OF})
+    assert again["status"] == "succeeded" and again["finished_at"] >= first["finished_at"]
+    assert datetime.fromisoformat(again["as_of"]) - datetime.fromisoformat(AS_OF) == timedelta(0)
