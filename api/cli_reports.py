@@ -128,6 +128,7 @@ def report_create(
     timezone: str | None = typer.Option(None, "--timezone", help="IANA time zone of the schedule (default UTC)."),
     email: list[str] = typer.Option([], "--email", help="Send each run to this address (repeat for several)."),
     webhook: str | None = typer.Option(None, "--webhook", help="POST a signed JSON notice of each run here."),
+    formats: list[str] = typer.Option([], "--format", help="An output format besides HTML (repeat for several)."),
     disabled: bool = typer.Option(False, "--disabled", help="Store it without scheduling it."),
     file: Path | None = typer.Option(None, "--file", help="A JSON definition (the REST body); options override it."),
 ) -> None:
@@ -144,6 +145,7 @@ def report_create(
         "levels": _levels(levels),
         "model": model,
         "timezone": timezone,
+        "formats": list(dict.fromkeys(["html", *formats])) if formats else None,
         "enabled": False if disabled else None,
     }
     if email or webhook:

@@ -77,6 +77,7 @@ def test_create_list_show_run_delete(cli_env: Path) -> None:
         (["--email", "not-an-address"], "delivery.emails"),
         (["--email", "a@example.org"], "TRADECAST_SMTP_HOST"),
         (["--tag", "nokey"], "KEY=VALUE"),
+        (["--format", "docx"], "formats must be"),
     ],
 )
 def test_invalid_definitions_are_refused_at_creation(cli_env: Path, extra: list[str], contains: str) -> None:

@@ -177,3 +177,25 @@ def test_forced_rerun_is_accepted_again(client: TestClient, stored: str) -> None
     again = run_and_wait(client, "cn-ru", {"as_of": AS_OF})
     assert again["status"] == "succeeded" and again["finished_at"] >= first["finished_at"]
     assert datetime.fromisoformat(again["as_of"]) - datetime.fromisoformat(AS_OF) == timedelta(0)
+
+
+@pytest.mark.parametrize("secret", ["changeme", "short-secret"])
+def test_placeholder_or_short_webhook_secret_is_refused_outside_development(tmp_path: Path, secret: str) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="TRADECAST_WEBHOOK_SECRET") as info:
+        make_settings(tmp_path, webhook_secret=secret)
+    assert secret not in str(info.value)
+    assert (
+        make_settings(tmp_path, env="development", webhook_secret=secret).delivery.webhook_secret.get_secret_value()
+        == secret
+    )
+
+
+def test_settings_hand_delivery_options_to_the_report_runner(tmp_path: Path) -> None:
+    settings = make_settings(
+        tmp_path, smtp_host="mail.example.org", smtp_password="pw-0123456789", delivery_max_attempts=5
+    )
+    options = settings.reports.delivery
+    assert options == settings.delivery and options.smtp_host == "mail.example.org" and options.max_attempts == 5
+    assert "pw-0123456789" not in repr(settings) and "pw-0123456789" not in repr(options)
