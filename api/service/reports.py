@@ -168,6 +168,10 @@ def start_report_run(
 class ReportRunner:
     """Produces claimed report runs on a background thread, off the request threads.
 
+    A run waiting in the queue keeps its lease (renewed every third of it), so no other
+    process takes it over while it waits; one taken over anyway (this process stalled) is
+    skipped rather than produced twice.
+
     Parameters
     ----------
     store : data.Store
@@ -183,33 +187,59 @@ class ReportRunner:
         self.options = options
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tradecast-reports")
         self._lock = threading.Lock()
-        self._pending: set[Future[ReportRun]] = set()
+        self._pending: set[Future[ReportRun | None]] = set()
+        self._queued: set[str] = set()
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._renew_queued, name="tradecast-report-queue", daemon=True)
+        self._ticker.start()
 
-    def submit(self, run: ReportRun, definition: ReportDefinition) -> Future[ReportRun]:
+    def submit(self, run: ReportRun, definition: ReportDefinition) -> Future[ReportRun | None]:
         """Produce the claimed ``run`` in the background (its failures are recorded on the run)."""
-        future = self._pool.submit(self._produce, run, definition)
         with self._lock:
+            self._queued.add(run.run_id)
+            future = self._pool.submit(self._produce, run, definition)
             self._pending.add(future)
         future.add_done_callback(self._forget)
         return future
 
-    def _forget(self, future: Future[ReportRun]) -> None:
+    def _forget(self, future: Future[ReportRun | None]) -> None:
         with self._lock:
             self._pending.discard(future)
 
-    def _produce(self, run: ReportRun, definition: ReportDefinition) -> ReportRun:
+    def _renew_queued(self) -> None:
+        reports = ReportStore.for_store(self.store)
+        while not self._stop.wait(self.options.lease_seconds / 3):
+            with self._lock:
+                queued = list(self._queued)
+            for run_id in queued:
+                try:
+                    reports.renew_lease(run_id, self.options.lease_seconds)
+                except Exception:  # the database may be down a moment; the next tick may succeed
+                    logger.warning("report run %s: renewing the lease of a queued run failed", run_id, exc_info=True)
+
+    def _produce(self, run: ReportRun, definition: ReportDefinition) -> ReportRun | None:
         options = self.options
-        return execute_run(
-            run,
-            definition,
-            self.store,
-            ReportStore.for_store(self.store),
-            report_dir=options.report_dir,
-            backtest_windows=options.backtest_windows,
-            n_jobs=options.n_jobs,
-            lease_seconds=options.lease_seconds,
-            delivery=options.delivery,
-        )
+        reports = ReportStore.for_store(self.store)
+        with self._lock:
+            self._queued.discard(run.run_id)
+        try:
+            if not reports.renew_lease(run.run_id, options.lease_seconds):
+                logger.info("report %s: run %s was taken over while queued; skipped", run.report_name, run.run_id)
+                return None
+            return execute_run(
+                run,
+                definition,
+                self.store,
+                reports,
+                report_dir=options.report_dir,
+                backtest_windows=options.backtest_windows,
+                n_jobs=options.n_jobs,
+                lease_seconds=options.lease_seconds,
+                delivery=options.delivery,
+            )
+        except Exception:  # a failure to record the run: the lease expires and the run is redone
+            logger.exception("report %s: run %s could not be produced", run.report_name, run.run_id)
+            return None
 
     def recover(self) -> list[str]:
         """Take over and redo runs whose lease expired (their process died); returns their ids."""
@@ -238,4 +268,5 @@ class ReportRunner:
 
     def shutdown(self) -> None:
         """Stop taking runs; queued ones stay claimed and are redone once their lease expires."""
+        self._stop.set()
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from api.main import create_app
+from api.service.reports import ReportRunner
 from reports.definitions import ReportDefinition
 from reports.store import ReportStore
 from tests.api.conftest import TestClient, make_settings
@@ -199,3 +200,39 @@ def test_settings_hand_delivery_options_to_the_report_runner(tmp_path: Path) -> 
     options = settings.reports.delivery
     assert options == settings.delivery and options.smtp_host == "mail.example.org" and options.max_attempts == 5
     assert "pw-0123456789" not in repr(settings) and "pw-0123456789" not in repr(options)
+
+
+def test_runner_keeps_queued_leases_and_skips_a_run_taken_over(tmp_path: Path) -> None:
+    from data import SeriesMeta, Store
+    from reports.options import ReportOptions
+
+    store = Store.from_url(f"sqlite:///{tmp_path / 'runner.db'}")
+    store.create_schema()
+    store.save_series(SeriesMeta("cn_ru", frequency="annual"), _annual_series())
+    reports = ReportStore.for_store(store)
+    definition = reports.create_definition(
+        ReportDefinition(name="cn-ru", series_ids=("cn_ru",), model="drift", schedule=None)
+    ).definition
+    runner = ReportRunner(store, ReportOptions(report_dir=None, lease_seconds=1.5))
+    try:
+        blocker = threading.Event()
+        runner._pool.submit(blocker.wait, 10)  # the one worker is busy: the next run waits in the queue
+        queued = reports.claim_run("cn-ru", datetime(2024, 1, 15, tzinfo=UTC), trigger="api", lease_seconds=1.5)
+        stolen = reports.claim_run("cn-ru", datetime(2024, 1, 16, tzinfo=UTC), trigger="api", lease_seconds=1.5)
+        assert queued is not None and stolen is not None
+        first, second = runner.submit(queued, definition), runner.submit(stolen, definition)
+        time.sleep(2.5)  # past the claim's lease: only the ticker's renewals keep it
+        assert reports.expired_runs() == []
+        # Another process takes the second run over (say this one stalled): it must not be produced twice.
+        with store.engine.begin() as conn:
+            from data.tables import ReportRunsTable
+
+            table = ReportRunsTable.__table__
+            conn.execute(table.update().where(table.c.id == stolen.run_id).values(id="f" * 32))
+        blocker.set()
+        assert first.result(timeout=30) is not None and first.result().status == "succeeded"
+        assert second.result(timeout=30) is None
+        assert reports.get_run_by_id("f" * 32).status == "running"  # left to the process that took it
+    finally:
+        runner.shutdown()
+        store.dispose()
