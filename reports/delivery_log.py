@@ -106,6 +106,18 @@ class DeliveryLog:
             with conn.begin():
                 yield conn
 
+    def for_runs(self, run_ids: Sequence[str]) -> dict[str, list[DeliveryRecord]]:
+        """The deliveries of each of ``run_ids`` (one query), oldest first; runs without any are absent."""
+        out: dict[str, list[DeliveryRecord]] = {}
+        if not run_ids:
+            return out
+        query = select(_L).where(_L.c.run_id.in_(list(run_ids))).order_by(_L.c.created_at, _L.c.channel)
+        with self.engine.connect() as conn:
+            for row in conn.execute(query):
+                record = _to_record(dict(row._mapping))
+                out.setdefault(record.run_id, []).append(record)
+        return out
+
     def for_run(self, run_id: str) -> list[DeliveryRecord]:
         """The deliveries of run ``run_id``, oldest first."""
         with self.engine.connect() as conn:

@@ -11,25 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SettingsDep
 from api.schemas import AwareInstant, ErrorRead
-from api.service.reports import (
-    ReportRunner,
-    RunRecord,
-    list_reports,
-    read_run_record,
-    start_report_run,
-)
-from api.service.reports import (
-    create_report as create_report_definition,
-)
-from api.service.reports import (
-    delete_report as delete_report_definition,
-)
-from api.service.reports import (
-    read_report as read_report_definition,
-)
-from api.service.reports import (
-    update_report as update_report_definition,
-)
+from api.service import reports as report_service
+from api.service.reports import ReportRunner, RunRecord
 from reports.definitions import DEFAULT_SCHEDULE
 from reports.delivery_log import DeliveryRecord
 from reports.scheduler import previous_fire_time, stored_trigger
@@ -148,7 +131,7 @@ class DeliveryRead(BaseModel):
 
     channel: str = Field(description="email or webhook")
     target: str
-    status: str = Field(description="sent or failed")
+    status: str = Field(description="pending (the run is working), sent, failed, or skipped (the run failed)")
     attempts: int
     error: str | None
     created_at: datetime
@@ -215,32 +198,32 @@ def _spec(name: str, body: ReportUpdate) -> dict[str, Any]:
 @router.post("", response_model=ReportRead, status_code=status.HTTP_201_CREATED, responses={409: {"model": ErrorRead}})
 def create_report(body: ReportCreate, request: Request, settings: SettingsDep) -> ReportRead:
     """Create a report definition (its series must be stored, its delivery configured)."""
-    return _to_read(create_report_definition(request.app.state.store, _spec(body.name, body), settings.delivery))
+    return _to_read(report_service.create_report(request.app.state.store, _spec(body.name, body), settings.delivery))
 
 
 @router.get("", response_model=ReportsPage)
 def read_reports(request: Request) -> ReportsPage:
     """List every report definition."""
-    data = [_to_read(d) for d in list_reports(request.app.state.store)]
+    data = [_to_read(d) for d in report_service.list_reports(request.app.state.store)]
     return ReportsPage(data=data, count=len(data))
 
 
 @router.get("/{name}", response_model=ReportRead)
 def read_report(name: ReportName, request: Request) -> ReportRead:
     """Read one report definition."""
-    return _to_read(read_report_definition(request.app.state.store, name))
+    return _to_read(report_service.read_report(request.app.state.store, name))
 
 
 @router.put("/{name}", response_model=ReportRead)
 def update_report(name: ReportName, body: ReportUpdate, request: Request, settings: SettingsDep) -> ReportRead:
     """Replace a report definition."""
-    return _to_read(update_report_definition(request.app.state.store, _spec(name, body), settings.delivery))
+    return _to_read(report_service.update_report(request.app.state.store, _spec(name, body), settings.delivery))
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
 def delete_report(name: ReportName, request: Request) -> Response:
     """Delete a report definition, its runs and their delivery log."""
-    delete_report_definition(request.app.state.store, name)
+    report_service.delete_report(request.app.state.store, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -255,30 +238,28 @@ def create_report_run(
 ) -> ReportRunRead:
     """Start a report run in the background; poll the run record at the Location header."""
     body = body or ReportRunCreate(as_of=None, force=False)
-    record, started = start_report_run(runner, name, body.as_of, force=body.force)
+    record, in_progress = report_service.start_report_run(runner, name, body.as_of, force=body.force)
     response.headers["Location"] = f"/v1/reports/{name}/runs/{record.run.run_id}/record"
-    if not started and record.run.status != "running":
-        response.status_code = status.HTTP_200_OK
+    response.status_code = status.HTTP_202_ACCEPTED if in_progress else status.HTTP_200_OK
     return _to_record(record)
 
 
 @router.get("/{name}/runs", response_model=ReportRunsPage)
 def read_report_runs(
     name: ReportName,
-    reports: ReportsDep,
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ReportRunsPage:
-    """History of a report's runs: status, duration, error."""
-    reports.get_definition(name)
-    runs, total = reports.list_runs(name, limit=limit, offset=offset)
-    return ReportRunsPage(data=[_to_run(r) for r in runs], count=total)
+    """History of a report's runs: status, duration, error, deliveries."""
+    records, total = report_service.list_run_records(request.app.state.store, name, limit=limit, offset=offset)
+    return ReportRunsPage(data=[_to_record(r) for r in records], count=total)
 
 
 @router.get("/{name}/runs/{run_id}/record", response_model=ReportRunRead)
 def read_report_run_record(name: ReportName, run_id: RunId, request: Request) -> ReportRunRead:
     """Status, error and delivery log of one run of a report."""
-    return _to_record(read_run_record(request.app.state.store, name, run_id))
+    return _to_record(report_service.read_run_record(request.app.state.store, name, run_id))
 
 
 @router.get("/{name}/runs/latest", response_class=HTMLResponse, responses={200: _HTML})

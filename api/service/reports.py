@@ -27,7 +27,7 @@ from reports.delivery_log import DeliveryLog, DeliveryRecord
 from reports.exceptions import UnknownReportSeriesError
 from reports.jobs import claim_report_run, execute_run, run_report
 from reports.options import ReportOptions
-from reports.store import ReportRun, ReportStore, StoredDefinition
+from reports.store import RUNNING, ReportRun, ReportStore, StoredDefinition
 
 __all__ = [
     "ReportRunner",
@@ -36,6 +36,7 @@ __all__ = [
     "create_report",
     "delete_report",
     "list_reports",
+    "list_run_records",
     "read_report",
     "read_run_record",
     "run_report_now",
@@ -122,6 +123,15 @@ def read_run_record(store: Any, name: str, run_id: str) -> RunRecord:
     return RunRecord(run, DeliveryLog.for_store(store).for_run(run.run_id))
 
 
+def list_run_records(store: Any, name: str, *, limit: int = 50, offset: int = 0) -> tuple[list[RunRecord], int]:
+    """One page of the runs of report ``name`` with their deliveries, newest first, and the total."""
+    reports = ReportStore.for_store(store)
+    reports.get_definition(name)
+    runs, total = reports.list_runs(name, limit=limit, offset=offset)
+    deliveries = DeliveryLog.for_store(store).for_runs([r.run_id for r in runs])
+    return [RunRecord(r, deliveries.get(r.run_id, [])) for r in runs], total
+
+
 def run_report_now(
     store: Any, name: str, as_of: datetime | None, options: ReportOptions, *, force: bool = False, trigger: str = "cli"
 ) -> RunRecord:
@@ -145,10 +155,10 @@ def run_report_now(
 def start_report_run(
     runner: ReportRunner, name: str, as_of: datetime | None, *, force: bool = False, trigger: str = "api"
 ) -> tuple[RunRecord, bool]:
-    """Claim a run and hand it to ``runner``; returns the record and whether it was started.
+    """Claim a run and hand it to ``runner``; returns the record and whether it is in progress.
 
-    When the run for ``(name, as_of)`` already exists (finished, or running elsewhere) it
-    is returned as it is and ``started`` is false.
+    When the run for ``(name, as_of)`` already exists it is returned as it is: in progress
+    if another process is producing it, not if it has finished.
     """
     options = runner.options
     run, definition, claimed = claim_report_run(
@@ -162,7 +172,7 @@ def start_report_run(
     )
     if claimed:
         runner.submit(run, definition)
-    return read_run_record(runner.store, name, run.run_id), claimed
+    return read_run_record(runner.store, name, run.run_id), claimed or run.status == RUNNING
 
 
 class ReportRunner:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -136,6 +137,8 @@ def test_delivered_run_shows_its_log_and_no_secret_reaches_clients_or_logs(
     deliveries = [(d["channel"], d["status"], d["attempts"]) for d in record["deliveries"]]
     assert deliveries == [("email", "sent", 1), ("webhook", "sent", 2)]
     assert len(box.messages) == 1 and len(receiver.requests) == 2
+    [listed] = [r for r in json.loads(texts[4])["data"] if r["run_id"] == record["run_id"]]
+    assert listed["deliveries"] == record["deliveries"]
     logged = _logged_text(records)
     assert "delivery webhook" in logged and "attempt 1/3 failed" in logged
     for secret in (SMTP_PASSWORD, WEBHOOK_SECRET):
