@@ -23,9 +23,11 @@ from api.routes import backtests, forecasts, health, jobs, models, series, struc
 from api.routes.reports import router as reports_router
 from api.schemas import ErrorRead
 from api.service import ForecastService, Limits
+from api.service.reports import ReportRunner
 from api.settings import Settings, get_settings, report_unknown_variables
 from forecasting.executor import Executor, InProcessExecutor, ProcessExecutor
-from reports.scheduler import start_scheduler, stop_scheduler
+from reports.options import ReportOptions
+from reports.scheduler import ReportScheduler, start_scheduler, stop_scheduler
 
 __all__ = ["build_service", "create_app", "fit_executor", "service_limits"]
 
@@ -64,7 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await run_in_threadpool(job_manager.start, store, service)
         service.start()
         # Other services hosted by this process (the reports scheduler) start here.
-        report_scheduler = await run_in_threadpool(start_scheduler, store, settings.reports)
+        report_scheduler = await run_in_threadpool(_start_reports, app, store, settings.reports)
         pruner = start_pruner(store, settings.store.forecast_retention_days)
         if settings.api.gc_freeze:
             # Move everything allocated at start-up (pandas, statsmodels, the app) out of the
@@ -76,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             stop_pruner(pruner)
-            stop_scheduler(report_scheduler)
+            _stop_reports(app, report_scheduler)
             job_manager.shutdown()
             service.shutdown()
             store.dispose()
@@ -108,6 +110,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports_router, **v1)  # type: ignore[arg-type]
     _declare_security(app)
     return app
+
+
+def _start_reports(app: FastAPI, store: Any, options: ReportOptions) -> ReportScheduler | None:
+    """Start the runner of REST report runs (redoing runs interrupted by a stop) and the scheduler."""
+    app.state.report_runner = ReportRunner(store, options)
+    app.state.report_runner.recover()
+    return start_scheduler(store, options)
+
+
+def _stop_reports(app: FastAPI, scheduler: ReportScheduler | None) -> None:
+    stop_scheduler(scheduler)
+    app.state.report_runner.shutdown()
 
 
 def build_service(settings: Settings, metrics: Metrics) -> ForecastService:

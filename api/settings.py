@@ -13,6 +13,8 @@ them by area through read-only sections:
 - ``settings.reports``: report directory, scheduler, backtest windows, as the plain
   :class:`~reports.options.ReportOptions` that :mod:`reports` takes.
 - ``settings.logging``: level and format, for :func:`api.logs.configure_logging`.
+- ``settings.delivery``: SMTP relay, webhook secret and retries of report delivery, as the
+  plain :class:`~reports.delivery.DeliveryOptions` (also ``settings.reports.delivery``).
 
 Flat fields plus section views (rather than nested models) keep every variable name exactly
 as documented without a custom environment source: pydantic-settings maps nested models to
@@ -39,6 +41,7 @@ from dotenv import dotenv_values
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from reports.delivery import DeliveryOptions
 from reports.options import ReportOptions
 from reports.store import LEASE_SECONDS, STALE_AFTER_SECONDS
 
@@ -216,6 +219,20 @@ _REPORT_OPTIONS = {
     "scheduler_refresh_seconds": "refresh_seconds",
     "scheduler_misfire_grace_seconds": "misfire_grace_seconds",
 }
+#: Settings field -> :class:`~reports.delivery.DeliveryOptions` field (the delivery section).
+_DELIVERY_OPTIONS = {
+    "smtp_host": "smtp_host",
+    "smtp_port": "smtp_port",
+    "smtp_security": "smtp_security",
+    "smtp_username": "smtp_username",
+    "smtp_password": "smtp_password",
+    "smtp_sender": "smtp_sender",
+    "webhook_secret": "webhook_secret",
+    "delivery_timeout_seconds": "timeout_seconds",
+    "delivery_max_attempts": "max_attempts",
+    "delivery_backoff_seconds": "backoff_seconds",
+    "delivery_max_backoff_seconds": "max_backoff_seconds",
+}
 
 
 class Settings(BaseSettings):
@@ -314,6 +331,25 @@ class Settings(BaseSettings):
         "(its process died) is re-run by the next scheduler refresh.",
     )
 
+    # delivery (of report runs: e-mail and signed webhooks)
+    smtp_host: str = Field(default="", description="SMTP relay for report e-mails; empty disables e-mail.")
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "tls"] = Field(
+        default="starttls", description="none, starttls (upgrade the connection) or tls (TLS from the start)."
+    )
+    smtp_username: str = Field(default="", description="SMTP login; empty sends without logging in.")
+    smtp_password: SecretStr = SecretStr("")
+    smtp_sender: str = Field(default="tradecast@localhost", description="From address of report e-mails.")
+    webhook_secret: SecretStr = Field(
+        default=SecretStr(""), description="Key of the HMAC-SHA256 signature of webhook bodies; empty: no webhooks."
+    )
+    delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    delivery_max_attempts: int = Field(default=3, ge=1, le=10, description="Tries per channel and run.")
+    delivery_backoff_seconds: float = Field(
+        default=2.0, ge=0, le=300, description="Wait after the k-th failed try: this x 2^(k-1)."
+    )
+    delivery_max_backoff_seconds: float = Field(default=60.0, ge=0, le=3600, description="Longest wait between tries.")
+
     # logging
     log_level: str = "INFO"
     log_json: bool = True
@@ -346,6 +382,12 @@ class Settings(BaseSettings):
                         "generate one with `python -c 'import secrets; print(secrets.token_urlsafe(32))'` "
                         "or set TRADECAST_ENV=development."
                     )
+        secret = self.webhook_secret.get_secret_value()
+        if secret and self.env != "development" and (secret.lower() in _PLACEHOLDER_KEYS or len(secret) < 16):
+            raise ValueError(
+                "TRADECAST_WEBHOOK_SECRET is a placeholder or short (under 16 characters); generate one with "
+                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'` or set TRADECAST_ENV=development."
+            )
         return self
 
     def keys(self) -> list[ApiKey]:
@@ -378,7 +420,13 @@ class Settings(BaseSettings):
     @property
     def reports(self) -> ReportOptions:
         """What the report runner and scheduler take, as :mod:`reports`' own plain options."""
-        return ReportOptions(**{option: getattr(self, name) for name, option in _REPORT_OPTIONS.items()})
+        options = {option: getattr(self, name) for name, option in _REPORT_OPTIONS.items()}
+        return ReportOptions(**options, delivery=self.delivery)
+
+    @property
+    def delivery(self) -> DeliveryOptions:
+        """How report runs are delivered (SMTP, webhook secret, retries), as plain options."""
+        return DeliveryOptions(**{option: getattr(self, name) for name, option in _DELIVERY_OPTIONS.items()})
 
 
 def section_fields() -> dict[str, tuple[str, ...]]:
@@ -390,6 +438,7 @@ def section_fields() -> dict[str, tuple[str, ...]]:
     owned = {"store": StoreSection, "api": ApiSection, "executor": ExecutorSection, "logging": LoggingSection}
     out = {name: tuple(f.name for f in fields(cls)) for name, cls in owned.items()}
     out["reports"] = tuple(name for name in _REPORT_OPTIONS if name not in out["executor"])
+    out["delivery"] = tuple(_DELIVERY_OPTIONS)
     return out
 
 

@@ -17,6 +17,8 @@ One Alembic history (``data/migrations``) creates all of them:
   ``0005_structures``).
 - revision ``0006_run_lease`` adds ``report_runs.lease_until``, the lease a running
   report run renews (an expired one marks an interrupted run, which is re-run).
+- ``report_deliveries``: the delivery log of report runs, one row per channel and try
+  (revision ``0009_delivery_log``).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ __all__ = [
     "JobsTable",
     "ObservationsTable",
     "ReportDefinitionsTable",
+    "ReportDeliveriesTable",
     "ReportRunsTable",
     "SeriesTable",
     "SeriesTagsTable",
@@ -270,3 +273,23 @@ class StructuresTable(Base):
     description: Mapped[str] = mapped_column(String(2000), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ReportDeliveriesTable(Base):
+    """One row per delivery of a report run on one channel (revision ``0009_delivery_log``).
+
+    ``target`` is what a reader may see: the recipients, or the webhook URL without its
+    query (where tokens travel). No secret is ever written here.
+    """
+
+    __tablename__ = "report_deliveries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(32), index=True)
+    report_name: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -32,6 +32,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from forecasting.exceptions import InvalidParameterError
 from forecasting.registry import list_models
+from reports.delivery import DeliveryTarget, check_delivery
 from reports.exceptions import ScheduleNeverFiresError
 
 __all__ = [
@@ -87,6 +88,9 @@ class ReportDefinition:
         Free text shown under the title.
     enabled : bool
         Disabled reports are not scheduled but can still be run by hand.
+    delivery : DeliveryTarget or None
+        Where each successful run is sent (e-mail recipients, a webhook URL); ``None``
+        sends nothing (see :mod:`reports.delivery`).
     """
 
     name: str
@@ -101,12 +105,14 @@ class ReportDefinition:
     formats: tuple[str, ...] = ("html",)
     description: str = ""
     enabled: bool = True
+    delivery: DeliveryTarget | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able mapping of every field."""
         out = dataclasses.asdict(self)
         for key in ("series_ids", "levels", "formats"):
             out[key] = list(out[key])
+        out["delivery"] = self.delivery.to_dict() if self.delivery is not None else None
         return out
 
     @classmethod
@@ -127,6 +133,8 @@ class ReportDefinition:
                 values[key] = tuple(values[key])
         if values.get("tags") is None:
             values.pop("tags", None)
+        if values.get("delivery") is not None:
+            values["delivery"] = DeliveryTarget.from_dict(values["delivery"])
         return check_definition(cls(**values), check_schedule=check_schedule)
 
 
@@ -178,8 +186,10 @@ def check_definition(definition: ReportDefinition, *, check_schedule: bool = Tru
         build_trigger(definition.schedule, definition.timezone)
     else:
         _check_timezone(definition.timezone)
+    delivery = check_delivery(definition.delivery) if definition.delivery is not None else None
     return dataclasses.replace(
         definition,
+        delivery=None if delivery is None or delivery.is_empty else delivery,
         title=definition.title or definition.name,
         levels=tuple(sorted(set(definition.levels))),
         series_ids=tuple(dict.fromkeys(definition.series_ids)),

@@ -8,6 +8,10 @@ table maps it without knowing about :mod:`reports`::
     ReportExistsError(ConflictError)       409: a report of that name already exists
     ScheduleNeverFiresError(InvalidParameterError)
                                            422: a cron schedule that matches no date
+    UnknownReportSeriesError(InvalidParameterError)
+                                           422: a definition naming series not in the store
+    NoSeriesForecastError(ModelFitError)   a run in which no series could be forecast
+                                           (recorded on the failed run, shown to clients)
 """
 
 from __future__ import annotations
@@ -15,9 +19,15 @@ from __future__ import annotations
 from typing import Any
 
 from data.exceptions import ConflictError
-from forecasting.exceptions import InvalidParameterError, NotFoundError
+from forecasting.exceptions import InvalidParameterError, ModelFitError, NotFoundError
 
-__all__ = ["ReportExistsError", "ReportNotFoundError", "RunNotFoundError", "ScheduleNeverFiresError"]
+__all__ = [
+    "NoSeriesForecastError",
+    "ReportExistsError",
+    "ReportNotFoundError",
+    "RunNotFoundError",
+    "ScheduleNeverFiresError",
+]
 
 
 class ReportNotFoundError(NotFoundError):
@@ -42,6 +52,22 @@ class ScheduleNeverFiresError(InvalidParameterError):
     """A cron schedule matches no date (``0 0 30 2 *``); ``details`` names the fields."""
 
     code = "schedule_never_fires"
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or {}
+
+
+class NoSeriesForecastError(ModelFitError):
+    """A report run in which no series could be forecast; the message names each series' problem."""
+
+    code = "no_series_forecast"
+
+
+class UnknownReportSeriesError(InvalidParameterError):
+    """A report definition names series the store does not hold; ``details`` lists them."""
+
+    code = "unknown_series"
 
     def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)

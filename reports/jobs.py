@@ -29,6 +29,9 @@ from forecasting.executor import get_executor
 from forecasting.frames import DS, MODEL
 from reports.content import ISSUED_AT, ReportData, SeriesSection, build_report, compute_section, failed_section
 from reports.definitions import ReportDefinition
+from reports.delivery import DeliveryOptions
+from reports.dispatch import open_deliveries, settle_deliveries
+from reports.exceptions import NoSeriesForecastError
 from reports.render import render_html
 from reports.store import (
     FAILED,
@@ -42,7 +45,7 @@ from reports.store import (
     run_key,
 )
 
-__all__ = ["collect_report", "execute_run", "resolve_series_ids", "run_report"]
+__all__ = ["claim_report_run", "collect_report", "execute_run", "resolve_series_ids", "run_report"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +73,7 @@ def run_report(
     n_jobs: int = 1,
     stale_after_seconds: float = STALE_AFTER_SECONDS,
     lease_seconds: float = LEASE_SECONDS,
+    delivery: DeliveryOptions | None = None,
 ) -> ReportRun:
     """Run report ``name`` with the data known at ``as_of`` and record the run.
 
@@ -98,12 +102,61 @@ def run_report(
     lease_seconds : float
         The run's lease, renewed while it works; a run found ``running`` with an expired
         lease was interrupted and is taken over and redone here.
+    delivery : DeliveryOptions or None
+        How a successful run is sent to the definition's ``delivery`` target (SMTP relay,
+        webhook secret, retries); ``None`` sends nothing.
 
     Returns
     -------
     ReportRun
         The recorded run (``status`` is ``succeeded`` or ``failed``; ``running`` if
         another process is producing this very run right now).
+
+    Raises
+    ------
+    ReportNotFoundError
+        If no report is named ``name``.
+    """
+    run, definition, claimed = claim_report_run(
+        name,
+        as_of,
+        store,
+        trigger=trigger,
+        force=force,
+        stale_after_seconds=stale_after_seconds,
+        lease_seconds=lease_seconds,
+    )
+    if not claimed:
+        return run
+    return execute_run(
+        run,
+        definition,
+        store,
+        ReportStore.for_store(store),
+        report_dir=report_dir,
+        backtest_windows=backtest_windows,
+        n_jobs=n_jobs,
+        lease_seconds=lease_seconds,
+        delivery=delivery,
+    )
+
+
+def claim_report_run(
+    name: str,
+    as_of: datetime | None,
+    store: Any,
+    *,
+    trigger: str = "manual",
+    force: bool = False,
+    stale_after_seconds: float = STALE_AFTER_SECONDS,
+    lease_seconds: float = LEASE_SECONDS,
+) -> tuple[ReportRun, ReportDefinition, bool]:
+    """Claim the run of ``name`` at ``as_of`` (leased) without producing it.
+
+    Returns ``(run, definition, claimed)``: with ``claimed`` true the caller must produce
+    the run (:func:`execute_run`, at once or on a background worker: should its process
+    die, the expired lease gets the run redone); otherwise ``run`` is the stored run (done,
+    or running in another process). Arguments are those of :func:`run_report`.
 
     Raises
     ------
@@ -122,27 +175,18 @@ def run_report(
             run = reports.take_over_expired_run(key, trigger=trigger, lease_seconds=lease_seconds)
             if run is None:
                 logger.info("report %s: run %s at %s is already running", name, existing.run_id, as_of)
-                return existing
+                return existing, definition, False
     if run is None:
         if existing is not None and existing.status == SUCCEEDED and not force:
             logger.info("report %s: run %s at %s exists; returning it", name, existing.run_id, as_of)
-            return existing
+            return existing, definition, False
         statuses = (FAILED, SUCCEEDED) if force else (FAILED,)
         run = reports.reclaim_run(key, trigger=trigger, statuses=statuses, lease_seconds=lease_seconds)
         if run is None:  # someone else redid it between our two reads
             found = reports.get_run_by_key(key)
             assert found is not None  # the key exists: our claim failed on it
-            return found
-    return execute_run(
-        run,
-        definition,
-        store,
-        reports,
-        report_dir=report_dir,
-        backtest_windows=backtest_windows,
-        n_jobs=n_jobs,
-        lease_seconds=lease_seconds,
-    )
+            return found, definition, False
+    return run, definition, True
 
 
 def execute_run(
@@ -155,16 +199,23 @@ def execute_run(
     backtest_windows: int = 3,
     n_jobs: int = 1,
     lease_seconds: float = LEASE_SECONDS,
+    delivery: DeliveryOptions | None = None,
 ) -> ReportRun:
     """Produce a claimed run and record its outcome; failures are recorded, not raised.
 
     The run's lease is renewed every third of ``lease_seconds`` while it works, so that
-    other processes can tell it from a run whose process died.
+    other processes can tell it from a run whose process died. With ``delivery`` and a
+    definition that has a target, each channel is logged ``pending`` first; a successful
+    run is then sent and each outcome recorded, a failed one's deliveries are ``skipped``.
     """
+    log_ids = open_deliveries(run, definition, store, delivery)
     with _lease_kept(reports, run.run_id, lease_seconds):
-        return _produce_run(
+        finished = _produce_run(
             run, definition, store, reports, report_dir=report_dir, backtest_windows=backtest_windows, n_jobs=n_jobs
         )
+    if log_ids and delivery is not None:
+        settle_deliveries(finished, definition, store, delivery, log_ids)
+    return finished
 
 
 @contextmanager
@@ -208,7 +259,7 @@ def _produce_run(
         report = collected.report
         if report.sections and report.n_failed == len(report.sections):
             errors = "; ".join(f"{s.series_id}: {s.error}" for s in report.sections)
-            raise RuntimeError(f"no series of report {definition.name!r} could be forecast ({errors})")
+            raise NoSeriesForecastError(f"no series of report {definition.name!r} could be forecast ({errors})")
         html = render_html(report)
         rendered_at = time.perf_counter()
         details: dict[str, Any] = {
@@ -238,7 +289,7 @@ def _produce_run(
         finished = reports.finish_run(
             run.run_id,
             status=FAILED,
-            error=f"{type(exc).__name__}: {exc}"[:2000],
+            error=_client_error(exc, run.run_id),
             traceback=_traceback_summary(exc),
         )
     logger.info(
@@ -464,6 +515,13 @@ def _write_html(report_dir: Path, run: ReportRun, html: str) -> Path:
     path = folder / f"{run.as_of:%Y%m%dT%H%M%SZ}_{run.run_id}.html"
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def _client_error(exc: Exception, run_id: str) -> str:
+    """The error a client may read: our own errors' messages; anything else only points to the log."""
+    if isinstance(exc, ForecastingError | DataError):
+        return str(exc)[:2000]
+    return f"the run failed unexpectedly; the server log has the details (run {run_id})"
 
 
 def _traceback_summary(exc: BaseException) -> str:

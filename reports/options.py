@@ -7,9 +7,10 @@ report runner; tests and notebooks build one directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from reports.delivery import DeliveryOptions
 from reports.store import LEASE_SECONDS, STALE_AFTER_SECONDS
 
 __all__ = ["ReportOptions"]
@@ -42,6 +43,9 @@ class ReportOptions:
     misfire_grace_seconds : int
         How late a fire may still run while the service is up. Runs that fell due while
         the service was down are caught up once at start, whatever their age.
+    delivery : DeliveryOptions
+        How successful runs are sent to their definition's delivery target (SMTP relay,
+        webhook secret, retries); see :mod:`reports.delivery`.
     """
 
     report_dir: Path | None = Path("var/reports")
@@ -52,3 +56,4 @@ class ReportOptions:
     scheduler_enabled: bool = True
     refresh_seconds: float = 60.0
     misfire_grace_seconds: int = 3600
+    delivery: DeliveryOptions = field(default_factory=DeliveryOptions)

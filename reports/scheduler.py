@@ -259,6 +259,7 @@ class ReportScheduler:
             backtest_windows=self.options.backtest_windows,
             n_jobs=self.options.n_jobs,
             lease_seconds=self.options.lease_seconds,
+            delivery=self.options.delivery,
         )
         with self._lock:
             if finished.status == "succeeded":

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, 
 from sqlalchemy.exc import IntegrityError
 
 from data.db import WRITE
-from data.tables import ReportDefinitionsTable, ReportRunsTable
+from data.tables import ReportDefinitionsTable, ReportDeliveriesTable, ReportRunsTable
 from reports.definitions import ReportDefinition, check_name
 from reports.exceptions import ReportExistsError, ReportNotFoundError, RunNotFoundError
 
@@ -55,6 +55,7 @@ LEASE_SECONDS = 60.0
 
 _D = cast(Table, ReportDefinitionsTable.__table__)
 _R = cast(Table, ReportRunsTable.__table__)
+_L = cast(Table, ReportDeliveriesTable.__table__)
 _RUN_COLUMNS = [c for c in _R.c if c.name != "html"]
 
 
@@ -264,6 +265,7 @@ class ReportStore:
             if result.rowcount != 1:
                 raise ReportNotFoundError(f"no report named {name!r}.")
             conn.execute(delete(_R).where(_R.c.report_name == name))
+            conn.execute(delete(_L).where(_L.c.report_name == name))
 
     # -- runs -----------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Scheduled reports: definitions, runs now, run history and the rendered HTML."""
+"""Scheduled reports: definitions, runs (as background jobs), run records, the rendered HTML."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SettingsDep
 from api.schemas import AwareInstant, ErrorRead
-from reports.definitions import DEFAULT_SCHEDULE, ReportDefinition
-from reports.jobs import run_report
+from api.service import reports as report_service
+from api.service.reports import ReportRunner, RunRecord
+from reports.definitions import DEFAULT_SCHEDULE
+from reports.delivery_log import DeliveryRecord
 from reports.scheduler import previous_fire_time, stored_trigger
 from reports.store import ReportRun, ReportStore, StoredDefinition
 
@@ -32,6 +34,33 @@ def get_reports(request: Request) -> ReportStore:
 
 
 ReportsDep = Annotated[ReportStore, Depends(get_reports)]
+
+
+def get_report_runner(request: Request) -> ReportRunner:
+    """The app's background runner of report runs."""
+    runner: ReportRunner = request.app.state.report_runner
+    return runner
+
+
+RunnerDep = Annotated[ReportRunner, Depends(get_report_runner)]
+
+
+class ReportDelivery(BaseModel):
+    """Where each successful run is sent."""
+
+    model_config = _STRICT
+
+    emails: list[Annotated[str, Field(max_length=254)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Recipients of an e-mail with the report as HTML body and attachment (needs TRADECAST_SMTP_HOST).",
+    )
+    webhook_url: str | None = Field(
+        None,
+        max_length=2000,
+        description="http(s) URL that receives a signed JSON POST per run (needs TRADECAST_WEBHOOK_SECRET); "
+        "verify X-Tradecast-Signature as the README explains.",
+    )
 
 
 class ReportUpdate(BaseModel):
@@ -61,6 +90,7 @@ class ReportUpdate(BaseModel):
     timezone: str = Field("UTC", description="IANA time zone of the schedule.")
     formats: list[str] = Field(default_factory=lambda: ["html"])
     enabled: bool = True
+    delivery: ReportDelivery | None = Field(None, description="E-mail recipients and/or a webhook; null: none.")
 
 
 class ReportCreate(ReportUpdate):
@@ -96,8 +126,19 @@ class ReportRunCreate(BaseModel):
     force: bool = Field(False, description="Redo a run that already succeeded for this as-of time.")
 
 
+class DeliveryRead(BaseModel):
+    """One delivery of a run on one channel (the webhook URL without its query)."""
+
+    channel: str = Field(description="email or webhook")
+    target: str
+    status: str = Field(description="pending (the run is working), sent, failed, or skipped (the run failed)")
+    attempts: int
+    error: str | None
+    created_at: datetime
+
+
 class ReportRunRead(BaseModel):
-    """One run of a report (its HTML is at .../runs/{run_id})."""
+    """One run of a report: status, timings, error, deliveries (its HTML is at .../runs/{run_id})."""
 
     run_id: str
     report_name: str
@@ -110,9 +151,9 @@ class ReportRunRead(BaseModel):
     duration_s: float | None
     n_series: int
     n_failed: int
-    error: str | None
-    traceback: str | None
+    error: str | None = Field(description="Why the run failed, in words; details stay in the server log.")
     details: dict[str, Any]
+    deliveries: list[DeliveryRead] = Field(default_factory=list, description="The delivery log of this run.")
 
 
 class ReportRunsPage(BaseModel):
@@ -140,78 +181,85 @@ def _to_read(stored: StoredDefinition) -> ReportRead:
     )
 
 
-def _to_run(run: ReportRun) -> ReportRunRead:
-    return ReportRunRead(**run.__dict__)
+def _to_run(run: ReportRun, deliveries: list[DeliveryRecord] | None = None) -> ReportRunRead:
+    # The traceback stays in the server log and the database: clients get the error in words.
+    fields = {k: v for k, v in run.__dict__.items() if k != "traceback"}
+    return ReportRunRead(**fields, deliveries=[DeliveryRead(**d.__dict__) for d in deliveries or []])
 
 
-def _definition(name: str, body: ReportUpdate) -> ReportDefinition:
-    return ReportDefinition.from_dict({**body.model_dump(exclude={"name"}), "name": name})
+def _to_record(record: RunRecord) -> ReportRunRead:
+    return _to_run(record.run, record.deliveries)
+
+
+def _spec(name: str, body: ReportUpdate) -> dict[str, Any]:
+    return {**body.model_dump(exclude={"name"}), "name": name}
 
 
 @router.post("", response_model=ReportRead, status_code=status.HTTP_201_CREATED, responses={409: {"model": ErrorRead}})
-def create_report(body: ReportCreate, reports: ReportsDep) -> ReportRead:
-    """Create a report definition."""
-    return _to_read(reports.create_definition(_definition(body.name, body)))
+def create_report(body: ReportCreate, request: Request, settings: SettingsDep) -> ReportRead:
+    """Create a report definition (its series must be stored, its delivery configured)."""
+    return _to_read(report_service.create_report(request.app.state.store, _spec(body.name, body), settings.delivery))
 
 
 @router.get("", response_model=ReportsPage)
-def read_reports(reports: ReportsDep) -> ReportsPage:
+def read_reports(request: Request) -> ReportsPage:
     """List every report definition."""
-    data = [_to_read(d) for d in reports.list_definitions()]
+    data = [_to_read(d) for d in report_service.list_reports(request.app.state.store)]
     return ReportsPage(data=data, count=len(data))
 
 
 @router.get("/{name}", response_model=ReportRead)
-def read_report(name: ReportName, reports: ReportsDep) -> ReportRead:
+def read_report(name: ReportName, request: Request) -> ReportRead:
     """Read one report definition."""
-    return _to_read(reports.get_definition(name))
+    return _to_read(report_service.read_report(request.app.state.store, name))
 
 
 @router.put("/{name}", response_model=ReportRead)
-def update_report(name: ReportName, body: ReportUpdate, reports: ReportsDep) -> ReportRead:
+def update_report(name: ReportName, body: ReportUpdate, request: Request, settings: SettingsDep) -> ReportRead:
     """Replace a report definition."""
-    return _to_read(reports.update_definition(_definition(name, body)))
+    return _to_read(report_service.update_report(request.app.state.store, _spec(name, body), settings.delivery))
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
-def delete_report(name: ReportName, reports: ReportsDep) -> Response:
-    """Delete a report definition and its runs."""
-    reports.delete_definition(name)
+def delete_report(name: ReportName, request: Request) -> Response:
+    """Delete a report definition, its runs and their delivery log."""
+    report_service.delete_report(request.app.state.store, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/{name}/runs", response_model=ReportRunRead, status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{name}/runs",
+    response_model=ReportRunRead,
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={200: {"model": ReportRunRead, "description": "This as-of time already ran: the stored run."}},
+)
 def create_report_run(
-    name: ReportName, request: Request, settings: SettingsDep, body: ReportRunCreate | None = None
+    name: ReportName, response: Response, runner: RunnerDep, body: ReportRunCreate | None = None
 ) -> ReportRunRead:
-    """Run a report now (returns the stored run if this as-of time already ran)."""
+    """Start a report run in the background; poll the run record at the Location header."""
     body = body or ReportRunCreate(as_of=None, force=False)
-    options = settings.reports
-    run = run_report(
-        name,
-        body.as_of,
-        request.app.state.store,
-        trigger="api",
-        force=body.force,
-        report_dir=options.report_dir,
-        backtest_windows=options.backtest_windows,
-        n_jobs=options.n_jobs,
-        stale_after_seconds=options.stale_after_seconds,
-    )
-    return _to_run(run)
+    record, in_progress = report_service.start_report_run(runner, name, body.as_of, force=body.force)
+    response.headers["Location"] = f"/v1/reports/{name}/runs/{record.run.run_id}/record"
+    response.status_code = status.HTTP_202_ACCEPTED if in_progress else status.HTTP_200_OK
+    return _to_record(record)
 
 
 @router.get("/{name}/runs", response_model=ReportRunsPage)
 def read_report_runs(
     name: ReportName,
-    reports: ReportsDep,
+    request: Request,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ReportRunsPage:
-    """History of a report's runs: status, duration, error."""
-    reports.get_definition(name)
-    runs, total = reports.list_runs(name, limit=limit, offset=offset)
-    return ReportRunsPage(data=[_to_run(r) for r in runs], count=total)
+    """History of a report's runs: status, duration, error, deliveries."""
+    records, total = report_service.list_run_records(request.app.state.store, name, limit=limit, offset=offset)
+    return ReportRunsPage(data=[_to_record(r) for r in records], count=total)
+
+
+@router.get("/{name}/runs/{run_id}/record", response_model=ReportRunRead)
+def read_report_run_record(name: ReportName, run_id: RunId, request: Request) -> ReportRunRead:
+    """Status, error and delivery log of one run of a report."""
+    return _to_record(report_service.read_run_record(request.app.state.store, name, run_id))
 
 
 @router.get("/{name}/runs/latest", response_class=HTMLResponse, responses={200: _HTML})

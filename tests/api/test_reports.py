@@ -23,6 +23,27 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         yield test_client
 
 
+def _in_progress(record: dict[str, Any]) -> bool:
+    return record["status"] == "running" or any(d["status"] == "pending" for d in record["deliveries"])
+
+
+def run_and_wait(client: TestClient, name: str, body: dict[str, Any], timeout: float = 30.0) -> dict[str, Any]:
+    """POST a run (202 or 200), then poll its record at the Location header until it is done
+    (finished, and no delivery pending)."""
+    import time
+
+    response = client.post(f"/v1/reports/{name}/runs", json=body)
+    assert response.status_code in (200, 202), response.text
+    location = response.headers["Location"]
+    assert location == f"/v1/reports/{name}/runs/{response.json()['run_id']}/record"
+    deadline = time.monotonic() + timeout
+    record = response.json()
+    while _in_progress(record) and time.monotonic() < deadline:
+        time.sleep(0.05)
+        record = client.get(location).json()
+    return record
+
+
 def _definition(**overrides: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": "cn-ru",
@@ -75,12 +96,19 @@ def test_duplicate_report_is_409(client: TestClient, report: str) -> None:
         ({"timezone": "Mars/Olympus"}, "invalid_parameter", "IANA"),
         ({"model": "prophet"}, "invalid_parameter", "registered model"),
         ({"series_ids": [], "tags": {}}, "invalid_parameter", "selects no series"),
+        ({"series_ids": ["cn_ru", "nowhere"]}, "unknown_series", "nowhere"),
+        ({"schedule": "0 0 30 2 *"}, "schedule_never_fires", "never fires"),
+        ({"delivery": {"emails": ["a@example.org"]}}, "invalid_parameter", "TRADECAST_SMTP_HOST"),
+        ({"delivery": {"webhook_url": "https://example.org/h"}}, "invalid_parameter", "TRADECAST_WEBHOOK_SECRET"),
+        ({"delivery": {"emails": ["nobody"]}}, "invalid_parameter", "delivery.emails"),
         ({"horizon": 0}, "validation_error", None),
         ({"name": "Bad Name"}, "validation_error", None),
         ({"colour": "red"}, "validation_error", None),
     ],
 )
-def test_invalid_report_is_422(client: TestClient, overrides: dict[str, Any], code: str, contains: str | None) -> None:
+def test_invalid_report_is_422(
+    client: TestClient, stored: str, overrides: dict[str, Any], code: str, contains: str | None
+) -> None:
     assert_error(client.post("/v1/reports", json=_definition(**overrides)), 422, code, contains)
 
 
@@ -91,13 +119,14 @@ def test_update_unknown_report_is_404(client: TestClient) -> None:
 
 def test_run_now_then_history_and_html(client: TestClient, report: str, tmp_path: Path) -> None:
     response = client.post(f"/v1/reports/{report}/runs", json={"as_of": AS_OF})
-    assert response.status_code == 201, response.text
-    run = response.json()
+    assert response.status_code == 202, response.text
+    assert response.json()["status"] == "running"
+    run = run_and_wait(client, report, {"as_of": AS_OF})
     assert run["status"] == "succeeded" and run["trigger"] == "api" and run["n_series"] == 1
     assert run["as_of"].startswith("2024-01-15T12:00:00")
     assert Path(run["details"]["file"]).is_file() and str(tmp_path) in run["details"]["file"]
-    again = client.post(f"/v1/reports/{report}/runs", json={"as_of": AS_OF}).json()
-    assert again["run_id"] == run["run_id"]  # idempotent on (name, as_of)
+    again = client.post(f"/v1/reports/{report}/runs", json={"as_of": AS_OF})
+    assert again.status_code == 200 and again.json()["run_id"] == run["run_id"]  # idempotent on (name, as_of)
     history = client.get(f"/v1/reports/{report}/runs").json()
     assert history["count"] == 1 and history["data"][0]["duration_s"] >= 0
     html = client.get(f"/v1/reports/{report}/runs/{run['run_id']}")
@@ -107,10 +136,12 @@ def test_run_now_then_history_and_html(client: TestClient, report: str, tmp_path
     assert latest.status_code == 200 and latest.text == html.text
 
 
-def test_failed_run_is_reported_with_error(client: TestClient, stored: str) -> None:
-    client.post("/v1/reports", json=_definition(name="broken", series_ids=["missing"]))
-    run = client.post("/v1/reports/broken/runs", json={"as_of": AS_OF}).json()
-    assert run["status"] == "failed" and "missing" in run["error"] and run["traceback"]
+def test_failed_run_is_reported_with_error_but_no_traceback(client: TestClient, stored: str) -> None:
+    assert client.post("/v1/reports", json=_definition(name="broken")).status_code == 201
+    assert client.delete(f"/v1/series/{stored}").status_code == 204  # gone after the report was made
+    run = run_and_wait(client, "broken", {"as_of": AS_OF})
+    assert run["status"] == "failed" and stored in run["error"] and "traceback" not in run
+    assert "Traceback" not in client.get("/v1/reports/broken/runs").text
     assert_error(client.get(f"/v1/reports/broken/runs/{run['run_id']}"), 404, "run_not_found", "no HTML")
     assert_error(client.get("/v1/reports/broken/runs/latest"), 404, "run_not_found", "no successful run")
 
@@ -131,7 +162,7 @@ def test_report_over_tags_includes_matching_series(client: TestClient, stored: s
     other = {"series_id": "in_ru", "frequency": "annual", "tags": {"partner": "RU"}, "data": annual()}
     assert client.post("/v1/series", json=other).status_code == 201
     client.post("/v1/reports", json=_definition(name="by-tag", series_ids=[], tags={"partner": "RU"}))
-    run = client.post("/v1/reports/by-tag/runs", json={"as_of": AS_OF}).json()
+    run = run_and_wait(client, "by-tag", {"as_of": AS_OF})
     assert run["status"] == "succeeded" and set(run["details"]["series"]) == {"cn_ru", "in_ru"}
 
 
@@ -173,7 +204,7 @@ def _annual_series() -> Any:
 
 
 def test_report_archived_forecasts_are_listed_and_read(client: TestClient, report: str) -> None:
-    run = client.post(f"/v1/reports/{report}/runs", json={"as_of": AS_OF}).json()
+    run = run_and_wait(client, report, {"as_of": AS_OF})
     assert run["status"] == "succeeded", run
     page = client.get("/v1/forecasts")
     assert page.status_code == 200, page.text

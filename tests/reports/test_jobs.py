@@ -52,7 +52,7 @@ def test_failed_run_records_error_and_traceback_then_retry_succeeds(store: Store
     assert failed.status == FAILED
     assert "no series of report 'bad' could be forecast" in (failed.error or "")
     assert "missing" in (failed.error or "")
-    assert "Traceback" in (failed.traceback or "") and "RuntimeError" in (failed.traceback or "")
+    assert "Traceback" in (failed.traceback or "") and "NoSeriesForecastError" in (failed.traceback or "")
     with pytest.raises(RunNotFoundError):
         reports.get_html(failed.run_id)
     with pytest.raises(RunNotFoundError, match="no successful run"):

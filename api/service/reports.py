@@ -1,0 +1,282 @@
+"""Report use cases shared by REST and the command line: definitions, runs, run records.
+
+Both surfaces call these functions, so a definition is checked the same way wherever it is
+made: its fields (:func:`reports.definitions.check_definition`: cron, time zone, model...),
+then against the store (every named series exists) and the settings (a delivery channel
+that the service cannot use is refused now, not at run time).
+
+REST runs a report as a durable job: :func:`start_report_run` claims the run row (leased,
+see :mod:`reports.store`) in the request and hands the work to a :class:`ReportRunner`
+thread; the client polls the run record. Should the process die, the lease expires and the
+run is redone (by the scheduler's refresh, or the next runner start). The command line runs
+in its own process and waits (:func:`run_report_now`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from reports.definitions import ReportDefinition
+from reports.delivery import DeliveryOptions
+from reports.delivery_log import DeliveryLog, DeliveryRecord
+from reports.exceptions import UnknownReportSeriesError
+from reports.jobs import claim_report_run, execute_run, run_report
+from reports.options import ReportOptions
+from reports.store import RUNNING, ReportRun, ReportStore, StoredDefinition
+
+__all__ = [
+    "ReportRunner",
+    "RunRecord",
+    "check_against_service",
+    "create_report",
+    "delete_report",
+    "list_reports",
+    "list_run_records",
+    "read_report",
+    "read_run_record",
+    "run_report_now",
+    "start_report_run",
+    "update_report",
+]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run with its delivery log."""
+
+    run: ReportRun
+    deliveries: list[DeliveryRecord]
+
+
+def check_against_service(definition: ReportDefinition, store: Any, delivery: DeliveryOptions) -> None:
+    """Refuse a definition naming series the store lacks, or a delivery channel not configured.
+
+    Raises
+    ------
+    UnknownReportSeriesError
+        Listing the series ids not in the store.
+    InvalidParameterError
+        When ``delivery`` asks for e-mail without an SMTP host, or a webhook without a secret.
+    """
+    from forecasting.exceptions import InvalidParameterError
+
+    missing = [s for s in definition.series_ids if not store.has_series(s)]
+    if missing:
+        raise UnknownReportSeriesError(
+            f"report {definition.name!r} names series not in the store: {', '.join(missing)}; load them first "
+            "(POST /v1/series or `tradecast load`) or see the stored ones (GET /v1/series).",
+            details={"field": "series_ids", "unknown": missing},
+        )
+    target = definition.delivery
+    if target is not None and target.emails and not delivery.smtp_host:
+        raise InvalidParameterError(
+            "delivery.emails is set but e-mail is not configured on this service: set TRADECAST_SMTP_HOST."
+        )
+    if target is not None and target.webhook_url and not delivery.webhook_secret.get_secret_value():
+        raise InvalidParameterError(
+            "delivery.webhook_url is set but webhooks are not configured on this service: set "
+            "TRADECAST_WEBHOOK_SECRET (webhook bodies are always signed)."
+        )
+
+
+def create_report(store: Any, data: dict[str, Any], delivery: DeliveryOptions) -> StoredDefinition:
+    """Check ``data`` (a definition as a mapping) and store it as a new report."""
+    definition = ReportDefinition.from_dict(data)
+    check_against_service(definition, store, delivery)
+    return ReportStore.for_store(store).create_definition(definition)
+
+
+def update_report(store: Any, data: dict[str, Any], delivery: DeliveryOptions) -> StoredDefinition:
+    """Check ``data`` and replace the stored definition of the report it names (404 first)."""
+    reports = ReportStore.for_store(store)
+    definition = ReportDefinition.from_dict(data)
+    reports.get_definition(definition.name)
+    check_against_service(definition, store, delivery)
+    return reports.update_definition(definition)
+
+
+def list_reports(store: Any) -> list[StoredDefinition]:
+    """Every report definition, by name."""
+    return ReportStore.for_store(store).list_definitions()
+
+
+def read_report(store: Any, name: str) -> StoredDefinition:
+    """One report definition (``ReportNotFoundError`` if none)."""
+    return ReportStore.for_store(store).get_definition(name)
+
+
+def delete_report(store: Any, name: str) -> None:
+    """Delete a report, its runs and their delivery log."""
+    ReportStore.for_store(store).delete_definition(name)
+
+
+def read_run_record(store: Any, name: str, run_id: str) -> RunRecord:
+    """Run ``run_id`` of report ``name`` with its deliveries (``RunNotFoundError`` if none)."""
+    run = ReportStore.for_store(store).get_run(name, run_id)
+    return RunRecord(run, DeliveryLog.for_store(store).for_run(run.run_id))
+
+
+def list_run_records(store: Any, name: str, *, limit: int = 50, offset: int = 0) -> tuple[list[RunRecord], int]:
+    """One page of the runs of report ``name`` with their deliveries, newest first, and the total."""
+    reports = ReportStore.for_store(store)
+    reports.get_definition(name)
+    runs, total = reports.list_runs(name, limit=limit, offset=offset)
+    deliveries = DeliveryLog.for_store(store).for_runs([r.run_id for r in runs])
+    return [RunRecord(r, deliveries.get(r.run_id, [])) for r in runs], total
+
+
+def run_report_now(
+    store: Any, name: str, as_of: datetime | None, options: ReportOptions, *, force: bool = False, trigger: str = "cli"
+) -> RunRecord:
+    """Run a report in this thread, deliver it, and return the record (the command line's way)."""
+    run = run_report(
+        name,
+        as_of,
+        store,
+        trigger=trigger,
+        force=force,
+        report_dir=options.report_dir,
+        backtest_windows=options.backtest_windows,
+        n_jobs=options.n_jobs,
+        stale_after_seconds=options.stale_after_seconds,
+        lease_seconds=options.lease_seconds,
+        delivery=options.delivery,
+    )
+    return RunRecord(run, DeliveryLog.for_store(store).for_run(run.run_id))
+
+
+def start_report_run(
+    runner: ReportRunner, name: str, as_of: datetime | None, *, force: bool = False, trigger: str = "api"
+) -> tuple[RunRecord, bool]:
+    """Claim a run and hand it to ``runner``; returns the record and whether it is in progress.
+
+    When the run for ``(name, as_of)`` already exists it is returned as it is: in progress
+    if another process is producing it, not if it has finished.
+    """
+    options = runner.options
+    run, definition, claimed = claim_report_run(
+        name,
+        as_of,
+        runner.store,
+        trigger=trigger,
+        force=force,
+        stale_after_seconds=options.stale_after_seconds,
+        lease_seconds=options.lease_seconds,
+    )
+    if claimed:
+        runner.submit(run, definition)
+    return read_run_record(runner.store, name, run.run_id), claimed or run.status == RUNNING
+
+
+class ReportRunner:
+    """Produces claimed report runs on a background thread, off the request threads.
+
+    A run waiting in the queue keeps its lease (renewed every third of it), so no other
+    process takes it over while it waits; one taken over anyway (this process stalled) is
+    skipped rather than produced twice.
+
+    Parameters
+    ----------
+    store : data.Store
+        The series store (report tables live in its database).
+    options : ReportOptions
+        Report directory, backtest windows, worker processes, lease, delivery.
+    workers : int
+        Runs produced at the same time.
+    """
+
+    def __init__(self, store: Any, options: ReportOptions, *, workers: int = 1) -> None:
+        self.store = store
+        self.options = options
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tradecast-reports")
+        self._lock = threading.Lock()
+        self._pending: set[Future[ReportRun | None]] = set()
+        self._queued: set[str] = set()
+        self._stop = threading.Event()
+        self._ticker = threading.Thread(target=self._renew_queued, name="tradecast-report-queue", daemon=True)
+        self._ticker.start()
+
+    def submit(self, run: ReportRun, definition: ReportDefinition) -> Future[ReportRun | None]:
+        """Produce the claimed ``run`` in the background (its failures are recorded on the run)."""
+        with self._lock:
+            self._queued.add(run.run_id)
+            future = self._pool.submit(self._produce, run, definition)
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[ReportRun | None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def _renew_queued(self) -> None:
+        reports = ReportStore.for_store(self.store)
+        while not self._stop.wait(self.options.lease_seconds / 3):
+            with self._lock:
+                queued = list(self._queued)
+            for run_id in queued:
+                try:
+                    reports.renew_lease(run_id, self.options.lease_seconds)
+                except Exception:  # the database may be down a moment; the next tick may succeed
+                    logger.warning("report run %s: renewing the lease of a queued run failed", run_id, exc_info=True)
+
+    def _produce(self, run: ReportRun, definition: ReportDefinition) -> ReportRun | None:
+        options = self.options
+        reports = ReportStore.for_store(self.store)
+        with self._lock:
+            self._queued.discard(run.run_id)
+        try:
+            if not reports.renew_lease(run.run_id, options.lease_seconds):
+                logger.info("report %s: run %s was taken over while queued; skipped", run.report_name, run.run_id)
+                return None
+            return execute_run(
+                run,
+                definition,
+                self.store,
+                reports,
+                report_dir=options.report_dir,
+                backtest_windows=options.backtest_windows,
+                n_jobs=options.n_jobs,
+                lease_seconds=options.lease_seconds,
+                delivery=options.delivery,
+            )
+        except Exception:  # a failure to record the run: the lease expires and the run is redone
+            logger.exception("report %s: run %s could not be produced", run.report_name, run.run_id)
+            return None
+
+    def recover(self) -> list[str]:
+        """Take over and redo runs whose lease expired (their process died); returns their ids."""
+        reports = ReportStore.for_store(self.store)
+        taken: list[str] = []
+        for expired in reports.expired_runs():
+            if not reports.has_definition(expired.report_name):
+                continue
+            run = reports.take_over_expired_run(
+                expired.run_key, trigger=expired.trigger, lease_seconds=self.options.lease_seconds
+            )
+            if run is None:  # another process took it first
+                continue
+            logger.warning("report %s: redoing interrupted run %s", run.report_name, run.run_id)
+            self.submit(run, reports.get_definition(run.report_name).definition)
+            taken.append(run.run_id)
+        return taken
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait until the runs submitted so far have finished (tests, orderly shutdown)."""
+        from concurrent.futures import wait
+
+        with self._lock:
+            pending = list(self._pending)
+        wait(pending, timeout=timeout)
+
+    def shutdown(self) -> None:
+        """Stop taking runs; queued ones stay claimed and are redone once their lease expires."""
+        self._stop.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,137 @@
+"""Send a finished report run: its attachments, the webhook's body, the delivery log.
+
+The report runner calls :func:`open_deliveries` before it produces a run whose definition
+has a ``delivery`` target (the log shows them ``pending``), then :func:`settle_deliveries`:
+:func:`deliver_run` for a successful run, ``skipped`` for a failed one. :func:`run_attachments` is the one place that
+chooses what the e-mail carries (the HTML page now; other formats join the list).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from reports.definitions import ReportDefinition
+from reports.delivery import Attachment, DeliveryOptions, DeliveryOutcome, deliver
+from reports.delivery_log import DeliveryLog
+from reports.store import SUCCEEDED, ReportRun, ReportStore
+
+__all__ = ["deliver_run", "open_deliveries", "run_attachments", "settle_deliveries", "webhook_payload"]
+
+logger = logging.getLogger(__name__)
+
+
+def run_attachments(run: ReportRun, html: str) -> list[Attachment]:
+    """The files sent with a run's e-mail: the report as an HTML page."""
+    stem = f"{run.report_name}-{run.as_of:%Y-%m-%d}"
+    return [Attachment(f"{stem}.html", html.encode("utf-8"), "text/html")]
+
+
+def webhook_payload(run: ReportRun, definition: ReportDefinition, attachments: Sequence[Attachment]) -> dict[str, Any]:
+    """The JSON body posted to the webhook: what ran, its outcome and where to read it."""
+    base = f"/v1/reports/{run.report_name}/runs/{run.run_id}"
+    return {
+        "event": f"report_run.{run.status}",
+        "report": run.report_name,
+        "title": definition.title,
+        "run_id": run.run_id,
+        "as_of": run.as_of.isoformat(),
+        "status": run.status,
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "n_series": run.n_series,
+        "n_failed": run.n_failed,
+        "links": {"html": base, "record": f"{base}/record"},
+        "attachments": [
+            {
+                "filename": a.filename,
+                "mime": a.mime,
+                "bytes": len(a.content),
+                "sha256": hashlib.sha256(a.content).hexdigest(),
+            }
+            for a in attachments
+        ],
+    }
+
+
+def open_deliveries(
+    run: ReportRun, definition: ReportDefinition, store: Any, options: DeliveryOptions | None
+) -> list[str]:
+    """Log the run's deliveries as ``pending`` (before it is produced); returns their ids.
+
+    Nothing is logged when delivery is off (``options`` is ``None``) or the definition has
+    no target.
+    """
+    target = definition.delivery
+    if options is None or target is None or target.is_empty:
+        return []
+    return DeliveryLog.for_store(store).start(run.run_id, run.report_name, target.channels())
+
+
+def settle_deliveries(
+    finished: ReportRun,
+    definition: ReportDefinition,
+    store: Any,
+    options: DeliveryOptions,
+    log_ids: Sequence[str],
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Deliver a successful run (and record each outcome), or mark its deliveries skipped.
+
+    Never raises: the run's own outcome is already recorded, and a delivery problem must
+    not undo it.
+    """
+    log = DeliveryLog.for_store(store)
+    try:
+        if finished.status != SUCCEEDED:
+            log.skip(log_ids, "the run failed; nothing was sent")
+            return
+        outcomes = deliver_run(finished, definition, store, options, sleep=sleep)
+        for delivery_id, outcome in zip(log_ids, outcomes, strict=True):
+            log.finish(delivery_id, outcome)
+    except Exception:
+        logger.exception("report %s: run %s: delivery failed", finished.report_name, finished.run_id)
+
+
+def deliver_run(
+    run: ReportRun,
+    definition: ReportDefinition,
+    store: Any,
+    options: DeliveryOptions,
+    *,
+    attachments: Sequence[Attachment] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[DeliveryOutcome]:
+    """Send run ``run`` to ``definition.delivery``; one outcome per channel (none without a target).
+
+    ``attachments`` defaults to :func:`run_attachments`.
+    """
+    target = definition.delivery
+    if target is None or target.is_empty:
+        return []
+    html = ReportStore.for_store(store).get_html(run.run_id)
+    files = list(attachments) if attachments is not None else run_attachments(run, html)
+    subject = f"{definition.title}: forecast as of {run.as_of:%Y-%m-%d}"
+    outcomes = deliver(
+        target,
+        options,
+        subject=subject,
+        html=html,
+        attachments=files,
+        payload=webhook_payload(run, definition, files),
+        sleep=sleep,
+    )
+    for outcome in outcomes:
+        logger.info(
+            "report %s: run %s: %s to %s %s after %d attempt(s)",
+            run.report_name,
+            run.run_id,
+            outcome.channel,
+            outcome.target,
+            outcome.status,
+            outcome.attempts,
+        )
+    return outcomes
