@@ -102,6 +102,7 @@ KINDS: tuple[str, ...] = ("level", "share")
 SERIES_ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
 #: Value texts read as a gap (case-insensitive) rather than as a non-numeric value.
 MISSING_TEXTS = frozenset({"", "na", "n/a", "nan", "null", "none"})
+_INFINITE_TEXTS = frozenset({"inf", "infinity"})
 _ID_RULE = "use 1-100 characters from A-Z, a-z, 0-9, '_', '.', '-'"
 _PERIOD_RULE = (
     "expected 2023, 2023-Q1, 2023Q1, 2023-01, 202301, 2023M01, Jan 2023, 2023.01 or a date such as 2023-01-31"
@@ -360,7 +361,10 @@ class NumberFormat:
         drop = str.maketrans("", "", self.thousands)
         for i, text in enumerate(texts.tolist()):
             if pattern.fullmatch(text) is None:
-                junk[i] = True
+                if text.lower().lstrip("+-") in _INFINITE_TEXTS:
+                    values[i] = float(text)  # reported as a non-finite value, not as junk
+                else:
+                    junk[i] = True
                 continue
             # Python's float is correctly rounded: the value kept is the number written.
             values[i] = float(text.translate(drop).replace(self.decimal, "."))

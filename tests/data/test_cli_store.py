@@ -24,7 +24,7 @@ def test_load_then_list_and_show(env):
     )
     result = runner.invoke(app, ["load", str(path), "--release", "GACC 2023-04"])
     assert result.exit_code == 0, result.output
-    assert "stored 1 series" in result.output and "vintage   1" in result.output
+    assert "stored 1 new vintage(s)" in result.output and "vintage   1" in result.output
 
     result = runner.invoke(app, ["series", "list", "--tag", "flow=export"])
     assert result.exit_code == 0, result.output
