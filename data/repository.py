@@ -166,6 +166,10 @@ class Store:
         """Periods whose value differs between two vintages; see :meth:`SeriesRepository.revisions`."""
         return self.series.revisions(series_id, from_vintage, to_vintage)
 
+    def vintage_history(self, series_id: str) -> list[StoredSeries]:
+        """Every vintage with its values, in publication order; see :meth:`SeriesRepository.vintage_history`."""
+        return self.series.vintage_history(series_id)
+
     def diff_vintages(self, series_id: str, from_vintage: int, to_vintage: int) -> pd.DataFrame:
         """Periods added, removed or changed between two vintages; see :meth:`SeriesRepository.diff_vintages`."""
         return self.series.diff_vintages(series_id, from_vintage, to_vintage)

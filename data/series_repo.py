@@ -756,6 +756,22 @@ class SeriesRepository:
         out = both[changed].rename_axis("ds").reset_index()
         return out[["ds", "old", "new"]]
 
+    def vintage_history(self, series_id: str) -> list[StoredSeries]:
+        """Every vintage of a series with its values, in publication order.
+
+        Ordered by publication date (``published_at``, else the time stored), then number:
+        the order in which the figures became known, which real-time backtests
+        (:func:`forecasting.realtime.realtime_backtest`) replay.
+
+        Raises
+        ------
+        SeriesNotFoundError
+        """
+        vintages = sorted(self.list_vintages(series_id), key=lambda v: (v.effective_at, v.number))
+        with self.db.read() as conn:
+            meta = self._get_meta(conn, series_id)
+            return [StoredSeries(meta=meta, series=self._values(conn, v.vintage_id, meta), vintage=v) for v in vintages]
+
     def diff_vintages(self, series_id: str, from_vintage: int, to_vintage: int) -> pd.DataFrame:
         """What changed from one vintage of a series to another.
 

@@ -78,3 +78,12 @@ def test_current_vintage_orders_by_effective_time_then_number(store: Store):
     assert current_vintage(vintages, datetime(2024, 1, 1)).vintage_id == b.vintage_id  # naive = UTC
     assert current_vintage(vintages, when("2023-12-31")) is None
     assert a.number == 1
+
+
+def test_vintage_history_is_in_publication_order(store: Store):
+    store.save_series(META, annual({2022: 190.27, 2023: 240.11}), published_at=when("2024-01-12"))
+    store.save_series(META, annual({2022: 190.27}), published_at=when("2023-01-13"))
+    history = store.vintage_history(META.series_id)
+    assert [h.vintage.number for h in history] == [2, 1]
+    assert [len(h.series) for h in history] == [1, 2]
+    assert history[1].series.index.astype(str).tolist() == ["2022", "2023"]
