@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from data import SeriesMeta, Store
-from forecasting.realtime import pseudo_vintages, realtime_backtest, score_realtime
+from forecasting.realtime import RealtimeBacktest, pseudo_vintages, realtime_backtest, score_realtime
 
 FILE = "china_russia_annual_trade_compiled.csv"
 SERIES_ID = "cn_ru_trade_total_annual"
@@ -49,7 +49,8 @@ def publication_date(source: str, year: int) -> datetime:
         return min(full)
     months = [pd.Period(f"{y}-{m}", freq="M").end_time.floor("s") for y, m in _MONTH.findall(source)]
     if months:
-        return min(months).to_pydatetime().replace(tzinfo=UTC)
+        end: datetime = min(months).to_pydatetime()
+        return end.replace(tzinfo=UTC)
     years = [int(y) for y in _YEAR.findall(source) if int(y) > year]
     if years:
         return datetime(min(years), 12, 31, tzinfo=UTC)
@@ -84,6 +85,10 @@ def store_releases(store: Store, releases: pd.DataFrame) -> int:
     return made
 
 
+def _say(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domain", type=Path, required=True, help="The shared domain-data folder.")
@@ -106,26 +111,28 @@ def main(argv: list[str] | None = None) -> int:
     real = realtime_backtest(vintages, latest, args.horizon, models=args.models)
     pseudo = realtime_backtest(pseudo_vintages(vintages, latest), latest, args.horizon, models=args.models)
     _report(releases, n_vintages, real, pseudo, args.out)
-    print(f"\n{time.perf_counter() - started:.1f} s")
+    _say(f"\n{time.perf_counter() - started:.1f} s")
     return 0
 
 
-def _report(releases: pd.DataFrame, n_vintages: int, real, pseudo, out: Path) -> None:  # type: ignore[no-untyped-def]
+def _report(
+    releases: pd.DataFrame, n_vintages: int, real: RealtimeBacktest, pseudo: RealtimeBacktest, out: Path
+) -> None:
     pd.set_option("display.width", 160)
-    print(f"{len(releases)} GACC annual figures, {n_vintages} vintages (one per publication date)")
-    print(releases[["year", "value", "published_at"]].to_string(index=False))
-    print(f"\nskipped vintage x model ({len(real.skipped)}): too few years in the latest unbroken stretch")
+    _say(f"{len(releases)} GACC annual figures, {n_vintages} vintages (one per publication date)")
+    _say(releases[["year", "value", "published_at"]].to_string(index=False))
+    _say(f"\nskipped vintage x model ({len(real.skipped)}): too few years in the latest unbroken stretch")
     for label, reason in real.skipped:
-        print(f"  {label}: {reason}")
+        _say(f"  {label}: {reason}")
     shown = real.frame[["vintage", "model", "cutoff", "ds", "h", "mean", "lo_80", "hi_80", "y"]]
-    print("\nreal-time forecasts (y = latest figure, NaN = not published yet)")
-    print(shown.round(2).to_string(index=False))
-    print("\nreal time: errors against the latest figures (USD bn)")
-    print(score_realtime(real.frame).round(3).to_string(index=False))
-    print("\nreal time, on the vintages every model forecast")
-    print(score_realtime(real.frame, common=True).round(3).to_string(index=False))
-    print("\npseudo real time (latest figures cut at the same origins)")
-    print(score_realtime(pseudo.frame).round(3).to_string(index=False))
+    _say("\nreal-time forecasts (y = latest figure, NaN = not published yet)")
+    _say(shown.round(2).to_string(index=False))
+    _say("\nreal time: errors against the latest figures (USD bn)")
+    _say(score_realtime(real.frame).round(3).to_string(index=False))
+    _say("\nreal time, on the vintages every model forecast")
+    _say(score_realtime(real.frame, common=True).round(3).to_string(index=False))
+    _say("\npseudo real time (latest figures cut at the same origins)")
+    _say(score_realtime(pseudo.frame).round(3).to_string(index=False))
     out.mkdir(parents=True, exist_ok=True)
     real.frame.to_csv(out / "realtime_backtest.csv", index=False)
 

@@ -888,6 +888,20 @@ def _build_metas(
     return metas
 
 
+def _format_of(data: bytes, source: str, format: str | None, opts: _TextOptions) -> str:
+    """The upload's format (given or sniffed), checked against the options that depend on it."""
+    fmt = (format or _sniff_format(data, source)).lower()
+    if fmt == "excel":
+        fmt = "xlsx"
+    if fmt not in FORMATS:
+        raise IngestError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}.")
+    if not data.strip():
+        raise IngestError("the file is empty (0 bytes of data).", line=1)
+    if fmt != "csv" and (opts.delimiter is not None or opts.decimal is not None):
+        raise IngestError(f"delimiter and decimal apply to CSV files; this upload is {fmt}.")
+    return fmt
+
+
 def load_series(
     path_or_buffer: Any,
     *,
@@ -978,17 +992,8 @@ def load_series(
     data, source = read_bytes(path_or_buffer, limit)
     if layout not in LAYOUTS:
         raise IngestError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}.")
-    fmt = (format or _sniff_format(data, source)).lower()
-    if fmt == "excel":
-        fmt = "xlsx"
-    if fmt not in FORMATS:
-        raise IngestError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}.")
-    if not data.strip():
-        raise IngestError("the file is empty (0 bytes of data).", line=1)
+    fmt = opts.fmt = _format_of(data, source, format, opts)
     json_meta: dict[str, dict[str, Any]] = {}
-    opts.fmt = fmt
-    if fmt != "csv" and (delimiter is not None or decimal is not None):
-        raise IngestError(f"delimiter and decimal apply to CSV files; this upload is {fmt}.")
     if fmt == "xlsx":
         if not data.startswith(_XLSX_MAGIC):
             raise IngestError("the file is not an .xlsx workbook (no ZIP signature); save it as .xlsx or CSV.")

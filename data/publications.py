@@ -117,7 +117,8 @@ def recognise_layout(columns: list[str]) -> str | None:
 def _slug(values: pd.Series) -> np.ndarray:
     """URL-safe lower-case id parts: anything but letters, digits, '.', '-' becomes '_'."""
     text = values.astype("string").fillna("").str.strip().str.lower()
-    return text.str.replace(r"[^a-z0-9.\-]+", "_", regex=True).str.strip("_").to_numpy(dtype=object)
+    slugs: np.ndarray = text.str.replace(r"[^a-z0-9.\-]+", "_", regex=True).str.strip("_").to_numpy(dtype=object)
+    return slugs
 
 
 def _col(lowered: list[str], *names: str) -> int | None:
@@ -266,7 +267,8 @@ def _imf(table: pd.DataFrame, columns: list[str], lines: np.ndarray, loc_word: s
 
     def text(key: str, fallback: int) -> np.ndarray:
         pos = names[key]
-        return table.iloc[:, pos if pos is not None else fallback].to_numpy(dtype=object)
+        cells: np.ndarray = table.iloc[:, pos if pos is not None else fallback].to_numpy(dtype=object)
+        return cells
 
     indicator_names = text("indicator name", indicator)
     codes = table.iloc[:, indicator].str.upper()
@@ -286,7 +288,8 @@ def _eurostat_value(cells: np.ndarray) -> np.ndarray:
     """Eurostat cells: ``:`` (with or without a flag) is missing; a flag after the number is dropped."""
     text = pd.Series(cells, dtype="string").fillna("").str.strip()
     text = text.mask(text.str.startswith(":"), "")
-    return text.str.replace(r"^(\S+)\s+[a-z]{1,3}$", r"\1", regex=True).to_numpy(dtype=object)
+    cleaned: np.ndarray = text.str.replace(r"^(\S+)\s+[a-z]{1,3}$", r"\1", regex=True).to_numpy(dtype=object)
+    return cleaned
 
 
 def _eurostat_tsv(table: pd.DataFrame, columns: list[str], lines: np.ndarray, loc_word: str, header_line: int) -> Raw:

@@ -27,7 +27,7 @@ import pandas as pd
 from forecasting.base import BaseForecaster
 from forecasting.core import forecast, latest_complete_stretch
 from forecasting.exceptions import InsufficientDataError, InvalidParameterError
-from forecasting.frames import CUTOFF, DS, H, MEAN, MODEL, Y, hi_col, levels_in, lo_col
+from forecasting.frames import CUTOFF, DS, MEAN, MODEL, H, Y, hi_col, levels_in, lo_col
 from forecasting.metrics import coverage
 from forecasting.validation import check_horizon, check_levels
 
