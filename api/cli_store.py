@@ -67,7 +67,7 @@ def load(
     release: str | None = typer.Option(None, "--release", help="Release label of the new vintages."),
     sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet name (default: the first)."),
     allow_negative: bool = typer.Option(False, "--allow-negative", help="Accept negative levels."),
-    layout: str = typer.Option("auto", "--layout", help="auto, long, wide, comtrade, imf or eurostat."),
+    layout: str = typer.Option("auto", "--layout", help="auto, long, wide, comtrade, imf, eurostat or fcs."),
     header_row: int = typer.Option(1, "--header-row", help="Line (CSV) or row (Excel) of the column names."),
     delimiter: str | None = typer.Option(None, "--delimiter", help="CSV separator: ',', ';' or a tab."),
     decimal: str | None = typer.Option(None, "--decimal", help="CSV decimal mark ('.' or ',')."),

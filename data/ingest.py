@@ -279,15 +279,21 @@ def _column_map(columns: list[str]) -> dict[str, int]:
 
 
 def _table_to_raw(
-    table: pd.DataFrame, lines: np.ndarray, layout: str, loc_word: str, header_line: int, series_id: str | None
+    table: pd.DataFrame,
+    lines: np.ndarray,
+    layout: str,
+    loc_word: str,
+    header_line: int,
+    series_id: str | None,
+    sheet: str = "",
 ) -> _Raw:
     """Turn a text table (all cells str) into observation rows."""
     columns = [str(c).strip() for c in table.columns]
     publication = layout if layout in PUBLICATION_LAYOUTS else None
     if layout == "auto":
-        publication = recognise_layout(columns)
+        publication = recognise_layout(columns, table.iloc[:, 0] if len(columns) else None)
     if publication is not None:
-        return publication_to_raw(publication, table, lines, loc_word, header_line)
+        return publication_to_raw(publication, table, lines, loc_word, header_line, sheet)
     cmap = _column_map(columns)
     is_long = "ds" in cmap and "y" in cmap
     if layout == "long" and not is_long:
@@ -489,7 +495,7 @@ def _read_xlsx(
     table, lines = table[~blank], lines[~blank]
     if len(table) == 0:
         raise IngestError("the sheet has a header row but no data rows: nothing to load.", line=header_row)
-    return _table_to_raw(table, lines, layout, "row", header_row, series_id)
+    return _table_to_raw(table, lines, layout, "row", header_row, series_id, title)
 
 
 def _pick_sheet(book: Any, sheet: str | int | None) -> Any:

@@ -19,6 +19,14 @@ Recognised layouts (``layout="auto"`` picks them from the header; or name one):
   after a value (``123 p``) are dropped. Also Eurostat's SDMX-CSV (``TIME_PERIOD``,
   ``OBS_VALUE``, ``OBS_FLAG`` columns). The id is the dimension values joined by ``.``.
 
+- ``fcs``: the Russian customs (FCS) table "foreign trade with the main countries" as Rosstat
+  publishes it in Excel (``96stran.xlsx``): one sheet per flow (``Экспорт``, ``Импорт``), a
+  header row of partner names (its first cell empty), then a row holding only the year and
+  one row per month named in Russian (``январь`` ... ``декабрь``); ``…`` is missing. Choose
+  the sheet and the header row (``sheet="Экспорт", header_row=5``) and the scale the title
+  states (``scale="millions"`` for "млн долларов США"). The id is
+  ``ru_<flow>_<partner, transliterated>`` (``ru_export_kitai``).
+
 Unit scales: a value header such as ``Value (USD millions)``, ``value_musd`` or ``USD bn``
 names a scale (thousands, millions, billions) and a currency; see :func:`scale_in_header`.
 """
@@ -45,7 +53,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PUBLICATION_LAYOUTS = ("comtrade", "imf", "eurostat")
+PUBLICATION_LAYOUTS = ("comtrade", "imf", "eurostat", "fcs")
 #: Declared scales and the factor that brings values to units.
 SCALES: dict[str, float] = {"units": 1.0, "thousands": 1e3, "millions": 1e6, "billions": 1e9}
 _SCALE_WORDS = {
@@ -100,9 +108,11 @@ def currency_in_header(header: str) -> str | None:
     return None
 
 
-def recognise_layout(columns: list[str]) -> str | None:
-    """The publication layout of a table from its header, else None (a tidy long or wide table)."""
+def recognise_layout(columns: list[str], first_column: pd.Series | None = None) -> str | None:
+    """The publication layout of a table from its header (and first column), else None (a tidy table)."""
     lowered = [c.strip().lower() for c in columns]
+    if first_column is not None and lowered and lowered[0] == "" and _is_fcs(first_column):
+        return "fcs"
     if lowered and "\\" in lowered[0]:
         return "eurostat"
     if "time_period" in lowered and "obs_value" in lowered:
@@ -134,7 +144,9 @@ def _missing(layout: str, what: str, columns: list[str], header_line: int, loc_w
     )
 
 
-def publication_to_raw(layout: str, table: pd.DataFrame, lines: np.ndarray, loc_word: str, header_line: int) -> Raw:
+def publication_to_raw(
+    layout: str, table: pd.DataFrame, lines: np.ndarray, loc_word: str, header_line: int, sheet: str = ""
+) -> Raw:
     """Observation rows of a publication ``layout`` (see the module docstring).
 
     Parameters
@@ -147,6 +159,8 @@ def publication_to_raw(layout: str, table: pd.DataFrame, lines: np.ndarray, loc_
     loc_word : {"line", "row"}
     header_line : int
         The line of the header.
+    sheet : str
+        The Excel sheet's name (the flow of an ``fcs`` table).
 
     Raises
     ------
@@ -158,6 +172,8 @@ def publication_to_raw(layout: str, table: pd.DataFrame, lines: np.ndarray, loc_
         return _comtrade(table, columns, lines, loc_word, header_line)
     if layout == "imf":
         return _imf(table, columns, lines, loc_word, header_line)
+    if layout == "fcs":
+        return _fcs(table, columns, lines, loc_word, sheet)
     lowered = [c.lower() for c in columns]
     if "time_period" in lowered and "obs_value" in lowered:
         return _sdmx_csv(table, columns, lines, loc_word)
@@ -348,6 +364,91 @@ def _sdmx_csv(table: pd.DataFrame, columns: list[str], lines: np.ndarray, loc_wo
         y_name=np.full(n, columns[value], dtype=object),
         ds_name=columns[period],
         uid_name=columns[dim_cols[0]],
+        loc_word=loc_word,
+        extra=extra,
+    )
+
+
+_RU_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август", "сентябрь", "октябрь", "ноябрь",
+         "декабрь"],
+        start=1,
+    )
+}  # fmt: skip
+_RU_FLOWS = {"экспорт": "export", "импорт": "import"}
+_RU_LATIN = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        ["a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r", "s", "t", "u",
+         "f", "kh", "ts", "ch", "sh", "shch", "", "y", "", "e", "yu", "ya"],
+        strict=True,
+    )
+)  # fmt: skip
+_NOT_AVAILABLE = ("…", "...")
+
+
+def _transliterate(text: str) -> str:
+    """Russian letters → Latin (partner names become URL-safe ids)."""
+    return "".join(_RU_LATIN.get(ch, ch) for ch in text.lower())
+
+
+def _fcs_first_column(first: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Year (carried down from its heading row) and month number of each row of an ``fcs`` table."""
+    text = first.astype("string").fillna("").str.strip().str.lower()
+    year = pd.to_numeric(text.where(text.str.fullmatch(r"(?:19|20)\d{2}")), errors="coerce")
+    month = text.map(_RU_MONTHS)
+    return year.ffill(), month
+
+
+def _is_fcs(first: pd.Series) -> bool:
+    text = first.astype("string").fillna("").str.strip().str.lower()
+    return bool(text.str.fullmatch(r"(?:19|20)\d{2}").any() and text.isin(list(_RU_MONTHS)).any())
+
+
+def _fcs(table: pd.DataFrame, columns: list[str], lines: np.ndarray, loc_word: str, sheet: str) -> Raw:
+    flow = _RU_FLOWS.get(sheet.strip().lower(), _slug(pd.Series([sheet]))[0] or "flow")
+    year, month = _fcs_first_column(table.iloc[:, 0])
+    rows = (month.notna() & year.notna()).to_numpy()
+    headings = table.iloc[:, 0].astype("string").fillna("").str.strip().str.fullmatch(r"(?:19|20)\d{2}").to_numpy()
+    stray = (~rows & ~headings) & (table.iloc[:, 0].astype("string").fillna("").str.strip() != "").to_numpy()
+    if stray.any():
+        i = int(np.flatnonzero(stray)[0])
+        raise IngestError(
+            f"{loc_word} {int(lines[i])}, column 1: {table.iloc[i, 0]!r} is neither a year nor a month name "
+            "(январь ... декабрь) of an FCS table.",
+            line=int(lines[i]),
+            column=1,
+            value=str(table.iloc[i, 0]),
+        )
+    body = table[rows]
+    ds = np.array([f"{int(y)}-{int(m):02d}" for y, m in zip(year[rows], month[rows], strict=True)], dtype=object)
+    partners = columns[1:]
+    ids = np.array([f"ru_{flow}_" + _slug(pd.Series([_transliterate(p)]))[0] for p in partners], dtype=object)
+    n, k = len(body), len(partners)
+    cells = body.iloc[:, 1:].to_numpy(dtype=object)
+    cells = np.where(np.isin(cells, _NOT_AVAILABLE), "", cells)
+    cols = np.arange(2, k + 2, dtype=np.int64)
+    extra = {
+        "reporter": np.full(n * k, "Russia", dtype=object),
+        "partner": np.tile(np.array(partners, dtype=object), n),
+        "flow": np.full(n * k, flow, dtype=object),
+        "source": np.full(n * k, "FCS of Russia", dtype=object),
+        "unit": np.full(n * k, "USD", dtype=object),
+    }
+    return Raw(
+        uid=np.tile(ids, n),
+        ds=np.repeat(ds, k),
+        y=cells.ravel(),
+        loc=np.repeat(lines[rows], k),
+        uid_col=np.tile(cols, n),
+        uid_loc=np.full(n * k, int(lines[0]) - 1, dtype=np.int64),
+        ds_col=1,
+        y_col=np.tile(cols, n),
+        y_name=np.tile(np.array(partners, dtype=object), n),
+        ds_name="period",
+        uid_name="header",
         loc_word=loc_word,
         extra=extra,
     )

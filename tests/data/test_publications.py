@@ -179,3 +179,57 @@ def test_xlsx_sheet_and_header_row():
 def test_xlsx_unknown_sheet_lists_sheets():
     with pytest.raises(IngestError, match=r"no sheet named 'Data'; the workbook has sheets \['notes', 'data'\]"):
         load_series(_book(), sheet="Data")
+
+
+def _fcs_book(stray: str | None = None) -> bytes:
+    """Shaped like Rosstat's "96stran.xlsx" (Russian customs, FCS): contents sheet, one sheet per
+    flow, title rows, partner header with an empty first cell, a year row, Russian month rows.
+    Figures: exports to China, the Netherlands and Germany, Jan-Mar 2019, USD millions, retyped from
+    russia_fcs_trade_by_partner_monthly_2006_2021.csv of the shared domain data (the "…" replaces
+    Germany's February figure, 2905.39766, to exercise a missing cell)."""
+    book = openpyxl.Workbook()
+    book.active.title = "Содержание"
+    ws = book.create_sheet("Экспорт")
+    ws.append(["К содержанию"])
+    ws.append(["Экспорт Российской Федерации в основные страны"])
+    ws.append(["(по данным ФТС России)"])
+    ws.append(["(млн доллалов США)"])
+    ws.append([None, "Китaй", "Нидерлaнды", "Гермaния"])
+    ws.append([2019])
+    ws.append(["  январь", 4237.97395, 3409.29257, 3138.16978])
+    ws.append(["  февраль", 4190.95672, 4288.89523, "…"])
+    ws.append([stray or "  март", 4723.45116, 4447.222, 2811.01684])
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def test_russian_customs_workbook_sheet_header_row_and_scale():
+    result = load_series(_fcs_book(), sheet="Экспорт", header_row=5, scale="millions")
+    assert list(result.metas) == ["ru_export_kitai", "ru_export_niderlandy", "ru_export_germaniya"]
+    meta = result.metas["ru_export_kitai"]
+    assert meta.frequency == "monthly" and meta.unit == "USD"
+    assert meta.tags == {"reporter": "Russia", "partner": "Китaй", "flow": "export", "source": "FCS of Russia"}
+    china = result.frame[result.frame.unique_id == "ru_export_kitai"]
+    assert china.ds.astype(str).tolist() == ["2019-01", "2019-02", "2019-03"]
+    assert china.y.tolist() == pytest.approx([4237.97395e6, 4190.95672e6, 4723.45116e6], rel=1e-15)
+    assert result.frame[result.frame.unique_id == "ru_export_germaniya"].y.isna().sum() == 1
+
+
+def test_russian_customs_workbook_stray_row_names_row_and_value():
+    with pytest.raises(IngestError) as err:
+        load_series(_fcs_book(stray="итого"), sheet="Экспорт", header_row=5)
+    assert str(err.value).startswith("row 9, column 1: 'итого' is neither a year nor a month name")
+    assert (err.value.line, err.value.column, err.value.value) == (9, 1, "итого")
+
+
+def test_russian_customs_workbook_bad_value_names_row_and_partner():
+    book = _fcs_book()
+    assert len(load_series(book, sheet="Экспорт", header_row=5, layout="fcs").metas) == 3
+    raw = openpyxl.load_workbook(io.BytesIO(book))
+    raw["Экспорт"]["C8"] = "4288,9?"
+    buf = io.BytesIO()
+    raw.save(buf)
+    with pytest.raises(IngestError) as err:
+        load_series(buf.getvalue(), sheet="Экспорт", header_row=5)
+    assert str(err.value).startswith("row 8, column 3 (Нидерлaнды): non-numeric value '4288,9?'")
