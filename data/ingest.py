@@ -267,8 +267,9 @@ def _column_map(columns: list[str]) -> dict[str, int]:
             if alias in lowered:
                 found[canon] = lowered.index(alias)
                 break
-    if "y" not in found:
-        # A value column named with its unit: "Value (USD millions)", "value_musd".
+    if "y" not in found and "unique_id" in found:
+        # A value column named with its unit: "Value (USD millions)", "value_musd" (in a long
+        # file only: a wide file's series may well be called "value_...").
         named = [j for j, c in enumerate(lowered) if re.match(r"value[\s_(]", c)]
         if len(named) == 1:
             found["y"] = named[0]
@@ -772,7 +773,7 @@ def _validate(
 ) -> IngestResult:
     """Run the series parser over the rows; its errors come back with line and column."""
     locator = _FileLocator(raw)
-    scale, header_unit = _scale(raw, opts.scale, kind)
+    scale, header_unit = _scale(raw, opts.scale, kind, opts.header_row)
     try:
         parsed = parse_long(
             raw.uid,
@@ -828,15 +829,18 @@ class _TextOptions:
         return NumberFormat(decimal, "," if decimal == "." else ". \u00a0")
 
 
-def _scale(raw: _Raw, declared: str | None, kind: str | None) -> tuple[str, str | None]:
+def _scale(raw: _Raw, declared: str | None, kind: str | None, header_line: int) -> tuple[str, str | None]:
     """The scale of the values: declared, or named by the value column's header; and its currency."""
     headers = set(raw.y_name.tolist()) if raw.loc_word != "record" and raw.ds_loc is None else set()
     header = str(headers.pop()) if len(headers) == 1 else ""
     from_header = scale_in_header(header) if header else None
     if declared is not None and from_header is not None and declared != from_header:
+        line, column = header_line, int(raw.y_col[0]) if len(raw.y_col) else None
         raise IngestError(
-            f"the value column {header!r} says {from_header} but scale={declared!r} was declared; "
-            "drop one of them (or rename the column).",
+            f"{raw.loc_word} {line}, column {column} (header): the value column {header!r} says {from_header} "
+            f"but scale={declared!r} was declared; drop one of them (or rename the column).",
+            line=line,
+            column=column,
             column_name=header,
             value=header,
         )

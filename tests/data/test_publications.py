@@ -119,8 +119,17 @@ def test_declared_scale_multiplies_values():
 
 
 def test_declared_scale_contradicting_header_is_refused():
-    with pytest.raises(IngestError, match=r"the value column 'value_musd' says millions but scale='billions'"):
+    with pytest.raises(IngestError) as err:
         load_series(b"unique_id,ds,value_musd\na,2019,1.5\n", scale="billions")
+    assert str(err.value).startswith(
+        "line 1, column 3 (header): the value column 'value_musd' says millions but scale='billions'"
+    )
+    assert (err.value.line, err.value.column, err.value.value) == (1, 3, "value_musd")
+
+
+def test_value_named_column_in_a_wide_file_stays_a_series():
+    result = load_series(b"period,value_total\n2019,1\n2020,2\n")
+    assert list(result.metas) == ["value_total"] and result.scale == "units"
 
 
 def test_unknown_scale_and_separator_options_are_refused():
