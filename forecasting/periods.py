@@ -146,18 +146,21 @@ def parse_period_strings(values: pd.Series) -> ParsedPeriods:
     year[m] = quarterly[0][m].astype(np.int64).to_numpy()
     sub[m] = quarterly[1][m].astype(np.int64).to_numpy()
 
-    quarter_first = s.str.extract(_QUARTER_FIRST)
-    m = quarter_first[0].notna().to_numpy()
-    form[m] = QUARTERLY
-    year[m] = quarter_first[1][m].astype(np.int64).to_numpy()
-    sub[m] = quarter_first[0][m].astype(np.int64).to_numpy()
-
-    for pattern in (_MONTHLY, _MONTHLY_FIXED):
-        _set_months(s.str.extract(pattern), 0, 1, form, year, sub)
-    for pattern, y_at, m_at in ((_MONTH_NAME_FIRST, 1, 0), (_MONTH_NAME_LAST, 0, 1)):
-        named = s.str.extract(pattern)
-        named[m_at] = named[m_at].str.lower().map(MONTH_NAMES)
-        _set_months(named, y_at, m_at, form, year, sub)
+    # The spellings with letters (Q1 2023, Jan 2023) are looked for only where letters are.
+    lettered = s.str.contains("[A-Za-z]", regex=True).to_numpy(dtype=bool)
+    if lettered.any():
+        quarter_first = s.str.extract(_QUARTER_FIRST)
+        m = quarter_first[0].notna().to_numpy()
+        form[m] = QUARTERLY
+        year[m] = quarter_first[1][m].astype(np.int64).to_numpy()
+        sub[m] = quarter_first[0][m].astype(np.int64).to_numpy()
+    _set_months(s.str.extract(_MONTHLY), 0, 1, form, year, sub)
+    _set_months(s.str.extract(_MONTHLY_FIXED), 0, 1, form, year, sub)
+    if lettered.any():
+        for pattern, y_at, m_at in ((_MONTH_NAME_FIRST, 1, 0), (_MONTH_NAME_LAST, 0, 1)):
+            named = s.str.extract(pattern)
+            named[m_at] = named[m_at].str.lower().map(MONTH_NAMES)
+            _set_months(named, y_at, m_at, form, year, sub)
 
     dates = pd.DatetimeIndex(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
     m = s.str.match(_DATE).fillna(False).to_numpy(dtype=bool)

@@ -450,6 +450,15 @@ def _to_floats(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _to_floats_formatted(cells: np.ndarray, fmt: NumberFormat) -> tuple[np.ndarray, np.ndarray]:
     """:func:`_to_floats` for text in ``fmt``; numbers already typed are kept as they are."""
+    if fmt.decimal == ".":
+        # Whatever float() reads is also a number in this format (a thousands separator
+        # never is): the fast path, then the format's pattern for the cells it refused.
+        values, junk = _to_floats(cells)
+        if junk.any():
+            rows = np.flatnonzero(junk)
+            texts = np.array([_text(c) for c in cells[rows]], dtype=object)
+            values[rows], junk[rows] = fmt.read(texts)
+        return values, junk
     n = len(cells)
     values = np.full(n, np.nan)
     junk = np.zeros(n, dtype=bool)

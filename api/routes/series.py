@@ -170,7 +170,11 @@ def _save_upload(
     response_model=VintagesPage,
     status_code=status.HTTP_201_CREATED,
     openapi_extra=_request_body_schema(),
-    responses={409: {"model": ErrorRead}, 415: {"model": ErrorRead}},
+    responses={
+        200: {"model": VintagesPage, "description": "Every series already held these data: nothing stored."},
+        409: {"model": ErrorRead},
+        415: {"model": ErrorRead},
+    },
 )
 async def create_series(
     request: Request, response: Response, store: StoreDep, service: ServiceDep, settings: SettingsDep
