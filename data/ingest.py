@@ -807,6 +807,7 @@ class _TextOptions:
     decimal: str | None = None
     scale: str | None = None
     fmt: str = "csv"
+    sheet: str | int | None = None
 
     def check(self) -> None:
         if self.delimiter is not None and self.delimiter not in DELIMITERS:
@@ -909,6 +910,10 @@ def _format_of(data: bytes, source: str, format: str | None, opts: _TextOptions)
         raise IngestError("the file is empty (0 bytes of data).", line=1)
     if fmt != "csv" and (opts.delimiter is not None or opts.decimal is not None):
         raise IngestError(f"delimiter and decimal apply to CSV files; this upload is {fmt}.")
+    if fmt != "xlsx" and opts.sheet is not None:
+        raise IngestError(f"sheet applies to Excel files; this upload is {fmt}.")
+    if fmt == "json" and opts.header_row != 1:
+        raise IngestError("header_row applies to CSV and Excel files; this upload is json.")
     return fmt
 
 
@@ -997,7 +1002,7 @@ def load_series(
     """
     limit = max_bytes if max_bytes is not None else DEFAULT_MAX_UPLOAD_BYTES
     caps = limits or UploadLimits()
-    opts = _TextOptions(header_row=header_row, delimiter=delimiter, decimal=decimal, scale=scale)
+    opts = _TextOptions(header_row=header_row, delimiter=delimiter, decimal=decimal, scale=scale, sheet=sheet)
     opts.check()
     data, source = read_bytes(path_or_buffer, limit)
     if layout not in LAYOUTS:

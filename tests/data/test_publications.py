@@ -242,3 +242,12 @@ def test_russian_customs_workbook_bad_value_names_row_and_partner():
     with pytest.raises(IngestError) as err:
         load_series(buf.getvalue(), sheet="Экспорт", header_row=5)
     assert str(err.value).startswith("row 8, column 3 (Нидерлaнды): non-numeric value '4288,9?'")
+
+
+def test_options_for_another_format_are_refused_not_ignored():
+    with pytest.raises(IngestError, match="sheet applies to Excel files; this upload is csv"):
+        load_series(b"unique_id,ds,y\na,2019,1\n", sheet="data")
+    with pytest.raises(IngestError, match="delimiter and decimal apply to CSV files; this upload is xlsx"):
+        load_series(_book(), decimal=",")
+    with pytest.raises(IngestError, match="header_row applies to CSV and Excel files"):
+        load_series(b'[{"unique_id": "a", "ds": "2019", "y": 1}]', header_row=2)
