@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 M3_DIR ?= ../shared/data/m3
 DOMAIN_DIR ?= ../shared/data/domain
 
-.PHONY: install run serve test test-all lint typecheck check cov bench bench-api bench-load bench-store bench-report bench-domain calibrate load-samples clean
+.PHONY: install run serve test test-all lint typecheck check cov bench bench-api bench-load bench-store bench-report bench-domain bench-realtime calibrate load-samples clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,6 +63,9 @@ bench-store: install
 
 bench-report: install
 	$(PY) -m bench.report_render --domain $(DOMAIN_DIR)
+
+bench-realtime: install
+	$(PY) -m bench.realtime_backtest --domain $(DOMAIN_DIR)
 
 bench-domain: install
 	$(PY) -m bench.domain_coverage --domain $(DOMAIN_DIR)

@@ -11,7 +11,7 @@ import typer
 
 if TYPE_CHECKING:
     from api.settings import Settings
-    from data import Store
+    from data import Store, VintageInfo
 
 __all__ = ["read_settings", "register"]
 
@@ -58,15 +58,25 @@ def _fail(exc: Exception) -> typer.Exit:
 
 
 def load(
-    file: Path = typer.Argument(..., help="CSV, JSON or .xlsx file (long: unique_id,ds,y; or wide)."),
+    file: Path = typer.Argument(
+        ..., help="CSV, JSON or .xlsx file (long: unique_id,ds,y; wide; Comtrade, IMF, Eurostat)."
+    ),
     format: str | None = typer.Option(None, "--format", help="csv, json or xlsx (default: from the name)."),
     kind: str | None = typer.Option(None, "--kind", help="level or share, for every series."),
     frequency: str | None = typer.Option(None, "--frequency", help="annual, quarterly or monthly."),
     release: str | None = typer.Option(None, "--release", help="Release label of the new vintages."),
     sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet name (default: the first)."),
     allow_negative: bool = typer.Option(False, "--allow-negative", help="Accept negative levels."),
+    layout: str = typer.Option("auto", "--layout", help="auto, long, wide, comtrade, imf, eurostat or fcs."),
+    header_row: int = typer.Option(1, "--header-row", help="Line (CSV) or row (Excel) of the column names."),
+    delimiter: str | None = typer.Option(None, "--delimiter", help="CSV separator: ',', ';' or a tab."),
+    decimal: str | None = typer.Option(None, "--decimal", help="CSV decimal mark ('.' or ',')."),
+    scale: str | None = typer.Option(None, "--scale", help="units, thousands, millions or billions."),
+    published_at: datetime | None = typer.Option(
+        None, "--published-at", help="When the figures were published (UTC); 'as of' reads go by it."
+    ),
 ) -> None:
-    """Validate a file and store one new vintage of each of its series."""
+    """Validate a file and store a new vintage of each series whose data changed."""
     from data import DataError, load_series
 
     settings = read_settings()
@@ -80,17 +90,28 @@ def load(
             allow_negative=allow_negative,
             max_bytes=settings.store.max_upload_bytes,
             limits=settings.store.upload_limits(),
+            scale=scale,
+            layout=layout,
+            header_row=header_row,
+            delimiter=delimiter,
+            decimal=decimal,
         )
         store = _store(settings)
         try:
-            infos = store.save_ingested(result, release=release)
+            infos = store.save_ingested(result, release=release, skip_unchanged=True, published_at=published_at)
         finally:
             store.dispose()
     except DataError as exc:
         raise _fail(exc) from exc
-    typer.echo(f"{file.name}: stored {len(infos)} series")
+    _echo_loaded(file.name, infos)
+
+
+def _echo_loaded(name: str, infos: list[VintageInfo]) -> None:
+    created = sum(1 for i in infos if i.created)
+    typer.echo(f"{name}: stored {created} new vintage(s); {len(infos) - created} series unchanged")
     for info in infos[:20]:
-        typer.echo(f"  {info.series_id:<40} vintage {info.number:>3}  id {info.vintage_id}  {info.n_obs} obs")
+        state = "" if info.created else "  unchanged"
+        typer.echo(f"  {info.series_id:<40} vintage {info.number:>3}  id {info.vintage_id}  {info.n_obs} obs{state}")
     if len(infos) > 20:
         typer.echo(f"  ... and {len(infos) - 20} more")
 
@@ -203,8 +224,32 @@ def series_show(
     typer.echo("  tags " + (", ".join(f"{k}={val}" for k, val in sorted(m.tags.items())) or "-"))
     typer.echo(
         f"  vintage {v.number} of {len(vintages)} (id {v.vintage_id}, {v.created_at.isoformat()}"
+        + (f", published {v.published_at.isoformat()}" if v.published_at else "")
         + (f", release {v.release!r}" if v.release else "")
         + ")"
     )
     for period, value in stored.series.items():
         typer.echo(f"  {period!s:<10} {'' if value != value else f'{value:g}'}")
+
+
+@series_app.command("diff")
+def series_diff(
+    series_id: str = typer.Argument(..., help="Series id."),
+    from_vintage: int = typer.Argument(..., help="Vintage id of the old data (see 'series show')."),
+    to_vintage: int = typer.Argument(..., help="Vintage id of the new data."),
+) -> None:
+    """Show the periods added, removed or changed from one vintage to another."""
+    from data import DataError
+
+    try:
+        store = _store()
+        try:
+            frame = store.diff_vintages(series_id, from_vintage, to_vintage)
+        finally:
+            store.dispose()
+    except DataError as exc:
+        raise _fail(exc) from exc
+    typer.echo(f"{series_id}: vintage id {from_vintage} -> {to_vintage}: {len(frame)} period(s) differ")
+    for ds, change, old, new in frame[["ds", "change", "old", "new"]].itertuples(index=False):
+        shown = [("" if v != v else f"{v:g}") for v in (old, new)]
+        typer.echo(f"  {ds!s:<10} {change:<8} {shown[0]:>14} -> {shown[1]}")

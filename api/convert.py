@@ -34,6 +34,8 @@ from api.schemas import (
     StructureNodeRead,
     StructureRead,
     Transform,
+    VintageChangeRead,
+    VintageDiffRead,
     VintageRead,
     WarningRead,
 )
@@ -174,6 +176,28 @@ def vintage_to_read(v: VintageInfo) -> VintageRead:
         release=v.release,
         n_obs=v.n_obs,
         checksum=v.checksum,
+        published_at=v.published_at,
+        created=v.created,
+    )
+
+
+def diff_to_read(series_id: str, old: VintageInfo, new: VintageInfo, frame: pd.DataFrame) -> VintageDiffRead:
+    """A :meth:`data.Store.diff_vintages` frame → schema (NaN → null)."""
+    rows = [
+        VintageChangeRead(
+            ds=str(ds),
+            change=change,
+            old=None if pd.isna(o) else float(o),
+            new=None if pd.isna(n) else float(n),
+        )
+        for ds, change, o, n in zip(frame["ds"], frame["change"], frame["old"], frame["new"], strict=True)
+    ]
+    return VintageDiffRead(
+        series_id=series_id,
+        from_vintage=vintage_to_read(old),
+        to_vintage=vintage_to_read(new),
+        data=rows,
+        count=len(rows),
     )
 
 

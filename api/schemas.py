@@ -53,6 +53,8 @@ __all__ = [
     "StructureNodeRead",
     "StructureRead",
     "StructuresPage",
+    "VintageChangeRead",
+    "VintageDiffRead",
     "VintageRead",
     "VintagesPage",
     "WarningRead",
@@ -203,6 +205,8 @@ class VintageRead(BaseModel):
     release: str | None
     n_obs: int
     checksum: str
+    published_at: datetime | None = Field(None, description="When the figures were published, if given.")
+    created: bool = Field(True, description="False when the upload held the data already current: nothing was stored.")
 
 
 class VintagesPage(BaseModel):
@@ -252,6 +256,11 @@ class SeriesCreate(BaseModel):
     )
     release: str | None = Field(None, max_length=100, description="Release label, e.g. 'GACC 2024-01-12'.")
     data: list[ObservationCreate] = Field(min_length=1)
+    published_at: Instant | None = Field(
+        None,
+        description="When these figures were published (naive = UTC); reads 'as_of' a time go by it. "
+        "Default: the time they are stored.",
+    )
 
 
 class _SeriesSource(BaseModel):
@@ -669,3 +678,22 @@ class StructureForecastRead(BaseModel):
     levels: list[int]
     nodes: list[StructureNodeRead]
     warnings: list[WarningRead]
+
+
+class VintageChangeRead(BaseModel):
+    """One period that differs between two vintages."""
+
+    ds: str
+    change: Literal["added", "removed", "changed"]
+    old: float | None
+    new: float | None
+
+
+class VintageDiffRead(BaseModel):
+    """What changed from one vintage of a series to another."""
+
+    series_id: str
+    from_vintage: VintageRead
+    to_vintage: VintageRead
+    data: list[VintageChangeRead]
+    count: int

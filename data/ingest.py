@@ -27,6 +27,7 @@ import io
 import json
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +36,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data._raw import Raw as _Raw
+from data._raw import where as _where
 from data.exceptions import IngestError, UploadLimitError
 from data.meta import SeriesMeta
+from data.publications import (
+    PUBLICATION_LAYOUTS,
+    SCALES,
+    currency_in_header,
+    publication_to_raw,
+    recognise_layout,
+    scale_in_header,
+)
 from forecasting.exceptions import (
     InvalidSeriesError,
     InvalidSeriesIdError,
@@ -45,11 +56,12 @@ from forecasting.exceptions import (
     NonNumericValueError,
     ShareOutOfRangeError,
 )
-from forecasting.series import LongObservations, parse_long
+from forecasting.series import LongObservations, NumberFormat, parse_long
 
 __all__ = [
     "DEFAULT_MAX_UPLOAD_BYTES",
     "FORMATS",
+    "LAYOUTS",
     "TAG_COLUMNS",
     "IngestResult",
     "UploadLimits",
@@ -63,6 +75,8 @@ DEFAULT_MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 logger = logging.getLogger(__name__)
 
 FORMATS = ("csv", "json", "xlsx")
+#: Table layouts of CSV and Excel files (``auto`` recognises the others).
+LAYOUTS = ("auto", "long", "wide", *PUBLICATION_LAYOUTS)
 #: Columns of a long file that become series tags when constant within each series.
 TAG_COLUMNS = ("reporter", "partner", "flow", "currency", "source")
 _ALIASES = {
@@ -145,40 +159,21 @@ class IngestResult:
         Metadata of each series, by id, in order of first appearance.
     source : str
         File name or description of the input.
+    scale : str
+        The scale the values were written in (``units``, ``thousands``, ``millions``,
+        ``billions``), declared or read from the value column's header; ``frame.y`` is in
+        units.
     """
 
     frame: pd.DataFrame
     metas: dict[str, SeriesMeta] = field(default_factory=dict)
     source: str = ""
+    scale: str = "units"
 
     @property
     def n_series(self) -> int:
         """Number of series."""
         return len(self.metas)
-
-
-@dataclass
-class _Raw:
-    """Cells as text, one row per observation, with where each came from."""
-
-    uid: np.ndarray  # object
-    ds: np.ndarray  # object
-    y: np.ndarray  # object
-    loc: np.ndarray  # int64 line / row / record number
-    uid_col: np.ndarray  # int64 1-based column of the id (0 = none)
-    uid_loc: np.ndarray  # int64 line where the id is written (header line for wide files)
-    ds_col: int
-    y_col: np.ndarray  # int64
-    y_name: np.ndarray  # object: header of the value column
-    ds_name: str
-    uid_name: str
-    loc_word: str  # "line", "row" or "record"
-    extra: dict[str, np.ndarray] = field(default_factory=dict)
-
-
-def _where(raw: _Raw, i: int, col: int | None, name: str) -> str:
-    loc = f"{raw.loc_word} {int(raw.loc[i])}"
-    return f"{loc}, column {col} ({name})" if col else f"{loc} ({name})"
 
 
 # -- reading bytes ---------------------------------------------------------------------------
@@ -272,6 +267,12 @@ def _column_map(columns: list[str]) -> dict[str, int]:
             if alias in lowered:
                 found[canon] = lowered.index(alias)
                 break
+    if "y" not in found and "unique_id" in found:
+        # A value column named with its unit: "Value (USD millions)", "value_musd" (in a long
+        # file only: a wide file's series may well be called "value_...").
+        named = [j for j, c in enumerate(lowered) if re.match(r"value[\s_(]", c)]
+        if len(named) == 1:
+            found["y"] = named[0]
     for extra in (*_META_COLUMNS, *TAG_COLUMNS):
         if extra in lowered and extra not in found:
             found[extra] = lowered.index(extra)
@@ -279,10 +280,21 @@ def _column_map(columns: list[str]) -> dict[str, int]:
 
 
 def _table_to_raw(
-    table: pd.DataFrame, lines: np.ndarray, layout: str, loc_word: str, header_line: int, series_id: str | None
+    table: pd.DataFrame,
+    lines: np.ndarray,
+    layout: str,
+    loc_word: str,
+    header_line: int,
+    series_id: str | None,
+    sheet: str = "",
 ) -> _Raw:
     """Turn a text table (all cells str) into observation rows."""
     columns = [str(c).strip() for c in table.columns]
+    publication = layout if layout in PUBLICATION_LAYOUTS else None
+    if layout == "auto":
+        publication = recognise_layout(columns, table.iloc[:, 0] if len(columns) else None)
+    if publication is not None:
+        return publication_to_raw(publication, table, lines, loc_word, header_line, sheet)
     cmap = _column_map(columns)
     is_long = "ds" in cmap and "y" in cmap
     if layout == "long" and not is_long:
@@ -365,24 +377,24 @@ def _long_to_raw(
     )
 
 
-def _csv_line_numbers(text: str, n_rows: int) -> np.ndarray:
-    """1-based line on which each data record starts (records after the header)."""
+def _csv_line_numbers(text: str, n_rows: int, delimiter: str, first_line: int) -> np.ndarray:
+    """1-based line on which each data record starts (records after the header at ``first_line``)."""
     if '"' not in text:
-        # No quoting: one record per physical line; header on line 1.
-        return np.arange(2, n_rows + 2, dtype=np.int64)
-    reader = csv.reader(io.StringIO(text))
+        # No quoting: one record per physical line.
+        return np.arange(first_line + 1, first_line + n_rows + 1, dtype=np.int64)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     starts = []
     previous_end = 0
     for _ in reader:
         starts.append(previous_end + 1)
         previous_end = reader.line_num
-    return np.asarray(starts[1 : n_rows + 1], dtype=np.int64)
+    return np.asarray(starts[first_line : first_line + n_rows], dtype=np.int64)
 
 
-def _check_csv_size(text: str, limits: UploadLimits) -> None:
+def _check_csv_size(text: str, limits: UploadLimits, delimiter: str) -> None:
     """Refuse a CSV whose header or table exceeds the caps, before pandas builds anything."""
     try:
-        header = next(csv.reader(io.StringIO(text)), [])
+        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), [])
     except csv.Error:
         return  # pandas reports the syntax error with its position
     n_columns = len(header)
@@ -393,13 +405,41 @@ def _check_csv_size(text: str, limits: UploadLimits) -> None:
     limits.check("max_upload_cells", max(n_lines - 1, 0) * n_columns, "the table has up to")
 
 
-def _read_csv(text: str, layout: str, series_id: str | None, limits: UploadLimits) -> _Raw:
+#: Field separators recognised in a CSV header line, and the name used in parameters.
+DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+def _sniff_delimiter(header: str) -> str:
+    """The separator of a header line: the one of ``, ; tab`` it holds most often outside quotes."""
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {d: unquoted.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def _skip_to_header(text: str, header_row: int) -> tuple[str, int]:
+    """The text from line ``header_row`` on (1-based), and that line number."""
+    if header_row < 1:
+        raise IngestError(f"header_row must be >= 1 (the line of the column names); got {header_row}.")
+    if header_row == 1:
+        return text, 1
+    pieces = text.split("\n", header_row - 1)
+    if len(pieces) < header_row:
+        raise IngestError(f"header_row={header_row} but the file has only {len(pieces)} lines.", line=header_row)
+    return pieces[-1], header_row
+
+
+def _read_csv(text: str, layout: str, series_id: str | None, limits: UploadLimits, opts: _TextOptions) -> _Raw:
     if not text.strip():
         raise IngestError("the file is empty: expected a header line and at least one data line.", line=1)
-    _check_csv_size(text, limits)
+    text, header_line = _skip_to_header(text, opts.header_row)
+    delimiter = opts.delimiter or _sniff_delimiter(text.split("\n", 1)[0])
+    opts.delimiter = delimiter
+    _check_csv_size(text, limits, delimiter)
     try:
         table = pd.read_csv(
             io.StringIO(text),
+            sep=delimiter,
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
@@ -409,7 +449,7 @@ def _read_csv(text: str, layout: str, series_id: str | None, limits: UploadLimit
         raise IngestError(f"the CSV file cannot be parsed: {exc}") from exc
     except pd.errors.EmptyDataError as exc:
         raise IngestError("the file is empty: expected a header line and at least one data line.") from exc
-    lines = _csv_line_numbers(text, len(table))
+    lines = _csv_line_numbers(text, len(table), delimiter, 1) + (header_line - 1)
     # Spreadsheet exports often end rows with a stray comma: drop headerless empty columns.
     stray = [c for c in table.columns if str(c).startswith("Unnamed: ") and (table[c] == "").all()]
     table = table.drop(columns=stray)
@@ -417,14 +457,18 @@ def _read_csv(text: str, layout: str, series_id: str | None, limits: UploadLimit
     table, lines = table[~blank], lines[~blank]
     if len(table) == 0:
         raise IngestError(
-            "the file has a header line but no data lines: nothing to load.", line=1, column_name="header"
+            "the file has a header line but no data lines: nothing to load.", line=header_line, column_name="header"
         )
-    return _table_to_raw(table, lines, layout, "line", 1, series_id)
+    return _table_to_raw(table, lines, layout, "line", header_line, series_id)
 
 
-def _read_xlsx(data: bytes, layout: str, sheet: str | int | None, series_id: str | None, limits: UploadLimits) -> _Raw:
+def _read_xlsx(
+    data: bytes, layout: str, sheet: str | int | None, series_id: str | None, limits: UploadLimits, header_row: int
+) -> _Raw:
     import openpyxl
 
+    if header_row < 1:
+        raise IngestError(f"header_row must be >= 1 (the row of the column names); got {header_row}.")
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for corrupt files
@@ -432,24 +476,27 @@ def _read_xlsx(data: bytes, layout: str, sheet: str | int | None, series_id: str
     try:
         ws = _pick_sheet(book, sheet)
         _check_declared_range(ws, limits)
-        rows = _sheet_rows(ws, limits)
+        rows = _sheet_rows(ws, limits, header_row)
         title = ws.title
     finally:
         book.close()
     width = len(rows[0]) if rows else 0
     empty = {(i, j) for i, row in enumerate(rows) for j, text in enumerate(row) if text == ""}
     if empty:
-        _check_no_unsaved_formula(data, title, empty, len(rows), width)
+        _check_no_unsaved_formula(data, title, empty, (header_row, len(rows)), width)
     if not rows or all(all(c == "" for c in r) for r in rows):
-        raise IngestError("the sheet is empty: expected a header row and at least one data row.", line=1)
+        raise IngestError(
+            f"the sheet {title!r} is empty from row {header_row}: expected a header row and at least one data row.",
+            line=header_row,
+        )
     header, body = rows[0], rows[1:]
-    lines = np.arange(2, len(body) + 2, dtype=np.int64)
+    lines = np.arange(header_row + 1, header_row + len(body) + 1, dtype=np.int64)
     table = pd.DataFrame(body, columns=header, dtype=object)
     blank = (table == "").all(axis=1).to_numpy() if len(table) else np.zeros(0, dtype=bool)
     table, lines = table[~blank], lines[~blank]
     if len(table) == 0:
-        raise IngestError("the sheet has a header row but no data rows: nothing to load.", line=1)
-    return _table_to_raw(table, lines, layout, "row", 1, series_id)
+        raise IngestError("the sheet has a header row but no data rows: nothing to load.", line=header_row)
+    return _table_to_raw(table, lines, layout, "row", header_row, series_id, title)
 
 
 def _pick_sheet(book: Any, sheet: str | int | None) -> Any:
@@ -480,20 +527,23 @@ def _check_declared_range(ws: Any, limits: UploadLimits) -> None:
     limits.check("max_upload_cells", max_row * max_col, f"sheet {ws.title!r} declares the used range {declared}:")
 
 
-def _sheet_rows(ws: Any, limits: UploadLimits) -> list[list[str]]:
-    """The sheet's rows as text, as wide as its header row (nothing right of it is read)."""
-    first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+def _sheet_rows(ws: Any, limits: UploadLimits, header_row: int = 1) -> list[list[str]]:
+    """The sheet's rows from ``header_row`` on as text, as wide as the header row (nothing right of it is read)."""
+    first = next(ws.iter_rows(min_row=header_row, max_row=header_row, values_only=True), ())
     header = [_xlsx_text(v) for v in first]
     while header and header[-1] == "":
         header.pop()
     width = len(header)
-    limits.check("max_upload_columns", width, "the header row has", line=1)
+    limits.check("max_upload_columns", width, "the header row has", line=header_row)
     if width == 0:
-        if any(v is not None for row in ws.iter_rows(min_row=2, values_only=True) for v in row):
-            raise IngestError("row 1 is empty: the first row must hold the column names.", line=1)
+        if any(v is not None for row in ws.iter_rows(min_row=header_row + 1, values_only=True) for v in row):
+            raise IngestError(
+                f"row {header_row} is empty: the header row must hold the column names (choose it with header_row).",
+                line=header_row,
+            )
         return []
     rows: list[list[str]] = []
-    for row in ws.iter_rows(min_row=1, max_col=width, values_only=True):
+    for row in ws.iter_rows(min_row=header_row, max_col=width, values_only=True):
         if (len(rows) + 1) * width > limits.max_cells:
             limits.check("max_upload_cells", (len(rows) + 1) * width, "the sheet has at least")
         cells = [_xlsx_text(v) for v in row]
@@ -507,13 +557,16 @@ def _xlsx_text(value: Any) -> str:
     return str(value.isoformat()) if hasattr(value, "isoformat") else _cell_text(value)
 
 
-def _check_no_unsaved_formula(data: bytes, title: str, empty: set[tuple[int, int]], n_rows: int, width: int) -> None:
+def _check_no_unsaved_formula(
+    data: bytes, title: str, empty: set[tuple[int, int]], span: tuple[int, int], width: int
+) -> None:
     """Refuse a formula cell whose result the file does not hold.
 
     The values are read with ``data_only=True``: the results Excel saved with each formula.
     A file written by a program that does not compute formulas (openpyxl, many exporters)
     holds none, and the cell would read as a gap. Only cells that read empty are looked at
-    again, with their formulas, within the range that was read (``n_rows`` by ``width``).
+    again, with their formulas, within the range that was read (``span`` = first row and
+    number of rows, by ``width``).
 
     Raises
     ------
@@ -524,7 +577,8 @@ def _check_no_unsaved_formula(data: bytes, title: str, empty: set[tuple[int, int
 
     book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     try:
-        for i, row in enumerate(book[title].iter_rows(max_row=n_rows, max_col=width)):
+        first, n_rows = span
+        for i, row in enumerate(book[title].iter_rows(min_row=first, max_row=first + n_rows - 1, max_col=width)):
             for j, cell in enumerate(row):
                 formula = getattr(cell, "value", None)
                 if (i, j) in empty and getattr(cell, "data_type", None) == "f":
@@ -636,6 +690,8 @@ class _FileLocator:
     raw: _Raw
 
     def line(self, row: int, field: str) -> int:
+        if field == "ds" and self.raw.ds_loc is not None:
+            return int(self.raw.ds_loc[row])
         return int(self.raw.uid_loc[row] if field == "unique_id" else self.raw.loc[row])
 
     def column(self, row: int, field: str) -> tuple[int, str]:
@@ -644,11 +700,13 @@ class _FileLocator:
             return int(raw.uid_col[row]), raw.uid_name
         if field == "y":
             return int(raw.y_col[row]), str(raw.y_name[row])
+        if raw.ds_cols is not None and raw.ds_names is not None:
+            return int(raw.ds_cols[row]), str(raw.ds_names[row])
         return raw.ds_col, raw.ds_name
 
     def where(self, row: int, field: str) -> str:
         col, name = self.column(row, field)
-        if field != "unique_id":
+        if field == "y" or (field == "ds" and self.raw.ds_loc is None):
             return _where(self.raw, row, col, name)
         line = f"{self.raw.loc_word} {self.line(row, field)}"
         return f"{line}, column {col} ({name})" if col else line
@@ -711,9 +769,11 @@ def _validate(
     json_meta: Mapping[str, Mapping[str, Any]],
     unit: str | None,
     tags: Mapping[str, str] | None,
+    opts: _TextOptions,
 ) -> IngestResult:
     """Run the series parser over the rows; its errors come back with line and column."""
     locator = _FileLocator(raw)
+    scale, header_unit = _scale(raw, opts.scale, kind, opts.header_row)
     try:
         parsed = parse_long(
             raw.uid,
@@ -725,12 +785,76 @@ def _validate(
             kind_rows=_declared(raw, json_meta, "kind"),
             allow_negative=allow_negative,
             locator=locator,
+            number_format=opts.number_format(),
         )
     except InvalidSeriesError as exc:
         raise locator.error(exc) from None
+    if scale != "units":
+        parsed.y = parsed.y * SCALES[scale]
     metas = _build_metas(raw, json_meta, parsed, unit, tags)
+    if scale != "units" and unit is None:
+        metas = {sid: _unscaled_unit(m, header_unit) for sid, m in metas.items()}
     # Series order: by id in the frame; metas keep the order of first appearance.
-    return IngestResult(frame=parsed.frame().reset_index(drop=True), metas=metas)
+    return IngestResult(frame=parsed.frame().reset_index(drop=True), metas=metas, scale=scale)
+
+
+@dataclass
+class _TextOptions:
+    """How the cells of a file are written: header row, field separator, decimal mark, scale."""
+
+    header_row: int = 1
+    delimiter: str | None = None
+    decimal: str | None = None
+    scale: str | None = None
+    fmt: str = "csv"
+    sheet: str | int | None = None
+
+    def check(self) -> None:
+        if self.delimiter is not None and self.delimiter not in DELIMITERS:
+            names = ", ".join(f"{d!r} ({n})" for d, n in DELIMITERS.items())
+            raise IngestError(f"unknown delimiter {self.delimiter!r}; expected one of {names}.")
+        if self.decimal is not None and self.decimal not in (".", ","):
+            raise IngestError(f"unknown decimal mark {self.decimal!r}; expected '.' or ','.")
+        if self.scale is not None and self.scale not in SCALES:
+            raise IngestError(f"unknown scale {self.scale!r}; expected one of {', '.join(SCALES)}.")
+
+    def number_format(self) -> NumberFormat:
+        """JSON: plain numbers; CSV: ',' decimals by default after ';' separators, else '.'."""
+        if self.fmt == "json":
+            return NumberFormat()
+        if self.fmt == "xlsx":  # numbers are typed; text cells may group thousands with ','
+            return NumberFormat(".", ",")
+        decimal = self.decimal or ("," if self.delimiter == ";" else ".")
+        # Thousands separators must group digits by three (NumberFormat), so "3,695,000"
+        # is read but "3,69" is refused rather than misread.
+        return NumberFormat(decimal, "," if decimal == "." else ". \u00a0")
+
+
+def _scale(raw: _Raw, declared: str | None, kind: str | None, header_line: int) -> tuple[str, str | None]:
+    """The scale of the values: declared, or named by the value column's header; and its currency."""
+    headers = set(raw.y_name.tolist()) if raw.loc_word != "record" and raw.ds_loc is None else set()
+    header = str(headers.pop()) if len(headers) == 1 else ""
+    from_header = scale_in_header(header) if header else None
+    if declared is not None and from_header is not None and declared != from_header:
+        line, column = header_line, int(raw.y_col[0]) if len(raw.y_col) else None
+        raise IngestError(
+            f"{raw.loc_word} {line}, column {column} (header): the value column {header!r} says {from_header} "
+            f"but scale={declared!r} was declared; drop one of them (or rename the column).",
+            line=line,
+            column=column,
+            column_name=header,
+            value=header,
+        )
+    scale = declared or from_header or "units"
+    if scale != "units" and kind == "share":
+        raise IngestError(f"scale={scale!r} does not apply to shares (fractions in [0, 1]).")
+    return scale, currency_in_header(header) if header else None
+
+
+def _unscaled_unit(meta: SeriesMeta, header_unit: str | None) -> SeriesMeta:
+    """Values were brought to units: the unit keeps its currency, not its scale word."""
+    unit = header_unit or currency_in_header(meta.unit) or ("" if scale_in_header(meta.unit) else meta.unit)
+    return SeriesMeta(meta.series_id, meta.name, meta.frequency, unit, meta.kind, dict(meta.tags))
 
 
 def _build_metas(
@@ -775,6 +899,24 @@ def _build_metas(
     return metas
 
 
+def _format_of(data: bytes, source: str, format: str | None, opts: _TextOptions) -> str:
+    """The upload's format (given or sniffed), checked against the options that depend on it."""
+    fmt = (format or _sniff_format(data, source)).lower()
+    if fmt == "excel":
+        fmt = "xlsx"
+    if fmt not in FORMATS:
+        raise IngestError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}.")
+    if not data.strip():
+        raise IngestError("the file is empty (0 bytes of data).", line=1)
+    if fmt != "csv" and (opts.delimiter is not None or opts.decimal is not None):
+        raise IngestError(f"delimiter and decimal apply to CSV files; this upload is {fmt}.")
+    if fmt != "xlsx" and opts.sheet is not None:
+        raise IngestError(f"sheet applies to Excel files; this upload is {fmt}.")
+    if fmt == "json" and opts.header_row != 1:
+        raise IngestError("header_row applies to CSV and Excel files; this upload is json.")
+    return fmt
+
+
 def load_series(
     path_or_buffer: Any,
     *,
@@ -789,6 +931,10 @@ def load_series(
     allow_negative: bool = False,
     max_bytes: int | None = None,
     limits: UploadLimits | None = None,
+    header_row: int = 1,
+    delimiter: str | None = None,
+    decimal: str | None = None,
+    scale: str | None = None,
 ) -> IngestResult:
     """Read and validate a CSV, JSON or Excel file of economic series.
 
@@ -803,9 +949,10 @@ def load_series(
         from the period spellings (or, for dates only, from their spacing).
     kind : {"level", "share"}, optional
         Kind of every series. Default: from a ``kind`` column, else ``level``.
-    layout : {"auto", "long", "wide"}
-        Table layout of CSV/Excel input; ``auto`` picks long when ``ds`` and ``y`` columns
-        exist.
+    layout : {"auto", "long", "wide", "comtrade", "imf", "eurostat"}
+        Table layout of CSV/Excel input; ``auto`` recognises the publication layouts of UN
+        Comtrade, the IMF and Eurostat from their headers (see :mod:`data.publications`),
+        else picks long when ``ds`` and ``y`` columns exist, else wide.
     sheet : str or int, optional
         Excel sheet name or 0-based index (default: the first).
     series_id : str, optional
@@ -824,6 +971,20 @@ def load_series(
         Caps on columns, series and cells (default :class:`UploadLimits()`; the service
         passes its ``TRADECAST_MAX_UPLOAD_COLUMNS``, ``_SERIES`` and ``_CELLS``). Checked
         before the table is built: the header first, then the size of the table.
+    header_row : int
+        The line (CSV) or row (Excel) of the column names, 1-based; lines above it (titles,
+        notes) are skipped. Default 1.
+    delimiter : {",", ";", "\\t"}, optional
+        CSV field separator. Default: the one the header line uses most.
+    decimal : {".", ","}, optional
+        Decimal mark of CSV values. Default: ``,`` in a ``;``-separated file, else ``.``.
+        Thousands separators are read when they group digits by three: ``,`` with ``.``
+        decimals (``"3,695,000,000"``), ``.`` or a space with ``,`` decimals (``1.234,5``).
+    scale : {"units", "thousands", "millions", "billions"}, optional
+        The scale the values are written in; they are stored in units (times 1e3, 1e6 or
+        1e9). Default: named by the value column's header (``Value (USD millions)``,
+        ``value_musd``, ``USD bn``), else units. A declared scale that contradicts the
+        header is an error.
 
     Returns
     -------
@@ -841,25 +1002,21 @@ def load_series(
     """
     limit = max_bytes if max_bytes is not None else DEFAULT_MAX_UPLOAD_BYTES
     caps = limits or UploadLimits()
+    opts = _TextOptions(header_row=header_row, delimiter=delimiter, decimal=decimal, scale=scale, sheet=sheet)
+    opts.check()
     data, source = read_bytes(path_or_buffer, limit)
-    if layout not in ("auto", "long", "wide"):
-        raise IngestError(f"unknown layout {layout!r}; expected 'auto', 'long' or 'wide'.")
-    fmt = (format or _sniff_format(data, source)).lower()
-    if fmt == "excel":
-        fmt = "xlsx"
-    if fmt not in FORMATS:
-        raise IngestError(f"unknown format {format!r}; expected one of {', '.join(FORMATS)}.")
-    if not data.strip():
-        raise IngestError("the file is empty (0 bytes of data).", line=1)
+    if layout not in LAYOUTS:
+        raise IngestError(f"unknown layout {layout!r}; expected one of {', '.join(LAYOUTS)}.")
+    fmt = opts.fmt = _format_of(data, source, format, opts)
     json_meta: dict[str, dict[str, Any]] = {}
     if fmt == "xlsx":
         if not data.startswith(_XLSX_MAGIC):
             raise IngestError("the file is not an .xlsx workbook (no ZIP signature); save it as .xlsx or CSV.")
-        raw = _read_xlsx(data, layout, sheet, series_id, caps)
+        raw = _read_xlsx(data, layout, sheet, series_id, caps, header_row)
     elif fmt == "json":
         raw, json_meta = _read_json(_decode(data), series_id, caps)
     else:
-        raw = _read_csv(_decode(data), layout, series_id, caps)
+        raw = _read_csv(_decode(data), layout, series_id, caps, opts)
     caps.check("max_upload_series", len(pd.unique(raw.uid)), "the file has")
     result = _validate(
         raw,
@@ -869,6 +1026,7 @@ def load_series(
         json_meta=json_meta,
         unit=unit,
         tags=tags,
+        opts=opts,
     )
     result.source = source
     logger.info(

@@ -5,8 +5,9 @@ Plain dataclasses, so the API layer converts them to its own response schemas.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
@@ -25,6 +26,7 @@ __all__ = [
     "StoredSeries",
     "VintageInfo",
     "check_series_id",
+    "current_vintage",
 ]
 
 # FREQUENCIES, KINDS and SERIES_ID_PATTERN live with the series parser in forecasting and
@@ -115,6 +117,11 @@ class VintageInfo:
         Number of non-missing observations.
     checksum : str
         SHA-256 of the stored observations; equal data gives equal checksums.
+    published_at : datetime or None
+        When the figures were published (UTC), if known.
+    created : bool
+        False when an upload found the same data already current and stored nothing: this
+        is the vintage that holds them.
     """
 
     vintage_id: int
@@ -124,6 +131,13 @@ class VintageInfo:
     release: str | None
     n_obs: int
     checksum: str = ""
+    published_at: datetime | None = None
+    created: bool = True
+
+    @property
+    def effective_at(self) -> datetime:
+        """The time ``as_of`` reads go by: ``published_at``, else ``created_at``."""
+        return self.published_at if self.published_at is not None else self.created_at
 
 
 @dataclass(frozen=True)
@@ -186,3 +200,16 @@ class ForecastRecord:
     def id(self) -> str | None:
         """Alias of :attr:`forecast_id`."""
         return self.forecast_id
+
+
+def current_vintage(vintages: Sequence[VintageInfo], as_of: datetime | None = None) -> VintageInfo | None:
+    """The vintage current at ``as_of`` (default: now): the latest by publication date.
+
+    Vintages are ordered by :attr:`VintageInfo.effective_at` (``published_at``, else the
+    time stored), then by number; the last one at or before ``as_of`` is current. None when
+    every vintage came later.
+    """
+    if as_of is not None and as_of.tzinfo is None:
+        as_of = as_of.replace(tzinfo=UTC)
+    eligible = [v for v in vintages if as_of is None or v.effective_at <= as_of]
+    return max(eligible, key=lambda v: (v.effective_at, v.number), default=None)

@@ -118,15 +118,25 @@ class Store:
         *,
         release: str | None = None,
         skip_unchanged: bool = False,
+        published_at: datetime | None = None,
     ) -> VintageInfo:
         """Store a new vintage of one series; see :meth:`SeriesRepository.save_series`."""
-        return self.series.save_series(meta, observations, release=release, skip_unchanged=skip_unchanged)
+        return self.series.save_series(
+            meta, observations, release=release, skip_unchanged=skip_unchanged, published_at=published_at
+        )
 
     def save_ingested(
-        self, result: IngestResult, *, release: str | None = None, skip_unchanged: bool = False
+        self,
+        result: IngestResult,
+        *,
+        release: str | None = None,
+        skip_unchanged: bool = False,
+        published_at: datetime | None = None,
     ) -> list[VintageInfo]:
         """Store a validated upload; see :meth:`SeriesRepository.save_ingested`."""
-        return self.series.save_ingested(result, release=release, skip_unchanged=skip_unchanged)
+        return self.series.save_ingested(
+            result, release=release, skip_unchanged=skip_unchanged, published_at=published_at
+        )
 
     def read_series(
         self, series_id: str, *, as_of: datetime | None = None, vintage_id: int | None = None
@@ -155,6 +165,14 @@ class Store:
     def revisions(self, series_id: str, from_vintage: int, to_vintage: int) -> pd.DataFrame:
         """Periods whose value differs between two vintages; see :meth:`SeriesRepository.revisions`."""
         return self.series.revisions(series_id, from_vintage, to_vintage)
+
+    def vintage_history(self, series_id: str) -> list[StoredSeries]:
+        """Every vintage with its values, in publication order; see :meth:`SeriesRepository.vintage_history`."""
+        return self.series.vintage_history(series_id)
+
+    def diff_vintages(self, series_id: str, from_vintage: int, to_vintage: int) -> pd.DataFrame:
+        """Periods added, removed or changed between two vintages; see :meth:`SeriesRepository.diff_vintages`."""
+        return self.series.diff_vintages(series_id, from_vintage, to_vintage)
 
     def delete_series(self, series_id: str) -> None:
         """Delete a series with its vintages and observations (archived forecasts stay)."""

@@ -16,7 +16,7 @@ import logging
 import random
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -34,7 +34,7 @@ from data.exceptions import (
     StorageUnavailableError,
     VintageNotFoundError,
 )
-from data.meta import SeriesMeta, StoredSeries, VintageInfo
+from data.meta import SeriesMeta, StoredSeries, VintageInfo, current_vintage
 from data.tables import ObservationsTable, SeriesTable, SeriesTagsTable, VintagesTable
 from forecasting.exceptions import InvalidSeriesError
 from forecasting.periods import frequency_of, period_ordinals, period_strings
@@ -240,44 +240,61 @@ def _build_batch_mixed(result: IngestResult, ids: np.ndarray) -> _Batch:
     return _build_batch(items)
 
 
-def _drop_unchanged(conn: Connection, batch: _Batch) -> _Batch:
-    """The part of ``batch`` whose data differs from each series' latest vintage."""
-    latest: dict[str, str] = {}
-    for part in _chunks([m.series_id for m in batch.metas], _IN_CHUNK):
-        newest = (
-            select(_V.c.series_id, func.max(_V.c.number).label("number"))
-            .where(_V.c.series_id.in_(part))
-            .group_by(_V.c.series_id)
-            .subquery()
-        )
-        rows = conn.execute(
-            select(_V.c.series_id, _V.c.checksum).join(
-                newest, and_(_V.c.series_id == newest.c.series_id, _V.c.number == newest.c.number)
-            )
-        )
-        latest.update({sid: checksum for sid, checksum in rows})
-    keep = [i for i, m in enumerate(batch.metas) if latest.get(m.series_id) != batch.checksums[i]]
+def _current_checksums(conn: Connection, ids: list[str], at: datetime) -> dict[str, VintageInfo]:
+    """The vintage of each series current at ``at`` (by publication date, else stored time)."""
+    current: dict[str, VintageInfo] = {}
+    effective = func.coalesce(_V.c.published_at, _V.c.created_at)
+    for part in _chunks(ids, _IN_CHUNK):
+        rows = conn.execute(select(_V).where(_V.c.series_id.in_(part), effective <= at)).all()
+        by_series: dict[str, list[VintageInfo]] = {}
+        for row in rows:
+            by_series.setdefault(row.series_id, []).append(SeriesRepository._vintage_from_row(row))
+        for sid, vintages in by_series.items():
+            chosen = current_vintage(vintages, at)
+            if chosen is not None:
+                current[sid] = chosen
+    return current
+
+
+def _drop_unchanged(conn: Connection, batch: _Batch, published_at: datetime | None) -> tuple[_Batch, list[VintageInfo]]:
+    """The part of ``batch`` whose data differs from each series' vintage current at its
+    publication date (now when none), and the current vintages of the others."""
+    at = as_utc(published_at) if published_at is not None else utcnow()
+    current = _current_checksums(conn, [m.series_id for m in batch.metas], at)
+    same = {
+        i: current[m.series_id]
+        for i, m in enumerate(batch.metas)
+        if m.series_id in current and current[m.series_id].checksum == batch.checksums[i]
+    }
+    unchanged = [replace(v, created=False) for v in same.values()]
+    keep = [i for i in range(len(batch.metas)) if i not in same]
     if len(keep) == len(batch.metas):
-        return batch
+        return batch, unchanged
     slices = [np.arange(*batch.bounds[i]) for i in keep]
     rows_kept = np.concatenate(slices) if slices else np.zeros(0, dtype=np.int64)
     lengths = [len(sl) for sl in slices]
     starts = np.concatenate([[0], np.cumsum(lengths)]).astype(int).tolist()
-    return _Batch(
+    kept = _Batch(
         metas=[batch.metas[i] for i in keep],
         bounds=[(starts[j], starts[j + 1]) for j in range(len(keep))],
         checksums=[batch.checksums[i] for i in keep],
         ds=batch.ds[rows_kept],
         y=batch.y[rows_kept],
     )
+    return kept, unchanged
 
 
-def _insert_batch(conn: Connection, batch: _Batch, release: str | None) -> list[VintageInfo]:
+def _insert_batch(
+    conn: Connection, batch: _Batch, release: str | None, published_at: datetime | None = None
+) -> list[VintageInfo]:
     """Upsert the series rows, then insert one vintage per series and its observations."""
     existing, last = _current_state(conn, [m.series_id for m in batch.metas])
     now = utcnow()
     _upsert_series(conn, batch.metas, existing, now)
     vintage_rows = _vintage_rows(batch, last, release, now)
+    published = as_utc(published_at) if published_at is not None else None
+    for row in vintage_rows:
+        row["published_at"] = published
     result = conn.execute(insert(_V).returning(_V.c.id, sort_by_parameter_order=True), vintage_rows).all()
     vintage_ids = np.array([r[0] for r in result], dtype=np.int64)
     counts = np.array([stop - start for start, stop in batch.bounds], dtype=np.int64)
@@ -295,6 +312,7 @@ def _insert_batch(conn: Connection, batch: _Batch, release: str | None) -> list[
             release=release,
             n_obs=row["n_obs"],
             checksum=row["checksum"],
+            published_at=published,
         )
         for vid, row in zip(vintage_ids.tolist(), vintage_rows, strict=True)
     ]
@@ -454,6 +472,7 @@ class SeriesRepository:
         *,
         release: str | None = None,
         skip_unchanged: bool = False,
+        published_at: datetime | None = None,
     ) -> VintageInfo:
         """Store a new vintage of one series (its metadata upserted) in one transaction.
 
@@ -467,7 +486,10 @@ class SeriesRepository:
         release : str, optional
             Release label, e.g. ``"GACC 2024-01-12"``.
         skip_unchanged : bool
-            If the latest vintage holds exactly these values, write nothing and return it.
+            If the vintage current at ``published_at`` (default: now) holds exactly these
+            values, write nothing and return it with ``created=False``.
+        published_at : datetime, optional
+            When the figures were published (naive = UTC); ``as_of`` reads go by it.
 
         Returns
         -------
@@ -484,13 +506,15 @@ class SeriesRepository:
             If the database cannot be reached.
         """
         series = _observations_to_series(observations, meta)
-        written = self._write_batch(_build_batch([(meta, series)]), release, skip_unchanged)
-        if written:
-            return written[0]
-        return self.list_vintages(meta.series_id)[-1]
+        return self._write_batch(_build_batch([(meta, series)]), release, skip_unchanged, published_at)[0]
 
     def save_ingested(
-        self, result: IngestResult, *, release: str | None = None, skip_unchanged: bool = False
+        self,
+        result: IngestResult,
+        *,
+        release: str | None = None,
+        skip_unchanged: bool = False,
+        published_at: datetime | None = None,
     ) -> list[VintageInfo]:
         """Store one new vintage of every series of a validated upload, all in one transaction.
 
@@ -501,12 +525,17 @@ class SeriesRepository:
         release : str, optional
             Release label applied to every vintage.
         skip_unchanged : bool
-            Leave out series whose latest vintage holds exactly the same values.
+            Write nothing for series whose vintage current at ``published_at`` (default:
+            now) holds exactly the same values; their current vintage is returned with
+            ``created=False``.
+        published_at : datetime, optional
+            When the figures were published (naive = UTC), for every vintage written.
 
         Returns
         -------
         list of VintageInfo
-            The vintages written, in the order of ``result.metas``.
+            One per series, in the order of ``result.metas``: written (``created=True``), or
+            found unchanged (``created=False``).
 
         Raises
         ------
@@ -518,18 +547,21 @@ class SeriesRepository:
             batch = _build_batch_single_frequency(result, ids)
         else:  # several frequencies in one upload
             batch = _build_batch_mixed(result, ids)
-        written = self._write_batch(batch, release, skip_unchanged)
+        written = self._write_batch(batch, release, skip_unchanged, published_at)
         by_id = {info.series_id: info for info in written}
         return [by_id[sid] for sid in result.metas if sid in by_id]
 
-    def _write_batch(self, batch: _Batch, release: str | None, skip_unchanged: bool) -> list[VintageInfo]:
+    def _write_batch(
+        self, batch: _Batch, release: str | None, skip_unchanged: bool, published_at: datetime | None
+    ) -> list[VintageInfo]:
+        """The vintages written, then those found unchanged (``created=False``)."""
         for attempt in range(1, WRITE_ATTEMPTS + 1):
             try:
                 with self.db.write() as conn:
-                    todo = _drop_unchanged(conn, batch) if skip_unchanged else batch
+                    todo, unchanged = _drop_unchanged(conn, batch, published_at) if skip_unchanged else (batch, [])
                     if not todo.metas:
-                        return []
-                    return _insert_batch(conn, todo, release)
+                        return unchanged
+                    return _insert_batch(conn, todo, release, published_at) + unchanged
             except IntegrityError as exc:
                 # Another writer took the vintage number (or created the series) first.
                 if attempt == WRITE_ATTEMPTS:
@@ -563,6 +595,7 @@ class SeriesRepository:
             release=row.release,
             n_obs=int(row.n_obs),
             checksum=row.checksum,
+            published_at=as_utc(parse_datetime(row.published_at)) if row.published_at is not None else None,
         )
 
     def _get_meta(self, conn: Connection, series_id: str) -> SeriesMeta:
@@ -595,7 +628,9 @@ class SeriesRepository:
         series_id : str
             The series.
         as_of : datetime, optional
-            Returns the latest vintage created at or before this time (naive = UTC).
+            Returns the vintage current at this time (naive = UTC): the latest published at
+            or before it, a vintage without ``published_at`` counting from the time it was
+            stored. Default: the latest by the same order.
         vintage_id : int, optional
             Returns this vintage instead (must belong to the series).
 
@@ -622,11 +657,12 @@ class SeriesRepository:
         with self.db.read() as conn:
             meta = self._get_meta(conn, series_id)
             query = select(_V).where(_V.c.series_id == series_id)
+            effective = func.coalesce(_V.c.published_at, _V.c.created_at)
             if vintage_id is not None:
                 query = query.where(_V.c.id == int(vintage_id))
             elif as_of is not None:
-                query = query.where(_V.c.created_at <= as_utc(as_of))
-            row = conn.execute(query.order_by(_V.c.number.desc()).limit(1)).first()
+                query = query.where(effective <= as_utc(as_of))
+            row = conn.execute(query.order_by(effective.desc(), _V.c.number.desc()).limit(1)).first()
             if row is None:
                 if vintage_id is not None:
                     raise VintageNotFoundError(f"series {series_id!r} has no vintage with id {vintage_id}.")
@@ -719,6 +755,49 @@ class SeriesRepository:
         changed = ~((both["old"] == both["new"]) | (both["old"].isna() & both["new"].isna())).to_numpy(dtype=bool)
         out = both[changed].rename_axis("ds").reset_index()
         return out[["ds", "old", "new"]]
+
+    def vintage_history(self, series_id: str) -> list[StoredSeries]:
+        """Every vintage of a series with its values, in publication order.
+
+        Ordered by publication date (``published_at``, else the time stored), then number:
+        the order in which the figures became known, which real-time backtests
+        (:func:`forecasting.realtime.realtime_backtest`) replay.
+
+        Raises
+        ------
+        SeriesNotFoundError
+        """
+        vintages = sorted(self.list_vintages(series_id), key=lambda v: (v.effective_at, v.number))
+        with self.db.read() as conn:
+            meta = self._get_meta(conn, series_id)
+            return [StoredSeries(meta=meta, series=self._values(conn, v.vintage_id, meta), vintage=v) for v in vintages]
+
+    def diff_vintages(self, series_id: str, from_vintage: int, to_vintage: int) -> pd.DataFrame:
+        """What changed from one vintage of a series to another.
+
+        Parameters
+        ----------
+        series_id : str
+            The series.
+        from_vintage, to_vintage : int
+            Vintage ids of that series (either order; ``old`` is ``from_vintage``).
+
+        Returns
+        -------
+        pd.DataFrame
+            Columns ``ds``, ``change`` (``added``: a value only in ``to_vintage``;
+            ``removed``: only in ``from_vintage``; ``changed``: a different value), ``old``,
+            ``new`` (NaN where absent), sorted by period. Equal periods are left out.
+
+        Raises
+        ------
+        SeriesNotFoundError, VintageNotFoundError
+        """
+        out = self.revisions(series_id, from_vintage, to_vintage)
+        old, new = out["old"].isna().to_numpy(), out["new"].isna().to_numpy()
+        change = np.where(old, "added", np.where(new, "removed", "changed"))
+        out.insert(1, "change", change.astype(object))
+        return out
 
     def delete_series(self, series_id: str) -> None:
         """Delete a series with all its vintages and observations.

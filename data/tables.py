@@ -17,6 +17,8 @@ One Alembic history (``data/migrations``) creates all of them:
   ``0005_structures``).
 - revision ``0006_run_lease`` adds ``report_runs.lease_until``, the lease a running
   report run renews (an expired one marks an interrupted run, which is re-run).
+- revision ``0007_published_at`` adds ``vintages.published_at``, the date the figures were
+  published (``as_of`` reads use it, else ``created_at``).
 - ``report_deliveries``: the delivery log of report runs, one row per channel and try
   (revision ``0009_delivery_log``).
 """
@@ -141,6 +143,9 @@ class VintagesTable(Base):
     release: Mapped[str | None] = mapped_column(String(200), nullable=True)
     n_obs: Mapped[int] = mapped_column(Integer)
     checksum: Mapped[str] = mapped_column(String(64))
+    # When the figures were published (migration 0007_published_at); NULL: unknown, and
+    # as_of reads use created_at instead.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
     # The unique (series_id, number) pair is what makes concurrent writers safe: two
     # writers that computed the same next number cannot both commit. AUTOINCREMENT on

@@ -3,8 +3,12 @@
 Accepted period spellings (whitespace trimmed, case-insensitive ``Q``):
 
 - annual ``2023``;
-- quarterly ``2023-Q1``, ``2023Q1``, ``2023 Q1``;
-- monthly ``2023-01``, ``2023-1``, ``2023/01``;
+- quarterly ``2023-Q1``, ``2023Q1``, ``2023 Q1``, ``Q1 2023``;
+- monthly ``2023-01``, ``2023-1``, ``2023/01``, ``202301`` (Comtrade), ``2023M01``,
+  ``2023-M01``, ``2023M1`` (IMF, Eurostat), ``Jan 2023``, ``January 2023``, ``Jan-2023``,
+  ``2023 Jan``, and ``2023.01`` (two-digit month only: ``2023.1`` is refused, because a
+  spreadsheet or a float column turns ``2023.10`` into ``2023.1`` and a decimal year
+  ``2023.5`` is not a period);
 - full dates ``2023-01-31`` (optionally with a time), mapped to the period that contains
   them at the requested or inferred frequency.
 """
@@ -36,7 +40,56 @@ FREQUENCIES: dict[str, str] = {"annual": "Y", "quarterly": "Q", "monthly": "M"}
 
 _ANNUAL = r"^(\d{4})$"
 _QUARTERLY = r"^(\d{4})\s*[-/ ]?\s*[Qq]([1-4])$"
-_MONTHLY = r"^(\d{4})[-/](\d{1,2})$"
+_QUARTER_FIRST = r"^[Qq]([1-4])\s*[-/ ]?\s*(\d{4})$"
+_MONTHLY = r"^(\d{4})(?:[-/]|\s*[-/ ]?\s*[Mm])(\d{1,2})$"
+#: ``YYYYMM`` (Comtrade's ``period``) and ``YYYY.MM`` with exactly two month digits.
+_MONTHLY_FIXED = r"^(\d{4})\.?(\d{2})$"
+_MONTH_NAME_FIRST = r"^([A-Za-z]{3,9})\.?\s*[-/ ]?\s*(\d{4})$"
+_MONTH_NAME_LAST = r"^(\d{4})\s*[-/ ]?\s*([A-Za-z]{3,9})\.?$"
+#: English month names and their three-letter abbreviations (``Sept`` too).
+MONTH_NAMES: dict[str, int] = {
+    **{
+        m.lower(): i
+        for i, m in enumerate(
+            [
+                "January",
+                "February",
+                "March",
+                "April",
+                "May",
+                "June",
+                "July",
+                "August",
+                "September",
+                "October",
+                "November",
+                "December",
+            ],
+            start=1,
+        )
+    },
+    **{
+        m.lower()[:3]: i
+        for i, m in enumerate(
+            [
+                "January",
+                "February",
+                "March",
+                "April",
+                "May",
+                "June",
+                "July",
+                "August",
+                "September",
+                "October",
+                "November",
+                "December",
+            ],
+            start=1,
+        )
+    },
+    "sept": 9,
+}
 _DATE = r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ].*)?$"
 
 #: Row classification codes of :func:`parse_period_strings`.
@@ -93,14 +146,21 @@ def parse_period_strings(values: pd.Series) -> ParsedPeriods:
     year[m] = quarterly[0][m].astype(np.int64).to_numpy()
     sub[m] = quarterly[1][m].astype(np.int64).to_numpy()
 
-    monthly = s.str.extract(_MONTHLY)
-    m = monthly[0].notna().to_numpy()
-    months = monthly[1][m].astype(np.int64).to_numpy()
-    ok = (months >= 1) & (months <= 12)
-    idx = np.flatnonzero(m)
-    form[idx[ok]] = MONTHLY
-    year[idx[ok]] = monthly[0][m].astype(np.int64).to_numpy()[ok]
-    sub[idx[ok]] = months[ok]
+    # The spellings with letters (Q1 2023, Jan 2023) are looked for only where letters are.
+    lettered = s.str.contains("[A-Za-z]", regex=True).to_numpy(dtype=bool)
+    if lettered.any():
+        quarter_first = s.str.extract(_QUARTER_FIRST)
+        m = quarter_first[0].notna().to_numpy()
+        form[m] = QUARTERLY
+        year[m] = quarter_first[1][m].astype(np.int64).to_numpy()
+        sub[m] = quarter_first[0][m].astype(np.int64).to_numpy()
+    _set_months(s.str.extract(_MONTHLY), 0, 1, form, year, sub)
+    _set_months(s.str.extract(_MONTHLY_FIXED), 0, 1, form, year, sub)
+    if lettered.any():
+        for pattern, y_at, m_at in ((_MONTH_NAME_FIRST, 1, 0), (_MONTH_NAME_LAST, 0, 1)):
+            named = s.str.extract(pattern)
+            named[m_at] = named[m_at].str.lower().map(MONTH_NAMES)
+            _set_months(named, y_at, m_at, form, year, sub)
 
     dates = pd.DatetimeIndex(np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]"))
     m = s.str.match(_DATE).fillna(False).to_numpy(dtype=bool)
@@ -114,6 +174,19 @@ def parse_period_strings(values: pd.Series) -> ParsedPeriods:
         values_ns[idx] = parsed[good].to_numpy()
         dates = pd.DatetimeIndex(values_ns)
     return ParsedPeriods(form=form, year=year, sub=sub, dates=dates)
+
+
+def _set_months(found: pd.DataFrame, y_at: int, m_at: int, form: np.ndarray, year: np.ndarray, sub: np.ndarray) -> None:
+    """Mark as monthly the rows where ``found`` (a ``str.extract`` result) holds a year and month 1-12."""
+    m = (found[y_at].notna() & found[m_at].notna()).to_numpy()
+    if not m.any():
+        return
+    months = found[m_at][m].astype(np.int64).to_numpy()
+    ok = (months >= 1) & (months <= 12)
+    idx = np.flatnonzero(m)
+    form[idx[ok]] = MONTHLY
+    year[idx[ok]] = found[y_at][m].astype(np.int64).to_numpy()[ok]
+    sub[idx[ok]] = months[ok]
 
 
 def from_index(index: pd.PeriodIndex | pd.DatetimeIndex) -> ParsedPeriods:

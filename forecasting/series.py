@@ -82,6 +82,7 @@ __all__ = [
     "ItemLocator",
     "Locator",
     "LongObservations",
+    "NumberFormat",
     "RowLocator",
     "check_complete",
     "check_frequency",
@@ -101,8 +102,13 @@ KINDS: tuple[str, ...] = ("level", "share")
 SERIES_ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]{1,100}")
 #: Value texts read as a gap (case-insensitive) rather than as a non-numeric value.
 MISSING_TEXTS = frozenset({"", "na", "n/a", "nan", "null", "none"})
+_INFINITE_TEXTS = frozenset({"inf", "infinity"})
 _ID_RULE = "use 1-100 characters from A-Z, a-z, 0-9, '_', '.', '-'"
-_PERIOD_RULE = "expected 2023, 2023-Q1, 2023Q1, 2023-01 or a date such as 2023-01-31"
+_PERIOD_RULE = (
+    "expected 2023, 2023-Q1, 2023Q1, 2023-01, 202301, 2023M01, Jan 2023, 2023.01 or a date such as 2023-01-31"
+)
+#: ``2023.1``, ``2023.5``: a decimal year, or ``2023.10`` after a spreadsheet or a float column dropped its zero.
+_DECIMAL_YEAR = re.compile(r"\d{4}\.\d+")
 
 
 class Locator(Protocol):
@@ -305,8 +311,73 @@ def check_kind_name(kind: object, *, series_id: str | None = None) -> str:
     return kind
 
 
-def parse_values(cells: Any, uid: np.ndarray, locator: Locator) -> np.ndarray:
+@dataclass(frozen=True)
+class NumberFormat:
+    """How numbers are written as text: the decimal mark and the accepted thousands separators.
+
+    The default (``.`` decimals, no separators) reads what Python's ``float`` reads. With
+    ``thousands``, a separator must group the digits by three (``3,695,000,000``, not
+    ``3,69``), so a decimal comma is never taken for a separator by accident.
+
+    Parameters
+    ----------
+    decimal : {".", ","}
+        The decimal mark.
+    thousands : str
+        Characters accepted as thousands separators (each number uses one of them), e.g.
+        ``","`` with ``.`` decimals, ``". \u00a0"`` with ``,`` decimals. Must not contain
+        ``decimal``.
+    """
+
+    decimal: str = "."
+    thousands: str = ""
+
+    @property
+    def is_plain(self) -> bool:
+        """Whether this is the default format (``float`` reads every number)."""
+        return self.decimal == "." and not self.thousands
+
+    def describe(self) -> str:
+        """The format in words, for error messages."""
+        seps = " or ".join(repr(t) for t in self.thousands) if self.thousands else "none"
+        return f"decimal mark {self.decimal!r}, thousands separators {seps}"
+
+    def pattern(self) -> re.Pattern[str]:
+        """The regular expression of one number in this format."""
+        if self.decimal not in (".", ",") or self.decimal in self.thousands:
+            raise InvalidSeriesError(
+                f"invalid number format: decimal mark {self.decimal!r}, thousands {self.thousands!r}; "
+                "the decimal mark is '.' or ',' and is not a thousands separator."
+            )
+        d = re.escape(self.decimal)
+        groups = "".join(rf"|\d{{1,3}}(?:{re.escape(t)}\d{{3}})+" for t in self.thousands)
+        return re.compile(rf"[+-]?(?:(?:\d+{groups})(?:{d}\d*)?|{d}\d+)(?:[eE][+-]?\d+)?")
+
+    def read(self, texts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Floats of stripped, non-empty ``texts`` and a mask of those not in this format."""
+        pattern = self.pattern()
+        values = np.full(len(texts), np.nan)
+        junk = np.zeros(len(texts), dtype=bool)
+        drop = str.maketrans("", "", self.thousands)
+        for i, text in enumerate(texts.tolist()):
+            if pattern.fullmatch(text) is None:
+                if text.lower().lstrip("+-") in _INFINITE_TEXTS:
+                    values[i] = float(text)  # reported as a non-finite value, not as junk
+                else:
+                    junk[i] = True
+                continue
+            # Python's float is correctly rounded: the value kept is the number written.
+            values[i] = float(text.translate(drop).replace(self.decimal, "."))
+        return values, junk
+
+
+def parse_values(
+    cells: Any, uid: np.ndarray, locator: Locator, *, number_format: NumberFormat | None = None
+) -> np.ndarray:
     """Cells (numbers or text) → floats, NaN for gaps (empty, ``NA``, ``null``...).
+
+    ``number_format`` says how text numbers are written (default: ``.`` decimals and no
+    thousands separators); cells that are already numbers are taken as they are.
 
     Python's ``float`` is correctly rounded, so the value kept is exactly the number
     written; ``pd.to_numeric`` on strings is not (it misrounds about one value in seven
@@ -317,16 +388,22 @@ def parse_values(cells: Any, uid: np.ndarray, locator: Locator) -> np.ndarray:
     NonNumericValueError, NonFiniteValueError
     """
     cells = np.asarray(cells, dtype=object) if not isinstance(cells, np.ndarray) else cells
-    values, junk = _to_floats(cells)
+    fmt = number_format or NumberFormat()
+    values, junk = _to_floats(cells) if fmt.is_plain else _to_floats_formatted(cells, fmt)
     if junk.any():
         i = int(np.flatnonzero(junk)[0])
+        expected = (
+            "use '.' for decimals, no thousands separators"
+            if fmt.is_plain
+            else f"{fmt.describe()}, digits grouped by three"
+        )
         raise _error(
             NonNumericValueError,
             locator,
             junk,
             "y",
             f"non-numeric value {_text(cells[i])!r} for series {uid[i]!r}; expected a number "
-            "(use '.' for decimals, no thousands separators), or nothing (an empty cell, null) for a gap",
+            f"({expected}), or nothing (an empty cell, null) for a gap",
             value=_text(cells[i]),
             series_id=uid[i],
         )
@@ -368,6 +445,31 @@ def _to_floats(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             values[i] = float(text)
         except ValueError:
             junk[i] = True
+    return values, junk
+
+
+def _to_floats_formatted(cells: np.ndarray, fmt: NumberFormat) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_to_floats` for text in ``fmt``; numbers already typed are kept as they are."""
+    if fmt.decimal == ".":
+        # Whatever float() reads is also a number in this format (a thousands separator
+        # never is): the fast path, then the format's pattern for the cells it refused.
+        values, junk = _to_floats(cells)
+        if junk.any():
+            rows = np.flatnonzero(junk)
+            texts = np.array([_text(c) for c in cells[rows]], dtype=object)
+            values[rows], junk[rows] = fmt.read(texts)
+        return values, junk
+    n = len(cells)
+    values = np.full(n, np.nan)
+    junk = np.zeros(n, dtype=bool)
+    is_text = np.fromiter((isinstance(c, str) for c in cells), dtype=bool, count=n)
+    typed = np.flatnonzero(~is_text)
+    if len(typed):
+        values[typed], junk[typed] = _to_floats(cells[typed])
+    texts = np.array([c.strip() for c in cells[is_text]], dtype=object)
+    filled = np.fromiter((t.lower() not in MISSING_TEXTS for t in texts), dtype=bool, count=len(texts))
+    rows = np.flatnonzero(is_text)[filled]
+    values[rows], junk[rows] = fmt.read(texts[filled])
     return values, junk
 
 
@@ -503,6 +605,12 @@ def _read_periods(ds: Any, locator: Locator) -> _Periods:
         if value == "":
             raise _error(EmptyPeriodError, locator, unknown, "ds", "empty period", value="")
         what = f"cannot read the period {value!r}; {_PERIOD_RULE}"
+        if _DECIMAL_YEAR.fullmatch(value):
+            what = (
+                f"cannot read the period {value!r}: a year with a decimal part is ambiguous (a decimal year, or "
+                "YYYY.MM whose trailing zero was lost, 2023.10 read as a number); write two-digit months "
+                "(2023.01, 2023.10) as text, or 2023-01"
+            )
         raise _error(UnreadablePeriodError, locator, unknown, "ds", what, value=value)
     return periods
 
@@ -662,6 +770,7 @@ def parse_long(
     allow_negative: bool = True,
     check_ids: bool = True,
     locator: Locator | None = None,
+    number_format: NumberFormat | None = None,
 ) -> LongObservations:
     """Validate long observations of any number of series, vectorised.
 
@@ -683,6 +792,8 @@ def parse_long(
         Check that ids are URL-safe (off for one series named by its caller).
     locator : Locator, optional
         Names places in messages (default :class:`ItemLocator`).
+    number_format : NumberFormat, optional
+        How text values write numbers (default: ``.`` decimals, no thousands separators).
 
     Returns
     -------
@@ -697,7 +808,7 @@ def parse_long(
     locator = locator or ItemLocator()
     uid_cells = np.asarray(uid, dtype=object)
     codes, ids = _series_codes(uid_cells, check_ids, locator)
-    values = parse_values(y, ids[codes], locator)
+    values = parse_values(y, ids[codes], locator, number_format=number_format)
     periods = _read_periods(ds, locator)
     wanted_of = _per_series(frequency, frequency_rows, codes, len(ids), check_frequency)
     freq_of = _frequencies(periods, codes, ids, wanted_of, locator)

@@ -3,25 +3,29 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
-from api.convert import meta_to_read, observations_to_series, stored_to_read, vintage_to_read
+from api.convert import diff_to_read, meta_to_read, observations_to_series, stored_to_read, vintage_to_read
 from api.deps import ExistingSeriesId, ServiceDep, SettingsDep, StoreDep
 from api.errors import detailed
-from api.schemas import ErrorRead, Instant, SeriesCreate, SeriesPage, SeriesRead, VintagesPage
+from api.schemas import ErrorRead, Instant, SeriesCreate, SeriesPage, SeriesRead, VintageDiffRead, VintagesPage
 from api.settings import StoreSection
-from data import IngestError, SeriesMeta, Store, load_series
+from data import IngestError, SeriesMeta, Store, VintageInfo, load_series
+from data.ingest import LAYOUTS
+from data.publications import SCALES
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/series", tags=["series"])
 
 _UPLOAD_FORMATS = ("csv", "xlsx", "json")
+_INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
 
 
 def _request_body_schema() -> dict[str, Any]:
@@ -44,6 +48,39 @@ def _request_body_schema() -> dict[str, Any]:
                             "release": {"type": "string", "maxLength": 100},
                             "series_id": {"type": "string", "pattern": r"^[A-Za-z0-9_.\-]{1,100}$"},
                             "unit": {"type": "string", "maxLength": 50},
+                            "layout": {
+                                "type": "string",
+                                "enum": list(LAYOUTS),
+                                "description": "Table layout; 'auto' recognises UN Comtrade, IMF and Eurostat "
+                                "files from their headers.",
+                            },
+                            "sheet": {"type": "string", "maxLength": 100, "description": "Excel sheet name."},
+                            "header_row": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "description": "Line (CSV) or row (Excel) of the column names, 1-based.",
+                            },
+                            "delimiter": {
+                                "type": "string",
+                                "enum": [",", ";", "\t"],
+                                "description": "CSV field separator; default: sniffed from the header line.",
+                            },
+                            "decimal": {
+                                "type": "string",
+                                "enum": [".", ","],
+                                "description": "CSV decimal mark; default ',' after ';' separators, else '.'.",
+                            },
+                            "scale": {
+                                "type": "string",
+                                "enum": list(SCALES),
+                                "description": "Scale the values are written in; stored in units. Default: "
+                                "read from the value header ('Value (USD millions)'), else units.",
+                            },
+                            "published_at": {
+                                "type": "string",
+                                "format": "date-time",
+                                "description": "When the figures were published; reads 'as_of' go by it.",
+                            },
                         },
                     }
                 },
@@ -52,7 +89,14 @@ def _request_body_schema() -> dict[str, Any]:
     }
 
 
-def _save_json(store: Store, body: SeriesCreate) -> VintagesPage:
+def _page(vintages: list[VintageInfo], response: Response) -> VintagesPage:
+    """201 when a vintage was stored, 200 when every series held the same data already."""
+    if not any(v.created for v in vintages):
+        response.status_code = status.HTTP_200_OK
+    return VintagesPage(data=[vintage_to_read(v) for v in vintages], count=len(vintages))
+
+
+def _save_json(store: Store, body: SeriesCreate) -> list[VintageInfo]:
     meta = SeriesMeta(
         series_id=body.series_id,
         name=body.name,
@@ -63,13 +107,36 @@ def _save_json(store: Store, body: SeriesCreate) -> VintagesPage:
     )
     y = observations_to_series(body.data, body.frequency, allow_gaps=True, kind=body.kind)
     y.name = body.series_id
-    vintage = store.save_series(meta, y, release=body.release)
-    return VintagesPage(data=[vintage_to_read(vintage)], count=1)
+    vintage = store.save_series(meta, y, release=body.release, skip_unchanged=True, published_at=body.published_at)
+    return [vintage]
+
+
+def _header_row(fields: dict[str, str]) -> int:
+    text = fields.get("header_row") or "1"
+    if not text.strip().isdigit() or int(text) < 1:
+        raise detailed(
+            IngestError(f"header_row must be a whole number >= 1 (the line of the column names); got {text!r}."),
+            {"field": "header_row", "value": text},
+        )
+    return int(text)
+
+
+def _published_at(fields: dict[str, str]) -> datetime | None:
+    text = fields.get("published_at") or None
+    if text is None:
+        return None
+    try:
+        return _INSTANT.validate_python(text)
+    except ValidationError:
+        raise detailed(
+            IngestError(f"published_at {text!r} is not a date-time; give ISO 8601 such as 2024-01-12T00:00:00Z."),
+            {"field": "published_at", "value": text},
+        ) from None
 
 
 def _save_upload(
     store: Store, raw: bytes, filename: str, fields: dict[str, str], section: StoreSection
-) -> VintagesPage:
+) -> list[VintageInfo]:
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     fmt = fields.get("format") or (ext if ext in _UPLOAD_FORMATS else None)
     if fmt is not None and fmt not in _UPLOAD_FORMATS:
@@ -86,9 +153,16 @@ def _save_upload(
         unit=fields.get("unit") or None,
         max_bytes=section.max_upload_bytes,
         limits=section.upload_limits(),
+        layout=fields.get("layout") or "auto",
+        sheet=fields.get("sheet") or None,
+        header_row=_header_row(fields),
+        delimiter=fields.get("delimiter") or None,
+        decimal=fields.get("decimal") or None,
+        scale=fields.get("scale") or None,
     )
-    vintages = store.save_ingested(result, release=fields.get("release") or None)
-    return VintagesPage(data=[vintage_to_read(v) for v in vintages], count=len(vintages))
+    return store.save_ingested(
+        result, release=fields.get("release") or None, skip_unchanged=True, published_at=_published_at(fields)
+    )
 
 
 @router.post(
@@ -96,17 +170,23 @@ def _save_upload(
     response_model=VintagesPage,
     status_code=status.HTTP_201_CREATED,
     openapi_extra=_request_body_schema(),
-    responses={409: {"model": ErrorRead}, 415: {"model": ErrorRead}},
+    responses={
+        200: {"model": VintagesPage, "description": "Every series already held these data: nothing stored."},
+        409: {"model": ErrorRead},
+        415: {"model": ErrorRead},
+    },
 )
-async def create_series(request: Request, store: StoreDep, service: ServiceDep, settings: SettingsDep) -> VintagesPage:
-    """Store a series (JSON) or every series of a CSV/Excel/JSON upload as new vintages."""
-    page = await _create_series(request, store, settings.store)
-    for vintage in page.data:
+async def create_series(
+    request: Request, response: Response, store: StoreDep, service: ServiceDep, settings: SettingsDep
+) -> VintagesPage:
+    """Store a series (JSON) or every series of a CSV/Excel/JSON upload as new vintages (200: data unchanged)."""
+    vintages = await _create_series(request, store, settings.store)
+    for vintage in vintages:
         service.forget_vintages(vintage.series_id)
-    return page
+    return _page(vintages, response)
 
 
-async def _create_series(request: Request, store: Store, section: StoreSection) -> VintagesPage:
+async def _create_series(request: Request, store: Store, section: StoreSection) -> list[VintageInfo]:
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
         async with request.form() as form:  # closes the spooled upload files
@@ -152,7 +232,10 @@ def read_series_page(
 def read_series(
     series_id: ExistingSeriesId,
     store: StoreDep,
-    as_of: Annotated[Instant | None, Query(description="The vintage current at this time.")] = None,
+    as_of: Annotated[
+        Instant | None,
+        Query(description="The vintage current at this time: published by then (else stored by then)."),
+    ] = None,
 ) -> SeriesRead:
     """One series with the observations of its latest vintage (or the one current at ``as_of``)."""
     return stored_to_read(store.read_series(series_id, as_of=as_of))
@@ -163,6 +246,23 @@ def read_vintages(series_id: ExistingSeriesId, store: StoreDep) -> VintagesPage:
     """Every stored vintage of a series, oldest first."""
     vintages = store.list_vintages(series_id)
     return VintagesPage(data=[vintage_to_read(v) for v in vintages], count=len(vintages))
+
+
+@router.get(
+    "/{series_id}/vintages/diff",
+    response_model=VintageDiffRead,
+    responses={404: {"model": ErrorRead}, 422: {"model": ErrorRead}},
+)
+def read_vintage_diff(
+    series_id: ExistingSeriesId,
+    store: StoreDep,
+    from_vintage: Annotated[int, Query(alias="from", ge=1, le=2**62, description="Vintage id of the old data.")],
+    to_vintage: Annotated[int, Query(alias="to", ge=1, le=2**62, description="Vintage id of the new data.")],
+) -> VintageDiffRead:
+    """Periods added, removed or changed from one vintage of a series to another."""
+    old = store.read_series(series_id, vintage_id=from_vintage).vintage
+    new = store.read_series(series_id, vintage_id=to_vintage).vintage
+    return diff_to_read(series_id, old, new, store.diff_vintages(series_id, from_vintage, to_vintage))
 
 
 @router.delete(

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 
 from api.service.limits import Limits, check_complete, check_series_length
 from api.service.types import InlineSeries, Prepared, SeriesSource
 from data import Store, VintageInfo
+from data.meta import current_vintage
 from forecasting.core import latest_complete_stretch
 from forecasting.executor import WarningNote
 
@@ -61,14 +62,8 @@ def prepare(
 
 
 def vintage_at(vintages: Sequence[VintageInfo], as_of: datetime | None) -> VintageInfo | None:
-    """The latest vintage created at or before ``as_of`` (None: let the store decide)."""
-    if as_of is not None and as_of.tzinfo is None:
-        as_of = as_of.replace(tzinfo=UTC)
-    chosen = None
-    for v in vintages:
-        if as_of is None or v.created_at <= as_of:
-            chosen = v
-    return chosen
+    """The vintage current at ``as_of``: latest by publication date, else stored time (None: let the store decide)."""
+    return current_vintage(vintages, as_of)
 
 
 class VintageMemory:

@@ -171,7 +171,8 @@ def load_samples(store: Store, *, if_empty: bool = False) -> list[VintageInfo]:
     written: list[VintageInfo] = []
     for name in SAMPLES:
         sample = load_sample(name)
-        written += store.save_ingested(sample.result, release=SAMPLE_RELEASE, skip_unchanged=True)
+        saved = store.save_ingested(sample.result, release=SAMPLE_RELEASE, skip_unchanged=True)
+        written += [v for v in saved if v.created]
     logger.info("loaded samples: %d new vintage(s)", len(written))
     ensure_sample_structures(store)
     return written

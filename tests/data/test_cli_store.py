@@ -24,7 +24,7 @@ def test_load_then_list_and_show(env):
     )
     result = runner.invoke(app, ["load", str(path), "--release", "GACC 2023-04"])
     assert result.exit_code == 0, result.output
-    assert "stored 1 series" in result.output and "vintage   1" in result.output
+    assert "stored 1 new vintage(s)" in result.output and "vintage   1" in result.output
 
     result = runner.invoke(app, ["series", "list", "--tag", "flow=export"])
     assert result.exit_code == 0, result.output
@@ -78,3 +78,33 @@ def test_show_as_of_returns_the_earlier_vintage(env):
     assert "vintage 1 of 2" in old.output and "2023       1.5" in old.output
     new = runner.invoke(app, ["series", "show", "x"])
     assert "vintage 2 of 2" in new.output and "2023       2.5" in new.output
+
+
+def test_load_with_published_at_unchanged_and_diff(env):
+    runner = CliRunner()
+    path = env / "gacc.csv"
+    path.write_text("unique_id;ds;Value (USD bn)\ngacc;2022;190,27\n")
+    first = runner.invoke(app, ["load", str(path), "--published-at", "2023-01-13"])
+    assert first.exit_code == 0, first.output
+    assert "stored 1 new vintage(s); 0 series unchanged" in first.output
+    again = runner.invoke(app, ["load", str(path), "--published-at", "2023-02-01"])
+    assert "stored 0 new vintage(s); 1 series unchanged" in again.output and "unchanged" in again.output
+    path.write_text("unique_id;ds;Value (USD bn)\ngacc;2022;190,3\ngacc;2023;240,11\n")
+    runner.invoke(app, ["load", str(path), "--published-at", "2024-01-12"])
+    shown = runner.invoke(app, ["series", "show", "gacc", "--as-of", "2023-06-01"])
+    assert "published 2023-01-13T00:00:00+00:00" in shown.output and "2023 " not in shown.output.split("tags")[1]
+    diff = runner.invoke(app, ["series", "diff", "gacc", "1", "2"])
+    assert diff.exit_code == 0, diff.output
+    lines = diff.output.splitlines()
+    assert lines[0] == "gacc: vintage id 1 -> 2: 2 period(s) differ"
+    assert lines[1].split() == ["2022", "changed", "1.9027e+11", "->", "1.903e+11"]
+    assert lines[2].split() == ["2023", "added", "->", "2.4011e+11"]
+
+
+def test_series_diff_unknown_vintage_fails_cleanly(env):
+    runner = CliRunner()
+    path = env / "a.csv"
+    path.write_text("unique_id,ds,y\na,2022,1\n")
+    runner.invoke(app, ["load", str(path)])
+    result = runner.invoke(app, ["series", "diff", "a", "1", "9"])
+    assert result.exit_code == 1 and "error (vintage_not_found)" in result.output

@@ -205,10 +205,10 @@ def test_unknown_frequency_from_weekly_dates():
 
 def test_unreadable_period():
     with pytest.raises(IngestError) as err:
-        load_series(csv("unique_id,ds,y\na,2023-01,1\na,Feb 2023,2\n"))
+        load_series(csv("unique_id,ds,y\na,2023-01,1\na,Febr 2023,2\n"))
     assert str(err.value) == (
-        "line 3, column 2 (ds): cannot read the period 'Feb 2023'; expected 2023, 2023-Q1, 2023Q1, 2023-01 "
-        "or a date such as 2023-01-31"
+        "line 3, column 2 (ds): cannot read the period 'Febr 2023'; expected 2023, 2023-Q1, 2023Q1, 2023-01, "
+        "202301, 2023M01, Jan 2023, 2023.01 or a date such as 2023-01-31"
     )
     with pytest.raises(IngestError, match=r"line 2, column 2 \(ds\): cannot read the period '2023-13'"):
         load_series(csv("unique_id,ds,y\na,2023-13,1\n"))

@@ -262,11 +262,12 @@ def test_save_ingested_is_one_vintage_per_series(store: Store):
     infos = store.save_ingested(result, release="r1")
     assert [(i.series_id, i.number, i.n_obs, i.release) for i in infos] == [("a", 1, 2, "r1"), ("b", 1, 2, "r1")]
     assert store.get_meta("b").frequency == "quarterly"
-    assert store.save_ingested(result, skip_unchanged=True) == []
+    again = store.save_ingested(result, skip_unchanged=True)
+    assert [(i.series_id, i.number, i.created) for i in again] == [("a", 1, False), ("b", 1, False)]
 
 
 def test_write_conflict_after_repeated_races_raises_conflict_error(sqlite_store: Store, monkeypatch):
-    def always_lose(conn, batch, release):
+    def always_lose(conn, batch, release, published_at=None):
         raise IntegrityError("INSERT INTO vintages", {}, Exception("UNIQUE constraint failed"))
 
     monkeypatch.setattr(series_repo, "_insert_batch", always_lose)

@@ -65,6 +65,17 @@ def _old_jobs_table(old_metadata: sa.MetaData) -> sa.Table:
 
 def _fill_old_schema(store: Store) -> None:
     """The rows of make_old_store.py, written through an old-schema (0002 + create_all) database."""
+    # Today's store writes and reads vintages.published_at (0007), which the old schema lacks:
+    # the column is there only while the store writes, and dropped before the upgrade.
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE vintages ADD COLUMN published_at TIMESTAMP")
+    _fill_old_series(store)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE vintages DROP COLUMN published_at")
+    _fill_old_reports_and_jobs(store)
+
+
+def _fill_old_series(store: Store) -> None:
     meta = SeriesMeta(
         "cn_ru_exports", name="China exports to Russia", unit="USD bn", tags={"flow": "export", "reporter": "CN"}
     )
@@ -81,6 +92,9 @@ def _fill_old_schema(store: Store) -> None:
     store.save_forecast(
         ForecastRecord("cn_ru_exports", vintage, "naive", {"season_length": 12}, 2, (80,), frame, "f" * 32, CREATED)
     )
+
+
+def _fill_old_reports_and_jobs(store: Store) -> None:
     reports = ReportStore.for_store(store)
     reports.create_definition(ReportDefinition("monthly-trade", series_ids=("cn_ru_exports",)), now=CREATED)
     # Written as a row (not through claim_run): this schema predates the run lease column.
@@ -237,7 +251,11 @@ def test_upgrade_to_vintage_identity_starts_above_every_recorded_id(tmp_path: Pa
     store = Store.from_url(f"sqlite:///{tmp_path / 'ids.db'}")
     try:
         store.db.upgrade("0003_jobs")
+        with store.engine.begin() as conn:  # today's store writes published_at (0007): see _fill_old_schema
+            conn.exec_driver_sql("ALTER TABLE vintages ADD COLUMN published_at TIMESTAMP")
         old = _vintage_id_after_reupload(store, "gone")
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE vintages DROP COLUMN published_at")
         frame = pd.DataFrame({"mean": [4.0]}, index=pd.period_range("2023", periods=1, freq="Y", name="ds"))
         # An archived forecast of a vintage deleted long ago, with a higher id than any left.
         store.save_forecast(ForecastRecord(None, old + 5, "naive", {}, 1, (), frame))
