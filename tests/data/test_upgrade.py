@@ -26,7 +26,7 @@ from tests.data.conftest import PG_ENV
 
 FIXTURE = Path(__file__).parent / "fixtures" / "old_store.db"
 OLD_HEAD = "0002_reports"
-HEAD = "0006_run_lease"
+HEAD = "0008_source_refresh"
 CREATED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 #: Rows written by tests/data/fixtures/make_old_store.py (and by _fill_old_schema below).
 EXPECTED_COUNTS = {
