@@ -26,10 +26,14 @@ class SourceOptions:
         Connect and read timeout of each request.
     comtrade_key : str or None
         UN Comtrade subscription key (a secret: never logged, never in a repr).
+    transport : httpx.BaseTransport or None
+        The HTTP transport of the clients :func:`fetch_source` opens (default: the network);
+        tests pass an ``httpx.MockTransport`` serving recorded responses.
     """
 
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     comtrade_key: str | None = None
+    transport: httpx.BaseTransport | None = None
 
     def __repr__(self) -> str:
         key = "***" if self.comtrade_key else None
@@ -115,5 +119,5 @@ def fetch_source(
     options = options or SourceOptions()
     if client is not None:
         return get_connector(source, client, options).fetch(query)
-    with httpx.Client(timeout=options.timeout_seconds, follow_redirects=True) as own:
+    with httpx.Client(timeout=options.timeout_seconds, follow_redirects=True, transport=options.transport) as own:
         return get_connector(source, own, options).fetch(query)
