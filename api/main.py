@@ -21,10 +21,12 @@ from api.middleware import RequestContextMiddleware
 from api.retention import start_pruner, stop_pruner
 from api.routes import backtests, forecasts, health, jobs, models, series, structures
 from api.routes.reports import router as reports_router
+from api.routes.sources import router as sources_router
 from api.schemas import ErrorRead
 from api.service import ForecastService, Limits
 from api.settings import Settings, get_settings, report_unknown_variables
 from forecasting.executor import Executor, InProcessExecutor, ProcessExecutor
+from reports.refresh import start_refresh_scheduler
 from reports.scheduler import start_scheduler, stop_scheduler
 
 __all__ = ["build_service", "create_app", "fit_executor", "service_limits"]
@@ -65,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         service.start()
         # Other services hosted by this process (the reports scheduler) start here.
         report_scheduler = await run_in_threadpool(start_scheduler, store, settings.reports)
+        refresh_scheduler = start_refresh_scheduler(store, settings.reports, settings.sources.options())
         pruner = start_pruner(store, settings.store.forecast_retention_days)
         if settings.api.gc_freeze:
             # Move everything allocated at start-up (pandas, statsmodels, the app) out of the
@@ -77,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             stop_pruner(pruner)
             stop_scheduler(report_scheduler)
+            if refresh_scheduler is not None:
+                refresh_scheduler.shutdown()
             job_manager.shutdown()
             service.shutdown()
             store.dispose()
@@ -106,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (forecasts, models, series, backtests, jobs, structures):
         app.include_router(module.router, **v1)  # type: ignore[arg-type]
     app.include_router(reports_router, **v1)  # type: ignore[arg-type]
+    app.include_router(sources_router, **v1)  # type: ignore[arg-type]
     _declare_security(app)
     return app
 

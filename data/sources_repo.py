@@ -17,13 +17,14 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
+import httpx
 from sqlalchemy import Table, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from data.codec import utcnow
 from data.connectors.base import FetchResult, check_query
 from data.connectors.exceptions import InvalidQueryError
-from data.connectors.registry import list_sources
+from data.connectors.registry import SourceOptions, fetch_source, list_sources
 from data.db import Database
 from data.exceptions import ConflictError, DataError
 from data.meta import SeriesMeta, VintageInfo, check_series_id
@@ -246,6 +247,24 @@ class SourcesRepository:
                 FetchOutcome(meta.series_id, vintage, created, record or self.fetch_record(vintage.vintage_id))
             )
         return outcomes
+
+    def fetch_and_store(
+        self,
+        source: str,
+        query: str,
+        *,
+        options: SourceOptions | None = None,
+        series_id: str | None = None,
+        client: httpx.Client | None = None,
+    ) -> tuple[FetchResult, list[FetchOutcome]]:
+        """Fetch ``query`` from ``source`` and store it (:meth:`store_fetch`): what ``tradecast fetch`` does.
+
+        Raises
+        ------
+        UnknownSourceError, InvalidQueryError, EmptyResultError, SourceError, ConflictError
+        """
+        result = fetch_source(source, query, options=options, client=client)
+        return result, self.store_fetch(result, series_id=series_id)
 
     def _record(self, record: SourceFetch) -> None:
         with self.db.write() as conn:
