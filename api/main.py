@@ -19,15 +19,15 @@ from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import RequestContextMiddleware
 from api.retention import start_pruner, stop_pruner
-from api.routes import backtests, forecasts, health, jobs, models, series, structures
+from api.routes import backtests, forecasts, health, jobs, models, series, sources, structures
 from api.routes.reports import router as reports_router
-from api.routes.sources import router as sources_router
 from api.schemas import ErrorRead
 from api.service import ForecastService, Limits
 from api.settings import Settings, get_settings, report_unknown_variables
+from data import Store
 from forecasting.executor import Executor, InProcessExecutor, ProcessExecutor
-from reports.refresh import start_refresh_scheduler
-from reports.scheduler import start_scheduler, stop_scheduler
+from reports.refresh import RefreshScheduler, start_refresh_scheduler
+from reports.scheduler import ReportScheduler, start_scheduler, stop_scheduler
 
 __all__ = ["build_service", "create_app", "fit_executor", "service_limits"]
 
@@ -65,9 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(store.create_schema)
         await run_in_threadpool(job_manager.start, store, service)
         service.start()
-        # Other services hosted by this process (the reports scheduler) start here.
-        report_scheduler = await run_in_threadpool(start_scheduler, store, settings.reports)
-        refresh_scheduler = start_refresh_scheduler(store, settings.reports, settings.sources.options())
+        # Other services hosted by this process (report and source-refresh schedulers) start here.
+        schedulers = await run_in_threadpool(start_schedulers, store, settings)
         pruner = start_pruner(store, settings.store.forecast_retention_days)
         if settings.api.gc_freeze:
             # Move everything allocated at start-up (pandas, statsmodels, the app) out of the
@@ -79,9 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             stop_pruner(pruner)
-            stop_scheduler(report_scheduler)
-            if refresh_scheduler is not None:
-                refresh_scheduler.shutdown()
+            stop_schedulers(schedulers)
             job_manager.shutdown()
             service.shutdown()
             store.dispose()
@@ -108,12 +105,25 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Keys are checked by AuthMiddleware, before a route parses the body.
     v1 = {"prefix": "/v1", "responses": _ERROR_RESPONSES}
     # forecasts first: routes are matched in order, and it is the hottest resource.
-    for module in (forecasts, models, series, backtests, jobs, structures):
+    for module in (forecasts, models, series, backtests, jobs, structures, sources):
         app.include_router(module.router, **v1)  # type: ignore[arg-type]
     app.include_router(reports_router, **v1)  # type: ignore[arg-type]
-    app.include_router(sources_router, **v1)  # type: ignore[arg-type]
     _declare_security(app)
     return app
+
+
+def start_schedulers(store: Store, settings: Settings) -> tuple[ReportScheduler | None, RefreshScheduler | None]:
+    """Start the report scheduler and the source-refresh scheduler (both off when the scheduler is)."""
+    reports = start_scheduler(store, settings.reports)
+    return reports, start_refresh_scheduler(store, settings.reports, settings.sources.options())
+
+
+def stop_schedulers(schedulers: tuple[ReportScheduler | None, RefreshScheduler | None]) -> None:
+    """Stop what :func:`start_schedulers` started."""
+    reports, refreshes = schedulers
+    stop_scheduler(reports)
+    if refreshes is not None:
+        refreshes.shutdown()
 
 
 def build_service(settings: Settings, metrics: Metrics) -> ForecastService:
