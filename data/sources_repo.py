@@ -26,7 +26,7 @@ from data.connectors.base import FetchResult, check_query
 from data.connectors.exceptions import InvalidQueryError
 from data.connectors.registry import SourceOptions, fetch_source, list_sources
 from data.db import Database
-from data.exceptions import ConflictError, DataError
+from data.exceptions import ConflictError, DataError, VintageNotFoundError
 from data.meta import SeriesMeta, VintageInfo, check_series_id
 from data.series_repo import SeriesRepository
 from data.tables import SourceFetchesTable, SourceRefreshesTable
@@ -289,6 +289,15 @@ class SourcesRepository:
         return SourceFetch(
             row.vintage_id, row.series_id, row.source, row.query, row.retrieved_at, row.published_at, row.last_updated
         )
+
+    def get_fetch_record(self, vintage_id: int) -> SourceFetch:
+        """:meth:`fetch_record`, or :class:`~data.exceptions.VintageNotFoundError` when there is none."""
+        record = self.fetch_record(vintage_id)
+        if record is None:
+            raise VintageNotFoundError(
+                f"vintage {vintage_id} was not fetched from an official source (or does not exist)."
+            )
+        return record
 
     # -- refresh definitions -----------------------------------------------------------------
 

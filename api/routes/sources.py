@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -75,6 +76,18 @@ class FetchRead(BaseModel):
     retrieved_at: datetime | None
     published_at: datetime | None = Field(description="The release time the source gives, if any.")
     series: list[FetchedSeriesRead]
+
+
+class VintageSourceRead(BaseModel):
+    """Where a vintage came from: the source, the query and when it was retrieved."""
+
+    vintage_id: int
+    series_id: str
+    source: str
+    query: str
+    retrieved_at: datetime
+    published_at: datetime | None
+    last_updated: datetime | None
 
 
 class SourceRead(BaseModel):
@@ -195,6 +208,17 @@ def create_fetch(body: FetchCreate, store: StoreDep, options: SourceOptionsDep) 
         published_at=result.published_at,
         series=[_outcome_read(o, store) for o in outcomes],
     )
+
+
+@router.get(
+    "/vintages/{vintage_id}/source",
+    response_model=VintageSourceRead,
+    responses={404: {"model": ErrorRead, "description": "No such vintage, or it was uploaded, not fetched."}},
+)
+def read_vintage_source(vintage_id: Annotated[int, Path(ge=1, le=2**62)], store: StoreDep) -> VintageSourceRead:
+    """Read the source, query and retrieval time of a vintage fetched from an official source."""
+    record = store.sources.get_fetch_record(vintage_id)
+    return VintageSourceRead(**asdict(record))
 
 
 @router.post(

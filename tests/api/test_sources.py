@@ -47,6 +47,18 @@ def test_fetch_stores_a_vintage_then_reports_unchanged(client) -> None:
     assert [row["ds"] for row in forecast.json()["forecast"]] == ["2021", "2022"]
 
 
+def test_vintage_source_reads_back_source_query_and_retrieval_time(client) -> None:
+    _use(client, Recorded())
+    fetched = client.post("/v1/fetch", json={"source": "imf", "query": IMF_QUERY}).json()
+    vintage_id = fetched["series"][0]["vintage_id"]
+    origin = client.get(f"/v1/vintages/{vintage_id}/source")
+    assert origin.status_code == 200, origin.text
+    body = origin.json()
+    assert (body["source"], body["query"]) == ("imf", IMF_QUERY)
+    assert body["retrieved_at"] == fetched["retrieved_at"] and body["published_at"].startswith("2026-11-27T09:15:02")
+    _envelope(client.get("/v1/vintages/999999/source"), 404, "vintage_not_found")
+
+
 def test_fetch_under_a_chosen_id(client) -> None:
     _use(client, Recorded())
     body = {"source": "imf", "query": IMF_QUERY, "series_id": "cn_ru_exports"}
