@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -112,10 +113,17 @@ def reports_using(store: Any, series_ids: list[str]) -> list[str]:
     return names
 
 
-def _as_of_after_write() -> datetime:
-    # Report runs key on whole seconds; round up so the run reads the vintage just written.
-    now = datetime.now(UTC)
-    return now.replace(microsecond=0) + timedelta(seconds=1)
+def _as_of_after(written: list[datetime]) -> datetime:
+    """The first whole second after the new vintages, once it has passed.
+
+    Report runs key on whole seconds (``run_report`` drops microseconds): waiting for the
+    boundary (under a second) makes the run read the new vintages, never stand in the future,
+    and never share its key with the run of an earlier refresh in the same second.
+    """
+    latest = max([datetime.now(UTC), *written])
+    boundary = latest.replace(microsecond=0) + timedelta(seconds=1)
+    time.sleep(max(0.0, (boundary - datetime.now(UTC)).total_seconds()))
+    return boundary
 
 
 def run_refresh(
@@ -162,7 +170,7 @@ def run_refresh(
         logger.warning("refresh %s failed: %s", name, exc)
         raise
     if outcome.changed:
-        as_of = _as_of_after_write()
+        as_of = _as_of_after([o.vintage.created_at for o in outcome.fetched if o.created])
         for report in reports_using(store, outcome.changed):
             outcome.reports.append(
                 run_report(

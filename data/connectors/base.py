@@ -45,6 +45,7 @@ __all__ = [
     "make_series_id",
     "normalize_period",
     "parse_time",
+    "to_number",
     "to_series",
 ]
 
@@ -179,6 +180,26 @@ def read_json(response: httpx.Response, source: str, query: str) -> Any:
         return response.json()
     except ValueError:
         raise SourceResponseError(f"source {source!r} answered query {query!r} with a body that is not JSON.") from None
+
+
+def to_number(value: object, source: str, query: str) -> float | None:
+    """A published value as a float; ``None``, ``""`` and ``"NA"`` are gaps.
+
+    Raises
+    ------
+    SourceResponseError
+        If the value is neither a number nor a gap marker.
+    """
+    if value is None or value in ("", "NA", "NaN"):
+        return None
+    if isinstance(value, bool):
+        raise SourceResponseError(f"source {source!r}, query {query!r}: value {value!r} is not a number.")
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise SourceResponseError(
+            f"source {source!r}, query {query!r}: value {str(value)[:40]!r} is not a number."
+        ) from None
 
 
 def parse_time(value: object) -> datetime | None:

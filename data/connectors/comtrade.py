@@ -17,7 +17,16 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from data.connectors.base import FetchedSeries, FetchResult, check_query, http_get, make_series_id, read_json, to_series
+from data.connectors.base import (
+    FetchedSeries,
+    FetchResult,
+    check_query,
+    http_get,
+    make_series_id,
+    read_json,
+    to_number,
+    to_series,
+)
 from data.connectors.exceptions import EmptyResultError, InvalidQueryError, SourceResponseError
 from data.meta import SeriesMeta
 
@@ -42,6 +51,12 @@ def _split(query: str) -> tuple[str, str, str, dict[str, str]]:
         raise InvalidQueryError(
             f"source 'comtrade': query {query!r} is not TYPE/FREQ/CLASSIFICATION?PARAMETERS with FREQ A or M, "
             "e.g. C/A/HS?reporterCode=156&partnerCode=643&flowCode=X&cmdCode=TOTAL&period=2019,2020."
+        )
+    if any(name.lower().replace("_", "-") == "subscription-key" for name in params):
+        # A key in the query would be stored with the refresh and logged with the request.
+        raise InvalidQueryError(
+            "source 'comtrade': the query holds a subscription key; set TRADECAST_COMTRADE_KEY instead "
+            "and leave it out of the query."
         )
     missing = [name for name in _REQUIRED if name not in params]
     if missing:
@@ -86,11 +101,11 @@ class ComtradeConnector:
         response = http_get(self.client, self.name, query, url, params=params, headers=headers)
         retrieved = datetime.now(UTC)
         payload = read_json(response, self.name, query)
+        if isinstance(payload, dict) and payload.get("error"):
+            raise InvalidQueryError(f"source 'comtrade' refused query {query!r}: {str(payload['error'])[:200]}")
         rows = payload.get("data") if isinstance(payload, dict) else None
         if not isinstance(rows, list):
             raise SourceResponseError(f"source 'comtrade', query {query!r}: the answer has no 'data' list.")
-        if payload.get("error"):
-            raise InvalidQueryError(f"source 'comtrade' refused query {query!r}: {str(payload['error'])[:200]}")
         if not rows:
             raise EmptyResultError(f"source 'comtrade': query {query!r} returned no records.")
         return FetchResult(self.name, query, retrieved, self._series(query, freq, rows))
@@ -120,6 +135,6 @@ class ComtradeConnector:
             }
             meta = SeriesMeta(series_id, name=name, frequency=_FREQUENCIES[freq], unit="USD", tags=tags)
             labels = [str(r["period"]) for r in members]
-            values = [None if r["primaryValue"] is None else float(r["primaryValue"]) for r in members]
+            values = [to_number(r["primaryValue"], self.name, query) for r in members]
             out.append(FetchedSeries(meta, to_series(self.name, query, meta, labels, values)))
         return out

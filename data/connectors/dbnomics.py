@@ -21,6 +21,7 @@ from data.connectors.base import (
     make_series_id,
     parse_time,
     read_json,
+    to_number,
     to_series,
 )
 from data.connectors.exceptions import EmptyResultError, InvalidQueryError, SourceResponseError
@@ -90,7 +91,7 @@ class DBnomicsConnector:
                 f"source 'dbnomics', query {query!r}: frequency {doc.get('@frequency')!r} is not stored; "
                 "ask for an annual, quarterly or monthly series."
             )
-        values = [None if v in (None, "NA", "") else float(v) for v in raw]
+        values = [to_number(v, self.name, query) for v in raw]
         dimensions = {str(k): str(v) for k, v in (doc.get("dimensions") or {}).items()}
         tags = {"source": self.name, "source_key": f"{provider}/{dataset}/{code}", **dimensions}
         meta = SeriesMeta(

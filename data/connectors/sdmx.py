@@ -26,6 +26,7 @@ from data.connectors.base import (
     make_series_id,
     parse_time,
     read_json,
+    to_number,
     to_series,
 )
 from data.connectors.exceptions import EmptyResultError, InvalidQueryError, SourceResponseError
@@ -116,7 +117,7 @@ def parse_sdmx_json(payload: Any, source: str, query: str) -> tuple[list[SdmxSer
                 raise SourceResponseError(
                     f"source {source!r}, query {query!r}: series key {key!r} does not match the structure."
                 ) from exc
-            values = [None if not obs or obs[0] is None else float(obs[0]) for _, obs in pairs]
+            values = [to_number(obs[0] if obs else None, source, query) for _, obs in pairs]
             found.append(SdmxSeries(dimensions, labels, values, _attributes(structure, body.get("attributes") or [])))
     if not found:
         raise EmptyResultError(f"source {source!r}: query {query!r} matches no series.")

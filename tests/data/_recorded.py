@@ -30,7 +30,8 @@ ROUTES = {
 class Recorded:
     """A transport answering from :data:`ROUTES`, 404 elsewhere; keeps every request it saw.
 
-    ``body`` replaces every answer's body; ``status`` its status; ``error`` raises instead.
+    ``body`` answers every request instead; ``status`` sets the answers' status; ``error``
+    raises instead of answering.
     """
 
     def __init__(
@@ -51,9 +52,9 @@ class Recorded:
         if self.error is not None:
             raise self.error(request)
         name = ROUTES.get((request.url.host, request.url.path))
-        if name is None:
+        if self.body is None and name is None:
             return httpx.Response(404, json={"message": "No results found"})
-        content = self.body if self.body is not None else (RECORDED / name).read_bytes()
+        content = self.body if self.body is not None else (RECORDED / str(name)).read_bytes()
         return httpx.Response(self.status, content=content, headers={"Content-Type": "application/json"})
 
     def client(self) -> httpx.Client:

@@ -25,6 +25,7 @@ from data.connectors import (
     get_connector,
     list_sources,
 )
+from data.connectors.base import normalize_period
 from data.exceptions import ConflictError
 from data.meta import SeriesMeta
 from tests.data._recorded import COMTRADE_QUERY, DBNOMICS_QUERY, ECB_QUERY, IMF_QUERY, RECORDED, Recorded
@@ -127,6 +128,44 @@ def test_malformed_query_is_refused_before_any_request(source: str, query: str) 
         _fetch(source, query, recorded)
     assert caught.value.code == "invalid_query" and source in str(caught.value)
     assert recorded.requests == []
+
+
+def test_a_key_in_the_comtrade_query_is_refused_without_echoing_it() -> None:
+    recorded = Recorded()
+    with pytest.raises(InvalidQueryError, match="TRADECAST_COMTRADE_KEY") as caught:
+        _fetch("comtrade", f"C/A/HS?reporterCode=156&flowCode=X&subscription-key={SECRET}", recorded)
+    assert recorded.requests == [] and SECRET not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("label", "expected"),
+    [("2019-M01", "2019-01"), ("2019M12", "2019-12"), ("201903", "2019-03"), ("2019-Q1", "2019-Q1"), ("2019", "2019")],
+)
+def test_source_period_labels_are_normalised(label: str, expected: str) -> None:
+    assert normalize_period(label) == expected
+
+
+def test_monthly_comtrade_periods_are_read() -> None:
+    body = json.loads((RECORDED / "comtrade_chn_rus_exports_annual.json").read_text())
+    for month, row in enumerate(body["data"][:3], start=1):
+        row["period"] = f"2020{month:02d}"
+    body["data"] = body["data"][:3]
+    query = COMTRADE_QUERY.replace("C/A/HS", "C/M/HS")
+    (only,) = _fetch("comtrade", query, Recorded(body=json.dumps(body).encode())).series
+    assert only.meta.frequency == "monthly" and [str(p) for p in only.values.index] == ["2020-01", "2020-02", "2020-03"]
+
+
+def test_non_numeric_value_is_a_bad_response_not_a_crash() -> None:
+    body = json.loads((RECORDED / "dbnomics_imf_dot_chn_rus_imports_annual.json").read_text())
+    body["series"]["docs"][0]["value"][3] = "n/a"
+    with pytest.raises(SourceResponseError, match="'n/a' is not a number"):
+        _fetch("dbnomics", DBNOMICS_QUERY, Recorded(body=json.dumps(body).encode()))
+
+
+def test_comtrade_error_message_is_an_invalid_query() -> None:
+    body = json.dumps({"elapsedTime": "0 secs", "count": 0, "data": None, "error": "Invalid reporterCode"}).encode()
+    with pytest.raises(InvalidQueryError, match="Invalid reporterCode"):
+        _fetch("comtrade", COMTRADE_QUERY, Recorded(body=body))
 
 
 def test_unknown_source_names_the_known_ones() -> None:

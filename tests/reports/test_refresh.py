@@ -72,6 +72,8 @@ def test_run_stores_changed_data_and_runs_only_the_reports_using_it(store, refre
     )
     assert revised.changed == [SERIES] and len(store.list_vintages(SERIES)) == 2
     assert len(revised.reports) == 1 and revised.reports[0].run_id != first.reports[0].run_id
+    # The run reads the revised vintage: its as-of is past the vintage's creation, not in the future.
+    assert revised.fetched[0].vintage.created_at <= revised.reports[0].as_of <= revised.reports[0].created_at
     stored = store.sources.get_refresh("cn-ru-imf")
     assert stored.last_status == "succeeded" and stored.last_result["series"][0]["created"] is True
 
