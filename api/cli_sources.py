@@ -80,6 +80,7 @@ def refresh_add(
     query: str = typer.Argument(..., help="The source's key."),
     schedule: str = typer.Option(..., "--schedule", help="Cron 'minute hour day month day_of_week', e.g. '0 6 * * 1'."),
     timezone: str = typer.Option("UTC", "--timezone", help="IANA time zone of the schedule."),
+    series_id: str | None = typer.Option(None, "--series-id", help="Store under this id (one series only)."),
 ) -> None:
     """Store a source query to fetch on a cron schedule (the service's scheduler runs it)."""
     from api.cli_store import _store
@@ -90,7 +91,7 @@ def refresh_add(
 
     store = _store()
     try:
-        stored = create_refresh(store, RefreshDefinition(name, source, query, schedule, timezone))
+        stored = create_refresh(store, RefreshDefinition(name, source, query, schedule, timezone, True, series_id))
     except (DataError, ForecastingError) as exc:
         raise _fail(exc) from None
     finally:

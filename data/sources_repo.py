@@ -109,6 +109,8 @@ class RefreshDefinition:
         IANA zone of the schedule.
     enabled : bool
         Disabled refreshes are kept but not fired.
+    series_id : str or None
+        Store under this id (the query must return one series); default: from the source's key.
     """
 
     name: str
@@ -117,6 +119,7 @@ class RefreshDefinition:
     schedule: str
     timezone: str = "UTC"
     enabled: bool = True
+    series_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -149,13 +152,17 @@ def check_refresh(definition: RefreshDefinition) -> RefreshDefinition:
         )
     try:
         check_query(definition.source, definition.query)
-    except InvalidQueryError as exc:
+        if definition.series_id is not None:
+            check_series_id(definition.series_id)
+    except (InvalidQueryError, ValueError) as exc:
         raise InvalidRefreshError(f"refresh {definition.name!r}: {exc}") from None
     return definition
 
 
 def _to_stored(row: Any) -> StoredRefresh:
-    definition = RefreshDefinition(row.name, row.source, row.query, row.schedule, row.timezone, bool(row.enabled))
+    definition = RefreshDefinition(
+        row.name, row.source, row.query, row.schedule, row.timezone, bool(row.enabled), row.series_id
+    )
     return StoredRefresh(
         definition,
         row.created_at,

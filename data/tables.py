@@ -308,6 +308,7 @@ class SourceRefreshesTable(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     source: Mapped[str] = mapped_column(String(32))
     query: Mapped[str] = mapped_column(String(500))
+    series_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     schedule: Mapped[str] = mapped_column(String(100))
     timezone: Mapped[str] = mapped_column(String(64))
     enabled: Mapped[bool] = mapped_column(Boolean)

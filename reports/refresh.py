@@ -164,7 +164,7 @@ def run_refresh(
     definition = store.sources.get_refresh(name).definition
     try:
         fetched = fetch_source(definition.source, definition.query, options=sources, client=client)
-        outcome = RefreshResult(name, store.sources.store_fetch(fetched))
+        outcome = RefreshResult(name, store.sources.store_fetch(fetched, series_id=definition.series_id))
     except SourceError as exc:
         store.sources.record_run(name, FAILED, error=f"{exc.code}: {exc}")
         logger.warning("refresh %s failed: %s", name, exc)

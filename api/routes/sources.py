@@ -108,6 +108,9 @@ class RefreshCreate(BaseModel):
     schedule: str = Field(max_length=100, description="Cron 'minute hour day month day_of_week', e.g. '0 6 * * 1'.")
     timezone: str = Field("UTC", max_length=64, description="IANA time zone of the schedule.")
     enabled: bool = True
+    series_id: SeriesId | None = Field(
+        default=None, description="Store under this id (one series only); default: made from the source's key."
+    )
 
 
 class RefreshRead(BaseModel):
@@ -119,6 +122,7 @@ class RefreshRead(BaseModel):
     schedule: str
     timezone: str
     enabled: bool
+    series_id: str | None
     created_at: datetime
     updated_at: datetime
     last_run_at: datetime | None
@@ -174,6 +178,7 @@ def _refresh_read(stored: StoredRefresh) -> RefreshRead:
         schedule=d.schedule,
         timezone=d.timezone,
         enabled=d.enabled,
+        series_id=d.series_id,
         created_at=stored.created_at,
         updated_at=stored.updated_at,
         last_run_at=stored.last_run_at,
@@ -229,7 +234,9 @@ def read_vintage_source(vintage_id: Annotated[int, Path(ge=1, le=2**62)], store:
 )
 def create_refresh_route(body: RefreshCreate, store: StoreDep) -> RefreshRead:
     """Store a source query to fetch on a cron schedule (schedule, source and query checked now)."""
-    definition = RefreshDefinition(body.name, body.source, body.query, body.schedule, body.timezone, body.enabled)
+    definition = RefreshDefinition(
+        body.name, body.source, body.query, body.schedule, body.timezone, body.enabled, body.series_id
+    )
     return _refresh_read(create_refresh(store, definition))
 
 

@@ -176,13 +176,16 @@ def test_cli_fetch_errors_exit_1(cli_env) -> None:
 
 def test_cli_refresh_add_list_run_delete(cli_env) -> None:
     runner = CliRunner()
-    added = runner.invoke(cli_app, ["refresh", "add", "cn-ru", "dbnomics", DBNOMICS_QUERY, "--schedule", "0 6 * * 1"])
+    added = runner.invoke(
+        cli_app,
+        ["refresh", "add", "cn-ru", "dbnomics", DBNOMICS_QUERY, "--schedule", "0 6 * * 1", "--series-id", "cn_ru_imp"],
+    )
     assert added.exit_code == 0, added.output
     bad = runner.invoke(cli_app, ["refresh", "add", "bad", "dbnomics", DBNOMICS_QUERY, "--schedule", "sometimes"])
     assert bad.exit_code == 1 and "cron" in bad.output
     assert "cn-ru  dbnomics" in runner.invoke(cli_app, ["refresh", "list"]).output
     ran = runner.invoke(cli_app, ["refresh", "run", "cn-ru"])
-    assert ran.exit_code == 0 and f"{DBN_ID}: vintage 1 (new vintage)" in ran.output
+    assert ran.exit_code == 0 and "cn_ru_imp: vintage 1 (new vintage)" in ran.output
     assert "succeeded" in runner.invoke(cli_app, ["refresh", "list"]).output
     assert runner.invoke(cli_app, ["refresh", "delete", "cn-ru"]).exit_code == 0
     assert runner.invoke(cli_app, ["refresh", "delete", "cn-ru"]).exit_code == 1

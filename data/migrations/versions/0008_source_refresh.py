@@ -40,6 +40,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(64), nullable=False),
         sa.Column("source", sa.String(32), nullable=False),
         sa.Column("query", sa.String(500), nullable=False),
+        sa.Column("series_id", sa.String(100), nullable=True),
         sa.Column("schedule", sa.String(100), nullable=False),
         sa.Column("timezone", sa.String(64), nullable=False),
         sa.Column("enabled", sa.Boolean(), nullable=False),
