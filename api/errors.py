@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.service.admission import OverloadedError
+from data.connectors.exceptions import SourceError, SourceTimeoutError
 from data.exceptions import ConflictError, DataError, IngestError, StorageUnavailableError, UploadLimitError
 from forecasting.exceptions import (
     ForecastingError,
@@ -103,6 +104,10 @@ STATUS_BY_EXCEPTION: dict[type[BaseException], int] = {
     AuthenticationError: 401,
     PermissionDeniedError: 403,
     PayloadTooLargeError: 413,
+    # An official source failed (HTTP 5xx, unreachable, unreadable answer) or timed out; its
+    # refusals of a query are InvalidQueryError (422) and "no data" EmptyResultError (404).
+    SourceError: 502,
+    SourceTimeoutError: 504,
 }
 
 _CODE_BY_STATUS = {
@@ -156,7 +161,9 @@ def _request_id(request: Request) -> str | None:
 def domain_error_response(exc: Exception, request_id: str | None = None) -> JSONResponse:
     """Build the response for a library, store or service exception."""
     status = status_for(exc)
-    if status >= 500 and status != 503:
+    # 502/503/504 are conditions of a dependency (a source, the queue), not bugs: their
+    # messages are ours and safe to show.
+    if status >= 500 and status not in (502, 503, 504):
         logger.error("unhandled %s (request_id=%s)", type(exc).__name__, request_id, exc_info=exc)
         return internal_error_response(request_id)
     code = str(getattr(exc, "code", None) or _CODE_BY_STATUS.get(status, "error"))

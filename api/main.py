@@ -19,14 +19,15 @@ from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import RequestContextMiddleware
 from api.retention import start_pruner, stop_pruner
-from api.routes import backtests, forecasts, health, jobs, models, series, structures
+from api.routes import backtests, forecasts, health, jobs, models, series, sources, structures
 from api.routes.reports import router as reports_router
 from api.schemas import ErrorRead
 from api.service import ForecastService, Limits
 from api.service.reports import ReportRunner
 from api.settings import Settings, get_settings, report_unknown_variables
+from data import Store
 from forecasting.executor import Executor, InProcessExecutor, ProcessExecutor
-from reports.options import ReportOptions
+from reports.refresh import RefreshScheduler, start_refresh_scheduler
 from reports.scheduler import ReportScheduler, start_scheduler, stop_scheduler
 
 __all__ = ["build_service", "create_app", "fit_executor", "service_limits"]
@@ -65,8 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(store.create_schema)
         await run_in_threadpool(job_manager.start, store, service)
         service.start()
-        # Other services hosted by this process (the reports scheduler) start here.
-        report_scheduler = await run_in_threadpool(_start_reports, app, store, settings.reports)
+        # Other services hosted by this process (report runner, report and source-refresh schedulers).
+        services = await run_in_threadpool(start_services, app, store, settings)
         pruner = start_pruner(store, settings.store.forecast_retention_days)
         if settings.api.gc_freeze:
             # Move everything allocated at start-up (pandas, statsmodels, the app) out of the
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             stop_pruner(pruner)
-            _stop_reports(app, report_scheduler)
+            stop_services(app, services)
             job_manager.shutdown()
             service.shutdown()
             store.dispose()
@@ -105,22 +106,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Keys are checked by AuthMiddleware, before a route parses the body.
     v1 = {"prefix": "/v1", "responses": _ERROR_RESPONSES}
     # forecasts first: routes are matched in order, and it is the hottest resource.
-    for module in (forecasts, models, series, backtests, jobs, structures):
+    for module in (forecasts, models, series, backtests, jobs, structures, sources):
         app.include_router(module.router, **v1)  # type: ignore[arg-type]
     app.include_router(reports_router, **v1)  # type: ignore[arg-type]
     _declare_security(app)
     return app
 
 
-def _start_reports(app: FastAPI, store: Any, options: ReportOptions) -> ReportScheduler | None:
-    """Start the runner of REST report runs (redoing runs interrupted by a stop) and the scheduler."""
-    app.state.report_runner = ReportRunner(store, options)
+_Services = tuple[ReportScheduler | None, RefreshScheduler | None]
+
+
+def start_services(app: FastAPI, store: Store, settings: Settings) -> _Services:
+    """Start the runner of REST report runs (redoing runs interrupted by a stop), the report
+    scheduler and the source-refresh scheduler (both schedulers off when the scheduler is)."""
+    app.state.report_runner = ReportRunner(store, settings.reports)
     app.state.report_runner.recover()
-    return start_scheduler(store, options)
+    reports = start_scheduler(store, settings.reports)
+    return reports, start_refresh_scheduler(store, settings.reports, settings.sources.options())
 
 
-def _stop_reports(app: FastAPI, scheduler: ReportScheduler | None) -> None:
-    stop_scheduler(scheduler)
+def stop_services(app: FastAPI, services: _Services) -> None:
+    """Stop what :func:`start_services` started."""
+    reports, refreshes = services
+    stop_scheduler(reports)
+    if refreshes is not None:
+        refreshes.shutdown()
     app.state.report_runner.shutdown()
 
 

@@ -15,6 +15,8 @@ them by area through read-only sections:
 - ``settings.logging``: level and format, for :func:`api.logs.configure_logging`.
 - ``settings.delivery``: SMTP relay, webhook secret and retries of report delivery, as the
   plain :class:`~reports.delivery.DeliveryOptions` (also ``settings.reports.delivery``).
+- ``settings.sources``: the official-source connectors' timeout and Comtrade key, handed
+  to :mod:`data.connectors` as a plain ``SourceOptions``.
 
 Flat fields plus section views (rather than nested models) keep every variable name exactly
 as documented without a custom environment source: pydantic-settings maps nested models to
@@ -47,6 +49,7 @@ from reports.store import LEASE_SECONDS, STALE_AFTER_SECONDS
 
 if TYPE_CHECKING:
     from data import Store, UploadLimits
+    from data.connectors import SourceOptions
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
@@ -56,6 +59,7 @@ __all__ = [
     "ExecutorSection",
     "LoggingSection",
     "Settings",
+    "SourcesSection",
     "StoreSection",
     "UnknownVariable",
     "find_unknown_variables",
@@ -205,7 +209,22 @@ class LoggingSection:
     log_json: bool
 
 
-_Section = TypeVar("_Section", StoreSection, ApiSection, ExecutorSection, LoggingSection)
+@dataclass(frozen=True, slots=True)
+class SourcesSection:
+    """Official-source connectors (``tradecast fetch``, scheduled refreshes): timeout and keys."""
+
+    source_timeout_seconds: float
+    comtrade_key: SecretStr
+
+    def options(self) -> SourceOptions:
+        """The connectors' plain options (the key unwrapped here, and only here)."""
+        from data.connectors import SourceOptions
+
+        key = self.comtrade_key.get_secret_value().strip()
+        return SourceOptions(timeout_seconds=self.source_timeout_seconds, comtrade_key=key or None)
+
+
+_Section = TypeVar("_Section", StoreSection, ApiSection, ExecutorSection, LoggingSection, SourcesSection)
 
 #: Settings field -> :class:`~reports.options.ReportOptions` field (``report_jobs`` is the
 #: executor section's, shared with the report runner as its ``n_jobs``).
@@ -354,6 +373,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # sources
+    source_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=600, description="Seconds to wait for an official source (IMF, ECB, Comtrade, DBnomics)."
+    )
+    comtrade_key: SecretStr = Field(
+        default=SecretStr(""),
+        description="UN Comtrade subscription key; without one, Comtrade's public preview (500 records) is used.",
+    )
+
     @field_validator("default_model")
     @classmethod
     def _model_registered(cls, value: str) -> str:
@@ -418,6 +446,11 @@ class Settings(BaseSettings):
         return self._section(LoggingSection)
 
     @property
+    def sources(self) -> SourcesSection:
+        """Official-source connectors (timeout, Comtrade key)."""
+        return self._section(SourcesSection)
+
+    @property
     def reports(self) -> ReportOptions:
         """What the report runner and scheduler take, as :mod:`reports`' own plain options."""
         options = {option: getattr(self, name) for name, option in _REPORT_OPTIONS.items()}
@@ -435,7 +468,13 @@ def section_fields() -> dict[str, tuple[str, ...]]:
     ``report_jobs`` belongs to ``executor``; ``settings.reports`` also passes it on to the
     report runner as ``n_jobs``.
     """
-    owned = {"store": StoreSection, "api": ApiSection, "executor": ExecutorSection, "logging": LoggingSection}
+    owned = {
+        "store": StoreSection,
+        "api": ApiSection,
+        "executor": ExecutorSection,
+        "logging": LoggingSection,
+        "sources": SourcesSection,
+    }
     out = {name: tuple(f.name for f in fields(cls)) for name, cls in owned.items()}
     out["reports"] = tuple(name for name in _REPORT_OPTIONS if name not in out["executor"])
     out["delivery"] = tuple(_DELIVERY_OPTIONS)

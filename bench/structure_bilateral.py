@@ -44,8 +44,10 @@ from forecasting.structure import build_hierarchy
 from forecasting.structure._joint import draw_nodes
 from forecasting.structure.hierarchy import reconcile_draws
 
+Row = dict[str, object]
 
-def _score(fc: pd.DataFrame, history: pd.DataFrame, cutoff: pd.Period, label: str, partner: str) -> list[dict[str, object]]:
+
+def _score(fc: pd.DataFrame, history: pd.DataFrame, cutoff: pd.Period, label: str, partner: str) -> list[Row]:
     rows = []
     for node, part in fc.groupby("unique_id", sort=False):
         actual = history.loc[part["ds"], node].to_numpy()
@@ -66,7 +68,7 @@ def _score(fc: pd.DataFrame, history: pd.DataFrame, cutoff: pd.Period, label: st
 
 
 def run(bottom: pd.DataFrame, partners: list[str], models: list[str], n_jobs: int, n_paths: int) -> pd.DataFrame:
-    rows: list[dict[str, object]] = []
+    rows: list[Row] = []
     for partner in partners:
         start = time.perf_counter()
         tree = build_hierarchy({partner: [f"{partner}_x", f"{partner}_m"]})

@@ -29,6 +29,7 @@ from data.db import DEFAULT_BUSY_TIMEOUT_MS, Database
 from data.jobs_repo import JobsRepository
 from data.meta import ForecastRecord, SeriesMeta, StoredSeries, VintageInfo
 from data.series_repo import OBSERVATION_CHUNK, WRITE_ATTEMPTS, SeriesRepository
+from data.sources_repo import SourcesRepository
 from data.structures_repo import StructuresRepository
 
 if TYPE_CHECKING:
@@ -62,6 +63,8 @@ class Store:
         Rows of the service's batch jobs.
     structures : StructuresRepository
         Stored hierarchies and compositions over stored series.
+    sources : SourcesRepository
+        Vintages fetched from official sources (with their origin) and scheduled refreshes.
 
     Notes
     -----
@@ -77,6 +80,7 @@ class Store:
         self.archive = ForecastArchive(self.db)
         self.jobs = JobsRepository(self.db)
         self.structures = StructuresRepository(self.db)
+        self.sources = SourcesRepository(self.db, self.series)
 
     @classmethod
     def from_url(cls, url: str, *, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS, **engine_kwargs: Any) -> Store:

@@ -21,6 +21,9 @@ One Alembic history (``data/migrations``) creates all of them:
   published (``as_of`` reads use it, else ``created_at``).
 - ``report_deliveries``: the delivery log of report runs, one row per channel and try
   (revision ``0009_delivery_log``).
+- revision ``0008_source_refresh`` adds ``source_fetches`` (the source, query and
+  retrieval time of each vintage a connector wrote) and ``source_refreshes`` (source
+  queries refreshed on a cron schedule).
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ __all__ = [
     "ReportRunsTable",
     "SeriesTable",
     "SeriesTagsTable",
+    "SourceFetchesTable",
+    "SourceRefreshesTable",
     "UTCDateTime",
     "VintagesTable",
     "metadata",
@@ -298,3 +303,47 @@ class ReportDeliveriesTable(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SourceFetchesTable(Base):
+    """Where a vintage came from: one row per vintage written by a connector (revision
+    ``0008_source_refresh``). Uploads have no row. Kept apart from ``vintages`` so the
+    vintage table stays the store's own record. Rows of a deleted series stay, harmless:
+    vintage ids never repeat.
+    """
+
+    __tablename__ = "source_fetches"
+
+    vintage_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series_id: Mapped[str] = mapped_column(String(100), index=True)
+    source: Mapped[str] = mapped_column(String(32))
+    query: Mapped[str] = mapped_column(String(500))
+    retrieved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_updated: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class SourceRefreshesTable(Base):
+    """One row per stored source query refreshed on a cron schedule (revision
+    ``0008_source_refresh``).
+
+    ``last_fire`` is the latest scheduled time some process claimed (a conditional UPDATE
+    moves it forward), which makes each fire run once across service processes.
+    """
+
+    __tablename__ = "source_refreshes"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    query: Mapped[str] = mapped_column(String(500))
+    series_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    schedule: Mapped[str] = mapped_column(String(100))
+    timezone: Mapped[str] = mapped_column(String(64))
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_fire: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -17,7 +17,7 @@ from alembic import op
 from data.tables import UTCDateTime
 
 revision = "0009_delivery_log"
-down_revision = "0007_published_at"
+down_revision = "0008_source_refresh"
 branch_labels = None
 depends_on = None
 

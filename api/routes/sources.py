@@ -1,0 +1,269 @@
+"""Official sources: fetch a query into the store now, or refresh it on a cron schedule."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.deps import StoreDep
+from api.schemas import ErrorRead, SeriesId
+from data import Store
+from data.connectors import SourceOptions, list_sources
+from data.sources_repo import FetchOutcome, RefreshDefinition, StoredRefresh
+from reports.refresh import RefreshResult, create_refresh, run_refresh
+
+__all__ = ["router"]
+
+router = APIRouter(tags=["sources"])
+
+_STRICT = ConfigDict(extra="forbid")
+RefreshName = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$", max_length=64)]
+_SOURCE_ERRORS: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorRead, "description": "The source has no data for the query (empty_result)."},
+    422: {"model": ErrorRead, "description": "Unknown source, malformed query, or a query the source refused."},
+    502: {"model": ErrorRead, "description": "The source failed or answered in an unexpected shape."},
+    504: {"model": ErrorRead, "description": "The source did not answer in time (TRADECAST_SOURCE_TIMEOUT_SECONDS)."},
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorRead, "description": "No refresh of that name."}}
+
+
+def get_source_options(request: Request) -> SourceOptions:
+    """Connector options from the settings (``app.state.source_options`` when a test sets it)."""
+    options: SourceOptions | None = getattr(request.app.state, "source_options", None)
+    return options or request.app.state.settings.sources.options()
+
+
+SourceOptionsDep = Annotated[SourceOptions, Depends(get_source_options)]
+
+
+class FetchCreate(BaseModel):
+    """A query to fetch from an official source."""
+
+    model_config = _STRICT
+
+    source: str = Field(max_length=32, description="imf, ecb, comtrade or dbnomics (GET /v1/sources).")
+    query: str = Field(
+        min_length=1, max_length=500, description="The source's key.", examples=["IMF/DOT/A.CN.TXG_FOB_USD.RU"]
+    )
+    series_id: SeriesId | None = Field(
+        default=None, description="Store under this id (one series only); default: made from the source's key."
+    )
+
+
+class FetchedSeriesRead(BaseModel):
+    """One series fetched: the vintage holding it, and whether that vintage is new."""
+
+    series_id: str
+    name: str
+    frequency: str
+    unit: str
+    vintage_id: int
+    vintage_number: int
+    created: bool = Field(description="False when the data equal the latest vintage's: no new vintage was made.")
+    n_obs: int
+    last_updated: datetime | None = Field(description="When the source last updated the series, if it says.")
+
+
+class FetchRead(BaseModel):
+    """What a fetch stored."""
+
+    source: str
+    query: str
+    retrieved_at: datetime | None
+    published_at: datetime | None = Field(description="The release time the source gives, if any.")
+    series: list[FetchedSeriesRead]
+
+
+class VintageSourceRead(BaseModel):
+    """Where a vintage came from: the source, the query and when it was retrieved."""
+
+    vintage_id: int
+    series_id: str
+    source: str
+    query: str
+    retrieved_at: datetime
+    published_at: datetime | None
+    last_updated: datetime | None
+
+
+class SourceRead(BaseModel):
+    """A source and its query syntax."""
+
+    name: str
+    description: str
+
+
+class RefreshCreate(BaseModel):
+    """A source query fetched on a cron schedule."""
+
+    model_config = _STRICT
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", max_length=64)
+    source: str = Field(max_length=32)
+    query: str = Field(min_length=1, max_length=500)
+    schedule: str = Field(max_length=100, description="Cron 'minute hour day month day_of_week', e.g. '0 6 * * 1'.")
+    timezone: str = Field("UTC", max_length=64, description="IANA time zone of the schedule.")
+    enabled: bool = True
+    series_id: SeriesId | None = Field(
+        default=None, description="Store under this id (one series only); default: made from the source's key."
+    )
+
+
+class RefreshRead(BaseModel):
+    """A stored refresh and its last outcome."""
+
+    name: str
+    source: str
+    query: str
+    schedule: str
+    timezone: str
+    enabled: bool
+    series_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_run_at: datetime | None
+    last_status: str | None
+    last_error: str | None
+    last_result: dict[str, Any]
+
+
+class RefreshesPage(BaseModel):
+    """Every stored refresh, by name."""
+
+    data: list[RefreshRead]
+    count: int
+
+
+class ReportRunBrief(BaseModel):
+    """A report run a refresh triggered."""
+
+    name: str
+    run_id: str
+    status: str
+
+
+class RefreshRunRead(BaseModel):
+    """What one refresh run did."""
+
+    name: str
+    series: list[FetchedSeriesRead]
+    reports: list[ReportRunBrief]
+
+
+def _outcome_read(outcome: FetchOutcome, store: Store) -> FetchedSeriesRead:
+    meta = store.get_meta(outcome.series_id)
+    return FetchedSeriesRead(
+        series_id=outcome.series_id,
+        name=meta.name,
+        frequency=meta.frequency,
+        unit=meta.unit,
+        vintage_id=outcome.vintage.vintage_id,
+        vintage_number=outcome.vintage.number,
+        created=outcome.created,
+        n_obs=outcome.vintage.n_obs,
+        last_updated=outcome.fetch.last_updated if outcome.fetch else None,
+    )
+
+
+def _refresh_read(stored: StoredRefresh) -> RefreshRead:
+    d = stored.definition
+    return RefreshRead(
+        name=d.name,
+        source=d.source,
+        query=d.query,
+        schedule=d.schedule,
+        timezone=d.timezone,
+        enabled=d.enabled,
+        series_id=d.series_id,
+        created_at=stored.created_at,
+        updated_at=stored.updated_at,
+        last_run_at=stored.last_run_at,
+        last_status=stored.last_status,
+        last_error=stored.last_error,
+        last_result=stored.last_result,
+    )
+
+
+def _run_read(result: RefreshResult, store: Store) -> RefreshRunRead:
+    return RefreshRunRead(
+        name=result.name,
+        series=[_outcome_read(o, store) for o in result.fetched],
+        reports=[ReportRunBrief(name=r.report_name, run_id=r.run_id, status=r.status) for r in result.reports],
+    )
+
+
+@router.get("/sources", response_model=list[SourceRead])
+async def read_sources() -> list[SourceRead]:
+    """List the official sources and the query syntax of each."""
+    return [SourceRead(name=name, description=text) for name, text in list_sources().items()]
+
+
+@router.post("/fetch", response_model=FetchRead, responses=_SOURCE_ERRORS)
+def create_fetch(body: FetchCreate, store: StoreDep, options: SourceOptionsDep) -> FetchRead:
+    """Fetch a query from an official source and store each series as a vintage if its data changed."""
+    result, outcomes = store.sources.fetch_and_store(body.source, body.query, options=options, series_id=body.series_id)
+    return FetchRead(
+        source=result.source,
+        query=result.query,
+        retrieved_at=result.retrieved_at,
+        published_at=result.published_at,
+        series=[_outcome_read(o, store) for o in outcomes],
+    )
+
+
+@router.get(
+    "/vintages/{vintage_id}/source",
+    response_model=VintageSourceRead,
+    responses={404: {"model": ErrorRead, "description": "No such vintage, or it was uploaded, not fetched."}},
+)
+def read_vintage_source(vintage_id: Annotated[int, Path(ge=1, le=2**62)], store: StoreDep) -> VintageSourceRead:
+    """Read the source, query and retrieval time of a vintage fetched from an official source."""
+    record = store.sources.get_fetch_record(vintage_id)
+    return VintageSourceRead(**asdict(record))
+
+
+@router.post(
+    "/refreshes",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RefreshRead,
+    responses={409: {"model": ErrorRead, "description": "A refresh of that name exists."}},
+)
+def create_refresh_route(body: RefreshCreate, store: StoreDep) -> RefreshRead:
+    """Store a source query to fetch on a cron schedule (schedule, source and query checked now)."""
+    definition = RefreshDefinition(
+        body.name, body.source, body.query, body.schedule, body.timezone, body.enabled, body.series_id
+    )
+    return _refresh_read(create_refresh(store, definition))
+
+
+@router.get("/refreshes", response_model=RefreshesPage)
+def read_refreshes(store: StoreDep) -> RefreshesPage:
+    """List the stored refreshes with their last outcome."""
+    stored = store.sources.list_refreshes()
+    return RefreshesPage(data=[_refresh_read(s) for s in stored], count=len(stored))
+
+
+@router.get("/refreshes/{name}", response_model=RefreshRead, responses=_NOT_FOUND)
+def read_refresh(name: RefreshName, store: StoreDep) -> RefreshRead:
+    """Read one refresh."""
+    return _refresh_read(store.sources.get_refresh(name))
+
+
+@router.delete("/refreshes/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)
+def delete_refresh(name: RefreshName, store: StoreDep) -> Response:
+    """Delete a refresh (the vintages it fetched stay)."""
+    store.sources.delete_refresh(name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/refreshes/{name}/run", response_model=RefreshRunRead, responses={**_SOURCE_ERRORS, **_NOT_FOUND})
+def run_refresh_route(
+    name: RefreshName, request: Request, store: StoreDep, options: SourceOptionsDep
+) -> RefreshRunRead:
+    """Run a refresh now: fetch, store changed series, run the reports that use them."""
+    result = run_refresh(name, store, options=request.app.state.settings.reports, sources=options)
+    return _run_read(result, store)

@@ -1,0 +1,314 @@
+"""Scheduled refresh of source queries: fetch, store a vintage only if the data changed,
+then run the reports that use the changed series.
+
+:func:`run_refresh` is what the scheduler, the CLI (``tradecast refresh run``) and the API
+(``POST /v1/refreshes/{name}/run``) call. :class:`RefreshScheduler` only maps each stored
+refresh's cron schedule (the report scheduler's cron code, :func:`build_trigger`) to
+:func:`run_refresh`; each fire runs once across processes because a fire is claimed first
+by moving ``last_fire`` forward in one conditional UPDATE
+(:meth:`data.sources_repo.SourcesRepository.claim_fire`).
+
+This lives in :mod:`reports` because it runs reports; :mod:`data` holds the rows and the
+connectors and never imports :mod:`reports`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from data.connectors import SourceError, SourceOptions, fetch_source
+from data.sources_repo import FetchOutcome, RefreshDefinition, StoredRefresh
+from reports.definitions import build_trigger
+from reports.jobs import resolve_series_ids, run_report
+from reports.options import ReportOptions
+from reports.scheduler import previous_fire_time, stored_trigger
+from reports.store import ReportRun, ReportStore
+
+__all__ = [
+    "RefreshResult",
+    "RefreshScheduler",
+    "create_refresh",
+    "reports_using",
+    "run_refresh",
+    "start_refresh_scheduler",
+]
+
+logger = logging.getLogger(__name__)
+
+_JOB_PREFIX = "refresh:"
+_SYNC_JOB = "refresh-sync"
+SUCCEEDED = "succeeded"
+FAILED = "failed"
+
+
+@dataclass
+class RefreshResult:
+    """What one refresh run did.
+
+    Attributes
+    ----------
+    name : str
+        The refresh.
+    fetched : list of FetchOutcome
+        Each series fetched; ``created`` marks a new vintage (its data changed).
+    reports : list of ReportRun
+        The report runs triggered because they use a changed series.
+    """
+
+    name: str
+    fetched: list[FetchOutcome] = field(default_factory=list)
+    reports: list[ReportRun] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[str]:
+        """Ids of the series that got a new vintage."""
+        return [o.series_id for o in self.fetched if o.created]
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary kept with the refresh."""
+        return {
+            "series": [
+                {"series_id": o.series_id, "vintage_id": o.vintage.vintage_id, "created": o.created}
+                for o in self.fetched
+            ],
+            "reports": [{"name": r.report_name, "run_id": r.run_id, "status": r.status} for r in self.reports],
+        }
+
+
+def create_refresh(store: Any, definition: RefreshDefinition) -> StoredRefresh:
+    """Check the schedule (cron, time zone) and store the refresh.
+
+    Raises
+    ------
+    InvalidParameterError
+        On an invalid cron expression or time zone (a schedule that never fires included).
+    InvalidRefreshError, RefreshExistsError
+        From the store: bad name, source or query; the name is taken.
+    """
+    build_trigger(definition.schedule, definition.timezone)
+    stored: StoredRefresh = store.sources.create_refresh(definition)
+    return stored
+
+
+def reports_using(store: Any, series_ids: list[str]) -> list[str]:
+    """Names of the report definitions (enabled or not) that include any of ``series_ids``."""
+    wanted = set(series_ids)
+    if not wanted:
+        return []
+    names = []
+    for stored in ReportStore.for_store(store).list_definitions():
+        if wanted.intersection(resolve_series_ids(stored.definition, store)):
+            names.append(stored.definition.name)
+    return names
+
+
+def _as_of_after(written: list[datetime]) -> datetime:
+    """The first whole second after the new vintages, once it has passed.
+
+    Report runs key on whole seconds (``run_report`` drops microseconds): waiting for the
+    boundary (under a second) makes the run read the new vintages, never stand in the future,
+    and never share its key with the run of an earlier refresh in the same second.
+    """
+    latest = max([datetime.now(UTC), *written])
+    boundary = latest.replace(microsecond=0) + timedelta(seconds=1)
+    time.sleep(max(0.0, (boundary - datetime.now(UTC)).total_seconds()))
+    return boundary
+
+
+def run_refresh(
+    name: str,
+    store: Any,
+    *,
+    options: ReportOptions | None = None,
+    sources: SourceOptions | None = None,
+    client: httpx.Client | None = None,
+) -> RefreshResult:
+    """Fetch refresh ``name``, store changed series as new vintages, run the reports using them.
+
+    Parameters
+    ----------
+    name : str
+        A stored refresh.
+    store : data.Store
+        The store.
+    options : ReportOptions, optional
+        How triggered reports run (directory, backtest windows, workers).
+    sources : SourceOptions, optional
+        Timeout and credentials of the connectors.
+    client : httpx.Client, optional
+        HTTP client for the connector (tests pass recorded responses).
+
+    Returns
+    -------
+    RefreshResult
+
+    Raises
+    ------
+    RefreshNotFoundError
+        If no refresh has that name.
+    SourceError
+        If the fetch failed (recorded on the refresh as ``failed`` before it is raised).
+    """
+    options = options or ReportOptions()
+    definition = store.sources.get_refresh(name).definition
+    try:
+        fetched = fetch_source(definition.source, definition.query, options=sources, client=client)
+        outcome = RefreshResult(name, store.sources.store_fetch(fetched, series_id=definition.series_id))
+    except SourceError as exc:
+        store.sources.record_run(name, FAILED, error=f"{exc.code}: {exc}")
+        logger.warning("refresh %s failed: %s", name, exc)
+        raise
+    if outcome.changed:
+        as_of = _as_of_after([o.vintage.created_at for o in outcome.fetched if o.created])
+        for report in reports_using(store, outcome.changed):
+            outcome.reports.append(
+                run_report(
+                    report,
+                    as_of,
+                    store,
+                    trigger="refresh",
+                    report_dir=options.report_dir,
+                    backtest_windows=options.backtest_windows,
+                    n_jobs=options.n_jobs,
+                    lease_seconds=options.lease_seconds,
+                    delivery=options.delivery,
+                )
+            )
+    store.sources.record_run(name, SUCCEEDED, result=outcome.summary())
+    logger.info(
+        "refresh %s: %d series fetched, %d changed, %d report run(s)",
+        name,
+        len(outcome.fetched),
+        len(outcome.changed),
+        len(outcome.reports),
+    )
+    return outcome
+
+
+class RefreshScheduler:
+    """Cron firing of stored refreshes for one process (APScheduler 3, in-memory jobs).
+
+    Parameters
+    ----------
+    store : data.Store
+        The store holding the refreshes.
+    options : ReportOptions, optional
+        Sync interval, misfire grace and how triggered reports run.
+    sources : SourceOptions, optional
+        Connector timeout and credentials.
+    clock : callable, optional
+        Returns the current aware time; replaced in tests.
+    """
+
+    def __init__(
+        self,
+        store: Any,
+        options: ReportOptions | None = None,
+        sources: SourceOptions | None = None,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.store = store
+        self.options = options or ReportOptions()
+        self.sources = sources or SourceOptions()
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._lock = threading.Lock()
+        self._schedules: dict[str, tuple[str, str]] = {}
+        self._scheduler: BackgroundScheduler | None = None
+
+    def start(self) -> None:
+        """Schedule every enabled refresh and re-read the definitions periodically."""
+        if self._scheduler is not None:
+            return
+        scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(max_workers=1)},
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": self.options.misfire_grace_seconds,
+            },
+        )
+        self._scheduler = scheduler
+        # The first sync (and its catch-up fetches) runs at once in the scheduler's thread.
+        scheduler.add_job(
+            self.sync,
+            IntervalTrigger(seconds=self.options.refresh_seconds, timezone=UTC),
+            id=_SYNC_JOB,
+            next_run_time=datetime.now(UTC),
+        )
+        scheduler.start()
+        logger.info("refresh scheduler started with %d refresh(es)", len(self._schedules))
+
+    def shutdown(self) -> None:
+        """Stop firing (a running refresh finishes in its thread)."""
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None
+
+    def sync(self) -> None:
+        """Match the cron jobs to the stored, enabled refreshes, then run any missed fire once."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        try:
+            wanted = {
+                s.definition.name: s.definition for s in self.store.sources.list_refreshes() if s.definition.enabled
+            }
+        except Exception:  # the database may be down for a while; try again next sync
+            logger.exception("refresh scheduler: reading the refreshes failed")
+            return
+        with self._lock:
+            for name in [n for n in self._schedules if n not in wanted]:
+                scheduler.remove_job(_JOB_PREFIX + name)
+                del self._schedules[name]
+            for name, definition in wanted.items():
+                spec = (definition.schedule, definition.timezone)
+                if self._schedules.get(name) == spec:
+                    continue
+                trigger = stored_trigger(name, *spec)
+                if trigger is None:
+                    continue
+                scheduler.add_job(self.fire_due, trigger, args=[name], id=_JOB_PREFIX + name, replace_existing=True)
+                self._schedules[name] = spec
+        # Catch-up: a fire missed while no process was up runs once (claim_fire de-duplicates).
+        for name in list(self._schedules):
+            self.fire_due(name)
+
+    def fire_due(self, name: str) -> RefreshResult | None:
+        """Run refresh ``name`` for its latest due fire unless a process already claimed it."""
+        try:
+            stored = self.store.sources.get_refresh(name)
+            definition = stored.definition
+            trigger = stored_trigger(name, definition.schedule, definition.timezone)
+            fire = previous_fire_time(trigger, self.clock()) if trigger is not None else None
+            # Fires before the definition was stored or last changed are not due.
+            if fire is None or fire <= stored.updated_at or not self.store.sources.claim_fire(name, fire):
+                return None
+            return run_refresh(name, self.store, options=self.options, sources=self.sources)
+        except Exception:  # never let one refresh stop the scheduler; the failure is recorded
+            logger.exception("refresh %s: scheduled run failed", name)
+            return None
+
+
+def start_refresh_scheduler(
+    store: Any, options: ReportOptions | None = None, sources: SourceOptions | None = None
+) -> RefreshScheduler | None:
+    """Start a refresh scheduler unless ``options.scheduler_enabled`` is false."""
+    options = options or ReportOptions()
+    if not options.scheduler_enabled:
+        return None
+    scheduler = RefreshScheduler(store, options, sources)
+    scheduler.start()
+    return scheduler
