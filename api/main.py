@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.auth import AuthMiddleware, add_security_scheme
 from api.convert import inline_to_series
+from api.docs import install_offline_docs
 from api.errors import install_error_handlers
 from api.jobs import JobManager
 from api.logs import configure_logging
@@ -86,6 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Forecasts of economic time series with prediction intervals.",
         lifespan=lifespan,
+        # /docs and /redoc are served offline by install_offline_docs (no CDN).
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.api_keys = settings.keys()
@@ -100,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)
+    install_offline_docs(app)
     # Keys are checked by AuthMiddleware, before a route parses the body.
     v1 = {"prefix": "/v1", "responses": _ERROR_RESPONSES}
     # forecasts first: routes are matched in order, and it is the hottest resource.
