@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
@@ -18,6 +19,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from reports.content import SeriesSection
 
@@ -73,24 +75,49 @@ def fan_chart_svg(section: SeriesSection, *, width_in: float = 7.5, height_in: f
             hi = last + [r.bounds[level][1] for r in section.forecasts]
             alpha = alphas[level]
             ax.fill_between(x_join, lo, hi, color=_FORECAST_COLOR, alpha=alpha, linewidth=0, label=f"{level}%")
+        # Dashed as well as coloured, so history and forecast stay apart in greyscale print.
         ax.plot(
             x_join,
             last + [r.mean for r in section.forecasts],
             color=_FORECAST_COLOR,
             linewidth=1.6,
+            linestyle=(0, (4, 2)),
             label="forecast",
         )
         labels = hist_labels + fc_labels
         ticks = _tick_positions(len(labels))
         ax.set_xticks(ticks, [labels[t] for t in ticks])
         ax.set_xlim(-0.5, max(len(labels) - 0.5, 0.5))
-        ax.set_ylabel(section.unit)
+        _label_axes(ax, section, labels)
         ax.grid(axis="y", color="#e5e7eb", linewidth=0.6)
         # Fixed margins instead of tight_layout(), which costs a whole extra draw per chart.
-        fig.subplots_adjust(left=0.1, right=0.985, top=0.97, bottom=0.1)
+        fig.subplots_adjust(left=0.1, right=0.985, top=0.93, bottom=0.16)
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return _clean_svg(buf.getvalue(), f"Fan chart of {section.title}")
+
+
+def _label_axes(ax: Any, section: SeriesSection, labels: Sequence[str]) -> None:
+    """Axis titles (period, unit; shares in percent) and the base year marked, for print."""
+    ax.set_xlabel({"monthly": "month", "quarterly": "quarter", "annual": "year"}.get(section.freq, "period"))
+    if section.kind == "share":
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        ax.set_ylabel("share of total")
+    else:
+        ax.set_ylabel(section.unit or "value")
+    base_x = [i for i, label in enumerate(labels) if section.base and label.startswith(section.base)]
+    if base_x:
+        ax.axvspan(base_x[0] - 0.5, base_x[-1] + 0.5, color="#9ca3af", alpha=0.18, linewidth=0, hatch="//")
+        ax.annotate(
+            f"base year {section.base}",
+            xy=(base_x[0] - 0.5, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, 2),
+            textcoords="offset points",
+            fontsize=8,
+            color="#374151",
+            va="bottom",
+        )
 
 
 def _fan_alphas(levels: Sequence[int]) -> dict[int, float]:

@@ -87,6 +87,13 @@ class ReportDefinition:
         Free text shown under the title.
     enabled : bool
         Disabled reports are not scheduled but can still be run by hand.
+    series_options : dict of str to dict
+        Per-series settings by series id, each a mapping of ``missing`` (``"error"`` or
+        ``"model"``: fit through gaps with a model that skips them), ``model`` (a registered
+        name, instead of the report's) and ``kind`` (``"level"`` or ``"share"``, instead of
+        the stored kind).
+    structures : sequence of str
+        Stored structures (hierarchies, compositions) shown after the series, by name.
     """
 
     name: str
@@ -101,11 +108,13 @@ class ReportDefinition:
     formats: tuple[str, ...] = ("html",)
     description: str = ""
     enabled: bool = True
+    series_options: dict[str, dict[str, str]] = field(default_factory=dict)
+    structures: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able mapping of every field."""
         out = dataclasses.asdict(self)
-        for key in ("series_ids", "levels", "formats"):
+        for key in ("series_ids", "levels", "formats", "structures"):
             out[key] = list(out[key])
         return out
 
@@ -122,11 +131,12 @@ class ReportDefinition:
         if unknown:
             raise InvalidParameterError(f"unknown report definition fields: {', '.join(unknown)}.")
         values = dict(data)
-        for key in ("series_ids", "levels", "formats"):
+        for key in ("series_ids", "levels", "formats", "structures"):
             if key in values and values[key] is not None:
                 values[key] = tuple(values[key])
-        if values.get("tags") is None:
-            values.pop("tags", None)
+        for key in ("tags", "series_options"):
+            if values.get(key) is None:
+                values.pop(key, None)
         return check_definition(cls(**values), check_schedule=check_schedule)
 
 
@@ -174,6 +184,9 @@ def check_definition(definition: ReportDefinition, *, check_schedule: bool = Tru
             f"formats must be a non-empty subset of {list(FORMATS)}; got {list(definition.formats)!r} "
             "(PDF output is not implemented)."
         )
+    _check_series_options(definition.series_options)
+    if not all(isinstance(v, str) and v for v in definition.structures):
+        raise InvalidParameterError(f"structures must be non-empty names; got {list(definition.structures)!r}.")
     if definition.schedule is not None and check_schedule:
         build_trigger(definition.schedule, definition.timezone)
     else:
@@ -184,7 +197,35 @@ def check_definition(definition: ReportDefinition, *, check_schedule: bool = Tru
         levels=tuple(sorted(set(definition.levels))),
         series_ids=tuple(dict.fromkeys(definition.series_ids)),
         tags=dict(definition.tags),
+        series_options={k: dict(v) for k, v in definition.series_options.items()},
+        structures=tuple(dict.fromkeys(definition.structures)),
     )
+
+
+#: Allowed values of each per-series option (``model`` is checked against the registry).
+_OPTION_VALUES = {"missing": ("error", "model"), "kind": ("level", "share")}
+
+
+def _check_series_options(options: object) -> None:
+    if not isinstance(options, dict):
+        raise InvalidParameterError(f"series_options must map series ids to options; got {options!r}.")
+    for series_id, opts in options.items():
+        if not isinstance(series_id, str) or not isinstance(opts, dict):
+            raise InvalidParameterError(f"series_options[{series_id!r}] must be a mapping of options; got {opts!r}.")
+        unknown = sorted(set(opts) - {"missing", "kind", "model"})
+        if unknown:
+            raise InvalidParameterError(
+                f"series_options[{series_id!r}] has unknown option(s) {unknown}; allowed: missing, kind, model."
+            )
+        for key, allowed in _OPTION_VALUES.items():
+            if key in opts and opts[key] not in allowed:
+                raise InvalidParameterError(
+                    f"series_options[{series_id!r}].{key} must be one of {list(allowed)}; got {opts[key]!r}."
+                )
+        if "model" in opts and opts["model"] not in list_models():
+            raise InvalidParameterError(
+                f"series_options[{series_id!r}].model must be a registered model name; got {opts['model']!r}."
+            )
 
 
 def _check_timezone(timezone: str) -> zoneinfo.ZoneInfo:

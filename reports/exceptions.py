@@ -8,6 +8,8 @@ table maps it without knowing about :mod:`reports`::
     ReportExistsError(ConflictError)       409: a report of that name already exists
     ScheduleNeverFiresError(InvalidParameterError)
                                            422: a cron schedule that matches no date
+    RenderUnavailableError(RuntimeError)   PDF asked for and Chromium is not installed
+    RenderFailedError(RuntimeError)        the renderer ran and failed
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from typing import Any
 from data.exceptions import ConflictError
 from forecasting.exceptions import InvalidParameterError, NotFoundError
 
-__all__ = ["ReportExistsError", "ReportNotFoundError", "RunNotFoundError", "ScheduleNeverFiresError"]
+__all__ = [
+    "RenderFailedError",
+    "RenderUnavailableError",
+    "ReportExistsError",
+    "ReportNotFoundError",
+    "RunNotFoundError",
+    "ScheduleNeverFiresError",
+]
 
 
 class ReportNotFoundError(NotFoundError):
@@ -46,3 +55,19 @@ class ScheduleNeverFiresError(InvalidParameterError):
     def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.details = details or {}
+
+
+class RenderUnavailableError(RuntimeError):
+    """An output format needs a program that is not installed (PDF needs Chromium).
+
+    Not a client error: the service is missing a part, so it maps to a 500 on the API and the
+    message says what to install.
+    """
+
+    code = "render_unavailable"
+
+
+class RenderFailedError(RuntimeError):
+    """The program that renders a format ran and failed (its exit status and last output are kept)."""
+
+    code = "render_failed"

@@ -268,13 +268,17 @@ def collect_report(
         try:
             stored, vintage_note = _read_at(store, series_id, as_of)
         except (DataError, ForecastingError) as exc:
-            slots.append(failed_section(series_id, f"{type(exc).__name__}: {exc}", model=definition.model))
+            code = str(getattr(exc, "code", ""))
+            slots.append(failed_section(series_id, f"{type(exc).__name__}: {exc}", model=definition.model, code=code))
             continue
+        options = definition.series_options.get(series_id, {})
         kwargs: dict[str, Any] = {
             "horizon": definition.horizon,
             "levels": definition.levels,
-            "model": definition.model,
-            "kind": stored.meta.kind,
+            "model": options.get("model", definition.model),
+            "kind": options.get("kind", stored.meta.kind),
+            "missing": options.get("missing", "error"),
+            "source": stored.meta.tags.get("source", ""),
             "backtest_windows": backtest_windows,
             "title": stored.meta.name,
             "unit": stored.meta.unit,
@@ -318,7 +322,8 @@ def _compute_sections(
             series_id, model = named[pos]
             logger.error("series %s: no section (%r)", series_id, result.error)
             error = f"{type(result.error).__name__}: {result.error}"
-            out.append((pos, failed_section(series_id, error, model=model)))
+            code = str(getattr(result.error, "code", ""))
+            out.append((pos, failed_section(series_id, error, model=model, code=code)))
     return out
 
 

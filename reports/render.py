@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from reports.charts import chart_legend, fan_chart_svg
 from reports.content import ReportData
+from reports.wording import describe_intervals
 
 __all__ = ["format_change", "format_number", "format_value", "render_html"]
 
@@ -96,4 +97,10 @@ def render_html(data: ReportData) -> str:
     """
     charts = {s.series_id: Markup(fan_chart_svg(s)) for s in data.sections if s.ok}
     template = _environment().get_template("report.html.j2")
-    return template.render(report=data, charts=charts, legend=chart_legend(data.levels), version=_version())
+    return template.render(
+        report=data,
+        charts=charts,
+        legend=chart_legend(data.levels),
+        version=_version(),
+        intervals_text=describe_intervals(data.levels),
+    )
