@@ -86,7 +86,7 @@ def _series_sheet(ws: Worksheet, s: SeriesSection, levels: Sequence[int]) -> Non
     ws.append(header)
     for cell in ws[ws.max_row]:
         cell.font = _BOLD
-    ws.freeze_panes = ws.cell(ws.max_row + 1, 1)
+    ws.freeze_panes = f"A{ws.max_row + 1}"  # a string: ws.cell() would create an empty row
     first_data = ws.max_row + 1
     for period, value in zip(s.history_periods, s.history_values, strict=True):
         ws.append([period, value if value == value else None])  # NaN (a gap) stays an empty cell
