@@ -490,6 +490,9 @@ def _section_sentence(
         year, mean, bounds, change, how = line.year, line.mean, line.bounds, line.vs_base, line.how
     elif rows and rows[0].period.isdigit():
         year, mean, bounds, change = rows[0].period, rows[0].mean, rows[0].bounds, rows[0].vs_base
+    elif rows:
+        # No calendar year to quote (gaps, or a year not yet begun): the horizon's last period.
+        year, mean, bounds, change = rows[-1].period, rows[-1].mean, rows[-1].bounds, None
     else:
         return ""
     return summary_sentence(
