@@ -24,7 +24,7 @@ from forecasting.core import latest_complete_stretch, score_backtest
 from forecasting.exceptions import ForecastingError, InsufficientDataError, InvalidSeriesError
 from forecasting.executor import WarningNote, capture_warnings
 from forecasting.frames import CUTOFF, DS, MEAN, MODEL, hi_col, lo_col
-from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions, check_base, forecast_outlook
+from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions, Outlook, check_base, forecast_outlook
 from forecasting.paths import OBSERVED, PERIODS_OBSERVED, full_year_target, periods_per_year, to_periods
 from forecasting.series import RowLocator, parse_series
 from reports.wording import describe_model, explain_error
@@ -675,16 +675,9 @@ def compute_section(
     )
 
 
-@dataclass(frozen=True)
-class _Outlook:
-    forecast: pd.DataFrame
-    growth: GrowthBlocks | None = None
-    full_year: pd.DataFrame | None = None
-
-
-def _gappy_outlook(y: pd.Series, horizon: int, levels: Sequence[int], model: str, kind: str) -> _Outlook:
+def _gappy_outlook(y: pd.Series, horizon: int, levels: Sequence[int], model: str, kind: str) -> Outlook:
     """The forecast of a series with gaps, by a model that skips them (no growth blocks)."""
-    return _Outlook(forecasting.forecast(y, horizon, levels, model, kind, missing="model"))
+    return Outlook(forecasting.forecast(y, horizon, levels, model, kind, missing="model"))
 
 
 def _outlook_options(y: pd.Series) -> tuple[GrowthOptions | None, FullYearOptions | None]:
