@@ -22,8 +22,9 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from reports.content import SeriesSection
+from reports.structures import StructureSection
 
-__all__ = ["chart_legend", "fan_chart_svg"]
+__all__ = ["chart_legend", "fan_chart_svg", "stacked_shares_svg"]
 
 _HISTORY_COLOR = "#1f2937"
 _FORECAST_COLOR = "#1d4ed8"
@@ -159,3 +160,59 @@ def _clean_svg(svg: str, title: str) -> str:
     return svg.replace(
         "<svg ", f'<svg role="img" aria-label="{safe_title.replace(chr(34), "&quot;")}" class="fan-chart" ', 1
     ).strip()
+
+
+#: Fills of stacked components: distinct in colour and, for greyscale print, in lightness and hatch.
+_STACK_FILLS = (
+    ("#1d4ed8", ""),
+    ("#93c5fd", "//"),
+    ("#f59e0b", ".."),
+    ("#d1d5db", "xx"),
+    ("#065f46", "\\\\"),
+    ("#fca5a5", "--"),
+)
+
+
+def stacked_shares_svg(section: StructureSection, *, width_in: float = 7.5, height_in: float = 3.0) -> str:
+    """A stacked bar chart of a composition: observed shares, then the forecast means (100% tall).
+
+    Parameters
+    ----------
+    section : StructureSection
+        A composition section with a forecast (``section.ok``).
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element with ``role="img"`` and the class ``share-chart``.
+    """
+    labels = section.history_periods + section.periods
+    n_hist = len(section.history_periods)
+    x = list(range(len(labels)))
+    with plt.rc_context(_RC):
+        fig = Figure(figsize=(width_in, height_in))
+        ax = fig.add_subplot()
+        bottom = [0.0] * len(labels)
+        for i, member in enumerate(section.members):
+            colour, hatch = _STACK_FILLS[i % len(_STACK_FILLS)]
+            values = [v or 0.0 for v in section.history.get(member, [None] * n_hist)] + section.means[member]
+            ax.bar(
+                x, values, bottom=bottom, color=colour, hatch=hatch, edgecolor="#374151", linewidth=0.4,
+                label=section.labels.get(member, member),
+            )  # fmt: skip
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        if n_hist:
+            ax.axvline(n_hist - 0.5, color="#111827", linestyle="--", linewidth=1.0)
+            ax.annotate("forecast →", xy=(n_hist - 0.4, 1.01), xycoords=("data", "axes fraction"), fontsize=8)
+        ticks = _tick_positions(len(labels), max_ticks=6)
+        ax.set_xticks(ticks, [labels[t] for t in ticks])
+        ax.set_ylim(0, 1.0)
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        ax.set_ylabel("share of total")
+        ax.set_xlabel("period")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        fig.subplots_adjust(left=0.09, right=0.72, top=0.92, bottom=0.16)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    svg = _clean_svg(buf.getvalue(), f"Stacked shares of {section.title}")
+    return svg.replace('class="fan-chart"', 'class="share-chart"', 1)

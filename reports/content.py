@@ -27,6 +27,7 @@ from forecasting.frames import CUTOFF, DS, MEAN, MODEL, hi_col, lo_col
 from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions, Outlook, check_base, forecast_outlook
 from forecasting.paths import OBSERVED, PERIODS_OBSERVED, full_year_target, periods_per_year, to_periods
 from forecasting.series import RowLocator, parse_series
+from reports.structures import StructureSection
 from reports.wording import describe_model, explain_error
 
 __all__ = [
@@ -206,6 +207,8 @@ class ReportData:
     levels: tuple[int, ...]
     model: str
     sections: list[SeriesSection]
+    #: Coherent structures (hierarchies, compositions), shown after the series.
+    structures: list[StructureSection] = field(default_factory=list)
 
     @property
     def n_failed(self) -> int:
@@ -729,8 +732,9 @@ def build_report(
     levels: Sequence[int],
     model: str,
     description: str = "",
+    structures: Sequence[StructureSection] = (),
 ) -> ReportData:
-    """Wrap ``sections`` with the report's identity and times."""
+    """Wrap ``sections`` (and ``structures``, coherent structure sections) with the report's identity and times."""
     return ReportData(
         name=name,
         title=title,
@@ -741,4 +745,5 @@ def build_report(
         levels=tuple(sorted(int(lv) for lv in levels)),
         model=model,
         sections=list(sections),
+        structures=list(structures),
     )

@@ -41,6 +41,8 @@ from reports.store import (
     normalize_as_of,
     run_key,
 )
+from reports.structures import StructureSection, read_structure, structure_section
+from reports.wording import explain_error
 
 __all__ = ["collect_report", "execute_run", "resolve_series_ids", "run_report"]
 
@@ -291,6 +293,7 @@ def collect_report(
     for position, section in _compute_sections(tasks, n_jobs):
         slots[position] = section
     sections = [s for s in slots if s is not None]
+    structures = [_structure(definition, store, name, as_of) for name in definition.structures]
     report = build_report(
         name=definition.name,
         title=definition.title,
@@ -301,8 +304,27 @@ def collect_report(
         horizon=definition.horizon,
         levels=definition.levels,
         model=definition.model,
+        structures=structures,
     )
     return _Collected(report=report, stored=stored_by_id)
+
+
+def _structure(definition: ReportDefinition, store: Any, name: str, as_of: datetime) -> StructureSection:
+    """The coherent section of the stored structure ``name`` (or one explaining why there is none)."""
+
+    def read(series_id: str) -> tuple[pd.Series, str, str]:
+        stored, _note = _read_at(store, series_id, as_of)
+        return _cut_at(stored.series, as_of), stored.meta.name, stored.meta.unit
+
+    try:
+        structure, frame, labels, unit = read_structure(store, name, read)
+    except (DataError, ForecastingError) as exc:
+        code = str(getattr(exc, "code", ""))
+        error = f"{type(exc).__name__}: {exc}"
+        return StructureSection(name, name, "", error=error, error_code=code, explanation=explain_error(code, error))
+    return structure_section(
+        structure, frame, horizon=definition.horizon, levels=definition.levels, labels=labels, unit=unit
+    )
 
 
 def _compute_sections(

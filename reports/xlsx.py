@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from openpyxl import Workbook
 from openpyxl.styles import Font
@@ -19,6 +19,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from reports.content import ReportData, SeriesSection
+from reports.structures import StructureSection
 
 __all__ = ["render_xlsx", "sheet_names"]
 
@@ -27,18 +28,19 @@ _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _BOLD = Font(bold=True)
 
 
-def sheet_names(ids: Sequence[str]) -> list[str]:
-    """Unique, Excel-valid sheet names for ``ids`` (31 characters at most, no ``[]:*?/\\``)."""
+def sheet_names(ids: Sequence[str], taken: Iterable[str] = ("contents",)) -> list[str]:
+    """Unique, Excel-valid sheet names for ``ids`` (31 characters at most, no ``[]:*?/\\``),
+    none of them in ``taken`` (case-insensitive, as Excel compares sheet names)."""
     names: list[str] = []
-    taken = {"contents"}
+    used = {t.lower() for t in taken}
     for series_id in ids:
         base = _BAD_SHEET_CHARS.sub("_", series_id)[:_MAX_SHEET_NAME] or "series"
         name, n = base, 1
-        while name.lower() in taken:
+        while name.lower() in used:
             n += 1
             suffix = f"~{n}"
             name = base[: _MAX_SHEET_NAME - len(suffix)] + suffix
-        taken.add(name.lower())
+        used.add(name.lower())
         names.append(name)
     return names
 
@@ -106,6 +108,35 @@ def _series_sheet(ws: Worksheet, s: SeriesSection, levels: Sequence[int]) -> Non
         ws.column_dimensions[get_column_letter(i)].width = 14
 
 
+def _structure_sheet(ws: Worksheet, st: StructureSection, levels: Sequence[int]) -> None:
+    """A structure's coherent forecast: one row per period, mean and bounds of every member."""
+    ws.append([st.title])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append(["Structure", st.name])
+    if st.description:
+        ws.append(["Description", st.description])
+    if not st.ok:
+        ws.append(["No forecast", st.explanation or st.error])
+        return
+    ws.append([])
+    columns = ("mean", *(f"{side}_{lv}" for lv in levels for side in ("lo", "hi")))
+    header = ["period"] + [f"{m} {col}" for m in st.members for col in columns]
+    ws.append(header)
+    for cell in ws[ws.max_row]:
+        cell.font = _BOLD
+    first = ws.max_row + 1
+    for i, period in enumerate(st.periods):
+        values: list[str | float] = [period]
+        for m in st.members:
+            values.append(st.means[m][i])
+            values.extend(b for lv in levels for b in st.bounds[m][lv][i])
+        ws.append(values)
+    fmt = _number_format("share" if st.share else "level")
+    for row_cells in ws.iter_rows(min_row=first, min_col=2, max_col=len(header)):
+        for cell in row_cells:
+            cell.number_format = fmt
+
+
 def render_xlsx(data: ReportData) -> bytes:
     """The report as an ``.xlsx`` workbook.
 
@@ -129,6 +160,9 @@ def render_xlsx(data: ReportData) -> bytes:
     _contents(contents, data, names)
     for name, section in zip(names, data.sections, strict=True):
         _series_sheet(wb.create_sheet(name), section, data.levels)
+    taken = {"contents", *names}
+    for name, structure in zip(sheet_names([st.name for st in data.structures], taken), data.structures, strict=True):
+        _structure_sheet(wb.create_sheet(name), structure, data.levels)
     # Fixed document times keep the same report giving the same bytes.
     wb.properties.created = data.generated_at.replace(tzinfo=None)
     wb.properties.modified = data.generated_at.replace(tzinfo=None)

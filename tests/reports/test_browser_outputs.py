@@ -25,6 +25,8 @@ from reports.content import ReportData
 from reports.outputs import render_outputs
 from tests.reports.test_browser import ARTIFACTS, _run_chromium, chromium  # noqa: F401  (the fixture)
 from tests.reports.test_outputs import report  # noqa: F401  (the fixture)
+from tests.reports.test_structure_sections import _report as structures_report
+from tests.reports.test_structure_sections import sections  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +42,11 @@ window.addEventListener("load", function () {
   var out = document.createElement("pre");
   out.id = "tc-overflow";
   var charts = document.querySelectorAll("figure.chart svg").length;
-  out.textContent = JSON.stringify({limit: limit, wide: wide, charts: charts});
+  var shares = Array.prototype.map.call(document.querySelectorAll("svg.share-chart"), function (svg) {
+    var box = svg.getBoundingClientRect();
+    return {width: box.width, height: box.height, bars: svg.querySelectorAll("path").length};
+  });
+  out.textContent = JSON.stringify({limit: limit, wide: wide, charts: charts, shares: shares});
   document.body.appendChild(out);
 });
 </script>"""
@@ -100,3 +106,24 @@ def test_pdf_first_page_shows_the_chart_inside_the_page(report: ReportData, tmp_
     assert int(blue.sum()) > 500  # the forecast fan of the first chart
     margin = pixels[:, width - int(width * 0.02) :]  # the right page margin (12 mm is ~6% wide)
     assert float(margin.min()) > 0.97  # blank: nothing runs off the page
+
+
+def test_stacked_share_chart_in_chromium_is_visible_and_fits(
+    chromium: str,  # noqa: F811
+    sections,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    html = render_outputs(structures_report(sections), ("html",))["html"].decode("utf-8")
+    found = _overflow(chromium, html, tmp_path)
+    assert found["wide"] == [], found
+    shares = found["shares"]
+    assert isinstance(shares, list) and len(shares) == 1
+    chart = shares[0]
+    assert chart["width"] >= 400 and chart["height"] >= 150
+    assert chart["bars"] >= 3 * 10  # three components over six observed and four forecast periods
+    page = tmp_path / "structures.html"
+    page.write_text(html, encoding="utf-8")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "report-structures.png"
+    result = _run_chromium(chromium, f"--window-size={_PRINT_WIDTH},1200", f"--screenshot={shot}", page.as_uri())
+    assert result.returncode == 0 and shot.stat().st_size > 10_000
