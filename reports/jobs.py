@@ -321,7 +321,9 @@ def _structure(definition: ReportDefinition, store: Any, name: str, as_of: datet
     except (DataError, ForecastingError) as exc:
         code = str(getattr(exc, "code", ""))
         error = f"{type(exc).__name__}: {exc}"
-        return StructureSection(name, name, "", error=error, error_code=code, explanation=explain_error(code, error))
+        return StructureSection(
+            name, name, "", error=error, error_code=code, explanation=explain_error(code, error, structure=True)
+        )
     return structure_section(
         structure, frame, horizon=definition.horizon, levels=definition.levels, labels=labels, unit=unit
     )

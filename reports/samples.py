@@ -33,7 +33,8 @@ SAMPLE_REPORT = check_definition(
             "figures and shares are published irregularly: their forecasts use every published figure "
             "and skip the missing months. Not shown yet: the coherent tables (exports + imports = total; "
             "currency shares summing to 100%), because the bundled figures have no period in which every "
-            "part is published; load complete series under the same ids to add them. Bundled sample data."
+            "part is published; their sections at the end say which figures are missing. Load complete "
+            "series under the same ids to add them. Bundled sample data."
         ),
         series_ids=(
             "cn_ru_trade_total_annual",
@@ -48,6 +49,7 @@ SAMPLE_REPORT = check_definition(
         model="auto",
         schedule="0 7 * * 1",
         timezone="Europe/Moscow",
+        structures=("cn-ru-trade", "ru-export-settlement-currencies"),
         series_options={
             "cn_ru_trade_total_monthly": dict(_GAPPY),
             "cn_ru_exports_monthly": dict(_GAPPY),

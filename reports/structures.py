@@ -137,7 +137,7 @@ def structure_section(
         logger.warning("structure %s: no forecast (%s)", definition.name, exc)
         code = str(getattr(exc, "code", ""))
         error = f"{type(exc).__name__}: {exc}"
-        return replace(base, error=error, error_code=code, explanation=explain_error(code, error))
+        return replace(base, error=error, error_code=code, explanation=explain_error(code, error, structure=True))
     by_id = {str(k): g.sort_values(DS) for k, g in out.groupby(UNIQUE_ID, sort=False)}
     periods = [str(p) for p in by_id[members[0]][DS]]
     observed = frame.pivot_table(index=DS, columns=UNIQUE_ID, values=Y, aggfunc="first").sort_index()

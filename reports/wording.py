@@ -86,11 +86,26 @@ _ERRORS = {
 }
 
 
-def explain_error(code: str, message: str = "") -> str:
+#: For a structure (forecast as one), gaps cannot be skipped: every part needs every period.
+_STRUCTURE_GAPS = (
+    "a series of this structure has gaps, and a structure is forecast from the periods in which every "
+    "part is published",
+    "load the complete figures under the same ids",
+)
+
+
+def explain_error(code: str, message: str = "", *, structure: bool = False) -> str:
     """One or two sentences for a reader: what is wrong with the data and how to fix it.
 
     Unknown codes fall back to the library's own message, which already names the problem.
+    With ``structure=True`` the words fit a structure (gaps cannot be skipped there); the
+    library's message, which names the series and periods, follows.
     """
+    if structure and code in ("missing_values", "missing_periods"):
+        what, fix = _STRUCTURE_GAPS
+        head, sep, rest = message.partition(": ")
+        detail = rest if sep and head.endswith("Error") else message
+        return f"No forecast: {what}. To fix it, {fix}." + (f" ({detail})" if detail else "")
     if code in _ERRORS:
         what, fix = _ERRORS[code]
         return f"No forecast: {what}. To fix it, {fix}."

@@ -88,7 +88,7 @@ def test_sample_report_structure_at_fixed_as_of(sample_html: str) -> None:
     outline.feed(sample_html)
     assert outline.headings[0] == "China\u2013Russia trade"
     # Annual and monthly trade, exports and imports, and the yuan settlement shares.
-    assert outline.section_ids == [
+    assert [s for s in outline.section_ids if s] == [
         "cn_ru_trade_total_annual",
         "cn_ru_trade_total_monthly",
         "cn_ru_exports_monthly",
@@ -105,7 +105,7 @@ def test_sample_report_structure_at_fixed_as_of(sample_html: str) -> None:
     assert "Share of Russia's export settlements in CNY (monthly, fraction)" in outline.headings
     # One non-empty chart per series: every series is forecast (gappy ones through their gaps).
     assert len(outline.paths_per_svg) == 6 and min(outline.paths_per_svg) >= 10
-    assert 'class="error' not in sample_html
+    assert 'class="error series-error' not in sample_html
     # Three forecast rows per series (2026-2028 for the annual total).
     assert outline.row_classes.count("forecast-row") == 3 * 6
     # Shares print as percentages; the last yuan export share is the January 2024 Review figure.
@@ -115,6 +115,10 @@ def test_sample_report_structure_at_fixed_as_of(sample_html: str) -> None:
     assert "Source: GACC via press reports" in sample_html
     # What the bundled figures cannot show yet is said in words.
     assert "Not shown yet: the coherent tables" in sample_html
+    # The sample structures are in the report, each saying why it cannot be forecast yet.
+    assert 'data-structure="cn-ru-trade"' in sample_html
+    assert 'data-structure="ru-export-settlement-currencies"' in sample_html
+    assert sample_html.count("a structure is forecast from the periods in which every part is published") == 2
     assert re.search(r'<tr class="forecast-row"><td>2026</td>', sample_html)
     # "How did we do": the February 2024 run forecast 2024-2026; 2024 and 2025 have arrived.
     assert outline.row_classes.count("past-row") == 2
