@@ -44,8 +44,9 @@ __all__ = [
 ]
 
 DEFAULT_SCHEDULE = "0 7 * * 1"
-#: Output formats a definition may ask for. HTML is always produced.
-FORMATS = ("html",)
+#: Output formats a definition may ask for. HTML is always produced (and stored with the run);
+#: PDF and Excel files are written next to it in the report directory.
+FORMATS = ("html", "pdf", "xlsx")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CRON_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MAX_HORIZON = 120
@@ -82,7 +83,8 @@ class ReportDefinition:
     timezone : str
         IANA time zone in which ``schedule`` is read.
     formats : sequence of str
-        Output formats; only ``"html"`` is supported.
+        Files written per run when a report directory is set: ``"html"`` (always), ``"pdf"``
+        (headless Chromium) and ``"xlsx"`` (one sheet per series).
     description : str
         Free text shown under the title.
     enabled : bool
@@ -181,8 +183,7 @@ def check_definition(definition: ReportDefinition, *, check_schedule: bool = Tru
     bad = [f for f in definition.formats if f not in FORMATS]
     if bad or not definition.formats:
         raise InvalidParameterError(
-            f"formats must be a non-empty subset of {list(FORMATS)}; got {list(definition.formats)!r} "
-            "(PDF output is not implemented)."
+            f"formats must be a non-empty subset of {list(FORMATS)}; got {list(definition.formats)!r}."
         )
     _check_series_options(definition.series_options)
     if not all(isinstance(v, str) and v for v in definition.structures):

@@ -29,6 +29,8 @@ from forecasting.executor import get_executor
 from forecasting.frames import DS, MODEL
 from reports.content import ISSUED_AT, ReportData, SeriesSection, build_report, compute_section, failed_section
 from reports.definitions import ReportDefinition
+from reports.exceptions import RenderFailedError, RenderUnavailableError
+from reports.pdf import html_to_pdf
 from reports.render import render_html
 from reports.store import (
     FAILED,
@@ -43,6 +45,7 @@ from reports.store import (
 )
 from reports.structures import StructureSection, read_structure, structure_section
 from reports.wording import explain_error
+from reports.xlsx import render_xlsx
 
 __all__ = ["collect_report", "execute_run", "resolve_series_ids", "run_report"]
 
@@ -227,6 +230,7 @@ def _produce_run(
         }
         if report_dir is not None:
             details["file"] = str(_write_html(Path(report_dir), run, html))
+            details.update(_write_other_formats(Path(report_dir), run, definition, report, html))
         finished = reports.finish_run(
             run.run_id,
             status=SUCCEEDED,
@@ -493,6 +497,33 @@ def _write_html(report_dir: Path, run: ReportRun, html: str) -> Path:
     path = folder / f"{run.as_of:%Y%m%dT%H%M%SZ}_{run.run_id}.html"
     path.write_text(html, encoding="utf-8")
     return path
+
+
+def _write_other_formats(
+    report_dir: Path, run: ReportRun, definition: ReportDefinition, report: ReportData, html: str
+) -> dict[str, Any]:
+    """Write the PDF and Excel files the definition asks for, next to the HTML.
+
+    A format that cannot be made (no Chromium) is noted in the run's details; the run, whose
+    HTML is stored, still succeeds.
+    """
+    files: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    stem = report_dir / run.report_name / f"{run.as_of:%Y%m%dT%H%M%SZ}_{run.run_id}"
+    for fmt in definition.formats:
+        if fmt == "html":
+            continue
+        try:
+            data = html_to_pdf(html) if fmt == "pdf" else render_xlsx(report)
+        except (RenderUnavailableError, RenderFailedError) as exc:
+            logger.warning("report %s: run %s: no %s (%s)", run.report_name, run.run_id, fmt, exc)
+            errors[fmt] = str(exc)
+            continue
+        path = stem.with_suffix(f".{fmt}")
+        path.write_bytes(data)
+        files[fmt] = str(path)
+    out: dict[str, Any] = {"files": files} if files else {}
+    return {**out, "format_errors": errors} if errors else out
 
 
 def _traceback_summary(exc: BaseException) -> str:
