@@ -70,6 +70,10 @@ def report_run(
     )
     if run.details.get("file"):
         typer.echo(f"html: {run.details['file']}")
+    for fmt, path in run.details.get("files", {}).items():
+        typer.echo(f"{fmt}: {path}")
+    for fmt, problem in run.details.get("format_errors", {}).items():
+        typer.echo(f"no {fmt}: {problem}", err=True)
     if run.status != "succeeded":
         typer.echo(f"error: {run.error}", err=True)
         raise typer.Exit(code=1)

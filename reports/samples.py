@@ -50,6 +50,8 @@ SAMPLE_REPORT = check_definition(
         schedule="0 7 * * 1",
         timezone="Europe/Moscow",
         structures=("cn-ru-trade", "ru-export-settlement-currencies"),
+        # Each run writes the PDF and the workbook next to the HTML in the report directory.
+        formats=("html", "pdf", "xlsx"),
         series_options={
             "cn_ru_trade_total_monthly": dict(_GAPPY),
             "cn_ru_exports_monthly": dict(_GAPPY),

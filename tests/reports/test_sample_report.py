@@ -158,6 +158,11 @@ def test_cli_load_samples_creates_sample_report_then_list_and_run(cli_env: Path)
     result = runner.invoke(cli_app, ["report", "run", "china-russia", "--as-of", "2026-01-12T07:00+03:00"])
     assert result.exit_code == 0, result.output
     assert "succeeded (as of 2026-01-12T04:00:00+00:00, 6 series, 0 wit" in result.output
+    # The PDF and the workbook are written next to the HTML (the PDF when Chromium is installed).
+    xlsx = re.search(r"^xlsx: (\S+)$", result.output, re.M)
+    assert xlsx and Path(xlsx.group(1)).read_bytes()[:2] == b"PK"
+    pdf = re.search(r"^pdf: (\S+)$", result.output, re.M)
+    assert (pdf and Path(pdf.group(1)).read_bytes().startswith(b"%PDF-")) or "no pdf: PDF output needs" in result.output
     html_file = Path(result.output.split("html: ", 1)[1].split()[0])
     assert html_file.parent == cli_env / "out" / "china-russia" and html_file.is_file()
     result = runner.invoke(cli_app, ["report", "list"])
