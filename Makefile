@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 M3_DIR ?= ../shared/data/m3
 DOMAIN_DIR ?= ../shared/data/domain
 
-.PHONY: install browser run serve test test-all lint typecheck check cov bench bench-api bench-load bench-store bench-report bench-domain calibrate load-samples clean
+.PHONY: install browser run serve test test-all lint typecheck check cov bench bench-api bench-load bench-store bench-report bench-pdf bench-domain calibrate load-samples clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ bench-store: install
 
 bench-report: install
 	$(PY) -m bench.report_render --domain $(DOMAIN_DIR)
+
+## PDF engines on the sample report: Chromium (used) and, with WEASYPRINT_PYTHON=<python with weasyprint>, WeasyPrint.
+bench-pdf: install
+	$(PY) -m bench.pdf_engines $(if $(WEASYPRINT_PYTHON),--weasyprint-python $(WEASYPRINT_PYTHON),)
 
 bench-domain: install
 	$(PY) -m bench.domain_coverage --domain $(DOMAIN_DIR)

@@ -43,6 +43,16 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
 }
 
 
+#: The application's identity; /docs and /redoc are served offline by install_offline_docs (no CDN).
+_APP_OPTIONS: dict[str, Any] = {
+    "title": "tradecast",
+    "version": "0.1.0",
+    "summary": "Forecasts of economic time series with prediction intervals.",
+    "docs_url": None,
+    "redoc_url": None,
+}
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the FastAPI application; nothing is built at import time.
 
@@ -82,15 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             service.shutdown()
             store.dispose()
 
-    app = FastAPI(
-        title="tradecast",
-        version="0.1.0",
-        summary="Forecasts of economic time series with prediction intervals.",
-        lifespan=lifespan,
-        # /docs and /redoc are served offline by install_offline_docs (no CDN).
-        docs_url=None,
-        redoc_url=None,
-    )
+    app = FastAPI(lifespan=lifespan, **_APP_OPTIONS)
     app.state.settings = settings
     app.state.api_keys = settings.keys()
     app.state.metrics = metrics
