@@ -18,7 +18,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from reports.content import ReportData, SeriesSection
+from reports.content import ContentBlock, ReportData, SeriesSection
 from reports.structures import StructureSection
 
 __all__ = ["render_xlsx", "sheet_names"]
@@ -104,8 +104,28 @@ def _series_sheet(ws: Worksheet, s: SeriesSection, levels: Sequence[int]) -> Non
     for row_cells in ws.iter_rows(min_row=first_data, min_col=2, max_col=len(header)):
         for cell in row_cells:
             cell.number_format = fmt
+    for block in s.blocks:
+        _block(ws, block)
     for i in range(1, len(header) + 1):
         ws.column_dimensions[get_column_letter(i)].width = 14
+
+
+def _block(ws: Worksheet, block: ContentBlock) -> None:
+    """An extra table of a section (scenarios, drivers...) under the series' table."""
+    ws.append([])
+    ws.append([block.title])
+    ws.cell(ws.max_row, 1).font = _BOLD
+    ws.append(list(block.columns))
+    for cell in ws[ws.max_row]:
+        cell.font = _BOLD
+    fmt = _number_format(block.kind)
+    for row in block.rows:
+        ws.append(list(row))
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, float):
+                cell.number_format = fmt
+    if block.note:
+        ws.append([block.note])
 
 
 def _structure_sheet(ws: Worksheet, st: StructureSection, levels: Sequence[int]) -> None:

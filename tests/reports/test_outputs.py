@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import shutil
 from datetime import UTC, datetime
@@ -12,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from forecasting.exceptions import InvalidParameterError
-from reports.content import ReportData, build_report, compute_section, failed_section
+from reports.content import ContentBlock, ReportData, build_report, compute_section, failed_section
 from reports.definitions import ReportDefinition, check_definition
 from reports.exceptions import RenderUnavailableError
 from reports.outputs import render_outputs
@@ -163,3 +164,16 @@ def test_series_options_are_checked_when_the_definition_is_made() -> None:
     for bad in ({"a": {"missing": "fill"}}, {"a": {"colour": "red"}}, {"a": {"model": "nope"}}, {"a": "model"}):
         with pytest.raises(InvalidParameterError, match="series_options"):
             check_definition(ReportDefinition(name="r", series_ids=("a",), series_options=bad))  # type: ignore[arg-type]
+
+
+def test_content_blocks_show_in_html_and_xlsx(report: ReportData) -> None:
+    block = ContentBlock(
+        title="Scenarios", columns=["scenario", "2024-04"], rows=[["oil_60", 150.5], ["oil_90", None]], note="A note."
+    )
+    with_block = dataclasses.replace(report.sections[0], blocks=[block])
+    data = dataclasses.replace(report, sections=[with_block, *report.sections[1:]])
+    html = render_outputs(data, ("html",))["html"].decode("utf-8")
+    assert "<h3>Scenarios</h3>" in html and "<td>oil_60</td><td>150.5</td>" in html and "A note." in html
+    rows = list(load_workbook(io.BytesIO(render_xlsx(data)))["trade"].iter_rows(values_only=True))
+    at = rows.index(("Scenarios", *([None] * (len(rows[0]) - 1))))
+    assert rows[at + 1][:2] == ("scenario", "2024-04") and rows[at + 2][:2] == ("oil_60", 150.5)
