@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from reports.charts import chart_legend, fan_chart_svg, stacked_shares_svg
 from reports.content import ReportData
-from reports.wording import describe_intervals
+from reports.wording import describe_intervals, describe_warning
 
 __all__ = ["format_change", "format_number", "format_value", "render_html"]
 
@@ -35,6 +35,7 @@ def _environment() -> jinja2.Environment:
     env.filters["pct"] = _format_pct
     env.filters["val"] = format_value
     env.filters["chg"] = format_change
+    env.globals["describe_warning"] = describe_warning
     return env
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-__all__ = ["describe_intervals", "describe_model", "explain_error"]
+__all__ = ["describe_intervals", "describe_model", "describe_warning", "explain_error"]
 
 #: What each registered model does, for a reader (no parameter names, no tuning).
 _MODELS = {
@@ -140,3 +140,15 @@ def describe_intervals(levels: Sequence[int]) -> str:
         f"{widest}% band {widest} times in 100. The bands widen further ahead because the future is less "
         "certain; the backtest table shows how often they held in the past."
     )
+
+
+#: Warnings whose library message speaks to a developer: the words a reader gets instead.
+_WARNINGS = {
+    "convergence": "The estimation did not fully settle on these figures; read the intervals with extra caution.",
+    "fallback": "The chosen method could not be fitted to these figures, so a simpler one made the forecast.",
+}
+
+
+def describe_warning(code: str, message: str) -> str:
+    """A forecasting warning for a reader (the library's message when it already reads well)."""
+    return _WARNINGS.get(code, message)

@@ -18,7 +18,7 @@ from reports.definitions import ReportDefinition, check_definition
 from reports.exceptions import RenderUnavailableError
 from reports.outputs import render_outputs
 from reports.pdf import find_chromium
-from reports.wording import describe_model, explain_error
+from reports.wording import describe_model, describe_warning, explain_error
 from reports.xlsx import render_xlsx, sheet_names
 from tests.reports.conftest import AS_OF, monthly_series
 
@@ -154,6 +154,8 @@ def test_wording_covers_gaps_with_the_missing_option() -> None:
     # An unknown code keeps the library's message, without the exception's class name.
     assert explain_error("other", "ModelFitError: singular matrix") == "No forecast: singular matrix"
     assert "skips the months that are missing" in describe_model("structural", missing="model")
+    assert "did not fully settle" in describe_warning("convergence", "ConvergenceWarning: lbfgs failed")
+    assert describe_warning("structural_break", "a break near 2022-03") == "a break near 2022-03"
 
 
 def test_series_options_are_checked_when_the_definition_is_made() -> None:
