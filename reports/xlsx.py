@@ -183,9 +183,9 @@ def render_xlsx(data: ReportData) -> bytes:
     taken = {"contents", *names}
     for name, structure in zip(sheet_names([st.name for st in data.structures], taken), data.structures, strict=True):
         _structure_sheet(wb.create_sheet(name), structure, data.levels)
-    # Fixed document times keep the same report giving the same bytes.
+    # The workbook is dated by the report, not by when it was rendered (openpyxl stamps
+    # "modified" itself on saving).
     wb.properties.created = data.generated_at.replace(tzinfo=None)
-    wb.properties.modified = data.generated_at.replace(tzinfo=None)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
