@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 M3_DIR ?= ../shared/data/m3
 DOMAIN_DIR ?= ../shared/data/domain
 
-.PHONY: install run serve test test-all lint typecheck check cov bench bench-api bench-load bench-store bench-report bench-domain bench-realtime calibrate load-samples clean
+.PHONY: install browser run serve test test-all lint typecheck check cov bench bench-api bench-load bench-store bench-report bench-pdf bench-domain bench-realtime calibrate load-samples clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) browser
+
+## Headless Chromium (PDF reports, browser tests) and poppler-utils (pdftoppm), from Debian's
+## packages; skipped when both are present. Needs root and apt-get; elsewhere it says what to install.
+browser:
+	@if command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	else echo "PDF reports need Debian's chromium and poppler-utils: apt-get install chromium poppler-utils"; fi
 
 ## Install, load the bundled samples into the embedded store (first start only), serve.
 run: install
@@ -66,6 +74,10 @@ bench-report: install
 
 bench-realtime: install
 	$(PY) -m bench.realtime_backtest --domain $(DOMAIN_DIR)
+
+## PDF engines on the sample report: Chromium (used) and, with WEASYPRINT_PYTHON=<python with weasyprint>, WeasyPrint.
+bench-pdf: install
+	$(PY) -m bench.pdf_engines $(if $(WEASYPRINT_PYTHON),--weasyprint-python $(WEASYPRINT_PYTHON),)
 
 bench-domain: install
 	$(PY) -m bench.domain_coverage --domain $(DOMAIN_DIR)

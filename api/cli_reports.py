@@ -227,6 +227,10 @@ def _echo_record(record: RunRecord) -> None:
     )
     if run.details.get("file"):
         typer.echo(f"html: {run.details['file']}")
+    for fmt, path in run.details.get("files", {}).items():
+        typer.echo(f"{fmt}: {path}")
+    for fmt, problem in run.details.get("format_errors", {}).items():
+        typer.echo(f"no {fmt}: {problem}", err=True)
     if run.error:
         typer.echo(f"error: {run.error}")
     for d in record.deliveries:

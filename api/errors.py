@@ -32,6 +32,7 @@ from forecasting.exceptions import (
     NotFoundError,
     WorkerLostError,
 )
+from reports.exceptions import RenderUnavailableError
 
 __all__ = [
     "STATUS_BY_EXCEPTION",
@@ -99,6 +100,8 @@ STATUS_BY_EXCEPTION: dict[type[BaseException], int] = {
     StorageUnavailableError: 503,
     # The fitting queue is full (TRADECAST_MAX_PENDING_FITS): retry after Retry-After.
     OverloadedError: 503,
+    # PDF asked for and the service has no Chromium: the message says what to install.
+    RenderUnavailableError: 503,
     DataError: 500,
     RequestValidationError: 422,
     AuthenticationError: 401,

@@ -13,6 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.auth import AuthMiddleware, add_security_scheme
 from api.convert import inline_to_series
+from api.docs import install_offline_docs
 from api.errors import install_error_handlers
 from api.jobs import JobManager
 from api.logs import configure_logging
@@ -42,6 +43,16 @@ _ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
         "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ErrorRead.__name__}"}}},
     }
     for status in (400, 401, 403, 404, 413, 422, 500, 503)
+}
+
+
+#: The application's identity; /docs and /redoc are served offline by install_offline_docs (no CDN).
+_APP_OPTIONS: dict[str, Any] = {
+    "title": "tradecast",
+    "version": "0.1.0",
+    "summary": "Forecasts of economic time series with prediction intervals.",
+    "docs_url": None,
+    "redoc_url": None,
 }
 
 
@@ -84,12 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             service.shutdown()
             store.dispose()
 
-    app = FastAPI(
-        title="tradecast",
-        version="0.1.0",
-        summary="Forecasts of economic time series with prediction intervals.",
-        lifespan=lifespan,
-    )
+    app = FastAPI(lifespan=lifespan, **_APP_OPTIONS)
     app.state.settings = settings
     app.state.api_keys = settings.keys()
     app.state.metrics = metrics
@@ -103,6 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)
+    install_offline_docs(app)
     # Keys are checked by AuthMiddleware, before a route parses the body.
     v1 = {"prefix": "/v1", "responses": _ERROR_RESPONSES}
     # forecasts first: routes are matched in order, and it is the hottest resource.

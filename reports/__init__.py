@@ -1,6 +1,7 @@
-"""tradecast's scheduled reports: HTML forecast reports with fan charts, on cron schedules.
+"""tradecast's scheduled reports: forecast reports (HTML, PDF, Excel) with fan charts, on cron schedules.
 
-``content`` (frames → ReportData) and ``render`` (ReportData → HTML) are pure; ``jobs``
+``content`` (frames → ReportData) and ``render`` (ReportData → HTML) are pure;
+``render_outputs(data, formats)`` gives HTML, PDF and Excel bytes from one ReportData; ``jobs``
 runs a stored report definition against the series store; ``scheduler`` fires runs at
 their cron times, exactly once across service processes. ``options.ReportOptions`` carries
 what the runner and scheduler are told (report directory, windows, refresh): ``reports``
@@ -10,6 +11,7 @@ never reads the environment.
 from __future__ import annotations
 
 from reports.options import ReportOptions
+from reports.outputs import OUTPUT_FORMATS, render_outputs
 from reports.samples import SAMPLE_REPORT, ensure_sample_report
 
-__all__ = ["SAMPLE_REPORT", "ReportOptions", "ensure_sample_report"]
+__all__ = ["OUTPUT_FORMATS", "SAMPLE_REPORT", "ReportOptions", "ensure_sample_report", "render_outputs"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import matplotlib
 
@@ -18,10 +19,12 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
 
 from reports.content import SeriesSection
+from reports.structures import StructureSection
 
-__all__ = ["chart_legend", "fan_chart_svg"]
+__all__ = ["chart_legend", "fan_chart_svg", "stacked_shares_svg"]
 
 _HISTORY_COLOR = "#1f2937"
 _FORECAST_COLOR = "#1d4ed8"
@@ -73,24 +76,49 @@ def fan_chart_svg(section: SeriesSection, *, width_in: float = 7.5, height_in: f
             hi = last + [r.bounds[level][1] for r in section.forecasts]
             alpha = alphas[level]
             ax.fill_between(x_join, lo, hi, color=_FORECAST_COLOR, alpha=alpha, linewidth=0, label=f"{level}%")
+        # Dashed as well as coloured, so history and forecast stay apart in greyscale print.
         ax.plot(
             x_join,
             last + [r.mean for r in section.forecasts],
             color=_FORECAST_COLOR,
             linewidth=1.6,
+            linestyle=(0, (4, 2)),
             label="forecast",
         )
         labels = hist_labels + fc_labels
         ticks = _tick_positions(len(labels))
         ax.set_xticks(ticks, [labels[t] for t in ticks])
         ax.set_xlim(-0.5, max(len(labels) - 0.5, 0.5))
-        ax.set_ylabel(section.unit)
+        _label_axes(ax, section, labels)
         ax.grid(axis="y", color="#e5e7eb", linewidth=0.6)
         # Fixed margins instead of tight_layout(), which costs a whole extra draw per chart.
-        fig.subplots_adjust(left=0.1, right=0.985, top=0.97, bottom=0.1)
+        fig.subplots_adjust(left=0.1, right=0.985, top=0.93, bottom=0.16)
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     return _clean_svg(buf.getvalue(), f"Fan chart of {section.title}")
+
+
+def _label_axes(ax: Any, section: SeriesSection, labels: Sequence[str]) -> None:
+    """Axis titles (period, unit; shares in percent) and the base year marked, for print."""
+    ax.set_xlabel({"monthly": "month", "quarterly": "quarter", "annual": "year"}.get(section.freq, "period"))
+    if section.kind == "share":
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        ax.set_ylabel("share of total")
+    else:
+        ax.set_ylabel(section.unit or "value")
+    base_x = [i for i, label in enumerate(labels) if section.base and label.startswith(section.base)]
+    if base_x:
+        ax.axvspan(base_x[0] - 0.5, base_x[-1] + 0.5, color="#9ca3af", alpha=0.18, linewidth=0, hatch="//")
+        ax.annotate(
+            f"base year {section.base}",
+            xy=(base_x[0] - 0.5, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, 2),
+            textcoords="offset points",
+            fontsize=8,
+            color="#374151",
+            va="bottom",
+        )
 
 
 def _fan_alphas(levels: Sequence[int]) -> dict[int, float]:
@@ -132,3 +160,59 @@ def _clean_svg(svg: str, title: str) -> str:
     return svg.replace(
         "<svg ", f'<svg role="img" aria-label="{safe_title.replace(chr(34), "&quot;")}" class="fan-chart" ', 1
     ).strip()
+
+
+#: Fills of stacked components: distinct in colour and, for greyscale print, in lightness and hatch.
+_STACK_FILLS = (
+    ("#1d4ed8", ""),
+    ("#93c5fd", "//"),
+    ("#f59e0b", ".."),
+    ("#d1d5db", "xx"),
+    ("#065f46", "\\\\"),
+    ("#fca5a5", "--"),
+)
+
+
+def stacked_shares_svg(section: StructureSection, *, width_in: float = 7.5, height_in: float = 3.0) -> str:
+    """A stacked bar chart of a composition: observed shares, then the forecast means (100% tall).
+
+    Parameters
+    ----------
+    section : StructureSection
+        A composition section with a forecast (``section.ok``).
+
+    Returns
+    -------
+    str
+        An ``<svg>`` element with ``role="img"`` and the class ``share-chart``.
+    """
+    labels = section.history_periods + section.periods
+    n_hist = len(section.history_periods)
+    x = list(range(len(labels)))
+    with plt.rc_context(_RC):
+        fig = Figure(figsize=(width_in, height_in))
+        ax = fig.add_subplot()
+        bottom = [0.0] * len(labels)
+        for i, member in enumerate(section.members):
+            colour, hatch = _STACK_FILLS[i % len(_STACK_FILLS)]
+            values = [v or 0.0 for v in section.history.get(member, [None] * n_hist)] + section.means[member]
+            ax.bar(
+                x, values, bottom=bottom, color=colour, hatch=hatch, edgecolor="#374151", linewidth=0.4,
+                label=section.labels.get(member, member),
+            )  # fmt: skip
+            bottom = [b + v for b, v in zip(bottom, values, strict=True)]
+        if n_hist:
+            ax.axvline(n_hist - 0.5, color="#111827", linestyle="--", linewidth=1.0)
+            ax.annotate("forecast →", xy=(n_hist - 0.4, 1.01), xycoords=("data", "axes fraction"), fontsize=8)
+        ticks = _tick_positions(len(labels), max_ticks=6)
+        ax.set_xticks(ticks, [labels[t] for t in ticks])
+        ax.set_ylim(0, 1.0)
+        ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
+        ax.set_ylabel("share of total")
+        ax.set_xlabel("period")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+        fig.subplots_adjust(left=0.09, right=0.72, top=0.92, bottom=0.16)
+        buf = io.StringIO()
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    svg = _clean_svg(buf.getvalue(), f"Stacked shares of {section.title}")
+    return svg.replace('class="fan-chart"', 'class="share-chart"', 1)

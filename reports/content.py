@@ -24,14 +24,17 @@ from forecasting.core import latest_complete_stretch, score_backtest
 from forecasting.exceptions import ForecastingError, InsufficientDataError, InvalidSeriesError
 from forecasting.executor import WarningNote, capture_warnings
 from forecasting.frames import CUTOFF, DS, MEAN, MODEL, hi_col, lo_col
-from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions, check_base, forecast_outlook
+from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions, Outlook, check_base, forecast_outlook
 from forecasting.paths import OBSERVED, PERIODS_OBSERVED, full_year_target, periods_per_year, to_periods
 from forecasting.series import RowLocator, parse_series
+from reports.structures import StructureSection
+from reports.wording import describe_model, explain_error
 
 __all__ = [
     "ARCHIVE_COLUMNS",
     "ISSUED_AT",
     "Accuracy",
+    "ContentBlock",
     "ForecastRow",
     "FullYearLine",
     "PastForecastRow",
@@ -129,6 +132,21 @@ class PastSummary:
 
 
 @dataclass(frozen=True)
+class ContentBlock:
+    """An extra table of a section (scenarios, drivers...): shown in HTML, PDF and Excel.
+
+    The hook for content other modules add to a series: ``rows`` hold strings or numbers
+    (numbers are formatted by ``kind``: shares as percentages).
+    """
+
+    title: str
+    columns: list[str]
+    rows: list[list[str | float | None]]
+    note: str = ""
+    kind: str = "level"
+
+
+@dataclass(frozen=True)
 class SeriesSection:
     """Everything the report shows for one series."""
 
@@ -159,6 +177,16 @@ class SeriesSection:
     full_year: FullYearLine | None = None
     #: One plain sentence an analyst can paste (the forecast year against the base year).
     sentence: str = ""
+    #: Where the figures come from (the series' ``source`` tag).
+    source: str = ""
+    #: For a reader: why there is no forecast and how to fix it (empty when there is one).
+    explanation: str = ""
+    #: For a reader: what the model does.
+    model_description: str = ""
+    #: The missing-value policy the section was forecast with (``"error"`` or ``"model"``).
+    missing: str = "error"
+    #: Extra tables (scenarios, drivers...) added by other modules.
+    blocks: list[ContentBlock] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -179,6 +207,8 @@ class ReportData:
     levels: tuple[int, ...]
     model: str
     sections: list[SeriesSection]
+    #: Coherent structures (hierarchies, compositions), shown after the series.
+    structures: list[StructureSection] = field(default_factory=list)
 
     @property
     def n_failed(self) -> int:
@@ -310,6 +340,8 @@ def build_section(
     kind: str = "level",
     growth: GrowthBlocks | None = None,
     full_year: pd.DataFrame | None = None,
+    source: str = "",
+    missing: str = "error",
 ) -> SeriesSection:
     """Assemble one series' section from precomputed frames.
 
@@ -335,6 +367,10 @@ def build_section(
         From :func:`forecasting.forecast_outlook`: the growth columns and the base year.
     full_year : pd.DataFrame or None
         From :func:`forecasting.forecast_outlook`: the full-year line (monthly, quarterly).
+    source : str
+        Where the figures come from, shown under the title.
+    missing : {"error", "model"}
+        How gaps were treated (``"model"``: skipped by the model, not filled).
     """
     levels = tuple(sorted(int(lv) for lv in levels))
     observed = y.dropna()
@@ -371,7 +407,17 @@ def build_section(
         base_value=base_value,
         full_year=line,
         sentence=_section_sentence(title or series_id, unit, kind, rows, line, growth, base_value),
+        source=source,
+        model_description=describe_model(_model_name(attrs, model), missing=missing, share=kind == "share"),
+        missing=missing,
     )
+
+
+def _model_name(attrs: dict[str, object], asked: str) -> str:
+    """The model that made the forecast: ``auto`` with gaps is the structural model."""
+    if asked == "auto" and "state-space" in str(attrs.get("interval_method", "")):
+        return "structural"
+    return asked
 
 
 def _bounds(row: pd.Series, levels: Sequence[int]) -> dict[int, tuple[float, float]]:
@@ -447,6 +493,9 @@ def _section_sentence(
         year, mean, bounds, change, how = line.year, line.mean, line.bounds, line.vs_base, line.how
     elif rows and rows[0].period.isdigit():
         year, mean, bounds, change = rows[0].period, rows[0].mean, rows[0].bounds, rows[0].vs_base
+    elif rows:
+        # No calendar year to quote (gaps, or a year not yet begun): the horizon's last period.
+        year, mean, bounds, change = rows[-1].period, rows[-1].mean, rows[-1].bounds, None
     else:
         return ""
     return summary_sentence(
@@ -522,10 +571,24 @@ def summary_sentence(
     return text + "."
 
 
-def failed_section(series_id: str, error: str, *, title: str = "", model: str = "", code: str = "") -> SeriesSection:
-    """A section that reports why no forecast could be made for ``series_id``."""
+def failed_section(
+    series_id: str, error: str, *, title: str = "", model: str = "", code: str = "", unit: str = "", source: str = ""
+) -> SeriesSection:
+    """A section that reports why no forecast could be made for ``series_id``.
+
+    ``error`` is the developer's message (kept in the run record); the reader sees
+    ``explanation``, the same problem in words with its fix (:func:`reports.wording.explain_error`).
+    """
     return SeriesSection(
-        series_id=series_id, title=title or series_id, unit="", freq="", model=model, error=error, error_code=code
+        series_id=series_id,
+        title=title or series_id,
+        unit=unit,
+        freq="",
+        model=model,
+        error=error,
+        error_code=code,
+        source=source,
+        explanation=explain_error(code, error),
     )
 
 
@@ -555,6 +618,8 @@ def compute_section(
     unit: str = "",
     vintage: str = "",
     archived: pd.DataFrame | None = None,
+    source: str = "",
+    missing: str = "error",
 ) -> SeriesSection:
     """Forecast and backtest ``y`` and assemble its section.
 
@@ -562,23 +627,33 @@ def compute_section(
     error instead of an exception, so one bad series does not sink the whole report. The
     backtest uses up to ``backtest_windows`` windows and falls back to fewer when the
     series is short; when even one window does not fit, the section says so.
+
+    With ``missing="error"`` (the default) a series with gaps is forecast from its latest
+    complete stretch (a note says what was left out); with ``missing="model"`` the whole
+    history goes to a model that skips the gaps (:func:`forecasting.forecast`), and no
+    backtest is run (rolling origins over gaps would score mostly missing periods).
     """
+    described = {"title": title, "model": model, "unit": unit, "source": source}
     try:
         y = _parsed(series_id, y, kind)
     except InvalidSeriesError as exc:
         logger.warning("series %s: invalid observations (%s)", series_id, exc)
-        return failed_section(series_id, f"{type(exc).__name__}: {exc}", title=title, model=model, code=exc.code)
-    fit_y, gap_note = latest_complete_stretch(y)
+        return failed_section(series_id, f"{type(exc).__name__}: {exc}", code=exc.code, **described)
+    fit_y, gap_note = (y, "") if missing == "model" else latest_complete_stretch(y)
     try:
         with capture_warnings() as caught:
-            growth, full_year = _outlook_options(fit_y)
-            out = forecast_outlook(fit_y, horizon, levels, model, kind, growth=growth, full_year=full_year)
-            bt, note = _backtest(fit_y, horizon, levels, model, kind, backtest_windows)
+            if missing == "model":
+                out = _gappy_outlook(fit_y, horizon, levels, model, kind)
+                bt, note = None, "no backtest: the series has gaps, and a backtest over them would score few periods"
+            else:
+                growth, full_year = _outlook_options(fit_y)
+                out = forecast_outlook(fit_y, horizon, levels, model, kind, growth=growth, full_year=full_year)
+                bt, note = _backtest(fit_y, horizon, levels, model, kind, backtest_windows)
     except ForecastingError as exc:
         logger.warning("series %s: no forecast (%s)", series_id, exc)
         error = f"{type(exc).__name__}: {exc}"
         error = f"{error} ({gap_note})" if gap_note else error
-        return failed_section(series_id, error, title=title, model=model, code=str(getattr(exc, "code", "")))
+        return failed_section(series_id, error, code=str(getattr(exc, "code", "")), **described)
     if gap_note:
         # The same code the REST service gives this note.
         caught.insert(0, WarningNote("missing_values", gap_note))
@@ -598,7 +673,14 @@ def compute_section(
         kind=kind,
         growth=out.growth,
         full_year=out.full_year,
+        source=source,
+        missing=missing,
     )
+
+
+def _gappy_outlook(y: pd.Series, horizon: int, levels: Sequence[int], model: str, kind: str) -> Outlook:
+    """The forecast of a series with gaps, by a model that skips them (no growth blocks)."""
+    return Outlook(forecasting.forecast(y, horizon, levels, model, kind, missing="model"))
 
 
 def _outlook_options(y: pd.Series) -> tuple[GrowthOptions | None, FullYearOptions | None]:
@@ -650,8 +732,9 @@ def build_report(
     levels: Sequence[int],
     model: str,
     description: str = "",
+    structures: Sequence[StructureSection] = (),
 ) -> ReportData:
-    """Wrap ``sections`` with the report's identity and times."""
+    """Wrap ``sections`` (and ``structures``, coherent structure sections) with the report's identity and times."""
     return ReportData(
         name=name,
         title=title,
@@ -662,4 +745,5 @@ def build_report(
         levels=tuple(sorted(int(lv) for lv in levels)),
         model=model,
         sections=list(sections),
+        structures=list(structures),
     )

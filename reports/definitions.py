@@ -45,8 +45,9 @@ __all__ = [
 ]
 
 DEFAULT_SCHEDULE = "0 7 * * 1"
-#: Output formats a definition may ask for. HTML is always produced.
-FORMATS = ("html",)
+#: Output formats a definition may ask for. HTML is always produced (and stored with the run);
+#: PDF and Excel files are written next to it in the report directory.
+FORMATS = ("html", "pdf", "xlsx")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CRON_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MAX_HORIZON = 120
@@ -83,7 +84,8 @@ class ReportDefinition:
     timezone : str
         IANA time zone in which ``schedule`` is read.
     formats : sequence of str
-        Output formats; only ``"html"`` is supported.
+        Files written per run when a report directory is set: ``"html"`` (always), ``"pdf"``
+        (headless Chromium) and ``"xlsx"`` (one sheet per series).
     description : str
         Free text shown under the title.
     enabled : bool
@@ -91,6 +93,13 @@ class ReportDefinition:
     delivery : DeliveryTarget or None
         Where each successful run is sent (e-mail recipients, a webhook URL); ``None``
         sends nothing (see :mod:`reports.delivery`).
+    series_options : dict of str to dict
+        Per-series settings by series id, each a mapping of ``missing`` (``"error"`` or
+        ``"model"``: fit through gaps with a model that skips them), ``model`` (a registered
+        name, instead of the report's) and ``kind`` (``"level"`` or ``"share"``, instead of
+        the stored kind).
+    structures : sequence of str
+        Stored structures (hierarchies, compositions) shown after the series, by name.
     """
 
     name: str
@@ -106,11 +115,13 @@ class ReportDefinition:
     description: str = ""
     enabled: bool = True
     delivery: DeliveryTarget | None = None
+    series_options: dict[str, dict[str, str]] = field(default_factory=dict)
+    structures: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able mapping of every field."""
         out = dataclasses.asdict(self)
-        for key in ("series_ids", "levels", "formats"):
+        for key in ("series_ids", "levels", "formats", "structures"):
             out[key] = list(out[key])
         out["delivery"] = self.delivery.to_dict() if self.delivery is not None else None
         return out
@@ -128,11 +139,12 @@ class ReportDefinition:
         if unknown:
             raise InvalidParameterError(f"unknown report definition fields: {', '.join(unknown)}.")
         values = dict(data)
-        for key in ("series_ids", "levels", "formats"):
+        for key in ("series_ids", "levels", "formats", "structures"):
             if key in values and values[key] is not None:
                 values[key] = tuple(values[key])
-        if values.get("tags") is None:
-            values.pop("tags", None)
+        for key in ("tags", "series_options"):
+            if values.get(key) is None:
+                values.pop(key, None)
         if values.get("delivery") is not None:
             values["delivery"] = DeliveryTarget.from_dict(values["delivery"])
         return check_definition(cls(**values), check_schedule=check_schedule)
@@ -179,9 +191,11 @@ def check_definition(definition: ReportDefinition, *, check_schedule: bool = Tru
     bad = [f for f in definition.formats if f not in FORMATS]
     if bad or not definition.formats:
         raise InvalidParameterError(
-            f"formats must be a non-empty subset of {list(FORMATS)}; got {list(definition.formats)!r} "
-            "(PDF output is not implemented)."
+            f"formats must be a non-empty subset of {list(FORMATS)}; got {list(definition.formats)!r}."
         )
+    _check_series_options(definition.series_options)
+    if not all(isinstance(v, str) and v for v in definition.structures):
+        raise InvalidParameterError(f"structures must be non-empty names; got {list(definition.structures)!r}.")
     if definition.schedule is not None and check_schedule:
         build_trigger(definition.schedule, definition.timezone)
     else:
@@ -194,7 +208,35 @@ def check_definition(definition: ReportDefinition, *, check_schedule: bool = Tru
         levels=tuple(sorted(set(definition.levels))),
         series_ids=tuple(dict.fromkeys(definition.series_ids)),
         tags=dict(definition.tags),
+        series_options={k: dict(v) for k, v in definition.series_options.items()},
+        structures=tuple(dict.fromkeys(definition.structures)),
     )
+
+
+#: Allowed values of each per-series option (``model`` is checked against the registry).
+_OPTION_VALUES = {"missing": ("error", "model"), "kind": ("level", "share")}
+
+
+def _check_series_options(options: object) -> None:
+    if not isinstance(options, dict):
+        raise InvalidParameterError(f"series_options must map series ids to options; got {options!r}.")
+    for series_id, opts in options.items():
+        if not isinstance(series_id, str) or not isinstance(opts, dict):
+            raise InvalidParameterError(f"series_options[{series_id!r}] must be a mapping of options; got {opts!r}.")
+        unknown = sorted(set(opts) - {"missing", "kind", "model"})
+        if unknown:
+            raise InvalidParameterError(
+                f"series_options[{series_id!r}] has unknown option(s) {unknown}; allowed: missing, kind, model."
+            )
+        for key, allowed in _OPTION_VALUES.items():
+            if key in opts and opts[key] not in allowed:
+                raise InvalidParameterError(
+                    f"series_options[{series_id!r}].{key} must be one of {list(allowed)}; got {opts[key]!r}."
+                )
+        if "model" in opts and opts["model"] not in list_models():
+            raise InvalidParameterError(
+                f"series_options[{series_id!r}].model must be a registered model name; got {opts['model']!r}."
+            )
 
 
 def _check_timezone(timezone: str) -> zoneinfo.ZoneInfo:

@@ -2,8 +2,9 @@
 
 The report runner calls :func:`open_deliveries` before it produces a run whose definition
 has a ``delivery`` target (the log shows them ``pending``), then :func:`settle_deliveries`:
-:func:`deliver_run` for a successful run, ``skipped`` for a failed one. :func:`run_attachments` is the one place that
-chooses what the e-mail carries (the HTML page now; other formats join the list).
+:func:`deliver_run` for a successful run, ``skipped`` for a failed one. :func:`run_attachments` is
+the one place that chooses what the e-mail carries: the PDF of the report (the HTML page when
+no PDF can be printed), the HTML being the e-mail's body.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from reports.definitions import ReportDefinition
 from reports.delivery import Attachment, DeliveryOptions, DeliveryOutcome, deliver
 from reports.delivery_log import DeliveryLog
+from reports.exceptions import RenderFailedError, RenderUnavailableError
+from reports.pdf import html_to_pdf
 from reports.store import SUCCEEDED, ReportRun, ReportStore
 
 __all__ = ["deliver_run", "open_deliveries", "run_attachments", "settle_deliveries", "webhook_payload"]
@@ -25,9 +29,16 @@ logger = logging.getLogger(__name__)
 
 
 def run_attachments(run: ReportRun, html: str) -> list[Attachment]:
-    """The files sent with a run's e-mail: the report as an HTML page."""
+    """The files sent with a run's e-mail: the report as a PDF (the file the run wrote, else
+    printed now); the HTML page instead when no PDF can be made (Chromium missing or failing)."""
     stem = f"{run.report_name}-{run.as_of:%Y-%m-%d}"
-    return [Attachment(f"{stem}.html", html.encode("utf-8"), "text/html")]
+    written = run.details.get("files", {}).get("pdf")
+    try:
+        pdf = Path(written).read_bytes() if written else html_to_pdf(html)
+    except (RenderUnavailableError, RenderFailedError, OSError) as exc:
+        logger.warning("report %s: run %s: no PDF to attach (%s); attaching the HTML", run.report_name, run.run_id, exc)
+        return [Attachment(f"{stem}.html", html.encode("utf-8"), "text/html")]
+    return [Attachment(f"{stem}.pdf", pdf, "application/pdf")]
 
 
 def webhook_payload(run: ReportRun, definition: ReportDefinition, attachments: Sequence[Attachment]) -> dict[str, Any]:

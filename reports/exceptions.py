@@ -12,6 +12,8 @@ table maps it without knowing about :mod:`reports`::
                                            422: a definition naming series not in the store
     NoSeriesForecastError(ModelFitError)   a run in which no series could be forecast
                                            (recorded on the failed run, shown to clients)
+    RenderUnavailableError(RuntimeError)   PDF asked for and Chromium is not installed
+    RenderFailedError(RuntimeError)        the renderer ran and failed
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from forecasting.exceptions import InvalidParameterError, ModelFitError, NotFoun
 
 __all__ = [
     "NoSeriesForecastError",
+    "RenderFailedError",
+    "RenderUnavailableError",
     "ReportExistsError",
     "ReportNotFoundError",
     "RunNotFoundError",
@@ -72,3 +76,19 @@ class UnknownReportSeriesError(InvalidParameterError):
     def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.details = details or {}
+
+
+class RenderUnavailableError(RuntimeError):
+    """An output format needs a program that is not installed (PDF needs Chromium).
+
+    Not a client error: the service is missing a part, so it maps to a 500 on the API and the
+    message says what to install.
+    """
+
+    code = "render_unavailable"
+
+
+class RenderFailedError(RuntimeError):
+    """The program that renders a format ran and failed (its exit status and last output are kept)."""
+
+    code = "render_failed"

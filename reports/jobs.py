@@ -31,7 +31,8 @@ from reports.content import ISSUED_AT, ReportData, SeriesSection, build_report, 
 from reports.definitions import ReportDefinition
 from reports.delivery import DeliveryOptions
 from reports.dispatch import open_deliveries, settle_deliveries
-from reports.exceptions import NoSeriesForecastError
+from reports.exceptions import NoSeriesForecastError, RenderFailedError, RenderUnavailableError
+from reports.pdf import html_to_pdf
 from reports.render import render_html
 from reports.store import (
     FAILED,
@@ -44,6 +45,9 @@ from reports.store import (
     normalize_as_of,
     run_key,
 )
+from reports.structures import StructureSection, read_structure, structure_section
+from reports.wording import explain_error
+from reports.xlsx import render_xlsx
 
 __all__ = ["claim_report_run", "collect_report", "execute_run", "resolve_series_ids", "run_report"]
 
@@ -276,6 +280,7 @@ def _produce_run(
         }
         if report_dir is not None:
             details["file"] = str(_write_html(Path(report_dir), run, html))
+            details.update(_write_other_formats(Path(report_dir), run, definition, report, html))
         finished = reports.finish_run(
             run.run_id,
             status=SUCCEEDED,
@@ -319,13 +324,17 @@ def collect_report(
         try:
             stored, vintage_note = _read_at(store, series_id, as_of)
         except (DataError, ForecastingError) as exc:
-            slots.append(failed_section(series_id, f"{type(exc).__name__}: {exc}", model=definition.model))
+            code = str(getattr(exc, "code", ""))
+            slots.append(failed_section(series_id, f"{type(exc).__name__}: {exc}", model=definition.model, code=code))
             continue
+        options = definition.series_options.get(series_id, {})
         kwargs: dict[str, Any] = {
             "horizon": definition.horizon,
             "levels": definition.levels,
-            "model": definition.model,
-            "kind": stored.meta.kind,
+            "model": options.get("model", definition.model),
+            "kind": options.get("kind", stored.meta.kind),
+            "missing": options.get("missing", "error"),
+            "source": stored.meta.tags.get("source", ""),
             "backtest_windows": backtest_windows,
             "title": stored.meta.name,
             "unit": stored.meta.unit,
@@ -338,6 +347,7 @@ def collect_report(
     for position, section in _compute_sections(tasks, n_jobs):
         slots[position] = section
     sections = [s for s in slots if s is not None]
+    structures = [_structure(definition, store, name, as_of) for name in definition.structures]
     report = build_report(
         name=definition.name,
         title=definition.title,
@@ -348,8 +358,29 @@ def collect_report(
         horizon=definition.horizon,
         levels=definition.levels,
         model=definition.model,
+        structures=structures,
     )
     return _Collected(report=report, stored=stored_by_id)
+
+
+def _structure(definition: ReportDefinition, store: Any, name: str, as_of: datetime) -> StructureSection:
+    """The coherent section of the stored structure ``name`` (or one explaining why there is none)."""
+
+    def read(series_id: str) -> tuple[pd.Series, str, str]:
+        stored, _note = _read_at(store, series_id, as_of)
+        return _cut_at(stored.series, as_of), stored.meta.name, stored.meta.unit
+
+    try:
+        structure, frame, labels, unit = read_structure(store, name, read)
+    except (DataError, ForecastingError) as exc:
+        code = str(getattr(exc, "code", ""))
+        error = f"{type(exc).__name__}: {exc}"
+        return StructureSection(
+            name, name, "", error=error, error_code=code, explanation=explain_error(code, error, structure=True)
+        )
+    return structure_section(
+        structure, frame, horizon=definition.horizon, levels=definition.levels, labels=labels, unit=unit
+    )
 
 
 def _compute_sections(
@@ -369,7 +400,8 @@ def _compute_sections(
             series_id, model = named[pos]
             logger.error("series %s: no section (%r)", series_id, result.error)
             error = f"{type(result.error).__name__}: {result.error}"
-            out.append((pos, failed_section(series_id, error, model=model)))
+            code = str(getattr(result.error, "code", ""))
+            out.append((pos, failed_section(series_id, error, model=model, code=code)))
     return out
 
 
@@ -522,6 +554,33 @@ def _client_error(exc: Exception, run_id: str) -> str:
     if isinstance(exc, ForecastingError | DataError):
         return str(exc)[:2000]
     return f"the run failed unexpectedly; the server log has the details (run {run_id})"
+
+
+def _write_other_formats(
+    report_dir: Path, run: ReportRun, definition: ReportDefinition, report: ReportData, html: str
+) -> dict[str, Any]:
+    """Write the PDF and Excel files the definition asks for, next to the HTML.
+
+    A format that cannot be made (no Chromium) is noted in the run's details; the run, whose
+    HTML is stored, still succeeds.
+    """
+    files: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    stem = report_dir / run.report_name / f"{run.as_of:%Y%m%dT%H%M%SZ}_{run.run_id}"
+    for fmt in definition.formats:
+        if fmt == "html":
+            continue
+        try:
+            data = html_to_pdf(html) if fmt == "pdf" else render_xlsx(report)
+        except (RenderUnavailableError, RenderFailedError) as exc:
+            logger.warning("report %s: run %s: no %s (%s)", run.report_name, run.run_id, fmt, exc)
+            errors[fmt] = str(exc)
+            continue
+        path = stem.with_suffix(f".{fmt}")
+        path.write_bytes(data)
+        files[fmt] = str(path)
+    out: dict[str, Any] = {"files": files} if files else {}
+    return {**out, "format_errors": errors} if errors else out
 
 
 def _traceback_summary(exc: BaseException) -> str:

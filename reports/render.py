@@ -13,8 +13,9 @@ from importlib import metadata
 import jinja2
 from markupsafe import Markup
 
-from reports.charts import chart_legend, fan_chart_svg
+from reports.charts import chart_legend, fan_chart_svg, stacked_shares_svg
 from reports.content import ReportData
+from reports.wording import describe_intervals, describe_warning
 
 __all__ = ["format_change", "format_number", "format_value", "render_html"]
 
@@ -34,6 +35,7 @@ def _environment() -> jinja2.Environment:
     env.filters["pct"] = _format_pct
     env.filters["val"] = format_value
     env.filters["chg"] = format_change
+    env.globals["describe_warning"] = describe_warning
     return env
 
 
@@ -95,5 +97,13 @@ def render_html(data: ReportData) -> str:
         UTF-8 HTML with one inline SVG fan chart per series that has a forecast.
     """
     charts = {s.series_id: Markup(fan_chart_svg(s)) for s in data.sections if s.ok}
+    share_charts = {st.name: Markup(stacked_shares_svg(st)) for st in data.structures if st.ok and st.share}
     template = _environment().get_template("report.html.j2")
-    return template.render(report=data, charts=charts, legend=chart_legend(data.levels), version=_version())
+    return template.render(
+        report=data,
+        charts=charts,
+        share_charts=share_charts,
+        legend=chart_legend(data.levels),
+        version=_version(),
+        intervals_text=describe_intervals(data.levels),
+    )

@@ -15,6 +15,7 @@ from api.service import reports as report_service
 from api.service.reports import ReportRunner, RunRecord
 from reports.definitions import DEFAULT_SCHEDULE
 from reports.delivery_log import DeliveryRecord
+from reports.pdf import html_to_pdf
 from reports.scheduler import previous_fire_time, stored_trigger
 from reports.store import ReportRun, ReportStore, StoredDefinition
 
@@ -26,6 +27,10 @@ _STRICT = ConfigDict(extra="forbid")
 ReportName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", max_length=64)]
 RunId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 _HTML = {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The report as one HTML page."}
+_PDF = {
+    "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+    "description": "The report as a PDF document (A4).",
+}
 
 
 def get_reports(request: Request) -> ReportStore:
@@ -88,9 +93,23 @@ class ReportUpdate(BaseModel):
         ),
     )
     timezone: str = Field("UTC", description="IANA time zone of the schedule.")
-    formats: list[str] = Field(default_factory=lambda: ["html"])
+    formats: list[str] = Field(
+        default_factory=lambda: ["html"],
+        description="Files written per run to the report directory: 'html' (always), 'pdf', 'xlsx'.",
+    )
     enabled: bool = True
     delivery: ReportDelivery | None = Field(None, description="E-mail recipients and/or a webhook; null: none.")
+    series_options: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description=(
+            "Per-series options by series id: 'missing' ('error' or 'model': fit through gaps with a "
+            "model that skips them), 'kind' ('level' or 'share'), 'model' (instead of the report's)."
+        ),
+    )
+    structures: list[str] = Field(
+        default_factory=list,
+        description="Stored structures (/v1/structures) shown after the series as coherent tables and charts.",
+    )
 
 
 class ReportCreate(ReportUpdate):
@@ -273,3 +292,22 @@ def read_latest_report_run(name: ReportName, reports: ReportsDep) -> HTMLRespons
 def read_report_run(name: ReportName, run_id: RunId, reports: ReportsDep) -> HTMLResponse:
     """The HTML of one run of a report."""
     return HTMLResponse(reports.get_html(reports.get_run(name, run_id).run_id))
+
+
+def _pdf(html: str, name: str, run_id: str) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{name}-{run_id}.pdf"'}
+    return Response(html_to_pdf(html), media_type="application/pdf", headers=headers)
+
+
+@router.get("/{name}/runs/latest/pdf", response_class=Response, responses={200: _PDF})
+def read_latest_report_run_pdf(name: ReportName, reports: ReportsDep) -> Response:
+    """The latest successful run of a report as PDF."""
+    reports.get_definition(name)
+    run_id = reports.latest_run(name).run_id
+    return _pdf(reports.get_html(run_id), name, run_id)
+
+
+@router.get("/{name}/runs/{run_id}/pdf", response_class=Response, responses={200: _PDF})
+def read_report_run_pdf(name: ReportName, run_id: RunId, reports: ReportsDep) -> Response:
+    """One run of a report as PDF."""
+    return _pdf(reports.get_html(reports.get_run(name, run_id).run_id), name, run_id)

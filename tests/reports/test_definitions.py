@@ -58,7 +58,7 @@ def test_six_field_cron_has_seconds() -> None:
         ({"schedule": "0 7 * *"}, "5 fields"),
         ({"schedule": "0 25 * * *"}, "invalid cron"),
         ({"timezone": "Mars/Olympus"}, "IANA"),
-        ({"formats": ("pdf",)}, "formats"),
+        ({"formats": ("docx",)}, "formats"),
         ({"model": "prophet"}, "registered model name"),
     ],
 )

@@ -51,7 +51,9 @@ def _report() -> ReportData:
         )
         for i in range(3)
     ]
-    sections.append(failed_section("broken", "InsufficientDataError: too short", title="Broken <series>"))
+    sections.append(
+        failed_section("broken", "InsufficientDataError: too short", title="Broken <series>", code="insufficient_data")
+    )
     return build_report(
         name="fixed",
         title="Fixed & dated",
@@ -79,7 +81,9 @@ def test_render_has_one_section_per_series_with_chart_and_tables(html: str) -> N
     assert parsed.rows["forecast-row"] == 3 * 5
     assert html.count('class="accuracy"') == 3
     assert html.count("How did we do") == 3
-    assert "No forecast for this series: InsufficientDataError" in html
+    # The reader gets the problem and its fix in words, not the exception's name.
+    assert "No forecast: there are too few observations to fit a model. To fix it, load a longer history" in html
+    assert "InsufficientDataError" not in html
 
 
 def test_render_is_self_contained(html: str) -> None:

@@ -87,17 +87,38 @@ def test_sample_report_structure_at_fixed_as_of(sample_html: str) -> None:
     outline = _Outline()
     outline.feed(sample_html)
     assert outline.headings[0] == "China\u2013Russia trade"
-    assert outline.section_ids == ["cn_ru_trade_total_annual"]
-    assert outline.headings[1:] == [
+    # Annual and monthly trade, exports and imports, and the yuan settlement shares.
+    assert [s for s in outline.section_ids if s] == [
+        "cn_ru_trade_total_annual",
+        "cn_ru_trade_total_monthly",
+        "cn_ru_exports_monthly",
+        "cn_ru_imports_monthly",
+        "ru_export_settlement_share_cny",
+        "ru_import_settlement_share_cny",
+    ]
+    assert outline.headings[1:5] == [
         "China-Russia trade, total (annual, China customs/GACC)",
         "Forecasts",
         "Model and backtest accuracy",
         "How did we do",
     ]
-    # One non-empty chart per series.
-    assert len(outline.paths_per_svg) == 1 and outline.paths_per_svg[0] >= 10
-    # Three forecast rows (2026-2028: data through 2025 were known on 12 January 2026).
-    assert outline.row_classes.count("forecast-row") == 3
+    assert "Share of Russia's export settlements in CNY (monthly, fraction)" in outline.headings
+    # One non-empty chart per series: every series is forecast (gappy ones through their gaps).
+    assert len(outline.paths_per_svg) == 6 and min(outline.paths_per_svg) >= 10
+    assert 'class="error series-error' not in sample_html
+    # Three forecast rows per series (2026-2028 for the annual total).
+    assert outline.row_classes.count("forecast-row") == 3 * 6
+    # Shares print as percentages; the last yuan export share is the January 2024 Review figure.
+    assert "last observation 2024-01: 40.8%" in sample_html
+    assert "skips the months that are missing" in sample_html
+    assert sample_html.count('class="sentence"') == 6
+    assert "Source: GACC via press reports" in sample_html
+    # What the bundled figures cannot show yet is said in words.
+    assert "Not shown yet: the coherent tables" in sample_html
+    # The sample structures are in the report, each saying why it cannot be forecast yet.
+    assert 'data-structure="cn-ru-trade"' in sample_html
+    assert 'data-structure="ru-export-settlement-currencies"' in sample_html
+    assert sample_html.count("a structure is forecast from the periods in which every part is published") == 2
     assert re.search(r'<tr class="forecast-row"><td>2026</td>', sample_html)
     # "How did we do": the February 2024 run forecast 2024-2026; 2024 and 2025 have arrived.
     assert outline.row_classes.count("past-row") == 2
@@ -136,7 +157,12 @@ def test_cli_load_samples_creates_sample_report_then_list_and_run(cli_env: Path)
         store.dispose()
     result = runner.invoke(cli_app, ["report", "run", "china-russia", "--as-of", "2026-01-12T07:00+03:00"])
     assert result.exit_code == 0, result.output
-    assert "succeeded (as of 2026-01-12T04:00:00+00:00, 1 series" in result.output
+    assert "succeeded (as of 2026-01-12T04:00:00+00:00, 6 series, 0 wit" in result.output
+    # The PDF and the workbook are written next to the HTML (the PDF when Chromium is installed).
+    xlsx = re.search(r"^xlsx: (\S+)$", result.output, re.M)
+    assert xlsx and Path(xlsx.group(1)).read_bytes()[:2] == b"PK"
+    pdf = re.search(r"^pdf: (\S+)$", result.output, re.M)
+    assert (pdf and Path(pdf.group(1)).read_bytes().startswith(b"%PDF-")) or "no pdf: PDF output needs" in result.output
     html_file = Path(result.output.split("html: ", 1)[1].split()[0])
     assert html_file.parent == cli_env / "out" / "china-russia" and html_file.is_file()
     result = runner.invoke(cli_app, ["report", "list"])
