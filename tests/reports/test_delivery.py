@@ -6,6 +6,7 @@ import json
 import logging
 import time
 from datetime import UTC, datetime
+from types import SimpleNamespace
 
 import pytest
 from pydantic import SecretStr
@@ -227,7 +228,10 @@ def test_successful_run_is_delivered_and_logged_without_secrets(
     [message] = box.messages
     assert message["Subject"] == "Test report: forecast as of 2024-01-15"
     [attachment] = list(message.iter_attachments())
-    assert attachment.get_payload(decode=True) == reports.get_html(run.run_id).encode()
+    body = message.get_body(preferencelist=("html",))
+    assert body is not None and "<html" in body.get_content()  # the report itself is the e-mail's body
+    assert attachment.get_content_type() == "application/pdf"  # ...and it comes as a PDF
+    assert attachment.get_payload(decode=True).startswith(b"%PDF-")
     payload = json.loads(receiver.requests[-1][1])
     assert payload["run_id"] == run.run_id and payload["status"] == SUCCEEDED and payload["n_series"] == 2
     assert payload["attachments"][0]["filename"] == attachment.get_filename()
@@ -259,3 +263,17 @@ def test_failed_run_is_not_delivered(store: Store, reports: ReportStore) -> None
     assert run.status == "failed" and receiver.requests == []
     [skipped] = DeliveryLog.for_store(store).for_run(run.run_id)
     assert skipped.channel == "webhook" and skipped.status == "skipped" and "run failed" in (skipped.error or "")
+
+
+def test_attachment_falls_back_to_the_html_when_no_pdf_can_be_printed(monkeypatch) -> None:
+    from reports import dispatch
+    from reports.exceptions import RenderUnavailableError
+
+    def no_chromium(html: str) -> bytes:
+        raise RenderUnavailableError("chromium is not installed")
+
+    monkeypatch.setattr(dispatch, "html_to_pdf", no_chromium)
+    run = SimpleNamespace(report_name="cn-ru", run_id="r1", as_of=datetime(2024, 1, 15, tzinfo=UTC), details={})
+    [attachment] = dispatch.run_attachments(run, "<html>report</html>")  # type: ignore[arg-type]
+    assert (attachment.filename, attachment.mime) == ("cn-ru-2024-01-15.html", "text/html")
+    assert attachment.content == b"<html>report</html>"
