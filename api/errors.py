@@ -112,6 +112,7 @@ _CODE_BY_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    408: "request_timeout",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
@@ -230,7 +231,12 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
             return JSONResponse(error_body(code, message), status_code=405, headers={"Allow": ", ".join(allowed)})
     else:
         message = str(exc.detail)
-    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    details = getattr(exc, "details", None)  # set by api.middleware's body limits
+    return JSONResponse(
+        error_body(code, message, details if isinstance(details, dict) else None),
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
 
 
 def _allow_patterns(request: Request) -> list[tuple[Any, bool, set[str]]]:

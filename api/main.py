@@ -95,9 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = job_manager
 
     install_error_handlers(app)
-    # Added first, so it runs inside the request context (request id, metrics, body limit).
-    app.add_middleware(AuthMiddleware)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    _add_middleware(app, settings, metrics)
 
     app.include_router(health.router)
     # Keys are checked by AuthMiddleware, before a route parses the body.
@@ -108,6 +106,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reports_router, **v1)  # type: ignore[arg-type]
     _declare_security(app)
     return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
+    """The middleware stack, outermost last: request context, then keys, then the routes."""
+    # Added first, so it runs inside the request context (request id, metrics), and before
+    # any body is read: the body limits apply when a route reads it (api.middleware).
+    app.add_middleware(AuthMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.api.body_timeout_seconds,
+    )
 
 
 def build_service(settings: Settings, metrics: Metrics) -> ForecastService:

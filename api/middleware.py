@@ -1,22 +1,30 @@
-"""One pure-ASGI middleware: request id, access log, metrics, declared-size limit, last-resort 500.
+"""One pure-ASGI middleware: request id, access log, metrics, body limits, last-resort 500.
 
 Pure ASGI (not ``BaseHTTPMiddleware``) keeps the per-request overhead to a few microseconds,
 which matters for cached forecasts answered in about a millisecond.
+
+The body limits (size and time) are enforced when the body is read, not when the request
+arrives: the key check (:class:`api.auth.AuthMiddleware`, inside this one) and routing come
+first, so a request without a valid key gets 401 whatever its body, and nothing of an
+anonymous body is read. A declared ``Content-Length`` over the limit is refused at the first
+read without waiting for the bytes; a body that stops arriving is answered 408 once
+``body_timeout`` seconds have passed since its first read, and that connection is closed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import re
 import time
 import uuid
-from typing import Any
+from typing import Any, NoReturn
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import domain_error_response, dumps, error_body
+from api.errors import domain_error_response
 from api.logs import request_id_var
 from api.metrics import Metrics
 
@@ -32,10 +40,11 @@ _SAFE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,64}$")
 class RequestContextMiddleware:
     """Tag each request with an id, enforce the body limit, count and time it."""
 
-    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int, body_timeout: float = 15.0) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
         # Request ids need to be unique, not secret: a random per-process prefix and a
         # counter cost far less than uuid4() per request.
         self._id_prefix = uuid.uuid4().hex[:16]
@@ -52,22 +61,19 @@ class RequestContextMiddleware:
         status = 500
         started = False
         rid_header = (_REQUEST_ID_HEADER, request_id.encode())
+        body = _BodyGuard(receive, _content_length(scope), self.max_body_bytes, self.body_timeout)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, started
             if message["type"] == "http.response.start":
                 started = True
                 status = int(message["status"])
-                message["headers"] = [*message.get("headers", []), rid_header]
+                extra = [rid_header, _CLOSE] if body.refused else [rid_header]
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         try:
-            declared = _content_length(scope)
-            if declared is not None and declared > self.max_body_bytes:
-                status = 413
-                await _send_json(send, 413, _too_large(self.max_body_bytes), rid_header)
-                return
-            await self.app(scope, self._limited(receive), send_wrapper)
+            await self.app(scope, body.receive, send_wrapper)
         except Exception as exc:
             # Anything that escaped the exception handlers. Known errors (a body that grew past
             # the limit while streaming) get their own status; the rest is logged with the
@@ -95,23 +101,67 @@ class RequestContextMiddleware:
                 )
             request_id_var.reset(token)
 
-    def _limited(self, receive: Receive) -> Receive:
-        """Count streamed body bytes; past the limit raise a 413 that FastAPI passes through."""
-        limit = self.max_body_bytes
-        seen = 0
 
-        async def wrapped() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > limit:
-                    # An HTTPException, because FastAPI re-raises those from body parsing
-                    # (anything else becomes a 400 "error parsing the body").
-                    raise HTTPException(413, detail=f"request body exceeds {limit} bytes")
+#: Sent with a 408 or 413 from :class:`_BodyGuard`: the rest of that body is never read, so
+#: the connection cannot carry another request.
+_CLOSE = (b"connection", b"close")
+
+
+class _BodyGuard:
+    """The request's ``receive``, refusing a body over the size limit or too slow to arrive.
+
+    Refusals are :class:`HTTPException` (413, 408), because FastAPI re-raises those from body
+    parsing (anything else becomes a 400 "error parsing the body"); the app's handler turns
+    them into the JSON error envelope. Once the body is complete (or the client has gone),
+    messages pass through untouched: waiting for a disconnection is not a slow body.
+    """
+
+    __slots__ = ("_deadline", "_declared", "_limit", "_receive", "_seen", "_timeout", "complete", "refused")
+
+    def __init__(self, receive: Receive, declared: int | None, limit: int, timeout: float) -> None:
+        self._receive = receive
+        self._declared = declared
+        self._limit = limit
+        self._timeout = timeout
+        self._deadline: float | None = None
+        self._seen = 0
+        self.complete = False
+        self.refused = False
+
+    async def receive(self) -> Message:
+        if self.complete:
+            return await self._receive()
+        if self._declared is not None and self._declared > self._limit:
+            self._too_large()
+        loop = asyncio.get_running_loop()
+        if self._deadline is None:
+            self._deadline = loop.time() + self._timeout
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                message = await self._receive()
+        except TimeoutError:
+            detail = (
+                f"the request body did not arrive whole within {self._timeout:g} s (TRADECAST_BODY_TIMEOUT_SECONDS)"
+            )
+            self._refuse(408, detail, {"body_timeout_seconds": self._timeout})
+        if message["type"] != "http.request":
+            self.complete = True
             return message
+        self._seen += len(message.get("body", b""))
+        if self._seen > self._limit:
+            self._too_large()
+        self.complete = not message.get("more_body", False)
+        return message
 
-        return wrapped
+    def _too_large(self) -> NoReturn:
+        self._refuse(413, f"request body exceeds {self._limit} bytes", {"max_body_bytes": self._limit})
+
+    def _refuse(self, status: int, detail: str, details: dict[str, Any]) -> NoReturn:
+        self.refused = True
+        self.complete = True  # nothing more is read from this request
+        exc = HTTPException(status, detail=detail)
+        exc.details = details  # type: ignore[attr-defined]  # shown in the error envelope
+        raise exc
 
 
 def _route_label(scope: Scope) -> str:
@@ -144,10 +194,6 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
-
-
-def _too_large(limit: int) -> bytes:
-    return dumps(error_body("payload_too_large", f"request body exceeds {limit} bytes", {"max_body_bytes": limit}))
 
 
 async def _send_json(send: Send, status: int, body: bytes | Any, rid_header: tuple[bytes, bytes]) -> None:

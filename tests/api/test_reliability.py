@@ -1,0 +1,194 @@
+"""Issue 21, the reliability items finished here: auth before any body limit, a body read
+timeout (a raw socket against a real server), and defined repeated query parameters."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from api.main import create_app
+from api.settings import Settings
+from tests.api.conftest import READ_KEY, WRITE_KEY, TestClient, annual, assert_error, make_settings
+
+KEYS = f"{WRITE_KEY}:write,{READ_KEY}:read"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LiveServer:
+    """``create_app(settings)`` served by uvicorn in a thread of this process, on loopback."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.port = _free_port()
+        config = uvicorn.Config(
+            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(30)
+
+    def connect(self) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", self.port), timeout=10)
+
+
+def read_response(sock: socket.socket, timeout: float) -> tuple[int, dict[str, str], bytes, float]:
+    """(status, headers, body, seconds) of one HTTP/1.1 response read from ``sock``."""
+    start = time.monotonic()
+    sock.settimeout(timeout)
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, f"connection closed before a response: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    length = int(headers.get("content-length", "0"))
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed inside the body"
+        body += chunk
+    return int(lines[0].split()[1]), headers, body, time.monotonic() - start
+
+
+def closed_within(sock: socket.socket, seconds: float) -> bool:
+    """True if the peer closes ``sock`` within ``seconds`` (reads EOF)."""
+    sock.settimeout(seconds)
+    try:
+        while sock.recv(65536):
+            pass
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+    return True
+
+
+@pytest.fixture
+def keyed(tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(make_settings(tmp_path, api_keys=KEYS, max_body_bytes=4096))) as client:
+        yield client
+
+
+# -- item 12: auth is checked before any body limit ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/v1/forecasts"), ("POST", "/v1/series"), ("POST", "/v1/backtests"), ("PUT", "/v1/reports/r")],
+)
+def test_body_over_the_limit_without_a_key_is_401_not_413(keyed: TestClient, method: str, path: str) -> None:
+    big = b'{"data": "' + b"x" * 10_000 + b'"}'
+    response = keyed.request(method, path, content=big, headers={"Content-Type": "application/json"})
+    assert_error(response, 401, "not_authenticated")
+
+
+def test_body_over_the_limit_with_a_read_key_is_403(keyed: TestClient) -> None:
+    big = b"{" + b" " * 10_000 + b"}"
+    headers = {"Authorization": f"Bearer {READ_KEY}", "Content-Type": "application/json"}
+    assert_error(keyed.post("/v1/forecasts", content=big, headers=headers), 403, "forbidden")
+
+
+def test_body_over_the_limit_with_a_write_key_is_413_naming_the_limit(keyed: TestClient) -> None:
+    big = b"{" + b" " * 10_000 + b"}"
+    headers = {"Authorization": f"Bearer {WRITE_KEY}", "Content-Type": "application/json"}
+    error = assert_error(keyed.post("/v1/forecasts", content=big, headers=headers), 413, "payload_too_large")
+    assert error["details"] == {"max_body_bytes": 4096}
+
+
+def test_declared_length_over_the_limit_without_a_key_is_401_and_no_body_is_awaited(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, api_keys=KEYS, max_body_bytes=4096, body_timeout_seconds=30)
+    with LiveServer(settings) as server, server.connect() as sock:
+        # Declares 10 MB and sends none of it: the answer must not wait for the body.
+        sock.sendall(b"POST /v1/forecasts HTTP/1.1\r\nHost: t\r\nContent-Length: 10000000\r\n\r\n")
+        status, _, body, seconds = read_response(sock, timeout=10)
+        assert status == 401 and json.loads(body)["error"]["code"] == "not_authenticated"
+        assert seconds < 5
+
+
+def test_declared_length_over_the_limit_with_a_key_is_413_at_once_and_closes(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, api_keys=KEYS, max_body_bytes=4096, body_timeout_seconds=30)
+    with LiveServer(settings) as server, server.connect() as sock:
+        request = f"POST /v1/forecasts HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer {WRITE_KEY}\r\n"
+        sock.sendall(request.encode() + b"Content-Type: application/json\r\nContent-Length: 10000000\r\n\r\n")
+        status, headers, body, seconds = read_response(sock, timeout=10)
+        assert status == 413 and json.loads(body)["error"]["code"] == "payload_too_large"
+        assert seconds < 5 and headers.get("connection") == "close"
+        assert closed_within(sock, 5)
+
+
+# -- item 12: a body that does not arrive is answered 408 and its connection closed -------
+
+
+@pytest.fixture
+def slow_body_server(tmp_path: Path) -> Iterator[LiveServer]:
+    with LiveServer(make_settings(tmp_path, body_timeout_seconds=1.0)) as server:
+        yield server
+
+
+@pytest.mark.parametrize("path", ["/v1/forecasts", "/v1/series"])
+def test_incomplete_body_is_answered_408_and_closed_within_the_timeout(slow_body_server: LiveServer, path: str) -> None:
+    with slow_body_server.connect() as sock:
+        head = f"POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n"
+        sock.sendall(head.encode() + b'{"data": [')  # then nothing more
+        status, headers, body, seconds = read_response(sock, timeout=10)
+        error = json.loads(body)["error"]
+        assert status == 408 and error["code"] == "request_timeout", body
+        assert "TRADECAST_BODY_TIMEOUT_SECONDS" in error["message"]
+        assert error["details"] == {"body_timeout_seconds": 1.0}
+        assert 0.9 <= seconds < 5, seconds
+        assert headers.get("connection") == "close"
+        assert closed_within(sock, 5), "the connection stayed open after the 408"
+
+
+def test_body_dripping_slower_than_the_timeout_is_408_even_if_bytes_keep_coming(slow_body_server: LiveServer) -> None:
+    with slow_body_server.connect() as sock:
+        sock.sendall(b"POST /v1/forecasts HTTP/1.1\r\nHost: t\r\nContent-Length: 500\r\n\r\n")
+        start = time.monotonic()
+        sock.settimeout(0.25)
+        answer = b""
+        while time.monotonic() - start < 8 and not answer:
+            sock.sendall(b" ")  # one byte every 0.25 s: never idle, never complete
+            try:
+                answer = sock.recv(65536)
+            except TimeoutError:
+                continue
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+        assert time.monotonic() - start < 5
+
+
+def test_complete_body_after_a_pause_shorter_than_the_timeout_is_served(slow_body_server: LiveServer) -> None:
+    payload = json.dumps({"data": annual(), "frequency": "annual", "horizon": 2}).encode()
+    with slow_body_server.connect() as sock:
+        head = (
+            "POST /v1/forecasts HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n"
+        )
+        sock.sendall(head.encode() + payload[:10])
+        time.sleep(0.3)
+        sock.sendall(payload[10:])
+        status, headers, body, _ = read_response(sock, timeout=30)
+        assert status == 200, body
+        assert headers.get("connection") != "close"
