@@ -23,6 +23,7 @@ from api.routes import backtests, forecasts, health, jobs, models, series, struc
 from api.routes.reports import router as reports_router
 from api.schemas import ErrorRead
 from api.service import ForecastService, Limits
+from api.service.admission import UploadWorker
 from api.settings import Settings, get_settings, report_unknown_variables
 from forecasting.executor import Executor, InProcessExecutor, ProcessExecutor
 from reports.scheduler import start_scheduler, stop_scheduler
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     service = build_service(settings, metrics)
     store = settings.store.open_store()
     job_manager = JobManager(settings, metrics)
+    uploads = UploadWorker(settings.api.max_concurrent_uploads)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop_pruner(pruner)
             stop_scheduler(report_scheduler)
             job_manager.shutdown()
+            uploads.shutdown()
             service.shutdown()
             store.dispose()
 
@@ -93,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = service
     app.state.store = store
     app.state.jobs = job_manager
+    app.state.uploads = uploads
 
     install_error_handlers(app)
     _add_middleware(app, settings, metrics)

@@ -6,7 +6,6 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -14,6 +13,7 @@ from api.convert import meta_to_read, observations_to_series, stored_to_read, vi
 from api.deps import ExistingSeriesId, ServiceDep, SettingsDep, StoreDep
 from api.errors import detailed
 from api.schemas import ErrorRead, Instant, SeriesCreate, SeriesPage, SeriesRead, VintagesPage
+from api.service.admission import UploadWorker
 from api.settings import StoreSection
 from data import IngestError, SeriesMeta, Store, load_series
 
@@ -50,6 +50,21 @@ def _request_body_schema() -> dict[str, Any]:
             },
         }
     }
+
+
+def _save_json_body(store: Store, raw: bytes) -> VintagesPage:
+    """Validate a JSON ``SeriesCreate`` body and store it (in an upload thread)."""
+    try:
+        body = SeriesCreate.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise RequestValidationError(
+            [{"loc": ("body",), "msg": "the body must be JSON or a multipart upload", "type": "json_invalid"}]
+        ) from None
+    return _save_json(store, body)
 
 
 def _save_json(store: Store, body: SeriesCreate) -> VintagesPage:
@@ -107,8 +122,14 @@ async def create_series(request: Request, store: StoreDep, service: ServiceDep, 
 
 
 async def _create_series(request: Request, store: Store, section: StoreSection) -> VintagesPage:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
+    # Admitted before the body is read, so a refusal (503 overloaded, Retry-After) costs
+    # nothing; parsing and storing run in the upload threads, never in the shared threadpool
+    # (nor on the event loop: a large JSON body is validated there too).
+    uploads: UploadWorker = request.app.state.uploads
+    with uploads.admit() as slot:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "multipart/form-data":
+            return await slot.run(_save_json_body, store, await request.body())
         async with request.form() as form:  # closes the spooled upload files
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
@@ -118,18 +139,7 @@ async def _create_series(request: Request, store: Store, section: StoreSection) 
             raw = await upload.read()
             filename = upload.filename or ""
             fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        return await run_in_threadpool(_save_upload, store, raw, filename, fields, section)
-    try:
-        body = SeriesCreate.model_validate_json(await request.body())
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise RequestValidationError(
-            [{"loc": ("body",), "msg": "the body must be JSON or a multipart upload", "type": "json_invalid"}]
-        ) from None
-    return await run_in_threadpool(_save_json, store, body)
+        return await slot.run(_save_upload, store, raw, filename, fields, section)
 
 
 @router.get("", response_model=SeriesPage)

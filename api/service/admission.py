@@ -7,16 +7,29 @@ fewer than ``max_pending`` are queued or running, and otherwise refuses at once 
 :class:`OverloadedError` (503 with ``Retry-After``), before anything is submitted. A slot is
 taken before a task is submitted and given back when its future ends, however it ends
 (result, error, cancellation).
+
+Uploads are bounded the same way by :class:`UploadWorker`: a series upload (JSON or a file)
+is parsed and stored in a few threads of its own, never in the threadpool that the other
+routes share, and one more than those threads can take is refused at once, before its body
+is read. However slow or numerous the uploads, ``/health`` and the reading routes keep
+their threads.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import math
 import threading
-from concurrent.futures import Future
-from typing import Any
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from types import TracebackType
+from typing import Any, TypeVar
 
-__all__ = ["FitGate", "OverloadedError"]
+__all__ = ["FitGate", "OverloadedError", "UploadSlot", "UploadWorker"]
+
+T = TypeVar("T")
 
 #: Seconds a fit is assumed to take before any has been measured (``Retry-After``).
 _FIRST_GUESS_SECONDS = 1.0
@@ -107,3 +120,100 @@ class FitGate:
         # The queue ahead drains n_workers fits at a time: a client retrying sooner would
         # most likely be refused again.
         return max(1, math.ceil(self._mean_seconds * self._pending / self.n_workers))
+
+
+class UploadWorker:
+    """Parses and stores uploads in ``max_concurrent`` threads of its own, refusing one more.
+
+    Parameters
+    ----------
+    max_concurrent : int
+        Uploads admitted at once (``TRADECAST_MAX_CONCURRENT_UPLOADS``): the threads, and
+        the bound. An admitted upload holds its slot from before its body is read until its
+        work ends in its thread, even if its client has gone meanwhile.
+
+    Examples
+    --------
+    In an ``async`` route::
+
+        with uploads.admit() as slot:       # OverloadedError (503) when full
+            raw = await request.body()
+            page = await slot.run(parse_and_store, raw)
+    """
+
+    def __init__(self, max_concurrent: int) -> None:
+        if max_concurrent < 1:
+            raise ValueError(f"UploadWorker(max_concurrent={max_concurrent}) must admit at least one upload.")
+        self.max_concurrent = max_concurrent
+        self._threads = ThreadPoolExecutor(max_concurrent, thread_name_prefix="tradecast-upload")
+        self._active = 0
+        self._mean_seconds = _FIRST_GUESS_SECONDS
+        self._lock = threading.Lock()
+
+    @property
+    def active(self) -> int:
+        """Uploads admitted and not finished yet."""
+        return self._active
+
+    def admit(self) -> UploadSlot:
+        """A slot for one upload, or :class:`OverloadedError` when every slot is taken."""
+        with self._lock:
+            if self._active < self.max_concurrent:
+                self._active += 1
+                return UploadSlot(self)
+            active = self._active
+            retry_after = max(1, math.ceil(self._mean_seconds))
+        raise OverloadedError(
+            f"the service is already storing its maximum of {self.max_concurrent} uploads "
+            f"(TRADECAST_MAX_CONCURRENT_UPLOADS); retry in {retry_after} s",
+            retry_after=retry_after,
+            details={"active_uploads": active, "max_concurrent_uploads": self.max_concurrent},
+        )
+
+    def shutdown(self) -> None:
+        """Stop the threads: an upload under way finishes (before the store closes), nothing new starts."""
+        self._threads.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, fn: Callable[..., T], args: tuple[Any, ...]) -> Future[T]:
+        # The request's context (its id, for the logs) goes with the work into the thread.
+        return self._threads.submit(contextvars.copy_context().run, fn, *args)
+
+    def _release(self, seconds: float | None) -> None:
+        with self._lock:
+            self._active = max(self._active - 1, 0)
+            if seconds is not None:
+                self._mean_seconds += _SMOOTHING * (seconds - self._mean_seconds)
+
+
+class UploadSlot:
+    """One admitted upload (from :meth:`UploadWorker.admit`); a context manager.
+
+    Leaving the ``with`` block gives the slot back, or, while work submitted by :meth:`run`
+    still runs in its thread (the awaiting request was cancelled), when that work ends.
+    """
+
+    def __init__(self, worker: UploadWorker) -> None:
+        self._worker = worker
+        self._future: Future[Any] | None = None
+        self._started = 0.0
+
+    async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
+        """``fn(*args)`` in an upload thread, awaited without holding the event loop."""
+        if self._future is not None:
+            raise RuntimeError("an upload slot runs one task")
+        self._started = time.perf_counter()
+        future = self._worker._submit(fn, args)
+        self._future = future
+        return await asyncio.wrap_future(future)
+
+    def __enter__(self) -> UploadSlot:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        future = self._future
+        if future is None:
+            self._worker._release(None)
+        else:
+            future.add_done_callback(lambda _: self._worker._release(time.perf_counter() - self._started))

@@ -3,21 +3,29 @@ timeout (a raw socket against a real server), and defined repeated query paramet
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import anyio.to_thread
 import pytest
 import uvicorn
 
+import api.routes.series as series_routes
 from api.main import create_app
+from api.service.admission import OverloadedError, UploadWorker
 from api.settings import Settings
 from tests.api.conftest import READ_KEY, WRITE_KEY, TestClient, annual, assert_error, make_settings
 
 KEYS = f"{WRITE_KEY}:write,{READ_KEY}:read"
+
+#: Generous: the point is "not stuck behind the uploads", not a latency figure.
+FAST_SECONDS = 5.0
 
 
 def _free_port() -> int:
@@ -192,3 +200,134 @@ def test_complete_body_after_a_pause_shorter_than_the_timeout_is_served(slow_bod
         status, headers, body, _ = read_response(sock, timeout=30)
         assert status == 200, body
         assert headers.get("connection") != "close"
+
+
+# -- item 1: uploads are parsed in their own bounded threads ------------------------------
+
+
+def _csv(i: int) -> dict[str, Any]:
+    rows = "\n".join(f"{2000 + k},{k + i}" for k in range(12))
+    return {"files": {"file": (f"s{i}.csv", f"ds,s{i}\n{rows}\n".encode())}, "data": {"frequency": "annual"}}
+
+
+def _in_thread(fn: Any, *args: Any, **kwargs: Any) -> tuple[threading.Thread, list[Any]]:
+    out: list[Any] = []
+    thread = threading.Thread(target=lambda: out.append(fn(*args, **kwargs)), daemon=True)
+    thread.start()
+    return thread, out
+
+
+def _wait_until(condition: Any, timeout: float = FAST_SECONDS) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def slow_uploads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[TestClient, threading.Event, list[int]]]:
+    """An app with 2 upload slots, whose parser waits for an event, and a threadpool of 2 threads."""
+    release = threading.Event()
+    entered: list[int] = []
+    real = series_routes.load_series
+
+    def slow_load_series(*args: Any, **kwargs: Any) -> Any:
+        entered.append(1)
+        release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(series_routes, "load_series", slow_load_series)
+    with TestClient(create_app(make_settings(tmp_path, max_concurrent_uploads=2))) as client:
+
+        async def shrink_threadpool() -> None:
+            # As many threads as slow uploads: parsed in the shared threadpool (main before this
+            # change), they would hold every thread and the sync routes would wait behind them.
+            anyio.to_thread.current_default_thread_limiter().total_tokens = 2
+
+        assert client.portal is not None
+        client.portal.call(shrink_threadpool)
+        yield client, release, entered
+        release.set()
+
+
+def test_slow_uploads_never_hold_the_threads_of_health_and_get_routes(
+    slow_uploads: tuple[TestClient, threading.Event, list[int]],
+) -> None:
+    client, release, entered = slow_uploads
+    admitted = [_in_thread(client.post, "/v1/series", **_csv(i)) for i in range(2)]
+    _wait_until(lambda: len(entered) == 2)
+    more = [_in_thread(client.post, "/v1/series", **_csv(i)) for i in range(2, 5)]
+
+    for path in ("/health", "/ready", "/v1/series", "/v1/models", "/v1/forecasts"):
+        reader, out = _in_thread(client.get, path)
+        reader.join(FAST_SECONDS)
+        assert out and out[0].status_code == 200, f"GET {path} was stuck behind the uploads"
+
+    # Uploads beyond the two slots are refused at once (files and JSON alike), unparsed.
+    for thread, out in more:
+        thread.join(FAST_SECONDS)
+        assert out, "an upload beyond the bound was queued instead of refused"
+        error = assert_error(out[0], 503, "overloaded", "TRADECAST_MAX_CONCURRENT_UPLOADS")
+        assert int(out[0].headers["Retry-After"]) >= 1
+        assert error["details"]["max_concurrent_uploads"] == 2
+    json_body = {"series_id": "j", "frequency": "annual", "data": annual()}
+    assert_error(client.post("/v1/series", json=json_body), 503, "overloaded")
+    assert len(entered) == 2
+
+    # The admitted uploads finish and are stored; the slots come back.
+    release.set()
+    for thread, out in admitted:
+        thread.join(30)
+        assert out and out[0].status_code == 201, out
+    uploads: UploadWorker = client.app.state.uploads  # type: ignore[attr-defined]
+    _wait_until(lambda: uploads.active == 0)
+    assert client.post("/v1/series", json=json_body).status_code == 201
+    assert client.get("/v1/series").json()["count"] == 3
+
+
+def test_invalid_json_series_body_is_422_from_the_upload_thread(client: TestClient) -> None:
+    response = client.post("/v1/series", content=b'{"series_id": ', headers={"Content-Type": "application/json"})
+    assert_error(response, 422, "invalid_json")
+    response = client.post("/v1/series", json={"series_id": "x", "frequency": "weekly", "data": annual()})
+    assert_error(response, 422, "validation_error", "frequency")
+    uploads: UploadWorker = client.app.state.uploads  # type: ignore[attr-defined]
+    assert uploads.active == 0
+
+
+def test_upload_slot_comes_back_after_an_error_and_after_a_refusal() -> None:
+    worker = UploadWorker(1)
+    try:
+        with pytest.raises(ZeroDivisionError), worker.admit() as slot:
+            asyncio.run(slot.run(lambda: 1 / 0))
+        assert worker.active == 0
+        with worker.admit():
+            with pytest.raises(OverloadedError) as refused:
+                worker.admit()
+            assert refused.value.retry_after >= 1 and worker.active == 1
+        assert worker.active == 0
+    finally:
+        worker.shutdown()
+
+
+def test_upload_slot_is_held_until_its_thread_ends_even_if_the_request_is_cancelled() -> None:
+    worker = UploadWorker(1)
+    gate = threading.Event()
+
+    async def cancelled_upload() -> None:
+        with worker.admit() as slot:
+            task = asyncio.ensure_future(slot.run(gate.wait, 30))
+            await asyncio.sleep(0.05)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+    try:
+        asyncio.run(cancelled_upload())
+        assert worker.active == 1, "the slot came back while its thread still parsed"
+        gate.set()
+        _wait_until(lambda: worker.active == 0)
+    finally:
+        gate.set()
+        worker.shutdown()
