@@ -57,7 +57,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     service = build_service(settings, metrics)
     store = settings.store.open_store()
     job_manager = JobManager(settings, metrics)
-    uploads = UploadWorker(settings.api.max_concurrent_uploads)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -96,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = service
     app.state.store = store
     app.state.jobs = job_manager
-    app.state.uploads = uploads
+    app.state.uploads = uploads = UploadWorker(settings.api.max_concurrent_uploads)
 
     install_error_handlers(app)
     _add_middleware(app, settings, metrics)
