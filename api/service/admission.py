@@ -81,6 +81,18 @@ class FitGate:
         a request larger than the bound (a batch) still runs on an idle service rather
         than never.
         """
+        self._admit(n, take=True)
+
+    def check(self, n: int = 1) -> None:
+        """Raise :class:`OverloadedError` now if :meth:`acquire` of ``n`` would, taking nothing.
+
+        For refusing before the work that precedes a fit (reading the body, parsing the
+        data): under saturation a refusal must cost next to nothing, or clients that retry
+        at once (ignoring ``Retry-After``) slow every other route. ``acquire`` still decides.
+        """
+        self._admit(n, take=False)
+
+    def _admit(self, n: int, *, take: bool) -> None:
         if n <= 0:
             return
         with self._lock:
@@ -88,7 +100,8 @@ class FitGate:
                 retry_after = self._retry_after()
                 pending = self._pending
             else:
-                self._pending += n
+                if take:
+                    self._pending += n
                 return
         raise OverloadedError(
             f"the service is fitting its maximum of {self.max_pending} forecasts "

@@ -16,9 +16,11 @@ import anyio.to_thread
 import pytest
 import uvicorn
 
+import api.routes.forecasts as forecast_routes
 import api.routes.series as series_routes
+import api.service.forecasts as service_forecasts
 from api.main import create_app
-from api.service.admission import OverloadedError, UploadWorker
+from api.service.admission import FitGate, OverloadedError, UploadWorker
 from api.settings import Settings
 from tests.api.conftest import READ_KEY, WRITE_KEY, TestClient, annual, assert_error, make_settings
 
@@ -331,3 +333,69 @@ def test_upload_slot_is_held_until_its_thread_ends_even_if_the_request_is_cancel
     finally:
         gate.set()
         worker.shutdown()
+
+
+# -- item 10 follow-up: a refusal under saturation does no work --------------------------
+
+
+@pytest.fixture
+def full_queue(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[TestClient, list[str]]]:
+    """An app whose fitting queue is full, counting what reads or parses a request's data."""
+    reads: list[str] = []
+    real_prepare = service_forecasts.prepare
+
+    def counting_prepare(source: Any, *args: Any, **kwargs: Any) -> Any:
+        reads.append(source.series_id or "inline")
+        return real_prepare(source, *args, **kwargs)
+
+    monkeypatch.setattr(service_forecasts, "prepare", counting_prepare)
+    with TestClient(create_app(make_settings(tmp_path, max_pending_fits=2))) as client:
+        stored = {"series_id": "s", "frequency": "annual", "data": annual()}
+        assert client.post("/v1/series", json=stored).status_code == 201
+        assert client.post("/v1/forecasts", json={"series_id": "s", "horizon": 2}).status_code == 200
+        reads.clear()
+        service = client.app.state.service  # type: ignore[attr-defined]
+        service.gate.force(2)
+        yield client, reads
+        service.gate.release(2)
+
+
+def test_full_queue_refuses_forecasts_and_backtests_before_reading_their_data(
+    full_queue: tuple[TestClient, list[str]],
+) -> None:
+    client, reads = full_queue
+    inline = {"data": annual(start=1950), "frequency": "annual", "horizon": 2}
+    assert_error(client.post("/v1/forecasts", json=inline), 503, "overloaded")
+    assert_error(client.post("/v1/forecasts", json={"series_id": "s", "horizon": 3}), 503, "overloaded")
+    assert_error(client.post("/v1/backtests", json={**inline, "windows": 2, "models": ["naive"]}), 503, "overloaded")
+    assert reads == [], "a refused request read or parsed its data"
+    # A cached forecast of the stored series is still served from the full queue.
+    hit = client.post("/v1/forecasts", json={"series_id": "s", "horizon": 2})
+    assert hit.status_code == 200 and hit.headers["X-Cache"] == "hit"
+
+
+def test_full_queue_refuses_inline_data_on_the_event_loop(
+    full_queue: tuple[TestClient, list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, _ = full_queue
+    hops: list[Any] = []
+    real = forecast_routes.run_in_threadpool
+
+    async def counting(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(fn)
+        return await real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(forecast_routes, "run_in_threadpool", counting)
+    inline = {"data": annual(start=1951), "frequency": "annual", "horizon": 2}
+    assert_error(client.post("/v1/forecasts", json=inline), 503, "overloaded")
+    assert hops == [], "the refusal waited for a threadpool thread"
+
+
+def test_gate_check_takes_no_slot() -> None:
+    gate = FitGate(2)
+    gate.check()
+    assert gate.pending == 0
+    gate.force(2)
+    with pytest.raises(OverloadedError):
+        gate.check()
+    assert gate.pending == 2
