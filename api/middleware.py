@@ -19,16 +19,19 @@ import logging
 import re
 import time
 import uuid
+from collections import Counter
 from typing import Any, NoReturn
+from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import domain_error_response
+from api.errors import domain_error_response, error_body
 from api.logs import request_id_var
 from api.metrics import Metrics
 
-__all__ = ["RequestContextMiddleware"]
+__all__ = ["RequestContextMiddleware", "SingleValueQueryMiddleware"]
 
 logger = logging.getLogger("api.access")
 
@@ -162,6 +165,81 @@ class _BodyGuard:
         exc = HTTPException(status, detail=detail)
         exc.details = details  # type: ignore[attr-defined]  # shown in the error envelope
         raise exc
+
+
+class SingleValueQueryMiddleware:
+    """Refuse a query parameter given more than once where its route takes one value (422).
+
+    Starlette keeps the last of ``?limit=1&limit=2`` and the route would never know; a
+    client that repeats a parameter by mistake would get an answer to a question it did not
+    ask. Which parameters take a list (``tag``) is read once from the app's OpenAPI document
+    (an ``array`` schema). Runs inside :class:`api.auth.AuthMiddleware`; a request without
+    a query string, or without a repeated name, costs one check.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._routes: list[tuple[re.Pattern[str], str, frozenset[str]]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("query_string"):
+            repeated = _repeated_names(scope["query_string"])
+            if repeated:
+                single = self._single_valued(scope)
+                refused = [(name, count) for name, count in repeated if name in single]
+                if refused:
+                    await JSONResponse(_repeated_error(refused), status_code=422)(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+    def _single_valued(self, scope: Scope) -> frozenset[str]:
+        """The query parameters that take one value on this path and method."""
+        if self._routes is None:
+            self._routes = _query_parameters(scope["app"].openapi())
+        method, path = scope["method"].lower(), scope["path"]
+        names: set[str] = set()
+        for regex, route_method, single in self._routes:
+            if route_method == method and regex.fullmatch(path):
+                names |= single
+        return frozenset(names)
+
+
+def _repeated_names(query_string: bytes) -> list[tuple[str, int]]:
+    counts = Counter(name for name, _ in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True))
+    return [(name, n) for name, n in counts.items() if n > 1]
+
+
+def _query_parameters(openapi: dict[str, Any]) -> list[tuple[re.Pattern[str], str, frozenset[str]]]:
+    """(path regex, method, single-valued query parameter names) of every documented operation."""
+    from starlette.routing import compile_path
+
+    routes = []
+    for path, operations in openapi.get("paths", {}).items():
+        regex = compile_path(path)[0]
+        for method, operation in operations.items():
+            if not isinstance(operation, dict):
+                continue
+            params = [p for p in operation.get("parameters", []) if p.get("in") == "query"]
+            single = frozenset(p["name"] for p in params if not _is_array(p.get("schema", {})))
+            routes.append((regex, method, single))
+    return routes
+
+
+def _is_array(schema: dict[str, Any]) -> bool:
+    if schema.get("type") == "array":
+        return True
+    return any(_is_array(s) for s in schema.get("anyOf", []) + schema.get("oneOf", []) if isinstance(s, dict))
+
+
+def _repeated_error(refused: list[tuple[str, int]]) -> dict[str, Any]:
+    errors = [
+        {"field": name, "loc": ["query", name], "message": f"given {n} times; this parameter takes one value"}
+        for name, n in refused
+    ]
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    message = f"invalid field '{first['field']}': {first['message']}{more}"
+    return error_body("validation_error", message, {"errors": errors})
 
 
 def _route_label(scope: Scope) -> str:

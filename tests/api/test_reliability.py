@@ -399,3 +399,41 @@ def test_gate_check_takes_no_slot() -> None:
     with pytest.raises(OverloadedError):
         gate.check()
     assert gate.pending == 2
+
+
+# -- repeated query parameters: a single-valued one given twice is a 422 naming it ---------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v1/series?limit=1&limit=2",
+        "/v1/series?offset=0&limit=5&offset=1",
+        "/v1/forecasts?since=2020-01-01T00:00:00Z&since=2021-01-01T00:00:00Z",
+        "/v1/series/cn_ru?as_of=2020-01-01T00:00:00Z&as_of=2030-01-01T00:00:00Z",
+        "/v1/series?limit=&limit=",
+    ],
+)
+def test_repeated_single_valued_query_parameter_is_422_naming_it(client: TestClient, stored: str, url: str) -> None:
+    name = url.split("&")[-1].split("=")[0]
+    error = assert_error(client.get(url), 422, "validation_error", f"'{name}'")
+    assert "given 2 times" in error["message"]
+    assert error["details"]["errors"][0]["loc"] == ["query", name]
+
+
+def test_repeatable_query_parameter_still_takes_every_value(client: TestClient, stored: str) -> None:
+    both = client.get("/v1/series?tag=reporter:CN&tag=partner:RU")
+    assert both.status_code == 200 and both.json()["count"] == 1
+    assert client.get("/v1/series?tag=reporter:CN&tag=partner:XX").json()["count"] == 0
+    assert client.get("/v1/series?limit=1&tag=reporter:CN").status_code == 200
+
+
+def test_repeated_query_parameter_without_a_key_is_401(keyed: TestClient) -> None:
+    assert_error(keyed.get("/v1/series?limit=1&limit=2"), 401, "not_authenticated")
+    ok = keyed.get("/v1/series?limit=1&limit=2", headers={"Authorization": f"Bearer {READ_KEY}"})
+    assert_error(ok, 422, "validation_error", "'limit'")
+
+
+def test_repeated_unknown_query_parameter_is_ignored_like_any_unknown_one(client: TestClient) -> None:
+    assert client.get("/v1/series?x=1&x=2").status_code == 200
+    assert client.get("/health?x=1&x=2").status_code == 200
