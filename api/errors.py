@@ -40,6 +40,7 @@ __all__ = [
     "PermissionDeniedError",
     "error_body",
     "detailed",
+    "http_error_response",
     "install_error_handlers",
     "status_for",
 ]
@@ -219,6 +220,20 @@ async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("validation_error", message, {"errors": _json_safe(errors)}), status_code=422)
 
 
+def http_error_response(exc: StarletteHTTPException) -> JSONResponse:
+    """The envelope of an HTTP exception raised outside the routes (a body limit in a middleware)."""
+    details = getattr(exc, "details", None)
+    return JSONResponse(
+        error_body(
+            _CODE_BY_STATUS.get(exc.status_code, "http_error"),
+            str(exc.detail),
+            details if isinstance(details, dict) else None,
+        ),
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
 async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _CODE_BY_STATUS.get(exc.status_code, "http_error")
@@ -230,13 +245,8 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
         if allowed:
             return JSONResponse(error_body(code, message), status_code=405, headers={"Allow": ", ".join(allowed)})
     else:
-        message = str(exc.detail)
-    details = getattr(exc, "details", None)  # set by api.middleware's body limits
-    return JSONResponse(
-        error_body(code, message, details if isinstance(details, dict) else None),
-        status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
-    )
+        return http_error_response(exc)
+    return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
 def _allow_patterns(request: Request) -> list[tuple[Any, bool, set[str]]]:

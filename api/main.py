@@ -17,7 +17,7 @@ from api.errors import install_error_handlers
 from api.jobs import JobManager
 from api.logs import configure_logging
 from api.metrics import Metrics
-from api.middleware import RequestContextMiddleware, SingleValueQueryMiddleware
+from api.middleware import FitAdmissionMiddleware, RequestContextMiddleware, SingleValueQueryMiddleware
 from api.retention import start_pruner, stop_pruner
 from api.routes import backtests, forecasts, health, jobs, models, series, structures
 from api.routes.reports import router as reports_router
@@ -115,6 +115,7 @@ def _add_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
     """The middleware stack, outermost last: request context, then keys, then the routes."""
     # Inside the key check: a repeated single-valued query parameter is a 422 for a caller
     # with a valid key only.
+    app.add_middleware(FitAdmissionMiddleware)  # a full fitting queue refuses before the body is parsed
     app.add_middleware(SingleValueQueryMiddleware)
     # Added first, so it runs inside the request context (request id, metrics), and before
     # any body is read: the body limits apply when a route reads it (api.middleware).

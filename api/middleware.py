@@ -14,12 +14,13 @@ read without waiting for the bytes; a body that stops arriving is answered 408 o
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
 import logging
 import re
 import time
 import uuid
-from collections import Counter
+from collections import Counter, OrderedDict
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl
 
@@ -27,11 +28,12 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import domain_error_response, error_body
+from api.errors import domain_error_response, error_body, http_error_response
 from api.logs import request_id_var
 from api.metrics import Metrics
+from api.service.admission import OverloadedError
 
-__all__ = ["RequestContextMiddleware", "SingleValueQueryMiddleware"]
+__all__ = ["FitAdmissionMiddleware", "RequestContextMiddleware", "SingleValueQueryMiddleware"]
 
 logger = logging.getLogger("api.access")
 
@@ -82,7 +84,10 @@ class RequestContextMiddleware:
             # the limit while streaming) get their own status; the rest is logged with the
             # request id and answered with a generic 500 without internals.
             if not started:
-                response = domain_error_response(exc, request_id)
+                if isinstance(exc, HTTPException):  # a body limit hit outside the routes
+                    response = http_error_response(exc)
+                else:
+                    response = domain_error_response(exc, request_id)
                 status = response.status_code
                 await _send_json(send, status, response.body, rid_header)
             else:
@@ -240,6 +245,107 @@ def _repeated_error(refused: list[tuple[str, int]]) -> dict[str, Any]:
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
     message = f"invalid field '{first['field']}': {first['message']}{more}"
     return error_body("validation_error", message, {"errors": errors})
+
+
+class FitAdmissionMiddleware:
+    """While the fitting queue is full, refuse what would be fitted before its body is parsed.
+
+    A client that ignores ``Retry-After`` retries at once; if each refusal validated its
+    body (pydantic, the inline data's hash), such clients would keep the event loop busy
+    and slow every other route. Here a refusal costs the reading of the body and one hash:
+
+    * ``POST /v1/backtests`` is never cached: refused without reading its body;
+    * ``POST /v1/forecasts`` is refused unless its exact body was answered before (it may
+      be a cache hit, which the route still serves); the hashes of answered bodies are
+      remembered (a bounded LRU), so cached forecasts stay cheap under saturation.
+
+    Whatever passes is checked again by the service (``FitGate.acquire``). Runs inside
+    :class:`api.auth.AuthMiddleware`: anonymous requests are refused with 401 first.
+    """
+
+    def __init__(self, app: ASGIApp, *, remember: int = 4096) -> None:
+        self.app = app
+        self._answered: OrderedDict[bytes, None] = OrderedDict()
+        self._remember = remember
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in _FITTING_PATHS:
+            await self.app(scope, receive, send)
+            return
+        try:
+            scope["app"].state.service.gate.check()
+        except OverloadedError as full:
+            if scope["path"] != "/v1/forecasts":
+                await domain_error_response(full)(scope, receive, send)
+                return
+            body = await _read_body(receive)
+            digest = _digest(body)
+            if digest not in self._answered:
+                await domain_error_response(full)(scope, receive, send)
+                return
+            await self._forecast(scope, _replay(body, receive), send, digest)
+            return
+        if scope["path"] == "/v1/forecasts":
+            await self._forecast(scope, receive, send, None)
+            return
+        await self.app(scope, receive, send)
+
+    async def _forecast(self, scope: Scope, receive: Receive, send: Send, digest: bytes | None) -> None:
+        """Pass a forecast on (hashing its body unless ``digest`` is known); remember an answered one."""
+        hasher = hashlib.blake2b(digest_size=16)
+
+        async def hashing_receive() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                hasher.update(message.get("body", b""))
+            return message
+
+        async def remembering_send(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] == 200:
+                self._remember_body(digest if digest is not None else hasher.digest())
+            await send(message)
+
+        await self.app(scope, receive if digest is not None else hashing_receive, remembering_send)
+
+    def _remember_body(self, digest: bytes) -> None:
+        self._answered[digest] = None
+        self._answered.move_to_end(digest)
+        while len(self._answered) > self._remember:
+            self._answered.popitem(last=False)
+
+
+#: The POST routes whose work is a fit admitted by the service's FitGate.
+_FITTING_PATHS = frozenset({"/v1/forecasts", "/v1/backtests"})
+
+
+def _digest(body: bytes) -> bytes:
+    return hashlib.blake2b(body, digest_size=16).digest()
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that gives ``body`` once, then the real messages (a disconnection)."""
+    given = False
+
+    async def replay() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 def _route_label(scope: Scope) -> str:

@@ -437,3 +437,33 @@ def test_repeated_query_parameter_without_a_key_is_401(keyed: TestClient) -> Non
 def test_repeated_unknown_query_parameter_is_ignored_like_any_unknown_one(client: TestClient) -> None:
     assert client.get("/v1/series?x=1&x=2").status_code == 200
     assert client.get("/health?x=1&x=2").status_code == 200
+
+
+def test_full_queue_refuses_forecasts_before_validating_their_body(full_queue: tuple[TestClient, list[str]]) -> None:
+    client, _ = full_queue
+    headers = {"Content-Type": "application/json"}
+    # Not even valid JSON: refused for the full queue, not parsed (a 422 once there is room).
+    refused = client.post("/v1/forecasts", content=b'{"data": [1, 2', headers=headers)
+    assert_error(refused, 503, "overloaded")
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert_error(client.post("/v1/backtests", content=b"[", headers=headers), 503, "overloaded")
+    # A body answered before may be a cache hit: it is still served.
+    again = client.post("/v1/forecasts", json={"series_id": "s", "horizon": 2})
+    assert again.status_code == 200 and again.headers["X-Cache"] == "hit"
+    service = client.app.state.service  # type: ignore[attr-defined]
+    service.gate.release(2)
+    try:
+        assert_error(client.post("/v1/forecasts", content=b'{"data": [1, 2', headers=headers), 422, "invalid_json")
+    finally:
+        service.gate.force(2)
+
+
+def test_full_queue_with_a_body_over_the_limit_is_still_413(tmp_path: Path) -> None:
+    with TestClient(create_app(make_settings(tmp_path, max_pending_fits=1, max_body_bytes=2048))) as client:
+        service = client.app.state.service  # type: ignore[attr-defined]
+        service.gate.force(1)
+        big = b"{" + b" " * 5000 + b"}"
+        response = client.post("/v1/forecasts", content=big, headers={"Content-Type": "application/json"})
+        error = assert_error(response, 413, "payload_too_large")
+        assert error["details"] == {"max_body_bytes": 2048}
+        service.gate.release(1)
