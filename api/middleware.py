@@ -254,7 +254,8 @@ class FitAdmissionMiddleware:
     body (pydantic, the inline data's hash), such clients would keep the event loop busy
     and slow every other route. Here a refusal costs the reading of the body and one hash:
 
-    * ``POST /v1/backtests`` is never cached: refused without reading its body;
+    * ``POST /v1/backtests`` and ``POST /v1/structures/{name}/forecasts`` are never cached:
+      refused without reading their body;
     * ``POST /v1/forecasts`` is refused unless its exact body was answered before (it may
       be a cache hit, which the route still serves); the hashes of answered bodies are
       remembered (a bounded LRU), so cached forecasts stay cheap under saturation.
@@ -269,7 +270,7 @@ class FitAdmissionMiddleware:
         self._remember = remember
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] not in _FITTING_PATHS:
+        if scope["type"] != "http" or scope["method"] != "POST" or not _FITTING_PATH.match(scope["path"]):
             await self.app(scope, receive, send)
             return
         try:
@@ -314,8 +315,9 @@ class FitAdmissionMiddleware:
             self._answered.popitem(last=False)
 
 
-#: The POST routes whose work is a fit admitted by the service's FitGate.
-_FITTING_PATHS = frozenset({"/v1/forecasts", "/v1/backtests"})
+#: The POST routes whose work is a fit admitted by the service's FitGate (the batch route is
+#: not: a batch answered from the cache needs no fit, and its size decides its admission).
+_FITTING_PATH = re.compile(r"^/v1/(forecasts|backtests|structures/[^/]+/forecasts)$")
 
 
 def _digest(body: bytes) -> bytes:

@@ -209,6 +209,11 @@ class ForecastService:
         future.add_done_callback(lambda f: None if f.cancelled() else self.gate.observe(f.result().seconds))
         return future
 
+    def submit_fit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[TaskResult[T]]:
+        """Admit one fit to the bounded queue and submit it (``OverloadedError`` when full)."""
+        self.gate.acquire()
+        return self._submit(fn, *args, **kwargs)
+
     # ---------------------------------------------------------------- forecasts
     def forecast(self, request: ForecastRequest, store: Store) -> tuple[ForecastResult, bool]:
         """One forecast: from the cache, or fitted and archived. Returns (forecast, cached).

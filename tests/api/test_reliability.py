@@ -467,3 +467,43 @@ def test_full_queue_with_a_body_over_the_limit_is_still_413(tmp_path: Path) -> N
         error = assert_error(response, 413, "payload_too_large")
         assert error["details"] == {"max_body_bytes": 2048}
         service.gate.release(1)
+
+
+# -- review: structure forecasts went around the fitting queue, waiting in a thread -------
+
+
+def _hierarchy(client: TestClient) -> None:
+    for series_id, base in (("x", 20.0), ("m", 15.0)):
+        body = {"series_id": series_id, "frequency": "annual", "data": annual(base=base)}
+        assert client.post("/v1/series", json=body).status_code == 201
+    total = [{"ds": str(2000 + i), "y": 35.0 + 6 * i + 2 * (i % 3)} for i in range(20)]
+    assert client.post("/v1/series", json={"series_id": "t", "frequency": "annual", "data": total}).status_code == 201
+    structure = {"name": "h", "kind": "hierarchy", "hierarchy": {"t": ["x", "m"]}, "model": "naive2"}
+    assert client.post("/v1/structures", json=structure).status_code == 201
+
+
+def test_structure_forecast_takes_a_slot_of_the_fitting_queue(tmp_path: Path) -> None:
+    with TestClient(create_app(make_settings(tmp_path, max_pending_fits=1))) as client:
+        _hierarchy(client)
+        service = client.app.state.service  # type: ignore[attr-defined]
+        taken: list[int] = []
+        real_submit = service._submit
+
+        def spying_submit(*args: Any, **kwargs: Any) -> Any:
+            taken.append(service.gate.pending)
+            return real_submit(*args, **kwargs)
+
+        service._submit = spying_submit
+        response = client.post("/v1/structures/h/forecasts", json={"horizon": 2})
+        assert response.status_code == 200, response.text
+        assert taken == [1] and service.gate.pending == 0
+        service.gate.force(1)
+        try:
+            assert_error(client.post("/v1/structures/h/forecasts", json={"horizon": 2}), 503, "overloaded")
+            # Refused before its body is read: even a malformed one.
+            refused = client.post(
+                "/v1/structures/h/forecasts", content=b"{", headers={"Content-Type": "application/json"}
+            )
+            assert_error(refused, 503, "overloaded")
+        finally:
+            service.gate.release(1)
