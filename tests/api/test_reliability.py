@@ -173,6 +173,19 @@ def test_incomplete_body_is_answered_408_and_closed_within_the_timeout(slow_body
         assert closed_within(sock, 5), "the connection stayed open after the 408"
 
 
+def test_incomplete_multipart_upload_is_408_not_500(slow_body_server: LiveServer) -> None:
+    with slow_body_server.connect() as sock:
+        head = (
+            "POST /v1/series HTTP/1.1\r\nHost: t\r\nContent-Type: multipart/form-data; boundary=XX\r\n"
+            "Content-Length: 5000\r\n\r\n"
+        )
+        part = b'--XX\r\nContent-Disposition: form-data; name="file"; filename="a.csv"\r\n\r\nds,a\n2000,1\n'
+        sock.sendall(head.encode() + part)
+        status, _, body, seconds = read_response(sock, timeout=10)
+        assert status == 408 and json.loads(body)["error"]["code"] == "request_timeout", body
+        assert seconds < 5 and closed_within(sock, 5)
+
+
 def test_body_dripping_slower_than_the_timeout_is_408_even_if_bytes_keep_coming(slow_body_server: LiveServer) -> None:
     with slow_body_server.connect() as sock:
         sock.sendall(b"POST /v1/forecasts HTTP/1.1\r\nHost: t\r\nContent-Length: 500\r\n\r\n")
