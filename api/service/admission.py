@@ -158,7 +158,7 @@ class UploadWorker:
         if max_concurrent < 1:
             raise ValueError(f"UploadWorker(max_concurrent={max_concurrent}) must admit at least one upload.")
         self.max_concurrent = max_concurrent
-        self._threads = ThreadPoolExecutor(max_concurrent, thread_name_prefix="tradecast-upload")
+        self._threads: ThreadPoolExecutor | None = None  # started by the first upload
         self._active = 0
         self._mean_seconds = _FIRST_GUESS_SECONDS
         self._lock = threading.Lock()
@@ -184,12 +184,22 @@ class UploadWorker:
         )
 
     def shutdown(self) -> None:
-        """Stop the threads: an upload under way finishes (before the store closes), nothing new starts."""
-        self._threads.shutdown(wait=True, cancel_futures=True)
+        """Stop the threads: an upload under way finishes (before the store closes).
+
+        A later upload starts new threads (an app can be started again, as tests do).
+        """
+        with self._lock:
+            threads, self._threads = self._threads, None
+        if threads is not None:
+            threads.shutdown(wait=True, cancel_futures=True)
 
     def _submit(self, fn: Callable[..., T], args: tuple[Any, ...]) -> Future[T]:
+        with self._lock:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(self.max_concurrent, thread_name_prefix="tradecast-upload")
+            threads = self._threads
         # The request's context (its id, for the logs) goes with the work into the thread.
-        return self._threads.submit(contextvars.copy_context().run, fn, *args)
+        return threads.submit(contextvars.copy_context().run, fn, *args)
 
     def _release(self, seconds: float | None) -> None:
         with self._lock:

@@ -520,3 +520,11 @@ def test_structure_forecast_takes_a_slot_of_the_fitting_queue(tmp_path: Path) ->
             assert_error(refused, 503, "overloaded")
         finally:
             service.gate.release(1)
+
+
+def test_upload_worker_serves_again_after_a_shutdown(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path))
+    for i in range(2):  # two lifespans of one app, as the schema fuzzer runs it
+        with TestClient(app) as client:
+            body = {"series_id": f"s{i}", "frequency": "annual", "data": annual()}
+            assert client.post("/v1/series", json=body).status_code == 201
