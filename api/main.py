@@ -68,10 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         report_scheduler = await run_in_threadpool(start_scheduler, store, settings.reports)
         pruner = start_pruner(store, settings.store.forecast_retention_days)
         if settings.api.gc_freeze:
-            # Move everything allocated at start-up (pandas, statsmodels, the app) out of the
-            # collector's reach, so full collections under load stay short (p99 latency).
-            gc.collect()
-            gc.freeze()
+            _freeze_startup_objects()
         logger.info("tradecast API ready (store %s)", store_label(settings.store.database_url))
         try:
             yield
@@ -80,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop_scheduler(report_scheduler)
             job_manager.shutdown()
             uploads.shutdown()
+            report_runs.shutdown()
             service.shutdown()
             store.dispose()
 
@@ -96,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.store = store
     app.state.jobs = job_manager
     app.state.uploads = uploads = UploadWorker(settings.api.max_concurrent_uploads)
+    app.state.report_runs = report_runs = _report_run_worker(settings)
 
     install_error_handlers(app)
     _add_middleware(app, settings, metrics)
@@ -126,6 +125,19 @@ def _add_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
         max_body_bytes=settings.max_body_bytes,
         body_timeout=settings.api.body_timeout_seconds,
     )
+
+
+def _freeze_startup_objects() -> None:
+    # Move everything allocated at start-up (pandas, statsmodels, the app) out of the
+    # collector's reach, so full collections under load stay short (p99 latency).
+    gc.collect()
+    gc.freeze()
+
+
+def _report_run_worker(settings: Settings) -> UploadWorker:
+    """The bounded threads of report runs started through the API."""
+    setting = "TRADECAST_MAX_CONCURRENT_REPORT_RUNS"
+    return UploadWorker(settings.api.max_concurrent_report_runs, what="report runs", setting=setting)
 
 
 def build_service(settings: Settings, metrics: Metrics) -> ForecastService:

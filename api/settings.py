@@ -184,6 +184,7 @@ class ApiSection:
     gc_freeze: bool
     body_timeout_seconds: float
     max_concurrent_uploads: int
+    max_concurrent_report_runs: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +294,13 @@ class Settings(BaseSettings):
         le=64,
         description="Series uploads (POST /v1/series) parsed and stored at once, in their own threads; "
         "beyond, refused at once with 503 overloaded and Retry-After.",
+    )
+    max_concurrent_report_runs: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Report runs started through the API (POST /v1/reports/{name}/runs) at once, in their own "
+        "threads; beyond, refused at once with 503 overloaded and Retry-After.",
     )
 
     # executor

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -11,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import SettingsDep
 from api.schemas import AwareInstant, ErrorRead
+from api.service.admission import UploadWorker
 from reports.definitions import DEFAULT_SCHEDULE, ReportDefinition
 from reports.jobs import run_report
 from reports.scheduler import previous_fire_time, stored_trigger
@@ -181,13 +183,14 @@ def delete_report(name: ReportName, reports: ReportsDep) -> Response:
 
 
 @router.post("/{name}/runs", response_model=ReportRunRead, status_code=status.HTTP_201_CREATED)
-def create_report_run(
+async def create_report_run(
     name: ReportName, request: Request, settings: SettingsDep, body: ReportRunCreate | None = None
 ) -> ReportRunRead:
     """Run a report now (returns the stored run if this as-of time already ran)."""
     body = body or ReportRunCreate(as_of=None, force=False)
     options = settings.reports
-    run = run_report(
+    run = functools.partial(
+        run_report,
         name,
         body.as_of,
         request.app.state.store,
@@ -198,7 +201,11 @@ def create_report_run(
         n_jobs=options.n_jobs,
         stale_after_seconds=options.stale_after_seconds,
     )
-    return _to_run(run)
+    # A run can take minutes: in a bounded worker of its own (503 overloaded beyond
+    # TRADECAST_MAX_CONCURRENT_REPORT_RUNS), never in the threadpool the other routes share.
+    runs: UploadWorker = request.app.state.report_runs
+    with runs.admit() as slot:
+        return _to_run(await slot.run(run))
 
 
 @router.get("/{name}/runs", response_model=ReportRunsPage)

@@ -138,12 +138,17 @@ class FitGate:
 class UploadWorker:
     """Parses and stores uploads in ``max_concurrent`` threads of its own, refusing one more.
 
+    Also bounds other long work a route would otherwise do in the shared threadpool
+    (report runs started through the API), named by ``what`` and ``setting``.
+
     Parameters
     ----------
     max_concurrent : int
         Uploads admitted at once (``TRADECAST_MAX_CONCURRENT_UPLOADS``): the threads, and
         the bound. An admitted upload holds its slot from before its body is read until its
         work ends in its thread, even if its client has gone meanwhile.
+    what, setting : str
+        What the refusal names ("uploads") and the setting of the bound.
 
     Examples
     --------
@@ -154,10 +159,14 @@ class UploadWorker:
             page = await slot.run(parse_and_store, raw)
     """
 
-    def __init__(self, max_concurrent: int) -> None:
+    def __init__(
+        self, max_concurrent: int, *, what: str = "uploads", setting: str = "TRADECAST_MAX_CONCURRENT_UPLOADS"
+    ) -> None:
         if max_concurrent < 1:
             raise ValueError(f"UploadWorker(max_concurrent={max_concurrent}) must admit at least one upload.")
         self.max_concurrent = max_concurrent
+        self.what = what  # named in the refusal, with its setting
+        self.setting = setting
         self._threads: ThreadPoolExecutor | None = None  # started by the first upload
         self._active = 0
         self._mean_seconds = _FIRST_GUESS_SECONDS
@@ -177,10 +186,13 @@ class UploadWorker:
             active = self._active
             retry_after = max(1, math.ceil(self._mean_seconds))
         raise OverloadedError(
-            f"the service is already storing its maximum of {self.max_concurrent} uploads "
-            f"(TRADECAST_MAX_CONCURRENT_UPLOADS); retry in {retry_after} s",
+            f"the service is already running its maximum of {self.max_concurrent} {self.what} "
+            f"({self.setting}); retry in {retry_after} s",
             retry_after=retry_after,
-            details={"active_uploads": active, "max_concurrent_uploads": self.max_concurrent},
+            details={
+                f"active_{self.what.replace(' ', '_')}": active,
+                self.setting.removeprefix("TRADECAST_").lower(): self.max_concurrent,
+            },
         )
 
     def shutdown(self) -> None:

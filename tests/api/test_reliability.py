@@ -17,6 +17,7 @@ import pytest
 import uvicorn
 
 import api.routes.forecasts as forecast_routes
+import api.routes.reports as report_routes
 import api.routes.series as series_routes
 import api.service.forecasts as service_forecasts
 from api.main import create_app
@@ -528,3 +529,43 @@ def test_upload_worker_serves_again_after_a_shutdown(tmp_path: Path) -> None:
         with TestClient(app) as client:
             body = {"series_id": f"s{i}", "frequency": "annual", "data": annual()}
             assert client.post("/v1/series", json=body).status_code == 201
+
+
+# -- review: report runs started through the API held shared threads for minutes ----------
+
+
+def test_report_runs_through_the_api_are_bounded_and_leave_the_shared_threads_free(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+    entered: list[str] = []
+    real = report_routes.run_report
+
+    def slow_run_report(name: str, *args: Any, **kwargs: Any) -> Any:
+        entered.append(name)
+        release.wait(30)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(report_routes, "run_report", slow_run_report)
+    settings = make_settings(tmp_path, max_concurrent_report_runs=2)
+    with TestClient(create_app(settings)) as client:
+
+        async def shrink_threadpool() -> None:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = 2
+
+        assert client.portal is not None
+        client.portal.call(shrink_threadpool)
+        try:
+            running = [_in_thread(client.post, f"/v1/reports/r{i}/runs") for i in range(2)]
+            _wait_until(lambda: len(entered) == 2)
+            error = assert_error(client.post("/v1/reports/r9/runs"), 503, "overloaded")
+            assert "TRADECAST_MAX_CONCURRENT_REPORT_RUNS" in error["message"]
+            assert error["details"]["max_concurrent_report_runs"] == 2
+            reader, out = _in_thread(client.get, "/v1/series")
+            reader.join(FAST_SECONDS)
+            assert out and out[0].status_code == 200, "GET /v1/series was stuck behind the report runs"
+        finally:
+            release.set()
+        for thread, result in running:
+            thread.join(30)
+            assert result and result[0].status_code == 404, result  # they ran: no such report
