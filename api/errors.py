@@ -42,6 +42,7 @@ __all__ = [
     "PermissionDeniedError",
     "error_body",
     "detailed",
+    "http_error_response",
     "install_error_handlers",
     "status_for",
 ]
@@ -120,6 +121,7 @@ _CODE_BY_STATUS = {
     404: "not_found",
     405: "method_not_allowed",
     406: "not_acceptable",
+    408: "request_timeout",
     409: "conflict",
     413: "payload_too_large",
     415: "unsupported_media_type",
@@ -228,6 +230,20 @@ async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("validation_error", message, {"errors": _json_safe(errors)}), status_code=422)
 
 
+def http_error_response(exc: StarletteHTTPException) -> JSONResponse:
+    """The envelope of an HTTP exception raised outside the routes (a body limit in a middleware)."""
+    details = getattr(exc, "details", None)
+    return JSONResponse(
+        error_body(
+            _CODE_BY_STATUS.get(exc.status_code, "http_error"),
+            str(exc.detail),
+            details if isinstance(details, dict) else None,
+        ),
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
 async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _CODE_BY_STATUS.get(exc.status_code, "http_error")
@@ -239,7 +255,7 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
         if allowed:
             return JSONResponse(error_body(code, message), status_code=405, headers={"Allow": ", ".join(allowed)})
     else:
-        message = str(exc.detail)
+        return http_error_response(exc)
     return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 

@@ -18,12 +18,13 @@ from api.errors import install_error_handlers
 from api.jobs import JobManager
 from api.logs import configure_logging
 from api.metrics import Metrics
-from api.middleware import RequestContextMiddleware
+from api.middleware import FitAdmissionMiddleware, RequestContextMiddleware, SingleValueQueryMiddleware
 from api.retention import start_pruner, stop_pruner
 from api.routes import backtests, forecasts, health, jobs, models, series, sources, structures
 from api.routes.reports import router as reports_router
 from api.schemas import ErrorRead
 from api.service import ForecastService, Limits
+from api.service.admission import UploadWorker
 from api.service.reports import ReportRunner
 from api.settings import Settings, get_settings, report_unknown_variables
 from data import Store
@@ -81,10 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         services = await run_in_threadpool(start_services, app, store, settings)
         pruner = start_pruner(store, settings.store.forecast_retention_days)
         if settings.api.gc_freeze:
-            # Move everything allocated at start-up (pandas, statsmodels, the app) out of the
-            # collector's reach, so full collections under load stay short (p99 latency).
-            gc.collect()
-            gc.freeze()
+            _freeze_startup_objects()
         logger.info("tradecast API ready (store %s)", store_label(settings.store.database_url))
         try:
             yield
@@ -92,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop_pruner(pruner)
             stop_services(app, services)
             job_manager.shutdown()
+            uploads.shutdown()
             service.shutdown()
             store.dispose()
 
@@ -102,11 +101,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = service
     app.state.store = store
     app.state.jobs = job_manager
+    app.state.uploads = uploads = UploadWorker(settings.api.max_concurrent_uploads)
 
     install_error_handlers(app)
-    # Added first, so it runs inside the request context (request id, metrics, body limit).
-    app.add_middleware(AuthMiddleware)
-    app.add_middleware(RequestContextMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    _add_middleware(app, settings, metrics)
 
     app.include_router(health.router)
     install_offline_docs(app)
@@ -139,6 +137,30 @@ def stop_services(app: FastAPI, services: _Services) -> None:
     if refreshes is not None:
         refreshes.shutdown()
     app.state.report_runner.shutdown()
+
+
+def _add_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
+    """The middleware stack, outermost last: request context, then keys, then the routes."""
+    # Inside the key check: a repeated single-valued query parameter is a 422 for a caller
+    # with a valid key only.
+    app.add_middleware(FitAdmissionMiddleware)  # a full fitting queue refuses before the body is parsed
+    app.add_middleware(SingleValueQueryMiddleware)
+    # Added first, so it runs inside the request context (request id, metrics), and before
+    # any body is read: the body limits apply when a route reads it (api.middleware).
+    app.add_middleware(AuthMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=metrics,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.api.body_timeout_seconds,
+    )
+
+
+def _freeze_startup_objects() -> None:
+    # Move everything allocated at start-up (pandas, statsmodels, the app) out of the
+    # collector's reach, so full collections under load stay short (p99 latency).
+    gc.collect()
+    gc.freeze()
 
 
 def build_service(settings: Settings, metrics: Metrics) -> ForecastService:

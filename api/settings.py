@@ -189,6 +189,8 @@ class ApiSection:
     job_stale_seconds: float
     job_max_attempts: int
     gc_freeze: bool
+    body_timeout_seconds: float
+    max_concurrent_uploads: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +316,20 @@ class Settings(BaseSettings):
     job_stale_seconds: float = Field(default=30.0, gt=0, description="A job not heart-beaten this long is recovered.")
     job_max_attempts: int = Field(default=3, ge=1)
     gc_freeze: bool = Field(default=True, description="gc.freeze() after start-up (shorter GC pauses).")
+    body_timeout_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        le=3600,
+        description="A request body must arrive whole within this many seconds of the first read; "
+        "otherwise 408 request_timeout and the connection is closed.",
+    )
+    max_concurrent_uploads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Series uploads (POST /v1/series) parsed and stored at once, in their own threads; "
+        "beyond, refused at once with 503 overloaded and Retry-After.",
+    )
 
     # executor
     workers: int = Field(default=1, ge=1, le=64, description="Server (uvicorn) processes.")

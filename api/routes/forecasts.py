@@ -84,6 +84,7 @@ async def create_forecast(body: ForecastCreate, request: Request) -> Response:
     # (no thread waits for it). A full fitting queue answers 503 at once.
     step: ForecastResult | ForecastFit | None = service.cached_forecast(forecast)
     if step is None:
+        service.check_room(forecast)  # a full queue refuses inline data here, unparsed
         step = await run_in_threadpool(service.start_forecast, forecast, state.store)
     if isinstance(step, ForecastResult):
         return Response(_BODIES.of(step), media_type="application/json", headers={"X-Cache": "hit"})

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
 
@@ -15,6 +14,7 @@ from api.convert import diff_to_read, meta_to_read, observations_to_series, stor
 from api.deps import ExistingSeriesId, ServiceDep, SettingsDep, StoreDep
 from api.errors import detailed
 from api.schemas import ErrorRead, Instant, SeriesCreate, SeriesPage, SeriesRead, VintageDiffRead, VintagesPage
+from api.service.admission import UploadWorker
 from api.settings import StoreSection
 from data import IngestError, SeriesMeta, Store, VintageInfo, load_series
 from data.ingest import LAYOUTS
@@ -94,6 +94,21 @@ def _page(vintages: list[VintageInfo], response: Response) -> VintagesPage:
     if not any(v.created for v in vintages):
         response.status_code = status.HTTP_200_OK
     return VintagesPage(data=[vintage_to_read(v) for v in vintages], count=len(vintages))
+
+
+def _save_json_body(store: Store, raw: bytes) -> list[VintageInfo]:
+    """Validate a JSON ``SeriesCreate`` body and store it (in an upload thread)."""
+    try:
+        body = SeriesCreate.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        ) from None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise RequestValidationError(
+            [{"loc": ("body",), "msg": "the body must be JSON or a multipart upload", "type": "json_invalid"}]
+        ) from None
+    return _save_json(store, body)
 
 
 def _save_json(store: Store, body: SeriesCreate) -> list[VintageInfo]:
@@ -187,8 +202,14 @@ async def create_series(
 
 
 async def _create_series(request: Request, store: Store, section: StoreSection) -> list[VintageInfo]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "multipart/form-data":
+    # Admitted before the body is read, so a refusal (503 overloaded, Retry-After) costs
+    # nothing; parsing and storing run in the upload threads, never in the shared threadpool
+    # (nor on the event loop: a large JSON body is validated there too).
+    uploads: UploadWorker = request.app.state.uploads
+    with uploads.admit() as slot:
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "multipart/form-data":
+            return await slot.run(_save_json_body, store, await request.body())
         async with request.form() as form:  # closes the spooled upload files
             upload = form.get("file")
             if upload is None or isinstance(upload, str):
@@ -198,18 +219,7 @@ async def _create_series(request: Request, store: Store, section: StoreSection) 
             raw = await upload.read()
             filename = upload.filename or ""
             fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        return await run_in_threadpool(_save_upload, store, raw, filename, fields, section)
-    try:
-        body = SeriesCreate.model_validate_json(await request.body())
-    except ValidationError as exc:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        ) from None
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise RequestValidationError(
-            [{"loc": ("body",), "msg": "the body must be JSON or a multipart upload", "type": "json_invalid"}]
-        ) from None
-    return await run_in_threadpool(_save_json, store, body)
+        return await slot.run(_save_upload, store, raw, filename, fields, section)
 
 
 @router.get("", response_model=SeriesPage)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 
 from api.convert import structure_create, structure_forecast_to_read, structure_to_read
 from api.deps import ServiceDep, StoreDep
@@ -16,7 +17,8 @@ from api.schemas import (
     StructureRead,
     StructuresPage,
 )
-from api.service.structures import forecast_structure, resolved
+from api.service.structures import resolved, start_structure_forecast
+from api.waiting import await_futures, client_gone_response
 
 __all__ = ["router"]
 
@@ -73,11 +75,23 @@ def delete_structure(name: Name, store: StoreDep) -> Response:
         422: {"model": ErrorRead, "description": "The members do not form the structure (gaps, sums, spans)."},
     },
 )
-def create_structure_forecast(
-    name: Name, body: StructureForecastCreate, store: StoreDep, service: ServiceDep
-) -> StructureForecastRead:
+async def create_structure_forecast(
+    name: Name, body: StructureForecastCreate, request: Request, store: StoreDep, service: ServiceDep
+) -> StructureForecastRead | Response:
     """Forecast a stored structure coherently: aggregates equal their parts' sums, shares sum to 1."""
-    result = forecast_structure(
-        store, service.executor, service.limits, name, horizon=body.horizon, levels=body.levels, as_of=body.as_of
+    # Like a forecast: members read in the threadpool, the fit admitted to the bounded
+    # fitting queue (503 when full) and awaited on the event loop, not in a thread.
+    fit = await run_in_threadpool(
+        start_structure_forecast,
+        store,
+        service.submit_fit,
+        service.limits,
+        name,
+        horizon=body.horizon,
+        levels=body.levels,
+        as_of=body.as_of,
     )
-    return structure_forecast_to_read(result)
+    outcomes = await await_futures([fit.future], request.is_disconnected)
+    if outcomes is None:
+        return client_gone_response()
+    return structure_forecast_to_read(fit.finish(outcomes[0]))

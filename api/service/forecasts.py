@@ -172,6 +172,17 @@ class ForecastService:
             self.metrics.cache_hits.inc()
         return hit
 
+    def check_room(self, request: ForecastRequest) -> None:
+        """Refuse ``request`` now (:class:`~api.service.admission.OverloadedError`) if it must
+        be fitted and the fitting queue is full; call it when :meth:`cached_forecast` missed.
+
+        Only inline data are refused here, on the event loop: their cache miss is certain.
+        A stored series may still be a hit on the vintage the store holds, so its check
+        waits for :meth:`start_forecast`'s lookup (still before its data are read).
+        """
+        if request.source.series_id is None:
+            self.gate.check()
+
     def cached_forecast(self, request: ForecastRequest) -> ForecastResult | None:
         """The cached forecast for ``request`` from memory alone (no database, no fit), or None.
 
@@ -197,6 +208,11 @@ class ForecastService:
         self.gate.release_when_done(future)
         future.add_done_callback(lambda f: None if f.cancelled() else self.gate.observe(f.result().seconds))
         return future
+
+    def submit_fit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[TaskResult[T]]:
+        """Admit one fit to the bounded queue and submit it (``OverloadedError`` when full)."""
+        self.gate.acquire()
+        return self._submit(fn, *args, **kwargs)
 
     # ---------------------------------------------------------------- forecasts
     def forecast(self, request: ForecastRequest, store: Store) -> tuple[ForecastResult, bool]:
@@ -230,6 +246,7 @@ class ForecastService:
             hit = self._hit(self._key(request, model, levels, vintage))
             if hit is not None:
                 return hit
+        self.gate.check()  # a full queue refuses before the data are read or parsed
         vintage_id = vintage.vintage_id if vintage is not None else None
         prepared = prepare(source, store, self.limits, self._parse, vintage_id=vintage_id)
         check_outlook(prepared.y, prepared.kind, request.growth, request.full_year)
@@ -360,6 +377,7 @@ class ForecastService:
         """
         models = check_backtest(request.models, request.windows, self.limits)
         levels = check_forecast(request.horizon, request.levels, self.limits)
+        self.gate.check()  # a full queue refuses before the data are read or parsed
         prepared = prepare(request.source, store, self.limits, self._parse)
         self.gate.acquire()
         future = self._submit(

@@ -8,7 +8,8 @@ member, misaligned periods, shares not summing to 1...) propagate unchanged and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,11 +20,19 @@ from api.service.limits import Limits, check_forecast
 from data import Store, StructureDefinition
 from data.exceptions import UnknownStructureIdError
 from forecasting.exceptions import InvalidHierarchyError
-from forecasting.executor import Executor, WarningNote
+from forecasting.executor import Executor, TaskResult, WarningNote
 from forecasting.frames import DS, UNIQUE_ID, Y
 from forecasting.structure import forecast_hierarchy, forecast_shares
 
-__all__ = ["StructureForecast", "fit_structure", "forecast_structure", "read_members", "resolved"]
+__all__ = [
+    "StructureFit",
+    "StructureForecast",
+    "fit_structure",
+    "forecast_structure",
+    "read_members",
+    "resolved",
+    "start_structure_forecast",
+]
 
 
 @dataclass(frozen=True)
@@ -120,6 +129,51 @@ def fit_structure(
     )
 
 
+@dataclass(frozen=True)
+class StructureFit:
+    """A structure forecast submitted to the executor: its members as read, and the future."""
+
+    structure: StructureDefinition
+    horizon: int
+    levels: tuple[int, ...]
+    vintages: dict[str, int]
+    future: Future[TaskResult[pd.DataFrame]]
+
+    def finish(self, outcome: TaskResult[pd.DataFrame]) -> StructureForecast:
+        """The forecast from the finished fit (raises the fit's error if it failed)."""
+        return StructureForecast(
+            structure=self.structure,
+            frame=outcome.unwrap(),
+            horizon=self.horizon,
+            levels=self.levels,
+            vintages=self.vintages,
+            warnings=outcome.notes,
+        )
+
+
+def start_structure_forecast(
+    store: Store,
+    submit: Callable[..., Future[TaskResult[pd.DataFrame]]],
+    limits: Limits,
+    name: str,
+    *,
+    horizon: int,
+    levels: Sequence[int],
+    as_of: datetime | None = None,
+) -> StructureFit:
+    """Check and read the structure ``name``, then submit its fit with ``submit``.
+
+    ``submit`` is ``executor.submit``, or the service's ``submit_fit``, which admits the fit
+    to the bounded fitting queue first (and raises ``OverloadedError`` when it is full).
+    Raises what :func:`forecast_structure` raises.
+    """
+    structure = store.structures.resolve(store.structures.get(name))
+    unique_levels = check_forecast(horizon, levels, limits)
+    frame, vintages = read_members(store, structure, as_of)
+    future = submit(fit_structure, structure, frame, horizon, unique_levels)
+    return StructureFit(structure, horizon, unique_levels, vintages, future)
+
+
 def forecast_structure(
     store: Store,
     executor: Executor,
@@ -143,15 +197,5 @@ def forecast_structure(
     InvalidSeriesError, InvalidHierarchyError, CompositionSumError, IncoherentTotalError...
         The members do not form the structure (gaps, misaligned periods, sums): 422.
     """
-    structure = store.structures.resolve(store.structures.get(name))
-    unique_levels = check_forecast(horizon, levels, limits)
-    frame, vintages = read_members(store, structure, as_of)
-    outcome = executor.run(fit_structure, structure, frame, horizon, unique_levels)
-    return StructureForecast(
-        structure=structure,
-        frame=outcome.unwrap(),
-        horizon=horizon,
-        levels=unique_levels,
-        vintages=vintages,
-        warnings=outcome.notes,
-    )
+    fit = start_structure_forecast(store, executor.submit, limits, name, horizon=horizon, levels=levels, as_of=as_of)
+    return fit.finish(fit.future.result())

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
-from bench.load import _checks, _table, _uncached, _uncached_from, monthly_series
+from bench.load import _checks, _table, _uncached, _uncached_from, monthly_series, server_cpu_seconds
 
 
 def _phase(rps: float, statuses: dict[str, int], p99: float | None = 5.0, missing: int = 0) -> dict[str, Any]:
@@ -54,6 +55,37 @@ def test_checks_fail_on_each_defect() -> None:
     assert not _checks(crash)["no_other_5xx"]
     slow = _phases(**{"saturation: GET /v1/series": _phase(10, {"200": 10}, p99=250.0)})
     assert not _checks(slow)["series_p99<100ms_while_saturated"]
+
+
+def test_checks_cover_every_retry_mode() -> None:
+    modes = {
+        "saturation (retry at once): uncached auto": _phase(10, {"200": 5, "503": 400}),
+        "saturation (retry at once): GET /v1/series": _phase(150, {"200": 100}, p99=30.0),
+        "saturation (Retry-After honoured): uncached auto": _phase(10, {"200": 5, "503": 40}),
+        "saturation (Retry-After honoured): GET /v1/series": _phase(200, {"200": 100}, p99=20.0),
+    }
+    phases = {k: v for k, v in _phases(**modes).items() if not k.startswith("saturation:")}
+    assert all(_checks(phases).values())
+    slow_when_rude = {**phases, "saturation (retry at once): GET /v1/series": _phase(10, {"200": 10}, p99=266.0)}
+    assert not _checks(slow_when_rude)["series_p99<100ms_while_saturated"]
+    unrefused = {**phases, "saturation (Retry-After honoured): uncached auto": _phase(10, {"200": 50})}
+    assert not _checks(unrefused)["saturation_refused_with_503"]
+    no_saturation = {k: v for k, v in phases.items() if not k.startswith("saturation")}
+    checks = _checks(no_saturation)
+    assert not checks["saturation_refused_with_503"] and not checks["series_p99<100ms_while_saturated"]
+
+
+def test_table_shows_server_cpu_per_request_when_measured() -> None:
+    phases = _phases(**{"GET /health": {**_phase(1000, {"200": 10}), "server_cpu_ms_per_request": 0.667}})
+    table = _table({"phases": phases, "checks": _checks(phases)})
+    assert "| GET /health | 1000.0 | 1.00 | 1.0 | 5.0 | 0.67 | 200: 10 |" in table
+    assert "| cached inline | 850.0 | 0.85 | 1.0 | 5.0 | - |" in table
+
+
+def test_server_cpu_seconds_reads_this_process() -> None:
+    spent = server_cpu_seconds(os.getpid())
+    assert spent is not None and spent > 0
+    assert server_cpu_seconds(2**22 + 12345) is None
 
 
 def test_table_has_a_row_per_phase_with_ratios() -> None:
