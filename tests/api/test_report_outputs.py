@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from api.main import create_app
 from tests.api.conftest import TestClient, assert_error, make_settings
-from tests.api.test_reports import AS_OF, _definition
+from tests.api.test_reports import AS_OF, _definition, run_and_wait
 
 
 @pytest.fixture
@@ -25,9 +25,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
 def _run(client: TestClient, **overrides: object) -> dict[str, object]:
     created = client.post("/v1/reports", json=_definition(schedule=None, **overrides))
     assert created.status_code == 201, created.text
-    run = client.post("/v1/reports/cn-ru/runs", json={"as_of": AS_OF})
-    assert run.status_code == 201, run.text
-    body: dict[str, object] = run.json()
+    body: dict[str, object] = run_and_wait(client, "cn-ru", {"as_of": AS_OF})
     assert body["status"] == "succeeded", body
     return body
 
