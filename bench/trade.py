@@ -74,6 +74,8 @@ REPORT = {
 #: Forecast horizon per set, and the horizons scored (a shorter one on the first steps).
 HORIZON = {"russia_monthly": 18, "imf_annual": 6, "eu_russia_2022": 11}
 SCORED = {"russia_monthly": (12, 18), "imf_annual": (6,), "eu_russia_2022": (11,)}
+# The M3 check (``--m3``): the same methods on M3's test parts, paired with the trade sets.
+SCORED |= {"m3_yearly": (6,), "m3_quarterly": (8,), "m3_monthly": (18,), "m3_other": (8,)}
 REFERENCES = ("sf_ets", "sf_arima", "sf_theta")
 #: Single models forecast besides auto's members, as candidates for combinations.
 EXTRA = ("ets", "ces", "optimized_theta", "theta", "seasonal_naive")
@@ -186,6 +188,16 @@ def build_cases(domain: Path, sets: Sequence[str] = tuple(HORIZON)) -> list[Case
                 if case is not None:
                     cases.append(case)
     return cases
+
+
+def m3_cases(path: Path, periods: Sequence[str], sample: int | None) -> list[Case]:
+    """M3 series as cases (origin ``test``: the train part against the test part)."""
+    from bench.m3 import load_m3
+
+    return [
+        Case(f"m3_{s.period}", s.series_id, "test", s.train, s.test, s.horizon, s.season_length)
+        for s in load_m3(path, periods=periods, sample=sample)
+    ]
 
 
 # ---------------------------------------------------------------------------- forecasting
@@ -346,7 +358,7 @@ def score_cases(
     rows = []
     for case in cases:
         methods = methods_of(load_cached(case, cache))
-        if not all(m in methods for m in ("auto", *REFERENCES)):
+        if "auto" not in methods:
             continue  # not forecast yet (a run stopped early): n_cases in the tables says how many were
         if extra is not None:
             methods.update(extra(case, methods))
@@ -381,7 +393,9 @@ def paired_gap(scores: pd.DataFrame, method: str, reference: str, metric: str) -
     wide = scores[scores["method"].isin([method, reference])].pivot_table(
         index=[*keys, "series"], columns="method", values=metric
     )
-    diff = (wide[method] - wide[reference]).groupby(level=keys)
+    if method not in wide.columns or reference not in wide.columns:
+        return pd.DataFrame(columns=["gap", "gap_se"])
+    diff = (wide[method] - wide[reference]).dropna().groupby(level=keys)
     return pd.DataFrame({"gap": diff.mean(), "gap_se": diff.std(ddof=1) / np.sqrt(diff.count())})
 
 
@@ -411,12 +425,24 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--refresh", action="append", default=[], help="Forecast this method again (e.g. auto after changing it)."
     )
+    parser.add_argument(
+        "--only", action="append", help="Forecast only these methods (repeatable; scoring reads the cache)."
+    )
+    parser.add_argument("--no-trade", action="store_true", help="Only the M3 cases of --m3.")
+    parser.add_argument("--m3", type=Path, help="Also run the methods on M3's test parts (m3.csv.gz).")
+    parser.add_argument("--m3-period", action="append", help="M3 periods for --m3 (default yearly and monthly).")
+    parser.add_argument("--m3-sample", type=int, help="About N M3 series spread over the chosen periods.")
     args = parser.parse_args(argv)
-    cases = build_cases(args.domain, args.set or tuple(HORIZON))
-    for set_name in args.set or HORIZON:
+    sets = () if args.no_trade else (args.set or tuple(HORIZON))
+    cases = build_cases(args.domain, sets)
+    if args.m3 is not None:
+        m3 = m3_cases(args.m3, args.m3_period or ["yearly", "monthly"], args.m3_sample)
+        cases += m3
+        sets = (*sets, *dict.fromkeys(c.set_name for c in m3))
+    for set_name in sets:
         mine = [c for c in cases if c.set_name == set_name]
         _say(f"{set_name}: {len({c.series_id for c in mine})} series, {len(mine)} cases")
-    names = ["auto", *REFERENCES, "naive2", *(EXTRA if args.extra else ())]
+    names = args.only or ["auto", *REFERENCES, "naive2", *(EXTRA if args.extra else ())]
     if args.refresh:
         forget(cases, args.refresh, args.cache)
     wall = run_cases(cases, list(dict.fromkeys(names)), args.n_jobs, args.cache)

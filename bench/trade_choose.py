@@ -146,6 +146,11 @@ def choose_set(set_name: str, cases: Sequence[Case], cache: Path, top: int) -> N
     mine = [c for c in cases if c.set_name == set_name]
     season = mine[0].season_length
     points = point_table(mine, cache)
+    # Only cases forecast by every method (a run stopped early leaves some out).
+    mine = [c for c in mine if all(m in points[c.key] for m in ("auto", "sf_mean", *POOLS[season]))]
+    if not mine:
+        _say(f"[{set_name}] nothing cached yet: run python -m bench.trade --extra first")
+        return
     choose = [c for c in mine if c.split == "choose"]
     report = [c for c in mine if c.split == "report"]
     table = score_combos(choose, points, POOLS[season])
