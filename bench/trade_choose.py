@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.trade import CACHE, HORIZON, SCORED, Case, build_cases, load_cached, methods_of
+from bench.trade import CACHE, HORIZON, SCORED, Case, build_cases, load_cached, m3_cases, methods_of
 from forecasting.frames import MEAN
 from forecasting.metrics import mase, smape
 
@@ -83,13 +83,14 @@ def score_combos(cases: Sequence[Case], points: Points, pool: Sequence[str]) -> 
     for k in range(1, 6):
         combos.extend(itertools.combinations(pool, k))
     rows = []
-    for combo in combos:
-        usable = [c for c in cases if all(m in points[c.key] for m in combo)]
-        if len(usable) < len(cases):
+    for combo, how in [(c, "mean") for c in combos] + [(c, "median") for c in combos if len(c) >= 3]:
+        if not all(all(m in points[c.key] for m in combo) for c in cases):
             continue
-        errs = [_errors(c, np.mean([points[c.key][m] for m in combo], axis=0)) for c in usable]
-        s, m = _series_mean(usable, errs)
-        rows.append({"combo": " + ".join(combo), "k": len(combo), "smape": s, "mase": m})
+        agg = np.median if how == "median" else np.mean
+        errs = [_errors(c, agg([points[c.key][m] for m in combo], axis=0)) for c in cases]
+        s, m = _series_mean(cases, errs)
+        name = " + ".join(combo) if how == "mean" else f"median({', '.join(combo)})"
+        rows.append({"combo": name, "k": len(combo), "smape": s, "mase": m})
     out = pd.DataFrame(rows).set_index("combo")
     base = out.loc["auto"]
     out["owa"] = 0.5 * (out["smape"] / base["smape"] + out["mase"] / base["mase"])
@@ -131,17 +132,35 @@ def score_weighted(
     return _series_mean(cases, errs)
 
 
-def _report_rows(cases: Sequence[Case], points: Points, combos: Sequence[str]) -> pd.DataFrame:
+def per_series(cases: Sequence[Case], points: Points, combo: str) -> pd.DataFrame:
+    """sMAPE and MASE per series (mean over its cases) of a combination named as in
+    :func:`score_combos` (``a + b`` for the mean, ``median(a, b, c)``)."""
+    agg = np.median if combo.startswith("median(") else np.mean
+    members = combo.removeprefix("median(").removesuffix(")").replace(", ", " + ").split(" + ")
+    frame = pd.DataFrame(
+        [_errors(c, agg([points[c.key][m] for m in members], axis=0)) for c in cases], columns=["smape", "mase"]
+    )
+    frame["series"] = [c.series_id for c in cases]
+    return frame.groupby("series").mean()
+
+
+def compare_to_auto(cases: Sequence[Case], points: Points, combos: Sequence[str]) -> pd.DataFrame:
+    """Mean sMAPE and MASE of each combination, and its gap to ``auto`` paired over series with the SE."""
+    base = per_series(cases, points, "auto")
     rows = []
     for combo in combos:
-        members = combo.split(" + ")
-        errs = [_errors(c, np.mean([points[c.key][m] for m in members], axis=0)) for c in cases]
-        s, m = _series_mean(cases, errs)
-        rows.append({"combo": combo, "smape": s, "mase": m})
+        mine = per_series(cases, points, combo)
+        gap = mine - base
+        n = np.sqrt(len(gap))
+        rows.append(
+            {"combo": combo, "smape": mine["smape"].mean(), "mase": mine["mase"].mean()}
+            | {"d_smape": gap["smape"].mean(), "d_smape_se": gap["smape"].std(ddof=1) / n}
+            | {"d_mase": gap["mase"].mean(), "d_mase_se": gap["mase"].std(ddof=1) / n}
+        )
     return pd.DataFrame(rows).set_index("combo")
 
 
-def choose_set(set_name: str, cases: Sequence[Case], cache: Path, top: int) -> None:
+def choose_set(set_name: str, cases: Sequence[Case], cache: Path, top: int) -> list[str]:
     """Print the choosing-origin tables of one set and the reporting figures of the best few."""
     mine = [c for c in cases if c.set_name == set_name]
     season = mine[0].season_length
@@ -150,12 +169,14 @@ def choose_set(set_name: str, cases: Sequence[Case], cache: Path, top: int) -> N
     mine = [c for c in mine if all(m in points[c.key] for m in ("auto", "sf_mean", *POOLS[season]))]
     if not mine:
         _say(f"[{set_name}] nothing cached yet: run python -m bench.trade --extra first")
-        return
+        return []
     choose = [c for c in mine if c.split == "choose"]
     report = [c for c in mine if c.split == "report"]
     table = score_combos(choose, points, POOLS[season])
     _say(f"\n[{set_name}] choosing origins ({len({c.series_id for c in choose})} series, {len(choose)} cases)")
     _say(table.head(top).round(4).to_string())
+    _say("gaps to auto on the choosing origins, paired over series (d_*: combination minus auto):")
+    _say(compare_to_auto(choose, points, table.index[:top].tolist()).round(4).to_string())
     _say(table.loc[[i for i in ("auto", "sf_ets", "sf_mean") if i in table.index]].round(4).to_string())
     auto_members = tuple(m for m in POOLS[season] if m.startswith("m:"))
     for lam in (0.0, 0.25, 0.5, 0.75, 1.0):
@@ -163,7 +184,27 @@ def choose_set(set_name: str, cases: Sequence[Case], cache: Path, top: int) -> N
         _say(f"  auto members weighted by own past MASE, lam={lam}: sMAPE {s:.3f} MASE {m:.4f}")
     best = [*table.index[:top].tolist(), "auto", "sf_ets", "sf_mean"]
     _say(f"[{set_name}] reporting origins (read only after choosing):")
-    _say(_report_rows(report, points, list(dict.fromkeys(best))).round(4).to_string())
+    if report:
+        _say(compare_to_auto(report, points, list(dict.fromkeys(best))).round(4).to_string())
+    return [str(i) for i in table.index[:top]]
+
+
+def check_m3(m3: Sequence[Case], combos: Sequence[str], cache: Path) -> None:
+    """The chosen combinations on M3's test parts (those whose members were forecast there)."""
+    points = point_table(m3, cache)
+    mine = [c for c in m3 if "auto" in points[c.key]]
+    usable = [
+        combo
+        for combo in combos
+        if all(
+            m in points[c.key]
+            for c in mine
+            for m in combo.removeprefix("median(").removesuffix(")").replace(", ", " + ").split(" + ")
+        )
+    ]
+    if mine and usable:
+        _say(f"[{mine[0].set_name}] M3 test parts ({len(mine)} series), the same combinations:")
+        _say(compare_to_auto(mine, points, usable).round(4).to_string())
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -172,10 +213,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--domain", type=Path, required=True)
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--top", type=int, default=12)
+    parser.add_argument("--m3", type=Path, help="m3.csv.gz: also score the chosen combinations on cached M3 cases.")
     args = parser.parse_args(argv)
     cases = build_cases(args.domain, [s for s in SETS if s in HORIZON])
     for set_name in SETS:
-        choose_set(set_name, cases, args.cache, args.top)
+        chosen = choose_set(set_name, cases, args.cache, args.top)
+        if args.m3 is not None and chosen:
+            periods = ["monthly"] if set_name == "russia_monthly" else ["yearly", "other"]
+            m3 = m3_cases(args.m3, periods, None)
+            for period in periods:
+                check_m3([c for c in m3 if c.set_name == f"m3_{period}"], chosen, args.cache)
 
 
 if __name__ == "__main__":
