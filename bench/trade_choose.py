@@ -181,7 +181,11 @@ def choose_set(set_name: str, cases: Sequence[Case], cache: Path, top: int) -> l
     auto_members = tuple(m for m in POOLS[season] if m.startswith("m:"))
     for lam in (0.0, 0.25, 0.5, 0.75, 1.0):
         s, m = score_weighted(choose, mine, points, auto_members, lam)
-        _say(f"  auto members weighted by own past MASE, lam={lam}: sMAPE {s:.3f} MASE {m:.4f}")
+        text = f"  auto members weighted by own past MASE, lam={lam}: choosing sMAPE {s:.3f} MASE {m:.4f}"
+        if report:  # a fixed rule, not a choice: its reporting figures are read after the choice like the rest
+            s, m = score_weighted(report, mine, points, auto_members, lam)
+            text += f"; reporting sMAPE {s:.3f} MASE {m:.4f}"
+        _say(text)
     best = [*table.index[:top].tolist(), "auto", "sf_ets", "sf_mean"]
     _say(f"[{set_name}] reporting origins (read only after choosing):")
     if report:
