@@ -70,6 +70,15 @@ def test_eu_russia_keeps_members_above_threshold_and_the_sum(domain):
     assert series["eu_sum_e"].iloc[0] == pytest.approx((2e8 + 1e5) / 1e6)
 
 
+def test_eu_sum_leaves_out_members_with_a_missing_month(tmp_path, domain):
+    raw = pd.read_csv(domain / trade.EU_FILE)
+    gap = raw.index[(raw["reporter"] == "Malta") & (raw["year"] == 2021) & (raw["month"] == 5)]
+    raw.drop(gap).to_csv(tmp_path / trade.EU_FILE, index=False)
+    series = trade.load_eu_russia(tmp_path)
+    assert series["eu_sum_e"].iloc[0] == pytest.approx(2e8 / 1e6)
+    assert series["eu_sum_e"].notna().all()
+
+
 def test_cases_split_choosing_before_reporting_origins(domain):
     cases = trade.build_cases(domain)
     monthly = [c for c in cases if c.set_name == "russia_monthly"]
