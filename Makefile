@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 M3_DIR ?= ../shared/data/m3
 DOMAIN_DIR ?= ../shared/data/domain
 
-.PHONY: install browser run serve test test-all lint typecheck check cov bench bench-api bench-load bench-store bench-report bench-pdf bench-domain bench-realtime calibrate load-samples clean
+.PHONY: install browser run serve test test-all lint typecheck check cov bench bench-api bench-load bench-store bench-report bench-pdf bench-domain bench-realtime bench-trade calibrate load-samples clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,11 @@ bench-domain: install
 	$(PY) -m bench.structure_bilateral --domain $(DOMAIN_DIR)
 	$(PY) -m bench.drivers_bench simulated --series 40 --model structural
 	$(PY) -m bench.drivers_bench gaps --data $(M3_DIR)/m3.csv.gz --sample 200 --model structural
+
+## Accuracy on trade series (issue 25): auto against statsforecast AutoETS/AutoARIMA/AutoTheta; forecasts cached in var/bench/trade_cache.
+bench-trade: install
+	$(PY) -m bench.trade --domain $(DOMAIN_DIR) --extra
+	$(PY) -m bench.trade_choose --domain $(DOMAIN_DIR)
 
 ## Re-learn auto's interval calibration (writes forecasting/calibration/auto.json; 10-30 minutes).
 calibrate: install
