@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal, cast
 
+import pandas as pd
 from sqlalchemy import Table, and_, delete, exists, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
@@ -29,10 +30,25 @@ from data.exceptions import (
 )
 from data.tables import SeriesTable, SeriesTagsTable, StructuresTable
 from forecasting.exceptions import UnknownHierarchyIdError
+from forecasting.frames import DS, UNIQUE_ID, Y
 from forecasting.registry import REGISTRY
-from forecasting.structure import DEFAULT_METHOD, METHODS, build_hierarchy, hierarchy_from_tags
+from forecasting.structure import (
+    DEFAULT_METHOD,
+    METHODS,
+    build_hierarchy,
+    forecast_hierarchy,
+    forecast_shares,
+    hierarchy_from_tags,
+)
 
-__all__ = ["KINDS", "StructureDefinition", "StructuresRepository", "check_structure"]
+__all__ = [
+    "KINDS",
+    "StructureDefinition",
+    "StructuresRepository",
+    "check_structure",
+    "forecast_definition",
+    "members_frame",
+]
 
 StructureKind = Literal["hierarchy", "composition"]
 
@@ -243,6 +259,53 @@ def check_structure(definition: StructureDefinition) -> StructureDefinition:
         {} if definition.select else {k: tuple(v) for k, v in build_hierarchy(definition.hierarchy).children.items()}
     )
     return replace(definition, hierarchy=children, method=method)
+
+
+def _common_span(series: Mapping[str, pd.Series]) -> dict[str, pd.Series]:
+    """Each series cut to the periods every one of them spans (first and last observed value).
+
+    Members often start in different years (a total published before its breakdown); the
+    library asks for one span, so the common one is used. Gaps inside it are not filled:
+    the library names them.
+    """
+    observed = {k: s.dropna() for k, s in series.items()}
+    if any(s.empty for s in observed.values()):
+        return dict(series)
+    start = max(s.index[0] for s in observed.values())
+    end = min(s.index[-1] for s in observed.values())
+    if start > end:
+        return dict(series)  # no overlap: the library's misaligned-periods error names each span
+    return {k: s.loc[start:end] for k, s in series.items()}
+
+
+def members_frame(definition: StructureDefinition, series: Mapping[str, pd.Series]) -> pd.DataFrame:
+    """The long frame (``unique_id, ds, y``) a structure is forecast from, given its members' series.
+
+    A hierarchy's members are cut to their common span, unless ``missing="model"`` (the
+    library then takes the union of the spans); a composition drops the periods a component
+    was not published (a zero share there, or a gap under ``missing="model"``).
+    """
+    if definition.kind == "hierarchy" and definition.missing == "error":
+        series = _common_span(series)
+    frames = [pd.DataFrame({UNIQUE_ID: i, DS: s.index, Y: s.to_numpy(dtype=float)}) for i, s in series.items()]
+    frame = pd.concat(frames, ignore_index=True)
+    return frame.dropna(subset=[Y]) if definition.kind == "composition" else frame
+
+
+def forecast_definition(
+    definition: StructureDefinition, frame: pd.DataFrame, horizon: int, levels: Sequence[int]
+) -> pd.DataFrame:
+    """Forecast a structure (resolved to ids) from :func:`members_frame`, with its own model,
+    method, ``missing`` and ``tolerance`` (module level, so it runs in a worker process)."""
+    options: dict[str, Any] = {"missing": definition.missing}
+    if definition.tolerance is not None:
+        options["tolerance"] = definition.tolerance
+    if definition.kind == "hierarchy":
+        tree = {k: list(v) for k, v in definition.hierarchy.items()}
+        method = definition.method or DEFAULT_METHOD
+        return forecast_hierarchy(frame, horizon, tree, levels, definition.model, method, **options)
+    values = definition.total is not None
+    return forecast_shares(frame, horizon, levels, definition.model, values=values, total=definition.total, **options)
 
 
 def _record(row: Any) -> StructureDefinition:

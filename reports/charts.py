@@ -9,6 +9,7 @@ stays small and searchable.
 from __future__ import annotations
 
 import io
+import textwrap
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -173,7 +174,7 @@ _STACK_FILLS = (
 )
 
 
-def stacked_shares_svg(section: StructureSection, *, width_in: float = 7.5, height_in: float = 3.0) -> str:
+def stacked_shares_svg(section: StructureSection, *, width_in: float = 7.5, height_in: float = 3.6) -> str:
     """A stacked bar chart of a composition: observed shares, then the forecast means (100% tall).
 
     Parameters
@@ -198,7 +199,7 @@ def stacked_shares_svg(section: StructureSection, *, width_in: float = 7.5, heig
             values = [v or 0.0 for v in section.history.get(member, [None] * n_hist)] + section.means[member]
             ax.bar(
                 x, values, bottom=bottom, color=colour, hatch=hatch, edgecolor="#374151", linewidth=0.4,
-                label=section.labels.get(member, member),
+                label=textwrap.shorten(section.labels.get(member, member), width=90, placeholder="..."),
             )  # fmt: skip
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         if n_hist:
@@ -210,8 +211,9 @@ def stacked_shares_svg(section: StructureSection, *, width_in: float = 7.5, heig
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
         ax.set_ylabel("share of total")
         ax.set_xlabel("period")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-        fig.subplots_adjust(left=0.09, right=0.72, top=0.92, bottom=0.16)
+        # Below the bars, one line per component: long series names stay whole on the page.
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.2), fontsize=8, frameon=False, ncol=1)
+        fig.subplots_adjust(left=0.09, right=0.97, top=0.92, bottom=0.16 + 0.065 * len(section.members))
         buf = io.StringIO()
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     svg = _clean_svg(buf.getvalue(), f"Stacked shares of {section.title}")

@@ -20,8 +20,8 @@ _GAPPY = {"missing": "model", "model": "structural"}
 #: Weekly (Mondays 07:00 Moscow time) report on the bundled China-Russia series: the annual
 #: total (complete recent years: the report's own model), monthly total, exports and imports
 #: (GACC press figures, sparse before 2022) and the yuan's shares in Russia's export and import
-#: settlements (eight scattered months). What the bundled figures cannot show is said in the
-#: description, which the report prints under its title.
+#: settlements (eight scattered months); then the two sample structures, coherent tables fitted
+#: through the gaps (``missing="model"`` in their definitions).
 SAMPLE_REPORT = check_definition(
     ReportDefinition(
         name="china-russia",
@@ -31,10 +31,10 @@ SAMPLE_REPORT = check_definition(
             "and monthly total, exports and imports; and the yuan's share in Russia's export and import "
             "settlements (Bank of Russia). Forecasts with 80% and 95% prediction intervals. Monthly "
             "figures and shares are published irregularly: their forecasts use every published figure "
-            "and skip the missing months. Not shown yet: the coherent tables (exports + imports = total; "
-            "currency shares summing to 100%), because the bundled figures have no period in which every "
-            "part is published; their sections at the end say which figures are missing. Load complete "
-            "series under the same ids to add them. Bundled sample data."
+            "and skip the missing months. At the end, two coherent tables: annual exports + imports = total, "
+            "and the yuan, ruble and dollar-and-euro shares of Russia's export settlements forecast to sum "
+            "to 100%, both fitted through the years and months that were not published. Bundled sample "
+            "data."
         ),
         series_ids=(
             "cn_ru_trade_total_annual",

@@ -18,9 +18,9 @@ import pandas as pd
 
 from data import StructureDefinition
 from data.exceptions import DataError
+from data.structures_repo import forecast_definition, members_frame
 from forecasting.exceptions import ForecastingError
 from forecasting.frames import DS, MEAN, UNIQUE_ID, Y, hi_col, lo_col
-from forecasting.structure import forecast_hierarchy, forecast_shares
 from reports.wording import explain_error
 
 __all__ = ["StructureSection", "read_structure", "structure_section"]
@@ -83,17 +83,6 @@ def _display_order(definition: StructureDefinition) -> list[str]:
     return list(definition.components)
 
 
-def _fit(definition: StructureDefinition, frame: pd.DataFrame, horizon: int, levels: Sequence[int]) -> pd.DataFrame:
-    if definition.kind == "hierarchy":
-        hierarchy = {k: list(v) for k, v in definition.hierarchy.items()}
-        return forecast_hierarchy(
-            frame, horizon, hierarchy, levels, definition.model, definition.method or "mint_shrink"
-        )
-    return forecast_shares(
-        frame, horizon, levels, definition.model, values=definition.total is not None, total=definition.total
-    )
-
-
 def _pairs(frame: pd.DataFrame, level: int) -> list[tuple[float, float]]:
     return [(float(lo), float(hi)) for lo, hi in zip(frame[lo_col(level)], frame[hi_col(level)], strict=True)]
 
@@ -132,7 +121,7 @@ def structure_section(
         totals={k: tuple(v) for k, v in definition.hierarchy.items()},
     )
     try:
-        out = _fit(definition, frame, horizon, levels)
+        out = forecast_definition(definition, frame, horizon, levels)
     except (ForecastingError, DataError) as exc:
         logger.warning("structure %s: no forecast (%s)", definition.name, exc)
         code = str(getattr(exc, "code", ""))
@@ -169,19 +158,9 @@ def read_structure(
     StructureNotFoundError
         No structure of that name (and whatever ``read`` raises for a member).
     """
-    definition: StructureDefinition = store.structures.get(name)
+    definition: StructureDefinition = store.structures.resolve(store.structures.get(name))
     ids = [i for i in definition.members if i in definition.data_ids or store.has_series(i)]
     read_ = {i: read(i) for i in ids}
-    series = {i: r[0] for i, r in read_.items()}
-    if definition.kind == "hierarchy":
-        observed = [s.dropna() for s in series.values()]
-        if all(len(s) for s in observed):
-            start, end = max(s.index[0] for s in observed), min(s.index[-1] for s in observed)
-            if start <= end:
-                series = {k: s.loc[start:end] for k, s in series.items()}
-    frames = [pd.DataFrame({UNIQUE_ID: i, DS: s.index, Y: s.to_numpy(dtype=float)}) for i, s in series.items()]
-    frame = pd.concat(frames, ignore_index=True)
-    if definition.kind == "composition":
-        frame = frame.dropna(subset=[Y])  # a component with no value at a period has a zero share there
+    frame = members_frame(definition, {i: r[0] for i, r in read_.items()})
     units = [r[2] for r in read_.values() if r[2]]
     return definition, frame, {i: r[1] for i, r in read_.items()}, units[0] if units else ""

@@ -12,17 +12,15 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import pandas as pd
 
 from api.service.limits import Limits, check_forecast
 from data import Store, StructureDefinition
 from data.exceptions import UnknownStructureIdError
+from data.structures_repo import forecast_definition, members_frame
 from forecasting.exceptions import InvalidHierarchyError
 from forecasting.executor import Executor, TaskResult, WarningNote
-from forecasting.frames import DS, UNIQUE_ID, Y
-from forecasting.structure import forecast_hierarchy, forecast_shares
 
 __all__ = [
     "StructureFit",
@@ -69,23 +67,6 @@ def resolved(store: Store, structure: StructureDefinition) -> StructureDefinitio
         return structure  # listed with no members; forecasting it names the problem
 
 
-def _common_span(series: dict[str, pd.Series]) -> dict[str, pd.Series]:
-    """Each series cut to the periods every one of them spans (first and last observed value).
-
-    Members often start in different years (a total published before its breakdown); the
-    library asks for one span, so the common one is used. Gaps inside it are not filled:
-    the library names them.
-    """
-    observed = {k: s.dropna() for k, s in series.items()}
-    if any(s.empty for s in observed.values()):
-        return series
-    start = max(s.index[0] for s in observed.values())
-    end = min(s.index[-1] for s in observed.values())
-    if start > end:
-        return series  # no overlap: the library's misaligned-periods error names each span
-    return {k: s.loc[start:end] for k, s in series.items()}
-
-
 def read_members(
     store: Store, structure: StructureDefinition, as_of: datetime | None
 ) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -96,14 +77,7 @@ def read_members(
     """
     ids = [i for i in structure.members if i in structure.data_ids or store.series.has_series(i)]
     read = {i: store.read_series(i, as_of=as_of) for i in ids}
-    series = {i: s.series for i, s in read.items()}
-    if structure.kind == "hierarchy" and structure.missing == "error":
-        series = _common_span(series)
-    frames = [pd.DataFrame({UNIQUE_ID: i, DS: s.index, Y: s.to_numpy(dtype=float)}) for i, s in series.items()]
-    frame = pd.concat(frames, ignore_index=True)
-    if structure.kind == "composition":
-        # A component with no value at a period has a zero share there (forecast_shares).
-        frame = frame.dropna(subset=[Y])
+    frame = members_frame(structure, {i: s.series for i, s in read.items()})
     return frame, {i: s.vintage.vintage_id for i, s in read.items()}
 
 
@@ -111,22 +85,7 @@ def fit_structure(
     structure: StructureDefinition, frame: pd.DataFrame, horizon: int, levels: tuple[int, ...]
 ) -> pd.DataFrame:
     """Forecast one structure's frame (module level, so it runs in a worker process)."""
-    options: dict[str, Any] = {"missing": structure.missing}
-    if structure.tolerance is not None:
-        options["tolerance"] = structure.tolerance
-    if structure.kind == "hierarchy":
-        return forecast_hierarchy(
-            frame,
-            horizon,
-            {k: list(v) for k, v in structure.hierarchy.items()},
-            levels,
-            structure.model,
-            structure.method or "mint_shrink",
-            **options,
-        )
-    return forecast_shares(
-        frame, horizon, levels, structure.model, values=structure.total is not None, total=structure.total, **options
-    )
+    return forecast_definition(structure, frame, horizon, levels)
 
 
 @dataclass(frozen=True)

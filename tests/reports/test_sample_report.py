@@ -103,8 +103,9 @@ def test_sample_report_structure_at_fixed_as_of(sample_html: str) -> None:
         "How did we do",
     ]
     assert "Share of Russia's export settlements in CNY (monthly, fraction)" in outline.headings
-    # One non-empty chart per series: every series is forecast (gappy ones through their gaps).
-    assert len(outline.paths_per_svg) == 6 and min(outline.paths_per_svg) >= 10
+    # One non-empty chart per series (gappy ones forecast through their gaps), and the stacked
+    # chart of the settlement shares.
+    assert len(outline.paths_per_svg) == 7 and min(outline.paths_per_svg) >= 10
     assert 'class="error series-error' not in sample_html
     # Three forecast rows per series (2026-2028 for the annual total).
     assert outline.row_classes.count("forecast-row") == 3 * 6
@@ -113,12 +114,12 @@ def test_sample_report_structure_at_fixed_as_of(sample_html: str) -> None:
     assert "skips the months that are missing" in sample_html
     assert sample_html.count('class="sentence"') == 6
     assert "Source: GACC via press reports" in sample_html
-    # What the bundled figures cannot show yet is said in words.
-    assert "Not shown yet: the coherent tables" in sample_html
-    # The sample structures are in the report, each saying why it cannot be forecast yet.
+    # The sample structures are in the report, forecast through their gaps: a coherent table
+    # each and the stacked chart of the settlement shares.
     assert 'data-structure="cn-ru-trade"' in sample_html
     assert 'data-structure="ru-export-settlement-currencies"' in sample_html
-    assert sample_html.count("a structure is forecast from the periods in which every part is published") == 2
+    assert "a structure is forecast from the periods in which every part is published" not in sample_html
+    assert sample_html.count('class="share-chart"') == 1
     assert re.search(r'<tr class="forecast-row"><td>2026</td>', sample_html)
     # "How did we do": the February 2024 run forecast 2024-2026; 2024 and 2025 have arrived.
     assert outline.row_classes.count("past-row") == 2
