@@ -9,8 +9,8 @@ stays small and searchable.
 from __future__ import annotations
 
 import io
-import textwrap
 import re
+import textwrap
 from collections.abc import Sequence
 from typing import Any
 
