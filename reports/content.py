@@ -159,6 +159,9 @@ class SeriesSection:
     full_year: FullYearLine | None = None
     #: One plain sentence an analyst can paste (the forecast year against the base year).
     sentence: str = ""
+    # drv20 hook (scenarios): trusted HTML blocks shown after the section, e.g.
+    # reports.scenarios.render_scenario_section(...); empty by default.
+    extra_html: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
