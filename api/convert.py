@@ -333,9 +333,7 @@ def driver_inputs(body: Any) -> DriverInputs | None:
     if body.drivers is None and body.events is None:
         return None
     columns = tuple(_column(d.name, d.data) for d in body.drivers or ())
-    events = tuple(
-        tuple((k, v) for k, v in e.model_dump(exclude_none=True).items()) for e in body.events or ()
-    )
+    events = tuple(tuple((k, v) for k, v in e.model_dump(exclude_none=True).items()) for e in body.events or ())
     return DriverInputs(columns, events)
 
 

@@ -282,7 +282,9 @@ class DriverCreate(BaseModel):
 class EventCreate(BaseModel):
     """A known event, turned into a driver column (needs a model that takes drivers)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"ds": "2022-03", "type": "level_shift"}]})
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"ds": "2022-03", "type": "level_shift"}]}
+    )
 
     ds: str = Field(min_length=1, max_length=20, description="Period of the event, e.g. '2022-03'.")
     type: Literal["level_shift", "pulse", "ramp", "seasonal_change"] = Field(
@@ -387,12 +389,17 @@ class ForecastCreate(_SeriesSource):
                     "full_year": {"how": "sum"},
                 },
                 {
-                    "data": [{"ds": f"{2019 + i // 12}-{i % 12 + 1:02d}", "y": 50.0 + i % 12 + 0.5 * i} for i in range(48)],
+                    "data": [
+                        {"ds": f"{2019 + i // 12}-{i % 12 + 1:02d}", "y": 50.0 + i % 12 + 0.5 * i} for i in range(48)
+                    ],
                     "frequency": "monthly",
                     "horizon": 3,
                     "model": "auto",
                     "drivers": [
-                        {"name": "oil", "data": [{"ds": f"{2019 + i // 12}-{i % 12 + 1:02d}", "y": 60.0 + i} for i in range(51)]}
+                        {
+                            "name": "oil",
+                            "data": [{"ds": f"{2019 + i // 12}-{i % 12 + 1:02d}", "y": 60.0 + i} for i in range(51)],
+                        }
                     ],
                     "events": [{"ds": "2022-03", "type": "level_shift"}],
                     "check_breaks": True,

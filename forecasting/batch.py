@@ -171,7 +171,7 @@ def _run_chunks(
                     done[i] = result.unwrap()
                 else:  # a chunk whose task failed (e.g. its worker died): each series is left out
                     error = f"{type(result.error).__name__}: {result.error}"
-                    done[i] = [_Outcome(uid, None, error=error) for uid, _ in chunks[i]]
+                    done[i] = [_Outcome(uid, None, error=error) for uid, _, _ in chunks[i]]
                 bar.update(len(chunks[i]))
     finally:
         bar.close()

@@ -318,7 +318,10 @@ def backtest(
     n = len(y)
     first_train = n - horizon - (windows - 1) * step
     built = [
-        (m if isinstance(m, str) else type(m).__name__, build_model(_state_space_auto(m, X, "error"), kind, nonnegative=censor))
+        (
+            m if isinstance(m, str) else type(m).__name__,
+            build_model(_state_space_auto(m, X, "error"), kind, nonnegative=censor),
+        )
         for m in models
     ]
     for label, template in built:

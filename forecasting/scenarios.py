@@ -110,8 +110,10 @@ def forecast_scenarios(
     if not isinstance(scenarios, Mapping) or not scenarios:
         raise InvalidParameterError("scenarios must map at least one name to a frame of future drivers.")
     if driver_uncertainty and (isinstance(n_paths, bool) or not isinstance(n_paths, int) or n_paths < DRIVER_PATHS):
-        raise InvalidParameterError(f"n_paths must be an integer >= {DRIVER_PATHS} with driver_uncertainty; got {n_paths!r}.")
-    y, fitted, X_full = _fit_once(y, horizon, X, events, model, kind, missing)
+        raise InvalidParameterError(
+            f"n_paths must be an integer >= {DRIVER_PATHS} with driver_uncertainty; got {n_paths!r}."
+        )
+    y, fitted = _fit_once(y, horizon, X, events, model, kind, missing)
     out = {}
     for name, path in scenarios.items():
         if not isinstance(name, str) or not name:
@@ -135,7 +137,9 @@ def _named(path: Any, name: str) -> Any:
     if isinstance(path, pd.Series):
         return path.to_frame()
     if not isinstance(path, pd.DataFrame):
-        raise InvalidParameterError(f"scenario {name!r} must be a DataFrame of future drivers; got {type(path).__name__}.")
+        raise InvalidParameterError(
+            f"scenario {name!r} must be a DataFrame of future drivers; got {type(path).__name__}."
+        )
     return path
 
 
@@ -147,7 +151,7 @@ def _fit_once(
     model: str | BaseForecaster,
     kind: str,
     missing: str,
-) -> tuple[pd.Series, BaseForecaster, pd.DataFrame]:
+) -> tuple[pd.Series, BaseForecaster]:
     """Validate like :func:`forecasting.forecast` and fit the model once on ``y`` and its drivers."""
     kind = check_kind(kind)
     y = _check_missing(check_series(y, allow_missing=True), missing)
@@ -158,7 +162,7 @@ def _fit_once(
     template = build_model(_state_space_auto(model, X_full, missing), kind, nonnegative=censor)
     if missing == "model" and not template._takes_missing():
         raise MissingNotSupportedError(f"model {model!r} cannot fit a series with gaps; use 'auto' or 'structural'.")
-    return y, template.fit(y, X_full), X_full
+    return y, template.fit(y, X_full)
 
 
 def _driver_errors(

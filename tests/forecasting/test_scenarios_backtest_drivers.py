@@ -114,7 +114,10 @@ def test_forecast_many_with_per_series_drivers():
         ]
     )
     drivers = pd.concat(
-        [pd.DataFrame({"unique_id": uid, "ds": X.index, "oil": X["oil"].to_numpy()}) for uid, X in (("a", Xa), ("b", Xb))]
+        [
+            pd.DataFrame({"unique_id": uid, "ds": X.index, "oil": X["oil"].to_numpy()})
+            for uid, X in (("a", Xa), ("b", Xb))
+        ]
     )
     out = forecasting.forecast_many(frame, 6, model="regression_arima", n_jobs=1, drivers=drivers)
     for uid, y, X in (("a", ya, Xa), ("b", yb, Xb)):
