@@ -65,6 +65,7 @@ def forecast_scenarios(
     driver_model: str = "auto",
     n_paths: int = 2000,
     random_state: int | None = 0,
+    driver_paths: int = DRIVER_PATHS,
 ) -> dict[str, pd.DataFrame]:
     """Forecast ``y`` under each named future path of its drivers.
 
@@ -90,6 +91,9 @@ def forecast_scenarios(
         Pooled sample paths per scenario when ``driver_uncertainty`` is on.
     random_state : int or None
         Seed of those paths (the same seed gives the same intervals).
+    driver_paths : int
+        Driver paths drawn (each fed through the model for ``n_paths // driver_paths``
+        model paths); the cost grows with it (one simulation of the model per path).
 
     Returns
     -------
@@ -109,9 +113,11 @@ def forecast_scenarios(
     levels = check_levels(levels)
     if not isinstance(scenarios, Mapping) or not scenarios:
         raise InvalidParameterError("scenarios must map at least one name to a frame of future drivers.")
-    if driver_uncertainty and (isinstance(n_paths, bool) or not isinstance(n_paths, int) or n_paths < DRIVER_PATHS):
+    if driver_uncertainty and not _is_count(driver_paths, 10, 10_000):
+        raise InvalidParameterError(f"driver_paths must be an integer in 10..10000; got {driver_paths!r}.")
+    if driver_uncertainty and not _is_count(n_paths, driver_paths, 100_000):
         raise InvalidParameterError(
-            f"n_paths must be an integer >= {DRIVER_PATHS} with driver_uncertainty; got {n_paths!r}."
+            f"n_paths must be an integer in {driver_paths}..100000 (at least driver_paths); got {n_paths!r}."
         )
     y, fitted = _fit_once(y, horizon, X, events, model, kind, missing)
     out = {}
@@ -121,7 +127,9 @@ def forecast_scenarios(
         _, future = _with_events(y, horizon, X, _named(path, name), events)
         try:
             if driver_uncertainty:
-                frame = _with_driver_errors(fitted, X, future, horizon, levels, driver_model, n_paths, random_state)
+                frame = _with_driver_errors(
+                    fitted, X, future, horizon, levels, driver_model, (driver_paths, n_paths), random_state
+                )
             else:
                 frame = fitted.predict(horizon, levels=levels, X_future=future)
         except FutureDriversError as exc:
@@ -130,6 +138,10 @@ def forecast_scenarios(
         frame.attrs["driver_uncertainty"] = bool(driver_uncertainty)
         out[name] = frame
     return out
+
+
+def _is_count(value: Any, low: int, high: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
 
 
 def _named(path: Any, name: str) -> Any:
@@ -186,16 +198,20 @@ def _with_driver_errors(
     horizon: int,
     levels: tuple[int, ...],
     driver_model: str,
-    n_paths: int,
+    counts: tuple[int, int],
     random_state: int | None,
 ) -> pd.DataFrame:
-    """The scenario's forecast with intervals from model paths under perturbed driver paths."""
+    """The scenario's forecast with intervals from model paths under perturbed driver paths.
+
+    ``counts`` is ``(driver paths, pooled paths)``.
+    """
     base = fitted.predict(horizon, levels=levels, X_future=future)
-    errors = _driver_errors(X, horizon, DRIVER_PATHS, driver_model, random_state)
-    per_path = n_paths // DRIVER_PATHS
+    k_paths, n_paths = counts
+    errors = _driver_errors(X, horizon, k_paths, driver_model, random_state)
+    per_path = n_paths // k_paths
     rng = np.random.default_rng(None if random_state is None else random_state + 1)
     pooled = []
-    for k in range(DRIVER_PATHS):
+    for k in range(k_paths):
         shifted = future.copy()
         for col, err in errors.items():
             shifted[col] = future[col].to_numpy() + err[:, k]
