@@ -21,6 +21,7 @@ contradiction; ``docs/drivers.md`` says how a cumulator state would use them.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -95,7 +96,7 @@ def _resolve_year(
     while changed:
         changed = False
         points = sorted(cuts)
-        for a, b in zip(points, points[1:], strict=False):
+        for a, b in itertools.pairwise(points):
             span = range(a + 1, b + 1)
             unknown = [k for k in span if k not in known]
             if len(unknown) == 1:
@@ -109,7 +110,7 @@ def _resolve_year(
     points = sorted(cuts)
     open_spans = [
         (a + 1, b, cuts[b] - cuts[a])
-        for a, b in zip(points, points[1:], strict=False)
+        for a, b in itertools.pairwise(points)
         if sum(k not in known for k in range(a + 1, b + 1)) >= 2
     ]
     return derived, open_spans
