@@ -60,14 +60,15 @@ def test_driver_uncertainty_widens_intervals_and_keeps_mean():
     model = RegressionARIMA(seasonal=False)
     args = (y.iloc[:60], 6, X.iloc[:60], {"s": X.iloc[60:]})
     fixed = forecasting.forecast_scenarios(*args, model=model)["s"]
-    wide = forecasting.forecast_scenarios(*args, model=model, driver_uncertainty=True)["s"]
+    opts = {"driver_uncertainty": True, "driver_model": "naive", "driver_paths": 20, "n_paths": 1000}
+    wide = forecasting.forecast_scenarios(*args, model=model, **opts)["s"]
     np.testing.assert_allclose(wide["mean"], fixed["mean"])
     width_fixed = fixed[hi_col(95)] - fixed[lo_col(95)]
     width_wide = wide[hi_col(95)] - wide[lo_col(95)]
     assert (width_wide.iloc[1:] > width_fixed.iloc[1:]).all()
     # The drivers' errors grow with the horizon (a random walk), so the widening does too.
     assert (width_wide - width_fixed).iloc[-1] > (width_wide - width_fixed).iloc[0]
-    again = forecasting.forecast_scenarios(*args, model=model, driver_uncertainty=True)["s"]
+    again = forecasting.forecast_scenarios(*args, model=model, **opts)["s"]
     pd.testing.assert_frame_equal(wide, again)
 
 
@@ -76,6 +77,14 @@ def test_scenario_with_other_columns_is_refused_naming_it():
     bad = X.iloc[60:].rename(columns={"oil": "gas"})
     with pytest.raises(FutureDriversError, match="scenario 'bad'"):
         forecasting.forecast_scenarios(y.iloc[:60], 6, X.iloc[:60], {"bad": bad}, model="regression_arima")
+
+
+def test_driver_paths_out_of_range_raise():
+    y, X = _driven()
+    with pytest.raises(InvalidParameterError, match="driver_paths"):
+        forecasting.forecast_scenarios(
+            y.iloc[:60], 6, X.iloc[:60], {"s": X.iloc[60:]}, driver_uncertainty=True, driver_paths=3
+        )
 
 
 def test_scenarios_need_at_least_one():
