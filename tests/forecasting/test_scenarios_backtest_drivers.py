@@ -144,3 +144,23 @@ def test_forecast_many_series_without_drivers_left_out_with_warning():
     with pytest.warns(forecasting.FallbackWarning, match="b: InvalidDriversError"):
         out = forecasting.forecast_many(frame, 6, model="regression_arima", n_jobs=1, drivers=drivers)
     assert set(out["unique_id"]) == {"a"}
+
+
+def test_auto_state_space_refits_at_the_orders_chosen_on_the_holdout():
+    from forecasting.models.statespace import AutoStateSpace
+
+    y, X = _driven(n=60, horizon=0)
+    auto = AutoStateSpace(season_length=1, holdout=6).fit(y, X)
+    assert set(auto.scores_) == {"regression_arima", "structural"}
+    shortened = RegressionARIMA(season_length=1).fit(y.iloc[:-6], X.iloc[:-6])
+    full = RegressionARIMA(season_length=1)
+    full._fixed_order = shortened.order_
+    full.fit(y, X)
+    assert full.order_ == shortened.order_
+    future = pd.DataFrame(
+        {"oil": X["oil"].iloc[-3:].to_numpy()}, index=pd.period_range(y.index[-1] + 1, periods=3, freq="M")
+    )
+    chosen = auto.model_
+    if auto.chosen_ == "regression_arima":  # the refit used the holdout's orders, not a new search
+        assert chosen.order_ == shortened.order_
+        np.testing.assert_allclose(auto.predict(3, X_future=future)["mean"], full.predict(3, X_future=future)["mean"])
