@@ -390,20 +390,28 @@ class ForecastCreate(_SeriesSource):
                 },
                 {
                     "data": [
-                        {"ds": f"{2019 + i // 12}-{i % 12 + 1:02d}", "y": 50.0 + i % 12 + 0.5 * i} for i in range(48)
+                        {"ds": str(year), "y": y}
+                        for year, y in zip(
+                            range(2015, 2024), (68.0, 69.5, 84.1, 107.1, 110.8, 107.8, 146.9, 190.3, 240.1), strict=True
+                        )
                     ],
-                    "frequency": "monthly",
-                    "horizon": 3,
-                    "model": "auto",
+                    "frequency": "annual",
+                    "horizon": 2,
+                    "model": "structural",
                     "drivers": [
                         {
-                            "name": "oil",
-                            "data": [{"ds": f"{2019 + i // 12}-{i % 12 + 1:02d}", "y": 60.0 + i} for i in range(51)],
+                            "name": "brent",
+                            "data": [
+                                {"ds": str(year), "y": y}
+                                for year, y in zip(
+                                    range(2015, 2026), (52, 44, 54, 71, 64, 42, 71, 99, 82, 80, 70), strict=True
+                                )
+                            ],
                         }
                     ],
-                    "events": [{"ds": "2022-03", "type": "level_shift"}],
+                    "events": [{"ds": "2022", "type": "level_shift"}],
                     "check_breaks": True,
-                    "scenarios": {"oil_90": {"oil": [{"ds": f"2023-{m:02d}", "y": 90.0} for m in (1, 2, 3)]}},
+                    "scenarios": {"brent_60": {"brent": [{"ds": "2024", "y": 60.0}, {"ds": "2025", "y": 60.0}]}},
                 },
             ]
         },
