@@ -86,6 +86,8 @@ bench-domain: install
 	$(PY) -m bench.structure_bilateral --domain $(DOMAIN_DIR)
 	$(PY) -m bench.drivers_bench simulated --series 40 --model structural
 	$(PY) -m bench.drivers_bench gaps --data $(M3_DIR)/m3.csv.gz --sample 200 --model structural
+	$(PY) -m bench.drivers_bench simulated --series 20 --model auto
+	$(PY) -m bench.drivers_bench scenarios --series 20 --model structural
 
 ## Accuracy on trade series (issue 25): auto against statsforecast AutoETS/AutoARIMA/AutoTheta; forecasts cached in var/bench/trade_cache.
 bench-trade: install

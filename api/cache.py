@@ -79,6 +79,7 @@ class ForecastKey:
     levels: tuple[int, ...]
     growth: GrowthOptions | None = None
     full_year: FullYearOptions | None = None
+    extras: tuple[Hashable, ...] = ()
 
 
 def forecast_key(
@@ -95,6 +96,7 @@ def forecast_key(
     levels: tuple[int, ...],
     growth: GrowthOptions | None = None,
     full_year: FullYearOptions | None = None,
+    extras: tuple[Hashable, ...] = (),
 ) -> ForecastKey:
     """The key of a forecast of a stored vintage (``series_id``) or of inline data (``data_hash``).
 
@@ -105,6 +107,9 @@ def forecast_key(
     alone could come back after a series is deleted (SQLite reused row ids before migration
     0004), and a cache, possibly in another service process, must never take the new
     vintage for the old one.
+
+    ``extras`` holds what else changes the forecast (digests of drivers, events and
+    scenarios; the break check), empty for a plain forecast.
     """
     data: tuple[Hashable, ...]
     if series_id is not None:
@@ -114,4 +119,4 @@ def forecast_key(
         data = ("vintage", series_id, stamp, kind or "stored", missing)
     else:
         data = ("inline", data_hash, frequency, kind or "level", missing)
-    return ForecastKey(data, model, transform, horizon, levels, growth, full_year)
+    return ForecastKey(data, model, transform, horizon, levels, growth, full_year, extras)

@@ -40,6 +40,7 @@ from api.schemas import (
     WarningRead,
 )
 from api.service.archive import outlook_params
+from api.service.drivers import DriverColumn, DriverInputs, ScenarioInputs
 from api.service.structures import StructureForecast
 from api.service.types import (
     BacktestRequest,
@@ -344,7 +345,31 @@ def _source(body: Any, label: str | None = None) -> SeriesSource:
     inline = None
     if body.data is not None:
         inline = InlineSeries(tuple(o.ds for o in body.data), tuple(o.y for o in body.data), body.frequency)
-    return SeriesSource(body.series_id, body.as_of, inline, body.kind, body.missing, label)
+    return SeriesSource(body.series_id, body.as_of, inline, body.kind, body.missing, label, driver_inputs(body))
+
+
+def _column(name: str, data: Sequence[Any]) -> DriverColumn:
+    return DriverColumn(name, tuple(o.ds for o in data), tuple(o.y for o in data))
+
+
+def driver_inputs(body: Any) -> DriverInputs | None:
+    """The ``drivers`` and ``events`` of a body → service inputs (None when it has neither)."""
+    if body.drivers is None and body.events is None:
+        return None
+    columns = tuple(_column(d.name, d.data) for d in body.drivers or ())
+    events = tuple(tuple((k, v) for k, v in e.model_dump(exclude_none=True).items()) for e in body.events or ())
+    return DriverInputs(columns, events)
+
+
+def scenario_inputs(body: ForecastCreate) -> ScenarioInputs | None:
+    """The ``scenarios`` of a forecast body → service inputs."""
+    if body.scenarios is None:
+        return None
+    paths = tuple(
+        (name, tuple(_column(driver, rows) for driver, rows in drivers.items()))
+        for name, drivers in body.scenarios.items()
+    )
+    return ScenarioInputs(paths, body.driver_uncertainty)
 
 
 def outlook_options(body: ForecastCreate) -> tuple[GrowthOptions | None, FullYearOptions | None]:
@@ -362,7 +387,15 @@ def forecast_request(body: ForecastCreate) -> ForecastRequest:
     """``POST /v1/forecasts`` body → service request."""
     growth, full_year = outlook_options(body)
     return ForecastRequest(
-        _source(body), body.horizon, tuple(body.levels), body.model, body.transform, growth, full_year
+        _source(body),
+        body.horizon,
+        tuple(body.levels),
+        body.model,
+        body.transform,
+        growth,
+        full_year,
+        body.check_breaks,
+        scenario_inputs(body),
     )
 
 
@@ -370,9 +403,15 @@ def outlook_to_read(params: dict[str, Any]) -> dict[str, Any]:
     """The growth and full-year blocks kept in archive params → ``{growth, full_year}`` schemas."""
     growth = params.get("growth")
     full_year = params.get("full_year")
+    scenarios = params.get("scenarios")
     return {
         "growth": GrowthRead.model_validate(growth) if growth else None,
         "full_year": FullYearRead.model_validate(full_year) if full_year else None,
+        "scenarios": (
+            {name: [ForecastRowRead.model_validate(r) for r in rows] for name, rows in scenarios.items()}
+            if scenarios
+            else None
+        ),
     }
 
 
@@ -407,7 +446,7 @@ def forecast_to_read(result: ForecastResult) -> ForecastRead:
         forecast=[ForecastRowRead.model_validate(r) for r in frame_to_rows(result.frame)],
         warnings=[WarningRead(code=n.code, message=n.message) for n in result.warnings],
         created_at=result.created_at,
-        **outlook_to_read(outlook_params(result.growth, result.full_year)),
+        **outlook_to_read(outlook_params(result.growth, result.full_year, result.scenarios)),
     )
 
 

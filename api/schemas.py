@@ -23,8 +23,10 @@ __all__ = [
     "BatchForecastRead",
     "BatchItemCreate",
     "BatchItemRead",
+    "DriverCreate",
     "ErrorDetail",
     "ErrorRead",
+    "EventCreate",
     "ForecastCreate",
     "ForecastRead",
     "ForecastRowRead",
@@ -263,6 +265,45 @@ class SeriesCreate(BaseModel):
     )
 
 
+DriverName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", examples=["oil"])]
+ScenarioName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$", examples=["oil_90"])]
+
+
+class DriverCreate(BaseModel):
+    """One driver (exogenous regressor): a name and its values by period.
+
+    Its rows are aligned with the series by period label: the series' periods are the
+    history the model is fitted on, and the ``horizon`` periods after them are the
+    driver's known (or assumed) future. Rows outside that span are ignored.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"name": "oil", "data": [{"ds": "2024-01", "y": 78.2}]}]},
+    )
+
+    name: DriverName = Field(description="Column name of the driver (letters, digits, underscore).")
+    data: list[ObservationCreate] = Field(
+        min_length=1, description="The driver's values over the series' periods and the forecast horizon."
+    )
+
+
+class EventCreate(BaseModel):
+    """A known event, turned into a driver column (needs a model that takes drivers)."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"ds": "2022-03", "type": "level_shift"}]}
+    )
+
+    ds: str = Field(min_length=1, max_length=20, description="Period of the event, e.g. '2022-03'.")
+    type: Literal["level_shift", "pulse", "ramp", "seasonal_change"] = Field(
+        description="'level_shift' (a step from ds on), 'pulse' (ds only), 'ramp' (a linear change from ds to "
+        "'end', flat after), 'seasonal_change' (the seasonal pattern changes from ds on)."
+    )
+    end: str | None = Field(None, max_length=20, description="End of a ramp (ramps only).")
+    name: DriverName | None = Field(None, description="Column name; default '<type>_<ds>'.")
+
+
 class _SeriesSource(BaseModel):
     """Either a stored series (``series_id``, optional ``as_of``) or inline ``data``."""
 
@@ -277,10 +318,23 @@ class _SeriesSource(BaseModel):
     kind: Kind | None = Field(
         None, description="'share' for values in [0, 1] (logit scale); default: the stored kind or 'level'."
     )
-    missing: Literal["error", "latest_stretch"] = Field(
+    missing: Literal["error", "latest_stretch", "model"] = Field(
         "error",
         description="Missing values: 'error' refuses the series (422); 'latest_stretch' fits the latest "
-        "unbroken stretch and says so in 'warnings'. Gaps are never filled.",
+        "unbroken stretch and says so in 'warnings'; 'model' fits a state-space model whose likelihood skips "
+        "the gaps ('auto', 'structural' or 'regression_arima'; other models answer 422). Gaps are never filled.",
+    )
+    drivers: list[DriverCreate] | None = Field(
+        None,
+        min_length=1,
+        max_length=20,
+        description="Drivers by period, covering the series' periods and the forecast horizon (a backtest needs "
+        "the series' periods only: each origin uses the actual values). Needs a model that takes drivers: "
+        "'auto' (chooses between the two by a holdout), 'regression_arima' or 'structural'; other models "
+        "answer 422 'drivers_not_supported'.",
+    )
+    events: list[EventCreate] | None = Field(
+        None, min_length=1, max_length=20, description="Known events, turned into drivers (same models)."
     )
 
     @model_validator(mode="after")
@@ -342,7 +396,32 @@ class ForecastCreate(_SeriesSource):
                     "horizon": 6,
                     "growth": {"yoy": True, "base": "2022"},
                     "full_year": {"how": "sum"},
-                }
+                },
+                {
+                    "data": [
+                        {"ds": str(year), "y": y}
+                        for year, y in zip(
+                            range(2015, 2024), (68.0, 69.5, 84.1, 107.1, 110.8, 107.8, 146.9, 190.3, 240.1), strict=True
+                        )
+                    ],
+                    "frequency": "annual",
+                    "horizon": 2,
+                    "model": "structural",
+                    "drivers": [
+                        {
+                            "name": "brent",
+                            "data": [
+                                {"ds": str(year), "y": y}
+                                for year, y in zip(
+                                    range(2015, 2026), (52, 44, 54, 71, 64, 42, 71, 99, 82, 80, 70), strict=True
+                                )
+                            ],
+                        }
+                    ],
+                    "events": [{"ds": "2022", "type": "level_shift"}],
+                    "check_breaks": True,
+                    "scenarios": {"brent_60": {"brent": [{"ds": "2024", "y": 60.0}, {"ds": "2025", "y": 60.0}]}},
+                },
             ]
         },
     )
@@ -360,6 +439,23 @@ class ForecastCreate(_SeriesSource):
     )
     full_year: FullYearCreate | None = Field(
         None, description="Add the calendar-year total (or average) from the year-to-date; monthly or quarterly."
+    )
+    check_breaks: bool = Field(
+        False,
+        description="Scan the history for structural breaks and warn ('structural_break' in 'warnings') about "
+        "each strong one that no event marks: the intervals may then be too narrow.",
+    )
+    scenarios: dict[ScenarioName, dict[DriverName, list[ObservationCreate]]] | None = Field(
+        None,
+        max_length=20,
+        description="Named alternative future paths of the drivers: scenario name -> driver name -> values "
+        "over the horizon. Drivers a scenario leaves out keep their values from 'drivers'. One forecast per "
+        "scenario comes back in 'scenarios', from the same fitted model.",
+    )
+    driver_uncertainty: bool = Field(
+        False,
+        description="With scenarios: add each driver's own forecast errors to every path (drivers given and "
+        "scenarios), so the intervals also carry the drivers' uncertainty (wider).",
     )
 
 
@@ -433,6 +529,9 @@ class ForecastRead(BaseModel):
     growth: GrowthRead | None = Field(default=None, description="Growth blocks, when the request asked for them.")
     full_year: FullYearRead | None = Field(
         default=None, description="The full-year block, when the request asked for it."
+    )
+    scenarios: dict[str, list[ForecastRowRead]] | None = Field(
+        default=None, description="One forecast per scenario of the request, by scenario name."
     )
 
 

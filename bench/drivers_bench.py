@@ -10,12 +10,18 @@
     ``missing="model"`` and the same model on the complete series; report the ratio of the
     mean sMAPEs on the M3 test parts (target: within 10%, ratio <= 1.10).
 
+(c) Scenarios with uncertain drivers: the simulated series of (a), but the driver's future
+    is *not* known; the scenario is the driver's own naive forecast (its last value held).
+    Report the 95% coverage of the actuals with the scenario taken as certain and with
+    ``driver_uncertainty=True`` (the driver's own forecast errors fed through the model).
+
 The simulation's parameters and the deletion seed are fixed before any run and not tuned.
 
 Run from the repository root (``make bench-domain`` runs both with the defaults)::
 
     python -m bench.drivers_bench simulated --series 40
     python -m bench.drivers_bench gaps --data <m3 folder>/m3.csv.gz --sample 200 --model structural
+    python -m bench.drivers_bench scenarios --series 20 --model structural
 """
 
 from __future__ import annotations
@@ -76,6 +82,33 @@ def run_simulated(n_series: int, model: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def run_scenarios(n_series: int, model: str, driver_paths: int = 50) -> pd.DataFrame:
+    """Experiment (c): 95% coverage with the driver's naive path as certain, and with its errors."""
+    rows = []
+    for seed in range(n_series):
+        y, X, X_future, actual = simulate_driven(seed)
+        held = pd.DataFrame({"x": np.repeat(X["x"].iloc[-1], HORIZON)}, index=X_future.index)
+        row: dict[str, object] = {"series": y.name}
+        for label, uncertain in (("certain", False), ("uncertain", True)):
+            fc = forecasting.forecast_scenarios(
+                y,
+                HORIZON,
+                X,
+                {"naive": held},
+                (95,),
+                model,
+                driver_uncertainty=uncertain,
+                driver_model="naive",
+                n_paths=20 * driver_paths,
+                driver_paths=driver_paths,
+            )["naive"]
+            inside = (actual >= fc["lo_95"].to_numpy()) & (actual <= fc["hi_95"].to_numpy())
+            row[f"covered_95_{label}"] = float(np.mean(inside))
+            row[f"width_95_{label}"] = float(np.mean(fc["hi_95"] - fc["lo_95"]))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def remove_at_random(y: pd.Series, share: float, seed: int) -> pd.Series:
     """``y`` with ``share`` of its values (never the last) set to NaN."""
     rng = np.random.default_rng(seed)
@@ -110,6 +143,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     sim = sub.add_parser("simulated", help="(a) known future drivers vs univariate auto")
     sim.add_argument("--series", type=int, default=40)
     sim.add_argument("--model", default="auto")
+    scen = sub.add_parser("scenarios", help="(c) 95%% coverage with uncertain drivers")
+    scen.add_argument("--series", type=int, default=20)
+    scen.add_argument("--model", default="structural")
     gaps = sub.add_parser("gaps", help="(b) M3 monthly with 30%% of observations removed")
     gaps.add_argument("--data", required=True)
     gaps.add_argument("--sample", type=int, default=200)
@@ -129,6 +165,18 @@ def main(argv: Sequence[str] | None = None) -> None:
             table["mae_univariate"].mean(),
             ratio,
             100 * table["covered_95"].mean(),
+        )
+    elif args.experiment == "scenarios":
+        table = run_scenarios(args.series, args.model)
+        logger.info(
+            "scenarios, %d simulated series, model=%s, driver path = its last value held: 95%% coverage "
+            "%.1f%% with the path as certain (mean width %.2f), %.1f%% with driver_uncertainty (mean width %.2f)",
+            len(table),
+            args.model,
+            100 * table["covered_95_certain"].mean(),
+            table["width_95_certain"].mean(),
+            100 * table["covered_95_uncertain"].mean(),
+            table["width_95_uncertain"].mean(),
         )
     else:
         table = run_gaps(args.data, args.sample, args.model)

@@ -32,6 +32,7 @@ from forecasting.growth import annual_change, annual_totals, base_change, growth
 from forecasting.outlook import FullYearOptions, GrowthOptions, Outlook, forecast_outlook
 from forecasting.paths import full_year, simulate, summarize_paths
 from forecasting.registry import get_model, list_models
+from forecasting.scenarios import forecast_scenarios
 from forecasting.structure import forecast_hierarchy, forecast_share_values, forecast_shares
 
 __all__ = [
@@ -67,6 +68,7 @@ __all__ = [
     "forecast_hierarchy",
     "forecast_many",
     "forecast_outlook",
+    "forecast_scenarios",
     "forecast_share_values",
     "forecast_shares",
     "full_year",

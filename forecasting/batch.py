@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -36,17 +37,49 @@ class _Outcome:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class _Drivers:
+    """What a batch passes to each series' forecast besides ``y``: its drivers and the events."""
+
+    table: pd.DataFrame | None = None
+    events: tuple[Mapping[str, Any], ...] | None = None
+    error: ForecastingError | None = None
+
+    def split(self, y: pd.Series, horizon: int) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        if self.error is not None:
+            raise self.error
+        if self.table is None:
+            return None, None
+        from forecasting.drivers import split_drivers
+
+        return split_drivers(self.table, y.index, horizon)
+
+
 def _forecast_one(
-    uid: str, y: pd.Series, horizon: int, levels: tuple[int, ...], model: str, kind: str
+    uid: str,
+    y: pd.Series,
+    horizon: int,
+    levels: tuple[int, ...],
+    model: str,
+    kind: str,
+    drivers: _Drivers | None = None,
 ) -> tuple[pd.DataFrame, list[WarningNote]]:
-    """Forecast one series, falling back to simpler models on failure."""
-    chain = [model, *[m for m in _FALLBACKS if m != model]]
+    """Forecast one series, falling back to simpler models on failure.
+
+    With drivers or events there is no fallback: a univariate model would silently drop them.
+    """
+    drivers = drivers or _Drivers()
+    X, X_future = drivers.split(y, horizon)
+    given = X is not None or drivers.events is not None
+    chain = [model] if given else [model, *[m for m in _FALLBACKS if m != model]]
     last_exc: Exception | None = None
     for name in chain:
         try:
             # Only UserWarnings reach the caller: library deprecations are not about the data.
             with capture_warnings(UserWarning) as caught:
-                fc = forecast(y, horizon, levels=levels, model=name, kind=kind)
+                fc = forecast(
+                    y, horizon, levels=levels, model=name, kind=kind, X=X, X_future=X_future, events=drivers.events
+                )
         except ForecastingError as exc:
             if name == model and isinstance(exc, InvalidParameterError):
                 raise
@@ -68,12 +101,12 @@ def _forecast_one(
 
 
 def _run_chunk(
-    items: list[tuple[str, pd.Series]], horizon: int, levels: tuple[int, ...], model: str, kind: str
+    items: list[tuple[str, pd.Series, _Drivers]], horizon: int, levels: tuple[int, ...], model: str, kind: str
 ) -> list[_Outcome]:
     out: list[_Outcome] = []
-    for uid, y in items:
+    for uid, y, drivers in items:
         try:
-            fc, notes = _forecast_one(uid, y, horizon, levels, model, kind)
+            fc, notes = _forecast_one(uid, y, horizon, levels, model, kind, drivers)
             out.append(_Outcome(uid, fc, tuple(notes)))
         except ForecastingError as exc:
             out.append(_Outcome(uid, None, error=f"{type(exc).__name__}: {exc}"))
@@ -85,8 +118,41 @@ def _split(frame: pd.DataFrame, freq: str | None) -> Iterator[tuple[str, pd.Seri
         yield str(uid), to_period_series(part[DS], part[Y], name=str(uid), freq=freq)
 
 
+def _driver_table(uid: str, part: pd.DataFrame | None, columns: pd.Index, y: pd.Series) -> pd.DataFrame:
+    """One series' drivers on periods like ``y`` (absent periods become gaps, reported by the fit)."""
+    names = [c for c in columns if c not in (UNIQUE_ID, DS)]
+    if part is None:
+        from forecasting.exceptions import InvalidDriversError
+
+        raise InvalidDriversError(f"drivers have no rows for series {uid!r}; give its drivers or leave it out.")
+    freq = y.index.freqstr if isinstance(y.index, pd.PeriodIndex) else None
+    cols = {c: to_period_series(part[DS], part[c], name=str(c), freq=freq) for c in names}
+    return pd.DataFrame(cols)
+
+
+def _items(
+    frame: pd.DataFrame,
+    freq: str | None,
+    drivers: pd.DataFrame | None,
+    events: Sequence[Mapping[str, Any]] | None,
+) -> list[tuple[str, pd.Series, _Drivers]]:
+    """The batch's items; a series whose driver rows are absent fails alone, at fit time."""
+    fixed = tuple(events) if events is not None else None
+    out = []
+    for uid, y in _split(frame, freq):
+        d = _Drivers(events=fixed)
+        if drivers is not None:
+            part = drivers[drivers[UNIQUE_ID].astype(str) == uid]
+            try:
+                d = _Drivers(_driver_table(uid, part if len(part) else None, drivers.columns, y), fixed)
+            except ForecastingError as exc:
+                d = _Drivers(events=fixed, error=exc)
+        out.append((uid, y, d))
+    return out
+
+
 def _run_chunks(
-    chunks: list[list[tuple[str, pd.Series]]],
+    chunks: list[list[tuple[str, pd.Series, _Drivers]]],
     task: functools.partial[list[_Outcome]],
     n_jobs: int,
     progress: bool | None,
@@ -105,7 +171,7 @@ def _run_chunks(
                     done[i] = result.unwrap()
                 else:  # a chunk whose task failed (e.g. its worker died): each series is left out
                     error = f"{type(result.error).__name__}: {result.error}"
-                    done[i] = [_Outcome(uid, None, error=error) for uid, _ in chunks[i]]
+                    done[i] = [_Outcome(uid, None, error=error) for uid, _, _ in chunks[i]]
                 bar.update(len(chunks[i]))
     finally:
         bar.close()
@@ -146,8 +212,10 @@ def forecast_many(
     freq: str | None = None,
     progress: bool | None = None,
     chunk_size: int = 16,
+    drivers: pd.DataFrame | None = None,
+    events: Sequence[Mapping[str, Any]] | None = None,
 ) -> pd.DataFrame:
-    """Forecast every series of a long frame.
+    """Forecast every series of a long frame, each with its own drivers if given.
 
     Parameters
     ----------
@@ -163,6 +231,14 @@ def forecast_many(
         Show a progress bar; by default only when standard error is a terminal.
     chunk_size : int
         Series per task sent to a worker.
+    drivers : pd.DataFrame or None
+        Per-series drivers in long format: ``unique_id``, ``ds`` and one numeric column per
+        driver, with rows over each series' history *and* its ``horizon`` forecast periods
+        (split by :func:`~forecasting.drivers.split_drivers`). Every series needs rows;
+        a series whose drivers are incomplete is left out with its error, never forecast
+        without them (no fallback model is tried when drivers or events are given).
+    events : sequence of mapping or None
+        Known events applied to every series, as in :func:`forecasting.forecast`.
 
     Returns
     -------
@@ -185,7 +261,9 @@ def forecast_many(
     if missing:
         raise InvalidParameterError(f"frame lacks column(s) {sorted(missing)}; it needs unique_id, ds, y.")
     resolve_n_jobs(n_jobs)
-    items = list(_split(frame, freq))
+    if drivers is not None and ({UNIQUE_ID, DS} - set(drivers.columns) or len(drivers.columns) < 3):
+        raise InvalidParameterError("drivers need columns unique_id, ds and at least one driver column.")
+    items = _items(frame, freq, drivers, events)
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     task = functools.partial(_run_chunk, horizon=horizon, levels=levels, model=model, kind=kind)
     return _assemble(_run_chunks(chunks, task, n_jobs, progress))

@@ -296,12 +296,20 @@ def backtest(
     step: int = 1,
     kind: str = "level",
     nonnegative: bool | None = None,
+    X: pd.DataFrame | None = None,
+    events: Sequence[Mapping[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation of ``models`` on ``y``.
 
     The last window's cutoff leaves exactly ``horizon`` actuals; each earlier cutoff is
     ``step`` periods before the next. ``kind`` and ``nonnegative`` are as in :func:`forecast`
     (``nonnegative=None`` decides from the whole of ``y``).
+
+    With drivers ``X`` (on ``y``'s whole index) each origin fits on ``X`` up to its cutoff
+    and forecasts with the drivers' actual values over the horizon as ``X_future``: the
+    drivers are taken as known, so the scores measure the model given the drivers, not the
+    drivers' own forecasts. ``events`` become drivers the same way (see :func:`forecast`);
+    ``"auto"`` is then the choice between the state-space models at each origin.
 
     Returns
     -------
@@ -327,9 +335,16 @@ def backtest(
     y = check_series(y)
     check_values_for_kind(y, kind)
     censor = check_nonnegative(y, kind, nonnegative)
+    X = _backtest_drivers(y, X, events)
     n = len(y)
     first_train = n - horizon - (windows - 1) * step
-    built = [(m if isinstance(m, str) else type(m).__name__, build_model(m, kind, nonnegative=censor)) for m in models]
+    built = [
+        (
+            m if isinstance(m, str) else type(m).__name__,
+            build_model(_state_space_auto(m, X, "error"), kind, nonnegative=censor),
+        )
+        for m in models
+    ]
     for label, template in built:
         needed = _min_obs_for(template, y)
         if first_train < needed:
@@ -342,8 +357,10 @@ def backtest(
     for w in range(windows):
         end = first_train + w * step
         train, test = y.iloc[:end], y.iloc[end : end + horizon]
+        X_train = None if X is None else X.iloc[:end]
+        X_future = None if X is None else X.iloc[end : end + horizon]
         for label, template in built:
-            fc = clone(template).fit(train).predict(horizon, levels=levels)
+            fc = clone(template).fit(train, X_train).predict(horizon, levels=levels, X_future=X_future)
             fc = fc.reset_index()
             fc.insert(0, MODEL, label)
             fc.insert(1, CUTOFF, train.index[-1])
@@ -351,6 +368,22 @@ def backtest(
             fc[Y] = test.to_numpy()
             rows.append(fc)
     return pd.concat(rows, ignore_index=True)
+
+
+def _backtest_drivers(
+    y: pd.Series, X: pd.DataFrame | None, events: Sequence[Mapping[str, Any]] | None
+) -> pd.DataFrame | None:
+    """The drivers of a backtest on ``y``'s whole index: ``X`` validated, events appended."""
+    from forecasting.drivers import check_drivers
+
+    if X is not None:
+        X = check_drivers(X, y.index)
+    if events is None:
+        return X
+    from forecasting.events import event_regressors
+
+    made = event_regressors(y.index, events, 0).X
+    return made if X is None else pd.concat([X, made], axis=1)
 
 
 def _min_obs_for(template: BaseForecaster, y: pd.Series) -> int:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from forecasting.exceptions import FutureDriversError, InvalidDriversError
 
-__all__ = ["check_drivers", "check_future_drivers"]
+__all__ = ["check_drivers", "check_future_drivers", "split_drivers"]
 
 
 def _as_frame(X: Any, name: str, error: type[InvalidDriversError] | type[FutureDriversError]) -> pd.DataFrame:
@@ -117,6 +117,67 @@ def check_future_drivers(X_future: Any, index: pd.Index, columns: pd.Index, *, n
             f"({type(index).__name__}); got {len(values.index)} rows {_span(values.index)}."
         )
     return values[list(columns)]
+
+
+def split_drivers(drivers: Any, index: pd.Index, horizon: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split one table of drivers covering history and horizon into ``X`` and ``X_future``.
+
+    What a caller holding a single table of drivers by period (a request body, a
+    spreadsheet) needs: rows on ``y``'s periods become ``X`` and the ``horizon`` periods
+    after them ``X_future``. Rows outside that span are ignored (a longer driver history
+    is common); a period inside it without a row, or with a missing value, is an error.
+
+    Parameters
+    ----------
+    drivers : pd.DataFrame or pd.Series
+        One numeric column per driver, indexed by period like ``y``.
+    index : pd.Index
+        ``y``'s index (``PeriodIndex`` or ``DatetimeIndex`` with ``freq``).
+    horizon : int
+        Forecast periods after ``index``.
+
+    Returns
+    -------
+    X, X_future : pd.DataFrame
+        Validated as by :func:`check_drivers` and :func:`check_future_drivers`.
+
+    Raises
+    ------
+    InvalidDriversError
+        A period of ``y`` has no driver row or a gap.
+    FutureDriversError
+        A forecast period has no driver row or a gap.
+    """
+    from forecasting.frames import future_index
+
+    frame = drivers.to_frame() if isinstance(drivers, pd.Series) else drivers
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidDriversError(f"drivers must be a pandas DataFrame; got {type(frame).__name__}.")
+    if frame.index.has_duplicates:
+        dup = frame.index[frame.index.duplicated()][0]
+        raise InvalidDriversError(f"drivers have more than one row for period {dup}.")
+    future = future_index(index, horizon)
+    X = _reindexed(frame, index, "X (drivers over the history)", InvalidDriversError)
+    X_future = _reindexed(frame, future, "X_future (drivers over the horizon)", FutureDriversError)
+    X = check_drivers(X, index)
+    return X, check_future_drivers(X_future, future, X.columns)
+
+
+def _reindexed(
+    frame: pd.DataFrame, index: pd.Index, name: str, error: type[InvalidDriversError] | type[FutureDriversError]
+) -> pd.DataFrame:
+    if type(frame.index) is not type(index) or getattr(frame.index, "freq", None) != getattr(index, "freq", None):
+        raise error(
+            f"drivers are indexed by {type(frame.index).__name__} (freq {getattr(frame.index, 'freq', None)}); "
+            f"y by {type(index).__name__} (freq {getattr(index, 'freq', None)}). Index them alike."
+        )
+    absent = index.difference(frame.index)
+    if len(absent):
+        raise error(
+            f"{name} lack {len(absent)} period(s), the first {absent[0]}; give every driver for every "
+            f"period {_span(index)}."
+        )
+    return frame.reindex(index)
 
 
 def _span(index: pd.Index) -> str:

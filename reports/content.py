@@ -187,6 +187,9 @@ class SeriesSection:
     missing: str = "error"
     #: Extra tables (scenarios, drivers...) added by other modules.
     blocks: list[ContentBlock] = field(default_factory=list)
+    #: Trusted HTML blocks shown after the section (scenario tables and fan charts,
+    #: ``reports.scenarios.render_scenario_section``); empty by default.
+    extra_html: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

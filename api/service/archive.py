@@ -36,9 +36,13 @@ def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     ]
 
 
-def outlook_params(growth: GrowthBlocks | None, full_year: pd.DataFrame | None) -> dict[str, Any]:
-    """The growth and full-year blocks of a fit as JSON-safe archive params (those computed)."""
+def outlook_params(
+    growth: GrowthBlocks | None, full_year: pd.DataFrame | None, scenarios: dict[str, pd.DataFrame] | None = None
+) -> dict[str, Any]:
+    """The growth, full-year and scenario blocks of a fit as JSON-safe archive params (those computed)."""
     params: dict[str, Any] = {}
+    if scenarios is not None:
+        params["scenarios"] = {name: frame_rows(frame) for name, frame in scenarios.items()}
     if growth is not None:
         g = growth
         params["growth"] = {
@@ -75,7 +79,7 @@ def archive_forecast(
         "data_hash": prepared.data_hash,
         "interval_method": fit.interval_method,
         "warnings": [{"code": n.code, "message": n.message} for n in warnings],
-        **outlook_params(fit.growth, fit.full_year),
+        **outlook_params(fit.growth, fit.full_year, fit.scenarios),
     }
     record = ForecastRecord(
         series_id=prepared.series_id,
@@ -104,4 +108,5 @@ def archive_forecast(
         created_at=record.created_at or datetime.now(UTC),
         growth=fit.growth,
         full_year=fit.full_year,
+        scenarios=fit.scenarios,
     )

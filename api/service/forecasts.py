@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -29,6 +29,7 @@ from api.cache import ForecastKey, LRUCache, forecast_key
 from api.metrics import Metrics
 from api.service.admission import FitGate
 from api.service.archive import archive_forecast
+from api.service.drivers import DrivenFit, driven_fit, scenario_tables
 from api.service.fitting import FitOutcome, fit_forecast, run_backtest, warm_up
 from api.service.limits import Limits, check_backtest, check_forecast, check_model_name, check_outlook
 from api.service.sources import InlineParser, VintageMemory, prepare
@@ -43,7 +44,7 @@ from api.service.types import (
 )
 from data import Store, VintageInfo
 from forecasting.core import score_backtest
-from forecasting.exceptions import ForecastingError
+from forecasting.exceptions import ForecastingError, InvalidParameterError
 from forecasting.executor import Executor, TaskResult
 
 __all__ = ["BacktestFit", "BatchFit", "ForecastFit", "ForecastService"]
@@ -164,6 +165,7 @@ class ForecastService:
             levels=levels,
             growth=request.growth,
             full_year=request.full_year,
+            extras=_extras(request),
         )
 
     def _hit(self, key: ForecastKey) -> ForecastResult | None:
@@ -249,7 +251,11 @@ class ForecastService:
         self.gate.check()  # a full queue refuses before the data are read or parsed
         vintage_id = vintage.vintage_id if vintage is not None else None
         prepared = prepare(source, store, self.limits, self._parse, vintage_id=vintage_id)
-        check_outlook(prepared.y, prepared.kind, request.growth, request.full_year)
+        driven = _driven(request, prepared)
+        if driven is None:
+            check_outlook(prepared.y, prepared.kind, request.growth, request.full_year)
+        else:
+            check_driven(driven, prepared.y, request)
         self.gate.acquire()
         self.metrics.cache_misses.inc()
         future = self._submit(
@@ -262,6 +268,7 @@ class ForecastService:
             request.transform,
             request.growth,
             request.full_year,
+            driven,
         )
         return ForecastFit(request, prepared, model, levels, future)
 
@@ -336,8 +343,9 @@ class ForecastService:
         self.metrics.cache_misses.inc(len(fit.pending))
         fitter = functools.partial(fit_forecast, horizon=request.horizon, levels=levels, model=model)
         try:
-            for i, (_, p) in fit.pending.items():
-                fit.futures[i] = self._submit(fitter, p.y, kind=p.kind, transform=request.transform)
+            for i, (item, p) in fit.pending.items():
+                driven = _driven(item, p)
+                fit.futures[i] = self._submit(fitter, p.y, kind=p.kind, transform=request.transform, driven=driven)
         except BaseException:
             # _submit gave back the failed task's slot; the slots of those never tried go too.
             self.gate.release(len(fit.pending) - len(fit.futures) - 1)
@@ -390,6 +398,8 @@ class ForecastService:
             request.step,
             prepared.kind,
             request.transform,
+            prepared.drivers,
+            request.source.drivers.event_list() if request.source.drivers is not None else None,
         )
         return BacktestFit(request, prepared, levels, future)
 
@@ -410,3 +420,39 @@ class ForecastService:
             model_scores=model_scores,
             warnings=tuple(dict.fromkeys((*prepared.notes, *outcome.notes))),
         )
+
+
+def _extras(request: ForecastRequest) -> tuple[Hashable, ...]:
+    """What else than the series and the settings changes the forecast (empty for a plain one)."""
+    drivers = request.source.drivers
+    if drivers is None and request.scenarios is None and not request.check_breaks:
+        return ()
+    return (
+        drivers.digest if drivers is not None else None,
+        request.scenarios.digest if request.scenarios is not None else None,
+        request.check_breaks,
+    )
+
+
+def _driven(request: ForecastRequest, prepared: Prepared) -> DrivenFit | None:
+    """The drivers, events, gap policy, break check and scenarios of a fit (None: a plain fit)."""
+    scenarios = request.scenarios
+    return driven_fit(
+        prepared.drivers,
+        request.source.drivers,
+        request.source.missing,
+        request.check_breaks,
+        scenario_tables(scenarios, prepared.frequency),
+        scenarios.driver_uncertainty if scenarios is not None else False,
+    )
+
+
+def check_driven(driven: DrivenFit, y: pd.Series, request: ForecastRequest) -> None:
+    """Refuse what a fit with drivers cannot do, and check the drivers before any fit (422s)."""
+    if request.growth is not None or request.full_year is not None:
+        raise InvalidParameterError(
+            "'growth' and 'full_year' are not available with drivers, events, scenarios, check_breaks or "
+            "missing='model'; ask for them in a separate request without those."
+        )
+    _, X_future = driven.split(y, request.horizon)
+    driven.scenario_futures(X_future)

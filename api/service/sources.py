@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import pandas as pd
 
+from api.service.drivers import driver_table
 from api.service.limits import Limits, check_complete, check_series_length
 from api.service.types import InlineSeries, Prepared, SeriesSource
 from data import Store, VintageInfo
@@ -28,6 +30,8 @@ InlineParser = Callable[[InlineSeries], pd.Series]
 
 def _complete(y: pd.Series, missing: str, field: str) -> tuple[pd.Series, tuple[WarningNote, ...]]:
     """Refuse missing values, or keep the latest unbroken stretch with a note, as asked."""
+    if missing == "model":  # the gaps stay: the model's likelihood skips them (nothing filled)
+        return y, ()
     if missing == "latest_stretch":
         stretch, note = latest_complete_stretch(y)
         return stretch, ((WarningNote("missing_values", note),) if note else ())
@@ -58,6 +62,8 @@ def prepare(
     else:
         raise ValueError("a SeriesSource needs a series_id or inline data")
     check_series_length(len(prepared.y), limits)
+    if source.drivers is not None:
+        prepared = replace(prepared, drivers=driver_table(source.drivers, prepared.frequency))
     return prepared
 
 

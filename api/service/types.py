@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
 import pandas as pd
 
 from api.cache import data_hash
+from api.service.drivers import DriverInputs, ScenarioInputs
 from data import VintageInfo
 from forecasting.executor import WarningNote
 from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions
@@ -50,6 +51,7 @@ class SeriesSource:
     kind: str | None = None
     missing: str = "error"
     label: str | None = None
+    drivers: DriverInputs | None = None
 
     @property
     def frequency(self) -> str | None:
@@ -68,6 +70,8 @@ class ForecastRequest:
     transform: str = "none"
     growth: GrowthOptions | None = None
     full_year: FullYearOptions | None = None
+    check_breaks: bool = False
+    scenarios: ScenarioInputs | None = None
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,7 @@ class Prepared:
     vintage: VintageInfo | None = None
     data_hash: str | None = None
     notes: tuple[WarningNote, ...] = ()
+    drivers: pd.DataFrame | None = field(default=None, compare=False)
 
 
 # eq=False: results hold frames (no meaningful ==) and are told apart by identity, so the
@@ -133,6 +138,7 @@ class ForecastResult:
     created_at: datetime
     growth: GrowthBlocks | None = None
     full_year: pd.DataFrame | None = None
+    scenarios: dict[str, pd.DataFrame] | None = None
 
 
 @dataclass(frozen=True)

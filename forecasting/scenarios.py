@@ -1,0 +1,226 @@
+"""Scenarios: one forecast per named future path of the drivers, from one fitted model.
+
+An analyst rarely knows the drivers' future; they ask "what if oil stays at 60, or goes
+to 90?". :func:`forecast_scenarios` fits the model once on the history (``y`` and ``X``)
+and forecasts each scenario's ``X_future`` with intervals.
+
+Those intervals take the scenario path as certain. With ``driver_uncertainty=True`` the
+drivers are not certain: each driver gets a univariate model of its own, whose forecast
+errors (its sample paths minus its point forecast) are added to the scenario path, and
+each resulting driver path is fed through the model's own sample paths. The intervals are
+quantiles of the pooled paths, so they carry both the model's and the drivers' errors
+(wider, honestly); the mean stays the scenario's forecast. Drivers' errors are drawn
+independently of each other (their correlation is not modelled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecasting.base import BaseForecaster
+from forecasting.core import (
+    DEFAULT_LEVELS,
+    _check_missing,
+    _state_space_auto,
+    _with_events,
+    build_model,
+    describe_output,
+    fit_model,
+)
+from forecasting.drivers import check_drivers
+from forecasting.exceptions import FutureDriversError, InvalidParameterError, MissingNotSupportedError
+from forecasting.frames import MEAN, hi_col, lo_col
+from forecasting.paths import summarize_paths
+from forecasting.validation import (
+    check_horizon,
+    check_kind,
+    check_levels,
+    check_nonnegative,
+    check_series,
+    check_values_for_kind,
+)
+
+__all__ = ["forecast_scenarios"]
+
+#: Driver paths drawn when ``driver_uncertainty`` is on; each gets ``n_paths // DRIVER_PATHS`` model paths.
+DRIVER_PATHS = 100
+
+
+def forecast_scenarios(
+    y: pd.Series,
+    horizon: int,
+    X: pd.DataFrame,
+    scenarios: Mapping[str, pd.DataFrame],
+    levels: Sequence[int] = DEFAULT_LEVELS,
+    model: str | BaseForecaster = "auto",
+    kind: str = "level",
+    *,
+    events: Sequence[Mapping[str, Any]] | None = None,
+    missing: str = "error",
+    driver_uncertainty: bool = False,
+    driver_model: str = "auto",
+    n_paths: int = 2000,
+    random_state: int | None = 0,
+    driver_paths: int = DRIVER_PATHS,
+) -> dict[str, pd.DataFrame]:
+    """Forecast ``y`` under each named future path of its drivers.
+
+    Parameters
+    ----------
+    y : pd.Series
+        The series, as for :func:`forecasting.forecast` (gaps need ``missing="model"``).
+    horizon : int
+        Periods ahead (>= 1).
+    X : pd.DataFrame
+        The drivers over ``y``'s history (one numeric column each, no gaps).
+    scenarios : mapping of str to pd.DataFrame
+        Scenario name → the drivers over the ``horizon`` periods after ``y`` (``X``'s
+        columns; the forecast index). At least one.
+    levels, model, kind, events, missing
+        As for :func:`forecasting.forecast`; the model must take drivers (``"auto"``
+        chooses between the state-space models).
+    driver_uncertainty : bool
+        Add each driver's own forecast errors to the scenario path (see the module notes).
+    driver_model : str
+        The univariate model of each driver when ``driver_uncertainty`` is on.
+    n_paths : int
+        Pooled sample paths per scenario when ``driver_uncertainty`` is on.
+    random_state : int or None
+        Seed of those paths (the same seed gives the same intervals).
+    driver_paths : int
+        Driver paths drawn (each fed through the model for ``n_paths // driver_paths``
+        model paths); the cost grows with it (one simulation of the model per path).
+
+    Returns
+    -------
+    dict of str to pd.DataFrame
+        Scenario name → forecast frame (``mean``, ``lo_<L>``, ``hi_<L>`` on the forecast
+        index), in the order given. ``attrs`` as for :func:`forecasting.forecast`, plus
+        ``driver_uncertainty``.
+
+    Raises
+    ------
+    InvalidParameterError
+        No scenario, a bad name, or ``n_paths`` too small for the driver paths.
+    InvalidDriversError, FutureDriversError, DriversNotSupportedError
+        As for :func:`forecasting.forecast`, naming the scenario.
+    """
+    horizon = check_horizon(horizon)
+    levels = check_levels(levels)
+    if not isinstance(scenarios, Mapping) or not scenarios:
+        raise InvalidParameterError("scenarios must map at least one name to a frame of future drivers.")
+    if driver_uncertainty and not _is_count(driver_paths, 10, 10_000):
+        raise InvalidParameterError(f"driver_paths must be an integer in 10..10000; got {driver_paths!r}.")
+    if driver_uncertainty and not _is_count(n_paths, driver_paths, 100_000):
+        raise InvalidParameterError(
+            f"n_paths must be an integer in {driver_paths}..100000 (at least driver_paths); got {n_paths!r}."
+        )
+    y, fitted = _fit_once(y, horizon, X, events, model, kind, missing)
+    out = {}
+    for name, path in scenarios.items():
+        if not isinstance(name, str) or not name:
+            raise InvalidParameterError(f"scenario names must be non-empty strings; got {name!r}.")
+        _, future = _with_events(y, horizon, X, _named(path, name), events)
+        try:
+            if driver_uncertainty:
+                frame = _with_driver_errors(
+                    fitted, X, future, horizon, levels, driver_model, (driver_paths, n_paths), random_state
+                )
+            else:
+                frame = fitted.predict(horizon, levels=levels, X_future=future)
+        except FutureDriversError as exc:
+            raise FutureDriversError(f"scenario {name!r}: {exc}") from exc
+        frame = describe_output(frame, fitted, model)
+        frame.attrs["driver_uncertainty"] = bool(driver_uncertainty)
+        out[name] = frame
+    return out
+
+
+def _is_count(value: Any, low: int, high: int) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and low <= value <= high
+
+
+def _named(path: Any, name: str) -> Any:
+    """The scenario's frame (a Series becomes one column); errors later name the scenario."""
+    if isinstance(path, pd.Series):
+        return path.to_frame()
+    if not isinstance(path, pd.DataFrame):
+        raise InvalidParameterError(
+            f"scenario {name!r} must be a DataFrame of future drivers; got {type(path).__name__}."
+        )
+    return path
+
+
+def _fit_once(
+    y: pd.Series,
+    horizon: int,
+    X: pd.DataFrame,
+    events: Sequence[Mapping[str, Any]] | None,
+    model: str | BaseForecaster,
+    kind: str,
+    missing: str,
+) -> tuple[pd.Series, BaseForecaster]:
+    """Validate like :func:`forecasting.forecast` and fit the model once on ``y`` and its drivers."""
+    kind = check_kind(kind)
+    y = _check_missing(check_series(y, allow_missing=True), missing)
+    check_values_for_kind(y, kind)
+    censor = check_nonnegative(y, kind, None)
+    X = check_drivers(X, y.index)
+    X_full, _ = _with_events(y, horizon, X, None, events)
+    template = build_model(_state_space_auto(model, X_full, missing), kind, nonnegative=censor)
+    if missing == "model" and not template._takes_missing():
+        raise MissingNotSupportedError(f"model {model!r} cannot fit a series with gaps; use 'auto' or 'structural'.")
+    return y, template.fit(y, X_full)
+
+
+def _driver_errors(
+    X: pd.DataFrame, horizon: int, n: int, driver_model: str, random_state: int | None
+) -> dict[str, np.ndarray]:
+    """Each driver's forecast errors, ``(horizon, n)``: its sample paths minus its point forecast."""
+    rng = np.random.default_rng(random_state)
+    errors = {}
+    for col in X.columns:
+        fitted = fit_model(X[col].rename(str(col)), driver_model, nonnegative=False)
+        paths = fitted.sample_paths(horizon, n, random_state=int(rng.integers(2**31 - 1))).to_numpy()
+        point = fitted.predict(horizon)[MEAN].to_numpy()
+        errors[str(col)] = paths - point[:, None]
+    return errors
+
+
+def _with_driver_errors(
+    fitted: BaseForecaster,
+    X: pd.DataFrame,
+    future: pd.DataFrame,
+    horizon: int,
+    levels: tuple[int, ...],
+    driver_model: str,
+    counts: tuple[int, int],
+    random_state: int | None,
+) -> pd.DataFrame:
+    """The scenario's forecast with intervals from model paths under perturbed driver paths.
+
+    ``counts`` is ``(driver paths, pooled paths)``.
+    """
+    base = fitted.predict(horizon, levels=levels, X_future=future)
+    k_paths, n_paths = counts
+    errors = _driver_errors(X, horizon, k_paths, driver_model, random_state)
+    per_path = n_paths // k_paths
+    rng = np.random.default_rng(None if random_state is None else random_state + 1)
+    pooled = []
+    for k in range(k_paths):
+        shifted = future.copy()
+        for col, err in errors.items():
+            shifted[col] = future[col].to_numpy() + err[:, k]
+        seed = int(rng.integers(2**31 - 1))
+        pooled.append(fitted.sample_paths(horizon, per_path, random_state=seed, X_future=shifted).to_numpy())
+    summary = summarize_paths(np.hstack(pooled), base.index, levels)
+    mean = base[MEAN].to_numpy()
+    for lv in levels:
+        # The mean stays the scenario's point forecast; bounds never cross it.
+        base[lo_col(lv)] = np.minimum(summary[lo_col(lv)].to_numpy(), mean)
+        base[hi_col(lv)] = np.maximum(summary[hi_col(lv)].to_numpy(), mean)
+    return base

@@ -1,0 +1,175 @@
+"""Drivers, events, gaps, break warnings and scenarios through POST /v1/forecasts (and batch, backtest)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import forecasting
+from forecasting.frames import hi_col, lo_col
+from tests.api.conftest import assert_error
+
+N, H = 30, 3
+
+
+def _driven(n: int = N, horizon: int = H) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Annual y = 20 + 4 x + small noise, x a random walk; returns y's and x's observations (x over n + horizon)."""
+    rng = np.random.default_rng(7)
+    x = np.cumsum(rng.normal(0.0, 1.0, n + horizon)) + 10.0
+    y = 20.0 + 4.0 * x + rng.normal(0.0, 0.3, n + horizon)
+    years = [str(1990 + i) for i in range(n + horizon)]
+    return (
+        [{"ds": years[i], "y": float(y[i])} for i in range(n)],
+        [{"ds": years[i], "y": float(x[i])} for i in range(n + horizon)],
+    )
+
+
+def _body(**extra: Any) -> dict[str, Any]:
+    data, x = _driven()
+    return {
+        "data": data,
+        "frequency": "annual",
+        "horizon": H,
+        "model": "regression_arima",
+        "drivers": [{"name": "x", "data": x}],
+        **extra,
+    }
+
+
+def _library(body: dict[str, Any]) -> pd.DataFrame:
+    idx = pd.PeriodIndex([o["ds"] for o in body["data"]], freq="Y")
+    y = pd.Series([o["y"] for o in body["data"]], index=idx, name="y")
+    xs = body["drivers"][0]["data"]
+    x = pd.Series([o["y"] for o in xs], index=pd.PeriodIndex([o["ds"] for o in xs], freq="Y"))
+    X = x.iloc[:N].to_frame("x").set_axis(idx)
+    return forecasting.forecast(y, H, model=body["model"], X=X, X_future=x.iloc[N:].to_frame("x"))
+
+
+def test_forecast_with_drivers_matches_library(client):
+    body = _body()
+    response = client.post("/v1/forecasts", json=body)
+    assert response.status_code == 200, response.text
+    got = response.json()
+    assert [r["ds"] for r in got["forecast"]] == ["2020", "2021", "2022"]
+    want = _library(body)
+    np.testing.assert_allclose([r["mean"] for r in got["forecast"]], want["mean"].to_numpy(), rtol=1e-6)
+    np.testing.assert_allclose([r[hi_col(95)] for r in got["forecast"]], want[hi_col(95)].to_numpy(), rtol=1e-6)
+    assert got["scenarios"] is None
+
+
+def test_drivers_change_the_cache_key(client):
+    first = client.post("/v1/forecasts", json=_body())
+    other = _body()
+    other["drivers"][0]["data"][-1]["y"] += 5.0
+    second = client.post("/v1/forecasts", json=other)
+    assert second.headers["x-cache"] == "miss"
+    assert first.json()["forecast"][-1]["mean"] != second.json()["forecast"][-1]["mean"]
+    assert client.post("/v1/forecasts", json=other).headers["x-cache"] == "hit"
+
+
+def test_drivers_missing_over_the_horizon_answer_422_naming_the_period(client):
+    body = _body()
+    body["drivers"][0]["data"] = body["drivers"][0]["data"][:-1]
+    assert_error(client.post("/v1/forecasts", json=body), 422, "invalid_future_drivers", "2022")
+
+
+def test_drivers_with_a_gap_in_the_history_answer_422(client):
+    body = _body()
+    body["drivers"][0]["data"][5]["y"] = None
+    assert_error(client.post("/v1/forecasts", json=body), 422, "invalid_drivers", "1995")
+
+
+def test_drivers_refused_by_a_model_that_takes_none(client):
+    assert_error(client.post("/v1/forecasts", json=_body(model="naive2")), 422, "drivers_not_supported")
+
+
+def test_drivers_with_growth_answer_422(client):
+    assert_error(client.post("/v1/forecasts", json=_body(growth={"yoy": True})), 422, "invalid_parameter", "growth")
+
+
+def test_events_and_break_warning(client):
+    data, _ = _driven()
+    shifted = [{"ds": o["ds"], "y": o["y"] + (60.0 if int(o["ds"]) >= 2008 else 0.0)} for o in data]
+    plain = {"data": shifted, "frequency": "annual", "horizon": H, "model": "structural", "check_breaks": True}
+    response = client.post("/v1/forecasts", json=plain)
+    assert response.status_code == 200, response.text
+    codes = [w["code"] for w in response.json()["warnings"]]
+    assert "structural_break" in codes
+    marked = {**plain, "events": [{"ds": "2008", "type": "level_shift"}]}
+    response = client.post("/v1/forecasts", json=marked)
+    assert response.status_code == 200, response.text
+    assert "structural_break" not in [w["code"] for w in response.json()["warnings"]]
+
+
+def test_unknown_event_type_answers_422(client):
+    body = _body(events=[{"ds": "2000", "type": "earthquake"}])
+    assert client.post("/v1/forecasts", json=body).status_code == 422
+
+
+def test_missing_model_fits_through_gaps(client):
+    data, _ = _driven()
+    for i in (3, 9, 10, 17):
+        data[i]["y"] = None
+    body = {"data": data, "frequency": "annual", "horizon": H, "model": "structural", "missing": "model"}
+    response = client.post("/v1/forecasts", json=body)
+    assert response.status_code == 200, response.text
+    assert len(response.json()["forecast"]) == H
+    body["model"] = "naive2"
+    assert_error(client.post("/v1/forecasts", json=body), 422, "missing_not_supported", "missing='model'")
+
+
+def test_scenarios_keyed_by_name_and_read_back(client):
+    scen = {"high": {"x": [{"ds": str(2020 + i), "y": 30.0} for i in range(H)]}}
+    response = client.post("/v1/forecasts", json=_body(scenarios=scen))
+    assert response.status_code == 200, response.text
+    got = response.json()
+    assert list(got["scenarios"]) == ["high"]
+    rows = got["scenarios"]["high"]
+    assert [r["ds"] for r in rows] == ["2020", "2021", "2022"]
+    for r in rows:
+        assert r[lo_col(95)] <= r["mean"] <= r[hi_col(95)]
+    # The driver path is far above the baseline's: the scenario's forecast is higher.
+    assert rows[-1]["mean"] > got["forecast"][-1]["mean"]
+    archived = client.get(f"/v1/forecasts/{got['id']}").json()
+    assert archived["scenarios"] == got["scenarios"]
+
+
+def test_scenario_with_unknown_driver_answers_422(client):
+    scen = {"bad": {"oil": [{"ds": str(2020 + i), "y": 1.0} for i in range(H)]}}
+    assert_error(client.post("/v1/forecasts", json=_body(scenarios=scen)), 422, "invalid_future_drivers", "oil")
+
+
+def test_scenario_missing_a_period_answers_422(client):
+    scen = {"short": {"x": [{"ds": "2020", "y": 1.0}]}}
+    assert_error(client.post("/v1/forecasts", json=_body(scenarios=scen)), 422, "invalid_future_drivers", "2021")
+
+
+def test_backtest_with_drivers(client):
+    data, x = _driven(horizon=0)
+    body = {
+        "data": data,
+        "frequency": "annual",
+        "horizon": 2,
+        "windows": 2,
+        "models": ["regression_arima"],
+        "drivers": [{"name": "x", "data": x}],
+    }
+    response = client.post("/v1/backtests", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["metrics"][0]["model"] == "regression_arima"
+
+
+def test_batch_with_per_series_drivers(client):
+    good = _body()
+    bad = _body()
+    bad["drivers"][0]["data"] = bad["drivers"][0]["data"][:-2]
+    items = [{k: v for k, v in b.items() if k in ("data", "frequency", "drivers")} for b in (good, bad)]
+    body = {"series": items, "horizon": H, "model": "regression_arima"}
+    response = client.post("/v1/forecasts/batch", json=body)
+    assert response.status_code == 200, response.text
+    out = response.json()["data"]
+    assert [item["status"] for item in out] == ["ok", "error"]
+    assert out[1]["error"]["code"] == "invalid_future_drivers"
+    np.testing.assert_allclose([r["mean"] for r in out[0]["forecast"]["forecast"]], _library(good)["mean"], rtol=1e-6)
