@@ -48,17 +48,18 @@ def report_run(
     store = settings.store.open_store()
     try:
         store.create_schema()
-        run = run_report(
-            name,
-            when,
-            store,
-            trigger="cli",
-            force=force,
-            report_dir=options.report_dir,
-            backtest_windows=options.backtest_windows,
-            n_jobs=options.n_jobs,
-            stale_after_seconds=options.stale_after_seconds,
-        )
+        with options.backend():
+            run = run_report(
+                name,
+                when,
+                store,
+                trigger="cli",
+                force=force,
+                report_dir=options.report_dir,
+                backtest_windows=options.backtest_windows,
+                n_jobs=options.n_jobs,
+                stale_after_seconds=options.stale_after_seconds,
+            )
     except (DataError, ForecastingError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(code=1) from exc

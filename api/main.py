@@ -24,7 +24,7 @@ from api.routes.reports import router as reports_router
 from api.schemas import ErrorRead
 from api.service import ForecastService, Limits
 from api.settings import Settings, get_settings, report_unknown_variables
-from forecasting.executor import Executor, InProcessExecutor, ProcessExecutor
+from forecasting.executor import DaskExecutor, Executor, InProcessExecutor, ProcessExecutor
 from reports.scheduler import start_scheduler, stop_scheduler
 
 __all__ = ["build_service", "create_app", "fit_executor", "service_limits"]
@@ -115,7 +115,7 @@ def build_service(settings: Settings, metrics: Metrics) -> ForecastService:
     return ForecastService(
         service_limits(settings),
         metrics,
-        fit_executor(settings.fit_workers),
+        fit_executor(settings.fit_workers, settings.executor.dask_scheduler),
         inline_to_series,
         cache_size=settings.cache_size,
         vintage_ttl=settings.vintage_ttl_seconds,
@@ -136,8 +136,13 @@ def service_limits(settings: Settings) -> Limits:
     )
 
 
-def fit_executor(fit_workers: int) -> Executor:
-    """Worker processes for fitting (``TRADECAST_FIT_WORKERS``), or in process when 0."""
+def fit_executor(fit_workers: int, dask_scheduler: str | None = None) -> Executor:
+    """Worker processes for fitting (``TRADECAST_FIT_WORKERS``), or in process when 0.
+
+    With ``TRADECAST_DASK_SCHEDULER`` the fits run on that Dask cluster instead.
+    """
+    if dask_scheduler:
+        return DaskExecutor(max(fit_workers, 1), scheduler=dask_scheduler)
     if fit_workers <= 0:
         return InProcessExecutor()
     # spawn, not fork: the server process has threads (uvicorn, the threadpool).

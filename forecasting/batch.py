@@ -17,7 +17,14 @@ import pandas as pd
 
 from forecasting.core import DEFAULT_LEVELS, forecast, to_period_series
 from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError
-from forecasting.executor import WarningNote, capture_warnings, get_executor, resolve_n_jobs, warning_class
+from forecasting.executor import (
+    WarningNote,
+    capture_warnings,
+    check_backend,
+    get_executor,
+    resolve_n_jobs,
+    warning_class,
+)
 from forecasting.frames import DS, MODEL, UNIQUE_ID, Y
 from forecasting.validation import check_horizon, check_kind, check_levels
 
@@ -90,6 +97,7 @@ def _run_chunks(
     task: functools.partial[list[_Outcome]],
     n_jobs: int,
     progress: bool | None,
+    backend: tuple[str | None, str | None] = (None, None),
 ) -> list[_Outcome]:
     """Run every chunk on the executor, in chunk order whatever order they finish in."""
     from tqdm.auto import tqdm
@@ -98,7 +106,7 @@ def _run_chunks(
     done: dict[int, list[_Outcome]] = {}
     bar = tqdm(total=sum(map(len, chunks)), disable=not show, desc="forecasting", unit="series")
     try:
-        with get_executor(n_jobs, n_tasks=len(chunks)) as executor:
+        with get_executor(n_jobs, n_tasks=len(chunks), backend=backend[0], scheduler=backend[1]) as executor:
             tasks = ((i, functools.partial(task, chunk)) for i, chunk in enumerate(chunks))
             for i, result in executor.stream(tasks):
                 if result.ok:
@@ -146,6 +154,8 @@ def forecast_many(
     freq: str | None = None,
     progress: bool | None = None,
     chunk_size: int = 16,
+    backend: str | None = None,
+    scheduler: str | None = None,
 ) -> pd.DataFrame:
     """Forecast every series of a long frame.
 
@@ -163,6 +173,14 @@ def forecast_many(
         Show a progress bar; by default only when standard error is a terminal.
     chunk_size : int
         Series per task sent to a worker.
+    backend : {"process", "dask"}, optional
+        Where the chunks run (:func:`forecasting.executor.get_executor`): ``"process"`` (in
+        this process or a pool of ``n_jobs``), or ``"dask"`` (the active
+        ``dask.distributed`` client, else ``scheduler``, else a local cluster of ``n_jobs``
+        workers). Default: the block's :func:`~forecasting.executor.use_backend`, else
+        ``"process"``.
+    scheduler : str, optional
+        A Dask scheduler address (``tcp://host:8786``); implies ``backend="dask"``.
 
     Returns
     -------
@@ -185,7 +203,9 @@ def forecast_many(
     if missing:
         raise InvalidParameterError(f"frame lacks column(s) {sorted(missing)}; it needs unique_id, ds, y.")
     resolve_n_jobs(n_jobs)
+    if backend is not None:
+        check_backend(backend)
     items = list(_split(frame, freq))
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     task = functools.partial(_run_chunk, horizon=horizon, levels=levels, model=model, kind=kind)
-    return _assemble(_run_chunks(chunks, task, n_jobs, progress))
+    return _assemble(_run_chunks(chunks, task, n_jobs, progress, (backend, scheduler)))

@@ -7,9 +7,11 @@ report runner; tests and notebooks build one directly.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
+from forecasting.executor import use_backend
 from reports.store import LEASE_SECONDS, STALE_AFTER_SECONDS
 
 __all__ = ["ReportOptions"]
@@ -42,6 +44,9 @@ class ReportOptions:
     misfire_grace_seconds : int
         How late a fire may still run while the service is up. Runs that fell due while
         the service was down are caught up once at start, whatever their age.
+    dask_scheduler : str or None
+        A Dask scheduler address: a run's series are forecast on that cluster (whatever
+        ``n_jobs``) inside :meth:`backend`.
     """
 
     report_dir: Path | None = Path("var/reports")
@@ -52,3 +57,8 @@ class ReportOptions:
     scheduler_enabled: bool = True
     refresh_seconds: float = 60.0
     misfire_grace_seconds: int = 3600
+    dask_scheduler: str | None = None
+
+    def backend(self) -> AbstractContextManager[None]:
+        """The block in which a run fans its series out: on the Dask scheduler when one is set."""
+        return use_backend("dask", scheduler=self.dask_scheduler) if self.dask_scheduler else nullcontext()

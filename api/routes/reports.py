@@ -187,17 +187,18 @@ def create_report_run(
     """Run a report now (returns the stored run if this as-of time already ran)."""
     body = body or ReportRunCreate(as_of=None, force=False)
     options = settings.reports
-    run = run_report(
-        name,
-        body.as_of,
-        request.app.state.store,
-        trigger="api",
-        force=body.force,
-        report_dir=options.report_dir,
-        backtest_windows=options.backtest_windows,
-        n_jobs=options.n_jobs,
-        stale_after_seconds=options.stale_after_seconds,
-    )
+    with options.backend():
+        run = run_report(
+            name,
+            body.as_of,
+            request.app.state.store,
+            trigger="api",
+            force=body.force,
+            report_dir=options.report_dir,
+            backtest_windows=options.backtest_windows,
+            n_jobs=options.n_jobs,
+            stale_after_seconds=options.stale_after_seconds,
+        )
     return _to_run(run)
 
 

@@ -11,7 +11,7 @@ import pandas as pd
 from forecasting.base import BaseForecaster
 from forecasting.core import DEFAULT_LEVELS
 from forecasting.exceptions import ForecastingWarning, InvalidParameterError, UnknownHierarchyIdError
-from forecasting.executor import resolve_n_jobs
+from forecasting.executor import check_backend, resolve_n_jobs
 from forecasting.sampling import check_n_paths
 from forecasting.structure._frames import check_totals, long_forecast, to_wide
 from forecasting.structure._hierarchy import Hierarchy, build_hierarchy
@@ -93,6 +93,7 @@ def forecast_hierarchy(
     seed: int | None = 0,
     tolerance: float = 1e-3,
     n_jobs: int = 1,
+    backend: str | None = None,
 ) -> pd.DataFrame:
     """Forecast every node of a hierarchy so that aggregates equal the sum of their parts.
 
@@ -124,6 +125,9 @@ def forecast_hierarchy(
         Largest relative gap between a stated total and the sum of its parts.
     n_jobs : int
         Workers of the executor that fits the nodes (``-1`` every core).
+    backend : {"process", "dask"}, optional
+        The executor's backend (:func:`forecasting.executor.get_executor`); default: the
+        block's :func:`~forecasting.executor.use_backend`, else ``"process"``.
 
     Returns
     -------
@@ -154,12 +158,14 @@ def forecast_hierarchy(
     horizon, levels = check_horizon(horizon), check_levels(levels)
     n_paths, tolerance = check_n_paths(n_paths), check_tolerance(tolerance)
     resolve_n_jobs(n_jobs)
+    if backend is not None:
+        check_backend(backend)
     if method not in METHODS:
         raise InvalidParameterError(f"method must be one of {METHODS}; got {method!r}.")
     tree = build_hierarchy(hierarchy)
     wide = _complete_frame(to_wide(frame), tree, tolerance)
     nodes = list(tree.nodes)
-    draws = draw_nodes({n: wide[n] for n in nodes}, horizon, n_paths, model, seed, n_jobs)
+    draws = draw_nodes({n: wide[n] for n in nodes}, horizon, n_paths, model, seed, n_jobs, backend)
     index = pd.period_range(wide.index[-1] + 1, periods=horizon, freq=wide.index.freq)
     out = reconcile_draws(tree, draws, method, levels, index, seed)
     out.attrs.update(model=str(model), n_paths=n_paths, models={n: draws[n].model for n in nodes})
