@@ -30,6 +30,7 @@ Run: ``python -m bench.scale --data ../shared/data/m3/m3.csv.gz --n 1000 --model
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -145,6 +146,14 @@ def _statsforecast_dask(frame: pd.DataFrame, model: str, n_partitions: int) -> p
     return out.compute() if hasattr(out, "compute") else out
 
 
+def _call(frame: pd.DataFrame, model: str, backend: str, workers: int) -> pd.DataFrame:
+    if backend == "sf_dask":
+        return _statsforecast_dask(frame, model, 2 * workers)
+    if backend == "one":
+        return _ours(frame, model, 1, None)
+    return _ours(frame, model, workers, "process" if backend == "pool" else "dask")
+
+
 def _time_run(
     n: int, model: str, backend: str, cores: int, call: Callable[[], pd.DataFrame], n_series_col: str = "unique_id"
 ) -> ScaleRun:
@@ -168,14 +177,7 @@ def run_scale(
         for backend in backends:
             if backend == "sf_dask" and model not in SF_MODELS:
                 continue
-            if backend == "one":
-                call: Callable[[], pd.DataFrame] = lambda m=model: _ours(frame, m, 1, None)  # noqa: E731
-            elif backend == "pool":
-                call = lambda m=model: _ours(frame, m, workers, "process")  # noqa: E731
-            elif backend == "dask":
-                call = lambda m=model: _ours(frame, m, workers, "dask")  # noqa: E731
-            else:
-                call = lambda m=model: _statsforecast_dask(frame, m, 2 * workers)  # noqa: E731
+            call = functools.partial(_call, frame, model, backend, workers)
             cores = 1 if backend == "one" else workers
             ctx = client.as_current() if client is not None else _null()
             with ctx:
@@ -222,7 +224,8 @@ def ratios(runs: Sequence[ScaleRun]) -> list[str]:
             continue
         for other in ("pool", "sf_dask"):
             if (n, model, other) in by:
-                lines.append(f"N={n:,} {model}: dask / {other} per core = {by[(n, model, 'dask')] / by[(n, model, other)]:.2f}")
+                ratio = by[(n, model, "dask")] / by[(n, model, other)]
+                lines.append(f"N={n:,} {model}: dask / {other} per core = {ratio:.2f}")
     return lines
 
 
@@ -258,7 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             frame = make_panel(args.data, n, args.seed)
             runs += run_scale(frame, args.models, args.backends, args.workers, client)
     finally:
-        if client is not None:
+        if client is not None and cluster is not None:
             client.close()
             cluster.close()
     for line in ratios(runs):

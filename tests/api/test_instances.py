@@ -144,8 +144,10 @@ def _start_pair(start: Any, **env: str) -> tuple[Instance, Instance]:
 def test_each_scheduled_report_slot_runs_exactly_once_across_two_instances(instances):
     a, b = _start_pair(instances, TRADECAST_SCHEDULER_ENABLED="1")
     with a.client() as ca, b.client() as cb:
-        assert ca.post("/v1/series", json={"series_id": "s", "frequency": "annual", "data": annual()}).status_code == 201
-        definition = {"name": "every-2s", "series_ids": ["s"], "horizon": 2, "model": "naive", "schedule": "*/2 * * * * *"}
+        series = {"series_id": "s", "frequency": "annual", "data": annual()}
+        assert ca.post("/v1/series", json=series).status_code == 201
+        definition = {"name": "every-2s", "series_ids": ["s"], "horizon": 2, "model": "naive"}
+        definition["schedule"] = "*/2 * * * * *"  # every two seconds
         assert cb.post("/v1/reports", json=definition).status_code == 201, "definition refused"
         time.sleep(12)
         runs = ca.get("/v1/reports/every-2s/runs", params={"limit": 100}).json()["data"]
@@ -190,7 +192,8 @@ def test_a_batch_job_runs_once_and_is_taken_over_when_its_instance_is_killed(ins
 def test_a_vintage_stored_through_one_instance_is_what_the_other_forecasts(instances):
     a, b = _start_pair(instances)
     with a.client() as ca, b.client() as cb:
-        assert ca.post("/v1/series", json={"series_id": "v", "frequency": "annual", "data": annual()}).status_code == 201
+        series = {"series_id": "v", "frequency": "annual", "data": annual()}
+        assert ca.post("/v1/series", json=series).status_code == 201
         first = cb.post("/v1/forecasts", json={"series_id": "v", "horizon": 2})
         again = cb.post("/v1/forecasts", json={"series_id": "v", "horizon": 2})
         assert (first.headers["x-cache"], again.headers["x-cache"]) == ("miss", "hit")
