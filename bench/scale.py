@@ -20,9 +20,11 @@ backend on the same ``LocalCluster`` (``sf_dask``).
 
 Reported per run: wall seconds, series per second per core (cores = 1 for ``one``,
 ``WORKERS`` otherwise), the client's peak resident memory above what it held before the run
-(sampled every 20 ms from ``/proc``; for ``one`` the fitting happens in the client), and the
-size of the result frame. Cluster start-up is timed apart and not counted. The machine is
-shared: the load average at the start is printed with the figures.
+(sampled every 20 ms from ``/proc``; for ``one`` the fitting happens in the client), the
+size of the result frame, and series per CPU-second: CPU time of the client, its reaped
+children (the pool's workers) and the Dask workers together. On a shared machine the wall
+figures depend on the neighbours' load; the CPU figure much less. Cluster start-up is timed
+apart and not counted. The load average at the start is printed with the figures.
 
 Run: ``python -m bench.scale --data ../shared/data/m3/m3.csv.gz --n 1000 --models ets theta auto``.
 """
@@ -34,6 +36,7 @@ import functools
 import json
 import logging
 import os
+import resource
 import sys
 import threading
 import time
@@ -72,6 +75,7 @@ class ScaleRun:
     cores: int
     seconds: float
     series_per_s_per_core: float
+    series_per_cpu_s: float
     client_peak_mb: float
     result_mb: float
     n_forecast: int
@@ -154,17 +158,26 @@ def _call(frame: pd.DataFrame, model: str, backend: str, workers: int) -> pd.Dat
     return _ours(frame, model, workers, "process" if backend == "pool" else "dask")
 
 
-def _time_run(
-    n: int, model: str, backend: str, cores: int, call: Callable[[], pd.DataFrame], n_series_col: str = "unique_id"
-) -> ScaleRun:
+def _cpu_seconds(client: Any | None) -> float:
+    """CPU seconds used so far by this process, its reaped children and the cluster's workers."""
+    own = time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers = sum(client.run(time.process_time).values()) if client is not None else 0.0
+    return own + children.ru_utime + children.ru_stime + float(workers)
+
+
+def _time_run(n: int, model: str, backend: str, cores: int, call: Callable[[], pd.DataFrame], client: Any) -> ScaleRun:
+    cluster = client if backend in ("dask", "sf_dask") else None
     with warnings.catch_warnings(), _peak_rss() as peak:
         warnings.simplefilter("ignore")
+        cpu = _cpu_seconds(cluster)
         start = time.perf_counter()
         out = call()
         seconds = time.perf_counter() - start
+        cpu = _cpu_seconds(cluster) - cpu
     result_mb = float(out.memory_usage(deep=True).sum()) / 2**20
-    n_done = int(out[n_series_col].nunique()) if n_series_col in out.columns else len(out.index.unique())
-    return ScaleRun(n, model, backend, cores, seconds, n / seconds / cores, peak[0], result_mb, n_done)
+    n_done = int(out["unique_id"].nunique()) if "unique_id" in out.columns else len(out.index.unique())
+    return ScaleRun(n, model, backend, cores, seconds, n / seconds / cores, n / cpu, peak[0], result_mb, n_done)
 
 
 def run_scale(
@@ -185,7 +198,7 @@ def run_scale(
                 # in long-lived workers are paid once per worker, not per batch.
                 if backend in ("dask", "sf_dask"):
                     _warm_up(frame, model, backend, workers)
-                run = _time_run(n, model, backend, cores, call)
+                run = _time_run(n, model, backend, cores, call, client)
             logger.info("%s", run)
             print(_row(run), flush=True)  # noqa: T201 (the lab reports on stdout)
             runs.append(run)
@@ -211,21 +224,24 @@ def _null() -> Iterator[None]:
 def _row(run: ScaleRun) -> str:
     return (
         f"| {run.n:,} | {run.model} | {run.backend} | {run.cores} | {run.seconds:.1f} | "
-        f"{run.series_per_s_per_core:.1f} | {run.client_peak_mb:.0f} | {run.result_mb:.1f} | {run.n_forecast:,} |"
+        f"{run.series_per_s_per_core:.2f} | {run.series_per_cpu_s:.2f} | {run.client_peak_mb:.0f} | "
+        f"{run.result_mb:.1f} | {run.n_forecast:,} |"
     )
 
 
 def ratios(runs: Sequence[ScaleRun]) -> list[str]:
     """Per-core throughput of dask over pool, and of dask over statsforecast on Dask."""
-    by = {(r.n, r.model, r.backend): r.series_per_s_per_core for r in runs}
+    wall = {(r.n, r.model, r.backend): r.series_per_s_per_core for r in runs}
+    cpu = {(r.n, r.model, r.backend): r.series_per_cpu_s for r in runs}
     lines = []
-    for n, model, backend in sorted(by):
+    for n, model, backend in sorted(wall):
         if backend != "dask":
             continue
         for other in ("pool", "sf_dask"):
-            if (n, model, other) in by:
-                ratio = by[(n, model, "dask")] / by[(n, model, other)]
-                lines.append(f"N={n:,} {model}: dask / {other} per core = {ratio:.2f}")
+            if (n, model, other) in wall:
+                by_wall = wall[(n, model, "dask")] / wall[(n, model, other)]
+                by_cpu = cpu[(n, model, "dask")] / cpu[(n, model, other)]
+                lines.append(f"N={n:,} {model}: dask / {other} per core = {by_wall:.2f} (wall), {by_cpu:.2f} (CPU)")
     return lines
 
 
@@ -253,8 +269,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     needs_cluster = bool({"dask", "sf_dask"} & set(args.backends))
     cluster, client, startup = _start_cluster(args.workers) if needs_cluster else (None, None, 0.0)
     print(f"load average {os.getloadavg()}, cpu count {os.cpu_count()}, cluster start-up {startup:.1f} s")  # noqa: T201
-    print("| N | model | backend | cores | seconds | series/s/core | client peak MB | result MB | forecast |")  # noqa: T201
-    print("|---|---|---|---|---|---|---|---|---|")  # noqa: T201
+    print(  # noqa: T201
+        "| N | model | backend | cores | seconds | series/s/core (wall) | series/CPU-s | client peak MB "
+        "| result MB | forecast |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")  # noqa: T201
     runs: list[ScaleRun] = []
     try:
         for n in args.n:
@@ -268,7 +287,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(line)  # noqa: T201
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    name = "scale-" + "-".join(map(str, args.n)) + ".json"
+    name = "scale-" + "-".join(map(str, args.n)) + "-" + "-".join(args.models) + ".json"
     (out / name).write_text(json.dumps([asdict(r) for r in runs], indent=1))
     return 0
 

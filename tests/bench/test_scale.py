@@ -41,6 +41,7 @@ def test_runner_times_every_backend_and_reports_ratios(monthly_m3: Path) -> None
     panel = make_panel(monthly_m3, 4, seed=0)
     runs = run_scale(panel, ["naive"], ["one", "pool"], workers=2, client=None)
     assert [(r.backend, r.cores, r.n_forecast) for r in runs] == [("one", 1, 4), ("pool", 2, 4)]
-    assert all(r.seconds > 0 and r.series_per_s_per_core > 0 for r in runs)
-    dask = ScaleRun(4, "naive", "dask", 2, 1.0, runs[1].series_per_s_per_core / 2, 0.0, 0.0, 4)
-    assert ratios([*runs, dask]) == ["N=4 naive: dask / pool per core = 0.50"]
+    assert all(r.seconds > 0 and r.series_per_s_per_core > 0 and r.series_per_cpu_s > 0 for r in runs)
+    pool = runs[1]
+    dask = ScaleRun(4, "naive", "dask", 2, 1.0, pool.series_per_s_per_core / 2, pool.series_per_cpu_s * 2, 0.0, 0.0, 4)
+    assert ratios([*runs, dask]) == ["N=4 naive: dask / pool per core = 0.50 (wall), 2.00 (CPU)"]
