@@ -133,10 +133,9 @@ def instances(pg_url: str, tmp_path: Path) -> Iterator[Any]:
 
 
 def _start_pair(start: Any, **env: str) -> tuple[Instance, Instance]:
-    # The first creates the schema alone; the second starts on the migrated database.
-    a = start("a", **env)
+    # Both at once on an empty schema, as behind a load balancer: one migrates, one waits.
+    a, b = start("a", **env), start("b", **env)
     a.wait_ready()
-    b = start("b", **env)
     b.wait_ready()
     return a, b
 
@@ -154,7 +153,9 @@ def test_each_scheduled_report_slot_runs_exactly_once_across_two_instances(insta
     slots = [r["as_of"] for r in runs if r["trigger"] == "schedule"]
     assert len(slots) >= 3, runs  # both schedulers saw the definition and fired
     assert len(slots) == len(set(slots)), f"a slot ran twice: {sorted(slots)}"
-    assert all(r["status"] == "succeeded" for r in runs), runs
+    statuses = [r["status"] for r in runs]
+    # The latest fire may still be running when listed; none failed.
+    assert "failed" not in statuses and statuses.count("succeeded") >= 2, statuses
 
 
 def _batch(n: int) -> dict[str, Any]:
