@@ -1,4 +1,4 @@
-"""Many series at once: :func:`forecast_many` on the :mod:`forecasting.executor`.
+"""Many series at once: :func:`forecast_many` and :func:`backtest_many` on the :mod:`forecasting.executor`.
 
 One series that cannot be fitted never stops the batch: the fallback chain
 (``model`` → ``naive2`` → ``naive``) takes over and a :class:`FallbackWarning` names the
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from forecasting.core import DEFAULT_LEVELS, forecast, to_period_series
+from forecasting.core import DEFAULT_LEVELS, backtest, forecast, to_period_series
 from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError
 from forecasting.executor import (
     WarningNote,
@@ -28,7 +28,7 @@ from forecasting.executor import (
 from forecasting.frames import DS, MODEL, UNIQUE_ID, Y
 from forecasting.validation import check_horizon, check_kind, check_levels
 
-__all__ = ["forecast_many"]
+__all__ = ["backtest_many", "forecast_many"]
 
 _FALLBACKS = ("naive2", "naive")
 
@@ -208,4 +208,84 @@ def forecast_many(
     items = list(_split(frame, freq))
     chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     task = functools.partial(_run_chunk, horizon=horizon, levels=levels, model=model, kind=kind)
+    return _assemble(_run_chunks(chunks, task, n_jobs, progress, (backend, scheduler)))
+
+
+def _backtest_chunk(
+    items: list[tuple[str, pd.Series]],
+    horizon: int,
+    windows: int,
+    models: tuple[str, ...],
+    levels: tuple[int, ...],
+    kind: str,
+) -> list[_Outcome]:
+    out: list[_Outcome] = []
+    for uid, y in items:
+        try:
+            with capture_warnings(UserWarning) as caught:
+                frame = backtest(y, horizon, windows, models=models, levels=levels, kind=kind)
+        except ForecastingError as exc:
+            out.append(_Outcome(uid, None, error=f"{type(exc).__name__}: {exc}"))
+            continue
+        frame.insert(0, UNIQUE_ID, uid)
+        notes = tuple(WarningNote(n.code, f"series {uid!r}: {n.message}") for n in caught)
+        out.append(_Outcome(uid, frame, notes))
+    return out
+
+
+def backtest_many(
+    frame: pd.DataFrame,
+    horizon: int,
+    windows: int,
+    models: Sequence[str] = ("auto",),
+    levels: Sequence[int] = DEFAULT_LEVELS,
+    kind: str = "level",
+    n_jobs: int = -1,
+    *,
+    freq: str | None = None,
+    progress: bool | None = None,
+    chunk_size: int = 4,
+    backend: str | None = None,
+    scheduler: str | None = None,
+) -> pd.DataFrame:
+    """Rolling-origin evaluation of ``models`` on every series of a long frame.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        Long frame with columns ``unique_id``, ``ds`` and ``y``.
+    horizon, windows, models, levels, kind
+        As in :func:`forecasting.backtest`, for each series.
+    n_jobs, freq, progress, chunk_size, backend, scheduler
+        As in :func:`forecast_many` (``chunk_size`` defaults to 4 series per task: a
+        backtest fits ``windows`` times more than a forecast).
+
+    Returns
+    -------
+    pd.DataFrame
+        ``unique_id, model, cutoff, ds, h, mean, lo_<L>, hi_<L>..., y``, series in the
+        frame's order.
+
+    Raises
+    ------
+    InvalidParameterError
+        For bad arguments or a frame without the required columns.
+    ForecastingError
+        Only when no series at all can be backtested; a series that cannot (too short for
+        ``windows``) is left out with a ``FallbackWarning`` naming it and the reason.
+    """
+    horizon = check_horizon(horizon)
+    levels = check_levels(levels)
+    kind = check_kind(kind)
+    missing = {UNIQUE_ID, DS, Y} - set(frame.columns)
+    if missing:
+        raise InvalidParameterError(f"frame lacks column(s) {sorted(missing)}; it needs unique_id, ds, y.")
+    resolve_n_jobs(n_jobs)
+    if backend is not None:
+        check_backend(backend)
+    items = list(_split(frame, freq))
+    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    task = functools.partial(
+        _backtest_chunk, horizon=horizon, windows=windows, models=tuple(models), levels=levels, kind=kind
+    )
     return _assemble(_run_chunks(chunks, task, n_jobs, progress, (backend, scheduler)))

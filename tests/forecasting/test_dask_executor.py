@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from forecasting import forecast_many
+from forecasting import backtest_many, forecast_many
 from forecasting.exceptions import ConvergenceWarning, InvalidParameterError, ModelFitError
 from forecasting.executor import DaskExecutor, InProcessExecutor, get_executor, use_backend
 
@@ -160,3 +160,11 @@ def test_dask_executor_without_a_cluster_starts_and_closes_a_local_one():
         cluster = executor._owned[-1]
     assert {k: r.value for k, r in got.items()} == {0: 0, 1: 1, 2: 4}
     assert cluster.status.name == "closed"
+
+
+def test_backtest_many_on_dask_gives_the_in_process_answer(client):
+    frame = _long_frame(3, n_obs=40)
+    expected = backtest_many(frame, 3, 2, models=("naive", "theta"), levels=(80,), n_jobs=1, progress=False)
+    got = backtest_many(frame, 3, 2, models=("naive", "theta"), levels=(80,), progress=False, backend="dask",
+                        scheduler=client.scheduler.address, chunk_size=1)  # fmt: skip
+    pd.testing.assert_frame_equal(got, expected)
