@@ -49,3 +49,15 @@ def test_forecasts_and_batch_jobs_run_on_the_configured_scheduler(tmp_path: Path
         assert state["status"] == "succeeded" and state["result"]["count"] == 3
         ran = [t for t in stream.data if t["key"].startswith("_run_task")]
         assert len(ran) >= 4  # the forecast and the three series of the job ran on the cluster
+
+
+def test_report_runs_fan_out_on_the_scheduler_when_one_is_set() -> None:
+    from forecasting.executor import get_executor
+    from reports.options import ReportOptions
+
+    with ReportOptions(dask_scheduler="tcp://h:8786").backend():
+        inside = get_executor(1, n_tasks=5, spawn=True)
+    assert isinstance(inside, DaskExecutor) and inside.scheduler == "tcp://h:8786"
+    with ReportOptions().backend():
+        assert isinstance(get_executor(1, n_tasks=5, spawn=True), InProcessExecutor)
+    assert isinstance(get_executor(1), InProcessExecutor)  # the block's choice does not leak
