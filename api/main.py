@@ -112,10 +112,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def build_service(settings: Settings, metrics: Metrics) -> ForecastService:
     """The forecast service wired from the settings: limits, fitting executor, cache."""
+    scheduler = settings.executor.dask_scheduler
+    executor = fit_executor(settings.fit_workers, scheduler) if scheduler else fit_executor(settings.fit_workers)
     return ForecastService(
         service_limits(settings),
         metrics,
-        fit_executor(settings.fit_workers, settings.executor.dask_scheduler),
+        executor,
         inline_to_series,
         cache_size=settings.cache_size,
         vintage_ttl=settings.vintage_ttl_seconds,
