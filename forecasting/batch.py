@@ -92,29 +92,56 @@ def _split(frame: pd.DataFrame, freq: str | None) -> Iterator[tuple[str, pd.Seri
         yield str(uid), to_period_series(part[DS], part[Y], name=str(uid), freq=freq)
 
 
+def _chunks(frame: pd.DataFrame, freq: str | None, size: int) -> Iterator[list[tuple[str, pd.Series]]]:
+    """The frame's series, ``size`` at a time, built only when the executor asks for them."""
+    chunk: list[tuple[str, pd.Series]] = []
+    for item in _split(frame, freq):
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def _run_chunks(
-    chunks: list[list[tuple[str, pd.Series]]],
+    frame: pd.DataFrame,
+    freq: str | None,
+    chunk_size: int,
     task: functools.partial[list[_Outcome]],
     n_jobs: int,
     progress: bool | None,
     backend: tuple[str | None, str | None] = (None, None),
 ) -> list[_Outcome]:
-    """Run every chunk on the executor, in chunk order whatever order they finish in."""
+    """Run every chunk on the executor, in chunk order whatever order they finish in.
+
+    Chunks are cut lazily: with the executor's bounded window, only the chunks in flight
+    have their series built in this process, not the whole frame's.
+    """
     from tqdm.auto import tqdm
 
+    n_series = int(frame[UNIQUE_ID].nunique())
     show = sys.stderr.isatty() if progress is None else progress
     done: dict[int, list[_Outcome]] = {}
-    bar = tqdm(total=sum(map(len, chunks)), disable=not show, desc="forecasting", unit="series")
+    names: dict[int, list[str]] = {}
+
+    def tasks() -> Iterator[tuple[int, functools.partial[list[_Outcome]]]]:
+        for i, chunk in enumerate(_chunks(frame, freq, chunk_size)):
+            names[i] = [uid for uid, _ in chunk]
+            yield i, functools.partial(task, chunk)
+
+    bar = tqdm(total=n_series, disable=not show, desc="forecasting", unit="series")
+    n_tasks = -(-n_series // chunk_size)
     try:
-        with get_executor(n_jobs, n_tasks=len(chunks), backend=backend[0], scheduler=backend[1]) as executor:
-            tasks = ((i, functools.partial(task, chunk)) for i, chunk in enumerate(chunks))
-            for i, result in executor.stream(tasks):
+        with get_executor(n_jobs, n_tasks=n_tasks, backend=backend[0], scheduler=backend[1]) as executor:
+            for i, result in executor.stream(tasks()):
+                uids = names.pop(i)
                 if result.ok:
                     done[i] = result.unwrap()
                 else:  # a chunk whose task failed (e.g. its worker died): each series is left out
                     error = f"{type(result.error).__name__}: {result.error}"
-                    done[i] = [_Outcome(uid, None, error=error) for uid, _ in chunks[i]]
-                bar.update(len(chunks[i]))
+                    done[i] = [_Outcome(uid, None, error=error) for uid in uids]
+                bar.update(len(uids))
     finally:
         bar.close()
     return [outcome for i in sorted(done) for outcome in done[i]]
@@ -205,10 +232,10 @@ def forecast_many(
     resolve_n_jobs(n_jobs)
     if backend is not None:
         check_backend(backend)
-    items = list(_split(frame, freq))
-    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InvalidParameterError(f"chunk_size must be a positive integer; got {chunk_size!r}.")
     task = functools.partial(_run_chunk, horizon=horizon, levels=levels, model=model, kind=kind)
-    return _assemble(_run_chunks(chunks, task, n_jobs, progress, (backend, scheduler)))
+    return _assemble(_run_chunks(frame, freq, chunk_size, task, n_jobs, progress, (backend, scheduler)))
 
 
 def _backtest_chunk(
@@ -283,9 +310,9 @@ def backtest_many(
     resolve_n_jobs(n_jobs)
     if backend is not None:
         check_backend(backend)
-    items = list(_split(frame, freq))
-    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InvalidParameterError(f"chunk_size must be a positive integer; got {chunk_size!r}.")
     task = functools.partial(
         _backtest_chunk, horizon=horizon, windows=windows, models=tuple(models), levels=levels, kind=kind
     )
-    return _assemble(_run_chunks(chunks, task, n_jobs, progress, (backend, scheduler)))
+    return _assemble(_run_chunks(frame, freq, chunk_size, task, n_jobs, progress, (backend, scheduler)))
