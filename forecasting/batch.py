@@ -11,7 +11,7 @@ import functools
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -74,6 +74,21 @@ def _forecast_one(
     raise last_exc
 
 
+def _merge_frames(out: list[_Outcome]) -> list[_Outcome]:
+    """One frame per chunk, carried by its first forecast series (the others carry none).
+
+    Thousands of tiny frames cost the client far more memory than their rows; one frame
+    per chunk keeps what comes back close to the size of the results. Order is kept.
+    """
+    ok = [i for i, o in enumerate(out) if o.frame is not None]
+    if len(ok) < 2:
+        return out
+    merged = pd.concat([out[i].frame for i in ok], ignore_index=True)
+    out = [replace(o, frame=None) if o.frame is not None else o for o in out]
+    out[ok[0]] = replace(out[ok[0]], frame=merged)
+    return out
+
+
 def _run_chunk(
     items: list[tuple[str, pd.Series]], horizon: int, levels: tuple[int, ...], model: str, kind: str
 ) -> list[_Outcome]:
@@ -84,7 +99,7 @@ def _run_chunk(
             out.append(_Outcome(uid, fc, tuple(notes)))
         except ForecastingError as exc:
             out.append(_Outcome(uid, None, error=f"{type(exc).__name__}: {exc}"))
-    return out
+    return _merge_frames(out)
 
 
 def _split(frame: pd.DataFrame, freq: str | None) -> Iterator[tuple[str, pd.Series]]:
@@ -257,7 +272,7 @@ def _backtest_chunk(
         frame.insert(0, UNIQUE_ID, uid)
         notes = tuple(WarningNote(n.code, f"series {uid!r}: {n.message}") for n in caught)
         out.append(_Outcome(uid, frame, notes))
-    return out
+    return _merge_frames(out)
 
 
 def backtest_many(
