@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 M3_DIR ?= ../shared/data/m3
 DOMAIN_DIR ?= ../shared/data/domain
 
-.PHONY: install browser run serve test test-all lint typecheck check cov bench bench-api bench-load bench-store bench-report bench-pdf bench-domain bench-realtime bench-trade calibrate load-samples clean
+.PHONY: install browser run serve test test-all lint typecheck check cov bench bench-api bench-load bench-store bench-report bench-pdf bench-domain bench-realtime bench-trade bench-scale calibrate load-samples clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -93,6 +93,13 @@ bench-domain: install
 bench-trade: install
 	$(PY) -m bench.trade --domain $(DOMAIN_DIR) --extra
 	$(PY) -m bench.trade_choose --domain $(DOMAIN_DIR)
+
+## Scale-out: one process vs process pool vs Dask LocalCluster vs statsforecast on Dask (docs/scale.md).
+## N is a list, e.g. `make bench-scale SCALE_N="1000 10000"`; needs the bench extra (fugue[dask]).
+SCALE_N ?= 1000
+bench-scale: install
+	$(VENV)/bin/python -m pip install --quiet -e '.[bench]'
+	$(PY) -m bench.scale --data $(M3_DIR)/m3.csv.gz --n $(SCALE_N) --models ets theta auto
 
 ## Re-learn auto's interval calibration (writes forecasting/calibration/auto.json; 10-30 minutes).
 calibrate: install

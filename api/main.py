@@ -28,7 +28,7 @@ from api.service.admission import UploadWorker
 from api.service.reports import ReportRunner
 from api.settings import Settings, get_settings, report_unknown_variables
 from data import Store
-from forecasting.executor import Executor, InProcessExecutor, ProcessExecutor
+from forecasting.executor import DaskExecutor, Executor, InProcessExecutor, ProcessExecutor
 from reports.refresh import RefreshScheduler, start_refresh_scheduler
 from reports.scheduler import ReportScheduler, start_scheduler, stop_scheduler
 
@@ -165,10 +165,12 @@ def _freeze_startup_objects() -> None:
 
 def build_service(settings: Settings, metrics: Metrics) -> ForecastService:
     """The forecast service wired from the settings: limits, fitting executor, cache."""
+    scheduler = settings.executor.dask_scheduler
+    executor = fit_executor(settings.fit_workers, scheduler) if scheduler else fit_executor(settings.fit_workers)
     return ForecastService(
         service_limits(settings),
         metrics,
-        fit_executor(settings.fit_workers),
+        executor,
         inline_to_series,
         cache_size=settings.cache_size,
         vintage_ttl=settings.vintage_ttl_seconds,
@@ -189,8 +191,13 @@ def service_limits(settings: Settings) -> Limits:
     )
 
 
-def fit_executor(fit_workers: int) -> Executor:
-    """Worker processes for fitting (``TRADECAST_FIT_WORKERS``), or in process when 0."""
+def fit_executor(fit_workers: int, dask_scheduler: str | None = None) -> Executor:
+    """Worker processes for fitting (``TRADECAST_FIT_WORKERS``), or in process when 0.
+
+    With ``TRADECAST_DASK_SCHEDULER`` the fits run on that Dask cluster instead.
+    """
+    if dask_scheduler:
+        return DaskExecutor(max(fit_workers, 1), scheduler=dask_scheduler)
     if fit_workers <= 0:
         return InProcessExecutor()
     # spawn, not fork: the server process has threads (uvicorn, the threadpool).

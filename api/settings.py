@@ -201,6 +201,7 @@ class ExecutorSection:
     fit_workers: int
     max_pending_fits: int
     report_jobs: int
+    dask_scheduler: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +235,7 @@ _REPORT_OPTIONS = {
     "report_dir": "report_dir",
     "backtest_windows": "backtest_windows",
     "report_jobs": "n_jobs",
+    "dask_scheduler": "dask_scheduler",
     "run_stale_seconds": "stale_after_seconds",
     "run_lease_seconds": "lease_seconds",
     "scheduler_enabled": "scheduler_enabled",
@@ -349,6 +351,11 @@ class Settings(BaseSettings):
         "are still served).",
     )
     report_jobs: int = Field(default=1, ge=1, le=64, description="Processes forecasting one report's series.")
+    dask_scheduler: str | None = Field(
+        default=None,
+        description="Address of a Dask scheduler (tcp://host:8786): fits, batch jobs and report series then run "
+        "on that cluster instead of local worker processes. Empty: local processes.",
+    )
 
     # reports
     report_dir: Path | None = Field(default=Path("var/reports"), description="Where run HTML files go.")
@@ -397,6 +404,11 @@ class Settings(BaseSettings):
         default=SecretStr(""),
         description="UN Comtrade subscription key; without one, Comtrade's public preview (500 records) is used.",
     )
+
+    @field_validator("dask_scheduler")
+    @classmethod
+    def _no_empty_scheduler(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
     @field_validator("default_model")
     @classmethod

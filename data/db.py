@@ -52,6 +52,10 @@ DEFAULT_BUSY_TIMEOUT_MS = 30_000
 WRITE = "tradecast_write"
 
 
+#: PostgreSQL advisory lock held while migrating (any constant; "tradecast" in ASCII, truncated).
+MIGRATION_LOCK_KEY = 0x7472616465636173
+
+
 def is_sqlite(engine: Engine) -> bool:
     """Whether ``engine`` talks to SQLite."""
     return engine.dialect.name == "sqlite"
@@ -204,6 +208,11 @@ class Database:
         alembic_logger.setLevel(max(level, logging.WARNING))
         try:
             with self.write() as conn:
+                if conn.dialect.name == "postgresql":
+                    # Several service instances starting at once on one database: the first
+                    # migrates, the others wait here for its commit and then find the schema at
+                    # head (without the lock, both CREATE the same tables and one start fails).
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
                 config.attributes["connection"] = conn
                 command.upgrade(config, revision)
         finally:

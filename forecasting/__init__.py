@@ -9,7 +9,7 @@ Usable from a notebook with no server, database or settings::
 from __future__ import annotations
 
 from forecasting.base import BaseForecaster, Forecaster, ModelTags
-from forecasting.batch import forecast_many
+from forecasting.batch import backtest_many, forecast_many
 from forecasting.breaks import StructuralBreak, detect_breaks
 from forecasting.core import backtest, forecast
 from forecasting.events import EVENT_TYPES, EventDrivers, event_regressors
@@ -66,6 +66,7 @@ __all__ = [
     "event_regressors",
     "forecast",
     "forecast_hierarchy",
+    "backtest_many",
     "forecast_many",
     "forecast_outlook",
     "forecast_scenarios",

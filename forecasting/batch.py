@@ -1,4 +1,4 @@
-"""Many series at once: :func:`forecast_many` on the :mod:`forecasting.executor`.
+"""Many series at once: :func:`forecast_many` and :func:`backtest_many` on the :mod:`forecasting.executor`.
 
 One series that cannot be fitted never stops the batch: the fallback chain
 (``model`` → ``naive2`` → ``naive``) takes over and a :class:`FallbackWarning` names the
@@ -11,18 +11,25 @@ import functools
 import sys
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
 
-from forecasting.core import DEFAULT_LEVELS, forecast, to_period_series
+from forecasting.core import DEFAULT_LEVELS, backtest, forecast, to_period_series
 from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError
-from forecasting.executor import WarningNote, capture_warnings, get_executor, resolve_n_jobs, warning_class
+from forecasting.executor import (
+    WarningNote,
+    capture_warnings,
+    check_backend,
+    get_executor,
+    resolve_n_jobs,
+    warning_class,
+)
 from forecasting.frames import DS, MODEL, UNIQUE_ID, Y
 from forecasting.validation import check_horizon, check_kind, check_levels
 
-__all__ = ["forecast_many"]
+__all__ = ["backtest_many", "forecast_many"]
 
 _FALLBACKS = ("naive2", "naive")
 
@@ -53,6 +60,10 @@ class _Drivers:
         from forecasting.drivers import split_drivers
 
         return split_drivers(self.table, y.index, horizon)
+
+
+#: One series of a batch: its id, its observations and what its forecast takes besides.
+_Item = tuple[str, pd.Series, _Drivers]
 
 
 def _forecast_one(
@@ -100,9 +111,22 @@ def _forecast_one(
     raise last_exc
 
 
-def _run_chunk(
-    items: list[tuple[str, pd.Series, _Drivers]], horizon: int, levels: tuple[int, ...], model: str, kind: str
-) -> list[_Outcome]:
+def _merge_frames(out: list[_Outcome]) -> list[_Outcome]:
+    """One frame per chunk, carried by its first forecast series (the others carry none).
+
+    Thousands of tiny frames cost the client far more memory than their rows; one frame
+    per chunk keeps what comes back close to the size of the results. Order is kept.
+    """
+    ok = [i for i, o in enumerate(out) if o.frame is not None]
+    if len(ok) < 2:
+        return out
+    merged = pd.concat([out[i].frame for i in ok], ignore_index=True)
+    out = [replace(o, frame=None) if o.frame is not None else o for o in out]
+    out[ok[0]] = replace(out[ok[0]], frame=merged)
+    return out
+
+
+def _run_chunk(items: list[_Item], horizon: int, levels: tuple[int, ...], model: str, kind: str) -> list[_Outcome]:
     out: list[_Outcome] = []
     for uid, y, drivers in items:
         try:
@@ -110,7 +134,7 @@ def _run_chunk(
             out.append(_Outcome(uid, fc, tuple(notes)))
         except ForecastingError as exc:
             out.append(_Outcome(uid, None, error=f"{type(exc).__name__}: {exc}"))
-    return out
+    return _merge_frames(out)
 
 
 def _split(frame: pd.DataFrame, freq: str | None) -> Iterator[tuple[str, pd.Series]]:
@@ -135,10 +159,10 @@ def _items(
     freq: str | None,
     drivers: pd.DataFrame | None,
     events: Sequence[Mapping[str, Any]] | None,
-) -> list[tuple[str, pd.Series, _Drivers]]:
-    """The batch's items; a series whose driver rows are absent fails alone, at fit time."""
+) -> Iterator[_Item]:
+    """The batch's items, built one at a time; a series whose driver rows are absent fails
+    alone, at fit time."""
     fixed = tuple(events) if events is not None else None
-    out = []
     for uid, y in _split(frame, freq):
         d = _Drivers(events=fixed)
         if drivers is not None:
@@ -147,32 +171,59 @@ def _items(
                 d = _Drivers(_driver_table(uid, part if len(part) else None, drivers.columns, y), fixed)
             except ForecastingError as exc:
                 d = _Drivers(events=fixed, error=exc)
-        out.append((uid, y, d))
-    return out
+        yield uid, y, d
+
+
+def _chunks(items: Iterator[_Item], size: int) -> Iterator[list[_Item]]:
+    """The items, ``size`` at a time, built only when the executor asks for them."""
+    chunk: list[_Item] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _run_chunks(
-    chunks: list[list[tuple[str, pd.Series, _Drivers]]],
+    frame: pd.DataFrame,
+    items: Iterator[_Item],
+    chunk_size: int,
     task: functools.partial[list[_Outcome]],
     n_jobs: int,
     progress: bool | None,
+    backend: tuple[str | None, str | None] = (None, None),
 ) -> list[_Outcome]:
-    """Run every chunk on the executor, in chunk order whatever order they finish in."""
+    """Run every chunk on the executor, in chunk order whatever order they finish in.
+
+    Chunks are cut lazily: with the executor's bounded window, only the chunks in flight
+    have their series built in this process, not the whole frame's.
+    """
     from tqdm.auto import tqdm
 
+    n_series = int(frame[UNIQUE_ID].nunique())
     show = sys.stderr.isatty() if progress is None else progress
     done: dict[int, list[_Outcome]] = {}
-    bar = tqdm(total=sum(map(len, chunks)), disable=not show, desc="forecasting", unit="series")
+    names: dict[int, list[str]] = {}
+
+    def tasks() -> Iterator[tuple[int, functools.partial[list[_Outcome]]]]:
+        for i, chunk in enumerate(_chunks(items, chunk_size)):
+            names[i] = [uid for uid, _, _ in chunk]
+            yield i, functools.partial(task, chunk)
+
+    bar = tqdm(total=n_series, disable=not show, desc="forecasting", unit="series")
+    n_tasks = -(-n_series // chunk_size)
     try:
-        with get_executor(n_jobs, n_tasks=len(chunks)) as executor:
-            tasks = ((i, functools.partial(task, chunk)) for i, chunk in enumerate(chunks))
-            for i, result in executor.stream(tasks):
+        with get_executor(n_jobs, n_tasks=n_tasks, backend=backend[0], scheduler=backend[1]) as executor:
+            for i, result in executor.stream(tasks()):
+                uids = names.pop(i)
                 if result.ok:
                     done[i] = result.unwrap()
                 else:  # a chunk whose task failed (e.g. its worker died): each series is left out
                     error = f"{type(result.error).__name__}: {result.error}"
-                    done[i] = [_Outcome(uid, None, error=error) for uid, _, _ in chunks[i]]
-                bar.update(len(chunks[i]))
+                    done[i] = [_Outcome(uid, None, error=error) for uid in uids]
+                bar.update(len(uids))
     finally:
         bar.close()
     return [outcome for i in sorted(done) for outcome in done[i]]
@@ -212,10 +263,12 @@ def forecast_many(
     freq: str | None = None,
     progress: bool | None = None,
     chunk_size: int = 16,
+    backend: str | None = None,
+    scheduler: str | None = None,
     drivers: pd.DataFrame | None = None,
     events: Sequence[Mapping[str, Any]] | None = None,
 ) -> pd.DataFrame:
-    """Forecast every series of a long frame, each with its own drivers if given.
+    """Forecast every series of a long frame.
 
     Parameters
     ----------
@@ -231,6 +284,14 @@ def forecast_many(
         Show a progress bar; by default only when standard error is a terminal.
     chunk_size : int
         Series per task sent to a worker.
+    backend : {"process", "dask"}, optional
+        Where the chunks run (:func:`forecasting.executor.get_executor`): ``"process"`` (in
+        this process or a pool of ``n_jobs``), or ``"dask"`` (the active
+        ``dask.distributed`` client, else ``scheduler``, else a local cluster of ``n_jobs``
+        workers). Default: the block's :func:`~forecasting.executor.use_backend`, else
+        ``"process"``.
+    scheduler : str, optional
+        A Dask scheduler address (``tcp://host:8786``); implies ``backend="dask"``.
     drivers : pd.DataFrame or None
         Per-series drivers in long format: ``unique_id``, ``ds`` and one numeric column per
         driver, with rows over each series' history *and* its ``horizon`` forecast periods
@@ -239,6 +300,7 @@ def forecast_many(
         without them (no fallback model is tried when drivers or events are given).
     events : sequence of mapping or None
         Known events applied to every series, as in :func:`forecasting.forecast`.
+
 
     Returns
     -------
@@ -261,9 +323,93 @@ def forecast_many(
     if missing:
         raise InvalidParameterError(f"frame lacks column(s) {sorted(missing)}; it needs unique_id, ds, y.")
     resolve_n_jobs(n_jobs)
+    if backend is not None:
+        check_backend(backend)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InvalidParameterError(f"chunk_size must be a positive integer; got {chunk_size!r}.")
     if drivers is not None and ({UNIQUE_ID, DS} - set(drivers.columns) or len(drivers.columns) < 3):
         raise InvalidParameterError("drivers need columns unique_id, ds and at least one driver column.")
-    items = _items(frame, freq, drivers, events)
-    chunks = [items[i : i + chunk_size] for i in range(0, len(items), chunk_size)]
     task = functools.partial(_run_chunk, horizon=horizon, levels=levels, model=model, kind=kind)
-    return _assemble(_run_chunks(chunks, task, n_jobs, progress))
+    items = _items(frame, freq, drivers, events)
+    return _assemble(_run_chunks(frame, items, chunk_size, task, n_jobs, progress, (backend, scheduler)))
+
+
+def _backtest_chunk(
+    items: list[_Item],
+    horizon: int,
+    windows: int,
+    models: tuple[str, ...],
+    levels: tuple[int, ...],
+    kind: str,
+) -> list[_Outcome]:
+    out: list[_Outcome] = []
+    for uid, y, _ in items:
+        try:
+            with capture_warnings(UserWarning) as caught:
+                frame = backtest(y, horizon, windows, models=models, levels=levels, kind=kind)
+        except ForecastingError as exc:
+            out.append(_Outcome(uid, None, error=f"{type(exc).__name__}: {exc}"))
+            continue
+        frame.insert(0, UNIQUE_ID, uid)
+        notes = tuple(WarningNote(n.code, f"series {uid!r}: {n.message}") for n in caught)
+        out.append(_Outcome(uid, frame, notes))
+    return _merge_frames(out)
+
+
+def backtest_many(
+    frame: pd.DataFrame,
+    horizon: int,
+    windows: int,
+    models: Sequence[str] = ("auto",),
+    levels: Sequence[int] = DEFAULT_LEVELS,
+    kind: str = "level",
+    n_jobs: int = -1,
+    *,
+    freq: str | None = None,
+    progress: bool | None = None,
+    chunk_size: int = 4,
+    backend: str | None = None,
+    scheduler: str | None = None,
+) -> pd.DataFrame:
+    """Rolling-origin evaluation of ``models`` on every series of a long frame.
+
+    Parameters
+    ----------
+    frame : pd.DataFrame
+        Long frame with columns ``unique_id``, ``ds`` and ``y``.
+    horizon, windows, models, levels, kind
+        As in :func:`forecasting.backtest`, for each series.
+    n_jobs, freq, progress, chunk_size, backend, scheduler
+        As in :func:`forecast_many` (``chunk_size`` defaults to 4 series per task: a
+        backtest fits ``windows`` times more than a forecast).
+
+    Returns
+    -------
+    pd.DataFrame
+        ``unique_id, model, cutoff, ds, h, mean, lo_<L>, hi_<L>..., y``, series in the
+        frame's order.
+
+    Raises
+    ------
+    InvalidParameterError
+        For bad arguments or a frame without the required columns.
+    ForecastingError
+        Only when no series at all can be backtested; a series that cannot (too short for
+        ``windows``) is left out with a ``FallbackWarning`` naming it and the reason.
+    """
+    horizon = check_horizon(horizon)
+    levels = check_levels(levels)
+    kind = check_kind(kind)
+    missing = {UNIQUE_ID, DS, Y} - set(frame.columns)
+    if missing:
+        raise InvalidParameterError(f"frame lacks column(s) {sorted(missing)}; it needs unique_id, ds, y.")
+    resolve_n_jobs(n_jobs)
+    if backend is not None:
+        check_backend(backend)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InvalidParameterError(f"chunk_size must be a positive integer; got {chunk_size!r}.")
+    task = functools.partial(
+        _backtest_chunk, horizon=horizon, windows=windows, models=tuple(models), levels=levels, kind=kind
+    )
+    items = _items(frame, freq, None, None)
+    return _assemble(_run_chunks(frame, items, chunk_size, task, n_jobs, progress, (backend, scheduler)))

@@ -5,7 +5,8 @@
     Executor (abstract)        submit() → Future[TaskResult]; run(); stream(); start(); shutdown()
     ├── InProcessExecutor      runs each task in the caller's thread (``n_jobs=1``)
     └── PoolExecutor           wraps a ``concurrent.futures`` pool made by ``_create_pool()``
-        └── ProcessExecutor    a process pool (``spawn`` where the caller has threads)
+        ├── ProcessExecutor    a process pool (``spawn`` where the caller has threads)
+        └── DaskExecutor       a dask.distributed cluster
 
 Whatever the backend, a task comes back as a :class:`TaskResult`: its value or its error,
 the warnings it raised (as :class:`WarningNote`) and its duration. A task's exception is
@@ -16,8 +17,10 @@ warm-up function). A worker process exits by itself within about a second of the
 that made its pool dying, even by ``SIGKILL`` (a watchdog thread watches its parent's pid),
 so a killed server leaves no orphaned workers behind.
 
-A ``dask.distributed`` backend is one more :class:`PoolExecutor`: ``Client.get_executor()``
-already returns a ``concurrent.futures``-compatible executor for ``_create_pool()``.
+The ``dask.distributed`` backend is one more :class:`PoolExecutor`, :class:`DaskExecutor`
+(``get_executor(backend="dask")``): its ``Client.get_executor()`` is the
+``concurrent.futures`` pool of ``_create_pool()``, and a worker lost under a task is
+re-run by Dask's scheduler on another worker.
 
 Warnings are recorded by :func:`capture_warnings`, the single place that turns Python
 warnings into ``WarningNote(code, message)``: ``code`` is the warning class's ``code``
@@ -28,6 +31,7 @@ code of our own class of that name). :func:`warning_class` maps a code back to o
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
@@ -37,10 +41,11 @@ import time
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, ProcessPoolExecutor, wait
 from concurrent.futures import Executor as FuturesExecutor
-from concurrent.futures import Future, InvalidStateError, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, TypeVar, cast
@@ -48,6 +53,8 @@ from typing import Any, Generic, TypeVar, cast
 from forecasting.exceptions import ForecastingWarning, InvalidParameterError, WorkerLostError
 
 __all__ = [
+    "BACKENDS",
+    "DaskExecutor",
     "Executor",
     "InProcessExecutor",
     "PoolExecutor",
@@ -55,8 +62,10 @@ __all__ = [
     "TaskResult",
     "WarningNote",
     "capture_warnings",
+    "check_backend",
     "get_executor",
     "resolve_n_jobs",
+    "use_backend",
     "warning_class",
     "warning_code",
 ]
@@ -243,19 +252,38 @@ class Executor(ABC):
         """Run one task and wait for its result."""
         return self.submit(fn, *args, **kwargs).result()
 
-    def stream(self, tasks: Iterable[tuple[K, Callable[[], T]]]) -> Iterator[tuple[K, TaskResult[T]]]:
+    def stream(
+        self, tasks: Iterable[tuple[K, Callable[[], T]]], *, window: int | None = None
+    ) -> Iterator[tuple[K, TaskResult[T]]]:
         """Run ``(key, task)`` pairs; yield ``(key, result)`` as each task completes.
 
         ``task`` takes no arguments (``functools.partial`` of a module-level function).
-        Tasks still pending when the iterator is closed early are cancelled.
+        At most ``window`` tasks are submitted and not yet handed back at any time
+        (default :meth:`stream_window`): ``tasks`` is read lazily, so a generator of a
+        million tasks never has a million futures (and their inputs) alive in this
+        process. Tasks still pending when the iterator is closed early are cancelled.
         """
-        futures = {self.submit(task): key for key, task in tasks}
+        limit = max(1, window if window is not None else self.stream_window())
+        queue = iter(tasks)
+        pending: dict[Future[TaskResult[T]], K] = {}
         try:
-            for future in as_completed(futures):
-                yield futures[future], future.result()
+            for key, task in itertools.islice(queue, limit):
+                pending[self.submit(task)] = key
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    key = pending.pop(future)
+                    # Refill before handing the result back: workers stay busy while the caller works.
+                    for next_key, next_task in itertools.islice(queue, 1):
+                        pending[self.submit(next_task)] = next_key
+                    yield key, future.result()
         finally:
-            for future in futures:
+            for future in pending:
                 future.cancel()
+
+    def stream_window(self) -> int:
+        """How many tasks :meth:`stream` keeps in flight: four per worker (at least 8)."""
+        return max(8, 4 * self.n_workers)
 
     def start(self, warm_up: Callable[[], Any] | None = None) -> None:  # noqa: B027 (optional hook)
         """Prepare the workers; ``warm_up`` runs once per worker (e.g. to import models)."""
@@ -292,7 +320,9 @@ class InProcessExecutor(Executor):
             done.set_result(_run_task(fn, args, kwargs))
         return done
 
-    def stream(self, tasks: Iterable[tuple[K, Callable[[], T]]]) -> Iterator[tuple[K, TaskResult[T]]]:
+    def stream(
+        self, tasks: Iterable[tuple[K, Callable[[], T]]], *, window: int | None = None
+    ) -> Iterator[tuple[K, TaskResult[T]]]:
         """Run the tasks one after the other, yielding each result as soon as it is known."""
         for key, task in tasks:
             yield key, self.run(task)
@@ -396,7 +426,10 @@ class PoolExecutor(Executor):
             pools = [p for p in (self._pool, *self._retired) if p is not None]
             self._pool, self._retired = None, []
         for pool in pools:
-            pool.shutdown(wait=True, cancel_futures=True)
+            self._close_pool(pool)
+
+    def _close_pool(self, pool: FuturesExecutor) -> None:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 #: How often a worker process checks that the process that made its pool is alive (s).
@@ -450,6 +483,103 @@ class ProcessExecutor(PoolExecutor):
         return isinstance(exc, BrokenProcessPool)
 
 
+class DaskExecutor(PoolExecutor):
+    """Tasks on a ``dask.distributed`` cluster.
+
+    :class:`DaskExecutor` finds its cluster in this order:
+
+    1. the ``client`` it was given;
+    2. the active ``dask.distributed`` client of this process, if any (``with Client(...):``
+       or the last ``Client`` made);
+    3. the ``scheduler`` address it was given (``tcp://host:8786``; the service passes
+       ``TRADECAST_DASK_SCHEDULER``);
+    4. else a ``LocalCluster`` of ``n_workers`` single-threaded worker processes, started on
+       first use and closed by :meth:`DaskExecutor.shutdown`.
+
+    Everything else is the executor's: each task comes back as a ``TaskResult`` (its error is
+    that task's failure, never the batch's), results stream back as they complete with a
+    bounded number of tasks in flight (:meth:`~forecasting.executor.Executor.stream`), and
+    warnings come back as ``WarningNote``. A worker that dies under a task is Dask's business:
+    its scheduler re-runs the task on another worker (up to its ``allowed-failures``, 3 by
+    default); only a task that kills every worker it is given fails, with
+    :class:`~forecasting.exceptions.WorkerLostError`.
+
+    ``dask.distributed`` is imported on first use only: importing :mod:`forecasting` never pays for it.
+
+    Parameters
+    ----------
+    n_workers : int
+        Worker processes of the ``LocalCluster`` started when there is no client and no
+        scheduler address; with a cluster this becomes the cluster's thread count once
+        connected (it sizes :meth:`stream`'s window and the service's queue).
+    scheduler : str, optional
+        Address of a running Dask scheduler, e.g. ``tcp://10.0.0.5:8786``.
+    client : distributed.Client, optional
+        A client to use as it is (not closed by :meth:`shutdown`).
+    """
+
+    def __init__(self, n_workers: int = 1, *, scheduler: str | None = None, client: Any | None = None) -> None:
+        super().__init__(n_workers)
+        self.scheduler = scheduler
+        self._client: Any | None = client
+        self._owned: list[Any] = []  # clients and clusters this executor started
+
+    @property
+    def client(self) -> Any:
+        """The ``distributed.Client`` in use (connected or started on first use)."""
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _connect(self) -> Any:
+        from distributed import Client, LocalCluster, default_client
+
+        try:
+            return default_client()
+        except ValueError:  # no active client in this process
+            pass
+        if self.scheduler:
+            client = Client(self.scheduler, set_as_default=False)
+            logger.info("connected to the Dask scheduler at %s", self.scheduler)
+        else:
+            # dashboard ":0": any free port, so that two local clusters on one machine can start.
+            cluster = LocalCluster(
+                n_workers=self.n_workers, threads_per_worker=1, processes=True, dashboard_address=":0"
+            )
+            self._owned.append(cluster)
+            client = Client(cluster, set_as_default=False)
+            logger.info("started a Dask LocalCluster of %d workers", self.n_workers)
+        self._owned.insert(0, client)
+        return client
+
+    def _create_pool(self) -> FuturesExecutor:
+        client = self.client
+        threads = sum(client.nthreads().values())
+        if threads:
+            self.n_workers = threads
+        # pure=False: two tasks with equal arguments are two tasks (a refit must really run).
+        pool: FuturesExecutor = client.get_executor(pure=False)
+        return pool
+
+    def _is_worker_lost(self, exc: BaseException) -> bool:
+        from distributed.scheduler import KilledWorker
+
+        return isinstance(exc, KilledWorker)
+
+    def _close_pool(self, pool: FuturesExecutor) -> None:
+        # Cancels this executor's tasks still on the cluster (nobody will collect them).
+        pool.shutdown(wait=False)
+
+    def shutdown(self) -> None:
+        """Cancel the tasks still on the cluster; close the client and cluster it started."""
+        super().shutdown()
+        for resource in self._owned:
+            resource.close()
+        if self._owned:
+            self._client = None
+        self._owned = []
+
+
 def resolve_n_jobs(n_jobs: int) -> int:
     """The number of workers that ``n_jobs`` asks for: ``-1`` every core, else itself.
 
@@ -463,17 +593,79 @@ def resolve_n_jobs(n_jobs: int) -> int:
     return (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
 
 
-def get_executor(n_jobs: int = 1, *, n_tasks: int | None = None, spawn: bool = False) -> Executor:
-    """The executor for ``n_jobs``: in this process for one worker, else a process pool.
+#: The backends :func:`get_executor` knows.
+BACKENDS = ("process", "dask")
+
+
+def check_backend(backend: str) -> str:
+    """``backend`` if it is one of :data:`BACKENDS`.
+
+    Raises
+    ------
+    InvalidParameterError
+        For any other value.
+    """
+    if backend not in BACKENDS:
+        raise InvalidParameterError(f"backend must be one of {', '.join(map(repr, BACKENDS))}; got {backend!r}.")
+    return backend
+
+
+#: The backend of :func:`get_executor` calls that do not name one (see :func:`use_backend`).
+_DEFAULT_BACKEND: ContextVar[tuple[str, str | None]] = ContextVar("tradecast_backend", default=("process", None))
+
+
+@contextmanager
+def use_backend(backend: str, *, scheduler: str | None = None) -> Iterator[None]:
+    """Run every many-series call inside the block on ``backend`` unless it names its own.
+
+    For the functions that fan out without a ``backend`` argument of their own (shares,
+    share values); :func:`~forecasting.forecast_many` and
+    :func:`~forecasting.forecast_hierarchy` also take ``backend=`` directly.
+
+    Parameters
+    ----------
+    backend : {"process", "dask"}
+    scheduler : str, optional
+        A Dask scheduler address (implies ``"dask"``).
+
+    Raises
+    ------
+    InvalidParameterError
+        For an unknown backend.
+    """
+    token = _DEFAULT_BACKEND.set((check_backend(backend), scheduler))
+    try:
+        yield
+    finally:
+        _DEFAULT_BACKEND.reset(token)
+
+
+def get_executor(
+    n_jobs: int = 1,
+    *,
+    n_tasks: int | None = None,
+    spawn: bool = False,
+    backend: str | None = None,
+    scheduler: str | None = None,
+) -> Executor:
+    """The executor for ``n_jobs`` on ``backend``.
 
     Parameters
     ----------
     n_jobs : int
         ``-1`` uses every core, ``1`` runs in this process, ``k`` uses ``k`` processes.
+        With ``backend="dask"`` and no cluster to join, the size of the local cluster.
     n_tasks : int, optional
-        How many tasks will be run; no more workers than that are started.
+        How many tasks will be run; no more local workers than that are started.
     spawn : bool
         Passed to :class:`ProcessExecutor`.
+    backend : {"process", "dask"}, optional
+        Default: the one set by :func:`use_backend`, else ``"process"``.
+        ``"process"``: in this process or a process pool. ``"dask"``: a
+        :class:`DaskExecutor` (the active ``dask.distributed``
+        client, else ``scheduler``, else a local cluster of ``n_jobs`` workers).
+    scheduler : str, optional
+        A Dask scheduler address; implies ``backend="dask"``.
 
     Returns
     -------
@@ -482,9 +674,13 @@ def get_executor(n_jobs: int = 1, *, n_tasks: int | None = None, spawn: bool = F
     Raises
     ------
     InvalidParameterError
-        For an invalid ``n_jobs``.
+        For an invalid ``n_jobs`` or ``backend``.
     """
     workers = resolve_n_jobs(n_jobs)
     if n_tasks is not None:
         workers = min(workers, max(n_tasks, 1))
+    if backend is None:
+        backend, scheduler = _DEFAULT_BACKEND.get()[0], scheduler or _DEFAULT_BACKEND.get()[1]
+    if check_backend(backend) == "dask" or scheduler:
+        return DaskExecutor(workers, scheduler=scheduler)
     return InProcessExecutor() if workers <= 1 else ProcessExecutor(workers, spawn=spawn)

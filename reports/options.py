@@ -7,9 +7,11 @@ report runner; tests and notebooks build one directly.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from forecasting.executor import use_backend
 from reports.delivery import DeliveryOptions
 from reports.store import LEASE_SECONDS, STALE_AFTER_SECONDS
 
@@ -46,6 +48,9 @@ class ReportOptions:
     delivery : DeliveryOptions
         How successful runs are sent to their definition's delivery target (SMTP relay,
         webhook secret, retries); see :mod:`reports.delivery`.
+    dask_scheduler : str or None
+        A Dask scheduler address: a run's series are forecast on that cluster (whatever
+        ``n_jobs``) inside :meth:`backend`.
     """
 
     report_dir: Path | None = Path("var/reports")
@@ -57,3 +62,8 @@ class ReportOptions:
     refresh_seconds: float = 60.0
     misfire_grace_seconds: int = 3600
     delivery: DeliveryOptions = field(default_factory=DeliveryOptions)
+    dask_scheduler: str | None = None
+
+    def backend(self) -> AbstractContextManager[None]:
+        """The block in which a run fans its series out: on the Dask scheduler when one is set."""
+        return use_backend("dask", scheduler=self.dask_scheduler) if self.dask_scheduler else nullcontext()

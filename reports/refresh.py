@@ -172,8 +172,8 @@ def run_refresh(
     if outcome.changed:
         as_of = _as_of_after([o.vintage.created_at for o in outcome.fetched if o.created])
         for report in reports_using(store, outcome.changed):
-            outcome.reports.append(
-                run_report(
+            with options.backend():  # on the Dask scheduler when one is set
+                run = run_report(
                     report,
                     as_of,
                     store,
@@ -184,7 +184,7 @@ def run_refresh(
                     lease_seconds=options.lease_seconds,
                     delivery=options.delivery,
                 )
-            )
+            outcome.reports.append(run)
     store.sources.record_run(name, SUCCEEDED, result=outcome.summary())
     logger.info(
         "refresh %s: %d series fetched, %d changed, %d report run(s)",

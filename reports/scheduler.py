@@ -250,17 +250,18 @@ class ReportScheduler:
         return self._execute(run, definition)
 
     def _execute(self, run: ReportRun, definition: ReportDefinition) -> ReportRun:
-        finished = execute_run(
-            run,
-            definition,
-            self.store,
-            self.reports,
-            report_dir=self.options.report_dir,
-            backtest_windows=self.options.backtest_windows,
-            n_jobs=self.options.n_jobs,
-            lease_seconds=self.options.lease_seconds,
-            delivery=self.options.delivery,
-        )
+        with self.options.backend():
+            finished = execute_run(
+                run,
+                definition,
+                self.store,
+                self.reports,
+                report_dir=self.options.report_dir,
+                backtest_windows=self.options.backtest_windows,
+                n_jobs=self.options.n_jobs,
+                lease_seconds=self.options.lease_seconds,
+                delivery=self.options.delivery,
+            )
         with self._lock:
             if finished.status == "succeeded":
                 self.stats.succeeded += 1

@@ -135,20 +135,23 @@ def list_run_records(store: Any, name: str, *, limit: int = 50, offset: int = 0)
 def run_report_now(
     store: Any, name: str, as_of: datetime | None, options: ReportOptions, *, force: bool = False, trigger: str = "cli"
 ) -> RunRecord:
-    """Run a report in this thread, deliver it, and return the record (the command line's way)."""
-    run = run_report(
-        name,
-        as_of,
-        store,
-        trigger=trigger,
-        force=force,
-        report_dir=options.report_dir,
-        backtest_windows=options.backtest_windows,
-        n_jobs=options.n_jobs,
-        stale_after_seconds=options.stale_after_seconds,
-        lease_seconds=options.lease_seconds,
-        delivery=options.delivery,
-    )
+    """Run a report in this thread, deliver it, and return the record (the command line's way).
+
+    Its series are forecast on the Dask scheduler of ``options`` when one is set."""
+    with options.backend():
+        run = run_report(
+            name,
+            as_of,
+            store,
+            trigger=trigger,
+            force=force,
+            report_dir=options.report_dir,
+            backtest_windows=options.backtest_windows,
+            n_jobs=options.n_jobs,
+            stale_after_seconds=options.stale_after_seconds,
+            lease_seconds=options.lease_seconds,
+            delivery=options.delivery,
+        )
     return RunRecord(run, DeliveryLog.for_store(store).for_run(run.run_id))
 
 
@@ -236,17 +239,18 @@ class ReportRunner:
             if not reports.renew_lease(run.run_id, options.lease_seconds):
                 logger.info("report %s: run %s was taken over while queued; skipped", run.report_name, run.run_id)
                 return None
-            return execute_run(
-                run,
-                definition,
-                self.store,
-                reports,
-                report_dir=options.report_dir,
-                backtest_windows=options.backtest_windows,
-                n_jobs=options.n_jobs,
-                lease_seconds=options.lease_seconds,
-                delivery=options.delivery,
-            )
+            with options.backend():  # on the Dask scheduler when one is set
+                return execute_run(
+                    run,
+                    definition,
+                    self.store,
+                    reports,
+                    report_dir=options.report_dir,
+                    backtest_windows=options.backtest_windows,
+                    n_jobs=options.n_jobs,
+                    lease_seconds=options.lease_seconds,
+                    delivery=options.delivery,
+                )
         except Exception:  # a failure to record the run: the lease expires and the run is redone
             logger.exception("report %s: run %s could not be produced", run.report_name, run.run_id)
             return None

@@ -131,6 +131,7 @@ def draw_nodes(
     model: str | BaseForecaster,
     seed: int | None,
     n_jobs: int,
+    backend: str | None = None,
     *,
     missing: str = "error",
     kind: str = "level",
@@ -143,7 +144,7 @@ def draw_nodes(
     """
     seeds = np.random.SeedSequence(seed).generate_state(len(series))
     out: dict[str, NodeDraws] = {}
-    with get_executor(n_jobs, n_tasks=len(series)) as executor:
+    with get_executor(n_jobs, n_tasks=len(series), backend=backend) as executor:
         tasks = (
             (uid, functools.partial(_draw_one, y.rename(uid), horizon, n_paths, model, int(s), missing, kind))
             for (uid, y), s in zip(series.items(), seeds, strict=True)

@@ -11,7 +11,7 @@ import pandas as pd
 from forecasting.base import BaseForecaster
 from forecasting.core import DEFAULT_LEVELS, MISSING_POLICIES
 from forecasting.exceptions import ForecastingWarning, InvalidParameterError, UnknownHierarchyIdError
-from forecasting.executor import resolve_n_jobs
+from forecasting.executor import check_backend, resolve_n_jobs
 from forecasting.sampling import check_n_paths
 from forecasting.structure._frames import check_totals, long_forecast, to_wide
 from forecasting.structure._hierarchy import Hierarchy, build_hierarchy
@@ -101,6 +101,7 @@ def forecast_hierarchy(
     seed: int | None = 0,
     tolerance: float = 1e-3,
     n_jobs: int = 1,
+    backend: str | None = None,
     missing: str = "error",
 ) -> pd.DataFrame:
     """Forecast every node of a hierarchy so that aggregates equal the sum of their parts.
@@ -139,6 +140,9 @@ def forecast_hierarchy(
         so series with gaps and different spans can be forecast; nothing is filled in. A stated
         total is checked against its parts at the periods where all of them are observed, and
         a derived aggregate is missing where any of its parts is.
+    backend : {"process", "dask"}, optional
+        The executor's backend (:func:`forecasting.executor.get_executor`); default: the
+        block's :func:`~forecasting.executor.use_backend`, else ``"process"``.
 
     Returns
     -------
@@ -169,13 +173,15 @@ def forecast_hierarchy(
     horizon, levels = check_horizon(horizon), check_levels(levels)
     n_paths, tolerance = check_n_paths(n_paths), check_tolerance(tolerance)
     resolve_n_jobs(n_jobs)
+    if backend is not None:
+        check_backend(backend)
     if method not in METHODS:
         raise InvalidParameterError(f"method must be one of {METHODS}; got {method!r}.")
     missing = check_missing_policy(missing)
     tree = build_hierarchy(hierarchy)
     wide = _complete_frame(to_wide(frame, gaps=missing == "model"), tree, tolerance)
     nodes = list(tree.nodes)
-    draws = draw_nodes({n: wide[n] for n in nodes}, horizon, n_paths, model, seed, n_jobs, missing=missing)
+    draws = draw_nodes({n: wide[n] for n in nodes}, horizon, n_paths, model, seed, n_jobs, backend, missing=missing)
     index = pd.period_range(wide.index[-1] + 1, periods=horizon, freq=wide.index.freq)
     out = reconcile_draws(tree, draws, method, levels, index, seed)
     out.attrs.update(model=str(model), n_paths=n_paths, models={n: draws[n].model for n in nodes})

@@ -1,0 +1,296 @@
+"""Scale-out benchmark (``make bench-scale``): many monthly series on three backends.
+
+N monthly series are resampled from the M3 monthly training parts and perturbed (seeded):
+each draw picks an M3 monthly series, keeps a random tail of it (at least 36 months),
+rescales it by a log-normal factor and adds Gaussian noise of 2 % of its standard deviation.
+Every series ends in the same month, so the panel is what a statistics office holds.
+
+Each model (``ets``, ``theta``, ``auto``) forecasts the panel (horizon 18, levels 80 and 95)
+through :func:`forecasting.forecast_many` on
+
+- ``one``: one process (``n_jobs=1``);
+- ``pool``: the process pool (``n_jobs=WORKERS``);
+- ``dask``: a Dask ``LocalCluster`` of ``WORKERS`` single-threaded worker processes
+  (``backend="dask"`` with the cluster's client active);
+
+and, for the models statsforecast has (``ets`` → ``AutoETS``, ``theta`` → ``Theta``, both
+with ``season_length=12``), with statsforecast's own distributed path: ``StatsForecast.
+forecast`` on a Dask data frame of ``2 x WORKERS`` partitions, which runs through its Fugue
+backend on the same ``LocalCluster`` (``sf_dask``).
+
+Reported per run: wall seconds, series per second per core (cores = 1 for ``one``,
+``WORKERS`` otherwise), the client's peak resident memory above what it held before the run
+(sampled every 20 ms from ``/proc``; for ``one`` the fitting happens in the client), the
+size of the result frame, and series per CPU-second: CPU time of the client, its reaped
+children (the pool's workers) and the Dask workers together. On a shared machine the wall
+figures depend on the neighbours' load; the CPU figure much less. Cluster start-up is timed
+apart and not counted. The load average at the start is printed with the figures.
+
+Run: ``python -m bench.scale --data ../shared/data/m3/m3.csv.gz --n 1000 --models ets theta auto``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import logging
+import os
+import resource
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench.m3 import load_m3
+from forecasting.batch import forecast_many
+
+__all__ = ["ScaleRun", "make_panel", "main", "run_scale"]
+
+logger = logging.getLogger(__name__)
+
+HORIZON = 18
+LEVELS = (80, 95)
+BACKENDS = ("one", "pool", "dask", "sf_dask")
+#: statsforecast's model for each of ours that it has (same season length).
+SF_MODELS = {"ets": "AutoETS", "theta": "Theta"}
+_MIN_LENGTH = 36
+
+
+@dataclass(frozen=True)
+class ScaleRun:
+    """One model on one backend over the panel."""
+
+    n: int
+    model: str
+    backend: str
+    cores: int
+    seconds: float
+    series_per_s_per_core: float
+    series_per_cpu_s: float
+    client_peak_mb: float
+    result_mb: float
+    n_forecast: int
+
+
+def make_panel(m3_path: str | Path, n: int, seed: int = 0) -> pd.DataFrame:
+    """``n`` monthly series resampled and perturbed from the M3 monthly training parts.
+
+    Returns
+    -------
+    pd.DataFrame
+        Long frame ``unique_id, ds, y`` (``ds`` monthly periods, every series ending in
+        the same month).
+    """
+    bases = [s.train.to_numpy(dtype=float) for s in load_m3(m3_path, periods=["monthly"])]
+    rng = np.random.default_rng(seed)
+    end = pd.Period("2024-12", freq="M")
+    uids, periods, values = [], [], []
+    for i, pick in enumerate(rng.integers(len(bases), size=n)):
+        base = bases[pick]
+        length = int(rng.integers(min(_MIN_LENGTH, len(base)), len(base) + 1))
+        tail = base[-length:]
+        noise = rng.normal(0.0, 0.02 * (tail.std() or 1.0), length)
+        y = np.maximum(tail + noise, 0.01 * abs(tail.mean()) + 1e-6) * rng.lognormal(0.0, 0.5)
+        uids.append(np.full(length, f"s{i:07d}"))
+        periods.append(pd.period_range(end=end, periods=length, freq="M"))
+        values.append(y)
+    ds = pd.PeriodIndex.from_ordinals(np.concatenate([p.asi8 for p in periods]), freq="M")
+    return pd.DataFrame({"unique_id": np.concatenate(uids), "ds": ds, "y": np.concatenate(values)})
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+@contextmanager
+def _peak_rss(interval: float = 0.02) -> Iterator[list[float]]:
+    """Yield a list that holds, after the block, the peak RSS above the start (MB)."""
+    start = _rss_mb()
+    peak = [start]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(interval):
+            peak[0] = max(peak[0], _rss_mb())
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    out: list[float] = []
+    try:
+        yield out
+    finally:
+        stop.set()
+        thread.join()
+        out.append(max(peak[0], _rss_mb()) - start)
+
+
+def _ours(frame: pd.DataFrame, model: str, n_jobs: int, backend: str | None) -> pd.DataFrame:
+    return forecast_many(frame, HORIZON, LEVELS, model=model, n_jobs=n_jobs, progress=False, backend=backend)
+
+
+def _statsforecast_dask(frame: pd.DataFrame, model: str, n_partitions: int) -> pd.DataFrame:
+    import dask.dataframe as dd
+    import statsforecast.models as sfm
+    from statsforecast import StatsForecast
+
+    sf_frame = frame.assign(ds=frame["ds"].dt.to_timestamp(how="end").dt.normalize())
+    sf = StatsForecast(models=[getattr(sfm, SF_MODELS[model])(season_length=12)], freq="ME")
+    ddf = dd.from_pandas(sf_frame, npartitions=n_partitions)
+    out = sf.forecast(df=ddf, h=HORIZON, level=list(LEVELS))
+    return out.compute() if hasattr(out, "compute") else out
+
+
+def _call(frame: pd.DataFrame, model: str, backend: str, workers: int) -> pd.DataFrame:
+    if backend == "sf_dask":
+        return _statsforecast_dask(frame, model, 2 * workers)
+    if backend == "one":
+        return _ours(frame, model, 1, None)
+    return _ours(frame, model, workers, "process" if backend == "pool" else "dask")
+
+
+def _cpu_seconds(client: Any | None) -> float:
+    """CPU seconds used so far by this process, its reaped children and the cluster's workers."""
+    own = time.process_time()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers = sum(client.run(time.process_time).values()) if client is not None else 0.0
+    return own + children.ru_utime + children.ru_stime + float(workers)
+
+
+def _time_run(n: int, model: str, backend: str, cores: int, call: Callable[[], pd.DataFrame], client: Any) -> ScaleRun:
+    cluster = client if backend in ("dask", "sf_dask") else None
+    with warnings.catch_warnings(), _peak_rss() as peak:
+        warnings.simplefilter("ignore")
+        cpu = _cpu_seconds(cluster)
+        start = time.perf_counter()
+        out = call()
+        seconds = time.perf_counter() - start
+        cpu = _cpu_seconds(cluster) - cpu
+    result_mb = float(out.memory_usage(deep=True).sum()) / 2**20
+    n_done = int(out["unique_id"].nunique()) if "unique_id" in out.columns else len(out.index.unique())
+    return ScaleRun(n, model, backend, cores, seconds, n / seconds / cores, n / cpu, peak[0], result_mb, n_done)
+
+
+def run_scale(
+    frame: pd.DataFrame, models: Sequence[str], backends: Sequence[str], workers: int, client: Any | None
+) -> list[ScaleRun]:
+    """Every model on every backend (``client``: the LocalCluster's, for dask and sf_dask)."""
+    n = int(frame["unique_id"].nunique())
+    runs: list[ScaleRun] = []
+    for model in models:
+        for backend in backends:
+            if backend == "sf_dask" and model not in SF_MODELS:
+                continue
+            call = functools.partial(_call, frame, model, backend, workers)
+            cores = 1 if backend == "one" else workers
+            ctx = client.as_current() if client is not None else _null()
+            with ctx:
+                # Untimed warm-up on a few series: imports and statsforecast's numba compilation
+                # in long-lived workers are paid once per worker, not per batch.
+                if backend in ("dask", "sf_dask"):
+                    _warm_up(frame, model, backend, workers)
+                run = _time_run(n, model, backend, cores, call, client)
+            logger.info("%s", run)
+            print(_row(run), flush=True)  # noqa: T201 (the lab reports on stdout)
+            runs.append(run)
+    return runs
+
+
+def _warm_up(frame: pd.DataFrame, model: str, backend: str, workers: int) -> None:
+    few = frame[frame["unique_id"].isin(frame["unique_id"].unique()[: 4 * workers])]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(2):  # twice: a task may land on either worker
+            if backend == "dask":
+                _ours(few, model, workers, "dask")
+            else:
+                _statsforecast_dask(few, model, 2 * workers)
+
+
+@contextmanager
+def _null() -> Iterator[None]:
+    yield
+
+
+def _row(run: ScaleRun) -> str:
+    return (
+        f"| {run.n:,} | {run.model} | {run.backend} | {run.cores} | {run.seconds:.1f} | "
+        f"{run.series_per_s_per_core:.2f} | {run.series_per_cpu_s:.2f} | {run.client_peak_mb:.0f} | "
+        f"{run.result_mb:.1f} | {run.n_forecast:,} |"
+    )
+
+
+def ratios(runs: Sequence[ScaleRun]) -> list[str]:
+    """Per-core throughput of dask over pool, and of dask over statsforecast on Dask."""
+    wall = {(r.n, r.model, r.backend): r.series_per_s_per_core for r in runs}
+    cpu = {(r.n, r.model, r.backend): r.series_per_cpu_s for r in runs}
+    lines = []
+    for n, model, backend in sorted(wall):
+        if backend != "dask":
+            continue
+        for other in ("pool", "sf_dask"):
+            if (n, model, other) in wall:
+                by_wall = wall[(n, model, "dask")] / wall[(n, model, other)]
+                by_cpu = cpu[(n, model, "dask")] / cpu[(n, model, other)]
+                lines.append(f"N={n:,} {model}: dask / {other} per core = {by_wall:.2f} (wall), {by_cpu:.2f} (CPU)")
+    return lines
+
+
+def _start_cluster(workers: int) -> tuple[Any, Any, float]:
+    from distributed import Client, LocalCluster
+
+    start = time.perf_counter()
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+    client = Client(cluster, set_as_default=False)
+    return cluster, client, time.perf_counter() - start
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.scale", description=__doc__.split("\n")[0])
+    parser.add_argument("--data", required=True, help="m3.csv.gz")
+    parser.add_argument("--n", type=int, nargs="+", default=[1000], help="panel sizes (e.g. 1000 10000 100000)")
+    parser.add_argument("--models", nargs="+", default=["ets", "theta", "auto"])
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="var/bench")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("distributed").setLevel(logging.ERROR)
+    needs_cluster = bool({"dask", "sf_dask"} & set(args.backends))
+    cluster, client, startup = _start_cluster(args.workers) if needs_cluster else (None, None, 0.0)
+    print(f"load average {os.getloadavg()}, cpu count {os.cpu_count()}, cluster start-up {startup:.1f} s")  # noqa: T201
+    print(  # noqa: T201
+        "| N | model | backend | cores | seconds | series/s/core (wall) | series/CPU-s | client peak MB "
+        "| result MB | forecast |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")  # noqa: T201
+    runs: list[ScaleRun] = []
+    try:
+        for n in args.n:
+            frame = make_panel(args.data, n, args.seed)
+            runs += run_scale(frame, args.models, args.backends, args.workers, client)
+    finally:
+        if client is not None and cluster is not None:
+            client.close()
+            cluster.close()
+    for line in ratios(runs):
+        print(line)  # noqa: T201
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    name = "scale-" + "-".join(map(str, args.n)) + "-" + "-".join(args.models) + ".json"
+    (out / name).write_text(json.dumps([asdict(r) for r in runs], indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
