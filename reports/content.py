@@ -11,15 +11,17 @@ of :data:`ARCHIVE_COLUMNS` (``issued_at, model, ds, mean`` plus ``lo_<L>``/``hi_
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 import forecasting
 from forecasting import metrics
+from forecasting.breaks import break_warnings
 from forecasting.core import latest_complete_stretch, score_backtest
 from forecasting.exceptions import ForecastingError, InsufficientDataError, InvalidSeriesError
 from forecasting.executor import WarningNote, capture_warnings
@@ -36,6 +38,7 @@ __all__ = [
     "Accuracy",
     "ContentBlock",
     "ForecastRow",
+    "break_notes",
     "FullYearLine",
     "PastForecastRow",
     "PastSummary",
@@ -623,6 +626,7 @@ def compute_section(
     archived: pd.DataFrame | None = None,
     source: str = "",
     missing: str = "error",
+    check_breaks: bool = False,
 ) -> SeriesSection:
     """Forecast and backtest ``y`` and assemble its section.
 
@@ -635,6 +639,7 @@ def compute_section(
     complete stretch (a note says what was left out); with ``missing="model"`` the whole
     history goes to a model that skips the gaps (:func:`forecasting.forecast`), and no
     backtest is run (rolling origins over gaps would score mostly missing periods).
+    ``check_breaks`` adds a warning per structural break found in the history.
     """
     described = {"title": title, "model": model, "unit": unit, "source": source}
     try:
@@ -657,9 +662,6 @@ def compute_section(
         error = f"{type(exc).__name__}: {exc}"
         error = f"{error} ({gap_note})" if gap_note else error
         return failed_section(series_id, error, code=str(getattr(exc, "code", "")), **described)
-    if gap_note:
-        # The same code the REST service gives this note.
-        caught.insert(0, WarningNote("missing_values", gap_note))
     return build_section(
         series_id,
         y,
@@ -672,13 +674,30 @@ def compute_section(
         backtest_frame=bt,
         accuracy_note=note,
         archived=archived,
-        warnings_=caught,
+        warnings_=_section_notes(caught, gap_note, break_notes(fit_y) if check_breaks else []),
         kind=kind,
         growth=out.growth,
         full_year=out.full_year,
         source=source,
         missing=missing,
     )
+
+
+def _section_notes(caught: list[WarningNote], gap_note: str | None, breaks: list[WarningNote]) -> list[WarningNote]:
+    """The fit's warnings, after the gap note (the code the REST service gives it), then the breaks."""
+    return [*([WarningNote("missing_values", gap_note)] if gap_note else []), *caught, *breaks]
+
+
+def break_notes(y: pd.Series, events: Sequence[Mapping[str, Any]] | None = None) -> list[WarningNote]:
+    """The structural breaks of ``y`` not marked by an event, as report notes.
+
+    What a report shows next to a series ("a break near 2022-03; intervals may be too
+    narrow"), from :func:`forecasting.breaks.break_warnings`; empty for a series too short
+    to scan or without a strong break. Missing values are skipped (the scan runs on the
+    latest unbroken stretch).
+    """
+    stretch, _ = latest_complete_stretch(y)
+    return [WarningNote(w.code, str(w)) for w in break_warnings(stretch, events)]
 
 
 def _gappy_outlook(y: pd.Series, horizon: int, levels: Sequence[int], model: str, kind: str) -> Outlook:

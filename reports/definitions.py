@@ -96,8 +96,10 @@ class ReportDefinition:
     series_options : dict of str to dict
         Per-series settings by series id, each a mapping of ``missing`` (``"error"`` or
         ``"model"``: fit through gaps with a model that skips them), ``model`` (a registered
-        name, instead of the report's) and ``kind`` (``"level"`` or ``"share"``, instead of
-        the stored kind).
+        name, instead of the report's), ``kind`` (``"level"`` or ``"share"``, instead of
+        the stored kind) and ``check_breaks`` (``"true"``: scan the history for structural
+        breaks and say so next to the forecast, "a break near 2022-03; intervals may be too
+        narrow").
     structures : sequence of str
         Stored structures (hierarchies, compositions) shown after the series, by name.
     """
@@ -214,7 +216,7 @@ def check_definition(definition: ReportDefinition, *, check_schedule: bool = Tru
 
 
 #: Allowed values of each per-series option (``model`` is checked against the registry).
-_OPTION_VALUES = {"missing": ("error", "model"), "kind": ("level", "share")}
+_OPTION_VALUES = {"missing": ("error", "model"), "kind": ("level", "share"), "check_breaks": ("true", "false")}
 
 
 def _check_series_options(options: object) -> None:
@@ -223,10 +225,11 @@ def _check_series_options(options: object) -> None:
     for series_id, opts in options.items():
         if not isinstance(series_id, str) or not isinstance(opts, dict):
             raise InvalidParameterError(f"series_options[{series_id!r}] must be a mapping of options; got {opts!r}.")
-        unknown = sorted(set(opts) - {"missing", "kind", "model"})
+        unknown = sorted(set(opts) - {"missing", "kind", "model", "check_breaks"})
         if unknown:
             raise InvalidParameterError(
-                f"series_options[{series_id!r}] has unknown option(s) {unknown}; allowed: missing, kind, model."
+                f"series_options[{series_id!r}] has unknown option(s) {unknown}; allowed: missing, kind, model, "
+                "check_breaks."
             )
         for key, allowed in _OPTION_VALUES.items():
             if key in opts and opts[key] not in allowed:

@@ -334,6 +334,7 @@ def collect_report(
             "model": options.get("model", definition.model),
             "kind": options.get("kind", stored.meta.kind),
             "missing": options.get("missing", "error"),
+            "check_breaks": options.get("check_breaks") == "true",
             "source": stored.meta.tags.get("source", ""),
             "backtest_windows": backtest_windows,
             "title": stored.meta.name,

@@ -20,10 +20,8 @@ import pandas as pd
 from jinja2 import Environment, select_autoescape
 from markupsafe import Markup
 
-from forecasting.breaks import break_warnings
-from forecasting.executor import WarningNote
 from forecasting.frames import MEAN, hi_col, levels_in, lo_col
-from reports.content import ForecastRow, SeriesSection
+from reports.content import ForecastRow, SeriesSection, break_notes
 
 __all__ = ["ScenarioSection", "break_notes", "build_scenario_section", "render_scenario_section"]
 
@@ -161,17 +159,3 @@ def render_scenario_section(section: ScenarioSection, *, charts: bool = True) ->
     wide = max(section.levels) if section.levels else None
     html = _ENV.from_string(_TEMPLATE).render(s=section, charts=svgs, wide=wide, fmt=_fmt)
     return Markup(html)
-
-
-def break_notes(y: pd.Series, events: Sequence[Mapping[str, Any]] | None = None) -> list[WarningNote]:
-    """The structural breaks of ``y`` not marked by an event, as report notes.
-
-    What a report shows next to a series ("a break near 2022-03; intervals may be too
-    narrow"), from :func:`forecasting.breaks.break_warnings`; empty for a series too short
-    to scan or without a strong break. Missing values are skipped (the scan runs on the
-    latest unbroken stretch).
-    """
-    from forecasting.core import latest_complete_stretch
-
-    stretch, _ = latest_complete_stretch(y)
-    return [WarningNote(w.code, str(w)) for w in break_warnings(stretch, events)]

@@ -103,7 +103,8 @@ class ReportUpdate(BaseModel):
         default_factory=dict,
         description=(
             "Per-series options by series id: 'missing' ('error' or 'model': fit through gaps with a "
-            "model that skips them), 'kind' ('level' or 'share'), 'model' (instead of the report's)."
+            "model that skips them), 'kind' ('level' or 'share'), 'model' (instead of the report's), "
+            "'check_breaks' ('true': a note when the history has a structural break)."
         ),
     )
     structures: list[str] = Field(

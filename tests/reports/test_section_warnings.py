@@ -6,6 +6,7 @@ import warnings
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from forecasting import registry
@@ -61,3 +62,26 @@ def test_sections_in_process_keep_task_order(n_jobs) -> None:
     got = jobs._compute_sections(tasks, n_jobs=n_jobs)
     assert [pos for pos, _ in got] == [0, 1, 2]
     assert [s.series_id for _, s in got] == ["s0", "s1", "s2"]
+
+
+def test_check_breaks_option_adds_a_break_warning_to_the_section() -> None:
+    from reports.content import compute_section
+
+    rng = np.random.default_rng(0)
+    values = np.r_[rng.normal(100.0, 1.0, 40), rng.normal(60.0, 1.0, 20)]
+    y = pd.Series(values, index=pd.period_range("2017-01", periods=60, freq="M"), name="y")
+    plain = compute_section("y", y, horizon=3, levels=(80,), model="naive", backtest_windows=1)
+    checked = compute_section("y", y, horizon=3, levels=(80,), model="naive", backtest_windows=1, check_breaks=True)
+    assert "structural_break" not in [w.code for w in plain.warnings]
+    breaks = [w for w in checked.warnings if w.code == "structural_break"]
+    assert len(breaks) == 1 and "2020-05" in breaks[0].message
+
+
+@pytest.mark.parametrize("value", ["yes", "1"])
+def test_check_breaks_option_must_be_true_or_false(value: str) -> None:
+    from forecasting.exceptions import InvalidParameterError
+    from reports.definitions import ReportDefinition, check_definition
+
+    definition = ReportDefinition(name="r", title="R", series_ids=("a",), series_options={"a": {"check_breaks": value}})
+    with pytest.raises(InvalidParameterError, match="check_breaks"):
+        check_definition(definition)
