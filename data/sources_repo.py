@@ -228,15 +228,10 @@ class SourcesRepository:
                 meta = SeriesMeta(
                     check_series_id(series_id), meta.name, meta.frequency, meta.unit, meta.kind, meta.tags
                 )
-            previous = (
-                self.series.list_vintages(meta.series_id)[-1].vintage_id
-                if self.series.has_series(meta.series_id)
-                else None
-            )
             vintage = self.series.save_series(
                 meta, fetched.values, release=release, skip_unchanged=True, published_at=result.published_at
             )
-            created = vintage.vintage_id != previous
+            created = vintage.created  # False: the current vintage already held these values
             record = None
             if created:
                 record = SourceFetch(

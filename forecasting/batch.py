@@ -252,6 +252,27 @@ def _assemble(outcomes: list[_Outcome]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
+def _check_batch(
+    frame: pd.DataFrame,
+    horizon: int,
+    levels: Sequence[int],
+    kind: str,
+    n_jobs: int,
+    backend: str | None,
+    chunk_size: int,
+) -> tuple[int, tuple[int, ...], str]:
+    """The arguments :func:`forecast_many` and :func:`backtest_many` share, checked."""
+    missing = {UNIQUE_ID, DS, Y} - set(frame.columns)
+    if missing:
+        raise InvalidParameterError(f"frame lacks column(s) {sorted(missing)}; it needs unique_id, ds, y.")
+    resolve_n_jobs(n_jobs)
+    if backend is not None:
+        check_backend(backend)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+        raise InvalidParameterError(f"chunk_size must be a positive integer; got {chunk_size!r}.")
+    return check_horizon(horizon), check_levels(levels), check_kind(kind)
+
+
 def forecast_many(
     frame: pd.DataFrame,
     horizon: int,
@@ -316,17 +337,7 @@ def forecast_many(
         Only when no series at all can be forecast. A series that even the naive method
         cannot take (too short, NaN) is left out with a ``FallbackWarning`` naming it.
     """
-    horizon = check_horizon(horizon)
-    levels = check_levels(levels)
-    kind = check_kind(kind)
-    missing = {UNIQUE_ID, DS, Y} - set(frame.columns)
-    if missing:
-        raise InvalidParameterError(f"frame lacks column(s) {sorted(missing)}; it needs unique_id, ds, y.")
-    resolve_n_jobs(n_jobs)
-    if backend is not None:
-        check_backend(backend)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise InvalidParameterError(f"chunk_size must be a positive integer; got {chunk_size!r}.")
+    horizon, levels, kind = _check_batch(frame, horizon, levels, kind, n_jobs, backend, chunk_size)
     if drivers is not None and ({UNIQUE_ID, DS} - set(drivers.columns) or len(drivers.columns) < 3):
         raise InvalidParameterError("drivers need columns unique_id, ds and at least one driver column.")
     task = functools.partial(_run_chunk, horizon=horizon, levels=levels, model=model, kind=kind)
@@ -397,17 +408,7 @@ def backtest_many(
         Only when no series at all can be backtested; a series that cannot (too short for
         ``windows``) is left out with a ``FallbackWarning`` naming it and the reason.
     """
-    horizon = check_horizon(horizon)
-    levels = check_levels(levels)
-    kind = check_kind(kind)
-    missing = {UNIQUE_ID, DS, Y} - set(frame.columns)
-    if missing:
-        raise InvalidParameterError(f"frame lacks column(s) {sorted(missing)}; it needs unique_id, ds, y.")
-    resolve_n_jobs(n_jobs)
-    if backend is not None:
-        check_backend(backend)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
-        raise InvalidParameterError(f"chunk_size must be a positive integer; got {chunk_size!r}.")
+    horizon, levels, kind = _check_batch(frame, horizon, levels, kind, n_jobs, backend, chunk_size)
     task = functools.partial(
         _backtest_chunk, horizon=horizon, windows=windows, models=tuple(models), levels=levels, kind=kind
     )

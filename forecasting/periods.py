@@ -15,6 +15,7 @@ Accepted period spellings (whitespace trimmed, case-insensitive ``Q``):
 
 from __future__ import annotations
 
+import calendar
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -48,46 +49,8 @@ _MONTH_NAME_FIRST = r"^([A-Za-z]{3,9})\.?\s*[-/ ]?\s*(\d{4})$"
 _MONTH_NAME_LAST = r"^(\d{4})\s*[-/ ]?\s*([A-Za-z]{3,9})\.?$"
 #: English month names and their three-letter abbreviations (``Sept`` too).
 MONTH_NAMES: dict[str, int] = {
-    **{
-        m.lower(): i
-        for i, m in enumerate(
-            [
-                "January",
-                "February",
-                "March",
-                "April",
-                "May",
-                "June",
-                "July",
-                "August",
-                "September",
-                "October",
-                "November",
-                "December",
-            ],
-            start=1,
-        )
-    },
-    **{
-        m.lower()[:3]: i
-        for i, m in enumerate(
-            [
-                "January",
-                "February",
-                "March",
-                "April",
-                "May",
-                "June",
-                "July",
-                "August",
-                "September",
-                "October",
-                "November",
-                "December",
-            ],
-            start=1,
-        )
-    },
+    **{calendar.month_name[i].lower(): i for i in range(1, 13)},
+    **{calendar.month_abbr[i].lower(): i for i in range(1, 13)},
     "sept": 9,
 }
 _DATE = r"^\d{4}-\d{1,2}-\d{1,2}(?:[T ].*)?$"

@@ -23,7 +23,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
-from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -32,7 +31,7 @@ from data.sources_repo import FetchOutcome, RefreshDefinition, StoredRefresh
 from reports.definitions import build_trigger
 from reports.jobs import resolve_series_ids, run_report
 from reports.options import ReportOptions
-from reports.scheduler import previous_fire_time, stored_trigger
+from reports.scheduler import background_scheduler, previous_fire_time, stored_trigger
 from reports.store import ReportRun, ReportStore
 
 __all__ = [
@@ -231,15 +230,7 @@ class RefreshScheduler:
         """Schedule every enabled refresh and re-read the definitions periodically."""
         if self._scheduler is not None:
             return
-        scheduler = BackgroundScheduler(
-            timezone=UTC,
-            executors={"default": ThreadPoolExecutor(max_workers=1)},
-            job_defaults={
-                "coalesce": True,
-                "max_instances": 1,
-                "misfire_grace_time": self.options.misfire_grace_seconds,
-            },
-        )
+        scheduler = background_scheduler(self.options, workers=1)
         self._scheduler = scheduler
         # The first sync (and its catch-up fetches) runs at once in the scheduler's thread.
         scheduler.add_job(

@@ -92,6 +92,16 @@ class SchedulerStats:
     fires: list[datetime] = field(default_factory=list)
 
 
+def background_scheduler(options: ReportOptions, *, workers: int) -> BackgroundScheduler:
+    """An APScheduler in UTC with ``workers`` threads; a job's missed fires coalesce into one,
+    never two at once, within ``options.misfire_grace_seconds``."""
+    return BackgroundScheduler(
+        timezone=UTC,
+        executors={"default": ThreadPoolExecutor(max_workers=workers)},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": options.misfire_grace_seconds},
+    )
+
+
 class ReportScheduler:
     """Cron scheduling of report runs for one process.
 
@@ -137,15 +147,7 @@ class ReportScheduler:
         """
         if self.running:
             return
-        scheduler = BackgroundScheduler(
-            timezone=UTC,
-            executors={"default": ThreadPoolExecutor(max_workers=2)},
-            job_defaults={
-                "coalesce": True,
-                "max_instances": 1,
-                "misfire_grace_time": self.options.misfire_grace_seconds,
-            },
-        )
+        scheduler = background_scheduler(self.options, workers=2)
         self._scheduler = scheduler
         self._schedules.clear()
         self.sync()

@@ -9,10 +9,6 @@ default page (scripts from a CDN) lists no operation under the same block.
 from __future__ import annotations
 
 import html as html_lib
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +17,7 @@ import pytest
 from fastapi.openapi.docs import get_swagger_ui_html
 
 from api.docs import ASSETS_URL
-from tests.api.test_server import _free_port
+from tests.api.servers import start_server
 from tests.reports.test_browser import _run_chromium, chromium  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
@@ -37,39 +33,8 @@ _OFFLINE = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("docs")
-    port = _free_port()
-    env = {
-        **os.environ,
-        "TRADECAST_DATABASE_URL": f"sqlite:///{folder / 'docs.db'}",
-        "TRADECAST_FIT_WORKERS": "0",
-        "TRADECAST_LOG_LEVEL": "WARNING",
-        "TRADECAST_SCHEDULER_ENABLED": "false",
-        "TRADECAST_REPORT_DIR": str(folder / "reports"),
-    }
-    env.pop("TRADECAST_API_KEYS", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)],
-        env=env,
-        cwd=folder,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited early: {proc.communicate()[1][-2000:]}")
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError("server did not start within 60 s")
-        time.sleep(0.2)
+    env = {"TRADECAST_FIT_WORKERS": "0", "TRADECAST_SCHEDULER_ENABLED": "false"}
+    base, proc = start_server(tmp_path_factory.mktemp("docs"), env)
     yield base
     proc.kill()
     proc.communicate()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ import pytest
 from sqlalchemy import create_engine
 
 from tests.api.conftest import annual
+from tests.api.servers import free_port
 
 PG_URL = os.environ.get("TRADECAST_TEST_POSTGRES_URL")
 
@@ -52,18 +52,12 @@ def pg_url() -> Iterator[str]:
         admin.dispose()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Instance:
     """One ``tradecast serve`` subprocess."""
 
     def __init__(self, name: str, url: str, tmp_path: Path, **env: str) -> None:
         self.name = name
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         folder = tmp_path / name
         folder.mkdir()

@@ -23,6 +23,7 @@ from api.main import create_app
 from api.service.admission import FitGate, OverloadedError, UploadWorker
 from api.settings import Settings
 from tests.api.conftest import READ_KEY, WRITE_KEY, TestClient, annual, assert_error, make_settings
+from tests.api.servers import free_port
 
 KEYS = f"{WRITE_KEY}:write,{READ_KEY}:read"
 
@@ -30,17 +31,11 @@ KEYS = f"{WRITE_KEY}:write,{READ_KEY}:read"
 FAST_SECONDS = 5.0
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class LiveServer:
     """``create_app(settings)`` served by uvicorn in a thread of this process, on loopback."""
 
     def __init__(self, settings: Settings) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         config = uvicorn.Config(
             create_app(settings), host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
         )

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
-import time
 
 import httpx
 import pytest
@@ -15,48 +10,13 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli_app
 from tests.api.conftest import annual
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.api.servers import start_server
 
 
 @pytest.fixture
 def server(tmp_path):
-    port = _free_port()
-    env = {
-        **os.environ,
-        "TRADECAST_DATABASE_URL": f"sqlite:///{tmp_path / 'server.db'}",
-        "TRADECAST_DEFAULT_MODEL": "naive2",
-        "TRADECAST_FIT_WORKERS": "1",  # exercise the process pool
-        "TRADECAST_LOG_LEVEL": "WARNING",
-        "TRADECAST_REPORT_DIR": str(tmp_path / "reports"),
-    }
-    env.pop("TRADECAST_API_KEYS", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        if proc.poll() is not None:
-            raise AssertionError(f"server exited early: {proc.communicate()}")
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError("server did not start within 60 s")
-        time.sleep(0.2)
+    # TRADECAST_FIT_WORKERS=1: exercise the process pool
+    base, proc = start_server(tmp_path, {"TRADECAST_DEFAULT_MODEL": "naive2", "TRADECAST_FIT_WORKERS": "1"})
     yield base, proc
     if proc.poll() is None:
         proc.kill()
