@@ -230,17 +230,28 @@ def run_composition(bottom: pd.DataFrame, partners: list[str], n_jobs: int, n_pa
     return pd.DataFrame(rows)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def parse_args(doc: str | None, partners: int, paths: int) -> argparse.Namespace:
+    """The command line of the structure benchmarks (this one and ``bench.structure_bilateral``)."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--domain", type=Path, required=True, help="The domain data folder (read only).")
-    parser.add_argument("--partners", type=int, default=8)
+    parser.add_argument("--partners", type=int, default=partners)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--paths", type=int, default=1000)
+    parser.add_argument("--paths", type=int, default=paths)
     parser.add_argument("--models", nargs="+", default=["auto", "ets"], help="Base models of our runs.")
-    args = parser.parse_args()
-    bottom = load_trade(args.domain, args.partners)
+    return parser.parse_args()
+
+
+def load_partners(domain: Path, n_partners: int) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`load_trade` and the partners it kept (said on stdout)."""
+    bottom = load_trade(domain, n_partners)
     partners = list(dict.fromkeys(c.rsplit("_", 1)[0] for c in bottom.columns))
     _say(f"partners: {', '.join(partners)}; {bottom.index[0]}..{bottom.index[-1]}")
+    return bottom, partners
+
+
+def main() -> None:
+    args = parse_args(__doc__, partners=8, paths=1000)
+    bottom, partners = load_partners(args.domain, args.partners)
     scores = run_hierarchy(bottom, partners, args.jobs, args.paths, args.models)
     OUT.mkdir(parents=True, exist_ok=True)
     scores.to_csv(OUT / "structure_scores.csv", index=False)

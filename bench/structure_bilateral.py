@@ -20,11 +20,9 @@ Run: ``python -m bench.structure_bilateral --domain ../shared/data/domain`` (par
 
 from __future__ import annotations
 
-import argparse
-import os
 import time
-from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from bench.structure_bench import (
@@ -35,40 +33,26 @@ from bench.structure_bench import (
     _markdown,
     _say,
     full_history,
-    load_trade,
+    load_partners,
+    parse_args,
     reference_forecast,
+    score,
     summarise,
 )
-from forecasting.metrics import mase, smape
 from forecasting.structure import build_hierarchy
 from forecasting.structure._joint import draw_nodes
 from forecasting.structure.hierarchy import reconcile_draws
 
-Row = dict[str, object]
 
-
-def _score(fc: pd.DataFrame, history: pd.DataFrame, cutoff: pd.Period, label: str, partner: str) -> list[Row]:
-    rows = []
-    for node, part in fc.groupby("unique_id", sort=False):
-        actual = history.loc[part["ds"], node].to_numpy()
-        inside = (actual >= part["lo_95"].to_numpy()) & (actual <= part["hi_95"].to_numpy())
-        rows.append(
-            {
-                "method": label,
-                "cutoff": str(cutoff),
-                "partner": partner,
-                "node": node,
-                "level": "total" if node == partner else "flow",
-                "smape": smape(actual, part["mean"]),
-                "mase": mase(actual, part["mean"], history.loc[:cutoff, node].to_numpy(), 12),
-                "cover95": float(inside.mean()),
-            }
-        )
-    return rows
+def _score(fc: pd.DataFrame, history: pd.DataFrame, cutoff: pd.Period, label: str, partner: str) -> pd.DataFrame:
+    """:func:`bench.structure_bench.score`, levels named ``total`` and ``flow``, with the partner."""
+    out = score(fc, history, cutoff, label, [partner])
+    out["level"] = np.where(out["node"] == partner, "total", "flow")
+    return out.assign(partner=partner)
 
 
 def run(bottom: pd.DataFrame, partners: list[str], models: list[str], n_jobs: int, n_paths: int) -> pd.DataFrame:
-    rows: list[Row] = []
+    rows: list[pd.DataFrame] = []
     for partner in partners:
         start = time.perf_counter()
         tree = build_hierarchy({partner: [f"{partner}_x", f"{partner}_m"]})
@@ -80,23 +64,15 @@ def run(bottom: pd.DataFrame, partners: list[str], models: list[str], n_jobs: in
             for model in models:
                 draws = draw_nodes({n: train[n] for n in tree.nodes}, HORIZON, n_paths, model, 0, n_jobs)
                 fc = reconcile_draws(tree, draws, "mint_shrink", (95,), index, 0)
-                rows += _score(fc, history, cutoff, f"{model}+mint_shrink", partner)
-            rows += _score(reference_forecast(train, tree), history, cutoff, "AutoETS+MinT-shrink (ref)", partner)
+                rows.append(_score(fc, history, cutoff, f"{model}+mint_shrink", partner))
+            rows.append(_score(reference_forecast(train, tree), history, cutoff, "AutoETS+MinT-shrink (ref)", partner))
         _say(f"{partner}: {time.perf_counter() - start:.0f}s")
-    return pd.DataFrame(rows)
+    return pd.concat(rows, ignore_index=True)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--domain", type=Path, required=True, help="The domain data folder (read only).")
-    parser.add_argument("--partners", type=int, default=12)
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--paths", type=int, default=500)
-    parser.add_argument("--models", nargs="+", default=["auto", "ets"], help="Base models of our runs.")
-    args = parser.parse_args()
-    bottom = load_trade(args.domain, args.partners)
-    partners = list(dict.fromkeys(c.rsplit("_", 1)[0] for c in bottom.columns))
-    _say(f"partners: {', '.join(partners)}; {bottom.index[0]}..{bottom.index[-1]}")
+    args = parse_args(__doc__, partners=12, paths=500)
+    bottom, partners = load_partners(args.domain, args.partners)
     scores = run(bottom, partners, args.models, args.jobs, args.paths)
     OUT.mkdir(parents=True, exist_ok=True)
     scores.to_csv(OUT / "structure_bilateral.csv", index=False)
