@@ -31,7 +31,7 @@ from data.sources_repo import FetchOutcome, RefreshDefinition, StoredRefresh
 from reports.definitions import build_trigger
 from reports.jobs import resolve_series_ids, run_report
 from reports.options import ReportOptions
-from reports.scheduler import background_scheduler, previous_fire_time, stored_trigger
+from reports.scheduler import background_scheduler, previous_fire_time, stored_trigger, sync_cron_jobs
 from reports.store import ReportRun, ReportStore
 
 __all__ = [
@@ -255,24 +255,15 @@ class RefreshScheduler:
             return
         try:
             wanted = {
-                s.definition.name: s.definition for s in self.store.sources.list_refreshes() if s.definition.enabled
+                s.definition.name: (s.definition.schedule, s.definition.timezone)
+                for s in self.store.sources.list_refreshes()
+                if s.definition.enabled
             }
         except Exception:  # the database may be down for a while; try again next sync
             logger.exception("refresh scheduler: reading the refreshes failed")
             return
         with self._lock:
-            for name in [n for n in self._schedules if n not in wanted]:
-                scheduler.remove_job(_JOB_PREFIX + name)
-                del self._schedules[name]
-            for name, definition in wanted.items():
-                spec = (definition.schedule, definition.timezone)
-                if self._schedules.get(name) == spec:
-                    continue
-                trigger = stored_trigger(name, *spec)
-                if trigger is None:
-                    continue
-                scheduler.add_job(self.fire_due, trigger, args=[name], id=_JOB_PREFIX + name, replace_existing=True)
-                self._schedules[name] = spec
+            sync_cron_jobs(scheduler, self._schedules, wanted, self.fire_due, prefix=_JOB_PREFIX, label="refresh")
         # Catch-up: a fire missed while no process was up runs once (claim_fire de-duplicates).
         for name in list(self._schedules):
             self.fire_due(name)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -102,6 +102,34 @@ def background_scheduler(options: ReportOptions, *, workers: int) -> BackgroundS
     )
 
 
+def sync_cron_jobs(
+    scheduler: BackgroundScheduler,
+    schedules: dict[str, tuple[str, str]],
+    wanted: Mapping[str, tuple[str | None, str]],
+    fire: Callable[[str], object],
+    *,
+    prefix: str,
+    label: str,
+) -> None:
+    """Add, replace or remove the cron jobs of ``scheduler`` so that they match ``wanted``.
+
+    ``schedules`` (name -> (cron, time zone)) is what is scheduled now and is updated in
+    place; a job calls ``fire(name)``. A schedule that never fires is left out (logged by
+    :func:`stored_trigger`).
+    """
+    for name in [n for n in schedules if n not in wanted]:
+        scheduler.remove_job(prefix + name)
+        del schedules[name]
+    for name, (cron, timezone) in wanted.items():
+        if cron is None or schedules.get(name) == (cron, timezone):
+            continue
+        trigger = stored_trigger(name, cron, timezone)
+        if trigger is None:
+            continue
+        scheduler.add_job(fire, trigger, args=[name], id=prefix + name, name=f"{label} {name}", replace_existing=True)
+        schedules[name] = (cron, timezone)
+
+
 class ReportScheduler:
     """Cron scheduling of report runs for one process.
 
@@ -178,32 +206,12 @@ class ReportScheduler:
         if scheduler is None:
             return
         with self._lock:
-            wanted: dict[str, ReportDefinition] = {
-                stored.definition.name: stored.definition
+            wanted = {
+                stored.definition.name: (stored.definition.schedule, stored.definition.timezone)
                 for stored in self.reports.list_definitions()
                 if stored.definition.enabled and stored.definition.schedule
             }
-            for name in list(self._schedules):
-                if name not in wanted:
-                    scheduler.remove_job(_JOB_PREFIX + name)
-                    del self._schedules[name]
-            for name, definition in wanted.items():
-                assert definition.schedule is not None
-                spec = (definition.schedule, definition.timezone)
-                if self._schedules.get(name) == spec:
-                    continue
-                trigger = stored_trigger(name, *spec)
-                if trigger is None:
-                    continue
-                scheduler.add_job(
-                    self._fire_now,
-                    trigger,
-                    args=[name],
-                    id=_JOB_PREFIX + name,
-                    name=f"report {name}",
-                    replace_existing=True,
-                )
-                self._schedules[name] = spec
+            sync_cron_jobs(scheduler, self._schedules, wanted, self._fire_now, prefix=_JOB_PREFIX, label="report")
 
     def _refresh(self, catch_up: bool = True) -> None:
         try:
