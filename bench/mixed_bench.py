@@ -22,6 +22,7 @@ The simulation's parameters are fixed before any run and not tuned. Run from the
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import sys
 import time
@@ -123,43 +124,66 @@ def _reports_until(frame: pd.DataFrame, origin: pd.Period) -> pd.DataFrame:
     return frame[ends <= origin]
 
 
+def _year_total(mixed: forecasting.mixed.MixedMonthly, year: int) -> float:
+    """The year's total from the months and unresolved totals, NaN unless they cover it."""
+    months = pd.period_range(f"{year}-01", f"{year}-12", freq="M")
+    in_spans: set[pd.Period] = set()
+    total = 0.0
+    for start, end, value in mixed.aggregates.itertuples(index=False):
+        if start.year == year:
+            in_spans |= set(pd.period_range(start, end, freq="M"))
+            total += value
+    rest = [p for p in months if p not in in_spans]
+    known = mixed.y.reindex(rest)
+    return float("nan") if known.isna().any() else total + float(known.sum())
+
+
 def run_gacc(path: str) -> None:
     frame = pd.read_csv(path)
     full = monthly_from_reports(frame["period"], frame["total_usd_bn"], name="cn_ru_total")
     for origin in (pd.Period("2021-12", "M"), pd.Period("2022-12", "M")):
         part = _reports_until(frame, origin)
         mixed = monthly_from_reports(part["period"], part["total_usd_bn"], name="cn_ru_total")
-        actual = full.y[origin + 1 : origin + HORIZON].dropna()
-        for use in (True, False):
-            out = forecast_mixed(mixed, HORIZON, (95,), use_totals=use)
-            mae, cover = _score(out.forecast, actual)
-            year_sum = float(out.forecast["mean"].sum())
+        target = pd.period_range(origin + 1, origin + HORIZON, freq="M")
+        actual = full.y.reindex(target).dropna()
+        year_total = _year_total(full, origin.year + 1)
+        for seasonal, use in itertools.product((True, False), (True, False)):
+            try:
+                # Long enough to reach the target year from the last month any kept report covers.
+                out = forecast_mixed(mixed, 2 * HORIZON, (95,), use_totals=use, seasonal=seasonal)
+            except ForecastingError as exc:
+                logger.info("origin %s seasonal=%s use_totals=%s: %s", origin, seasonal, use, exc)
+                continue
+            fc = out.forecast.reindex(target)
+            mae, cover = _score(fc, actual)
             logger.info(
-                "origin %s use_totals=%s: %d totals used, %d months; first forecast month %s; MAE %.2f bn on %d "
-                "known months, 95%% coverage %.2f; forecast of the next 12 months' sum %.1f bn; variances %s",
+                "origin %s seasonal=%s use_totals=%s: %d totals, %d months; MAE %.2f bn on the %d known months of "
+                "%d, 95%% coverage %.2f; forecast of the year's total %.1f bn (published %.1f)",
                 origin,
+                seasonal,
                 use,
                 len(out.totals_used),
                 out.params["n_months"],
-                out.forecast.index[0],
                 mae,
                 len(actual),
+                origin.year + 1,
                 cover,
-                year_sum,
-                {k: round(v, 3) for k, v in out.params.items() if k.startswith("sigma2")},
+                float(fc["mean"].sum()),
+                year_total,
             )
     for use in (True, False):
         out = forecast_mixed(full, 6, (95,), use_totals=use)
-        est = out.estimates
-        y24 = est.loc[pd.Period("2024-01", "M") : pd.Period("2024-12", "M")]
+        y24 = out.estimates.loc[pd.Period("2024-01", "M") : pd.Period("2024-12", "M")]
         logger.info(
-            "full file use_totals=%s: 2024 sum of estimates %.1f bn (%d months estimated); forecast %s..%s mean %s",
+            "full file use_totals=%s: 2024 sum of months/estimates %.1f bn (%d of 12 estimated); forecast %s..%s "
+            "mean %s, 95%% width at 6 months %.1f",
             use,
             float(y24["mean"].sum()),
             int((y24["status"] == "estimated").sum()),
             out.forecast.index[0],
             out.forecast.index[-1],
             np.round(out.forecast["mean"].to_numpy(), 2).tolist(),
+            float(out.forecast["hi_95"].iloc[-1] - out.forecast["lo_95"].iloc[-1]),
         )
 
 

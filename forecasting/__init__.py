@@ -29,6 +29,7 @@ from forecasting.exceptions import (
     StructuralBreakWarning,
 )
 from forecasting.growth import annual_change, annual_totals, base_change, growth_index, yoy_change
+from forecasting.mixed import MixedForecast, forecast_mixed
 from forecasting.outlook import FullYearOptions, GrowthOptions, Outlook, forecast_outlook
 from forecasting.paths import full_year, simulate, summarize_paths
 from forecasting.registry import get_model, list_models
@@ -79,4 +80,6 @@ __all__ = [
     "simulate",
     "summarize_paths",
     "yoy_change",
+    "MixedForecast",
+    "forecast_mixed",
 ]

@@ -14,9 +14,11 @@ state-space models fit with ``missing="model"``:
 - every other month stays missing (NaN): it is not interpolated or spread out.
 
 The totals that do not resolve into single months (``Jan..May`` when only April is
-known, say) are returned as :attr:`MixedMonthly.aggregates`: sums over several months that
-the monthly model does not use. They are information left on the table, not a
-contradiction; ``docs/drivers.md`` says how a cumulator state would use them.
+known, say) are returned as :attr:`MixedMonthly.aggregates`: sums over several months.
+:func:`forecast_mixed` uses them: a structural model with a cumulator state
+``C_t = delta_t C_{t-1} + y_t`` observed where such a total is published, so that the
+forecast and the smoothed estimates of the unpublished months (returned apart from the
+data, labelled ``"estimated"``) agree with every published figure.
 """
 
 from __future__ import annotations
