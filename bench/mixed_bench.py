@@ -82,17 +82,18 @@ def run_simulated(n_series: int) -> dict[str, float]:
     for seed in range(n_series):
         y = simulate(seed)
         train, test = y.iloc[:-HORIZON], y.iloc[-HORIZON:]
-        mixed = monthly_from_reports(list(publish(train, seed).index), publish(train, seed).to_numpy())
+        reports = publish(train, seed)
+        mixed = monthly_from_reports(list(reports.index), reports.to_numpy())
         row: dict[str, float] = {}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             for label, use in (("totals", True), ("months_only", False)):
-                out = forecast_mixed(mixed, HORIZON, (95,), use_totals=use)
-                row[f"mae_{label}"], row[f"cover_{label}"] = _score(out.forecast, test)
-                est = out.estimates[out.estimates["status"] == "estimated"]
+                fit = forecast_mixed(mixed, HORIZON, (95,), use_totals=use)
+                row[f"mae_{label}"], row[f"cover_{label}"] = _score(fit.forecast, test)
+                est = fit.estimates[fit.estimates["status"] == "estimated"]
                 row[f"est_mae_{label}"] = float(np.mean(np.abs(est["mean"] - train.reindex(est.index))))
                 if use:
-                    row["sum_gap"] = _largest_sum_gap(out)
+                    row["sum_gap"] = _largest_sum_gap(fit)
             try:
                 fc = forecasting.forecast(mixed.y, HORIZON, (95,), model="structural", missing="model")
                 row["mae_structural"], row["cover_structural"] = _score(fc, test)
