@@ -12,11 +12,15 @@
 (b) GACC China-Russia total: forecast the next 12 months from the end of 2021 and of 2022
     from the reports available then (labels ending by the origin), with and without the
     totals, and score against the months the later reports give (reported or derived).
+(c) VAR/VECM (issue 20 point 5) of Russia's monthly exports to and imports from China
+    (FCS, 2006-2021): forecasts of 2020 and of 2021 against univariate ``auto``, and the
+    orthogonalised impulse responses.
 
 The simulation's parameters are fixed before any run and not tuned. Run from the root::
 
     python -m bench.mixed_bench simulated --series 40
     python -m bench.mixed_bench gacc --data /work/shared/data/domain/china_russia_monthly_and_ytd_press_gacc.csv
+    python -m bench.mixed_bench var --data /work/shared/data/domain/russia_fcs_trade_by_partner_monthly_2006_2021.csv
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import pandas as pd
 import forecasting
 from forecasting.exceptions import ConvergenceWarning, ForecastingError
 from forecasting.mixed import forecast_mixed, monthly_from_reports
+from forecasting.multivariate import forecast_var, impulse_responses
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +193,55 @@ def run_gacc(path: str) -> None:
         )
 
 
+def load_russia_china(path: str) -> pd.DataFrame:
+    """Russia's monthly exports to and imports from China (million USD, FCS), 2006-2021."""
+    data = pd.read_csv(path)
+    china = data[data["partner_en"] == "China"]
+    wide = china.pivot_table(index=["year", "month"], columns="flow_russia", values="value_musd")
+    wide.index = pd.PeriodIndex([pd.Period(year=y, month=m, freq="M") for y, m in wide.index], name="ds")
+    return wide.rename(columns={"export": "exports_to_cn", "import": "imports_from_cn"})[
+        ["exports_to_cn", "imports_from_cn"]
+    ].astype(float)
+
+
+def run_var(path: str) -> None:
+    """VAR/VECM of Russia's exports to and imports from China: two origins, and the responses."""
+    frame = load_russia_china(path)
+    for origin in (pd.Period("2019-12", "M"), pd.Period("2020-12", "M")):
+        train, test = frame[:origin], frame[origin + 1 : origin + HORIZON]
+        fc = forecast_var(train, HORIZON, (95,))
+        spec = fc.attrs["spec"]
+        for column in frame.columns:
+            part = fc[fc["unique_id"] == column].set_index("ds")
+            mae, cover = _score(part, test[column])
+            uni = forecasting.forecast(train[column], HORIZON, (95,), model="auto")
+            mae_uni, cover_uni = _score(uni, test[column])
+            logger.info(
+                "origin %s %s: %s lags=%d rank=%s; MAE %.0f (univariate auto %.0f) million USD, 95%% coverage %.2f "
+                "(%.2f)",
+                origin,
+                column,
+                spec.model,
+                spec.lags,
+                spec.coint_rank,
+                mae,
+                mae_uni,
+                cover,
+                cover_uni,
+            )
+    ir = impulse_responses(frame, 12, 95)
+    for row in ir[ir["step"].isin([0, 1, 3, 6, 12])].itertuples(index=False):
+        logger.info(
+            "shock %s -> %s step %d: %.3f [%.3f, %.3f]",
+            row.impulse,
+            row.response,
+            row.step,
+            row.irf,
+            row.lo_95,
+            row.hi_95,
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench.mixed_bench", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -195,14 +249,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     sim.add_argument("--series", type=int, default=40)
     gacc = sub.add_parser("gacc", help="(b) the GACC China-Russia series")
     gacc.add_argument("--data", required=True)
+    var = sub.add_parser("var", help="(c) VAR/VECM of Russia's exports to and imports from China")
+    var.add_argument("--data", required=True, help="russia_fcs_trade_by_partner_monthly_2006_2021.csv")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
     start = time.perf_counter()
     if args.command == "simulated":
         for key, value in run_simulated(args.series).items():
             logger.info("%s = %.4f", key, value)
-    else:
+    elif args.command == "gacc":
         run_gacc(args.data)
+    else:
+        run_var(args.data)
     logger.info("%.0f s", time.perf_counter() - start)
 
 

@@ -30,6 +30,7 @@ from forecasting.exceptions import (
 )
 from forecasting.growth import annual_change, annual_totals, base_change, growth_index, yoy_change
 from forecasting.mixed import MixedForecast, forecast_mixed
+from forecasting.multivariate import VarSpec, forecast_var, impulse_responses
 from forecasting.outlook import FullYearOptions, GrowthOptions, Outlook, forecast_outlook
 from forecasting.paths import full_year, simulate, summarize_paths
 from forecasting.registry import get_model, list_models
@@ -82,4 +83,7 @@ __all__ = [
     "yoy_change",
     "MixedForecast",
     "forecast_mixed",
+    "VarSpec",
+    "forecast_var",
+    "impulse_responses",
 ]
