@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.trade_r import R_METHODS, forget_r, load_r_cached, run_r
 from forecasting.auto import Auto
 from forecasting.executor import get_executor
 from forecasting.frames import MEAN, hi_col, lo_col
@@ -80,6 +81,8 @@ SCORED |= {"m3_yearly": (6,), "m3_quarterly": (8,), "m3_monthly": (18,), "m3_oth
 REFERENCES = ("sf_ets", "sf_arima", "sf_theta")
 #: Single models forecast besides auto's members, as candidates for combinations.
 EXTRA = ("ets", "ces", "optimized_theta", "theta", "seasonal_naive")
+#: Every reference ``auto`` is compared with (R's when ``Rscript`` is installed).
+ALL_REFERENCES = (*REFERENCES, "sf_mean", *R_METHODS, "r_mean")
 
 
 @dataclass(frozen=True)
@@ -262,6 +265,11 @@ def load_cached(case: Case, cache: Path = CACHE) -> dict[str, Forecast]:
         return dict(pickle.load(fh))
 
 
+def load_all(case: Case, cache: Path = CACHE) -> dict[str, Forecast]:
+    """Every cached forecast of one case: the Python methods' and R's (``bench.trade_r``)."""
+    return load_cached(case, cache) | load_r_cached(case, cache)
+
+
 def forecast_case(case: Case, names: Sequence[str], cache: Path = CACHE) -> tuple[str, list[str]]:
     """Forecast ``case`` with every method in ``names`` not yet cached; store them. Returns failures."""
     stored = load_cached(case, cache)
@@ -287,6 +295,7 @@ def forecast_case(case: Case, names: Sequence[str], cache: Path = CACHE) -> tupl
 
 def forget(cases: Sequence[Case], names: Sequence[str], cache: Path = CACHE) -> None:
     """Drop the cached forecasts of ``names`` (``auto`` also drops its members ``m:*``)."""
+    forget_r(cases, [n for n in names if n in R_METHODS], cache)
     for case in cases:
         stored = load_cached(case, cache)
         drop = [k for k in stored if k.removeprefix("failed:") in names or ("auto" in names and k.startswith("m:"))]
@@ -341,7 +350,8 @@ def score_forecast(case: Case, fc: Forecast, horizon: int) -> dict[str, float]:
 
 
 def methods_of(stored: dict[str, Forecast]) -> dict[str, Forecast]:
-    """Every scored method of one case: the stored ones (failures replaced by naive2) and sf_mean."""
+    """Every scored method of one case: the stored ones (failures replaced by naive2), sf_mean
+    and, when R's three are there, r_mean."""
     fallback = stored.get("naive2")
     out = {k: v for k, v in stored.items() if not k.startswith("failed:")}
     for key in stored:
@@ -349,6 +359,8 @@ def methods_of(stored: dict[str, Forecast]) -> dict[str, Forecast]:
             out[key.removeprefix("failed:")] = fallback
     if all(r in out for r in REFERENCES):
         out["sf_mean"] = combine([out[r] for r in REFERENCES])
+    if all(r in out for r in R_METHODS):
+        out["r_mean"] = combine([out[r] for r in R_METHODS])
     return out
 
 
@@ -360,7 +372,7 @@ def score_cases(
     """One row per case x method x scored horizon; ``extra`` adds derived methods per case."""
     rows = []
     for case in cases:
-        methods = methods_of(load_cached(case, cache))
+        methods = methods_of(load_all(case, cache))
         if "auto" not in methods:
             continue  # not forecast yet (a run stopped early): n_cases in the tables says how many were
         if extra is not None:
@@ -415,7 +427,7 @@ def _print_tables(scores: pd.DataFrame, methods: Sequence[str]) -> None:
 def auto_gaps(scores: pd.DataFrame) -> pd.DataFrame:
     """``auto`` minus each reference on sMAPE and MASE, paired over series: mean and SE."""
     frames = []
-    for ref in (*REFERENCES, "sf_mean"):
+    for ref in ALL_REFERENCES:
         for metric in ("smape", "mase"):
             gap = paired_gap(scores, "auto", ref, metric)
             frames.append(gap.assign(reference=ref, metric=metric).set_index(["reference", "metric"], append=True))
@@ -454,8 +466,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--refresh", action="append", default=[], help="Forecast this method again (e.g. auto after changing it)."
     )
     parser.add_argument(
-        "--only", action="append", help="Forecast only these methods (repeatable; scoring reads the cache)."
+        "--only",
+        action="append",
+        help="Forecast only these methods (repeatable; r_ets etc. run R's three; scoring reads the cache).",
     )
+    parser.add_argument("--no-r", action="store_true", help="Skip R's references (bench.trade_r).")
     parser.add_argument("--score-only", action="store_true", help="Score what is cached; forecast nothing.")
     parser.add_argument("--no-trade", action="store_true", help="Only the M3 cases of --m3.")
     parser.add_argument("--m3", type=Path, help="Also run the methods on M3's test parts (m3.csv.gz).")
@@ -474,12 +489,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     names = args.only or ["auto", *REFERENCES, "naive2", *(EXTRA if args.extra else ())]
     if args.refresh:
         forget(cases, args.refresh, args.cache)
-    wall = 0.0 if args.score_only else run_cases(cases, list(dict.fromkeys(names)), args.n_jobs, args.cache)
+    python = [n for n in dict.fromkeys(names) if n not in R_METHODS]
+    with_r = not args.no_r and (args.only is None or any(n in R_METHODS for n in args.only))
+    wall = 0.0
+    if not args.score_only:
+        wall = run_cases(cases, python, args.n_jobs, args.cache) if python else 0.0
+        wall += run_r(cases, args.n_jobs, args.cache, say=_say) if with_r else 0.0
     scores = score_cases(cases, cache=args.cache)
     OUT.mkdir(parents=True, exist_ok=True)
     scores.to_csv(OUT / "trade_scores.csv", index=False)
     summarise(scores).to_csv(OUT / "trade_summary.csv")
-    shown = ["auto", *REFERENCES, "sf_mean", "naive2"]
+    shown = ["auto", *ALL_REFERENCES, "naive2"]
     (OUT / "trade_tables.md").write_text(markdown_tables(summarise(scores), shown))
     auto_gaps(scores).to_csv(OUT / "trade_gaps.csv")
     _print_tables(scores, shown)

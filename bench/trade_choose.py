@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.trade import CACHE, HORIZON, SCORED, Case, build_cases, load_cached, m3_cases, methods_of
+from bench.trade import CACHE, HORIZON, SCORED, Case, build_cases, load_all, m3_cases, methods_of
 from forecasting.frames import MEAN
 from forecasting.metrics import mase, smape
 
@@ -56,7 +56,7 @@ def point_table(cases: Sequence[Case], cache: Path) -> Points:
     """Per case key: method -> point forecast (all stored methods)."""
     out = {}
     for case in cases:
-        methods = methods_of(load_cached(case, cache))
+        methods = methods_of(load_all(case, cache))
         out[case.key] = {k: v[MEAN] for k, v in methods.items()}
     return out
 
