@@ -164,7 +164,7 @@ def rf_softmax(temperature: float | None) -> Learner:
         def weigh(new: np.ndarray) -> np.ndarray:
             pred = np.asarray(forest.predict(new)).reshape(len(new), -1)
             if temperature is None:
-                return np.eye(loss.shape[1])[pred.argmin(axis=1)]
+                return np.asarray(np.eye(loss.shape[1])[pred.argmin(axis=1)])
             return _softmax(-pred / temperature)
 
         return weigh

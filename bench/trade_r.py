@@ -100,11 +100,11 @@ def series_frame(cases: Sequence[Case]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def parse_forecasts(frame: pd.DataFrame, cases: Sequence[Case], methods: Sequence[str]) -> dict[str, dict]:
+def parse_forecasts(frame: pd.DataFrame, cases: Sequence[Case], methods: Sequence[str]) -> dict[str, dict[str, Forecast]]:
     """Per case key: method -> forecast (``failed:<method>`` where R returned none)."""
     cols = ["mean", "lo_80", "hi_80", "lo_95", "hi_95"]
     grouped = {key: part for key, part in frame.groupby(["key", "method"], sort=False)} if len(frame) else {}
-    out: dict[str, dict] = {}
+    out: dict[str, dict[str, Forecast]] = {}
     for case in cases:
         stored: dict[str, Forecast] = {}
         for method in methods:
