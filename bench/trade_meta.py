@@ -130,12 +130,17 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return np.asarray(e / e.sum(axis=1, keepdims=True))
 
 
-def fforma_linear(alpha: float) -> Learner:
-    """FFORMA's objective (mean softmax-weighted loss) with a linear score and a ridge penalty."""
+def fforma_linear(alpha: float, use_features: bool = True) -> Learner:
+    """FFORMA's objective (mean softmax-weighted loss) with a linear score and a ridge penalty;
+    without features it learns one set of weights for every series (the baseline the features
+    must beat)."""
+
+    def design(scaler: StandardScaler, x: np.ndarray) -> np.ndarray:
+        return np.c_[np.ones(len(x)), scaler.transform(x)] if use_features else np.ones((len(x), 1))
 
     def learn(x: np.ndarray, loss: np.ndarray) -> Weigher:
         scaler = StandardScaler().fit(x)
-        xs = np.c_[np.ones(len(x)), scaler.transform(x)]
+        xs = design(scaler, x)
         n, k, m = len(x), xs.shape[1], loss.shape[1]
 
         def objective(flat: np.ndarray) -> tuple[float, np.ndarray]:
@@ -150,7 +155,7 @@ def fforma_linear(alpha: float) -> Learner:
 
         res = minimize(objective, np.zeros(k * m), jac=True, method="L-BFGS-B")
         coef = res.x.reshape(k, m)
-        return lambda new: _softmax(np.c_[np.ones(len(new)), scaler.transform(new)] @ coef)
+        return lambda new: _softmax(design(scaler, new) @ coef)
 
     return learn
 
@@ -191,6 +196,7 @@ def variants() -> dict[str, Learner]:
     out |= {f"rf_softmax({t})": rf_softmax(t) for t in (0.02, 0.05, 0.1)}
     out["rf_select"] = rf_softmax(None)
     out["rf_classifier"] = rf_classifier
+    out["constant weights"] = fforma_linear(0.0, use_features=False)
     return out
 
 
@@ -262,7 +268,10 @@ def report_chosen(
     errs = combined_errors(report, points, members, weights)
     refs = [m for m in ("auto", "sf_ets", "sf_theta", "sf_mean", "r_ets", "r_mean") if m in points[report[0].key]]
     rows = {f"{name} - {ref}": gap_row(report, errs, method_errors(report, points, ref)) for ref in refs}
-    rows["mean weights"] = dict(zip(members, weights.mean(axis=0), strict=True))
+    _say(
+        "mean weights on the reporting cases: "
+        + ", ".join(f"{m} {w:.3f}" for m, w in zip(members, weights.mean(axis=0), strict=True))
+    )
     return pd.DataFrame(rows).T
 
 
@@ -271,6 +280,7 @@ def run_set(set_name: str, cases: Sequence[Case], cache: Path) -> None:
     season = SETS[set_name]
     mine = [c for c in cases if c.set_name == set_name]
     points = point_table(mine, cache)
+    rows = dict(zip([c.key for c in mine], feature_matrix(mine), strict=True))
     pools = {"auto members": MEMBERS[season], "auto members + R": (*MEMBERS[season], *R_MEMBERS)}
     for label, members in pools.items():
         usable = [c for c in mine if all(m in points[c.key] for m in (*members, "auto"))]
@@ -279,7 +289,7 @@ def run_set(set_name: str, cases: Sequence[Case], cache: Path) -> None:
         if not choose or not report:
             _say(f"[{set_name}, {label}] not every member cached: skipped")
             continue
-        xs = (feature_matrix(choose), feature_matrix(report))
+        xs = (np.array([rows[c.key] for c in choose]), np.array([rows[c.key] for c in report]))
         table, loss = choose_learner(choose, xs[0], points, members)
         _say(f"\n[{set_name}, {label}] choosing origins, 5-fold CV across series ({len(choose)} cases):")
         _say(table.round(4).to_string())

@@ -75,3 +75,11 @@ def test_gap_row_pairs_over_series():
     assert row["d_smape"] == pytest.approx((1.0 - 2.0) / 2)
     assert row["d_smape_se"] == pytest.approx(np.std([1.0, -2.0], ddof=1) / np.sqrt(2))
     assert row["d_mase"] == pytest.approx(0.05)
+
+
+def test_constant_weights_ignore_features_and_favour_the_better_member():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(60, 3))
+    loss = np.c_[np.full(60, 0.8), np.full(60, 1.2)] + rng.normal(0, 0.05, (60, 2))
+    weights = trade_meta.variants()["constant weights"](x, loss)(rng.normal(size=(5, 3)))
+    assert np.allclose(weights, weights[0]) and weights[0, 0] > 0.95
