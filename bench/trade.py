@@ -406,11 +406,13 @@ def paired_gap(scores: pd.DataFrame, method: str, reference: str, metric: str) -
     """``method`` minus ``reference`` per series (averaged over origins), mean and SE of the gap."""
     keys = ["set", "h", "split"]
     wide = scores[scores["method"].isin([method, reference])].pivot_table(
-        index=[*keys, "series"], columns="method", values=metric
+        index=[*keys, "series", "origin"], columns="method", values=metric
     )
     if method not in wide.columns or reference not in wide.columns:
         return pd.DataFrame(columns=["gap", "gap_se"])
-    diff = (wide[method] - wide[reference]).dropna().groupby(level=keys)
+    # Paired on the cases both have, then per series over its origins.
+    per_series = (wide[method] - wide[reference]).dropna().groupby(level=[*keys, "series"]).mean()
+    diff = per_series.groupby(level=keys)
     return pd.DataFrame({"gap": diff.mean(), "gap_se": diff.std(ddof=1) / np.sqrt(diff.count())})
 
 
@@ -422,6 +424,17 @@ def _print_tables(scores: pd.DataFrame, methods: Sequence[str]) -> None:
             _say(part.droplevel(["set", "h", "split"]).round(3).to_string())
         _say("\nauto minus each reference, paired over series (negative: auto more accurate):")
         _say(auto_gaps(scores).round(4).to_string())
+
+
+def common_cases(scores: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
+    """The rows of ``methods`` on the cases that have every one of them present in their set (a
+    run stopped early, e.g. R's slower one, leaves some cases without a method)."""
+    keys = ["set", "series", "origin", "h"]
+    part = scores[scores["method"].isin(methods)]
+    need = part.groupby("set")["method"].nunique()
+    have = part.groupby(keys)["method"].nunique().rename("n").reset_index()
+    have = have[have["n"] == have["set"].map(need)]
+    return part.merge(have[keys], on=keys)
 
 
 def auto_gaps(scores: pd.DataFrame) -> pd.DataFrame:
@@ -500,9 +513,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     scores.to_csv(OUT / "trade_scores.csv", index=False)
     summarise(scores).to_csv(OUT / "trade_summary.csv")
     shown = ["auto", *ALL_REFERENCES, "naive2"]
-    (OUT / "trade_tables.md").write_text(markdown_tables(summarise(scores), shown))
-    auto_gaps(scores).to_csv(OUT / "trade_gaps.csv")
-    _print_tables(scores, shown)
+    common = common_cases(scores, shown)  # tables and gaps on the cases every shown method has
+    (OUT / "trade_tables.md").write_text(markdown_tables(summarise(common), shown))
+    auto_gaps(common).to_csv(OUT / "trade_gaps.csv")
+    _print_tables(common, shown)
     _say(f"\nforecasting wall time {wall:.0f} s; scores in {OUT / 'trade_scores.csv'}")
 
 
