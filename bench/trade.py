@@ -24,7 +24,9 @@ monthly 2016-2020 and annual 2010-2014 report (``CHOOSE`` / ``REPORT``).
 Methods, all on the same cases in the same run: ``auto`` (and each of its members alone,
 ``m:<member>``), statsforecast ``AutoETS``, ``AutoARIMA``, ``AutoTheta`` with their
 defaults (``sf_ets``, ``sf_arima``, ``sf_theta``) and their mean (``sf_mean``: mean of the
-three point forecasts, bounds averaged), plus the extra candidates of ``EXTRA``. Every
+three point forecasts, bounds averaged), plus the extra candidates of ``EXTRA``; and, when
+``Rscript`` is installed, R's ``forecast`` package (``r_ets``, ``r_arima``, ``r_theta`` and their
+mean ``r_mean``: :mod:`bench.trade_r`; ``--no-r`` skips them). Every
 forecast (mean, 80% and 95% bounds) is cached per (series, origin, method) in
 ``var/bench/trade_cache/`` so that scoring combinations (``bench.trade_choose``) costs no
 refit. Scores: sMAPE (%), MASE (seasonal naive scale, m = 12 monthly), 80/95% coverage and
