@@ -298,6 +298,8 @@ def run_set(set_name: str, cases: Sequence[Case], cache: Path) -> None:
             best = str(table.index[1])  # still read the best learner's reporting figures
         _say(f"[{set_name}, {label}] reporting origins ({len(report)} cases), chosen: {best}")
         _say(report_chosen(best, choose, report, xs, loss, points, members).round(4).to_string())
+        if best != "constant weights":  # the control: do the features add anything on the reporting origins?
+            _say(report_chosen("constant weights", choose, report, xs, loss, points, members).round(4).to_string())
 
 
 def main(argv: Sequence[str] | None = None) -> None:
