@@ -429,14 +429,13 @@ def _print_tables(scores: pd.DataFrame, methods: Sequence[str]) -> None:
 
 
 def common_cases(scores: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
-    """The rows of ``methods`` on the cases that have every one of them present in their set (a
-    run stopped early, e.g. R's slower one, leaves some cases without a method)."""
-    keys = ["set", "series", "origin", "h"]
+    """The rows of ``methods`` on the cases that have every one of them present in their set, split
+    and horizon (a run stopped early, e.g. R's slower one, leaves some cases without a method)."""
+    keys = ["set", "split", "h", "series", "origin"]
     part = scores[scores["method"].isin(methods)]
-    need = part.groupby("set")["method"].nunique()
-    have = part.groupby(keys)["method"].nunique().rename("n").reset_index()
-    have = have[have["n"] == have["set"].map(need)]
-    return part.merge(have[keys], on=keys)
+    need = part.groupby(["set", "split", "h"])["method"].nunique().rename("need").reset_index()
+    have = part.groupby(keys)["method"].nunique().rename("n").reset_index().merge(need, on=["set", "split", "h"])
+    return part.merge(have.loc[have["n"] == have["need"], keys], on=keys)
 
 
 def auto_gaps(scores: pd.DataFrame) -> pd.DataFrame:

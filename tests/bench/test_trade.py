@@ -141,6 +141,8 @@ def test_common_cases_and_gaps_pair_only_the_cases_both_methods_have():
     )  # fmt: skip
     common = trade.common_cases(scores, ["auto", "r_ets"])
     assert len(common) == 8 and "2012" not in set(common["origin"])
+    choose = pd.DataFrame(_rows("auto", ("2004",), 9.0)).assign(split="choose")  # no r_ets at these origins
+    assert len(trade.common_cases(pd.concat([scores, choose]), ["auto", "r_ets"])) == 9
     gap = trade.paired_gap(scores, "auto", "r_ets", "smape")
     # a: auto 10, 11 vs 12, 13 (its 2012 case has no pair) -> -2; b: +1
     assert gap["gap"].iloc[0] == pytest.approx(-0.5)
