@@ -444,6 +444,8 @@ def auto_gaps(scores: pd.DataFrame) -> pd.DataFrame:
     for ref in ALL_REFERENCES:
         for metric in ("smape", "mase"):
             gap = paired_gap(scores, "auto", ref, metric)
+            if gap.empty:  # a reference not run (R missing, or --no-r)
+                continue
             frames.append(gap.assign(reference=ref, metric=metric).set_index(["reference", "metric"], append=True))
     return pd.concat(frames).unstack("metric")
 
@@ -517,6 +519,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     common = common_cases(scores, shown)  # tables and gaps on the cases every shown method has
     (OUT / "trade_tables.md").write_text(markdown_tables(summarise(common), shown))
     auto_gaps(common).to_csv(OUT / "trade_gaps.csv")
+    # The same without R's references, on every case the Python methods have (R's run may cover fewer).
+    no_r = [m for m in shown if not m.startswith("r_")]
+    common_py = common_cases(scores, no_r)
+    (OUT / "trade_tables_no_r.md").write_text(markdown_tables(summarise(common_py), no_r))
+    auto_gaps(common_py).to_csv(OUT / "trade_gaps_no_r.csv")
     _print_tables(common, shown)
     _say(f"\nforecasting wall time {wall:.0f} s; scores in {OUT / 'trade_scores.csv'}")
 
