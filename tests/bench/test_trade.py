@@ -147,3 +147,10 @@ def test_common_cases_and_gaps_pair_only_the_cases_both_methods_have():
     # a: auto 10, 11 vs 12, 13 (its 2012 case has no pair) -> -2; b: +1
     assert gap["gap"].iloc[0] == pytest.approx(-0.5)
     assert gap["gap_se"].iloc[0] == pytest.approx(np.std([-2.0, 1.0], ddof=1) / np.sqrt(2))
+
+
+def test_auto_gaps_leave_out_references_that_were_not_run():
+    scores = pd.DataFrame(_rows("auto", ("2010", "2011"), 10.0) + _rows("sf_ets", ("2010", "2011"), 11.0))
+    gaps = trade.auto_gaps(scores)
+    assert set(gaps.index.get_level_values("reference")) == {"sf_ets"}
+    assert gaps.loc[("imf_annual", 6, "report", "sf_ets"), ("gap", "smape")] == pytest.approx(-1.0)
