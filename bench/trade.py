@@ -511,21 +511,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     if not args.score_only:
         wall = run_cases(cases, python, args.n_jobs, args.cache) if python else 0.0
         wall += run_r(cases, args.n_jobs, args.cache, say=_say) if with_r else 0.0
-    scores = score_cases(cases, cache=args.cache)
-    OUT.mkdir(parents=True, exist_ok=True)
-    scores.to_csv(OUT / "trade_scores.csv", index=False)
-    summarise(scores).to_csv(OUT / "trade_summary.csv")
+    write_outputs(score_cases(cases, cache=args.cache), OUT)
+    _say(f"\nforecasting wall time {wall:.0f} s; scores in {OUT / 'trade_scores.csv'}")
+
+
+def write_outputs(scores: pd.DataFrame, out: Path) -> None:
+    """Scores, summary, tables and gaps to ``out``; the tables printed."""
+    out.mkdir(parents=True, exist_ok=True)
+    scores.to_csv(out / "trade_scores.csv", index=False)
+    summarise(scores).to_csv(out / "trade_summary.csv")
     shown = ["auto", *ALL_REFERENCES, "naive2"]
     common = common_cases(scores, shown)  # tables and gaps on the cases every shown method has
-    (OUT / "trade_tables.md").write_text(markdown_tables(summarise(common), shown))
-    auto_gaps(common).to_csv(OUT / "trade_gaps.csv")
+    (out / "trade_tables.md").write_text(markdown_tables(summarise(common), shown))
+    auto_gaps(common).to_csv(out / "trade_gaps.csv")
     # The same without R's references, on every case the Python methods have (R's run may cover fewer).
     no_r = [m for m in shown if not m.startswith("r_")]
     common_py = common_cases(scores, no_r)
-    (OUT / "trade_tables_no_r.md").write_text(markdown_tables(summarise(common_py), no_r))
-    auto_gaps(common_py).to_csv(OUT / "trade_gaps_no_r.csv")
+    (out / "trade_tables_no_r.md").write_text(markdown_tables(summarise(common_py), no_r))
+    auto_gaps(common_py).to_csv(out / "trade_gaps_no_r.csv")
     _print_tables(common, shown)
-    _say(f"\nforecasting wall time {wall:.0f} s; scores in {OUT / 'trade_scores.csv'}")
 
 
 if __name__ == "__main__":
