@@ -89,10 +89,14 @@ bench-domain: install
 	$(PY) -m bench.drivers_bench simulated --series 20 --model auto
 	$(PY) -m bench.drivers_bench scenarios --series 20 --model structural
 
-## Accuracy on trade series (issue 25): auto against statsforecast AutoETS/AutoARIMA/AutoTheta; forecasts cached in var/bench/trade_cache.
+## Accuracy on trade series (issue 25): auto against statsforecast AutoETS/AutoARIMA/AutoTheta and, when Rscript
+## is installed, R's forecast package (ets, auto.arima, thetaf); forecasts cached in var/bench/trade_cache.
+## R is not installed by `make install`; on Debian/Ubuntu: apt-get install r-base-core r-cran-forecast.
 bench-trade: install
+	@command -v Rscript >/dev/null || echo "bench-trade: Rscript not found, R's references are skipped (Debian/Ubuntu: apt-get install r-base-core r-cran-forecast)"
 	$(PY) -m bench.trade --domain $(DOMAIN_DIR) --extra
 	$(PY) -m bench.trade_choose --domain $(DOMAIN_DIR)
+	$(PY) -m bench.trade_meta --domain $(DOMAIN_DIR)
 
 ## Scale-out: one process vs process pool vs Dask LocalCluster vs statsforecast on Dask (docs/scale.md).
 ## N is a list, e.g. `make bench-scale SCALE_N="1000 10000"`; needs the bench extra (fugue[dask]).

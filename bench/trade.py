@@ -24,7 +24,9 @@ monthly 2016-2020 and annual 2010-2014 report (``CHOOSE`` / ``REPORT``).
 Methods, all on the same cases in the same run: ``auto`` (and each of its members alone,
 ``m:<member>``), statsforecast ``AutoETS``, ``AutoARIMA``, ``AutoTheta`` with their
 defaults (``sf_ets``, ``sf_arima``, ``sf_theta``) and their mean (``sf_mean``: mean of the
-three point forecasts, bounds averaged), plus the extra candidates of ``EXTRA``. Every
+three point forecasts, bounds averaged), plus the extra candidates of ``EXTRA``; and, when
+``Rscript`` is installed, R's ``forecast`` package (``r_ets``, ``r_arima``, ``r_theta`` and their
+mean ``r_mean``: :mod:`bench.trade_r`; ``--no-r`` skips them). Every
 forecast (mean, 80% and 95% bounds) is cached per (series, origin, method) in
 ``var/bench/trade_cache/`` so that scoring combinations (``bench.trade_choose``) costs no
 refit. Scores: sMAPE (%), MASE (seasonal naive scale, m = 12 monthly), 80/95% coverage and
@@ -49,6 +51,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bench.trade_r import R_METHODS, forget_r, load_r_cached, run_r
 from forecasting.auto import Auto
 from forecasting.executor import get_executor
 from forecasting.frames import MEAN, hi_col, lo_col
@@ -80,6 +83,8 @@ SCORED |= {"m3_yearly": (6,), "m3_quarterly": (8,), "m3_monthly": (18,), "m3_oth
 REFERENCES = ("sf_ets", "sf_arima", "sf_theta")
 #: Single models forecast besides auto's members, as candidates for combinations.
 EXTRA = ("ets", "ces", "optimized_theta", "theta", "seasonal_naive")
+#: Every reference ``auto`` is compared with (R's when ``Rscript`` is installed).
+ALL_REFERENCES = (*REFERENCES, "sf_mean", *R_METHODS, "r_mean")
 
 
 @dataclass(frozen=True)
@@ -262,6 +267,11 @@ def load_cached(case: Case, cache: Path = CACHE) -> dict[str, Forecast]:
         return dict(pickle.load(fh))
 
 
+def load_all(case: Case, cache: Path = CACHE) -> dict[str, Forecast]:
+    """Every cached forecast of one case: the Python methods' and R's (``bench.trade_r``)."""
+    return load_cached(case, cache) | load_r_cached(case, cache)
+
+
 def forecast_case(case: Case, names: Sequence[str], cache: Path = CACHE) -> tuple[str, list[str]]:
     """Forecast ``case`` with every method in ``names`` not yet cached; store them. Returns failures."""
     stored = load_cached(case, cache)
@@ -287,6 +297,7 @@ def forecast_case(case: Case, names: Sequence[str], cache: Path = CACHE) -> tupl
 
 def forget(cases: Sequence[Case], names: Sequence[str], cache: Path = CACHE) -> None:
     """Drop the cached forecasts of ``names`` (``auto`` also drops its members ``m:*``)."""
+    forget_r(cases, [n for n in names if n in R_METHODS], cache)
     for case in cases:
         stored = load_cached(case, cache)
         drop = [k for k in stored if k.removeprefix("failed:") in names or ("auto" in names and k.startswith("m:"))]
@@ -341,7 +352,8 @@ def score_forecast(case: Case, fc: Forecast, horizon: int) -> dict[str, float]:
 
 
 def methods_of(stored: dict[str, Forecast]) -> dict[str, Forecast]:
-    """Every scored method of one case: the stored ones (failures replaced by naive2) and sf_mean."""
+    """Every scored method of one case: the stored ones (failures replaced by naive2), sf_mean
+    and, when R's three are there, r_mean."""
     fallback = stored.get("naive2")
     out = {k: v for k, v in stored.items() if not k.startswith("failed:")}
     for key in stored:
@@ -349,6 +361,8 @@ def methods_of(stored: dict[str, Forecast]) -> dict[str, Forecast]:
             out[key.removeprefix("failed:")] = fallback
     if all(r in out for r in REFERENCES):
         out["sf_mean"] = combine([out[r] for r in REFERENCES])
+    if all(r in out for r in R_METHODS):
+        out["r_mean"] = combine([out[r] for r in R_METHODS])
     return out
 
 
@@ -360,7 +374,7 @@ def score_cases(
     """One row per case x method x scored horizon; ``extra`` adds derived methods per case."""
     rows = []
     for case in cases:
-        methods = methods_of(load_cached(case, cache))
+        methods = methods_of(load_all(case, cache))
         if "auto" not in methods:
             continue  # not forecast yet (a run stopped early): n_cases in the tables says how many were
         if extra is not None:
@@ -394,11 +408,13 @@ def paired_gap(scores: pd.DataFrame, method: str, reference: str, metric: str) -
     """``method`` minus ``reference`` per series (averaged over origins), mean and SE of the gap."""
     keys = ["set", "h", "split"]
     wide = scores[scores["method"].isin([method, reference])].pivot_table(
-        index=[*keys, "series"], columns="method", values=metric
+        index=[*keys, "series", "origin"], columns="method", values=metric
     )
     if method not in wide.columns or reference not in wide.columns:
         return pd.DataFrame(columns=["gap", "gap_se"])
-    diff = (wide[method] - wide[reference]).dropna().groupby(level=keys)
+    # Paired on the cases both have, then per series over its origins.
+    per_series = (wide[method] - wide[reference]).dropna().groupby(level=[*keys, "series"]).mean()
+    diff = per_series.groupby(level=keys)
     return pd.DataFrame({"gap": diff.mean(), "gap_se": diff.std(ddof=1) / np.sqrt(diff.count())})
 
 
@@ -412,12 +428,24 @@ def _print_tables(scores: pd.DataFrame, methods: Sequence[str]) -> None:
         _say(auto_gaps(scores).round(4).to_string())
 
 
+def common_cases(scores: pd.DataFrame, methods: Sequence[str]) -> pd.DataFrame:
+    """The rows of ``methods`` on the cases that have every one of them present in their set, split
+    and horizon (a run stopped early, e.g. R's slower one, leaves some cases without a method)."""
+    keys = ["set", "split", "h", "series", "origin"]
+    part = scores[scores["method"].isin(methods)]
+    need = part.groupby(["set", "split", "h"])["method"].nunique().rename("need").reset_index()
+    have = part.groupby(keys)["method"].nunique().rename("n").reset_index().merge(need, on=["set", "split", "h"])
+    return part.merge(have.loc[have["n"] == have["need"], keys], on=keys)
+
+
 def auto_gaps(scores: pd.DataFrame) -> pd.DataFrame:
     """``auto`` minus each reference on sMAPE and MASE, paired over series: mean and SE."""
     frames = []
-    for ref in (*REFERENCES, "sf_mean"):
+    for ref in ALL_REFERENCES:
         for metric in ("smape", "mase"):
             gap = paired_gap(scores, "auto", ref, metric)
+            if gap.empty:  # a reference not run (R missing, or --no-r)
+                continue
             frames.append(gap.assign(reference=ref, metric=metric).set_index(["reference", "metric"], append=True))
     return pd.concat(frames).unstack("metric")
 
@@ -454,8 +482,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--refresh", action="append", default=[], help="Forecast this method again (e.g. auto after changing it)."
     )
     parser.add_argument(
-        "--only", action="append", help="Forecast only these methods (repeatable; scoring reads the cache)."
+        "--only",
+        action="append",
+        help="Forecast only these methods (repeatable; r_ets etc. run R's three; scoring reads the cache).",
     )
+    parser.add_argument("--no-r", action="store_true", help="Skip R's references (bench.trade_r).")
     parser.add_argument("--score-only", action="store_true", help="Score what is cached; forecast nothing.")
     parser.add_argument("--no-trade", action="store_true", help="Only the M3 cases of --m3.")
     parser.add_argument("--m3", type=Path, help="Also run the methods on M3's test parts (m3.csv.gz).")
@@ -474,16 +505,31 @@ def main(argv: Sequence[str] | None = None) -> None:
     names = args.only or ["auto", *REFERENCES, "naive2", *(EXTRA if args.extra else ())]
     if args.refresh:
         forget(cases, args.refresh, args.cache)
-    wall = 0.0 if args.score_only else run_cases(cases, list(dict.fromkeys(names)), args.n_jobs, args.cache)
-    scores = score_cases(cases, cache=args.cache)
-    OUT.mkdir(parents=True, exist_ok=True)
-    scores.to_csv(OUT / "trade_scores.csv", index=False)
-    summarise(scores).to_csv(OUT / "trade_summary.csv")
-    shown = ["auto", *REFERENCES, "sf_mean", "naive2"]
-    (OUT / "trade_tables.md").write_text(markdown_tables(summarise(scores), shown))
-    auto_gaps(scores).to_csv(OUT / "trade_gaps.csv")
-    _print_tables(scores, shown)
+    python = [n for n in dict.fromkeys(names) if n not in R_METHODS]
+    with_r = not args.no_r and (args.only is None or any(n in R_METHODS for n in args.only))
+    wall = 0.0
+    if not args.score_only:
+        wall = run_cases(cases, python, args.n_jobs, args.cache) if python else 0.0
+        wall += run_r(cases, args.n_jobs, args.cache, say=_say) if with_r else 0.0
+    write_outputs(score_cases(cases, cache=args.cache), OUT)
     _say(f"\nforecasting wall time {wall:.0f} s; scores in {OUT / 'trade_scores.csv'}")
+
+
+def write_outputs(scores: pd.DataFrame, out: Path) -> None:
+    """Scores, summary, tables and gaps to ``out``; the tables printed."""
+    out.mkdir(parents=True, exist_ok=True)
+    scores.to_csv(out / "trade_scores.csv", index=False)
+    summarise(scores).to_csv(out / "trade_summary.csv")
+    shown = ["auto", *ALL_REFERENCES, "naive2"]
+    common = common_cases(scores, shown)  # tables and gaps on the cases every shown method has
+    (out / "trade_tables.md").write_text(markdown_tables(summarise(common), shown))
+    auto_gaps(common).to_csv(out / "trade_gaps.csv")
+    # The same without R's references, on every case the Python methods have (R's run may cover fewer).
+    no_r = [m for m in shown if not m.startswith("r_")]
+    common_py = common_cases(scores, no_r)
+    (out / "trade_tables_no_r.md").write_text(markdown_tables(summarise(common_py), no_r))
+    auto_gaps(common_py).to_csv(out / "trade_gaps_no_r.csv")
+    _print_tables(common, shown)
 
 
 if __name__ == "__main__":

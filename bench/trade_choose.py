@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench.trade import CACHE, HORIZON, SCORED, Case, build_cases, load_cached, m3_cases, methods_of
+from bench.trade import CACHE, HORIZON, SCORED, Case, build_cases, load_all, m3_cases, methods_of
+from bench.trade_r import R_METHODS
 from forecasting.frames import MEAN
 from forecasting.metrics import mase, smape
 
@@ -56,7 +57,7 @@ def point_table(cases: Sequence[Case], cache: Path) -> Points:
     """Per case key: method -> point forecast (all stored methods)."""
     out = {}
     for case in cases:
-        methods = methods_of(load_cached(case, cache))
+        methods = methods_of(load_all(case, cache))
         out[case.key] = {k: v[MEAN] for k, v in methods.items()}
     return out
 
@@ -190,7 +191,27 @@ def choose_set(set_name: str, cases: Sequence[Case], cache: Path, top: int) -> l
     _say(f"[{set_name}] reporting origins (read only after choosing):")
     if report:
         _say(compare_to_auto(report, points, list(dict.fromkeys(best))).round(4).to_string())
+    with_r_members(set_name, choose, report, points, auto_members, top)
     return [str(i) for i in table.index[:top]]
+
+
+def with_r_members(
+    set_name: str, choose: Sequence[Case], report: Sequence[Case], points: Points, members: Sequence[str], top: int
+) -> None:
+    """``auto``'s members with R's three (``bench.trade_r``) as candidates: every combination of 1-5,
+    chosen on the choosing cases that have R's forecasts, the best few read on the reporting ones."""
+    choose = [c for c in choose if all(m in points[c.key] for m in R_METHODS)]
+    report = [c for c in report if all(m in points[c.key] for m in R_METHODS)]
+    if not choose:
+        _say(f"[{set_name}] no R forecasts cached: auto + R members not scored")
+        return
+    table = score_combos(choose, points, (*members, *R_METHODS))
+    _say(f"\n[{set_name}] auto's members and R's, choosing origins with R ({len(choose)} cases):")
+    named = ["auto", "sf_mean", *R_METHODS, " + ".join(R_METHODS)]
+    _say(compare_to_auto(choose, points, list(dict.fromkeys([*table.index[:top], *named]))).round(4).to_string())
+    if report:
+        _say(f"[{set_name}] the same on the reporting origins with R ({len(report)} cases), read after choosing:")
+        _say(compare_to_auto(report, points, list(dict.fromkeys([*table.index[:3], *named]))).round(4).to_string())
 
 
 def check_m3(m3: Sequence[Case], combos: Sequence[str], cache: Path) -> None:

@@ -126,3 +126,31 @@ def test_choose_scores_combinations_and_past_weights(domain, tmp_path):
     assert "m:ets + naive2" in table.index
     equal = score_weighted(cases, cases, points, ("m:ets", "naive2"), 0.0)
     assert equal == pytest.approx(tuple(table.loc["m:ets + naive2", ["smape", "mase"]]))
+
+
+def _rows(method: str, origins: tuple[str, ...], smape: float, series: str = "a") -> list[dict]:
+    return [{"set": "imf_annual", "series": series, "origin": o, "split": "report", "h": 6, "method": method,
+             "smape": smape + i, "mase": 1.0} for i, o in enumerate(origins)]  # fmt: skip
+
+
+def test_common_cases_and_gaps_pair_only_the_cases_both_methods_have():
+    both = ("2010", "2011")
+    scores = pd.DataFrame(
+        _rows("auto", (*both, "2012"), 10.0) + _rows("r_ets", both, 12.0)
+        + _rows("auto", both, 5.0, "b") + _rows("r_ets", both, 4.0, "b")
+    )  # fmt: skip
+    common = trade.common_cases(scores, ["auto", "r_ets"])
+    assert len(common) == 8 and "2012" not in set(common["origin"])
+    choose = pd.DataFrame(_rows("auto", ("2004",), 9.0)).assign(split="choose")  # no r_ets at these origins
+    assert len(trade.common_cases(pd.concat([scores, choose]), ["auto", "r_ets"])) == 9
+    gap = trade.paired_gap(scores, "auto", "r_ets", "smape")
+    # a: auto 10, 11 vs 12, 13 (its 2012 case has no pair) -> -2; b: +1
+    assert gap["gap"].iloc[0] == pytest.approx(-0.5)
+    assert gap["gap_se"].iloc[0] == pytest.approx(np.std([-2.0, 1.0], ddof=1) / np.sqrt(2))
+
+
+def test_auto_gaps_leave_out_references_that_were_not_run():
+    scores = pd.DataFrame(_rows("auto", ("2010", "2011"), 10.0) + _rows("sf_ets", ("2010", "2011"), 11.0))
+    gaps = trade.auto_gaps(scores)
+    assert set(gaps.index.get_level_values("reference")) == {"sf_ets"}
+    assert gaps.loc[("imf_annual", 6, "report", "sf_ets"), ("gap", "smape")] == pytest.approx(-1.0)
