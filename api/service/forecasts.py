@@ -47,6 +47,7 @@ from data import SeriesNotFoundError, Store, VintageInfo
 from forecasting.core import score_backtest
 from forecasting.exceptions import ForecastingError, InvalidParameterError
 from forecasting.executor import Executor, TaskResult
+from forecasting.outlook import outlook_history, outlook_horizon
 
 __all__ = ["BacktestFit", "BatchFit", "ForecastFit", "ForecastService"]
 
@@ -499,15 +500,20 @@ def check_driven(driven: DrivenFit, prepared: Prepared, request: ForecastRequest
     Returns the fit with the stored drivers that only the scenarios cover over the horizon
     marked to be forecast by their own model for the baseline.
     """
-    if request.growth is not None or request.full_year is not None:
+    blocks = request.growth is not None or request.full_year is not None
+    if blocks and driven.scenarios:
         raise InvalidParameterError(
-            "'growth' and 'full_year' are not available with drivers, events, scenarios, check_breaks or "
-            "missing='model'; ask for them in a separate request without those."
+            "'growth' and 'full_year' are not available with scenarios (one forecast per scenario); ask for them "
+            "in a separate request without 'scenarios'."
         )
+    horizon = request.horizon
+    if blocks:
+        check_outlook(outlook_history(prepared.y), prepared.kind, request.growth, request.full_year)
+        horizon = outlook_horizon(prepared.y.index, request.horizon)  # the drivers must cover the paths
     inputs, stored = request.source.drivers, prepared.stored_drivers
     if inputs is not None and stored is not None:
-        extend = check_stored_coverage(inputs, stored, prepared.y.index, request.horizon, driven.scenarios)
+        extend = check_stored_coverage(inputs, stored, prepared.y.index, horizon, driven.scenarios)
         driven = driven.extended(extend)
-    _, X_future = driven.split(prepared.y, request.horizon, check_only=True)
+    _, X_future = driven.split(prepared.y, horizon, check_only=True)
     driven.scenario_futures(X_future)
     return driven
