@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from api.deps import SettingsDep
-from api.schemas import AwareInstant, ErrorRead
+from api.schemas import AwareInstant, DriverName, ErrorRead, EventCreate, ScenarioName, SeriesId
 from api.service import reports as report_service
 from api.service.reports import ReportRunner, RunRecord
 from reports.definitions import DEFAULT_SCHEDULE
@@ -68,6 +68,58 @@ class ReportDelivery(BaseModel):
     )
 
 
+class SeriesOptions(BaseModel):
+    """Options of one series in a report; every field is optional (unset fields are left out)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "auto",
+                    "drivers": {"brent": "brent_usd"},
+                    "events": [{"ds": "2022-03", "type": "level_shift"}],
+                    "scenarios": {"oil_60": {"brent": "brent_60"}, "oil_90": {"brent": "brent_90"}},
+                    "driver_uncertainty": False,
+                }
+            ]
+        },
+    )
+
+    missing: Literal["error", "model"] | None = Field(
+        None, description="'model': fit through gaps with a model that skips them (no backtest)."
+    )
+    kind: Literal["level", "share"] | None = Field(None, description="Instead of the stored kind.")
+    model: str | None = Field(None, description="Instead of the report's model.")
+    check_breaks: Literal["true", "false"] | None = Field(
+        None, description="'true': a note when the history has a structural break."
+    )
+    drivers: list[SeriesId] | dict[DriverName, SeriesId] | None = Field(
+        None,
+        description="Stored series used as drivers (regressors), read at the run's as-of time: a list of ids "
+        "(each driver named by its id) or driver name -> series id. They must cover the series' history; over "
+        "the horizon, a driver whose stored values stop early is forecast by its own model ('auto') and the "
+        "report says so. Needs a model that takes drivers ('auto', 'regression_arima', 'structural').",
+    )
+    events: list[EventCreate] | None = Field(None, max_length=20, description="Known events, as in POST /v1/forecasts.")
+    scenarios: dict[ScenarioName, dict[str, SeriesId]] | None = Field(
+        None,
+        max_length=20,
+        description="Scenario name -> {driver name -> stored series holding that driver's path over the horizon}: "
+        "the report shows a scenario table, one fan chart per scenario and an Excel 'scenarios' sheet.",
+    )
+    driver_uncertainty: bool | None = Field(
+        None, description="With scenarios: add the drivers' own forecast errors to the intervals."
+    )
+
+    @model_serializer(mode="wrap")
+    def _set_fields_only(self, handler: Any) -> Any:
+        out = {k: v for k, v in handler(self).items() if v is not None}
+        if "events" in out:  # an event's unset 'end' / 'name' are left out too (the definition's JSON)
+            out["events"] = [{k: v for k, v in e.items() if v is not None} for e in out["events"]]
+        return out
+
+
 class ReportUpdate(BaseModel):
     """A report definition (everything but its name)."""
 
@@ -99,12 +151,11 @@ class ReportUpdate(BaseModel):
     )
     enabled: bool = True
     delivery: ReportDelivery | None = Field(None, description="E-mail recipients and/or a webhook; null: none.")
-    series_options: dict[str, dict[str, str]] = Field(
+    series_options: dict[str, SeriesOptions] = Field(
         default_factory=dict,
         description=(
-            "Per-series options by series id: 'missing' ('error' or 'model': fit through gaps with a "
-            "model that skips them), 'kind' ('level' or 'share'), 'model' (instead of the report's), "
-            "'check_breaks' ('true': a note when the history has a structural break)."
+            "Per-series options by series id: 'missing', 'kind', 'model', 'check_breaks', and stored series as "
+            "'drivers' with known 'events' and 'scenarios' of the drivers (see the SeriesOptions schema)."
         ),
     )
     structures: list[str] = Field(
