@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from api.deps import SettingsDep
-from api.schemas import AwareInstant, DriverName, ErrorRead, EventCreate, ScenarioName, SeriesId
+from api.schemas import AwareInstant, ErrorRead
 from api.service import reports as report_service
 from api.service.reports import ReportRunner, RunRecord
 from reports.definitions import DEFAULT_SCHEDULE
@@ -69,10 +69,14 @@ class ReportDelivery(BaseModel):
 
 
 class SeriesOptions(BaseModel):
-    """Options of one series in a report; every field is optional (unset fields are left out)."""
+    """Options of one series in a report; every field is optional (unset fields are left out).
+
+    Values are checked by the report definition's own validation (422 ``invalid_parameter``
+    naming ``series_options[<id>].<option>``), the same for REST and the command line.
+    """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
         json_schema_extra={
             "examples": [
                 {
@@ -86,38 +90,36 @@ class SeriesOptions(BaseModel):
         },
     )
 
-    missing: Literal["error", "model"] | None = Field(
-        None, description="'model': fit through gaps with a model that skips them (no backtest)."
+    missing: str | None = Field(
+        None, description="'error' (default) or 'model': fit through gaps with a model that skips them (no backtest)."
     )
-    kind: Literal["level", "share"] | None = Field(None, description="Instead of the stored kind.")
-    model: str | None = Field(None, description="Instead of the report's model.")
-    check_breaks: Literal["true", "false"] | None = Field(
-        None, description="'true': a note when the history has a structural break."
-    )
-    drivers: list[SeriesId] | dict[DriverName, SeriesId] | None = Field(
+    kind: str | None = Field(None, description="'level' or 'share', instead of the stored kind.")
+    model: str | None = Field(None, description="A registered model, instead of the report's.")
+    check_breaks: str | None = Field(None, description="'true': a note when the history has a structural break.")
+    drivers: list[str] | dict[str, str] | None = Field(
         None,
         description="Stored series used as drivers (regressors), read at the run's as-of time: a list of ids "
         "(each driver named by its id) or driver name -> series id. They must cover the series' history; over "
         "the horizon, a driver whose stored values stop early is forecast by its own model ('auto') and the "
         "report says so. Needs a model that takes drivers ('auto', 'regression_arima', 'structural').",
     )
-    events: list[EventCreate] | None = Field(None, max_length=20, description="Known events, as in POST /v1/forecasts.")
-    scenarios: dict[ScenarioName, dict[str, SeriesId]] | None = Field(
+    events: list[dict[str, Any]] | None = Field(
         None,
-        max_length=20,
+        description="Known events as in POST /v1/forecasts: {'ds': '2022-03', 'type': 'level_shift'} (types "
+        "level_shift, pulse, ramp with 'end', seasonal_change; optional 'name').",
+    )
+    scenarios: dict[str, dict[str, str]] | None = Field(
+        None,
         description="Scenario name -> {driver name -> stored series holding that driver's path over the horizon}: "
         "the report shows a scenario table, one fan chart per scenario and an Excel 'scenarios' sheet.",
     )
     driver_uncertainty: bool | None = Field(
-        None, description="With scenarios: add the drivers' own forecast errors to the intervals."
+        None, description="With scenarios: add the drivers' own forecast errors to the intervals (wider)."
     )
 
     @model_serializer(mode="wrap")
     def _set_fields_only(self, handler: Any) -> Any:
-        out = {k: v for k, v in handler(self).items() if v is not None}
-        if "events" in out:  # an event's unset 'end' / 'name' are left out too (the definition's JSON)
-            out["events"] = [{k: v for k, v in e.items() if v is not None} for e in out["events"]]
-        return out
+        return {k: v for k, v in handler(self).items() if v is not None}
 
 
 class ReportUpdate(BaseModel):
