@@ -13,7 +13,8 @@ import logging
 import threading
 import time
 import traceback as tb
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -321,7 +322,8 @@ def collect_report(
     as_of = normalize_as_of(as_of)
     stored_by_id: dict[str, StoredSeries] = {}
     slots: list[SeriesSection | None] = []
-    tasks: list[tuple[int, str, pd.Series, dict[str, Any], Callable[..., SeriesSection]]] = []
+    tasks: list[tuple[int, str, pd.Series, dict[str, Any]]] = []
+    driven: set[int] = set()
     for series_id in resolve_series_ids(definition, store):
         try:
             stored, vintage_note = _read_at(store, series_id, as_of)
@@ -345,16 +347,17 @@ def collect_report(
             "archived": _archived_frame(store, definition.name, series_id, as_of),
         }
         try:
-            compute = _with_drivers(store, series_id, options, as_of, kwargs)
+            if _with_drivers(store, series_id, options, as_of, kwargs):
+                driven.add(len(slots))
         except (DataError, ForecastingError) as exc:
             code = str(getattr(exc, "code", ""))
             error = f"{type(exc).__name__}: {exc}"
             slots.append(failed_section(series_id, error, model=kwargs["model"], code=code, title=stored.meta.name))
             continue
-        tasks.append((len(slots), series_id, _cut_at(stored.series, as_of), kwargs, compute))
+        tasks.append((len(slots), series_id, _cut_at(stored.series, as_of), kwargs))
         slots.append(None)
         stored_by_id[series_id] = stored
-    for position, section in _compute_sections(tasks, n_jobs):
+    for position, section in _compute_sections(tasks, n_jobs, driven=driven):
         slots[position] = section
     sections = [s for s in slots if s is not None]
     structures = [_structure(definition, store, name, as_of) for name in definition.structures]
@@ -393,11 +396,9 @@ def _structure(definition: ReportDefinition, store: Any, name: str, as_of: datet
     )
 
 
-def _with_drivers(
-    store: Any, series_id: str, options: dict[str, Any], as_of: datetime, kwargs: dict[str, Any]
-) -> Callable[..., SeriesSection]:
-    """The section function of a series: with drivers, events or scenarios their stored series are
-    read at ``as_of`` into ``kwargs`` and :func:`reports.driven.compute_driven_section` makes it.
+def _with_drivers(store: Any, series_id: str, options: dict[str, Any], as_of: datetime, kwargs: dict[str, Any]) -> bool:
+    """Whether the series has drivers, events or scenarios: then their stored series are read at
+    ``as_of`` into ``kwargs`` and :func:`reports.driven.compute_driven_section` makes its section.
 
     A driver is read at the vintage current at ``as_of`` and kept whole (a stored assumed path
     over the horizon is what the forecast needs); only when it was stored after ``as_of`` (a
@@ -405,7 +406,7 @@ def _with_drivers(
     """
     spec = driver_spec(series_id, options)
     if spec is None:
-        return compute_section
+        return False
 
     def read(sid: str) -> pd.Series:
         stored, note = _read_at(store, sid, as_of)
@@ -418,18 +419,22 @@ def _with_drivers(
         scenarios={name: {d: read(sid) for d, sid in path.items()} for name, path in spec.scenarios.items()},
         driver_uncertainty=spec.driver_uncertainty,
     )
-    return compute_driven_section
+    return True
 
 
 def _compute_sections(
-    tasks: list[tuple[int, str, pd.Series, dict[str, Any], Callable[..., SeriesSection]]], n_jobs: int
+    tasks: list[tuple[int, str, pd.Series, dict[str, Any]]], n_jobs: int, *, driven: AbstractSet[int] = frozenset()
 ) -> list[tuple[int, SeriesSection]]:
-    """Forecast and backtest every series on the executor (``n_jobs`` processes)."""
+    """Forecast and backtest every series on the executor (``n_jobs`` processes); the tasks at
+    positions in ``driven`` by :func:`~reports.driven.compute_driven_section`."""
     out: list[tuple[int, SeriesSection]] = []
     # "spawn": the caller may be a threaded server or scheduler, where fork is unsafe.
     with get_executor(max(n_jobs, 1), n_tasks=len(tasks), spawn=True) as executor:
-        calls = ((pos, functools.partial(fn, sid, y, **kw)) for pos, sid, y, kw, fn in tasks)
-        named = {pos: (sid, str(kw.get("model", ""))) for pos, sid, _, kw, _ in tasks}
+        calls = (
+            (pos, functools.partial(compute_driven_section if pos in driven else compute_section, sid, y, **kw))
+            for pos, sid, y, kw in tasks
+        )
+        named = {pos: (sid, str(kw.get("model", ""))) for pos, sid, _, kw in tasks}
         for pos, result in executor.stream(calls):
             if result.ok:
                 out.append((pos, result.unwrap()))
