@@ -23,9 +23,9 @@ from typing import Any
 
 import pandas as pd
 
-from data.exceptions import DataError, VintageNotFoundError
+from data.exceptions import DataError, SeriesNotFoundError, VintageNotFoundError
 from data.meta import ForecastRecord, StoredSeries
-from forecasting.exceptions import ForecastingError
+from forecasting.exceptions import ForecastingError, InvalidDriversError
 from forecasting.executor import get_executor
 from forecasting.frames import DS, MODEL
 from reports.content import ISSUED_AT, ReportData, SeriesSection, build_report, compute_section, failed_section
@@ -409,7 +409,13 @@ def _with_drivers(store: Any, series_id: str, options: dict[str, Any], as_of: da
         return False
 
     def read(sid: str) -> pd.Series:
-        stored, note = _read_at(store, sid, as_of)
+        try:
+            stored, note = _read_at(store, sid, as_of)
+        except SeriesNotFoundError as exc:  # deleted since the definition was made
+            raise InvalidDriversError(
+                f"the driver or scenario series {sid!r} of series {series_id!r} is no longer stored; load it again "
+                "or remove it from the report's series_options."
+            ) from exc
         return _cut_at(stored.series, as_of) if note else stored.series
 
     kwargs.update(

@@ -174,4 +174,6 @@ def test_run_with_an_unknown_driver_series_fails_that_section(store: Store, repo
     _store_driven(store)
     definition = _definition(drivers=["nothing_stored"])
     report = collect_report(definition, store, AS_OF, backtest_windows=1).report
-    assert not report.sections[0].ok and report.sections[0].error_code == "series_not_found"
+    section = report.sections[0]
+    assert not section.ok and section.error_code == "invalid_drivers"
+    assert "'nothing_stored'" in section.explanation and "no longer stored" in section.explanation
