@@ -9,16 +9,14 @@ missing observation of ``y`` but not an unknown regressor.
 
 from __future__ import annotations
 
-import warnings
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from forecasting.exceptions import DriverForecastWarning, FutureDriversError, InvalidDriversError
+from forecasting.exceptions import FutureDriversError, InvalidDriversError
 
-__all__ = ["check_drivers", "check_future_drivers", "extend_drivers", "split_drivers"]
+__all__ = ["check_drivers", "check_future_drivers", "split_drivers"]
 
 
 def _as_frame(X: Any, name: str, error: type[InvalidDriversError] | type[FutureDriversError]) -> pd.DataFrame:
@@ -186,67 +184,3 @@ def _span(index: pd.Index) -> str:
     if len(index) == 0:
         return "(empty)"
     return f"from {index[0]} to {index[-1]}"
-
-
-def extend_drivers(
-    drivers: pd.DataFrame, index: pd.Index, horizon: int, columns: Sequence[str], model: str = "auto"
-) -> pd.DataFrame:
-    """Fill the horizon periods that ``columns`` of ``drivers`` lack with each driver's own forecast.
-
-    For a driver whose known values stop before the end of the horizon (a stored price
-    series that ends today): its latest unbroken stretch is forecast by ``model`` (a
-    univariate model) up to the horizon's end, and that forecast's mean stands in for the
-    missing horizon periods. Values given are kept; the history is not touched (a gap
-    there stays an error of :func:`split_drivers`). Each filled driver emits a
-    :class:`~forecasting.exceptions.DriverForecastWarning` naming it, the first filled
-    period and the model, since the forecast of ``y`` then rests on a forecast of its driver.
-
-    Parameters
-    ----------
-    drivers : pd.DataFrame
-        One column per driver, by period (as for :func:`split_drivers`).
-    index : pd.Index
-        ``y``'s index.
-    horizon : int
-        Forecast periods after ``index``.
-    columns : sequence of str
-        The drivers that may be filled (others are left as they are).
-    model : str
-        Registered univariate model for the drivers' own forecasts.
-
-    Returns
-    -------
-    pd.DataFrame
-        ``drivers`` reindexed to cover at least the horizon, the gaps of ``columns`` in the
-        horizon filled.
-
-    Raises
-    ------
-    InvalidDriversError
-        A driver named in ``columns`` with no values at all.
-    """
-    from forecasting.core import forecast, latest_complete_stretch
-    from forecasting.frames import future_index
-
-    future = future_index(index, horizon)
-    frame = drivers.reindex(drivers.index.union(future))
-    for col in columns:
-        missing = future[frame[col].reindex(future).isna().to_numpy()]
-        if not len(missing):
-            continue
-        known, _ = latest_complete_stretch(frame.loc[: missing[0], col].iloc[:-1].astype(float))
-        if known.empty:
-            raise InvalidDriversError(f"driver {col!r} has no values before {missing[0]} to forecast it from.")
-        ahead = future_index(known.index, len(frame) + horizon)
-        steps = int(ahead.get_loc(future[-1])) + 1
-        mean = forecast(known.rename(col), steps, (), model)["mean"]
-        frame.loc[missing, col] = mean.reindex(missing).to_numpy()
-        warnings.warn(
-            DriverForecastWarning(
-                f"driver {col!r} has no values from {missing[0]} on; its own forecast ({model}, fitted on "
-                f"{len(known)} values to {known.index[-1]}) stands in for {len(missing)} horizon period(s), so "
-                "the forecast rests on a forecast of the driver and its intervals leave out that uncertainty."
-            ),
-            stacklevel=2,
-        )
-    return frame

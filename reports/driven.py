@@ -6,7 +6,7 @@ every driver and scenario series at the run's as-of time and passes them in as p
 
 Policy when a driver's stored series stops before the end of the horizon (no assumed path
 stored): the driver is forecast by its own univariate model (``auto``) over the missing
-periods (:func:`forecasting.drivers.extend_drivers`), and the section's warnings say so
+periods (:func:`forecasting.scenarios.extend_drivers`), and the section's warnings say so
 ("driver 'brent' has no values from 2025-07 on; its own forecast ... stands in"). The forecast
 is still the model with drivers, which is what the definition asked for; skipping the
 drivers would silently change the model. A scenario that gives the driver's path uses that
@@ -26,17 +26,19 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 import forecasting
 from forecasting.core import latest_complete_stretch
-from forecasting.drivers import extend_drivers, split_drivers
+from forecasting.drivers import split_drivers
 from forecasting.exceptions import ForecastingError, FutureDriversError, InvalidSeriesError
 from forecasting.executor import WarningNote, capture_warnings
 from forecasting.frames import future_index
 from forecasting.outlook import Outlook, forecast_outlook, outlook_history, outlook_horizon
+from forecasting.scenarios import extend_drivers
 from reports.content import (
     ContentBlock,
     SeriesSection,
@@ -175,20 +177,10 @@ def compute_driven_section(
     except InvalidSeriesError as exc:
         return failed_section(series_id, f"{type(exc).__name__}: {exc}", code=exc.code, **described)
     fit_y, gap_note = (y, "") if missing == "model" else latest_complete_stretch(y)
+    fit = _Fit(horizon, tuple(levels), model, kind, events, missing)
     try:
         with capture_warnings() as caught:
-            table = _drivers_table(drivers, fit_y.index, outlook_horizon(fit_y.index, horizon)) if drivers else None
-            out, X, X_future = _outlook(
-                fit_y, table if table is not None else pd.DataFrame(), horizon, levels, model, kind, events, missing
-            )
-            frames, scenario_notes = _scenarios(
-                fit_y, horizon, levels, model, kind, X, X_future, events, missing, scenarios, driver_uncertainty
-            )
-            bt, note = (
-                (None, "no backtest: the series has gaps")
-                if missing == "model"
-                else _backtest(fit_y, horizon, levels, model, kind, backtest_windows, X=X, events=events)
-            )
+            done = _forecast_all(fit_y, fit, drivers, scenarios, driver_uncertainty, backtest_windows)
     except ForecastingError as exc:
         logger.warning("series %s: no forecast with drivers (%s)", series_id, exc)
         error = f"{type(exc).__name__}: {exc}" + (f" ({gap_note})" if gap_note else "")
@@ -197,23 +189,71 @@ def compute_driven_section(
     section = build_section(
         series_id,
         y,
-        out.forecast,
+        done.outlook.forecast,
         levels=levels,
-        model=model,
-        title=title,
-        unit=unit,
         vintage=vintage,
-        backtest_frame=bt,
-        accuracy_note=note,
+        backtest_frame=done.backtest,
+        accuracy_note=done.accuracy_note,
         archived=archived,
-        warnings_=[*_section_notes(caught, gap_note, breaks), *scenario_notes],
+        warnings_=[*_section_notes(caught, gap_note, breaks), *done.scenario_notes],
         kind=kind,
-        growth=out.growth,
-        full_year=out.full_year,
-        source=source,
+        growth=done.outlook.growth,
+        full_year=done.outlook.full_year,
         missing=missing,
+        **described,
     )
-    return _with_extras(section, fit_y, drivers, driver_ids or {}, horizon, frames)
+    return _with_extras(section, fit_y, drivers, driver_ids or {}, horizon, done.scenarios)
+
+
+@dataclass(frozen=True)
+class _Done:
+    """The fits of a driven section."""
+
+    outlook: Outlook
+    scenarios: dict[str, pd.DataFrame]
+    scenario_notes: list[WarningNote]
+    backtest: pd.DataFrame | None
+    accuracy_note: str
+
+
+@dataclass(frozen=True)
+class _Fit:
+    """What every fit of a driven section shares."""
+
+    horizon: int
+    levels: tuple[int, ...]
+    model: str
+    kind: str
+    events: list[dict[str, Any]] | None
+    missing: str
+
+
+def _forecast_all(
+    y: pd.Series,
+    fit: _Fit,
+    drivers: Mapping[str, pd.Series],
+    scenarios: Mapping[str, Mapping[str, pd.Series]] | None,
+    driver_uncertainty: bool,
+    backtest_windows: int,
+) -> _Done:
+    """The forecast with its blocks, the scenarios and the backtest (no backtest over gaps)."""
+    horizon, levels, model, kind, events, missing = (
+        fit.horizon,
+        fit.levels,
+        fit.model,
+        fit.kind,
+        fit.events,
+        fit.missing,
+    )
+    table = _drivers_table(drivers, y.index, outlook_horizon(y.index, horizon)) if drivers else pd.DataFrame()
+    out, X, X_future = _outlook(y, table, horizon, levels, model, kind, events, missing)
+    frames, notes = _scenarios(
+        y, horizon, levels, model, kind, X, X_future, events, missing, scenarios, driver_uncertainty
+    )
+    if missing == "model":
+        return _Done(out, frames, notes, None, "no backtest: the series has gaps")
+    bt, note = _backtest(y, horizon, levels, model, kind, backtest_windows, X=X, events=events)
+    return _Done(out, frames, notes, bt, note)
 
 
 def _scenarios(

@@ -9,7 +9,7 @@ the series' own frequency once the series is read (:func:`driver_table`,
 (422). A stored driver is checked against the periods it must cover before any fit
 (:func:`check_stored_coverage`); where it stops before the horizon's end and every scenario
 gives its path, the baseline forecast uses the driver's own forecast
-(:func:`forecasting.drivers.extend_drivers`).
+(:func:`forecasting.scenarios.extend_drivers`).
 """
 
 from __future__ import annotations
@@ -25,9 +25,10 @@ import pandas as pd
 
 from api.cache import data_hash
 from data import SeriesNotFoundError, Store
-from forecasting.drivers import extend_drivers, split_drivers
+from forecasting.drivers import split_drivers
 from forecasting.exceptions import FutureDriversError, InvalidDriversError, InvalidParameterError
 from forecasting.frames import future_index
+from forecasting.scenarios import extend_drivers
 from forecasting.series import ItemLocator, parse_series
 
 __all__ = [
@@ -276,7 +277,7 @@ class DrivenFit:
         """``X`` and ``X_future`` for ``y`` (None, None without drivers).
 
         The drivers in ``extend`` get their own forecast over the horizon periods they lack
-        (:func:`~forecasting.drivers.extend_drivers`); ``check_only`` puts zeros there
+        (:func:`~forecasting.scenarios.extend_drivers`); ``check_only`` puts zeros there
         instead, to check everything else without fitting a model.
         """
         if self.drivers is None:

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import forecasting
-from forecasting.drivers import extend_drivers
 from forecasting.exceptions import DriverForecastWarning, InvalidDriversError
+from forecasting.scenarios import extend_drivers
 
 IDX = pd.period_range("2018-01", periods=48, freq="M")
 
