@@ -356,7 +356,10 @@ def driver_inputs(body: Any) -> DriverInputs | None:
     """The ``drivers`` and ``events`` of a body → service inputs (None when it has neither)."""
     if body.drivers is None and body.events is None:
         return None
-    columns = tuple(_column(d.name, d.data) for d in body.drivers or ())
+    columns = tuple(
+        DriverColumn(d.name, series_id=d.series_id, as_of=d.as_of) if d.data is None else _column(d.name, d.data)
+        for d in body.drivers or ()
+    )
     events = tuple(tuple((k, v) for k, v in e.model_dump(exclude_none=True).items()) for e in body.events or ())
     return DriverInputs(columns, events)
 

@@ -270,22 +270,45 @@ ScenarioName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$
 
 
 class DriverCreate(BaseModel):
-    """One driver (exogenous regressor): a name and its values by period.
+    """One driver (exogenous regressor): a name and its values by period, inline or stored.
 
     Its rows are aligned with the series by period label: the series' periods are the
     history the model is fitted on, and the ``horizon`` periods after them are the
-    driver's known (or assumed) future. Rows outside that span are ignored.
+    driver's known (or assumed) future. Rows outside that span are ignored. A stored
+    driver (``series_id``) is read at the request's ``as_of`` (or its own); it must have a
+    value at every period of the series and of the horizon (for the horizon, every
+    scenario may give it instead), else 422 naming the driver and the first missing period.
+    An unknown ``series_id`` answers 404 ``series_not_found``.
     """
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"name": "oil", "data": [{"ds": "2024-01", "y": 78.2}]}]},
+        json_schema_extra={
+            "examples": [
+                {"name": "oil", "data": [{"ds": "2024-01", "y": 78.2}]},
+                {"name": "brent", "series_id": "brent_usd"},
+            ]
+        },
     )
 
     name: DriverName = Field(description="Column name of the driver (letters, digits, underscore).")
-    data: list[ObservationCreate] = Field(
-        min_length=1, description="The driver's values over the series' periods and the forecast horizon."
+    data: list[ObservationCreate] | None = Field(
+        None,
+        min_length=1,
+        description="The driver's values over the series' periods and the forecast horizon; excludes 'series_id'.",
     )
+    series_id: SeriesId | None = Field(None, description="A stored series holding the driver; excludes 'data'.")
+    as_of: Instant | None = Field(
+        None, description="Read the stored driver as it was at this time (default: the request's 'as_of')."
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Any:
+        if (self.series_id is None) == (self.data is None):
+            raise ValueError(f"driver {self.name!r}: give exactly one of 'data' (inline values) or 'series_id'")
+        if self.data is not None and self.as_of is not None:
+            raise ValueError(f"driver {self.name!r}: 'as_of' applies to a stored driver ('series_id') only")
+        return self
 
 
 class EventCreate(BaseModel):

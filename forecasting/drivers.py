@@ -174,8 +174,8 @@ def _reindexed(
     absent = index.difference(frame.index)
     if len(absent):
         raise error(
-            f"{name} lack {len(absent)} period(s), the first {absent[0]}; give every driver for every "
-            f"period {_span(index)}."
+            f"{name} {list(frame.columns)} lack {len(absent)} period(s), the first {absent[0]}; give every "
+            f"driver for every period {_span(index)}."
         )
     return frame.reindex(index)
 

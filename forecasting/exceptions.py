@@ -49,6 +49,7 @@ and carries a snake_case ``code`` that the REST layer puts in its error body::
     ├── ConvergenceWarning                     an optimiser stopped early
     ├── FallbackWarning                        a simpler model took over after a failure
     ├── StructuralBreakWarning                 a strong structural break in the history
+    ├── DriverForecastWarning                  a driver's missing future was forecast by its own model
     └── FrequencyWarning                       the frequency was guessed or is unusual
 """
 
@@ -57,6 +58,7 @@ from __future__ import annotations
 __all__ = [
     "CompositionSumError",
     "ConvergenceWarning",
+    "DriverForecastWarning",
     "DriversNotSupportedError",
     "DuplicatePeriodError",
     "EmptyPeriodError",
@@ -341,6 +343,12 @@ class StructuralBreakWarning(ForecastingWarning):
     """The history has a strong structural break; intervals may be too narrow."""
 
     code = "structural_break"
+
+
+class DriverForecastWarning(ForecastingWarning):
+    """A driver had no values over (part of) the horizon; its own univariate forecast stands in."""
+
+    code = "driver_forecast"
 
 
 class WorkerLostError(ForecastingError, RuntimeError):

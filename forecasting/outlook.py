@@ -19,18 +19,37 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from forecasting.base import BaseForecaster
-from forecasting.core import DEFAULT_LEVELS, describe_output, fit_model
-from forecasting.exceptions import InvalidParameterError
+from forecasting.core import (
+    DEFAULT_LEVELS,
+    _check_missing,
+    _state_space_auto,
+    _with_events,
+    build_model,
+    check_takes_missing,
+    describe_output,
+    fit_model,
+)
+from forecasting.exceptions import FutureDriversError, InvalidParameterError
+from forecasting.frames import future_index
 from forecasting.growth import annual_change, base_change, growth_index, yoy_change
 from forecasting.paths import HOWS, full_year_from_paths, full_year_target, periods_per_year, to_periods
 from forecasting.sampling import check_n_paths
-from forecasting.validation import check_kind, check_levels, check_series
+from forecasting.validation import (
+    check_horizon,
+    check_kind,
+    check_levels,
+    check_nonnegative,
+    check_series,
+    check_values_for_kind,
+)
 
 __all__ = [
     "FullYearOptions",
@@ -40,6 +59,8 @@ __all__ = [
     "check_base",
     "default_how",
     "forecast_outlook",
+    "outlook_history",
+    "outlook_horizon",
 ]
 
 
@@ -175,6 +196,10 @@ def forecast_outlook(
     full_year: FullYearOptions | None = None,
     n_paths: int = 2000,
     seed: int | None = 0,
+    X: pd.DataFrame | None = None,
+    X_future: pd.DataFrame | None = None,
+    events: Sequence[Mapping[str, Any]] | None = None,
+    missing: str = "error",
 ) -> Outlook:
     """Forecast ``y`` and, when asked, its growth and full-year blocks from sample paths.
 
@@ -198,6 +223,15 @@ def forecast_outlook(
         Number of sample paths (default 2,000).
     seed : int or None
         Seed of the paths (default 0: the same input gives the same blocks).
+    X, events, missing
+        Drivers on ``y``'s index, known events and the missing-value policy, as for
+        :func:`~forecasting.forecast`: the frame and the paths then come from the same
+        fitted model with drivers (the paths by ``sample_paths(..., X_future=...)``).
+    X_future : pd.DataFrame or None
+        The drivers over the horizon. The growth and full-year blocks need paths to the
+        end of the calendar year of the last forecast period, so with ``growth`` or
+        ``full_year`` ``X_future`` must run to that period (rows after what is needed
+        are ignored); events are extended by themselves.
 
     Returns
     -------
@@ -217,19 +251,28 @@ def forecast_outlook(
         From the model.
     """
     levels = check_levels(levels)
-    y = check_series(y)
+    driven = X is not None or X_future is not None or events is not None or missing != "error"
+    y = _check_missing(check_series(y, allow_missing=True), missing) if driven else check_series(y)
+    # Growth compares with observed calendar years: with gaps, those of the latest unbroken stretch.
+    observed = outlook_history(y) if (growth is not None or full_year is not None) else y
     growth_how, base = "", None
     if growth is not None:
-        growth_how, base = default_how(growth.how, kind), check_base(y, growth.base)
+        growth_how, base = default_how(growth.how, kind), check_base(observed, growth.base)
     if full_year is not None:
-        full_year_target(y, default_how(full_year.how, kind))
+        full_year_target(observed, default_how(full_year.how, kind))
+    blocks_asked = growth is not None or full_year is not None
+    path_horizon = outlook_horizon(y.index, horizon) if blocks_asked else horizon
     # One fit serves the frame and the paths (they come from the same predictive distribution).
-    fitted = fit_model(y, model, kind)
-    frame = describe_output(fitted.predict(horizon, levels=levels), fitted, model)
-    if growth is None and full_year is None:
+    if driven:
+        fitted, X_path = _fit_driven(y, horizon, path_horizon, model, kind, X, X_future, events, missing)
+    else:
+        fitted, X_path = fit_model(y, model, kind), None
+    X_frame = None if X_path is None else X_path.iloc[:horizon]
+    frame = describe_output(fitted.predict(horizon, levels=levels, X_future=X_frame), fitted, model)
+    if not blocks_asked:
         return Outlook(frame)
-    path_horizon = _path_horizon(frame.index, horizon)
-    paths = fitted.sample_paths(path_horizon, check_n_paths(n_paths), random_state=seed)
+    paths = fitted.sample_paths(path_horizon, check_n_paths(n_paths), random_state=seed, X_future=X_path)
+    y = observed
     blocks = None
     if growth is not None and base is not None:
         blocks = GrowthBlocks(
@@ -247,9 +290,67 @@ def forecast_outlook(
     return Outlook(frame, blocks, year)
 
 
+def outlook_horizon(index: pd.Index, horizon: int) -> int:
+    """The paths' horizon of the blocks: ``horizon`` periods after ``index`` extended to the end
+    of the calendar year of the last forecast period (what drivers must cover for them)."""
+    return _path_horizon(future_index(index, check_horizon(horizon)), horizon)
+
+
 def _path_horizon(index: pd.Index, horizon: int) -> int:
     """``horizon`` extended to the end of the calendar year of the last forecast period."""
     last = to_periods(index)[-1]
     per_year = periods_per_year(index)
     position = int({12: last.month, 4: last.quarter}.get(per_year, 1))
     return horizon + per_year - position
+
+
+def outlook_history(y: pd.Series) -> pd.Series:
+    """The history the growth and full-year blocks compare with: ``y`` from the period after
+    its last gap (all of it when it has none).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``y`` ends with a missing value (the paths would not continue an observed period).
+    """
+    gaps = np.flatnonzero(np.isnan(y.to_numpy(dtype=float)))
+    if not gaps.size:
+        return y
+    if gaps[-1] == len(y) - 1:
+        raise InvalidParameterError(
+            f"growth and full_year continue the observed history, but series {y.name!r} ends with a missing value "
+            f"({y.index[-1]}); ask for them once that period is observed, or without them."
+        )
+    return y.iloc[int(gaps[-1]) + 1 :]
+
+
+def _fit_driven(
+    y: pd.Series,
+    horizon: int,
+    path_horizon: int,
+    model: str | BaseForecaster,
+    kind: str,
+    X: pd.DataFrame | None,
+    X_future: pd.DataFrame | None,
+    events: Sequence[Mapping[str, Any]] | None,
+    missing: str,
+) -> tuple[BaseForecaster, pd.DataFrame | None]:
+    """The model fitted with drivers, events or gaps as :func:`~forecasting.forecast` fits it,
+    and the drivers over the paths' horizon (None without drivers)."""
+    check_values_for_kind(y, kind)
+    censor = check_nonnegative(y, kind, None)
+    if X_future is not None and path_horizon > horizon:
+        X_future = X_future.to_frame() if isinstance(X_future, pd.Series) else X_future
+        if len(X_future) < path_horizon:
+            end = future_index(y.index, path_horizon)[-1]
+            raise FutureDriversError(
+                f"growth and full_year need the drivers to the end of the last forecast year ({end}); X_future "
+                f"has {len(X_future)} row(s), {path_horizon} needed. Give the drivers up to {end}."
+            )
+    if X_future is not None:
+        X_future = X_future.iloc[:path_horizon]
+    X, X_path = _with_events(y, path_horizon, X, X_future, events)
+    template = build_model(_state_space_auto(model, X, missing), kind, nonnegative=censor)
+    if missing == "model":
+        check_takes_missing(template, model)
+    return template.fit(y, X), X_path

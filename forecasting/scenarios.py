@@ -11,10 +11,14 @@ each resulting driver path is fed through the model's own sample paths. The inte
 quantiles of the pooled paths, so they carry both the model's and the drivers' errors
 (wider, honestly); the mean stays the scenario's forecast. Drivers' errors are drawn
 independently of each other (their correlation is not modelled).
+
+:func:`extend_drivers` fills a driver's missing future with its own forecast, for a driver
+whose known values stop before the horizon's end (a stored price series that ends today).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -30,10 +34,18 @@ from forecasting.core import (
     build_model,
     describe_output,
     fit_model,
+    forecast,
+    latest_complete_stretch,
 )
 from forecasting.drivers import check_drivers
-from forecasting.exceptions import FutureDriversError, InvalidParameterError, MissingNotSupportedError
-from forecasting.frames import MEAN, hi_col, lo_col
+from forecasting.exceptions import (
+    DriverForecastWarning,
+    FutureDriversError,
+    InvalidDriversError,
+    InvalidParameterError,
+    MissingNotSupportedError,
+)
+from forecasting.frames import MEAN, future_index, hi_col, lo_col
 from forecasting.paths import summarize_paths
 from forecasting.validation import (
     check_horizon,
@@ -44,7 +56,7 @@ from forecasting.validation import (
     check_values_for_kind,
 )
 
-__all__ = ["forecast_scenarios"]
+__all__ = ["extend_drivers", "forecast_scenarios"]
 
 #: Driver paths drawn when ``driver_uncertainty`` is on; each gets ``n_paths // DRIVER_PATHS`` model paths.
 DRIVER_PATHS = 100
@@ -224,3 +236,64 @@ def _with_driver_errors(
         base[lo_col(lv)] = np.minimum(summary[lo_col(lv)].to_numpy(), mean)
         base[hi_col(lv)] = np.maximum(summary[hi_col(lv)].to_numpy(), mean)
     return base
+
+
+def extend_drivers(
+    drivers: pd.DataFrame, index: pd.Index, horizon: int, columns: Sequence[str], model: str = "auto"
+) -> pd.DataFrame:
+    """Fill the horizon periods that ``columns`` of ``drivers`` lack with each driver's own forecast.
+
+    For a driver whose known values stop before the end of the horizon (a stored price
+    series that ends today): its latest unbroken stretch is forecast by ``model`` (a
+    univariate model) up to the horizon's end, and that forecast's mean stands in for the
+    missing horizon periods. Values given are kept; the history is not touched (a gap
+    there stays an error of :func:`split_drivers`). Each filled driver emits a
+    :class:`~forecasting.exceptions.DriverForecastWarning` naming it, the first filled
+    period and the model, since the forecast of ``y`` then rests on a forecast of its driver.
+
+    Parameters
+    ----------
+    drivers : pd.DataFrame
+        One column per driver, by period (as for :func:`split_drivers`).
+    index : pd.Index
+        ``y``'s index.
+    horizon : int
+        Forecast periods after ``index``.
+    columns : sequence of str
+        The drivers that may be filled (others are left as they are).
+    model : str
+        Registered univariate model for the drivers' own forecasts.
+
+    Returns
+    -------
+    pd.DataFrame
+        ``drivers`` reindexed to cover at least the horizon, the gaps of ``columns`` in the
+        horizon filled.
+
+    Raises
+    ------
+    InvalidDriversError
+        A driver named in ``columns`` with no values at all.
+    """
+    future = future_index(index, horizon)
+    frame = drivers.reindex(drivers.index.union(future))
+    for col in columns:
+        missing = future[frame[col].reindex(future).isna().to_numpy()]
+        if not len(missing):
+            continue
+        known, _ = latest_complete_stretch(frame.loc[: missing[0], col].iloc[:-1].astype(float))
+        if known.empty:
+            raise InvalidDriversError(f"driver {col!r} has no values before {missing[0]} to forecast it from.")
+        ahead = future_index(known.index, len(frame) + horizon)
+        steps = int(ahead.get_loc(future[-1])) + 1
+        mean = forecast(known.rename(col), steps, (), model)["mean"]
+        frame.loc[missing, col] = mean.reindex(missing).to_numpy()
+        warnings.warn(
+            DriverForecastWarning(
+                f"driver {col!r} has no values from {missing[0]} on; its own forecast ({model}, fitted on "
+                f"{len(known)} values to {known.index[-1]}) stands in for {len(missing)} horizon period(s), so "
+                "the forecast rests on a forecast of the driver and its intervals leave out that uncertainty."
+            ),
+            stacklevel=2,
+        )
+    return frame

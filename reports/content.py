@@ -193,6 +193,9 @@ class SeriesSection:
     #: Trusted HTML blocks shown after the section (scenario tables and fan charts,
     #: ``reports.scenarios.render_scenario_section``); empty by default.
     extra_html: list[str] = field(default_factory=list)
+    #: Scenario name -> its forecast rows (drivers' scenarios, :mod:`reports.driven`); the
+    #: workbook's ``scenarios`` sheet. Empty without scenarios.
+    scenarios: dict[str, list[ForecastRow]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -722,8 +725,17 @@ def _outlook_options(y: pd.Series) -> tuple[GrowthOptions | None, FullYearOption
 
 
 def _backtest(
-    y: pd.Series, horizon: int, levels: Sequence[int], model: str, kind: str, windows: int
+    y: pd.Series,
+    horizon: int,
+    levels: Sequence[int],
+    model: str,
+    kind: str,
+    windows: int,
+    *,
+    X: pd.DataFrame | None = None,
+    events: Sequence[Mapping[str, Any]] | None = None,
 ) -> tuple[pd.DataFrame | None, str]:
+    """Backtest with up to ``windows`` windows (fewer when short); drivers ``X`` known at each origin."""
     for n_windows in range(max(windows, 1), 0, -1):
         try:
             frame = forecasting.backtest(
@@ -733,6 +745,8 @@ def _backtest(
                 models=(model,),
                 levels=levels,
                 kind=kind,
+                X=X,
+                events=events,
             )
         except InsufficientDataError:
             continue

@@ -31,8 +31,9 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from forecasting.exceptions import InvalidParameterError
-from forecasting.registry import list_models
+from forecasting.registry import get_model, list_models
 from reports.delivery import DeliveryTarget, check_delivery
+from reports.driver_options import DRIVER_OPTIONS, check_driver_options
 from reports.exceptions import ScheduleNeverFiresError
 
 __all__ = [
@@ -99,7 +100,9 @@ class ReportDefinition:
         name, instead of the report's), ``kind`` (``"level"`` or ``"share"``, instead of
         the stored kind) and ``check_breaks`` (``"true"``: scan the history for structural
         breaks and say so next to the forecast, "a break near 2022-03; intervals may be too
-        narrow").
+        narrow"); and ``drivers``, ``events``, ``scenarios``, ``driver_uncertainty`` (stored
+        series as drivers, known events, scenarios of the drivers: see
+        :mod:`reports.driver_options`).
     structures : sequence of str
         Stored structures (hierarchies, compositions) shown after the series, by name.
     """
@@ -117,7 +120,7 @@ class ReportDefinition:
     description: str = ""
     enabled: bool = True
     delivery: DeliveryTarget | None = None
-    series_options: dict[str, dict[str, str]] = field(default_factory=dict)
+    series_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     structures: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -195,7 +198,7 @@ def check_definition(definition: ReportDefinition, *, check_schedule: bool = Tru
         raise InvalidParameterError(
             f"formats must be a non-empty subset of {list(FORMATS)}; got {list(definition.formats)!r}."
         )
-    _check_series_options(definition.series_options)
+    _check_series_options(definition.series_options, definition.model)
     if not all(isinstance(v, str) and v for v in definition.structures):
         raise InvalidParameterError(f"structures must be non-empty names; got {list(definition.structures)!r}.")
     if definition.schedule is not None and check_schedule:
@@ -219,17 +222,17 @@ def check_definition(definition: ReportDefinition, *, check_schedule: bool = Tru
 _OPTION_VALUES = {"missing": ("error", "model"), "kind": ("level", "share"), "check_breaks": ("true", "false")}
 
 
-def _check_series_options(options: object) -> None:
+def _check_series_options(options: object, model: str) -> None:
     if not isinstance(options, dict):
         raise InvalidParameterError(f"series_options must map series ids to options; got {options!r}.")
     for series_id, opts in options.items():
         if not isinstance(series_id, str) or not isinstance(opts, dict):
             raise InvalidParameterError(f"series_options[{series_id!r}] must be a mapping of options; got {opts!r}.")
-        unknown = sorted(set(opts) - {"missing", "kind", "model", "check_breaks"})
+        unknown = sorted(set(opts) - {"missing", "kind", "model", "check_breaks", *DRIVER_OPTIONS})
         if unknown:
             raise InvalidParameterError(
                 f"series_options[{series_id!r}] has unknown option(s) {unknown}; allowed: missing, kind, model, "
-                "check_breaks."
+                f"check_breaks, {', '.join(DRIVER_OPTIONS)}."
             )
         for key, allowed in _OPTION_VALUES.items():
             if key in opts and opts[key] not in allowed:
@@ -240,6 +243,19 @@ def _check_series_options(options: object) -> None:
             raise InvalidParameterError(
                 f"series_options[{series_id!r}].model must be a registered model name; got {opts['model']!r}."
             )
+        spec = check_driver_options(series_id, opts)
+        if spec is not None and (spec.drivers or spec.events):
+            _check_takes_drivers(series_id, opts.get("model", model))
+
+
+def _check_takes_drivers(series_id: str, model: str) -> None:
+    """Refuse drivers or events for a series whose model takes none ('auto' chooses one that does)."""
+    if model != "auto" and not get_model(model).tags.supports_exog:
+        takers = [m for m in list_models() if m != "auto" and get_model(m).tags.supports_exog]
+        raise InvalidParameterError(
+            f"series_options[{series_id!r}] has drivers or events, but its model {model!r} takes no drivers; "
+            f"set its 'model' to 'auto' or one of {takers}."
+        )
 
 
 def _check_timezone(timezone: str) -> zoneinfo.ZoneInfo:

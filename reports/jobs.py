@@ -14,6 +14,7 @@ import threading
 import time
 import traceback as tb
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -22,15 +23,17 @@ from typing import Any
 
 import pandas as pd
 
-from data.exceptions import DataError, VintageNotFoundError
+from data.exceptions import DataError, SeriesNotFoundError, VintageNotFoundError
 from data.meta import ForecastRecord, StoredSeries
-from forecasting.exceptions import ForecastingError
+from forecasting.exceptions import ForecastingError, InvalidDriversError
 from forecasting.executor import get_executor
 from forecasting.frames import DS, MODEL
 from reports.content import ISSUED_AT, ReportData, SeriesSection, build_report, compute_section, failed_section
 from reports.definitions import ReportDefinition
 from reports.delivery import DeliveryOptions
 from reports.dispatch import open_deliveries, settle_deliveries
+from reports.driven import compute_driven_section
+from reports.driver_options import driver_spec
 from reports.exceptions import NoSeriesForecastError, RenderFailedError, RenderUnavailableError
 from reports.pdf import html_to_pdf
 from reports.render import render_html
@@ -320,6 +323,7 @@ def collect_report(
     stored_by_id: dict[str, StoredSeries] = {}
     slots: list[SeriesSection | None] = []
     tasks: list[tuple[int, str, pd.Series, dict[str, Any]]] = []
+    driven: set[int] = set()
     for series_id in resolve_series_ids(definition, store):
         try:
             stored, vintage_note = _read_at(store, series_id, as_of)
@@ -342,10 +346,18 @@ def collect_report(
             "vintage": _describe_vintage(stored) + vintage_note,
             "archived": _archived_frame(store, definition.name, series_id, as_of),
         }
+        try:
+            if _with_drivers(store, series_id, options, as_of, kwargs):
+                driven.add(len(slots))
+        except (DataError, ForecastingError) as exc:
+            code = str(getattr(exc, "code", ""))
+            error = f"{type(exc).__name__}: {exc}"
+            slots.append(failed_section(series_id, error, model=kwargs["model"], code=code, title=stored.meta.name))
+            continue
         tasks.append((len(slots), series_id, _cut_at(stored.series, as_of), kwargs))
         slots.append(None)
         stored_by_id[series_id] = stored
-    for position, section in _compute_sections(tasks, n_jobs):
+    for position, section in _compute_sections(tasks, n_jobs, driven=driven):
         slots[position] = section
     sections = [s for s in slots if s is not None]
     structures = [_structure(definition, store, name, as_of) for name in definition.structures]
@@ -384,14 +396,50 @@ def _structure(definition: ReportDefinition, store: Any, name: str, as_of: datet
     )
 
 
+def _with_drivers(store: Any, series_id: str, options: dict[str, Any], as_of: datetime, kwargs: dict[str, Any]) -> bool:
+    """Whether the series has drivers, events or scenarios: then their stored series are read at
+    ``as_of`` into ``kwargs`` and :func:`reports.driven.compute_driven_section` makes its section.
+
+    A driver is read at the vintage current at ``as_of`` and kept whole (a stored assumed path
+    over the horizon is what the forecast needs); only when it was stored after ``as_of`` (a
+    back-filled run) is it cut at ``as_of`` like the series, so that no later actual leaks in.
+    """
+    spec = driver_spec(series_id, options)
+    if spec is None:
+        return False
+
+    def read(sid: str) -> pd.Series:
+        try:
+            stored, note = _read_at(store, sid, as_of)
+        except SeriesNotFoundError as exc:  # deleted since the definition was made
+            raise InvalidDriversError(
+                f"the driver or scenario series {sid!r} of series {series_id!r} is no longer stored; load it again "
+                "or remove it from the report's series_options."
+            ) from exc
+        return _cut_at(stored.series, as_of) if note else stored.series
+
+    kwargs.update(
+        drivers={name: read(sid) for name, sid in spec.drivers.items()},
+        driver_ids=dict(spec.drivers),
+        events=spec.events or None,
+        scenarios={name: {d: read(sid) for d, sid in path.items()} for name, path in spec.scenarios.items()},
+        driver_uncertainty=spec.driver_uncertainty,
+    )
+    return True
+
+
 def _compute_sections(
-    tasks: list[tuple[int, str, pd.Series, dict[str, Any]]], n_jobs: int
+    tasks: list[tuple[int, str, pd.Series, dict[str, Any]]], n_jobs: int, *, driven: AbstractSet[int] = frozenset()
 ) -> list[tuple[int, SeriesSection]]:
-    """Forecast and backtest every series on the executor (``n_jobs`` processes)."""
+    """Forecast and backtest every series on the executor (``n_jobs`` processes); the tasks at
+    positions in ``driven`` by :func:`~reports.driven.compute_driven_section`."""
     out: list[tuple[int, SeriesSection]] = []
     # "spawn": the caller may be a threaded server or scheduler, where fork is unsafe.
     with get_executor(max(n_jobs, 1), n_tasks=len(tasks), spawn=True) as executor:
-        calls = ((pos, functools.partial(compute_section, sid, y, **kw)) for pos, sid, y, kw in tasks)
+        calls = (
+            (pos, functools.partial(compute_driven_section if pos in driven else compute_section, sid, y, **kw))
+            for pos, sid, y, kw in tasks
+        )
         named = {pos: (sid, str(kw.get("model", ""))) for pos, sid, _, kw in tasks}
         for pos, result in executor.stream(calls):
             if result.ok:

@@ -157,6 +157,28 @@ def _structure_sheet(ws: Worksheet, st: StructureSection, levels: Sequence[int])
             cell.number_format = fmt
 
 
+def _scenarios_sheet(ws: Worksheet, data: ReportData) -> None:
+    """Every series' scenario forecasts, one row per series, scenario and period (long format)."""
+    ws.append(["Scenarios: one forecast per assumed path of the drivers, from the same fitted model"])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append([])
+    header = ["series", "scenario", "period", "mean"] + [f"{side}_{lv}" for lv in data.levels for side in ("lo", "hi")]
+    ws.append(header)
+    for cell in ws[ws.max_row]:
+        cell.font = _BOLD
+    ws.freeze_panes = f"A{ws.max_row + 1}"
+    for s in data.sections:
+        fmt = _number_format(s.kind)
+        for name, rows in s.scenarios.items():
+            for row in rows:
+                bounds = [b for lv in data.levels for b in row.bounds.get(lv, (None, None))]
+                ws.append([s.series_id, name, row.period, row.mean, *bounds])
+                for cell in ws[ws.max_row][3:]:
+                    cell.number_format = fmt
+    for i, width in enumerate((24, 20, 12), start=1):
+        ws.column_dimensions[get_column_letter(i)].width = width
+
+
 def render_xlsx(data: ReportData) -> bytes:
     """The report as an ``.xlsx`` workbook.
 
@@ -170,7 +192,9 @@ def render_xlsx(data: ReportData) -> bytes:
     bytes
         The workbook: a ``contents`` sheet (report identity, one line per series with its
         source, last observation and summary or the reason it has no forecast), then one
-        sheet per series (history, forecasts and interval bounds).
+        sheet per series (history, forecasts and interval bounds), one per structure and,
+        when a series has scenarios of its drivers, a ``scenarios`` sheet (series, scenario,
+        period, mean and bounds).
     """
     wb = Workbook()
     contents = wb.active
@@ -181,8 +205,11 @@ def render_xlsx(data: ReportData) -> bytes:
     for name, section in zip(names, data.sections, strict=True):
         _series_sheet(wb.create_sheet(name), section, data.levels)
     taken = {"contents", *names}
-    for name, structure in zip(sheet_names([st.name for st in data.structures], taken), data.structures, strict=True):
+    structure_names = sheet_names([st.name for st in data.structures], taken)
+    for name, structure in zip(structure_names, data.structures, strict=True):
         _structure_sheet(wb.create_sheet(name), structure, data.levels)
+    if any(s.scenarios for s in data.sections):
+        _scenarios_sheet(wb.create_sheet(sheet_names(["scenarios"], {*taken, *structure_names})[0]), data)
     # The workbook is dated by the report, not by when it was rendered (openpyxl stamps
     # "modified" itself on saving).
     wb.properties.created = data.generated_at.replace(tzinfo=None)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from api.deps import SettingsDep
 from api.schemas import AwareInstant, ErrorRead
@@ -68,6 +68,60 @@ class ReportDelivery(BaseModel):
     )
 
 
+class SeriesOptions(BaseModel):
+    """Options of one series in a report; every field is optional (unset fields are left out).
+
+    Values are checked by the report definition's own validation (422 ``invalid_parameter``
+    naming ``series_options[<id>].<option>``), the same for REST and the command line.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "auto",
+                    "drivers": {"brent": "brent_usd"},
+                    "events": [{"ds": "2022-03", "type": "level_shift"}],
+                    "scenarios": {"oil_60": {"brent": "brent_60"}, "oil_90": {"brent": "brent_90"}},
+                    "driver_uncertainty": False,
+                }
+            ]
+        },
+    )
+
+    missing: str | None = Field(
+        None, description="'error' (default) or 'model': fit through gaps with a model that skips them (no backtest)."
+    )
+    kind: str | None = Field(None, description="'level' or 'share', instead of the stored kind.")
+    model: str | None = Field(None, description="A registered model, instead of the report's.")
+    check_breaks: str | None = Field(None, description="'true': a note when the history has a structural break.")
+    drivers: list[str] | dict[str, str] | None = Field(
+        None,
+        description="Stored series used as drivers (regressors), read at the run's as-of time: a list of ids "
+        "(each driver named by its id) or driver name -> series id. They must cover the series' history; over "
+        "the horizon, a driver whose stored values stop early is forecast by its own model ('auto') and the "
+        "report says so. Needs a model that takes drivers ('auto', 'regression_arima', 'structural').",
+    )
+    events: list[dict[str, Any]] | None = Field(
+        None,
+        description="Known events as in POST /v1/forecasts: {'ds': '2022-03', 'type': 'level_shift'} (types "
+        "level_shift, pulse, ramp with 'end', seasonal_change; optional 'name').",
+    )
+    scenarios: dict[str, dict[str, str]] | None = Field(
+        None,
+        description="Scenario name -> {driver name -> stored series holding that driver's path over the horizon}: "
+        "the report shows a scenario table, one fan chart per scenario and an Excel 'scenarios' sheet.",
+    )
+    driver_uncertainty: bool | None = Field(
+        None, description="With scenarios: add the drivers' own forecast errors to the intervals (wider)."
+    )
+
+    @model_serializer(mode="wrap")
+    def _set_fields_only(self, handler: Any) -> Any:
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+
 class ReportUpdate(BaseModel):
     """A report definition (everything but its name)."""
 
@@ -99,12 +153,11 @@ class ReportUpdate(BaseModel):
     )
     enabled: bool = True
     delivery: ReportDelivery | None = Field(None, description="E-mail recipients and/or a webhook; null: none.")
-    series_options: dict[str, dict[str, str]] = Field(
+    series_options: dict[str, SeriesOptions] = Field(
         default_factory=dict,
         description=(
-            "Per-series options by series id: 'missing' ('error' or 'model': fit through gaps with a "
-            "model that skips them), 'kind' ('level' or 'share'), 'model' (instead of the report's), "
-            "'check_breaks' ('true': a note when the history has a structural break)."
+            "Per-series options by series id: 'missing', 'kind', 'model', 'check_breaks', and stored series as "
+            "'drivers' with known 'events' and 'scenarios' of the drivers (see the SeriesOptions schema)."
         ),
     )
     structures: list[str] = Field(

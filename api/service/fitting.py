@@ -17,7 +17,7 @@ from api.service.limits import with_details
 from forecasting.base import BaseForecaster
 from forecasting.breaks import break_warnings
 from forecasting.exceptions import InvalidParameterError
-from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions, forecast_outlook
+from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions, forecast_outlook, outlook_horizon
 from forecasting.registry import get_model
 from forecasting.transforms import Transformed
 
@@ -69,6 +69,8 @@ def fit_forecast(
     :func:`forecasting.forecast` and :func:`forecasting.forecast_scenarios` instead.
     """
     estimator = _estimator(model, transform, kind)
+    if driven is not None and (growth is not None or full_year is not None):
+        return _fit_driven_outlook(y, horizon, levels, estimator, kind, driven, growth, full_year)
     if driven is not None:
         return _fit_driven(y, horizon, levels, estimator, kind, driven)
     out = forecast_outlook(y, horizon, levels, estimator, kind, growth=growth, full_year=full_year)
@@ -118,6 +120,41 @@ def _fit_driven(
     )
     frame = frames.pop(_BASELINE)
     return FitOutcome(frame, str(frame.attrs.get("interval_method", "")), scenarios=frames)
+
+
+def _fit_driven_outlook(
+    y: pd.Series,
+    horizon: int,
+    levels: tuple[int, ...],
+    estimator: str | BaseForecaster,
+    kind: str,
+    driven: DrivenFit,
+    growth: GrowthOptions | None,
+    full_year: FullYearOptions | None,
+) -> FitOutcome:
+    """Forecast with drivers, events or gaps, and the growth and full-year blocks from the same fit.
+
+    The drivers must run to the end of the last forecast year (the paths' horizon).
+    """
+    X, X_future = driven.split(y, outlook_horizon(y.index, horizon))
+    if driven.check_breaks:
+        for warning in break_warnings(y, driven.events):
+            warnings.warn(warning, stacklevel=2)
+    out = forecast_outlook(
+        y,
+        horizon,
+        levels,
+        estimator,
+        kind,
+        growth=growth,
+        full_year=full_year,
+        X=X,
+        X_future=X_future,
+        events=driven.events,
+        missing=driven.missing,
+    )
+    frame = out.forecast
+    return FitOutcome(frame, str(frame.attrs.get("interval_method", "")), out.growth, out.full_year)
 
 
 def run_backtest(

@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 import pandas as pd
@@ -29,7 +30,7 @@ from api.cache import ForecastKey, LRUCache, forecast_key
 from api.metrics import Metrics
 from api.service.admission import FitGate
 from api.service.archive import archive_forecast
-from api.service.drivers import DrivenFit, driven_fit, scenario_tables
+from api.service.drivers import DrivenFit, check_stored_coverage, driven_fit, scenario_tables
 from api.service.fitting import FitOutcome, fit_forecast, run_backtest, warm_up
 from api.service.limits import Limits, check_backtest, check_forecast, check_model_name, check_outlook
 from api.service.sources import InlineParser, VintageMemory, prepare
@@ -42,10 +43,11 @@ from api.service.types import (
     ForecastResult,
     Prepared,
 )
-from data import Store, VintageInfo
+from data import SeriesNotFoundError, Store, VintageInfo
 from forecasting.core import score_backtest
 from forecasting.exceptions import ForecastingError, InvalidParameterError
 from forecasting.executor import Executor, TaskResult
+from forecasting.outlook import outlook_history, outlook_horizon
 
 __all__ = ["BacktestFit", "BatchFit", "ForecastFit", "ForecastService"]
 
@@ -150,7 +152,13 @@ class ForecastService:
         return model, check_forecast(request.horizon, request.levels, self.limits)
 
     @staticmethod
-    def _key(request: ForecastRequest, model: str, levels: tuple[int, ...], vintage: VintageInfo | None) -> ForecastKey:
+    def _key(
+        request: ForecastRequest,
+        model: str,
+        levels: tuple[int, ...],
+        vintage: VintageInfo | None,
+        driver_vintages: tuple[tuple[str, str, int], ...] = (),
+    ) -> ForecastKey:
         source = request.source
         return forecast_key(
             series_id=source.series_id,
@@ -165,7 +173,7 @@ class ForecastService:
             levels=levels,
             growth=request.growth,
             full_year=request.full_year,
-            extras=_extras(request),
+            extras=_extras(request, driver_vintages),
         )
 
     def _hit(self, key: ForecastKey) -> ForecastResult | None:
@@ -197,7 +205,26 @@ class ForecastService:
             vintage = self.vintages.recall(request.source.series_id, request.source.as_of)
             if vintage is None:
                 return None
-        return self._hit(self._key(request, model, levels, vintage))
+        driver_vintages = []
+        for name, series_id, as_of in _stored_drivers(request):
+            recalled = self.vintages.recall(series_id, as_of)
+            if recalled is None:
+                return None
+            driver_vintages.append((name, series_id, int(recalled.vintage_id)))
+        return self._hit(self._key(request, model, levels, vintage, tuple(driver_vintages)))
+
+    def _driver_vintages(self, request: ForecastRequest, store: Store) -> tuple[tuple[str, str, int], ...] | None:
+        """The vintage of each stored driver from the store's lists (None: one is not resolved)."""
+        out = []
+        for name, series_id, as_of in _stored_drivers(request):
+            try:
+                found = self.vintages.lookup(store, series_id, as_of)
+            except SeriesNotFoundError:
+                return None  # read_stored_drivers raises it, naming the driver
+            if found is None:
+                return None
+            out.append((name, series_id, int(found.vintage_id)))
+        return tuple(out)
 
     # ---------------------------------------------------------------- admission
     def _submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[TaskResult[T]]:
@@ -244,18 +271,26 @@ class ForecastService:
         vintage = None
         if source.series_id is not None:
             vintage = self.vintages.lookup(store, source.series_id, source.as_of)
-        if source.series_id is None or vintage is not None:
-            hit = self._hit(self._key(request, model, levels, vintage))
+        driver_vintages = self._driver_vintages(request, store)
+        if (source.series_id is None or vintage is not None) and driver_vintages is not None:
+            hit = self._hit(self._key(request, model, levels, vintage, driver_vintages))
             if hit is not None:
                 return hit
         self.gate.check()  # a full queue refuses before the data are read or parsed
         vintage_id = vintage.vintage_id if vintage is not None else None
-        prepared = prepare(source, store, self.limits, self._parse, vintage_id=vintage_id)
+        prepared = prepare(
+            source,
+            store,
+            self.limits,
+            self._parse,
+            vintage_id=vintage_id,
+            driver_vintages={name: v for name, _, v in driver_vintages or ()},
+        )
         driven = _driven(request, prepared)
         if driven is None:
             check_outlook(prepared.y, prepared.kind, request.growth, request.full_year)
         else:
-            check_driven(driven, prepared.y, request)
+            driven = check_driven(driven, prepared, request)
         self.gate.acquire()
         self.metrics.cache_misses.inc()
         future = self._submit(
@@ -298,7 +333,7 @@ class ForecastService:
             fit=fit,
             notes=outcome.notes,
         )
-        self.cache.put(self._key(request, model, levels, prepared.vintage), result)
+        self.cache.put(self._key(request, model, levels, prepared.vintage, prepared.driver_vintages), result)
         self.metrics.cache_size.set(len(self.cache))
         return result
 
@@ -331,7 +366,7 @@ class ForecastService:
             except ForecastingError as exc:
                 fit.items[i] = BatchItemResult(i, source.label, error=exc)
                 continue
-            hit = self._hit(self._key(item, model, levels, prepared.vintage))
+            hit = self._hit(self._key(item, model, levels, prepared.vintage, prepared.driver_vintages))
             if hit is not None:
                 fit.items[i] = BatchItemResult(i, source.label, result=hit)
             else:
@@ -422,8 +457,11 @@ class ForecastService:
         )
 
 
-def _extras(request: ForecastRequest) -> tuple[Hashable, ...]:
-    """What else than the series and the settings changes the forecast (empty for a plain one)."""
+def _extras(request: ForecastRequest, driver_vintages: tuple[tuple[str, str, int], ...] = ()) -> tuple[Hashable, ...]:
+    """What else than the series and the settings changes the forecast (empty for a plain one).
+
+    Stored drivers count by the vintage read, so a new vintage of a driver is a new forecast.
+    """
     drivers = request.source.drivers
     if drivers is None and request.scenarios is None and not request.check_breaks:
         return ()
@@ -431,7 +469,16 @@ def _extras(request: ForecastRequest) -> tuple[Hashable, ...]:
         drivers.digest if drivers is not None else None,
         request.scenarios.digest if request.scenarios is not None else None,
         request.check_breaks,
+        driver_vintages,
     )
+
+
+def _stored_drivers(request: ForecastRequest) -> list[tuple[str, str, datetime | None]]:
+    """(driver name, series id, as_of) of each driver of ``request`` that references a stored series."""
+    drivers = request.source.drivers
+    if drivers is None:
+        return []
+    return [(c.name, c.series_id, c.as_of or request.source.as_of) for c in drivers.stored if c.series_id]
 
 
 def _driven(request: ForecastRequest, prepared: Prepared) -> DrivenFit | None:
@@ -447,12 +494,26 @@ def _driven(request: ForecastRequest, prepared: Prepared) -> DrivenFit | None:
     )
 
 
-def check_driven(driven: DrivenFit, y: pd.Series, request: ForecastRequest) -> None:
-    """Refuse what a fit with drivers cannot do, and check the drivers before any fit (422s)."""
-    if request.growth is not None or request.full_year is not None:
+def check_driven(driven: DrivenFit, prepared: Prepared, request: ForecastRequest) -> DrivenFit:
+    """Refuse what a fit with drivers cannot do, and check the drivers before any fit (422s).
+
+    Returns the fit with the stored drivers that only the scenarios cover over the horizon
+    marked to be forecast by their own model for the baseline.
+    """
+    blocks = request.growth is not None or request.full_year is not None
+    if blocks and driven.scenarios:
         raise InvalidParameterError(
-            "'growth' and 'full_year' are not available with drivers, events, scenarios, check_breaks or "
-            "missing='model'; ask for them in a separate request without those."
+            "'growth' and 'full_year' are not available with scenarios (one forecast per scenario); ask for them "
+            "in a separate request without 'scenarios'."
         )
-    _, X_future = driven.split(y, request.horizon)
+    horizon = request.horizon
+    if blocks:
+        check_outlook(outlook_history(prepared.y), prepared.kind, request.growth, request.full_year)
+        horizon = outlook_horizon(prepared.y.index, request.horizon)  # the drivers must cover the paths
+    inputs, stored = request.source.drivers, prepared.stored_drivers
+    if inputs is not None and stored is not None:
+        extend = check_stored_coverage(inputs, stored, prepared.y.index, horizon, driven.scenarios)
+        driven = driven.extended(extend)
+    _, X_future = driven.split(prepared.y, horizon, check_only=True)
     driven.scenario_futures(X_future)
+    return driven

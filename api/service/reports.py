@@ -24,6 +24,7 @@ from typing import Any
 from reports.definitions import ReportDefinition
 from reports.delivery import DeliveryOptions
 from reports.delivery_log import DeliveryLog, DeliveryRecord
+from reports.driver_options import driver_spec
 from reports.exceptions import UnknownReportSeriesError
 from reports.jobs import claim_report_run, execute_run, run_report
 from reports.options import ReportOptions
@@ -74,6 +75,15 @@ def check_against_service(definition: ReportDefinition, store: Any, delivery: De
             "(POST /v1/series or `tradecast load`) or see the stored ones (GET /v1/series).",
             details={"field": "series_ids", "unknown": missing},
         )
+    for series_id, options in definition.series_options.items():
+        spec = driver_spec(series_id, options)
+        absent = [s for s in (spec.series_ids if spec is not None else []) if not store.has_series(s)]
+        if absent:
+            raise UnknownReportSeriesError(
+                f"report {definition.name!r}: series_options[{series_id!r}] names driver or scenario series not in "
+                f"the store: {', '.join(absent)}; load them first (POST /v1/series).",
+                details={"field": f"series_options.{series_id}", "unknown": absent},
+            )
     target = definition.delivery
     if target is not None and target.emails and not delivery.smtp_host:
         raise InvalidParameterError(

@@ -7,13 +7,13 @@ without a database round trip.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 import pandas as pd
 
-from api.service.drivers import driver_table
+from api.service.drivers import driver_table, read_stored_drivers
 from api.service.limits import Limits, check_complete, check_series_length
 from api.service.types import InlineSeries, Prepared, SeriesSource
 from data import Store, VintageInfo
@@ -40,12 +40,19 @@ def _complete(y: pd.Series, missing: str, field: str) -> tuple[pd.Series, tuple[
 
 
 def prepare(
-    source: SeriesSource, store: Store, limits: Limits, parse: InlineParser, *, vintage_id: int | None = None
+    source: SeriesSource,
+    store: Store,
+    limits: Limits,
+    parse: InlineParser,
+    *,
+    vintage_id: int | None = None,
+    driver_vintages: Mapping[str, int] | None = None,
 ) -> Prepared:
     """Read and validate the series of ``source`` against the limits.
 
     A stored series is read at ``vintage_id`` when given (already resolved from the
-    vintage list), else at ``source.as_of``.
+    vintage list), else at ``source.as_of``; stored drivers likewise at
+    ``driver_vintages`` (by driver name), else at their ``as_of`` or ``source.as_of``.
     """
     if source.series_id is not None:
         if vintage_id is not None:
@@ -63,7 +70,11 @@ def prepare(
         raise ValueError("a SeriesSource needs a series_id or inline data")
     check_series_length(len(prepared.y), limits)
     if source.drivers is not None:
-        prepared = replace(prepared, drivers=driver_table(source.drivers, prepared.frequency))
+        stored_drivers = read_stored_drivers(
+            source.drivers, store, prepared.frequency, source.as_of, vintage_ids=driver_vintages
+        )
+        drivers = driver_table(source.drivers, prepared.frequency, stored_drivers)
+        prepared = replace(prepared, drivers=drivers, stored_drivers=stored_drivers)
     return prepared
 
 

@@ -9,7 +9,7 @@ from functools import cached_property
 import pandas as pd
 
 from api.cache import data_hash
-from api.service.drivers import DriverInputs, ScenarioInputs
+from api.service.drivers import DriverInputs, ScenarioInputs, StoredDrivers
 from data import VintageInfo
 from forecasting.executor import WarningNote
 from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions
@@ -114,6 +114,13 @@ class Prepared:
     data_hash: str | None = None
     notes: tuple[WarningNote, ...] = ()
     drivers: pd.DataFrame | None = field(default=None, compare=False)
+    #: The stored drivers as read, with their vintages (part of the cache key).
+    stored_drivers: StoredDrivers | None = field(default=None, compare=False)
+
+    @property
+    def driver_vintages(self) -> tuple[tuple[str, str, int], ...]:
+        """(driver name, series id, vintage id) of each stored driver read."""
+        return self.stored_drivers.vintages if self.stored_drivers is not None else ()
 
 
 # eq=False: results hold frames (no meaningful ==) and are told apart by identity, so the

@@ -85,8 +85,43 @@ def test_drivers_refused_by_a_model_that_takes_none(client):
     assert_error(client.post("/v1/forecasts", json=_body(model="naive2")), 422, "drivers_not_supported")
 
 
-def test_drivers_with_growth_answer_422(client):
-    assert_error(client.post("/v1/forecasts", json=_body(growth={"yoy": True})), 422, "invalid_parameter", "growth")
+def test_drivers_with_growth_come_from_the_driven_fit(client):
+    response = client.post("/v1/forecasts", json=_body(growth={"yoy": True}))
+    assert response.status_code == 200, response.text
+    got = response.json()
+    assert [r["ds"] for r in got["growth"]["annual"]] == ["2020", "2021", "2022"]
+    want = _library(_body())
+    np.testing.assert_allclose([r["mean"] for r in got["forecast"]], want["mean"].to_numpy(), rtol=1e-6)
+    # The first forecast year against the last observed one, from the driven model's paths: near its mean.
+    last = _driven()[0][-1]["y"]
+    change = 100.0 * (got["forecast"][0]["mean"] / last - 1.0)
+    assert abs(got["growth"]["annual"][0]["mean"] - change) < 1.0
+
+
+def test_growth_with_scenarios_answers_422(client):
+    scen = {"high": {"x": [{"ds": str(2020 + i), "y": 30.0} for i in range(H)]}}
+    body = _body(growth={"yoy": True}, scenarios=scen)
+    assert_error(client.post("/v1/forecasts", json=body), 422, "invalid_parameter", "scenarios")
+
+
+def test_full_year_with_drivers_short_of_the_year_end_answers_422(client):
+    months = [f"{2018 + i // 12}-{i % 12 + 1:02d}" for i in range(36 + 12)]
+    rng = np.random.default_rng(5)
+    x = np.cumsum(rng.normal(0.0, 1.0, len(months))) + 10.0
+    y = 20.0 + 4.0 * x + rng.normal(0.0, 0.3, len(months))
+    body = {
+        "data": [{"ds": months[i], "y": float(y[i])} for i in range(36)],
+        "frequency": "monthly",
+        "horizon": 3,
+        "model": "structural",
+        "drivers": [{"name": "x", "data": [{"ds": m, "y": float(v)} for m, v in zip(months[:39], x, strict=False)]}],
+        "full_year": {},
+    }
+    assert_error(client.post("/v1/forecasts", json=body), 422, "invalid_future_drivers", "2021-04")
+    body["drivers"][0]["data"] = [{"ds": m, "y": float(v)} for m, v in zip(months, x, strict=True)]
+    response = client.post("/v1/forecasts", json=body)
+    assert response.status_code == 200, response.text
+    assert response.json()["full_year"]["ds"] == "2021"
 
 
 def test_events_and_break_warning(client):
