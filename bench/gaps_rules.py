@@ -46,6 +46,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -63,7 +64,7 @@ PSEUDO_TEST = 18
 SHARE, SEED = 0.3, 20
 
 
-def choose_series(path: str, sample: int) -> list[M3Series]:
+def choose_series(path: str | Path, sample: int) -> list[M3Series]:
     """M3 monthly series other than ``load_m3(sample=...)``'s, training part split 18 from the end."""
     every = load_m3(path, periods=["monthly"])
     step = len(every) / sample
