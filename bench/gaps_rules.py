@@ -19,7 +19,8 @@ Rules (all from the same fits, so their differences are paired):
   else ``structural``;
 - ``aicc``: the lower AICc (the two likelihoods are not on the same footing: different
   diffuse burn-in and differencing; measured anyway, as the brief asks);
-- ``mean``: the mean of the two forecasts;
+- ``mean``: the mean of the two forecasts; ``mean_if_gaps``: that when the series has a gap,
+  else ``holdout``;
 - ``structural``, ``regression_arima``: one candidate always.
 
 Two data sets:
@@ -129,12 +130,12 @@ def pieces(y: pd.Series, horizon: int, m: int, lean: float | None = None) -> dic
 
 
 def run(
-    series: list[M3Series], start: int = 0, stop: int | None = None, lean: float | None = None
+    series: list[M3Series], positions: Sequence[int] | None = None, lean: float | None = None
 ) -> Iterator[dict[str, object]]:
-    """One row per series and arm, with the test values (series ``start:stop``; the deletion
-    seed stays ``SEED + position in the sample``, as in ``drivers_bench``)."""
+    """One row per series and arm, with the test values (the series at ``positions``, default
+    all; the deletion seed stays ``SEED + position in the sample``, as in ``drivers_bench``)."""
     for i, s in enumerate(series):
-        if i < start or (stop is not None and i >= stop):
+        if positions is not None and i not in positions:
             continue
         arms = {"complete": s.train, "gaps": remove_at_random(s.train, SHARE, SEED + i)}
         for arm, y in arms.items():
@@ -190,13 +191,14 @@ def rule_forecasts(row: pd.Series) -> dict[str, np.ndarray]:
     holdout = min(usable, key=lambda k: usable[k]) if usable else "structural"
     aicc = {name: float(row[f"aicc_{name}"]) for name in CANDIDATES if np.isfinite(row[f"aicc_{name}"])}
     by_aicc = fc[min(aicc, key=lambda k: aicc[k])] if aicc else fc["structural"]
-    if bool(row.get("lean_skipped", False)):  # only the structural model was fitted: not scored
+    if row.get("lean_skipped", False) is True:  # only the structural model was fitted: not scored
         nothing = np.full(len(fc["structural"]), np.nan)
         fc["regression_arima"], holdout, by_aicc = nothing, "regression_arima", nothing
     out = {
         "holdout": fc[holdout],
         "structural_if_gaps": fc["structural"] if row["has_gaps"] else fc[holdout],
         "aicc": by_aicc,
+        "mean_if_gaps": np.mean([fc[name] for name in CANDIDATES], axis=0) if row["has_gaps"] else fc[holdout],
         "mean": np.mean(np.vstack([fc[name] for name in CANDIDATES]), axis=0),
         "structural": fc["structural"],
         "regression_arima": fc["regression_arima"],
@@ -226,17 +228,20 @@ def score(table: pd.DataFrame) -> pd.DataFrame:
 def summary(table: pd.DataFrame) -> pd.DataFrame:
     """Per rule: mean sMAPE of both arms, their ratio, and paired differences with standard errors.
 
-    ``d_complete`` is the rule's complete-arm sMAPE minus the present rule's (``holdout``),
-    ``d_gaps`` the gaps arm's minus the complete arm's (both with the same rule), each as a
-    mean over series with its standard error (sd / sqrt(n)).
+    ``d_complete_vs_holdout`` is the rule's complete-arm sMAPE minus the present rule's
+    (``holdout``) and ``d_gaps_vs_structural`` its gaps-arm sMAPE minus ``structural``'s
+    (always scored), ``d_gaps`` the gaps arm's minus the complete arm's (both with the same
+    rule), each as a mean over series with its standard error (sd / sqrt(n)).
     """
     wide = score(table).pivot_table(index=["series", "rule"], columns="arm", values="smape").reset_index()
     base = wide[wide["rule"] == "holdout"].set_index("series")["complete"]
+    base_gaps = wide[wide["rule"] == "structural"].set_index("series")["gaps"]
     out = []
     for rule, part in wide.groupby("rule"):
         part = part.dropna(subset=["complete", "gaps"]).set_index("series")
         d_gap = part["gaps"] - part["complete"]
         d_base = (part["complete"] - base.reindex(part.index)).dropna()
+        d_struct = (part["gaps"] - base_gaps.reindex(part.index)).dropna()
         n = len(part)
         out.append(
             {
@@ -249,6 +254,8 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
                 "se_d_gaps": d_gap.std(ddof=1) / np.sqrt(n),
                 "d_complete_vs_holdout": d_base.mean(),
                 "se_d_complete": d_base.std(ddof=1) / np.sqrt(len(d_base)),
+                "d_gaps_vs_structural": d_struct.mean(),
+                "se_d_gaps_vs_structural": d_struct.std(ddof=1) / np.sqrt(len(d_struct)),
             }
         )
     return pd.DataFrame(out).sort_values("ratio")
@@ -295,8 +302,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         cmd.add_argument("--data", required=True)
         cmd.add_argument("--sample", type=int, default=100)
         cmd.add_argument("--out", required=True)
-        cmd.add_argument("--start", type=int, default=0)
-        cmd.add_argument("--stop", type=int, default=None)
+        cmd.add_argument("--positions", type=int, nargs="*", default=None, help="positions in the sample to run")
         cmd.add_argument("--lean", type=float, default=None, help="see pieces()")
     rep = sub.add_parser("report")
     rep.add_argument("tables", nargs="+")
@@ -327,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         pd.DataFrame(extended).to_csv(args.out, index=False)
         return
     rows: list[dict[str, object]] = []
-    for row in run(series, args.start, args.stop, args.lean):
+    for row in run(series, args.positions, args.lean):
         rows.append(row)
         _save(rows, args.out)
 
