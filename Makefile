@@ -85,7 +85,7 @@ bench-domain: install
 	$(PY) -m bench.structure_bench --domain $(DOMAIN_DIR)
 	$(PY) -m bench.structure_bilateral --domain $(DOMAIN_DIR)
 	$(PY) -m bench.drivers_bench simulated --series 40 --model structural
-	$(PY) -m bench.drivers_bench gaps --data $(M3_DIR)/m3.csv.gz --sample 200 --model structural
+	$(PY) -m bench.drivers_bench gaps --data $(M3_DIR)/m3.csv.gz --sample 200 --model auto
 	$(PY) -m bench.drivers_bench simulated --series 20 --model auto
 	$(PY) -m bench.drivers_bench scenarios --series 20 --model structural
 

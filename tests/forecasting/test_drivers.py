@@ -169,3 +169,55 @@ def test_yuan_settlement_shares_forecastable_with_missing_model():
     assert len(fc) == 6 and str(fc.index[0]) == "2024-02"
     values = fc.to_numpy()
     assert np.isfinite(values).all() and (values > 0).all() and (values < 1).all()
+
+
+def _quarterly(n: int = 48, seed: int = 2) -> pd.Series:
+    """A trending quarterly series with AR(1) noise (no drivers)."""
+    rng = np.random.default_rng(seed)
+    noise = np.zeros(n)
+    for t in range(1, n):
+        noise[t] = 0.5 * noise[t - 1] + rng.normal(0.0, 1.0)
+    return pd.Series(50.0 + 0.4 * np.arange(n) + noise, index=pd.period_range("2000Q1", periods=n, freq="Q"))
+
+
+def test_auto_state_space_uses_structural_when_the_holdout_has_a_gap():
+    y = _quarterly()
+    y.iloc[[5, 20, -3]] = np.nan  # one gap inside the last 6 periods (the holdout)
+    model = AutoStateSpace(season_length=1, holdout=6).fit(y)
+    assert model.chosen_ == "structural"
+    assert model.scores_ == {}  # no comparison was run on a holdout with a gap
+    assert model.params_["holdout_observed"] == 5
+    alone = Structural(season_length=1).fit(y)
+    np.testing.assert_allclose(model.predict(4)["mean"], alone.predict(4)["mean"])
+
+
+def test_auto_state_space_compares_when_gaps_are_only_before_the_holdout():
+    y = _quarterly()
+    y.iloc[[5, 20, 30]] = np.nan
+    model = AutoStateSpace(season_length=1, holdout=6).fit(y)
+    assert set(model.scores_) == {"regression_arima", "structural"}
+    assert model.chosen_ == min(model.scores_, key=lambda k: model.scores_[k])
+
+
+def test_auto_state_space_min_observed_share_lets_a_partly_observed_holdout_compare():
+    y = _quarterly()
+    y.iloc[-3] = np.nan  # 5 of 6 holdout periods observed
+    model = AutoStateSpace(season_length=1, holdout=6, min_observed_share=0.8).fit(y)
+    assert set(model.scores_) == {"regression_arima", "structural"}
+    strict = AutoStateSpace(season_length=1, holdout=6, min_observed_share=0.9).fit(y)
+    assert strict.scores_ == {} and strict.chosen_ == "structural"
+
+
+@pytest.mark.parametrize("share", [0, 0.0, 1.5, -0.2, True, "all", None])
+def test_auto_state_space_rejects_bad_min_observed_share(share):
+    with pytest.raises(forecasting.InvalidParameterError, match="min_observed_share"):
+        AutoStateSpace(season_length=1, min_observed_share=share).fit(_quarterly())
+
+
+def test_auto_with_missing_model_skips_the_comparison_on_a_gappy_holdout():
+    y = _quarterly(n=60)
+    y.iloc[np.random.default_rng(4).choice(59, 18, replace=False)] = np.nan
+    y.iloc[-2] = np.nan
+    fc = forecasting.forecast(y, 4, (80, 95), model="auto", missing="model")
+    alone = forecasting.forecast(y, 4, (80, 95), model="structural", missing="model")
+    np.testing.assert_allclose(fc.to_numpy(), alone.to_numpy())
