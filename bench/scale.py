@@ -23,8 +23,12 @@ Reported per run: wall seconds, series per second per core (cores = 1 for ``one`
 (sampled every 20 ms from ``/proc``; for ``one`` the fitting happens in the client), the
 size of the result frame, and series per CPU-second: CPU time of the client, its reaped
 children (the pool's workers) and the Dask workers together. On a shared machine the wall
-figures depend on the neighbours' load; the CPU figure much less. Cluster start-up is timed
-apart and not counted. The load average at the start is printed with the figures.
+figures depend on the neighbours' load; the CPU figure much less (but Dask's background
+cost is paid per second of wall time). For each N the ``one`` and ``pool`` runs come first
+with no cluster alive, then the cluster (tradecast's own ``start_local_cluster``) is started,
+untimed, for ``dask`` and ``sf_dask`` and closed after them. Each row ends with the 1-minute
+load average at the run's start and end. ``--chunk-size 16 --dask-defaults`` re-creates the
+Dask settings used before ``LOCAL_CLUSTER_CONFIG`` (Dask's own defaults), for comparison.
 
 Run: ``python -m bench.scale --data ../shared/data/m3/m3.csv.gz --n 1000 --models ets theta auto``.
 """
@@ -259,13 +263,21 @@ def ratios(runs: Sequence[ScaleRun]) -> list[str]:
     return lines
 
 
-def _start_cluster(workers: int, profiler: bool) -> tuple[Any, float]:
+#: Dask's own defaults for the keys :data:`~forecasting.executor.LOCAL_CLUSTER_CONFIG` changes.
+DASK_DEFAULTS = {
+    "distributed.worker.profile.enabled": True,
+    "distributed.admin.tick.interval": "20ms",
+    "distributed.admin.system-monitor.interval": "500ms",
+}
+
+
+def _start_cluster(workers: int, dask_defaults: bool) -> tuple[Any, float]:
     """The LocalCluster tradecast itself starts (``start_local_cluster``), and its start-up time.
 
-    ``profiler=True`` turns Dask's default worker profiler back on, for comparison.
+    ``dask_defaults=True`` puts back Dask's defaults for the settings tradecast changes.
     """
     start = time.perf_counter()
-    client = start_local_cluster(workers, {"distributed.worker.profile.enabled": True} if profiler else None)
+    client = start_local_cluster(workers, DASK_DEFAULTS if dask_defaults else None)
     return client, time.perf_counter() - start
 
 
@@ -278,7 +290,7 @@ def _run_size(n: int, args: argparse.Namespace, local: list[str], clustered: lis
     frame = make_panel(args.data, n, args.seed)
     runs = run_scale(frame, args.models, local, args.workers, None) if local else []
     if clustered:
-        client, startup = _start_cluster(args.workers, args.dask_profiler)
+        client, startup = _start_cluster(args.workers, args.dask_defaults)
         print(f"N={n:,}: cluster start-up {startup:.1f} s (not counted)", flush=True)  # noqa: T201
         try:
             runs += run_scale(frame, args.models, clustered, args.workers, client)
@@ -299,7 +311,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="var/bench")
     parser.add_argument("--chunk-size", type=int, default=None, help="series per task (default: the executor's)")
-    parser.add_argument("--dask-profiler", action="store_true", help="keep Dask's worker profiler on (its default)")
+    parser.add_argument(
+        "--dask-defaults", action="store_true", help="Dask's default settings, not LOCAL_CLUSTER_CONFIG (comparison)"
+    )
     args = parser.parse_args(argv)
     _CHUNK["size"] = args.chunk_size
     logging.basicConfig(level=logging.WARNING)
