@@ -23,8 +23,12 @@ Reported per run: wall seconds, series per second per core (cores = 1 for ``one`
 (sampled every 20 ms from ``/proc``; for ``one`` the fitting happens in the client), the
 size of the result frame, and series per CPU-second: CPU time of the client, its reaped
 children (the pool's workers) and the Dask workers together. On a shared machine the wall
-figures depend on the neighbours' load; the CPU figure much less. Cluster start-up is timed
-apart and not counted. The load average at the start is printed with the figures.
+figures depend on the neighbours' load; the CPU figure much less (but Dask's background
+cost is paid per second of wall time). For each N the ``one`` and ``pool`` runs come first
+with no cluster alive, then the cluster (tradecast's own ``start_local_cluster``) is started,
+untimed, for ``dask`` and ``sf_dask`` and closed after them. Each row ends with the 1-minute
+load average at the run's start and end. ``--chunk-size 16 --dask-defaults`` re-creates the
+Dask settings used before ``LOCAL_CLUSTER_CONFIG`` (Dask's own defaults), for comparison.
 
 Run: ``python -m bench.scale --data ../shared/data/m3/m3.csv.gz --n 1000 --models ets theta auto``.
 """
@@ -52,6 +56,7 @@ import pandas as pd
 
 from bench.m3 import load_m3
 from forecasting.batch import forecast_many
+from forecasting.executor import start_local_cluster
 
 __all__ = ["ScaleRun", "make_panel", "main", "run_scale"]
 
@@ -79,6 +84,8 @@ class ScaleRun:
     client_peak_mb: float
     result_mb: float
     n_forecast: int
+    load_start: float = float("nan")
+    load_end: float = float("nan")
 
 
 def make_panel(m3_path: str | Path, n: int, seed: int = 0) -> pd.DataFrame:
@@ -134,8 +141,14 @@ def _peak_rss(interval: float = 0.02) -> Iterator[list[float]]:
         out.append(max(peak[0], _rss_mb()) - start)
 
 
+#: Series per task for forecast_many (None: the executor's default; ``--chunk-size``).
+_CHUNK: dict[str, int | None] = {"size": None}
+
+
 def _ours(frame: pd.DataFrame, model: str, n_jobs: int, backend: str | None) -> pd.DataFrame:
-    return forecast_many(frame, HORIZON, LEVELS, model=model, n_jobs=n_jobs, progress=False, backend=backend)
+    return forecast_many(
+        frame, HORIZON, LEVELS, model=model, n_jobs=n_jobs, progress=False, backend=backend, chunk_size=_CHUNK["size"]
+    )
 
 
 def _statsforecast_dask(frame: pd.DataFrame, model: str, n_partitions: int) -> pd.DataFrame:
@@ -168,6 +181,7 @@ def _cpu_seconds(client: Any | None) -> float:
 
 def _time_run(n: int, model: str, backend: str, cores: int, call: Callable[[], pd.DataFrame], client: Any) -> ScaleRun:
     cluster = client if backend in ("dask", "sf_dask") else None
+    load_start = os.getloadavg()[0]
     with warnings.catch_warnings(), _peak_rss() as peak:
         warnings.simplefilter("ignore")
         cpu = _cpu_seconds(cluster)
@@ -177,7 +191,11 @@ def _time_run(n: int, model: str, backend: str, cores: int, call: Callable[[], p
         cpu = _cpu_seconds(cluster) - cpu
     result_mb = float(out.memory_usage(deep=True).sum()) / 2**20
     n_done = int(out["unique_id"].nunique()) if "unique_id" in out.columns else len(out.index.unique())
-    return ScaleRun(n, model, backend, cores, seconds, n / seconds / cores, n / cpu, peak[0], result_mb, n_done)
+    per_core = n / seconds / cores
+    load_end = os.getloadavg()[0]
+    return ScaleRun(
+        n, model, backend, cores, seconds, per_core, n / cpu, peak[0], result_mb, n_done, load_start, load_end
+    )
 
 
 def run_scale(
@@ -225,7 +243,7 @@ def _row(run: ScaleRun) -> str:
     return (
         f"| {run.n:,} | {run.model} | {run.backend} | {run.cores} | {run.seconds:.1f} | "
         f"{run.series_per_s_per_core:.2f} | {run.series_per_cpu_s:.2f} | {run.client_peak_mb:.0f} | "
-        f"{run.result_mb:.1f} | {run.n_forecast:,} |"
+        f"{run.result_mb:.1f} | {run.n_forecast:,} | {run.load_start:.1f} / {run.load_end:.1f} |"
     )
 
 
@@ -245,13 +263,42 @@ def ratios(runs: Sequence[ScaleRun]) -> list[str]:
     return lines
 
 
-def _start_cluster(workers: int) -> tuple[Any, Any, float]:
-    from distributed import Client, LocalCluster
+#: Dask's own defaults for the keys :data:`~forecasting.executor.LOCAL_CLUSTER_CONFIG` changes.
+DASK_DEFAULTS = {
+    "distributed.worker.profile.enabled": True,
+    "distributed.admin.tick.interval": "20ms",
+    "distributed.admin.system-monitor.interval": "500ms",
+}
 
+
+def _start_cluster(workers: int, dask_defaults: bool) -> tuple[Any, float]:
+    """The LocalCluster tradecast itself starts (``start_local_cluster``), and its start-up time.
+
+    ``dask_defaults=True`` puts back Dask's defaults for the settings tradecast changes.
+    """
     start = time.perf_counter()
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
-    client = Client(cluster, set_as_default=False)
-    return cluster, client, time.perf_counter() - start
+    client = start_local_cluster(workers, DASK_DEFAULTS if dask_defaults else None)
+    return client, time.perf_counter() - start
+
+
+def _run_size(n: int, args: argparse.Namespace, local: list[str], clustered: list[str]) -> list[ScaleRun]:
+    """One panel size: the backends without a cluster first, then those on a fresh cluster.
+
+    No cluster is alive during the ``one`` and ``pool`` runs, so its idle cost (in this
+    process: the scheduler and the nannies) is not charged to them.
+    """
+    frame = make_panel(args.data, n, args.seed)
+    runs = run_scale(frame, args.models, local, args.workers, None) if local else []
+    if clustered:
+        client, startup = _start_cluster(args.workers, args.dask_defaults)
+        print(f"N={n:,}: cluster start-up {startup:.1f} s (not counted)", flush=True)  # noqa: T201
+        try:
+            runs += run_scale(frame, args.models, clustered, args.workers, client)
+        finally:
+            cluster = client.cluster
+            client.close()
+            cluster.close()
+    return runs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -263,26 +310,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="var/bench")
+    parser.add_argument("--chunk-size", type=int, default=None, help="series per task (default: the executor's)")
+    parser.add_argument(
+        "--dask-defaults", action="store_true", help="Dask's default settings, not LOCAL_CLUSTER_CONFIG (comparison)"
+    )
     args = parser.parse_args(argv)
+    _CHUNK["size"] = args.chunk_size
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("distributed").setLevel(logging.ERROR)
-    needs_cluster = bool({"dask", "sf_dask"} & set(args.backends))
-    cluster, client, startup = _start_cluster(args.workers) if needs_cluster else (None, None, 0.0)
-    print(f"load average {os.getloadavg()}, cpu count {os.cpu_count()}, cluster start-up {startup:.1f} s")  # noqa: T201
+    print(f"load average {os.getloadavg()}, cpu count {os.cpu_count()}")  # noqa: T201
     print(  # noqa: T201
         "| N | model | backend | cores | seconds | series/s/core (wall) | series/CPU-s | client peak MB "
-        "| result MB | forecast |"
+        "| result MB | forecast | load start / end |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")  # noqa: T201
+    print("|---|---|---|---|---|---|---|---|---|---|---|")  # noqa: T201
+    local = [b for b in args.backends if b in ("one", "pool")]
+    clustered = [b for b in args.backends if b in ("dask", "sf_dask")]
     runs: list[ScaleRun] = []
-    try:
-        for n in args.n:
-            frame = make_panel(args.data, n, args.seed)
-            runs += run_scale(frame, args.models, args.backends, args.workers, client)
-    finally:
-        if client is not None and cluster is not None:
-            client.close()
-            cluster.close()
+    for n in args.n:
+        runs += _run_size(n, args, local, clustered)
     for line in ratios(runs):
         print(line)  # noqa: T201
     out = Path(args.out)

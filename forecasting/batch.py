@@ -19,6 +19,7 @@ import pandas as pd
 from forecasting.core import DEFAULT_LEVELS, backtest, forecast, to_period_series
 from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError
 from forecasting.executor import (
+    Executor,
     WarningNote,
     capture_warnings,
     check_backend,
@@ -189,7 +190,7 @@ def _chunks(items: Iterator[_Item], size: int) -> Iterator[list[_Item]]:
 def _run_chunks(
     frame: pd.DataFrame,
     items: Iterator[_Item],
-    chunk_size: int,
+    chunk_size: int | None,
     task: functools.partial[list[_Outcome]],
     n_jobs: int,
     progress: bool | None,
@@ -207,16 +208,17 @@ def _run_chunks(
     done: dict[int, list[_Outcome]] = {}
     names: dict[int, list[str]] = {}
 
-    def tasks() -> Iterator[tuple[int, functools.partial[list[_Outcome]]]]:
-        for i, chunk in enumerate(_chunks(items, chunk_size)):
+    def tasks(size: int) -> Iterator[tuple[int, functools.partial[list[_Outcome]]]]:
+        for i, chunk in enumerate(_chunks(items, size)):
             names[i] = [uid for uid, _, _ in chunk]
             yield i, functools.partial(task, chunk)
 
     bar = tqdm(total=n_series, disable=not show, desc="forecasting", unit="series")
-    n_tasks = -(-n_series // chunk_size)
+    n_tasks = -(-n_series // (chunk_size or Executor.CHUNK_SIZE))
     try:
         with get_executor(n_jobs, n_tasks=n_tasks, backend=backend[0], scheduler=backend[1]) as executor:
-            for i, result in executor.stream(tasks()):
+            executor.start()  # a Dask executor learns its cluster's size, which sizes its chunks
+            for i, result in executor.stream(tasks(chunk_size or executor.chunk_size(n_series))):
                 uids = names.pop(i)
                 if result.ok:
                     done[i] = result.unwrap()
@@ -259,7 +261,7 @@ def _check_batch(
     kind: str,
     n_jobs: int,
     backend: str | None,
-    chunk_size: int,
+    chunk_size: int | None,
 ) -> tuple[int, tuple[int, ...], str]:
     """The arguments :func:`forecast_many` and :func:`backtest_many` share, checked."""
     missing = {UNIQUE_ID, DS, Y} - set(frame.columns)
@@ -268,7 +270,7 @@ def _check_batch(
     resolve_n_jobs(n_jobs)
     if backend is not None:
         check_backend(backend)
-    if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
+    if chunk_size is not None and (isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1):
         raise InvalidParameterError(f"chunk_size must be a positive integer; got {chunk_size!r}.")
     return check_horizon(horizon), check_levels(levels), check_kind(kind)
 
@@ -283,7 +285,7 @@ def forecast_many(
     *,
     freq: str | None = None,
     progress: bool | None = None,
-    chunk_size: int = 16,
+    chunk_size: int | None = None,
     backend: str | None = None,
     scheduler: str | None = None,
     drivers: pd.DataFrame | None = None,
@@ -303,8 +305,10 @@ def forecast_many(
         Frequency of ``ds`` when it holds dates and cannot be inferred.
     progress : bool, optional
         Show a progress bar; by default only when standard error is a terminal.
-    chunk_size : int
-        Series per task sent to a worker.
+    chunk_size : int, optional
+        Series per task sent to a worker. Default: the executor's choice, 16 on the process
+        pool, up to 64 on Dask (where each task also costs scheduler and client CPU) while
+        keeping at least four tasks per worker.
     backend : {"process", "dask"}, optional
         Where the chunks run (:func:`forecasting.executor.get_executor`): ``"process"`` (in
         this process or a pool of ``n_jobs``), or ``"dask"`` (the active

@@ -40,7 +40,7 @@ import threading
 import time
 import warnings
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, ProcessPoolExecutor, wait
 from concurrent.futures import Executor as FuturesExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -65,6 +65,7 @@ __all__ = [
     "check_backend",
     "get_executor",
     "resolve_n_jobs",
+    "start_local_cluster",
     "use_backend",
     "warning_class",
     "warning_code",
@@ -237,6 +238,12 @@ class Executor(ABC):
 
     #: How many tasks may run at once.
     n_workers: int = 1
+    #: Items (series) per task that many-series callers use by default (:meth:`chunk_size`).
+    CHUNK_SIZE = 16
+
+    def chunk_size(self, n_items: int) -> int:
+        """How many of ``n_items`` items one task should carry: :attr:`CHUNK_SIZE` here."""
+        return self.CHUNK_SIZE
 
     @abstractmethod
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[TaskResult[T]]:
@@ -532,7 +539,7 @@ class DaskExecutor(PoolExecutor):
         return self._client
 
     def _connect(self) -> Any:
-        from distributed import Client, LocalCluster, default_client
+        from distributed import Client, default_client
 
         try:
             return default_client()
@@ -542,15 +549,22 @@ class DaskExecutor(PoolExecutor):
             client = Client(self.scheduler, set_as_default=False)
             logger.info("connected to the Dask scheduler at %s", self.scheduler)
         else:
-            # dashboard ":0": any free port, so that two local clusters on one machine can start.
-            cluster = LocalCluster(
-                n_workers=self.n_workers, threads_per_worker=1, processes=True, dashboard_address=":0"
-            )
-            self._owned.append(cluster)
-            client = Client(cluster, set_as_default=False)
+            client = start_local_cluster(self.n_workers)
+            self._owned.append(client.cluster)
             logger.info("started a Dask LocalCluster of %d workers", self.n_workers)
         self._owned.insert(0, client)
         return client
+
+    def chunk_size(self, n_items: int) -> int:
+        """Up to :data:`DASK_CHUNK_SIZE` items per task, keeping four tasks per worker.
+
+        Each task costs some milliseconds of scheduler and client CPU on Dask (see
+        ``docs/scale.md``), so tasks carry more series than on the process pool; never
+        fewer than :attr:`Executor.CHUNK_SIZE`, and never so many that a worker is left
+        with fewer than four tasks (the last ones would run alone).
+        """
+        per_worker = -(-n_items // (4 * max(self.n_workers, 1)))
+        return max(self.CHUNK_SIZE, min(DASK_CHUNK_SIZE, per_worker))
 
     def _create_pool(self) -> FuturesExecutor:
         client = self.client
@@ -578,6 +592,55 @@ class DaskExecutor(PoolExecutor):
         if self._owned:
             self._client = None
         self._owned = []
+
+
+#: The most series per task on Dask (:meth:`DaskExecutor.chunk_size`).
+DASK_CHUNK_SIZE = 64
+
+#: ``dask.distributed`` settings of the clusters tradecast starts itself
+#: (:func:`start_local_cluster`): its periodic background work, which costs CPU every second
+#: in every worker whether or not anyone looks (measured in ``docs/scale.md``: an idle
+#: 2-worker cluster used 0.053 CPU-s per second with Dask's defaults and the profiler off,
+#: 0.012 with these). The statistical profiler samples every thread's stack every 10 ms;
+#: the event-loop "tick" (a responsiveness check) runs every 20 ms; the system monitor (the
+#: dashboard's CPU/memory/network graphs) every 500 ms. The memory manager keeps its own
+#: 100 ms monitor, so memory limits act as before. Set the same on a cluster of your own
+#: (the workers' environment: ``DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False``,
+#: ``DASK_DISTRIBUTED__ADMIN__TICK__INTERVAL=500ms``,
+#: ``DASK_DISTRIBUTED__ADMIN__SYSTEM_MONITOR__INTERVAL=10s``).
+LOCAL_CLUSTER_CONFIG: dict[str, Any] = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "500ms",
+    "distributed.admin.system-monitor.interval": "10s",
+}
+
+
+def start_local_cluster(n_workers: int, config: Mapping[str, Any] | None = None) -> Any:
+    """A ``LocalCluster`` of ``n_workers`` single-threaded worker processes, and its client.
+
+    The cluster runs with :data:`LOCAL_CLUSTER_CONFIG` (its nannies hand the settings to
+    the worker processes). The client is not made the process's default; close it and
+    its ``client.cluster`` when done.
+
+    Parameters
+    ----------
+    n_workers : int
+        Worker processes (one thread each).
+    config : mapping, optional
+        Dask settings applied on top of :data:`LOCAL_CLUSTER_CONFIG`.
+
+    Returns
+    -------
+    distributed.Client
+        Connected to the new cluster (``client.cluster``).
+    """
+    import dask
+    from distributed import Client, LocalCluster
+
+    with dask.config.set({**LOCAL_CLUSTER_CONFIG, **(config or {})}):
+        # dashboard ":0": any free port, so that two local clusters on one machine can start.
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+    return Client(cluster, set_as_default=False)
 
 
 def resolve_n_jobs(n_jobs: int) -> int:

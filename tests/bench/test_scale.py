@@ -45,3 +45,14 @@ def test_runner_times_every_backend_and_reports_ratios(monthly_m3: Path) -> None
     pool = runs[1]
     dask = ScaleRun(4, "naive", "dask", 2, 1.0, pool.series_per_s_per_core / 2, pool.series_per_cpu_s * 2, 0.0, 0.0, 4)
     assert ratios([*runs, dask]) == ["N=4 naive: dask / pool per core = 0.50 (wall), 2.00 (CPU)"]
+
+
+def test_dask_defaults_restore_dask_own_values_for_every_setting_tradecast_changes() -> None:
+    dask = pytest.importorskip("dask")
+    pytest.importorskip("distributed")  # loads distributed's defaults into dask.config
+    from bench.scale import DASK_DEFAULTS
+    from forecasting.executor import LOCAL_CLUSTER_CONFIG
+
+    assert set(DASK_DEFAULTS) == set(LOCAL_CLUSTER_CONFIG)
+    assert {key: dask.config.get(key) for key in DASK_DEFAULTS} == DASK_DEFAULTS
+    assert all(LOCAL_CLUSTER_CONFIG[key] != value for key, value in DASK_DEFAULTS.items())

@@ -153,13 +153,42 @@ def test_dask_executor_with_a_scheduler_address_connects_to_it(client):
     assert executor._client is None  # the client it opened was closed
 
 
+def _background_settings() -> tuple[bool, str, str]:
+    import dask
+
+    get = dask.config.get
+    return (
+        get("distributed.worker.profile.enabled"),
+        get("distributed.admin.tick.interval"),
+        get("distributed.admin.system-monitor.interval"),
+    )
+
+
 def test_dask_executor_without_a_cluster_starts_and_closes_a_local_one():
     executor = DaskExecutor(1)
     with executor:
         got = dict(executor.stream((i, functools.partial(_square, i)) for i in range(3)))
         cluster = executor._owned[-1]
+        # Its workers run with less background work than Dask's defaults (LOCAL_CLUSTER_CONFIG).
+        assert list(executor.client.run(_background_settings).values()) == [(False, "500ms", "10s")]
     assert {k: r.value for k, r in got.items()} == {0: 0, 1: 1, 2: 4}
     assert cluster.status.name == "closed"
+
+
+def test_the_default_chunk_is_larger_on_dask_but_leaves_four_tasks_per_worker():
+    assert InProcessExecutor().chunk_size(10_000) == 16
+    dask_executor = DaskExecutor(2)  # not connected: sized by its n_workers
+    assert dask_executor.chunk_size(100_000) == 64
+    assert dask_executor.chunk_size(200) == 25  # 8 tasks of 25 series for 2 workers
+    assert dask_executor.chunk_size(40) == 16  # never below the pool's chunk
+
+
+def test_forecast_many_on_dask_with_the_default_chunk_gives_the_in_process_answer(client):
+    frame = _long_frame(40, n_obs=36)
+    expected = forecast_many(frame, 3, levels=(80,), model="naive", n_jobs=1, progress=False)
+    with client.as_current():
+        got = forecast_many(frame, 3, levels=(80,), model="naive", backend="dask", progress=False)
+    pd.testing.assert_frame_equal(got, expected)
 
 
 def test_backtest_many_on_dask_gives_the_in_process_answer(client):
