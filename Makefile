@@ -88,6 +88,9 @@ bench-domain: install
 	$(PY) -m bench.drivers_bench gaps --data $(M3_DIR)/m3.csv.gz --sample 200 --model auto
 	$(PY) -m bench.drivers_bench simulated --series 20 --model auto
 	$(PY) -m bench.drivers_bench scenarios --series 20 --model structural
+	$(PY) -m bench.mixed_bench simulated --series 100
+	$(PY) -m bench.mixed_bench gacc --data $(DOMAIN_DIR)/china_russia_monthly_and_ytd_press_gacc.csv
+	$(PY) -m bench.mixed_bench var --data $(DOMAIN_DIR)/russia_fcs_trade_by_partner_monthly_2006_2021.csv
 
 ## Accuracy on trade series (issue 25): auto against statsforecast AutoETS/AutoARIMA/AutoTheta and, when Rscript
 ## is installed, R's forecast package (ets, auto.arima, thetaf); forecasts cached in var/bench/trade_cache.
