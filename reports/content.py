@@ -33,6 +33,8 @@ from reports.structures import StructureSection
 from reports.wording import describe_model, explain_error
 
 __all__ = [
+    "forecast_failure",
+    "prepare_series",
     "ARCHIVE_COLUMNS",
     "ISSUED_AT",
     "Accuracy",
@@ -614,6 +616,26 @@ def _parsed(series_id: str, y: pd.Series, kind: str) -> pd.Series:
     return parse_series(ds, y.to_numpy(), kind=kind, name=series_id, allow_gaps=True, locator=RowLocator(series_id))
 
 
+def prepare_series(series_id: str, y: pd.Series, kind: str, missing: str) -> tuple[pd.Series, pd.Series, str | None]:
+    """A section's observations, parsed, and the part that is fitted: ``(y, fit_y, gap_note)``.
+
+    With ``missing="model"`` the whole history is fitted; otherwise its latest complete
+    stretch, and ``gap_note`` says what was left out. Raises ``InvalidSeriesError``.
+    """
+    y = _parsed(series_id, y, kind)
+    fit_y, gap_note = (y, "") if missing == "model" else latest_complete_stretch(y)
+    return y, fit_y, gap_note
+
+
+def forecast_failure(
+    series_id: str, exc: ForecastingError, gap_note: str | None, described: Mapping[str, str]
+) -> SeriesSection:
+    """The section of a series whose observations or fit failed: the error, explained, not an exception."""
+    logger.warning("series %s: no forecast (%s)", series_id, exc)
+    error = f"{type(exc).__name__}: {exc}" + (f" ({gap_note})" if gap_note else "")
+    return failed_section(series_id, error, code=str(getattr(exc, "code", "")), **described)
+
+
 def compute_section(
     series_id: str,
     y: pd.Series,
@@ -646,11 +668,9 @@ def compute_section(
     """
     described = {"title": title, "model": model, "unit": unit, "source": source}
     try:
-        y = _parsed(series_id, y, kind)
+        y, fit_y, gap_note = prepare_series(series_id, y, kind, missing)
     except InvalidSeriesError as exc:
-        logger.warning("series %s: invalid observations (%s)", series_id, exc)
-        return failed_section(series_id, f"{type(exc).__name__}: {exc}", code=exc.code, **described)
-    fit_y, gap_note = (y, "") if missing == "model" else latest_complete_stretch(y)
+        return forecast_failure(series_id, exc, "", described)
     try:
         with capture_warnings() as caught:
             if missing == "model":
@@ -661,10 +681,7 @@ def compute_section(
                 out = forecast_outlook(fit_y, horizon, levels, model, kind, growth=growth, full_year=full_year)
                 bt, note = _backtest(fit_y, horizon, levels, model, kind, backtest_windows)
     except ForecastingError as exc:
-        logger.warning("series %s: no forecast (%s)", series_id, exc)
-        error = f"{type(exc).__name__}: {exc}"
-        error = f"{error} ({gap_note})" if gap_note else error
-        return failed_section(series_id, error, code=str(getattr(exc, "code", "")), **described)
+        return forecast_failure(series_id, exc, gap_note, described)
     return build_section(
         series_id,
         y,

@@ -24,7 +24,6 @@ covered), and with scenarios the scenario table and one fan chart per scenario
 from __future__ import annotations
 
 import dataclasses
-import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +31,6 @@ from typing import Any
 import pandas as pd
 
 import forecasting
-from forecasting.core import latest_complete_stretch
 from forecasting.drivers import split_drivers
 from forecasting.exceptions import ForecastingError, FutureDriversError, InvalidSeriesError
 from forecasting.executor import WarningNote, capture_warnings
@@ -44,17 +42,15 @@ from reports.content import (
     SeriesSection,
     _backtest,
     _outlook_options,
-    _parsed,
     _section_notes,
     break_notes,
     build_section,
-    failed_section,
+    forecast_failure,
+    prepare_series,
 )
 from reports.scenarios import build_scenario_section, render_scenario_section
 
 __all__ = ["compute_driven_section"]
-
-logger = logging.getLogger(__name__)
 
 
 def _drivers_table(drivers: Mapping[str, pd.Series], index: pd.Index, horizon: int) -> pd.DataFrame:
@@ -173,18 +169,15 @@ def compute_driven_section(
     """
     described = {"title": title, "model": model, "unit": unit, "source": source}
     try:
-        y = _parsed(series_id, y, kind)
+        y, fit_y, gap_note = prepare_series(series_id, y, kind, missing)
     except InvalidSeriesError as exc:
-        return failed_section(series_id, f"{type(exc).__name__}: {exc}", code=exc.code, **described)
-    fit_y, gap_note = (y, "") if missing == "model" else latest_complete_stretch(y)
+        return forecast_failure(series_id, exc, "", described)
     fit = _Fit(horizon, tuple(levels), model, kind, events, missing)
     try:
         with capture_warnings() as caught:
             done = _forecast_all(fit_y, fit, drivers, scenarios, driver_uncertainty, backtest_windows)
     except ForecastingError as exc:
-        logger.warning("series %s: no forecast with drivers (%s)", series_id, exc)
-        error = f"{type(exc).__name__}: {exc}" + (f" ({gap_note})" if gap_note else "")
-        return failed_section(series_id, error, code=str(getattr(exc, "code", "")), **described)
+        return forecast_failure(series_id, exc, gap_note, described)
     breaks = break_notes(fit_y, events) if check_breaks else []
     section = build_section(
         series_id,
