@@ -9,7 +9,6 @@ stored through one instance is what the other forecasts (its cache key holds the
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -17,14 +16,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import pytest
-from sqlalchemy import create_engine
 
 from tests.api.conftest import annual
 from tests.api.servers import free_port
+from tests.postgres import schema_url, temporary_schema
 
 PG_URL = os.environ.get("TRADECAST_TEST_POSTGRES_URL")
 
@@ -39,17 +37,8 @@ VINTAGE_TTL = 0.5
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     assert PG_URL is not None
-    schema = f"tc_inst_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with temporary_schema(PG_URL, "tc_inst") as schema:
+        yield schema_url(PG_URL, schema)
 
 
 class Instance:

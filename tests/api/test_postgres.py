@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import os
-import secrets
 import time
-from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine
 
 from api.main import create_app
 from tests.api.conftest import TestClient, annual, make_settings
+from tests.postgres import schema_url, temporary_schema
 
 PG_URL = os.environ.get("TRADECAST_TEST_POSTGRES_URL")
 
@@ -24,17 +22,8 @@ pytestmark = [
 @pytest.fixture
 def pg_url():
     assert PG_URL is not None
-    schema = f"tc_api_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with temporary_schema(PG_URL, "tc_api") as schema:
+        yield schema_url(PG_URL, schema)
 
 
 def test_series_forecast_and_job_on_postgres(tmp_path, pg_url):

@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
 
 from data import Store
+from tests.postgres import temporary_schema
 
 PG_ENV = "TRADECAST_TEST_POSTGRES_URL"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -44,20 +43,12 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
     url = os.environ.get(PG_ENV)
     if not url:
         pytest.skip(f"{PG_ENV} is not set")
-    schema = f"tc_test_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    t = Target("postgres", url, schema)
-    store = t.open()
-    try:
+    with temporary_schema(url, "tc_test") as schema:
+        t = Target("postgres", url, schema)
+        store = t.open()
         store.create_schema()
         store.dispose()
         yield t
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 @pytest.fixture

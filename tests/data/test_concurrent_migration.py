@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-import secrets
 import threading
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from tests.data.conftest import PG_ENV, Target
+from tests.postgres import temporary_schema
 
 pytestmark = pytest.mark.postgres
 
@@ -20,16 +20,8 @@ def empty_schema() -> Iterator[Target]:
     url = os.environ.get(PG_ENV)
     if not url:
         pytest.skip(f"{PG_ENV} is not set")
-    schema = f"tc_mig_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
+    with temporary_schema(url, "tc_mig") as schema:
         yield Target("postgres", url, schema)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
 
 
 def test_instances_migrating_at_once_all_start_and_migrate_once(empty_schema: Target) -> None:

@@ -5,7 +5,6 @@ before it (report tables from migrations, ``api_jobs`` from the service's own
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from data.tables import ReportRunsTable, metadata
 from reports.definitions import ReportDefinition
 from reports.store import ReportStore, run_key
 from tests.data.conftest import PG_ENV
+from tests.postgres import temporary_schema
 
 FIXTURE = Path(__file__).parent / "fixtures" / "old_store.db"
 OLD_HEAD = "0002_reports"
@@ -185,22 +185,16 @@ def test_upgrade_of_an_old_postgres_database_keeps_every_row() -> None:
     url = os.environ.get(PG_ENV)
     if not url:
         pytest.skip(f"{PG_ENV} is not set")
-    schema = f"tc_upgrade_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = sa.create_engine(url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    store = Store.from_url(url, connect_args={"options": f"-csearch_path={schema}"})
-    try:
-        store.db.upgrade(OLD_HEAD)
-        _fill_old_schema(store)
-        store.create_schema()
-        _assert_old_rows_kept(store)
-        _assert_schema_matches_metadata(store)
-    finally:
-        store.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+    with temporary_schema(url, "tc_upgrade") as schema:
+        store = Store.from_url(url, connect_args={"options": f"-csearch_path={schema}"})
+        try:
+            store.db.upgrade(OLD_HEAD)
+            _fill_old_schema(store)
+            store.create_schema()
+            _assert_old_rows_kept(store)
+            _assert_schema_matches_metadata(store)
+        finally:
+            store.dispose()
 
 
 def test_old_schema_built_in_the_test_matches_the_fixture(tmp_path: Path) -> None:

@@ -9,19 +9,18 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from data import SeriesMeta, Store
 from reports.definitions import ReportDefinition, build_trigger
 from reports.options import ReportOptions
 from reports.scheduler import ReportScheduler, previous_fire_time, stored_trigger
 from reports.store import FAILED, SUCCEEDED, ReportRun, ReportStore, run_key
+from tests.postgres import schema_url, temporary_schema
 from tests.reports.conftest import make_store, monthly_series
 
 EVERY_2S = "*/2 * * * * *"
@@ -186,17 +185,8 @@ def postgres_url() -> Iterator[str]:
     base = os.environ.get("TRADECAST_TEST_POSTGRES_URL")
     if not base:
         pytest.skip("TRADECAST_TEST_POSTGRES_URL is not set")
-    schema = f"tc_reports_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    try:
-        yield f"{base}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        admin.dispose()
+    with temporary_schema(base, "tc_reports") as schema:
+        yield schema_url(base, schema)
 
 
 @pytest.mark.postgres
