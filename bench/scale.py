@@ -22,7 +22,8 @@ Reported per run: wall seconds, series per second per core (cores = 1 for ``one`
 ``WORKERS`` otherwise), the client's peak resident memory above what it held before the run
 (sampled every 20 ms from ``/proc``; for ``one`` the fitting happens in the client), the
 size of the result frame, and series per CPU-second: CPU time of the client, its reaped
-children (the pool's workers) and the Dask workers together. On a shared machine the wall
+children (the pool's workers) and the Dask workers together, also shown split into the
+client process's (with a LocalCluster, its scheduler too) and the workers'. On a shared machine the wall
 figures depend on the neighbours' load; the CPU figure much less (but Dask's background
 cost is paid per second of wall time). For each N the ``one`` and ``pool`` runs come first
 with no cluster alive, then the cluster (tradecast's own ``start_local_cluster``) is started,
@@ -86,6 +87,8 @@ class ScaleRun:
     n_forecast: int
     load_start: float = float("nan")
     load_end: float = float("nan")
+    client_cpu_s: float = float("nan")
+    worker_cpu_s: float = float("nan")
 
 
 def make_panel(m3_path: str | Path, n: int, seed: int = 0) -> pd.DataFrame:
@@ -171,12 +174,13 @@ def _call(frame: pd.DataFrame, model: str, backend: str, workers: int) -> pd.Dat
     return _ours(frame, model, workers, "process" if backend == "pool" else "dask")
 
 
-def _cpu_seconds(client: Any | None) -> float:
-    """CPU seconds used so far by this process, its reaped children and the cluster's workers."""
+def _cpu_seconds(client: Any | None) -> tuple[float, float]:
+    """CPU seconds used so far by this process (the client, and a LocalCluster's scheduler),
+    and by the workers: its reaped children (the pool's) and the cluster's worker processes."""
     own = time.process_time()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     workers = sum(client.run(time.process_time).values()) if client is not None else 0.0
-    return own + children.ru_utime + children.ru_stime + float(workers)
+    return own, children.ru_utime + children.ru_stime + float(workers)
 
 
 def _time_run(n: int, model: str, backend: str, cores: int, call: Callable[[], pd.DataFrame], client: Any) -> ScaleRun:
@@ -184,17 +188,32 @@ def _time_run(n: int, model: str, backend: str, cores: int, call: Callable[[], p
     load_start = os.getloadavg()[0]
     with warnings.catch_warnings(), _peak_rss() as peak:
         warnings.simplefilter("ignore")
-        cpu = _cpu_seconds(cluster)
+        own0, workers0 = _cpu_seconds(cluster)
         start = time.perf_counter()
         out = call()
         seconds = time.perf_counter() - start
-        cpu = _cpu_seconds(cluster) - cpu
+        own1, workers1 = _cpu_seconds(cluster)
+    own, workers = own1 - own0, workers1 - workers0
+    cpu = own + workers
     result_mb = float(out.memory_usage(deep=True).sum()) / 2**20
     n_done = int(out["unique_id"].nunique()) if "unique_id" in out.columns else len(out.index.unique())
     per_core = n / seconds / cores
     load_end = os.getloadavg()[0]
     return ScaleRun(
-        n, model, backend, cores, seconds, per_core, n / cpu, peak[0], result_mb, n_done, load_start, load_end
+        n,
+        model,
+        backend,
+        cores,
+        seconds,
+        per_core,
+        n / cpu,
+        peak[0],
+        result_mb,
+        n_done,
+        load_start,
+        load_end,
+        own,
+        workers,
     )
 
 
@@ -243,7 +262,8 @@ def _row(run: ScaleRun) -> str:
     return (
         f"| {run.n:,} | {run.model} | {run.backend} | {run.cores} | {run.seconds:.1f} | "
         f"{run.series_per_s_per_core:.2f} | {run.series_per_cpu_s:.2f} | {run.client_peak_mb:.0f} | "
-        f"{run.result_mb:.1f} | {run.n_forecast:,} | {run.load_start:.1f} / {run.load_end:.1f} |"
+        f"{run.result_mb:.1f} | {run.n_forecast:,} | {run.client_cpu_s:.1f} / {run.worker_cpu_s:.1f} | "
+        f"{run.load_start:.1f} / {run.load_end:.1f} |"
     )
 
 
@@ -321,9 +341,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"load average {os.getloadavg()}, cpu count {os.cpu_count()}")  # noqa: T201
     print(  # noqa: T201
         "| N | model | backend | cores | seconds | series/s/core (wall) | series/CPU-s | client peak MB "
-        "| result MB | forecast | load start / end |"
+        "| result MB | forecast | CPU-s client / workers | load start / end |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|")  # noqa: T201
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")  # noqa: T201
     local = [b for b in args.backends if b in ("one", "pool")]
     clustered = [b for b in args.backends if b in ("dask", "sf_dask")]
     runs: list[ScaleRun] = []

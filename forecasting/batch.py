@@ -14,10 +14,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from forecasting.core import DEFAULT_LEVELS, backtest, forecast, to_period_series
-from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError
+from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError, InvalidSeriesError
 from forecasting.executor import (
     Executor,
     WarningNote,
@@ -63,8 +64,9 @@ class _Drivers:
         return split_drivers(self.table, y.index, horizon)
 
 
-#: One series of a batch: its id, its observations and what its forecast takes besides.
-_Item = tuple[str, pd.Series, _Drivers]
+#: One series of a batch: its id, its observations (or why they could not be read) and what
+#: its forecast takes besides.
+_Item = tuple[str, pd.Series | ForecastingError, _Drivers]
 
 
 def _forecast_one(
@@ -127,69 +129,128 @@ def _merge_frames(out: list[_Outcome]) -> list[_Outcome]:
     return out
 
 
-def _run_chunk(items: list[_Item], horizon: int, levels: tuple[int, ...], model: str, kind: str) -> list[_Outcome]:
+def _failed(uid: str, exc: BaseException) -> _Outcome:
+    return _Outcome(uid, None, error=f"{type(exc).__name__}: {exc}")
+
+
+def _run_chunk(chunk: _Chunk, horizon: int, levels: tuple[int, ...], model: str, kind: str) -> list[_Outcome]:
     out: list[_Outcome] = []
-    for uid, y, drivers in items:
+    for uid, y, drivers in chunk.items():
         try:
+            if isinstance(y, ForecastingError):
+                raise y
             fc, notes = _forecast_one(uid, y, horizon, levels, model, kind, drivers)
             out.append(_Outcome(uid, fc, tuple(notes)))
         except ForecastingError as exc:
-            out.append(_Outcome(uid, None, error=f"{type(exc).__name__}: {exc}"))
+            out.append(_failed(uid, exc))
     return _merge_frames(out)
 
 
-def _split(frame: pd.DataFrame, freq: str | None) -> Iterator[tuple[str, pd.Series]]:
-    for uid, part in frame.groupby(UNIQUE_ID, sort=False):
-        yield str(uid), to_period_series(part[DS], part[Y], name=str(uid), freq=freq)
-
-
-def _driver_table(uid: str, part: pd.DataFrame | None, columns: pd.Index, y: pd.Series) -> pd.DataFrame:
+def _driver_table(uid: str, part: pd.DataFrame | None, y: pd.Series) -> pd.DataFrame:
     """One series' drivers on periods like ``y`` (absent periods become gaps, reported by the fit)."""
-    names = [c for c in columns if c not in (UNIQUE_ID, DS)]
     if part is None:
         from forecasting.exceptions import InvalidDriversError
 
         raise InvalidDriversError(f"drivers have no rows for series {uid!r}; give its drivers or leave it out.")
+    names = [c for c in part.columns if c not in (UNIQUE_ID, DS)]
     freq = y.index.freqstr if isinstance(y.index, pd.PeriodIndex) else None
     cols = {c: to_period_series(part[DS], part[c], name=str(c), freq=freq) for c in names}
     return pd.DataFrame(cols)
 
 
-def _items(
-    frame: pd.DataFrame,
-    freq: str | None,
-    drivers: pd.DataFrame | None,
-    events: Sequence[Mapping[str, Any]] | None,
-) -> Iterator[_Item]:
-    """The batch's items, built one at a time; a series whose driver rows are absent fails
-    alone, at fit time."""
-    fixed = tuple(events) if events is not None else None
-    for uid, y in _split(frame, freq):
-        d = _Drivers(events=fixed)
-        if drivers is not None:
-            part = drivers[drivers[UNIQUE_ID].astype(str) == uid]
+@dataclass(frozen=True)
+class _Chunk:
+    """The series of one task as flat columns, built into series by the worker.
+
+    What crosses to a worker is a handful of arrays, not one ``pd.Series`` per series:
+    cheap to pickle (and, on Dask, for the scheduler to unpickle and pickle again), and
+    the per-series work of building a regular ``PeriodIndex`` runs in the workers, in
+    parallel, not in the process that hands out the tasks.
+    """
+
+    uids: tuple[str, ...]
+    #: Where each series' rows start and end in ``ds``/``y`` (``len(uids) + 1`` offsets).
+    offsets: np.ndarray
+    ds: Any
+    y: Any
+    freq: str | None = None
+    #: Per series, its driver rows (None: it has none); None when the batch has no drivers.
+    drivers: tuple[pd.DataFrame | None, ...] | None = None
+    events: tuple[Mapping[str, Any], ...] | None = None
+
+    def items(self) -> Iterator[_Item]:
+        """Each series with its drivers; a series that cannot be read comes with its error."""
+        for j, uid in enumerate(self.uids):
+            rows = slice(int(self.offsets[j]), int(self.offsets[j + 1]))
             try:
-                d = _Drivers(_driver_table(uid, part if len(part) else None, drivers.columns, y), fixed)
+                y = to_period_series(self.ds[rows], self.y[rows], name=uid, freq=self.freq)
             except ForecastingError as exc:
-                d = _Drivers(events=fixed, error=exc)
-        yield uid, y, d
+                yield uid, exc, _Drivers(events=self.events)
+                continue
+            except (ValueError, TypeError) as exc:  # dates pandas cannot read
+                yield uid, InvalidSeriesError(f"cannot read the dates of series {uid!r}: {exc}"), _Drivers()
+                continue
+            d = _Drivers(events=self.events)
+            if self.drivers is not None:
+                try:
+                    d = _Drivers(_driver_table(uid, self.drivers[j], y), self.events)
+                except ForecastingError as exc:
+                    d = _Drivers(events=self.events, error=exc)
+            yield uid, y, d
 
 
-def _chunks(items: Iterator[_Item], size: int) -> Iterator[list[_Item]]:
-    """The items, ``size`` at a time, built only when the executor asks for them."""
-    chunk: list[_Item] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+class _Batch:
+    """A long frame's series (grouped once, in order of first appearance), cut into chunks on demand.
+
+    Rows whose ``unique_id`` is missing belong to no series (as in ``DataFrame.groupby``).
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        freq: str | None = None,
+        drivers: pd.DataFrame | None = None,
+        events: Sequence[Mapping[str, Any]] | None = None,
+    ) -> None:
+        codes, uniques = pd.factorize(frame[UNIQUE_ID])
+        order = np.argsort(codes, kind="stable")
+        self._rows = order[np.count_nonzero(codes < 0) :]
+        self._starts = np.concatenate([[0], np.cumsum(np.bincount(codes[codes >= 0], minlength=len(uniques)))])
+        self.uids = [str(u) for u in uniques]
+        self._ds, self._y = frame[DS].array, frame[Y].array
+        self._freq = freq
+        self._events = tuple(events) if events is not None else None
+        self._drivers = drivers
+        self._driver_rows: dict[str, np.ndarray] = {}
+        if drivers is not None:
+            self._driver_rows = drivers.groupby(drivers[UNIQUE_ID].astype(str), sort=False).indices
+
+    @property
+    def n_series(self) -> int:
+        return len(self.uids)
+
+    def chunks(self, size: int) -> Iterator[_Chunk]:
+        """The series, ``size`` at a time, each chunk taken from the frame only when asked for."""
+        for first in range(0, self.n_series, size):
+            last = min(first + size, self.n_series)
+            rows = self._rows[self._starts[first] : self._starts[last]]
+            drivers = None
+            if self._drivers is not None:
+                found = (self._driver_rows.get(uid) for uid in self.uids[first:last])
+                drivers = tuple(None if at is None else self._drivers.iloc[at] for at in found)
+            yield _Chunk(
+                tuple(self.uids[first:last]),
+                self._starts[first : last + 1] - self._starts[first],
+                self._ds.take(rows),
+                self._y.take(rows),
+                self._freq,
+                drivers,
+                self._events,
+            )
 
 
 def _run_chunks(
-    frame: pd.DataFrame,
-    items: Iterator[_Item],
+    batch: _Batch,
     chunk_size: int | None,
     task: functools.partial[list[_Outcome]],
     n_jobs: int,
@@ -199,18 +260,18 @@ def _run_chunks(
     """Run every chunk on the executor, in chunk order whatever order they finish in.
 
     Chunks are cut lazily: with the executor's bounded window, only the chunks in flight
-    have their series built in this process, not the whole frame's.
+    are copied out of the frame, and their series are built by the workers.
     """
     from tqdm.auto import tqdm
 
-    n_series = int(frame[UNIQUE_ID].nunique())
+    n_series = batch.n_series
     show = sys.stderr.isatty() if progress is None else progress
     done: dict[int, list[_Outcome]] = {}
     names: dict[int, list[str]] = {}
 
     def tasks(size: int) -> Iterator[tuple[int, functools.partial[list[_Outcome]]]]:
-        for i, chunk in enumerate(_chunks(items, size)):
-            names[i] = [uid for uid, _, _ in chunk]
+        for i, chunk in enumerate(batch.chunks(size)):
+            names[i] = list(chunk.uids)
             yield i, functools.partial(task, chunk)
 
     bar = tqdm(total=n_series, disable=not show, desc="forecasting", unit="series")
@@ -223,8 +284,8 @@ def _run_chunks(
                 if result.ok:
                     done[i] = result.unwrap()
                 else:  # a chunk whose task failed (e.g. its worker died): each series is left out
-                    error = f"{type(result.error).__name__}: {result.error}"
-                    done[i] = [_Outcome(uid, None, error=error) for uid in uids]
+                    assert result.error is not None
+                    done[i] = [_failed(uid, result.error) for uid in uids]
                 bar.update(len(uids))
     finally:
         bar.close()
@@ -345,12 +406,12 @@ def forecast_many(
     if drivers is not None and ({UNIQUE_ID, DS} - set(drivers.columns) or len(drivers.columns) < 3):
         raise InvalidParameterError("drivers need columns unique_id, ds and at least one driver column.")
     task = functools.partial(_run_chunk, horizon=horizon, levels=levels, model=model, kind=kind)
-    items = _items(frame, freq, drivers, events)
-    return _assemble(_run_chunks(frame, items, chunk_size, task, n_jobs, progress, (backend, scheduler)))
+    batch = _Batch(frame, freq, drivers, events)
+    return _assemble(_run_chunks(batch, chunk_size, task, n_jobs, progress, (backend, scheduler)))
 
 
 def _backtest_chunk(
-    items: list[_Item],
+    chunk: _Chunk,
     horizon: int,
     windows: int,
     models: tuple[str, ...],
@@ -358,12 +419,14 @@ def _backtest_chunk(
     kind: str,
 ) -> list[_Outcome]:
     out: list[_Outcome] = []
-    for uid, y, _ in items:
+    for uid, y, _ in chunk.items():
         try:
+            if isinstance(y, ForecastingError):
+                raise y
             with capture_warnings(UserWarning) as caught:
                 frame = backtest(y, horizon, windows, models=models, levels=levels, kind=kind)
         except ForecastingError as exc:
-            out.append(_Outcome(uid, None, error=f"{type(exc).__name__}: {exc}"))
+            out.append(_failed(uid, exc))
             continue
         frame.insert(0, UNIQUE_ID, uid)
         notes = tuple(WarningNote(n.code, f"series {uid!r}: {n.message}") for n in caught)
@@ -416,5 +479,4 @@ def backtest_many(
     task = functools.partial(
         _backtest_chunk, horizon=horizon, windows=windows, models=tuple(models), levels=levels, kind=kind
     )
-    items = _items(frame, freq, None, None)
-    return _assemble(_run_chunks(frame, items, chunk_size, task, n_jobs, progress, (backend, scheduler)))
+    return _assemble(_run_chunks(_Batch(frame, freq), chunk_size, task, n_jobs, progress, (backend, scheduler)))

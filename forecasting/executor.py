@@ -39,6 +39,7 @@ import re
 import threading
 import time
 import warnings
+import weakref
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, ProcessPoolExecutor, wait
@@ -213,6 +214,11 @@ class TaskResult(Generic[T]):
         if self.error is not None:
             raise self.error
         return cast(T, self.value)
+
+
+def _cancel(future: Future[Any] | None) -> None:
+    if future is not None:
+        future.cancel()
 
 
 def _run_task(fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> TaskResult[T]:
@@ -394,7 +400,10 @@ class PoolExecutor(Executor):
             pool = self._current()
             inner = pool.submit(_run_task, fn, args, kwargs)
         inner.add_done_callback(lambda f: self._settle(pool, f, outer))
-        outer.add_done_callback(lambda f: inner.cancel() if f.cancelled() else None)
+        # Weakly: inner → outer → inner would be a reference cycle, keeping both futures (the
+        # result, and on Dask the cluster's copy of it) alive until a garbage collection.
+        inner_ref = weakref.ref(inner)
+        outer.add_done_callback(lambda f: _cancel(inner_ref()) if f.cancelled() else None)
         return outer
 
     def _settle(self, pool: FuturesExecutor, inner: Future[Any], outer: Future[TaskResult[T]]) -> None:

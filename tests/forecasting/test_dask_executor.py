@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import signal
 import time
@@ -91,6 +92,23 @@ def test_dask_stream_keeps_at_most_the_window_in_flight(client):
         assert len(submitted) == 4
         rest = dict(stream)
     assert set(rest) | {first_key} == set(range(12))
+
+
+def test_dask_results_are_released_once_handed_back_without_a_garbage_collection(client):
+    gc.collect()  # futures of earlier tests
+    gc.disable()
+    try:
+        with DaskExecutor(client=client) as executor:
+            values = [
+                r.unwrap()
+                for _, r in executor.stream(((i, functools.partial(_square, i)) for i in range(20)), window=4)
+            ]
+            held = len(client.futures)
+    finally:
+        gc.enable()
+    assert sorted(values) == [i * i for i in range(20)]
+    # Nothing keeps a finished task's future alive: the cluster drops each result once it is handed back.
+    assert held == 0
 
 
 def test_a_worker_killed_mid_batch_is_retried_by_dask_and_the_batch_completes(client):

@@ -182,6 +182,27 @@ def test_forecast_many_falls_back_and_warns_instead_of_stopping():
     assert any(issubclass(w.category, FallbackWarning) and "short" in str(w.message) for w in caught)
 
 
+def test_forecast_many_groups_rows_by_series_whatever_their_order():
+    frame = _long(3)
+    shuffled = frame.sample(frac=1.0, random_state=0)
+    stray = pd.DataFrame({"unique_id": [None], "ds": [frame["ds"].iloc[0]], "y": [1e6]})  # belongs to no series
+    out = forecasting.forecast_many(pd.concat([shuffled, stray]), 3, model="theta", n_jobs=1)
+    assert list(dict.fromkeys(out["unique_id"])) == list(dict.fromkeys(shuffled["unique_id"]))
+    for uid, part in out.groupby("unique_id"):
+        single = forecasting.forecast(make_series("Q", 40, seed=int(str(uid)[1:])), 3, model="theta")
+        np.testing.assert_allclose(part["mean"], single["mean"])
+
+
+def test_forecast_many_leaves_out_a_series_whose_dates_cannot_be_read():
+    good = pd.DataFrame({"unique_id": "good", "ds": pd.date_range("2015-01-31", periods=36, freq="ME").astype(str)})
+    good["y"] = np.linspace(10.0, 20.0, 36)
+    bad = pd.DataFrame({"unique_id": "bad", "ds": ["2015-01-31", "not a date", "2015-03-31", "2015-04-30"]})
+    bad["y"] = [1.0, 2.0, 3.0, 4.0]
+    with pytest.warns(FallbackWarning, match=r"bad: InvalidSeriesError: cannot read the dates of series 'bad'"):
+        out = forecasting.forecast_many(pd.concat([bad, good]), 2, model="naive", n_jobs=2, chunk_size=2)
+    assert set(out["unique_id"]) == {"good"}
+
+
 def test_forecast_many_requires_long_columns():
     with pytest.raises(InvalidParameterError, match="unique_id, ds, y"):
         forecasting.forecast_many(pd.DataFrame({"a": [1]}), 2)
