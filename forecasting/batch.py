@@ -249,6 +249,53 @@ class _Batch:
             )
 
 
+class _Rows:
+    """The forecast rows of a batch as they arrive, joined once at the end without being held twice.
+
+    Each arriving chunk frame is taken apart into its columns (numeric and object columns
+    copied out of the frame's shared blocks, so the chunk frame itself is freed at once).
+    :meth:`frame` then joins one column at a time, dropping the pieces as it goes: at the
+    peak the process holds the rows once plus one column, where ``pd.concat`` of the chunk
+    frames would hold every row twice.
+    """
+
+    def __init__(self) -> None:
+        self._pieces: dict[tuple[int, int], dict[str, Any]] = {}
+        self._lengths: dict[tuple[int, int], int] = {}
+        self._columns: list[str] = []
+
+    def add(self, key: tuple[int, int], frame: pd.DataFrame) -> None:
+        """Keep ``frame``'s rows as the piece ``key`` (pieces are joined in key order)."""
+        self._columns += [str(c) for c in frame.columns if str(c) not in self._columns]
+        piece: dict[str, Any] = {
+            str(c): (frame[c].to_numpy(copy=True) if isinstance(frame[c].dtype, np.dtype) else frame[c].array)
+            for c in frame.columns
+        }
+        self._lengths[key] = len(frame)
+        self._pieces[key] = piece
+
+    def __len__(self) -> int:
+        return len(self._pieces)
+
+    def _take(self, key: tuple[int, int], column: str) -> Any:
+        """The piece's column, handed over; NaN where the piece has no such column (as ``pd.concat``)."""
+        piece = self._pieces[key]
+        return piece.pop(column) if column in piece else np.full(self._lengths[key], np.nan)
+
+    def frame(self) -> pd.DataFrame:
+        """All rows, pieces in key order; the pieces are gone afterwards."""
+        order = sorted(self._pieces)
+        columns: dict[str, pd.Series] = {}
+        for c in self._columns:
+            parts = [pd.Series(self._take(key, c), copy=False) for key in order]
+            columns[c] = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+            del parts
+        self._pieces.clear()
+        self._lengths.clear()
+        # copy=False: each column stays its own block (consolidating would copy them all again).
+        return pd.DataFrame(columns, copy=False)
+
+
 def _run_chunks(
     batch: _Batch,
     chunk_size: int | None,
@@ -256,11 +303,12 @@ def _run_chunks(
     n_jobs: int,
     progress: bool | None,
     backend: tuple[str | None, str | None] = (None, None),
-) -> list[_Outcome]:
-    """Run every chunk on the executor, in chunk order whatever order they finish in.
+) -> tuple[list[_Outcome], _Rows]:
+    """Run every chunk on the executor; return the outcomes (without their frames) and the rows.
 
     Chunks are cut lazily: with the executor's bounded window, only the chunks in flight
-    are copied out of the frame, and their series are built by the workers.
+    are copied out of the frame, and their series are built by the workers. Outcomes and
+    rows come in chunk order, whatever order the chunks finish in.
     """
     from tqdm.auto import tqdm
 
@@ -268,6 +316,7 @@ def _run_chunks(
     show = sys.stderr.isatty() if progress is None else progress
     done: dict[int, list[_Outcome]] = {}
     names: dict[int, list[str]] = {}
+    rows = _Rows()
 
     def tasks(size: int) -> Iterator[tuple[int, functools.partial[list[_Outcome]]]]:
         for i, chunk in enumerate(batch.chunks(size)):
@@ -282,27 +331,29 @@ def _run_chunks(
             for i, result in executor.stream(tasks(chunk_size or executor.chunk_size(n_series))):
                 uids = names.pop(i)
                 if result.ok:
-                    done[i] = result.unwrap()
+                    outcomes = result.unwrap()
+                    for k, outcome in enumerate(outcomes):
+                        if outcome.frame is not None:
+                            rows.add((i, k), outcome.frame)
+                    done[i] = [replace(o, frame=None) if o.frame is not None else o for o in outcomes]
                 else:  # a chunk whose task failed (e.g. its worker died): each series is left out
                     assert result.error is not None
                     done[i] = [_failed(uid, result.error) for uid in uids]
                 bar.update(len(uids))
     finally:
         bar.close()
-    return [outcome for i in sorted(done) for outcome in done[i]]
+    return [outcome for i in sorted(done) for outcome in done[i]], rows
 
 
-def _assemble(outcomes: list[_Outcome]) -> pd.DataFrame:
-    """Re-emit the workers' notes as our warnings and concatenate the forecasts."""
-    frames = []
+def _assemble(run: tuple[list[_Outcome], _Rows]) -> pd.DataFrame:
+    """Re-emit the workers' notes as our warnings and join the forecast rows."""
+    outcomes, rows = run
     failures = []
     for outcome in outcomes:
         for note in outcome.notes:
             warnings.warn(note.message, warning_class(note.code), stacklevel=3)
         if outcome.error is not None:
             failures.append(f"{outcome.uid}: {outcome.error}")
-        elif outcome.frame is not None:
-            frames.append(outcome.frame)
     if failures:
         # Never stop the batch: the series that no model could take are left out, and said so.
         warnings.warn(
@@ -310,9 +361,9 @@ def _assemble(outcomes: list[_Outcome]) -> pd.DataFrame:
             FallbackWarning,
             stacklevel=3,
         )
-    if not frames:
+    if not len(rows):
         raise ForecastingError("no series could be forecast: " + "; ".join(failures[:5]))
-    return pd.concat(frames, ignore_index=True)
+    return rows.frame()
 
 
 def _check_batch(

@@ -99,10 +99,12 @@ def test_dask_results_are_released_once_handed_back_without_a_garbage_collection
     gc.disable()
     try:
         with DaskExecutor(client=client) as executor:
-            values = [
-                r.unwrap()
-                for _, r in executor.stream(((i, functools.partial(_square, i)) for i in range(20)), window=4)
-            ]
+            tasks = ((i, functools.partial(_square, i)) for i in range(20))
+            values = [r.unwrap() for _, r in executor.stream(tasks, window=4)]
+            # The client's event loop lets go of the last futures a moment after handing them over.
+            deadline = time.monotonic() + 5
+            while client.futures and time.monotonic() < deadline:
+                time.sleep(0.05)
             held = len(client.futures)
     finally:
         gc.enable()
