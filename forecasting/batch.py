@@ -188,7 +188,8 @@ class _Chunk:
                 yield uid, exc, _Drivers(events=self.events)
                 continue
             except (ValueError, TypeError) as exc:  # dates pandas cannot read
-                yield uid, InvalidSeriesError(f"cannot read the dates of series {uid!r}: {exc}"), _Drivers()
+                error = InvalidSeriesError(f"cannot read the dates of series {uid!r}: {exc}")
+                yield uid, error, _Drivers(events=self.events)
                 continue
             d = _Drivers(events=self.events)
             if self.drivers is not None:
@@ -451,7 +452,8 @@ def forecast_many(
         For bad arguments or a frame without the required columns.
     ForecastingError
         Only when no series at all can be forecast. A series that even the naive method
-        cannot take (too short, NaN) is left out with a ``FallbackWarning`` naming it.
+        cannot take (too short, NaN), or whose dates cannot be read, is left out with a
+        ``FallbackWarning`` naming it.
     """
     horizon, levels, kind = _check_batch(frame, horizon, levels, kind, n_jobs, backend, chunk_size)
     if drivers is not None and ({UNIQUE_ID, DS} - set(drivers.columns) or len(drivers.columns) < 3):
