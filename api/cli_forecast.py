@@ -19,7 +19,11 @@ import typer
 
 from api.cli_store import read_settings
 from api.service.archive import frame_rows, outlook_params
+from forecasting.exceptions import ForecastingWarning
+from forecasting.executor import WarningNote, capture_warnings
+from forecasting.frames import MEDIAN
 from forecasting.outlook import FullYearOptions, GrowthOptions, Outlook
+from forecasting.paths import HEADLINE
 
 __all__ = ["forecast", "register"]
 
@@ -108,8 +112,13 @@ def _table(out: Outlook) -> str:
     for name, frame in _blocks(out):
         shown = frame.copy()
         shown.index = shown.index.astype(str)
+        title = _TITLES[name].format(base=base, how=how)
+        if MEDIAN in shown.columns:
+            # The headline first: the median of the paths, then the mean beside it.
+            shown = shown[[MEDIAN, *(c for c in shown.columns if c != MEDIAN)]]
+            title += f"; headline: {HEADLINE} of the sample paths, mean alongside"
         text = shown.to_string(float_format=lambda v: f"{v:,.2f}")
-        parts.append(f"{_TITLES[name].format(base=base, how=how)}\n{text}")
+        parts.append(f"{title}\n{text}")
     return "\n\n".join(parts)
 
 
@@ -123,9 +132,10 @@ def _csv(out: Outlook) -> str:
     return buffer.getvalue().rstrip("\n")
 
 
-def _json(out: Outlook, y: pd.Series, model: str) -> str:
+def _json(out: Outlook, y: pd.Series, model: str, notes: list[WarningNote]) -> str:
     body: dict[str, Any] = {"series": y.name, "model": model, "forecast": frame_rows(out.forecast)}
     body |= {"growth": None, "full_year": None} | outlook_params(out.growth, out.full_year)
+    body["warnings"] = [{"code": n.code, "message": n.message} for n in notes]
     return json.dumps(body, indent=2)
 
 
@@ -159,16 +169,19 @@ def forecast(
         y, note = latest_complete_stretch(y)
         if note:
             typer.echo(f"note (missing_values): {note}", err=True)
-        out = forecast_outlook(
-            y,
-            horizon,
-            _levels(levels),
-            model,
-            kind or series_kind,
-            growth=GrowthOptions(base=base, how=how) if growth else None,
-            full_year=FullYearOptions(how=how) if full_year else None,
-        )
+        with capture_warnings(ForecastingWarning) as notes:
+            out = forecast_outlook(
+                y,
+                horizon,
+                _levels(levels),
+                model,
+                kind or series_kind,
+                growth=GrowthOptions(base=base, how=how) if growth else None,
+                full_year=FullYearOptions(how=how) if full_year else None,
+            )
     except (ForecastingError, DataError) as exc:
         raise _refuse(str(exc), str(getattr(exc, "code", "error"))) from None
+    for warned in notes:
+        typer.echo(f"warning ({warned.code}): {warned.message}", err=True)
     text = {"table": _table, "csv": _csv}.get(format)
-    typer.echo(text(out) if text is not None else _json(out, y, model))
+    typer.echo(text(out) if text is not None else _json(out, y, model, notes))

@@ -492,7 +492,8 @@ class ForecastRowRead(BaseModel):
 
 
 class GrowthRowRead(BaseModel):
-    """One period or calendar year of a growth block: ``ds``, ``mean``, ``lo_<L>``/``hi_<L>``.
+    """One period or calendar year of a growth block: ``ds``, ``median`` (the headline),
+    ``mean``, ``lo_<L>``/``hi_<L>``.
 
     ``null`` where no sample path has a positive comparison value (no growth rate exists).
     """
@@ -500,16 +501,27 @@ class GrowthRowRead(BaseModel):
     model_config = ConfigDict(extra="allow", json_schema_extra={"additionalProperties": {"type": ["number", "null"]}})
 
     ds: str
-    mean: float | None
+    median: float | None = Field(
+        default=None,
+        description="The headline: the median over sample paths (null in forecasts archived before it was kept).",
+    )
+    mean: float | None = Field(
+        description="The mean over sample paths; paths censored at zero or simulated on the log scale pull it."
+    )
 
 
 class GrowthRead(BaseModel):
-    """Growth in percent (the index: base year = 100), with ``mean``, ``lo_<L>``, ``hi_<L>`` per row.
+    """Growth in percent (the index: base year = 100), with ``median``, ``mean``, ``lo_<L>``,
+    ``hi_<L>`` per row.
 
     Computed path by path from the forecast's sample paths, so the intervals are those of
-    the growth itself, not ratios of the forecast's bounds.
+    the growth itself, not ratios of the forecast's bounds. The headline is the median of
+    the paths (``headline``); the mean is given alongside.
     """
 
+    headline: Literal["median"] = Field(
+        default="median", description="Which statistic of the paths is the headline figure of each row."
+    )
     base: str = Field(examples=["2023"], description="The base calendar year.")
     how: How = Field(description="How calendar years aggregate: 'sum' or 'mean'.")
     yoy: list[GrowthRowRead] | None = Field(
@@ -527,8 +539,16 @@ class FullYearRead(BaseModel):
 
     ds: str = Field(examples=["2025"], description="The calendar year.")
     how: How
+    headline: Literal["median"] = Field(
+        default="median", description="Which statistic of the paths is the headline figure."
+    )
     observed: float | None = Field(description="Year-to-date sum (or mean; null when nothing is observed).")
     periods_observed: int
+    median: float | None = Field(
+        default=None,
+        description="The headline: median of the calendar-year total (or average) over the sample paths "
+        "(null in forecasts archived before it was kept).",
+    )
     mean: float = Field(description="Mean of the calendar-year total (or average); lo_<L>/hi_<L> follow.")
 
 

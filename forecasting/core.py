@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.base import clone
 
 from forecasting.base import BaseForecaster
+from forecasting.evidence import warn_backtest_coverage, warn_evidence
 from forecasting.exceptions import (
     InsufficientDataError,
     InvalidParameterError,
@@ -154,7 +155,7 @@ def forecast(
     if missing == "model":
         check_takes_missing(template, model)
     fitted = template.fit(y, X)
-    return describe_output(fitted.predict(horizon, levels=levels, X_future=X_future), fitted, model)
+    return describe_output(fitted.predict(horizon, levels=levels, X_future=X_future), fitted, model, y)
 
 
 def fit_model(
@@ -188,8 +189,17 @@ def fit_model(
     return build_model(model, kind, nonnegative=censor).fit(y)
 
 
-def describe_output(frame: pd.DataFrame, fitted: BaseForecaster, model: str | BaseForecaster) -> pd.DataFrame:
-    """Record on ``frame.attrs`` the model asked for, how the intervals were made and the censoring."""
+def describe_output(
+    frame: pd.DataFrame, fitted: BaseForecaster, model: str | BaseForecaster, y: pd.Series | None = None
+) -> pd.DataFrame:
+    """Record on ``frame.attrs`` the model asked for, how the intervals were made and the censoring.
+
+    With the series ``y`` the forecast was made from, also emit its thin-evidence warnings
+    (:func:`forecasting.evidence.warn_evidence`): every entry point passes through here once
+    its fit succeeded.
+    """
+    if y is not None:
+        warn_evidence(y)
     frame.attrs["model"] = model if isinstance(model, str) else type(model).__name__
     frame.attrs["interval_method"] = interval_method(fitted)
     frame.attrs["nonnegative"] = isinstance(fitted, NonNegative)
@@ -367,7 +377,9 @@ def backtest(
             fc.insert(3, H, np.arange(1, horizon + 1))
             fc[Y] = test.to_numpy()
             rows.append(fc)
-    return pd.concat(rows, ignore_index=True)
+    frame = pd.concat(rows, ignore_index=True)
+    warn_backtest_coverage(frame)
+    return frame
 
 
 def _backtest_drivers(

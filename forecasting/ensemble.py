@@ -4,6 +4,12 @@ The combined point forecast is the mean (or median) of the members' point foreca
 combined intervals are quantiles of the equal-weight mixture of the members' forecast
 distributions (each taken as normal, with the spread implied by its own 80% interval), so
 that disagreement between members widens the band; bounds are never averaged.
+
+A member that fails on a series (its fit or its forecast raises, or its forecast frame fails
+the base checks: non-finite values, an interval that does not contain its mean) is dropped
+for that series with a :class:`~forecasting.exceptions.MemberDroppedWarning`, and the
+combination is taken over the members left (equal weights). Only when every member fails
+does the combination raise :class:`~forecasting.exceptions.ModelFitError`.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from scipy.special import ndtr
 from sklearn.base import clone
 
 from forecasting.base import BaseForecaster, Intervals, ModelTags
-from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError, ModelFitError
+from forecasting.exceptions import ForecastingError, InvalidParameterError, MemberDroppedWarning, ModelFitError
 from forecasting.frames import MEAN, hi_col, lo_col
 from forecasting.models.catalog import build_member
 from forecasting.seasonality import z_value
@@ -63,7 +69,8 @@ class Ensemble(BaseForecaster):
     """Equal-weight combination of registered models.
 
     Members that need more observations than the series has are left out; a member that
-    fails to fit is left out with a :class:`FallbackWarning`. At least one must fit.
+    fails to fit or to forecast (see the module docstring) is dropped with a
+    :class:`MemberDroppedWarning`. At least one must forecast.
 
     Parameters
     ----------
@@ -123,13 +130,11 @@ class Ensemble(BaseForecaster):
                 continue
             try:
                 fitted.append((name, model.fit(y)))
-            except (ModelFitError, ArithmeticError, ValueError) as exc:
-                skipped[name] = str(exc)
-                warnings.warn(
-                    f"{type(self).__name__}: member {name!r} failed and was left out ({exc}).",
-                    FallbackWarning,
-                    stacklevel=3,
-                )
+            # Any failure of one member (statsforecast raises AttributeError on some flat
+            # series) must not fail the combination while another member can forecast.
+            except Exception as exc:
+                skipped[name] = _reason(exc)
+                _warn_dropped(self, name, "could not be fitted", skipped[name])
         if not fitted:
             reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items())
             raise ModelFitError(f"{type(self).__name__}: no member could be fitted ({reasons}).")
@@ -154,17 +159,36 @@ class Ensemble(BaseForecaster):
         """
         check_is_fitted(self)
         horizon = check_horizon(horizon)
-        frames = [m.predict(horizon, levels=(_SPREAD_LEVEL,)) for _, m in self.members_]
-        means = np.vstack([f[MEAN].to_numpy() for f in frames])
-        sds = np.vstack(
-            [
-                (f[hi_col(_SPREAD_LEVEL)] - f[lo_col(_SPREAD_LEVEL)]).to_numpy() / (2 * z_value(_SPREAD_LEVEL))
-                for f in frames
-            ]
-        )
-        point = np.median(means, axis=0) if self.combine == "median" else means.mean(axis=0)
-        # Centre the mixture on the combined point forecast so intervals contain it.
-        return point, means - means.mean(axis=0) + point, sds
+        _, frames = self.member_forecasts(horizon)
+        return _moments(frames, self.combine)
+
+    def member_forecasts(self, horizon: int) -> tuple[list[tuple[str, BaseForecaster]], list[pd.DataFrame]]:
+        """The members that forecast ``horizon`` steps with their 80% frames, and those frames.
+
+        A member whose ``predict`` raises (including the base checks of its frame) is
+        dropped with a :class:`MemberDroppedWarning`.
+
+        Raises
+        ------
+        ModelFitError
+            When no member can forecast.
+        """
+        check_is_fitted(self)
+        kept: list[tuple[str, BaseForecaster]] = []
+        frames: list[pd.DataFrame] = []
+        failed: dict[str, str] = {}
+        for name, member in self.members_:
+            try:
+                frames.append(member.predict(horizon, levels=(_SPREAD_LEVEL,)))
+            except Exception as exc:  # see _fit: one member never fails the combination
+                failed[name] = _reason(exc)
+                _warn_dropped(self, name, "could not forecast", failed[name])
+                continue
+            kept.append((name, member))
+        if not kept:
+            reasons = "; ".join(f"{k}: {v}" for k, v in failed.items())
+            raise ModelFitError(f"{type(self).__name__}: no member could forecast this series ({reasons}).")
+        return kept, frames
 
     def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
         point, shifted, sds = self.member_moments(horizon)
@@ -176,16 +200,71 @@ class Ensemble(BaseForecaster):
         """Each path follows one member's own paths from start to end (shifted like the
         members' means in :meth:`member_moments`), members taking equal shares of the paths:
         the equal-weight mixture, with each member's dependence across steps."""
-        _, shifted, _ = self.member_moments(horizon)
-        k = len(self.members_)
-        owner = rng.permutation(np.arange(n_paths) % k)
-        raw = np.empty((horizon, n_paths))
-        for i, (_, member) in enumerate(self.members_):
-            mine = np.flatnonzero(owner == i)
-            if mine.size:
-                offset = shifted[i] - member.predict(horizon)[MEAN].to_numpy()
-                raw[:, mine] = member._sample_paths(horizon, mine.size, rng) + offset[:, None]
-        return raw
+        members, frames = self.member_forecasts(check_horizon(horizon))
+        while True:
+            _, shifted, _ = _moments(frames, self.combine)
+            try:
+                return _member_paths(members, shifted, frames, horizon, n_paths, rng)
+            except _MemberPathsError as exc:
+                if len(members) == 1:
+                    raise ModelFitError(f"{type(self).__name__}: no member could simulate paths ({exc}).") from exc
+                _warn_dropped(self, members[exc.position][0], "could not simulate paths", str(exc))
+                del members[exc.position], frames[exc.position]
+
+
+class _MemberPathsError(Exception):
+    """One member's simulation failed (``position`` in the member list)."""
+
+    def __init__(self, position: int, reason: str) -> None:
+        super().__init__(reason)
+        self.position = position
+
+
+def _member_paths(
+    members: list[tuple[str, BaseForecaster]],
+    shifted: np.ndarray,
+    frames: list[pd.DataFrame],
+    horizon: int,
+    n_paths: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    owner = rng.permutation(np.arange(n_paths) % len(members))
+    raw = np.empty((horizon, n_paths))
+    for i, (_, member) in enumerate(members):
+        mine = np.flatnonzero(owner == i)
+        if mine.size:
+            offset = shifted[i] - frames[i][MEAN].to_numpy()
+            try:
+                drawn = member._sample_paths(horizon, mine.size, rng)
+            except Exception as exc:  # see Ensemble._fit
+                raise _MemberPathsError(i, _reason(exc)) from exc
+            raw[:, mine] = drawn + offset[:, None]
+    return raw
+
+
+def _moments(frames: Sequence[pd.DataFrame], combine: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Point forecast, shifted member means and member sds from the members' 80% frames."""
+    means = np.vstack([f[MEAN].to_numpy() for f in frames])
+    width = [(f[hi_col(_SPREAD_LEVEL)] - f[lo_col(_SPREAD_LEVEL)]).to_numpy() for f in frames]
+    sds = np.vstack(width) / (2 * z_value(_SPREAD_LEVEL))
+    point = np.median(means, axis=0) if combine == "median" else means.mean(axis=0)
+    # Centre the mixture on the combined point forecast so intervals contain it.
+    return point, means - means.mean(axis=0) + point, sds
+
+
+def _reason(exc: BaseException) -> str:
+    """A member's failure as one line: our typed errors speak for themselves, others get their type."""
+    text = str(exc).strip() or "no message"
+    return text if isinstance(exc, ForecastingError) else f"{type(exc).__name__}: {text}"
+
+
+def _warn_dropped(parent: BaseForecaster, name: str, what: str, reason: str) -> None:
+    warnings.warn(
+        f"{type(parent).__name__}: member {name!r} {what} on this series and was dropped; the other members "
+        f"were combined with equal weights ({reason}).",
+        MemberDroppedWarning,
+        stacklevel=4,
+    )
 
 
 def mixture_intervals(

@@ -48,6 +48,10 @@ and carries a snake_case ``code`` that the REST layer puts in its error body::
     ForecastingWarning(UserWarning)
     ├── ConvergenceWarning                     an optimiser stopped early
     ├── FallbackWarning                        a simpler model took over after a failure
+    │   └── MemberDroppedWarning               a combination left out a member that failed on this series
+    ├── ThinEvidenceWarning                    a forecast from few observations
+    ├── SparseSeriesWarning                    a forecast from a sparse publication (many missing periods)
+    ├── BacktestCoverageWarning                the series' own backtest coverage is far from nominal
     ├── StructuralBreakWarning                 a strong structural break in the history
     ├── DriverForecastWarning                  a driver's missing future was forecast by its own model
     └── FrequencyWarning                       the frequency was guessed or is unusual
@@ -65,6 +69,10 @@ __all__ = [
     "EmptySeriesError",
     "EventOutOfRangeError",
     "FallbackWarning",
+    "MemberDroppedWarning",
+    "ThinEvidenceWarning",
+    "SparseSeriesWarning",
+    "BacktestCoverageWarning",
     "ForecastingError",
     "ForecastingWarning",
     "FrequencyMismatchError",
@@ -331,6 +339,31 @@ class FallbackWarning(ForecastingWarning):
     """A model failed and a simpler one took over."""
 
     code = "fallback"
+
+
+class MemberDroppedWarning(FallbackWarning):
+    """A combination (``auto``, ``ensemble``) left out a member that raised or whose output
+    failed the forecast-frame checks on this series; the others were re-weighted equally."""
+
+    code = "member_dropped"
+
+
+class ThinEvidenceWarning(ForecastingWarning):
+    """The forecast rests on few observations (see :mod:`forecasting.evidence` for the rule)."""
+
+    code = "thin_evidence"
+
+
+class SparseSeriesWarning(ForecastingWarning):
+    """The series is a sparse publication: many of its periods have no published value."""
+
+    code = "sparse_series"
+
+
+class BacktestCoverageWarning(ForecastingWarning):
+    """The series' own backtest intervals covered far less (or more) often than their level."""
+
+    code = "backtest_coverage"
 
 
 class FrequencyWarning(ForecastingWarning):

@@ -18,6 +18,7 @@ __all__ = [
     "DS",
     "H",
     "MEAN",
+    "MEDIAN",
     "MODEL",
     "UNIQUE_ID",
     "Y",
@@ -33,6 +34,8 @@ UNIQUE_ID = "unique_id"
 DS = "ds"
 Y = "y"
 MEAN = "mean"
+#: The median over sample paths: the headline of growth and full-year summaries.
+MEDIAN = "median"
 MODEL = "model"
 CUTOFF = "cutoff"
 H = "h"

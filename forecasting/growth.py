@@ -2,9 +2,10 @@
 
 Every function takes the observed series ``y`` and sample paths that continue it (from
 :func:`~forecasting.paths.simulate`), computes the quantity path by path, and summarises it
-by the mean over paths and central intervals of the paths' quantiles; never from the
-forecast's bounds (a ratio of two bounds is not a bound of the ratio). Periods that are
-observed enter every path with their observed value.
+by the median over paths (the headline, ``attrs["headline"] == "median"``), the mean
+alongside, and central intervals of the paths' quantiles; never from the forecast's bounds
+(a ratio of two bounds is not a bound of the ratio). Periods that are observed enter every
+path with their observed value.
 
 Percent changes are ``100 * (value / comparison - 1)``; the index is
 ``100 * value / base``. A path whose comparison value is not positive has no growth rate
@@ -52,9 +53,9 @@ def yoy_change(y: pd.Series, paths: pd.DataFrame, levels: Sequence[int] = DEFAUL
     Returns
     -------
     pd.DataFrame
-        Indexed like ``paths`` (``ds``), columns ``mean``, ``lo_<L>``, ``hi_<L>`` of the
-        change in percent (12 months earlier for monthly data, 4 quarters for quarterly, the
-        previous year for annual data).
+        Indexed like ``paths`` (``ds``), columns ``mean``, ``median`` (the headline),
+        ``lo_<L>``, ``hi_<L>`` of the change in percent (12 months earlier for monthly data,
+        4 quarters for quarterly, the previous year for annual data).
 
     Raises
     ------
@@ -134,7 +135,7 @@ def annual_change(
     -------
     pd.DataFrame
         Indexed by the annual periods (``ds``) that contain a simulated period and whose
-        previous year is complete; columns ``mean``, ``lo_<L>``, ``hi_<L>`` in percent.
+        previous year is complete; columns ``mean``, ``median``, ``lo_<L>``, ``hi_<L>`` in percent.
     """
     years, totals, first = annual_totals(y, paths, how)
     if first == 0:
@@ -168,7 +169,7 @@ def base_change(
     -------
     pd.DataFrame
         Indexed by the annual periods (``ds``) that contain a simulated period; columns
-        ``mean``, ``lo_<L>``, ``hi_<L>`` in percent. ``frame.attrs["base"]`` is the base year.
+        ``mean``, ``median``, ``lo_<L>``, ``hi_<L>`` in percent. ``frame.attrs["base"]`` is the base year.
 
     Raises
     ------

@@ -268,7 +268,7 @@ def forecast_outlook(
     else:
         fitted, X_path = fit_model(y, model, kind), None
     X_frame = None if X_path is None else X_path.iloc[:horizon]
-    frame = describe_output(fitted.predict(horizon, levels=levels, X_future=X_frame), fitted, model)
+    frame = describe_output(fitted.predict(horizon, levels=levels, X_future=X_frame), fitted, model, y)
     if not blocks_asked:
         return Outlook(frame)
     paths = fitted.sample_paths(path_horizon, check_n_paths(n_paths), random_state=seed, X_future=X_path)

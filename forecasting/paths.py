@@ -19,7 +19,7 @@ import pandas as pd
 from forecasting.base import BaseForecaster
 from forecasting.core import DEFAULT_LEVELS, describe_output, fit_model
 from forecasting.exceptions import InvalidParameterError, InvalidSeriesError
-from forecasting.frames import DS, MEAN, hi_col, lo_col
+from forecasting.frames import DS, MEAN, MEDIAN, hi_col, lo_col
 from forecasting.sampling import check_n_paths
 from forecasting.validation import (
     check_horizon,
@@ -28,6 +28,7 @@ from forecasting.validation import (
 )
 
 __all__ = [
+    "HEADLINE",
     "HOWS",
     "full_year",
     "full_year_from_paths",
@@ -41,6 +42,10 @@ __all__ = [
 #: How a calendar year aggregates its periods: a total (values, trade) or an average
 #: (shares, rates).
 HOWS = ("sum", "mean")
+
+#: The statistic of the paths that growth and full-year summaries quote first (see
+#: :func:`summarize_paths`); the mean is given alongside.
+HEADLINE = MEDIAN
 
 OBSERVED = "observed"
 PERIODS_OBSERVED = "periods_observed"
@@ -107,7 +112,7 @@ def simulate(
     horizon = check_horizon(horizon)
     n_paths = check_n_paths(n_paths)
     fitted = fit_model(y, model, kind, nonnegative=nonnegative)
-    return describe_output(fitted.sample_paths(horizon, n_paths, random_state=seed), fitted, model)
+    return describe_output(fitted.sample_paths(horizon, n_paths, random_state=seed), fitted, model, y)
 
 
 def to_periods(index: pd.Index) -> pd.PeriodIndex:
@@ -137,7 +142,7 @@ def periods_per_year(index: pd.Index) -> int:
 
 
 def summarize_paths(values: np.ndarray, index: pd.Index, levels: Sequence[int] = DEFAULT_LEVELS) -> pd.DataFrame:
-    """Mean and central intervals of path values, one row per entry of ``index``.
+    """Median, mean and central intervals of path values, one row per entry of ``index``.
 
     Parameters
     ----------
@@ -152,8 +157,17 @@ def summarize_paths(values: np.ndarray, index: pd.Index, levels: Sequence[int] =
     Returns
     -------
     pd.DataFrame
-        Columns ``mean``, ``lo_<L>``, ``hi_<L>`` (levels ascending), the mean of the paths and
-        their ``50 -+ L / 2`` percentiles. A row whose values are all NaN is all NaN.
+        Columns ``mean``, ``median``, ``lo_<L>``, ``hi_<L>`` (levels ascending): the mean and
+        the median of the paths and their ``50 -+ L / 2`` percentiles. A row whose values are
+        all NaN is all NaN. ``attrs["headline"]`` is ``"median"``: the figure to quote.
+
+    Notes
+    -----
+    The median is the headline because a statistic of paths is often skewed: paths censored
+    at zero, or simulated on the log scale, give growth rates with a long tail that pulls
+    the mean away from what most paths do (+13% mean growth beside a path from 234.9 to
+    238.2). The median is the 50% point of the same quantiles as the band, so it always lies
+    inside every band; the mean stays alongside.
     """
     levels = check_levels(levels)
     values = np.atleast_2d(np.asarray(values, dtype=float))
@@ -162,14 +176,16 @@ def summarize_paths(values: np.ndarray, index: pd.Index, levels: Sequence[int] =
     has_any = counts > 0
     sums = np.where(valid, values, 0.0).sum(axis=1)
     columns: dict[str, np.ndarray] = {MEAN: np.where(has_any, sums / np.maximum(counts, 1), np.nan)}
-    for lv in levels:
-        probs = [0.5 - lv / 200.0, 0.5 + lv / 200.0]
-        q = np.full((len(values), 2), np.nan)
-        for row in np.flatnonzero(has_any):
-            q[row] = np.quantile(values[row][valid[row]], probs)
-        columns[lo_col(lv)], columns[hi_col(lv)] = q[:, 0], q[:, 1]
+    probs = [0.5, *(p for lv in levels for p in (0.5 - lv / 200.0, 0.5 + lv / 200.0))]
+    q = np.full((len(values), len(probs)), np.nan)
+    for row in np.flatnonzero(has_any):
+        q[row] = np.quantile(values[row][valid[row]], probs)
+    columns[MEDIAN] = q[:, 0]
+    for i, lv in enumerate(levels):
+        columns[lo_col(lv)], columns[hi_col(lv)] = q[:, 1 + 2 * i], q[:, 2 + 2 * i]
     out = pd.DataFrame(columns, index=index)
     out.index.name = DS
+    out.attrs["headline"] = HEADLINE
     return out
 
 
@@ -216,8 +232,9 @@ def full_year(
         observation, or the next year when the last observation completes its year.
         Columns ``observed`` (the year-to-date sum, or mean with ``how="mean"``; 0 for a sum
         and NaN for a mean when nothing of the year is observed), ``periods_observed``, then
-        ``mean``, ``lo_<L>``, ``hi_<L>`` of the calendar-year total (or average), from the
-        paths of the remaining periods plus what is observed.
+        ``mean``, ``median``, ``lo_<L>``, ``hi_<L>`` of the calendar-year total (or average),
+        from the paths of the remaining periods plus what is observed.
+        ``attrs["headline"]`` is ``"median"`` (see :func:`summarize_paths`).
 
     Raises
     ------

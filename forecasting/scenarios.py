@@ -146,7 +146,7 @@ def forecast_scenarios(
                 frame = fitted.predict(horizon, levels=levels, X_future=future)
         except FutureDriversError as exc:
             raise FutureDriversError(f"scenario {name!r}: {exc}") from exc
-        frame = describe_output(frame, fitted, model)
+        frame = describe_output(frame, fitted, model, y)
         frame.attrs["driver_uncertainty"] = bool(driver_uncertainty)
         out[name] = frame
     return out

@@ -10,6 +10,7 @@ Plain functions (no pytest import), so users can run the checks on their own mod
 from __future__ import annotations
 
 import pickle
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -19,15 +20,17 @@ from sklearn.base import clone
 
 from forecasting.base import BaseForecaster
 from forecasting.exceptions import (
+    ForecastingWarning,
     InsufficientDataError,
     IntervalsNotSupportedError,
     InvalidParameterError,
     InvalidSeriesError,
+    ModelFitError,
     NotFittedError,
 )
 from forecasting.frames import MEAN, hi_col, interval_columns, lo_col
 
-__all__ = ["CHECKS", "make_series"]
+__all__ = ["CHECKS", "check_forecast_frame", "degenerate_series", "make_series"]
 
 _FREQ_SEASON = {"M": 12, "Q": 4, "Y": 1}
 
@@ -276,6 +279,84 @@ def check_sample_paths(cls: type[BaseForecaster], params: dict[str, Any]) -> Non
         raise AssertionError("different seeds must give different paths")
 
 
+def degenerate_series(min_obs: int = 4) -> dict[str, tuple[pd.Series, str]]:
+    """Series that break naive estimators: name -> (series, kind).
+
+    Perfectly linear annual series (``1..8``, ``10, 12, ..., 28``), constant and all-zero
+    monthly series, share series of all 0s and all 1s, and a linear and a constant series
+    of exactly ``min_obs`` annual observations (the shortest a model accepts).
+    """
+
+    def annual(values: Any) -> pd.Series:
+        return pd.Series(np.asarray(values, dtype=float), index=pd.period_range("2000", periods=len(values), freq="Y"))
+
+    def monthly(values: Any) -> pd.Series:
+        return pd.Series(
+            np.asarray(values, dtype=float), index=pd.period_range("2020-01", periods=len(values), freq="M")
+        )
+
+    out = {
+        "linear_1_to_8": (annual(np.arange(1, 9)), "level"),
+        "linear_10_to_28": (annual(np.arange(10, 29, 2)), "level"),
+        "constant_monthly": (monthly(np.full(36, 5.0)), "level"),
+        "zero_monthly": (monthly(np.zeros(36)), "level"),
+        "share_all_0": (monthly(np.zeros(24)), "share"),
+        "share_all_1": (monthly(np.ones(24)), "share"),
+        "linear_min_obs": (annual(3.0 + 2.0 * np.arange(min_obs)), "level"),
+        "constant_min_obs": (annual(np.full(min_obs, 7.0)), "level"),
+    }
+    for name, (y, _) in out.items():
+        y.name = name
+    return out
+
+
+def check_forecast_frame(fc: pd.DataFrame, horizon: int, levels: tuple[int, ...], what: str = "forecast") -> None:
+    """A forecast frame is finite, has ``horizon`` rows and the columns of ``levels``, and its
+    intervals contain the mean and nest."""
+    expected = [MEAN, *interval_columns(levels)]
+    if list(fc.columns) != expected or len(fc) != horizon:
+        raise AssertionError(f"{what}: columns {list(fc.columns)} x {len(fc)} rows; expected {expected} x {horizon}")
+    if not np.all(np.isfinite(fc.to_numpy(dtype=float))):
+        raise AssertionError(f"{what}: non-finite values\n{fc}")
+    prev_lo, prev_hi = fc[MEAN], fc[MEAN]
+    for level in sorted(levels):
+        lo, hi = fc[lo_col(level)], fc[hi_col(level)]
+        if (lo > prev_lo + 1e-9 * (1 + prev_lo.abs())).any() or (hi < prev_hi - 1e-9 * (1 + prev_hi.abs())).any():
+            raise AssertionError(f"{what}: the {level}% interval does not contain the mean or narrower ones\n{fc}")
+        prev_lo, prev_hi = lo, hi
+
+
+def check_degenerate_series(cls: type[BaseForecaster], params: dict[str, Any]) -> None:
+    """Linear, constant, all-zero, all-0/all-1 share series and series at ``min_obs``: the
+    model answers with a finite, coherent frame or refuses with a typed error
+    (InvalidSeriesError, ModelFitError); a combination must answer (it drops the members
+    that fail)."""
+    from forecasting.core import build_model
+    from forecasting.ensemble import Ensemble
+
+    must_answer = issubclass(cls, Ensemble)
+    levels = _levels_for(cls)
+    probe = cls(**params)
+    probe.season_length_ = 1
+    min_obs = max(int(probe.min_obs()), 3)
+    for name, (y, kind) in degenerate_series(min_obs).items():
+        model = build_model(cls(**params), kind)
+        try:
+            with warnings.catch_warnings():
+                # Warnings are part of the answer here (a member dropped, a fallback).
+                warnings.simplefilter("ignore", ForecastingWarning)
+                fc = model.fit(y).predict(3, levels=levels)
+        except (InvalidSeriesError, ModelFitError) as exc:
+            if must_answer:
+                raise AssertionError(f"{cls.__name__} must answer on {name}; it raised {exc!r}") from exc
+            if not str(exc).strip():
+                raise AssertionError(f"{cls.__name__} refused {name} without a message") from exc
+            continue
+        check_forecast_frame(fc, 3, levels, what=f"{cls.__name__} on {name}")
+        if kind == "share" and ((fc < 0.0).any().any() or (fc > 1.0).any().any()):
+            raise AssertionError(f"{cls.__name__} on {name}: a share forecast outside [0, 1]\n{fc}")
+
+
 CHECKS: dict[str, Check] = {
     f.__name__: f
     for f in (
@@ -290,5 +371,6 @@ CHECKS: dict[str, Check] = {
         check_pickle,
         check_tags_match_behaviour,
         check_sample_paths,
+        check_degenerate_series,
     )
 }

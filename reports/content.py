@@ -25,7 +25,7 @@ from forecasting.breaks import break_warnings
 from forecasting.core import latest_complete_stretch, score_backtest
 from forecasting.exceptions import ForecastingError, InsufficientDataError, InvalidSeriesError
 from forecasting.executor import WarningNote, capture_warnings
-from forecasting.frames import CUTOFF, DS, MEAN, MODEL, hi_col, lo_col
+from forecasting.frames import CUTOFF, DS, MEAN, MEDIAN, MODEL, hi_col, lo_col
 from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions, Outlook, check_base, forecast_outlook
 from forecasting.paths import OBSERVED, PERIODS_OBSERVED, full_year_target, periods_per_year, to_periods
 from forecasting.series import RowLocator, parse_series
@@ -69,7 +69,7 @@ class ForecastRow:
     mean: float
     bounds: dict[int, tuple[float, float]]
     #: Percent change against the same period a year earlier (for annual data: the year
-    #: before), the mean over sample paths; None when not computed.
+    #: before), the median over sample paths (the headline); None when not computed.
     yoy: float | None = None
     #: Percent change of this calendar year against the base year (annual data only).
     vs_base: float | None = None
@@ -80,8 +80,9 @@ class FullYearLine:
     """The calendar-year total (``how="sum"``) or average of a monthly or quarterly series.
 
     ``observed`` is the year-to-date over ``periods_observed`` of ``periods_per_year``
-    periods; ``mean`` and ``bounds`` describe the whole year; ``vs_previous`` and
-    ``vs_base`` are the mean percent changes against the year before and the base year.
+    periods; ``median`` (the headline), ``mean`` and ``bounds`` describe the whole year
+    over the sample paths; ``vs_previous`` and ``vs_base`` are the median percent changes
+    against the year before and the base year.
     """
 
     year: str
@@ -93,6 +94,12 @@ class FullYearLine:
     bounds: dict[int, tuple[float, float]]
     vs_previous: float | None = None
     vs_base: float | None = None
+    median: float | None = None
+
+    @property
+    def headline(self) -> float:
+        """The figure to quote: the median over the paths (the mean when it was not kept)."""
+        return self.mean if self.median is None else self.median
 
 
 @dataclass(frozen=True)
@@ -435,19 +442,20 @@ def _bounds(row: pd.Series, levels: Sequence[int]) -> dict[int, tuple[float, flo
     return {lv: (float(row[lo_col(lv)]), float(row[hi_col(lv)])) for lv in levels}
 
 
-def _means(frame: pd.DataFrame | None) -> dict[str, float]:
-    """A block's mean by period label (rows without a finite mean left out)."""
+def _headlines(frame: pd.DataFrame | None) -> dict[str, float]:
+    """A block's headline (the median over paths) by period label (rows without a finite one left out)."""
     if frame is None:
         return {}
-    return {str(ds): float(v) for ds, v in frame[MEAN].items() if np.isfinite(v)}
+    column = MEDIAN if MEDIAN in frame.columns else MEAN
+    return {str(ds): float(v) for ds, v in frame[column].items() if np.isfinite(v)}
 
 
 def _forecast_rows(
     frame: pd.DataFrame, levels: Sequence[int], growth: GrowthBlocks | None, *, annual: bool
 ) -> list[ForecastRow]:
-    yoy = _means(growth.yoy) if growth is not None else {}
+    yoy = _headlines(growth.yoy) if growth is not None else {}
     # Against the base year per row only where a row is a calendar year.
-    vs_base = _means(growth.vs_base) if growth is not None and annual else {}
+    vs_base = _headlines(growth.vs_base) if growth is not None and annual else {}
     return [
         ForecastRow(
             period=str(ds),
@@ -474,9 +482,10 @@ def _full_year_line(
         periods_observed=int(row[PERIODS_OBSERVED]),
         periods_per_year=periods_per_year(y.index),
         mean=float(row[MEAN]),
+        median=float(row[MEDIAN]) if MEDIAN in row.index else None,
         bounds=_bounds(row, levels),
-        vs_previous=_means(growth.annual).get(year) if growth is not None else None,
-        vs_base=_means(growth.vs_base).get(year) if growth is not None else None,
+        vs_previous=_headlines(growth.annual).get(year) if growth is not None else None,
+        vs_base=_headlines(growth.vs_base).get(year) if growth is not None else None,
     )
 
 
@@ -501,7 +510,7 @@ def _section_sentence(
     base = str(growth.base) if growth is not None else ""
     how = growth.how if growth is not None else ("mean" if kind == "share" else "sum")
     if line is not None:
-        year, mean, bounds, change, how = line.year, line.mean, line.bounds, line.vs_base, line.how
+        year, mean, bounds, change, how = line.year, line.headline, line.bounds, line.vs_base, line.how
     elif rows and rows[0].period.isdigit():
         year, mean, bounds, change = rows[0].period, rows[0].mean, rows[0].bounds, rows[0].vs_base
     elif rows:

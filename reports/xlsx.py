@@ -99,7 +99,7 @@ def _series_sheet(ws: Worksheet, s: SeriesSection, levels: Sequence[int]) -> Non
         fy = s.full_year
         label = f"{fy.year} {'total' if fy.how == 'sum' else 'average'}"
         bounds = [b for lv in levels for b in fy.bounds.get(lv, (None, None))]
-        ws.append([label, None, fy.mean, *bounds])
+        ws.append([label, None, fy.headline, *bounds])
     fmt = _number_format(s.kind)
     for row_cells in ws.iter_rows(min_row=first_data, min_col=2, max_col=len(header)):
         for cell in row_cells:

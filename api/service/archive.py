@@ -15,6 +15,7 @@ from data import ForecastRecord, Store, VintageInfo
 from forecasting.executor import WarningNote
 from forecasting.frames import DS
 from forecasting.outlook import GrowthBlocks
+from forecasting.paths import HEADLINE
 
 __all__ = ["archive_forecast", "frame_rows", "outlook_params", "vintage_params"]
 
@@ -48,13 +49,18 @@ def outlook_params(
         params["growth"] = {
             "base": str(g.base),
             "how": g.how,
+            "headline": HEADLINE,
             "yoy": frame_rows(g.yoy) if g.yoy is not None else None,
             "annual": frame_rows(g.annual),
             "vs_base": frame_rows(g.vs_base),
             "index": frame_rows(g.index),
         }
     if full_year is not None:
-        params["full_year"] = {**frame_rows(full_year)[0], "how": full_year.attrs.get("how", "sum")}
+        params["full_year"] = {
+            **frame_rows(full_year)[0],
+            "how": full_year.attrs.get("how", "sum"),
+            "headline": full_year.attrs.get("headline", HEADLINE),
+        }
     return params
 
 

@@ -25,7 +25,9 @@ def test_growth_and_full_year_blocks_are_returned(client):
     assert [r["ds"] for r in growth["yoy"]] == [r["ds"] for r in out["forecast"]]
     assert [r["ds"] for r in growth["vs_base"]] == ["2023"]
     assert [r["ds"] for r in growth["annual"]] == ["2023"]
-    assert set(growth["index"][0]) == {"ds", "mean", "lo_80", "hi_80", "lo_95", "hi_95"}
+    assert set(growth["index"][0]) == {"ds", "median", "mean", "lo_80", "hi_80", "lo_95", "hi_95"}
+    assert growth["headline"] == "median" and year["headline"] == "median"
+    assert year["lo_80"] <= year["median"] <= year["hi_80"]
     assert abs(growth["index"][0]["mean"] - 100 - growth["vs_base"][0]["mean"]) < 1e-9
     assert year["ds"] == "2023" and year["periods_observed"] == 6 and year["how"] == "sum"
     assert year["observed"] == sum(o["y"] for o in monthly()[-6:])

@@ -27,7 +27,8 @@ def test_yoy_change_exact_on_known_paths() -> None:
     out = yoy_change(y, paths, levels=(50,))
     # Path 1 grows 10% a year; path 2 falls 10% then stays flat.
     assert out["mean"].tolist() == pytest.approx([0.0, 5.0])
-    assert list(out.columns) == ["mean", "lo_50", "hi_50"]
+    assert list(out.columns) == ["mean", "median", "lo_50", "hi_50"]
+    assert out.attrs["headline"] == "median"
 
 
 def test_yoy_change_monthly_compares_same_month_a_year_earlier() -> None:
@@ -110,3 +111,30 @@ def test_summarize_paths_skips_nan_paths() -> None:
     out = summarize_paths(values, pd.Index(["a", "b"]), levels=(50,))
     assert out["mean"].iloc[0] == pytest.approx(2.0)
     assert out.iloc[1].isna().all()
+
+
+def test_growth_headline_is_the_median_not_pulled_by_paths_censored_at_zero() -> None:
+    # 1,000 paths: 800 grow 10% from the observed 100, 200 are censored at zero (-100%).
+    y = pd.Series([90.0, 100.0], index=pd.period_range("2022", periods=2, freq="Y"), name="trade")
+    values = np.r_[np.full(800, 110.0), np.zeros(200)][None, :]
+    out = annual_change(y, _paths(y, values), levels=(80, 95))
+    row = out.iloc[0]
+    assert out.attrs["headline"] == "median"
+    assert row["median"] == pytest.approx(10.0)
+    # The mean is pulled to 0.8 * 10 + 0.2 * (-100) = -12: kept alongside, not the headline.
+    assert row["mean"] == pytest.approx(-12.0)
+    assert row["lo_95"] <= row["lo_80"] <= row["median"] <= row["hi_80"] <= row["hi_95"]
+
+
+def test_full_year_headline_is_the_median_of_the_totals() -> None:
+    from forecasting.paths import full_year_from_paths
+
+    index = pd.period_range("2023-01", periods=10, freq="M")
+    y = pd.Series(np.full(10, 10.0), index=index, name="trade")
+    # Two months left: 90% of paths add 2 x 10, 10% are censored at zero.
+    values = np.repeat(np.r_[np.full(900, 10.0), np.zeros(100)][None, :], 2, axis=0)
+    out = full_year_from_paths(y, _paths(y, values), levels=(80,))
+    row = out.iloc[0]
+    assert out.attrs["headline"] == "median"
+    assert row["median"] == pytest.approx(120.0)
+    assert row["mean"] == pytest.approx(118.0)

@@ -169,7 +169,16 @@ def test_random_walk_weights_seasonal_lag() -> None:
 def test_full_year_row_for_current_year() -> None:
     y = _random_walk(117)  # ends 2009-09: 9 months of 2009 observed
     out = full_year(y, levels=(80, 95), model="naive", n_paths=4000)
-    assert list(out.columns) == ["observed", "periods_observed", "mean", "lo_80", "hi_80", "lo_95", "hi_95"]
+    assert list(out.columns) == [
+        "observed",
+        "periods_observed",
+        "mean",
+        "median",
+        "lo_80",
+        "hi_80",
+        "lo_95",
+        "hi_95",
+    ]
     assert out.index.equals(pd.PeriodIndex(["2009"], freq="Y", name="ds"))
     row = out.iloc[0]
     assert row["observed"] == pytest.approx(y.iloc[-9:].sum())
