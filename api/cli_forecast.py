@@ -21,7 +21,7 @@ from api.cli_store import read_settings
 from api.service.archive import frame_rows, outlook_params
 from forecasting.exceptions import ForecastingWarning
 from forecasting.executor import WarningNote, capture_warnings
-from forecasting.frames import MEDIAN
+from forecasting.frames import MEAN, MEDIAN
 from forecasting.outlook import FullYearOptions, GrowthOptions, Outlook
 from forecasting.paths import HEADLINE
 
@@ -114,8 +114,10 @@ def _table(out: Outlook) -> str:
         shown.index = shown.index.astype(str)
         title = _TITLES[name].format(base=base, how=how)
         if MEDIAN in shown.columns:
-            # The headline first: the median of the paths, then the mean beside it.
-            shown = shown[[MEDIAN, *(c for c in shown.columns if c != MEDIAN)]]
+            # The headline before the mean it replaces: the median of the paths.
+            rest = [c for c in shown.columns if c != MEDIAN]
+            at = rest.index(MEAN)
+            shown = shown[[*rest[:at], MEDIAN, *rest[at:]]]
             title += f"; headline: {HEADLINE} of the sample paths, mean alongside"
         text = shown.to_string(float_format=lambda v: f"{v:,.2f}")
         parts.append(f"{title}\n{text}")

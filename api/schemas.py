@@ -191,10 +191,17 @@ class ModelsPage(BaseModel):
 
 
 class WarningRead(BaseModel):
-    """A warning raised while fitting (e.g. a convergence problem or a fallback)."""
+    """A caveat of a forecast that was made: its code and a sentence.
 
-    code: str
-    message: str
+    Codes include ``thin_evidence`` (fewer published values than max(12, 2 x season
+    length)), ``sparse_series`` (a quarter or more of the periods unpublished),
+    ``backtest_coverage`` (a backtest's intervals covered more than two binomial standard
+    errors away from their level), ``member_dropped`` (``auto`` left out a member that failed
+    on this series), ``fallback``, ``convergence``, ``structural_break``, ``missing_values``.
+    """
+
+    code: str = Field(examples=["thin_evidence"], description="Snake_case code of the warning.")
+    message: str = Field(description="What it means for this forecast, in one sentence.")
 
 
 class VintageRead(BaseModel):

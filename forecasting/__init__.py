@@ -14,6 +14,7 @@ from forecasting.breaks import StructuralBreak, detect_breaks
 from forecasting.core import backtest, forecast
 from forecasting.events import EVENT_TYPES, EventDrivers, event_regressors
 from forecasting.exceptions import (
+    BacktestCoverageWarning,
     ConvergenceWarning,
     FallbackWarning,
     ForecastingError,
@@ -23,10 +24,13 @@ from forecasting.exceptions import (
     IntervalsNotSupportedError,
     InvalidParameterError,
     InvalidSeriesError,
+    MemberDroppedWarning,
     ModelFitError,
     NotFittedError,
     NotFoundError,
+    SparseSeriesWarning,
     StructuralBreakWarning,
+    ThinEvidenceWarning,
 )
 from forecasting.growth import annual_change, annual_totals, base_change, growth_index, yoy_change
 from forecasting.mixed import MixedForecast, forecast_mixed
@@ -39,6 +43,7 @@ from forecasting.structure import forecast_hierarchy, forecast_share_values, for
 
 __all__ = [
     "EVENT_TYPES",
+    "BacktestCoverageWarning",
     "BaseForecaster",
     "ConvergenceWarning",
     "EventDrivers",
@@ -53,13 +58,16 @@ __all__ = [
     "IntervalsNotSupportedError",
     "InvalidParameterError",
     "InvalidSeriesError",
+    "MemberDroppedWarning",
     "ModelFitError",
     "ModelTags",
     "NotFittedError",
     "NotFoundError",
     "Outlook",
+    "SparseSeriesWarning",
     "StructuralBreak",
     "StructuralBreakWarning",
+    "ThinEvidenceWarning",
     "annual_change",
     "annual_totals",
     "backtest",

@@ -146,6 +146,10 @@ def describe_intervals(levels: Sequence[int]) -> str:
 _WARNINGS = {
     "convergence": "The estimation did not fully settle on these figures; read the intervals with extra caution.",
     "fallback": "The chosen method could not be fitted to these figures, so a simpler one made the forecast.",
+    "member_dropped": (
+        "One of the methods the forecast combines could not handle these figures and was left out; the "
+        "others made the forecast."
+    ),
 }
 
 

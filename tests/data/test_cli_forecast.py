@@ -107,3 +107,24 @@ def test_forecast_full_year_of_annual_series_exit_2(env):
     path.write_text("ds,y\n" + "\n".join(f"{2000 + i},{50 + i}" for i in range(15)) + "\n")
     result = run(str(path), "--model", "naive", "--full-year")
     assert result.exit_code == 2 and "full_year needs a monthly or quarterly series" in result.stderr
+
+
+def test_forecast_table_puts_the_median_headline_first(env):
+    result = run(str(env / "trade.csv"), "--horizon", "3", "--model", "naive", "--growth", "--full-year")
+    assert result.exit_code == 0, result.output
+    block = result.stdout.split("Full calendar year (sum)")[1]
+    assert "headline: median of the sample paths, mean alongside" in block
+    header = block.splitlines()[1].split()
+    assert header[:5] == ["observed", "periods_observed", "median", "mean", "lo_80"]
+    annual = result.stdout.split("Calendar-year growth against the year before (%)")[1].splitlines()
+    assert "headline: median" in annual[0] and annual[1].split()[:2] == ["median", "mean"]
+
+
+def test_forecast_from_few_observations_warns_thin_evidence(env):
+    path = env / "short.csv"
+    path.write_text("ds,y\n" + "\n".join(f"{2015 + i},{50 + 3 * i}" for i in range(8)) + "\n")
+    result = run(str(path), "--horizon", "2", "--model", "naive", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "warning (thin_evidence): " in result.stderr and "based on 8 published years" in result.stderr
+    body = json.loads(result.stdout)
+    assert [w["code"] for w in body["warnings"]] == ["thin_evidence"]

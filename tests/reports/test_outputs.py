@@ -94,7 +94,7 @@ def test_xlsx_has_one_sheet_per_series_with_history_forecasts_and_bounds(report:
     section = report.sections[0]
     assert len(history) == len(section.history_periods) and len(future) == 4
     assert section.full_year is not None
-    assert body[-1][0] == f"{section.full_year.year} total" and body[-1][2] == pytest.approx(section.full_year.mean)
+    assert body[-1][0] == f"{section.full_year.year} total" and body[-1][2] == pytest.approx(section.full_year.headline)
     assert history[-1][1] == pytest.approx(section.history_values[-1])
     for r, fc in zip(future, section.forecasts, strict=True):
         assert r[0] == fc.period and r[2] == pytest.approx(fc.mean)

@@ -83,6 +83,16 @@ def test_sample_report_definition_is_weekly_on_china_russia_series(sample_store:
     assert all(sample_store.has_series(s) for s in stored.series_ids)
 
 
+def test_sample_report_says_the_yuan_shares_rest_on_thin_evidence(sample_html: str) -> None:
+    for series_id in ("ru_export_settlement_share_cny", "ru_import_settlement_share_cny"):
+        section = sample_html.split(f'data-series-id="{series_id}"')[1].split("<section")[0]
+        assert 'data-code="thin_evidence"' in section and 'data-code="sparse_series"' in section
+        assert re.search(r"based on \d+ published months", section)
+        assert "the band reflects model uncertainty only if the model is right" in section
+    annual = sample_html.split('data-series-id="cn_ru_trade_total_annual"')[1].split("<section")[0]
+    assert 'data-code="sparse_series"' not in annual
+
+
 def test_sample_report_structure_at_fixed_as_of(sample_html: str) -> None:
     outline = _Outline()
     outline.feed(sample_html)
