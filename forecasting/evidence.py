@@ -93,24 +93,23 @@ def evidence_warnings(y: pd.Series) -> list[Warning]:
     published = np.flatnonzero(~np.isnan(values))
     if not published.size:
         return []
-    n, unit, name = int(published.size), _unit(y), y.name
+    n, unit = int(published.size), _unit(y)
     span = int(published[-1] - published[0] + 1)
     out: list[Warning] = []
     if span - n >= SPARSE_SHARE * span:
         out.append(
             SparseSeriesWarning(
-                f"series {name!r} is a sparse publication: {n} published {unit} out of the {span} from "
-                f"{y.index[published[0]]} to {y.index[published[-1]]} ({span - n} without a figure); the model "
-                "fits through the gaps, and what happened in them is not known."
+                f"a sparse publication: {n} published {unit} out of the {span} from {y.index[published[0]]} "
+                f"to {y.index[published[-1]]} ({span - n} without a figure); the model fits through the gaps, "
+                "and what happened in them is not known."
             )
         )
     needed = min_evidence(infer_season_length(y.index))
     if n < needed:
         out.append(
             ThinEvidenceWarning(
-                f"series {name!r}: the forecast is based on {n} published {unit} (fewer than {needed}); "
-                "the band reflects model uncertainty only if the model is right, and so few points cannot "
-                "show whether it is."
+                f"the forecast is based on {n} published {unit} (fewer than {needed}); the band reflects "
+                "model uncertainty only if the model is right, and so few points cannot show whether it is."
             )
         )
     return out

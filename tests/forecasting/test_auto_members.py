@@ -155,7 +155,7 @@ def _degenerate(draw: st.DrawFn) -> tuple[pd.Series, str]:
     return y, family
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True)
 @given(case=_degenerate())
 def test_auto_always_answers_on_degenerate_families(case):
     y, _family = case
@@ -167,7 +167,7 @@ def test_auto_always_answers_on_degenerate_families(case):
 
 
 @pytest.mark.slow
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=_degenerate())
 def test_auto_always_answers_on_degenerate_families_many(case):
     y, _family = case
