@@ -26,6 +26,7 @@ from forecasting.exceptions import (
     ModelFitError,
     NotFittedError,
     NotFoundError,
+    ReconciliationWarning,
     StructuralBreakWarning,
 )
 from forecasting.growth import annual_change, annual_totals, base_change, growth_index, yoy_change
@@ -59,6 +60,7 @@ __all__ = [
     "NotFoundError",
     "Outlook",
     "StructuralBreak",
+    "ReconciliationWarning",
     "StructuralBreakWarning",
     "annual_change",
     "annual_totals",
