@@ -35,8 +35,8 @@ from scipy.special import ndtr, ndtri
 from forecasting.auto import Auto
 from forecasting.base import BaseForecaster, Intervals, ModelTags
 from forecasting.exceptions import InvalidParameterError, ModelFitError
-from forecasting.models.statespace import Structural
-from forecasting.sampling import GRID_LEVELS, quantile_grid
+from forecasting.models.statespace import AutoStateSpace, Structural
+from forecasting.sampling import GRID_LEVELS, map_to_marginals, quantile_grid
 
 __all__ = ["ImputedAuto", "smoothed_completion"]
 
@@ -110,7 +110,11 @@ def _mixture_bounds(grids: list[tuple[np.ndarray, np.ndarray]], level: int) -> t
 class ImputedAuto(BaseForecaster):
     """``auto`` on a series whose gaps the structural smoother filled (see the module docstring).
 
-    On a series without gaps it is exactly :class:`~forecasting.auto.Auto`.
+    On a series without gaps it is exactly :class:`~forecasting.auto.Auto`. A sparse series
+    (fewer than ``min_observed_share`` of its periods observed) is not filled: there the
+    completion would be mostly the smoother's own output, so the state-space choice
+    (:class:`~forecasting.models.statespace.AutoStateSpace`) forecasts it directly, with
+    intervals that widen where nothing was observed.
 
     Parameters
     ----------
@@ -119,6 +123,8 @@ class ImputedAuto(BaseForecaster):
     n_imputations : int
         Simulated completions whose fits widen the intervals (0: the smoothed completion
         alone).
+    min_observed_share : float
+        Share of observed periods, in (0, 1], from which the gaps are filled.
     random_state : int
         Seed of the simulated completions.
     """
@@ -126,24 +132,44 @@ class ImputedAuto(BaseForecaster):
     tags: ClassVar[ModelTags] = replace(Auto.tags, handles_missing=True, supports_exog=False)
     interval_method: ClassVar[str] = "auto's calibrated intervals on the series completed by the structural smoother"
 
-    def __init__(self, season_length: int | None = None, n_imputations: int = 0, random_state: int = 0) -> None:
+    def __init__(
+        self,
+        season_length: int | None = None,
+        n_imputations: int = 0,
+        min_observed_share: float = 0.5,
+        random_state: int = 0,
+    ) -> None:
         self.season_length = season_length
         self.n_imputations = n_imputations
+        self.min_observed_share = min_observed_share
         self.random_state = random_state
 
     def min_obs(self) -> int:
         return Auto(season_length=self.season_length_).min_obs()
 
-    def _fit(self, y: pd.Series) -> None:
-        k = self.n_imputations
+    def _check_params(self) -> tuple[int, float]:
+        k, share = self.n_imputations, self.min_observed_share
         if isinstance(k, bool) or not isinstance(k, int) or not 0 <= k <= 50:
             raise InvalidParameterError(f"ImputedAuto(n_imputations={k!r}): give an integer in 0..50.")
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0.0 < share <= 1.0:
+            raise InvalidParameterError(f"ImputedAuto(min_observed_share={share!r}): give a share in (0, 1].")
+        return k, float(share)
+
+    def _fit(self, y: pd.Series) -> None:
+        k, share = self._check_params()
         m = int(self.season_length_)
-        self.n_imputed_ = int(y.isna().sum())
+        gaps = y.isna()
+        self.n_imputed_ = int(gaps.sum())
+        self.draws_: list[BaseForecaster] = []
         if not self.n_imputed_:
-            self.inner_ = Auto(season_length=m).fit(y)
-            self.draws_: list[BaseForecaster] = []
+            self.inner_: BaseForecaster = Auto(season_length=m).fit(y)
             self.params_ = {"imputed": 0, **self.inner_.params_}
+            return
+        if 1.0 - float(gaps.mean()) < share:
+            self.n_imputed_ = 0
+            self.inner_ = AutoStateSpace(season_length=m).fit(y)
+            self.interval_method_ = AutoStateSpace.interval_method
+            self.params_ = {"imputed": 0, "sparse": True, **self.inner_.params_}
             return
         filled, result = smoothed_completion(y, m)
         self.inner_ = Auto(season_length=m).fit(filled)
@@ -162,6 +188,16 @@ class ImputedAuto(BaseForecaster):
             out[level] = (np.minimum(lo, mean), np.maximum(hi, mean))
         return mean, out
 
+    def _sample_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
+        # The completed series' model gives the dependence across steps; the marginals are
+        # this model's (the mixture over completions when there are several).
+        raw = self.inner_._sample_paths(horizon, n_paths, rng)
+        if not self.draws_:
+            return np.asarray(raw)
+        _, intervals = self._predict(horizon, GRID_LEVELS)
+        probs, quantiles = quantile_grid(intervals)
+        return map_to_marginals(raw, probs, quantiles)
+
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
-        return [{}]
+        return [{}, {"n_imputations": 2}]
