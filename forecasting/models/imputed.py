@@ -145,7 +145,8 @@ class ImputedAuto(BaseForecaster):
         self.random_state = random_state
 
     def min_obs(self) -> int:
-        return Auto(season_length=self.season_length_).min_obs()
+        # Wrappers (the logit scale of shares) ask before the season length is resolved.
+        return Auto(season_length=getattr(self, "season_length_", self.season_length)).min_obs()
 
     def _check_params(self) -> tuple[int, float]:
         k, share = self.n_imputations, self.min_observed_share
