@@ -270,7 +270,7 @@ def build_gap_model(model: str | BaseForecaster = "auto", kind: str = "level") -
 
 #: Simulated completions behind ``auto``'s intervals under ``missing="model"`` (docs/drivers.md,
 #: "Gaps: the imputed auto"): chosen on the M3 monthly training parts.
-GAP_IMPUTATIONS = 0
+GAP_IMPUTATIONS = 3
 
 
 def _state_space_auto(model: str | BaseForecaster, X: object, missing: str) -> str | BaseForecaster:
