@@ -39,7 +39,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from forecasting.base import BaseForecaster
 from forecasting.metrics import mase, smape
+from forecasting.models.ets import ETS
 from forecasting.structure import build_hierarchy, forecast_shares, reconciliation_matrix
 from forecasting.structure._hierarchy import Hierarchy
 from forecasting.structure._joint import NodeDraws, draw_nodes
@@ -164,6 +166,16 @@ def score(fc: pd.DataFrame, history: pd.DataFrame, cutoff: pd.Period, label: str
     return pd.DataFrame(rows)
 
 
+#: Base models the benches can name beyond the registry: statsforecast's AutoETS search
+#: without our seasonality pre-test (the reference's base model, as one of auto's members).
+EXTRA_MODELS = {"ets_untested": lambda: ETS(seasonality_test=False)}
+
+
+def base_model(name: str) -> str | BaseForecaster:
+    """A registered model name, or an instance for a name of :data:`EXTRA_MODELS`."""
+    return EXTRA_MODELS[name]() if name in EXTRA_MODELS else name
+
+
 def run_hierarchy(
     bottom: pd.DataFrame, partners: list[str], n_jobs: int, n_paths: int, models: list[str]
 ) -> pd.DataFrame:
@@ -177,7 +189,7 @@ def run_hierarchy(
         index = pd.period_range(cutoff + 1, periods=HORIZON, freq="M")
         for model in models:
             series = {n: train[n] for n in tree.nodes}
-            draws: dict[str, NodeDraws] = draw_nodes(series, HORIZON, n_paths, model, 0, n_jobs)
+            draws: dict[str, NodeDraws] = draw_nodes(series, HORIZON, n_paths, base_model(model), 0, n_jobs)
             for method in METHODS:
                 fc = reconcile_draws(tree, draws, method, (95,), index, 0)
                 scores.append(score(fc, history, cutoff, f"{model}+{method}", partners))

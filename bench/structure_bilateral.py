@@ -32,6 +32,7 @@ from bench.structure_bench import (
     SELECT,
     _markdown,
     _say,
+    base_model,
     full_history,
     load_partners,
     parse_args,
@@ -62,7 +63,7 @@ def run(bottom: pd.DataFrame, partners: list[str], models: list[str], n_jobs: in
             train = history.loc[:cutoff]
             index = pd.period_range(cutoff + 1, periods=HORIZON, freq="M")
             for model in models:
-                draws = draw_nodes({n: train[n] for n in tree.nodes}, HORIZON, n_paths, model, 0, n_jobs)
+                draws = draw_nodes({n: train[n] for n in tree.nodes}, HORIZON, n_paths, base_model(model), 0, n_jobs)
                 fc = reconcile_draws(tree, draws, "mint_shrink", (95,), index, 0)
                 rows.append(_score(fc, history, cutoff, f"{model}+mint_shrink", partner))
             rows.append(_score(reference_forecast(train, tree), history, cutoff, "AutoETS+MinT-shrink (ref)", partner))

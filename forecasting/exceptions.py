@@ -54,6 +54,7 @@ and carries a snake_case ``code`` that the REST layer puts in its error body::
     ├── BacktestCoverageWarning                the series' own backtest coverage is far from nominal
     ├── StructuralBreakWarning                 a strong structural break in the history
     ├── DriverForecastWarning                  a driver's missing future was forecast by its own model
+    ├── ReconciliationWarning                  reconciliation moved a node outside its own 80% band
     └── FrequencyWarning                       the frequency was guessed or is unusual
 """
 
@@ -63,6 +64,7 @@ __all__ = [
     "CompositionSumError",
     "ConvergenceWarning",
     "DriverForecastWarning",
+    "ReconciliationWarning",
     "DriversNotSupportedError",
     "DuplicatePeriodError",
     "EmptyPeriodError",
@@ -382,6 +384,12 @@ class DriverForecastWarning(ForecastingWarning):
     """A driver had no values over (part of) the horizon; its own univariate forecast stands in."""
 
     code = "driver_forecast"
+
+
+class ReconciliationWarning(ForecastingWarning):
+    """Reconciliation moved a node of a structure outside its own base forecast's 80% band."""
+
+    code = "reconciliation_moved"
 
 
 class WorkerLostError(ForecastingError, RuntimeError):

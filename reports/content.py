@@ -202,6 +202,9 @@ class SeriesSection:
     #: Trusted HTML blocks shown after the section (scenario tables and fan charts,
     #: ``reports.scenarios.render_scenario_section``); empty by default.
     extra_html: list[str] = field(default_factory=list)
+    #: The structure whose coherent figures the table shows (see :mod:`reports.coherence`).
+    coherent_with: str = ""
+    coherent_note: str = ""
     #: Scenario name -> its forecast rows (drivers' scenarios, :mod:`reports.driven`); the
     #: workbook's ``scenarios`` sheet. Empty without scenarios.
     scenarios: dict[str, list[ForecastRow]] = field(default_factory=dict)

@@ -28,6 +28,7 @@ from data.meta import ForecastRecord, StoredSeries
 from forecasting.exceptions import ForecastingError, InvalidDriversError
 from forecasting.executor import get_executor
 from forecasting.frames import DS, MODEL
+from reports.coherence import align_with_structures
 from reports.content import ISSUED_AT, ReportData, SeriesSection, build_report, compute_section, failed_section
 from reports.definitions import ReportDefinition
 from reports.delivery import DeliveryOptions
@@ -361,6 +362,7 @@ def collect_report(
         slots[position] = section
     sections = [s for s in slots if s is not None]
     structures = [_structure(definition, store, name, as_of) for name in definition.structures]
+    sections = align_with_structures(sections, structures)
     report = build_report(
         name=definition.name,
         title=definition.title,

@@ -19,7 +19,8 @@ import pandas as pd
 from data import StructureDefinition
 from data.exceptions import DataError
 from data.structures_repo import forecast_definition, members_frame
-from forecasting.exceptions import ForecastingError
+from forecasting.exceptions import ForecastingError, ForecastingWarning
+from forecasting.executor import WarningNote, capture_warnings
 from forecasting.frames import DS, MEAN, UNIQUE_ID, Y, hi_col, lo_col
 from reports.wording import explain_error
 
@@ -53,6 +54,10 @@ class StructureSection:
     error: str = ""
     error_code: str = ""
     explanation: str = ""
+    #: Members that reconciliation moved outside their own base 80% band: id -> sentence.
+    moved: dict[str, str] = field(default_factory=dict)
+    #: Warnings of the structure's forecast (``reconciliation_moved`` among them).
+    warnings: list[WarningNote] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -121,7 +126,8 @@ def structure_section(
         totals={k: tuple(v) for k, v in definition.hierarchy.items()},
     )
     try:
-        out = forecast_definition(definition, frame, horizon, levels)
+        with capture_warnings(ForecastingWarning) as notes:
+            out = forecast_definition(definition, frame, horizon, levels)
     except (ForecastingError, DataError) as exc:
         logger.warning("structure %s: no forecast (%s)", definition.name, exc)
         code = str(getattr(exc, "code", ""))
@@ -134,6 +140,8 @@ def structure_section(
     return replace(
         base,
         periods=periods,
+        moved=dict(out.attrs.get("moved", {})),
+        warnings=notes,
         means={m: [float(v) for v in by_id[m][MEAN]] for m in members},
         bounds={m: {lv: _pairs(by_id[m], lv) for lv in levels} for m in members},
         history_periods=[str(p) for p in observed.index],

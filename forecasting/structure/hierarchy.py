@@ -10,17 +10,35 @@ import pandas as pd
 
 from forecasting.base import BaseForecaster
 from forecasting.core import DEFAULT_LEVELS, MISSING_POLICIES
-from forecasting.exceptions import ForecastingWarning, InvalidParameterError, UnknownHierarchyIdError
+from forecasting.exceptions import (
+    ForecastingWarning,
+    InvalidParameterError,
+    ReconciliationWarning,
+    UnknownHierarchyIdError,
+)
 from forecasting.executor import check_backend, resolve_n_jobs
 from forecasting.sampling import check_n_paths
 from forecasting.structure._frames import check_totals, long_forecast, to_wide
 from forecasting.structure._hierarchy import Hierarchy, build_hierarchy
 from forecasting.structure._joint import NodeDraws, couple_paths, draw_nodes
-from forecasting.structure.reconcile import METHODS, reconciliation_matrix
+from forecasting.structure.reconcile import (
+    METHODS,
+    MIN_COMPLETE_ROWS,
+    count_complete_rows,
+    reconciliation_matrix,
+    step_variance_matrix,
+)
 from forecasting.structure.summary import path_bounds
 from forecasting.validation import check_horizon, check_levels
 
-__all__ = ["DEFAULT_METHOD", "check_missing_policy", "check_tolerance", "forecast_hierarchy", "reconcile_draws"]
+__all__ = [
+    "DEFAULT_METHOD",
+    "check_missing_policy",
+    "check_tolerance",
+    "forecast_hierarchy",
+    "reconcile_draws",
+    "warn_moved",
+]
 
 #: Chosen on the training origins of the visible-data benchmark (docs/structure.md).
 DEFAULT_METHOD = "mint_shrink"
@@ -79,14 +97,57 @@ def reconcile_draws(
     nodes = list(tree.nodes)
     base = np.column_stack([draws[n].mean for n in nodes])  # (horizon, n_nodes)
     residuals = np.column_stack([draws[n].residuals for n in nodes])
-    g = reconciliation_matrix(tree.summing, method, residuals)
     centred = [draws[n].paths - draws[n].paths.mean(axis=1, keepdims=True) + draws[n].mean[:, None] for n in nodes]
     paths = np.stack(couple_paths(centred, residuals, seed))  # (n_nodes, horizon, n_paths)
-    reconciled = np.einsum("nb,bhp->nhp", tree.summing, np.einsum("bn,nhp->bhp", g, paths))
-    mean = base @ g.T @ tree.summing.T
+    g, used = _step_matrices(tree.summing, method, residuals, paths)  # (horizon, n_bottom, n_nodes)
+    reconciled = np.einsum("nb,hbm,mhp->nhp", tree.summing, g, paths)
+    mean = np.einsum("nb,hbm,hm->hn", tree.summing, g, base)
     out = long_forecast(index, nodes, mean, path_bounds(np.moveaxis(reconciled, 0, 1), mean, levels))
     out.attrs["method"] = method
+    out.attrs["method_used"] = used
+    out.attrs["moved"] = warn_moved(nodes, index, mean, paths)
     return out
+
+
+def _step_matrices(
+    summing: np.ndarray, method: str, residuals: np.ndarray, paths: np.ndarray
+) -> tuple[np.ndarray, str]:
+    """``G`` per step, and the name of the weighting actually used.
+
+    ``mint_shrink`` needs a residual covariance; from fewer than ``MIN_COMPLETE_ROWS`` periods
+    where every node has a residual (short annual structures, gaps) it is not estimable, and
+    each node is weighted by its own base forecast variance at each step instead.
+    """
+    horizon = paths.shape[1]
+    if method == "mint_shrink" and count_complete_rows(residuals) < MIN_COMPLETE_ROWS:
+        return step_variance_matrix(summing, paths), "wls_step_variance"
+    g = reconciliation_matrix(summing, method, residuals)
+    return np.broadcast_to(g, (horizon, *g.shape)), method
+
+
+def warn_moved(
+    nodes: Sequence[str], index: pd.PeriodIndex, reconciled: np.ndarray, paths: np.ndarray, level: int = 80
+) -> dict[str, str]:
+    """Warn for each node whose reconciled mean leaves its own base ``level`` % band.
+
+    Returns ``{node: message}``; each such node gets one :class:`ReconciliationWarning`
+    with that message (naming the first period outside the band).
+    """
+    lo = np.quantile(paths, 0.5 - level / 200.0, axis=2)  # (n_nodes, horizon)
+    hi = np.quantile(paths, 0.5 + level / 200.0, axis=2)
+    moved: dict[str, str] = {}
+    for i, node in enumerate(nodes):
+        outside = np.flatnonzero((reconciled[:, i] < lo[i]) | (reconciled[:, i] > hi[i]))
+        if not outside.size:
+            continue
+        t = int(outside[0])
+        moved[node] = (
+            f"reconciliation moved {node!r} outside its own {level}% band at {index[t]}: coherent value "
+            f"{reconciled[t, i]:.4g} against its own forecast's band {lo[i, t]:.4g} to {hi[i, t]:.4g}. "
+            "The other series of the structure pull it: their histories and this one's disagree."
+        )
+        warnings.warn(ReconciliationWarning(moved[node]), stacklevel=3)
+    return moved
 
 
 def forecast_hierarchy(

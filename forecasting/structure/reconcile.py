@@ -9,6 +9,11 @@ Methods (Wickramasuriya, Athanasopoulos & Hyndman 2019; Hyndman & Athanasopoulos
 - ``mint_shrink``: ``W`` the in-sample one-step residual covariance shrunk towards its
   diagonal with the Schafer-Strimmer intensity (the estimator of hierarchicalforecast's
   ``MinTrace(method="mint_shrink")`` and of R fable's ``min_trace("mint_shrink")``).
+  When fewer than ``MIN_COMPLETE_ROWS`` periods have a residual for every node (short
+  annual series, gaps) no covariance is estimable, and :func:`forecasting.forecast_hierarchy`
+  weights each node by the variance of its own base forecast at each step instead
+  (:func:`step_variance_matrix`), which also knows that a node whose data stop earlier
+  forecasts from further away.
 
 References
 ----------
@@ -24,18 +29,54 @@ import numpy as np
 
 from forecasting.exceptions import InvalidParameterError, ModelFitError
 
-__all__ = ["METHODS", "reconciliation_matrix", "shrunk_correlation", "shrunk_covariance"]
+__all__ = [
+    "METHODS",
+    "MIN_COMPLETE_ROWS",
+    "count_complete_rows",
+    "reconciliation_matrix",
+    "shrunk_correlation",
+    "shrunk_covariance",
+    "step_variance_matrix",
+]
 
 METHODS = ("bottom_up", "ols", "wls_struct", "mint_shrink")
 
 # Below this many complete residual rows a covariance is not estimable; MinT falls back to
 # its diagonal (WLS with residual variances), which needs only each node's own residuals.
-_MIN_ROWS = 8
+MIN_COMPLETE_ROWS = 8
+_MIN_ROWS = MIN_COMPLETE_ROWS
 
 
 def _complete_rows(residuals: np.ndarray) -> np.ndarray:
     keep = np.all(np.isfinite(residuals), axis=1)
     return residuals[keep]
+
+
+def count_complete_rows(residuals: np.ndarray) -> int:
+    """Number of periods at which every node has an in-sample residual."""
+    return int(np.all(np.isfinite(residuals), axis=1).sum())
+
+
+def step_variance_matrix(summing: np.ndarray, paths: np.ndarray) -> np.ndarray:
+    """Per-step ``G`` weighted by each node's own base forecast variance at that step.
+
+    Parameters
+    ----------
+    summing : ndarray (n_nodes, n_bottom)
+    paths : ndarray (n_nodes, horizon, n_paths)
+        Every node's base sample paths.
+
+    Returns
+    -------
+    ndarray (horizon, n_bottom, n_nodes)
+        ``G_h = (S' W_h^-1 S)^-1 S' W_h^-1`` with ``W_h`` the diagonal of the paths' variances
+        at step ``h`` (a node with a degenerate band gets the smallest positive variance).
+    """
+    var = paths.var(axis=2)  # (n_nodes, horizon)
+    positive = var[var > 0]
+    floor = float(positive.min()) if positive.size else 1.0
+    var = np.where(var > 0, var, floor)
+    return np.stack([_gls(summing, np.diag(var[:, h])) for h in range(var.shape[1])])
 
 
 def _shrinkage(x: np.ndarray) -> tuple[np.ndarray, float]:

@@ -140,6 +140,34 @@ def test_sample_report_structure_at_fixed_as_of(sample_html: str) -> None:
     assert "data vintage" in sample_html and "release bundled sample" in sample_html
 
 
+def _forecast_rows(html: str, marker: str) -> list[str]:
+    """The first forecast row's first value cell after ``marker`` (a section or structure tag)."""
+    start = html.index(marker)
+    return re.findall(r"<td>2026</td><td>([^<]+)</td>", html[start:])[:1]
+
+
+def test_sample_report_shows_one_coherent_number_per_series(sample_html: str) -> None:
+    # The annual total belongs to the structure cn-ru-trade shown in the same report: its
+    # section shows the structure's reconciled 2026 figure, labelled, not a second forecast.
+    section = sample_html.index('data-series-id="cn_ru_trade_total_annual"')
+    structure = sample_html.index('<section class="structure" id="st-1" data-structure="cn-ru-trade"')
+    assert 'class="note coherent" data-structure="cn-ru-trade"' in sample_html[section:structure]
+    own = _forecast_rows(sample_html, 'data-series-id="cn_ru_trade_total_annual"')
+    table = sample_html[structure:]
+    row = re.search(r'<tr class="structure-row"><td>2026</td>(.*?)</tr>', table)
+    assert row is not None and own
+    total_cell = re.findall(r"<td>([^<]+?) <span", row.group(1))[-1]  # the grand total is the last column
+    assert own[0].strip() == total_cell.strip()
+    sentence = re.search(r'<p class="sentence">([^<]+)</p>', sample_html[section:structure])
+    value = float(total_cell.replace(",", ""))
+    assert sentence is not None and f"${value:,.0f} bn in 2026" in sentence.group(1)
+    growth = re.search(r"([0-9.]+)% above the 2025 base", sentence.group(1))
+    assert growth is not None and abs(float(growth.group(1)) - 100 * (value / 228.105 - 1)) < 0.1
+    # A total moved outside its own band carries the reconciliation warning in both places.
+    if 'data-code="reconciliation_moved"' in table:
+        assert 'data-code="reconciliation_moved"' in sample_html[section:structure]
+
+
 @pytest.fixture
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("TRADECAST_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
