@@ -33,6 +33,7 @@ import difflib
 import ipaddress
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -251,7 +252,9 @@ _DELIVERY_OPTIONS = {
     "smtp_password": "smtp_password",
     "smtp_sender": "smtp_sender",
     "webhook_secret": "webhook_secret",
+    "webhook_allow_hosts": "webhook_allow",
     "delivery_timeout_seconds": "timeout_seconds",
+    "delivery_deadline_seconds": "deadline_seconds",
     "delivery_max_attempts": "max_attempts",
     "delivery_backoff_seconds": "backoff_seconds",
     "delivery_max_backoff_seconds": "max_backoff_seconds",
@@ -285,7 +288,8 @@ class Settings(BaseSettings):
     forecast_retention_days: int = Field(
         default=0,
         ge=0,
-        description="Archived forecasts older than this many days are deleted (hourly by the service, "
+        description="Archived forecasts and report runs (with their HTML, PDF and Excel files; the latest "
+        "successful run of each report stays) older than this many days are deleted (hourly by the service, "
         "and by `tradecast prune`); 0 keeps them all.",
     )
     create_schema: bool = Field(default=True, description="Create or migrate the store's tables at startup.")
@@ -385,7 +389,20 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr = Field(
         default=SecretStr(""), description="Key of the HMAC-SHA256 signature of webhook bodies; empty: no webhooks."
     )
+    webhook_allow_hosts: str = Field(
+        default="",
+        description="Internal webhook receivers accepted anyway, comma-separated: host names, addresses or "
+        "networks (10.1.2.3, 10.1.0.0/16). Every other webhook host must resolve to public addresses only "
+        "(no loopback, private, link-local, metadata...).",
+    )
     delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    delivery_deadline_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="A webhook delivery (all tries and waits) ends within this many seconds; it runs on its own "
+        "thread, so a slow receiver never holds other report runs.",
+    )
     delivery_max_attempts: int = Field(default=3, ge=1, le=10, description="Tries per channel and run.")
     delivery_backoff_seconds: float = Field(
         default=2.0, ge=0, le=300, description="Wait after the k-th failed try: this x 2^(k-1)."
@@ -417,6 +434,14 @@ class Settings(BaseSettings):
 
         if value not in list_models() and value != "auto":
             raise ValueError(f"default_model {value!r} is not registered; choose one of {list_models()}.")
+        return value
+
+    @field_validator("webhook_allow_hosts")
+    @classmethod
+    def _allow_entries(cls, value: str) -> str:
+        for entry in (h.strip() for h in value.split(",")):
+            if entry and not re.fullmatch(r"[A-Za-z0-9.:/_-]+", entry):
+                raise ValueError(f"TRADECAST_WEBHOOK_ALLOW_HOSTS entry {entry!r} is not a host, address or network.")
         return value
 
     @field_validator("log_level")
@@ -487,7 +512,9 @@ class Settings(BaseSettings):
     @property
     def delivery(self) -> DeliveryOptions:
         """How report runs are delivered (SMTP, webhook secret, retries), as plain options."""
-        return DeliveryOptions(**{option: getattr(self, name) for name, option in _DELIVERY_OPTIONS.items()})
+        values = {option: getattr(self, name) for name, option in _DELIVERY_OPTIONS.items()}
+        values["webhook_allow"] = tuple(h.strip() for h in self.webhook_allow_hosts.split(",") if h.strip())
+        return DeliveryOptions(**values)
 
 
 def section_fields() -> dict[str, tuple[str, ...]]:

@@ -125,7 +125,10 @@ def deliver_run(
         return []
     html = ReportStore.for_store(store).get_html(run.run_id)
     files = list(attachments) if attachments is not None else run_attachments(run, html)
-    subject = f"{definition.title}: forecast as of {run.as_of:%Y-%m-%d}"
+    # Titles are checked when a definition is made; one stored before that rule must still
+    # not put a line break into the Subject header.
+    title = "".join(c if c.isprintable() else " " for c in definition.title)
+    subject = f"{title}: forecast as of {run.as_of:%Y-%m-%d}"
     outcomes = deliver(
         target,
         options,

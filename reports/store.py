@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
@@ -540,6 +541,40 @@ class ReportStore:
             total = conn.execute(select(func.count()).select_from(_R).where(_R.c.report_name == name)).scalar_one()
         return [_to_run(r) for r in rows], int(total)
 
+    def prune_runs(self, older_than: timedelta, *, now: datetime | None = None) -> int:
+        """Delete finished runs created more than ``older_than`` ago, their delivery log and files.
+
+        The latest successful run of each report is kept whatever its age (``GET
+        /v1/reports/{name}/latest`` keeps answering), and running runs are never touched.
+        Files written by a run (HTML, PDF, Excel, as named in its details) are deleted after
+        their rows; a file already gone is not an error. Returns the number of runs deleted.
+        """
+        cutoff = (now or datetime.now(UTC)) - older_than
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(_R.c.id, _R.c.report_name, _R.c.status, _R.c.details).where(
+                    _R.c.created_at < cutoff, _R.c.status != RUNNING
+                )
+            ).all()
+        keep = {self._latest_success_id(name) for name in {r.report_name for r in rows}}
+        doomed = [r for r in rows if r.id not in keep]
+        for start in range(0, len(doomed), 500):  # short transactions: the service keeps writing
+            ids = [r.id for r in doomed[start : start + 500]]
+            with self._write() as conn:
+                conn.execute(delete(_L).where(_L.c.run_id.in_(ids)))
+                conn.execute(delete(_R).where(_R.c.id.in_(ids)))
+        for row in doomed:
+            _remove_files(row.details or {})
+        if doomed:
+            logger.info("pruned %d report run(s) created before %s", len(doomed), cutoff.isoformat())
+        return len(doomed)
+
+    def _latest_success_id(self, name: str) -> str | None:
+        try:
+            return self.latest_run(name).run_id
+        except RunNotFoundError:
+            return None
+
     def count_runs(self, name: str, *, status: str | None = None) -> int:
         """Number of runs of ``name`` (optionally in one status)."""
         query = select(func.count()).select_from(_R).where(_R.c.report_name == name)
@@ -547,3 +582,14 @@ class ReportStore:
             query = query.where(_R.c.status == status)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
+
+
+def _remove_files(details: dict[str, Any]) -> None:
+    """Delete the files a run wrote (``details["file"]``: the HTML; ``details["files"]``: the others)."""
+    paths = [details.get("file"), *(details.get("files") or {}).values()]
+    for path in paths:
+        if isinstance(path, str) and path:
+            try:
+                Path(path).unlink(missing_ok=True)
+            except OSError:
+                logger.warning("report run file %s could not be deleted", path, exc_info=True)

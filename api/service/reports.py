@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from reports.definitions import ReportDefinition
-from reports.delivery import DeliveryOptions
+from reports.delivery import DeliveryOptions, check_webhook_target
 from reports.delivery_log import DeliveryLog, DeliveryRecord
 from reports.driver_options import driver_spec
 from reports.exceptions import UnknownReportSeriesError
@@ -65,6 +65,8 @@ def check_against_service(definition: ReportDefinition, store: Any, delivery: De
         Listing the series ids not in the store.
     InvalidParameterError
         When ``delivery`` asks for e-mail without an SMTP host, or a webhook without a secret.
+    WebhookAddressError
+        When the webhook's host is internal and not in ``delivery.webhook_allow``.
     """
     from forecasting.exceptions import InvalidParameterError
 
@@ -94,6 +96,8 @@ def check_against_service(definition: ReportDefinition, store: Any, delivery: De
             "delivery.webhook_url is set but webhooks are not configured on this service: set "
             "TRADECAST_WEBHOOK_SECRET (webhook bodies are always signed)."
         )
+    if target is not None:
+        check_webhook_target(target, delivery.webhook_allow)
 
 
 def create_report(store: Any, data: dict[str, Any], delivery: DeliveryOptions) -> StoredDefinition:
