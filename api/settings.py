@@ -242,6 +242,7 @@ _REPORT_OPTIONS = {
     "scheduler_enabled": "scheduler_enabled",
     "scheduler_refresh_seconds": "refresh_seconds",
     "scheduler_misfire_grace_seconds": "misfire_grace_seconds",
+    "schedule_seconds": "second_schedules",
 }
 #: Settings field -> :class:`~reports.delivery.DeliveryOptions` field (the delivery section).
 _DELIVERY_OPTIONS = {
@@ -366,6 +367,11 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     scheduler_refresh_seconds: float = Field(default=60.0, gt=0)
     scheduler_misfire_grace_seconds: int = Field(default=3600, ge=1)
+    schedule_seconds: bool = Field(
+        default=False,
+        description="Accept six-field cron schedules (seconds first) in report definitions; for testing the "
+        "scheduler only, refused unless TRADECAST_ENV is development or test. Off: five fields, a minute apart.",
+    )
     backtest_windows: int = Field(default=3, ge=1)
     run_stale_seconds: float = Field(
         default=STALE_AFTER_SECONDS, gt=0, description="A running report this old is interrupted."
@@ -454,6 +460,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_keys(self) -> Settings:
+        if self.schedule_seconds and self.env == "production":
+            raise ValueError(
+                "TRADECAST_SCHEDULE_SECONDS=1 (per-second report schedules) is for development and tests; "
+                "set TRADECAST_ENV=development or test, or leave it unset."
+            )
         keys = parse_api_keys(self.api_keys.get_secret_value())
         if self.env != "development":
             for key in keys:

@@ -7,7 +7,9 @@ plain data; :mod:`reports.store` persists it and :mod:`reports.scheduler` reads 
 Cron expressions use the standard five fields ``minute hour day month day_of_week``
 (day of week 0 or 7 = Sunday, as in Vixie cron). Six fields (a leading ``second``) are
 refused: a report is a forecast run of seconds to minutes, and a per-second schedule only
-queues runs back to back.
+queues runs back to back. (A service started with ``TRADECAST_SCHEDULE_SECONDS=1``, which
+only a development or test service accepts, takes them, so that tests of the scheduler need
+not wait minutes: ``seconds=True`` below.)
 
 Day of month and day of week combine as in Vixie cron: when both are restricted (neither
 starts with ``*``), a day matches if it matches *either* (``0 7 1 * 1`` fires on the 1st
@@ -138,7 +140,7 @@ class ReportDefinition:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, check_schedule: bool = True) -> ReportDefinition:
+    def from_dict(cls, data: dict[str, Any], *, check_schedule: bool = True, seconds: bool = False) -> ReportDefinition:
         """Build and check a definition from a mapping (unknown keys are refused).
 
         ``check_schedule=False`` is for definitions read back from the store: they were
@@ -158,7 +160,7 @@ class ReportDefinition:
                 values.pop(key, None)
         if values.get("delivery") is not None:
             values["delivery"] = DeliveryTarget.from_dict(values["delivery"])
-        return check_definition(cls(**values), check_schedule=check_schedule)
+        return check_definition(cls(**values), check_schedule=check_schedule, seconds=seconds)
 
 
 def check_name(name: object) -> str:
@@ -193,7 +195,9 @@ def check_title(title: object) -> str:
     return title
 
 
-def check_definition(definition: ReportDefinition, *, check_schedule: bool = True) -> ReportDefinition:
+def check_definition(
+    definition: ReportDefinition, *, check_schedule: bool = True, seconds: bool = False
+) -> ReportDefinition:
     """Validate ``definition`` and return it normalised (title defaulted, levels sorted).
 
     With ``check_schedule=False`` (a definition read back from the store) the cron schedule
@@ -233,7 +237,7 @@ def check_definition(definition: ReportDefinition, *, check_schedule: bool = Tru
     if not all(isinstance(v, str) and v for v in definition.structures):
         raise InvalidParameterError(f"structures must be non-empty names; got {list(definition.structures)!r}.")
     if definition.schedule is not None and check_schedule:
-        build_trigger(definition.schedule, definition.timezone)
+        build_trigger(definition.schedule, definition.timezone, seconds=seconds)
     else:
         _check_timezone(definition.timezone)
     delivery = check_delivery(definition.delivery) if definition.delivery is not None else None
@@ -298,10 +302,11 @@ def _check_timezone(timezone: str) -> zoneinfo.ZoneInfo:
         ) from None
 
 
-def build_trigger(schedule: str, timezone: str = "UTC") -> BaseTrigger:
+def build_trigger(schedule: str, timezone: str = "UTC", *, seconds: bool = False) -> BaseTrigger:
     """An APScheduler trigger for the cron expression ``schedule`` read in ``timezone``.
 
-    Five fields ``minute hour day month day_of_week`` (fires on the minute). Numeric
+    Five fields ``minute hour day month day_of_week`` (fires on the minute); with
+    ``seconds=True`` six, ``second`` first (development and tests only). Numeric
     days of week follow cron (0 and 7 are Sunday); APScheduler counts
     from Monday, so they are translated to day names here. When both ``day`` and
     ``day_of_week`` are restricted (neither starts with ``*``) a day matching either
@@ -315,7 +320,7 @@ def build_trigger(schedule: str, timezone: str = "UTC") -> BaseTrigger:
         If no date matches the expression (``0 0 30 2 *``), naming the fields.
     """
     tz = _check_timezone(timezone)
-    second, minute, hour, day, month, dow = _split_schedule(schedule)
+    second, minute, hour, day, month, dow = _split_schedule(schedule, seconds)
     dow_names = _translate_dow(dow)
     common = {"second": second, "minute": minute, "hour": hour, "month": month, "timezone": tz}
     either = _is_restricted(day) and _is_restricted(dow)
@@ -333,7 +338,7 @@ def build_trigger(schedule: str, timezone: str = "UTC") -> BaseTrigger:
     return triggers[0] if len(triggers) == 1 else OrTrigger(triggers)
 
 
-def _split_schedule(schedule: object) -> tuple[str, str, str, str, str, str]:
+def _split_schedule(schedule: object, seconds: bool = False) -> tuple[str, str, str, str, str, str]:
     """``second`` (always 0) and the five fields ``minute hour day month day_of_week`` of a cron expression."""
     if not isinstance(schedule, str):
         raise InvalidParameterError(f"schedule must be a cron expression string; got {schedule!r}.")
@@ -341,6 +346,9 @@ def _split_schedule(schedule: object) -> tuple[str, str, str, str, str, str]:
     if len(fields) == 5:
         minute, hour, day, month, dow = fields
         return "0", minute, hour, day, month, dow
+    if len(fields) == 6 and seconds:
+        second, minute, hour, day, month, dow = fields
+        return second, minute, hour, day, month, dow
     raise InvalidParameterError(
         f"schedule must be a cron expression of 5 fields (minute hour day month day_of_week); got "
         f"{len(fields)} field(s) in {schedule!r}. Seconds are not scheduled: the shortest interval is a minute."
