@@ -218,6 +218,7 @@ class SourcesSection:
     """Official-source connectors (``tradecast fetch``, scheduled refreshes): timeout and keys."""
 
     source_timeout_seconds: float
+    source_deadline_seconds: float
     comtrade_key: SecretStr
 
     def options(self) -> SourceOptions:
@@ -225,7 +226,11 @@ class SourcesSection:
         from data.connectors import SourceOptions
 
         key = self.comtrade_key.get_secret_value().strip()
-        return SourceOptions(timeout_seconds=self.source_timeout_seconds, comtrade_key=key or None)
+        return SourceOptions(
+            timeout_seconds=self.source_timeout_seconds,
+            deadline_seconds=self.source_deadline_seconds,
+            comtrade_key=key or None,
+        )
 
 
 _Section = TypeVar("_Section", StoreSection, ApiSection, ExecutorSection, LoggingSection, SourcesSection)
@@ -422,6 +427,13 @@ class Settings(BaseSettings):
     # sources
     source_timeout_seconds: float = Field(
         default=30.0, gt=0, le=600, description="Seconds to wait for an official source (IMF, ECB, Comtrade, DBnomics)."
+    )
+    source_deadline_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="Seconds one fetch from an official source may take in all (connection and the whole "
+        "answer); the timeout above bounds each read only.",
     )
     comtrade_key: SecretStr = Field(
         default=SecretStr(""),
