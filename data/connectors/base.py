@@ -66,6 +66,7 @@ MAX_QUERY_CHARS = 500
 #: digits, ``. _ - + , @ * ~ :``). No ``/``, ``?``, ``#``, ``%`` or ``\``, which would move the
 #: request to another path of the same host (``../../x``, ``%2e%2e``).
 _SEGMENT = re.compile(r"^[A-Za-z0-9_.+,@*~:-]+$")
+_ENCODING_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 #: The most bytes of one answer read into memory.
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -221,17 +222,16 @@ def _get_by(
     with client.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
         chunks: list[bytes] = []
         size = 0
-        for chunk in response.iter_raw():
+        for chunk in response.iter_bytes():  # decoded: the size cap holds after gzip too
             size += len(chunk)
             if time.monotonic() > deadline:
                 raise TimeoutError("the fetch deadline passed")
             if size > MAX_ANSWER_BYTES:
                 raise httpx.DecodingError(f"the answer is larger than {MAX_ANSWER_BYTES} bytes")
             chunks.append(chunk)
-    # Rebuilt from the raw bytes: .json() and .text then decode as usual (gzip included).
-    return httpx.Response(
-        response.status_code, headers=response.headers, content=b"".join(chunks), request=response.request
-    )
+    # Rebuilt from the decoded bytes (so without the encoding headers): .json() and .text work as usual.
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _ENCODING_HEADERS]
+    return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=response.request)
 
 
 def _shorter(timeout: float | None, remaining: float) -> float:
