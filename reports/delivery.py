@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import re
@@ -383,7 +384,7 @@ def post_webhook(
         raise WebhookFailed("refused_address") from None
     except TimeoutError:  # socket.timeout is TimeoutError too
         raise WebhookFailed("timeout") from None
-    except (ValueError, UnicodeError):
+    except (ValueError, UnicodeError, http.client.InvalidURL):
         raise WebhookFailed("invalid_request") from None
     except OSError:
         raise WebhookFailed("connection_failed") from None

@@ -91,7 +91,7 @@ def address_rule(address: IPAddress) -> str | None:
             return address_rule(embedded)
         if address in _UNIQUE_LOCAL:
             return "unique_local"
-    for rule in ("unspecified", "loopback", "link_local", "multicast", "private", "reserved"):
+    for rule in ("unspecified", "loopback", "link_local", "multicast", "reserved", "private"):
         if getattr(address, f"is_{rule}"):
             return rule
     return None if address.is_global else "reserved"
