@@ -118,7 +118,11 @@ def parse_api_keys(raw: str) -> list[ApiKey]:
         if not secret.strip():
             raise ValueError(f"TRADECAST_API_KEYS entry #{pos + 1} has an empty key.")
         if scope not in ("read", "write"):
-            raise ValueError(f"TRADECAST_API_KEYS entry #{pos + 1} has scope {scope!r}; use 'read' or 'write'.")
+            # Never echo the text after ':': in a key that holds a ':' it is part of the secret.
+            raise ValueError(
+                f"TRADECAST_API_KEYS entry #{pos + 1} does not end with ':read' or ':write' after its last ':'; "
+                "a key containing ':' needs an explicit scope (KEY:read or KEY:write)."
+            )
         keys.append(ApiKey(secret.strip(), "write" if scope == "write" else "read"))
     return keys
 
