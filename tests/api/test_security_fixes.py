@@ -144,7 +144,7 @@ def test_wide_data_row_under_a_narrow_header_is_refused_at_once(client: TestClie
 
 
 def test_wide_quoted_row_is_refused_at_once(client: TestClient) -> None:
-    data = b'ds,y\n2020,1' + b',""' * 60_000 + b"\n"
+    data = b"ds,y\n2020,1" + b',""' * 60_000 + b"\n"
     started = time.perf_counter()
     response = client.post("/v1/series", files={"file": ("wide.csv", data)}, data={"series_id": "w"})
     assert_error(response, 422, "invalid_input", "line 2 has 60,002 fields")
@@ -204,9 +204,10 @@ def test_a_receiver_that_never_answers_does_not_hold_other_runs(tmp_path: Path) 
             # The first run's webhook is still waiting on its receiver while the second run is done.
             assert hung["status"] == "succeeded" and hung["deliveries"][0]["status"] == "pending", hung
             assert other_done < 4, other_done
-            while client.get(f"/v1/reports/hangs/runs/{first['run_id']}/record").json()["deliveries"][0][
-                "status"
-            ] == "pending":
+            while (
+                client.get(f"/v1/reports/hangs/runs/{first['run_id']}/record").json()["deliveries"][0]["status"]
+                == "pending"
+            ):
                 assert time.monotonic() - started < 30
                 time.sleep(0.1)
             final = client.get(f"/v1/reports/hangs/runs/{first['run_id']}/record").json()["deliveries"][0]
