@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from reports.content import ContentBlock, ReportData, SeriesSection
 from reports.structures import StructureSection
 
-__all__ = ["render_xlsx", "sheet_names"]
+__all__ = ["append_row", "render_xlsx", "sheet_names"]
 
 _MAX_SHEET_NAME = 31  # Excel's limit
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
@@ -46,7 +46,7 @@ def sheet_names(ids: Sequence[str], taken: Iterable[str] = ("contents",)) -> lis
     return names
 
 
-def _append(ws: Worksheet, values: Sequence[object]) -> None:
+def append_row(ws: Worksheet, values: Sequence[object]) -> None:
     """Append a row; every string becomes a text cell, never a formula.
 
     openpyxl turns any string starting with ``=`` into a formula, so a series named
@@ -71,21 +71,21 @@ def _number_format(kind: str) -> str:
 
 
 def _contents(ws: Worksheet, data: ReportData, names: Sequence[str]) -> None:
-    _append(ws, [data.title])
+    append_row(ws, [data.title])
     ws["A1"].font = Font(bold=True, size=14)
     if data.description:
-        _append(ws, [data.description])
-    _append(ws, ["Data as of", data.as_of.strftime("%Y-%m-%d %H:%M %Z")])
-    _append(ws, ["Generated", data.generated_at.strftime("%Y-%m-%d %H:%M %Z")])
-    _append(ws, ["Horizon (periods)", data.horizon])
-    _append(ws, ["Intervals", ", ".join(f"{lv}%" for lv in data.levels)])
-    _append(ws, [])
+        append_row(ws, [data.description])
+    append_row(ws, ["Data as of", data.as_of.strftime("%Y-%m-%d %H:%M %Z")])
+    append_row(ws, ["Generated", data.generated_at.strftime("%Y-%m-%d %H:%M %Z")])
+    append_row(ws, ["Horizon (periods)", data.horizon])
+    append_row(ws, ["Intervals", ", ".join(f"{lv}%" for lv in data.levels)])
+    append_row(ws, [])
     header = ["Sheet", "Series", "Title", "Unit", "Source", "Last observation", "Last value", "Summary"]
-    _append(ws, header)
+    append_row(ws, header)
     for cell in ws[ws.max_row]:
         cell.font = _BOLD
     for name, s in zip(names, data.sections, strict=True):
-        _append(
+        append_row(
             ws, [name, s.series_id, s.title, s.unit, s.source, s.last_period, s.last_value, s.sentence or s.explanation]
         )
         ws.cell(ws.max_row, 7).number_format = _number_format(s.kind)
@@ -94,33 +94,33 @@ def _contents(ws: Worksheet, data: ReportData, names: Sequence[str]) -> None:
 
 
 def _series_sheet(ws: Worksheet, s: SeriesSection, levels: Sequence[int]) -> None:
-    _append(ws, [s.title])
+    append_row(ws, [s.title])
     ws["A1"].font = Font(bold=True, size=13)
-    _append(ws, ["Series", s.series_id])
-    _append(ws, ["Unit", s.unit or ""])
-    _append(ws, ["Source", s.source or "not recorded"])
-    _append(ws, ["Model", s.model_description or s.model])
+    append_row(ws, ["Series", s.series_id])
+    append_row(ws, ["Unit", s.unit or ""])
+    append_row(ws, ["Source", s.source or "not recorded"])
+    append_row(ws, ["Model", s.model_description or s.model])
     if not s.ok:
-        _append(ws, ["No forecast", s.explanation or s.error])
+        append_row(ws, ["No forecast", s.explanation or s.error])
     elif s.sentence:
-        _append(ws, ["Summary", s.sentence])
-    _append(ws, [])
+        append_row(ws, ["Summary", s.sentence])
+    append_row(ws, [])
     header = ["period", "actual", "forecast"] + [f"{side}_{lv}" for lv in levels for side in ("lo", "hi")]
-    _append(ws, header)
+    append_row(ws, header)
     for cell in ws[ws.max_row]:
         cell.font = _BOLD
     ws.freeze_panes = f"A{ws.max_row + 1}"  # a string: ws.cell() would create an empty row
     first_data = ws.max_row + 1
     for period, value in zip(s.history_periods, s.history_values, strict=True):
-        _append(ws, [period, value if value == value else None])  # NaN (a gap) stays an empty cell
+        append_row(ws, [period, value if value == value else None])  # NaN (a gap) stays an empty cell
     for row in s.forecasts:
         bounds = [b for lv in levels for b in row.bounds.get(lv, (None, None))]
-        _append(ws, [row.period, None, row.mean, *bounds])
+        append_row(ws, [row.period, None, row.mean, *bounds])
     if s.full_year is not None:
         fy = s.full_year
         label = f"{fy.year} {'total' if fy.how == 'sum' else 'average'}"
         bounds = [b for lv in levels for b in fy.bounds.get(lv, (None, None))]
-        _append(ws, [label, None, fy.mean, *bounds])
+        append_row(ws, [label, None, fy.mean, *bounds])
     fmt = _number_format(s.kind)
     for row_cells in ws.iter_rows(min_row=first_data, min_col=2, max_col=len(header)):
         for cell in row_cells:
@@ -133,36 +133,36 @@ def _series_sheet(ws: Worksheet, s: SeriesSection, levels: Sequence[int]) -> Non
 
 def _block(ws: Worksheet, block: ContentBlock) -> None:
     """An extra table of a section (scenarios, drivers...) under the series' table."""
-    _append(ws, [])
-    _append(ws, [block.title])
+    append_row(ws, [])
+    append_row(ws, [block.title])
     ws.cell(ws.max_row, 1).font = _BOLD
-    _append(ws, list(block.columns))
+    append_row(ws, list(block.columns))
     for cell in ws[ws.max_row]:
         cell.font = _BOLD
     fmt = _number_format(block.kind)
     for row in block.rows:
-        _append(ws, list(row))
+        append_row(ws, list(row))
         for cell in ws[ws.max_row]:
             if isinstance(cell.value, float):
                 cell.number_format = fmt
     if block.note:
-        _append(ws, [block.note])
+        append_row(ws, [block.note])
 
 
 def _structure_sheet(ws: Worksheet, st: StructureSection, levels: Sequence[int]) -> None:
     """A structure's coherent forecast: one row per period, mean and bounds of every member."""
-    _append(ws, [st.title])
+    append_row(ws, [st.title])
     ws["A1"].font = Font(bold=True, size=13)
-    _append(ws, ["Structure", st.name])
+    append_row(ws, ["Structure", st.name])
     if st.description:
-        _append(ws, ["Description", st.description])
+        append_row(ws, ["Description", st.description])
     if not st.ok:
-        _append(ws, ["No forecast", st.explanation or st.error])
+        append_row(ws, ["No forecast", st.explanation or st.error])
         return
-    _append(ws, [])
+    append_row(ws, [])
     columns = ("mean", *(f"{side}_{lv}" for lv in levels for side in ("lo", "hi")))
     header = ["period"] + [f"{m} {col}" for m in st.members for col in columns]
-    _append(ws, header)
+    append_row(ws, header)
     for cell in ws[ws.max_row]:
         cell.font = _BOLD
     first = ws.max_row + 1
@@ -171,7 +171,7 @@ def _structure_sheet(ws: Worksheet, st: StructureSection, levels: Sequence[int])
         for m in st.members:
             values.append(st.means[m][i])
             values.extend(b for lv in levels for b in st.bounds[m][lv][i])
-        _append(ws, values)
+        append_row(ws, values)
     fmt = _number_format("share" if st.share else "level")
     for row_cells in ws.iter_rows(min_row=first, min_col=2, max_col=len(header)):
         for cell in row_cells:
@@ -180,11 +180,11 @@ def _structure_sheet(ws: Worksheet, st: StructureSection, levels: Sequence[int])
 
 def _scenarios_sheet(ws: Worksheet, data: ReportData) -> None:
     """Every series' scenario forecasts, one row per series, scenario and period (long format)."""
-    _append(ws, ["Scenarios: one forecast per assumed path of the drivers, from the same fitted model"])
+    append_row(ws, ["Scenarios: one forecast per assumed path of the drivers, from the same fitted model"])
     ws["A1"].font = Font(bold=True, size=13)
-    _append(ws, [])
+    append_row(ws, [])
     header = ["series", "scenario", "period", "mean"] + [f"{side}_{lv}" for lv in data.levels for side in ("lo", "hi")]
-    _append(ws, header)
+    append_row(ws, header)
     for cell in ws[ws.max_row]:
         cell.font = _BOLD
     ws.freeze_panes = f"A{ws.max_row + 1}"
@@ -193,7 +193,7 @@ def _scenarios_sheet(ws: Worksheet, data: ReportData) -> None:
         for name, rows in s.scenarios.items():
             for row in rows:
                 bounds = [b for lv in data.levels for b in row.bounds.get(lv, (None, None))]
-                _append(ws, [s.series_id, name, row.period, row.mean, *bounds])
+                append_row(ws, [s.series_id, name, row.period, row.mean, *bounds])
                 for cell in ws[ws.max_row][3:]:
                     cell.number_format = fmt
     for i, width in enumerate((24, 20, 12), start=1):

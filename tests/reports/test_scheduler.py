@@ -64,9 +64,9 @@ def test_previous_fire_time_finds_latest_fire_at_or_before_now() -> None:
     )
     yearly = build_trigger("0 0 1 1 *", "Europe/Moscow")
     assert previous_fire_time(yearly, friday) == datetime(2025, 12, 31, 21, 0, tzinfo=UTC)
-    assert previous_fire_time(build_trigger(EVERY_2S, seconds=True), datetime(2026, 1, 1, 0, 0, 3, 500, tzinfo=UTC)) == (
-        datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC)
-    )
+    assert previous_fire_time(
+        build_trigger(EVERY_2S, seconds=True), datetime(2026, 1, 1, 0, 0, 3, 500, tzinfo=UTC)
+    ) == (datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC))
 
 
 def test_scheduler_fires_on_time(store: Store, reports: ReportStore) -> None:
