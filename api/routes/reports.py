@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from api.auth import has_write_scope
 from api.deps import SettingsDep
-from api.schemas import AwareInstant, ErrorRead
+from api.schemas import AwareInstant, ErrorRead, Horizon
 from api.service import reports as report_service
 from api.service.reports import ReportRunner, RunRecord
 from api.settings import Settings
@@ -136,7 +136,7 @@ class ReportUpdate(BaseModel):
         default_factory=list, max_length=200
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Series carrying all these tags are included.")
-    horizon: int = Field(6, ge=1, le=120)
+    horizon: Horizon = Field(6, ge=1, le=120)
     levels: list[Annotated[int, Field(ge=1, le=99)]] = Field(default_factory=lambda: [80, 95], min_length=1)
     model: str = Field("auto", description="Registered model name (GET /v1/models).")
     schedule: str | None = Field(

@@ -230,8 +230,8 @@ def _get_by(
                 raise httpx.DecodingError(f"the answer is larger than {MAX_ANSWER_BYTES} bytes")
             chunks.append(chunk)
     # Rebuilt from the decoded bytes (so without the encoding headers): .json() and .text work as usual.
-    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _ENCODING_HEADERS]
-    return httpx.Response(response.status_code, headers=headers, content=b"".join(chunks), request=response.request)
+    kept = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _ENCODING_HEADERS]
+    return httpx.Response(response.status_code, headers=kept, content=b"".join(chunks), request=response.request)
 
 
 def _shorter(timeout: float | None, remaining: float) -> float:

@@ -254,3 +254,34 @@ def test_retention_prunes_old_runs_with_their_files_but_keeps_the_latest(tmp_pat
         assert client.get("/v1/reports/cn-ru/runs/latest").status_code == 200
         # The service's hourly pruner prunes runs too (nothing is old now).
         assert ArchivePruner(store, 30).prune_once() == 0
+
+
+def _json_body_operations(client: TestClient) -> list[tuple[str, str]]:
+    spec = client.get("/openapi.json").json()
+    out = []
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if "application/json" in (op.get("requestBody") or {}).get("content", {}):
+                out.append((method.upper(), path.replace("{name}", "cn-ru").replace("{series_id}", "cn_ru")))
+    return out
+
+
+def test_too_deeply_nested_json_is_invalid_json_on_every_json_route(client: TestClient) -> None:
+    body = b"[" * 100_000 + b"]" * 100_000
+    operations = _json_body_operations(client)
+    assert len(operations) >= 7
+    for method, path in operations:
+        response = client.request(method, path, content=body, headers={"Content-Type": "application/json"})
+        error = assert_error(response, 422, "invalid_json")
+        assert error["details"]["field"] == "body", (method, path)
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_boolean_horizon_is_422_not_1(client: TestClient, value: bool) -> None:
+    data = annual()
+    for path, body in (
+        ("/v1/forecasts", {"data": data, "frequency": "annual", "horizon": value, "model": "naive"}),
+        ("/v1/backtests", {"data": data, "frequency": "annual", "horizon": value, "models": ["naive"]}),
+        ("/v1/reports", _definition(horizon=value)),
+    ):
+        assert_error(client.post(path, json=body), 422, "validation_error", "boolean")
