@@ -13,6 +13,7 @@ claim a given run, which is how two schedulers on one database run each fire onc
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,7 +22,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, String, Table, delete, func, insert, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 
 from data.db import WRITE
@@ -43,6 +45,13 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _cast_text(column: Any) -> Any:
+    """``column`` as text (a JSON column searched with LIKE)."""
+    return sql_cast(column, String)
 
 RUNNING = "running"
 SUCCEEDED = "succeeded"
@@ -401,20 +410,26 @@ class ReportStore:
 
         One conditional UPDATE, so one process wins, as with the first claim. The run gets a
         new id: should the interrupted process come back, its :meth:`renew_lease` and
-        :meth:`finish_run` no longer find their run and change nothing.
+        :meth:`finish_run` no longer find their run and change nothing. The ids it had before
+        are kept in ``details["previous_run_ids"]``, so a client polling the id it was given
+        (the ``Location`` of its POST) still finds the run (:meth:`get_run_by_id`).
         """
         now = normalize_as_of(now or datetime.now(UTC))
         new_id = uuid.uuid4().hex
+        current = self.get_run_by_key(key)
+        if current is None:
+            return None
+        previous = [*current.details.get("previous_run_ids", []), current.run_id]
         with self._write() as conn:
             result = conn.execute(
                 update(_R)
-                .where(_R.c.run_key == key, _R.c.status == RUNNING, _R.c.lease_until < now)
+                .where(_R.c.id == current.run_id, _R.c.status == RUNNING, _R.c.lease_until < now)
                 .values(
                     id=new_id,
                     trigger=trigger,
                     started_at=now,
                     lease_until=now + timedelta(seconds=lease_seconds),
-                    details={},
+                    details={"previous_run_ids": previous},
                 )
             )
             won = result.rowcount == 1
@@ -437,13 +452,14 @@ class ReportStore:
         """Record the outcome of a claimed run and return it."""
         now = datetime.now(UTC)
         with self._write() as conn:
-            found = conn.execute(select(_R.c.started_at, _R.c.status).where(_R.c.id == run_id)).first()
+            found = conn.execute(select(_R.c.started_at, _R.c.status, _R.c.details).where(_R.c.id == run_id)).first()
             if found is None:
                 raise RunNotFoundError(
                     f"report run {run_id!r} no longer exists: its lease expired and another process re-ran it, "
                     "or its report was deleted"
                 )
             started = found.started_at
+            kept = {k: v for k, v in (found.details or {}).items() if k == "previous_run_ids"}
             conn.execute(
                 update(_R)
                 .where(_R.c.id == run_id)
@@ -454,7 +470,7 @@ class ReportStore:
                     traceback=traceback,
                     n_series=n_series,
                     n_failed=n_failed,
-                    details=details or {},
+                    details={**kept, **(details or {})},
                     finished_at=now,
                     duration_s=(now - started).total_seconds() if started else None,
                     lease_until=None,
@@ -477,6 +493,12 @@ class ReportStore:
         """
         with self.engine.connect() as conn:
             row = conn.execute(select(*_RUN_COLUMNS).where(_R.c.id == run_id)).first()
+            if row is None and _RUN_ID.match(run_id):
+                # A run redone after its process died has a new id; the old one is in its details.
+                # (Hex only: the id is safe inside LIKE. A full scan, but only for an unknown id.)
+                row = conn.execute(
+                    select(*_RUN_COLUMNS).where(_cast_text(_R.c.details).like(f'%"{run_id}"%')).limit(1)
+                ).first()
         if row is None:
             raise RunNotFoundError(f"no report run with id {run_id!r}.")
         return _to_run(row)
