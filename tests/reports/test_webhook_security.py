@@ -294,3 +294,16 @@ def test_email_subject_with_a_line_break_fails_once_not_three_times() -> None:
             sleep=lambda s: None,
         )
     assert outcome.status == "failed" and outcome.attempts == 1 and box.messages == []
+
+
+@pytest.mark.parametrize("url", ["http://hooks.example.org/a b", "http://hooks%2eexample.org/", "http://a\\b.org/"])
+def test_webhook_url_with_characters_a_url_cannot_carry_is_refused(url: str) -> None:
+    from forecasting.exceptions import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match="cannot carry"):
+        check_webhook_target(DeliveryTarget(webhook_url=url))
+
+
+def test_international_host_name_is_not_refused_for_its_characters(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("reports.webhooks.resolve_host", lambda host, port: ["93.184.215.14"])
+    check_webhook_target(DeliveryTarget(webhook_url="https://bücher.example/hook"))
