@@ -151,6 +151,7 @@ def prune(
     from datetime import timedelta
 
     from data import DataError
+    from reports.retention import prune_runs
     from reports.store import ReportStore
 
     settings = read_settings()
@@ -165,7 +166,7 @@ def prune(
         try:
             count = store.prune_forecasts(timedelta(days=days), dry_run=dry_run)
             # Runs (with their files; the latest successful one of each report stays) have no dry run.
-            runs = 0 if dry_run else ReportStore.for_store(store).prune_runs(timedelta(days=days))
+            runs = 0 if dry_run else prune_runs(ReportStore.for_store(store), timedelta(days=days))
         finally:
             store.dispose()
     except DataError as exc:

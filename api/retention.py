@@ -3,7 +3,7 @@
 ``TRADECAST_FORECAST_RETENTION_DAYS`` (0 = keep everything) is applied by a daemon thread
 started with the service; ``tradecast prune`` does the same once, by hand or from cron. The
 deletions themselves are :meth:`data.archive.ForecastArchive.prune_forecasts` and
-:meth:`reports.store.ReportStore.prune_runs` (runs with their delivery log and their HTML,
+:func:`reports.retention.prune_runs` (runs with their delivery log and their HTML,
 PDF and Excel files; the latest successful run of each report is kept), in short batches so
 the service keeps writing meanwhile. Several processes may prune at once: deleting an old
 row twice is a no-op.
@@ -16,6 +16,7 @@ import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from reports.retention import prune_runs
 from reports.store import ReportStore
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class ArchivePruner:
         except Exception:
             logger.exception("forecast archive: prune failed; retrying in %.0f s", self.interval)
         try:
-            deleted += ReportStore.for_store(self.store).prune_runs(self.older_than)
+            deleted += prune_runs(ReportStore.for_store(self.store), self.older_than)
         except Exception:
             logger.exception("report runs: prune failed; retrying in %.0f s", self.interval)
         return deleted

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, String, Table, delete, func, insert, select, update
@@ -49,9 +48,21 @@ logger = logging.getLogger(__name__)
 _RUN_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
-def _cast_text(column: Any) -> Any:
-    """``column`` as text (a JSON column searched with LIKE)."""
-    return sql_cast(column, String)
+def _earlier_ids(details: dict[str, Any] | None) -> dict[str, Any]:
+    """The ids a run had before it was taken over, kept when its outcome is recorded."""
+    return {k: v for k, v in (details or {}).items() if k == "previous_run_ids"}
+
+
+def _by_previous_id(conn: Connection, run_id: str) -> Any:
+    """The run that was ``run_id`` before it was taken over (a client polls the id it was given).
+
+    Hex ids only, so the id is safe inside LIKE; a full scan, but only for an unknown id.
+    """
+    if not _RUN_ID.match(run_id):
+        return None
+    text = sql_cast(_R.c.details, String)
+    return conn.execute(select(*_RUN_COLUMNS).where(text.like(f'%"{run_id}"%')).limit(1)).first()
+
 
 RUNNING = "running"
 SUCCEEDED = "succeeded"
@@ -410,14 +421,12 @@ class ReportStore:
 
         One conditional UPDATE, so one process wins, as with the first claim. The run gets a
         new id: should the interrupted process come back, its :meth:`renew_lease` and
-        :meth:`finish_run` no longer find their run and change nothing. The ids it had before
-        are kept in ``details["previous_run_ids"]``, so a client polling the id it was given
-        (the ``Location`` of its POST) still finds the run (:meth:`get_run_by_id`).
+        :meth:`finish_run` no longer find their run and change nothing. Its earlier ids stay
+        in ``details["previous_run_ids"]``: :meth:`get_run_by_id` still finds it by them.
         """
         now = normalize_as_of(now or datetime.now(UTC))
         new_id = uuid.uuid4().hex
-        current = self.get_run_by_key(key)
-        if current is None:
+        if (current := self.get_run_by_key(key)) is None:
             return None
         previous = [*current.details.get("previous_run_ids", []), current.run_id]
         with self._write() as conn:
@@ -459,7 +468,6 @@ class ReportStore:
                     "or its report was deleted"
                 )
             started = found.started_at
-            kept = {k: v for k, v in (found.details or {}).items() if k == "previous_run_ids"}
             conn.execute(
                 update(_R)
                 .where(_R.c.id == run_id)
@@ -470,7 +478,7 @@ class ReportStore:
                     traceback=traceback,
                     n_series=n_series,
                     n_failed=n_failed,
-                    details={**kept, **(details or {})},
+                    details={**_earlier_ids(found.details), **(details or {})},
                     finished_at=now,
                     duration_s=(now - started).total_seconds() if started else None,
                     lease_until=None,
@@ -493,12 +501,7 @@ class ReportStore:
         """
         with self.engine.connect() as conn:
             row = conn.execute(select(*_RUN_COLUMNS).where(_R.c.id == run_id)).first()
-            if row is None and _RUN_ID.match(run_id):
-                # A run redone after its process died has a new id; the old one is in its details.
-                # (Hex only: the id is safe inside LIKE. A full scan, but only for an unknown id.)
-                row = conn.execute(
-                    select(*_RUN_COLUMNS).where(_cast_text(_R.c.details).like(f'%"{run_id}"%')).limit(1)
-                ).first()
+            row = row if row is not None else _by_previous_id(conn, run_id)
         if row is None:
             raise RunNotFoundError(f"no report run with id {run_id!r}.")
         return _to_run(row)
@@ -563,40 +566,6 @@ class ReportStore:
             total = conn.execute(select(func.count()).select_from(_R).where(_R.c.report_name == name)).scalar_one()
         return [_to_run(r) for r in rows], int(total)
 
-    def prune_runs(self, older_than: timedelta, *, now: datetime | None = None) -> int:
-        """Delete finished runs created more than ``older_than`` ago, their delivery log and files.
-
-        The latest successful run of each report is kept whatever its age (``GET
-        /v1/reports/{name}/latest`` keeps answering), and running runs are never touched.
-        Files written by a run (HTML, PDF, Excel, as named in its details) are deleted after
-        their rows; a file already gone is not an error. Returns the number of runs deleted.
-        """
-        cutoff = (now or datetime.now(UTC)) - older_than
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(_R.c.id, _R.c.report_name, _R.c.status, _R.c.details).where(
-                    _R.c.created_at < cutoff, _R.c.status != RUNNING
-                )
-            ).all()
-        keep = {self._latest_success_id(name) for name in {r.report_name for r in rows}}
-        doomed = [r for r in rows if r.id not in keep]
-        for start in range(0, len(doomed), 500):  # short transactions: the service keeps writing
-            ids = [r.id for r in doomed[start : start + 500]]
-            with self._write() as conn:
-                conn.execute(delete(_L).where(_L.c.run_id.in_(ids)))
-                conn.execute(delete(_R).where(_R.c.id.in_(ids)))
-        for row in doomed:
-            _remove_files(row.details or {})
-        if doomed:
-            logger.info("pruned %d report run(s) created before %s", len(doomed), cutoff.isoformat())
-        return len(doomed)
-
-    def _latest_success_id(self, name: str) -> str | None:
-        try:
-            return self.latest_run(name).run_id
-        except RunNotFoundError:
-            return None
-
     def count_runs(self, name: str, *, status: str | None = None) -> int:
         """Number of runs of ``name`` (optionally in one status)."""
         query = select(func.count()).select_from(_R).where(_R.c.report_name == name)
@@ -604,14 +573,3 @@ class ReportStore:
             query = query.where(_R.c.status == status)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
-
-
-def _remove_files(details: dict[str, Any]) -> None:
-    """Delete the files a run wrote (``details["file"]``: the HTML; ``details["files"]``: the others)."""
-    paths = [details.get("file"), *(details.get("files") or {}).values()]
-    for path in paths:
-        if isinstance(path, str) and path:
-            try:
-                Path(path).unlink(missing_ok=True)
-            except OSError:
-                logger.warning("report run file %s could not be deleted", path, exc_info=True)

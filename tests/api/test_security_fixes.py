@@ -233,6 +233,7 @@ def test_delivered_webhook_to_an_allowed_receiver_still_works(tmp_path: Path) ->
 
 def test_retention_prunes_old_runs_with_their_files_but_keeps_the_latest(tmp_path: Path) -> None:
     from api.retention import ArchivePruner
+    from reports.retention import prune_runs
     from reports.store import ReportStore
     from tests.api.test_reports import run_and_wait
 
@@ -248,7 +249,7 @@ def test_retention_prunes_old_runs_with_their_files_but_keeps_the_latest(tmp_pat
         assert all(f.exists() for f in files + xlsx)
         # The first two runs are "old": pruned 40 days on; the latest successful one stays whatever its age.
         later = datetime.now(UTC) + timedelta(days=40)
-        assert reports.prune_runs(timedelta(days=30), now=later) == 2
+        assert prune_runs(reports, timedelta(days=30), now=later) == 2
         assert [r["run_id"] for r in client.get("/v1/reports/cn-ru/runs").json()["data"]] == [runs[2]["run_id"]]
         assert [f.exists() for f in files + xlsx] == [False, False, True, False, False, True]
         assert client.get("/v1/reports/cn-ru/runs/latest").status_code == 200
