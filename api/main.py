@@ -153,7 +153,6 @@ def _add_middleware(app: FastAPI, settings: Settings, metrics: Metrics) -> None:
         metrics=metrics,
         max_body_bytes=settings.max_body_bytes,
         body_timeout=settings.api.body_timeout_seconds,
-        max_upload_bytes=settings.store.max_upload_bytes,
     )
 
 

@@ -45,21 +45,10 @@ _SAFE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,64}$")
 class RequestContextMiddleware:
     """Tag each request with an id, enforce the body limit, count and time it."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        metrics: Metrics,
-        max_body_bytes: int,
-        body_timeout: float = 15.0,
-        max_upload_bytes: int | None = None,
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, max_body_bytes: int, body_timeout: float = 15.0) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
-        # A file upload (multipart POST /v1/series) may be as large as the upload limit (plus
-        # the form's own framing); every other body keeps the request limit.
-        self.max_upload_body = max(max_body_bytes, (max_upload_bytes or 0) + _FORM_OVERHEAD)
         self.body_timeout = body_timeout
         # Request ids need to be unique, not secret: a random per-process prefix and a
         # counter cost far less than uuid4() per request.
@@ -77,8 +66,7 @@ class RequestContextMiddleware:
         status = 500
         started = False
         rid_header = (_REQUEST_ID_HEADER, request_id.encode())
-        limit = self.max_upload_body if _is_file_upload(scope) else self.max_body_bytes
-        body = _BodyGuard(receive, _content_length(scope), limit, self.body_timeout)
+        body = _BodyGuard(receive, _content_length(scope), self.max_body_bytes, self.body_timeout)
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status, started
@@ -382,22 +370,6 @@ def _incoming_id(scope: Scope) -> str | None:
         if key == _REQUEST_ID_HEADER and _SAFE_ID.match(value):
             return str(value.decode())
     return None
-
-
-#: Bytes of multipart framing (boundaries, part headers, the small form fields) allowed on top
-#: of the file itself.
-_FORM_OVERHEAD = 64 * 1024
-_UPLOAD_PATHS = frozenset({"/v1/series"})
-
-
-def _is_file_upload(scope: Scope) -> bool:
-    """A multipart POST to the series upload route (its file may be up to ``MAX_UPLOAD_BYTES``)."""
-    if scope.get("method") != "POST" or scope.get("path") not in _UPLOAD_PATHS:
-        return False
-    for key, value in scope.get("headers", ()):
-        if key == b"content-type":
-            return bytes(value).lower().startswith(b"multipart/form-data")
-    return False
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -286,20 +286,3 @@ def test_boolean_horizon_is_422_not_1(client: TestClient, value: bool) -> None:
         ("/v1/reports", _definition(horizon=value)),
     ):
         assert_error(client.post(path, json=body), 422, "validation_error", "boolean")
-
-
-def test_file_upload_larger_than_the_request_body_limit_is_accepted_up_to_the_upload_limit(tmp_path: Path) -> None:
-    # The README promises uploads up to MAX_UPLOAD_BYTES; the 2 MB request limit refused them.
-    rows = "".join(f"{1800 + m // 12}-{m % 12 + 1:02d}" + ",123.456789012" * 70 + "\n" for m in range(2_400))
-    data = ("ds," + ",".join(f"s{i}" for i in range(70)) + "\n" + rows).encode()
-    assert len(data) > 2_000_000
-    settings = _settings(tmp_path, max_upload_bytes=4_000_000)
-    with TestClient(create_app(settings)) as client:
-        stored = client.post("/v1/series", files={"file": ("big.csv", data)}, data={"frequency": "monthly"})
-        assert stored.status_code == 201, stored.text[:300]
-        too_big = client.post("/v1/series", files={"file": ("big.csv", data * 2)}, data={"frequency": "monthly"})
-        assert too_big.status_code == 413
-        # JSON bodies keep the request limit.
-        body = b'{"series_id": "x", "data": "' + b"x" * 2_100_000 + b'"}'
-        json_big = client.post("/v1/series", content=body, headers={"Content-Type": "application/json"})
-        assert_error(json_big, 413, "payload_too_large")
