@@ -286,3 +286,13 @@ def test_boolean_horizon_is_422_not_1(client: TestClient, value: bool) -> None:
         ("/v1/reports", _definition(horizon=value)),
     ):
         assert_error(client.post(path, json=body), 422, "validation_error", "boolean")
+
+
+def test_readme_says_the_body_limit_bounds_rest_uploads_and_the_server_does(client: TestClient) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    paragraph = readme[readme.index("A file upload (`POST /v1/series`") :][:400]
+    assert "MAX_BODY_BYTES" in paragraph and "needs both raised" in paragraph
+    data = b"ds,y\n" + b"".join(b"%d,1\n" % (1000 + i) for i in range(300_000))
+    response = client.post("/v1/series", files={"file": ("big.csv", data)}, data={"series_id": "big"})
+    error = assert_error(response, 413, "payload_too_large")
+    assert error["details"] == {"max_body_bytes": 2_000_000}
