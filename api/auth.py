@@ -23,7 +23,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.errors import AuthenticationError, PermissionDeniedError, domain_error_response
 from api.settings import ApiKey
 
-__all__ = ["PROTECTED_PREFIXES", "SECURITY_SCHEME", "AuthMiddleware", "add_security_scheme", "authorize", "find_key"]
+__all__ = [
+    "PROTECTED_PREFIXES",
+    "SECURITY_SCHEME",
+    "AuthMiddleware",
+    "add_security_scheme",
+    "authorize",
+    "find_key",
+    "has_write_scope",
+]
 
 SECURITY_SCHEME = "bearerAuth"
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -68,6 +76,20 @@ def check_key(keys: list[ApiKey], method: str, path: str, authorization: str) ->
             f"this key has read scope; {method} {path} needs a write key",
             {"required_scope": "write", "key_scope": key.scope},
         )
+
+
+def has_write_scope(request: Request) -> bool:
+    """Whether the request's key may write (always, on a service without keys).
+
+    Reads answer read-scope keys with less: a webhook URL's query (its receiver's token) is
+    redacted for them.
+    """
+    keys: list[ApiKey] = request.app.state.api_keys
+    if not keys:
+        return True
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    key = find_key(keys, token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    return key is not None and key.scope == "write"
 
 
 async def authorize(request: Request) -> None:

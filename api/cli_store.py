@@ -147,10 +147,12 @@ def prune(
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only count what would be deleted."),
 ) -> None:
-    """Delete old archived forecasts (series, vintages and report runs stay)."""
+    """Delete old archived forecasts and report runs (series and vintages stay)."""
     from datetime import timedelta
 
     from data import DataError
+    from reports.retention import prune_runs
+    from reports.store import ReportStore
 
     settings = read_settings()
     days = older_than or settings.store.forecast_retention_days
@@ -163,12 +165,16 @@ def prune(
         store = _store(settings)
         try:
             count = store.prune_forecasts(timedelta(days=days), dry_run=dry_run)
+            # Runs (with their files; the latest successful one of each report stays) have no dry run.
+            runs = 0 if dry_run else prune_runs(ReportStore.for_store(store), timedelta(days=days))
         finally:
             store.dispose()
     except DataError as exc:
         raise _fail(exc) from exc
     verb = "would delete" if dry_run else "deleted"
     typer.echo(f"prune: {verb} {count} archived forecast(s) older than {days} day(s)")
+    if not dry_run:
+        typer.echo(f"prune: deleted {runs} report run(s) older than {days} day(s)")
 
 
 @series_app.command("list")

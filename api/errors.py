@@ -50,6 +50,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 INTERNAL_ERROR_MESSAGE = "internal server error; quote the request id when reporting it"
+#: The detail of FastAPI's own 400 when the body parser raises something other than a JSON error.
+_FASTAPI_BODY_ERROR = "There was an error parsing the body"
 
 
 class ApiError(Exception):
@@ -254,6 +256,12 @@ async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
         allowed = _allowed_methods(request)
         if allowed:
             return JSONResponse(error_body(code, message), status_code=405, headers={"Allow": ", ".join(allowed)})
+    elif exc.status_code == 400 and exc.detail == _FASTAPI_BODY_ERROR:
+        # FastAPI answers 400 when the JSON parser itself fails (RecursionError on a body nested
+        # 100,000 deep): the same malformed-body answer as any other invalid JSON.
+        message = "the request body is not valid JSON (nested too deeply to be read)"
+        details = {"field": "body", "position": None, "reason": "nested too deeply"}
+        return JSONResponse(error_body("invalid_json", message, details), status_code=422)
     else:
         return http_error_response(exc)
     return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))

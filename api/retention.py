@@ -1,9 +1,11 @@
-"""Forecast archive retention: the service deletes forecasts older than the setting, hourly.
+"""Retention: the service deletes archived forecasts and report runs older than the setting, hourly.
 
 ``TRADECAST_FORECAST_RETENTION_DAYS`` (0 = keep everything) is applied by a daemon thread
 started with the service; ``tradecast prune`` does the same once, by hand or from cron. The
-deletion itself is :meth:`data.archive.ForecastArchive.prune_forecasts` (short batches, so
-the service keeps writing meanwhile). Several processes may prune at once: deleting an old
+deletions themselves are :meth:`data.archive.ForecastArchive.prune_forecasts` and
+:func:`reports.retention.prune_runs` (runs with their delivery log and their HTML,
+PDF and Excel files; the latest successful run of each report is kept), in short batches so
+the service keeps writing meanwhile. Several processes may prune at once: deleting an old
 row twice is a no-op.
 """
 
@@ -13,6 +15,9 @@ import logging
 import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING
+
+from reports.retention import prune_runs
+from reports.store import ReportStore
 
 if TYPE_CHECKING:
     from data import Store
@@ -26,7 +31,7 @@ PRUNE_INTERVAL_SECONDS = 3600.0
 
 
 class ArchivePruner:
-    """Deletes archived forecasts older than ``days`` now, then every ``interval`` seconds."""
+    """Deletes archived forecasts and report runs older than ``days`` now, then every ``interval`` seconds."""
 
     def __init__(self, store: Store, days: int, interval: float = PRUNE_INTERVAL_SECONDS) -> None:
         self.store = store
@@ -36,12 +41,20 @@ class ArchivePruner:
         self._thread: threading.Thread | None = None
 
     def prune_once(self) -> int:
-        """One prune; a failure (the database is down) is logged, and the next one retries."""
+        """One prune of forecasts and report runs; returns how many rows of each went, summed.
+
+        A failure (the database is down) is logged, and the next prune retries.
+        """
+        deleted = 0
         try:
-            return self.store.prune_forecasts(self.older_than)
+            deleted += self.store.prune_forecasts(self.older_than)
         except Exception:
             logger.exception("forecast archive: prune failed; retrying in %.0f s", self.interval)
-            return 0
+        try:
+            deleted += prune_runs(ReportStore.for_store(self.store), self.older_than)
+        except Exception:
+            logger.exception("report runs: prune failed; retrying in %.0f s", self.interval)
+        return deleted
 
     def _loop(self) -> None:
         while not self._stop.is_set():

@@ -77,6 +77,8 @@ def _refuse_bool(value: object) -> object:
 
 
 FiniteFloat = Annotated[float, BeforeValidator(_refuse_bool), Field(allow_inf_nan=False)]
+#: A horizon: ``true`` is not 1 (pydantic's lax mode would take it).
+Horizon = Annotated[int, BeforeValidator(_refuse_bool)]
 ModelName = Annotated[str, Field(min_length=1, max_length=64, examples=["auto", "naive2"])]
 
 
@@ -456,7 +458,7 @@ class ForecastCreate(_SeriesSource):
         },
     )
 
-    horizon: int = Field(ge=1, le=10_000, examples=[5], description="Periods ahead (capped by settings).")
+    horizon: Horizon = Field(ge=1, le=10_000, examples=[5], description="Periods ahead (capped by settings).")
     levels: list[Level] = Field(
         default_factory=lambda: [80, 95], max_length=99, description="Interval levels in percent."
     )
@@ -604,7 +606,7 @@ class BatchForecastCreate(BaseModel):
     model_config = _STRICT
 
     series: list[BatchItemCreate] = Field(min_length=1)
-    horizon: int = Field(ge=1, le=10_000)
+    horizon: Horizon = Field(ge=1, le=10_000)
     levels: list[Level] = Field(default_factory=lambda: [80, 95], max_length=99)
     model: ModelName | None = None
     transform: Transform = "none"
@@ -645,7 +647,7 @@ class JobRead(BaseModel):
 class BacktestCreate(_SeriesSource):
     """A rolling-origin evaluation request."""
 
-    horizon: int = Field(ge=1, le=10_000)
+    horizon: Horizon = Field(ge=1, le=10_000)
     windows: int = Field(3, ge=1, le=1_000, description="Number of forecast origins (capped by settings).")
     step: int = Field(1, ge=1, le=1_000, description="Periods between successive origins.")
     models: list[ModelName] | None = Field(
@@ -800,7 +802,7 @@ class StructureForecastCreate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    horizon: int = Field(6, ge=1, description="Periods ahead (capped by TRADECAST_MAX_HORIZON).")
+    horizon: Horizon = Field(6, ge=1, description="Periods ahead (capped by TRADECAST_MAX_HORIZON).")
     levels: list[Level] = Field(default_factory=lambda: [80, 95], max_length=99, description="Interval levels.")
     as_of: AwareInstant | None = Field(
         default=None, description="Read every member as it was known at this time (default: now)."

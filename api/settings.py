@@ -33,6 +33,7 @@ import difflib
 import ipaddress
 import logging
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import lru_cache
@@ -117,7 +118,11 @@ def parse_api_keys(raw: str) -> list[ApiKey]:
         if not secret.strip():
             raise ValueError(f"TRADECAST_API_KEYS entry #{pos + 1} has an empty key.")
         if scope not in ("read", "write"):
-            raise ValueError(f"TRADECAST_API_KEYS entry #{pos + 1} has scope {scope!r}; use 'read' or 'write'.")
+            # Never echo the text after ':': in a key that holds a ':' it is part of the secret.
+            raise ValueError(
+                f"TRADECAST_API_KEYS entry #{pos + 1} does not end with ':read' or ':write' after its last ':'; "
+                "a key containing ':' needs an explicit scope (KEY:read or KEY:write)."
+            )
         keys.append(ApiKey(secret.strip(), "write" if scope == "write" else "read"))
     return keys
 
@@ -217,6 +222,7 @@ class SourcesSection:
     """Official-source connectors (``tradecast fetch``, scheduled refreshes): timeout and keys."""
 
     source_timeout_seconds: float
+    source_deadline_seconds: float
     comtrade_key: SecretStr
 
     def options(self) -> SourceOptions:
@@ -224,7 +230,11 @@ class SourcesSection:
         from data.connectors import SourceOptions
 
         key = self.comtrade_key.get_secret_value().strip()
-        return SourceOptions(timeout_seconds=self.source_timeout_seconds, comtrade_key=key or None)
+        return SourceOptions(
+            timeout_seconds=self.source_timeout_seconds,
+            deadline_seconds=self.source_deadline_seconds,
+            comtrade_key=key or None,
+        )
 
 
 _Section = TypeVar("_Section", StoreSection, ApiSection, ExecutorSection, LoggingSection, SourcesSection)
@@ -241,6 +251,7 @@ _REPORT_OPTIONS = {
     "scheduler_enabled": "scheduler_enabled",
     "scheduler_refresh_seconds": "refresh_seconds",
     "scheduler_misfire_grace_seconds": "misfire_grace_seconds",
+    "schedule_seconds": "second_schedules",
 }
 #: Settings field -> :class:`~reports.delivery.DeliveryOptions` field (the delivery section).
 _DELIVERY_OPTIONS = {
@@ -251,7 +262,9 @@ _DELIVERY_OPTIONS = {
     "smtp_password": "smtp_password",
     "smtp_sender": "smtp_sender",
     "webhook_secret": "webhook_secret",
+    "webhook_allow_hosts": "webhook_allow",
     "delivery_timeout_seconds": "timeout_seconds",
+    "delivery_deadline_seconds": "deadline_seconds",
     "delivery_max_attempts": "max_attempts",
     "delivery_backoff_seconds": "backoff_seconds",
     "delivery_max_backoff_seconds": "max_backoff_seconds",
@@ -285,7 +298,8 @@ class Settings(BaseSettings):
     forecast_retention_days: int = Field(
         default=0,
         ge=0,
-        description="Archived forecasts older than this many days are deleted (hourly by the service, "
+        description="Archived forecasts and report runs (with their HTML, PDF and Excel files; the latest "
+        "successful run of each report stays) older than this many days are deleted (hourly by the service, "
         "and by `tradecast prune`); 0 keeps them all.",
     )
     create_schema: bool = Field(default=True, description="Create or migrate the store's tables at startup.")
@@ -362,6 +376,11 @@ class Settings(BaseSettings):
     scheduler_enabled: bool = True
     scheduler_refresh_seconds: float = Field(default=60.0, gt=0)
     scheduler_misfire_grace_seconds: int = Field(default=3600, ge=1)
+    schedule_seconds: bool = Field(
+        default=False,
+        description="Accept six-field cron schedules (seconds first) in report definitions; for testing the "
+        "scheduler only, refused unless TRADECAST_ENV is development or test. Off: five fields, a minute apart.",
+    )
     backtest_windows: int = Field(default=3, ge=1)
     run_stale_seconds: float = Field(
         default=STALE_AFTER_SECONDS, gt=0, description="A running report this old is interrupted."
@@ -385,7 +404,20 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr = Field(
         default=SecretStr(""), description="Key of the HMAC-SHA256 signature of webhook bodies; empty: no webhooks."
     )
+    webhook_allow_hosts: str = Field(
+        default="",
+        description="Internal webhook receivers accepted anyway, comma-separated: host names, addresses or "
+        "networks (10.1.2.3, 10.1.0.0/16). Every other webhook host must resolve to public addresses only "
+        "(no loopback, private, link-local, metadata...).",
+    )
     delivery_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    delivery_deadline_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=3600,
+        description="A webhook delivery (all tries and waits) ends within this many seconds; it runs on its own "
+        "thread, so a slow receiver never holds other report runs.",
+    )
     delivery_max_attempts: int = Field(default=3, ge=1, le=10, description="Tries per channel and run.")
     delivery_backoff_seconds: float = Field(
         default=2.0, ge=0, le=300, description="Wait after the k-th failed try: this x 2^(k-1)."
@@ -399,6 +431,13 @@ class Settings(BaseSettings):
     # sources
     source_timeout_seconds: float = Field(
         default=30.0, gt=0, le=600, description="Seconds to wait for an official source (IMF, ECB, Comtrade, DBnomics)."
+    )
+    source_deadline_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        le=3600,
+        description="Seconds one fetch from an official source may take in all (connection and the whole "
+        "answer); the timeout above bounds each read only.",
     )
     comtrade_key: SecretStr = Field(
         default=SecretStr(""),
@@ -419,6 +458,14 @@ class Settings(BaseSettings):
             raise ValueError(f"default_model {value!r} is not registered; choose one of {list_models()}.")
         return value
 
+    @field_validator("webhook_allow_hosts")
+    @classmethod
+    def _allow_entries(cls, value: str) -> str:
+        for entry in (h.strip() for h in value.split(",")):
+            if entry and not re.fullmatch(r"[A-Za-z0-9.:/_-]+", entry):
+                raise ValueError(f"TRADECAST_WEBHOOK_ALLOW_HOSTS entry {entry!r} is not a host, address or network.")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:
@@ -429,6 +476,11 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check_keys(self) -> Settings:
+        if self.schedule_seconds and self.env == "production":
+            raise ValueError(
+                "TRADECAST_SCHEDULE_SECONDS=1 (per-second report schedules) is for development and tests; "
+                "set TRADECAST_ENV=development or test, or leave it unset."
+            )
         keys = parse_api_keys(self.api_keys.get_secret_value())
         if self.env != "development":
             for key in keys:
@@ -487,7 +539,9 @@ class Settings(BaseSettings):
     @property
     def delivery(self) -> DeliveryOptions:
         """How report runs are delivered (SMTP, webhook secret, retries), as plain options."""
-        return DeliveryOptions(**{option: getattr(self, name) for name, option in _DELIVERY_OPTIONS.items()})
+        values = {option: getattr(self, name) for name, option in _DELIVERY_OPTIONS.items()}
+        values["webhook_allow"] = tuple(h.strip() for h in self.webhook_allow_hosts.split(",") if h.strip())
+        return DeliveryOptions(**values)
 
 
 def section_fields() -> dict[str, tuple[str, ...]]:

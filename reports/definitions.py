@@ -5,21 +5,27 @@ interval levels, the forecasting model and a cron schedule with its time zone. I
 plain data; :mod:`reports.store` persists it and :mod:`reports.scheduler` reads it.
 
 Cron expressions use the standard five fields ``minute hour day month day_of_week``
-(day of week 0 or 7 = Sunday, as in Vixie cron), or six fields with a leading
-``second`` field for sub-minute schedules.
+(day of week 0 or 7 = Sunday, as in Vixie cron). Six fields (a leading ``second``) are
+refused: a report is a forecast run of seconds to minutes, and a per-second schedule only
+queues runs back to back. (A service started with ``TRADECAST_SCHEDULE_SECONDS=1``, which
+only a development or test service accepts, takes them, so that tests of the scheduler need
+not wait minutes: ``seconds=True`` below.)
 
 Day of month and day of week combine as in Vixie cron: when both are restricted (neither
 starts with ``*``), a day matches if it matches *either* (``0 7 1 * 1`` fires on the 1st
 of each month and on every Monday); when one of them starts with ``*`` (``*``, ``*/2``),
 both must match. A schedule that can never fire (``0 0 30 2 *``: there is no 30 February)
 is refused when the definition is made, naming the fields, rather than accepted and
-searched for on every listing and scheduler refresh.
+searched for on every listing and scheduler refresh. When only one side of an either-day
+schedule can fire (``0 0 30 2 1``: never the 30th of February, every Monday in February),
+the trigger is built from that side alone, so no search ever walks to the year 9999.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -43,6 +49,7 @@ __all__ = [
     "build_trigger",
     "check_definition",
     "check_name",
+    "check_title",
 ]
 
 DEFAULT_SCHEDULE = "0 7 * * 1"
@@ -52,6 +59,7 @@ FORMATS = ("html", "pdf", "xlsx")
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _CRON_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _MAX_HORIZON = 120
+_MAX_TITLE = 300  # the column's width
 # A day-of-month/month/weekday combination that fires at all fires within 28 years (the
 # weekday cycle of the calendar, 29 February included); 30 leaves a margin for the
 # non-leap century years. Searching a bounded window keeps the check at ~1 ms, where
@@ -132,7 +140,7 @@ class ReportDefinition:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], *, check_schedule: bool = True) -> ReportDefinition:
+    def from_dict(cls, data: dict[str, Any], *, check_schedule: bool = True, seconds: bool = False) -> ReportDefinition:
         """Build and check a definition from a mapping (unknown keys are refused).
 
         ``check_schedule=False`` is for definitions read back from the store: they were
@@ -152,7 +160,7 @@ class ReportDefinition:
                 values.pop(key, None)
         if values.get("delivery") is not None:
             values["delivery"] = DeliveryTarget.from_dict(values["delivery"])
-        return check_definition(cls(**values), check_schedule=check_schedule)
+        return check_definition(cls(**values), check_schedule=check_schedule, seconds=seconds)
 
 
 def check_name(name: object) -> str:
@@ -165,10 +173,35 @@ def check_name(name: object) -> str:
     return name
 
 
-def check_definition(definition: ReportDefinition, *, check_schedule: bool = True) -> ReportDefinition:
+def check_title(title: object) -> str:
+    """Return ``title`` if it fits on one line of a heading and an e-mail subject.
+
+    Line breaks (CR, LF, U+2028, U+2029...) and other control characters are refused: in a
+    ``Subject`` header they would fail every e-mail delivery (or inject headers).
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming ``title``, the offending character and the rule.
+    """
+    if not isinstance(title, str) or len(title) > _MAX_TITLE:
+        raise InvalidParameterError(f"title must be a string of at most {_MAX_TITLE} characters; got {title!r}.")
+    bad = [c for c in title if unicodedata.category(c) in ("Cc", "Zl", "Zp")]
+    if bad:
+        raise InvalidParameterError(
+            f"title must be one line without control characters; it holds {bad[0]!r} (U+{ord(bad[0]):04X}). "
+            "Put longer text in description."
+        )
+    return title
+
+
+def check_definition(
+    definition: ReportDefinition, *, check_schedule: bool = True, seconds: bool = False
+) -> ReportDefinition:
     """Validate ``definition`` and return it normalised (title defaulted, levels sorted).
 
-    With ``check_schedule=False`` the cron schedule is not parsed (only its time zone).
+    With ``check_schedule=False`` (a definition read back from the store) the cron schedule
+    is not parsed (only its time zone) and the title is not checked.
 
     Raises
     ------
@@ -176,6 +209,8 @@ def check_definition(definition: ReportDefinition, *, check_schedule: bool = Tru
         Naming the first field that is invalid, its value and the constraint.
     """
     check_name(definition.name)
+    if check_schedule:  # a title stored before the rule stays readable; the e-mail subject is cleaned
+        check_title(definition.title)
     if not definition.series_ids and not definition.tags:
         raise InvalidParameterError(f"report {definition.name!r} selects no series: give series_ids or tags.")
     if not all(isinstance(v, str) and v for v in definition.series_ids):
@@ -202,7 +237,7 @@ def check_definition(definition: ReportDefinition, *, check_schedule: bool = Tru
     if not all(isinstance(v, str) and v for v in definition.structures):
         raise InvalidParameterError(f"structures must be non-empty names; got {list(definition.structures)!r}.")
     if definition.schedule is not None and check_schedule:
-        build_trigger(definition.schedule, definition.timezone)
+        build_trigger(definition.schedule, definition.timezone, seconds=seconds)
     else:
         _check_timezone(definition.timezone)
     delivery = check_delivery(definition.delivery) if definition.delivery is not None else None
@@ -267,11 +302,12 @@ def _check_timezone(timezone: str) -> zoneinfo.ZoneInfo:
         ) from None
 
 
-def build_trigger(schedule: str, timezone: str = "UTC") -> BaseTrigger:
+def build_trigger(schedule: str, timezone: str = "UTC", *, seconds: bool = False) -> BaseTrigger:
     """An APScheduler trigger for the cron expression ``schedule`` read in ``timezone``.
 
-    Five fields are ``minute hour day month day_of_week``; six fields put ``second``
-    first. Numeric days of week follow cron (0 and 7 are Sunday); APScheduler counts
+    Five fields ``minute hour day month day_of_week`` (fires on the minute); with
+    ``seconds=True`` six, ``second`` first (development and tests only). Numeric
+    days of week follow cron (0 and 7 are Sunday); APScheduler counts
     from Monday, so they are translated to day names here. When both ``day`` and
     ``day_of_week`` are restricted (neither starts with ``*``) a day matching either
     fires, as in Vixie cron; the result is then an ``OrTrigger`` of two cron triggers.
@@ -284,7 +320,7 @@ def build_trigger(schedule: str, timezone: str = "UTC") -> BaseTrigger:
         If no date matches the expression (``0 0 30 2 *``), naming the fields.
     """
     tz = _check_timezone(timezone)
-    second, minute, hour, day, month, dow = _split_schedule(schedule)
+    second, minute, hour, day, month, dow = _split_schedule(schedule, seconds)
     dow_names = _translate_dow(dow)
     common = {"second": second, "minute": minute, "hour": hour, "month": month, "timezone": tz}
     either = _is_restricted(day) and _is_restricted(dow)
@@ -294,25 +330,28 @@ def build_trigger(schedule: str, timezone: str = "UTC") -> BaseTrigger:
         triggers = [CronTrigger(**common, **days) for days in parts]  # type: ignore[arg-type]
     except (ValueError, TypeError) as exc:
         raise InvalidParameterError(f"invalid cron expression {schedule!r}: {exc}.") from None
-    if not any(_fires_at_all(days, month, tz) for days in parts):
+    # A side that never fires is dropped: APScheduler would search it to the year 9999 on
+    # every next/previous fire time (seconds per listing).
+    triggers = [t for t, days in zip(triggers, parts, strict=True) if _fires_at_all(days, month, tz)]
+    if not triggers:
         _raise_never_fires(schedule, day, month, dow, _fires_at_all({"day": day}, month, tz))
     return triggers[0] if len(triggers) == 1 else OrTrigger(triggers)
 
 
-def _split_schedule(schedule: object) -> tuple[str, str, str, str, str, str]:
-    """The six fields ``second minute hour day month day_of_week`` of a cron expression."""
+def _split_schedule(schedule: object, seconds: bool = False) -> tuple[str, str, str, str, str, str]:
+    """``second`` (always 0) and the five fields ``minute hour day month day_of_week`` of a cron expression."""
     if not isinstance(schedule, str):
         raise InvalidParameterError(f"schedule must be a cron expression string; got {schedule!r}.")
     fields = schedule.split()
     if len(fields) == 5:
         minute, hour, day, month, dow = fields
         return "0", minute, hour, day, month, dow
-    if len(fields) == 6:
+    if len(fields) == 6 and seconds:
         second, minute, hour, day, month, dow = fields
         return second, minute, hour, day, month, dow
     raise InvalidParameterError(
-        f"schedule must be a cron expression of 5 fields (minute hour day month day_of_week) "
-        f"or 6 (with seconds first); got {schedule!r}."
+        f"schedule must be a cron expression of 5 fields (minute hour day month day_of_week); got "
+        f"{len(fields)} field(s) in {schedule!r}. Seconds are not scheduled: the shortest interval is a minute."
     )
 
 

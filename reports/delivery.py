@@ -29,15 +29,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import re
 import smtplib
 import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -46,6 +45,8 @@ from typing import Any, Literal
 from pydantic import SecretStr
 
 from forecasting.exceptions import InvalidParameterError
+from reports.exceptions import WebhookAddressError
+from reports.webhooks import check_webhook_address, send_pinned_post
 
 __all__ = [
     "SIGNATURE_HEADER",
@@ -54,7 +55,9 @@ __all__ = [
     "DeliveryOptions",
     "DeliveryOutcome",
     "DeliveryTarget",
+    "WEBHOOK_OUTCOMES",
     "check_delivery",
+    "check_webhook_target",
     "deliver",
     "redact_url",
     "send_email",
@@ -77,6 +80,21 @@ _MAX_URL = 2000
 # would accept addresses no relay delivers to; the relay has the last word anyway.
 _EMAIL_RE = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+$")
 _MAX_ERROR = 500
+# A host without spaces, control characters, "%" (an IPv6 zone or an escape) or "\\" (which
+# some parsers read as "/"); international names stay allowed (the resolver applies IDNA).
+_HOST_RE = re.compile(r"^[^\s%\\/@?#\x00-\x1f\x7f]+$")
+#: What the delivery log says about a webhook that was not delivered: coarse on purpose, so
+#: that the log cannot be used to tell an open port from a closed one or read a receiver's error.
+WEBHOOK_OUTCOMES = {
+    "http_error_4xx": "the receiver refused the webhook (HTTP 4xx)",
+    "http_error_5xx": "the receiver failed (HTTP 5xx)",
+    "redirect_refused": "the receiver answered with a redirect, which is not followed",
+    "refused_address": "the webhook host is or resolves to an internal address",
+    "connection_failed": "the receiver could not be reached",
+    "timeout": "the receiver did not answer within the delivery deadline",
+    "invalid_request": "the webhook request could not be built (invalid URL or header)",
+}
+_PERMANENT_OUTCOMES = frozenset({"redirect_refused", "refused_address", "invalid_request"})
 
 
 @dataclass(frozen=True)
@@ -157,6 +175,29 @@ def check_delivery(target: DeliveryTarget) -> DeliveryTarget:
     return DeliveryTarget(tuple(dict.fromkeys(target.emails)), url or None)
 
 
+def check_webhook_target(target: DeliveryTarget, allow: Sequence[str] = ()) -> None:
+    """Refuse a webhook URL whose host is internal (see :mod:`reports.webhooks`).
+
+    Resolves the host (the definition is made once; listings never resolve). ``allow``
+    lists the internal receivers the service accepts (``TRADECAST_WEBHOOK_ALLOW_HOSTS``).
+
+    Raises
+    ------
+    WebhookAddressError
+        422, naming the rule (``details.rule``).
+    """
+    url = target.webhook_url
+    if url:
+        host = urllib.parse.urlsplit(url).hostname or ""
+        # Here, not in check_delivery: definitions stored before this rule must stay readable.
+        if not _HOST_RE.match(host) or any(ord(c) < 33 or ord(c) == 127 for c in url):
+            raise InvalidParameterError(
+                f"delivery.webhook_url has a host or characters a URL cannot carry (spaces, control "
+                f"characters, '%' or '\\' in the host); got {url!r}."
+            )
+        check_webhook_address(url, allow)
+
+
 @dataclass(frozen=True)
 class DeliveryOptions:
     """How runs are delivered (from the service's settings; plain arguments here).
@@ -175,8 +216,13 @@ class DeliveryOptions:
         The ``From`` address.
     webhook_secret : SecretStr
         Key of the body's HMAC-SHA256 signature; webhooks are not sent without one.
+    webhook_allow : tuple of str
+        Internal webhook receivers accepted anyway: host names, addresses or networks
+        (everything else must resolve to public addresses; see :mod:`reports.webhooks`).
     timeout_seconds : float
         Per attempt, connection and answer.
+    deadline_seconds : float
+        A webhook's whole delivery, every attempt and wait included, ends by then.
     max_attempts : int
         Tries per channel (1: no retry).
     backoff_seconds, max_backoff_seconds : float
@@ -191,7 +237,9 @@ class DeliveryOptions:
     smtp_password: SecretStr = field(default_factory=lambda: SecretStr(""))
     smtp_sender: str = "tradecast@localhost"
     webhook_secret: SecretStr = field(default_factory=lambda: SecretStr(""))
+    webhook_allow: tuple[str, ...] = ()
     timeout_seconds: float = 10.0
+    deadline_seconds: float = 60.0
     max_attempts: int = 3
     backoff_seconds: float = 2.0
     max_backoff_seconds: float = 60.0
@@ -212,8 +260,13 @@ class DeliveryOutcome:
     error: str | None = None
 
 
-class _PermanentError(Exception):
-    """A refusal that retrying cannot fix."""
+class WebhookFailed(Exception):
+    """A webhook not delivered; ``outcome`` is a key of :data:`WEBHOOK_OUTCOMES`."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__(WEBHOOK_OUTCOMES[outcome])
+        self.outcome = outcome
+        self.permanent = outcome in _PERMANENT_OUTCOMES
 
 
 def redact_url(url: str) -> str:
@@ -247,12 +300,16 @@ def verify_signature(
     """
     try:
         sent = int(timestamp)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
+        return False
+    if not isinstance(signature, str | bytes) or not isinstance(body, bytes):
         return False
     if abs((time.time() if now is None else now) - sent) > tolerance_seconds:
         return False
+    given = signature.encode("utf-8", "replace") if isinstance(signature, str) else signature
     # compare_digest: a plain == leaks, through its timing, how many leading characters match.
-    return hmac.compare_digest(sign_body(secret, sent, body), signature)
+    # Bytes on both sides: on str it raises TypeError for non-ASCII text instead of answering.
+    return hmac.compare_digest(sign_body(secret, sent, body).encode(), given)
 
 
 # -- channels ----------------------------------------------------------------------------
@@ -292,30 +349,64 @@ def send_email(
         client.send_message(message)
 
 
-def post_webhook(options: DeliveryOptions, url: str, payload: dict[str, Any], *, now: float | None = None) -> int:
-    """POST ``payload`` as JSON to ``url`` with the signature headers; returns the status.
+def post_webhook(
+    options: DeliveryOptions,
+    url: str,
+    payload: dict[str, Any],
+    *,
+    now: float | None = None,
+    deadline: float | None = None,
+) -> int:
+    """POST ``payload`` as JSON to ``url`` with the signature headers; returns the 2xx status.
+
+    The host is checked (and resolved) again now, and the connection goes to the checked
+    address: a name that resolved to a public address when the definition was made may
+    resolve inside the network today. Redirects are not followed. ``deadline`` (a
+    :func:`time.monotonic` instant; default ``timeout_seconds`` from now) cuts off the whole
+    exchange.
 
     Raises
     ------
-    urllib.error.HTTPError, urllib.error.URLError, OSError
-        As the receiver answers with an error or cannot be reached.
+    WebhookFailed
+        With a coarse outcome (``http_error_5xx``, ``refused_address``, ``timeout``...).
     """
     body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
     timestamp = int(time.time() if now is None else now)
     signature = sign_body(options.webhook_secret.get_secret_value(), timestamp, body)
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json",
-            "User-Agent": "tradecast-report-delivery",
-            TIMESTAMP_HEADER: str(timestamp),
-            SIGNATURE_HEADER: signature,
-        },
-    )
-    with urllib.request.urlopen(request, timeout=options.timeout_seconds) as response:
-        return int(response.status)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "tradecast-report-delivery",
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: signature,
+    }
+    ends = min(deadline or float("inf"), time.monotonic() + options.timeout_seconds)
+    try:
+        addresses = check_webhook_address(url, options.webhook_allow, require_resolution=True)
+        status = send_pinned_post(url, addresses, body, headers, deadline=ends).status
+    except WebhookAddressError:
+        raise WebhookFailed("refused_address") from None
+    except TimeoutError:  # socket.timeout is TimeoutError too
+        raise WebhookFailed("timeout") from None
+    except (ValueError, UnicodeError, http.client.InvalidURL):
+        raise WebhookFailed("invalid_request") from None
+    except OSError:
+        raise WebhookFailed("connection_failed") from None
+    except Exception:  # http.client.HTTPException and kin: the receiver answered garbage
+        raise WebhookFailed("connection_failed") from None
+    return _check_status(status)
+
+
+def _check_status(status: int) -> int:
+    if 200 <= status < 300:
+        return status
+    if 300 <= status < 400:
+        raise WebhookFailed("redirect_refused")
+    if 400 <= status < 500:
+        failure = WebhookFailed("http_error_4xx")
+        # 408 (timeout) and 429 (slow down) may pass later; other 4xx answers will not.
+        failure.permanent = status not in (408, 429)
+        raise failure
+    raise WebhookFailed("http_error_5xx")
 
 
 # -- delivering a run --------------------------------------------------------------------
@@ -353,18 +444,16 @@ def deliver(
             outcomes.append(DeliveryOutcome(WEBHOOK, shown, FAILED, 0, error))
         else:
             url = target.webhook_url
-            outcomes.append(_with_retries(WEBHOOK, shown, lambda: _post_checked(options, url, payload), options, sleep))
+            deadline = time.monotonic() + options.deadline_seconds
+            post = lambda: _post_by(options, url, payload, deadline)  # noqa: E731
+            outcomes.append(_with_retries(WEBHOOK, shown, post, options, sleep, deadline=deadline))
     return outcomes
 
 
-def _post_checked(options: DeliveryOptions, url: str, payload: dict[str, Any]) -> None:
-    try:
-        post_webhook(options, url, payload)
-    except urllib.error.HTTPError as exc:
-        # 408 (timeout) and 429 (slow down) may pass later; other 4xx answers will not.
-        if 400 <= exc.code < 500 and exc.code not in (408, 429):
-            raise _PermanentError(f"the receiver refused the webhook with HTTP {exc.code}") from None
-        raise
+def _post_by(options: DeliveryOptions, url: str, payload: dict[str, Any], deadline: float) -> None:
+    if time.monotonic() >= deadline:
+        raise WebhookFailed("timeout")
+    post_webhook(options, url, payload, deadline=deadline)
 
 
 def _with_retries(
@@ -373,6 +462,8 @@ def _with_retries(
     send: Callable[[], None],
     options: DeliveryOptions,
     sleep: Callable[[float], None],
+    *,
+    deadline: float | None = None,
 ) -> DeliveryOutcome:
     attempts = max(1, options.max_attempts)
     error = ""
@@ -381,19 +472,26 @@ def _with_retries(
             send()
         except Exception as exc:
             error = _describe(exc)
-            permanent = isinstance(exc, _PermanentError) or _is_permanent_smtp(exc)
             logger.warning("delivery %s to %s: attempt %d/%d failed: %s", channel, target, attempt, attempts, error)
-            if permanent:
+            wait = options.backoff(attempt)
+            out_of_time = deadline is not None and time.monotonic() + wait >= deadline
+            if _is_permanent(exc) or (out_of_time and attempt < attempts):
                 return DeliveryOutcome(channel, target, FAILED, attempt, error)
             if attempt < attempts:
-                sleep(options.backoff(attempt))
+                sleep(wait)
             continue
         logger.info("delivery %s to %s: sent (attempt %d)", channel, target, attempt)
         return DeliveryOutcome(channel, target, SENT, attempt)
     return DeliveryOutcome(channel, target, FAILED, attempts, error)
 
 
-def _is_permanent_smtp(exc: Exception) -> bool:
+def _is_permanent(exc: Exception) -> bool:
+    """Whether retrying cannot help: a refusal, or a message that cannot be built (a header
+    with a line break raises ValueError every time)."""
+    if isinstance(exc, WebhookFailed):
+        return exc.permanent
+    if isinstance(exc, ValueError | UnicodeError):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused | smtplib.SMTPAuthenticationError):
         return True
     return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
@@ -401,12 +499,10 @@ def _is_permanent_smtp(exc: Exception) -> bool:
 
 def _describe(exc: Exception) -> str:
     """A short, secret-free description of a delivery failure for the log and the record."""
-    if isinstance(exc, _PermanentError):
-        text = str(exc)
-    elif isinstance(exc, urllib.error.HTTPError):
-        text = f"the receiver answered HTTP {exc.code}"
-    elif isinstance(exc, urllib.error.URLError):
-        text = f"the receiver could not be reached ({exc.reason})"
+    if isinstance(exc, WebhookFailed):
+        text = f"{exc.outcome}: {exc}"
+    elif isinstance(exc, ValueError):
+        text = f"the message could not be built ({type(exc).__name__}); check the report title and recipients"
     elif isinstance(exc, smtplib.SMTPRecipientsRefused):
         text = f"the SMTP server refused the recipients {sorted(exc.recipients)}"
     elif isinstance(exc, smtplib.SMTPAuthenticationError):

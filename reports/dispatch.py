@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +26,54 @@ from reports.exceptions import RenderFailedError, RenderUnavailableError
 from reports.pdf import html_to_pdf
 from reports.store import SUCCEEDED, ReportRun, ReportStore
 
-__all__ = ["deliver_run", "open_deliveries", "run_attachments", "settle_deliveries", "webhook_payload"]
+__all__ = [
+    "DeliveryDispatcher",
+    "deliver_run",
+    "open_deliveries",
+    "run_attachments",
+    "settle_deliveries",
+    "webhook_payload",
+]
 
 logger = logging.getLogger(__name__)
+
+
+class DeliveryDispatcher:
+    """Sends finished runs on threads of its own, so the thread that produces runs never waits
+    on a receiver: a webhook that never answers delays its own delivery (up to the delivery
+    deadline), not the next run.
+
+    Parameters
+    ----------
+    workers : int
+        Deliveries in flight at once.
+    """
+
+    def __init__(self, workers: int = 4) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tradecast-delivery")
+        self._lock = threading.Lock()
+        self._pending: set[Future[None]] = set()
+
+    def submit(self, send: Callable[[], None]) -> None:
+        """Run ``send`` (a :func:`settle_deliveries` call, which never raises) on a delivery thread."""
+        future = self._pool.submit(send)
+        with self._lock:
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait until the deliveries submitted so far have ended (tests, orderly shutdown)."""
+        with self._lock:
+            pending = list(self._pending)
+        wait_futures(pending, timeout=timeout)
+
+    def shutdown(self) -> None:
+        """Take no more deliveries; those in flight end by their deadline."""
+        self._pool.shutdown(wait=False)
 
 
 def run_attachments(run: ReportRun, html: str) -> list[Attachment]:
@@ -125,7 +173,10 @@ def deliver_run(
         return []
     html = ReportStore.for_store(store).get_html(run.run_id)
     files = list(attachments) if attachments is not None else run_attachments(run, html)
-    subject = f"{definition.title}: forecast as of {run.as_of:%Y-%m-%d}"
+    # Titles are checked when a definition is made; one stored before that rule must still
+    # not put a line break into the Subject header.
+    title = "".join(c if c.isprintable() else " " for c in definition.title)
+    subject = f"{title}: forecast as of {run.as_of:%Y-%m-%d}"
     outcomes = deliver(
         target,
         options,

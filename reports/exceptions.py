@@ -10,6 +10,9 @@ table maps it without knowing about :mod:`reports`::
                                            422: a cron schedule that matches no date
     UnknownReportSeriesError(InvalidParameterError)
                                            422: a definition naming series not in the store
+    WebhookAddressError(InvalidParameterError)
+                                           422: a webhook URL whose host is internal (loopback,
+                                           private, link-local...); ``details.rule`` names the rule
     NoSeriesForecastError(ModelFitError)   a run in which no series could be forecast
                                            (recorded on the failed run, shown to clients)
     RenderUnavailableError(RuntimeError)   PDF asked for and Chromium is not installed
@@ -31,6 +34,8 @@ __all__ = [
     "ReportNotFoundError",
     "RunNotFoundError",
     "ScheduleNeverFiresError",
+    "UnknownReportSeriesError",
+    "WebhookAddressError",
 ]
 
 
@@ -72,6 +77,21 @@ class UnknownReportSeriesError(InvalidParameterError):
     """A report definition names series the store does not hold; ``details`` lists them."""
 
     code = "unknown_series"
+
+    def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.details = details or {}
+
+
+class WebhookAddressError(InvalidParameterError):
+    """A webhook URL whose host is or resolves to an internal address (see :mod:`reports.webhooks`).
+
+    ``details`` holds ``field`` (``delivery.webhook_url``) and ``rule`` (``loopback``,
+    ``private``, ``link_local``, ``unique_local``, ``multicast``, ``unspecified``,
+    ``reserved``, ``internal_name`` or ``unresolvable``).
+    """
+
+    code = "webhook_address_refused"
 
     def __init__(self, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)

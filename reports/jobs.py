@@ -32,7 +32,7 @@ from reports.coherence import align_with_structures
 from reports.content import ISSUED_AT, ReportData, SeriesSection, build_report, compute_section, failed_section
 from reports.definitions import ReportDefinition
 from reports.delivery import DeliveryOptions
-from reports.dispatch import open_deliveries, settle_deliveries
+from reports.dispatch import DeliveryDispatcher, open_deliveries, settle_deliveries
 from reports.driven import compute_driven_section
 from reports.driver_options import driver_spec
 from reports.exceptions import NoSeriesForecastError, RenderFailedError, RenderUnavailableError
@@ -208,6 +208,7 @@ def execute_run(
     n_jobs: int = 1,
     lease_seconds: float = LEASE_SECONDS,
     delivery: DeliveryOptions | None = None,
+    dispatcher: DeliveryDispatcher | None = None,
 ) -> ReportRun:
     """Produce a claimed run and record its outcome; failures are recorded, not raised.
 
@@ -215,6 +216,8 @@ def execute_run(
     other processes can tell it from a run whose process died. With ``delivery`` and a
     definition that has a target, each channel is logged ``pending`` first; a successful
     run is then sent and each outcome recorded, a failed one's deliveries are ``skipped``.
+    With a ``dispatcher`` the sending happens on its threads and this returns at once
+    (the log shows the deliveries ``pending`` until then); without, in this thread.
     """
     log_ids = open_deliveries(run, definition, store, delivery)
     with _lease_kept(reports, run.run_id, lease_seconds):
@@ -222,7 +225,11 @@ def execute_run(
             run, definition, store, reports, report_dir=report_dir, backtest_windows=backtest_windows, n_jobs=n_jobs
         )
     if log_ids and delivery is not None:
-        settle_deliveries(finished, definition, store, delivery, log_ids)
+        options = delivery
+        if dispatcher is None:
+            settle_deliveries(finished, definition, store, options, log_ids)
+        else:
+            dispatcher.submit(lambda: settle_deliveries(finished, definition, store, options, log_ids))
     return finished
 
 

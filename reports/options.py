@@ -48,6 +48,8 @@ class ReportOptions:
     delivery : DeliveryOptions
         How successful runs are sent to their definition's delivery target (SMTP relay,
         webhook secret, retries); see :mod:`reports.delivery`.
+    second_schedules : bool
+        Accept six-field cron schedules (seconds first): for tests of the scheduler only.
     dask_scheduler : str or None
         A Dask scheduler address: a run's series are forecast on that cluster (whatever
         ``n_jobs``) inside :meth:`backend`.
@@ -63,6 +65,7 @@ class ReportOptions:
     misfire_grace_seconds: int = 3600
     delivery: DeliveryOptions = field(default_factory=DeliveryOptions)
     dask_scheduler: str | None = None
+    second_schedules: bool = False
 
     def backend(self) -> AbstractContextManager[None]:
         """The block in which a run fans its series out: on the Dask scheduler when one is set."""

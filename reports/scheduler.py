@@ -28,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from forecasting.exceptions import InvalidParameterError
 from reports.definitions import ReportDefinition, build_trigger
+from reports.dispatch import DeliveryDispatcher
 from reports.jobs import execute_run
 from reports.options import ReportOptions
 from reports.store import ReportRun, ReportStore, run_key
@@ -68,14 +69,14 @@ def previous_fire_time(trigger: BaseTrigger, now: datetime) -> datetime | None:
     return None
 
 
-def stored_trigger(name: str, schedule: str, timezone: str) -> BaseTrigger | None:
+def stored_trigger(name: str, schedule: str, timezone: str, *, seconds: bool = False) -> BaseTrigger | None:
     """The trigger of a stored definition, or ``None`` (logged) if its schedule is now refused.
 
     Definitions stored before a rule was added (a schedule that never fires) must neither
     break the scheduler nor the listing of reports; they are simply not scheduled.
     """
     try:
-        return build_trigger(schedule, timezone)
+        return build_trigger(schedule, timezone, seconds=seconds)
     except InvalidParameterError as exc:
         logger.warning("report %s: schedule %r not scheduled: %s", name, schedule, exc)
         return None
@@ -110,6 +111,7 @@ def sync_cron_jobs(
     *,
     prefix: str,
     label: str,
+    seconds: bool = False,
 ) -> None:
     """Add, replace or remove the cron jobs of ``scheduler`` so that they match ``wanted``.
 
@@ -123,7 +125,7 @@ def sync_cron_jobs(
     for name, (cron, timezone) in wanted.items():
         if cron is None or schedules.get(name) == (cron, timezone):
             continue
-        trigger = stored_trigger(name, cron, timezone)
+        trigger = stored_trigger(name, cron, timezone, seconds=seconds)
         if trigger is None:
             continue
         scheduler.add_job(fire, trigger, args=[name], id=prefix + name, name=f"{label} {name}", replace_existing=True)
@@ -153,6 +155,8 @@ class ReportScheduler:
     ) -> None:
         self.store = store
         self.options = options or ReportOptions()
+        # Deliveries on their own threads: a slow receiver never holds the scheduler's workers.
+        self.dispatcher = DeliveryDispatcher()
         self.reports = ReportStore.for_store(store)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.stats = SchedulerStats()
@@ -196,6 +200,8 @@ class ReportScheduler:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=wait)
             logger.info("report scheduler stopped")
+        if wait:
+            self.dispatcher.wait()
         self._scheduler = None
 
     # -- definitions -> jobs ---------------------------------------------------------------
@@ -211,7 +217,15 @@ class ReportScheduler:
                 for stored in self.reports.list_definitions()
                 if stored.definition.enabled and stored.definition.schedule
             }
-            sync_cron_jobs(scheduler, self._schedules, wanted, self._fire_now, prefix=_JOB_PREFIX, label="report")
+            sync_cron_jobs(
+                scheduler,
+                self._schedules,
+                wanted,
+                self._fire_now,
+                prefix=_JOB_PREFIX,
+                label="report",
+                seconds=self.options.second_schedules,
+            )
 
     def _refresh(self, catch_up: bool = True) -> None:
         try:
@@ -230,7 +244,7 @@ class ReportScheduler:
         if spec is None:
             return
         now = self.clock()
-        trigger = stored_trigger(name, *spec)
+        trigger = stored_trigger(name, *spec, seconds=self.options.second_schedules)
         scheduled = previous_fire_time(trigger, now) if trigger is not None else None
         if scheduled is None:
             return
@@ -271,6 +285,7 @@ class ReportScheduler:
                 n_jobs=self.options.n_jobs,
                 lease_seconds=self.options.lease_seconds,
                 delivery=self.options.delivery,
+                dispatcher=self.dispatcher,
             )
         with self._lock:
             if finished.status == "succeeded":
@@ -313,7 +328,9 @@ class ReportScheduler:
             definition = stored.definition
             if not (definition.enabled and definition.schedule):
                 continue
-            trigger = stored_trigger(definition.name, definition.schedule, definition.timezone)
+            trigger = stored_trigger(
+                definition.name, definition.schedule, definition.timezone, seconds=self.options.second_schedules
+            )
             latest = previous_fire_time(trigger, now) if trigger is not None else None
             if latest is None or latest <= stored.updated_at:
                 continue

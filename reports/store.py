@@ -13,6 +13,7 @@ claim a given run, which is how two schedulers on one database run each fire onc
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,7 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, String, Table, delete, func, insert, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 
 from data.db import WRITE
@@ -42,6 +44,25 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+_RUN_ID = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _earlier_ids(details: dict[str, Any] | None) -> dict[str, Any]:
+    """The ids a run had before it was taken over, kept when its outcome is recorded."""
+    return {k: v for k, v in (details or {}).items() if k == "previous_run_ids"}
+
+
+def _by_previous_id(conn: Connection, run_id: str) -> Any:
+    """The run that was ``run_id`` before it was taken over (a client polls the id it was given).
+
+    Hex ids only, so the id is safe inside LIKE; a full scan, but only for an unknown id.
+    """
+    if not _RUN_ID.match(run_id):
+        return None
+    text = sql_cast(_R.c.details, String)
+    return conn.execute(select(*_RUN_COLUMNS).where(text.like(f'%"{run_id}"%')).limit(1)).first()
+
 
 RUNNING = "running"
 SUCCEEDED = "succeeded"
@@ -400,20 +421,24 @@ class ReportStore:
 
         One conditional UPDATE, so one process wins, as with the first claim. The run gets a
         new id: should the interrupted process come back, its :meth:`renew_lease` and
-        :meth:`finish_run` no longer find their run and change nothing.
+        :meth:`finish_run` no longer find their run and change nothing. Its earlier ids stay
+        in ``details["previous_run_ids"]``: :meth:`get_run_by_id` still finds it by them.
         """
         now = normalize_as_of(now or datetime.now(UTC))
         new_id = uuid.uuid4().hex
+        if (current := self.get_run_by_key(key)) is None:
+            return None
+        previous = [*current.details.get("previous_run_ids", []), current.run_id]
         with self._write() as conn:
             result = conn.execute(
                 update(_R)
-                .where(_R.c.run_key == key, _R.c.status == RUNNING, _R.c.lease_until < now)
+                .where(_R.c.id == current.run_id, _R.c.status == RUNNING, _R.c.lease_until < now)
                 .values(
                     id=new_id,
                     trigger=trigger,
                     started_at=now,
                     lease_until=now + timedelta(seconds=lease_seconds),
-                    details={},
+                    details={"previous_run_ids": previous},
                 )
             )
             won = result.rowcount == 1
@@ -436,7 +461,7 @@ class ReportStore:
         """Record the outcome of a claimed run and return it."""
         now = datetime.now(UTC)
         with self._write() as conn:
-            found = conn.execute(select(_R.c.started_at, _R.c.status).where(_R.c.id == run_id)).first()
+            found = conn.execute(select(_R.c.started_at, _R.c.status, _R.c.details).where(_R.c.id == run_id)).first()
             if found is None:
                 raise RunNotFoundError(
                     f"report run {run_id!r} no longer exists: its lease expired and another process re-ran it, "
@@ -453,7 +478,7 @@ class ReportStore:
                     traceback=traceback,
                     n_series=n_series,
                     n_failed=n_failed,
-                    details=details or {},
+                    details={**_earlier_ids(found.details), **(details or {})},
                     finished_at=now,
                     duration_s=(now - started).total_seconds() if started else None,
                     lease_until=None,
@@ -476,6 +501,7 @@ class ReportStore:
         """
         with self.engine.connect() as conn:
             row = conn.execute(select(*_RUN_COLUMNS).where(_R.c.id == run_id)).first()
+            row = row if row is not None else _by_previous_id(conn, run_id)
         if row is None:
             raise RunNotFoundError(f"no report run with id {run_id!r}.")
         return _to_run(row)

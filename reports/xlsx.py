@@ -21,11 +21,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from reports.content import ContentBlock, ReportData, SeriesSection
 from reports.structures import StructureSection
 
-__all__ = ["render_xlsx", "sheet_names"]
+__all__ = ["append_row", "render_xlsx", "sheet_names"]
 
 _MAX_SHEET_NAME = 31  # Excel's limit
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 _BOLD = Font(bold=True)
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
 def sheet_names(ids: Sequence[str], taken: Iterable[str] = ("contents",)) -> list[str]:
@@ -45,27 +46,47 @@ def sheet_names(ids: Sequence[str], taken: Iterable[str] = ("contents",)) -> lis
     return names
 
 
+def append_row(ws: Worksheet, values: Sequence[object]) -> None:
+    """Append a row; every string becomes a text cell, never a formula.
+
+    openpyxl turns any string starting with ``=`` into a formula, so a series named
+    ``=HYPERLINK("http://...","click")`` would be a live link in the analyst's Excel (formula
+    injection, OWASP "CSV injection"). Strings are stored as text, and those starting with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return also get Excel's quote prefix (the
+    leading ``'`` a user types), so editing the cell or saving as CSV does not revive them.
+    Numbers stay numbers.
+    """
+    row = list(values)
+    ws.append(row)
+    for column, value in enumerate(row, start=1):
+        if isinstance(value, str):
+            cell = ws.cell(ws.max_row, column)
+            cell.data_type = "s"
+            if value.startswith(_FORMULA_PREFIXES):
+                cell.quotePrefix = True
+
+
 def _number_format(kind: str) -> str:
     return "0.0%" if kind == "share" else "#,##0.00"
 
 
 def _contents(ws: Worksheet, data: ReportData, names: Sequence[str]) -> None:
-    ws.append([data.title])
+    append_row(ws, [data.title])
     ws["A1"].font = Font(bold=True, size=14)
     if data.description:
-        ws.append([data.description])
-    ws.append(["Data as of", data.as_of.strftime("%Y-%m-%d %H:%M %Z")])
-    ws.append(["Generated", data.generated_at.strftime("%Y-%m-%d %H:%M %Z")])
-    ws.append(["Horizon (periods)", data.horizon])
-    ws.append(["Intervals", ", ".join(f"{lv}%" for lv in data.levels)])
-    ws.append([])
+        append_row(ws, [data.description])
+    append_row(ws, ["Data as of", data.as_of.strftime("%Y-%m-%d %H:%M %Z")])
+    append_row(ws, ["Generated", data.generated_at.strftime("%Y-%m-%d %H:%M %Z")])
+    append_row(ws, ["Horizon (periods)", data.horizon])
+    append_row(ws, ["Intervals", ", ".join(f"{lv}%" for lv in data.levels)])
+    append_row(ws, [])
     header = ["Sheet", "Series", "Title", "Unit", "Source", "Last observation", "Last value", "Summary"]
-    ws.append(header)
+    append_row(ws, header)
     for cell in ws[ws.max_row]:
         cell.font = _BOLD
     for name, s in zip(names, data.sections, strict=True):
-        ws.append(
-            [name, s.series_id, s.title, s.unit, s.source, s.last_period, s.last_value, s.sentence or s.explanation]
+        append_row(
+            ws, [name, s.series_id, s.title, s.unit, s.source, s.last_period, s.last_value, s.sentence or s.explanation]
         )
         ws.cell(ws.max_row, 7).number_format = _number_format(s.kind)
     for col, width in zip("ABCDEFGH", (24, 30, 40, 10, 30, 14, 12, 80), strict=True):
@@ -73,33 +94,33 @@ def _contents(ws: Worksheet, data: ReportData, names: Sequence[str]) -> None:
 
 
 def _series_sheet(ws: Worksheet, s: SeriesSection, levels: Sequence[int]) -> None:
-    ws.append([s.title])
+    append_row(ws, [s.title])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append(["Series", s.series_id])
-    ws.append(["Unit", s.unit or ""])
-    ws.append(["Source", s.source or "not recorded"])
-    ws.append(["Model", s.model_description or s.model])
+    append_row(ws, ["Series", s.series_id])
+    append_row(ws, ["Unit", s.unit or ""])
+    append_row(ws, ["Source", s.source or "not recorded"])
+    append_row(ws, ["Model", s.model_description or s.model])
     if not s.ok:
-        ws.append(["No forecast", s.explanation or s.error])
+        append_row(ws, ["No forecast", s.explanation or s.error])
     elif s.sentence:
-        ws.append(["Summary", s.sentence])
-    ws.append([])
+        append_row(ws, ["Summary", s.sentence])
+    append_row(ws, [])
     header = ["period", "actual", "forecast"] + [f"{side}_{lv}" for lv in levels for side in ("lo", "hi")]
-    ws.append(header)
+    append_row(ws, header)
     for cell in ws[ws.max_row]:
         cell.font = _BOLD
     ws.freeze_panes = f"A{ws.max_row + 1}"  # a string: ws.cell() would create an empty row
     first_data = ws.max_row + 1
     for period, value in zip(s.history_periods, s.history_values, strict=True):
-        ws.append([period, value if value == value else None])  # NaN (a gap) stays an empty cell
+        append_row(ws, [period, value if value == value else None])  # NaN (a gap) stays an empty cell
     for row in s.forecasts:
         bounds = [b for lv in levels for b in row.bounds.get(lv, (None, None))]
-        ws.append([row.period, None, row.mean, *bounds])
+        append_row(ws, [row.period, None, row.mean, *bounds])
     if s.full_year is not None:
         fy = s.full_year
         label = f"{fy.year} {'total' if fy.how == 'sum' else 'average'}"
         bounds = [b for lv in levels for b in fy.bounds.get(lv, (None, None))]
-        ws.append([label, None, fy.headline, *bounds])
+        append_row(ws, [label, None, fy.headline, *bounds])
     fmt = _number_format(s.kind)
     for row_cells in ws.iter_rows(min_row=first_data, min_col=2, max_col=len(header)):
         for cell in row_cells:
@@ -112,36 +133,36 @@ def _series_sheet(ws: Worksheet, s: SeriesSection, levels: Sequence[int]) -> Non
 
 def _block(ws: Worksheet, block: ContentBlock) -> None:
     """An extra table of a section (scenarios, drivers...) under the series' table."""
-    ws.append([])
-    ws.append([block.title])
+    append_row(ws, [])
+    append_row(ws, [block.title])
     ws.cell(ws.max_row, 1).font = _BOLD
-    ws.append(list(block.columns))
+    append_row(ws, list(block.columns))
     for cell in ws[ws.max_row]:
         cell.font = _BOLD
     fmt = _number_format(block.kind)
     for row in block.rows:
-        ws.append(list(row))
+        append_row(ws, list(row))
         for cell in ws[ws.max_row]:
             if isinstance(cell.value, float):
                 cell.number_format = fmt
     if block.note:
-        ws.append([block.note])
+        append_row(ws, [block.note])
 
 
 def _structure_sheet(ws: Worksheet, st: StructureSection, levels: Sequence[int]) -> None:
     """A structure's coherent forecast: one row per period, mean and bounds of every member."""
-    ws.append([st.title])
+    append_row(ws, [st.title])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append(["Structure", st.name])
+    append_row(ws, ["Structure", st.name])
     if st.description:
-        ws.append(["Description", st.description])
+        append_row(ws, ["Description", st.description])
     if not st.ok:
-        ws.append(["No forecast", st.explanation or st.error])
+        append_row(ws, ["No forecast", st.explanation or st.error])
         return
-    ws.append([])
+    append_row(ws, [])
     columns = ("mean", *(f"{side}_{lv}" for lv in levels for side in ("lo", "hi")))
     header = ["period"] + [f"{m} {col}" for m in st.members for col in columns]
-    ws.append(header)
+    append_row(ws, header)
     for cell in ws[ws.max_row]:
         cell.font = _BOLD
     first = ws.max_row + 1
@@ -150,7 +171,7 @@ def _structure_sheet(ws: Worksheet, st: StructureSection, levels: Sequence[int])
         for m in st.members:
             values.append(st.means[m][i])
             values.extend(b for lv in levels for b in st.bounds[m][lv][i])
-        ws.append(values)
+        append_row(ws, values)
     fmt = _number_format("share" if st.share else "level")
     for row_cells in ws.iter_rows(min_row=first, min_col=2, max_col=len(header)):
         for cell in row_cells:
@@ -159,11 +180,11 @@ def _structure_sheet(ws: Worksheet, st: StructureSection, levels: Sequence[int])
 
 def _scenarios_sheet(ws: Worksheet, data: ReportData) -> None:
     """Every series' scenario forecasts, one row per series, scenario and period (long format)."""
-    ws.append(["Scenarios: one forecast per assumed path of the drivers, from the same fitted model"])
+    append_row(ws, ["Scenarios: one forecast per assumed path of the drivers, from the same fitted model"])
     ws["A1"].font = Font(bold=True, size=13)
-    ws.append([])
+    append_row(ws, [])
     header = ["series", "scenario", "period", "mean"] + [f"{side}_{lv}" for lv in data.levels for side in ("lo", "hi")]
-    ws.append(header)
+    append_row(ws, header)
     for cell in ws[ws.max_row]:
         cell.font = _BOLD
     ws.freeze_panes = f"A{ws.max_row + 1}"
@@ -172,7 +193,7 @@ def _scenarios_sheet(ws: Worksheet, data: ReportData) -> None:
         for name, rows in s.scenarios.items():
             for row in rows:
                 bounds = [b for lv in data.levels for b in row.bounds.get(lv, (None, None))]
-                ws.append([s.series_id, name, row.period, row.mean, *bounds])
+                append_row(ws, [s.series_id, name, row.period, row.mean, *bounds])
                 for cell in ws[ws.max_row][3:]:
                     cell.number_format = fmt
     for i, width in enumerate((24, 20, 12), start=1):

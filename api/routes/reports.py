@@ -9,11 +9,14 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
+from api.auth import has_write_scope
 from api.deps import SettingsDep
-from api.schemas import AwareInstant, ErrorRead
+from api.schemas import AwareInstant, ErrorRead, Horizon
 from api.service import reports as report_service
 from api.service.reports import ReportRunner, RunRecord
+from api.settings import Settings
 from reports.definitions import DEFAULT_SCHEDULE
+from reports.delivery import redact_url
 from reports.delivery_log import DeliveryRecord
 from reports.pdf import html_to_pdf
 from reports.scheduler import previous_fire_time, stored_trigger
@@ -133,7 +136,7 @@ class ReportUpdate(BaseModel):
         default_factory=list, max_length=200
     )
     tags: dict[str, str] = Field(default_factory=dict, description="Series carrying all these tags are included.")
-    horizon: int = Field(6, ge=1, le=120)
+    horizon: Horizon = Field(6, ge=1, le=120)
     levels: list[Annotated[int, Field(ge=1, le=99)]] = Field(default_factory=lambda: [80, 95], min_length=1)
     model: str = Field("auto", description="Registered model name (GET /v1/models).")
     schedule: str | None = Field(
@@ -236,17 +239,22 @@ class ReportRunsPage(BaseModel):
     count: int
 
 
-def _to_read(stored: StoredDefinition) -> ReportRead:
+def _to_read(stored: StoredDefinition, settings: Settings, *, full_url: bool = True) -> ReportRead:
+    """The definition as a client reads it; ``full_url=False`` (a read-scope key) redacts the
+    webhook URL's query, where receivers put their tokens."""
     d = stored.definition
     last = nxt = None
     if d.schedule and d.enabled:
-        trigger = stored_trigger(d.name, d.schedule, d.timezone)
+        trigger = stored_trigger(d.name, d.schedule, d.timezone, seconds=settings.schedule_seconds)
         now = datetime.now(stored.updated_at.tzinfo)
         if trigger is not None:
             last = previous_fire_time(trigger, now)
             nxt = trigger.get_next_fire_time(None, now)
+    shown = d.to_dict()
+    if not full_url and d.delivery is not None and d.delivery.webhook_url:
+        shown["delivery"] = {**shown["delivery"], "webhook_url": redact_url(d.delivery.webhook_url)}
     return ReportRead(
-        **d.to_dict(),
+        **shown,
         created_at=stored.created_at,
         updated_at=stored.updated_at,
         last_scheduled_at=last,
@@ -271,26 +279,34 @@ def _spec(name: str, body: ReportUpdate) -> dict[str, Any]:
 @router.post("", response_model=ReportRead, status_code=status.HTTP_201_CREATED, responses={409: {"model": ErrorRead}})
 def create_report(body: ReportCreate, request: Request, settings: SettingsDep) -> ReportRead:
     """Create a report definition (its series must be stored, its delivery configured)."""
-    return _to_read(report_service.create_report(request.app.state.store, _spec(body.name, body), settings.delivery))
+    stored = report_service.create_report(
+        request.app.state.store, _spec(body.name, body), settings.delivery, seconds=settings.schedule_seconds
+    )
+    return _to_read(stored, settings)
 
 
 @router.get("", response_model=ReportsPage)
-def read_reports(request: Request) -> ReportsPage:
+def read_reports(request: Request, settings: SettingsDep) -> ReportsPage:
     """List every report definition."""
-    data = [_to_read(d) for d in report_service.list_reports(request.app.state.store)]
+    full = has_write_scope(request)
+    data = [_to_read(d, settings, full_url=full) for d in report_service.list_reports(request.app.state.store)]
     return ReportsPage(data=data, count=len(data))
 
 
 @router.get("/{name}", response_model=ReportRead)
-def read_report(name: ReportName, request: Request) -> ReportRead:
+def read_report(name: ReportName, request: Request, settings: SettingsDep) -> ReportRead:
     """Read one report definition."""
-    return _to_read(report_service.read_report(request.app.state.store, name))
+    stored = report_service.read_report(request.app.state.store, name)
+    return _to_read(stored, settings, full_url=has_write_scope(request))
 
 
 @router.put("/{name}", response_model=ReportRead)
 def update_report(name: ReportName, body: ReportUpdate, request: Request, settings: SettingsDep) -> ReportRead:
     """Replace a report definition."""
-    return _to_read(report_service.update_report(request.app.state.store, _spec(name, body), settings.delivery))
+    stored = report_service.update_report(
+        request.app.state.store, _spec(name, body), settings.delivery, seconds=settings.schedule_seconds
+    )
+    return _to_read(stored, settings)
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from reports.definitions import ReportDefinition
-from reports.delivery import DeliveryOptions
+from reports.delivery import DeliveryOptions, check_webhook_target
 from reports.delivery_log import DeliveryLog, DeliveryRecord
+from reports.dispatch import DeliveryDispatcher
 from reports.driver_options import driver_spec
 from reports.exceptions import UnknownReportSeriesError
 from reports.jobs import claim_report_run, execute_run, run_report
@@ -65,6 +67,8 @@ def check_against_service(definition: ReportDefinition, store: Any, delivery: De
         Listing the series ids not in the store.
     InvalidParameterError
         When ``delivery`` asks for e-mail without an SMTP host, or a webhook without a secret.
+    WebhookAddressError
+        When the webhook's host is internal and not in ``delivery.webhook_allow``.
     """
     from forecasting.exceptions import InvalidParameterError
 
@@ -94,19 +98,28 @@ def check_against_service(definition: ReportDefinition, store: Any, delivery: De
             "delivery.webhook_url is set but webhooks are not configured on this service: set "
             "TRADECAST_WEBHOOK_SECRET (webhook bodies are always signed)."
         )
+    if target is not None:
+        check_webhook_target(target, delivery.webhook_allow)
 
 
-def create_report(store: Any, data: dict[str, Any], delivery: DeliveryOptions) -> StoredDefinition:
-    """Check ``data`` (a definition as a mapping) and store it as a new report."""
-    definition = ReportDefinition.from_dict(data)
+def create_report(
+    store: Any, data: dict[str, Any], delivery: DeliveryOptions, *, seconds: bool = False
+) -> StoredDefinition:
+    """Check ``data`` (a definition as a mapping) and store it as a new report.
+
+    ``seconds`` accepts six-field cron schedules (``TRADECAST_SCHEDULE_SECONDS``, tests only).
+    """
+    definition = ReportDefinition.from_dict(data, seconds=seconds)
     check_against_service(definition, store, delivery)
     return ReportStore.for_store(store).create_definition(definition)
 
 
-def update_report(store: Any, data: dict[str, Any], delivery: DeliveryOptions) -> StoredDefinition:
+def update_report(
+    store: Any, data: dict[str, Any], delivery: DeliveryOptions, *, seconds: bool = False
+) -> StoredDefinition:
     """Check ``data`` and replace the stored definition of the report it names (404 first)."""
     reports = ReportStore.for_store(store)
-    definition = ReportDefinition.from_dict(data)
+    definition = ReportDefinition.from_dict(data, seconds=seconds)
     reports.get_definition(definition.name)
     check_against_service(definition, store, delivery)
     return reports.update_definition(definition)
@@ -209,6 +222,8 @@ class ReportRunner:
         self.store = store
         self.options = options
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tradecast-reports")
+        # Deliveries leave the runner's thread: a receiver that never answers must not hold other runs.
+        self.dispatcher = DeliveryDispatcher()
         self._lock = threading.Lock()
         self._pending: set[Future[ReportRun | None]] = set()
         self._queued: set[str] = set()
@@ -260,6 +275,7 @@ class ReportRunner:
                     n_jobs=options.n_jobs,
                     lease_seconds=options.lease_seconds,
                     delivery=options.delivery,
+                    dispatcher=self.dispatcher,
                 )
         except Exception:  # a failure to record the run: the lease expires and the run is redone
             logger.exception("report %s: run %s could not be produced", run.report_name, run.run_id)
@@ -286,11 +302,15 @@ class ReportRunner:
         """Wait until the runs submitted so far have finished (tests, orderly shutdown)."""
         from concurrent.futures import wait
 
+        started = time.monotonic()
         with self._lock:
             pending = list(self._pending)
         wait(pending, timeout=timeout)
+        left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+        self.dispatcher.wait(left)
 
     def shutdown(self) -> None:
         """Stop taking runs; queued ones stay claimed and are redone once their lease expires."""
         self._stop.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self.dispatcher.shutdown()

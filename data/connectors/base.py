@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
@@ -37,11 +38,13 @@ from forecasting.exceptions import InvalidSeriesError
 from forecasting.series import RowLocator, parse_series
 
 __all__ = [
+    "DEFAULT_DEADLINE_SECONDS",
     "DEFAULT_TIMEOUT_SECONDS",
     "Connector",
     "FetchResult",
     "FetchedSeries",
     "http_get",
+    "check_segments",
     "make_series_id",
     "normalize_period",
     "parse_time",
@@ -53,8 +56,19 @@ logger = logging.getLogger(__name__)
 
 #: Seconds to wait for a source (connect and read) unless the caller says otherwise.
 DEFAULT_TIMEOUT_SECONDS = 30.0
+#: Seconds a whole fetch (connection, headers and every byte of the body) may take: the
+#: per-request timeout bounds each read only, so a source trickling a byte now and then
+#: would otherwise hold the fetch for ever.
+DEFAULT_DEADLINE_SECONDS = 120.0
 #: Longest query accepted: source queries are short keys, never bodies.
 MAX_QUERY_CHARS = 500
+#: Characters of one path segment of a source's URL: the codes of official sources (letters,
+#: digits, ``. _ - + , @ * ~ :``). No ``/``, ``?``, ``#``, ``%`` or ``\``, which would move the
+#: request to another path of the same host (``../../x``, ``%2e%2e``).
+_SEGMENT = re.compile(r"^[A-Za-z0-9_.+,@*~:-]+$")
+_ENCODING_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
+#: The most bytes of one answer read into memory.
+MAX_ANSWER_BYTES = 64 * 1024 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
@@ -137,6 +151,23 @@ def check_query(source: str, query: object) -> str:
     return text
 
 
+def check_segments(source: str, query: str, segments: Sequence[str]) -> None:
+    r"""Refuse a query whose URL path segments could leave the source's API path.
+
+    Raises
+    ------
+    InvalidQueryError
+        Naming the segment: ``..``, ``.``, or one holding ``/ ? # % \``, spaces or other
+        characters that no official code uses.
+    """
+    for segment in segments:
+        if not _SEGMENT.match(segment) or set(segment) == {"."}:
+            raise InvalidQueryError(
+                f"source {source!r}: query {query!r} has the part {segment!r}, which is not a code; codes are "
+                "letters, digits and . _ - + , @ * ~ : (no '..', '/', '?', '#', '%')."
+            )
+
+
 def http_get(
     client: httpx.Client,
     source: str,
@@ -145,15 +176,21 @@ def http_get(
     *,
     params: Mapping[str, str] | None = None,
     headers: Mapping[str, str] | None = None,
+    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
 ) -> httpx.Response:
     """GET ``url`` and map every failure to a connector error naming the source and the query.
 
-    The request (which may carry a key in its headers) is never put in a message or a log.
+    The whole fetch ends within ``deadline_seconds`` (:class:`SourceTimeoutError`), however
+    slowly the source sends. The request (which may carry a key in its headers) is never
+    put in a message or a log.
     """
     try:
-        response = client.get(url, params=params, headers=headers)
-    except httpx.TimeoutException as exc:
-        raise SourceTimeoutError(f"source {source!r} did not answer in time for query {query!r}; retry later.") from exc
+        response = _get_by(client, url, params, headers, time.monotonic() + deadline_seconds)
+    except (httpx.TimeoutException, TimeoutError) as exc:
+        raise SourceTimeoutError(
+            f"source {source!r} did not answer in time for query {query!r} (within {deadline_seconds:g} s); "
+            "retry later."
+        ) from exc
     except httpx.HTTPError as exc:
         raise SourceError(
             f"source {source!r} could not be reached for query {query!r} ({type(exc).__name__}); retry later."
@@ -167,6 +204,38 @@ def http_get(
     if status >= 300:
         raise SourceError(f"source {source!r} failed on query {query!r} (HTTP {status}); retry later.")
     return response
+
+
+def _get_by(
+    client: httpx.Client,
+    url: str,
+    params: Mapping[str, str] | None,
+    headers: Mapping[str, str] | None,
+    deadline: float,
+) -> httpx.Response:
+    """GET with the body streamed and the monotonic ``deadline`` checked between chunks."""
+    remaining = deadline - time.monotonic()
+    # Each read waits at most what is left of the deadline (and no longer than the client's own timeout).
+    timeout = httpx.Timeout(
+        _shorter(client.timeout.read, remaining), connect=_shorter(client.timeout.connect, remaining)
+    )
+    with client.stream("GET", url, params=params, headers=headers, timeout=timeout) as response:
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_bytes():  # decoded: the size cap holds after gzip too
+            size += len(chunk)
+            if time.monotonic() > deadline:
+                raise TimeoutError("the fetch deadline passed")
+            if size > MAX_ANSWER_BYTES:
+                raise httpx.DecodingError(f"the answer is larger than {MAX_ANSWER_BYTES} bytes")
+            chunks.append(chunk)
+    # Rebuilt from the decoded bytes (so without the encoding headers): .json() and .text work as usual.
+    kept = [(k, v) for k, v in response.headers.multi_items() if k.lower() not in _ENCODING_HEADERS]
+    return httpx.Response(response.status_code, headers=kept, content=b"".join(chunks), request=response.request)
+
+
+def _shorter(timeout: float | None, remaining: float) -> float:
+    return max(0.001, remaining if timeout is None else min(timeout, remaining))
 
 
 def _short_reason(response: httpx.Response) -> str:

@@ -18,9 +18,11 @@ from urllib.parse import parse_qsl
 import httpx
 
 from data.connectors.base import (
+    DEFAULT_DEADLINE_SECONDS,
     FetchedSeries,
     FetchResult,
     check_query,
+    check_segments,
     http_get,
     make_series_id,
     read_json,
@@ -75,12 +77,22 @@ class ComtradeConnector:
         Subscription key (``TRADECAST_COMTRADE_KEY``); without it the public preview is used.
     base_url : str
         The API root.
+    deadline_seconds : float
+        The whole fetch ends within this (the client's timeout bounds each read only).
     """
 
     name = "comtrade"
 
-    def __init__(self, client: httpx.Client, *, key: str | None = None, base_url: str = COMTRADE_URL) -> None:
+    def __init__(
+        self,
+        client: httpx.Client,
+        *,
+        key: str | None = None,
+        base_url: str = COMTRADE_URL,
+        deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+    ) -> None:
         self.client = client
+        self.deadline_seconds = deadline_seconds
         self._key = key or None
         self.base_url = base_url.rstrip("/")
 
@@ -92,13 +104,17 @@ class ComtradeConnector:
         """Fetch ``TYPE/FREQ/CLASSIFICATION?PARAMETERS``; see :class:`~data.connectors.base.Connector`."""
         query = check_query(self.name, query)
         type_code, freq, classification, params = _split(query)
+        # The key header goes with the request: the path must stay the documented one.
+        check_segments(self.name, query, [type_code, freq, classification])
         if self._key:
             url = f"{self.base_url}/data/v1/get/{type_code}/{freq}/{classification}"
             headers = {"Ocp-Apim-Subscription-Key": self._key}
         else:
             url = f"{self.base_url}/public/v1/preview/{type_code}/{freq}/{classification}"
             headers = {}
-        response = http_get(self.client, self.name, query, url, params=params, headers=headers)
+        response = http_get(
+            self.client, self.name, query, url, params=params, headers=headers, deadline_seconds=self.deadline_seconds
+        )
         retrieved = datetime.now(UTC)
         payload = read_json(response, self.name, query)
         if isinstance(payload, dict) and payload.get("error"):

@@ -14,9 +14,11 @@ from typing import Any
 import httpx
 
 from data.connectors.base import (
+    DEFAULT_DEADLINE_SECONDS,
     FetchedSeries,
     FetchResult,
     check_query,
+    check_segments,
     http_get,
     make_series_id,
     parse_time,
@@ -42,13 +44,18 @@ class DBnomicsConnector:
         The HTTP client (timeouts set by the caller).
     base_url : str
         The API root.
+    deadline_seconds : float
+        The whole fetch ends within this (the client's timeout bounds each read only).
     """
 
     name = "dbnomics"
 
-    def __init__(self, client: httpx.Client, *, base_url: str = DBNOMICS_URL) -> None:
+    def __init__(
+        self, client: httpx.Client, *, base_url: str = DBNOMICS_URL, deadline_seconds: float = DEFAULT_DEADLINE_SECONDS
+    ) -> None:
         self.client = client
         self.base_url = base_url.rstrip("/")
+        self.deadline_seconds = deadline_seconds
 
     def fetch(self, query: str) -> FetchResult:
         """Fetch ``PROVIDER/DATASET/SERIES``; see :class:`~data.connectors.base.Connector`."""
@@ -59,12 +66,14 @@ class DBnomicsConnector:
                 f"source 'dbnomics': query {query!r} is not PROVIDER/DATASET/SERIES with a full series code, "
                 "e.g. IMF/DOT/A.CN.TXG_FOB_USD.RU."
             )
+        check_segments(self.name, query, parts)
         response = http_get(
             self.client,
             self.name,
             query,
             f"{self.base_url}/series/{query}",
             params={"observations": "1", "format": "json", "metadata": "false"},
+            deadline_seconds=self.deadline_seconds,
         )
         retrieved = datetime.now(UTC)
         payload = read_json(response, self.name, query)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from data.connectors.base import DEFAULT_TIMEOUT_SECONDS, Connector, FetchResult
+from data.connectors.base import DEFAULT_DEADLINE_SECONDS, DEFAULT_TIMEOUT_SECONDS, Connector, FetchResult
 from data.connectors.comtrade import ComtradeConnector
 from data.connectors.dbnomics import DBnomicsConnector
 from data.connectors.exceptions import UnknownSourceError
@@ -24,6 +24,8 @@ class SourceOptions:
     ----------
     timeout_seconds : float
         Connect and read timeout of each request.
+    deadline_seconds : float
+        The most one fetch (connection and the whole answer) may take.
     comtrade_key : str or None
         UN Comtrade subscription key (a secret: never logged, never in a repr).
     transport : httpx.BaseTransport or None
@@ -32,6 +34,7 @@ class SourceOptions:
     """
 
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
+    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS
     comtrade_key: str | None = None
     transport: httpx.BaseTransport | None = None
 
@@ -41,19 +44,21 @@ class SourceOptions:
 
 
 def _imf(client: httpx.Client, options: SourceOptions) -> Connector:
-    return SdmxJsonConnector("imf", IMF_URL, client, agency="IMF.STA")
+    return SdmxJsonConnector("imf", IMF_URL, client, agency="IMF.STA", deadline_seconds=options.deadline_seconds)
 
 
 def _ecb(client: httpx.Client, options: SourceOptions) -> Connector:
-    return SdmxJsonConnector("ecb", ECB_URL, client, params={"format": "jsondata"})
+    return SdmxJsonConnector(
+        "ecb", ECB_URL, client, params={"format": "jsondata"}, deadline_seconds=options.deadline_seconds
+    )
 
 
 def _comtrade(client: httpx.Client, options: SourceOptions) -> Connector:
-    return ComtradeConnector(client, key=options.comtrade_key)
+    return ComtradeConnector(client, key=options.comtrade_key, deadline_seconds=options.deadline_seconds)
 
 
 def _dbnomics(client: httpx.Client, options: SourceOptions) -> Connector:
-    return DBnomicsConnector(client)
+    return DBnomicsConnector(client, deadline_seconds=options.deadline_seconds)
 
 
 #: Source name -> (factory, one-line description with an example query).

@@ -19,9 +19,11 @@ from typing import Any
 import httpx
 
 from data.connectors.base import (
+    DEFAULT_DEADLINE_SECONDS,
     FetchedSeries,
     FetchResult,
     check_query,
+    check_segments,
     http_get,
     make_series_id,
     parse_time,
@@ -139,6 +141,8 @@ class SdmxJsonConnector:
         Agency prefixed to the flow when the query does not name one (``IMF.STA`` for the IMF).
     params : dict, optional
         Query parameters added to every request (the ECB's ``format=jsondata``).
+    deadline_seconds : float
+        The whole fetch ends within this (the client's timeout bounds each read only).
     """
 
     def __init__(
@@ -149,7 +153,9 @@ class SdmxJsonConnector:
         *,
         agency: str | None = None,
         params: dict[str, str] | None = None,
+        deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
     ) -> None:
+        self.deadline_seconds = deadline_seconds
         self.name = name
         self.base_url = base_url.rstrip("/")
         self.client = client
@@ -169,6 +175,7 @@ class SdmxJsonConnector:
         """Fetch ``FLOW/KEY``; see :class:`~data.connectors.base.Connector`."""
         query = check_query(self.name, query)
         flow, key = self._split(query)
+        check_segments(self.name, query, [flow, key])
         if self.agency and "," not in flow:
             flow = f"{self.agency},{flow}"
         params = {**self.params, "detail": "full"}
@@ -179,6 +186,7 @@ class SdmxJsonConnector:
             f"{self.base_url}/data/{flow}/{key}",
             params=params,
             headers={"Accept": _ACCEPT},
+            deadline_seconds=self.deadline_seconds,
         )
         retrieved = datetime.now(UTC)
         found, published = parse_sdmx_json(read_json(response, self.name, query), self.name, query)

@@ -98,6 +98,7 @@ def test_create_from_a_json_file_with_options_on_top(cli_env: Path) -> None:
 
 def test_run_with_webhook_shows_the_delivery_log(cli_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRADECAST_WEBHOOK_SECRET", WEBHOOK_SECRET)
+    monkeypatch.setenv("TRADECAST_WEBHOOK_ALLOW_HOSTS", "127.0.0.0/8")
     with http_receiver() as receiver:
         assert _invoke(*CREATE, "--webhook", receiver.url)[0] == 0
         code, output = _invoke("report", "run", "cn-ru", "--as-of", "2024-01-15")

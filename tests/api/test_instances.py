@@ -124,7 +124,8 @@ def _start_pair(start: Any, **env: str) -> tuple[Instance, Instance]:
 
 
 def test_each_scheduled_report_slot_runs_exactly_once_across_two_instances(instances):
-    a, b = _start_pair(instances, TRADECAST_SCHEDULER_ENABLED="1")
+    # Per-second schedules are for tests only: a test service turns them on.
+    a, b = _start_pair(instances, TRADECAST_SCHEDULER_ENABLED="1", TRADECAST_ENV="test", TRADECAST_SCHEDULE_SECONDS="1")
     with a.client() as ca, b.client() as cb:
         series = {"series_id": "s", "frequency": "annual", "data": annual()}
         assert ca.post("/v1/series", json=series).status_code == 201

@@ -114,6 +114,7 @@ def test_delivered_run_shows_its_log_and_no_secret_reaches_clients_or_logs(
             smtp_username=SMTP_USER,
             smtp_password=SMTP_PASSWORD,
             webhook_secret=WEBHOOK_SECRET,
+            webhook_allow_hosts="127.0.0.1",  # the local receiver, allowed as an operator would
             delivery_backoff_seconds=0.01,
         )
         with TestClient(create_app(settings)) as client:

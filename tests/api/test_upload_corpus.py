@@ -121,6 +121,22 @@ CORPUS: dict[str, tuple[str, Callable[[], bytes], dict[str, str]]] = {
     "csv_header_only": ("head.csv", lambda: b"ds,y\n", {"frequency": "annual"}),
     "csv_extreme_year": ("far.csv", lambda: _csv("ds,y\n99999,1\n100000,2\n"), {"frequency": "annual"}),
     "csv_monthly_label_in_annual": ("mix.csv", lambda: _csv("ds,y\n1995-03,1\n1996,2\n"), {"frequency": "annual"}),
+    # Issue 35: a narrow header with one very wide data row (pandas turned the surplus into
+    # index levels: 14-31 s of CPU and hundreds of MB before the 422).
+    "wide_data_row_80k": ("row.csv", lambda: b"ds,y\n2020,1" + b"," * 79_998 + b"\n2021,2\n", {"series_id": "w"}),
+    "wide_data_row_160k": ("row.csv", lambda: b"ds,y\n2020,1" + b"," * 159_998 + b"\n2021,2\n", {"series_id": "w"}),
+    "wide_quoted_data_row": ("row.csv", lambda: b"ds,y\n2020,1" + b',""' * 80_000 + b"\n", {"series_id": "w"}),
+    "wide_semicolon_data_row": ("row.csv", lambda: b"ds;y\n2020;1" + b";" * 80_000 + b"\n", {"series_id": "w"}),
+    "wide_row_after_10k_lines": (
+        "row.csv",
+        lambda: ("ds,y\n" + "".join(f"{1000 + i},1\n" for i in range(10_000))).encode() + b"3000,1" + b"," * 80_000,
+        {"series_id": "w"},
+    ),
+    "wide_row_spanning_quoted_lines": (
+        "row.csv",
+        lambda: b'ds,y\n2020,"1' + b'\n",' * 40_000 + b"\n",
+        {"series_id": "w"},
+    ),
 }
 
 

@@ -41,8 +41,15 @@ def test_cron_respects_timezone() -> None:
     assert fire.astimezone(UTC) == datetime(2026, 6, 1, 6, 0, tzinfo=UTC)
 
 
-def test_six_field_cron_has_seconds() -> None:
-    trigger = build_trigger("*/2 * * * * *", "UTC")
+def test_six_field_cron_is_refused_with_a_clear_message() -> None:
+    with pytest.raises(InvalidParameterError, match=r"5 fields .*got 6 field\(s\).*shortest interval is a minute"):
+        build_trigger("* * * * * *", "UTC")
+    with pytest.raises(InvalidParameterError, match="5 fields"):
+        ReportDefinition.from_dict({"name": "r", "series_ids": ["s1"], "schedule": "*/2 * * * * *"})
+
+
+def test_six_field_cron_has_seconds_only_when_the_service_allows_it() -> None:
+    trigger = build_trigger("*/2 * * * * *", "UTC", seconds=True)
     fire = trigger.get_next_fire_time(None, datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC))
     assert fire == datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC)
 
@@ -88,7 +95,7 @@ def test_unknown_definition_field_is_refused() -> None:
     [
         ("0 0 30 2 *", ["day", "month"]),
         ("0 0 31 4,6,9,11 *", ["day", "month"]),
-        ("0 0 0 31 2 *", ["day", "month"]),  # six fields
+        ("0 0 31 2 *", ["day", "month"]),
         ("0 0 31 2 */2", ["day", "month"]),  # '*/2' counts as unrestricted: AND, and Feb has no 31st
     ],
 )

@@ -133,3 +133,21 @@ def test_lease_option_comes_from_the_run_lease_setting() -> None:
     settings = Settings(_env_file=None, run_lease_seconds=42)
     assert settings.reports.lease_seconds == 42
     assert ReportOptions().lease_seconds == LEASE_SECONDS
+
+
+def test_run_taken_over_is_still_found_by_the_id_its_client_was_given(loaded: Store, reports: ReportStore) -> None:
+    killed_id, later = _killed_run(reports)
+    taken = reports.take_over_expired_run(run_key("t1", AS_OF), trigger="schedule", now=later)
+    assert taken is not None and taken.run_id != killed_id
+    # A second take-over (the redo died too): both earlier ids still lead to the run.
+    again = reports.take_over_expired_run(
+        run_key("t1", AS_OF), trigger="schedule", now=later + timedelta(seconds=LEASE_SECONDS + 1)
+    )
+    assert again is not None
+    for old in (killed_id, taken.run_id, again.run_id):
+        assert reports.get_run("t1", old).run_id == again.run_id
+    definition = reports.get_definition("t1").definition
+    finished = execute_run(again, definition, loaded, reports, backtest_windows=2)
+    assert finished.status == SUCCEEDED and reports.get_run("t1", killed_id).status == SUCCEEDED
+    with pytest.raises(RunNotFoundError):
+        reports.get_run("t1", "0" * 32)

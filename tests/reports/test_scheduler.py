@@ -27,7 +27,13 @@ EVERY_2S = "*/2 * * * * *"
 
 
 def _options(**kw: object) -> ReportOptions:
-    values: dict[str, object] = {"report_dir": None, "refresh_seconds": 3600, "backtest_windows": 1}
+    # second_schedules: the tests fire every 2 s instead of waiting minutes (TRADECAST_SCHEDULE_SECONDS).
+    values: dict[str, object] = {
+        "report_dir": None,
+        "refresh_seconds": 3600,
+        "backtest_windows": 1,
+        "second_schedules": True,
+    }
     values.update(kw)
     return ReportOptions(**values)  # type: ignore[arg-type]
 
@@ -58,9 +64,9 @@ def test_previous_fire_time_finds_latest_fire_at_or_before_now() -> None:
     )
     yearly = build_trigger("0 0 1 1 *", "Europe/Moscow")
     assert previous_fire_time(yearly, friday) == datetime(2025, 12, 31, 21, 0, tzinfo=UTC)
-    assert previous_fire_time(build_trigger(EVERY_2S), datetime(2026, 1, 1, 0, 0, 3, 500, tzinfo=UTC)) == (
-        datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC)
-    )
+    assert previous_fire_time(
+        build_trigger(EVERY_2S, seconds=True), datetime(2026, 1, 1, 0, 0, 3, 500, tzinfo=UTC)
+    ) == (datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC))
 
 
 def test_scheduler_fires_on_time(store: Store, reports: ReportStore) -> None:
@@ -202,7 +208,7 @@ _PROCESS_SCRIPT = textwrap.dedent(
     from reports.options import ReportOptions
     from reports.scheduler import ReportScheduler
     store = Store.from_url(sys.argv[1])
-    options = ReportOptions(report_dir=None, refresh_seconds=3600, backtest_windows=1)
+    options = ReportOptions(report_dir=None, refresh_seconds=3600, backtest_windows=1, second_schedules=True)
     scheduler = ReportScheduler(store, options)
     scheduler.start(catch_up=False)
     time.sleep(float(sys.argv[2]))
