@@ -12,14 +12,16 @@ import io
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import typer
 
 from api.cli_store import read_settings
-from api.service.archive import frame_rows, outlook_params
-from forecasting.outlook import FullYearOptions, GrowthOptions, Outlook
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from forecasting.outlook import Outlook
 
 __all__ = ["forecast", "register"]
 
@@ -44,6 +46,8 @@ def _levels(text: str) -> tuple[int, ...]:
 
 
 def _from_file(path: Path, kind: str | None, series: str | None) -> tuple[pd.Series, str]:
+    import pandas as pd
+
     from data import load_series
 
     result = load_series(path, kind=kind, series_id=series or path.stem)
@@ -114,6 +118,8 @@ def _table(out: Outlook) -> str:
 
 
 def _csv(out: Outlook) -> str:
+    from api.service.archive import frame_rows
+
     rows = [{"block": name, **row} for name, frame in _blocks(out) for row in frame_rows(frame)]
     columns = list(dict.fromkeys(key for row in rows for key in row))
     buffer = io.StringIO()
@@ -124,6 +130,8 @@ def _csv(out: Outlook) -> str:
 
 
 def _json(out: Outlook, y: pd.Series, model: str) -> str:
+    from api.service.archive import frame_rows, outlook_params
+
     body: dict[str, Any] = {"series": y.name, "model": model, "forecast": frame_rows(out.forecast)}
     body |= {"growth": None, "full_year": None} | outlook_params(out.growth, out.full_year)
     return json.dumps(body, indent=2)
@@ -147,7 +155,7 @@ def forecast(
     from data import DataError
     from forecasting.core import latest_complete_stretch
     from forecasting.exceptions import ForecastingError
-    from forecasting.outlook import forecast_outlook
+    from forecasting.outlook import FullYearOptions, GrowthOptions, forecast_outlook
 
     if format not in FORMATS:
         raise _refuse(f"--format must be one of {', '.join(FORMATS)}; got {format!r}.")

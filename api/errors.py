@@ -19,6 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.service.admission import OverloadedError
+from api.service.warming import NotReadyError
 from data.connectors.exceptions import SourceError, SourceTimeoutError
 from data.exceptions import ConflictError, DataError, IngestError, StorageUnavailableError, UploadLimitError
 from forecasting.exceptions import (
@@ -101,6 +102,8 @@ STATUS_BY_EXCEPTION: dict[type[BaseException], int] = {
     StorageUnavailableError: 503,
     # The fitting queue is full (TRADECAST_MAX_PENDING_FITS): retry after Retry-After.
     OverloadedError: 503,
+    # /ready while the fitting workers warm up: the message says what is warming.
+    NotReadyError: 503,
     # PDF asked for and the service has no Chromium: the message says what to install.
     RenderUnavailableError: 503,
     DataError: 500,
@@ -306,7 +309,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers; unexpected exceptions are turned into a 500 by the middleware."""
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
-    for cls in (ForecastingError, DataError, ApiError, OverloadedError):
+    for cls in (ForecastingError, DataError, ApiError, OverloadedError, NotReadyError):
         app.add_exception_handler(cls, _domain_handler)
 
 

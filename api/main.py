@@ -175,6 +175,7 @@ def build_service(settings: Settings, metrics: Metrics) -> ForecastService:
         cache_size=settings.cache_size,
         vintage_ttl=settings.vintage_ttl_seconds,
         max_pending_fits=settings.executor.max_pending_fits,
+        warm=settings.executor.warm_up,
     )
 
 

@@ -166,10 +166,13 @@ class HealthRead(BaseModel):
 
 
 class ReadyRead(BaseModel):
-    """Readiness answer: the store is reachable."""
+    """Readiness answer: the store is reachable and the fitting workers are warm."""
 
     status: Literal["ready"] = "ready"
     storage: Literal["ok"] = "ok"
+    warm_up: str = Field(
+        "", description="How the fitting workers were warmed, e.g. '2 of 2 fit worker process(es) warmed in 4.1 s'."
+    )
 
 
 class ModelRead(BaseModel):

@@ -61,6 +61,7 @@ class Instance:
             "TRADECAST_JOB_HEARTBEAT_SECONDS": "0.5",
             "TRADECAST_JOB_STALE_SECONDS": "3",
             "TRADECAST_SCHEDULER_REFRESH_SECONDS": "1",
+            "TRADECAST_WARM_UP": "0",
             **env,
         }
         full_env.pop("TRADECAST_API_KEYS", None)

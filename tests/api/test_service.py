@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 
 import pytest
 
 from api.logs import JsonFormatter, RequestIdFilter
+from api.main import create_app
 from data import StorageUnavailableError
 from forecasting import list_models
-from tests.api.conftest import assert_error
+from tests.api.conftest import TestClient, assert_error, make_settings
 
 
 def test_health(client):
@@ -18,7 +21,29 @@ def test_health(client):
 
 
 def test_ready_when_store_answers(client):
-    assert client.get("/ready").json() == {"status": "ready", "storage": "ok"}
+    assert client.app.state.service.warming.wait(timeout=30)
+    body = client.get("/ready").json()
+    assert body["status"] == "ready" and body["storage"] == "ok"
+    assert "1 of 1 in this process warmed" in body["warm_up"]
+
+
+def test_ready_is_503_naming_what_warms_until_warm_up_ends(tmp_path, monkeypatch):
+    release = threading.Event()
+
+    def slow_warm() -> int:
+        assert release.wait(timeout=30)
+        return os.getpid()
+
+    monkeypatch.setattr("api.service.forecasts.warm_up", slow_warm)
+    with TestClient(create_app(make_settings(tmp_path, warm_up=True))) as client:
+        assert client.get("/health").status_code == 200  # alive while warming
+        error = assert_error(client.get("/ready"), 503, "warming_up", "compiling their kernels")
+        assert error["details"] == {"retry_after": 1, "warmed": 0, "workers": 1}
+        assert client.get("/ready").headers["retry-after"] == "1"
+        release.set()
+        assert client.app.state.service.warming.wait(timeout=30)
+        body = client.get("/ready").json()
+        assert body["status"] == "ready" and "small fits of 'auto': 1 of 1" in body["warm_up"]
 
 
 def test_ready_is_503_when_store_is_down(client, monkeypatch):
