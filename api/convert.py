@@ -336,8 +336,17 @@ def backtest_scores_to_read(
 
 # ---------------------------------------------------------------- service requests and results
 def inline_to_series(inline: InlineSeries) -> pd.Series:
-    """Posted observations → a period series (what the service parses inline data with)."""
-    return items_to_series(inline.labels, inline.values, inline.frequency)
+    """Posted observations → a period series (what the service parses inline data with).
+
+    Missing periods are refused naming what the request can do: send them with ``"y": null``
+    and ``"missing": "model"``.
+    """
+    try:
+        return items_to_series(inline.labels, inline.values, inline.frequency)
+    except MissingPeriodsError as exc:
+        hint = 'Or send those periods with "y": null and "missing": "model" to fit through the gaps.'
+        hinted = MissingPeriodsError(f"{exc} {hint}", location=exc.location, value=exc.value)
+        raise detailed(hinted, getattr(exc, "details", {})) from None
 
 
 def _source(body: Any, label: str | None = None) -> SeriesSource:

@@ -66,7 +66,20 @@ Frequency = Literal["annual", "quarterly", "monthly"]
 Kind = Literal["level", "share"]
 Transform = Literal["none", "log"]
 SeriesId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,100}$", examples=["china_russia_total"])]
-Level = Annotated[int, Field(ge=1, le=99)]
+
+
+def _level_in_percent(value: Any) -> Any:
+    # 0.95 is the commonest slip (statsmodels' alpha and many libraries take fractions).
+    if isinstance(value, float) and 0.0 < value < 1.0:
+        raise ValueError(
+            f"levels are percentages: use {round(value * 100, 6):g} for a {round(value * 100, 6):g}% interval, "
+            f"not {value}"
+        )
+    return value
+
+
+#: An interval level in percent (80, 95); a fraction such as 0.95 is refused with the hint.
+Level = Annotated[int, BeforeValidator(_level_in_percent), Field(ge=1, le=99)]
 
 
 def _refuse_bool(value: object) -> object:
