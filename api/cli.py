@@ -18,6 +18,7 @@ from api import cli_forecast, cli_reports, cli_sources, cli_store
 __all__ = ["app", "main"]
 
 app = typer.Typer(
+    rich_markup_mode=None,
     name="tradecast",
     help="Forecast economic time series (trade values, currency shares) with prediction intervals.",
     no_args_is_help=True,

@@ -29,3 +29,14 @@ def test_help_of_every_command_loads_no_heavy_module() -> None:
         "    assert result.exit_code == 0, (args, result.output)\n"
     )
     assert _imported_after(code) == []
+
+
+def test_switches_are_shown_as_flags_without_a_type() -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    for args, flag in ((["forecast", "--help"], "--growth"), (["load-samples", "--help"], "--if-empty")):
+        out = CliRunner().invoke(app, args, terminal_width=120).output
+        assert "<bool>" not in out and "BOOLEAN" not in out, out
+        assert any(line.strip().startswith(f"{flag} ") for line in out.splitlines()), out
