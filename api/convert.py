@@ -57,7 +57,7 @@ from data.structures_repo import StructureDefinition
 from forecasting.exceptions import InvalidSeriesError, MissingPeriodsError
 from forecasting.frames import CUTOFF, DS, MODEL, UNIQUE_ID
 from forecasting.outlook import FullYearOptions, GrowthOptions
-from forecasting.registry import REGISTRY
+from forecasting.registry import REGISTRY, describe_model
 from forecasting.series import ItemLocator, parse_series
 
 __all__ = [
@@ -229,10 +229,11 @@ def stored_to_read(stored: StoredSeries) -> SeriesRead:
 
 
 def model_to_read(name: str, default: str) -> ModelRead:
-    """A registry entry → schema (its tags)."""
+    """A registry entry → schema (its description and tags)."""
     tags = REGISTRY[name].tags
     return ModelRead(
         name=name,
+        description=describe_model(name),
         supports_intervals=tags.supports_intervals,
         handles_missing=tags.handles_missing,
         requires_season_length=tags.requires_season_length,

@@ -192,6 +192,7 @@ class ModelRead(BaseModel):
     """A registered model and what it supports."""
 
     name: str
+    description: str = Field(description="What the model is, in one sentence.")
     supports_intervals: bool
     handles_missing: bool
     requires_season_length: bool

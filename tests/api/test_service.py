@@ -63,6 +63,14 @@ def test_models_lists_registry_with_tags(client):
     assert [m["name"] for m in body["data"] if m["is_default"]] == ["naive2"]
 
 
+def test_models_describe_each_model_in_a_sentence(client):
+    described = {m["name"]: m["description"] for m in client.get("/v1/models").json()["data"]}
+    assert described["naive2"] == "M-competition Naive2: the naive method on seasonally adjusted data."
+    assert described["ces"].startswith("Complex exponential smoothing")
+    for name, sentence in described.items():
+        assert len(sentence) >= 20 and sentence.endswith(".") and "``" not in sentence, (name, sentence)
+
+
 def test_metrics_count_requests_by_route_template(client, stored):
     client.get(f"/v1/series/{stored}")
     client.get("/v1/series/missing")
