@@ -65,7 +65,7 @@ __all__ = [
 Frequency = Literal["annual", "quarterly", "monthly"]
 Kind = Literal["level", "share"]
 Transform = Literal["none", "log"]
-SeriesId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,100}$", examples=["china_russia_total"])]
+SeriesId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,100}$", examples=["cn_ru_trade_total_annual"])]
 
 
 def _level_in_percent(value: Any) -> Any:
