@@ -5,7 +5,8 @@ columns), where OpenBLAS threads only add synchronisation. On a busy machine its
 threads compete with the other processes for the cores and a SARIMAX fit that takes 0.3 s
 took over a minute (issue 34). The variables are set before numpy starts its thread pool
 in the processes the tests start (servers, workers, scripts); ``threadpool_limits`` covers
-this process, where a plugin may have imported numpy already.
+this process, where a plugin may have imported numpy already. A value set in the environment
+wins (``OPENBLAS_NUM_THREADS=2 pytest ...`` measures the difference).
 """
 
 from __future__ import annotations
@@ -17,4 +18,4 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 
 from threadpoolctl import threadpool_limits  # noqa: E402 (after the variables, on purpose)
 
-threadpool_limits(limits=1)
+threadpool_limits(limits=int(os.environ["OPENBLAS_NUM_THREADS"]))
