@@ -17,6 +17,8 @@ from api import cli_forecast, cli_reports, cli_sources, cli_store
 
 __all__ = ["app", "main"]
 
+# Plain click help (every group sets it): typer's rich panels print a switch as "--growth <bool>",
+# as if it took a value; click prints "--growth".
 app = typer.Typer(
     rich_markup_mode=None,
     name="tradecast",
