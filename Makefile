@@ -19,12 +19,16 @@ $(STAMP): pyproject.toml
 install: $(STAMP) browser
 
 ## Headless Chromium (PDF reports, browser tests) and poppler-utils (pdftoppm), from Debian's
-## packages; skipped when both are present. Needs root and apt-get; elsewhere it says what to install.
+## packages; skipped when both are present. Optional: when they cannot be installed (not root, no
+## apt-get, the package lock held by another install), this says what is disabled and how to
+## enable it, and `make run` / `make test` go on without them.
+BROWSER_OFF := PDF reports are disabled (HTML and XLSX work) and the tests that need a browser are skipped
 browser:
 	@if command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
-	else echo "PDF reports need Debian's chromium and poppler-utils: apt-get install chromium poppler-utils"; fi
+	  if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; then :; \
+	  else echo "browser: apt-get could not install chromium and poppler-utils (see above); $(BROWSER_OFF). To enable them: make browser (or apt-get install chromium poppler-utils) once apt-get is free."; fi; \
+	else echo "browser: chromium and poppler-utils are not installed; $(BROWSER_OFF). To enable them: apt-get install chromium poppler-utils (as root), or put a chromium binary on PATH."; fi
 
 ## Install, load the bundled samples into the embedded store (first start only), serve.
 run: install

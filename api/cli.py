@@ -17,7 +17,10 @@ from api import cli_forecast, cli_reports, cli_sources, cli_store
 
 __all__ = ["app", "main"]
 
+# Plain click help (every group sets it): typer's rich panels print a switch as "--growth <bool>",
+# as if it took a value; click prints "--growth".
 app = typer.Typer(
+    rich_markup_mode=None,
     name="tradecast",
     help="Forecast economic time series (trade values, currency shares) with prediction intervals.",
     no_args_is_help=True,

@@ -12,18 +12,17 @@ import io
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import typer
 
 from api.cli_store import read_settings
-from api.service.archive import frame_rows, outlook_params
-from forecasting.exceptions import ForecastingWarning
-from forecasting.executor import WarningNote, capture_warnings
-from forecasting.frames import MEAN, MEDIAN
-from forecasting.outlook import FullYearOptions, GrowthOptions, Outlook
-from forecasting.paths import HEADLINE
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from forecasting.executor import WarningNote
+    from forecasting.outlook import Outlook
 
 __all__ = ["forecast", "register"]
 
@@ -48,6 +47,8 @@ def _levels(text: str) -> tuple[int, ...]:
 
 
 def _from_file(path: Path, kind: str | None, series: str | None) -> tuple[pd.Series, str]:
+    import pandas as pd
+
     from data import load_series
 
     result = load_series(path, kind=kind, series_id=series or path.stem)
@@ -106,6 +107,9 @@ _TITLES = {
 
 
 def _table(out: Outlook) -> str:
+    from forecasting.frames import MEAN, MEDIAN
+    from forecasting.paths import HEADLINE
+
     parts = []
     base = str(out.growth.base) if out.growth is not None else ""
     how = str(out.full_year.attrs.get("how", "sum")) if out.full_year is not None else ""
@@ -125,6 +129,8 @@ def _table(out: Outlook) -> str:
 
 
 def _csv(out: Outlook) -> str:
+    from api.service.archive import frame_rows
+
     rows = [{"block": name, **row} for name, frame in _blocks(out) for row in frame_rows(frame)]
     columns = list(dict.fromkeys(key for row in rows for key in row))
     buffer = io.StringIO()
@@ -135,6 +141,8 @@ def _csv(out: Outlook) -> str:
 
 
 def _json(out: Outlook, y: pd.Series, model: str, notes: list[WarningNote]) -> str:
+    from api.service.archive import frame_rows, outlook_params
+
     body: dict[str, Any] = {"series": y.name, "model": model, "forecast": frame_rows(out.forecast)}
     body |= {"growth": None, "full_year": None} | outlook_params(out.growth, out.full_year)
     body["warnings"] = [{"code": n.code, "message": n.message} for n in notes]
@@ -158,8 +166,9 @@ def forecast(
     """Forecast a stored series or a file, with intervals and optional growth and full-year blocks."""
     from data import DataError
     from forecasting.core import latest_complete_stretch
-    from forecasting.exceptions import ForecastingError
-    from forecasting.outlook import forecast_outlook
+    from forecasting.exceptions import ForecastingError, ForecastingWarning
+    from forecasting.executor import capture_warnings
+    from forecasting.outlook import FullYearOptions, GrowthOptions, forecast_outlook
 
     if format not in FORMATS:
         raise _refuse(f"--format must be one of {', '.join(FORMATS)}; got {format!r}.")

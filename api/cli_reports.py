@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 __all__ = ["register"]
 
-report_app = typer.Typer(help="Create, list, show, run and delete scheduled forecast reports.", no_args_is_help=True)
+report_app = typer.Typer(
+    rich_markup_mode=None, help="Create, list, show, run and delete scheduled forecast reports.", no_args_is_help=True
+)
 _T = TypeVar("_T")
 
 

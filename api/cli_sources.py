@@ -14,7 +14,9 @@ if TYPE_CHECKING:
 __all__ = ["register", "source_options"]
 
 refresh_app = typer.Typer(
-    help="Fetch source queries on a cron schedule (list, add, delete, run now).", no_args_is_help=True
+    rich_markup_mode=None,
+    help="Fetch source queries on a cron schedule (list, add, delete, run now).",
+    no_args_is_help=True,
 )
 
 

@@ -17,7 +17,7 @@ __all__ = ["read_settings", "register"]
 
 logger = logging.getLogger(__name__)
 
-series_app = typer.Typer(help="Inspect stored series.", no_args_is_help=True)
+series_app = typer.Typer(rich_markup_mode=None, help="Inspect stored series.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:

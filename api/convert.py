@@ -57,7 +57,7 @@ from data.structures_repo import StructureDefinition
 from forecasting.exceptions import InvalidSeriesError, MissingPeriodsError
 from forecasting.frames import CUTOFF, DS, MODEL, UNIQUE_ID
 from forecasting.outlook import FullYearOptions, GrowthOptions
-from forecasting.registry import REGISTRY
+from forecasting.registry import REGISTRY, describe_model
 from forecasting.series import ItemLocator, parse_series
 
 __all__ = [
@@ -229,10 +229,11 @@ def stored_to_read(stored: StoredSeries) -> SeriesRead:
 
 
 def model_to_read(name: str, default: str) -> ModelRead:
-    """A registry entry → schema (its tags)."""
+    """A registry entry → schema (its description and tags)."""
     tags = REGISTRY[name].tags
     return ModelRead(
         name=name,
+        description=describe_model(name),
         supports_intervals=tags.supports_intervals,
         handles_missing=tags.handles_missing,
         requires_season_length=tags.requires_season_length,
@@ -336,8 +337,17 @@ def backtest_scores_to_read(
 
 # ---------------------------------------------------------------- service requests and results
 def inline_to_series(inline: InlineSeries) -> pd.Series:
-    """Posted observations → a period series (what the service parses inline data with)."""
-    return items_to_series(inline.labels, inline.values, inline.frequency)
+    """Posted observations → a period series (what the service parses inline data with).
+
+    Missing periods are refused naming what the request can do: send them with ``"y": null``
+    and ``"missing": "model"``.
+    """
+    try:
+        return items_to_series(inline.labels, inline.values, inline.frequency)
+    except MissingPeriodsError as exc:
+        hint = 'Or send those periods with "y": null and "missing": "model" to fit through the gaps.'
+        hinted = MissingPeriodsError(f"{exc} {hint}", location=exc.location, value=exc.value)
+        raise detailed(hinted, getattr(exc, "details", {})) from None
 
 
 def _source(body: Any, label: str | None = None) -> SeriesSource:

@@ -8,17 +8,21 @@ exceptions to HTTP statuses; routes let library exceptions propagate.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import math
+import typing
 from typing import Any, TypeVar
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.service.admission import OverloadedError
+from api.service.warming import NotReadyError
 from data.connectors.exceptions import SourceError, SourceTimeoutError
 from data.exceptions import ConflictError, DataError, IngestError, StorageUnavailableError, UploadLimitError
 from forecasting.exceptions import (
@@ -103,6 +107,8 @@ STATUS_BY_EXCEPTION: dict[type[BaseException], int] = {
     StorageUnavailableError: 503,
     # The fitting queue is full (TRADECAST_MAX_PENDING_FITS): retry after Retry-After.
     OverloadedError: 503,
+    # /ready while the fitting workers warm up: the message says what is warming.
+    NotReadyError: 503,
     # PDF asked for and the service has no Chromium: the message says what to install.
     RenderUnavailableError: 503,
     DataError: 500,
@@ -198,16 +204,55 @@ def _field_name(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or ".".join(str(p) for p in loc) or "request"
 
 
-async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = [
+def _body_models(annotation: Any) -> list[type[BaseModel]]:
+    """The pydantic models an annotation can hold (through Optional, unions, lists, Annotated)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    return [model for arg in typing.get_args(annotation) for model in _body_models(arg)]
+
+
+def _known_fields(request: Request, loc: tuple[Any, ...] | list[Any]) -> list[str]:
+    """The field names the request body accepts next to the unknown field at ``loc`` ([] if not found)."""
+    body_field = getattr(request.scope.get("route"), "body_field", None)
+    if body_field is None or not loc or loc[0] != "body":
+        return []
+    models = _body_models(body_field.field_info.annotation)
+    for part in loc[1:-1]:
+        if isinstance(part, str):
+            fields = [m.model_fields[part] for m in models if part in m.model_fields]
+            models = [found for f in fields for found in _body_models(f.annotation)]
+        # an int is a list position: the item's model is the list's, already in ``models``
+    return sorted(
+        {name for m in models for name, f in m.model_fields.items()}
+        | {f.alias for m in models for f in m.model_fields.values() if f.alias}
+    )
+
+
+def _unknown_field_message(request: Request, error: dict[str, Any]) -> str:
+    loc = error.get("loc", ())
+    name = str(loc[-1]) if loc else ""
+    close = difflib.get_close_matches(name, _known_fields(request, loc), n=1, cutoff=0.6)
+    return f"unknown field '{_field_name(loc)}'" + (f"; did you mean '{close[0]}'?" if close else "")
+
+
+def _validation_errors(request: Request, exc: RequestValidationError) -> list[dict[str, Any]]:
+    """One entry per pydantic error, unknown fields first (a typo also makes its field 'missing')."""
+    raw = sorted(exc.errors(), key=lambda e: e.get("type") != "extra_forbidden")
+    return [
         {
             "field": _field_name(e.get("loc", ())),
             "loc": list(e.get("loc", ())),
-            "message": str(e.get("msg", "")).removeprefix("Value error, "),
+            "message": _unknown_field_message(request, e)
+            if e.get("type") == "extra_forbidden"
+            else str(e.get("msg", "")).removeprefix("Value error, "),
         }
-        for e in exc.errors()
+        for e in raw
     ]
+
+
+async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = _validation_errors(request, exc)
     if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
         allowed = _literal_path_methods(request)
         if allowed and request.method not in allowed:
@@ -228,7 +273,10 @@ async def _validation_handler(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(error_body("invalid_json", message, details), status_code=422)
     first = errors[0] if errors else {"field": "request", "message": "invalid request"}
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    message = f"invalid field '{first['field']}': {first['message']}{more}"
+    if str(first["message"]).startswith("unknown field"):
+        message = f"{first['message']}{more}"
+    else:
+        message = f"invalid field '{first['field']}': {first['message']}{more}"
     return JSONResponse(error_body("validation_error", message, {"errors": _json_safe(errors)}), status_code=422)
 
 
@@ -314,7 +362,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers; unexpected exceptions are turned into a 500 by the middleware."""
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
-    for cls in (ForecastingError, DataError, ApiError, OverloadedError):
+    for cls in (ForecastingError, DataError, ApiError, OverloadedError, NotReadyError):
         app.add_exception_handler(cls, _domain_handler)
 
 

@@ -15,6 +15,7 @@ from api.auth import AuthMiddleware, add_security_scheme
 from api.convert import inline_to_series
 from api.docs import install_offline_docs
 from api.errors import install_error_handlers
+from api.examples import add_request_examples
 from api.jobs import JobManager
 from api.logs import configure_logging
 from api.metrics import Metrics
@@ -175,6 +176,7 @@ def build_service(settings: Settings, metrics: Metrics) -> ForecastService:
         cache_size=settings.cache_size,
         vintage_ttl=settings.vintage_ttl_seconds,
         max_pending_fits=settings.executor.max_pending_fits,
+        warm=settings.executor.warm_up,
     )
 
 
@@ -205,12 +207,13 @@ def fit_executor(fit_workers: int, dask_scheduler: str | None = None) -> Executo
 
 
 def _declare_security(app: FastAPI) -> None:
-    """Add the bearer scheme to the generated OpenAPI document (see :mod:`api.auth`)."""
+    """Add the bearer scheme (:mod:`api.auth`) and the request examples (:mod:`api.examples`)
+    to the generated OpenAPI document."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = add_security_scheme(build())
+            app.openapi_schema = add_request_examples(add_security_scheme(build()))
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -65,8 +65,21 @@ __all__ = [
 Frequency = Literal["annual", "quarterly", "monthly"]
 Kind = Literal["level", "share"]
 Transform = Literal["none", "log"]
-SeriesId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,100}$", examples=["china_russia_total"])]
-Level = Annotated[int, Field(ge=1, le=99)]
+SeriesId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,100}$", examples=["cn_ru_trade_total_annual"])]
+
+
+def _level_in_percent(value: Any) -> Any:
+    # 0.95 is the commonest slip (statsmodels' alpha and many libraries take fractions).
+    if isinstance(value, float) and 0.0 < value < 1.0:
+        raise ValueError(
+            f"levels are percentages: use {round(value * 100, 6):g} for a {round(value * 100, 6):g}% interval, "
+            f"not {value}"
+        )
+    return value
+
+
+#: An interval level in percent (80, 95); a fraction such as 0.95 is refused with the hint.
+Level = Annotated[int, BeforeValidator(_level_in_percent), Field(ge=1, le=99)]
 
 
 def _refuse_bool(value: object) -> object:
@@ -168,16 +181,20 @@ class HealthRead(BaseModel):
 
 
 class ReadyRead(BaseModel):
-    """Readiness answer: the store is reachable."""
+    """Readiness answer: the store is reachable and the fitting workers are warm."""
 
     status: Literal["ready"] = "ready"
     storage: Literal["ok"] = "ok"
+    warm_up: str = Field(
+        "", description="How the fitting workers were warmed, e.g. '2 of 2 fit worker process(es) warmed in 4.1 s'."
+    )
 
 
 class ModelRead(BaseModel):
     """A registered model and what it supports."""
 
     name: str
+    description: str = Field(description="What the model is, in one sentence.")
     supports_intervals: bool
     handles_missing: bool
     requires_season_length: bool

@@ -207,6 +207,7 @@ class ExecutorSection:
     max_pending_fits: int
     report_jobs: int
     dask_scheduler: str | None
+    warm_up: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -365,6 +366,12 @@ class Settings(BaseSettings):
         "are still served).",
     )
     report_jobs: int = Field(default=1, ge=1, le=64, description="Processes forecasting one report's series.")
+    warm_up: bool = Field(
+        default=True,
+        description="Warm each fitting worker at start-up with small fits of 'auto' (imports, numba compilation), "
+        "so the first forecast is about as fast as the next ones; GET /ready answers 503 until done. Off: ready "
+        "at once, and each worker's first fit takes seconds longer.",
+    )
     dask_scheduler: str | None = Field(
         default=None,
         description="Address of a Dask scheduler (tcp://host:8786): fits, batch jobs and report series then run "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import MetricsDep, StoreDep
+from api.deps import MetricsDep, ServiceDep, StoreDep
 from api.metrics import CONTENT_TYPE
 from api.schemas import ErrorRead, HealthRead, ReadyRead
 
@@ -20,10 +20,11 @@ async def read_health() -> HealthRead:
 
 
 @router.get("/ready", response_model=ReadyRead, responses={503: {"model": ErrorRead}})
-def read_ready(store: StoreDep) -> ReadyRead:
-    """Readiness: the store answers a query."""
+def read_ready(store: StoreDep, service: ServiceDep) -> ReadyRead:
+    """Readiness: the store answers and the fitting workers are warm (503 says what is warming)."""
     store.check_connection()
-    return ReadyRead()
+    service.warming.check()
+    return ReadyRead(warm_up=service.warming.describe())
 
 
 @router.get(

@@ -154,7 +154,7 @@ class ReportUpdate(BaseModel):
         default_factory=lambda: ["html"],
         description="Files written per run to the report directory: 'html' (always), 'pdf', 'xlsx'.",
     )
-    enabled: bool = True
+    enabled: bool = Field(True, strict=True)  # 0 or "no" is refused, not read as false
     delivery: ReportDelivery | None = Field(None, description="E-mail recipients and/or a webhook; null: none.")
     series_options: dict[str, SeriesOptions] = Field(
         default_factory=dict,

@@ -107,7 +107,8 @@ class RefreshCreate(BaseModel):
     query: str = Field(min_length=1, max_length=500)
     schedule: str = Field(max_length=100, description="Cron 'minute hour day month day_of_week', e.g. '0 6 * * 1'.")
     timezone: str = Field("UTC", max_length=64, description="IANA time zone of the schedule.")
-    enabled: bool = True
+    # strict: the schema says boolean, so 0 or "no" is refused rather than read as false.
+    enabled: bool = Field(True, strict=True)
     series_id: SeriesId | None = Field(
         default=None, description="Store under this id (one series only); default: made from the source's key."
     )

@@ -6,10 +6,13 @@ their errors (:class:`forecasting.executor.TaskResult`).
 
 from __future__ import annotations
 
+import os
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 import forecasting
@@ -24,7 +27,7 @@ from forecasting.transforms import Transformed
 if TYPE_CHECKING:
     from api.service.drivers import DrivenFit
 
-__all__ = ["FitOutcome", "fit_forecast", "run_backtest", "warm_up"]
+__all__ = ["FitOutcome", "fit_forecast", "import_models", "run_backtest", "warm_up"]
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,44 @@ def run_backtest(
     return frame
 
 
+def import_models() -> int:
+    """Import every registered model (the light warm-up); return this process's id."""
+    forecasting.list_models()
+    return os.getpid()
+
+
+#: The process that :func:`warm_up` has warmed (a forked child must warm itself again).
+_warmed_pid: int | None = None
+_warm_lock = threading.Lock()
+
+
+def _warm_series(freq: str, n: int, season: int) -> pd.Series:
+    # A trend with a seasonal wave and a deterministic wiggle: small, yet enough for every
+    # candidate of auto (seasonal ones included) to be fitted and compiled.
+    t = np.arange(n, dtype=float)
+    values = 100.0 + 0.8 * t + 6.0 * np.sin(2 * np.pi * t / season) + 2.0 * np.cos(1.7 * t)
+    return pd.Series(values, index=pd.period_range("2010-01", periods=n, freq=freq), name="warm_up")
+
+
 def warm_up() -> int:
-    """Run once in each fresh worker so that the first real fit does not pay the import time."""
-    return len(forecasting.list_models())
+    """Import the models and run small fits of ``auto`` once in this process; return its pid.
+
+    A fresh worker's first fit otherwise pays for the imports and for numba compiling the
+    statsforecast kernels (seconds, against a fraction of a second warm). Monthly, quarterly
+    and annual series take different candidates, so each is fitted once, with intervals and
+    the growth and full-year blocks a forecast request may ask for. Cheap once warmed.
+    """
+    global _warmed_pid
+    with _warm_lock:
+        if _warmed_pid != os.getpid():
+            forecasting.list_models()
+            with warnings.catch_warnings():
+                # Whatever the tiny series make the models say is not the caller's concern.
+                warnings.simplefilter("ignore")
+                for freq, n, season in (("M", 48, 12), ("Q", 24, 4), ("Y", 16, 4)):
+                    monthly = freq == "M"
+                    growth, full_year = (GrowthOptions(), FullYearOptions()) if monthly else (None, None)
+                    y = _warm_series(freq, n, season)
+                    forecast_outlook(y, 6, (80, 95), "auto", "level", growth=growth, full_year=full_year)
+            _warmed_pid = os.getpid()
+    return os.getpid()

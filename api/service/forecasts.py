@@ -31,7 +31,7 @@ from api.metrics import Metrics
 from api.service.admission import FitGate
 from api.service.archive import archive_forecast
 from api.service.drivers import DrivenFit, check_stored_coverage, driven_fit, scenario_tables
-from api.service.fitting import FitOutcome, fit_forecast, run_backtest, warm_up
+from api.service.fitting import FitOutcome, fit_forecast, import_models, run_backtest, warm_up
 from api.service.limits import Limits, check_backtest, check_forecast, check_model_name, check_outlook
 from api.service.sources import InlineParser, VintageMemory, prepare
 from api.service.types import (
@@ -43,6 +43,7 @@ from api.service.types import (
     ForecastResult,
     Prepared,
 )
+from api.service.warming import WarmUp
 from data import SeriesNotFoundError, Store, VintageInfo
 from forecasting.core import score_backtest
 from forecasting.exceptions import ForecastingError, InvalidParameterError
@@ -112,6 +113,9 @@ class ForecastService:
     max_pending_fits : int
         Most fits queued or running at once; beyond, a fit is refused with
         :class:`~api.service.admission.OverloadedError` (503, ``Retry-After``).
+    warm : bool
+        Warm each worker with small fits at start (:mod:`api.service.warming`); else only
+        import the models.
     """
 
     def __init__(
@@ -124,6 +128,7 @@ class ForecastService:
         cache_size: int = 512,
         vintage_ttl: float = 0.0,
         max_pending_fits: int = DEFAULT_MAX_PENDING_FITS,
+        warm: bool = True,
     ) -> None:
         self.limits = limits
         self.metrics = metrics
@@ -131,12 +136,18 @@ class ForecastService:
         self.gate = FitGate(max_pending_fits, executor.n_workers)
         self.cache: LRUCache[ForecastResult] = LRUCache(cache_size)
         self.vintages = VintageMemory(vintage_ttl)
+        self.warming = (
+            WarmUp(executor, warm_up, what="importing the models and compiling their kernels with small fits of 'auto'")
+            if warm
+            else WarmUp(executor, import_models, what="importing the models (fit warm-up off: TRADECAST_WARM_UP=0)")
+        )
         self._parse = parse
 
     # ---------------------------------------------------------------- lifecycle
     def start(self) -> None:
-        """Start the workers (warmed up in the background)."""
-        self.executor.start(warm_up=warm_up)
+        """Start the workers, warmed up in the background (:attr:`warming` says when they are)."""
+        self.executor.start(warm_up=self.warming.warm)
+        self.warming.start()
 
     def shutdown(self) -> None:
         """Stop the workers: queued fits are cancelled, running ones finish."""

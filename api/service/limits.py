@@ -21,6 +21,7 @@ from forecasting.paths import full_year_target
 from forecasting.registry import REGISTRY
 
 __all__ = [
+    "MISSING_HINT",
     "Limits",
     "check_backtest",
     "check_complete",
@@ -120,13 +121,30 @@ def check_series_length(n: int, limits: Limits) -> None:
         )
 
 
+#: The request's ``missing`` values that take a series with gaps (the library's policies).
+_MISSING_OPTIONS = ("model", "latest_stretch")
+
+#: What a REST or CLI caller can do about gaps, in the request's own terms.
+MISSING_HINT = (
+    'Or send "missing": "model" to fit through the gaps (models auto, regression_arima, structural; '
+    'nothing is filled in), or "missing": "latest_stretch" to forecast from the latest complete stretch.'
+)
+
+
 def check_complete(y: pd.Series, *, field: str = "data") -> None:
     """Raise :class:`MissingValuesError` (the series parser's rule) naming the first missing value of ``y``."""
     try:
         series_rules.check_complete(y, name=field)
     except MissingValuesError as exc:
         n_missing = int(np.isnan(y.to_numpy(dtype=float)).sum())
-        raise with_details(exc, {"field": field, "first_missing": exc.value, "n_missing": n_missing}) from None
+        hinted = MissingValuesError(f"{exc} {MISSING_HINT}", location=exc.location, value=exc.value)
+        details = {
+            "field": field,
+            "first_missing": exc.value,
+            "n_missing": n_missing,
+            "missing": list(_MISSING_OPTIONS),
+        }
+        raise with_details(hinted, details) from None
 
 
 def check_outlook(y: pd.Series, kind: str, growth: GrowthOptions | None, full_year: FullYearOptions | None) -> None:

@@ -38,6 +38,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "gc_freeze": False,
         "report_dir": tmp_path / "reports",
         "scheduler_enabled": False,
+        # Ready at once: the warm-up fits are tested in test_service.py (readiness).
+        "warm_up": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)

@@ -31,6 +31,8 @@ def start_server(folder: Path, env: dict[str, str], *, timeout: float = 60) -> t
         "TRADECAST_DATABASE_URL": f"sqlite:///{folder / 'server.db'}",
         "TRADECAST_LOG_LEVEL": "WARNING",
         "TRADECAST_REPORT_DIR": str(folder / "reports"),
+        # Ready at once (no warm-up fits in the workers) unless a test asks for them.
+        "TRADECAST_WARM_UP": "0",
         **env,
     }
     full.pop("TRADECAST_API_KEYS", None)

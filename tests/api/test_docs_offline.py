@@ -1,6 +1,6 @@
 """``/docs`` and ``/redoc`` in headless Chromium with every host but the loopback blocked.
 
-A real server (``tradecast serve``) answers on 127.0.0.1; Chromium resolves every other
+A real server (uvicorn, in a thread of the test process) answers on 127.0.0.1; Chromium resolves every other
 name to nothing and sends the rest through a proxy that does not exist, so a page that
 needs a CDN stays blank. The control test shows the check would catch one: FastAPI's
 default page (scripts from a CDN) lists no operation under the same block.
@@ -17,7 +17,8 @@ import pytest
 from fastapi.openapi.docs import get_swagger_ui_html
 
 from api.docs import ASSETS_URL
-from tests.api.servers import start_server
+from tests.api.conftest import make_settings
+from tests.api.test_reliability import LiveServer
 from tests.reports.test_browser import _run_chromium, chromium  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
@@ -33,11 +34,10 @@ _OFFLINE = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    env = {"TRADECAST_FIT_WORKERS": "0", "TRADECAST_SCHEDULER_ENABLED": "false"}
-    base, proc = start_server(tmp_path_factory.mktemp("docs"), env)
-    yield base
-    proc.kill()
-    proc.communicate()
+    # uvicorn in a thread of this process: the pages and assets are the app's, and a process of
+    # its own (tradecast serve, tested in test_server.py) would import the whole stack again.
+    with LiveServer(make_settings(tmp_path_factory.mktemp("docs"))) as live:
+        yield f"http://127.0.0.1:{live.port}"
 
 
 def _dom(chromium: str, url: str) -> str:  # noqa: F811

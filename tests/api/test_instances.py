@@ -61,6 +61,7 @@ class Instance:
             "TRADECAST_JOB_HEARTBEAT_SECONDS": "0.5",
             "TRADECAST_JOB_STALE_SECONDS": "3",
             "TRADECAST_SCHEDULER_REFRESH_SECONDS": "1",
+            "TRADECAST_WARM_UP": "0",
             **env,
         }
         full_env.pop("TRADECAST_API_KEYS", None)
@@ -123,6 +124,9 @@ def _start_pair(start: Any, **env: str) -> tuple[Instance, Instance]:
     return a, b
 
 
+# Two real servers (20-40 s). In the fast suite: tests/reports/test_scheduler.py's
+# exactly-once test with two schedulers on one store.
+@pytest.mark.slow
 def test_each_scheduled_report_slot_runs_exactly_once_across_two_instances(instances):
     # Per-second schedules are for tests only: a test service turns them on.
     a, b = _start_pair(instances, TRADECAST_SCHEDULER_ENABLED="1", TRADECAST_ENV="test", TRADECAST_SCHEDULE_SECONDS="1")
@@ -155,6 +159,9 @@ def _wait_job(client: httpx.Client, job_id: str, timeout: float = 180) -> dict[s
     return dict(state)
 
 
+# Two real servers, one killed (30-40 s). In the fast suite: test_jobs.py's interrupted job
+# run again after a restart (the same recovery path, in one process).
+@pytest.mark.slow
 def test_a_batch_job_runs_once_and_is_taken_over_when_its_instance_is_killed(instances):
     a, b = _start_pair(instances, TRADECAST_BATCH_SYNC_LIMIT="1")
     with a.client() as ca, b.client() as cb:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import insert, select
 
 from api.main import create_app
@@ -93,7 +94,7 @@ def _insert_orphan(settings, job_id: str, attempts: int) -> None:
 
 
 def test_interrupted_job_is_run_again_after_restart(tmp_path):
-    settings = make_settings(tmp_path, job_stale_seconds=1, fit_workers=1)
+    settings = make_settings(tmp_path, job_stale_seconds=1)
     _insert_orphan(settings, "b" * 32, attempts=1)
     with TestClient(create_app(settings)) as client:
         job = _wait(client, "b" * 32)
@@ -131,6 +132,9 @@ def test_job_interrupted_by_shutdown_stays_active_for_recovery(tmp_path, monkeyp
         assert client.get(f"/v1/jobs/{job['id']}").json()["status"] == "running"
 
 
+# Two fitting processes, one killed (15-30 s). In the fast suite: the executor's own tests of a
+# killed worker (tests/forecasting/test_executor.py: its task fails, the pool is replaced).
+@pytest.mark.slow
 def test_batch_and_job_succeed_after_a_fitting_worker_is_killed(tmp_path):
     import os
     import signal

@@ -27,7 +27,9 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from api.main import create_app
+from data.connectors import SourceOptions
 from tests.api.conftest import READ_KEY, WRITE_KEY, make_settings
+from tests.data._recorded import Recorded
 
 # Per-operation example budget: about 40 operations x 2 apps stays under ~60 s on two busy cores.
 MAX_EXAMPLES = 6
@@ -39,7 +41,10 @@ def _app(keys: bool) -> Any:
     overrides: dict[str, Any] = {"max_horizon": 24, "max_series_length": 200}
     if keys:
         overrides["api_keys"] = f"{READ_KEY}:read,{WRITE_KEY}:write"
-    return create_app(make_settings(tmp, **overrides))
+    app = create_app(make_settings(tmp, **overrides))
+    # The /docs examples name real source queries: answer them from the recordings, never the network.
+    app.state.source_options = SourceOptions(transport=Recorded().transport)
+    return app
 
 
 open_schema = schemathesis.openapi.from_asgi("/openapi.json", _app(keys=False))

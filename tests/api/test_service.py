@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 
 import pytest
 
 from api.logs import JsonFormatter, RequestIdFilter
+from api.main import create_app
 from data import StorageUnavailableError
 from forecasting import list_models
-from tests.api.conftest import assert_error
+from tests.api.conftest import TestClient, assert_error, make_settings
 
 
 def test_health(client):
@@ -18,7 +21,29 @@ def test_health(client):
 
 
 def test_ready_when_store_answers(client):
-    assert client.get("/ready").json() == {"status": "ready", "storage": "ok"}
+    assert client.app.state.service.warming.wait(timeout=30)
+    body = client.get("/ready").json()
+    assert body["status"] == "ready" and body["storage"] == "ok"
+    assert "1 of 1 in this process warmed" in body["warm_up"]
+
+
+def test_ready_is_503_naming_what_warms_until_warm_up_ends(tmp_path, monkeypatch):
+    release = threading.Event()
+
+    def slow_warm() -> int:
+        assert release.wait(timeout=30)
+        return os.getpid()
+
+    monkeypatch.setattr("api.service.forecasts.warm_up", slow_warm)
+    with TestClient(create_app(make_settings(tmp_path, warm_up=True))) as client:
+        assert client.get("/health").status_code == 200  # alive while warming
+        error = assert_error(client.get("/ready"), 503, "warming_up", "compiling their kernels")
+        assert error["details"] == {"retry_after": 1, "warmed": 0, "workers": 1}
+        assert client.get("/ready").headers["retry-after"] == "1"
+        release.set()
+        assert client.app.state.service.warming.wait(timeout=30)
+        body = client.get("/ready").json()
+        assert body["status"] == "ready" and "small fits of 'auto': 1 of 1" in body["warm_up"]
 
 
 def test_ready_is_503_when_store_is_down(client, monkeypatch):
@@ -36,6 +61,14 @@ def test_models_lists_registry_with_tags(client):
     naive = next(m for m in body["data"] if m["name"] == "naive")
     assert naive["supports_intervals"] is True and naive["min_obs"] >= 1
     assert [m["name"] for m in body["data"] if m["is_default"]] == ["naive2"]
+
+
+def test_models_describe_each_model_in_a_sentence(client):
+    described = {m["name"]: m["description"] for m in client.get("/v1/models").json()["data"]}
+    assert described["naive2"] == "M-competition Naive2: the naive method on seasonally adjusted data."
+    assert described["ces"].startswith("Complex exponential smoothing")
+    for name, sentence in described.items():
+        assert len(sentence) >= 20 and sentence.endswith(".") and "``" not in sentence, (name, sentence)
 
 
 def test_metrics_count_requests_by_route_template(client, stored):

@@ -124,6 +124,9 @@ def test_concurrent_writer_threads_land_as_separate_vintages(store: Store):
     _check_writes(store, meta.series_id, outcomes)
 
 
+# Two fresh interpreters importing the data stack (20-40 s on two busy cores); the same
+# invariant under concurrent writers is checked fast by the threads test above.
+@pytest.mark.slow
 def test_concurrent_writer_processes_land_as_separate_vintages(target: Target, tmp_path: Path):
     barrier = tmp_path / "barrier"  # each process waits here until both are ready
     barrier.mkdir()

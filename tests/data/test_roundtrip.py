@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import openpyxl
 import pandas as pd
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -79,6 +80,8 @@ def test_xlsx_date_cells_become_periods():
     assert [str(p) for p in result.frame.ds] == ["2023-01", "2023-02", "2023-03"]
 
 
+# The bench script in a fresh interpreter (20 s); the round trip itself is the property test above.
+@pytest.mark.slow
 def test_bench_script_runs_on_a_small_case(tmp_path):
     import subprocess
 

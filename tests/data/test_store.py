@@ -295,6 +295,9 @@ def test_create_schema_is_idempotent(store: Store):
     assert store.list_series()[1] == 1
 
 
+# The alembic command in a fresh interpreter (20 s). In the fast suite: the migrations match the
+# tables (test_migrations_match_the_table_definitions) and the upgrades of test_upgrade.py.
+@pytest.mark.slow
 def test_alembic_command_line_upgrades_the_database_given_with_x_url(tmp_path):
     import subprocess
     import sys

@@ -184,6 +184,9 @@ def _background_settings() -> tuple[bool, str, str]:
     )
 
 
+# A second LocalCluster of worker processes (20-35 s). In the fast suite: the executor on the
+# module's cluster, through its scheduler address and its client.
+@pytest.mark.slow
 def test_dask_executor_without_a_cluster_starts_and_closes_a_local_one():
     executor = DaskExecutor(1)
     with executor:
