@@ -38,11 +38,38 @@ def partner_shares(domain: Path) -> pd.DataFrame:
     return parts.div(parts.sum(axis=1), axis=0)
 
 
-def score_origin(shares: pd.DataFrame, cut: str, n_paths: int) -> list[dict[str, object]]:
+EU_FILE = "eurostat_eu_members_trade_russia_neighbours_monthly_2020_2022.csv"
+#: Member-state compositions: 24 months of history at most, so a shorter horizon and later origins.
+EU_HORIZON = 6
+EU_SELECT = ("2021-06", "2021-09")
+EU_REPORT = ("2021-12", "2022-03", "2022-06")
+
+
+def member_state_shares(domain: Path) -> dict[str, pd.DataFrame]:
+    """Per partner and flow: the shares of the 4 largest EU reporters and of the others."""
+    raw = pd.read_csv(domain / EU_FILE)
+    raw["ds"] = pd.PeriodIndex.from_fields(year=raw["year"], month=raw["month"], freq="M")
+    out = {}
+    for (partner, flow), g in raw.groupby(["partner", "flow"]):
+        wide = g.pivot_table(index="ds", columns="reporter", values="value_eur", aggfunc="sum").fillna(0.0)
+        top = list(wide.sum().sort_values(ascending=False).index[:4])
+        parts = wide[top].assign(other=wide.drop(columns=top).sum(axis=1))
+        parts.columns = [str(c).lower().replace(" ", "_") for c in parts.columns]
+        total = parts.sum(axis=1)
+        if len(parts) >= 30 and bool((total > 0).all()):
+            out[f"{partner}:{flow}".lower()] = parts.div(total, axis=0)
+    return out
+
+
+def score_origin(
+    shares: pd.DataFrame, cut: str, n_paths: int, horizon: int = HORIZON, panel: str = "partners"
+) -> list[dict[str, object]]:
     cutoff = pd.Period(cut, freq="M")
     train = shares.loc[:cutoff]
+    if len(shares.loc[cutoff:]) <= horizon:
+        return []
     frame = train.stack().rename("y").reset_index().rename(columns={"level_1": "unique_id"})
-    fc = forecast_shares(frame, HORIZON, levels=(95,), n_paths=n_paths)
+    fc = forecast_shares(frame, horizon, levels=(95,), n_paths=n_paths)
     recent = train.iloc[-12:].mean()
     rows = []
     for comp, part in fc.groupby("unique_id"):
@@ -50,11 +77,11 @@ def score_origin(shares: pd.DataFrame, cut: str, n_paths: int) -> list[dict[str,
         actual = shares.loc[part["ds"], comp].to_numpy()
         mean, lo, hi = (part[c].to_numpy() for c in ("mean", "lo_95", "hi_95"))
         refs = {
-            "naive": np.full(HORIZON, train[comp].iloc[-1]),
-            "seasonal_naive": train[comp].iloc[-12:].to_numpy(),
-            "mean12": np.full(HORIZON, recent[comp]),
+            "naive": np.full(horizon, train[comp].iloc[-1]),
+            "seasonal_naive": train[comp].iloc[-12:].to_numpy()[:horizon],
+            "mean12": np.full(horizon, recent[comp]),
         }
-        row: dict[str, object] = {"cutoff": cut, "component": comp}
+        row: dict[str, object] = {"panel": panel, "cutoff": cut, "component": comp}
         for name, ref in refs.items():
             row[f"mae_{name}"] = 100 * float(np.mean(np.abs(actual - ref)))
         for w in WEIGHTS:
@@ -75,15 +102,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     start = time.perf_counter()
     shares = partner_shares(args.domain)
     rows = [r for cut in (*SELECT, *REPORT) for r in score_origin(shares, cut, args.paths)]
+    for name, panel in member_state_shares(args.domain).items():
+        for cut in (*EU_SELECT, *EU_REPORT):
+            rows.extend(score_origin(panel, cut, args.paths, EU_HORIZON, f"eu:{name}"))
     table = pd.DataFrame(rows)
-    table["origins"] = np.where(table["cutoff"].isin(SELECT), "choosing", "reporting")
+    choosing = table["cutoff"].isin(SELECT + EU_SELECT)
+    table["origins"] = np.where(choosing, "choosing", "reporting")
+    table["set"] = np.where(table["panel"] == "partners", "partners", "member_states")
     cols = [c for c in table.columns if c.startswith(("mae_", "cov95_"))]
-    summary = table.groupby("origins")[cols].mean().T
-    se = table.groupby("origins")[cols].agg(lambda x: x.std(ddof=1) / np.sqrt(len(x))).T
-    with pd.option_context("display.width", 200, "display.precision", 3, "display.max_rows", 100):
-        logger.info(
-            "partner composition, horizon %d, (component, origin) means:\n%s", HORIZON, summary.join(se, rsuffix="_se")
-        )
+    groups = table.groupby(["set", "origins"])[cols]
+    summary = groups.mean().T
+    se = groups.agg(lambda x: x.std(ddof=1) / np.sqrt(len(x))).T
+    counts = table.groupby(["set", "origins"]).size()
+    with pd.option_context("display.width", 250, "display.precision", 3, "display.max_rows", 100):
+        logger.info("(component, origin) means; n = %s:\n%s\nstandard errors:\n%s", dict(counts), summary, se)
+    Path("var/bench").mkdir(parents=True, exist_ok=True)
+    table.to_csv("var/bench/shares_bench.csv", index=False)
     logger.info("%.0f s wall, %.0f s CPU", time.perf_counter() - start, time.process_time())
 
 
