@@ -41,6 +41,7 @@ from forecasting.paths import full_year, simulate, summarize_paths
 from forecasting.registry import get_model, list_models
 from forecasting.scenarios import forecast_scenarios
 from forecasting.structure import forecast_hierarchy, forecast_share_values, forecast_shares
+from forecasting.temporal import TemporalForecast, forecast_temporal
 
 __all__ = [
     "EVENT_TYPES",
@@ -69,6 +70,7 @@ __all__ = [
     "SparseSeriesWarning",
     "StructuralBreak",
     "StructuralBreakWarning",
+    "TemporalForecast",
     "ThinEvidenceWarning",
     "annual_change",
     "annual_totals",
@@ -78,6 +80,7 @@ __all__ = [
     "event_regressors",
     "forecast",
     "forecast_hierarchy",
+    "forecast_temporal",
     "backtest_many",
     "forecast_many",
     "forecast_outlook",

@@ -29,7 +29,11 @@ def pg_url():
 def test_series_forecast_and_job_on_postgres(tmp_path, pg_url):
     settings = make_settings(tmp_path, database_url=pg_url, batch_sync_limit=1, fit_workers=1)
     with TestClient(create_app(settings)) as client:
-        assert client.get("/ready").status_code == 200
+        # The fit worker process imports the models before the service says it is ready.
+        ready_by = time.monotonic() + 120
+        while (ready := client.get("/ready")).status_code == 503 and time.monotonic() < ready_by:
+            time.sleep(0.2)
+        assert ready.status_code == 200, ready.json()
         body = {"series_id": "pg", "frequency": "annual", "data": annual()}
         assert client.post("/v1/series", json=body).status_code == 201
         forecast = client.post("/v1/forecasts", json={"series_id": "pg", "horizon": 2}).json()
