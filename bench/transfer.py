@@ -1,0 +1,410 @@
+"""Does ``auto``'s interval calibration transfer? (issue 31, point 1)
+
+One harness for every evaluation set of the issue, from cached fits:
+
+- ``tourism``: the 1,311 tourism competition series (``/work/shared/data/tourism``), a corpus
+  disjoint from M3: train part against test part (``test``), and holdouts inside the train
+  parts (``near`` / ``deep``, the same origins ``bench.calibrate_intervals`` uses on M3).
+- ``m3``: an evenly spread sample of M3 (``--m3-sample``): test parts, and the same holdouts.
+- ``imf_annual`` and ``russia_monthly``: the trade panels of ``bench.trade`` (origins split
+  into ``choose`` and ``report`` there, before any result was seen).
+- ``sim``: short simulated series of a known generating process (``bench.transfer_sim``).
+
+Each (series, origin) is fitted once with ``Auto(calibrate=False)`` and its members' moments
+(the combined point forecast, the members' re-centred means and their sds) are cached in
+``var/bench/transfer_cache/``. Any calibration table is then applied to the cached moments
+exactly as ``Auto._predict`` applies it (``calibrated_bands``; a test checks the two agree),
+followed by the censoring at zero that ``forecasting.forecast`` applies to non-negative level
+series, so scoring a candidate table costs seconds. Tables are learned from the holdout ratios
+with ``bench.calibrate_intervals.learn`` (``holdout_ratios`` builds its input from the cache).
+
+Scores per series (averaged over its origins first): coverage of the 80% and 95% intervals
+(% of outcomes inside) and MSIS (M4 scaled interval score, in-sample naive MAE of the
+seasonal naive method), then mean and standard error over series.
+
+Run: ``make bench-intervals`` or ``python -m bench.transfer --m3 <m3.csv.gz> --tourism
+<tourism.csv.gz> --domain <domain folder>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import pickle
+import sys
+import time
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecasting.auto import Auto
+from forecasting.ensemble import mixture_intervals, pooled_intervals
+from forecasting.executor import get_executor
+from forecasting.intervals import POOLED, WidthCalibration, apply_width_factors, load_calibration, volatility
+from forecasting.metrics import interval_scores, scale_mae
+
+logger = logging.getLogger(__name__)
+
+CACHE = Path("var/bench/transfer_cache")
+LEVELS = (80, 95)
+GRID = (50, 60, 70, 80, 90, 95, 99)
+#: Holdout origins roll for non-seasonal data, as in bench.calibrate_intervals.
+ROLLING = frozenset({1})
+
+
+@dataclass(frozen=True)
+class Case:
+    """One fit: a series cut at an origin, and the values that followed (up to ``horizon``)."""
+
+    set_name: str
+    series_id: str
+    split: str  # test / report / choose / near / deep
+    origin: str
+    train: pd.Series
+    actual: np.ndarray
+    horizon: int
+    season_length: int
+    #: The competition horizon of the series (the drift-correction weight uses it).
+    full_horizon: int
+
+
+def _say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+# ----------------------------------------------------------------------------- the cases
+def competition_cases(set_name: str, path: Path, sample: int | None, splits: Sequence[str]) -> list[Case]:
+    """Cases of an M3-format competition file (M3 or tourism): ``test`` (train part against
+    test part) and the holdouts ``near`` / ``deep`` inside the train part."""
+    from bench.m3 import load_m3
+
+    out: list[Case] = []
+    for s in load_m3(path, sample=sample):
+        h, m, y = s.horizon, s.season_length, s.train
+        if "test" in splits:
+            out.append(Case(set_name, s.series_id, "test", "end", y, s.test, h, m, h))
+        for split in ("near", "deep"):
+            if split not in splits:
+                continue
+            if m in ROLLING:
+                depths = range(1, h + 1) if split == "near" else range(h + 1, 2 * h + 1)
+            else:
+                depths = range(h, h + 1) if split == "near" else range(2 * h, 2 * h + 1)
+            for j in depths:
+                steps = min(j, h)
+                train, held = y.iloc[:-j], y.iloc[-j:].iloc[:steps].to_numpy()
+                out.append(Case(set_name, s.series_id, split, f"n-{j}", train, held, steps, m, h))
+    return out
+
+
+def trade_cases(domain: Path) -> list[Case]:
+    """The IMF annual and Russia monthly cases of ``bench.trade`` (choose and report origins)."""
+    from bench.trade import build_cases
+
+    return [
+        Case(c.set_name, c.series_id, c.split, c.origin, c.train, c.test, c.horizon, c.season_length, c.horizon)
+        for c in build_cases(domain, ("imf_annual", "russia_monthly"))
+    ]
+
+
+# ----------------------------------------------------------------------------- the fits
+def fit_moments(case: Case) -> dict[str, Any] | None:
+    """Fit ``Auto(calibrate=False)`` on the case and keep what any calibration needs."""
+    model = Auto(calibrate=False)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(case.train)
+            point, shifted, sds = model.member_moments(case.horizon)
+    except Exception as exc:  # too short or a failed fit: recorded as missing
+        logger.info("skip %s %s %s: %s", case.set_name, case.series_id, case.origin, exc)
+        return None
+    y = case.train.to_numpy(dtype=float)
+    return {
+        "set": case.set_name,
+        "series_id": case.series_id,
+        "split": case.split,
+        "origin": case.origin,
+        "m": int(model.season_length_),
+        "n": len(y),
+        "vol": volatility(y),
+        "scale": scale_mae(y, case.season_length),
+        "nonneg": bool(np.all(y >= 0)),
+        "full_horizon": case.full_horizon,
+        "actual": np.asarray(case.actual, dtype=float),
+        "point": point,
+        "shifted": shifted,
+        "sds": sds,
+    }
+
+
+def _fit_chunk(cases: list[Case]) -> list[dict[str, Any]]:
+    return [r for r in (fit_moments(c) for c in cases) if r is not None]
+
+
+def cached_fits(cases: Sequence[Case], label: str, n_jobs: int, cache: Path = CACHE, chunk: int = 16) -> list[dict[str, Any]]:
+    """Records of every case, fitted in chunks on the project executor; each chunk is cached
+    (``cache/<label>/<i>.pkl``) so an interrupted run resumes."""
+    folder = cache / label
+    folder.mkdir(parents=True, exist_ok=True)
+    chunks = [list(cases[i : i + chunk]) for i in range(0, len(cases), chunk)]
+    todo = [i for i in range(len(chunks)) if not (folder / f"{i}.pkl").is_file()]
+    if todo:
+        started = time.perf_counter()
+        _say(f"{label}: fitting {sum(len(chunks[i]) for i in todo)} of {len(cases)} cases")
+        with get_executor(n_jobs, n_tasks=len(todo)) as executor:
+            for i, result in executor.stream((i, partial(_fit_chunk, chunks[i])) for i in todo):
+                with (folder / f"{i}.pkl").open("wb") as fh:
+                    pickle.dump(result.unwrap(), fh)
+        _say(f"{label}: {time.perf_counter() - started:.0f} s")
+    records: list[dict[str, Any]] = []
+    for i in range(len(chunks)):
+        with (folder / f"{i}.pkl").open("rb") as fh:
+            records.extend(pickle.load(fh))
+    return records
+
+
+# ----------------------------------------------------------------------------- the bands
+def calibrated_bands(
+    record: dict[str, Any], calibration: WidthCalibration | None, levels: Iterable[int] = LEVELS, censor: bool = True
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """The intervals ``Auto`` (with ``calibration``; None: uncalibrated) gives from the cached
+    moments, censored at zero for a non-negative series when ``censor``."""
+    levels = tuple(levels)
+    point, shifted, sds = record["point"], record["shifted"], record["sds"]
+    kind = (record["m"], record["n"], record["vol"])
+    table = calibration.table(*kind) if calibration is not None else None
+    band = calibration.band(*kind) if calibration is not None and table is not None else "mixture"
+    bands = pooled_intervals(point, sds, levels) if band == POOLED else mixture_intervals(shifted, sds, levels)
+    if table is not None and calibration is not None:
+        factors = {lv: calibration.factor(*kind[:2], len(point), lv, kind[2]) for lv in levels}
+        bands = apply_width_factors(point, bands, {k: v for k, v in factors.items() if v is not None})
+    if censor and record["nonneg"]:
+        bands = {lv: (np.maximum(lo, 0.0), np.maximum(hi, 0.0)) for lv, (lo, hi) in bands.items()}
+    return bands
+
+
+def score_records(
+    records: Sequence[dict[str, Any]],
+    calibration: WidthCalibration | None,
+    steps: int | None = None,
+    censor: bool = True,
+) -> pd.DataFrame:
+    """Per record: coverage (%) at LEVELS and MSIS at LEVELS over its first ``steps``
+    outcomes (all when None; a record with fewer actuals than ``steps`` is left out)."""
+    rows = []
+    for r in records:
+        actual = r["actual"]
+        k = len(actual) if steps is None else steps
+        if len(actual) < k or not np.isfinite(r["scale"]) or r["scale"] <= 0:
+            continue
+        bands = calibrated_bands(r, calibration, censor=censor)
+        row: dict[str, Any] = {"set": r["set"], "series_id": r["series_id"], "origin": r["origin"], "m": r["m"]}
+        for lv in LEVELS:
+            lo, hi = bands[lv][0][:k], bands[lv][1][:k]
+            row[f"cov{lv}"] = 100.0 * float(np.mean((actual[:k] >= lo) & (actual[:k] <= hi)))
+            row[f"msis{lv}"] = float(np.mean(interval_scores(actual[:k], lo, hi, lv))) / r["scale"]
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def summarise(scores: pd.DataFrame) -> dict[str, float]:
+    """Mean ± SE over series of the per-series means (each series averaged over its origins)."""
+    per_series = scores.groupby("series_id")[[f"{s}{lv}" for s in ("cov", "msis") for lv in LEVELS]].mean()
+    out: dict[str, float] = {"series": float(len(per_series)), "cases": float(len(scores))}
+    for col in per_series:
+        out[col] = float(per_series[col].mean())
+        out[f"{col}_se"] = float(per_series[col].std(ddof=1) / np.sqrt(len(per_series))) if len(per_series) > 1 else np.nan
+    return out
+
+
+# ----------------------------------------------------------------------------- learning
+def holdout_ratios(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    """The ratio frame ``bench.calibrate_intervals.learn`` reads, from cached holdout records
+    (splits ``near`` / ``deep``, or trade ``choose`` origins taken as near origins)."""
+    frames = []
+    for r in records:
+        point, shifted, sds, actual = r["point"], r["shifted"], r["sds"], r["actual"]
+        k = len(actual)
+        point, shifted, sds = point[:k], shifted[:, :k], sds[:, :k]
+        err = actual - point
+        scale = r["scale"] if np.isfinite(r["scale"]) and r["scale"] > 0 else np.nan
+        h = r["full_horizon"]
+        frame = pd.DataFrame(
+            {
+                "series_id": f"{r['set']}:{r['series_id']}",
+                "m": r["m"],
+                "n": r["n"],
+                "step": np.arange(1, k + 1),
+                "origin": "deep" if r["split"] == "deep" else "near",
+                "vol": r["vol"],
+                "weight": (h + 1) / (2 * h) if r["m"] in ROLLING else 1.0,
+                "err_s": err / scale,
+            }
+        )
+        for band, intervals in (("mixture", mixture_intervals(shifted, sds, GRID)), (POOLED, pooled_intervals(point, sds, GRID))):
+            for lv in GRID:
+                lo, hi = intervals[lv]
+                up, down = hi - point, point - lo
+                half = np.where(err >= 0, up, down)
+                col = f"r{lv}" if band == "mixture" else f"r{lv}_{band}"
+                frame[col] = np.abs(err) / np.maximum(half, 1e-12 * (1 + np.abs(point)))
+                if lv in LEVELS:
+                    frame[f"up_{band}{lv}"] = up / scale
+                    frame[f"down_{band}{lv}"] = down / scale
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+# ----------------------------------------------------------------------------- the report
+M3_PERIODS = {"YEARLY": "yearly", "QUARTERLY": "quarterly", "MONTHLY": "monthly", "OTHER": "other"}
+TOURISM_PERIODS = {1: "yearly", 4: "quarterly", 12: "monthly"}
+
+
+def m3_periods(path: Path) -> dict[str, str]:
+    """M3 series id → period (``yearly`` … ``other``)."""
+    raw = pd.read_csv(path, usecols=["series_id", "period_kind"]).drop_duplicates("series_id")
+    return {str(s): M3_PERIODS[str(p).upper()] for s, p in zip(raw["series_id"], raw["period_kind"], strict=True)}
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    """A named group of cached records scored at one number of steps (None: all)."""
+
+    name: str
+    records: tuple[dict[str, Any], ...]
+    steps: int | None = None
+
+
+def eval_sets(fits: dict[str, list[dict[str, Any]]], m3_path: Path | None, splits: Sequence[str]) -> list[EvalSet]:
+    """The evaluation groups of the cached fits: competition test parts per period, the
+    trade panels per split (IMF at h = 6, Russia at h = 12 and 18) and the simulations.
+    ``splits`` picks the trade origins (``report`` to report, ``choose`` to choose)."""
+    out: list[EvalSet] = []
+    for prefix, key in (("tourism_test", "tourism"), ("m3_test", "m3")):
+        records = [r for label, recs in fits.items() if label.startswith(prefix) for r in recs]
+        if not records:
+            continue
+        periods = m3_periods(m3_path) if key == "m3" and m3_path else {}
+        for period in ("yearly", "quarterly", "monthly", "other"):
+            part = [r for r in records if periods.get(r["series_id"], TOURISM_PERIODS.get(r["m"])) == period]
+            if part:
+                out.append(EvalSet(f"{key} {period}", tuple(part)))
+    trade = fits.get("trade", [])
+    for split in splits:
+        imf = tuple(r for r in trade if r["set"] == "imf_annual" and r["split"] == split)
+        russia = tuple(r for r in trade if r["set"] == "russia_monthly" and r["split"] == split)
+        if imf:
+            out.append(EvalSet(f"imf_annual {split} h=6", imf, 6))
+        if russia:
+            out.append(EvalSet(f"russia_monthly {split} h=12", russia, 12))
+            out.append(EvalSet(f"russia_monthly {split} h=18", russia, 18))
+    for label, records in fits.items():
+        if label.startswith("sim"):
+            out.append(EvalSet(label, tuple(records)))
+    return out
+
+
+def score_table(sets: Sequence[EvalSet], candidates: dict[str, WidthCalibration | None]) -> pd.DataFrame:
+    """One row per (set, candidate): series, cases, coverage and MSIS at LEVELS ± SE."""
+    rows = []
+    for es in sets:
+        for name, calibration in candidates.items():
+            rows.append({"set": es.name, "candidate": name, **summarise(score_records(es.records, calibration, es.steps))})
+    return pd.DataFrame(rows)
+
+
+def paired_msis(es: EvalSet, a: WidthCalibration | None, b: WidthCalibration | None, level: int = 95) -> tuple[float, float]:
+    """MSIS of ``a`` minus ``b`` on the same series: mean and SE of the per-series difference."""
+    sa, sb = (score_records(es.records, c, es.steps).groupby("series_id")[f"msis{level}"].mean() for c in (a, b))
+    diff = (sa - sb).dropna()
+    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff)))
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """The score table as markdown: coverage and MSIS with their SEs."""
+    lines = [
+        "| set | candidate | series | cov 80 | cov 95 | MSIS 80 | MSIS 95 |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for _, r in table.iterrows():
+        cells = [f"{r[c]:.1f} ± {r[c + '_se']:.1f}" for c in ("cov80", "cov95")]
+        cells += [f"{r[c]:.2f} ± {r[c + '_se']:.2f}" for c in ("msis80", "msis95")]
+        lines.append(f"| {r['set']} | {r['candidate']} | {int(r['series'])} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------- the run
+def fit_sets(args: argparse.Namespace) -> dict[str, Callable[[], list[Case]]]:
+    """The fit sets (cache label → case loader) the command line asked for, in fitting order."""
+    sets: dict[str, Callable[[], list[Case]]] = {}
+    if args.tourism:
+        sets[f"tourism_test_s{args.tourism_sample}"] = partial(
+            competition_cases, "tourism", args.tourism, args.tourism_sample, ("test",)
+        )
+    if args.domain:
+        sets["trade"] = partial(trade_cases, args.domain)
+    if args.m3:
+        sets[f"m3_test_s{args.m3_sample}"] = partial(competition_cases, "m3", args.m3, args.m3_sample, ("test",))
+    if args.sim:
+        from bench.transfer_sim import simulated_cases
+
+        sets["sim0"] = partial(simulated_cases, args.sim, 0)
+        sets["sim1"] = partial(simulated_cases, args.sim, 1)
+    if args.holdouts and args.tourism:
+        sets[f"tourism_holdout_s{args.tourism_sample}"] = partial(
+            competition_cases, "tourism", args.tourism, args.tourism_sample, ("near", "deep")
+        )
+    if args.holdouts and args.m3:
+        sets[f"m3_holdout_s{args.m3_holdout_sample}"] = partial(
+            competition_cases, "m3", args.m3, args.m3_holdout_sample, ("near", "deep")
+        )
+    return sets
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--m3", type=Path, default=None, help="M3 observations (m3.csv.gz).")
+    parser.add_argument("--m3-sample", type=int, default=400, help="M3 series for the test-part check.")
+    parser.add_argument("--m3-holdout-sample", type=int, default=600, help="M3 series for the holdouts.")
+    parser.add_argument("--tourism-sample", type=int, default=500, help="Tourism series (evenly spread).")
+    parser.add_argument("--tourism", type=Path, default=None, help="Tourism observations (tourism.csv.gz).")
+    parser.add_argument("--domain", type=Path, default=None, help="Folder of the trade files (bench.trade).")
+    parser.add_argument("--sim", type=int, default=0, help="Simulated short series per seed (0: none).")
+    parser.add_argument("--holdouts", action="store_true", help="Also fit the holdouts inside the train parts.")
+    parser.add_argument("--only", action="append", default=None, help="Fit only these sets (repeatable).")
+    parser.add_argument("--score-only", action="store_true", help="Score the cached fits; fit nothing.")
+    parser.add_argument("--splits", nargs="+", default=["report"], help="Trade origins to score.")
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--cache", type=Path, default=CACHE)
+    parser.add_argument("--out", type=Path, default=Path("var/bench/transfer_tables.md"))
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    fits: dict[str, list[dict[str, Any]]] = {}
+    for label, loader in fit_sets(args).items():
+        if args.only and label not in args.only:
+            continue
+        if args.score_only and not (args.cache / label).is_dir():
+            continue
+        fits[label] = cached_fits(loader(), label, 1 if args.score_only else args.n_jobs, args.cache)
+    candidates = {"shipped": load_calibration("auto"), "uncalibrated": None}
+    table = score_table(eval_sets(fits, args.m3, args.splits), candidates)
+    text = markdown(table)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text + "\n")
+    _say(text)
+
+
+if __name__ == "__main__":
+    main()
