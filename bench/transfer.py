@@ -149,13 +149,16 @@ def _fit_chunk(cases: list[Case]) -> list[dict[str, Any]]:
     return [r for r in (fit_moments(c) for c in cases) if r is not None]
 
 
-def cached_fits(cases: Sequence[Case], label: str, n_jobs: int, cache: Path = CACHE, chunk: int = 16) -> list[dict[str, Any]]:
+def cached_fits(
+    cases: Sequence[Case], label: str, n_jobs: int, cache: Path = CACHE, chunk: int = 16, fit: bool = True
+) -> list[dict[str, Any]]:
     """Records of every case, fitted in chunks on the project executor; each chunk is cached
-    (``cache/<label>/<i>.pkl``) so an interrupted run resumes."""
+    (``cache/<label>/<i>.pkl``) so an interrupted run resumes. With ``fit=False`` only the
+    chunks already cached are read."""
     folder = cache / label
     folder.mkdir(parents=True, exist_ok=True)
     chunks = [list(cases[i : i + chunk]) for i in range(0, len(cases), chunk)]
-    todo = [i for i in range(len(chunks)) if not (folder / f"{i}.pkl").is_file()]
+    todo = [i for i in range(len(chunks)) if not (folder / f"{i}.pkl").is_file()] if fit else []
     if todo:
         started = time.perf_counter()
         _say(f"{label}: fitting {sum(len(chunks[i]) for i in todo)} of {len(cases)} cases")
@@ -166,6 +169,8 @@ def cached_fits(cases: Sequence[Case], label: str, n_jobs: int, cache: Path = CA
         _say(f"{label}: {time.perf_counter() - started:.0f} s")
     records: list[dict[str, Any]] = []
     for i in range(len(chunks)):
+        if not (folder / f"{i}.pkl").is_file():
+            continue
         with (folder / f"{i}.pkl").open("rb") as fh:
             records.extend(pickle.load(fh))
     return records
@@ -221,7 +226,9 @@ def summarise(scores: pd.DataFrame) -> dict[str, float]:
     out: dict[str, float] = {"series": float(len(per_series)), "cases": float(len(scores))}
     for col in per_series:
         out[col] = float(per_series[col].mean())
-        out[f"{col}_se"] = float(per_series[col].std(ddof=1) / np.sqrt(len(per_series))) if len(per_series) > 1 else np.nan
+        out[f"{col}_se"] = (
+            float(per_series[col].std(ddof=1) / np.sqrt(len(per_series))) if len(per_series) > 1 else np.nan
+        )
     return out
 
 
@@ -249,7 +256,10 @@ def holdout_ratios(records: Sequence[dict[str, Any]]) -> pd.DataFrame:
                 "err_s": err / scale,
             }
         )
-        for band, intervals in (("mixture", mixture_intervals(shifted, sds, GRID)), (POOLED, pooled_intervals(point, sds, GRID))):
+        for band, intervals in (
+            ("mixture", mixture_intervals(shifted, sds, GRID)),
+            (POOLED, pooled_intervals(point, sds, GRID)),
+        ):
             for lv in GRID:
                 lo, hi = intervals[lv]
                 up, down = hi - point, point - lo
@@ -317,11 +327,15 @@ def score_table(sets: Sequence[EvalSet], candidates: dict[str, WidthCalibration 
     rows = []
     for es in sets:
         for name, calibration in candidates.items():
-            rows.append({"set": es.name, "candidate": name, **summarise(score_records(es.records, calibration, es.steps))})
+            rows.append(
+                {"set": es.name, "candidate": name, **summarise(score_records(es.records, calibration, es.steps))}
+            )
     return pd.DataFrame(rows)
 
 
-def paired_msis(es: EvalSet, a: WidthCalibration | None, b: WidthCalibration | None, level: int = 95) -> tuple[float, float]:
+def paired_msis(
+    es: EvalSet, a: WidthCalibration | None, b: WidthCalibration | None, level: int = 95
+) -> tuple[float, float]:
     """MSIS of ``a`` minus ``b`` on the same series: mean and SE of the per-series difference."""
     sa, sb = (score_records(es.records, c, es.steps).groupby("series_id")[f"msis{level}"].mean() for c in (a, b))
     diff = (sa - sb).dropna()
@@ -339,6 +353,46 @@ def markdown(table: pd.DataFrame) -> str:
         cells += [f"{r[c]:.2f} ± {r[c + '_se']:.2f}" for c in ("msis80", "msis95")]
         lines.append(f"| {r['set']} | {r['candidate']} | {int(r['series'])} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def learn_table(records: Sequence[dict[str, Any]]) -> WidthCalibration:
+    """Factor tables learned by ``bench.calibrate_intervals.learn`` (volatility and band
+    choice by cross-validation, drift correction) from holdout records."""
+    from bench.calibrate_intervals import learn
+
+    return learn(holdout_ratios(records))
+
+
+#: The learning bases compared: name → which holdout records enter (cache label prefixes;
+#: ``trade`` means the trade panels' choosing origins).
+BASES: dict[str, tuple[str, ...]] = {
+    "m3 sample": ("m3_holdout",),
+    "m3 + trade": ("m3_holdout", "trade"),
+    "tourism + trade": ("tourism_holdout", "trade"),
+    "m3 + tourism + trade": ("m3_holdout", "tourism_holdout", "trade"),
+}
+
+
+def base_records(fits: dict[str, list[dict[str, Any]]], parts: Sequence[str]) -> list[dict[str, Any]]:
+    """The holdout records of a learning base (trade: choosing origins only)."""
+    out: list[dict[str, Any]] = []
+    for label, records in fits.items():
+        if label == "trade" and "trade" in parts:
+            out.extend(r for r in records if r["split"] == "choose")
+        elif any(label.startswith(p) for p in parts if p != "trade"):
+            out.extend(r for r in records if r["split"] in ("near", "deep"))
+    return out
+
+
+def learned_candidates(fits: dict[str, list[dict[str, Any]]]) -> dict[str, WidthCalibration]:
+    """A table learned on every base of BASES whose holdouts are all cached."""
+    out: dict[str, WidthCalibration] = {}
+    have = {p for p in ("m3_holdout", "tourism_holdout") if any(k.startswith(p) for k in fits)}
+    have |= {"trade"} if "trade" in fits else set()
+    for name, parts in BASES.items():
+        if set(parts) <= have:
+            out[name] = learn_table(base_records(fits, parts))
+    return out
 
 
 # ----------------------------------------------------------------------------- the run
@@ -373,7 +427,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--m3", type=Path, default=None, help="M3 observations (m3.csv.gz).")
     parser.add_argument("--m3-sample", type=int, default=400, help="M3 series for the test-part check.")
-    parser.add_argument("--m3-holdout-sample", type=int, default=600, help="M3 series for the holdouts.")
+    parser.add_argument(
+        "--m3-holdout-sample", type=int, default=400, help="M3 series for the holdouts (the test sample's by default)."
+    )
     parser.add_argument("--tourism-sample", type=int, default=500, help="Tourism series (evenly spread).")
     parser.add_argument("--tourism", type=Path, default=None, help="Tourism observations (tourism.csv.gz).")
     parser.add_argument("--domain", type=Path, default=None, help="Folder of the trade files (bench.trade).")
@@ -397,8 +453,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             continue
         if args.score_only and not (args.cache / label).is_dir():
             continue
-        fits[label] = cached_fits(loader(), label, 1 if args.score_only else args.n_jobs, args.cache)
-    candidates = {"shipped": load_calibration("auto"), "uncalibrated": None}
+        fits[label] = cached_fits(loader(), label, args.n_jobs, args.cache, fit=not args.score_only)
+    candidates: dict[str, WidthCalibration | None] = {"shipped": load_calibration("auto"), "uncalibrated": None}
+    candidates |= learned_candidates(fits)
     table = score_table(eval_sets(fits, args.m3, args.splits), candidates)
     text = markdown(table)
     args.out.parent.mkdir(parents=True, exist_ok=True)
