@@ -46,7 +46,14 @@ import pandas as pd
 from forecasting.auto import Auto
 from forecasting.ensemble import mixture_intervals, pooled_intervals
 from forecasting.executor import get_executor
-from forecasting.intervals import POOLED, WidthCalibration, apply_width_factors, load_calibration, volatility
+from forecasting.intervals import (
+    POOLED,
+    WidthCalibration,
+    apply_width_factors,
+    cap_member_sds,
+    load_calibration,
+    volatility,
+)
 from forecasting.metrics import interval_scores, scale_mae
 
 logger = logging.getLogger(__name__)
@@ -184,6 +191,8 @@ def calibrated_bands(
     moments, censored at zero for a non-negative series when ``censor``."""
     levels = tuple(levels)
     point, shifted, sds = record["point"], record["shifted"], record["sds"]
+    if calibration is not None:
+        sds = cap_member_sds(sds, calibration.sd_cap)
     kind = (record["m"], record["n"], record["vol"])
     table = calibration.table(*kind) if calibration is not None else None
     band = calibration.band(*kind) if calibration is not None and table is not None else "mixture"
@@ -393,6 +402,61 @@ def learned_candidates(fits: dict[str, list[dict[str, Any]]]) -> dict[str, Width
         if set(parts) <= have:
             out[name] = learn_table(base_records(fits, parts))
     return out
+
+
+#: Candidate member-sd caps (``WidthCalibration.sd_cap``), largest first; None: no cap.
+CAPS: tuple[float | None, ...] = (None, 4.0, 3.0, 2.0, 1.5)
+
+
+def choosing_sets(fits: dict[str, list[dict[str, Any]]]) -> list[EvalSet]:
+    """The data a choice may be made on: the near holdouts inside the competition train
+    parts, the trade panels' choosing origins and the choosing simulation (seed 1)."""
+    out = []
+    for label, records in fits.items():
+        if "_holdout" in label:
+            out.append(EvalSet(f"{label} near", tuple(r for r in records if r["split"] == "near")))
+        elif label == "sim1":
+            out.append(EvalSet(label, tuple(records)))
+    trade = fits.get("trade", [])
+    for set_name, steps in (("imf_annual", 6), ("russia_monthly", 12)):
+        part = tuple(r for r in trade if r["set"] == set_name and r["split"] == "choose")
+        if part:
+            out.append(EvalSet(f"{set_name} choose h={steps}", part, steps))
+    return out
+
+
+def _interval_score(es: EvalSet, calibration: WidthCalibration | None) -> pd.Series:
+    """Per series: the mean of its MSIS at 80% and 95%."""
+    scores = score_records(es.records, calibration, es.steps)
+    return scores.assign(s=(scores["msis80"] + scores["msis95"]) / 2).groupby("series_id")["s"].mean()
+
+
+def choose_sd_cap(
+    sets: Sequence[EvalSet], calibration: WidthCalibration, caps: Sequence[float | None] = CAPS
+) -> tuple[float | None, pd.DataFrame]:
+    """The member-sd cap chosen on ``sets`` (choosing data only), and the scores.
+
+    Per set and cap: the per-series change of the interval score (mean of MSIS 80 and 95)
+    against no cap, relative to the set's no-cap mean, with its SE; averaged over the sets
+    (SE combined as independent). By the one-standard-error rule the largest cap (the least
+    change) whose mean change is within one SE of the best is chosen; None when no cap is.
+    """
+    rows = []
+    for es in sets:
+        base = _interval_score(es, replace(calibration, sd_cap=None))
+        for cap in caps:
+            diff = (_interval_score(es, replace(calibration, sd_cap=cap)) - base).dropna() / base.mean()
+            se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+            rows.append({"set": es.name, "cap": str(cap), "series": len(diff), "change": float(diff.mean()), "se": se})
+    table = pd.DataFrame(rows)
+    overall = table.groupby("cap", sort=False).agg(
+        change=("change", "mean"), se=("se", lambda v: float(np.sqrt(np.sum(np.square(v)))) / len(v))
+    )
+    best = str(overall["change"].idxmin())
+    limit = overall.loc[best, "change"] + overall.loc[best, "se"]
+    within = [c for c in caps if overall.loc[str(c), "change"] <= limit]
+    chosen = None if None in within else max(c for c in within if c is not None)
+    return chosen, pd.concat([table, overall.reset_index().assign(set="all (mean over sets)")], ignore_index=True)
 
 
 # ----------------------------------------------------------------------------- the run
