@@ -65,7 +65,7 @@ def cap_member_sds(sds: np.ndarray, cap: float | None) -> np.ndarray:
     """
     if cap is None:
         return sds
-    return np.minimum(sds, cap * np.median(sds, axis=0))
+    return np.asarray(np.minimum(sds, cap * np.median(sds, axis=0)))
 
 
 def level_to_quantiles(level: int) -> tuple[float, float]:
