@@ -116,7 +116,7 @@ CV_SEED = 0
 CV_MIN_SERIES = 15
 # Members' sds are capped at this multiple of their median before the base band is built
 # (WidthCalibration.sd_cap); chosen by bench.transfer on choosing data (docs/intervals.md, "Transfer").
-SD_CAP: float | None = None
+SD_CAP: float | None = 4.0
 OUT = Path(__file__).resolve().parents[1] / "forecasting" / "calibration" / "auto.json"
 SOURCE = "factors by season length, series length, volatility, step ahead and level"
 

@@ -325,10 +325,52 @@ def eval_sets(fits: dict[str, list[dict[str, Any]]], m3_path: Path | None, split
         if russia:
             out.append(EvalSet(f"russia_monthly {split} h=12", russia, 12))
             out.append(EvalSet(f"russia_monthly {split} h=18", russia, 18))
-    for label, records in fits.items():
-        if label.startswith("sim"):
-            out.append(EvalSet(label, tuple(records)))
+    if fits.get("sim0"):
+        out.append(EvalSet("sim (8-15 obs., h=6)", tuple(fits["sim0"])))
     return out
+
+
+REFERENCE_METHODS = ("sf_mean", "sf_ets", "sf_arima", "sf_theta", "naive2")
+
+
+def reference_scores(domain: Path, trade_cache: Path | None = None) -> pd.DataFrame:
+    """The statsforecast references and Naive2 cached by ``bench.trade`` on the same trade
+    cases, scored like ``score_records`` (bounds censored at zero for a non-negative series,
+    as ``auto``'s are): one row per case and method, with ``set`` named as ``eval_sets`` does."""
+    from bench.trade import CACHE as TRADE_CACHE
+    from bench.trade import build_cases, load_all, methods_of
+
+    rows = []
+    for case in build_cases(domain, ("imf_annual", "russia_monthly")):
+        methods = methods_of(load_all(case, trade_cache or TRADE_CACHE))
+        train = case.train.to_numpy(dtype=float)
+        scale, nonneg = scale_mae(train, case.season_length), bool(np.all(train >= 0))
+        for steps in (6,) if case.set_name == "imf_annual" else (12, 18):
+            if len(case.test) < steps or not scale > 0:
+                continue
+            y = case.test[:steps]
+            for name in REFERENCE_METHODS:
+                if name not in methods:
+                    continue
+                row: dict[str, Any] = {"set": f"{case.set_name} {case.split} h={steps}", "candidate": name}
+                row |= {"series_id": case.series_id, "origin": case.origin}
+                for lv in LEVELS:
+                    lo, hi = methods[name][f"lo_{lv}"][:steps], methods[name][f"hi_{lv}"][:steps]
+                    if nonneg:
+                        lo, hi = np.maximum(lo, 0.0), np.maximum(hi, 0.0)
+                    row[f"cov{lv}"] = 100.0 * float(np.mean((y >= lo) & (y <= hi)))
+                    row[f"msis{lv}"] = float(np.mean(interval_scores(y, lo, hi, lv))) / scale
+                rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def reference_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """``reference_scores`` summarised per set and method like ``score_table``."""
+    if scores.empty:
+        return scores
+    return pd.DataFrame(
+        [{"set": s, "candidate": c, **summarise(part)} for (s, c), part in scores.groupby(["set", "candidate"])]
+    )
 
 
 def score_table(sets: Sequence[EvalSet], candidates: dict[str, WidthCalibration | None]) -> pd.DataFrame:
@@ -449,6 +491,8 @@ def choose_sd_cap(
             se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
             rows.append({"set": es.name, "cap": str(cap), "series": len(diff), "change": float(diff.mean()), "se": se})
     table = pd.DataFrame(rows)
+    if table.empty:
+        return None, table
     overall = table.groupby("cap", sort=False).agg(
         change=("change", "mean"), se=("se", lambda v: float(np.sqrt(np.sum(np.square(v)))) / len(v))
     )
@@ -477,8 +521,8 @@ def fit_sets(args: argparse.Namespace) -> dict[str, Callable[[], list[Case]]]:
         sets["sim0"] = partial(simulated_cases, args.sim, 0)
         sets["sim1"] = partial(simulated_cases, args.sim, 1)
     if args.holdouts and args.tourism:
-        sets[f"tourism_holdout_s{args.tourism_sample}"] = partial(
-            competition_cases, "tourism", args.tourism, args.tourism_sample, ("near", "deep")
+        sets[f"tourism_holdout_s{args.tourism_holdout_sample}"] = partial(
+            competition_cases, "tourism", args.tourism, args.tourism_holdout_sample, ("near", "deep")
         )
     if args.holdouts and args.m3:
         sets[f"m3_holdout_s{args.m3_holdout_sample}"] = partial(
@@ -491,10 +535,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--m3", type=Path, default=None, help="M3 observations (m3.csv.gz).")
     parser.add_argument("--m3-sample", type=int, default=400, help="M3 series for the test-part check.")
-    parser.add_argument(
-        "--m3-holdout-sample", type=int, default=400, help="M3 series for the holdouts (the test sample's by default)."
-    )
-    parser.add_argument("--tourism-sample", type=int, default=500, help="Tourism series (evenly spread).")
+    parser.add_argument("--m3-holdout-sample", type=int, default=200, help="M3 series for the holdouts.")
+    parser.add_argument("--tourism-sample", type=int, default=500, help="Tourism series for the test parts.")
+    parser.add_argument("--tourism-holdout-sample", type=int, default=200, help="Tourism series for the holdouts.")
     parser.add_argument("--tourism", type=Path, default=None, help="Tourism observations (tourism.csv.gz).")
     parser.add_argument("--domain", type=Path, default=None, help="Folder of the trade files (bench.trade).")
     parser.add_argument("--sim", type=int, default=0, help="Simulated short series per seed (0: none).")
@@ -518,10 +561,32 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.score_only and not (args.cache / label).is_dir():
             continue
         fits[label] = cached_fits(loader(), label, args.n_jobs, args.cache, fit=not args.score_only)
-    candidates: dict[str, WidthCalibration | None] = {"shipped": load_calibration("auto"), "uncalibrated": None}
+    shipped = load_calibration("auto")
+    assert shipped is not None
+    before = replace(shipped, sd_cap=None)
+    chosen, choice = choose_sd_cap(choosing_sets(fits), before)
+    _say("## Member-sd cap chosen on the choosing data (interval score change vs no cap, relative)\n")
+    _say(choice.round(4).to_string(index=False))
+    _say(f"\nchosen sd_cap: {chosen} (shipped: {shipped.sd_cap})\n")
+    candidates: dict[str, WidthCalibration | None] = {"before (no cap)": before, "uncalibrated": None}
+    for cap in {chosen, shipped.sd_cap} - {None}:
+        candidates[f"sd_cap {cap:g}"] = replace(shipped, sd_cap=cap)
     candidates |= learned_candidates(fits)
-    table = score_table(eval_sets(fits, args.m3, args.splits), candidates)
+    sets = eval_sets(fits, args.m3, args.splits)
+    table = score_table(sets, candidates)
+    if args.domain:
+        table = pd.concat([table, reference_table(reference_scores(args.domain))], ignore_index=True)
+        table = table.sort_values("set", kind="stable")
     text = markdown(table)
+    gaps = [
+        f"| {es.name} | {cap:g} | " + "{:+.3f} ± {:.3f}".format(*paired_msis(es, replace(shipped, sd_cap=cap), before))
+        for es in sets
+        for cap in {chosen, shipped.sd_cap} - {None}
+    ]
+    text += (
+        "\n\nMSIS 95 with the cap minus without, paired over series:\n\n| set | cap | change ± SE |\n|---|---|---|\n"
+    )
+    text += "\n".join(gaps)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")
     _say(text)
