@@ -420,6 +420,7 @@ BASES: dict[str, tuple[str, ...]] = {
     "m3 sample": ("m3_holdout",),
     "m3 + trade": ("m3_holdout", "trade"),
     "tourism + trade": ("tourism_holdout", "trade"),
+    "m3 + tourism": ("m3_holdout", "tourism_holdout"),
     "m3 + tourism + trade": ("m3_holdout", "tourism_holdout", "trade"),
 }
 
