@@ -474,6 +474,60 @@ def _interval_score(es: EvalSet, calibration: WidthCalibration | None) -> pd.Ser
     return scores.assign(s=(scores["msis80"] + scores["msis95"]) / 2).groupby("series_id")["s"].mean()
 
 
+#: Candidate multiples of the factors of non-seasonal fits of 13-15 points (a bucket of their own).
+SHORT_MULTIPLES: tuple[float | None, ...] = (None, 1.15, 1.3, 1.45, 1.6)
+
+
+def with_short_bucket(calibration: WidthCalibration, multiple: float | None, edge: int = 16) -> WidthCalibration:
+    """``calibration`` with non-seasonal fits of 13 to ``edge - 1`` points in a bucket of their
+    own whose factors are those of the 13-44 bucket times ``multiple`` (None: unchanged)."""
+    if multiple is None:
+        return calibration
+    old = calibration.edges_by_season.get(1, calibration.length_edges)
+    factors = dict(calibration.factors)
+    bands = dict(calibration.bands)
+    shifted = {
+        f"m1_b{int(k.split('_b')[1]) + 1}": v for k, v in factors.items() if k.startswith("m1_b") and k != "m1_b0"
+    }
+    new_bands = {
+        f"m1_b{int(k.split('_b')[1]) + 1}": v for k, v in bands.items() if k.startswith("m1_b") and k != "m1_b0"
+    }
+    factors = {k: v for k, v in factors.items() if not k.startswith("m1_b") or k == "m1_b0"} | shifted
+    factors["m1_b1"] = np.asarray(calibration.factors["m1_b1"]) * multiple
+    bands = {k: v for k, v in bands.items() if not k.startswith("m1_b") or k == "m1_b0"} | new_bands
+    edges = (old[0], edge, *old[1:])
+    return replace(calibration, factors=factors, bands=bands, edges_by_season={**calibration.edges_by_season, 1: edges})
+
+
+def choose_variant(
+    sets: Sequence[EvalSet],
+    calibration: WidthCalibration,
+    values: Sequence[float | None],
+    variant: Callable[[WidthCalibration, float | None], WidthCalibration],
+) -> tuple[float | None, pd.DataFrame]:
+    """``choose_sd_cap``'s rule for any one-parameter variant of the calibration (None: as is)."""
+    rows = []
+    for es in sets:
+        base = _interval_score(es, variant(calibration, None))
+        for value in values:
+            diff = (_interval_score(es, variant(calibration, value)) - base).dropna() / base.mean()
+            se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else 0.0
+            rows.append(
+                {"set": es.name, "value": str(value), "series": len(diff), "change": float(diff.mean()), "se": se}
+            )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return None, table
+    overall = table.groupby("value", sort=False).agg(
+        change=("change", "mean"), se=("se", lambda v: float(np.sqrt(np.sum(np.square(v)))) / len(v))
+    )
+    best = str(overall["change"].idxmin())
+    limit = overall.loc[best, "change"] + overall.loc[best, "se"]
+    within = [v for v in values if overall.loc[str(v), "change"] <= limit]
+    chosen = None if None in within else min(v for v in within if v is not None)
+    return chosen, pd.concat([table, overall.reset_index().assign(set="all (mean over sets)")], ignore_index=True)
+
+
 def choose_sd_cap(
     sets: Sequence[EvalSet], calibration: WidthCalibration, caps: Sequence[float | None] = CAPS
 ) -> tuple[float | None, pd.DataFrame]:
@@ -569,7 +623,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     _say("## Member-sd cap chosen on the choosing data (interval score change vs no cap, relative)\n")
     _say(choice.round(4).to_string(index=False))
     _say(f"\nchosen sd_cap: {chosen} (shipped: {shipped.sd_cap})\n")
+    multiple, short = choose_variant(choosing_sets(fits), shipped, SHORT_MULTIPLES, with_short_bucket)
+    _say("\n## Factor multiple for non-seasonal fits of 13-15 points, on the choosing data\n")
+    _say(short.round(4).to_string(index=False))
+    _say(f"\nchosen multiple: {multiple}\n")
     candidates: dict[str, WidthCalibration | None] = {"before (no cap)": before, "uncalibrated": None}
+    if multiple is not None:
+        candidates[f"short bucket x{multiple:g}"] = with_short_bucket(shipped, multiple)
     for cap in {chosen, shipped.sd_cap} - {None}:
         candidates[f"sd_cap {cap:g}"] = replace(shipped, sd_cap=cap)
     candidates |= learned_candidates(fits)

@@ -89,3 +89,17 @@ def test_simulated_cases_are_short_positive_and_reproducible():
         assert 8 <= len(x.train) <= 15 and len(x.actual) == 6
         assert (x.train > 0).all()
         np.testing.assert_array_equal(x.actual, y.actual)
+
+
+def test_with_short_bucket_scales_only_fits_of_13_to_15_points():
+    from bench.transfer import with_short_bucket
+
+    shipped = load_calibration("auto")
+    assert shipped is not None
+    varied = with_short_bucket(shipped, 1.3)
+    np.testing.assert_allclose(varied.table(1, 14), 1.3 * shipped.table(1, 14))
+    for n in (8, 16, 30, 60):
+        np.testing.assert_allclose(varied.table(1, n), shipped.table(1, n))
+        assert varied.band(1, n) == shipped.band(1, n)
+    np.testing.assert_allclose(varied.table(12, 100, 0.1), shipped.table(12, 100, 0.1))
+    assert with_short_bucket(shipped, None) is shipped
