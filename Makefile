@@ -7,8 +7,9 @@ STAMP := $(VENV)/.installed-stamp
 # command line, e.g. `make bench M3_DIR=/data/m3`.
 M3_DIR ?= ../shared/data/m3
 DOMAIN_DIR ?= ../shared/data/domain
+TOURISM_DIR ?= ../shared/data/tourism
 
-.PHONY: install browser run serve test test-all lint typecheck check cov bench bench-api bench-load bench-store bench-report bench-pdf bench-domain bench-realtime bench-trade bench-scale calibrate load-samples clean
+.PHONY: install browser run serve test test-all lint typecheck check cov bench bench-api bench-load bench-store bench-report bench-pdf bench-domain bench-realtime bench-trade bench-intervals bench-scale calibrate load-samples clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -107,6 +108,13 @@ bench-trade: install
 	$(PY) -m bench.trade --domain $(DOMAIN_DIR) --extra
 	$(PY) -m bench.trade_choose --domain $(DOMAIN_DIR)
 	$(PY) -m bench.trade_meta --domain $(DOMAIN_DIR)
+
+## Does auto's interval calibration transfer (issue 31)? Coverage and MSIS per set on tourism, an M3 sample,
+## the trade panels and short simulated series, for the shipped table and tables learned on broader bases;
+## fits cached in var/bench/transfer_cache (docs/intervals.md, "Transfer").
+bench-intervals: install
+	$(PY) -m bench.transfer --m3 $(M3_DIR)/m3.csv.gz --tourism $(TOURISM_DIR)/tourism.csv.gz \
+	  --domain $(DOMAIN_DIR) --sim 150 --holdouts
 
 ## Scale-out: one process vs process pool vs Dask LocalCluster vs statsforecast on Dask (docs/scale.md).
 ## N is a list, e.g. `make bench-scale SCALE_N="1000 10000"`; needs the bench extra (fugue[dask]).

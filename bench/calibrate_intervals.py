@@ -91,7 +91,7 @@ from bench.m3 import M3Series, load_m3
 from forecasting.auto import Auto
 from forecasting.ensemble import mixture_intervals, pooled_intervals
 from forecasting.executor import get_executor
-from forecasting.intervals import BANDS, MIXTURE, POOLED, WidthCalibration, volatility
+from forecasting.intervals import BANDS, MIXTURE, POOLED, WidthCalibration, cap_member_sds, volatility
 from forecasting.metrics import interval_scores, scale_mae
 
 logger = logging.getLogger(__name__)
@@ -114,6 +114,9 @@ CV_LEVELS = (80, 95)
 CV_SEED = 0
 # Fewest series a fold needs for its table to be learned in the band cross-validation.
 CV_MIN_SERIES = 15
+# Members' sds are capped at this multiple of their median before the base band is built
+# (WidthCalibration.sd_cap); chosen by bench.transfer on choosing data (docs/intervals.md, "Transfer").
+SD_CAP: float | None = 4.0
 OUT = Path(__file__).resolve().parents[1] / "forecasting" / "calibration" / "auto.json"
 SOURCE = "factors by season length, series length, volatility, step ahead and level"
 
@@ -128,6 +131,8 @@ def _holdout(s: M3Series, j: int, steps: int, origin: str) -> pd.DataFrame | Non
             warnings.simplefilter("ignore")
             model.fit(train)
             point, shifted, sds = model.member_moments(steps)
+            # The bands the shipped factors will scale: with the members' sds capped as Auto caps them.
+            sds = cap_member_sds(sds, SD_CAP)
     except Exception as exc:  # too short after holding out j, or a failed fit: not used
         logger.info("skip %s (origin n-%d): %s", s.series_id, j, exc)
         return None
@@ -192,6 +197,7 @@ def table_layout(volatility_edges: dict[int, tuple[float, ...]]) -> WidthCalibra
         edges_by_season=EDGES_BY_SEASON,
         volatility_edges=volatility_edges,
         factors={},
+        sd_cap=SD_CAP,
     )
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from forecasting.base import BaseForecaster, Intervals
 from forecasting.ensemble import Ensemble, mixture_intervals, pooled_intervals
-from forecasting.intervals import MIXTURE, POOLED, apply_width_factors, load_calibration, volatility
+from forecasting.intervals import MIXTURE, POOLED, apply_width_factors, cap_member_sds, load_calibration, volatility
 from forecasting.models.arima import ARIMA
 from forecasting.models.deseasonalized import Deseasonalized
 from forecasting.models.ets import ETS
@@ -89,12 +89,15 @@ class Auto(Ensemble):
         if calibration is not None and calibration.table(*kind) is not None:
             self.band_ = calibration.band(*kind)
             base = self.interval_method if self.band_ != POOLED else _POOLED_METHOD
-            self.interval_method_ = f"{base}, half-widths calibrated ({calibration.source})"
+            capped = f", member sds capped at {calibration.sd_cap:g} times their median" if calibration.sd_cap else ""
+            self.interval_method_ = f"{base}{capped}, half-widths calibrated ({calibration.source})"
 
     def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
         point, shifted, sds = self.member_moments(horizon)
         if not levels:
             return point, {}
+        if self.calibration_ is not None:
+            sds = cap_member_sds(sds, self.calibration_.sd_cap)
         if self.band_ == POOLED:
             intervals = pooled_intervals(point, sds, levels)
         else:

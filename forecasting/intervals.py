@@ -27,6 +27,7 @@ __all__ = [
     "POOLED",
     "WidthCalibration",
     "apply_width_factors",
+    "cap_member_sds",
     "level_to_quantiles",
     "load_calibration",
     "volatility",
@@ -53,6 +54,18 @@ def volatility(y: np.ndarray | pd.Series) -> float | None:
     if values.size < 3 or not np.all(np.isfinite(values)) or not np.all(values > 0):
         return None
     return float(np.std(np.diff(np.log(values)), ddof=1))
+
+
+def cap_member_sds(sds: np.ndarray, cap: float | None) -> np.ndarray:
+    """Members' standard deviations (shape (members, horizon)) limited to ``cap`` times their
+    median at each step; unchanged when ``cap`` is None.
+
+    Capping leaves the median itself unchanged (for ``cap >= 1``), so applying it twice gives
+    the same result as once.
+    """
+    if cap is None:
+        return sds
+    return np.asarray(np.minimum(sds, cap * np.median(sds, axis=0)))
 
 
 def level_to_quantiles(level: int) -> tuple[float, float]:
@@ -86,6 +99,12 @@ class WidthCalibration:
     bands : mapping of str to str
         Table key → the base band its factors scale, where it is not the default
         ``"mixture"``: ``"pooled"`` (see :data:`BANDS`).
+    sd_cap : float or None
+        Before the base band is built, each member's standard deviation is limited to
+        ``sd_cap`` times the median of the members' standard deviations at that step
+        (:func:`cap_member_sds`); None leaves them as they are. One member with an explosive
+        variance (a multiplicative-trend ETS on a volatile annual series, say) otherwise sets
+        the width of the whole band.
     """
 
     levels: tuple[int, ...]
@@ -96,6 +115,7 @@ class WidthCalibration:
     edges_by_season: Mapping[int, tuple[int, ...]] = field(default_factory=dict)
     volatility_edges: Mapping[int, tuple[float, ...]] = field(default_factory=dict)
     bands: Mapping[str, str] = field(default_factory=dict)
+    sd_cap: float | None = None
 
     def bucket(self, n_obs: int, season_length: int | None = None) -> int:
         """Index of the length bucket holding ``n_obs`` (for ``season_length``'s edges)."""
@@ -167,6 +187,7 @@ class WidthCalibration:
                 "edges_by_season": {str(m): list(e) for m, e in self.edges_by_season.items()},
                 "volatility_edges": {str(m): [round(float(v), 6) for v in e] for m, e in self.volatility_edges.items()},
                 "bands": dict(self.bands),
+                **({"sd_cap": self.sd_cap} if self.sd_cap is not None else {}),
                 "factors": {k: np.round(np.asarray(v), 4).tolist() for k, v in self.factors.items()},
                 "source": self.source,
                 "meta": dict(self.meta),
@@ -184,6 +205,7 @@ class WidthCalibration:
             volatility_edges={int(m): tuple(float(v) for v in e) for m, e in raw.get("volatility_edges", {}).items()},
             factors={k: np.asarray(v, dtype=float) for k, v in raw["factors"].items()},
             bands={str(k): str(v) for k, v in raw.get("bands", {}).items()},
+            sd_cap=None if raw.get("sd_cap") is None else float(raw["sd_cap"]),
             source=str(raw.get("source", "")),
             meta=dict(raw.get("meta", {})),
         )
