@@ -41,7 +41,7 @@ def _scores(actual: np.ndarray, fc: pd.DataFrame, insample: np.ndarray, m: int) 
     return out
 
 
-def score_series(y: pd.Series, actual: np.ndarray, m: int, model: str) -> list[dict[str, object]]:
+def score_series(y: pd.Series, actual: np.ndarray, m: int, model: str, base_model: str) -> list[dict[str, object]]:
     horizon, insample = len(actual), y.to_numpy(dtype=float)
     rows: list[dict[str, object]] = []
     with warnings.catch_warnings():
@@ -49,23 +49,23 @@ def score_series(y: pd.Series, actual: np.ndarray, m: int, model: str) -> list[d
         try:
             fc = forecasting.forecast(y, horizon, (80, 95), model=model, nonnegative=False)
             rows.append({"arm": model, **_scores(actual, fc, insample, m)})
-            base = temporal_base(y, horizon, model, n_paths=1000)
+            base = temporal_base(y, horizon, base_model, n_paths=1000)
         except forecasting.ForecastingError as exc:
             logger.warning("%s: %s", y.name, exc)
             return []
         for method in TEMPORAL_METHODS:
             tf = reconcile_temporal(y, horizon, (80, 95), base, method)
-            rows.append({"arm": f"temporal_{method}", **_scores(actual, tf.frame, insample, m)})
+            rows.append({"arm": f"temporal_{base_model}_{method}", **_scores(actual, tf.frame, insample, m)})
     return rows
 
 
-def run(path: str, periods: Sequence[str], origin: str, sample: int, model: str) -> pd.DataFrame:
+def run(path: str, periods: Sequence[str], origin: str, sample: int, model: str, base_model: str) -> pd.DataFrame:
     rows = []
     for period in periods:
         for i, s in enumerate(load_m3(path, periods=[period], sample=sample)):
             h = HOLDOUT[period]
             fit, actual = (s.train.iloc[:-h], s.train.to_numpy()[-h:]) if origin == "choose" else (s.train, s.test)
-            for row in score_series(fit.rename(s.series_id), actual, s.season_length, model):
+            for row in score_series(fit.rename(s.series_id), actual, s.season_length, model, base_model):
                 rows.append({"period": period, "series": s.series_id, **row})
             if (i + 1) % 25 == 0:
                 logger.info("%s: %d series done", period, i + 1)
@@ -90,14 +90,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--origin", choices=("choose", "report"), default="choose")
     parser.add_argument("--periods", nargs="+", default=["monthly", "quarterly"], choices=list(HOLDOUT))
     parser.add_argument("--sample", type=int, default=100, help="series per period")
-    parser.add_argument("--model", default="auto")
+    parser.add_argument("--model", default="auto", help="the baseline")
+    parser.add_argument("--base", default="auto", help="the base model of every temporal level")
     parser.add_argument("--out", default="var/bench")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
     start = time.perf_counter()
-    table = run(args.data, args.periods, args.origin, args.sample, args.model)
+    table = run(args.data, args.periods, args.origin, args.sample, args.model, args.base)
     Path(args.out).mkdir(parents=True, exist_ok=True)
-    table.to_csv(Path(args.out) / f"temporal_{args.origin}.csv", index=False)
+    table.to_csv(Path(args.out) / f"temporal_{args.origin}_{args.base}.csv", index=False)
     with pd.option_context("display.width", 250, "display.precision", 3, "display.max_columns", 20):
         logger.info("M3, %s origins:\n%s", args.origin, summarise(table, args.model))
     logger.info("%.0f s wall, %.0f s CPU", time.perf_counter() - start, time.process_time())

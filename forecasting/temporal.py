@@ -33,7 +33,7 @@ from forecasting.core import DEFAULT_LEVELS, build_model
 from forecasting.exceptions import ForecastingError, InsufficientDataError, InvalidParameterError
 from forecasting.frames import build_forecast_frame, future_index
 from forecasting.structure._joint import in_sample_residuals
-from forecasting.structure.reconcile import reconciliation_matrix
+from forecasting.structure.reconcile import reconciliation_matrix, step_variance_matrix
 from forecasting.structure.summary import path_bounds
 from forecasting.validation import check_horizon, check_levels, check_series, infer_season_length
 
@@ -49,9 +49,11 @@ __all__ = [
 ]
 
 #: ``wls_struct``: weights by the number of months in a node (THieF's structural scaling);
+#: ``wls_var``: each node weighted by the variance of its own base forecast (its sample paths)
+#: in that year, so a level whose model is unsure (an annual level of few points) counts little;
 #: ``mint_shrink``: the shrunk covariance of the base residuals stacked by year (its diagonal,
 #: the per-node residual variances, when fewer than 8 years of residuals).
-TEMPORAL_METHODS = ("wls_struct", "mint_shrink")
+TEMPORAL_METHODS = ("wls_struct", "wls_var", "mint_shrink")
 
 
 @dataclass(frozen=True)
@@ -174,7 +176,7 @@ def forecast_temporal(
         Interval levels in percent.
     model : str or BaseForecaster
         The base model of every level (its ``season_length`` set to the level's season).
-    method : {"wls_struct", "mint_shrink"}
+    method : {"wls_struct", "wls_var", "mint_shrink"}
         Reconciliation (see :data:`TEMPORAL_METHODS`).
     n_paths, seed
         Sample paths per level and their seed.
@@ -234,10 +236,14 @@ def reconcile_temporal(
     """Reconcile :func:`temporal_base`'s forecasts with ``method`` (see :data:`TEMPORAL_METHODS`)."""
     y, m, horizon, levels = _check(y, horizon, levels, method)
     summing = temporal_summing(m)
-    g = reconciliation_matrix(summing, method, _stack_years(base.residuals, m))
-    paths = _comonotone(base.paths)
-    rec_mean = _stack_years(base.mean, m) @ g.T @ summing.T  # (years, nodes)
-    rec_paths = np.einsum("nb,bc,ycp->ynp", summing, g, _stack_path_years(paths, m))
+    stacked = _stack_path_years(_comonotone(base.paths), m)  # (years, nodes, n_paths)
+    if method == "wls_var":
+        g = step_variance_matrix(summing, np.moveaxis(stacked, 0, 1))  # (years, bottom, nodes)
+    else:
+        one = reconciliation_matrix(summing, method, _stack_years(base.residuals, m))
+        g = np.broadcast_to(one, (stacked.shape[0], *one.shape))
+    rec_mean = np.einsum("nb,ybc,yc->yn", summing, g, _stack_years(base.mean, m))  # (years, nodes)
+    rec_paths = np.einsum("nb,ybc,ycp->ynp", summing, g, stacked)
     return _frames(y, m, horizon, levels, rec_mean, rec_paths, method, base.models)
 
 

@@ -30,7 +30,7 @@ def _block_sums(fc_small: pd.DataFrame, k: int) -> np.ndarray:
     return values[:n].reshape(-1, k).sum(axis=1)
 
 
-@pytest.mark.parametrize("method", ["wls_struct", "mint_shrink"])
+@pytest.mark.parametrize("method", ["wls_struct", "wls_var", "mint_shrink"])
 def test_monthly_forecasts_add_up_to_every_aggregate(method: str) -> None:
     y = make_series("M", 60, seed=2)
     tf = forecast_temporal(y, 24, (80, 95), model="seasonal_naive", method=method, n_paths=300)
@@ -53,7 +53,7 @@ def test_monthly_forecasts_add_up_to_every_aggregate(method: str) -> None:
     years=st.integers(3, 6),
     horizon=st.integers(1, 30),
     quarterly=st.booleans(),
-    method=st.sampled_from(["wls_struct", "mint_shrink"]),
+    method=st.sampled_from(["wls_struct", "wls_var", "mint_shrink"]),
 )
 def test_property_reconciled_periods_sum_to_the_reconciled_years(
     seed: int, years: int, horizon: int, quarterly: bool, method: str
