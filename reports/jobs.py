@@ -301,7 +301,12 @@ def _produce_run(
             details=details,
         )
     except Exception as exc:  # a failed run is recorded and must not stop the scheduler
-        logger.exception("report %s: run %s failed", run.report_name, run.run_id)
+        if isinstance(exc, NoSeriesForecastError):
+            # The data could not be forecast: the message says why and how to fix it; a traceback
+            # would only bury it (on a terminal running `tradecast report run`, in the log).
+            logger.warning("report %s: run %s failed: %s", run.report_name, run.run_id, exc)
+        else:
+            logger.exception("report %s: run %s failed", run.report_name, run.run_id)
         finished = reports.finish_run(
             run.run_id,
             status=FAILED,
