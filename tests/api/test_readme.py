@@ -1,4 +1,11 @@
-"""The README's examples run as written: every ```python block, and every inline forecast body."""
+"""The README's examples run as written, in order.
+
+Fast: every ```python block in one namespace, every inline forecast body, and every file a shell
+example names is shipped. Slow (``-m slow``, about 2 minutes): every command of every ```bash
+block, from a reader's folder, against a server started as `make run` starts it; the SMTP relay
+and the webhook receiver are local stand-ins, and the examples that reach the internet (official
+sources) are set aside (see ``INTERNET_BOUND``).
+"""
 
 from __future__ import annotations
 
@@ -251,3 +258,21 @@ def test_readme_shell_examples_run_against_served_samples(served_samples: Served
     assert len(served_samples.receiver.requests) == 1
     headers, _ = served_samples.receiver.requests[0]
     assert headers["X-Tradecast-Signature"].startswith("sha256=")
+
+
+# A file a runnable example reads: `curl -F file=@PATH` or `tradecast forecast|load PATH`.
+EXAMPLE_FILE = re.compile(r"file=@(\S+)|tradecast (?:forecast|load) (\S+\.(?:csv|tsv|xlsx|json))\b")
+
+
+def test_readme_example_files_are_shipped() -> None:
+    named = [
+        a or b
+        for command in readme_shell_commands()
+        if not is_set_aside(command)
+        for a, b in EXAMPLE_FILE.findall(command)
+    ]
+    assert len(named) >= 6
+    missing = [path for path in named if not (README.parent / path).is_file()]
+    assert not missing, f"README examples name files that are not in the repository: {missing}"
+    listed = (README.parent / "data" / "samples" / "SOURCES.md").read_text(encoding="utf-8")
+    assert all(Path(path).name in listed for path in named if path.startswith("data/samples/"))
