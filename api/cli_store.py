@@ -241,8 +241,10 @@ def series_show(
 @series_app.command("diff")
 def series_diff(
     series_id: str = typer.Argument(..., help="Series id."),
-    from_vintage: int = typer.Argument(..., help="Vintage id of the old data (see 'series show')."),
-    to_vintage: int = typer.Argument(..., help="Vintage id of the new data."),
+    from_vintage: int = typer.Argument(
+        ..., help="The old data: the series' vintage number (1, 2, ... see 'series show'), else a vintage id."
+    ),
+    to_vintage: int = typer.Argument(..., help="The new data: a vintage number of the series, else a vintage id."),
 ) -> None:
     """Show the periods added, removed or changed from one vintage to another."""
     from data import DataError
@@ -250,12 +252,18 @@ def series_diff(
     try:
         store = _store()
         try:
-            frame = store.diff_vintages(series_id, from_vintage, to_vintage)
+            old_id, new_id = (
+                store.resolve_vintage(series_id, from_vintage),
+                store.resolve_vintage(series_id, to_vintage),
+            )
+            frame = store.diff_vintages(series_id, old_id, new_id)
         finally:
             store.dispose()
     except DataError as exc:
         raise _fail(exc) from exc
-    typer.echo(f"{series_id}: vintage id {from_vintage} -> {to_vintage}: {len(frame)} period(s) differ")
+    typer.echo(
+        f"{series_id}: vintage {from_vintage} -> {to_vintage} (ids {old_id} -> {new_id}): {len(frame)} period(s) differ"
+    )
     for ds, change, old, new in frame[["ds", "change", "old", "new"]].itertuples(index=False):
         shown = [("" if v != v else f"{v:g}") for v in (old, new)]
         typer.echo(f"  {ds!s:<10} {change:<8} {shown[0]:>14} -> {shown[1]}")

@@ -174,6 +174,10 @@ class Store:
         """Every vintage with its values, in publication order; see :meth:`SeriesRepository.vintage_history`."""
         return self.series.vintage_history(series_id)
 
+    def resolve_vintage(self, series_id: str, vintage: int) -> int:
+        """A series' vintage number (else a vintage id of it) as an id; see :meth:`SeriesRepository.resolve_vintage`."""
+        return self.series.resolve_vintage(series_id, vintage)
+
     def diff_vintages(self, series_id: str, from_vintage: int, to_vintage: int) -> pd.DataFrame:
         """Periods added, removed or changed between two vintages; see :meth:`SeriesRepository.diff_vintages`."""
         return self.series.diff_vintages(series_id, from_vintage, to_vintage)

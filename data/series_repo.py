@@ -772,6 +772,44 @@ class SeriesRepository:
             meta = self._get_meta(conn, series_id)
             return [StoredSeries(meta=meta, series=self._values(conn, v.vintage_id, meta), vintage=v) for v in vintages]
 
+    def resolve_vintage(self, series_id: str, vintage: int) -> int:
+        """The vintage id meant by a user's vintage reference to one series.
+
+        Parameters
+        ----------
+        series_id : str
+            The series.
+        vintage : int
+            The series' own vintage number (1, 2, ... in upload order, as ``GET
+            /v1/series/{id}/vintages`` and ``tradecast series show`` list them) or a global
+            vintage id (``vintage_id``) of that series. The number is tried first: a reader
+            who has uploaded a series twice means its vintages 1 and 2.
+
+        Returns
+        -------
+        int
+            The global vintage id (``VintageInfo.vintage_id``).
+
+        Raises
+        ------
+        SeriesNotFoundError
+            If no such series is stored.
+        VintageNotFoundError
+            If the series has neither a vintage numbered ``vintage`` nor one with that id.
+        """
+        with self.db.read() as conn:
+            self._get_meta(conn, series_id)
+            rows = conn.execute(select(_V.c.id, _V.c.number).where(_V.c.series_id == series_id)).all()
+        by_number = {int(number): int(vid) for vid, number in rows}
+        if int(vintage) in by_number:
+            return by_number[int(vintage)]
+        if int(vintage) in by_number.values():
+            return int(vintage)
+        raise VintageNotFoundError(
+            f"series {series_id!r} has no vintage {vintage}: give its number 1..{len(by_number)} "
+            "(or a vintage id of this series; list them with GET /v1/series/{id}/vintages)."
+        )
+
     def diff_vintages(self, series_id: str, from_vintage: int, to_vintage: int) -> pd.DataFrame:
         """What changed from one vintage of a series to another.
 

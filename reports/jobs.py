@@ -256,6 +256,16 @@ def _lease_kept(reports: ReportStore, run_id: str, lease_seconds: float) -> Iter
         thread.join()
 
 
+def _log_failed_run(name: str, run_id: str, exc: Exception) -> None:
+    """Log a failed run: one line when no series could be forecast, else with the traceback."""
+    if isinstance(exc, NoSeriesForecastError):
+        # The data could not be forecast: the message says why and how to fix it; a traceback
+        # would only bury it (on a terminal running `tradecast report run`, in the log).
+        logger.warning("report %s: run %s failed: %s", name, run_id, exc)
+    else:
+        logger.exception("report %s: run %s failed", name, run_id)
+
+
 def _produce_run(
     run: ReportRun,
     definition: ReportDefinition,
@@ -301,7 +311,7 @@ def _produce_run(
             details=details,
         )
     except Exception as exc:  # a failed run is recorded and must not stop the scheduler
-        logger.exception("report %s: run %s failed", run.report_name, run.run_id)
+        _log_failed_run(run.report_name, run.run_id, exc)
         finished = reports.finish_run(
             run.run_id,
             status=FAILED,

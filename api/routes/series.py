@@ -258,6 +258,9 @@ def read_vintages(series_id: ExistingSeriesId, store: StoreDep) -> VintagesPage:
     return VintagesPage(data=[vintage_to_read(v) for v in vintages], count=len(vintages))
 
 
+_VINTAGE_REF = "The series' vintage number (1, 2, ... as listed), else a vintage id of this series."
+
+
 @router.get(
     "/{series_id}/vintages/diff",
     response_model=VintageDiffRead,
@@ -266,10 +269,12 @@ def read_vintages(series_id: ExistingSeriesId, store: StoreDep) -> VintagesPage:
 def read_vintage_diff(
     series_id: ExistingSeriesId,
     store: StoreDep,
-    from_vintage: Annotated[int, Query(alias="from", ge=1, le=2**62, description="Vintage id of the old data.")],
-    to_vintage: Annotated[int, Query(alias="to", ge=1, le=2**62, description="Vintage id of the new data.")],
+    from_vintage: Annotated[int, Query(alias="from", ge=1, le=2**62, description=_VINTAGE_REF + " The old data.")],
+    to_vintage: Annotated[int, Query(alias="to", ge=1, le=2**62, description=_VINTAGE_REF + " The new data.")],
 ) -> VintageDiffRead:
     """Periods added, removed or changed from one vintage of a series to another."""
+    from_vintage = store.resolve_vintage(series_id, from_vintage)
+    to_vintage = store.resolve_vintage(series_id, to_vintage)
     old = store.read_series(series_id, vintage_id=from_vintage).vintage
     new = store.read_series(series_id, vintage_id=to_vintage).vintage
     return diff_to_read(series_id, old, new, store.diff_vintages(series_id, from_vintage, to_vintage))

@@ -1,14 +1,29 @@
-"""The README's examples run as written: every ```python block, and every inline forecast body."""
+"""The README's examples run as written, in order.
+
+Fast: every ```python block in one namespace, every inline forecast body, and every file a shell
+example names is shipped. Slow (``-m slow``, about 2 minutes): every command of every ```bash
+block, from a reader's folder, against a server started as `make run` starts it; the SMTP relay
+and the webhook receiver are local stand-ins, and the examples that reach the internet (official
+sources) are set aside (see ``INTERNET_BOUND``).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import json
+import os
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.api.servers import start_server
+from tests.reports.delivery_servers import SMTP_PASSWORD, Mailbox, Receiver, http_receiver, smtp_server
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
@@ -66,3 +81,198 @@ def test_readme_structure_examples_are_coherent() -> None:
     shares = namespace["share_fc"]
     assert (shares.groupby("ds")["mean"].sum() - 1.0).abs().max() < 1e-9
     assert len(namespace["fc_events"]) == 6
+
+
+# ---------------------------------------------------------------------------------------------
+# Every shell example, as written and in order, against a server started as `make run` starts it.
+# ---------------------------------------------------------------------------------------------
+
+BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.DOTALL)
+# `make run` is what the harness does itself (load-samples --if-empty, then serve); `make test`
+# would run this suite inside itself.
+SET_UP_COMMANDS = ("make run", "make test")
+# Examples that reach the internet (official sources): tests never use the network. The
+# connectors are tested against recorded responses in tests/data/test_connectors.py.
+INTERNET_BOUND = ("tradecast fetch", "/v1/fetch", "/v1/vintages/7/source", "tradecast refresh", "cn_ru_exports_imf")
+
+
+def split_commands(block: str) -> list[str]:
+    """The commands of a bash block: continuation lines and multi-line quoted bodies joined."""
+    commands: list[str] = []
+    current = ""
+    for line in block.splitlines():
+        if not current and (not line.strip() or line.lstrip().startswith("#")):
+            continue
+        current += line + "\n"
+        open_quote = current.count("'") % 2 == 1
+        if not open_quote and not line.rstrip().endswith("\\"):
+            commands.append(current.rstrip())
+            current = ""
+    assert not current, f"unterminated command in README: {current!r}"
+    return commands
+
+
+def readme_shell_commands() -> list[str]:
+    """Every command of every ```bash block of the README, in order."""
+    text = README.read_text(encoding="utf-8")
+    return [cmd for block in BASH_BLOCK.findall(text) for cmd in split_commands(block)]
+
+
+def is_set_aside(command: str) -> bool:
+    return command.startswith(SET_UP_COMMANDS) or any(marker in command for marker in INTERNET_BOUND)
+
+
+def run_shell_example(
+    command: str, *, cwd: Path, env: dict[str, str], env_file: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run one README command in bash, as a reader would paste it.
+
+    ``tradecast`` (and ``.venv/bin/tradecast``) is this checkout's CLI, ``curl`` fails on an
+    HTTP error status, and the variables the command exports are kept for the next ones.
+    """
+    port = env["README_TEST_PORT"]
+    for host in ("http://localhost:8000", "http://127.0.0.1:8000", "localhost:8000", "127.0.0.1:8000"):
+        command = command.replace(host, host.replace("8000", port))
+    command = command.replace(".venv/bin/tradecast", "tradecast")
+    for outside, stand_in in json.loads(env["README_TEST_STAND_INS"]).items():
+        command = command.replace(outside, stand_in)
+    script = (
+        f'tradecast() {{ "{sys.executable}" -c "from api.cli import main; main()" "$@"; }}\n'
+        'curl() { command curl --fail-with-body --show-error "$@"; }\n'
+        f"{command}\n"
+        f'rc=$?; env -0 > "{env_file}"; exit $rc\n'
+    )
+    return subprocess.run(
+        ["bash", "-c", script], cwd=cwd, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+
+def read_env(env_file: Path) -> dict[str, str]:
+    pairs = (item.split("=", 1) for item in env_file.read_text().split("\0") if "=" in item)
+    return dict(pairs)
+
+
+@dataclass
+class ServedSamples:
+    """The reader's folder and environment, and what the local stand-ins received."""
+
+    folder: Path
+    env: dict[str, str]
+    mailbox: Mailbox
+    receiver: Receiver
+
+
+@pytest.fixture(scope="module")
+def served_samples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedSamples]:
+    """A server as `make run` starts it: `tradecast load-samples --if-empty`, then `tradecast serve`.
+
+    The reader's working directory is a fresh folder holding the repository's ``data/samples``
+    (so the commands' relative paths resolve as in a clone) and nothing else; outside services
+    (the SMTP relay, the webhook receiver) are local stand-ins named in ``README_TEST_STAND_INS``.
+    """
+    root = README.parent
+    folder = tmp_path_factory.mktemp("readme")
+    (folder / "data").mkdir()
+    (folder / "data" / "samples").symlink_to(root / "data" / "samples")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(root),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "TRADECAST_DATABASE_URL": f"sqlite:///{folder / 'server.db'}",
+        "TRADECAST_REPORT_DIR": str(folder / "reports"),
+        "TRADECAST_LOG_LEVEL": "WARNING",
+    }
+    env.pop("TRADECAST_API_KEYS", None)
+    loaded = subprocess.run(
+        [sys.executable, "-c", "from api.cli import main; main()", "load-samples", "--if-empty"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert loaded.returncode == 0, loaded.stderr[-3000:]
+    with smtp_server(require_login=True) as mailbox, http_receiver() as receiver:
+        env["TRADECAST_SMTP_SECURITY"] = "none"  # the local stand-in speaks plain SMTP
+        env["TRADECAST_WEBHOOK_ALLOW_HOSTS"] = "127.0.0.1"
+        env["README_TEST_STAND_INS"] = json.dumps(
+            {
+                "smtp.example.org": "127.0.0.1",
+                "TRADECAST_SMTP_PORT=587": f"TRADECAST_SMTP_PORT={mailbox.port}",
+                "TRADECAST_SMTP_PASSWORD='...'": f"TRADECAST_SMTP_PASSWORD='{SMTP_PASSWORD}'",
+                "https://hooks.example.org/tradecast": receiver.url.split("?")[0],
+            }
+        )
+        base, proc = start_server(folder, env, timeout=120)
+        env["README_TEST_PORT"] = base.rsplit(":", 1)[1]
+        try:
+            yield ServedSamples(folder, env, mailbox, receiver)
+        finally:
+            proc.kill()
+            proc.communicate()
+
+
+def failing_examples(folder: Path, env: dict[str, str], outputs: list[tuple[str, str]]) -> list[str]:
+    """Run every shell example in order; describe each that fails (exit status or traceback).
+
+    ``outputs`` receives each command with its standard output.
+    """
+    failures = []
+    env_file = folder / "env.out"
+    for command in readme_shell_commands():
+        if is_set_aside(command):
+            continue
+        done = run_shell_example(command, cwd=folder, env=env, env_file=env_file)
+        if env_file.exists():
+            env = read_env(env_file)
+        outputs.append((command, done.stdout))
+        if done.returncode != 0 or "Traceback" in done.stderr:
+            shown = f"{done.stderr[-400:]}{done.stdout[-300:]}"
+            failures.append(f"{command.splitlines()[0][:100]}\n  -> rc={done.returncode}: {shown}")
+    return failures
+
+
+@pytest.mark.slow
+def test_readme_shell_examples_run_against_served_samples(served_samples: ServedSamples) -> None:
+    commands = [c for c in readme_shell_commands() if not is_set_aside(c)]
+    # 29 runnable commands at the time of writing: a parser that drops some would pass silently.
+    assert len(commands) >= 29
+    outputs: list[tuple[str, str]] = []
+    failures = failing_examples(served_samples.folder, served_samples.env, outputs)
+    assert not failures, f"{len(failures)} of {len(commands)} README shell examples fail:\n" + "\n".join(failures)
+    # The examples do what the README says they do, not only exit 0.
+
+    def said(marker: str) -> str:
+        (out,) = [stdout for command, stdout in outputs if marker in command]
+        return out
+
+    as_of = json.loads(said('"as_of": "2024-06-30T00:00:00Z"'))
+    assert as_of["series_id"] == "cn_ru_total" and as_of["vintage"]["number"] == 1
+    diff = json.loads(said("vintages/diff?from=1&to=2"))
+    assert [(row["ds"], row["change"]) for row in diff["data"]] == [("2019-05", "added"), ("2019-06", "added")]
+    assert "2 period(s) differ" in said("tradecast series diff rus_chn_import 1 2")
+    # The delivery example reached the local stand-ins: one e-mail, one signed webhook notice.
+    assert [rcpt for _, rcpt in served_samples.mailbox.envelopes] == [["manager@example.org"]]
+    assert served_samples.mailbox.logins == ["reports"]
+    assert len(served_samples.receiver.requests) == 1
+    headers, _ = served_samples.receiver.requests[0]
+    assert headers["X-Tradecast-Signature"].startswith("sha256=")
+
+
+# A file a runnable example reads: `curl -F file=@PATH` or `tradecast forecast|load PATH`.
+EXAMPLE_FILE = re.compile(r"file=@(\S+)|tradecast (?:forecast|load) (\S+\.(?:csv|tsv|xlsx|json))\b")
+
+
+def test_readme_example_files_are_shipped() -> None:
+    named = [
+        a or b
+        for command in readme_shell_commands()
+        if not is_set_aside(command)
+        for a, b in EXAMPLE_FILE.findall(command)
+    ]
+    assert len(named) >= 6
+    missing = [path for path in named if not (README.parent / path).is_file()]
+    assert not missing, f"README examples name files that are not in the repository: {missing}"
+    listed = (README.parent / "data" / "samples" / "SOURCES.md").read_text(encoding="utf-8")
+    assert all(Path(path).name in listed for path in named if path.startswith("data/samples/"))

@@ -55,6 +55,27 @@ def test_vintage_diff_route(client):
     ]
 
 
+def test_vintage_diff_takes_per_series_numbers_when_ids_differ(client):
+    # Another series stored first, so this series' vintages 1 and 2 have global ids 2 and 3.
+    other = dict(_body([{"ds": "2020", "y": 9.0}]), series_id="other")
+    assert client.post("/v1/series", json=other).json()["data"][0]["vintage_id"] == 1
+    a = client.post("/v1/series", json=_body([{"ds": "2020", "y": 1.0}])).json()["data"][0]
+    b = client.post("/v1/series", json=_body([{"ds": "2020", "y": 1.5}])).json()["data"][0]
+    assert (a["number"], b["number"]) == (1, 2) and (a["vintage_id"], b["vintage_id"]) == (2, 3)
+    by_number = client.get("/v1/series/gacc/vintages/diff", params={"from": 1, "to": 2})
+    assert by_number.status_code == 200, by_number.text
+    body = by_number.json()
+    assert body["from_vintage"]["vintage_id"] == 2 and body["to_vintage"]["vintage_id"] == 3
+    assert body["data"] == [{"ds": "2020", "change": "changed", "old": 1.0, "new": 1.5}]
+    # A global id of the series that is no vintage number of it (3) still works.
+    by_id = client.get("/v1/series/gacc/vintages/diff", params={"from": 2, "to": 3}).json()
+    assert by_id["from_vintage"]["vintage_id"] == 3 and by_id["to_vintage"]["vintage_id"] == 3
+    assert by_id["count"] == 0
+    # Neither a number nor an id of this series (id 1 belongs to 'other', but 1 is gacc's number 1;
+    # 4 is neither).
+    assert_error(client.get("/v1/series/gacc/vintages/diff", params={"from": 1, "to": 4}), 404, "vintage_not_found")
+
+
 def test_vintage_diff_unknown_vintage_404_and_missing_param_422(client):
     a = client.post("/v1/series", json=_body([{"ds": "2020", "y": 1.0}])).json()["data"][0]["vintage_id"]
     assert_error(

@@ -96,7 +96,7 @@ def test_load_with_published_at_unchanged_and_diff(env):
     diff = runner.invoke(app, ["series", "diff", "gacc", "1", "2"])
     assert diff.exit_code == 0, diff.output
     lines = diff.output.splitlines()
-    assert lines[0] == "gacc: vintage id 1 -> 2: 2 period(s) differ"
+    assert lines[0] == "gacc: vintage 1 -> 2 (ids 1 -> 2): 2 period(s) differ"
     assert lines[1].split() == ["2022", "changed", "1.9027e+11", "->", "1.903e+11"]
     assert lines[2].split() == ["2023", "added", "->", "2.4011e+11"]
 
@@ -108,3 +108,18 @@ def test_series_diff_unknown_vintage_fails_cleanly(env):
     runner.invoke(app, ["load", str(path)])
     result = runner.invoke(app, ["series", "diff", "a", "1", "9"])
     assert result.exit_code == 1 and "error (vintage_not_found)" in result.output
+
+
+def test_series_diff_takes_per_series_numbers_when_ids_differ(env):
+    runner = CliRunner()
+    path = env / "b.csv"
+    path.write_text("unique_id,ds,y\nother,2022,1\n")
+    runner.invoke(app, ["load", str(path)])
+    for value in ("1", "2"):
+        path.write_text(f"unique_id,ds,y\nb,2022,{value}\n")
+        assert runner.invoke(app, ["load", str(path)]).exit_code == 0
+    result = runner.invoke(app, ["series", "diff", "b", "1", "2"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == "b: vintage 1 -> 2 (ids 2 -> 3): 1 period(s) differ"
+    assert lines[1].split() == ["2022", "changed", "1", "->", "2"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -61,6 +62,18 @@ def test_failed_run_records_error_and_traceback_then_retry_succeeds(store: Store
     retried = run_report("bad", AS_OF, store)
     assert retried.run_id == failed.run_id and retried.status == SUCCEEDED
     assert retried.error is None and retried.traceback is None
+
+
+def test_run_without_any_forecast_logs_one_line_without_traceback(
+    store: Store, reports: ReportStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    reports.create_definition(ReportDefinition(name="bad", series_ids=("missing",), model="drift"))
+    with caplog.at_level(logging.WARNING, logger="reports.jobs"):
+        failed = run_report("bad", AS_OF, store)
+    assert failed.status == FAILED
+    (record,) = [r for r in caplog.records if "failed" in r.getMessage()]
+    assert record.levelno == logging.WARNING and record.exc_info is None
+    assert "no series of report 'bad' could be forecast" in record.getMessage()
 
 
 def test_later_run_scores_earlier_forecasts_how_did_we_do(loaded: Store, reports: ReportStore) -> None:
