@@ -18,12 +18,13 @@ members' pooled sd.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
-from forecasting.base import BaseForecaster, Intervals
+from forecasting.base import BaseForecaster, Intervals, ModelTags
 from forecasting.ensemble import Ensemble, mixture_intervals, pooled_intervals
 from forecasting.intervals import MIXTURE, POOLED, apply_width_factors, cap_member_sds, load_calibration, volatility
 from forecasting.models.arima import ARIMA
@@ -54,6 +55,13 @@ def members_for(season_length: int) -> tuple[str | BaseForecaster, ...]:
     )
 
 
+#: Below this many observations no regular member can be fitted (ARIMA and Theta need 4);
+#: ``auto`` then forecasts with the drift method alone (3 observations), so a three-point
+#: series still gets an answer, with the thin-evidence warning every short series carries.
+SHORT_SERIES_BELOW = 4
+SHORT_SERIES_MEMBERS: tuple[str, ...] = ("drift",)
+
+
 class Auto(Ensemble):
     """The default model: a combination of ETS, ARIMA and Theta variants chosen by season
     length (see the module docstring), with calibrated intervals.
@@ -75,8 +83,15 @@ class Auto(Ensemble):
         self.season_length = season_length
         self.calibrate = calibrate
 
+    tags: ClassVar[ModelTags] = replace(Ensemble.tags, min_obs=3)
+
     def _member_names(self) -> tuple[str | BaseForecaster, ...]:
+        if getattr(self, "n_obs_", SHORT_SERIES_BELOW) < SHORT_SERIES_BELOW:
+            return SHORT_SERIES_MEMBERS
         return members_for(int(getattr(self, "season_length_", None) or 1))
+
+    def min_obs(self) -> int:
+        return self.tags.min_obs
 
     def _fit(self, y: pd.Series) -> None:
         super()._fit(y)

@@ -76,3 +76,22 @@ def test_backtest_far_from_nominal_carries_backtest_coverage_warning(client):
     assert response.status_code == 200, response.text
     coverage = [w for w in response.json()["warnings"] if w["code"] == "backtest_coverage"]
     assert coverage and "backtest of 'naive'" in coverage[0]["message"]
+
+
+def test_three_point_series_answers_with_drift_and_says_the_evidence_is_thin(client):
+    # Issue 35: the documented minimum is 3 observations; auto falls back to the drift method.
+    body = {"data": _annual([228.1, 240.1, 244.8]), "frequency": "annual", "horizon": 2, "model": "auto"}
+    response = client.post("/v1/forecasts", json=body)
+    assert response.status_code == 200, response.text
+    out = response.json()
+    assert [w["code"] for w in out["warnings"]] == ["thin_evidence"]
+    frame = pd.DataFrame(out["forecast"]).set_index("ds")
+    assert frame["mean"].tolist() == pytest.approx([244.8 + 8.35, 244.8 + 2 * 8.35])
+
+
+def test_two_point_series_is_refused_naming_the_minimum(client):
+    body = {"data": _annual([228.1, 240.1]), "frequency": "annual", "horizon": 2, "model": "auto"}
+    response = client.post("/v1/forecasts", json=body)
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "insufficient_data"
+    assert "at least 3" in response.json()["error"]["message"]
