@@ -34,6 +34,20 @@ _MODELS = {
     "over time); it uses every published figure and skips the months that are missing, without filling them in",
 }
 
+#: Annual figures have no seasons: these models are described without a seasonal pattern.
+_ANNUAL_MODELS = {
+    "seasonal_naive": "the value of the previous year",
+    "naive2": "the last observed value carried forward",
+    "ets": "exponential smoothing: recent values weigh more, with a trend where the data show one",
+    "sa_arima": "an ARIMA model of how each year's value depends on the previous ones",
+    "deseasonalized": "a trend model of the yearly values",
+    "structural": "a structural time-series model (a level and a trend that evolve over time); it uses every "
+    "published figure and skips the years that are missing, without filling them in",
+}
+
+#: The period word of each frequency, for sentences about gaps.
+_PERIOD_WORDS = {"annual": "years", "quarterly": "quarters", "monthly": "months"}
+
 #: error code -> (what is wrong, what to do). ``{missing}`` is replaced for gap errors.
 _ERRORS = {
     "missing_values": (
@@ -117,9 +131,17 @@ def explain_error(code: str, message: str = "", *, structure: bool = False) -> s
     return "No forecast could be made for this series."
 
 
-def describe_model(model: str, *, missing: str = "error", share: bool = False) -> str:
-    """The model in a sentence a reader can follow."""
+def describe_model(model: str, *, missing: str = "error", share: bool = False, frequency: str = "") -> str:
+    """The model in a sentence a reader can follow, in the words of the series' ``frequency``.
+
+    An annual series is never described with a seasonal pattern, and the periods a
+    structural model skips are named by the frequency (years, quarters, months).
+    """
     what = _MODELS.get(model, f"the {model} method")
+    if frequency == "annual":
+        what = _ANNUAL_MODELS.get(model, what)
+    elif frequency in _PERIOD_WORDS:
+        what = what.replace("skips the months", f"skips the {_PERIOD_WORDS[frequency]}")
     text = f"Forecast by {what}."
     if share:
         text += " Shares are modelled so that forecasts and bands stay between 0% and 100%."
