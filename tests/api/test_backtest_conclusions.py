@@ -116,3 +116,22 @@ def _render(section):
         model="naive",
     )
     return render_html(report)
+
+
+def test_cli_backtest_prints_units_errors_best_model_and_coverage_warning(tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    monkeypatch.setenv("TRADECAST_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    path = tmp_path / "line.csv"
+    path.write_text("ds,y\n" + "".join(f"{1990 + i},{10 + 5 * i}\n" for i in range(30)))
+    runner = CliRunner()
+    result = runner.invoke(app, ["backtest", str(path), "--models", "naive,drift", "--windows", "3"])
+    assert result.exit_code == 0, result.output
+    assert "MAE and RMSE in the series' units" in result.output and "Best model: mae drift" in result.output
+    assert "warning (backtest_coverage): backtest of 'naive'" in result.output
+    as_json = json.loads(runner.invoke(app, ["backtest", str(path), "--models", "naive", "--format", "json"]).stdout)
+    assert as_json["metrics"][0]["mae"] == pytest.approx(10.0) and as_json["best"] == {}
