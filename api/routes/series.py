@@ -155,6 +155,16 @@ def _header_row(fields: dict[str, str]) -> int:
     return int(text)
 
 
+def _form_text(fields: dict[str, str], key: str, max_length: int) -> str | None:
+    text = fields.get(key) or None
+    if text is not None and len(text) > max_length:
+        raise detailed(
+            IngestError(f"{key} has {len(text)} characters; at most {max_length} are allowed."),
+            {"field": key, "value": text[:50]},
+        )
+    return text
+
+
 def _form_flag(fields: dict[str, str], key: str) -> bool:
     text = (fields.get(key) or "false").strip().lower()
     if text not in _FLAG_TEXTS:
@@ -194,8 +204,8 @@ def _save_upload(
         frequency=fields.get("frequency") or None,
         kind=fields.get("kind") or None,
         series_id=fields.get("series_id") or None,
-        name=fields.get("name") or None,
-        unit=fields.get("unit") or None,
+        name=_form_text(fields, "name", 200),
+        unit=_form_text(fields, "unit", 50),
         allow_negative=_form_flag(fields, "allow_negative"),
         max_bytes=section.max_upload_bytes,
         limits=section.upload_limits(),

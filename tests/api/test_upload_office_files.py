@@ -121,3 +121,8 @@ def test_library_reads_semicolon_decimal_comma_office_file():
     assert result.scale == "millions" and result.metas["x"].unit == "USD"
     with pytest.raises(IngestError, match="unit='USD millions' names millions"):
         load_series(io.BytesIO(OFFICE_CSV), format="csv", series_id="x", unit="USD millions")
+
+
+def test_overlong_name_form_field_is_refused(client):
+    response = _upload(client, EXPORTS_CSV, series_id="s", name="x" * 201)
+    assert assert_error(response, 422, "invalid_input")["details"]["field"] == "name"
