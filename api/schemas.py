@@ -12,7 +12,16 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    model_validator,
+)
 
 __all__ = [
     "AwareInstant",
@@ -289,7 +298,7 @@ class SeriesCreate(BaseModel):
         description="When these figures were published (naive = UTC); reads 'as_of' a time go by it. "
         "Default: the time they are stored.",
     )
-    allow_negative: bool = Field(
+    allow_negative: StrictBool = Field(
         False,
         description="Accept negative values of a 'level' series (balances). Default false: trade values "
         "are >= 0, so a negative one is refused (422 negative_value), as in file uploads and 'tradecast load'.",
