@@ -11,7 +11,6 @@ of :data:`ARCHIVE_COLUMNS` (``issued_at, model, ds, mean`` plus ``lo_<L>``/``hi_
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -31,7 +30,7 @@ from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions, Ou
 from forecasting.paths import OBSERVED, PERIODS_OBSERVED, full_year_target, periods_per_year, to_periods
 from forecasting.series import RowLocator, parse_series
 from reports.structures import StructureSection
-from reports.wording import describe_model, explain_error
+from reports.wording import describe_model, explain_error, id_in_words
 
 __all__ = [
     "forecast_failure",
@@ -442,24 +441,11 @@ def build_section(
     )
 
 
-#: Two-letter words of series ids that are not country codes.
-_SMALL_WORDS = frozenset({"of", "to", "in", "on", "by", "at", "vs", "or", "as"})
-
-
 def section_title(series_id: str, name: str = "") -> str:
-    """A section's title: the series' name; for a series stored without one, its id in words.
-
-    ``cn_ru_exports`` reads ``CN RU exports`` (two-letter parts are country codes); the id
-    itself stays under the title, so nothing is lost.
-    """
-    if name and name != series_id:
-        return name
-    words = [w for w in re.split(r"[_.\s-]+", series_id) if w]
-    if not words:
-        return series_id
-    shown = [w.upper() if len(w) == 2 and w.isalpha() and w.lower() not in _SMALL_WORDS else w for w in words]
-    text = " ".join(shown)
-    return text[0].upper() + text[1:]
+    """A section's title: the series' name; for a series stored without one, its id in words
+    (``cn_ru_exports`` reads ``CN RU exports``, :func:`reports.wording.id_in_words`); the id
+    itself stays under the title, so nothing is lost."""
+    return name if name and name != series_id else id_in_words(series_id)
 
 
 def _model_name(attrs: dict[str, object], asked: str) -> str:

@@ -8,9 +8,10 @@ and what to do, in the terms of the product (``missing="model"``, loading figure
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-__all__ = ["describe_intervals", "describe_model", "describe_warning", "explain_error"]
+__all__ = ["describe_intervals", "describe_model", "describe_warning", "explain_error", "id_in_words"]
 
 #: What each registered model does, for a reader (no parameter names, no tuning).
 _MODELS = {
@@ -148,6 +149,23 @@ def describe_model(model: str, *, missing: str = "error", share: bool = False, f
     if missing == "model" and model != "structural":
         text += " Periods with no published figure are skipped, not filled in."
     return text
+
+
+#: Two-letter words of ids that are not country codes.
+_SMALL_WORDS = frozenset({"of", "to", "in", "on", "by", "at", "vs", "or", "as"})
+
+
+def id_in_words(identifier: str) -> str:
+    """An id as a title for a reader: ``cn_ru_trade_total`` → ``CN RU trade total``.
+
+    Two-letter parts are read as country codes (``cn``, ``ru``), except small English words.
+    """
+    words = [w for w in re.split(r"[_.\s-]+", identifier) if w]
+    if not words:
+        return identifier
+    shown = [w.upper() if len(w) == 2 and w.isalpha() and w.lower() not in _SMALL_WORDS else w for w in words]
+    text = " ".join(shown)
+    return text[0].upper() + text[1:]
 
 
 def describe_intervals(levels: Sequence[int]) -> str:
