@@ -1,4 +1,4 @@
-"""``tradecast forecast``: forecast a stored series or a CSV file, with growth and full year.
+"""``tradecast forecast`` and ``tradecast backtest``: a stored series or a CSV file.
 
 A thin shell over :func:`forecasting.forecast_outlook`: read the series (the store, or a file
 through the same ingest as ``tradecast load``), call the library, print a table, CSV or JSON.
@@ -24,14 +24,15 @@ if TYPE_CHECKING:
     from forecasting.executor import WarningNote
     from forecasting.outlook import Outlook
 
-__all__ = ["forecast", "register"]
+__all__ = ["backtest", "forecast", "register"]
 
 FORMATS = ("table", "csv", "json")
 
 
 def register(app: typer.Typer) -> None:
-    """Attach ``forecast`` to the main command."""
+    """Attach ``forecast`` and ``backtest`` to the main command."""
     app.command("forecast")(forecast)
+    app.command("backtest")(backtest)
 
 
 def _refuse(message: str, code: str = "invalid_argument") -> typer.Exit:
@@ -196,3 +197,57 @@ def forecast(
         typer.echo(f"warning ({warned.code}): {warned.message}", err=True)
     text = {"table": _table, "csv": _csv}.get(format)
     typer.echo(text(out) if text is not None else _json(out, y, model, notes))
+
+
+def backtest(
+    source: str = typer.Argument(..., help="A stored series id, or a CSV/JSON/Excel file of one series."),
+    horizon: int = typer.Option(3, "--horizon", help="Periods ahead at each origin."),
+    windows: int = typer.Option(3, "--windows", help="Number of forecast origins."),
+    models: str | None = typer.Option(
+        None, "--models", help="Models to compare, comma-separated (default TRADECAST_DEFAULT_MODEL)."
+    ),
+    levels: str = typer.Option("80,95", "--levels", help="Interval levels in percent, comma-separated."),
+    missing: str = typer.Option(
+        "error", "--missing", help="error (refuse gaps) or model (backtest through gaps with models that take them)."
+    ),
+    kind: str | None = typer.Option(None, "--kind", help="level or share (default: the stored or file kind)."),
+    format: str = typer.Option("table", "--format", help="table or json."),
+    as_of: datetime | None = typer.Option(None, "--as-of", help="Stored series as known then (UTC)."),
+    series: str | None = typer.Option(None, "--series", help="Which series of a file holding several."),
+) -> None:
+    """Backtest models by rolling origin: errors per model (MAE, RMSE in the series' units), the best by each."""
+    import forecasting
+    from data import DataError
+    from forecasting.core import best_models, score_backtest
+    from forecasting.exceptions import ForecastingError, ForecastingWarning
+    from forecasting.executor import capture_warnings
+
+    if format not in ("table", "json"):
+        raise _refuse(f"--format must be table or json; got {format!r}.")
+    names = [m.strip() for m in (models or read_settings().api.default_model).split(",") if m.strip()]
+    try:
+        y, series_kind = _read(source, as_of, kind, series)
+        with capture_warnings(ForecastingWarning) as notes:
+            frame = forecasting.backtest(
+                y, horizon, windows, models=names, levels=_levels(levels), kind=kind or series_kind, missing=missing
+            )
+        _windows, scores = score_backtest(frame, y)
+    except (ForecastingError, DataError) as exc:
+        raise _refuse(str(exc), str(getattr(exc, "code", "error"))) from None
+    for warned in notes:
+        typer.echo(f"warning ({warned.code}): {warned.message}", err=True)
+    best = best_models(scores)
+    if format == "json":
+        body = {
+            "series": y.name,
+            "metrics": json.loads(scores.to_json(orient="records")),
+            "best": best,
+            "warnings": [{"code": n.code, "message": n.message} for n in notes],
+        }
+        typer.echo(json.dumps(body, indent=2))
+        return
+    shown = scores.set_index("model")
+    typer.echo(f"Backtest of {y.name}: {windows} origin(s), {horizon} step(s) ahead; MAE and RMSE in the series' units")
+    typer.echo(shown.to_string(float_format=lambda v: f"{v:,.4g}"))
+    if best:
+        typer.echo("Best model: " + ", ".join(f"{metric} {model}" for metric, model in best.items()))

@@ -66,7 +66,16 @@ def load(
     frequency: str | None = typer.Option(None, "--frequency", help="annual, quarterly or monthly."),
     release: str | None = typer.Option(None, "--release", help="Release label of the new vintages."),
     sheet: str | None = typer.Option(None, "--sheet", help="Excel sheet name (default: the first)."),
-    allow_negative: bool = typer.Option(False, "--allow-negative", help="Accept negative levels."),
+    allow_negative: bool = typer.Option(
+        False, "--allow-negative", help="Accept negative level values (balances); default: refused."
+    ),
+    series_id: str | None = typer.Option(
+        None,
+        "--series-id",
+        help="Id of a one-series file whose value header describes the values ('Value (USD millions)').",
+    ),
+    name: str | None = typer.Option(None, "--name", help="Name of every series (e.g. 'Exports to China')."),
+    unit: str | None = typer.Option(None, "--unit", help="Unit of every series (e.g. USD)."),
     layout: str = typer.Option("auto", "--layout", help="auto, long, wide, comtrade, imf, eurostat or fcs."),
     header_row: int = typer.Option(1, "--header-row", help="Line (CSV) or row (Excel) of the column names."),
     delimiter: str | None = typer.Option(None, "--delimiter", help="CSV separator: ',', ';' or a tab."),
@@ -88,6 +97,9 @@ def load(
             frequency=frequency,
             sheet=sheet,
             allow_negative=allow_negative,
+            series_id=series_id,
+            name=name,
+            unit=unit,
             max_bytes=settings.store.max_upload_bytes,
             limits=settings.store.upload_limits(),
             scale=scale,

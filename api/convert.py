@@ -95,6 +95,7 @@ def observations_to_series(
     name: str = "data",
     allow_gaps: bool = False,
     kind: str = "level",
+    allow_negative: bool = True,
 ) -> pd.Series:
     """Posted observations → a float series on a regular ``PeriodIndex``, by the series parser.
 
@@ -109,7 +110,13 @@ def observations_to_series(
         ``duplicate_period``, ``share_out_of_range``, ``missing_periods``...).
     """
     return items_to_series(
-        [o.ds for o in data], [o.y for o in data], frequency, name=name, allow_gaps=allow_gaps, kind=kind
+        [o.ds for o in data],
+        [o.y for o in data],
+        frequency,
+        name=name,
+        allow_gaps=allow_gaps,
+        kind=kind,
+        allow_negative=allow_negative,
     )
 
 
@@ -121,6 +128,7 @@ def items_to_series(
     name: str = "data",
     allow_gaps: bool = False,
     kind: str = "level",
+    allow_negative: bool = True,
 ) -> pd.Series:
     """Period labels and values of a JSON body → a series, by the series parser (see
     :func:`observations_to_series`), errors naming the item ``data[i]``."""
@@ -132,6 +140,7 @@ def items_to_series(
             kind=kind,
             name=name,
             allow_gaps=allow_gaps,
+            allow_negative=allow_negative,
             locator=ItemLocator(name),
         )
     except MissingPeriodsError as exc:
@@ -314,6 +323,8 @@ def backtest_scores_to_read(
         BacktestWindowRead(
             model=str(row[MODEL]),
             cutoff=str(row[CUTOFF]),
+            mae=_number(row["mae"]),
+            rmse=_number(row["rmse"]),
             smape=_number(row["smape"]),
             mase=_number(row["mase"]),
             rmsse=_number(row["rmsse"]),
@@ -324,6 +335,8 @@ def backtest_scores_to_read(
     summary = [
         ModelMetricsRead(
             model=str(row[MODEL]),
+            mae=_number(row["mae"]),
+            rmse=_number(row["rmse"]),
             smape=_number(row["smape"]),
             mase=_number(row["mase"]),
             rmsse=_number(row["rmsse"]),
@@ -507,6 +520,7 @@ def backtest_to_read(result: BacktestResult) -> BacktestRead:
         step=result.step,
         levels=list(result.levels),
         metrics=metrics,
+        best=dict(result.best),
         per_window=per_window,
         rows=_backtest_rows(result.frame),
         warnings=[WarningRead(code=n.code, message=n.message) for n in result.warnings],

@@ -12,7 +12,16 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    model_validator,
+)
 
 __all__ = [
     "AwareInstant",
@@ -288,6 +297,11 @@ class SeriesCreate(BaseModel):
         None,
         description="When these figures were published (naive = UTC); reads 'as_of' a time go by it. "
         "Default: the time they are stored.",
+    )
+    allow_negative: StrictBool = Field(
+        False,
+        description="Accept negative values of a 'level' series (balances). Default false: trade values "
+        "are >= 0, so a negative one is refused (422 negative_value), as in file uploads and 'tradecast load'.",
     )
 
 
@@ -679,6 +693,8 @@ class BacktestWindowRead(BaseModel):
 
     model: str
     cutoff: str
+    mae: float | None = Field(description="Mean absolute error, in the series' units.")
+    rmse: float | None = Field(description="Root mean squared error, in the series' units.")
     smape: float | None
     mase: float | None
     rmsse: float | None
@@ -689,6 +705,8 @@ class ModelMetricsRead(BaseModel):
     """Errors of one model averaged over every window and step."""
 
     model: str
+    mae: float | None = Field(description="Mean absolute error over every scored step, in the series' units.")
+    rmse: float | None = Field(description="Root mean squared error over every scored step, in the series' units.")
     smape: float | None
     mase: float | None
     rmsse: float | None
@@ -706,6 +724,11 @@ class BacktestRead(BaseModel):
     step: int
     levels: list[int]
     metrics: list[ModelMetricsRead]
+    best: dict[str, str] = Field(
+        description="The best model by each metric (lower is better; coverage_<L>: closest to L%), when "
+        "several models were backtested; empty for one model.",
+        examples=[{"mae": "ets", "rmse": "ets", "smape": "theta", "coverage_80": "arima"}],
+    )
     per_window: list[BacktestWindowRead]
     rows: list[dict[str, str | float | int | None]]
     warnings: list[WarningRead]

@@ -29,7 +29,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -296,6 +296,8 @@ def _table_to_raw(
     if publication is not None:
         return publication_to_raw(publication, table, lines, loc_word, header_line, sheet)
     cmap = _column_map(columns)
+    if series_id is not None and "unique_id" not in cmap and layout in ("auto", "long"):
+        cmap = _single_series_columns(columns, cmap, loc_word, header_line, series_id)
     is_long = "ds" in cmap and "y" in cmap
     if layout == "long" and not is_long:
         raise IngestError(
@@ -310,6 +312,33 @@ def _table_to_raw(
             )
         return _wide_to_raw(table, columns, lines, loc_word, header_line)
     return _long_to_raw(table, columns, cmap, lines, loc_word, header_line, series_id)
+
+
+def _single_series_columns(
+    columns: list[str], cmap: dict[str, int], loc_word: str, header_line: int, series_id: str
+) -> dict[str, int]:
+    """The period and value columns of a one-series file named by ``series_id=``.
+
+    Statistics offices head the value column with a description (``Value (USD millions)``,
+    ``Exports to China (USD millions)``), which is no series id: with ``series_id`` given,
+    the one column besides the periods (and name/unit/tag columns) holds the values.
+    """
+    found = dict(cmap)
+    ds = found.setdefault("ds", 0)
+    if "y" in found:
+        return found
+    taken = {pos for key, pos in found.items() if key in _META_COLUMNS or key in TAG_COLUMNS} | {ds}
+    others = [j for j in range(len(columns)) if j not in taken]
+    named = [j for j in others if re.match(r"value[\s_(]", columns[j].strip().lower())]
+    picked = named if len(named) == 1 else others
+    if len(picked) != 1:
+        raise IngestError(
+            f"{loc_word} {header_line}: series_id={series_id!r} names one series, but the file has "
+            f"{len(picked)} value columns {[columns[j] for j in picked]}; keep one value column, or drop "
+            "series_id to store each column as a series named by its header."
+        )
+    found["y"] = picked[0]
+    return found
 
 
 def _wide_to_raw(table: pd.DataFrame, columns: list[str], lines: np.ndarray, loc_word: str, header_line: int) -> _Raw:
@@ -829,8 +858,23 @@ def _validate(
             locator=locator,
             number_format=opts.number_format(),
         )
+    except InvalidSeriesIdError as exc:
+        error = locator.error(exc)
+        if raw.uid_name != "header":
+            raise error from None
+        # A wide file's headers are its series ids; a descriptive header needs a given id.
+        raise IngestError(
+            f"{error.message} The column header is read as the series id: pass series_id (the form field, "
+            "or --series-id) to name a one-series file, or rename the column.",
+            line=error.line,
+            column=error.column,
+            column_name=error.column_name,
+            value=error.value,
+            code=error.code,
+        ) from None
     except InvalidSeriesError as exc:
         raise locator.error(exc) from None
+    _check_unit_scale(unit, scale, raw)
     if scale != "units":
         parsed.y = parsed.y * SCALES[scale]
     metas = _build_metas(raw, json_meta, parsed, unit, tags)
@@ -893,6 +937,26 @@ def _scale(raw: _Raw, declared: str | None, kind: str | None, header_line: int) 
     return scale, currency_in_header(header) if header else None
 
 
+def _check_unit_scale(unit: str | None, scale: str, raw: _Raw) -> None:
+    """Refuse a unit that names a scale when the values are scaled to units on load.
+
+    Values written in millions are stored in units, so a unit such as ``USD bn`` (or
+    ``USD millions``) would mislabel every stored value by a factor of 1e3 to 1e9.
+    """
+    named = scale_in_header(unit) if unit else None
+    if scale == "units" or named is None or unit is None:
+        return
+    from_header = bool(raw.y_name.size) and scale_in_header(str(raw.y_name[0])) is not None
+    source, fix = ("the value header", "correct the header") if from_header else ("scale", "drop scale")
+    raise IngestError(
+        f"unit={unit!r} names {named} but {source} says the values are in {scale} (scale={scale!r}); "
+        f"values are stored in units, so give the unit without a scale word "
+        f"(unit={currency_in_header(unit) or 'USD'!r}), or {fix} if the values are in {named}.",
+        value=unit,
+        code="unit_scale_mismatch",
+    )
+
+
 def _unscaled_unit(meta: SeriesMeta, header_unit: str | None) -> SeriesMeta:
     """Values were brought to units: the unit keeps its currency, not its scale word."""
     unit = header_unit or currency_in_header(meta.unit) or ("" if scale_in_header(meta.unit) else meta.unit)
@@ -941,6 +1005,18 @@ def _build_metas(
     return metas
 
 
+def _name_from_header(raw: _Raw, series_id: str | None) -> str | None:
+    """A one-series file's descriptive value header, without its unit, as the series' name.
+
+    ``Exports to China (USD millions)`` names the series ``Exports to China``; a plain
+    ``Value (USD millions)`` names nothing.
+    """
+    if series_id is None or raw.uid_name != "series_id" or not raw.y_name.size:
+        return None
+    text = re.sub(r"\s*[(\[].*$", "", str(raw.y_name[0])).strip()
+    return None if not text or text.lower() in _ALIASES["y"] else text
+
+
 def _format_of(data: bytes, source: str, format: str | None, opts: _TextOptions) -> str:
     """The upload's format (given or sniffed), checked against the options that depend on it."""
     fmt = (format or _sniff_format(data, source)).lower()
@@ -968,6 +1044,7 @@ def load_series(
     layout: str = "auto",
     sheet: str | int | None = None,
     series_id: str | None = None,
+    name: str | None = None,
     unit: str | None = None,
     tags: Mapping[str, str] | None = None,
     allow_negative: bool = False,
@@ -998,9 +1075,15 @@ def load_series(
     sheet : str or int, optional
         Excel sheet name or 0-based index (default: the first).
     series_id : str, optional
-        Id of the single series of a long file with no ``unique_id`` column.
+        Id of the single series of a file with no ``unique_id`` column: a long file, or a
+        period column and one value column whose header describes the values
+        (``Period;Value (USD millions)``, ``Exports to China (USD millions)``) instead of
+        being an id. A file with several value columns and ``series_id`` is an error.
+    name : str, optional
+        Name (title) of every series, e.g. ``"Exports to China"``.
     unit : str, optional
-        Unit of every series.
+        Unit of every series. A unit naming a scale (``USD bn``) while the values are scaled
+        to units (``scale`` given or read from the header) is an error naming both.
     tags : mapping, optional
         Tags added to every series.
     allow_negative : bool
@@ -1070,6 +1153,12 @@ def load_series(
         tags=tags,
         opts=opts,
     )
+    if name is not None:
+        result.metas = {sid: replace(m, name=name) for sid, m in result.metas.items()}
+    elif (header_name := _name_from_header(raw, series_id)) is not None:
+        result.metas = {
+            sid: replace(m, name=header_name) if m.name in ("", sid) else m for sid, m in result.metas.items()
+        }
     result.source = source
     logger.info(
         "validated %s: %d series, %d observations", source, len(result.metas), int(result.frame["y"].notna().sum())

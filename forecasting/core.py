@@ -39,6 +39,7 @@ __all__ = [
     "fit_model",
     "forecast",
     "latest_complete_stretch",
+    "best_models",
     "score_backtest",
     "to_period_series",
 ]
@@ -321,6 +322,7 @@ def backtest(
     nonnegative: bool | None = None,
     X: pd.DataFrame | None = None,
     events: Sequence[Mapping[str, Any]] | None = None,
+    missing: str = "error",
 ) -> pd.DataFrame:
     """Rolling-origin evaluation of ``models`` on ``y``.
 
@@ -333,6 +335,12 @@ def backtest(
     drivers are taken as known, so the scores measure the model given the drivers, not the
     drivers' own forecasts. ``events`` become drivers the same way (see :func:`forecast`);
     ``"auto"`` is then the choice between the state-space models at each origin.
+
+    ``missing="model"`` backtests a sparse series (gaps stay NaN) with the models whose
+    likelihood skips gaps ('auto', 'structural', 'regression_arima'; others raise
+    :class:`~forecasting.exceptions.MissingNotSupportedError`); windows whose actuals are
+    missing keep ``y`` NaN and are not scored. Under ``"error"`` a gap is refused, naming
+    ``missing="model"``.
 
     Returns
     -------
@@ -355,7 +363,7 @@ def backtest(
             raise InvalidParameterError(f"{name} must be an integer >= 1; got {value!r}.")
     if not models:
         raise InvalidParameterError("models must name at least one model.")
-    y = check_series(y)
+    y = _check_missing(check_series(y, allow_missing=True), missing)
     check_values_for_kind(y, kind)
     censor = check_nonnegative(y, kind, nonnegative)
     X = _backtest_drivers(y, X, events)
@@ -364,11 +372,13 @@ def backtest(
     built = [
         (
             m if isinstance(m, str) else type(m).__name__,
-            build_model(_state_space_auto(m, X, "error"), kind, nonnegative=censor),
+            build_model(_state_space_auto(m, X, missing), kind, nonnegative=censor),
         )
         for m in models
     ]
     for label, template in built:
+        if missing == "model":
+            check_takes_missing(template, label)
         needed = _min_obs_for(template, y)
         if first_train < needed:
             raise InsufficientDataError(
@@ -492,6 +502,8 @@ def score_backtest(
     ----------
     frame : pd.DataFrame
         Output of :func:`backtest` (``model, cutoff, ds, h, mean, lo_<L>, hi_<L>…, y``).
+        Rows whose actual ``y`` is missing (a sparse series backtested with
+        ``missing="model"``) are not scored.
     y : pd.Series
         The series the backtest ran on: each window's MASE/RMSSE/MSIS scale is the seasonal
         naive error of its training part (the latest unbroken stretch up to the cutoff).
@@ -501,12 +513,13 @@ def score_backtest(
     Returns
     -------
     windows : pd.DataFrame
-        One row per model and cutoff: ``model, cutoff, smape, mase, rmsse`` and
+        One row per model and cutoff: ``model, cutoff, mae, rmse, smape, mase, rmsse`` and
         ``coverage_<L>``, ``msis_<L>`` for each level in the frame. NaN where a scale is
-        zero or undefined (a constant training window).
+        zero or undefined (a constant training window) or no actual is known.
     models : pd.DataFrame
-        One row per model: the window means of sMAPE, MASE, RMSSE and MSIS (ignoring NaN),
-        and coverage over every point.
+        One row per model: MAE and RMSE over every scored point (in the series' units), the
+        window means of sMAPE, MASE, RMSSE and MSIS (ignoring NaN), and coverage over every
+        point.
     """
     from forecasting import metrics
     from forecasting.validation import infer_season_length
@@ -516,29 +529,85 @@ def score_backtest(
     window_rows = []
     model_rows = []
     for model, by_model in frame.groupby(MODEL, sort=False):
-        scored = []
-        for cutoff, part in by_model.groupby(CUTOFF, sort=True):
-            actual, mean = part[Y].to_numpy(dtype=float), part[MEAN].to_numpy(dtype=float)
-            insample = latest_complete_stretch(y.loc[:cutoff])[0].to_numpy(dtype=float)
-            scale_abs, scale_sq = metrics.scale_mae(insample, m), metrics.scale_mse(insample, m)
-            row: dict[str, Any] = {
-                MODEL: model,
-                CUTOFF: cutoff,
-                "smape": metrics.smape(actual, mean),
-                "mase": _scaled(metrics.mae(actual, mean), scale_abs),
-                "rmsse": _scaled(float(np.mean((actual - mean) ** 2)), scale_sq, root=True),
-            }
-            for lv in levels:
-                lo, hi = part[lo_col(lv)].to_numpy(dtype=float), part[hi_col(lv)].to_numpy(dtype=float)
-                row[f"coverage_{lv}"] = metrics.coverage(actual, lo, hi)
-                row[f"msis_{lv}"] = _scaled(metrics.interval_score(actual, lo, hi, lv), scale_abs)
-            scored.append(row)
+        scored = [
+            {MODEL: model, CUTOFF: cutoff, **_score_window(part, y.loc[:cutoff], m, levels)}
+            for cutoff, part in by_model.groupby(CUTOFF, sort=True)
+        ]
         windows = pd.DataFrame(scored)
-        summary: dict[str, Any] = {MODEL: model}
+        known = by_model[by_model[Y].notna()]
+        errors = known[Y].to_numpy(dtype=float) - known[MEAN].to_numpy(dtype=float)
+        summary: dict[str, Any] = {
+            MODEL: model,
+            "mae": float(np.mean(np.abs(errors))) if errors.size else float("nan"),
+            "rmse": float(np.sqrt(np.mean(errors**2))) if errors.size else float("nan"),
+        }
         for col in ("smape", "mase", "rmsse", *(f"msis_{lv}" for lv in levels)):
             summary[col] = float(windows[col].mean())  # pandas skips NaN
         for lv in levels:
-            summary[f"coverage_{lv}"] = metrics.coverage(by_model[Y], by_model[lo_col(lv)], by_model[hi_col(lv)])
+            summary[f"coverage_{lv}"] = (
+                metrics.coverage(known[Y], known[lo_col(lv)], known[hi_col(lv)]) if len(known) else float("nan")
+            )
         window_rows.append(windows)
         model_rows.append(summary)
     return pd.concat(window_rows, ignore_index=True), pd.DataFrame(model_rows)
+
+
+def _score_window(part: pd.DataFrame, history: pd.Series, m: int, levels: Sequence[int]) -> dict[str, float]:
+    """The errors of one model at one origin, over the steps whose actual is known."""
+    from forecasting import metrics
+
+    known = part[part[Y].notna()]
+    names = ["mae", "rmse", "smape", "mase", "rmsse"]
+    names += [f"{what}_{lv}" for lv in levels for what in ("coverage", "msis")]
+    if known.empty:
+        return dict.fromkeys(names, float("nan"))
+    actual, mean = known[Y].to_numpy(dtype=float), known[MEAN].to_numpy(dtype=float)
+    insample = latest_complete_stretch(history)[0].to_numpy(dtype=float)
+    scale_abs, scale_sq = metrics.scale_mae(insample, m), metrics.scale_mse(insample, m)
+    row = {
+        "mae": metrics.mae(actual, mean),
+        "rmse": metrics.rmse(actual, mean),
+        "smape": metrics.smape(actual, mean),
+        "mase": _scaled(metrics.mae(actual, mean), scale_abs),
+        "rmsse": _scaled(float(np.mean((actual - mean) ** 2)), scale_sq, root=True),
+    }
+    for lv in levels:
+        lo, hi = known[lo_col(lv)].to_numpy(dtype=float), known[hi_col(lv)].to_numpy(dtype=float)
+        row[f"coverage_{lv}"] = metrics.coverage(actual, lo, hi)
+        row[f"msis_{lv}"] = _scaled(metrics.interval_score(actual, lo, hi, lv), scale_abs)
+    return row
+
+
+#: The metrics :func:`best_models` ranks, lower is better (coverage: closest to nominal).
+RANKED_METRICS = ("mae", "rmse", "smape", "mase", "rmsse")
+
+
+def best_models(models: pd.DataFrame) -> dict[str, str]:
+    """The best model by each metric of a :func:`score_backtest` summary.
+
+    Lower is better for MAE, RMSE, sMAPE, MASE, RMSSE and MSIS; for ``coverage_<L>`` the
+    best is the closest to ``L``%. Ties go to the model listed first; a metric that is NaN
+    for every model is left out, and so is everything when fewer than two models were run.
+
+    Parameters
+    ----------
+    models : pd.DataFrame
+        The ``models`` frame of :func:`score_backtest`.
+
+    Returns
+    -------
+    dict of str to str
+        Metric name (``mae``, ``coverage_80``...) → model name.
+    """
+    if len(models) < 2:
+        return {}
+    best: dict[str, str] = {}
+    metric_cols = [c for c in models.columns if c in RANKED_METRICS or c.startswith(("msis_", "coverage_"))]
+    for col in metric_cols:
+        values = models[col].to_numpy(dtype=float)
+        if col.startswith("coverage_"):
+            values = np.abs(values - int(col.rsplit("_", 1)[1]) / 100.0)
+        if np.isnan(values).all():
+            continue
+        best[col] = str(models[MODEL].iloc[int(np.nanargmin(values))])
+    return best

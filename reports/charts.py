@@ -20,12 +20,12 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from reports.content import SeriesSection
 from reports.structures import StructureSection
 
-__all__ = ["chart_legend", "fan_chart_svg", "stacked_shares_svg"]
+__all__ = ["axis_number", "chart_legend", "fan_chart_svg", "stacked_shares_svg"]
 
 _HISTORY_COLOR = "#1f2937"
 _FORECAST_COLOR = "#1d4ed8"
@@ -106,6 +106,9 @@ def _label_axes(ax: Any, section: SeriesSection, labels: Sequence[str]) -> None:
         ax.yaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=0))
         ax.set_ylabel("share of total")
     else:
+        # Plain numbers with a scale word: never matplotlib's "1e9" offset above the axis,
+        # which a reader of a mailed report cannot decode.
+        ax.yaxis.set_major_formatter(FuncFormatter(axis_number))
         ax.set_ylabel(section.unit or "value")
     base_x = [i for i, label in enumerate(labels) if section.base and label.startswith(section.base)]
     if base_x:
@@ -120,6 +123,18 @@ def _label_axes(ax: Any, section: SeriesSection, labels: Sequence[str]) -> None:
             color="#374151",
             va="bottom",
         )
+
+
+#: Scale words of the value axis, largest first (trade values run to billions).
+_AXIS_SCALES = ((1e12, "tn"), (1e9, "bn"), (1e6, "m"), (1e3, "k"))
+
+
+def axis_number(value: float, _position: object = None) -> str:
+    """A value-axis tick: at most four significant digits and a scale word (``64.1bn``, ``250k``)."""
+    for size, word in _AXIS_SCALES:
+        if abs(value) >= size:
+            return f"{value / size:.4g}{word}"
+    return f"{value:.4g}"
 
 
 def _fan_alphas(levels: Sequence[int]) -> dict[int, float]:

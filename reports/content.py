@@ -30,7 +30,7 @@ from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions, Ou
 from forecasting.paths import OBSERVED, PERIODS_OBSERVED, full_year_target, periods_per_year, to_periods
 from forecasting.series import RowLocator, parse_series
 from reports.structures import StructureSection
-from reports.wording import describe_model, explain_error
+from reports.wording import describe_model, explain_error, id_in_words
 
 __all__ = [
     "forecast_failure",
@@ -107,7 +107,8 @@ class Accuracy:
     """Rolling-origin backtest accuracy of the report's model on one series.
 
     ``smape`` is in percent; ``mase`` is scaled by the in-sample seasonal naive error;
-    ``coverage`` maps level → share of actuals inside that interval (0..1).
+    ``mae`` and ``rmse`` are in the series' units; ``coverage`` maps level → share of
+    actuals inside that interval (0..1).
     """
 
     model: str
@@ -116,6 +117,8 @@ class Accuracy:
     smape: float
     mase: float
     coverage: dict[int, float]
+    mae: float = float("nan")
+    rmse: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -246,7 +249,7 @@ def _frequency_name(index: pd.Index) -> str:
 
 
 def accuracy_from_backtest(backtest: pd.DataFrame, y: pd.Series, levels: Sequence[int], *, model: str) -> Accuracy:
-    """Average sMAPE, MASE and interval coverage over the windows of ``backtest``.
+    """MAE, RMSE, average sMAPE and MASE, and interval coverage over the windows of ``backtest``.
 
     Parameters
     ----------
@@ -276,6 +279,8 @@ def accuracy_from_backtest(backtest: pd.DataFrame, y: pd.Series, levels: Sequenc
         smape=float(scores.get("smape", float("nan"))),
         mase=float(scores.get("mase", float("nan"))),
         coverage=coverage,
+        mae=float(scores.get("mae", float("nan"))),
+        rmse=float(scores.get("rmse", float("nan"))),
     )
 
 
@@ -407,7 +412,7 @@ def build_section(
     attrs = forecast_frame.attrs
     return SeriesSection(
         series_id=series_id,
-        title=title or series_id,
+        title=section_title(series_id, title),
         unit=unit,
         freq=_frequency_name(y.index),
         model=model,
@@ -427,11 +432,20 @@ def build_section(
         base=str(growth.base) if growth is not None else "",
         base_value=base_value,
         full_year=line,
-        sentence=_section_sentence(title or series_id, unit, kind, rows, line, growth, base_value),
+        sentence=_section_sentence(section_title(series_id, title), unit, kind, rows, line, growth, base_value),
         source=source,
-        model_description=describe_model(_model_name(attrs, model), missing=missing, share=kind == "share"),
+        model_description=describe_model(
+            _model_name(attrs, model), missing=missing, share=kind == "share", frequency=_frequency_name(y.index)
+        ),
         missing=missing,
     )
+
+
+def section_title(series_id: str, name: str = "") -> str:
+    """A section's title: the series' name; for a series stored without one, its id in words
+    (``cn_ru_exports`` reads ``CN RU exports``, :func:`reports.wording.id_in_words`); the id
+    itself stays under the title, so nothing is lost."""
+    return name if name and name != series_id else id_in_words(series_id)
 
 
 def _model_name(attrs: dict[str, object], asked: str) -> str:
@@ -604,7 +618,7 @@ def failed_section(
     """
     return SeriesSection(
         series_id=series_id,
-        title=title or series_id,
+        title=section_title(series_id, title),
         unit=unit,
         freq="",
         model=model,
@@ -674,8 +688,9 @@ def compute_section(
 
     With ``missing="error"`` (the default) a series with gaps is forecast from its latest
     complete stretch (a note says what was left out); with ``missing="model"`` the whole
-    history goes to a model that skips the gaps (:func:`forecasting.forecast`), and no
-    backtest is run (rolling origins over gaps would score mostly missing periods).
+    history goes to a model that skips the gaps (:func:`forecasting.forecast`), and the
+    backtest runs that model through the gaps too (periods whose actual is missing are not
+    scored).
     ``check_breaks`` adds a warning per structural break found in the history.
     """
     described = {"title": title, "model": model, "unit": unit, "source": source}
@@ -687,7 +702,7 @@ def compute_section(
         with capture_warnings() as caught:
             if missing == "model":
                 out = _gappy_outlook(fit_y, horizon, levels, model, kind)
-                bt, note = None, "no backtest: the series has gaps, and a backtest over them would score few periods"
+                bt, note = _backtest(fit_y, horizon, levels, model, kind, backtest_windows, missing="model")
             else:
                 growth, full_year = _outlook_options(fit_y)
                 out = forecast_outlook(fit_y, horizon, levels, model, kind, growth=growth, full_year=full_year)
@@ -763,8 +778,13 @@ def _backtest(
     *,
     X: pd.DataFrame | None = None,
     events: Sequence[Mapping[str, Any]] | None = None,
+    missing: str = "error",
 ) -> tuple[pd.DataFrame | None, str]:
-    """Backtest with up to ``windows`` windows (fewer when short); drivers ``X`` known at each origin."""
+    """Backtest with up to ``windows`` windows (fewer when short); drivers ``X`` known at each origin.
+
+    ``missing="model"``: a series with gaps, backtested with the gap-taking model (windows
+    whose actuals are missing are not scored).
+    """
     for n_windows in range(max(windows, 1), 0, -1):
         try:
             frame = forecasting.backtest(
@@ -776,6 +796,7 @@ def _backtest(
                 kind=kind,
                 X=X,
                 events=events,
+                missing=missing,
             )
         except InsufficientDataError:
             continue

@@ -7,6 +7,8 @@ no scripts, fonts, images or stylesheets by URL, so it can be mailed or archived
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
+from datetime import datetime
 from functools import lru_cache
 from importlib import metadata
 
@@ -14,10 +16,23 @@ import jinja2
 from markupsafe import Markup
 
 from reports.charts import chart_legend, fan_chart_svg, stacked_shares_svg
-from reports.content import ReportData
+from reports.content import ContentBlock, ReportData, SeriesSection
+from reports.structures import StructureSection
 from reports.wording import describe_intervals, describe_warning
 
-__all__ = ["format_change", "format_number", "format_value", "render_html"]
+__all__ = [
+    "format_change",
+    "format_minute",
+    "format_number",
+    "format_value",
+    "render_html",
+    "table_decimals",
+]
+
+#: Significant digits of the largest figure of a table; the others get its decimals.
+TABLE_DIGITS = 4
+#: No table shows more decimals than this, however small its figures.
+MAX_DECIMALS = 6
 
 _MISSING = "\u2013"  # en dash
 
@@ -35,15 +50,26 @@ def _environment() -> jinja2.Environment:
     env.filters["pct"] = _format_pct
     env.filters["val"] = format_value
     env.filters["chg"] = format_change
+    env.filters["minute"] = format_minute
     env.globals["describe_warning"] = describe_warning
+    env.globals["forecast_decimals"] = forecast_decimals
+    env.globals["past_decimals"] = past_decimals
+    env.globals["structure_decimals"] = structure_decimals
+    env.globals["block_decimals"] = block_decimals
     return env
 
 
-def format_number(value: float | None, digits: int = 4) -> str:
-    """``value`` to ``digits`` significant digits with thousands separators; a dash if missing."""
+def format_number(value: float | None, digits: int = 4, decimals: int | None = None) -> str:
+    """``value`` to ``digits`` significant digits with thousands separators; a dash if missing.
+
+    ``decimals`` (from :func:`table_decimals`) fixes the decimals instead, so that every
+    figure of one table is written alike (``1.148``, ``0.747``, ``0.060``).
+    """
     if value is None or not math.isfinite(float(value)):
         return _MISSING
     value = float(value)
+    if decimals is not None:
+        return f"{value + 0.0:,.{decimals}f}"
     if value == 0:
         return "0"
     magnitude = math.floor(math.log10(abs(value)))
@@ -51,10 +77,57 @@ def format_number(value: float | None, digits: int = 4) -> str:
     return f"{value:,.{decimals}f}"
 
 
-def format_value(value: float | None, kind: str = "level") -> str:
+def table_decimals(values: Iterable[float | None], digits: int = TABLE_DIGITS) -> int:
+    """One number of decimals for a whole table: ``digits`` significant digits of its largest figure.
+
+    Figures in the billions get none, figures around 1 get three; so a table never mixes
+    ``1.148`` with ``0.7469`` and ``0.05985``.
+    """
+    finite = [abs(float(v)) for v in values if v is not None and math.isfinite(float(v)) and float(v) != 0.0]
+    if not finite:
+        return 0
+    magnitude = math.floor(math.log10(max(finite)))
+    return min(max(0, digits - 1 - magnitude), MAX_DECIMALS)
+
+
+def forecast_decimals(section: SeriesSection) -> int:
+    """The decimals of a section's forecast table (means, bounds and the full-year line)."""
+    values: list[float | None] = []
+    for row in section.forecasts:
+        values.append(row.mean)
+        values.extend(v for pair in row.bounds.values() for v in pair)
+    line = section.full_year
+    if line is not None:
+        values.extend([line.headline, *(v for pair in line.bounds.values() for v in pair)])
+    return table_decimals(values)
+
+
+def past_decimals(section: SeriesSection) -> int:
+    """The decimals of a section's "how did we do" table (forecasts, actuals, errors)."""
+    return table_decimals(v for p in section.past for v in (p.forecast, p.actual, p.error))
+
+
+def structure_decimals(section: StructureSection) -> int:
+    """The decimals of a structure's table (its members' means and bounds)."""
+    values = [v for means in section.means.values() for v in means]
+    values += [v for by_level in section.bounds.values() for pairs in by_level.values() for pair in pairs for v in pair]
+    return table_decimals(values)
+
+
+def block_decimals(block: ContentBlock) -> int:
+    """The decimals of a content block's table (its numeric cells)."""
+    return table_decimals(v for row in block.rows for v in row if isinstance(v, int | float))
+
+
+def format_minute(value: datetime) -> str:
+    """A timestamp to the minute, with its zone (``2024-01-15 12:05 UTC``): no seconds or microseconds."""
+    return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def format_value(value: float | None, kind: str = "level", decimals: int | None = None) -> str:
     """A series value: shares as percentages (0.234 → ``23.4%``), levels by :func:`format_number`."""
     if kind != "share":
-        return format_number(value)
+        return format_number(value, decimals=decimals)
     if value is None or not math.isfinite(float(value)):
         return _MISSING
     return f"{100.0 * float(value):.1f}%"

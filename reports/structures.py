@@ -22,7 +22,7 @@ from data.structures_repo import forecast_definition, members_frame
 from forecasting.exceptions import ForecastingError, ForecastingWarning
 from forecasting.executor import WarningNote, capture_warnings
 from forecasting.frames import DS, MEAN, UNIQUE_ID, Y, hi_col, lo_col
-from reports.wording import explain_error
+from reports.wording import explain_error, id_in_words
 
 __all__ = ["StructureSection", "read_structure", "structure_section"]
 
@@ -95,7 +95,7 @@ def _pairs(frame: pd.DataFrame, level: int) -> list[tuple[float, float]]:
 def _title(definition: StructureDefinition) -> str:
     """The description's lead ("China-Russia trade (GACC...)" before a colon), else the name."""
     lead, colon, _ = definition.description.partition(":")
-    return lead.strip() if colon and 0 < len(lead) <= 100 else definition.name
+    return lead.strip() if colon and 0 < len(lead) <= 100 else id_in_words(definition.name)
 
 
 def structure_section(

@@ -8,9 +8,10 @@ and what to do, in the terms of the product (``missing="model"``, loading figure
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
-__all__ = ["describe_intervals", "describe_model", "describe_warning", "explain_error"]
+__all__ = ["describe_intervals", "describe_model", "describe_warning", "explain_error", "id_in_words"]
 
 #: What each registered model does, for a reader (no parameter names, no tuning).
 _MODELS = {
@@ -33,6 +34,20 @@ _MODELS = {
     "structural": "a structural time-series model (a level, a trend and a seasonal pattern that evolve "
     "over time); it uses every published figure and skips the months that are missing, without filling them in",
 }
+
+#: Annual figures have no seasons: these models are described without a seasonal pattern.
+_ANNUAL_MODELS = {
+    "seasonal_naive": "the value of the previous year",
+    "naive2": "the last observed value carried forward",
+    "ets": "exponential smoothing: recent values weigh more, with a trend where the data show one",
+    "sa_arima": "an ARIMA model of how each year's value depends on the previous ones",
+    "deseasonalized": "a trend model of the yearly values",
+    "structural": "a structural time-series model (a level and a trend that evolve over time); it uses every "
+    "published figure and skips the years that are missing, without filling them in",
+}
+
+#: The period word of each frequency, for sentences about gaps.
+_PERIOD_WORDS = {"annual": "years", "quarterly": "quarters", "monthly": "months"}
 
 #: error code -> (what is wrong, what to do). ``{missing}`` is replaced for gap errors.
 _ERRORS = {
@@ -117,15 +132,40 @@ def explain_error(code: str, message: str = "", *, structure: bool = False) -> s
     return "No forecast could be made for this series."
 
 
-def describe_model(model: str, *, missing: str = "error", share: bool = False) -> str:
-    """The model in a sentence a reader can follow."""
+def describe_model(model: str, *, missing: str = "error", share: bool = False, frequency: str = "") -> str:
+    """The model in a sentence a reader can follow, in the words of the series' ``frequency``.
+
+    An annual series is never described with a seasonal pattern, and the periods a
+    structural model skips are named by the frequency (years, quarters, months).
+    """
     what = _MODELS.get(model, f"the {model} method")
+    if frequency == "annual":
+        what = _ANNUAL_MODELS.get(model, what)
+    elif frequency in _PERIOD_WORDS:
+        what = what.replace("skips the months", f"skips the {_PERIOD_WORDS[frequency]}")
     text = f"Forecast by {what}."
     if share:
         text += " Shares are modelled so that forecasts and bands stay between 0% and 100%."
     if missing == "model" and model != "structural":
         text += " Periods with no published figure are skipped, not filled in."
     return text
+
+
+#: Two-letter words of ids that are not country codes.
+_SMALL_WORDS = frozenset({"of", "to", "in", "on", "by", "at", "vs", "or", "as"})
+
+
+def id_in_words(identifier: str) -> str:
+    """An id as a title for a reader: ``cn_ru_trade_total`` → ``CN RU trade total``.
+
+    Two-letter parts are read as country codes (``cn``, ``ru``), except small English words.
+    """
+    words = [w for w in re.split(r"[_.\s-]+", identifier) if w]
+    if not words:
+        return identifier
+    shown = [w.upper() if len(w) == 2 and w.isalpha() and w.lower() not in _SMALL_WORDS else w for w in words]
+    text = " ".join(shown)
+    return text[0].upper() + text[1:]
 
 
 def describe_intervals(levels: Sequence[int]) -> str:

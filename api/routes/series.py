@@ -25,6 +25,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/series", tags=["series"])
 
 _UPLOAD_FORMATS = ("csv", "xlsx", "json")
+_FLAG_TEXTS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 _INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
 
 
@@ -46,8 +47,24 @@ def _request_body_schema() -> dict[str, Any]:
                             "frequency": {"type": "string", "enum": ["annual", "quarterly", "monthly"]},
                             "kind": {"type": "string", "enum": ["level", "share"]},
                             "release": {"type": "string", "maxLength": 100},
-                            "series_id": {"type": "string", "pattern": r"^[A-Za-z0-9_.\-]{1,100}$"},
-                            "unit": {"type": "string", "maxLength": 50},
+                            "series_id": {
+                                "type": "string",
+                                "pattern": r"^[A-Za-z0-9_.\-]{1,100}$",
+                                "description": "Id of a one-series file whose value header describes the "
+                                "values ('Value (USD millions)') instead of being an id.",
+                            },
+                            "name": {"type": "string", "maxLength": 200, "description": "Name of every series."},
+                            "unit": {
+                                "type": "string",
+                                "maxLength": 50,
+                                "description": "Unit of every series; one naming a scale ('USD bn') is refused "
+                                "when the values are scaled to units.",
+                            },
+                            "allow_negative": {
+                                "type": "boolean",
+                                "default": False,
+                                "description": "Accept negative level values (balances); default: refused.",
+                            },
                             "layout": {
                                 "type": "string",
                                 "enum": list(LAYOUTS),
@@ -120,7 +137,9 @@ def _save_json(store: Store, body: SeriesCreate) -> list[VintageInfo]:
         kind=body.kind,
         tags=dict(body.tags),
     )
-    y = observations_to_series(body.data, body.frequency, allow_gaps=True, kind=body.kind)
+    y = observations_to_series(
+        body.data, body.frequency, allow_gaps=True, kind=body.kind, allow_negative=body.allow_negative
+    )
     y.name = body.series_id
     vintage = store.save_series(meta, y, release=body.release, skip_unchanged=True, published_at=body.published_at)
     return [vintage]
@@ -134,6 +153,26 @@ def _header_row(fields: dict[str, str]) -> int:
             {"field": "header_row", "value": text},
         )
     return int(text)
+
+
+def _form_text(fields: dict[str, str], key: str, max_length: int) -> str | None:
+    text = fields.get(key) or None
+    if text is not None and len(text) > max_length:
+        raise detailed(
+            IngestError(f"{key} has {len(text)} characters; at most {max_length} are allowed."),
+            {"field": key, "value": text[:50]},
+        )
+    return text
+
+
+def _form_flag(fields: dict[str, str], key: str) -> bool:
+    text = (fields.get(key) or "false").strip().lower()
+    if text not in _FLAG_TEXTS:
+        raise detailed(
+            IngestError(f"{key} must be true or false; got {text!r}."),
+            {"field": key, "value": text},
+        )
+    return _FLAG_TEXTS[text]
 
 
 def _published_at(fields: dict[str, str]) -> datetime | None:
@@ -165,7 +204,9 @@ def _save_upload(
         frequency=fields.get("frequency") or None,
         kind=fields.get("kind") or None,
         series_id=fields.get("series_id") or None,
-        unit=fields.get("unit") or None,
+        name=_form_text(fields, "name", 200),
+        unit=_form_text(fields, "unit", 50),
+        allow_negative=_form_flag(fields, "allow_negative"),
         max_bytes=section.max_upload_bytes,
         limits=section.upload_limits(),
         layout=fields.get("layout") or "auto",

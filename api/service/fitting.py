@@ -171,15 +171,26 @@ def run_backtest(
     transform: str,
     drivers: pd.DataFrame | None = None,
     events: list[dict[str, object]] | None = None,
+    missing: str = "error",
 ) -> pd.DataFrame:
     """Run :func:`forecasting.backtest`, labelling transformed models by their registry name.
 
     ``drivers`` (a table by period) are taken on ``y``'s periods: known at each origin.
+    ``missing="model"`` backtests a series with gaps with the models that take them.
     """
     estimators = [_estimator(m, transform, kind) for m in models]
     X = None if drivers is None else drivers.reindex(y.index)
     frame = forecasting.backtest(
-        y, horizon, windows, models=estimators, levels=levels, step=step, kind=kind, X=X, events=events
+        y,
+        horizon,
+        windows,
+        models=estimators,
+        levels=levels,
+        step=step,
+        kind=kind,
+        X=X,
+        events=events,
+        missing=missing,
     )
     labels = {type(e).__name__: m for e, m in zip(estimators, models, strict=True) if not isinstance(e, str)}
     if labels:

@@ -45,7 +45,7 @@ from api.service.types import (
 )
 from api.service.warming import WarmUp
 from data import SeriesNotFoundError, Store, VintageInfo
-from forecasting.core import score_backtest
+from forecasting.core import best_models, score_backtest
 from forecasting.exceptions import ForecastingError, InvalidParameterError
 from forecasting.executor import Executor, TaskResult
 from forecasting.outlook import outlook_history, outlook_horizon
@@ -446,6 +446,8 @@ class ForecastService:
             request.transform,
             prepared.drivers,
             request.source.drivers.event_list() if request.source.drivers is not None else None,
+            # 'latest_stretch' has already cut the gaps away in prepare().
+            "model" if request.source.missing == "model" else "error",
         )
         return BacktestFit(request, prepared, levels, future)
 
@@ -465,6 +467,7 @@ class ForecastService:
             window_scores=window_scores,
             model_scores=model_scores,
             warnings=tuple(dict.fromkeys((*prepared.notes, *outcome.notes))),
+            best=best_models(model_scores),
         )
 
 

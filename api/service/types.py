@@ -172,3 +172,5 @@ class BacktestResult:
     window_scores: pd.DataFrame
     model_scores: pd.DataFrame
     warnings: tuple[WarningNote, ...]
+    #: Metric → the best model by it (when several models ran), see :func:`forecasting.core.best_models`.
+    best: dict[str, str] = field(default_factory=dict)
