@@ -367,8 +367,7 @@ def backtest(
     check_values_for_kind(y, kind)
     censor = check_nonnegative(y, kind, nonnegative)
     X = _backtest_drivers(y, X, events)
-    n = len(y)
-    first_train = n - horizon - (windows - 1) * step
+    first_train = len(y) - horizon - (windows - 1) * step
     built = [
         (
             m if isinstance(m, str) else type(m).__name__,
@@ -377,15 +376,9 @@ def backtest(
         for m in models
     ]
     for label, template in built:
-        if missing == "model":
-            check_takes_missing(template, label)
-        needed = _min_obs_for(template, y)
-        if first_train < needed:
-            raise InsufficientDataError(
-                f"backtest of {label!r} with horizon={horizon}, windows={windows}, step={step} leaves "
-                f"{max(first_train, 0)} training observations in the first window; {needed} are needed "
-                f"(the series has {n}). Use fewer windows or a shorter horizon."
-            )
+        _check_backtest_model(
+            label, template, y, first_train, missing, f"horizon={horizon}, windows={windows}, step={step}"
+        )
     rows = []
     for w in range(windows):
         end = first_train + w * step
@@ -403,6 +396,20 @@ def backtest(
     frame = pd.concat(rows, ignore_index=True)
     warn_backtest_coverage(frame)
     return frame
+
+
+def _check_backtest_model(
+    label: str, template: BaseForecaster, y: pd.Series, first_train: int, missing: str, design: str
+) -> None:
+    """Refuse a model that cannot take the gaps, or whose first window is too short."""
+    if missing == "model":
+        check_takes_missing(template, label)
+    needed = _min_obs_for(template, y)
+    if first_train < needed:
+        raise InsufficientDataError(
+            f"backtest of {label!r} with {design} leaves {max(first_train, 0)} training observations in the "
+            f"first window; {needed} are needed (the series has {len(y)}). Use fewer windows or a shorter horizon."
+        )
 
 
 def _backtest_drivers(

@@ -405,9 +405,7 @@ def build_section(
     rows = _forecast_rows(forecast_frame, levels, growth, annual=_frequency_name(y.index) == "annual")
     line = _full_year_line(y, full_year, levels, growth)
     base_value = _base_value(observed, growth) if growth is not None else None
-    accuracy = None
-    if backtest_frame is not None and not backtest_frame.empty:
-        accuracy = accuracy_from_backtest(backtest_frame, y, levels, model=model)
+    accuracy = _accuracy(backtest_frame, y, levels, model)
     past, summary = score_past_forecasts(archived, y, levels)
     attrs = forecast_frame.attrs
     return SeriesSection(
@@ -439,6 +437,14 @@ def build_section(
         ),
         missing=missing,
     )
+
+
+def _accuracy(
+    backtest_frame: pd.DataFrame | None, y: pd.Series, levels: tuple[int, ...], model: str
+) -> Accuracy | None:
+    if backtest_frame is None or backtest_frame.empty:
+        return None
+    return accuracy_from_backtest(backtest_frame, y, levels, model=model)
 
 
 def section_title(series_id: str, name: str = "") -> str:

@@ -29,6 +29,66 @@ _FLAG_TEXTS = {"true": True, "1": True, "yes": True, "on": True, "false": False,
 _INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
 
 
+#: The upload form's fields, as OpenAPI shows them.
+_UPLOAD_FORM_PROPERTIES: dict[str, Any] = {
+    "file": {"type": "string", "format": "binary"},
+    "format": {"type": "string", "enum": list(_UPLOAD_FORMATS)},
+    "frequency": {"type": "string", "enum": ["annual", "quarterly", "monthly"]},
+    "kind": {"type": "string", "enum": ["level", "share"]},
+    "release": {"type": "string", "maxLength": 100},
+    "series_id": {
+        "type": "string",
+        "pattern": r"^[A-Za-z0-9_.\-]{1,100}$",
+        "description": "Id of a one-series file whose value header describes the "
+        "values ('Value (USD millions)') instead of being an id.",
+    },
+    "name": {"type": "string", "maxLength": 200, "description": "Name of every series."},
+    "unit": {
+        "type": "string",
+        "maxLength": 50,
+        "description": "Unit of every series; one naming a scale ('USD bn') is refused "
+        "when the values are scaled to units.",
+    },
+    "allow_negative": {
+        "type": "boolean",
+        "default": False,
+        "description": "Accept negative level values (balances); default: refused.",
+    },
+    "layout": {
+        "type": "string",
+        "enum": list(LAYOUTS),
+        "description": "Table layout; 'auto' recognises UN Comtrade, IMF and Eurostat files from their headers.",
+    },
+    "sheet": {"type": "string", "maxLength": 100, "description": "Excel sheet name."},
+    "header_row": {
+        "type": "integer",
+        "minimum": 1,
+        "description": "Line (CSV) or row (Excel) of the column names, 1-based.",
+    },
+    "delimiter": {
+        "type": "string",
+        "enum": [",", ";", "\t"],
+        "description": "CSV field separator; default: sniffed from the header line.",
+    },
+    "decimal": {
+        "type": "string",
+        "enum": [".", ","],
+        "description": "CSV decimal mark; default ',' after ';' separators, else '.'.",
+    },
+    "scale": {
+        "type": "string",
+        "enum": list(SCALES),
+        "description": "Scale the values are written in; stored in units. Default: "
+        "read from the value header ('Value (USD millions)'), else units.",
+    },
+    "published_at": {
+        "type": "string",
+        "format": "date-time",
+        "description": "When the figures were published; reads 'as_of' go by it.",
+    },
+}
+
+
 def _request_body_schema() -> dict[str, Any]:
     schema = SeriesCreate.model_json_schema(ref_template="#/components/schemas/{model}")
     schema.pop("$defs", None)
@@ -41,64 +101,7 @@ def _request_body_schema() -> dict[str, Any]:
                     "schema": {
                         "type": "object",
                         "required": ["file"],
-                        "properties": {
-                            "file": {"type": "string", "format": "binary"},
-                            "format": {"type": "string", "enum": list(_UPLOAD_FORMATS)},
-                            "frequency": {"type": "string", "enum": ["annual", "quarterly", "monthly"]},
-                            "kind": {"type": "string", "enum": ["level", "share"]},
-                            "release": {"type": "string", "maxLength": 100},
-                            "series_id": {
-                                "type": "string",
-                                "pattern": r"^[A-Za-z0-9_.\-]{1,100}$",
-                                "description": "Id of a one-series file whose value header describes the "
-                                "values ('Value (USD millions)') instead of being an id.",
-                            },
-                            "name": {"type": "string", "maxLength": 200, "description": "Name of every series."},
-                            "unit": {
-                                "type": "string",
-                                "maxLength": 50,
-                                "description": "Unit of every series; one naming a scale ('USD bn') is refused "
-                                "when the values are scaled to units.",
-                            },
-                            "allow_negative": {
-                                "type": "boolean",
-                                "default": False,
-                                "description": "Accept negative level values (balances); default: refused.",
-                            },
-                            "layout": {
-                                "type": "string",
-                                "enum": list(LAYOUTS),
-                                "description": "Table layout; 'auto' recognises UN Comtrade, IMF and Eurostat "
-                                "files from their headers.",
-                            },
-                            "sheet": {"type": "string", "maxLength": 100, "description": "Excel sheet name."},
-                            "header_row": {
-                                "type": "integer",
-                                "minimum": 1,
-                                "description": "Line (CSV) or row (Excel) of the column names, 1-based.",
-                            },
-                            "delimiter": {
-                                "type": "string",
-                                "enum": [",", ";", "\t"],
-                                "description": "CSV field separator; default: sniffed from the header line.",
-                            },
-                            "decimal": {
-                                "type": "string",
-                                "enum": [".", ","],
-                                "description": "CSV decimal mark; default ',' after ';' separators, else '.'.",
-                            },
-                            "scale": {
-                                "type": "string",
-                                "enum": list(SCALES),
-                                "description": "Scale the values are written in; stored in units. Default: "
-                                "read from the value header ('Value (USD millions)'), else units.",
-                            },
-                            "published_at": {
-                                "type": "string",
-                                "format": "date-time",
-                                "description": "When the figures were published; reads 'as_of' go by it.",
-                            },
-                        },
+                        "properties": _UPLOAD_FORM_PROPERTIES,
                     }
                 },
             },

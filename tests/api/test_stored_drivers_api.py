@@ -11,7 +11,15 @@ from tests.api.test_drivers_api import H, N, _body, _driven
 
 
 def _store(client: Any, series_id: str, data: list[dict[str, Any]], frequency: str = "annual") -> None:
-    body = {"series_id": series_id, "name": series_id, "frequency": frequency, "unit": "USD", "data": data}
+    # A driver (an index, a price change) may be negative: stored with allow_negative.
+    body = {
+        "series_id": series_id,
+        "name": series_id,
+        "frequency": frequency,
+        "unit": "USD",
+        "data": data,
+        "allow_negative": True,
+    }
     response = client.post("/v1/series", json=body)
     assert response.status_code == 201, response.text
 

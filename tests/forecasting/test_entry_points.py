@@ -101,8 +101,8 @@ def test_forecast_rejects_bad_series_with_named_problem(y, match):
 
 
 def test_forecast_too_short_series_says_how_many_needed():
-    y = make_series("Y", 3, seasonal=False)
-    with pytest.raises(InsufficientDataError, match="3 observation.*at least 4"):
+    y = make_series("Y", 2, seasonal=False)
+    with pytest.raises(InsufficientDataError, match="2 observation.*at least 3"):
         forecasting.forecast(y, 2)
 
 
