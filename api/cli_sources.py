@@ -49,12 +49,12 @@ def fetch(
     series_id: str | None = typer.Option(None, "--series-id", help="Store under this id (one series only)."),
 ) -> None:
     """Fetch a query from an official source and store each series as a new vintage if it changed."""
-    from api.cli_store import _store, read_settings
+    from api.cli_store import open_cli_store, read_settings
     from data import DataError
     from forecasting.exceptions import ForecastingError
 
     settings = read_settings()
-    store = _store(settings)
+    store = open_cli_store(settings)
     try:
         result, outcomes = store.sources.fetch_and_store(
             source, query, options=source_options(settings), series_id=series_id
@@ -85,13 +85,13 @@ def refresh_add(
     series_id: str | None = typer.Option(None, "--series-id", help="Store under this id (one series only)."),
 ) -> None:
     """Store a source query to fetch on a cron schedule (the service's scheduler runs it)."""
-    from api.cli_store import _store
+    from api.cli_store import open_cli_store
     from data import DataError
     from data.sources_repo import RefreshDefinition
     from forecasting.exceptions import ForecastingError
     from reports.refresh import create_refresh
 
-    store = _store()
+    store = open_cli_store()
     try:
         stored = create_refresh(store, RefreshDefinition(name, source, query, schedule, timezone, True, series_id))
     except (DataError, ForecastingError) as exc:
@@ -105,9 +105,9 @@ def refresh_add(
 @refresh_app.command("list")
 def refresh_list() -> None:
     """List the stored refreshes and their last outcome."""
-    from api.cli_store import _store
+    from api.cli_store import open_cli_store
 
-    store = _store()
+    store = open_cli_store()
     try:
         stored = store.sources.list_refreshes()
     finally:
@@ -123,10 +123,10 @@ def refresh_list() -> None:
 @refresh_app.command("delete")
 def refresh_delete(name: str = typer.Argument(..., help="Refresh name.")) -> None:
     """Delete a refresh (the vintages it fetched stay)."""
-    from api.cli_store import _store
+    from api.cli_store import open_cli_store
     from data import DataError
 
-    store = _store()
+    store = open_cli_store()
     try:
         store.sources.delete_refresh(name)
     except DataError as exc:
@@ -139,13 +139,13 @@ def refresh_delete(name: str = typer.Argument(..., help="Refresh name.")) -> Non
 @refresh_app.command("run")
 def refresh_run(name: str = typer.Argument(..., help="Refresh name.")) -> None:
     """Run a refresh now: fetch, store changed series, run the reports that use them."""
-    from api.cli_store import _store, read_settings
+    from api.cli_store import open_cli_store, read_settings
     from data import DataError
     from forecasting.exceptions import ForecastingError
     from reports.refresh import run_refresh
 
     settings = read_settings()
-    store = _store(settings)
+    store = open_cli_store(settings)
     try:
         result = run_refresh(name, store, options=settings.reports, sources=source_options(settings))
     except (DataError, ForecastingError) as exc:

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from api.settings import Settings
     from data import Store, VintageInfo
 
-__all__ = ["read_settings", "register"]
+__all__ = ["open_cli_store", "read_settings", "register"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ def read_settings(*, cached: bool = False) -> Settings:
         raise typer.Exit(code=2) from None
 
 
-def _store(settings: Settings | None = None) -> Store:
+def open_cli_store(settings: Settings | None = None) -> Store:
+    """The store the command line works on (from ``settings`` or the environment), schema created."""
     store = (settings or read_settings()).store.open_store()
     store.create_schema()
     return store
@@ -108,7 +109,7 @@ def load(
             delimiter=delimiter,
             decimal=decimal,
         )
-        store = _store(settings)
+        store = open_cli_store(settings)
         try:
             infos = store.save_ingested(result, release=release, skip_unchanged=True, published_at=published_at)
         finally:
@@ -138,7 +139,7 @@ def load_samples(
 
     settings = read_settings()
     try:
-        store = _store(settings)
+        store = open_cli_store(settings)
         try:
             written = _load(store, if_empty=if_empty)
             ensure_sample_report(store, backtest_windows=settings.reports.backtest_windows)
@@ -174,7 +175,7 @@ def prune(
         )
         raise typer.Exit(code=2)
     try:
-        store = _store(settings)
+        store = open_cli_store(settings)
         try:
             count = store.prune_forecasts(timedelta(days=days), dry_run=dry_run)
             # Runs (with their files; the latest successful one of each report stays) have no dry run.
@@ -206,7 +207,7 @@ def series_list(
             raise typer.Exit(code=2)
         tags[key] = value
     try:
-        store = _store()
+        store = open_cli_store()
         try:
             metas, total = store.list_series(tags=tags or None, limit=limit, offset=offset)
         finally:
@@ -228,7 +229,7 @@ def series_show(
     from data import DataError
 
     try:
-        store = _store()
+        store = open_cli_store()
         try:
             stored = store.read_series(series_id, as_of=as_of)
             vintages = store.list_vintages(series_id)
@@ -262,7 +263,7 @@ def series_diff(
     from data import DataError
 
     try:
-        store = _store()
+        store = open_cli_store()
         try:
             old_id, new_id = (
                 store.resolve_vintage(series_id, from_vintage),

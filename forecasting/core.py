@@ -34,14 +34,17 @@ __all__ = [
     "backtest",
     "build_gap_model",
     "build_model",
+    "check_missing",
     "check_takes_missing",
     "describe_output",
     "fit_model",
     "forecast",
     "latest_complete_stretch",
+    "resolve_auto",
     "best_models",
     "score_backtest",
     "to_period_series",
+    "with_events",
 ]
 
 DEFAULT_LEVELS = (80, 95)
@@ -148,13 +151,13 @@ def forecast(
     horizon = check_horizon(horizon)
     levels = check_levels(levels)
     kind = check_kind(kind)
-    y = _check_missing(check_series(y, allow_missing=True), missing)
+    y = check_missing(check_series(y, allow_missing=True), missing)
     check_values_for_kind(y, kind)
     censor = check_nonnegative(y, kind, nonnegative)
-    X, X_future = _with_events(y, horizon, X, X_future, events)
+    X, X_future = with_events(y, horizon, X, X_future, events)
     if check_breaks:
         _warn_breaks(y, events)
-    template = build_model(_state_space_auto(model, X, missing), kind, nonnegative=censor)
+    template = build_model(resolve_auto(model, X, missing), kind, nonnegative=censor)
     if missing == "model":
         check_takes_missing(template, model)
     fitted = template.fit(y, X)
@@ -209,7 +212,7 @@ def describe_output(
     return frame
 
 
-def _with_events(
+def with_events(
     y: pd.Series,
     horizon: int,
     X: pd.DataFrame | None,
@@ -243,7 +246,7 @@ def _warn_breaks(y: pd.Series, events: Sequence[Mapping[str, Any]] | None) -> No
         warnings.warn(warning, stacklevel=3)
 
 
-def _check_missing(y: pd.Series, missing: str) -> pd.Series:
+def check_missing(y: pd.Series, missing: str) -> pd.Series:
     """Validate the missing-value policy; under ``"error"`` refuse NaN naming ``missing="model"``."""
     if missing not in MISSING_POLICIES:
         raise InvalidParameterError(f"missing must be one of {MISSING_POLICIES}; got {missing!r}.")
@@ -274,7 +277,7 @@ def build_gap_model(model: str | BaseForecaster = "auto", kind: str = "level") -
     MissingNotSupportedError
         ``model`` cannot fit a series with gaps.
     """
-    template = build_model(_state_space_auto(model, None, "model"), kind)
+    template = build_model(resolve_auto(model, None, "model"), kind)
     check_takes_missing(template, model)
     return template
 
@@ -284,7 +287,7 @@ def build_gap_model(model: str | BaseForecaster = "auto", kind: str = "level") -
 GAP_IMPUTATIONS = 3
 
 
-def _state_space_auto(model: str | BaseForecaster, X: object, missing: str) -> str | BaseForecaster:
+def resolve_auto(model: str | BaseForecaster, X: object, missing: str) -> str | BaseForecaster:
     """``"auto"`` with drivers is the choice between the two state-space models; ``"auto"``
     with gaps (no drivers) is ``auto`` on the series completed by the structural smoother,
     which leaves sparse series to the state-space choice (:class:`~forecasting.models.imputed.ImputedAuto`)."""
@@ -363,7 +366,7 @@ def backtest(
             raise InvalidParameterError(f"{name} must be an integer >= 1; got {value!r}.")
     if not models:
         raise InvalidParameterError("models must name at least one model.")
-    y = _check_missing(check_series(y, allow_missing=True), missing)
+    y = check_missing(check_series(y, allow_missing=True), missing)
     check_values_for_kind(y, kind)
     censor = check_nonnegative(y, kind, nonnegative)
     X = _backtest_drivers(y, X, events)
@@ -371,7 +374,7 @@ def backtest(
     built = [
         (
             m if isinstance(m, str) else type(m).__name__,
-            build_model(_state_space_auto(m, X, missing), kind, nonnegative=censor),
+            build_model(resolve_auto(m, X, missing), kind, nonnegative=censor),
         )
         for m in models
     ]

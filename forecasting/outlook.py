@@ -29,13 +29,13 @@ import pandas as pd
 from forecasting.base import BaseForecaster
 from forecasting.core import (
     DEFAULT_LEVELS,
-    _check_missing,
-    _state_space_auto,
-    _with_events,
     build_model,
+    check_missing,
     check_takes_missing,
     describe_output,
     fit_model,
+    resolve_auto,
+    with_events,
 )
 from forecasting.exceptions import FutureDriversError, InvalidParameterError
 from forecasting.frames import future_index
@@ -252,7 +252,7 @@ def forecast_outlook(
     """
     levels = check_levels(levels)
     driven = X is not None or X_future is not None or events is not None or missing != "error"
-    y = _check_missing(check_series(y, allow_missing=True), missing) if driven else check_series(y)
+    y = check_missing(check_series(y, allow_missing=True), missing) if driven else check_series(y)
     # Growth compares with observed calendar years: with gaps, those of the latest unbroken stretch.
     observed = outlook_history(y) if (growth is not None or full_year is not None) else y
     growth_how, base = "", None
@@ -349,8 +349,8 @@ def _fit_driven(
             )
     if X_future is not None:
         X_future = X_future.iloc[:path_horizon]
-    X, X_path = _with_events(y, path_horizon, X, X_future, events)
-    template = build_model(_state_space_auto(model, X, missing), kind, nonnegative=censor)
+    X, X_path = with_events(y, path_horizon, X, X_future, events)
+    template = build_model(resolve_auto(model, X, missing), kind, nonnegative=censor)
     if missing == "model":
         check_takes_missing(template, model)
     return template.fit(y, X), X_path

@@ -28,14 +28,14 @@ import pandas as pd
 from forecasting.base import BaseForecaster
 from forecasting.core import (
     DEFAULT_LEVELS,
-    _check_missing,
-    _state_space_auto,
-    _with_events,
     build_model,
+    check_missing,
     describe_output,
     fit_model,
     forecast,
     latest_complete_stretch,
+    resolve_auto,
+    with_events,
 )
 from forecasting.drivers import check_drivers
 from forecasting.exceptions import (
@@ -136,7 +136,7 @@ def forecast_scenarios(
     for name, path in scenarios.items():
         if not isinstance(name, str) or not name:
             raise InvalidParameterError(f"scenario names must be non-empty strings; got {name!r}.")
-        _, future = _with_events(y, horizon, X, _named(path, name), events)
+        _, future = with_events(y, horizon, X, _named(path, name), events)
         try:
             if driver_uncertainty:
                 frame = _with_driver_errors(
@@ -178,12 +178,12 @@ def _fit_once(
 ) -> tuple[pd.Series, BaseForecaster]:
     """Validate like :func:`forecasting.forecast` and fit the model once on ``y`` and its drivers."""
     kind = check_kind(kind)
-    y = _check_missing(check_series(y, allow_missing=True), missing)
+    y = check_missing(check_series(y, allow_missing=True), missing)
     check_values_for_kind(y, kind)
     censor = check_nonnegative(y, kind, None)
     X = check_drivers(X, y.index)
-    X_full, _ = _with_events(y, horizon, X, None, events)
-    template = build_model(_state_space_auto(model, X_full, missing), kind, nonnegative=censor)
+    X_full, _ = with_events(y, horizon, X, None, events)
+    template = build_model(resolve_auto(model, X_full, missing), kind, nonnegative=censor)
     if missing == "model" and not template._takes_missing():
         raise MissingNotSupportedError(f"model {model!r} cannot fit a series with gaps; use 'auto' or 'structural'.")
     return y, template.fit(y, X_full)
