@@ -4,8 +4,6 @@ a slow receiver."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,6 +15,7 @@ import pytest
 from api.main import create_app
 from api.settings import Settings, parse_api_keys
 from tests.api.conftest import TestClient, annual, assert_error, make_settings
+from tests.local_servers import socket_server
 from tests.reports.delivery_servers import WEBHOOK_SECRET, http_receiver
 
 AS_OF = "2024-01-15T12:00:00+00:00"
@@ -160,60 +159,34 @@ def test_api_key_holding_a_colon_never_shows_in_the_error() -> None:
     assert key.scope == "write" and key.secret == b"abcd:efgh-secret-part"
 
 
-def _silent_listener() -> tuple[socket.socket, threading.Event]:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    stop = threading.Event()
-    held: list[socket.socket] = []
-
-    def serve() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-        for conn in held:
-            conn.close()
-
-    threading.Thread(target=serve, daemon=True).start()
-    return listener, stop
-
-
 def test_a_receiver_that_never_answers_does_not_hold_other_runs(tmp_path: Path) -> None:
-    listener, stop = _silent_listener()
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
     settings = _settings(
         tmp_path, webhook_allow_hosts="127.0.0.1", delivery_timeout_seconds=4, delivery_deadline_seconds=4
     )
-    try:
-        with TestClient(create_app(settings)) as client:
-            assert client.post("/v1/series", json=_series()).status_code == 201
-            hanging = _definition(name="hangs", delivery={"webhook_url": url})
-            assert client.post("/v1/reports", json=hanging).status_code == 201
-            assert client.post("/v1/reports", json=_definition(name="other")).status_code == 201
-            started = time.monotonic()
-            first = client.post("/v1/reports/hangs/runs", json={"as_of": AS_OF}).json()
-            second = client.post("/v1/reports/other/runs", json={"as_of": AS_OF}).json()
-            while client.get(f"/v1/reports/other/runs/{second['run_id']}/record").json()["status"] == "running":
-                assert time.monotonic() - started < 30
-                time.sleep(0.05)
-            other_done = time.monotonic() - started
-            hung = client.get(f"/v1/reports/hangs/runs/{first['run_id']}/record").json()
-            # The first run's webhook is still waiting on its receiver while the second run is done.
-            assert hung["status"] == "succeeded" and hung["deliveries"][0]["status"] == "pending", hung
-            assert other_done < 4, other_done
-            while (
-                client.get(f"/v1/reports/hangs/runs/{first['run_id']}/record").json()["deliveries"][0]["status"]
-                == "pending"
-            ):
-                assert time.monotonic() - started < 30
-                time.sleep(0.1)
-            final = client.get(f"/v1/reports/hangs/runs/{first['run_id']}/record").json()["deliveries"][0]
-    finally:
-        stop.set()
-        listener.close()
+    # The receiver accepts and never answers.
+    with socket_server(path="/hook") as url, TestClient(create_app(settings)) as client:
+        assert client.post("/v1/series", json=_series()).status_code == 201
+        hanging = _definition(name="hangs", delivery={"webhook_url": url})
+        assert client.post("/v1/reports", json=hanging).status_code == 201
+        assert client.post("/v1/reports", json=_definition(name="other")).status_code == 201
+        started = time.monotonic()
+        first = client.post("/v1/reports/hangs/runs", json={"as_of": AS_OF}).json()
+        second = client.post("/v1/reports/other/runs", json={"as_of": AS_OF}).json()
+        while client.get(f"/v1/reports/other/runs/{second['run_id']}/record").json()["status"] == "running":
+            assert time.monotonic() - started < 30
+            time.sleep(0.05)
+        other_done = time.monotonic() - started
+        hung = client.get(f"/v1/reports/hangs/runs/{first['run_id']}/record").json()
+        # The first run's webhook is still waiting on its receiver while the second run is done.
+        assert hung["status"] == "succeeded" and hung["deliveries"][0]["status"] == "pending", hung
+        assert other_done < 4, other_done
+        while (
+            client.get(f"/v1/reports/hangs/runs/{first['run_id']}/record").json()["deliveries"][0]["status"]
+            == "pending"
+        ):
+            assert time.monotonic() - started < 30
+            time.sleep(0.1)
+        final = client.get(f"/v1/reports/hangs/runs/{first['run_id']}/record").json()["deliveries"][0]
     assert final["status"] == "failed" and final["error"].startswith("timeout") and final["attempts"] == 1
 
 

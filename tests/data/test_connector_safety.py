@@ -5,8 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import httpx
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from data.connectors import InvalidQueryError, SourceOptions, SourceTimeoutError, fetch_source, get_connector
 from data.connectors.base import http_get
 from tests.data._recorded import COMTRADE_QUERY, DBNOMICS_QUERY, ECB_QUERY, Recorded
+from tests.local_servers import drip, socket_server
 
 
 @pytest.mark.parametrize(
@@ -51,43 +51,20 @@ def test_ordinary_queries_still_pass_the_segment_check() -> None:
         assert fetch_source(source, query, options=SourceOptions(transport=Recorded().transport)).series
 
 
-@contextmanager
-def _dripping_source(interval: float) -> Iterator[str]:
+def _dripping_source(interval: float) -> AbstractContextManager[str]:
     """An HTTP server that sends its answer one byte every ``interval`` seconds."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(4)
-    stop = threading.Event()
+    body = b'{"series": {"docs": []}}' + b" " * 10_000
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
 
-    def serve() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.recv(65536)
-                body = b'{"series": {"docs": []}}' + b" " * 10_000
-                conn.sendall(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n" % len(body)
-                )
-                for byte in body:
-                    if stop.wait(interval):
-                        return
-                    try:
-                        conn.sendall(bytes([byte]))
-                    except OSError:
-                        break
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        conn.recv(65536)
+        try:
+            conn.sendall(head)
+        except OSError:
+            return
+        drip(conn, stop, body, interval)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join()
-        listener.close()
+    return socket_server(answer)
 
 
 def test_source_trickling_a_byte_at_a_time_hits_the_whole_fetch_deadline() -> None:

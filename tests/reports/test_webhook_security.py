@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -25,6 +24,7 @@ from reports.delivery import (
 )
 from reports.exceptions import WebhookAddressError
 from reports.webhooks import address_rule, check_webhook_address
+from tests.local_servers import drip, socket_server
 from tests.reports.delivery_servers import WEBHOOK_SECRET, free_port, http_receiver
 
 INTERNAL_URLS = [
@@ -212,46 +212,12 @@ def test_too_many_requests_is_retried_but_other_4xx_are_not() -> None:
     assert outcome.status == "sent" and outcome.attempts == 2
 
 
-@contextmanager
-def _silent_receiver(drip_seconds: float | None = None) -> Iterator[str]:
+def _silent_receiver(drip_seconds: float | None = None) -> AbstractContextManager[str]:
     """Accepts connections and never answers (or answers one byte every ``drip_seconds``)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    stop = threading.Event()
-    held: list[socket.socket] = []
-
-    def serve() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            held.append(conn)
-            if drip_seconds is not None:
-                threading.Thread(target=drip, args=(conn,), daemon=True).start()
-
-    def drip(conn: socket.socket) -> None:
-        payload = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 10_000
-        for byte in payload:
-            if stop.wait(drip_seconds):
-                return
-            try:
-                conn.sendall(bytes([byte]))
-            except OSError:
-                return
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
-    finally:
-        stop.set()
-        thread.join()
-        for conn in held:
-            conn.close()
-        listener.close()
+    if drip_seconds is None:
+        return socket_server(path="/hook")
+    payload = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 10_000
+    return socket_server(lambda conn, stop: drip(conn, stop, payload, drip_seconds), path="/hook")
 
 
 @pytest.mark.parametrize("drip", [None, 0.2])
