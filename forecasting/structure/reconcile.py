@@ -41,10 +41,9 @@ __all__ = [
 
 METHODS = ("bottom_up", "ols", "wls_struct", "mint_shrink")
 
-# Below this many complete residual rows a covariance is not estimable; MinT falls back to
-# its diagonal (WLS with residual variances), which needs only each node's own residuals.
+# Below this many complete residual rows a covariance is not estimable: shrunk_covariance
+# returns its diagonal, and forecast_hierarchy weights by per-step forecast variances instead.
 MIN_COMPLETE_ROWS = 8
-_MIN_ROWS = MIN_COMPLETE_ROWS
 
 
 def _complete_rows(residuals: np.ndarray) -> np.ndarray:
@@ -111,7 +110,7 @@ def shrunk_covariance(residuals: np.ndarray) -> np.ndarray:
         than 8 complete rows, the diagonal of each series' own residual variance.
     """
     x = _complete_rows(residuals)
-    if x.shape[0] < _MIN_ROWS:
+    if x.shape[0] < MIN_COMPLETE_ROWS:
         var = np.nanmean(residuals**2, axis=0)
         return np.diag(np.where(np.isfinite(var) & (var > 0), var, 1.0))
     cov = x.T @ x / x.shape[0]
@@ -125,7 +124,7 @@ def shrunk_correlation(residuals: np.ndarray) -> np.ndarray:
     """Schafer-Strimmer shrunk correlation of the residuals (identity when not estimable)."""
     x = _complete_rows(residuals)
     n_series = residuals.shape[1]
-    if x.shape[0] < _MIN_ROWS:
+    if x.shape[0] < MIN_COMPLETE_ROWS:
         return np.eye(n_series)
     corr, lam = _shrinkage(x)
     shrunk = (1.0 - lam) * corr
