@@ -29,26 +29,14 @@ import pandas as pd
 from forecasting.base import BaseForecaster
 from forecasting.core import (
     DEFAULT_LEVELS,
-    build_model,
-    check_missing,
-    check_takes_missing,
-    describe_output,
-    fit_model,
-    resolve_auto,
-    with_events,
 )
-from forecasting.exceptions import FutureDriversError, InvalidParameterError
+from forecasting.exceptions import InvalidParameterError
 from forecasting.frames import future_index
-from forecasting.growth import annual_change, base_change, growth_index, yoy_change
-from forecasting.paths import HOWS, full_year_from_paths, full_year_target, periods_per_year, to_periods
-from forecasting.sampling import check_n_paths
+from forecasting.paths import HOWS, periods_per_year, to_periods
 from forecasting.validation import (
     check_horizon,
     check_kind,
-    check_levels,
-    check_nonnegative,
     check_series,
-    check_values_for_kind,
 )
 
 __all__ = [
@@ -250,44 +238,28 @@ def forecast_outlook(
     InsufficientDataError, NotFoundError, ModelFitError
         From the model.
     """
-    levels = check_levels(levels)
-    driven = X is not None or X_future is not None or events is not None or missing != "error"
-    y = check_missing(check_series(y, allow_missing=True), missing) if driven else check_series(y)
-    # Growth compares with observed calendar years: with gaps, those of the latest unbroken stretch.
-    observed = outlook_history(y) if (growth is not None or full_year is not None) else y
-    growth_how, base = "", None
-    if growth is not None:
-        growth_how, base = default_how(growth.how, kind), check_base(observed, growth.base)
-    if full_year is not None:
-        full_year_target(observed, default_how(full_year.how, kind))
-    blocks_asked = growth is not None or full_year is not None
-    path_horizon = outlook_horizon(y.index, horizon) if blocks_asked else horizon
-    # One fit serves the frame and the paths (they come from the same predictive distribution).
-    if driven:
-        fitted, X_path = _fit_driven(y, horizon, path_horizon, model, kind, X, X_future, events, missing)
-    else:
-        fitted, X_path = fit_model(y, model, kind), None
-    X_frame = None if X_path is None else X_path.iloc[:horizon]
-    frame = describe_output(fitted.predict(horizon, levels=levels, X_future=X_frame), fitted, model, y)
-    if not blocks_asked:
-        return Outlook(frame)
-    paths = fitted.sample_paths(path_horizon, check_n_paths(n_paths), random_state=seed, X_future=X_path)
-    y = observed
-    blocks = None
-    if growth is not None and base is not None:
-        blocks = GrowthBlocks(
-            base=base,
-            how=growth_how,
-            yoy=yoy_change(y, paths.iloc[:horizon], levels) if growth.yoy else None,
-            annual=annual_change(y, paths, levels, how=growth_how),
-            vs_base=base_change(y, paths, levels, base=base, how=growth_how),
-            index=growth_index(y, paths, levels, base=base, how=growth_how),
-        )
-    year = None
-    if full_year is not None:
-        year = full_year_from_paths(y, paths, levels, default_how(full_year.how, kind))
-        year.attrs["how"] = default_how(full_year.how, kind)
-    return Outlook(frame, blocks, year)
+    from forecasting.fit import fit_forecast  # fit builds on this module's options and checks
+
+    drivers = None
+    if X is not None or X_future is not None:
+        parts = [p.to_frame() if isinstance(p, pd.Series) else p for p in (X, X_future) if p is not None]
+        drivers = pd.concat(parts) if len(parts) > 1 else parts[0]
+        drivers = drivers[~drivers.index.duplicated(keep="first")]
+    fitted = fit_forecast(
+        y,
+        horizon,
+        levels,
+        model,
+        kind,
+        drivers=drivers,
+        events=events,
+        missing=missing,
+        growth=growth,
+        full_year=full_year,
+        n_paths=n_paths,
+        seed=seed,
+    )
+    return fitted.outlook
 
 
 def outlook_horizon(index: pd.Index, horizon: int) -> int:
@@ -322,35 +294,3 @@ def outlook_history(y: pd.Series) -> pd.Series:
             f"({y.index[-1]}); ask for them once that period is observed, or without them."
         )
     return y.iloc[int(gaps[-1]) + 1 :]
-
-
-def _fit_driven(
-    y: pd.Series,
-    horizon: int,
-    path_horizon: int,
-    model: str | BaseForecaster,
-    kind: str,
-    X: pd.DataFrame | None,
-    X_future: pd.DataFrame | None,
-    events: Sequence[Mapping[str, Any]] | None,
-    missing: str,
-) -> tuple[BaseForecaster, pd.DataFrame | None]:
-    """The model fitted with drivers, events or gaps as :func:`~forecasting.forecast` fits it,
-    and the drivers over the paths' horizon (None without drivers)."""
-    check_values_for_kind(y, kind)
-    censor = check_nonnegative(y, kind, None)
-    if X_future is not None and path_horizon > horizon:
-        X_future = X_future.to_frame() if isinstance(X_future, pd.Series) else X_future
-        if len(X_future) < path_horizon:
-            end = future_index(y.index, path_horizon)[-1]
-            raise FutureDriversError(
-                f"growth and full_year need the drivers to the end of the last forecast year ({end}); X_future "
-                f"has {len(X_future)} row(s), {path_horizon} needed. Give the drivers up to {end}."
-            )
-    if X_future is not None:
-        X_future = X_future.iloc[:path_horizon]
-    X, X_path = with_events(y, path_horizon, X, X_future, events)
-    template = build_model(resolve_auto(model, X, missing), kind, nonnegative=censor)
-    if missing == "model":
-        check_takes_missing(template, model)
-    return template.fit(y, X), X_path
