@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -138,8 +138,7 @@ def build_estimator(model: str | BaseForecaster, transform: str, kind: str) -> s
         ``"transform"``).
     """
     if transform not in TRANSFORMS:
-        error = InvalidParameterError(f"transform must be one of {TRANSFORMS}; got {transform!r}.")
-        return _with_field(lambda: _raise(error), "transform", transform)
+        _refuse(InvalidParameterError(f"transform must be one of {TRANSFORMS}; got {transform!r}."), transform)
     if transform == "none":
         return model
     if check_kind(kind) == "share":
@@ -147,12 +146,13 @@ def build_estimator(model: str | BaseForecaster, transform: str, kind: str) -> s
             "transform='log' applies to level series; share series are already modelled on the "
             "logit scale. Drop 'transform' or use kind='level'."
         )
-        return _with_field(lambda: _raise(error), "transform", transform)
+        _refuse(error, transform)
     inner = get_model(model) if isinstance(model, str) else model
     return Transformed(model=inner, transform="log")
 
 
-def _raise(error: Exception) -> Any:
+def _refuse(error: ForecastingError, transform: str) -> NoReturn:
+    error.details = {"field": "transform", "value": transform}  # type: ignore[attr-defined]
     raise error
 
 
@@ -191,6 +191,7 @@ class ForecastPlan:
     driver_uncertainty: bool = False
     n_paths: int = 2000
     seed: int | None = 0
+    scenario_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def model_name(self) -> str:
@@ -219,12 +220,14 @@ class ForecastPlan:
             assert X is not None and X_future is not None and self.drivers is not None  # checked by the plan
             columns = list(self.drivers.columns)  # the events' columns are added per scenario
             plain_X, plain_future = X.loc[:, columns], X_future.loc[:, columns]
+            # Drivers extended by their own forecast were zeros in the plan's paths.
+            paths = scenario_paths(plain_future, self.scenario_tables) if self.extend else self.scenarios
             scenarios = scenario_frames(
                 fitted,
                 self.y,
                 self.horizon,
                 plain_X,
-                {_BASELINE: plain_future, **self.scenarios},
+                {_BASELINE: plain_future, **paths},
                 self.levels,
                 self.model_name,
                 events=self.events,
@@ -481,6 +484,7 @@ def plan_forecast(
         check_breaks=check_breaks,
         scenarios=paths,
         skipped=skipped,
+        scenario_tables={name: _table(scenarios[name]) for name in paths} if scenarios else {},
         driver_uncertainty=driver_uncertainty,
         n_paths=check_n_paths(n_paths),
         seed=seed,
@@ -540,6 +544,7 @@ def _check_scenarios(
     if not scenarios:
         return {}, {}
     check_scenario_options(scenarios, driver_uncertainty, n_paths)
+    scenarios = {name: _table(path) for name, path in scenarios.items()}
     columns = [] if table is None else list(table.columns)
     baseline = None if X_path is None or table is None else X_path.iloc[:horizon].loc[:, columns]
     if not skip:
@@ -551,6 +556,10 @@ def _check_scenarios(
         except FutureDriversError as exc:
             skipped[name] = f"scenario {name!r} left out: " + str(exc).removeprefix(f"scenario {name!r}: ")
     return paths, skipped
+
+
+def _table(path: pd.DataFrame | pd.Series) -> pd.DataFrame:
+    return path.to_frame() if isinstance(path, pd.Series) else path
 
 
 def fit_forecast(
