@@ -36,6 +36,16 @@ import numpy as np
 import pandas as pd
 
 from forecasting.base import BaseForecaster
+from forecasting.blocks import (
+    FullYearOptions,
+    GrowthBlocks,
+    GrowthOptions,
+    Outlook,
+    check_base,
+    default_how,
+    outlook_history,
+    outlook_horizon,
+)
 from forecasting.breaks import warn_breaks
 from forecasting.core import (
     DEFAULT_LEVELS,
@@ -51,16 +61,6 @@ from forecasting.drivers import split_drivers
 from forecasting.exceptions import ForecastingError, FutureDriversError, InvalidParameterError
 from forecasting.frames import future_index
 from forecasting.growth import annual_change, base_change, growth_index, yoy_change
-from forecasting.outlook import (
-    FullYearOptions,
-    GrowthBlocks,
-    GrowthOptions,
-    Outlook,
-    check_base,
-    default_how,
-    outlook_history,
-    outlook_horizon,
-)
 from forecasting.paths import full_year_from_paths, full_year_target
 from forecasting.registry import get_model
 from forecasting.sampling import check_n_paths
@@ -460,9 +460,6 @@ def plan_forecast(
     paths, skipped = _check_scenarios(
         X_path, horizon, table, scenarios, driver_uncertainty, n_paths, skip_incomplete_scenarios
     )
-    template = build_model(resolve_auto(estimator, X, missing), kind, nonnegative=censor)
-    if missing == "model":
-        check_takes_missing(template, model)
     return ForecastPlan(
         y=y,
         horizon=horizon,
@@ -470,7 +467,7 @@ def plan_forecast(
         model=model,
         kind=kind,
         transform=transform,
-        template=template,
+        template=_template(model, estimator, X, missing, kind, censor),
         path_horizon=path_horizon,
         observed=observed,
         growth=growth,
@@ -489,6 +486,17 @@ def plan_forecast(
         n_paths=check_n_paths(n_paths),
         seed=seed,
     )
+
+
+def _template(
+    model: str | BaseForecaster, estimator: str | BaseForecaster, X: object, missing: str, kind: str, censor: bool
+) -> BaseForecaster:
+    """The unfitted model: ``auto``'s state-space choice with drivers or gaps, the share
+    transform, the censoring at zero; refused when it cannot take the gaps."""
+    template = build_model(resolve_auto(estimator, X, missing), kind, nonnegative=censor)
+    if missing == "model":
+        check_takes_missing(template, model)
+    return template
 
 
 def _check_blocks(

@@ -118,39 +118,19 @@ def compute_driven_section(
     missing: str = "error",
     check_breaks: bool = False,
 ) -> SeriesSection:
-    """Forecast ``y`` with its drivers (and events, scenarios) and assemble its section.
-
-    Parameters are those of :func:`reports.content.compute_section`, plus ``drivers``
-    (driver name -> its stored series, history and whatever future is stored),
-    ``driver_ids`` (driver name -> stored series id, for the reader), ``events``,
-    ``scenarios`` (scenario name -> driver name -> the stored path) and
-    ``driver_uncertainty``. Errors become a failed section, as there.
-    """
+    """Forecast ``y`` with its drivers (and events, scenarios) and assemble its section; parameters of
+    :func:`reports.content.compute_section`, plus ``drivers`` (name -> stored series, history and any
+    future), ``driver_ids`` (name -> stored series id), ``events``, ``scenarios`` (name -> driver ->
+    stored path) and ``driver_uncertainty``. Errors become a failed section, as there."""
     described = {"title": title, "model": model, "unit": unit, "source": source}
     try:
         y, fit_y, gap_note = prepare_series(series_id, y, kind, missing)
     except InvalidSeriesError as exc:
         return forecast_failure(series_id, exc, "", described)
-    table, short = (
-        _drivers_table(drivers, fit_y.index, outlook_horizon(fit_y.index, horizon)) if drivers else (None, [])
-    )
-    paths = {name: pd.DataFrame({d: s.astype(float) for d, s in ds.items()}) for name, ds in (scenarios or {}).items()}
     try:
         with capture_warnings() as caught:
-            fitted = section_fit(
-                fit_y,
-                horizon=horizon,
-                levels=levels,
-                model=model,
-                kind=kind,
-                missing=missing,
-                check_breaks=check_breaks,
-                drivers=table,
-                extend=short,
-                events=events,
-                scenarios=paths or None,
-                driver_uncertainty=driver_uncertainty,
-            )
+            setup = (horizon, tuple(levels), model, kind, missing, check_breaks)
+            fitted = _fit(fit_y, setup, drivers, events, scenarios, driver_uncertainty)
             no_backtest = (None, "no backtest: the series has gaps")
             bt, note = no_backtest if missing == "model" else backtest_fitted(fitted, backtest_windows)
     except ForecastingError as exc:
@@ -173,6 +153,35 @@ def compute_driven_section(
         **described,
     )
     return _with_extras(with_params(section, fitted), fit_y, drivers, driver_ids or {}, horizon, fitted)
+
+
+def _fit(
+    y: pd.Series,
+    setup: tuple[int, tuple[int, ...], str, str, str, bool],
+    drivers: Mapping[str, pd.Series],
+    events: list[dict[str, Any]] | None,
+    scenarios: Mapping[str, Mapping[str, pd.Series]] | None,
+    driver_uncertainty: bool,
+) -> FittedForecast:
+    """The section's one fit (``setup``: horizon, levels, model, kind, missing, check_breaks); stored
+    drivers that stop early are forecast by their own model."""
+    horizon, levels, model, kind, missing, check_breaks = setup
+    table, short = _drivers_table(drivers, y.index, outlook_horizon(y.index, horizon)) if drivers else (None, [])
+    paths = {name: pd.DataFrame({d: s.astype(float) for d, s in ds.items()}) for name, ds in (scenarios or {}).items()}
+    return section_fit(
+        y,
+        horizon=horizon,
+        levels=levels,
+        model=model,
+        kind=kind,
+        missing=missing,
+        check_breaks=check_breaks,
+        drivers=table,
+        extend=short,
+        events=events,
+        scenarios=paths or None,
+        driver_uncertainty=driver_uncertainty,
+    )
 
 
 def _with_extras(
