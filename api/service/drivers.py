@@ -4,12 +4,12 @@ A request's drivers arrive as named columns of ``{ds, y}`` observations covering
 series' history and the forecast horizon, or as references to stored series
 (``series_id``, read at the request's ``as_of`` or the driver's own). They are parsed with
 the series' own frequency once the series is read (:func:`driver_table`,
-:func:`read_stored_drivers`), then split into ``X`` and ``X_future`` by
-:func:`forecasting.drivers.split_drivers`, whose errors name the driver and the period
-(422). A stored driver is checked against the periods it must cover before any fit
+:func:`read_stored_drivers`) and handed as one table to :func:`forecasting.plan_forecast`,
+which splits them into ``X`` and ``X_future`` (errors name the driver and the period: 422).
+A stored driver is checked against the periods it must cover before any fit
 (:func:`check_stored_coverage`); where it stops before the horizon's end and every scenario
-gives its path, the baseline forecast uses the driver's own forecast
-(:func:`forecasting.scenarios.extend_drivers`).
+gives its path, it is passed as ``extend`` and the baseline forecast uses the driver's own
+forecast (:func:`forecasting.scenarios.extend_drivers`, inside the one fit).
 """
 
 from __future__ import annotations
