@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any, Literal, cast, get_args
 
 import pandas as pd
@@ -16,6 +17,7 @@ from api.schemas import (
     BatchForecastCreate,
     BatchForecastRead,
     BatchItemRead,
+    CoefficientRead,
     ErrorDetail,
     ForecastCreate,
     ForecastRead,
@@ -277,6 +279,7 @@ def record_params_to_read(
         forecast=[ForecastRowRead.model_validate(r) for r in frame_to_rows(frame)],
         warnings=[WarningRead.model_validate(w) for w in params.get("warnings", [])],
         created_at=created_at,
+        coefficients=[CoefficientRead.model_validate(c) for c in params.get("coefficients", [])],
     )
 
 
@@ -473,6 +476,7 @@ def forecast_to_read(result: ForecastResult) -> ForecastRead:
         warnings=[WarningRead(code=n.code, message=n.message) for n in result.warnings],
         created_at=result.created_at,
         **outlook_to_read(outlook_params(result.growth, result.full_year, result.scenarios)),
+        coefficients=[CoefficientRead.model_validate(asdict(c)) for c in result.coefficients],
     )
 
 

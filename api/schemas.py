@@ -592,6 +592,17 @@ class FullYearRead(BaseModel):
     mean: float = Field(description="Mean of the calendar-year total (or average); lo_<L>/hi_<L> follow.")
 
 
+class CoefficientRead(BaseModel):
+    """One driver's fitted coefficient (a forecast with drivers or events)."""
+
+    name: str = Field(description="The driver (or event column).")
+    estimate: float = Field(description="The coefficient, on the model's scale (logit for shares, log with transform).")
+    std_error: float | None = Field(description="Its standard error (null when the model gives none).")
+    elasticity_at_mean: float | None = Field(
+        description="Percent change of the series for a 1% change of the driver, at the sample means."
+    )
+
+
 class ForecastRead(BaseModel):
     """An archived forecast."""
 
@@ -615,6 +626,9 @@ class ForecastRead(BaseModel):
     )
     scenarios: dict[str, list[ForecastRowRead]] | None = Field(
         default=None, description="One forecast per scenario of the request, by scenario name."
+    )
+    coefficients: list[CoefficientRead] = Field(
+        default_factory=list, description="The drivers' fitted coefficients (empty for a forecast without drivers)."
     )
 
 
