@@ -82,7 +82,7 @@ def test_forecast_stored_series(env):
         (["--levels", "80,high"], "--levels must be comma-separated"),
         (["--growth", "--base", "1990"], "base='1990' is not a completely observed calendar year"),
         (["--base", "2021"], "--base applies to --growth"),
-        (["--full-year", "--how", "median"], "how must be one of"),
+        (["--full-year", "--how", "median"], "error (validation_error): invalid field 'full_year.how'"),
         (["--model", "nope"], "unknown model"),
         (["--horizon", "0"], "horizon"),
         (["--as-of", "2024-01-01"], "--as-of applies to stored series only"),
