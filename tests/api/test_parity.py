@@ -303,3 +303,30 @@ def test_command_line_forecasts_through_the_rest_service(client: TestClient, mon
     assert client.post("/v1/series", json=body).status_code == 201
     cli_json("plain", "--horizon", "2", "--model", "naive")
     assert calls == ["plain"]
+
+
+def test_drivers_events_breaks_and_scenarios_same_forecast_from_rest_and_cli(
+    client: TestClient, tmp_path: Path
+) -> None:
+    """REST's own example of a driven forecast, and the same from files on the command line."""
+    example = ForecastCreate.model_json_schema()["examples"][1]
+    rest = client.post("/v1/forecasts", json=example)
+    assert rest.status_code == 200, rest.text
+    assert rest.json()["scenarios"] and "brent_60" in rest.json()["scenarios"]
+    series = tmp_path / "trade.csv"
+    series.write_text("ds,y\n" + "".join(f"{o['ds']},{o['y']}\n" for o in example["data"]))
+    drivers = tmp_path / "brent.csv"
+    drivers.write_text("ds,brent\n" + "".join(f"{o['ds']},{o['y']}\n" for o in example["drivers"][0]["data"]))
+    scenarios = tmp_path / "scenarios.json"
+    scenarios.write_text(json.dumps(example["scenarios"]))
+    args = ["--horizon", str(example["horizon"]), "--model", example["model"], "--drivers", str(drivers)]
+    args += ["--events", "level_shift:2022", "--check-breaks", "--scenarios", str(scenarios)]
+    assert _answer(cli_json(str(series), *args)) == _answer(rest.json())
+    # A stored driver, named on the command line as NAME=SERIES_ID.
+    stored = {"series_id": "brent_usd", "frequency": "annual", "data": example["drivers"][0]["data"]}
+    assert client.post("/v1/series", json=stored).status_code == 201
+    by_id = example | {"drivers": [{"name": "brent", "series_id": "brent_usd"}]}
+    rest_by_id = client.post("/v1/forecasts", json=by_id)
+    assert rest_by_id.status_code == 200, rest_by_id.text
+    args[args.index(str(drivers))] = "brent=brent_usd"
+    assert _answer(cli_json(str(series), *args)) == _answer(rest_by_id.json())
