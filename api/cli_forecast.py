@@ -100,7 +100,8 @@ def _file_series(path: Path, series: str | None) -> tuple[pd.Series, str, str]:
 
     if not path.is_file():
         raise _refuse(f"no file {str(path)!r}; give a CSV path or a stored series id.", "file_not_found")
-    result = load_series(path, series_id=series or path.stem)
+    # Negative values pass, as in REST's inline data (storing a file refuses them unless asked).
+    result = load_series(path, series_id=series or path.stem, allow_negative=True)
     ids = list(result.metas)
     chosen = series if series in ids else (ids[0] if len(ids) == 1 else None)
     if chosen is None:
