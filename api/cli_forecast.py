@@ -322,7 +322,8 @@ def forecast(
     as_of: datetime | None = typer.Option(None, "--as-of", help="Stored series as known then (UTC)."),
     series: str | None = typer.Option(None, "--series", help="Which series of a file holding several."),
 ) -> None:
-    """Forecast a stored series or a file, with intervals and optional growth and full-year blocks (as REST does)."""
+    """Forecast a stored series or a file as POST /v1/forecasts does (same options, checks and answer; archived
+    in the store), with intervals and optional growth and full-year blocks."""
     if format not in FORMATS:
         raise _refuse(f"--format must be one of {', '.join(FORMATS)}; got {format!r}.")
     if base is not None and not growth:
@@ -362,7 +363,8 @@ def backtest(
     as_of: datetime | None = typer.Option(None, "--as-of", help="Stored series as known then (UTC)."),
     series: str | None = typer.Option(None, "--series", help="Which series of a file holding several."),
 ) -> None:
-    """Backtest models by rolling origin: errors per model (MAE, RMSE in the series' units), the best by each."""
+    """Backtest models by rolling origin as POST /v1/backtests does: errors per model (MAE, RMSE in the series'
+    units), the best by each."""
     from api.service.types import BacktestResult
 
     if format not in ("table", "json"):
