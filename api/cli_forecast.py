@@ -296,6 +296,7 @@ def forecast(
     levels: str = typer.Option("80,95", "--levels", help="Interval levels in percent, comma-separated."),
     growth: bool = typer.Option(False, "--growth", help="Add growth: year-on-year, annual, vs base year, index."),
     base: str | None = typer.Option(None, "--base", help="Base year of --growth (default: last complete year)."),
+    no_yoy: bool = typer.Option(False, "--no-yoy", help="With --growth: leave out the year-on-year block."),
     full_year: bool = typer.Option(False, "--full-year", help="Add the calendar-year total from the year-to-date."),
     how: str | None = typer.Option(None, "--how", help="sum or mean per calendar year (default: by kind)."),
     model: str | None = typer.Option(None, "--model", help="A registered model (default TRADECAST_DEFAULT_MODEL)."),
@@ -326,13 +327,14 @@ def forecast(
     in the store), with intervals and optional growth and full-year blocks."""
     if format not in FORMATS:
         raise _refuse(f"--format must be one of {', '.join(FORMATS)}; got {format!r}.")
-    if base is not None and not growth:
-        raise _refuse("--base applies to --growth; add --growth or drop --base.")
+    if (base is not None or no_yoy) and not growth:
+        raise _refuse("--base and --no-yoy apply to --growth; add --growth or drop them.")
     body, label = _source_body(source, as_of, kind, series)
     body |= {"horizon": horizon, "levels": _levels(levels), "model": model, "missing": missing}
     body |= {"transform": transform, "check_breaks": check_breaks, "driver_uncertainty": driver_uncertainty}
     body |= {"drivers": _drivers_body(drivers), "events": _events_body(events), "scenarios": _scenarios_body(scenarios)}
-    body |= {"growth": {"base": base, "how": how} if growth else None, "full_year": {"how": how} if full_year else None}
+    body |= {"growth": {"yoy": not no_yoy, "base": base, "how": how} if growth else None}
+    body |= {"full_year": {"how": how} if full_year else None}
     out: ForecastResult = _run(body, "forecast")
     for warned in out.warnings:
         typer.echo(f"warning ({warned.code}): {warned.message}", err=True)

@@ -155,6 +155,24 @@ def test_every_rest_field_has_a_command_line_option() -> None:
     assert not absent, f"POST /v1/forecasts takes {absent}, which tradecast forecast does not offer"
 
 
+#: The parts of REST's growth and full-year blocks, and the command-line option of each.
+BLOCK_OPTIONS = {
+    ("growth", "yoy"): "--no-yoy",
+    ("growth", "base"): "--base",
+    ("growth", "how"): "--how",
+    ("full_year", "how"): "--how",
+}
+
+
+def test_every_part_of_the_growth_and_full_year_blocks_has_a_command_line_option() -> None:
+    from api.schemas import FullYearCreate, GrowthCreate
+
+    parts = {("growth", name) for name in GrowthCreate.model_fields}
+    parts |= {("full_year", name) for name in FullYearCreate.model_fields}
+    assert parts == set(BLOCK_OPTIONS), "list each part of REST's growth and full_year in BLOCK_OPTIONS"
+    assert set(BLOCK_OPTIONS.values()) <= _cli_names()
+
+
 def test_missing_takes_the_same_values_everywhere() -> None:
     rest = get_args(ForecastCreate.model_fields["missing"].annotation)
     assert tuple(rest) == MISSING_CHOICES == MISSING_OPTIONS
@@ -227,12 +245,13 @@ def _close(rows: list[dict[str, Any]], expected: list[dict[str, Any]]) -> bool:
 def test_plain_series_same_forecast_from_rest_cli_file_and_report(client: TestClient, tmp_path: Path) -> None:
     body = {"series_id": "plain", "name": "Plain", "frequency": "monthly", "data": _monthly()}
     assert client.post("/v1/series", json=body).status_code == 201
-    ask = {"horizon": 3, "model": "ets", "growth": {"base": "2022"}, "full_year": {}}
+    ask = {"horizon": 3, "model": "ets", "growth": {"base": "2022", "yoy": False}, "full_year": {}}
     rest = client.post("/v1/forecasts", json={"series_id": "plain"} | ask)
     assert rest.status_code == 200, rest.text
-    args = ("--horizon", "3", "--model", "ets", "--growth", "--base", "2022", "--full-year")
+    args = ("--horizon", "3", "--model", "ets", "--growth", "--base", "2022", "--no-yoy", "--full-year")
     stored = cli_json("plain", *args)
     assert _answer(stored) == _answer(rest.json()) and stored["series_id"] == "plain"
+    assert stored["growth"]["yoy"] is None and stored["growth"]["annual"] and stored["full_year"]
     path = tmp_path / "plain.csv"
     path.write_text("ds,y\n" + "".join(f"{o['ds']},{o['y']}\n" for o in _monthly()))
     from_file = cli_json(str(path), *args)

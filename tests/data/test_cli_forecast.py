@@ -81,7 +81,7 @@ def test_forecast_stored_series(env):
         (["--format", "xml"], "--format must be one of table, csv, json"),
         (["--levels", "80,high"], "--levels must be comma-separated"),
         (["--growth", "--base", "1990"], "base='1990' is not a completely observed calendar year"),
-        (["--base", "2021"], "--base applies to --growth"),
+        (["--base", "2021"], "--base and --no-yoy apply to --growth"),
         (["--full-year", "--how", "median"], "error (validation_error): invalid field 'full_year.how'"),
         (["--model", "nope"], "unknown model"),
         (["--horizon", "0"], "horizon"),
