@@ -349,3 +349,22 @@ def test_drivers_events_breaks_and_scenarios_same_forecast_from_rest_and_cli(
     assert rest_by_id.status_code == 200, rest_by_id.text
     args[args.index(str(drivers))] = "brent=brent_usd"
     assert _answer(cli_json(str(series), *args)) == _answer(rest_by_id.json())
+
+
+def test_backtest_of_the_gappy_series_same_from_rest_and_cli(client: TestClient) -> None:
+    assert CliRunner().invoke(cli_app, ["load", str(SAMPLE)]).exit_code == 0
+    ask = {"series_id": GAPPY, "horizon": 2, "windows": 3, "models": ["naive", "drift"]}
+    assert_error(client.post("/v1/backtests", json=ask), 422, "missing_values")
+    args = [GAPPY, "--horizon", "2", "--windows", "3", "--models", "naive,drift", "--format", "json"]
+    refused = CliRunner().invoke(cli_app, ["backtest", *args])
+    assert refused.exit_code == 2 and refused.stderr.startswith("error (missing_values): ")
+    rest = client.post("/v1/backtests", json=ask | {"missing": "latest_stretch"})
+    assert rest.status_code == 200, rest.text
+    result = CliRunner().invoke(cli_app, ["backtest", *args, "--missing", "latest_stretch"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["best"] == rest.json()["best"] and body["best"]
+    assert {m["model"]: m["mae"] for m in body["metrics"]} == pytest.approx(
+        {m["model"]: m["mae"] for m in rest.json()["metrics"]}, rel=1e-9
+    )
+    assert [w["code"] for w in body["warnings"]] == [w["code"] for w in rest.json()["warnings"]]
