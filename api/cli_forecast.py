@@ -182,16 +182,12 @@ def _scenarios_body(path: Path | None) -> dict[str, Any] | None:
 
 
 def _service(settings: Settings) -> ForecastService:
-    """The service REST runs, here fitting in this process (no workers to start or warm)."""
-    from api.convert import inline_to_series
-    from api.main import service_limits
+    """The service REST runs, wired by the same code, here fitting in this process (no workers to start or warm)."""
+    from api.main import build_service
     from api.metrics import Metrics
-    from api.service import ForecastService
-    from forecasting.executor import InProcessExecutor
 
-    return ForecastService(
-        service_limits(settings), Metrics(), InProcessExecutor(), inline_to_series, cache_size=1, warm=False
-    )
+    in_process = {"fit_workers": 0, "dask_scheduler": None, "warm_up": False}
+    return build_service(settings.model_copy(update=in_process), Metrics())
 
 
 def _run(body: dict[str, Any], what: str) -> Any:
