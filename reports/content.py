@@ -782,7 +782,8 @@ def section_fit(
 ) -> FittedForecast:
     """The one fit of a section (:func:`forecasting.fit_forecast`): with the growth and full-year
     blocks its history allows, and the scenarios that do not cover the horizon left out (their
-    note is :attr:`~forecasting.FittedForecast.skipped_scenarios`)."""
+    note is :attr:`~forecasting.FittedForecast.skipped_scenarios`). ``y`` is the part to fit
+    (:func:`prepare_series`): with ``missing="latest_stretch"`` it is already that stretch."""
     try:
         growth, full_year = outlook_options(outlook_history(y))
     except ForecastingError:
@@ -796,7 +797,7 @@ def section_fit(
         drivers=drivers,
         extend=extend,
         events=events,
-        missing=missing,
+        missing="model" if missing == "model" else "error",
         check_breaks=check_breaks,
         growth=growth,
         full_year=full_year,

@@ -26,17 +26,15 @@ from api.cli_forecast import MISSING_CHOICES
 from api.main import create_app
 from api.schemas import ForecastCreate
 from api.settings import Settings
-from forecasting.core import forecast as core_forecast
 from forecasting.exceptions import InvalidParameterError
-from forecasting.outlook import forecast_outlook
+from forecasting.fit import fit_forecast
 from reports.definitions import MISSING_OPTIONS, ReportDefinition, check_definition
 from tests.api.conftest import TestClient, assert_error, make_settings
 from tests.api.test_reports import run_and_wait
 
-#: The library call(s) REST forecasts with; their parameters are the options checked below.
-#: When the fitted-forecast object (``forecasting/fit.py``) becomes the entry point, this is
-#: the one line to change.
-ENTRY_POINTS: tuple[Callable[..., Any], ...] = (forecast_outlook, core_forecast)
+#: The library call REST, the CLI and reports forecast with (the fitted-forecast object);
+#: its parameters are the options checked below.
+ENTRY_POINTS: tuple[Callable[..., Any], ...] = (fit_forecast,)
 
 #: A report's series options live under this prefix of :class:`ReportDefinition`.
 SERIES_OPTION = "series_options."
@@ -90,6 +88,19 @@ OPTIONS: dict[str, Offered] = {
     "n_paths": Offered(None, None, None, _FIXED),
     "seed": Offered(None, None, None, _FIXED),
     "nonnegative": Offered(None, None, None, _DERIVED),
+    "extend": Offered(
+        None,
+        None,
+        None,
+        "derived from the stored drivers: one that stops before the horizon is extended by its own forecast",
+    ),
+    "skip_incomplete_scenarios": Offered(
+        None,
+        None,
+        None,
+        "the surface's rule for a scenario that does not cover the horizon: REST and the CLI refuse it"
+        " (422 future_drivers), a report leaves it out with that error's message as its note",
+    ),
 }
 
 #: Fields of the REST request that the command line offers under another form.
