@@ -94,9 +94,9 @@ def anchor_paths(paths: np.ndarray, anchor: np.ndarray, weight: float) -> np.nda
     return np.asarray(moved / moved.sum(axis=1, keepdims=True))
 
 
-def draw_all(domain: Path, n_paths: int) -> list[dict[str, object]]:
+def draw_all(domain: Path, n_paths: int, redraw: bool = False) -> list[dict[str, object]]:
     """Per (panel, origin): the training shares, the actual shares and forecast_shares' paths."""
-    if CACHE.exists():
+    if CACHE.exists() and not redraw:
         cached: list[dict[str, object]] = pickle.loads(CACHE.read_bytes())
         return cached
     panels: dict[str, tuple[pd.DataFrame, int, tuple[str, ...], tuple[str, ...]]] = {
@@ -210,10 +210,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench.shares_rules", description=__doc__.split("\n\n")[0])
     parser.add_argument("--domain", type=Path, required=True)
     parser.add_argument("--paths", type=int, default=500)
+    parser.add_argument("--redraw", action="store_true", help="Draw the paths again (ignore the cache).")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
     start = time.perf_counter()
-    cases = draw_all(args.domain, args.paths)
+    cases = draw_all(args.domain, args.paths, args.redraw)
     logger.info("%d cases drawn in %.0f s", len(cases), time.perf_counter() - start)
     table = rule_table(cases)
     labels = [c.removeprefix("mae_") for c in table.columns if c.startswith("mae_rule_")]
