@@ -33,6 +33,7 @@ from api.schemas import (
     SeriesRead,
     StructureCreate,
     StructureForecastRead,
+    StructureMemberForecastRead,
     StructureNodeRead,
     StructureRead,
     Transform,
@@ -84,6 +85,7 @@ __all__ = [
     "stored_to_read",
     "structure_create",
     "structure_forecast_to_read",
+    "structure_member_to_read",
     "structure_to_read",
     "vintage_from_dict",
     "vintage_to_read",
@@ -602,4 +604,30 @@ def structure_forecast_to_read(result: StructureForecast) -> StructureForecastRe
         levels=list(result.levels),
         nodes=nodes,
         warnings=[WarningRead(code=n.code, message=n.message) for n in result.warnings],
+    )
+
+
+def structure_member_to_read(result: StructureForecast, series_id: str) -> StructureMemberForecastRead:
+    """One node's block of a structure's forecast, labelled as the structure's coherent figures."""
+    read = structure_forecast_to_read(result)
+    node = next(n for n in read.nodes if n.unique_id == series_id)  # the route checked membership
+    how = "add up with the structure's other series" if read.kind == "hierarchy" else "sum to 1 with the other shares"
+    label = (
+        f"Coherent forecast of {series_id} within the structure {read.name} ({read.method or read.kind}): "
+        f"these figures {how}, so they can differ from the series' own forecast."
+    )
+    return StructureMemberForecastRead(
+        series_id=series_id,
+        structure=read.name,
+        kind=read.kind,
+        role=node.role,
+        method=read.method,
+        model=read.model,
+        horizon=read.horizon,
+        levels=read.levels,
+        coherent=True,
+        label=label,
+        vintage_id=node.vintage_id,
+        forecast=node.forecast,
+        warnings=read.warnings,
     )

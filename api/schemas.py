@@ -885,6 +885,26 @@ class StructureForecastRead(BaseModel):
     warnings: list[WarningRead]
 
 
+class StructureMemberForecastRead(BaseModel):
+    """One series' forecast as its structure shows it: the coherent figures, labelled as such."""
+
+    series_id: str
+    structure: str = Field(description="The stored structure whose coherent forecast this is.")
+    kind: Literal["hierarchy", "composition"]
+    role: Literal["aggregate", "bottom", "component"]
+    method: str | None
+    model: str
+    horizon: int
+    levels: list[int]
+    coherent: Literal[True] = Field(
+        True, description="Always true: these are the structure's reconciled figures, not the series' own forecast."
+    )
+    label: str = Field(description="A sentence saying whose figures these are, for display next to them.")
+    vintage_id: int | None = Field(description="The stored vintage read (null for a derived aggregate).")
+    forecast: list[ForecastRowRead]
+    warnings: list[WarningRead] = Field(description="Warnings of the structure's fit (reconciliation moves...).")
+
+
 class VintageChangeRead(BaseModel):
     """One period that differs between two vintages."""
 
