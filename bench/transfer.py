@@ -650,6 +650,51 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def paired_text(sets: Sequence[EvalSet], title: str, a: WidthCalibration, b: WidthCalibration) -> str:
+    """Markdown: per set, MSIS at LEVELS of ``a`` minus ``b``, paired over series (mean ± SE)."""
+    head = f"\n\n{title}, paired over series:\n\n| set | MSIS 80 change ± SE | MSIS 95 change ± SE |\n|---|---|---|\n"
+    return head + "\n".join(
+        f"| {es.name} | " + " | ".join("{:+.3f} ± {:.3f}".format(*paired_msis(es, a, b, lv)) for lv in LEVELS) + " |"
+        for es in sets
+    )
+
+
+def run_choices(fits: dict[str, list[dict[str, Any]]], shipped: WidthCalibration) -> dict[str, WidthCalibration | None]:
+    """Make (and print) every choice on the choosing data; the candidates they give, by name.
+
+    Each choice starts from the calibration of its time: the cap from no cap and no trend
+    term, the short bucket and the trend term from the cap alone."""
+    sets = choosing_sets(fits)
+    plain = replace(shipped, trend_term=None)
+    before = replace(plain, sd_cap=None)
+    cap, by_cap = choose_sd_cap(sets, before)
+    multiple, by_multiple = choose_variant(sets, plain, SHORT_MULTIPLES, with_short_bucket)
+    term, by_term = choose_variant(sets, plain, TREND_TERMS, with_trend_term)
+    for title, table, value, now in (
+        ("Member-sd cap (interval score change vs no cap, relative)", by_cap, cap, shipped.sd_cap),
+        ("Factor multiple for non-seasonal fits of 13-15 points", by_multiple, multiple, None),
+        (
+            "Trend-estimation term for fits under 16 points (multiple of h*sd/sqrt(n-1))",
+            by_term,
+            term,
+            shipped.trend_term,
+        ),
+    ):
+        _say(f"\n## {title}, chosen on the choosing data\n")
+        _say(table.round(4).to_string(index=False))
+        _say(f"\nchosen: {value} (shipped: {now})\n")
+    candidates: dict[str, WidthCalibration | None] = {"before (no cap)": before, "uncalibrated": None}
+    candidates["sd_cap, no trend term"] = plain
+    if cap is not None and cap != plain.sd_cap:
+        candidates[f"sd_cap {cap:g}"] = replace(plain, sd_cap=cap)
+    if multiple is not None:
+        candidates[f"short bucket x{multiple:g}"] = with_short_bucket(plain, multiple)
+    for value in TREND_TERMS[1:]:
+        candidates[f"trend term {value:g}"] = with_trend_term(plain, value)
+    candidates["shipped"] = shipped
+    return candidates
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -662,27 +707,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         fits[label] = cached_fits(loader(), label, args.n_jobs, args.cache, fit=not args.score_only)
     shipped = load_calibration("auto")
     assert shipped is not None
-    before = replace(shipped, sd_cap=None)
-    chosen, choice = choose_sd_cap(choosing_sets(fits), before)
-    _say("## Member-sd cap chosen on the choosing data (interval score change vs no cap, relative)\n")
-    _say(choice.round(4).to_string(index=False))
-    _say(f"\nchosen sd_cap: {chosen} (shipped: {shipped.sd_cap})\n")
-    multiple, short = choose_variant(choosing_sets(fits), shipped, SHORT_MULTIPLES, with_short_bucket)
-    _say("\n## Factor multiple for non-seasonal fits of 13-15 points, on the choosing data\n")
-    _say(short.round(4).to_string(index=False))
-    _say(f"\nchosen multiple: {multiple}\n")
-    term, trend = choose_variant(choosing_sets(fits), replace(shipped, trend_term=None), TREND_TERMS, with_trend_term)
-    _say("\n## Trend-estimation term for fits under 16 points (multiple of h*sd/sqrt(n-1)), on the choosing data\n")
-    _say(trend.round(4).to_string(index=False))
-    _say(f"\nchosen trend term: {term} (shipped: {shipped.trend_term})\n")
-    candidates: dict[str, WidthCalibration | None] = {"before (no cap)": before, "uncalibrated": None}
-    candidates["shipped"] = shipped
-    if multiple is not None:
-        candidates[f"short bucket x{multiple:g}"] = with_short_bucket(shipped, multiple)
-    for value in TREND_TERMS[1:]:
-        candidates[f"trend term {value:g}"] = with_trend_term(shipped, value)
-    for cap in {chosen, shipped.sd_cap} - {None}:
-        candidates[f"sd_cap {cap:g}"] = replace(shipped, sd_cap=cap)
+    candidates = run_choices(fits, shipped)
     if not args.no_learned:
         candidates |= learned_candidates(fits)
     sets = eval_sets(fits, args.m3, args.splits)
@@ -690,16 +715,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.domain:
         table = pd.concat([table, reference_table(reference_scores(args.domain))], ignore_index=True)
         table = table.sort_values("set", kind="stable")
-    text = markdown(table)
-    gaps = [
-        f"| {es.name} | {cap:g} | " + "{:+.3f} ± {:.3f}".format(*paired_msis(es, replace(shipped, sd_cap=cap), before))
-        for es in sets
-        for cap in {chosen, shipped.sd_cap} - {None}
-    ]
-    text += (
-        "\n\nMSIS 95 with the cap minus without, paired over series:\n\n| set | cap | change ± SE |\n|---|---|---|\n"
-    )
-    text += "\n".join(gaps)
+    plain = replace(shipped, trend_term=None)
+    text = markdown(table) + paired_text(sets, "The member-sd cap minus no cap", plain, replace(plain, sd_cap=None))
+    for value in TREND_TERMS[1:]:
+        text += paired_text(sets, f"The trend term {value:g} minus none", with_trend_term(plain, value), plain)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")
     _say(text)
