@@ -34,18 +34,20 @@ import os
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from forecasting.auto import Auto
 from forecasting.base import BaseForecaster
 from forecasting.metrics import mase, smape
 from forecasting.models.ets import ETS
 from forecasting.structure import build_hierarchy, forecast_shares, reconciliation_matrix
 from forecasting.structure._hierarchy import Hierarchy
 from forecasting.structure._joint import NodeDraws, draw_nodes
-from forecasting.structure.hierarchy import reconcile_draws
+from forecasting.structure.hierarchy import base_centre, reconcile_draws
 from forecasting.structure.reconcile import METHODS, shrunk_covariance
 
 FILE = "russia_fcs_trade_by_partner_monthly_2006_2021.csv"
@@ -167,13 +169,27 @@ def score(fc: pd.DataFrame, history: pd.DataFrame, cutoff: pd.Period, label: str
 
 
 #: Base models the benches can name beyond the registry: statsforecast's AutoETS search
-#: without our seasonality pre-test (the reference's base model, as one of auto's members).
-EXTRA_MODELS = {"ets_untested": lambda: ETS(seasonality_test=False)}
+#: without our seasonality pre-test (the reference's base model, as one of auto's members),
+#: and ``auto`` without the centring that the shipped structure default adds.
+EXTRA_MODELS: dict[str, Callable[[], BaseForecaster]] = {
+    "ets_untested": lambda: ETS(seasonality_test=False),
+    "auto_plain": Auto,  # an instance, so forecast_hierarchy's default centring does not apply
+}
 
 
 def base_model(name: str) -> str | BaseForecaster:
     """A registered model name, or an instance for a name of :data:`EXTRA_MODELS`."""
     return EXTRA_MODELS[name]() if name in EXTRA_MODELS else name
+
+
+def draw_base(series: dict[str, pd.Series], name: str, n_paths: int, n_jobs: int) -> dict[str, NodeDraws]:
+    """Every node's base draws as ``forecast_hierarchy`` makes them on monthly data for ``name``.
+
+    ``auto`` is the shipped default: ``auto``'s paths centred on its untested AutoETS member
+    (:func:`forecasting.structure.hierarchy.base_centre`); ``auto_plain`` is ``auto`` alone.
+    """
+    model = base_model(name)
+    return draw_nodes(series, HORIZON, n_paths, model, 0, n_jobs, centre=base_centre(model, 12, "error"))
 
 
 #: Base draws combined from two models (issue 32, second round): ``"<mean>@<spread>"`` takes each
@@ -205,7 +221,7 @@ def run_hierarchy(
         start = time.perf_counter()
         index = pd.period_range(cutoff + 1, periods=HORIZON, freq="M")
         series = {n: train[n] for n in tree.nodes}
-        by_model = {m: draw_nodes(series, HORIZON, n_paths, base_model(m), 0, n_jobs) for m in models}
+        by_model = {m: draw_base(series, m, n_paths, n_jobs) for m in models}
         for model, draws in {**by_model, **hybrid_draws(by_model)}.items():
             for method in METHODS:
                 fc = reconcile_draws(tree, draws, method, (95,), index, 0)

@@ -32,7 +32,7 @@ from bench.structure_bench import (
     SELECT,
     _markdown,
     _say,
-    base_model,
+    draw_base,
     full_history,
     hybrid_draws,
     load_partners,
@@ -42,7 +42,6 @@ from bench.structure_bench import (
     summarise,
 )
 from forecasting.structure import build_hierarchy
-from forecasting.structure._joint import draw_nodes
 from forecasting.structure.hierarchy import reconcile_draws
 
 
@@ -64,7 +63,7 @@ def run(bottom: pd.DataFrame, partners: list[str], models: list[str], n_jobs: in
             train = history.loc[:cutoff]
             index = pd.period_range(cutoff + 1, periods=HORIZON, freq="M")
             series = {n: train[n] for n in tree.nodes}
-            by_model = {m: draw_nodes(series, HORIZON, n_paths, base_model(m), 0, n_jobs) for m in models}
+            by_model = {m: draw_base(series, m, n_paths, n_jobs) for m in models}
             for model, draws in {**by_model, **hybrid_draws(by_model)}.items():
                 fc = reconcile_draws(tree, draws, "mint_shrink", (95,), index, 0)
                 rows.append(_score(fc, history, cutoff, f"{model}+mint_shrink", partner))

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from forecasting.base import BaseForecaster
 from forecasting.core import build_gap_model, build_model
@@ -95,11 +96,14 @@ def _draw_one(
     seed: int,
     missing: str = "error",
     kind: str = "level",
+    centre: tuple[str, BaseForecaster] | None = None,
 ) -> NodeDraws:
     """Fit one series (falling back to naive2, then naive) and draw its paths (runs in a worker).
 
     Under ``missing="model"`` the series may have gaps: the model is the state-space one
-    :func:`forecasting.forecast` would fit, falling back to ``structural``.
+    :func:`forecasting.forecast` would fit, falling back to ``structural``. With ``centre``,
+    the point forecast and residuals of ``model`` are replaced by ``centre``'s (see
+    :func:`_centred`).
     """
     fallbacks = ("structural",) if missing == "model" else _FALLBACKS
     chain: list[str | BaseForecaster] = [model, *[m for m in fallbacks if m != model]]
@@ -119,9 +123,42 @@ def _draw_one(
             warnings.warn(
                 f"series {y.name!r}: model {model!r} failed ({last}); used {name!r}.", FallbackWarning, stacklevel=2
             )
-        return NodeDraws(mean, paths, in_sample_residuals(fitted, y), name)
+        draws = NodeDraws(mean, paths, in_sample_residuals(fitted, y), name)
+        return _centred(draws, fitted, y, horizon, centre) if centre is not None and candidate is model else draws
     assert last is not None
     raise last
+
+
+def _member_like(fitted: BaseForecaster, centre: BaseForecaster) -> BaseForecaster | None:
+    """The fitted member of a combination that is ``centre`` (same class and parameters but the season length)."""
+    wanted = {k: v for k, v in centre.get_params().items() if k != "season_length"}
+    for _, member in getattr(fitted, "members_", ()):
+        params = {k: v for k, v in member.get_params().items() if k != "season_length"}
+        if type(member) is type(centre) and params == wanted:
+            return member
+    return None
+
+
+def _centred(
+    draws: NodeDraws, fitted: BaseForecaster, y: pd.Series, horizon: int, centre: tuple[str, BaseForecaster]
+) -> NodeDraws:
+    """``draws`` with the point forecast and in-sample residuals of ``centre`` (label, model), the paths kept.
+
+    ``centre`` is taken from ``fitted``'s members when it is one of them (``auto`` fits the
+    untested AutoETS on monthly data), so it costs no second fit; otherwise it is fitted
+    here. The paths are re-centred on the new point forecast by the reconciliation. If
+    ``centre`` cannot take the series (too short, a failed fit) the draws stay as they were.
+    """
+    label, wanted = centre
+    model = _member_like(fitted, wanted)
+    try:
+        model = model if model is not None else clone(wanted).fit(y)
+        mean = model.predict(horizon).to_numpy()[:, 0]
+    except (ForecastingError, ArithmeticError, ValueError):
+        return draws
+    if not np.all(np.isfinite(mean)):
+        return draws
+    return NodeDraws(mean, draws.paths, in_sample_residuals(model, y), f"{label}@{draws.model}")
 
 
 def draw_nodes(
@@ -135,18 +172,21 @@ def draw_nodes(
     *,
     missing: str = "error",
     kind: str = "level",
+    centre: tuple[str, BaseForecaster] | None = None,
 ) -> dict[str, NodeDraws]:
     """Base forecasts and sample paths of every series, on the executor.
 
     Warnings raised in the workers are re-emitted here; the first failure (no model of the
     fallback chain could take a series) is raised. ``missing`` and ``kind`` are as for
-    :func:`forecasting.forecast`.
+    :func:`forecasting.forecast`. With ``centre`` (a label and a model), each series' point
+    forecast and in-sample residuals are that model's and its paths ``model``'s, labelled
+    ``"<label>@<model>"``; a series the centre model cannot take keeps ``model``'s.
     """
     seeds = np.random.SeedSequence(seed).generate_state(len(series))
     out: dict[str, NodeDraws] = {}
     with get_executor(n_jobs, n_tasks=len(series), backend=backend) as executor:
         tasks = (
-            (uid, functools.partial(_draw_one, y.rename(uid), horizon, n_paths, model, int(s), missing, kind))
+            (uid, functools.partial(_draw_one, y.rename(uid), horizon, n_paths, model, int(s), missing, kind, centre))
             for (uid, y), s in zip(series.items(), seeds, strict=True)
         )
         for uid, result in executor.stream(tasks):
