@@ -87,8 +87,8 @@ bench-pdf: install
 bench-domain: install
 	$(PY) -m bench.domain_coverage --domain $(DOMAIN_DIR)
 	$(PY) -m bench.full_year_backtest --domain $(DOMAIN_DIR) --years 2016 2021
-	$(PY) -m bench.structure_bench --domain $(DOMAIN_DIR) --models auto ets ets_untested
-	$(PY) -m bench.structure_bilateral --domain $(DOMAIN_DIR) --models auto ets ets_untested
+	$(PY) -m bench.structure_bench --domain $(DOMAIN_DIR) --models auto auto_plain ets ets_untested
+	$(PY) -m bench.structure_bilateral --domain $(DOMAIN_DIR) --models auto auto_plain ets ets_untested
 	$(PY) -m bench.drivers_bench simulated --series 40 --model structural
 	$(PY) -m bench.drivers_bench gaps --data $(M3_DIR)/m3.csv.gz --sample 200 --model auto
 	$(PY) -m bench.gaps_impute --data $(M3_DIR)/m3.csv.gz --origin report --sample 300 --arms complete imputed_mi

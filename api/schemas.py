@@ -783,7 +783,14 @@ class StructureCreate(BaseModel):
     method: Literal["bottom_up", "ols", "wls_struct", "mint_shrink"] | None = Field(
         default=None, description="kind=hierarchy: reconciliation (default mint_shrink); omit for a composition."
     )
-    model: str = Field("auto", description="Registered model of the base forecasts (GET /v1/models).")
+    model: str = Field(
+        "auto",
+        description=(
+            "Registered model of the base forecasts (GET /v1/models). With `auto` on a monthly or"
+            " quarterly structure, each node's point forecast is that of AutoETS (the most accurate base"
+            " for structures, measured) and its band keeps `auto`'s calibrated spread."
+        ),
+    )
     description: str = Field("", max_length=2000)
     select: dict[TagKey, TagValue] = Field(
         default_factory=dict,
