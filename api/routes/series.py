@@ -179,9 +179,16 @@ def _form_flag(fields: dict[str, str], key: str) -> bool:
 
 
 def _published_at(fields: dict[str, str]) -> datetime | None:
-    text = fields.get("published_at") or None
+    text = fields.get("published_at")
     if text is None:
         return None
+    if not text.strip():
+        # Given but blank (an unfilled form field or `-F published_at=`): storing the vintage as
+        # unpublished would silently drop the date the client meant to give.
+        raise detailed(
+            IngestError("published_at is empty; give ISO 8601 such as 2024-01-12T00:00:00Z, or leave the field out."),
+            {"field": "published_at", "value": text},
+        )
     try:
         return _INSTANT.validate_python(text)
     except ValidationError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.api.conftest import TestClient, assert_error
@@ -52,3 +54,57 @@ def test_boolean_observation_is_422_not_stored_as_0_or_1(client: TestClient, val
     body = {"series_id": "b", "frequency": "annual", "data": [{"ds": "2000", "y": value}, {"ds": "2001", "y": 2}]}
     assert_error(client.post("/v1/series", json=body), 422, "validation_error", "boolean")
     assert client.get("/v1/series").json()["count"] == 0
+
+
+# -- uploads: a layout that does not fit the file, a blank published_at --------------------------
+
+_LONG_CSV = "ds,y\n" + "".join(f"{2000 + i // 12}-{i % 12 + 1:02d},{i}\n" for i in range(600))
+_IMF_HEADER = "Country Code,Indicator Code,Counterpart Country Code,Attribute,2019,2020\n"
+
+
+def _upload(client: TestClient, text: str, **fields: str) -> Any:
+    return client.post("/v1/series", files={"file": ("upload.csv", text.encode())}, data=fields)
+
+
+def test_long_csv_with_imf_layout_is_422_naming_the_missing_columns(client: TestClient) -> None:
+    # A 600-line long-format CSV read as an IMF file was a 500 (ValueError from list.index).
+    error = assert_error(_upload(client, _LONG_CSV, layout="imf"), 422, "invalid_input", "an IMF file needs")
+    assert "Country Code" in error["message"] and "['ds', 'y']" in error["message"]
+    assert error["details"]["line"] == 1
+    assert client.get("/v1/series").json()["count"] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "layout", "why"),
+    [
+        (_IMF_HEADER + "924,TXG_FOB_USD,922,Status,C,C\n", "imf", "no row has Attribute 'Value'"),
+        (_IMF_HEADER + "924,TXG_FOB_USD,922,Status,C,C\n", "auto", "no row has Attribute 'Value'"),
+        ("ds,y\n2000,1\n2001,2\n", "fcs", "no row names a month"),
+    ],
+)
+def test_layout_leaving_no_observations_is_422_not_500(client: TestClient, text: str, layout: str, why: str) -> None:
+    # Every row dropped by the layout reached the store as an empty upload (ValueError in zip).
+    error = assert_error(_upload(client, text, layout=layout), 422, "invalid_input", "holds no observations")
+    assert why in error["message"]
+    assert client.get("/v1/series").json()["count"] == 0
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_blank_published_at_in_an_upload_is_422_naming_the_field(client: TestClient, value: str) -> None:
+    # `-F published_at=` was read as "not given": the vintage was stored without its date.
+    response = _upload(client, "ds,y\n2000,1\n2001,2\n", series_id="a", published_at=value)
+    error = assert_error(response, 422, "invalid_input", "published_at is empty")
+    assert error["details"]["field"] == "published_at"
+    assert client.get("/v1/series").json()["count"] == 0
+
+
+def test_blank_published_at_in_a_json_body_is_422_naming_the_field(client: TestClient) -> None:
+    body = {"series_id": "a", "frequency": "annual", "data": [{"ds": "2000", "y": 1}], "published_at": ""}
+    assert_error(client.post("/v1/series", json=body), 422, "validation_error", "published_at")
+    assert client.get("/v1/series").json()["count"] == 0
+
+
+def test_upload_without_published_at_still_stores_an_unpublished_vintage(client: TestClient) -> None:
+    response = _upload(client, "ds,y\n2000,1\n2001,2\n", series_id="a")
+    assert response.status_code == 201, response.text
+    assert response.json()["data"][0]["published_at"] is None
