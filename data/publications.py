@@ -284,7 +284,9 @@ def _wide_rows(
 def _imf(table: pd.DataFrame, columns: list[str], lines: np.ndarray, loc_word: str, header_line: int) -> Raw:
     lowered = [c.lower() for c in columns]
     if not all(k in lowered for k in _IMF_KEYS):
-        raise _missing("IMF", "Country Code, Indicator Code and Counterpart Country Code", columns, header_line, loc_word)
+        raise _missing(
+            "IMF", "Country Code, Indicator Code and Counterpart Country Code", columns, header_line, loc_word
+        )
     country, indicator, counterpart = (lowered.index(k) for k in _IMF_KEYS)
     attribute = _col(lowered, "attribute")
     if attribute is not None:

@@ -262,9 +262,7 @@ def test_readme_shell_examples_run_against_served_samples(served_samples: Served
     assert headers["X-Tradecast-Signature"].startswith("sha256=")
 
 
-def check_source_examples(
-    outputs: list[tuple[str, str]], said: Callable[[str], str], sources: SourcesStandIn
-) -> None:
+def check_source_examples(outputs: list[tuple[str, str]], said: Callable[[str], str], sources: SourcesStandIn) -> None:
     """The official-source examples fetched from the stand-in and did what the README says."""
     fetches = [stdout for command, stdout in outputs if command.startswith("tradecast fetch")]
     assert len(fetches) == 2 and "cn_ru_exports_imf: vintage 1 (new vintage)" in fetches[0]

@@ -116,7 +116,7 @@ def recorded_sources_server() -> Iterator[SourcesStandIn]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+        def log_message(self, format: str, *args: object) -> None:
             """Quiet: the test reads ``paths`` instead."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
