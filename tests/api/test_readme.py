@@ -237,8 +237,8 @@ def failing_examples(folder: Path, env: dict[str, str], outputs: list[tuple[str,
 @pytest.mark.slow
 def test_readme_shell_examples_run_against_served_samples(served_samples: ServedSamples) -> None:
     commands = [c for c in readme_shell_commands() if not is_set_aside(c)]
-    # 38 runnable commands at the time of writing: a parser that drops some would pass silently.
-    assert len(commands) >= 38
+    # 39 runnable commands at the time of writing: a parser that drops some would pass silently.
+    assert len(commands) >= 39
     outputs: list[tuple[str, str]] = []
     failures = failing_examples(served_samples.folder, served_samples.env, outputs)
     assert not failures, f"{len(failures)} of {len(commands)} README shell examples fail:\n" + "\n".join(failures)
@@ -271,10 +271,13 @@ def check_source_examples(outputs: list[tuple[str, str]], said: Callable[[str], 
     assert all(year in forecast for year in ("2021", "2022", "2023")), forecast  # the recorded years end in 2020
     (stored,) = json.loads(said("localhost:8000/v1/fetch"))["series"]
     assert stored["series_id"] == "cn_ru_exports_imts" and stored["created"] and stored["vintage_number"] == 1
-    # The README's source example names the vintage id its fetch example shows.
-    (read_source,) = [c for c, _ in outputs if re.search(r"/v1/vintages/\d+/source", c)]
-    assert f"/v1/vintages/{stored['vintage_id']}/source" in read_source
-    assert json.loads(said("/source"))["query"] == "IMTS/CHN.XG_FOB_USD.RUS.A"
+    # The README's source examples name the vintage its fetch example made: by the series' own
+    # number, and by the global id the fetch answered.
+    (by_id,) = [c for c, _ in outputs if re.search(r"/v1/vintages/\d+/source", c)]
+    assert f"/v1/vintages/{stored['vintage_id']}/source" in by_id
+    by_number = json.loads(said("/v1/series/cn_ru_exports_imts/vintages/1/source"))
+    assert by_number == json.loads(said(by_id))
+    assert by_number["query"] == "IMTS/CHN.XG_FOB_USD.RUS.A" and by_number["vintage_id"] == stored["vintage_id"]
     assert "cn-ru-imf" in said("tradecast refresh list")
     # Every fetch reached the stand-in: the two CLI fetches, the REST fetch, the refresh run.
     dbnomics = "/api.db.nomics.world/v22/series/IMF/DOT/A.CN.TXG_FOB_USD.RU"
