@@ -25,7 +25,20 @@ __all__ = ["router"]
 router = APIRouter(prefix="/series", tags=["series"])
 
 _UPLOAD_FORMATS = ("csv", "xlsx", "json")
-_FLAG_TEXTS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+#: The spellings of an on/off form field, exactly as the OpenAPI form lists them (Python's
+#: ``str(True)`` included: ``requests`` sends a bool form value so).
+_FLAG_TEXTS = {
+    "true": True,
+    "True": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "False": False,
+    "0": False,
+    "no": False,
+    "off": False,
+}
 _INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
 
 
@@ -50,9 +63,11 @@ _UPLOAD_FORM_PROPERTIES: dict[str, Any] = {
         "when the values are scaled to units.",
     },
     "allow_negative": {
-        "type": "boolean",
-        "default": False,
-        "description": "Accept negative level values (balances); default: refused.",
+        "type": "string",
+        "enum": list(_FLAG_TEXTS),
+        "default": "false",
+        "description": "Accept negative level values (balances): true or false (also 1/0, yes/no, on/off); "
+        "default: refused.",
     },
     "layout": {
         "type": "string",
@@ -169,11 +184,13 @@ def _form_text(fields: dict[str, str], key: str, max_length: int) -> str | None:
 
 
 def _form_flag(fields: dict[str, str], key: str) -> bool:
-    text = (fields.get(key) or "false").strip().lower()
+    text = fields.get(key)
+    if text is None:
+        return False
     if text not in _FLAG_TEXTS:
         raise detailed(
-            IngestError(f"{key} must be true or false; got {text!r}."),
-            {"field": key, "value": text},
+            IngestError(f"{key} must be true or false (also 1/0, yes/no, on/off); got {text[:20]!r}."),
+            {"field": key, "value": text[:50]},
         )
     return _FLAG_TEXTS[text]
 

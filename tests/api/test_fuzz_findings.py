@@ -108,3 +108,25 @@ def test_upload_without_published_at_still_stores_an_unpublished_vintage(client:
     response = _upload(client, "ds,y\n2000,1\n2001,2\n", series_id="a")
     assert response.status_code == 201, response.text
     assert response.json()["data"][0]["published_at"] is None
+
+
+_NEGATIVE_CSV = "ds,y\n2000,1\n2001,-2\n"
+
+
+@pytest.mark.parametrize(("value", "stored"), [("1", True), ("on", True), ("True", True), ("0", False), ("no", False)])
+def test_allow_negative_form_spellings_the_schema_lists_are_read(client: TestClient, value: str, stored: bool) -> None:
+    # The form declared a boolean while "0"/"1"/"yes"/"on" were read: schemathesis sent "0" as a
+    # schema violation and saw it accepted. The schema now lists exactly the spellings read.
+    form = client.get("/openapi.json").json()["paths"]["/v1/series"]["post"]["requestBody"]["content"]
+    assert value in form["multipart/form-data"]["schema"]["properties"]["allow_negative"]["enum"]
+    response = _upload(client, _NEGATIVE_CSV, series_id="a", allow_negative=value)
+    if stored:
+        assert response.status_code == 201, response.text
+    else:
+        assert_error(response, 422, "negative_value")
+
+
+@pytest.mark.parametrize("value", ["", "TRUE", " true", "maybe"])
+def test_allow_negative_spelling_not_listed_is_422_naming_the_field(client: TestClient, value: str) -> None:
+    error = assert_error(_upload(client, _NEGATIVE_CSV, series_id="a", allow_negative=value), 422, "invalid_input")
+    assert error["details"]["field"] == "allow_negative" and "1/0, yes/no, on/off" in error["message"]
