@@ -237,14 +237,17 @@ def _save_upload(
         max_bytes=section.max_upload_bytes,
         limits=section.upload_limits(),
         layout=fields.get("layout") or "auto",
-        sheet=fields.get("sheet") or None,
+        sheet=_form_text(fields, "sheet", 100),
         header_row=_header_row(fields),
         delimiter=fields.get("delimiter") or None,
         decimal=fields.get("decimal") or None,
         scale=fields.get("scale") or None,
     )
     return store.save_ingested(
-        result, release=fields.get("release") or None, skip_unchanged=True, published_at=_published_at(fields)
+        result,
+        release=_form_text(fields, "release", 100),
+        skip_unchanged=True,
+        published_at=_published_at(fields),
     )
 
 

@@ -130,3 +130,16 @@ def test_allow_negative_form_spellings_the_schema_lists_are_read(client: TestCli
 def test_allow_negative_spelling_not_listed_is_422_naming_the_field(client: TestClient, value: str) -> None:
     error = assert_error(_upload(client, _NEGATIVE_CSV, series_id="a", allow_negative=value), 422, "invalid_input")
     assert error["details"]["field"] == "allow_negative" and "1/0, yes/no, on/off" in error["message"]
+
+
+@pytest.mark.parametrize(("field", "limit"), [("release", 100), ("sheet", 100)])
+def test_upload_form_text_over_its_max_length_is_422_naming_the_field(
+    client: TestClient, field: str, limit: int
+) -> None:
+    # The form schema said maxLength 100 while any length was stored (schemathesis, release).
+    form = client.get("/openapi.json").json()["paths"]["/v1/series"]["post"]["requestBody"]["content"]
+    assert form["multipart/form-data"]["schema"]["properties"][field]["maxLength"] == limit
+    response = _upload(client, "ds,y\n2000,1\n2001,2\n", series_id="a", **{field: "0" * (limit + 1)})
+    error = assert_error(response, 422, "invalid_input", f"{field} has {limit + 1} characters")
+    assert error["details"]["field"] == field
+    assert client.get("/v1/series").json()["count"] == 0
