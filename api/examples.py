@@ -1,4 +1,4 @@
-"""The request examples of ``/docs``: one per request body, on the bundled samples.
+"""The request examples of ``/docs``: one per request body and content type, on the bundled samples.
 
 Each example answers 2xx when posted, in the order of :data:`REQUEST_EXAMPLES`, to a
 service loaded with ``tradecast load-samples`` (the test ``tests/api/test_openapi_examples.py``
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PATH_EXAMPLES", "REQUEST_EXAMPLES", "add_request_examples"]
+__all__ = ["FORM_EXAMPLES", "PATH_EXAMPLES", "REQUEST_EXAMPLES", "add_request_examples"]
 
 _TOTAL = "cn_ru_trade_total_annual"  # GACC annual China-Russia trade, USD bn (gaps before 2000)
 
@@ -95,6 +95,21 @@ REQUEST_EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
     ("post", "/v1/reports/{name}/runs"): ("application/json", {"force": True}),
 }
 
+#: (method, path) -> example of a multipart upload form: field -> value, the file's content as
+#: text under ``file``. A statistics office's file as it comes: ``;`` separators, decimal commas
+#: and a descriptive value header, so the id is a form field (China's exports to Russia, IMF
+#: DOTS as in ``data/samples/imf_dots_chn_rus_2015_2020.csv``, in USD millions).
+FORM_EXAMPLES: dict[tuple[str, str], dict[str, str]] = {
+    ("post", "/v1/series"): {
+        "file": "Period;Value (USD millions)\n2015;34810,191\n2016;37696,489\n2017;43321,243\n"
+        "2018;48073,661\n2019;49484,540\n2020;50608,371\n",
+        "series_id": "cn_ru_exports_dots_annual",
+        "name": "China's exports to Russia (IMF DOTS)",
+        "unit": "USD",
+        "published_at": "2021-03-31T00:00:00Z",
+    },
+}
+
 #: (path, parameter) -> example value of a path parameter (sample structures, the example report).
 PATH_EXAMPLES: dict[tuple[str, str], str] = {
     ("/v1/structures/{name}/forecasts", "name"): "cn-ru-trade",
@@ -106,13 +121,17 @@ PATH_EXAMPLES: dict[tuple[str, str], str] = {
 
 
 def add_request_examples(spec: dict[str, Any]) -> dict[str, Any]:
-    """Put :data:`REQUEST_EXAMPLES` and :data:`PATH_EXAMPLES` into an OpenAPI document; return it."""
+    """Put :data:`REQUEST_EXAMPLES`, :data:`FORM_EXAMPLES` and :data:`PATH_EXAMPLES` into an OpenAPI document."""
     paths = spec.get("paths", {})
     for (method, path), (content_type, body) in REQUEST_EXAMPLES.items():
         operation = paths.get(path, {}).get(method)
         content = (operation or {}).get("requestBody", {}).get("content", {})
         if content_type in content:
             content[content_type]["example"] = body
+    for (method, path), form in FORM_EXAMPLES.items():
+        content = (paths.get(path, {}).get(method) or {}).get("requestBody", {}).get("content", {})
+        if "multipart/form-data" in content:
+            content["multipart/form-data"]["example"] = form
     for (path, name), value in PATH_EXAMPLES.items():
         for operation in paths.get(path, {}).values():
             for parameter in operation.get("parameters", []) if isinstance(operation, dict) else []:

@@ -15,8 +15,8 @@ them by area through read-only sections:
 - ``settings.logging``: level and format, for :func:`api.logs.configure_logging`.
 - ``settings.delivery``: SMTP relay, webhook secret and retries of report delivery, as the
   plain :class:`~reports.delivery.DeliveryOptions` (also ``settings.reports.delivery``).
-- ``settings.sources``: the official-source connectors' timeout and Comtrade key, handed
-  to :mod:`data.connectors` as a plain ``SourceOptions``.
+- ``settings.sources``: the official-source connectors' timeout, Comtrade key and service
+  addresses, handed to :mod:`data.connectors` as a plain ``SourceOptions``.
 
 Flat fields plus section views (rather than nested models) keep every variable name exactly
 as documented without a custom environment source: pydantic-settings maps nested models to
@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reports.delivery import DeliveryOptions
@@ -220,21 +220,27 @@ class LoggingSection:
 
 @dataclass(frozen=True, slots=True)
 class SourcesSection:
-    """Official-source connectors (``tradecast fetch``, scheduled refreshes): timeout and keys."""
+    """Official-source connectors (``tradecast fetch``, scheduled refreshes): timeout, keys, addresses."""
 
     source_timeout_seconds: float
     source_deadline_seconds: float
     comtrade_key: SecretStr
+    imf_url: str
+    ecb_url: str
+    comtrade_url: str
+    dbnomics_url: str
 
     def options(self) -> SourceOptions:
         """The connectors' plain options (the key unwrapped here, and only here)."""
         from data.connectors import SourceOptions
 
         key = self.comtrade_key.get_secret_value().strip()
+        urls = {"imf": self.imf_url, "ecb": self.ecb_url, "comtrade": self.comtrade_url, "dbnomics": self.dbnomics_url}
         return SourceOptions(
             timeout_seconds=self.source_timeout_seconds,
             deadline_seconds=self.source_deadline_seconds,
             comtrade_key=key or None,
+            base_urls=urls,
         )
 
 
@@ -450,6 +456,19 @@ class Settings(BaseSettings):
         default=SecretStr(""),
         description="UN Comtrade subscription key; without one, Comtrade's public preview (500 records) is used.",
     )
+    # The sources' public service roots (data.connectors.PUBLIC_URLS, kept equal by a test; not
+    # imported here, because that would load the data stack for every `tradecast --help`).
+    imf_url: str = Field(
+        default="https://api.imf.org/external/sdmx/2.1", description="Root of the IMF's SDMX 2.1 REST service."
+    )
+    ecb_url: str = Field(
+        default="https://data-api.ecb.europa.eu/service", description="Root of the ECB's SDMX 2.1 REST service."
+    )
+    comtrade_url: str = Field(
+        default="https://comtradeapi.un.org",
+        description="Root of the UN Comtrade API (the subscription key is sent there).",
+    )
+    dbnomics_url: str = Field(default="https://api.db.nomics.world/v22", description="Root of the DBnomics API.")
 
     @field_validator("dask_scheduler")
     @classmethod
@@ -472,6 +491,17 @@ class Settings(BaseSettings):
             if entry and not re.fullmatch(r"[A-Za-z0-9.:/_-]+", entry):
                 raise ValueError(f"TRADECAST_WEBHOOK_ALLOW_HOSTS entry {entry!r} is not a host, address or network.")
         return value
+
+    @field_validator("imf_url", "ecb_url", "comtrade_url", "dbnomics_url")
+    @classmethod
+    def _service_root(cls, value: str, info: ValidationInfo) -> str:
+        url = value.strip().rstrip("/")
+        if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+(/[A-Za-z0-9._~\-/]*)?", url):
+            name = ENV_PREFIX + str(info.field_name).upper()
+            raise ValueError(
+                f"{name} is not a service root such as https://host/path (http or https, no query, no user)."
+            )
+        return url
 
     @field_validator("log_level")
     @classmethod
@@ -534,7 +564,7 @@ class Settings(BaseSettings):
 
     @property
     def sources(self) -> SourcesSection:
-        """Official-source connectors (timeout, Comtrade key)."""
+        """Official-source connectors (timeout, Comtrade key, service addresses)."""
         return self._section(SourcesSection)
 
     @property

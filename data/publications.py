@@ -139,8 +139,9 @@ def _col(lowered: list[str], *names: str) -> int | None:
 
 
 def _missing(layout: str, what: str, columns: list[str], header_line: int, loc_word: str) -> IngestError:
+    article = "an" if layout[:1] in "AEIOU" else "a"
     return IngestError(
-        f"{loc_word} {header_line}: a {layout} file needs {what}; found columns {columns}.", line=header_line
+        f"{loc_word} {header_line}: {article} {layout} file needs {what}; found columns {columns}.", line=header_line
     )
 
 
@@ -168,16 +169,33 @@ def publication_to_raw(
         When a column the layout needs is missing, naming the header line.
     """
     columns = [str(c).strip() for c in table.columns]
-    if layout == "comtrade":
-        return _comtrade(table, columns, lines, loc_word, header_line)
-    if layout == "imf":
-        return _imf(table, columns, lines, loc_word, header_line)
-    if layout == "fcs":
-        return _fcs(table, columns, lines, loc_word, sheet)
     lowered = [c.lower() for c in columns]
-    if "time_period" in lowered and "obs_value" in lowered:
-        return _sdmx_csv(table, columns, lines, loc_word)
-    return _eurostat_tsv(table, columns, lines, loc_word, header_line)
+    if layout == "comtrade":
+        raw = _comtrade(table, columns, lines, loc_word, header_line)
+    elif layout == "imf":
+        raw = _imf(table, columns, lines, loc_word, header_line)
+    elif layout == "fcs":
+        raw = _fcs(table, columns, lines, loc_word, sheet)
+    elif "time_period" in lowered and "obs_value" in lowered:
+        raw = _sdmx_csv(table, columns, lines, loc_word)
+    else:
+        raw = _eurostat_tsv(table, columns, lines, loc_word, header_line)
+    if len(raw.uid) == 0:
+        # Rows a layout drops (IMF rows whose Attribute is not 'Value', FCS rows that are no
+        # month of a year) can leave nothing: say so rather than store an empty upload.
+        raise IngestError(
+            f"{loc_word} {header_line}: read with layout={layout!r}, the file holds no observations "
+            f"({_NO_ROWS.get(layout, 'no data rows')}); check the layout, or leave it to 'auto'.",
+            line=header_line,
+        )
+    return raw
+
+
+#: Why a layout found no observation rows.
+_NO_ROWS = {
+    "imf": "no row has Attribute 'Value'",
+    "fcs": "no row names a month (январь ... декабрь) under a year row",
+}
 
 
 def _comtrade(table: pd.DataFrame, columns: list[str], lines: np.ndarray, loc_word: str, header_line: int) -> Raw:
@@ -265,6 +283,10 @@ def _wide_rows(
 
 def _imf(table: pd.DataFrame, columns: list[str], lines: np.ndarray, loc_word: str, header_line: int) -> Raw:
     lowered = [c.lower() for c in columns]
+    if not all(k in lowered for k in _IMF_KEYS):
+        raise _missing(
+            "IMF", "Country Code, Indicator Code and Counterpart Country Code", columns, header_line, loc_word
+        )
     country, indicator, counterpart = (lowered.index(k) for k in _IMF_KEYS)
     attribute = _col(lowered, "attribute")
     if attribute is not None:

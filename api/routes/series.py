@@ -25,7 +25,20 @@ __all__ = ["router"]
 router = APIRouter(prefix="/series", tags=["series"])
 
 _UPLOAD_FORMATS = ("csv", "xlsx", "json")
-_FLAG_TEXTS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+#: The spellings of an on/off form field, exactly as the OpenAPI form lists them (Python's
+#: ``str(True)`` included: ``requests`` sends a bool form value so).
+_FLAG_TEXTS = {
+    "true": True,
+    "True": True,
+    "1": True,
+    "yes": True,
+    "on": True,
+    "false": False,
+    "False": False,
+    "0": False,
+    "no": False,
+    "off": False,
+}
 _INSTANT: TypeAdapter[datetime] = TypeAdapter(Instant)
 
 
@@ -50,9 +63,11 @@ _UPLOAD_FORM_PROPERTIES: dict[str, Any] = {
         "when the values are scaled to units.",
     },
     "allow_negative": {
-        "type": "boolean",
-        "default": False,
-        "description": "Accept negative level values (balances); default: refused.",
+        "type": "string",
+        "enum": list(_FLAG_TEXTS),
+        "default": "false",
+        "description": "Accept negative level values (balances): true or false (also 1/0, yes/no, on/off); "
+        "default: refused.",
     },
     "layout": {
         "type": "string",
@@ -169,19 +184,28 @@ def _form_text(fields: dict[str, str], key: str, max_length: int) -> str | None:
 
 
 def _form_flag(fields: dict[str, str], key: str) -> bool:
-    text = (fields.get(key) or "false").strip().lower()
+    text = fields.get(key)
+    if text is None:
+        return False
     if text not in _FLAG_TEXTS:
         raise detailed(
-            IngestError(f"{key} must be true or false; got {text!r}."),
-            {"field": key, "value": text},
+            IngestError(f"{key} must be true or false (also 1/0, yes/no, on/off); got {text[:20]!r}."),
+            {"field": key, "value": text[:50]},
         )
     return _FLAG_TEXTS[text]
 
 
 def _published_at(fields: dict[str, str]) -> datetime | None:
-    text = fields.get("published_at") or None
+    text = fields.get("published_at")
     if text is None:
         return None
+    if not text.strip():
+        # Given but blank (an unfilled form field or `-F published_at=`): storing the vintage as
+        # unpublished would silently drop the date the client meant to give.
+        raise detailed(
+            IngestError("published_at is empty; give ISO 8601 such as 2024-01-12T00:00:00Z, or leave the field out."),
+            {"field": "published_at", "value": text},
+        )
     try:
         return _INSTANT.validate_python(text)
     except ValidationError:
@@ -213,14 +237,17 @@ def _save_upload(
         max_bytes=section.max_upload_bytes,
         limits=section.upload_limits(),
         layout=fields.get("layout") or "auto",
-        sheet=fields.get("sheet") or None,
+        sheet=_form_text(fields, "sheet", 100),
         header_row=_header_row(fields),
         delimiter=fields.get("delimiter") or None,
         decimal=fields.get("decimal") or None,
         scale=fields.get("scale") or None,
     )
     return store.save_ingested(
-        result, release=fields.get("release") or None, skip_unchanged=True, published_at=_published_at(fields)
+        result,
+        release=_form_text(fields, "release", 100),
+        skip_unchanged=True,
+        published_at=_published_at(fields),
     )
 
 

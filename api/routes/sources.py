@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import StoreDep
+from api.deps import ExistingSeriesId, StoreDep
 from api.schemas import ErrorRead, SeriesId
 from data import Store
 from data.connectors import SourceOptions, list_sources
@@ -224,6 +224,23 @@ def create_fetch(body: FetchCreate, store: StoreDep, options: SourceOptionsDep) 
 def read_vintage_source(vintage_id: Annotated[int, Path(ge=1, le=2**62)], store: StoreDep) -> VintageSourceRead:
     """Read the source, query and retrieval time of a vintage fetched from an official source."""
     record = store.sources.get_fetch_record(vintage_id)
+    return VintageSourceRead(**asdict(record))
+
+
+@router.get(
+    "/series/{series_id}/vintages/{vintage}/source",
+    response_model=VintageSourceRead,
+    responses={404: {"model": ErrorRead, "description": "No such series or vintage, or it was uploaded, not fetched."}},
+)
+def read_series_vintage_source(
+    series_id: ExistingSeriesId,
+    vintage: Annotated[
+        int, Path(ge=1, le=2**62, description="The series' vintage number (1, 2, ... as listed), else its vintage id.")
+    ],
+    store: StoreDep,
+) -> VintageSourceRead:
+    """Read the source, query and retrieval time of one vintage of a series, by its number."""
+    record = store.sources.get_fetch_record(store.resolve_vintage(series_id, vintage))
     return VintageSourceRead(**asdict(record))
 
 

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import httpx
 
 from data.connectors.base import DEFAULT_DEADLINE_SECONDS, DEFAULT_TIMEOUT_SECONDS, Connector, FetchResult
-from data.connectors.comtrade import ComtradeConnector
-from data.connectors.dbnomics import DBnomicsConnector
+from data.connectors.comtrade import COMTRADE_URL, ComtradeConnector
+from data.connectors.dbnomics import DBNOMICS_URL, DBnomicsConnector
 from data.connectors.exceptions import UnknownSourceError
 from data.connectors.sdmx import ECB_URL, IMF_URL, SdmxJsonConnector
 
-__all__ = ["SOURCES", "SourceOptions", "fetch_source", "get_connector", "list_sources"]
+__all__ = ["PUBLIC_URLS", "SOURCES", "SourceOptions", "fetch_source", "get_connector", "list_sources"]
+
+#: Source name -> the service root each connector calls unless the caller names another.
+PUBLIC_URLS = {"imf": IMF_URL, "ecb": ECB_URL, "comtrade": COMTRADE_URL, "dbnomics": DBNOMICS_URL}
 
 
 @dataclass(frozen=True)
@@ -31,34 +34,53 @@ class SourceOptions:
     transport : httpx.BaseTransport or None
         The HTTP transport of the clients :func:`fetch_source` opens (default: the network);
         tests pass an ``httpx.MockTransport`` serving recorded responses.
+    base_urls : Mapping of str to str
+        Source name -> service root to call instead of its public address
+        (:data:`PUBLIC_URLS`): a mirror, a proxy, or a local stand-in serving recorded
+        answers. Sources not named keep their public address.
     """
 
     timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS
     deadline_seconds: float = DEFAULT_DEADLINE_SECONDS
     comtrade_key: str | None = None
     transport: httpx.BaseTransport | None = None
+    base_urls: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         key = "***" if self.comtrade_key else None
-        return f"SourceOptions(timeout_seconds={self.timeout_seconds}, comtrade_key={key})"
+        return (
+            f"SourceOptions(timeout_seconds={self.timeout_seconds}, comtrade_key={key}, "
+            f"base_urls={dict(self.base_urls)!r})"
+        )
+
+    def base_url(self, source: str) -> str:
+        """The service root to call for ``source``: the one given, else its public address."""
+        return self.base_urls.get(source) or PUBLIC_URLS[source]
 
 
 def _imf(client: httpx.Client, options: SourceOptions) -> Connector:
-    return SdmxJsonConnector("imf", IMF_URL, client, agency="IMF.STA", deadline_seconds=options.deadline_seconds)
+    return SdmxJsonConnector(
+        "imf", options.base_url("imf"), client, agency="IMF.STA", deadline_seconds=options.deadline_seconds
+    )
 
 
 def _ecb(client: httpx.Client, options: SourceOptions) -> Connector:
     return SdmxJsonConnector(
-        "ecb", ECB_URL, client, params={"format": "jsondata"}, deadline_seconds=options.deadline_seconds
+        "ecb", options.base_url("ecb"), client, params={"format": "jsondata"}, deadline_seconds=options.deadline_seconds
     )
 
 
 def _comtrade(client: httpx.Client, options: SourceOptions) -> Connector:
-    return ComtradeConnector(client, key=options.comtrade_key, deadline_seconds=options.deadline_seconds)
+    return ComtradeConnector(
+        client,
+        key=options.comtrade_key,
+        base_url=options.base_url("comtrade"),
+        deadline_seconds=options.deadline_seconds,
+    )
 
 
 def _dbnomics(client: httpx.Client, options: SourceOptions) -> Connector:
-    return DBnomicsConnector(client, deadline_seconds=options.deadline_seconds)
+    return DBnomicsConnector(client, base_url=options.base_url("dbnomics"), deadline_seconds=options.deadline_seconds)
 
 
 #: Source name -> (factory, one-line description with an example query).

@@ -2,9 +2,9 @@
 
 Fast: every ```python block in one namespace, every inline forecast body, and every file a shell
 example names is shipped. Slow (``-m slow``, about 2 minutes): every command of every ```bash
-block, from a reader's folder, against a server started as `make run` starts it; the SMTP relay
-and the webhook receiver are local stand-ins, and the examples that reach the internet (official
-sources) are set aside (see ``INTERNET_BOUND``).
+block, from a reader's folder, against a server started as `make run` starts it; the SMTP relay,
+the webhook receiver and the official sources (IMF, ECB, Comtrade, DBnomics, answering from the
+recorded responses of ``tests/data/recorded``) are local stand-ins, so no example is set aside.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.api.servers import start_server
+from tests.data._recorded import SourcesStandIn, recorded_sources_server
 from tests.reports.delivery_servers import SMTP_PASSWORD, Mailbox, Receiver, http_receiver, smtp_server
 
 README = Path(__file__).resolve().parents[2] / "README.md"
@@ -91,9 +92,6 @@ BASH_BLOCK = re.compile(r"```bash\n(.*?)```", re.DOTALL)
 # `make run` is what the harness does itself (load-samples --if-empty, then serve); `make test`
 # would run this suite inside itself.
 SET_UP_COMMANDS = ("make run", "make test")
-# Examples that reach the internet (official sources): tests never use the network. The
-# connectors are tested against recorded responses in tests/data/test_connectors.py.
-INTERNET_BOUND = ("tradecast fetch", "/v1/fetch", "/v1/vintages/7/source", "tradecast refresh", "cn_ru_exports_imf")
 
 
 def split_commands(block: str) -> list[str]:
@@ -119,7 +117,7 @@ def readme_shell_commands() -> list[str]:
 
 
 def is_set_aside(command: str) -> bool:
-    return command.startswith(SET_UP_COMMANDS) or any(marker in command for marker in INTERNET_BOUND)
+    return command.startswith(SET_UP_COMMANDS)
 
 
 def run_shell_example(
@@ -160,6 +158,7 @@ class ServedSamples:
     env: dict[str, str]
     mailbox: Mailbox
     receiver: Receiver
+    sources: SourcesStandIn
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +167,8 @@ def served_samples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedS
 
     The reader's working directory is a fresh folder holding the repository's ``data/samples``
     (so the commands' relative paths resolve as in a clone) and nothing else; outside services
-    (the SMTP relay, the webhook receiver) are local stand-ins named in ``README_TEST_STAND_INS``.
+    are local stand-ins: the SMTP relay and the webhook receiver named in ``README_TEST_STAND_INS``,
+    the official sources through ``TRADECAST_<SOURCE>_URL`` (the service and the CLI read them).
     """
     root = README.parent
     folder = tmp_path_factory.mktemp("readme")
@@ -193,7 +193,8 @@ def served_samples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedS
         check=False,
     )
     assert loaded.returncode == 0, loaded.stderr[-3000:]
-    with smtp_server(require_login=True) as mailbox, http_receiver() as receiver:
+    with smtp_server(require_login=True) as mailbox, http_receiver() as receiver, recorded_sources_server() as sources:
+        env.update(sources.environment())
         env["TRADECAST_SMTP_SECURITY"] = "none"  # the local stand-in speaks plain SMTP
         env["TRADECAST_WEBHOOK_ALLOW_HOSTS"] = "127.0.0.1"
         env["README_TEST_STAND_INS"] = json.dumps(
@@ -207,7 +208,7 @@ def served_samples(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServedS
         base, proc = start_server(folder, env, timeout=120)
         env["README_TEST_PORT"] = base.rsplit(":", 1)[1]
         try:
-            yield ServedSamples(folder, env, mailbox, receiver)
+            yield ServedSamples(folder, env, mailbox, receiver, sources)
         finally:
             proc.kill()
             proc.communicate()
@@ -236,8 +237,8 @@ def failing_examples(folder: Path, env: dict[str, str], outputs: list[tuple[str,
 @pytest.mark.slow
 def test_readme_shell_examples_run_against_served_samples(served_samples: ServedSamples) -> None:
     commands = [c for c in readme_shell_commands() if not is_set_aside(c)]
-    # 29 runnable commands at the time of writing: a parser that drops some would pass silently.
-    assert len(commands) >= 29
+    # 39 runnable commands at the time of writing: a parser that drops some would pass silently.
+    assert len(commands) >= 39
     outputs: list[tuple[str, str]] = []
     failures = failing_examples(served_samples.folder, served_samples.env, outputs)
     assert not failures, f"{len(failures)} of {len(commands)} README shell examples fail:\n" + "\n".join(failures)
@@ -252,12 +253,36 @@ def test_readme_shell_examples_run_against_served_samples(served_samples: Served
     diff = json.loads(said("vintages/diff?from=1&to=2"))
     assert [(row["ds"], row["change"]) for row in diff["data"]] == [("2019-05", "added"), ("2019-06", "added")]
     assert "2 period(s) differ" in said("tradecast series diff rus_chn_import 1 2")
+    check_source_examples(outputs, said, served_samples.sources)
     # The delivery example reached the local stand-ins: one e-mail, one signed webhook notice.
     assert [rcpt for _, rcpt in served_samples.mailbox.envelopes] == [["manager@example.org"]]
     assert served_samples.mailbox.logins == ["reports"]
     assert len(served_samples.receiver.requests) == 1
     headers, _ = served_samples.receiver.requests[0]
     assert headers["X-Tradecast-Signature"].startswith("sha256=")
+
+
+def check_source_examples(outputs: list[tuple[str, str]], said: Callable[[str], str], sources: SourcesStandIn) -> None:
+    """The official-source examples fetched from the stand-in and did what the README says."""
+    fetches = [stdout for command, stdout in outputs if command.startswith("tradecast fetch")]
+    assert len(fetches) == 2 and "cn_ru_exports_imf: vintage 1 (new vintage)" in fetches[0]
+    assert "vintage 1 (unchanged, no new vintage)" in fetches[1]
+    forecast = said("tradecast forecast cn_ru_exports_imf --horizon 3")
+    assert all(year in forecast for year in ("2021", "2022", "2023")), forecast  # the recorded years end in 2020
+    (stored,) = json.loads(said("localhost:8000/v1/fetch"))["series"]
+    assert stored["series_id"] == "cn_ru_exports_imts" and stored["created"] and stored["vintage_number"] == 1
+    # The README's source examples name the vintage its fetch example made: by the series' own
+    # number, and by the global id the fetch answered.
+    (by_id,) = [c for c, _ in outputs if re.search(r"/v1/vintages/\d+/source", c)]
+    assert f"/v1/vintages/{stored['vintage_id']}/source" in by_id
+    by_number = json.loads(said("/v1/series/cn_ru_exports_imts/vintages/1/source"))
+    assert by_number == json.loads(said(by_id))
+    assert by_number["query"] == "IMTS/CHN.XG_FOB_USD.RUS.A" and by_number["vintage_id"] == stored["vintage_id"]
+    assert "cn-ru-imf" in said("tradecast refresh list")
+    # Every fetch reached the stand-in: the two CLI fetches, the REST fetch, the refresh run.
+    dbnomics = "/api.db.nomics.world/v22/series/IMF/DOT/A.CN.TXG_FOB_USD.RU"
+    assert sources.paths.count(dbnomics) >= 3
+    assert sources.paths.count("/api.imf.org/external/sdmx/2.1/data/IMF.STA,IMTS/CHN.XG_FOB_USD.RUS.A") == 1
 
 
 # A file a runnable example reads: `curl -F file=@PATH` or `tradecast forecast|load PATH`.

@@ -310,3 +310,29 @@ def test_upload_caps_are_settings_listed_in_env_example_with_the_library_default
     assert listed["TRADECAST_MAX_UPLOAD_CELLS"] == str(caps.max_cells)
     tight = make_settings(clean_env, max_upload_columns=5, max_upload_series=6, max_upload_cells=7)
     assert tight.store.upload_limits() == UploadLimits(max_columns=5, max_series=6, max_cells=7)
+
+
+# -- official sources' service roots ------------------------------------------------------
+
+
+def test_source_url_defaults_are_the_connectors_public_addresses(tmp_path: Path) -> None:
+    from data.connectors.registry import PUBLIC_URLS
+
+    options = make_settings(tmp_path).sources.options()
+    assert {name: options.base_url(name) for name in PUBLIC_URLS} == PUBLIC_URLS
+
+
+def test_source_urls_reach_the_connector_options(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, dbnomics_url="http://127.0.0.1:8123/api.db.nomics.world/v22/")
+    options = settings.sources.options()
+    assert options.base_url("dbnomics") == "http://127.0.0.1:8123/api.db.nomics.world/v22"
+    assert options.base_url("imf") == "https://api.imf.org/external/sdmx/2.1"
+
+
+@pytest.mark.parametrize(
+    "value", ["ftp://mirror.example/imf", "api.imf.org", "https://user:pw@mirror.example/imf", "https://m.example/?q=1"]
+)
+def test_source_url_that_is_not_a_service_root_is_refused_naming_the_variable(tmp_path: Path, value: str) -> None:
+    with pytest.raises(ValidationError, match="TRADECAST_IMF_URL is not a service root") as caught:
+        make_settings(tmp_path, imf_url=value)
+    assert "pw@" not in str(caught.value).split("input_value")[0]

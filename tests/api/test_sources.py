@@ -59,6 +59,25 @@ def test_vintage_source_reads_back_source_query_and_retrieval_time(client) -> No
     _envelope(client.get("/v1/vintages/999999/source"), 404, "vintage_not_found")
 
 
+def test_vintage_source_by_the_series_own_vintage_number(client) -> None:
+    # A vintage stored before the fetch makes the global id differ from the series' number 1.
+    upload = {"series_id": "other", "frequency": "annual", "data": [{"ds": "2000", "y": 1.0}, {"ds": "2001", "y": 2.0}]}
+    assert client.post("/v1/series", json=upload).status_code == 201
+    _use(client, Recorded())
+    fetched = client.post("/v1/fetch", json={"source": "imf", "query": IMF_QUERY, "series_id": "cn_ru"}).json()
+    vintage_id = fetched["series"][0]["vintage_id"]
+    assert vintage_id != 1
+    by_number = client.get("/v1/series/cn_ru/vintages/1/source")
+    assert by_number.status_code == 200, by_number.text
+    assert by_number.json() == client.get(f"/v1/vintages/{vintage_id}/source").json()
+    assert by_number.json()["vintage_id"] == vintage_id and by_number.json()["query"] == IMF_QUERY
+    # The global id of the series' vintage is accepted too, as wherever a vintage is named.
+    assert client.get(f"/v1/series/cn_ru/vintages/{vintage_id}/source").json() == by_number.json()
+    _envelope(client.get("/v1/series/cn_ru/vintages/9/source"), 404, "vintage_not_found")
+    _envelope(client.get("/v1/series/other/vintages/1/source"), 404, "vintage_not_found")  # uploaded, not fetched
+    _envelope(client.get("/v1/series/nowhere/vintages/1/source"), 404, "series_not_found")
+
+
 def test_fetch_under_a_chosen_id(client) -> None:
     _use(client, Recorded())
     body = {"source": "imf", "query": IMF_QUERY, "series_id": "cn_ru_exports"}

@@ -1,11 +1,24 @@
-"""Recorded source responses served by an ``httpx.MockTransport``: no test touches the network."""
+"""Recorded source responses: no test touches the network.
+
+:class:`Recorded` serves them to a connector's client through an ``httpx.MockTransport``;
+:func:`recorded_sources_server` serves the same answers over HTTP on 127.0.0.1, for the tests
+that run ``tradecast`` and the service as separate processes (the README's source examples),
+pointed at it by ``TRADECAST_IMF_URL`` and the like.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+
+from data.connectors.registry import PUBLIC_URLS
 
 RECORDED = Path(__file__).parent / "recorded"
 
@@ -24,6 +37,8 @@ ROUTES = {
     ("comtradeapi.un.org", "/data/v1/get/C/A/HS"): "comtrade_chn_rus_exports_annual.json",
     ("comtradeapi.un.org", "/public/v1/preview/C/A/HS"): "comtrade_chn_rus_exports_annual.json",
     ("api.db.nomics.world", "/v22/series/IMF/DOT/A.CN.TMG_CIF_USD.RU"): "dbnomics_imf_dot_chn_rus_imports_annual.json",
+    # The README's example: China's exports to Russia through DBnomics.
+    ("api.db.nomics.world", "/v22/series/IMF/DOT/A.CN.TXG_FOB_USD.RU"): "dbnomics_imf_dot_chn_rus_exports_annual.json",
 }
 
 
@@ -60,3 +75,58 @@ class Recorded:
     def client(self) -> httpx.Client:
         """A client on this transport."""
         return httpx.Client(transport=self.transport)
+
+
+@dataclass
+class SourcesStandIn:
+    """A local HTTP server answering as the official sources do, from :data:`ROUTES`.
+
+    Attributes
+    ----------
+    urls : dict of str to str
+        Source name -> service root on the stand-in (``http://127.0.0.1:PORT/api.imf.org/...``):
+        the public root with its host moved into the path, so one server answers for every source.
+    paths : list of str
+        The path of every request it received, in order (query strings dropped).
+    """
+
+    urls: dict[str, str]
+    paths: list[str] = field(default_factory=list)
+
+    def environment(self) -> dict[str, str]:
+        """``TRADECAST_<SOURCE>_URL`` variables pointing the service and the CLI here."""
+        return {f"TRADECAST_{name.upper()}_URL": url for name, url in self.urls.items()}
+
+
+@contextmanager
+def recorded_sources_server() -> Iterator[SourcesStandIn]:
+    """Serve the recorded answers over HTTP on 127.0.0.1 (404 with a JSON message elsewhere)."""
+    paths: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = urlsplit(self.path).path
+            paths.append(path)
+            host, _, rest = path.lstrip("/").partition("/")
+            name = ROUTES.get((host, "/" + rest))
+            body = (RECORDED / name).read_bytes() if name else b'{"message": "No results found"}'
+            self.send_response(200 if name else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            """Quiet: the test reads ``paths`` instead."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    root = f"http://127.0.0.1:{server.server_address[1]}"
+    urls = {name: f"{root}/{urlsplit(url).netloc}{urlsplit(url).path}" for name, url in PUBLIC_URLS.items()}
+    try:
+        yield SourcesStandIn(urls, paths)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

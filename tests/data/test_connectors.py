@@ -28,7 +28,15 @@ from data.connectors import (
 from data.connectors.base import normalize_period
 from data.exceptions import ConflictError
 from data.meta import SeriesMeta
-from tests.data._recorded import COMTRADE_QUERY, DBNOMICS_QUERY, ECB_QUERY, IMF_QUERY, RECORDED, Recorded
+from tests.data._recorded import (
+    COMTRADE_QUERY,
+    DBNOMICS_QUERY,
+    ECB_QUERY,
+    IMF_QUERY,
+    RECORDED,
+    Recorded,
+    recorded_sources_server,
+)
 
 SECRET = "comtrade-secret-key-0123456789"
 
@@ -290,3 +298,65 @@ def test_live_source_answers(source: str, host: str, query: str) -> None:
         pytest.skip(f"no network to {host}")
     result = fetch_source(source, query, options=SourceOptions(timeout_seconds=30))
     assert result.series and all(len(s.values.dropna()) > 0 for s in result.series)
+
+
+# -- service roots: a mirror, a proxy or a local stand-in instead of the public address ----------
+
+
+@pytest.mark.parametrize(
+    ("source", "query", "path"),
+    [
+        ("imf", IMF_QUERY, "/mirror/imf/data/IMF.STA,IMTS/CHN.XG_FOB_USD.RUS.A"),
+        ("ecb", ECB_QUERY, "/mirror/ecb/data/ETR/M.AT.RU.IMP"),
+        ("comtrade", COMTRADE_QUERY, "/mirror/comtrade/public/v1/preview/C/A/HS"),
+        ("dbnomics", DBNOMICS_QUERY, "/mirror/dbnomics/series/IMF/DOT/A.CN.TMG_CIF_USD.RU"),
+    ],
+)
+def test_base_url_option_moves_each_source_to_the_given_root(source: str, query: str, path: str) -> None:
+    recorded = Recorded(body=(RECORDED / _recording(source)).read_bytes())
+    roots = {name: f"http://mirror.test/mirror/{name}/" for name in list_sources()}
+    fetch_source(source, query, options=SourceOptions(transport=recorded.transport, base_urls=roots))
+    (request,) = recorded.requests
+    assert (request.url.host, request.url.path) == ("mirror.test", path)
+
+
+def _recording(source: str) -> str:
+    return {
+        "imf": "imf_imts_chn_rus_exports_annual.json",
+        "ecb": "ecb_sdmx2_monthly.json",
+        "comtrade": "comtrade_chn_rus_exports_annual.json",
+        "dbnomics": "dbnomics_imf_dot_chn_rus_imports_annual.json",
+    }[source]
+
+
+def test_sources_not_given_a_root_keep_their_public_address() -> None:
+    recorded = Recorded()
+    options = SourceOptions(transport=recorded.transport, base_urls={"ecb": "http://mirror.test/ecb"})
+    assert fetch_source("imf", IMF_QUERY, options=options).series
+    assert recorded.requests[0].url.host == "api.imf.org"
+    assert "mirror.test" in repr(options)
+
+
+@pytest.mark.parametrize(
+    ("source", "query"),
+    [("imf", IMF_QUERY), ("ecb", ECB_QUERY), ("comtrade", COMTRADE_QUERY), ("dbnomics", DBNOMICS_QUERY)],
+)
+def test_local_stand_in_answers_every_source_over_http(source: str, query: str) -> None:
+    # The README test runs `tradecast fetch` in another process against this server.
+    with recorded_sources_server() as stand_in:
+        result = fetch_source(source, query, options=SourceOptions(base_urls=stand_in.urls, timeout_seconds=5))
+    assert result.series and result.series[0].values.notna().any()
+    assert len(stand_in.paths) == 1 and stand_in.paths[0].startswith("/" + PUBLIC_HOSTS[source])
+
+
+def test_local_stand_in_says_404_for_what_it_has_not_recorded() -> None:
+    with recorded_sources_server() as stand_in, pytest.raises(EmptyResultError):
+        fetch_source("dbnomics", "IMF/DOT/A.XX.TXG_FOB_USD.RU", options=SourceOptions(base_urls=stand_in.urls))
+
+
+PUBLIC_HOSTS = {
+    "imf": "api.imf.org",
+    "ecb": "data-api.ecb.europa.eu",
+    "comtrade": "comtradeapi.un.org",
+    "dbnomics": "api.db.nomics.world",
+}
