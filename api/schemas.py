@@ -47,7 +47,9 @@ __all__ = [
     "GrowthRowRead",
     "HealthRead",
     "Instant",
+    "ItemFailureRead",
     "JobRead",
+    "ProgressRead",
     "ModelMetricsRead",
     "ModelRead",
     "ModelsPage",
@@ -661,16 +663,46 @@ class BatchForecastRead(BaseModel):
     failed: int
 
 
+class ItemFailureRead(BaseModel):
+    """One item of a job that failed."""
+
+    item: str = Field(description="The item: a series id or the series' unique_id.")
+    code: str = Field(description="Error code, e.g. insufficient_data or worker_lost.")
+    message: str
+
+
+class ProgressRead(BaseModel):
+    """How far a job (batch, structure forecast, report run, source refresh) got, while it runs."""
+
+    n_total: int = Field(description="Items (series) the job goes through.")
+    n_done: int = Field(description="Items finished so far, failed ones included.")
+    n_failed: int = Field(description="Items that failed.")
+    n_retried: int = Field(0, description="Items run a second time because the worker process running them died.")
+    started_at: datetime = Field(description="When the job started its items.")
+    updated_at: datetime = Field(description="Last change of the progress.")
+    eta_seconds: float | None = Field(
+        description="Estimated seconds left (mean time per finished item times items left); null until one item "
+        "has finished, 0 once all have."
+    )
+    failures: list[ItemFailureRead] = Field(
+        default_factory=list, description="Items that failed, with their error (the first 100)."
+    )
+
+
 class JobRead(BaseModel):
-    """An asynchronous batch job."""
+    """An asynchronous batch job; ``progress`` shows how far it got while it runs."""
 
     id: str
     kind: str
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: Literal["queued", "running", "succeeded", "partial", "failed"] = Field(
+        description="queued, running, then succeeded (every item forecast), partial (some items failed: see "
+        "progress.failures and the result's error items) or failed (the job as a whole)."
+    )
     created_at: datetime
     updated_at: datetime
     attempts: int
     n_items: int
+    progress: ProgressRead | None = Field(None, description="Items done / total and failures; null until it starts.")
     result: BatchForecastRead | None = None
     error: ErrorDetail | None = None
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -45,8 +45,9 @@ from api.service.types import (
 )
 from api.service.warming import WarmUp
 from data import SeriesNotFoundError, Store, VintageInfo
+from data.progress_repo import ProgressTracker
 from forecasting.core import best_models, score_backtest
-from forecasting.exceptions import ForecastingError, InvalidParameterError
+from forecasting.exceptions import ForecastingError, InvalidParameterError, WorkerLostError
 from forecasting.executor import Executor, TaskResult
 from forecasting.outlook import outlook_history, outlook_horizon
 
@@ -81,6 +82,8 @@ class BatchFit:
     items: dict[int, BatchItemResult] = field(default_factory=dict)
     pending: dict[int, tuple[ForecastRequest, Prepared]] = field(default_factory=dict)
     futures: dict[int, Future[TaskResult[FitOutcome]]] = field(default_factory=dict)
+    #: The misses' fits, ready to submit (again, when a worker died under one).
+    tasks: dict[int, Callable[[], FitOutcome]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -348,20 +351,29 @@ class ForecastService:
         self.metrics.cache_size.set(len(self.cache))
         return result
 
-    def forecast_batch(self, request: BatchRequest, store: Store, *, admit: bool = False) -> list[BatchItemResult]:
+    def forecast_batch(
+        self, request: BatchRequest, store: Store, *, admit: bool = False, progress: ProgressTracker | None = None
+    ) -> list[BatchItemResult]:
         """Forecast every series; one that fails gives an error item, not a failed batch.
 
         Waits in this thread. ``admit=False`` (batch jobs, already bounded by the job
         runner) skips the fitting-queue bound; the REST route uses :meth:`start_batch`.
+        The fits are submitted a window at a time and each item is counted on ``progress``
+        as it ends; an item whose worker process died is run once more (:meth:`run_batch`).
         """
-        fit = self.start_batch(request, store, admit=admit)
-        return self.finish_batch(fit, {i: future.result() for i, future in fit.futures.items()}, store)
+        fit = self.start_batch(request, store, admit=admit, submit=False)
+        if progress is not None:
+            for i, item in sorted(fit.items.items()):
+                progress.item_done(_item_name(item.label, i), item.error)
+        return self.finish_batch(fit, self.run_batch(fit, progress), store)
 
-    def start_batch(self, request: BatchRequest, store: Store, *, admit: bool = True) -> BatchFit:
+    def start_batch(self, request: BatchRequest, store: Store, *, admit: bool = True, submit: bool = True) -> BatchFit:
         """Read every series, answer what the cache holds and submit the misses' fits.
 
         A series that cannot be read is an error item. The misses are admitted together
         (:class:`~api.service.admission.FitGate`): a batch is refused whole or fitted whole.
+        With ``submit=False`` their fits are only prepared (``fit.tasks``), for
+        :meth:`run_batch` to submit.
 
         Raises
         ------
@@ -391,7 +403,10 @@ class ForecastService:
         try:
             for i, (item, p) in fit.pending.items():
                 driven = _driven(item, p)
-                fit.futures[i] = self._submit(fitter, p.y, kind=p.kind, transform=request.transform, driven=driven)
+                task = functools.partial(fitter, p.y, kind=p.kind, transform=request.transform, driven=driven)
+                fit.tasks[i] = task
+                if submit:
+                    fit.futures[i] = self._submit(task)
         except BaseException:
             # _submit gave back the failed task's slot; the slots of those never tried go too.
             self.gate.release(len(fit.pending) - len(fit.futures) - 1)
@@ -399,6 +414,47 @@ class ForecastService:
                 future.cancel()
             raise
         return fit
+
+    def run_batch(self, fit: BatchFit, progress: ProgressTracker | None = None) -> dict[int, TaskResult[FitOutcome]]:
+        """Submit the prepared fits of ``fit`` a window at a time and wait for them all.
+
+        Each item is counted on ``progress`` as it ends. An item whose worker process died
+        (:class:`~forecasting.exceptions.WorkerLostError`: with a process pool, every item
+        queued on the pool that broke) is submitted once more, on a new pool; if it is lost
+        again it stays an error item.
+        """
+        queue = [(i, fit.tasks[i]) for i in sorted(fit.tasks)]
+        pending: dict[Future[TaskResult[FitOutcome]], int] = {}
+        outcomes: dict[int, TaskResult[FitOutcome]] = {}
+        retried: set[int] = set()
+        window = self.executor.stream_window()
+        try:
+            while queue or pending:
+                while queue and len(pending) < window:
+                    i, task = queue.pop(0)
+                    pending[self._submit(task)] = i
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=pending.__getitem__):
+                    i = pending.pop(future)
+                    outcome = future.result()
+                    name = _item_name(fit.request.sources[i].label, i)
+                    if isinstance(outcome.error, WorkerLostError) and i not in retried:
+                        retried.add(i)
+                        logger.warning("batch item %s: its worker process died; running it once more", name)
+                        self.gate.force(1)
+                        queue.insert(0, (i, fit.tasks[i]))
+                        if progress is not None:
+                            progress.item_retried(name)
+                        continue
+                    outcomes[i] = outcome
+                    if progress is not None:
+                        progress.item_done(name, outcome.error)
+        except BaseException:
+            self.gate.release(len(queue))  # the slots of the fits never submitted
+            for future in pending:
+                future.cancel()
+            raise
+        return outcomes
 
     def finish_batch(
         self, fit: BatchFit, outcomes: dict[int, TaskResult[FitOutcome]], store: Store
@@ -493,6 +549,11 @@ def _stored_drivers(request: ForecastRequest) -> list[tuple[str, str, datetime |
     if drivers is None:
         return []
     return [(c.name, c.series_id, c.as_of or request.source.as_of) for c in drivers.stored if c.series_id]
+
+
+def _item_name(label: str | None, index: int) -> str:
+    """How a batch item is named in progress records: its label, else its position."""
+    return label or f"#{index}"
 
 
 def _driven(request: ForecastRequest, prepared: Prepared) -> DrivenFit | None:
