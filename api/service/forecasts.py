@@ -418,37 +418,44 @@ class ForecastService:
     def run_batch(self, fit: BatchFit, progress: ProgressTracker | None = None) -> dict[int, TaskResult[FitOutcome]]:
         """Submit the prepared fits of ``fit`` a window at a time and wait for them all.
 
-        Each item is counted on ``progress`` as it ends. An item whose worker process died
-        (:class:`~forecasting.exceptions.WorkerLostError`: with a process pool, every item
-        queued on the pool that broke) is submitted once more, on a new pool; if it is lost
-        again it stays an error item.
+        Each item is counted on ``progress`` as it ends (in process, fits run as they are
+        submitted, so one that is done at once is counted before the next is submitted). An
+        item whose worker process died (:class:`~forecasting.exceptions.WorkerLostError`: with
+        a process pool, every item queued on the pool that broke) is submitted once more, on
+        a new pool; lost again, it stays an error item.
         """
-        queue = [(i, fit.tasks[i]) for i in sorted(fit.tasks)]
+        queue = sorted(fit.tasks)
         pending: dict[Future[TaskResult[FitOutcome]], int] = {}
         outcomes: dict[int, TaskResult[FitOutcome]] = {}
         retried: set[int] = set()
-        window = self.executor.stream_window()
+
+        def settle(i: int, outcome: TaskResult[FitOutcome]) -> None:
+            name = _item_name(fit.request.sources[i].label, i)
+            if isinstance(outcome.error, WorkerLostError) and i not in retried:
+                retried.add(i)
+                logger.warning("batch item %s: its worker process died; running it once more", name)
+                self.gate.force(1)
+                queue.append(i)
+                if progress is not None:
+                    progress.item_retried(name)
+                return
+            outcomes[i] = outcome
+            if progress is not None:
+                progress.item_done(name, outcome.error)
+
         try:
             while queue or pending:
-                while queue and len(pending) < window:
-                    i, task = queue.pop(0)
-                    pending[self._submit(task)] = i
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in sorted(done, key=pending.__getitem__):
-                    i = pending.pop(future)
-                    outcome = future.result()
-                    name = _item_name(fit.request.sources[i].label, i)
-                    if isinstance(outcome.error, WorkerLostError) and i not in retried:
-                        retried.add(i)
-                        logger.warning("batch item %s: its worker process died; running it once more", name)
-                        self.gate.force(1)
-                        queue.insert(0, (i, fit.tasks[i]))
-                        if progress is not None:
-                            progress.item_retried(name)
-                        continue
-                    outcomes[i] = outcome
-                    if progress is not None:
-                        progress.item_done(name, outcome.error)
+                while queue and len(pending) < self.executor.stream_window():
+                    i = queue.pop(0)
+                    future = self._submit(fit.tasks[i])
+                    if future.done():
+                        settle(i, future.result())
+                    else:
+                        pending[future] = i
+                if pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in sorted(done, key=pending.__getitem__):
+                        settle(pending.pop(future), future.result())
         except BaseException:
             self.gate.release(len(queue))  # the slots of the fits never submitted
             for future in pending:
