@@ -268,10 +268,11 @@ def report_run(
     """Run a report now, store it and deliver it; exits 1 if the run failed."""
     from api.cli_store import read_settings
     from api.service.reports import run_report_now
+    from reports.store import PRODUCED
 
     when = _parse_as_of(as_of)
     options = read_settings().reports
     record = _call(lambda store: run_report_now(store, name, when, options, force=force), exit_code=1)
     _echo_record(record)
-    if record.run.status != "succeeded":
+    if record.run.status not in PRODUCED:
         raise typer.Exit(code=1)

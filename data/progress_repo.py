@@ -159,7 +159,14 @@ class ProgressRepository:
             conn.execute(insert(_P).values(**values))
 
     def advance(
-        self, kind: str, job_id: str, *, done: int = 1, failure: ItemFailure | None = None, retried: int = 0
+        self,
+        kind: str,
+        job_id: str,
+        *,
+        done: int = 1,
+        failure: ItemFailure | None = None,
+        retried: int = 0,
+        added: int = 0,
     ) -> bool:
         """Count ``done`` more items finished (one of them failed, when ``failure`` is given).
 
@@ -173,6 +180,9 @@ class ProgressRepository:
             The failure of one of them.
         retried : int
             Items sent to run again (their worker died); not counted as done.
+        added : int
+            Items the job found it has to do on top of ``n_total`` (a source refresh
+            learns which reports to run once it has fetched).
 
         Returns
         -------
@@ -183,6 +193,7 @@ class ProgressRepository:
         values: dict[str, Any] = {
             "n_done": _P.c.n_done + done,
             "n_retried": _P.c.n_retried + retried,
+            "n_total": _P.c.n_total + added,
             "updated_at": utcnow(),
         }
         with self.db.write() as conn:
@@ -225,34 +236,45 @@ class ProgressTracker:
 
     Parameters
     ----------
-    repository : ProgressRepository
-        Where progress is recorded.
+    repository : ProgressRepository or None
+        Where progress is recorded; ``None`` records nothing (work run outside a job).
     kind, job_id : str
         The job.
     """
 
-    def __init__(self, repository: ProgressRepository, kind: str, job_id: str) -> None:
+    def __init__(self, repository: ProgressRepository | None, kind: str, job_id: str) -> None:
         self.repository = repository
         self.kind = kind
         self.job_id = job_id
 
     def begin(self, n_total: int) -> None:
         """The job has ``n_total`` items and starts them now."""
-        self._safely(self.repository.begin, self.kind, self.job_id, n_total)
+        self._safely(ProgressRepository.begin, self.kind, self.job_id, n_total)
 
     def item_done(self, item: str, error: BaseException | None = None) -> None:
         """Item ``item`` finished, or failed with ``error``."""
         failure = None
         if error is not None:
             failure = ItemFailure(item, str(getattr(error, "code", "internal_error")), str(error))
-        self._safely(self.repository.advance, self.kind, self.job_id, failure=failure)
+        self._safely(ProgressRepository.advance, self.kind, self.job_id, failure=failure)
+
+    def item_failed(self, item: str, code: str, message: str) -> None:
+        """Item ``item`` failed with error ``code`` (``message`` in words)."""
+        failure = ItemFailure(item, code or "internal_error", message)
+        self._safely(ProgressRepository.advance, self.kind, self.job_id, failure=failure)
+
+    def add_items(self, n: int) -> None:
+        """The job has ``n`` more items than it said at :meth:`begin`."""
+        self._safely(ProgressRepository.advance, self.kind, self.job_id, done=0, added=n)
 
     def item_retried(self, item: str) -> None:
         """Item ``item`` runs again (its worker died under it)."""
-        self._safely(self.repository.advance, self.kind, self.job_id, done=0, retried=1)
+        self._safely(ProgressRepository.advance, self.kind, self.job_id, done=0, retried=1)
 
     def _safely(self, fn: Any, *args: Any, **kwargs: Any) -> None:
+        if self.repository is None:
+            return
         try:
-            fn(*args, **kwargs)
+            fn(self.repository, *args, **kwargs)
         except (DataError, SQLAlchemyError):
             logger.warning("%s %s: recording progress failed", self.kind, self.job_id, exc_info=True)

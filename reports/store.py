@@ -35,6 +35,8 @@ __all__ = [
     "LEASE_SECONDS",
     "RUNNING",
     "STALE_AFTER_SECONDS",
+    "PARTIAL",
+    "PRODUCED",
     "SUCCEEDED",
     "ReportRun",
     "ReportStore",
@@ -66,7 +68,11 @@ def _by_previous_id(conn: Connection, run_id: str) -> Any:
 
 RUNNING = "running"
 SUCCEEDED = "succeeded"
+#: Produced, but some series (or structures) could not be forecast: see ``n_failed``.
+PARTIAL = "partial"
 FAILED = "failed"
+#: Runs that produced a report (served, delivered, not redone without ``force``).
+PRODUCED: tuple[str, ...] = (SUCCEEDED, PARTIAL)
 #: A run still ``running`` this long after it started is taken as interrupted (its process
 #: stopped: a crash, a kill, a restart) and marked failed, so that it can be redone.
 STALE_AFTER_SECONDS = 7200.0
@@ -107,7 +113,7 @@ class ReportRun:
     ----------
     run_id : str
         32 hex characters.
-    status : {"running", "succeeded", "failed"}
+    status : {"running", "succeeded", "partial", "failed"}
         Current state.
     trigger : str
         What started it: ``schedule``, ``api``, ``cli`` or ``manual``.
@@ -529,7 +535,7 @@ class ReportStore:
         with self.engine.connect() as conn:
             row = conn.execute(
                 select(*_RUN_COLUMNS)
-                .where(_R.c.report_name == name, _R.c.status == SUCCEEDED)
+                .where(_R.c.report_name == name, _R.c.status.in_(PRODUCED))
                 .order_by(_R.c.as_of.desc(), _R.c.finished_at.desc())
                 .limit(1)
             ).first()
