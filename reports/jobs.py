@@ -297,18 +297,11 @@ def _produce_run(
             errors = "; ".join(f"{s.series_id}: {s.error}" for s in report.sections)
             raise NoSeriesForecastError(f"no series of report {definition.name!r} could be forecast ({errors})")
         html = render_html(report)
-        rendered_at = time.perf_counter()
-        details: dict[str, Any] = {
-            "series": {
-                s.series_id: {"vintage": s.vintage, "error": s.error or None, "code": s.error_code or None}
-                for s in report.sections
-            },
-            "forecast_ids": _archive_forecasts(definition, store, run, collected),
-            # Where the time went: reading + forecasting + backtesting, then charts + HTML.
-            "timings": {
-                "collect_s": round(collected_at - started, 3),
-                "render_s": round(rendered_at - collected_at, 3),
-            },
+        details = _run_details(collected, _archive_forecasts(definition, store, run, collected))
+        # Where the time went: reading + forecasting + backtesting, then charts + HTML.
+        details["timings"] = {
+            "collect_s": round(collected_at - started, 3),
+            "render_s": round(time.perf_counter() - collected_at, 3),
         }
         if report_dir is not None:
             details["file"] = str(_write_html(Path(report_dir), run, html))
@@ -338,6 +331,15 @@ def _produce_run(
         time.perf_counter() - started,
     )
     return finished
+
+
+def _run_details(collected: _Collected, forecast_ids: Any) -> dict[str, Any]:
+    """The run's details: each series' vintage and error, and the archived forecasts' ids."""
+    series = {
+        s.series_id: {"vintage": s.vintage, "error": s.error or None, "code": s.error_code or None}
+        for s in collected.report.sections
+    }
+    return {"series": series, "forecast_ids": forecast_ids}
 
 
 def collect_report(
@@ -401,14 +403,20 @@ def collect_report(
         stored_by_id[series_id] = stored
     for position, section in _compute_sections(tasks, n_jobs, driven=driven, progress=progress):
         slots[position] = section
-    sections = [s for s in slots if s is not None]
     structures = [_counted(_structure(definition, store, name, as_of), progress) for name in definition.structures]
-    sections = align_with_structures(sections, structures)
-    report = build_report(
+    report = _build(definition, [s for s in slots if s is not None], structures, as_of)
+    return _Collected(report=report, stored=stored_by_id)
+
+
+def _build(
+    definition: ReportDefinition, sections: list[SeriesSection], structures: list[StructureSection], as_of: datetime
+) -> ReportData:
+    """The report of ``definition`` from its sections, aligned with its structures."""
+    return build_report(
         name=definition.name,
         title=definition.title,
         description=definition.description,
-        sections=sections,
+        sections=align_with_structures(sections, structures),
         as_of=as_of,
         generated_at=datetime.now(UTC),
         horizon=definition.horizon,
@@ -416,7 +424,6 @@ def collect_report(
         model=definition.model,
         structures=structures,
     )
-    return _Collected(report=report, stored=stored_by_id)
 
 
 def _structure(definition: ReportDefinition, store: Any, name: str, as_of: datetime) -> StructureSection:

@@ -51,7 +51,7 @@ from forecasting.exceptions import ForecastingError, InvalidParameterError, Work
 from forecasting.executor import Executor, TaskResult
 from forecasting.outlook import outlook_history, outlook_horizon
 
-__all__ = ["BacktestFit", "BatchFit", "ForecastFit", "ForecastService"]
+__all__ = ["BacktestFit", "BatchFit", "ForecastFit", "ForecastService", "run_batch_fits"]
 
 logger = logging.getLogger(__name__)
 
@@ -416,52 +416,9 @@ class ForecastService:
         return fit
 
     def run_batch(self, fit: BatchFit, progress: ProgressTracker | None = None) -> dict[int, TaskResult[FitOutcome]]:
-        """Submit the prepared fits of ``fit`` a window at a time and wait for them all.
-
-        Each item is counted on ``progress`` as it ends (in process, fits run as they are
-        submitted, so one that is done at once is counted before the next is submitted). An
-        item whose worker process died (:class:`~forecasting.exceptions.WorkerLostError`: with
-        a process pool, every item queued on the pool that broke) is submitted once more, on
-        a new pool; lost again, it stays an error item.
-        """
-        queue = sorted(fit.tasks)
-        pending: dict[Future[TaskResult[FitOutcome]], int] = {}
-        outcomes: dict[int, TaskResult[FitOutcome]] = {}
-        retried: set[int] = set()
-
-        def settle(i: int, outcome: TaskResult[FitOutcome]) -> None:
-            name = _item_name(fit.request.sources[i].label, i)
-            if isinstance(outcome.error, WorkerLostError) and i not in retried:
-                retried.add(i)
-                logger.warning("batch item %s: its worker process died; running it once more", name)
-                self.gate.force(1)
-                queue.append(i)
-                if progress is not None:
-                    progress.item_retried(name)
-                return
-            outcomes[i] = outcome
-            if progress is not None:
-                progress.item_done(name, outcome.error)
-
-        try:
-            while queue or pending:
-                while queue and len(pending) < self.executor.stream_window():
-                    i = queue.pop(0)
-                    future = self._submit(fit.tasks[i])
-                    if future.done():
-                        settle(i, future.result())
-                    else:
-                        pending[future] = i
-                if pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in sorted(done, key=pending.__getitem__):
-                        settle(pending.pop(future), future.result())
-        except BaseException:
-            self.gate.release(len(queue))  # the slots of the fits never submitted
-            for future in pending:
-                future.cancel()
-            raise
-        return outcomes
+        """Submit the prepared fits of ``fit`` a window at a time and wait for them all
+        (see :func:`run_batch_fits`: progress per item, items lost with a worker re-run once)."""
+        return run_batch_fits(fit, self._submit, self.gate, self.executor.stream_window(), progress)
 
     def finish_batch(
         self, fit: BatchFit, outcomes: dict[int, TaskResult[FitOutcome]], store: Store
@@ -556,6 +513,61 @@ def _stored_drivers(request: ForecastRequest) -> list[tuple[str, str, datetime |
     if drivers is None:
         return []
     return [(c.name, c.series_id, c.as_of or request.source.as_of) for c in drivers.stored if c.series_id]
+
+
+def run_batch_fits(
+    fit: BatchFit,
+    submit: Callable[[Callable[[], FitOutcome]], Future[TaskResult[FitOutcome]]],
+    gate: FitGate,
+    window: int,
+    progress: ProgressTracker | None = None,
+) -> dict[int, TaskResult[FitOutcome]]:
+    """Submit the prepared fits of ``fit`` (at most ``window`` in flight) and wait for them all.
+
+    Each item is counted on ``progress`` as it ends (in process, fits run as they are
+    submitted, so one that is done at once is counted before the next is submitted). An
+    item whose worker process died (:class:`~forecasting.exceptions.WorkerLostError`: with
+    a process pool, every item queued on the pool that broke) is submitted once more, on
+    a new pool (its slot taken again on ``gate``); lost again, it stays an error item.
+    """
+    queue = sorted(fit.tasks)
+    pending: dict[Future[TaskResult[FitOutcome]], int] = {}
+    outcomes: dict[int, TaskResult[FitOutcome]] = {}
+    retried: set[int] = set()
+
+    def settle(i: int, outcome: TaskResult[FitOutcome]) -> None:
+        name = _item_name(fit.request.sources[i].label, i)
+        if isinstance(outcome.error, WorkerLostError) and i not in retried:
+            retried.add(i)
+            logger.warning("batch item %s: its worker process died; running it once more", name)
+            gate.force(1)
+            queue.append(i)
+            if progress is not None:
+                progress.item_retried(name)
+            return
+        outcomes[i] = outcome
+        if progress is not None:
+            progress.item_done(name, outcome.error)
+
+    try:
+        while queue or pending:
+            while queue and len(pending) < window:
+                i = queue.pop(0)
+                future = submit(fit.tasks[i])
+                if future.done():
+                    settle(i, future.result())
+                else:
+                    pending[future] = i
+            if pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=pending.__getitem__):
+                    settle(pending.pop(future), future.result())
+    except BaseException:
+        gate.release(len(queue))  # the slots of the fits never submitted
+        for future in pending:
+            future.cancel()
+        raise
+    return outcomes
 
 
 def _item_name(label: str | None, index: int) -> str:
