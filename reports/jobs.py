@@ -56,7 +56,15 @@ from reports.structures import StructureSection, read_structure, structure_secti
 from reports.wording import explain_error
 from reports.xlsx import render_xlsx
 
-__all__ = ["claim_report_run", "collect_report", "execute_run", "resolve_series_ids", "run_report"]
+__all__ = [
+    "REPORT_RUN",
+    "claim_report_run",
+    "collect_report",
+    "execute_run",
+    "resolve_as_of",
+    "resolve_series_ids",
+    "run_report",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -181,7 +189,7 @@ def claim_report_run(
     """
     reports = ReportStore.for_store(store)
     definition = reports.get_definition(name).definition
-    as_of = normalize_as_of(as_of or datetime.now(UTC)).replace(microsecond=0)
+    as_of = resolve_as_of(as_of)
     key = run_key(name, as_of)
     reports.fail_stale_runs(stale_after_seconds)
     run = reports.claim_run(name, as_of, trigger=trigger, lease_seconds=lease_seconds)
@@ -203,6 +211,11 @@ def claim_report_run(
             assert found is not None  # the key exists: our claim failed on it
             return found, definition, False
     return run, definition, True
+
+
+def resolve_as_of(as_of: datetime | None) -> datetime:
+    """The as-of time a run of ``as_of`` gets: now if ``None``, in UTC, to the second."""
+    return normalize_as_of(as_of or datetime.now(UTC)).replace(microsecond=0)
 
 
 def execute_run(

@@ -34,11 +34,11 @@ from reports.delivery_log import DeliveryLog, DeliveryRecord
 from reports.dispatch import DeliveryDispatcher
 from reports.driver_options import driver_spec
 from reports.exceptions import RunFileNotFoundError, UnknownReportSeriesError
-from reports.jobs import REPORT_RUN, claim_report_run, execute_run, run_report
+from reports.jobs import REPORT_RUN, claim_report_run, execute_run, resolve_as_of, run_report
 from reports.options import ReportOptions
 from reports.pdf import html_to_pdf
 from reports.scheduler import previous_fire_time, stored_trigger
-from reports.store import RUNNING, ReportRun, ReportStore, StoredDefinition
+from reports.store import RUNNING, ReportRun, ReportStore, StoredDefinition, run_key
 
 __all__ = [
     "ReportRun",
@@ -55,6 +55,7 @@ __all__ = [
     "read_run_file",
     "read_run_html",
     "read_run_record",
+    "read_running_progress",
     "report_schedule",
     "run_report_now",
     "start_report_run",
@@ -275,6 +276,16 @@ def run_report_now(
             delivery=options.delivery,
         )
     return read_run_record(store, name, run.run_id)
+
+
+def read_running_progress(store: Any, name: str, as_of: datetime) -> Progress | None:
+    """The progress of the run of ``name`` at ``as_of`` (``None`` before it starts its series).
+
+    ``as_of`` is the time given to :func:`run_report_now` (a command line waiting for its
+    run draws a progress bar from this while the run works in another thread).
+    """
+    run = ReportStore.for_store(store).get_run_by_key(run_key(name, resolve_as_of(as_of)))
+    return None if run is None else store.progress.get(REPORT_RUN, run.run_id)
 
 
 def start_report_run(
