@@ -35,15 +35,12 @@ from api.service import ForecastService
 from api.settings import Settings
 from data import Store
 from data.jobs_repo import ACTIVE, JobsRepository
-from data.progress_repo import ProgressRepository, ProgressTracker
+from data.progress_repo import FORECAST_BATCH, ProgressRepository, ProgressTracker
 from forecasting.exceptions import InvalidParameterError, NotFoundError
 
-__all__ = ["JOB_KIND", "JobManager", "JobNotFoundError"]
+__all__ = ["JobManager", "JobNotFoundError"]
 
 logger = logging.getLogger(__name__)
-
-#: The kind of the jobs run here, in ``api_jobs`` and ``job_progress``.
-JOB_KIND = "forecast_batch"
 
 
 class JobNotFoundError(NotFoundError):
@@ -119,7 +116,7 @@ class JobManager:
         """Persist a queued job and schedule it on this instance."""
         job_id = uuid.uuid4().hex
         self.rows.insert(
-            job_id, kind=JOB_KIND, request=body.model_dump_json(), n_items=len(body.series), owner=self.owner
+            job_id, kind=FORECAST_BATCH, request=body.model_dump_json(), n_items=len(body.series), owner=self.owner
         )
         self._schedule(job_id)
         return self.get(job_id)

@@ -28,18 +28,27 @@ from data.exceptions import DataError
 from data.tables import JobProgressTable
 
 __all__ = [
+    "FORECAST_BATCH",
     "JOB_KINDS",
     "MAX_FAILURES",
     "ItemFailure",
     "Progress",
     "ProgressRepository",
     "ProgressTracker",
+    "REPORT_RUN",
+    "SOURCE_REFRESH",
+    "STRUCTURE_FORECAST",
 ]
 
 logger = logging.getLogger(__name__)
 
+#: Kinds of long work, each with its own table of jobs (the progress record is keyed by kind and id).
+FORECAST_BATCH: Final = "forecast_batch"  # api_jobs
+STRUCTURE_FORECAST: Final = "structure_forecast"  # reserved: structure forecasts run in the request today
+REPORT_RUN: Final = "report_run"  # report_runs
+SOURCE_REFRESH: Final = "source_refresh"  # source_refreshes (the refresh's name: its last run)
 #: The kinds of long work that record progress.
-JOB_KINDS: Final = ("forecast_batch", "structure_forecast", "report_run", "source_refresh")
+JOB_KINDS: Final = (FORECAST_BATCH, STRUCTURE_FORECAST, REPORT_RUN, SOURCE_REFRESH)
 
 #: Failures kept per job (the count goes on): a 10 000-item batch of bad series must not
 #: make a megabyte-sized row that every poll reads back.

@@ -25,7 +25,7 @@ import pandas as pd
 
 from data.exceptions import DataError, SeriesNotFoundError, VintageNotFoundError
 from data.meta import ForecastRecord, StoredSeries
-from data.progress_repo import ProgressTracker
+from data.progress_repo import REPORT_RUN, ProgressTracker
 from forecasting.exceptions import ForecastingError, InvalidDriversError, WorkerLostError
 from forecasting.executor import TaskResult, get_executor
 from forecasting.frames import DS, MODEL
@@ -57,7 +57,6 @@ from reports.wording import explain_error
 from reports.xlsx import render_xlsx
 
 __all__ = [
-    "REPORT_RUN",
     "claim_report_run",
     "collect_report",
     "execute_run",
@@ -68,8 +67,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The kind of a report run's progress record (:mod:`data.progress_repo`).
-REPORT_RUN = "report_run"
 #: Progress of a report collected outside a run (previews, tests): recorded nowhere.
 _NO_PROGRESS = ProgressTracker(None, REPORT_RUN, "")
 

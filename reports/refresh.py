@@ -27,7 +27,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from data.connectors import SourceError, SourceOptions, fetch_source
-from data.progress_repo import ProgressTracker
+from data.progress_repo import SOURCE_REFRESH, ProgressTracker
 from data.sources_repo import FetchOutcome, RefreshDefinition, StoredRefresh
 from reports.definitions import build_trigger
 from reports.jobs import resolve_series_ids, run_report
@@ -52,8 +52,6 @@ SUCCEEDED = "succeeded"
 #: The data were fetched and stored, but a report run it triggered failed.
 PARTIAL = "partial"
 FAILED = "failed"
-#: The kind of a refresh's progress record (:mod:`data.progress_repo`), under the refresh's name.
-SOURCE_REFRESH = "source_refresh"
 
 
 @dataclass

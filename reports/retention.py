@@ -17,7 +17,8 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, select
 
 from data.db import WRITE
-from data.tables import ReportDeliveriesTable, ReportRunsTable
+from data.progress_repo import REPORT_RUN
+from data.tables import JobProgressTable, ReportDeliveriesTable, ReportRunsTable
 from reports.exceptions import RunNotFoundError
 from reports.store import RUNNING, ReportStore
 
@@ -26,6 +27,7 @@ __all__ = ["prune_runs"]
 logger = logging.getLogger(__name__)
 
 _R = cast(Table, ReportRunsTable.__table__)
+_P = cast(Table, JobProgressTable.__table__)
 _L = cast(Table, ReportDeliveriesTable.__table__)
 #: Runs deleted per write transaction: short, so the service keeps writing meanwhile.
 _BATCH = 500
@@ -49,6 +51,7 @@ def prune_runs(reports: ReportStore, older_than: timedelta, *, now: datetime | N
             conn.execution_options(**{WRITE: True})
             with conn.begin():
                 conn.execute(delete(_L).where(_L.c.run_id.in_(ids)))
+                conn.execute(delete(_P).where(_P.c.kind == REPORT_RUN, _P.c.job_id.in_(ids)))
                 conn.execute(delete(_R).where(_R.c.id.in_(ids)))
     for row in doomed:
         _remove_files(row.details or {})

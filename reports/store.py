@@ -26,7 +26,8 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 
 from data.db import WRITE
-from data.tables import ReportDefinitionsTable, ReportDeliveriesTable, ReportRunsTable
+from data.progress_repo import REPORT_RUN
+from data.tables import JobProgressTable, ReportDefinitionsTable, ReportDeliveriesTable, ReportRunsTable
 from reports.definitions import ReportDefinition, check_name
 from reports.exceptions import ReportExistsError, ReportNotFoundError, RunNotFoundError
 
@@ -82,6 +83,7 @@ LEASE_SECONDS = 60.0
 
 _D = cast(Table, ReportDefinitionsTable.__table__)
 _R = cast(Table, ReportRunsTable.__table__)
+_P = cast(Table, JobProgressTable.__table__)
 _L = cast(Table, ReportDeliveriesTable.__table__)
 _RUN_COLUMNS = [c for c in _R.c if c.name != "html"]
 
@@ -291,6 +293,8 @@ class ReportStore:
             result = conn.execute(delete(_D).where(_D.c.name == name))
             if result.rowcount != 1:
                 raise ReportNotFoundError(f"no report named {name!r}.")
+            runs = select(_R.c.id).where(_R.c.report_name == name).scalar_subquery()
+            conn.execute(delete(_P).where(_P.c.kind == REPORT_RUN, _P.c.job_id.in_(runs)))
             conn.execute(delete(_R).where(_R.c.report_name == name))
             conn.execute(delete(_L).where(_L.c.report_name == name))
 

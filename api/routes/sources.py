@@ -24,8 +24,9 @@ from api.schemas import (
 )
 from data import Store
 from data.connectors import SourceOptions, list_sources
+from data.progress_repo import SOURCE_REFRESH
 from data.sources_repo import FetchOutcome, RefreshDefinition, StoredRefresh
-from reports.refresh import SOURCE_REFRESH, RefreshResult, create_refresh, run_refresh
+from reports.refresh import RefreshResult, create_refresh, run_refresh
 
 __all__ = ["router"]
 

@@ -27,14 +27,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from data.progress_repo import Progress
+from data.progress_repo import REPORT_RUN, Progress
 from reports.definitions import ReportDefinition
 from reports.delivery import DeliveryOptions, check_webhook_target
 from reports.delivery_log import DeliveryLog, DeliveryRecord
 from reports.dispatch import DeliveryDispatcher
 from reports.driver_options import driver_spec
 from reports.exceptions import RunFileNotFoundError, UnknownReportSeriesError
-from reports.jobs import REPORT_RUN, claim_report_run, execute_run, resolve_as_of, run_report
+from reports.jobs import claim_report_run, execute_run, resolve_as_of, run_report
 from reports.options import ReportOptions
 from reports.pdf import html_to_pdf
 from reports.scheduler import previous_fire_time, stored_trigger
