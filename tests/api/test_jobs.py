@@ -273,3 +273,23 @@ def test_item_lost_twice_fails_and_the_job_is_partial_not_succeeded(tmp_path, mo
         assert done["progress"]["failures"] == [
             {"item": "u0", "code": "worker_lost", "message": "a worker process died while running this task."}
         ]
+
+
+# Two fitting processes, one killed mid-job (20-60 s on a busy machine).
+@pytest.mark.slow
+def test_items_of_a_worker_killed_mid_job_are_run_again_and_the_job_succeeds(tmp_path):
+    import os
+    import signal
+
+    settings = make_settings(tmp_path, batch_sync_limit=0, fit_workers=2, max_batch_series=100)
+    with TestClient(create_app(settings)) as client:
+        executor = client.app.state.service.executor
+        job = client.post("/v1/forecasts/batch", json=_batch(30, model="auto")).json()
+        running = _wait_for(client, job["id"], lambda j: (j["progress"] or {}).get("n_done", 0) >= 1, timeout=120)
+        assert running["status"] == "running", running
+        os.kill(next(iter(executor._pool._processes)), signal.SIGKILL)
+        done = _wait(client, job["id"], timeout=300)
+        assert executor.restarts >= 1
+        assert done["progress"]["n_retried"] >= 1, done["progress"]
+        assert done["status"] == "succeeded" and done["result"]["failed"] == 0, done["progress"]
+        assert done["progress"]["n_done"] == 30
