@@ -1,9 +1,10 @@
 """Persistence of report definitions and runs, in the series store's database.
 
-:class:`ReportStore` works on the store's SQLAlchemy engine (the tables are in
-:mod:`data.tables`, created by the store's Alembic migrations). Every write is one
-short transaction; on SQLite it begins ``IMMEDIATE`` (see :data:`data.db.WRITE`) so
-concurrent writers queue rather than fail.
+:class:`ReportStore` works on the store's :class:`data.db.Database` like every repository
+(the tables are in :mod:`data.tables`, created by the store's Alembic migrations): reads
+through ``db.read()``, each write one short ``db.write()`` transaction (``IMMEDIATE`` on
+SQLite, so concurrent writers queue rather than fail; a database that cannot be reached is
+a ``StorageUnavailableError``).
 
 Runs are keyed by :func:`run_key` (report name and as-of time). :meth:`ReportStore.claim_run`
 inserts the run row before anything is computed: the unique key lets exactly one process
@@ -15,17 +16,15 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, String, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, String, Table, delete, func, insert, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 
-from data.db import WRITE
+from data.db import Database
 from data.progress_repo import REPORT_RUN
 from data.tables import JobProgressTable, ReportDefinitionsTable, ReportDeliveriesTable, ReportRunsTable
 from reports.definitions import ReportDefinition, check_name
@@ -175,28 +174,22 @@ def _to_definition(row: Any) -> StoredDefinition:
 
 
 class ReportStore:
-    """Report definitions and runs on an SQLAlchemy engine (the series store's).
+    """Report definitions and runs on the series store's database.
 
     Parameters
     ----------
-    engine : Engine
-        Engine of a database whose schema is at the store's Alembic head.
+    db : Database
+        The store's database (``store.db``), its schema at the Alembic head.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.engine = db.engine
 
     @classmethod
     def for_store(cls, store: Any) -> ReportStore:
         """The report store sharing ``store``'s (a :class:`data.Store`) database."""
-        return cls(store.engine)
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            conn.execution_options(**{WRITE: True})
-            with conn.begin():
-                yield conn
+        return cls(store.db)
 
     # -- definitions ---------------------------------------------------------------------
 
@@ -220,7 +213,7 @@ class ReportStore:
             "updated_at": now,
         }
         try:
-            with self._write() as conn:
+            with self.db.write() as conn:
                 conn.execute(insert(_D).values(**values))
         except IntegrityError:
             raise ReportExistsError(
@@ -237,7 +230,7 @@ class ReportStore:
             If no report of that name exists.
         """
         now = normalize_as_of(now or datetime.now(UTC))
-        with self._write() as conn:
+        with self.db.write() as conn:
             result = conn.execute(
                 update(_D)
                 .where(_D.c.name == definition.name)
@@ -264,7 +257,7 @@ class ReportStore:
             If there is none.
         """
         check_name(name)
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = conn.execute(select(_D).where(_D.c.name == name)).first()
         if row is None:
             raise ReportNotFoundError(f"no report named {name!r}; list them with GET /v1/reports.")
@@ -272,12 +265,12 @@ class ReportStore:
 
     def has_definition(self, name: str) -> bool:
         """Whether a report named ``name`` exists."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return conn.execute(select(_D.c.name).where(_D.c.name == name)).first() is not None
 
     def list_definitions(self) -> list[StoredDefinition]:
         """Every definition, ordered by name."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(select(_D).order_by(_D.c.name)).all()
         return [_to_definition(r) for r in rows]
 
@@ -289,7 +282,7 @@ class ReportStore:
         ReportNotFoundError
             If there is none.
         """
-        with self._write() as conn:
+        with self.db.write() as conn:
             result = conn.execute(delete(_D).where(_D.c.name == name))
             if result.rowcount != 1:
                 raise ReportNotFoundError(f"no report named {name!r}.")
@@ -328,7 +321,7 @@ class ReportStore:
             "details": {},
         }
         try:
-            with self._write() as conn:
+            with self.db.write() as conn:
                 conn.execute(insert(_R).values(**values))
         except IntegrityError:
             return None
@@ -348,7 +341,7 @@ class ReportStore:
         only one caller win the redo.
         """
         now = datetime.now(UTC)
-        with self._write() as conn:
+        with self.db.write() as conn:
             result = conn.execute(
                 update(_R)
                 .where(_R.c.run_key == key, _R.c.status.in_(statuses))
@@ -387,12 +380,12 @@ class ReportStore:
             "stopped); run it again to redo it"
         )
         # Read first: the write (a lock on SQLite) is taken only when there is something stale.
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             stale = list(
                 conn.execute(select(_R.c.id).where(_R.c.status == RUNNING, _R.c.started_at < cutoff)).scalars()
             )
         if stale:
-            with self._write() as conn:
+            with self.db.write() as conn:
                 conn.execute(
                     update(_R)
                     .where(_R.c.id.in_(stale), _R.c.status == RUNNING, _R.c.started_at < cutoff)
@@ -406,7 +399,7 @@ class ReportStore:
         """Extend the lease of running run ``run_id``; False when it is no longer this run's
         to produce (finished, or taken over after its lease expired)."""
         now = datetime.now(UTC)
-        with self._write() as conn:
+        with self.db.write() as conn:
             result = conn.execute(
                 update(_R)
                 .where(_R.c.id == run_id, _R.c.status == RUNNING)
@@ -417,7 +410,7 @@ class ReportStore:
     def expired_runs(self, *, now: datetime | None = None) -> list[ReportRun]:
         """Runs still ``running`` whose lease has expired (their process stopped)."""
         now = normalize_as_of(now or datetime.now(UTC))
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(
                 select(*_RUN_COLUMNS).where(_R.c.status == RUNNING, _R.c.lease_until < now).order_by(_R.c.as_of)
             ).all()
@@ -439,7 +432,7 @@ class ReportStore:
         if (current := self.get_run_by_key(key)) is None:
             return None
         previous = [*current.details.get("previous_run_ids", []), current.run_id]
-        with self._write() as conn:
+        with self.db.write() as conn:
             result = conn.execute(
                 update(_R)
                 .where(_R.c.id == current.run_id, _R.c.status == RUNNING, _R.c.lease_until < now)
@@ -470,7 +463,7 @@ class ReportStore:
     ) -> ReportRun:
         """Record the outcome of a claimed run and return it."""
         now = datetime.now(UTC)
-        with self._write() as conn:
+        with self.db.write() as conn:
             found = conn.execute(select(_R.c.started_at, _R.c.status, _R.c.details).where(_R.c.id == run_id)).first()
             if found is None:
                 raise RunNotFoundError(
@@ -498,7 +491,7 @@ class ReportStore:
 
     def get_run_by_key(self, key: str) -> ReportRun | None:
         """The run with this key, or ``None``."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = conn.execute(select(*_RUN_COLUMNS).where(_R.c.run_key == key)).first()
         return None if row is None else _to_run(row)
 
@@ -509,7 +502,7 @@ class ReportStore:
         ------
         RunNotFoundError
         """
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = conn.execute(select(*_RUN_COLUMNS).where(_R.c.id == run_id)).first()
             row = row if row is not None else _by_previous_id(conn, run_id)
         if row is None:
@@ -536,7 +529,7 @@ class ReportStore:
         RunNotFoundError
             If no run of ``name`` has succeeded yet.
         """
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = conn.execute(
                 select(*_RUN_COLUMNS)
                 .where(_R.c.report_name == name, _R.c.status.in_(PRODUCED))
@@ -557,7 +550,7 @@ class ReportStore:
         RunNotFoundError
             If the run does not exist or produced no HTML (still running or failed).
         """
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             html = conn.execute(select(_R.c.html).where(_R.c.id == run_id)).scalar_one_or_none()
         if html is None:
             raise RunNotFoundError(f"report run {run_id!r} has no HTML (it is running, failed or unknown).")
@@ -565,7 +558,7 @@ class ReportStore:
 
     def list_runs(self, name: str, *, limit: int = 50, offset: int = 0) -> tuple[list[ReportRun], int]:
         """One page of the runs of ``name``, newest first, and the total count."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(
                 select(*_RUN_COLUMNS)
                 .where(_R.c.report_name == name)
@@ -581,5 +574,5 @@ class ReportStore:
         query = select(func.count()).select_from(_R).where(_R.c.report_name == name)
         if status is not None:
             query = query.where(_R.c.status == status)
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return int(conn.execute(query).scalar_one())
