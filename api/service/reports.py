@@ -38,7 +38,7 @@ from reports.jobs import claim_report_run, execute_run, resolve_as_of, run_repor
 from reports.options import ReportOptions
 from reports.pdf import html_to_pdf
 from reports.scheduler import previous_fire_time, stored_trigger
-from reports.store import RUNNING, ReportRun, ReportStore, StoredDefinition, run_key
+from reports.store import PRODUCED, RUNNING, ReportRun, ReportStore, StoredDefinition, run_key
 
 __all__ = [
     "ReportRun",
@@ -97,7 +97,7 @@ _MEDIA_TYPES = {
 
 def _record(run: ReportRun, deliveries: list[DeliveryRecord], progress: Progress | None) -> RunRecord:
     files: tuple[str, ...] = ()
-    if run.finished_at is not None and run.status != "failed":
+    if run.status in PRODUCED:
         written = (run.details or {}).get("files", {})
         files = ("html", "pdf", *(("xlsx",) if "xlsx" in written else ()))
     return RunRecord(run, deliveries, progress, files)
