@@ -87,13 +87,14 @@ bench-pdf: install
 bench-domain: install
 	$(PY) -m bench.domain_coverage --domain $(DOMAIN_DIR)
 	$(PY) -m bench.full_year_backtest --domain $(DOMAIN_DIR) --years 2016 2021
-	$(PY) -m bench.structure_bench --domain $(DOMAIN_DIR)
-	$(PY) -m bench.structure_bilateral --domain $(DOMAIN_DIR)
+	$(PY) -m bench.structure_bench --domain $(DOMAIN_DIR) --models auto ets ets_untested
+	$(PY) -m bench.structure_bilateral --domain $(DOMAIN_DIR) --models auto ets ets_untested
 	$(PY) -m bench.drivers_bench simulated --series 40 --model structural
 	$(PY) -m bench.drivers_bench gaps --data $(M3_DIR)/m3.csv.gz --sample 200 --model auto
 	$(PY) -m bench.gaps_impute --data $(M3_DIR)/m3.csv.gz --origin report --sample 300 --arms complete imputed_mi
 	$(PY) -m bench.structure_short --structures 150
 	$(PY) -m bench.shares_bench --domain $(DOMAIN_DIR)
+	$(PY) -m bench.shares_rules --domain $(DOMAIN_DIR) --redraw
 	$(PY) -m bench.drivers_bench simulated --series 20 --model auto
 	$(PY) -m bench.drivers_bench scenarios --series 20 --model structural
 	$(PY) -m bench.mixed_bench simulated --series 100

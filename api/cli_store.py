@@ -73,7 +73,8 @@ def load(
     series_id: str | None = typer.Option(
         None,
         "--series-id",
-        help="Id of a one-series file whose value header describes the values ('Value (USD millions)').",
+        help="Id of the series of a one-series file: one with ds and y columns but no unique_id, or one whose "
+        "value header describes the values ('Value (USD millions)').",
     ),
     name: str | None = typer.Option(None, "--name", help="Name of every series (e.g. 'Exports to China')."),
     unit: str | None = typer.Option(None, "--unit", help="Unit of every series (e.g. USD)."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import asdict
 from typing import Any, Literal, cast, get_args
 
 import pandas as pd
@@ -16,6 +17,7 @@ from api.schemas import (
     BatchForecastCreate,
     BatchForecastRead,
     BatchItemRead,
+    CoefficientRead,
     ErrorDetail,
     ForecastCreate,
     ForecastRead,
@@ -33,6 +35,7 @@ from api.schemas import (
     SeriesRead,
     StructureCreate,
     StructureForecastRead,
+    StructureMemberForecastRead,
     StructureNodeRead,
     StructureRead,
     Transform,
@@ -86,6 +89,7 @@ __all__ = [
     "stored_to_read",
     "structure_create",
     "structure_forecast_to_read",
+    "structure_member_to_read",
     "structure_to_read",
     "vintage_from_dict",
     "vintage_to_read",
@@ -281,6 +285,7 @@ def record_params_to_read(
         forecast=[ForecastRowRead.model_validate(r) for r in frame_to_rows(frame)],
         warnings=[WarningRead.model_validate(w) for w in params.get("warnings", [])],
         created_at=created_at,
+        coefficients=[CoefficientRead.model_validate(c) for c in params.get("coefficients", [])],
     )
 
 
@@ -477,6 +482,7 @@ def forecast_to_read(result: ForecastResult) -> ForecastRead:
         warnings=[WarningRead(code=n.code, message=n.message) for n in result.warnings],
         created_at=result.created_at,
         **outlook_to_read(outlook_params(result.growth, result.full_year, result.scenarios)),
+        coefficients=[CoefficientRead.model_validate(asdict(c)) for c in result.coefficients],
     )
 
 
@@ -602,6 +608,32 @@ def structure_forecast_to_read(result: StructureForecast) -> StructureForecastRe
         levels=list(result.levels),
         nodes=nodes,
         warnings=[WarningRead(code=n.code, message=n.message) for n in result.warnings],
+    )
+
+
+def structure_member_to_read(result: StructureForecast, series_id: str) -> StructureMemberForecastRead:
+    """One node's block of a structure's forecast, labelled as the structure's coherent figures."""
+    read = structure_forecast_to_read(result)
+    node = next(n for n in read.nodes if n.unique_id == series_id)  # the route checked membership
+    how = "add up with the structure's other series" if read.kind == "hierarchy" else "sum to 1 with the other shares"
+    label = (
+        f"Coherent forecast of {series_id} within the structure {read.name} ({read.method or read.kind}): "
+        f"these figures {how}, so they can differ from the series' own forecast."
+    )
+    return StructureMemberForecastRead(
+        series_id=series_id,
+        structure=read.name,
+        kind=read.kind,
+        role=node.role,
+        method=read.method,
+        model=read.model,
+        horizon=read.horizon,
+        levels=read.levels,
+        coherent=True,
+        label=label,
+        vintage_id=node.vintage_id,
+        forecast=node.forecast,
+        warnings=read.warnings,
     )
 
 

@@ -64,6 +64,8 @@ REQUEST_EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
         },
     ),
     ("post", "/v1/structures/{name}/forecasts"): ("application/json", {"horizon": 3, "levels": [80, 95]}),
+    # The total as the structure shows it (its coherent figures), not its own forecast.
+    ("post", "/v1/structures/{name}/forecasts/{series_id}"): ("application/json", {"horizon": 2, "levels": [80, 95]}),
     ("post", "/v1/fetch"): ("application/json", {"source": "dbnomics", "query": "IMF/DOT/A.CN.TMG_CIF_USD.RU"}),
     ("post", "/v1/refreshes"): (
         "application/json",
@@ -96,6 +98,8 @@ REQUEST_EXAMPLES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
 #: (path, parameter) -> example value of a path parameter (sample structures, the example report).
 PATH_EXAMPLES: dict[tuple[str, str], str] = {
     ("/v1/structures/{name}/forecasts", "name"): "cn-ru-trade",
+    ("/v1/structures/{name}/forecasts/{series_id}", "name"): "cn-ru-trade",
+    ("/v1/structures/{name}/forecasts/{series_id}", "series_id"): _TOTAL,
     ("/v1/reports/{name}", "name"): "cn-ru-weekly",
     ("/v1/reports/{name}/runs", "name"): "cn-ru-weekly",
 }

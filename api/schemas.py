@@ -618,6 +618,17 @@ class FullYearRead(BaseModel):
     mean: float = Field(description="Mean of the calendar-year total (or average); lo_<L>/hi_<L> follow.")
 
 
+class CoefficientRead(BaseModel):
+    """One driver's fitted coefficient (a forecast with drivers or events)."""
+
+    name: str = Field(description="The driver (or event column).")
+    estimate: float = Field(description="The coefficient, on the model's scale (logit for shares, log with transform).")
+    std_error: float | None = Field(description="Its standard error (null when the model gives none).")
+    elasticity_at_mean: float | None = Field(
+        description="Percent change of the series for a 1% change of the driver, at the sample means."
+    )
+
+
 class ForecastRead(BaseModel):
     """An archived forecast."""
 
@@ -641,6 +652,9 @@ class ForecastRead(BaseModel):
     )
     scenarios: dict[str, list[ForecastRowRead]] | None = Field(
         default=None, description="One forecast per scenario of the request, by scenario name."
+    )
+    coefficients: list[CoefficientRead] = Field(
+        default_factory=list, description="The drivers' fitted coefficients (empty for a forecast without drivers)."
     )
 
 
@@ -925,6 +939,26 @@ class StructureForecastRead(BaseModel):
     levels: list[int]
     nodes: list[StructureNodeRead]
     warnings: list[WarningRead]
+
+
+class StructureMemberForecastRead(BaseModel):
+    """One series' forecast as its structure shows it: the coherent figures, labelled as such."""
+
+    series_id: str
+    structure: str = Field(description="The stored structure whose coherent forecast this is.")
+    kind: Literal["hierarchy", "composition"]
+    role: Literal["aggregate", "bottom", "component"]
+    method: str | None
+    model: str
+    horizon: int
+    levels: list[int]
+    coherent: Literal[True] = Field(
+        True, description="Always true: these are the structure's reconciled figures, not the series' own forecast."
+    )
+    label: str = Field(description="A sentence saying whose figures these are, for display next to them.")
+    vintage_id: int | None = Field(description="The stored vintage read (null for a derived aggregate).")
+    forecast: list[ForecastRowRead]
+    warnings: list[WarningRead] = Field(description="Warnings of the structure's fit (reconciliation moves...).")
 
 
 class VintageChangeRead(BaseModel):

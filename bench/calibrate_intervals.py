@@ -117,6 +117,13 @@ CV_MIN_SERIES = 15
 # Members' sds are capped at this multiple of their median before the base band is built
 # (WidthCalibration.sd_cap); chosen by bench.transfer on choosing data (docs/intervals.md, "Transfer").
 SD_CAP: float | None = 4.0
+# Multiple of the trend-estimation term added to the members' sds of fits under TREND_TERM_BELOW
+# points (WidthCalibration.trend_term); chosen by bench.transfer on choosing data (docs/intervals.md,
+# "Trend-estimation term"). Written into the table, but the factors are learned on the band
+# WITHOUT it, as measured: learning on the widened band would let M3's short holdouts shrink the
+# short-fit factors back, undoing the widening that the short series off M3 need.
+TREND_TERM: float | None = 1.0
+TREND_TERM_BELOW = 16
 OUT = Path(__file__).resolve().parents[1] / "forecasting" / "calibration" / "auto.json"
 SOURCE = "factors by season length, series length, volatility, step ahead and level"
 
@@ -198,6 +205,8 @@ def table_layout(volatility_edges: dict[int, tuple[float, ...]]) -> WidthCalibra
         volatility_edges=volatility_edges,
         factors={},
         sd_cap=SD_CAP,
+        trend_term=TREND_TERM,
+        trend_term_below=TREND_TERM_BELOW,
     )
 
 

@@ -176,6 +176,23 @@ def base_model(name: str) -> str | BaseForecaster:
     return EXTRA_MODELS[name]() if name in EXTRA_MODELS else name
 
 
+#: Base draws combined from two models (issue 32, second round): ``"<mean>@<spread>"`` takes each
+#: node's point forecast and residuals (so the MinT weights) from the first model and the sample
+#: paths, re-centred on that point forecast, from the second (``auto``'s calibrated widths).
+HYBRIDS = {"ets_untested@auto": ("ets_untested", "auto")}
+
+
+def hybrid_draws(by_model: dict[str, dict[str, NodeDraws]]) -> dict[str, dict[str, NodeDraws]]:
+    """The :data:`HYBRIDS` whose two models were both drawn, keyed like ``by_model``."""
+    out = {}
+    for name, (centre, spread) in HYBRIDS.items():
+        if centre in by_model and spread in by_model:
+            out[name] = {
+                n: NodeDraws(d.mean, by_model[spread][n].paths, d.residuals, name) for n, d in by_model[centre].items()
+            }
+    return out
+
+
 def run_hierarchy(
     bottom: pd.DataFrame, partners: list[str], n_jobs: int, n_paths: int, models: list[str]
 ) -> pd.DataFrame:
@@ -187,9 +204,9 @@ def run_hierarchy(
         train = history.loc[:cutoff]
         start = time.perf_counter()
         index = pd.period_range(cutoff + 1, periods=HORIZON, freq="M")
-        for model in models:
-            series = {n: train[n] for n in tree.nodes}
-            draws: dict[str, NodeDraws] = draw_nodes(series, HORIZON, n_paths, base_model(model), 0, n_jobs)
+        series = {n: train[n] for n in tree.nodes}
+        by_model = {m: draw_nodes(series, HORIZON, n_paths, base_model(m), 0, n_jobs) for m in models}
+        for model, draws in {**by_model, **hybrid_draws(by_model)}.items():
             for method in METHODS:
                 fc = reconcile_draws(tree, draws, method, (95,), index, 0)
                 scores.append(score(fc, history, cutoff, f"{model}+{method}", partners))

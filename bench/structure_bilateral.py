@@ -34,6 +34,7 @@ from bench.structure_bench import (
     _say,
     base_model,
     full_history,
+    hybrid_draws,
     load_partners,
     parse_args,
     reference_forecast,
@@ -62,8 +63,9 @@ def run(bottom: pd.DataFrame, partners: list[str], models: list[str], n_jobs: in
             cutoff = pd.Period(cut, freq="M")
             train = history.loc[:cutoff]
             index = pd.period_range(cutoff + 1, periods=HORIZON, freq="M")
-            for model in models:
-                draws = draw_nodes({n: train[n] for n in tree.nodes}, HORIZON, n_paths, base_model(model), 0, n_jobs)
+            series = {n: train[n] for n in tree.nodes}
+            by_model = {m: draw_nodes(series, HORIZON, n_paths, base_model(m), 0, n_jobs) for m in models}
+            for model, draws in {**by_model, **hybrid_draws(by_model)}.items():
                 fc = reconcile_draws(tree, draws, "mint_shrink", (95,), index, 0)
                 rows.append(_score(fc, history, cutoff, f"{model}+mint_shrink", partner))
             rows.append(_score(reference_forecast(train, tree), history, cutoff, "AutoETS+MinT-shrink (ref)", partner))

@@ -43,14 +43,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.auto import Auto
+from forecasting.auto import SHORT_SERIES_BELOW, Auto
 from forecasting.ensemble import mixture_intervals, pooled_intervals
 from forecasting.executor import get_executor
 from forecasting.intervals import (
     POOLED,
     WidthCalibration,
     apply_width_factors,
-    cap_member_sds,
     load_calibration,
     volatility,
 )
@@ -111,13 +110,14 @@ def competition_cases(set_name: str, path: Path, sample: int | None, splits: Seq
     return out
 
 
-def trade_cases(domain: Path) -> list[Case]:
-    """The IMF annual and Russia monthly cases of ``bench.trade`` (choose and report origins)."""
+def trade_cases(domain: Path, sets: Sequence[str] | None = None) -> list[Case]:
+    """The IMF annual and Russia monthly cases of ``bench.trade`` (choose and report origins),
+    or those of ``sets`` only."""
     from bench.trade import build_cases
 
     return [
         Case(c.set_name, c.series_id, c.split, c.origin, c.train, c.test, c.horizon, c.season_length, c.horizon)
-        for c in build_cases(domain, ("imf_annual", "russia_monthly"))
+        for c in build_cases(domain, tuple(sets or ("imf_annual", "russia_monthly")))
     ]
 
 
@@ -192,7 +192,7 @@ def calibrated_bands(
     levels = tuple(levels)
     point, shifted, sds = record["point"], record["shifted"], record["sds"]
     if calibration is not None:
-        sds = cap_member_sds(sds, calibration.sd_cap)
+        sds = calibration.member_sds(sds, record["n"], trend=record["n"] >= SHORT_SERIES_BELOW)
     kind = (record["m"], record["n"], record["vol"])
     table = calibration.table(*kind) if calibration is not None else None
     band = calibration.band(*kind) if calibration is not None and table is not None else "mixture"
@@ -316,7 +316,7 @@ def eval_sets(fits: dict[str, list[dict[str, Any]]], m3_path: Path | None, split
             part = [r for r in records if periods.get(r["series_id"], TOURISM_PERIODS.get(r["m"])) == period]
             if part:
                 out.append(EvalSet(f"{key} {period}", tuple(part)))
-    trade = fits.get("trade", [])
+    trade = trade_records(fits)
     for split in splits:
         imf = tuple(r for r in trade if r["set"] == "imf_annual" and r["split"] == split)
         russia = tuple(r for r in trade if r["set"] == "russia_monthly" and r["split"] == split)
@@ -328,6 +328,11 @@ def eval_sets(fits: dict[str, list[dict[str, Any]]], m3_path: Path | None, split
     if fits.get("sim0"):
         out.append(EvalSet("sim (8-15 obs., h=6)", tuple(fits["sim0"])))
     return out
+
+
+def trade_records(fits: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """The cached trade records (every label starting ``trade``)."""
+    return [r for label, records in fits.items() if label.startswith("trade") for r in records]
 
 
 REFERENCE_METHODS = ("sf_mean", "sf_ets", "sf_arima", "sf_theta", "naive2")
@@ -460,7 +465,7 @@ def choosing_sets(fits: dict[str, list[dict[str, Any]]]) -> list[EvalSet]:
             out.append(EvalSet(f"{label} near", tuple(r for r in records if r["split"] == "near")))
         elif label == "sim1":
             out.append(EvalSet(label, tuple(records)))
-    trade = fits.get("trade", [])
+    trade = trade_records(fits)
     for set_name, steps in (("imf_annual", 6), ("russia_monthly", 12)):
         part = tuple(r for r in trade if r["set"] == set_name and r["split"] == "choose")
         if part:
@@ -497,6 +502,16 @@ def with_short_bucket(calibration: WidthCalibration, multiple: float | None, edg
     bands = {k: v for k, v in bands.items() if not k.startswith("m1_b") or k == "m1_b0"} | new_bands
     edges = (old[0], edge, *old[1:])
     return replace(calibration, factors=factors, bands=bands, edges_by_season={**calibration.edges_by_season, 1: edges})
+
+
+#: Candidate multiples of the trend-estimation term for fits under 16 points
+#: (``WidthCalibration.trend_term``; 1 is the random-walk-with-drift formula), None: no term.
+TREND_TERMS: tuple[float | None, ...] = (None, 0.5, 1.0, 1.5, 2.0)
+
+
+def with_trend_term(calibration: WidthCalibration, multiple: float | None) -> WidthCalibration:
+    """``calibration`` with the trend-estimation term of ``multiple`` on fits under 16 points."""
+    return replace(calibration, trend_term=multiple, trend_term_below=16)
 
 
 def choose_variant(
@@ -559,15 +574,37 @@ def choose_sd_cap(
 
 
 # ----------------------------------------------------------------------------- the run
+def _only_season(loader: Callable[[], list[Case]], season_length: int) -> list[Case]:
+    return [c for c in loader() if c.season_length == season_length]
+
+
 def fit_sets(args: argparse.Namespace) -> dict[str, Callable[[], list[Case]]]:
-    """The fit sets (cache label → case loader) the command line asked for, in fitting order."""
+    """The fit sets (cache label → case loader) the command line asked for, in fitting order.
+
+    With ``--season-length`` the competition sets keep only the series of that season length
+    (the same sampled series; their cache labels end in ``_m<season length>``)."""
+    sets = _all_fit_sets(args)
+    if args.season_length is None:
+        return sets
+    keep = args.season_length
+    return {
+        (f"{label}_m{keep}" if label.startswith(("tourism_", "m3_")) else label): (
+            partial(_only_season, loader, keep) if label.startswith(("tourism_", "m3_")) else loader
+        )
+        for label, loader in sets.items()
+    }
+
+
+def _all_fit_sets(args: argparse.Namespace) -> dict[str, Callable[[], list[Case]]]:
     sets: dict[str, Callable[[], list[Case]]] = {}
     if args.tourism:
         sets[f"tourism_test_s{args.tourism_sample}"] = partial(
             competition_cases, "tourism", args.tourism, args.tourism_sample, ("test",)
         )
     if args.domain:
-        sets["trade"] = partial(trade_cases, args.domain)
+        sets["trade" if args.trade_sets is None else "trade_" + "_".join(args.trade_sets)] = partial(
+            trade_cases, args.domain, args.trade_sets
+        )
     if args.m3:
         sets[f"m3_test_s{args.m3_sample}"] = partial(competition_cases, "m3", args.m3, args.m3_sample, ("test",))
     if args.sim:
@@ -598,12 +635,64 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sim", type=int, default=0, help="Simulated short series per seed (0: none).")
     parser.add_argument("--holdouts", action="store_true", help="Also fit the holdouts inside the train parts.")
     parser.add_argument("--only", action="append", default=None, help="Fit only these sets (repeatable).")
+    parser.add_argument(
+        "--season-length", type=int, default=None, help="Competition sets: only series of this season length."
+    )
+    parser.add_argument(
+        "--trade-sets", nargs="+", default=None, help="Trade panels to fit (default: imf_annual russia_monthly)."
+    )
     parser.add_argument("--score-only", action="store_true", help="Score the cached fits; fit nothing.")
+    parser.add_argument("--no-learned", action="store_true", help="Do not learn and score tables on other bases.")
     parser.add_argument("--splits", nargs="+", default=["report"], help="Trade origins to score.")
     parser.add_argument("--n-jobs", type=int, default=2)
     parser.add_argument("--cache", type=Path, default=CACHE)
     parser.add_argument("--out", type=Path, default=Path("var/bench/transfer_tables.md"))
     return parser
+
+
+def paired_text(sets: Sequence[EvalSet], title: str, a: WidthCalibration, b: WidthCalibration) -> str:
+    """Markdown: per set, MSIS at LEVELS of ``a`` minus ``b``, paired over series (mean ± SE)."""
+    head = f"\n\n{title}, paired over series:\n\n| set | MSIS 80 change ± SE | MSIS 95 change ± SE |\n|---|---|---|\n"
+    return head + "\n".join(
+        f"| {es.name} | " + " | ".join("{:+.3f} ± {:.3f}".format(*paired_msis(es, a, b, lv)) for lv in LEVELS) + " |"
+        for es in sets
+    )
+
+
+def run_choices(fits: dict[str, list[dict[str, Any]]], shipped: WidthCalibration) -> dict[str, WidthCalibration | None]:
+    """Make (and print) every choice on the choosing data; the candidates they give, by name.
+
+    Each choice starts from the calibration of its time: the cap from no cap and no trend
+    term, the short bucket and the trend term from the cap alone."""
+    sets = choosing_sets(fits)
+    plain = replace(shipped, trend_term=None)
+    before = replace(plain, sd_cap=None)
+    cap, by_cap = choose_sd_cap(sets, before)
+    multiple, by_multiple = choose_variant(sets, plain, SHORT_MULTIPLES, with_short_bucket)
+    term, by_term = choose_variant(sets, plain, TREND_TERMS, with_trend_term)
+    for title, table, value, now in (
+        ("Member-sd cap (interval score change vs no cap, relative)", by_cap, cap, shipped.sd_cap),
+        ("Factor multiple for non-seasonal fits of 13-15 points", by_multiple, multiple, None),
+        (
+            "Trend-estimation term for fits under 16 points (multiple of h*sd/sqrt(n-1))",
+            by_term,
+            term,
+            shipped.trend_term,
+        ),
+    ):
+        _say(f"\n## {title}, chosen on the choosing data\n")
+        _say(table.round(4).to_string(index=False))
+        _say(f"\nchosen: {value} (shipped: {now})\n")
+    candidates: dict[str, WidthCalibration | None] = {"before (no cap)": before, "uncalibrated": None}
+    candidates["sd_cap, no trend term"] = plain
+    if cap is not None and cap != plain.sd_cap:
+        candidates[f"sd_cap {cap:g}"] = replace(plain, sd_cap=cap)
+    if multiple is not None:
+        candidates[f"short bucket x{multiple:g}"] = with_short_bucket(plain, multiple)
+    for value in TREND_TERMS[1:]:
+        candidates[f"trend term {value:g}"] = with_trend_term(plain, value)
+    candidates["shipped"] = shipped
+    return candidates
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -618,36 +707,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         fits[label] = cached_fits(loader(), label, args.n_jobs, args.cache, fit=not args.score_only)
     shipped = load_calibration("auto")
     assert shipped is not None
-    before = replace(shipped, sd_cap=None)
-    chosen, choice = choose_sd_cap(choosing_sets(fits), before)
-    _say("## Member-sd cap chosen on the choosing data (interval score change vs no cap, relative)\n")
-    _say(choice.round(4).to_string(index=False))
-    _say(f"\nchosen sd_cap: {chosen} (shipped: {shipped.sd_cap})\n")
-    multiple, short = choose_variant(choosing_sets(fits), shipped, SHORT_MULTIPLES, with_short_bucket)
-    _say("\n## Factor multiple for non-seasonal fits of 13-15 points, on the choosing data\n")
-    _say(short.round(4).to_string(index=False))
-    _say(f"\nchosen multiple: {multiple}\n")
-    candidates: dict[str, WidthCalibration | None] = {"before (no cap)": before, "uncalibrated": None}
-    if multiple is not None:
-        candidates[f"short bucket x{multiple:g}"] = with_short_bucket(shipped, multiple)
-    for cap in {chosen, shipped.sd_cap} - {None}:
-        candidates[f"sd_cap {cap:g}"] = replace(shipped, sd_cap=cap)
-    candidates |= learned_candidates(fits)
+    candidates = run_choices(fits, shipped)
+    if not args.no_learned:
+        candidates |= learned_candidates(fits)
     sets = eval_sets(fits, args.m3, args.splits)
     table = score_table(sets, candidates)
     if args.domain:
         table = pd.concat([table, reference_table(reference_scores(args.domain))], ignore_index=True)
         table = table.sort_values("set", kind="stable")
-    text = markdown(table)
-    gaps = [
-        f"| {es.name} | {cap:g} | " + "{:+.3f} ± {:.3f}".format(*paired_msis(es, replace(shipped, sd_cap=cap), before))
-        for es in sets
-        for cap in {chosen, shipped.sd_cap} - {None}
-    ]
-    text += (
-        "\n\nMSIS 95 with the cap minus without, paired over series:\n\n| set | cap | change ± SE |\n|---|---|---|\n"
-    )
-    text += "\n".join(gaps)
+    plain = replace(shipped, trend_term=None)
+    text = markdown(table) + paired_text(sets, "The member-sd cap minus no cap", plain, replace(plain, sd_cap=None))
+    for value in TREND_TERMS[1:]:
+        text += paired_text(sets, f"The trend term {value:g} minus none", with_trend_term(plain, value), plain)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")
     _say(text)

@@ -14,6 +14,7 @@ status table maps it without knowing about :mod:`data`::
     ├── VintageNotFoundError(NotFoundError, DataError)  404: no vintage of that id / at that time
     ├── ForecastNotFoundError(NotFoundError, DataError) 404: unknown archived forecast
     ├── StructureNotFoundError(NotFoundError, DataError) 404: unknown stored structure
+    ├── NotInStructureError(NotFoundError, DataError)    404: a series that is not a node of the structure
     ├── StructureExistsError(ConflictError)             409: a structure of that name is stored
     └── InvalidStructureError(InvalidParameterError, DataError)  422: a bad structure definition
         └── UnknownStructureIdError                     422: a member id with no stored series
@@ -32,6 +33,7 @@ __all__ = [
     "ForecastNotFoundError",
     "IngestError",
     "InvalidStructureError",
+    "NotInStructureError",
     "SeriesNotFoundError",
     "StorageUnavailableError",
     "StructureExistsError",
@@ -170,6 +172,12 @@ class StructureNotFoundError(NotFoundError, DataError):
     """No structure is stored under this name."""
 
     code = "structure_not_found"
+
+
+class NotInStructureError(NotFoundError, DataError):
+    """The series asked for is not a node (hierarchy) or a component (composition) of the structure."""
+
+    code = "not_in_structure"
 
 
 class StructureExistsError(ConflictError):

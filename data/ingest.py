@@ -335,7 +335,7 @@ def _single_series_columns(
         raise IngestError(
             f"{loc_word} {header_line}: series_id={series_id!r} names one series, but the file has "
             f"{len(picked)} value columns {[columns[j] for j in picked]}; keep one value column, or drop "
-            "series_id to store each column as a series named by its header."
+            "series_id (--series-id) to store each column as a series named by its header."
         )
     found["y"] = picked[0]
     return found
@@ -382,7 +382,7 @@ def _long_to_raw(
     else:
         raise IngestError(
             f"{loc_word} {header_line}: the file has 'ds' and 'y' but no 'unique_id' column; "
-            "add one or pass series_id= for a single series."
+            "add one or pass series_id= (the form field, or --series-id) for a single series."
         )
     extra = {
         name: table.iloc[:, pos].to_numpy(dtype=object)

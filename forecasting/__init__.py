@@ -33,6 +33,7 @@ from forecasting.exceptions import (
     StructuralBreakWarning,
     ThinEvidenceWarning,
 )
+from forecasting.fit import DriverCoefficient, FittedForecast, ForecastPlan, fit_forecast, plan_forecast
 from forecasting.growth import annual_change, annual_totals, base_change, growth_index, yoy_change
 from forecasting.mixed import MixedForecast, forecast_mixed
 from forecasting.multivariate import VarSpec, forecast_var, impulse_responses
@@ -84,6 +85,11 @@ __all__ = [
     "backtest_many",
     "forecast_many",
     "forecast_outlook",
+    "fit_forecast",
+    "plan_forecast",
+    "DriverCoefficient",
+    "FittedForecast",
+    "ForecastPlan",
     "forecast_scenarios",
     "forecast_share_values",
     "forecast_shares",

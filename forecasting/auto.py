@@ -26,7 +26,14 @@ import pandas as pd
 
 from forecasting.base import BaseForecaster, Intervals, ModelTags
 from forecasting.ensemble import Ensemble, mixture_intervals, pooled_intervals
-from forecasting.intervals import MIXTURE, POOLED, apply_width_factors, cap_member_sds, load_calibration, volatility
+from forecasting.intervals import (
+    MIXTURE,
+    POOLED,
+    WidthCalibration,
+    apply_width_factors,
+    load_calibration,
+    volatility,
+)
 from forecasting.models.arima import ARIMA
 from forecasting.models.deseasonalized import Deseasonalized
 from forecasting.models.ets import ETS
@@ -103,16 +110,15 @@ class Auto(Ensemble):
         kind = (self.season_length_, self.n_obs_, self.volatility_)
         if calibration is not None and calibration.table(*kind) is not None:
             self.band_ = calibration.band(*kind)
-            base = self.interval_method if self.band_ != POOLED else _POOLED_METHOD
-            capped = f", member sds capped at {calibration.sd_cap:g} times their median" if calibration.sd_cap else ""
-            self.interval_method_ = f"{base}{capped}, half-widths calibrated ({calibration.source})"
+            self.interval_method_ = _describe_calibrated(self.band_, calibration, self.n_obs_)
 
     def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
         point, shifted, sds = self.member_moments(horizon)
         if not levels:
             return point, {}
         if self.calibration_ is not None:
-            sds = cap_member_sds(sds, self.calibration_.sd_cap)
+            # The drift method of the shortest series has the drift's estimation error already.
+            sds = self.calibration_.member_sds(sds, self.n_obs_, trend=self.n_obs_ >= SHORT_SERIES_BELOW)
         if self.band_ == POOLED:
             intervals = pooled_intervals(point, sds, levels)
         else:
@@ -131,3 +137,13 @@ class Auto(Ensemble):
 
 
 _POOLED_METHOD = "normal around the combined forecast with the members' pooled sd"
+
+
+def _describe_calibrated(band: str, calibration: WidthCalibration, n_obs: int) -> str:
+    """``interval_method_`` of a calibrated fit: the base band and what was done to it."""
+    base = Auto.interval_method if band != POOLED else _POOLED_METHOD
+    capped = f", member sds capped at {calibration.sd_cap:g} times their median" if calibration.sd_cap else ""
+    trend = ""
+    if calibration.trend_term is not None and SHORT_SERIES_BELOW <= n_obs < calibration.trend_term_below:
+        trend = f", widened by the sampling error of the trend (fits under {calibration.trend_term_below} points)"
+    return f"{base}{capped}{trend}, half-widths calibrated ({calibration.source})"

@@ -36,6 +36,7 @@ Bai, J. (1997). Estimating multiple breaks one at a time. *Econometric Theory* 1
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +48,7 @@ import statsmodels.api as sm
 from forecasting.exceptions import InsufficientDataError, InvalidParameterError, StructuralBreakWarning
 from forecasting.validation import check_series, infer_season_length
 
-__all__ = ["DEFAULT_THRESHOLD", "StructuralBreak", "break_warnings", "detect_breaks"]
+__all__ = ["DEFAULT_THRESHOLD", "StructuralBreak", "break_warnings", "detect_breaks", "warn_breaks"]
 
 #: sup-Wald threshold: just above the 1 % asymptotic critical value (2 restrictions, 15 % trimming).
 DEFAULT_THRESHOLD = 16.0
@@ -233,3 +234,9 @@ def _event_positions(index: pd.Index, events: Sequence[Mapping[str, Any]]) -> li
         except (AttributeError, TypeError, ValueError):
             continue  # a malformed event is reported by event_regressors, not here
     return out
+
+
+def warn_breaks(y: pd.Series, events: Sequence[Mapping[str, Any]] | None = None) -> None:
+    """Emit each of :func:`break_warnings` (the one place a fit with ``check_breaks`` warns)."""
+    for warning in break_warnings(y, events):
+        warnings.warn(warning, stacklevel=3)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -156,7 +155,9 @@ def forecast(
     censor = check_nonnegative(y, kind, nonnegative)
     X, X_future = with_events(y, horizon, X, X_future, events)
     if check_breaks:
-        _warn_breaks(y, events)
+        from forecasting.breaks import warn_breaks
+
+        warn_breaks(y, events)
     template = build_model(resolve_auto(model, X, missing), kind, nonnegative=censor)
     if missing == "model":
         check_takes_missing(template, model)
@@ -236,14 +237,6 @@ def with_events(
     # check_future_drivers then reports with the period and column.
     future = None if X_future is None else X_future.join(made.X_future, how="outer")
     return pd.concat([X, made.X], axis=1), future
-
-
-def _warn_breaks(y: pd.Series, events: Sequence[Mapping[str, Any]] | None) -> None:
-    """Warn once per strong break in ``y`` that no event marks within a season of it."""
-    from forecasting.breaks import break_warnings
-
-    for warning in break_warnings(y, events):
-        warnings.warn(warning, stacklevel=3)
 
 
 def check_missing(y: pd.Series, missing: str) -> pd.Series:

@@ -26,6 +26,7 @@ __all__ = [
     "MIXTURE",
     "POOLED",
     "WidthCalibration",
+    "add_trend_uncertainty",
     "apply_width_factors",
     "cap_member_sds",
     "level_to_quantiles",
@@ -68,6 +69,27 @@ def cap_member_sds(sds: np.ndarray, cap: float | None) -> np.ndarray:
     return np.asarray(np.minimum(sds, cap * np.median(sds, axis=0)))
 
 
+def add_trend_uncertainty(sds: np.ndarray, n_obs: int, multiple: float | None, below: int) -> np.ndarray:
+    r"""Members' standard deviations (shape (members, horizon)) widened by the sampling error of
+    a trend estimated from ``n_obs`` observations, for fits under ``below`` observations;
+    unchanged for longer fits or when ``multiple`` is None.
+
+    Notes
+    -----
+    A random walk with drift whose drift is the mean of ``n - 1`` changes with sd
+    :math:`\sigma` has a drift error of variance :math:`\sigma^2 / (n - 1)`, which adds
+    :math:`h^2 \sigma^2 / (n - 1)` to the error variance ``h`` steps ahead. The members'
+    own intervals leave this out (their parameters are taken as known), which matters only on
+    short fits. Each member's step-``h`` variance gets :math:`(c\, h\, s_1)^2 / (n - 1)`, with
+    :math:`s_1` its own one-step sd and :math:`c` = ``multiple`` (1 is the formula above).
+    """
+    if multiple is None or n_obs >= below or sds.shape[1] == 0:
+        return sds
+    steps = np.arange(1, sds.shape[1] + 1, dtype=float)
+    extra = multiple * steps[None, :] * sds[:, :1] / np.sqrt(max(n_obs - 1, 1))
+    return np.asarray(np.sqrt(np.square(sds) + np.square(extra)))
+
+
 def level_to_quantiles(level: int) -> tuple[float, float]:
     """The (lower, upper) probabilities of a central ``level`` percent interval."""
     return 0.5 - level / 200.0, 0.5 + level / 200.0
@@ -105,6 +127,13 @@ class WidthCalibration:
         (:func:`cap_member_sds`); None leaves them as they are. One member with an explosive
         variance (a multiplicative-trend ETS on a volatile annual series, say) otherwise sets
         the width of the whole band.
+    trend_term : float or None
+        For fits under ``trend_term_below`` observations, each member's variance gets the
+        sampling error of an estimated trend, ``trend_term`` times the random-walk-with-drift
+        formula (:func:`add_trend_uncertainty`), after the cap and before the base band is
+        built; None leaves it out.
+    trend_term_below : int
+        The fit length from which the trend term is no longer added.
     """
 
     levels: tuple[int, ...]
@@ -116,6 +145,15 @@ class WidthCalibration:
     volatility_edges: Mapping[int, tuple[float, ...]] = field(default_factory=dict)
     bands: Mapping[str, str] = field(default_factory=dict)
     sd_cap: float | None = None
+    trend_term: float | None = None
+    trend_term_below: int = 16
+
+    def member_sds(self, sds: np.ndarray, n_obs: int, trend: bool = True) -> np.ndarray:
+        """The members' sds the base band is built from: capped (:attr:`sd_cap`), then
+        widened on short fits (:attr:`trend_term`) unless ``trend`` is False (members whose
+        variance already includes the trend's estimation error)."""
+        capped = cap_member_sds(sds, self.sd_cap)
+        return add_trend_uncertainty(capped, n_obs, self.trend_term if trend else None, self.trend_term_below)
 
     def bucket(self, n_obs: int, season_length: int | None = None) -> int:
         """Index of the length bucket holding ``n_obs`` (for ``season_length``'s edges)."""
@@ -188,6 +226,11 @@ class WidthCalibration:
                 "volatility_edges": {str(m): [round(float(v), 6) for v in e] for m, e in self.volatility_edges.items()},
                 "bands": dict(self.bands),
                 **({"sd_cap": self.sd_cap} if self.sd_cap is not None else {}),
+                **(
+                    {"trend_term": self.trend_term, "trend_term_below": self.trend_term_below}
+                    if self.trend_term is not None
+                    else {}
+                ),
                 "factors": {k: np.round(np.asarray(v), 4).tolist() for k, v in self.factors.items()},
                 "source": self.source,
                 "meta": dict(self.meta),
@@ -206,6 +249,8 @@ class WidthCalibration:
             factors={k: np.asarray(v, dtype=float) for k, v in raw["factors"].items()},
             bands={str(k): str(v) for k, v in raw.get("bands", {}).items()},
             sd_cap=None if raw.get("sd_cap") is None else float(raw["sd_cap"]),
+            trend_term=None if raw.get("trend_term") is None else float(raw["trend_term"]),
+            trend_term_below=int(raw.get("trend_term_below", 16)),
             source=str(raw.get("source", "")),
             meta=dict(raw.get("meta", {})),
         )

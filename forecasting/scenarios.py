@@ -56,7 +56,14 @@ from forecasting.validation import (
     check_values_for_kind,
 )
 
-__all__ = ["extend_drivers", "forecast_scenarios"]
+__all__ = [
+    "DRIVER_ERRORS_METHOD",
+    "check_scenario_options",
+    "extend_drivers",
+    "forecast_scenarios",
+    "scenario_frames",
+    "scenario_paths",
+]
 
 #: Driver paths drawn when ``driver_uncertainty`` is on; each gets ``n_paths // DRIVER_PATHS`` model paths.
 DRIVER_PATHS = 100
@@ -123,19 +130,82 @@ def forecast_scenarios(
     """
     horizon = check_horizon(horizon)
     levels = check_levels(levels)
+    check_scenario_options(scenarios, driver_uncertainty, n_paths, driver_paths)
+    y, fitted = _fit_once(y, horizon, X, events, model, kind, missing)
+    return scenario_frames(
+        fitted,
+        y,
+        horizon,
+        X,
+        scenarios,
+        levels,
+        model,
+        events=events,
+        driver_uncertainty=driver_uncertainty,
+        driver_model=driver_model,
+        n_paths=n_paths,
+        random_state=random_state,
+        driver_paths=driver_paths,
+    )
+
+
+def check_scenario_options(
+    scenarios: Mapping[str, pd.DataFrame], driver_uncertainty: bool, n_paths: int, driver_paths: int = DRIVER_PATHS
+) -> None:
+    """Refuse an empty or badly named set of scenarios, or path counts out of range, before any fit.
+
+    Raises
+    ------
+    InvalidParameterError
+        No scenario, a name that is no non-empty string, or ``n_paths`` / ``driver_paths``
+        out of range when ``driver_uncertainty`` is on.
+    """
     if not isinstance(scenarios, Mapping) or not scenarios:
         raise InvalidParameterError("scenarios must map at least one name to a frame of future drivers.")
+    for name in scenarios:
+        if not isinstance(name, str) or not name:
+            raise InvalidParameterError(f"scenario names must be non-empty strings; got {name!r}.")
     if driver_uncertainty and not _is_count(driver_paths, 10, 10_000):
         raise InvalidParameterError(f"driver_paths must be an integer in 10..10000; got {driver_paths!r}.")
     if driver_uncertainty and not _is_count(n_paths, driver_paths, 100_000):
         raise InvalidParameterError(
             f"n_paths must be an integer in {driver_paths}..100000 (at least driver_paths); got {n_paths!r}."
         )
-    y, fitted = _fit_once(y, horizon, X, events, model, kind, missing)
+
+
+#: What :func:`scenario_frames` says of intervals that carry the drivers' own errors.
+DRIVER_ERRORS_METHOD = "pooled sample paths under each driver's own forecast errors (driver_uncertainty)"
+
+
+def scenario_frames(
+    fitted: BaseForecaster,
+    y: pd.Series,
+    horizon: int,
+    X: pd.DataFrame,
+    scenarios: Mapping[str, pd.DataFrame],
+    levels: tuple[int, ...],
+    model: str | BaseForecaster,
+    *,
+    events: Sequence[Mapping[str, Any]] | None = None,
+    driver_uncertainty: bool = False,
+    driver_model: str = "auto",
+    n_paths: int = 2000,
+    random_state: int | None = 0,
+    driver_paths: int = DRIVER_PATHS,
+) -> dict[str, pd.DataFrame]:
+    """The forecast frame of each scenario from ``fitted`` (fitted on ``y`` and ``X``); no refit.
+
+    Parameters are those of :func:`forecast_scenarios` (already checked), ``X`` without the
+    events' columns. With ``driver_uncertainty`` the frames' ``interval_method`` says that
+    the drivers' own errors are in the intervals (:data:`DRIVER_ERRORS_METHOD`).
+
+    Raises
+    ------
+    FutureDriversError
+        A scenario's drivers that do not cover the horizon, naming the scenario.
+    """
     out = {}
     for name, path in scenarios.items():
-        if not isinstance(name, str) or not name:
-            raise InvalidParameterError(f"scenario names must be non-empty strings; got {name!r}.")
         _, future = with_events(y, horizon, X, _named(path, name), events)
         try:
             if driver_uncertainty:
@@ -148,6 +218,8 @@ def forecast_scenarios(
             raise FutureDriversError(f"scenario {name!r}: {exc}") from exc
         frame = describe_output(frame, fitted, model, y)
         frame.attrs["driver_uncertainty"] = bool(driver_uncertainty)
+        if driver_uncertainty:
+            frame.attrs["interval_method"] = f"{DRIVER_ERRORS_METHOD}; the model: {frame.attrs['interval_method']}"
         out[name] = frame
     return out
 
@@ -297,3 +369,49 @@ def extend_drivers(
             stacklevel=2,
         )
     return frame
+
+
+def scenario_paths(X_future: pd.DataFrame | None, scenarios: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Each scenario's drivers over the horizon: the baseline ``X_future`` with the scenario's columns replaced.
+
+    The one rule for a scenario whose path does not cover the horizon: it is a
+    :class:`~forecasting.exceptions.FutureDriversError` naming the scenario, the driver and
+    the first period without a value (REST answers it with 422; a report leaves the scenario
+    out with that message as its note).
+
+    Parameters
+    ----------
+    X_future : pd.DataFrame or None
+        The baseline drivers over the horizon (None: the forecast has no drivers).
+    scenarios : mapping of str to pd.DataFrame
+        Scenario name → the drivers it sets, by period (other periods are ignored).
+
+    Raises
+    ------
+    InvalidParameterError
+        Scenarios without drivers.
+    FutureDriversError
+        A scenario that sets a driver not among the drivers, or lacks a horizon period.
+    """
+    if X_future is None:
+        raise InvalidParameterError(
+            "scenarios need 'drivers': their history and their baseline values over the horizon."
+        )
+    out = {}
+    for name, table in scenarios.items():
+        unknown = sorted(set(table.columns) - set(X_future.columns))
+        if unknown:
+            raise FutureDriversError(
+                f"scenario {name!r} sets driver(s) {unknown} that are not among the drivers {list(X_future.columns)}."
+            )
+        path = X_future.copy()
+        for col in table.columns:
+            absent = X_future.index.difference(table[col].dropna().index)
+            if len(absent):
+                raise FutureDriversError(
+                    f"scenario {name!r}: driver {col!r} has no value for forecast period {absent[0]}; give "
+                    f"every period from {X_future.index[0]} to {X_future.index[-1]}."
+                )
+            path[col] = table[col].reindex(X_future.index).to_numpy()
+        out[name] = path
+    return out

@@ -52,8 +52,16 @@ __all__ = [
 #: ``wls_var``: each node weighted by the variance of its own base forecast (its sample paths)
 #: in that year, so a level whose model is unsure (an annual level of few points) counts little;
 #: ``mint_shrink``: the shrunk covariance of the base residuals stacked by year (its diagonal,
-#: the per-node residual variances, when fewer than 8 years of residuals).
-TEMPORAL_METHODS = ("wls_struct", "wls_var", "mint_shrink")
+#: the per-node residual variances, when fewer than 8 years of residuals);
+#: ``wls_mse``: THieF's series variance scaling, every node of a level weighted by that level's
+#: in-sample mean squared one-step error, floored at :data:`MSE_FLOOR` of the structural scale.
+TEMPORAL_METHODS = ("wls_struct", "wls_var", "wls_mse", "mint_shrink")
+
+#: ``wls_mse`` floors a level's error variance at this share of the structural one (the
+#: bottom level's, times the periods in a block): unguarded, a level whose model fits its few
+#: points nearly exactly (an annual level of four years) takes almost all the weight, the
+#: outliers ``mint_shrink`` showed (docs/engine.md). Half is set a priori, not tuned.
+MSE_FLOOR = 0.5
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,8 @@ def forecast_temporal(
     model: str | BaseForecaster = "auto",
     method: str = "wls_struct",
     *,
+    aggregate_model: str | BaseForecaster | None = None,
+    combine: float = 0.0,
     n_paths: int = 1000,
     seed: int = 0,
 ) -> TemporalForecast:
@@ -176,8 +186,14 @@ def forecast_temporal(
         Interval levels in percent.
     model : str or BaseForecaster
         The base model of every level (its ``season_length`` set to the level's season).
-    method : {"wls_struct", "wls_var", "mint_shrink"}
+    method : {"wls_struct", "wls_var", "wls_mse", "mint_shrink"}
         Reconciliation (see :data:`TEMPORAL_METHODS`).
+    aggregate_model : str or BaseForecaster, optional
+        The base model of the levels above the series' own frequency (default: ``model``).
+    combine : float in [0, 1]
+        Share of the base forecast at the series' own frequency kept in the result (0: the
+        reconciled forecast alone). Still exactly coherent: ``c G_bu + (1 - c) G`` is a
+        reconciliation matrix too (it maps coherent forecasts to themselves).
     n_paths, seed
         Sample paths per level and their seed.
 
@@ -192,8 +208,8 @@ def forecast_temporal(
     InvalidParameterError, InsufficientDataError, InvalidSeriesError, ModelFitError
     """
     y, _, horizon, levels = _check(y, horizon, levels, method)
-    draws = temporal_base(y, horizon, model, n_paths=n_paths, seed=seed)
-    return reconcile_temporal(y, horizon, levels, draws, method)
+    draws = temporal_base(y, horizon, model, aggregate_model=aggregate_model, n_paths=n_paths, seed=seed)
+    return reconcile_temporal(y, horizon, levels, draws, method, combine=combine)
 
 
 @dataclass(frozen=True)
@@ -208,16 +224,24 @@ class TemporalBase:
 
 
 def temporal_base(
-    y: pd.Series, horizon: int, model: str | BaseForecaster = "auto", *, n_paths: int = 1000, seed: int = 0
+    y: pd.Series,
+    horizon: int,
+    model: str | BaseForecaster = "auto",
+    *,
+    aggregate_model: str | BaseForecaster | None = None,
+    n_paths: int = 1000,
+    seed: int = 0,
 ) -> TemporalBase:
     """Fit ``model`` at every aggregation level of ``y`` (whole years, cut from the start).
 
+    ``aggregate_model`` (default ``model``) fits the levels above the series' own frequency.
     Split from :func:`forecast_temporal` so that several reconciliations share one set of
     base fits (the benchmark compares them on the same draws).
     """
     y, m, horizon, _ = _check(y, horizon, (), TEMPORAL_METHODS[0])
     n_years = -(-horizon // m)
-    template = build_model(model)
+    bottom = build_model(model)
+    upper = bottom if aggregate_model is None else build_model(aggregate_model)
     out: tuple[dict[int, np.ndarray], ...] = ({}, {}, {})
     models: dict[int, str] = {}
     seeds = np.random.SeedSequence(seed).generate_state(m)
@@ -225,26 +249,60 @@ def temporal_base(
         warnings.simplefilter("ignore")  # short annual levels make the optimisers warn
         for i, k in enumerate(aggregation_levels(m)):
             season = m // k
+            template = bottom if k == 1 else upper
             fitted = _fit_level(_aggregate(y, k, m), template, season, n_years * season, n_paths, int(seeds[i]))
             out[0][k], out[1][k], out[2][k], models[k] = fitted
     return TemporalBase(m, out[0], out[1], out[2], models)
 
 
 def reconcile_temporal(
-    y: pd.Series, horizon: int, levels: Sequence[int], base: TemporalBase, method: str
+    y: pd.Series, horizon: int, levels: Sequence[int], base: TemporalBase, method: str, *, combine: float = 0.0
 ) -> TemporalForecast:
-    """Reconcile :func:`temporal_base`'s forecasts with ``method`` (see :data:`TEMPORAL_METHODS`)."""
+    """Reconcile :func:`temporal_base`'s forecasts with ``method`` (see :data:`TEMPORAL_METHODS`).
+
+    ``combine`` is the share of the base forecast at the series' own frequency kept in the
+    result (see :func:`forecast_temporal`).
+    """
     y, m, horizon, levels = _check(y, horizon, levels, method)
+    if not isinstance(combine, int | float) or not 0.0 <= combine <= 1.0:
+        raise InvalidParameterError(f"combine must be a number in [0, 1]; got {combine!r}.")
     summing = temporal_summing(m)
     stacked = _stack_path_years(_comonotone(base.paths), m)  # (years, nodes, n_paths)
     if method == "wls_var":
         g = step_variance_matrix(summing, np.moveaxis(stacked, 0, 1))  # (years, bottom, nodes)
     else:
-        one = reconciliation_matrix(summing, method, _stack_years(base.residuals, m))
+        if method == "wls_mse":
+            one = _weighted(summing, _level_mse(base.residuals, m))
+        else:
+            one = reconciliation_matrix(summing, method, _stack_years(base.residuals, m))
         g = np.broadcast_to(one, (stacked.shape[0], *one.shape))
+    if combine > 0:
+        bottom_up = reconciliation_matrix(summing, "bottom_up")
+        g = combine * bottom_up + (1.0 - combine) * g
     rec_mean = np.einsum("nb,ybc,yc->yn", summing, g, _stack_years(base.mean, m))  # (years, nodes)
     rec_paths = np.einsum("nb,ybc,ycp->ynp", summing, g, stacked)
     return _frames(y, m, horizon, levels, rec_mean, rec_paths, method, base.models)
+
+
+def _level_mse(residuals: dict[int, np.ndarray], m: int) -> np.ndarray:
+    """Per node (level order as :func:`aggregation_levels`): its level's mean squared one-step
+    error, floored at ``MSE_FLOOR`` times ``k`` times the bottom level's (THieF's ``mse``, guarded)."""
+    mse = {k: float(np.nanmean(r**2)) if np.isfinite(r).any() else np.nan for k, r in residuals.items()}
+    scale = mse[1] if np.isfinite(mse[1]) and mse[1] > 0 else 0.0
+    if scale == 0.0:  # no usable bottom errors: structural scaling
+        return np.asarray(temporal_summing(m).sum(axis=1), dtype=float)
+    out = []
+    for k in aggregation_levels(m):
+        structural = k * scale
+        value = mse[k] if np.isfinite(mse[k]) else structural
+        out.extend([max(value, MSE_FLOOR * structural)] * (m // k))
+    return np.array(out)
+
+
+def _weighted(summing: np.ndarray, variances: np.ndarray) -> np.ndarray:
+    """``G = (S' W^-1 S)^-1 S' W^-1`` for a diagonal ``W`` (positive variances)."""
+    w_inv_s = summing / variances[:, None]
+    return np.asarray(np.linalg.solve(summing.T @ w_inv_s, w_inv_s.T))
 
 
 def _stack_path_years(paths: dict[int, np.ndarray], m: int) -> np.ndarray:

@@ -10,6 +10,7 @@ of :data:`ARCHIVE_COLUMNS` (``issued_at, model, ds, mean`` plus ``lo_<L>``/``hi_
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,13 +21,15 @@ import numpy as np
 import pandas as pd
 
 import forecasting
+from data.params import ForecastParams
 from forecasting import metrics
 from forecasting.breaks import break_warnings
 from forecasting.core import latest_complete_stretch, score_backtest
 from forecasting.exceptions import ForecastingError, InsufficientDataError, InvalidSeriesError
 from forecasting.executor import WarningNote, capture_warnings
+from forecasting.fit import FittedForecast
 from forecasting.frames import CUTOFF, DS, MEAN, MEDIAN, MODEL, hi_col, lo_col
-from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions, Outlook, check_base, forecast_outlook
+from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions, check_base, outlook_history
 from forecasting.paths import OBSERVED, PERIODS_OBSERVED, full_year_target, periods_per_year, to_periods
 from forecasting.series import RowLocator, parse_series
 from reports.structures import StructureSection
@@ -48,8 +51,13 @@ __all__ = [
     "SeriesSection",
     "accuracy_from_backtest",
     "build_report",
+    "backtest_fitted",
     "build_section",
     "compute_section",
+    "outlook_options",
+    "section_fit",
+    "section_notes",
+    "with_params",
     "failed_section",
     "score_past_forecasts",
     "summary_sentence",
@@ -211,6 +219,8 @@ class SeriesSection:
     #: Scenario name -> its forecast rows (drivers' scenarios, :mod:`reports.driven`); the
     #: workbook's ``scenarios`` sheet. Empty without scenarios.
     scenarios: dict[str, list[ForecastRow]] = field(default_factory=dict)
+    #: What the archive keeps with the section's forecast (None for a failed section).
+    params: ForecastParams | None = None
 
     @property
     def ok(self) -> bool:
@@ -706,19 +716,22 @@ def compute_section(
         return forecast_failure(series_id, exc, "", described)
     try:
         with capture_warnings() as caught:
-            if missing == "model":
-                out = _gappy_outlook(fit_y, horizon, levels, model, kind)
-                bt, note = _backtest(fit_y, horizon, levels, model, kind, backtest_windows, missing="model")
-            else:
-                growth, full_year = _outlook_options(fit_y)
-                out = forecast_outlook(fit_y, horizon, levels, model, kind, growth=growth, full_year=full_year)
-                bt, note = _backtest(fit_y, horizon, levels, model, kind, backtest_windows)
+            fitted = section_fit(
+                fit_y,
+                horizon=horizon,
+                levels=levels,
+                model=model,
+                kind=kind,
+                missing=missing,
+                check_breaks=check_breaks,
+            )
+            bt, note = backtest_fitted(fitted, backtest_windows)
     except ForecastingError as exc:
         return forecast_failure(series_id, exc, gap_note, described)
-    return build_section(
+    section = build_section(
         series_id,
         y,
-        out.forecast,
+        fitted.forecast,
         levels=levels,
         model=model,
         title=title,
@@ -727,18 +740,76 @@ def compute_section(
         backtest_frame=bt,
         accuracy_note=note,
         archived=archived,
-        warnings_=_section_notes(caught, gap_note, break_notes(fit_y) if check_breaks else []),
+        warnings_=section_notes(caught, gap_note),
         kind=kind,
-        growth=out.growth,
-        full_year=out.full_year,
+        growth=fitted.growth,
+        full_year=fitted.full_year,
         source=source,
         missing=missing,
     )
+    return with_params(section, fitted)
 
 
-def _section_notes(caught: list[WarningNote], gap_note: str | None, breaks: list[WarningNote]) -> list[WarningNote]:
-    """The fit's warnings, after the gap note (the code the REST service gives it), then the breaks."""
-    return [*([WarningNote("missing_values", gap_note)] if gap_note else []), *caught, *breaks]
+def with_params(section: SeriesSection, fitted: FittedForecast) -> SeriesSection:
+    """``section`` with the archive record of its fit (the report run adds the vintage and the run)."""
+    params = ForecastParams(
+        frequency="",
+        kind=section.kind,
+        interval_method=fitted.interval_method,
+        warnings=tuple(section.warnings),
+        growth=fitted.growth,
+        full_year=fitted.full_year,
+        scenarios=fitted.scenarios or None,
+        coefficients=tuple(fitted.coefficients),
+    )
+    return dataclasses.replace(section, params=params)
+
+
+def section_fit(
+    y: pd.Series,
+    *,
+    horizon: int,
+    levels: Sequence[int],
+    model: str,
+    kind: str,
+    missing: str = "error",
+    check_breaks: bool = False,
+    drivers: pd.DataFrame | None = None,
+    extend: Sequence[str] = (),
+    events: Sequence[Mapping[str, Any]] | None = None,
+    scenarios: Mapping[str, pd.DataFrame] | None = None,
+    driver_uncertainty: bool = False,
+) -> FittedForecast:
+    """The one fit of a section (:func:`forecasting.fit_forecast`): with the growth and full-year
+    blocks its history allows, and the scenarios that do not cover the horizon left out (their
+    note is :attr:`~forecasting.FittedForecast.skipped_scenarios`). ``y`` is the part to fit
+    (:func:`prepare_series`): with ``missing="latest_stretch"`` it is already that stretch."""
+    try:
+        growth, full_year = outlook_options(outlook_history(y))
+    except ForecastingError:
+        growth, full_year = None, None
+    return forecasting.fit_forecast(
+        y,
+        horizon,
+        levels,
+        model,
+        kind,
+        drivers=drivers,
+        extend=extend,
+        events=events,
+        missing="model" if missing == "model" else "error",
+        check_breaks=check_breaks,
+        growth=growth,
+        full_year=full_year,
+        scenarios=scenarios,
+        driver_uncertainty=driver_uncertainty,
+        skip_incomplete_scenarios=True,
+    )
+
+
+def section_notes(caught: Sequence[WarningNote], gap_note: str | None) -> list[WarningNote]:
+    """The fit's warnings (break warnings among them), after the gap note (the code the REST service gives it)."""
+    return [*([WarningNote("missing_values", gap_note)] if gap_note else []), *caught]
 
 
 def break_notes(y: pd.Series, events: Sequence[Mapping[str, Any]] | None = None) -> list[WarningNote]:
@@ -747,18 +818,13 @@ def break_notes(y: pd.Series, events: Sequence[Mapping[str, Any]] | None = None)
     What a report shows next to a series ("a break near 2022-03; intervals may be too
     narrow"), from :func:`forecasting.breaks.break_warnings`; empty for a series too short
     to scan or without a strong break. Missing values are skipped (the scan runs on the
-    latest unbroken stretch).
+    latest unbroken stretch). A section's own fit warns of its breaks (``check_breaks``).
     """
     stretch, _ = latest_complete_stretch(y)
     return [WarningNote(w.code, str(w)) for w in break_warnings(stretch, events)]
 
 
-def _gappy_outlook(y: pd.Series, horizon: int, levels: Sequence[int], model: str, kind: str) -> Outlook:
-    """The forecast of a series with gaps, by a model that skips them (no growth blocks)."""
-    return Outlook(forecasting.forecast(y, horizon, levels, model, kind, missing="model"))
-
-
-def _outlook_options(y: pd.Series) -> tuple[GrowthOptions | None, FullYearOptions | None]:
+def outlook_options(y: pd.Series) -> tuple[GrowthOptions | None, FullYearOptions | None]:
     """Growth when the series has a complete calendar year; full year for monthly and quarterly
     series whose year-to-date is complete. A series without them still gets its forecast."""
     try:
@@ -774,36 +840,16 @@ def _outlook_options(y: pd.Series) -> tuple[GrowthOptions | None, FullYearOption
     return growth, full_year
 
 
-def _backtest(
-    y: pd.Series,
-    horizon: int,
-    levels: Sequence[int],
-    model: str,
-    kind: str,
-    windows: int,
-    *,
-    X: pd.DataFrame | None = None,
-    events: Sequence[Mapping[str, Any]] | None = None,
-    missing: str = "error",
-) -> tuple[pd.DataFrame | None, str]:
-    """Backtest with up to ``windows`` windows (fewer when short); drivers ``X`` known at each origin.
+def backtest_fitted(fitted: FittedForecast, windows: int) -> tuple[pd.DataFrame | None, str]:
+    """The fitted forecast's backtest with up to ``windows`` windows (fewer when short), and a note.
 
-    ``missing="model"``: a series with gaps, backtested with the gap-taking model (windows
-    whose actuals are missing are not scored).
+    The same model, kind, drivers (known at each origin), events and gap policy as the fit;
+    with ``missing="model"`` windows whose actuals are missing are not scored.
     """
+    horizon = fitted.plan.horizon
     for n_windows in range(max(windows, 1), 0, -1):
         try:
-            frame = forecasting.backtest(
-                y,
-                horizon=horizon,
-                windows=n_windows,
-                models=(model,),
-                levels=levels,
-                kind=kind,
-                X=X,
-                events=events,
-                missing=missing,
-            )
+            frame = fitted.backtest(n_windows)
         except InsufficientDataError:
             continue
         except ForecastingError as exc:

@@ -45,6 +45,7 @@ from reports.exceptions import ScheduleNeverFiresError
 __all__ = [
     "DEFAULT_SCHEDULE",
     "FORMATS",
+    "MISSING_OPTIONS",
     "ReportDefinition",
     "build_trigger",
     "check_definition",
@@ -103,8 +104,10 @@ class ReportDefinition:
         Where each successful run is sent (e-mail recipients, a webhook URL); ``None``
         sends nothing (see :mod:`reports.delivery`).
     series_options : dict of str to dict
-        Per-series settings by series id, each a mapping of ``missing`` (``"error"`` or
-        ``"model"``: fit through gaps with a model that skips them), ``model`` (a registered
+        Per-series settings by series id, each a mapping of ``missing`` (``"error"``,
+        ``"latest_stretch"``: both fit the latest unbroken stretch of a series with gaps and
+        say what was left out, or ``"model"``: fit through gaps with a model that skips
+        them; see :data:`MISSING_OPTIONS`), ``model`` (a registered
         name, instead of the report's), ``kind`` (``"level"`` or ``"share"``, instead of
         the stored kind) and ``check_breaks`` (``"true"``: scan the history for structural
         breaks and say so next to the forecast, "a break near 2022-03; intervals may be too
@@ -253,8 +256,14 @@ def check_definition(
     )
 
 
+#: ``missing`` as REST and the command line take it: refuse gaps, fit the latest unbroken
+#: stretch (with a note), or fit through them with a model that skips them. A report
+#: forecasts a series with gaps from its latest unbroken stretch under ``"error"`` too (a
+#: report does not fail a series for its gaps; the note says what was left out).
+MISSING_OPTIONS = ("error", "latest_stretch", "model")
+
 #: Allowed values of each per-series option (``model`` is checked against the registry).
-_OPTION_VALUES = {"missing": ("error", "model"), "kind": ("level", "share"), "check_breaks": ("true", "false")}
+_OPTION_VALUES = {"missing": MISSING_OPTIONS, "kind": ("level", "share"), "check_breaks": ("true", "false")}
 
 
 def _check_series_options(options: object, model: str) -> None:
@@ -281,6 +290,14 @@ def _check_series_options(options: object, model: str) -> None:
         spec = check_driver_options(series_id, opts)
         if spec is not None and (spec.drivers or spec.events):
             _check_takes_drivers(series_id, opts.get("model", model))
+        if spec is not None and opts.get("missing") == "latest_stretch":
+            # The driven sections (reports.driven) hand 'missing' to the library, which knows
+            # 'error' and 'model' only; their 'error' already fits the latest unbroken stretch.
+            raise InvalidParameterError(
+                f"series_options[{series_id!r}].missing='latest_stretch' is not available with drivers, events or "
+                "scenarios in a report yet; leave 'missing' out (a report then fits the latest unbroken stretch "
+                "and says what was left out) or use 'model'."
+            )
 
 
 def _check_takes_drivers(series_id: str, model: str) -> None:

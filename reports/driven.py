@@ -13,10 +13,15 @@ drivers would silently change the model. A scenario that gives the driver's path
 path instead. A driver without a value somewhere in the history is an error of the
 section (explained to the reader), not filled.
 
-The section then carries: the forecast, growth and full year from the same fitted model
-(:func:`forecasting.forecast_outlook` with ``X``), a backtest with the drivers known at
-each origin, a "Drivers" table (which stored series, up to when, how the horizon is
-covered), and with scenarios the scenario table and one fan chart per scenario
+A scenario whose stored path does not cover the horizon is left out with a note: the same
+:class:`~forecasting.exceptions.FutureDriversError` that REST answers with 422
+(:func:`forecasting.scenarios.scenario_paths`), its message as the note.
+
+The section then carries, all from the one fit of :func:`forecasting.fit_forecast`: the
+forecast, growth and full year, the scenarios, a backtest with the drivers known at each
+origin, a "Drivers" table (which stored series, up to when, how the horizon is covered,
+and the fitted coefficient, its standard error and the elasticity at the mean), and with
+scenarios the scenario table and one fan chart per scenario
 (:mod:`reports.scenarios`, in HTML and so in PDF) and their rows for the workbook's
 ``scenarios`` sheet.
 """
@@ -25,116 +30,70 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-import forecasting
-from forecasting.drivers import split_drivers
-from forecasting.exceptions import ForecastingError, FutureDriversError, InvalidSeriesError
+from forecasting.exceptions import ForecastingError, InvalidSeriesError
 from forecasting.executor import WarningNote, capture_warnings
+from forecasting.fit import DriverCoefficient, FittedForecast
 from forecasting.frames import future_index
-from forecasting.outlook import Outlook, forecast_outlook, outlook_history, outlook_horizon
-from forecasting.scenarios import extend_drivers
+from forecasting.outlook import outlook_horizon
 from reports.content import (
     ContentBlock,
     SeriesSection,
-    _backtest,
-    _outlook_options,
-    _section_notes,
-    break_notes,
+    backtest_fitted,
     build_section,
     forecast_failure,
     prepare_series,
+    section_fit,
+    section_notes,
+    with_params,
 )
 from reports.scenarios import build_scenario_section, render_scenario_section
 
 __all__ = ["compute_driven_section"]
 
 
-def _drivers_table(drivers: Mapping[str, pd.Series], index: pd.Index, horizon: int) -> pd.DataFrame:
-    """The drivers as one frame, their missing horizon periods filled by their own forecast (warned)."""
+def _drivers_table(drivers: Mapping[str, pd.Series], index: pd.Index, horizon: int) -> tuple[pd.DataFrame, list[str]]:
+    """The drivers as one frame, and those without values somewhere in the horizon (to extend)."""
     frame = pd.DataFrame({name: s.astype(float) for name, s in drivers.items()})
     short = [name for name, s in drivers.items() if s.reindex(future_index(index, horizon)).isna().any()]
-    return extend_drivers(frame, index, horizon, short) if short else frame
+    return frame, short
 
 
-def _scenario_paths(
-    scenarios: Mapping[str, Mapping[str, pd.Series]], X_future: pd.DataFrame
-) -> tuple[dict[str, pd.DataFrame], list[WarningNote]]:
-    """Each scenario's drivers over the horizon (the baseline with its drivers' paths), and notes
-    for the scenarios left out because their stored path does not cover the horizon."""
-    paths, notes = {}, []
-    for name, drivers in scenarios.items():
-        path = X_future.copy()
-        for driver, series in drivers.items():
-            values = series.reindex(X_future.index)
-            if values.isna().any():
-                first = X_future.index[values.isna().to_numpy()][0]
-                notes.append(
-                    WarningNote(
-                        "invalid_future_drivers",
-                        f"scenario {name!r} left out: its path of driver {driver!r} has no value for {first}; store "
-                        f"the path for every forecast period ({X_future.index[0]} to {X_future.index[-1]}).",
-                    )
-                )
-                break
-            path[driver] = values.to_numpy()
-        else:
-            paths[name] = path
-    return paths, notes
-
-
-def _driver_block(drivers: Mapping[str, pd.Series], ids: Mapping[str, str], future: pd.Index) -> ContentBlock:
+def _driver_block(
+    drivers: Mapping[str, pd.Series],
+    ids: Mapping[str, str],
+    future: pd.Index,
+    coefficients: Sequence[DriverCoefficient] = (),
+) -> ContentBlock:
+    fitted = {c.name: c for c in coefficients}
     rows: list[list[str | float | None]] = []
     for name, series in drivers.items():
         last = series.last_valid_index()
         covered = series.reindex(future).notna().all()
         how = "stored values" if covered else f"own forecast after {last}"
-        rows.append([name, ids.get(name, name), str(last) if last is not None else "", how])
+        coef = fitted.get(str(name))
+        estimates = [None, None, None] if coef is None else [coef.estimate, coef.std_error, coef.elasticity_at_mean]
+        rows.append([name, ids.get(name, name), str(last) if last is not None else "", how, *estimates])
     return ContentBlock(
         title="Drivers",
-        columns=["driver", "stored series", "last stored period", "over the horizon"],
+        columns=[
+            "driver",
+            "stored series",
+            "last stored period",
+            "over the horizon",
+            "coefficient",
+            "standard error",
+            "elasticity at the mean",
+        ],
         rows=rows,
         note="The forecast is conditional on these drivers; where a driver's stored values stop early, its own "
-        "forecast stands in and its uncertainty is not in the intervals.",
+        "forecast stands in and its uncertainty is not in the intervals. The coefficient is on the model's scale "
+        "(logit for shares); the elasticity is the percent change of the series for a 1% change of the driver, "
+        "at the sample means.",
     )
-
-
-def _outlook(
-    y: pd.Series,
-    table: pd.DataFrame,
-    horizon: int,
-    levels: Sequence[int],
-    model: str,
-    kind: str,
-    events: list[dict[str, Any]] | None,
-    missing: str,
-) -> tuple[Outlook, pd.DataFrame | None, pd.DataFrame | None]:
-    """The forecast with its blocks when the history allows them; also ``X`` and ``X_future`` over the horizon."""
-    try:
-        growth, full_year = _outlook_options(outlook_history(y))
-    except ForecastingError:
-        growth, full_year = None, None
-    X = X_path = None
-    if not table.empty:
-        path_horizon = outlook_horizon(y.index, horizon) if growth or full_year else horizon
-        X, X_path = split_drivers(table, y.index, path_horizon)
-    out = forecast_outlook(
-        y,
-        horizon,
-        levels,
-        model,
-        kind,
-        growth=growth,
-        full_year=full_year,
-        X=X,
-        X_future=X_path,
-        events=events,
-        missing=missing,
-    )
-    return out, X, None if X_path is None else X_path.iloc[:horizon]
 
 
 def compute_driven_section(
@@ -159,121 +118,70 @@ def compute_driven_section(
     missing: str = "error",
     check_breaks: bool = False,
 ) -> SeriesSection:
-    """Forecast ``y`` with its drivers (and events, scenarios) and assemble its section.
-
-    Parameters are those of :func:`reports.content.compute_section`, plus ``drivers``
-    (driver name -> its stored series, history and whatever future is stored),
-    ``driver_ids`` (driver name -> stored series id, for the reader), ``events``,
-    ``scenarios`` (scenario name -> driver name -> the stored path) and
-    ``driver_uncertainty``. Errors become a failed section, as there.
-    """
+    """Forecast ``y`` with its drivers (and events, scenarios) and assemble its section; parameters of
+    :func:`reports.content.compute_section`, plus ``drivers`` (name -> stored series, history and any
+    future), ``driver_ids`` (name -> stored series id), ``events``, ``scenarios`` (name -> driver ->
+    stored path) and ``driver_uncertainty``. Errors become a failed section, as there."""
     described = {"title": title, "model": model, "unit": unit, "source": source}
     try:
         y, fit_y, gap_note = prepare_series(series_id, y, kind, missing)
     except InvalidSeriesError as exc:
         return forecast_failure(series_id, exc, "", described)
-    fit = _Fit(horizon, tuple(levels), model, kind, events, missing)
     try:
         with capture_warnings() as caught:
-            done = _forecast_all(fit_y, fit, drivers, scenarios, driver_uncertainty, backtest_windows)
+            setup = (horizon, tuple(levels), model, kind, missing, check_breaks)
+            fitted = _fit(fit_y, setup, drivers, events, scenarios, driver_uncertainty)
+            no_backtest = (None, "no backtest: the series has gaps")
+            bt, note = no_backtest if missing == "model" else backtest_fitted(fitted, backtest_windows)
     except ForecastingError as exc:
         return forecast_failure(series_id, exc, gap_note, described)
-    breaks = break_notes(fit_y, events) if check_breaks else []
+    left_out = [WarningNote("invalid_future_drivers", why) for why in fitted.skipped_scenarios.values()]
     section = build_section(
         series_id,
         y,
-        done.outlook.forecast,
+        fitted.forecast,
         levels=levels,
         vintage=vintage,
-        backtest_frame=done.backtest,
-        accuracy_note=done.accuracy_note,
+        backtest_frame=bt,
+        accuracy_note=note,
         archived=archived,
-        warnings_=[*_section_notes(caught, gap_note, breaks), *done.scenario_notes],
+        warnings_=[*section_notes(caught, gap_note), *left_out],
         kind=kind,
-        growth=done.outlook.growth,
-        full_year=done.outlook.full_year,
+        growth=fitted.growth,
+        full_year=fitted.full_year,
         missing=missing,
         **described,
     )
-    return _with_extras(section, fit_y, drivers, driver_ids or {}, horizon, done.scenarios)
+    return _with_extras(with_params(section, fitted), fit_y, drivers, driver_ids or {}, horizon, fitted)
 
 
-@dataclass(frozen=True)
-class _Done:
-    """The fits of a driven section."""
-
-    outlook: Outlook
-    scenarios: dict[str, pd.DataFrame]
-    scenario_notes: list[WarningNote]
-    backtest: pd.DataFrame | None
-    accuracy_note: str
-
-
-@dataclass(frozen=True)
-class _Fit:
-    """What every fit of a driven section shares."""
-
-    horizon: int
-    levels: tuple[int, ...]
-    model: str
-    kind: str
-    events: list[dict[str, Any]] | None
-    missing: str
-
-
-def _forecast_all(
+def _fit(
     y: pd.Series,
-    fit: _Fit,
+    setup: tuple[int, tuple[int, ...], str, str, str, bool],
     drivers: Mapping[str, pd.Series],
-    scenarios: Mapping[str, Mapping[str, pd.Series]] | None,
-    driver_uncertainty: bool,
-    backtest_windows: int,
-) -> _Done:
-    """The forecast with its blocks, the scenarios and the backtest (no backtest over gaps)."""
-    horizon, levels, model, kind, events, missing = (
-        fit.horizon,
-        fit.levels,
-        fit.model,
-        fit.kind,
-        fit.events,
-        fit.missing,
-    )
-    table = _drivers_table(drivers, y.index, outlook_horizon(y.index, horizon)) if drivers else pd.DataFrame()
-    out, X, X_future = _outlook(y, table, horizon, levels, model, kind, events, missing)
-    frames, notes = _scenarios(
-        y, horizon, levels, model, kind, X, X_future, events, missing, scenarios, driver_uncertainty
-    )
-    if missing == "model":
-        return _Done(out, frames, notes, None, "no backtest: the series has gaps")
-    bt, note = _backtest(y, horizon, levels, model, kind, backtest_windows, X=X, events=events)
-    return _Done(out, frames, notes, bt, note)
-
-
-def _scenarios(
-    y: pd.Series,
-    horizon: int,
-    levels: Sequence[int],
-    model: str,
-    kind: str,
-    X: pd.DataFrame | None,
-    X_future: pd.DataFrame | None,
     events: list[dict[str, Any]] | None,
-    missing: str,
     scenarios: Mapping[str, Mapping[str, pd.Series]] | None,
     driver_uncertainty: bool,
-) -> tuple[dict[str, pd.DataFrame], list[WarningNote]]:
-    """One forecast per scenario that covers the horizon (none without scenarios)."""
-    if not scenarios:
-        return {}, []
-    if X is None or X_future is None:
-        raise FutureDriversError("scenarios need drivers: a scenario is a path of the drivers.")
-    paths, notes = _scenario_paths(scenarios, X_future)
-    if not paths:
-        return {}, notes
-    frames = forecasting.forecast_scenarios(
-        y, horizon, X, paths, levels, model, kind, events=events, missing=missing, driver_uncertainty=driver_uncertainty
+) -> FittedForecast:
+    """The section's one fit (``setup``: horizon, levels, model, kind, missing, check_breaks); stored
+    drivers that stop early are forecast by their own model."""
+    horizon, levels, model, kind, missing, check_breaks = setup
+    table, short = _drivers_table(drivers, y.index, outlook_horizon(y.index, horizon)) if drivers else (None, [])
+    paths = {name: pd.DataFrame({d: s.astype(float) for d, s in ds.items()}) for name, ds in (scenarios or {}).items()}
+    return section_fit(
+        y,
+        horizon=horizon,
+        levels=levels,
+        model=model,
+        kind=kind,
+        missing=missing,
+        check_breaks=check_breaks,
+        drivers=table,
+        extend=short,
+        events=events,
+        scenarios=paths or None,
+        driver_uncertainty=driver_uncertainty,
     )
-    return frames, notes
 
 
 def _with_extras(
@@ -282,12 +190,13 @@ def _with_extras(
     drivers: Mapping[str, pd.Series],
     driver_ids: Mapping[str, str],
     horizon: int,
-    frames: Mapping[str, pd.DataFrame],
+    fitted: FittedForecast,
 ) -> SeriesSection:
     """The section with its drivers table and, with scenarios, their table and fan charts."""
     blocks = list(section.blocks)
     if drivers:
-        blocks.append(_driver_block(drivers, driver_ids, future_index(y.index, horizon)))
+        blocks.append(_driver_block(drivers, driver_ids, future_index(y.index, horizon), fitted.coefficients))
+    frames = fitted.scenarios
     if not frames:
         return dataclasses.replace(section, blocks=blocks)
     scen = build_scenario_section(section.series_id, y, frames, title=section.title, unit=section.unit)

@@ -8,6 +8,7 @@ call for the same report and as-of time returns the stored run instead of runnin
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import threading
@@ -16,7 +17,7 @@ import traceback as tb
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ import pandas as pd
 
 from data.exceptions import DataError, SeriesNotFoundError, VintageNotFoundError
 from data.meta import ForecastRecord, StoredSeries
+from data.params import ForecastParams, ReportRef
 from data.progress_repo import REPORT_RUN, ProgressTracker
 from forecasting.exceptions import ForecastingError, InvalidDriversError, WorkerLostError
 from forecasting.executor import TaskResult, get_executor
@@ -641,8 +643,8 @@ def _archive_forecasts(
         record = ForecastRecord(
             series_id=section.series_id,
             vintage_id=stored.vintage.vintage_id,
-            model=definition.model,
-            params=_archive_params(definition, run, stored),
+            model=section.model,  # the model fitted for this series, not the report's default
+            params=archive_params(definition, run, stored, section).to_params(),
             horizon=definition.horizon,
             levels=tuple(definition.levels),
             frame=frame,
@@ -651,20 +653,18 @@ def _archive_forecasts(
     return ids
 
 
-def _archive_params(definition: ReportDefinition, run: ReportRun, stored: StoredSeries) -> dict[str, Any]:
-    """What the archive keeps with a report's forecast: the same keys as a REST forecast's."""
-    vintage = asdict(stored.vintage)
-    vintage["created_at"] = stored.vintage.created_at.isoformat()
-    return {
-        "report": definition.name,
-        "run_id": run.run_id,
-        "as_of": run.as_of.isoformat(),
-        "frequency": stored.meta.frequency,
-        "kind": stored.meta.kind,
-        "transform": "none",
-        "vintage": vintage,
-        "warnings": [],
-    }
+def archive_params(
+    definition: ReportDefinition, run: ReportRun, stored: StoredSeries, section: SeriesSection
+) -> ForecastParams:
+    """What the archive keeps with a report's forecast: the record a REST forecast keeps, plus the run."""
+    fitted = section.params or ForecastParams(frequency="", kind=section.kind)
+    return dataclasses.replace(
+        fitted,
+        frequency=stored.meta.frequency,
+        kind=section.kind or stored.meta.kind,
+        vintage=stored.vintage,
+        report=ReportRef(definition.name, run.run_id, run.as_of),
+    )
 
 
 def _section_frame(section: SeriesSection, index: pd.Index) -> pd.DataFrame:

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
-from api.convert import structure_create, structure_forecast_to_read, structure_to_read
+from api.convert import structure_create, structure_forecast_to_read, structure_member_to_read, structure_to_read
 from api.deps import ServiceDep, StoreDep
 from api.schemas import (
     ErrorRead,
     StructureCreate,
     StructureForecastCreate,
     StructureForecastRead,
+    StructureMemberForecastRead,
     StructureRead,
     StructuresPage,
 )
@@ -25,6 +26,9 @@ __all__ = ["router"]
 router = APIRouter(prefix="/structures", tags=["structures"])
 
 Name = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", max_length=64)]
+#: A node's id: a stored series, or an aggregate the structure derives, which a structure by tags
+#: names ``root:key=value``; so no series-id pattern, only compared with the structure's nodes.
+NodeId = Annotated[str, Path(min_length=1, max_length=300)]
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorRead, "description": "No structure of that name."}}
 _INVALID: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorRead, "description": "A bad definition: unknown ids, a cycle, a bad method."}
@@ -95,3 +99,32 @@ async def create_structure_forecast(
     if outcomes is None:
         return client_gone_response()
     return structure_forecast_to_read(fit.finish(outcomes[0]))
+
+
+@router.post(
+    "/{name}/forecasts/{series_id}",
+    response_model=StructureMemberForecastRead,
+    responses={
+        404: {"model": ErrorRead, "description": "No structure of that name, or the series is not one of its nodes."},
+        422: {"model": ErrorRead, "description": "The members do not form the structure (gaps, sums, spans)."},
+    },
+)
+async def create_structure_member_forecast(
+    name: Name, series_id: NodeId, body: StructureForecastCreate, request: Request, store: StoreDep, service: ServiceDep
+) -> StructureMemberForecastRead | Response:
+    """Forecast one series as its structure shows it: the coherent figures, labelled (not its own forecast)."""
+    fit = await run_in_threadpool(
+        start_structure_forecast,
+        store,
+        service.submit_fit,
+        service.limits,
+        name,
+        horizon=body.horizon,
+        levels=body.levels,
+        as_of=body.as_of,
+        member=series_id,
+    )
+    outcomes = await await_futures([fit.future], request.is_disconnected)
+    if outcomes is None:
+        return client_gone_response()
+    return structure_member_to_read(fit.finish(outcomes[0]), series_id)

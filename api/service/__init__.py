@@ -8,7 +8,7 @@ translate.
 
 from __future__ import annotations
 
-from api.service.fitting import FitOutcome, fit_forecast, run_backtest
+from api.service.fitting import FitOutcome, fit_plan, run_backtest
 from api.service.forecasts import ForecastService
 from api.service.limits import Limits
 from api.service.sources import InlineParser
@@ -38,6 +38,6 @@ __all__ = [
     "Limits",
     "Prepared",
     "SeriesSource",
-    "fit_forecast",
+    "fit_plan",
     "run_backtest",
 ]

@@ -4,18 +4,18 @@ A request's drivers arrive as named columns of ``{ds, y}`` observations covering
 series' history and the forecast horizon, or as references to stored series
 (``series_id``, read at the request's ``as_of`` or the driver's own). They are parsed with
 the series' own frequency once the series is read (:func:`driver_table`,
-:func:`read_stored_drivers`), then split into ``X`` and ``X_future`` by
-:func:`forecasting.drivers.split_drivers`, whose errors name the driver and the period
-(422). A stored driver is checked against the periods it must cover before any fit
+:func:`read_stored_drivers`) and handed as one table to :func:`forecasting.plan_forecast`,
+which splits them into ``X`` and ``X_future`` (errors name the driver and the period: 422).
+A stored driver is checked against the periods it must cover before any fit
 (:func:`check_stored_coverage`); where it stops before the horizon's end and every scenario
-gives its path, the baseline forecast uses the driver's own forecast
-(:func:`forecasting.scenarios.extend_drivers`).
+gives its path, it is passed as ``extend`` and the baseline forecast uses the driver's own
+forecast (:func:`forecasting.scenarios.extend_drivers`, inside the one fit).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -25,20 +25,16 @@ import pandas as pd
 
 from api.cache import data_hash
 from data import SeriesNotFoundError, Store
-from forecasting.drivers import split_drivers
-from forecasting.exceptions import FutureDriversError, InvalidDriversError, InvalidParameterError
+from forecasting.exceptions import FutureDriversError, InvalidDriversError
 from forecasting.frames import future_index
-from forecasting.scenarios import extend_drivers
 from forecasting.series import ItemLocator, parse_series
 
 __all__ = [
-    "DrivenFit",
     "DriverColumn",
     "DriverInputs",
     "ScenarioInputs",
     "StoredDrivers",
     "check_stored_coverage",
-    "driven_fit",
     "driver_table",
     "read_stored_drivers",
     "scenario_tables",
@@ -252,89 +248,3 @@ def scenario_tables(scenarios: ScenarioInputs | None, frequency: str) -> Mapping
     if scenarios is None:
         return None
     return {name: _parse(cols, frequency, f"scenarios.{name}") for name, cols in scenarios.paths}
-
-
-@dataclass(frozen=True)
-class DrivenFit:
-    """What a fit with drivers, events, gaps or scenarios needs besides the series (picklable).
-
-    Built in the request thread by :func:`driven_fit`; run on a worker by
-    :func:`~api.service.fitting.fit_forecast`.
-    """
-
-    drivers: pd.DataFrame | None = None
-    events: list[dict[str, Any]] | None = None
-    missing: str = "error"
-    check_breaks: bool = False
-    scenarios: Mapping[str, pd.DataFrame] | None = None
-    driver_uncertainty: bool = False
-    #: Drivers whose missing horizon values come from their own forecast (the baseline).
-    extend: tuple[str, ...] = ()
-
-    def split(
-        self, y: pd.Series, horizon: int, *, check_only: bool = False
-    ) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
-        """``X`` and ``X_future`` for ``y`` (None, None without drivers).
-
-        The drivers in ``extend`` get their own forecast over the horizon periods they lack
-        (:func:`~forecasting.scenarios.extend_drivers`); ``check_only`` puts zeros there
-        instead, to check everything else without fitting a model.
-        """
-        if self.drivers is None:
-            return None, None
-        drivers = self.drivers
-        if self.extend and check_only:
-            future = future_index(y.index, horizon)
-            drivers = drivers.reindex(drivers.index.union(future))
-            for col in self.extend:
-                drivers.loc[future, col] = drivers.loc[future, col].fillna(0.0)
-        elif self.extend:
-            drivers = extend_drivers(drivers, y.index, horizon, self.extend)
-        return split_drivers(drivers, y.index, horizon)
-
-    def extended(self, names: tuple[str, ...]) -> DrivenFit:
-        """This fit with the drivers ``names`` forecast by their own model over the horizon."""
-        return replace(self, extend=names) if names else self
-
-    def scenario_futures(self, X_future: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
-        """Each scenario's drivers over the horizon: the baseline with the scenario's columns replaced."""
-        if not self.scenarios:
-            return {}
-        if X_future is None:
-            raise InvalidParameterError(
-                "scenarios need 'drivers': their history and their baseline values over the horizon."
-            )
-        out = {}
-        for name, table in self.scenarios.items():
-            unknown = sorted(set(table.columns) - set(X_future.columns))
-            if unknown:
-                raise FutureDriversError(
-                    f"scenario {name!r} sets driver(s) {unknown} that are not among 'drivers' {list(X_future.columns)}."
-                )
-            path = X_future.copy()
-            for col in table.columns:
-                absent = X_future.index.difference(table[col].dropna().index)
-                if len(absent):
-                    raise FutureDriversError(
-                        f"scenario {name!r}: driver {col!r} has no value for forecast period {absent[0]}; give "
-                        f"every period from {X_future.index[0]} to {X_future.index[-1]}."
-                    )
-                path[col] = table[col].reindex(X_future.index).to_numpy()
-            out[name] = path
-        return out
-
-
-def driven_fit(
-    drivers: pd.DataFrame | None,
-    inputs: DriverInputs | None,
-    missing: str,
-    check_breaks: bool = False,
-    scenarios: Mapping[str, pd.DataFrame] | None = None,
-    driver_uncertainty: bool = False,
-) -> DrivenFit | None:
-    """The fit's extra inputs, or None when the plain forecast applies (no drivers, events,
-    gaps, break check or scenarios)."""
-    events = inputs.event_list() if inputs is not None else None
-    if drivers is None and events is None and missing != "model" and not check_breaks and not scenarios:
-        return None
-    return DrivenFit(drivers, events, missing, check_breaks, scenarios, driver_uncertainty)

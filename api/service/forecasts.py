@@ -30,9 +30,9 @@ from api.cache import ForecastKey, LRUCache, forecast_key
 from api.metrics import Metrics
 from api.service.admission import FitGate
 from api.service.archive import archive_forecast
-from api.service.drivers import DrivenFit, check_stored_coverage, driven_fit, scenario_tables
-from api.service.fitting import FitOutcome, fit_forecast, import_models, run_backtest, warm_up
-from api.service.limits import Limits, check_backtest, check_forecast, check_model_name, check_outlook
+from api.service.drivers import check_stored_coverage, scenario_tables
+from api.service.fitting import FitOutcome, fit_plan, import_models, run_backtest, warm_up
+from api.service.limits import Limits, check_backtest, check_forecast, check_model_name
 from api.service.sources import InlineParser, VintageMemory, prepare
 from api.service.types import (
     BacktestRequest,
@@ -49,7 +49,8 @@ from data.progress_repo import ProgressTracker
 from forecasting.core import best_models, score_backtest
 from forecasting.exceptions import ForecastingError, InvalidParameterError, WorkerLostError
 from forecasting.executor import Executor, TaskResult
-from forecasting.outlook import outlook_history, outlook_horizon
+from forecasting.fit import ForecastPlan, plan_forecast
+from forecasting.outlook import outlook_horizon
 
 __all__ = ["BacktestFit", "BatchFit", "ForecastFit", "ForecastService", "run_batch_fits"]
 
@@ -300,25 +301,10 @@ class ForecastService:
             vintage_id=vintage_id,
             driver_vintages={name: v for name, _, v in driver_vintages or ()},
         )
-        driven = _driven(request, prepared)
-        if driven is None:
-            check_outlook(prepared.y, prepared.kind, request.growth, request.full_year)
-        else:
-            driven = check_driven(driven, prepared, request)
+        plan = plan_request(request, prepared, model, levels)  # every check before the fit, once
         self.gate.acquire()
         self.metrics.cache_misses.inc()
-        future = self._submit(
-            fit_forecast,
-            prepared.y,
-            request.horizon,
-            levels,
-            model,
-            prepared.kind,
-            request.transform,
-            request.growth,
-            request.full_year,
-            driven,
-        )
+        future = self._submit(fit_plan, plan)
         return ForecastFit(request, prepared, model, levels, future)
 
     def finish_forecast(self, fit: ForecastFit, outcome: TaskResult[FitOutcome], store: Store) -> ForecastResult:
@@ -399,17 +385,21 @@ class ForecastService:
         else:  # slots are still counted, so that the REST routes see this load
             self.gate.force(len(fit.pending))
         self.metrics.cache_misses.inc(len(fit.pending))
-        fitter = functools.partial(fit_forecast, horizon=request.horizon, levels=levels, model=model)
         try:
-            for i, (item, p) in fit.pending.items():
-                driven = _driven(item, p)
-                task = functools.partial(fitter, p.y, kind=p.kind, transform=request.transform, driven=driven)
-                fit.tasks[i] = task
+            for i, (item, p) in list(fit.pending.items()):
+                try:
+                    plan = plan_request(item, p, model, levels)
+                except ForecastingError as exc:
+                    self.gate.release()
+                    fit.items[i] = BatchItemResult(i, request.sources[i].label, error=exc)
+                    del fit.pending[i]
+                    continue
+                fit.tasks[i] = functools.partial(fit_plan, plan)
                 if submit:
-                    fit.futures[i] = self._submit(task)
+                    fit.futures[i] = self._submit(fit.tasks[i])
         except BaseException:
             # _submit gave back the failed task's slot; the slots of those never tried go too.
-            self.gate.release(len(fit.pending) - len(fit.futures) - 1)
+            self.gate.release(len(fit.pending) - len(fit.futures) - (1 if submit else 0))
             for future in fit.futures.values():
                 future.cancel()
             raise
@@ -575,39 +565,41 @@ def _item_name(label: str | None, index: int) -> str:
     return label or f"#{index}"
 
 
-def _driven(request: ForecastRequest, prepared: Prepared) -> DrivenFit | None:
-    """The drivers, events, gap policy, break check and scenarios of a fit (None: a plain fit)."""
-    scenarios = request.scenarios
-    return driven_fit(
-        prepared.drivers,
-        request.source.drivers,
-        request.source.missing,
-        request.check_breaks,
-        scenario_tables(scenarios, prepared.frequency),
-        scenarios.driver_uncertainty if scenarios is not None else False,
-    )
+def plan_request(request: ForecastRequest, prepared: Prepared, model: str, levels: tuple[int, ...]) -> ForecastPlan:
+    """The request checked by :func:`forecasting.plan_forecast` (422s before any fit).
 
-
-def check_driven(driven: DrivenFit, prepared: Prepared, request: ForecastRequest) -> DrivenFit:
-    """Refuse what a fit with drivers cannot do, and check the drivers before any fit (422s).
-
-    Returns the fit with the stored drivers that only the scenarios cover over the horizon
-    marked to be forecast by their own model for the baseline.
+    What only a request has is settled here: growth or full year with scenarios is refused
+    (the response has one set of blocks), and stored drivers that only the scenarios cover
+    over the horizon are marked to be forecast by their own model for the baseline.
     """
+    scenarios = scenario_tables(request.scenarios, prepared.frequency)
     blocks = request.growth is not None or request.full_year is not None
-    if blocks and driven.scenarios:
+    if blocks and scenarios:
         raise InvalidParameterError(
             "'growth' and 'full_year' are not available with scenarios (one forecast per scenario); ask for them "
             "in a separate request without 'scenarios'."
         )
-    horizon = request.horizon
-    if blocks:
-        check_outlook(outlook_history(prepared.y), prepared.kind, request.growth, request.full_year)
-        horizon = outlook_horizon(prepared.y.index, request.horizon)  # the drivers must cover the paths
     inputs, stored = request.source.drivers, prepared.stored_drivers
+    extend: tuple[str, ...] = ()
     if inputs is not None and stored is not None:
-        extend = check_stored_coverage(inputs, stored, prepared.y.index, horizon, driven.scenarios)
-        driven = driven.extended(extend)
-    _, X_future = driven.split(prepared.y, horizon, check_only=True)
-    driven.scenario_futures(X_future)
-    return driven
+        # The drivers must cover the paths of the blocks: to the end of the last forecast year.
+        horizon = outlook_horizon(prepared.y.index, request.horizon) if blocks else request.horizon
+        extend = check_stored_coverage(inputs, stored, prepared.y.index, horizon, scenarios)
+    return plan_forecast(
+        prepared.y,
+        request.horizon,
+        levels,
+        model,
+        prepared.kind,
+        transform=request.transform,
+        drivers=prepared.drivers,
+        extend=extend,
+        events=inputs.event_list() if inputs is not None else None,
+        # 'latest_stretch' has already cut the gaps away in prepare().
+        missing="model" if request.source.missing == "model" else "error",
+        check_breaks=request.check_breaks,
+        growth=request.growth,
+        full_year=request.full_year,
+        scenarios=scenarios,
+        driver_uncertainty=request.scenarios.driver_uncertainty if request.scenarios is not None else False,
+    )

@@ -15,9 +15,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import series as series_rules
-from forecasting.exceptions import ForecastingError, InsufficientDataError, InvalidParameterError, MissingValuesError
-from forecasting.outlook import FullYearOptions, GrowthOptions, check_base, default_how
-from forecasting.paths import full_year_target
+from forecasting.exceptions import InsufficientDataError, InvalidParameterError, MissingValuesError
 from forecasting.registry import REGISTRY
 
 __all__ = [
@@ -27,7 +25,6 @@ __all__ = [
     "check_complete",
     "check_forecast",
     "check_model_name",
-    "check_outlook",
     "check_series_length",
     "with_details",
 ]
@@ -145,22 +142,3 @@ def check_complete(y: pd.Series, *, field: str = "data") -> None:
             "missing": list(_MISSING_OPTIONS),
         }
         raise with_details(hinted, details) from None
-
-
-def check_outlook(y: pd.Series, kind: str, growth: GrowthOptions | None, full_year: FullYearOptions | None) -> None:
-    """Refuse growth or full-year options that do not fit the series, before any fit.
-
-    The error names the option (``growth.base``, ``full_year``) in ``details.field``.
-    """
-    checks: list[tuple[str, Any, Any]] = []
-    if growth is not None:
-        checks.append(("growth.how", growth.how, lambda: default_how(growth.how, kind)))
-        checks.append(("growth.base", growth.base, lambda: check_base(y, growth.base)))
-    if full_year is not None:
-        checks.append(("full_year.how", full_year.how, lambda: default_how(full_year.how, kind)))
-        checks.append(("full_year", None, lambda: full_year_target(y, default_how(full_year.how, kind))))
-    for field, value, check in checks:
-        try:
-            check()
-        except ForecastingError as exc:
-            raise with_details(exc, {"field": field, "value": value}) from None

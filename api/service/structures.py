@@ -17,7 +17,7 @@ import pandas as pd
 
 from api.service.limits import Limits, check_forecast
 from data import Store, StructureDefinition
-from data.exceptions import UnknownStructureIdError
+from data.exceptions import NotInStructureError, UnknownStructureIdError
 from data.structures_repo import members_frame
 from forecasting.exceptions import InvalidHierarchyError
 from forecasting.executor import Executor, TaskResult, WarningNote
@@ -120,14 +120,23 @@ def start_structure_forecast(
     horizon: int,
     levels: Sequence[int],
     as_of: datetime | None = None,
+    member: str | None = None,
 ) -> StructureFit:
     """Check and read the structure ``name``, then submit its fit with ``submit``.
 
     ``submit`` is ``executor.submit``, or the service's ``submit_fit``, which admits the fit
     to the bounded fitting queue first (and raises ``OverloadedError`` when it is full).
+    ``member``: the one series the caller wants; checked before anything is fitted
+    (:class:`NotInStructureError` when it is not a node or component of the structure).
     Raises what :func:`forecast_structure` raises.
     """
     structure = store.structures.resolve(store.structures.get(name))
+    # A composition's stated total is read to check the values but not forecast itself.
+    nodes = structure.members if structure.kind == "hierarchy" else tuple(structure.components)
+    if member is not None and member not in nodes:
+        raise NotInStructureError(
+            f"series {member!r} is not forecast by the structure {name!r}; it forecasts {', '.join(nodes)}."
+        )
     unique_levels = check_forecast(horizon, levels, limits)
     frame, vintages = read_members(store, structure, as_of)
     future = submit(fit_structure, structure, frame, horizon, unique_levels)

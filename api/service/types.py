@@ -12,6 +12,7 @@ from api.cache import data_hash
 from api.service.drivers import DriverInputs, ScenarioInputs, StoredDrivers
 from data import VintageInfo
 from forecasting.executor import WarningNote
+from forecasting.fit import DriverCoefficient
 from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions
 
 __all__ = [
@@ -146,6 +147,7 @@ class ForecastResult:
     growth: GrowthBlocks | None = None
     full_year: pd.DataFrame | None = None
     scenarios: dict[str, pd.DataFrame] | None = None
+    coefficients: tuple[DriverCoefficient, ...] = ()
 
 
 @dataclass(frozen=True)

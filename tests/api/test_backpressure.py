@@ -42,13 +42,13 @@ class _ThreadExecutor(PoolExecutor):
 def gate_open(monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
     """Fits wait for this event (set at teardown so no thread is left blocked)."""
     event = threading.Event()
-    real = service_forecasts.fit_forecast
+    real = service_forecasts.fit_plan
 
     def slow_fit(*args: Any, **kwargs: Any) -> Any:
         event.wait(30)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(service_forecasts, "fit_forecast", slow_fit)
+    monkeypatch.setattr(service_forecasts, "fit_plan", slow_fit)
     monkeypatch.setattr(api.main, "fit_executor", lambda _: _ThreadExecutor(1))
     yield event
     event.set()

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import forecasting
 from forecasting.frames import hi_col, lo_col
@@ -208,3 +209,32 @@ def test_batch_with_per_series_drivers(client):
     assert [item["status"] for item in out] == ["ok", "error"]
     assert out[1]["error"]["code"] == "invalid_future_drivers"
     np.testing.assert_allclose([r["mean"] for r in out[0]["forecast"]["forecast"]], _library(good)["mean"], rtol=1e-6)
+
+
+def test_forecast_with_drivers_returns_their_coefficients(client):
+    body = _body()
+    response = client.post("/v1/forecasts", json=body)
+    assert response.status_code == 200, response.text
+    (coef,) = response.json()["coefficients"]
+    # y = 20 + 4 x: the estimate is 4 within a few standard errors; the elasticity is at the means.
+    assert coef["name"] == "x" and 0 < coef["std_error"] < 1
+    assert abs(coef["estimate"] - 4.0) < 4 * coef["std_error"]
+    y = np.array([o["y"] for o in body["data"]])
+    x = np.array([o["y"] for o in body["drivers"][0]["data"]])[:N]
+    assert coef["elasticity_at_mean"] == pytest.approx(coef["estimate"] * x.mean() / y.mean())
+    archived = client.get(f"/v1/forecasts/{response.json()['id']}").json()
+    assert archived["coefficients"] == response.json()["coefficients"]
+    plain = client.post("/v1/forecasts", json={k: v for k, v in body.items() if k != "drivers"} | {"model": "naive"})
+    assert plain.status_code == 200, plain.text
+    assert plain.json()["coefficients"] == []
+
+
+def test_driver_uncertainty_is_named_in_the_interval_method(client):
+    scen = {"high": {"x": [{"ds": str(2020 + i), "y": 30.0} for i in range(H)]}}
+    known = client.post("/v1/forecasts", json=_body(scenarios=scen)).json()
+    assert "drivers taken as known" in known["interval_method"]
+    body = _body(scenarios=scen, driver_uncertainty=True)
+    response = client.post("/v1/forecasts", json=body)
+    assert response.status_code == 200, response.text
+    assert "drivers taken as known" not in response.json()["interval_method"].split(";")[0]
+    assert "driver_uncertainty" in response.json()["interval_method"]

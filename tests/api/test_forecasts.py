@@ -342,7 +342,7 @@ def _only_the_fast_path(client, monkeypatch) -> list:
         raise AssertionError("the request left the fast path")
 
     monkeypatch.setattr(service, "cached_forecast", spy)
-    monkeypatch.setattr(use_cases, "fit_forecast", fails)
+    monkeypatch.setattr(use_cases, "fit_plan", fails)
     monkeypatch.setattr(route, "run_in_threadpool", fails)
     return answered
 

@@ -209,6 +209,9 @@ def test_hierarchy_by_tags_sums_partners_and_flows(client: TestClient) -> None:
     assert mean["ru"] == pytest.approx(sum(mean[b] for b in bottoms), rel=1e-9)
     assert mean["ru:flow=export"] == pytest.approx(mean["cn_x"] + mean["de_x"] + mean["in_x"], rel=1e-9)
     assert mean["ru:partner=CN"] == pytest.approx(mean["cn_x"] + mean["cn_m"], rel=1e-9)
+    node = client.post("/v1/structures/ru/forecasts/ru:partner=CN", json={"horizon": 2})  # a derived node's id
+    assert node.status_code == 200, node.text
+    assert node.json()["forecast"][0]["mean"] == pytest.approx(mean["ru:partner=CN"], rel=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -247,3 +250,38 @@ def test_list_structures_with_an_offset_beyond_any_integer_column_is_422(client)
     response = client.get("/v1/structures", params={"offset": 2**63})
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "validation_error"
+
+
+def test_member_forecast_returns_the_structures_coherent_rows_labelled(
+    client: TestClient, trade: dict[str, Any]
+) -> None:
+    whole = client.post("/v1/structures/cn-ru/forecasts", json={"horizon": 3, "levels": [80, 95]})
+    assert whole.status_code == 200, whole.text
+    coherent = {n["unique_id"]: n["forecast"] for n in whole.json()["nodes"]}
+    response = client.post("/v1/structures/cn-ru/forecasts/t", json={"horizon": 3, "levels": [80, 95]})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["series_id"], body["structure"], body["role"], body["coherent"]) == ("t", "cn-ru", "aggregate", True)
+    assert "Coherent forecast of t within the structure cn-ru" in body["label"]
+    assert body["forecast"] == coherent["t"]
+    parts = [x["mean"] + m["mean"] for x, m in zip(coherent["x"], coherent["m"], strict=True)]
+    assert [r["mean"] for r in body["forecast"]] == pytest.approx(parts, rel=1e-9)
+
+
+def test_member_forecast_of_a_series_outside_the_structure_is_404(client: TestClient, trade: dict[str, Any]) -> None:
+    _store(client, "q", [1.0 + i for i in range(12)])
+    response = client.post("/v1/structures/cn-ru/forecasts/q", json={"horizon": 2})
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["code"] == "not_in_structure"
+    assert "'q'" in error["message"] and "t, x, m" in error["message"]
+
+
+def test_member_forecast_of_a_component_is_labelled_as_summing_to_one(client: TestClient, shares: None) -> None:
+    body = {"name": "mix", "kind": "composition", "components": ["a", "b", "c"], "model": "naive2"}
+    assert client.post("/v1/structures", json=body).status_code == 201
+    response = client.post("/v1/structures/mix/forecasts/b", json={"horizon": 2, "levels": [95]})
+    assert response.status_code == 200, response.text
+    read = response.json()
+    assert read["role"] == "component" and "sum to 1" in read["label"]
+    assert all(0 <= r["lo_95"] <= r["mean"] <= r["hi_95"] <= 1 for r in read["forecast"])

@@ -103,3 +103,24 @@ def test_with_short_bucket_scales_only_fits_of_13_to_15_points():
         assert varied.band(1, n) == shipped.band(1, n)
     np.testing.assert_allclose(varied.table(12, 100, 0.1), shipped.table(12, 100, 0.1))
     assert with_short_bucket(shipped, None) is shipped
+
+
+def test_with_trend_term_widens_only_the_bands_of_fits_under_16_points():
+    from dataclasses import replace
+
+    from bench.transfer import with_trend_term
+
+    shipped = load_calibration("auto")
+    assert shipped is not None
+    plain = replace(shipped, trend_term=None)
+    for n, widened in ((10, True), (15, True), (16, False), (30, False)):
+        record = fit_moments(_case(n, nonneg=False))
+        assert record is not None
+        a = calibrated_bands(record, with_trend_term(plain, 1.0), censor=False)
+        b = calibrated_bands(record, plain, censor=False)
+        width_a, width_b = a[95][1] - a[95][0], b[95][1] - b[95][0]
+        if widened:
+            assert np.all(width_a > width_b)
+        else:
+            np.testing.assert_allclose(width_a, width_b, rtol=1e-12)
+    assert with_trend_term(plain, None).trend_term is None

@@ -81,8 +81,8 @@ def test_forecast_stored_series(env):
         (["--format", "xml"], "--format must be one of table, csv, json"),
         (["--levels", "80,high"], "--levels must be comma-separated"),
         (["--growth", "--base", "1990"], "base='1990' is not a completely observed calendar year"),
-        (["--base", "2021"], "--base applies to --growth"),
-        (["--full-year", "--how", "median"], "how must be one of"),
+        (["--base", "2021"], "--base and --no-yoy apply to --growth"),
+        (["--full-year", "--how", "median"], "error (validation_error): invalid field 'full_year.how'"),
         (["--model", "nope"], "unknown model"),
         (["--horizon", "0"], "horizon"),
         (["--as-of", "2024-01-01"], "--as-of applies to stored series only"),
@@ -128,3 +128,23 @@ def test_forecast_from_few_observations_warns_thin_evidence(env):
     assert "warning (thin_evidence): " in result.stderr and "based on 8 published years" in result.stderr
     body = json.loads(result.stdout)
     assert [w["code"] for w in body["warnings"]] == ["thin_evidence"]
+
+
+def test_forecast_file_with_negative_values_like_rest_inline_data(env):
+    # A balance: REST takes negative inline values, so a file forecast does too (storing it needs --allow-negative).
+    path = env / "balance.csv"
+    path.write_text("ds,y\n" + "\n".join(f"{2005 + i},{-5 + 0.7 * i:.1f}" for i in range(15)) + "\n")
+    result = run(str(path), "--horizon", "2", "--model", "naive", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [r["mean"] for r in json.loads(result.stdout)["forecast"]] == [pytest.approx(4.8), pytest.approx(4.8)]
+
+
+def test_forecast_gappy_file_refused_unless_missing_says_what_to_do(env):
+    path = env / "gappy.csv"
+    path.write_text("ds,y\n" + "\n".join(f"{2000 + i},{50 + i}" for i in range(20) if i != 6) + "\n")
+    refused = run(str(path), "--model", "naive")
+    assert refused.exit_code == 2 and refused.stderr.startswith("error (missing_values): ")
+    result = run(str(path), "--horizon", "2", "--model", "naive", "--missing", "latest_stretch", "--format", "json")
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert [r["mean"] for r in body["forecast"]] == [69.0, 69.0] and body["warnings"][0]["code"] == "missing_values"

@@ -123,3 +123,15 @@ def test_series_diff_takes_per_series_numbers_when_ids_differ(env):
     lines = result.output.splitlines()
     assert lines[0] == "b: vintage 1 -> 2 (ids 2 -> 3): 1 period(s) differ"
     assert lines[1].split() == ["2022", "changed", "1", "->", "2"]
+
+
+def test_load_names_a_one_series_file_by_its_series_id_option(env):
+    runner = CliRunner()
+    path = env / "one.csv"
+    path.write_text("ds,y\n2021,5.0\n2022,6.0\n2023,7.5\n")
+    refused = runner.invoke(app, ["load", str(path)])
+    assert refused.exit_code == 1 and "no 'unique_id' column" in refused.output and "--series-id" in refused.output
+    result = runner.invoke(app, ["load", str(path), "--series-id", "cn_ru_total", "--frequency", "annual"])
+    assert result.exit_code == 0, result.output
+    shown = runner.invoke(app, ["series", "show", "cn_ru_total"])
+    assert shown.exit_code == 0 and "frequency annual" in shown.output and "2023       7.5" in shown.output

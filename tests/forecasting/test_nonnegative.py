@@ -53,8 +53,10 @@ def test_forecast_bundled_annual_trade_has_no_negative_bound() -> None:
     for lv in (80, 95):
         np.testing.assert_allclose(censored[hi_col(lv)], raw[hi_col(lv)])
         np.testing.assert_allclose(censored[lo_col(lv)], np.maximum(raw[lo_col(lv)], 0.0))
-    # ... and stay within a few times the last observation (2025: 228 USD bn).
-    assert censored[hi_col(95)].max() < 3 * y.iloc[-1]
+    # ... and stay within a few times the last observation (2025: 228 USD bn). The stretch
+    # has 13 points, so the band carries the trend-estimation term of short fits (about +15%
+    # of the upper half-width 8 years ahead: 627 -> 724 USD bn; docs/intervals.md).
+    assert censored[hi_col(95)].max() < 3.5 * y.iloc[-1]
     # The point forecast is the model's (it is positive here).
     np.testing.assert_allclose(censored[MEAN], raw[MEAN])
 

@@ -145,3 +145,37 @@ def test_starred_day_field_keeps_and_semantics() -> None:
     fires = _fires("0 7 */2 * 1", datetime(2026, 6, 1, tzinfo=UTC), 4)
     assert all(f.weekday() == 0 and f.day % 2 == 1 for f in fires)
     assert fires[0].date().isoformat() == "2026-06-01"
+
+
+@pytest.mark.parametrize("missing", ["error", "latest_stretch", "model"])
+def test_series_option_missing_takes_the_values_rest_takes(missing: str) -> None:
+    definition = check_definition(
+        ReportDefinition(name="ok", series_ids=("a",), series_options={"a": {"missing": missing}})
+    )
+    assert definition.series_options["a"]["missing"] == missing
+
+
+def test_series_option_missing_refuses_an_unknown_value_naming_the_allowed_ones() -> None:
+    with pytest.raises(InvalidParameterError, match=r"missing must be one of \['error', 'latest_stretch', 'model'\]"):
+        check_definition(ReportDefinition(name="ok", series_ids=("a",), series_options={"a": {"missing": "fill"}}))
+
+
+def test_series_option_latest_stretch_with_drivers_is_refused_naming_what_to_do() -> None:
+    options = {"a": {"missing": "latest_stretch", "model": "structural", "drivers": ["brent"]}}
+    with pytest.raises(InvalidParameterError, match="not available with drivers, events or scenarios"):
+        check_definition(ReportDefinition(name="ok", series_ids=("a",), series_options=options))
+
+
+def test_report_section_with_latest_stretch_forecasts_the_latest_unbroken_stretch() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from reports.content import compute_section
+
+    values = np.r_[np.arange(5.0) + 50, np.nan, np.arange(14.0) * 3 + 60]
+    y = pd.Series(values, index=pd.period_range("2000", periods=20, freq="Y"), name="gappy")
+    stretch = compute_section("gappy", y, horizon=2, levels=(80,), model="naive", missing="latest_stretch")
+    assert not stretch.error and len(stretch.forecasts) == 2
+    assert [w.code for w in stretch.warnings][:1] == ["missing_values"]
+    tail = compute_section("gappy", y.iloc[6:], horizon=2, levels=(80,), model="naive")
+    assert stretch.forecasts == tail.forecasts

@@ -95,7 +95,15 @@ def test_section_with_drivers_and_scenarios() -> None:
     gap = section.scenarios["high"][-1].mean - section.scenarios["low"][-1].mean
     assert 20.0 < gap < 40.0
     drivers = next(b for b in section.blocks if b.title == "Drivers")
-    assert drivers.rows == [["oil", "brent", "2024-12", "stored values"]]
+    (row,) = drivers.rows
+    assert row[:4] == ["oil", "brent", "2024-12", "stored values"]
+    # The coefficient of y = 50 + 3 x, its standard error, and 3 mean(x) / mean(y) at the sample means.
+    estimate, std_error, elasticity = row[4:]
+    assert isinstance(estimate, float) and isinstance(std_error, float) and 0 < std_error < 1
+    assert abs(estimate - 3.0) < 4 * std_error
+    history = x.reindex(y.index)
+    assert elasticity == pytest.approx(estimate * history.mean() / y.mean())
+    assert drivers.columns[4:] == ["coefficient", "standard error", "elasticity at the mean"]
     html = "".join(section.extra_html)
     assert 'class="scenario-table"' in html and html.count('class="scenario-chart"') == 2
     assert section.full_year is not None and section.full_year.year == "2024"
