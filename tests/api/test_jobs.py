@@ -167,13 +167,13 @@ def _slow_fits(monkeypatch):
     import api.service.forecasts as forecasts
 
     released = threading.Semaphore(0)
-    real = forecasts.fit_forecast
+    real = forecasts.fit_plan
 
     def slow(*args, **kwargs):
         assert released.acquire(timeout=20), "the test never let this fit end"
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(forecasts, "fit_forecast", slow)
+    monkeypatch.setattr(forecasts, "fit_plan", slow)
     return released
 
 
