@@ -264,14 +264,27 @@ def report_run(
         None, "--as-of", help="Data cut-off, ISO date/time (UTC if no offset); default now."
     ),
     force: bool = typer.Option(False, "--force", help="Redo a run that already succeeded for this as-of time."),
+    progress: bool | None = typer.Option(
+        None,
+        "--progress/--no-progress",
+        help="Draw a progress bar on stderr (series done / total, failures, time left); default: on a terminal.",
+    ),
 ) -> None:
     """Run a report now, store it and deliver it; exits 1 if the run failed."""
     from api.cli_store import read_settings
-    from api.service.reports import run_report_now
+    from api.progress_bar import progress_bar, wants_progress
+    from api.service.reports import read_running_progress, run_report_now
+    from reports.store import PRODUCED
 
-    when = _parse_as_of(as_of)
+    # The as-of time is fixed here so that the bar can find the run it is waiting for.
+    when = _parse_as_of(as_of) or datetime.now(UTC)
     options = read_settings().reports
-    record = _call(lambda store: run_report_now(store, name, when, options, force=force), exit_code=1)
+
+    def run(store: Store) -> RunRecord:
+        with progress_bar(lambda: read_running_progress(store, name, when), enabled=wants_progress(progress)):
+            return run_report_now(store, name, when, options, force=force)
+
+    record = _call(run, exit_code=1)
     _echo_record(record)
-    if record.run.status != "succeeded":
+    if record.run.status not in PRODUCED:
         raise typer.Exit(code=1)

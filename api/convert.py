@@ -25,10 +25,12 @@ from api.schemas import (
     Frequency,
     FullYearRead,
     GrowthRead,
+    ItemFailureRead,
     Kind,
     ModelMetricsRead,
     ModelRead,
     ObservationRead,
+    ProgressRead,
     SeriesMetaRead,
     SeriesRead,
     StructureCreate,
@@ -56,6 +58,7 @@ from api.service.types import (
     SeriesSource,
 )
 from data.meta import FREQUENCIES, SeriesMeta, StoredSeries, VintageInfo
+from data.progress_repo import Progress
 from data.structures_repo import StructureDefinition
 from forecasting.exceptions import InvalidSeriesError, MissingPeriodsError
 from forecasting.frames import CUTOFF, DS, MODEL, UNIQUE_ID
@@ -79,6 +82,7 @@ __all__ = [
     "observations_to_series",
     "outlook_options",
     "outlook_to_read",
+    "progress_to_read",
     "record_params_to_read",
     "rows_to_frame",
     "series_to_observations",
@@ -630,4 +634,21 @@ def structure_member_to_read(result: StructureForecast, series_id: str) -> Struc
         vintage_id=node.vintage_id,
         forecast=node.forecast,
         warnings=read.warnings,
+    )
+
+
+def progress_to_read(progress: Progress | None) -> ProgressRead | None:
+    """A job's progress record as clients read it, with the estimated time left."""
+    if progress is None:
+        return None
+    eta = progress.eta_seconds()
+    return ProgressRead(
+        n_total=progress.n_total,
+        n_done=progress.n_done,
+        n_failed=progress.n_failed,
+        n_retried=progress.n_retried,
+        started_at=progress.started_at,
+        updated_at=progress.updated_at,
+        eta_seconds=None if eta is None else round(eta, 1),
+        failures=[ItemFailureRead(item=f.item, code=f.code, message=f.message) for f in progress.failures],
     )

@@ -8,6 +8,12 @@ them with a conditional UPDATE (so two workers never both take one) and runs the
 or marks them failed after ``max_attempts``. A job is therefore finished, re-run or
 reported failed, never silently lost.
 
+While it runs, a job records its progress (items done out of the total, per-item failures,
+items re-run because their worker process died) in the store's ``job_progress`` table
+(:class:`data.progress_repo.ProgressRepository`, the record every kind of job uses), and
+:meth:`JobManager.get` returns it with the job. A job some of whose items failed ends
+``partial``, never ``succeeded``.
+
 This module keeps the threads and the decisions; every SQL statement on the table is in
 :class:`data.jobs_repo.JobsRepository` (``store.jobs``), on the store's engine, and the
 table is created by the store's Alembic history like every other.
@@ -22,13 +28,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from api.convert import batch_request, batch_to_read
+from api.convert import batch_request, batch_to_read, progress_to_read
 from api.metrics import Metrics
 from api.schemas import BatchForecastCreate, BatchForecastRead, ErrorDetail, JobRead
 from api.service import ForecastService
 from api.settings import Settings
 from data import Store
 from data.jobs_repo import ACTIVE, JobsRepository
+from data.progress_repo import FORECAST_BATCH, ProgressRepository, ProgressTracker
 from forecasting.exceptions import InvalidParameterError, NotFoundError
 
 __all__ = ["JobManager", "JobNotFoundError"]
@@ -87,6 +94,13 @@ class JobManager:
         if self._runner is not None:
             self._runner.shutdown(wait=False, cancel_futures=True)
 
+    @property
+    def progress(self) -> ProgressRepository:
+        """The progress records of jobs, in the store given to :meth:`start`."""
+        if self._store is None:
+            raise RuntimeError("JobManager.start() was not called")
+        return self._store.progress
+
     # ---------------------------------------------------------------- API
     def check_size(self, body: BatchForecastCreate, settings: Settings) -> None:
         """Refuse batches above ``TRADECAST_MAX_BATCH_SERIES`` (422)."""
@@ -102,7 +116,7 @@ class JobManager:
         """Persist a queued job and schedule it on this instance."""
         job_id = uuid.uuid4().hex
         self.rows.insert(
-            job_id, kind="forecast_batch", request=body.model_dump_json(), n_items=len(body.series), owner=self.owner
+            job_id, kind=FORECAST_BATCH, request=body.model_dump_json(), n_items=len(body.series), owner=self.owner
         )
         self._schedule(job_id)
         return self.get(job_id)
@@ -120,6 +134,7 @@ class JobManager:
             updated_at=row.updated_at,
             attempts=row.attempts,
             n_items=row.n_items,
+            progress=progress_to_read(self.progress.get(row.kind, row.job_id)),
             result=BatchForecastRead.model_validate_json(row.result) if row.result else None,
             error=ErrorDetail.model_validate_json(row.error) if row.error else None,
         )
@@ -144,9 +159,11 @@ class JobManager:
         if not self._set(job_id, status="running", attempts=row.attempts + 1):
             return
         logger.info("job %s started (attempt %d, %d series)", job_id, row.attempts + 1, row.n_items)
+        progress = ProgressTracker(store.progress, row.kind, job_id)
+        progress.begin(row.n_items)
         try:
             body = BatchForecastCreate.model_validate_json(row.request)
-            result = batch_to_read(service.forecast_batch(batch_request(body), store))
+            result = batch_to_read(service.forecast_batch(batch_request(body), store, progress=progress))
         except BaseException as exc:
             if self._stop.is_set():
                 # The server is stopping (its worker pool was shut down under this job): leave
@@ -163,9 +180,11 @@ class JobManager:
             self._set(job_id, status="failed", error=error.model_dump_json())
             self.metrics.jobs.labels("failed").inc()
             return
-        self._set(job_id, status="succeeded", result=result.model_dump_json())
-        self.metrics.jobs.labels("succeeded").inc()
-        logger.info("job %s succeeded (%d series, %d failed)", job_id, result.count, result.failed)
+        # Failed items are the job's outcome too: "succeeded" means every series was forecast.
+        outcome = "partial" if result.failed else "succeeded"
+        self._set(job_id, status=outcome, result=result.model_dump_json())
+        self.metrics.jobs.labels(outcome).inc()
+        logger.info("job %s %s (%d series, %d failed)", job_id, outcome, result.count, result.failed)
 
     # ---------------------------------------------------------------- recovery
     def _tick(self) -> None:

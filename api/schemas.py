@@ -20,8 +20,11 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    model_serializer,
     model_validator,
 )
+
+from reports.definitions import DEFAULT_SCHEDULE
 
 __all__ = [
     "AwareInstant",
@@ -32,10 +35,14 @@ __all__ = [
     "BatchForecastRead",
     "BatchItemCreate",
     "BatchItemRead",
+    "DeliveryRead",
     "DriverCreate",
     "ErrorDetail",
     "ErrorRead",
     "EventCreate",
+    "FetchCreate",
+    "FetchRead",
+    "FetchedSeriesRead",
     "ForecastCreate",
     "ForecastRead",
     "ForecastRowRead",
@@ -47,17 +54,35 @@ __all__ = [
     "GrowthRowRead",
     "HealthRead",
     "Instant",
+    "ItemFailureRead",
     "JobRead",
     "ModelMetricsRead",
     "ModelRead",
     "ModelsPage",
     "ObservationCreate",
     "ObservationRead",
+    "ProgressRead",
     "ReadyRead",
+    "RefreshCreate",
+    "RefreshRead",
+    "RefreshRunRead",
+    "RefreshesPage",
+    "ReportCreate",
+    "ReportDelivery",
+    "ReportRead",
+    "ReportRunBrief",
+    "ReportRunCreate",
+    "ReportRunLinksRead",
+    "ReportRunRead",
+    "ReportRunsPage",
+    "ReportUpdate",
+    "ReportsPage",
     "SeriesCreate",
     "SeriesMetaRead",
+    "SeriesOptions",
     "SeriesPage",
     "SeriesRead",
+    "SourceRead",
     "StructureCreate",
     "StructureForecastCreate",
     "StructureForecastRead",
@@ -67,6 +92,7 @@ __all__ = [
     "VintageChangeRead",
     "VintageDiffRead",
     "VintageRead",
+    "VintageSourceRead",
     "VintagesPage",
     "WarningRead",
 ]
@@ -675,16 +701,46 @@ class BatchForecastRead(BaseModel):
     failed: int
 
 
+class ItemFailureRead(BaseModel):
+    """One item of a job that failed."""
+
+    item: str = Field(description="The item: a series id or the series' unique_id.")
+    code: str = Field(description="Error code, e.g. insufficient_data or worker_lost.")
+    message: str
+
+
+class ProgressRead(BaseModel):
+    """How far a job (batch, structure forecast, report run, source refresh) got, while it runs."""
+
+    n_total: int = Field(description="Items (series) the job goes through.")
+    n_done: int = Field(description="Items finished so far, failed ones included.")
+    n_failed: int = Field(description="Items that failed.")
+    n_retried: int = Field(0, description="Items run a second time because the worker process running them died.")
+    started_at: datetime = Field(description="When the job started its items.")
+    updated_at: datetime = Field(description="Last change of the progress.")
+    eta_seconds: float | None = Field(
+        description="Estimated seconds left (mean time per finished item times items left); null until one item "
+        "has finished, 0 once all have."
+    )
+    failures: list[ItemFailureRead] = Field(
+        default_factory=list, description="Items that failed, with their error (the first 100)."
+    )
+
+
 class JobRead(BaseModel):
-    """An asynchronous batch job."""
+    """An asynchronous batch job; ``progress`` shows how far it got while it runs."""
 
     id: str
     kind: str
-    status: Literal["queued", "running", "succeeded", "failed"]
+    status: Literal["queued", "running", "succeeded", "partial", "failed"] = Field(
+        description="queued, running, then succeeded (every item forecast), partial (some items failed: see "
+        "progress.failures and the result's error items) or failed (the job as a whole)."
+    )
     created_at: datetime
     updated_at: datetime
     attempts: int
     n_items: int
+    progress: ProgressRead | None = Field(None, description="Items done / total and failures; null until it starts.")
     result: BatchForecastRead | None = None
     error: ErrorDetail | None = None
 
@@ -929,3 +985,331 @@ class VintageDiffRead(BaseModel):
     to_vintage: VintageRead
     data: list[VintageChangeRead]
     count: int
+
+
+# ---------------------------------------------------------------------------- reports
+class ReportDelivery(BaseModel):
+    """Where each successful run is sent."""
+
+    model_config = _STRICT
+
+    emails: list[Annotated[str, Field(max_length=254)]] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Recipients of an e-mail with the report as HTML body and attachment (needs TRADECAST_SMTP_HOST).",
+    )
+    webhook_url: str | None = Field(
+        None,
+        max_length=2000,
+        description="http(s) URL that receives a signed JSON POST per run (needs TRADECAST_WEBHOOK_SECRET); "
+        "verify X-Tradecast-Signature as the README explains.",
+    )
+
+
+class SeriesOptions(BaseModel):
+    """Options of one series in a report; every field is optional (unset fields are left out).
+
+    Values are checked by the report definition's own validation (422 ``invalid_parameter``
+    naming ``series_options[<id>].<option>``), the same for REST and the command line.
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "auto",
+                    "drivers": {"brent": "brent_usd"},
+                    "events": [{"ds": "2022-03", "type": "level_shift"}],
+                    "scenarios": {"oil_60": {"brent": "brent_60"}, "oil_90": {"brent": "brent_90"}},
+                    "driver_uncertainty": False,
+                }
+            ]
+        },
+    )
+
+    missing: str | None = Field(
+        None, description="'error' (default) or 'model': fit through gaps with a model that skips them (no backtest)."
+    )
+    kind: str | None = Field(None, description="'level' or 'share', instead of the stored kind.")
+    model: str | None = Field(None, description="A registered model, instead of the report's.")
+    check_breaks: str | None = Field(None, description="'true': a note when the history has a structural break.")
+    drivers: list[str] | dict[str, str] | None = Field(
+        None,
+        description="Stored series used as drivers (regressors), read at the run's as-of time: a list of ids "
+        "(each driver named by its id) or driver name -> series id. They must cover the series' history; over "
+        "the horizon, a driver whose stored values stop early is forecast by its own model ('auto') and the "
+        "report says so. Needs a model that takes drivers ('auto', 'regression_arima', 'structural').",
+    )
+    events: list[dict[str, Any]] | None = Field(
+        None,
+        description="Known events as in POST /v1/forecasts: {'ds': '2022-03', 'type': 'level_shift'} (types "
+        "level_shift, pulse, ramp with 'end', seasonal_change; optional 'name').",
+    )
+    scenarios: dict[str, dict[str, str]] | None = Field(
+        None,
+        description="Scenario name -> {driver name -> stored series holding that driver's path over the horizon}: "
+        "the report shows a scenario table, one fan chart per scenario and an Excel 'scenarios' sheet.",
+    )
+    driver_uncertainty: bool | None = Field(
+        None, description="With scenarios: add the drivers' own forecast errors to the intervals (wider)."
+    )
+
+    @model_serializer(mode="wrap")
+    def _set_fields_only(self, handler: Any) -> Any:
+        return {k: v for k, v in handler(self).items() if v is not None}
+
+
+class ReportUpdate(BaseModel):
+    """A report definition (everything but its name)."""
+
+    model_config = _STRICT
+
+    title: str = Field("", max_length=300)
+    description: str = Field("", max_length=2000)
+    series_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,100}$")]] = Field(
+        default_factory=list, max_length=200
+    )
+    tags: dict[str, str] = Field(default_factory=dict, description="Series carrying all these tags are included.")
+    horizon: Horizon = Field(6, ge=1, le=120)
+    levels: list[Annotated[int, Field(ge=1, le=99)]] = Field(default_factory=lambda: [80, 95], min_length=1)
+    model: str = Field("auto", description="Registered model name (GET /v1/models).")
+    schedule: str | None = Field(
+        DEFAULT_SCHEDULE,
+        description=(
+            "Cron: 'minute hour day month day_of_week' (0/7 = Sunday; six fields put seconds first), "
+            "or null for on-demand only. As in Vixie cron, when both day and day_of_week are restricted "
+            "a day matching either fires ('0 7 1 * 1' = the 1st of each month and every Monday); when "
+            "one starts with '*' both must match. A schedule that matches no date ('0 0 30 2 *') is "
+            "refused with 422 schedule_never_fires."
+        ),
+    )
+    timezone: str = Field("UTC", description="IANA time zone of the schedule.")
+    formats: list[str] = Field(
+        default_factory=lambda: ["html"],
+        description="Files written per run to the report directory: 'html' (always), 'pdf', 'xlsx'.",
+    )
+    enabled: bool = Field(True, strict=True)  # 0 or "no" is refused, not read as false
+    delivery: ReportDelivery | None = Field(None, description="E-mail recipients and/or a webhook; null: none.")
+    series_options: dict[str, SeriesOptions] = Field(
+        default_factory=dict,
+        description=(
+            "Per-series options by series id: 'missing', 'kind', 'model', 'check_breaks', and stored series as "
+            "'drivers' with known 'events' and 'scenarios' of the drivers (see the SeriesOptions schema)."
+        ),
+    )
+    structures: list[str] = Field(
+        default_factory=list,
+        description="Stored structures (/v1/structures) shown after the series as coherent tables and charts.",
+    )
+
+
+class ReportCreate(ReportUpdate):
+    """A new report definition."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", max_length=64)
+
+
+class ReportRead(ReportCreate):
+    """A stored report definition with its timestamps and next scheduled run."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    created_at: datetime
+    updated_at: datetime
+    last_scheduled_at: datetime | None = Field(None, description="Latest cron time at or before now.")
+    next_run_at: datetime | None = Field(None, description="Next cron time, if scheduled and enabled.")
+
+
+class ReportsPage(BaseModel):
+    """All report definitions."""
+
+    data: list[ReportRead]
+    count: int
+
+
+class ReportRunCreate(BaseModel):
+    """Run a report now, with the data known at ``as_of`` (default: now)."""
+
+    model_config = _STRICT
+
+    as_of: AwareInstant | None = None
+    force: bool = Field(False, description="Redo a run that already succeeded for this as-of time.")
+
+
+class DeliveryRead(BaseModel):
+    """One delivery of a run on one channel (the webhook URL without its query)."""
+
+    channel: str = Field(description="email or webhook")
+    target: str
+    status: str = Field(description="pending (the run is working), sent, failed, or skipped (the run failed)")
+    attempts: int
+    error: str | None
+    created_at: datetime
+
+
+class ReportRunLinksRead(BaseModel):
+    """Where a run's report can be downloaded (once produced): HTML, PDF and, if written, the workbook."""
+
+    html: str | None = Field(None, description="The report as one HTML page.")
+    pdf: str | None = Field(None, description="The report as PDF (the file written, else rendered from the HTML).")
+    xlsx: str | None = Field(
+        None, description="The workbook (XLSX), when the report's formats include 'xlsx'; else null."
+    )
+
+
+class ReportRunRead(BaseModel):
+    """One run of a report: status, progress while it runs, timings, error, deliveries and download links."""
+
+    run_id: str
+    report_name: str
+    as_of: datetime
+    trigger: str
+    status: str = Field(
+        description="running, then succeeded (every series forecast), partial (some series or structures could "
+        "not be forecast: n_failed, progress.failures) or failed."
+    )
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_s: float | None
+    n_series: int = Field(description="Series in the report, once it is produced (progress.n_total while running).")
+    n_failed: int
+    progress: ProgressRead | None = Field(
+        None, description="Series (and structures) done / total, failures and time left; null before it starts."
+    )
+    links: ReportRunLinksRead = Field(
+        default_factory=lambda: ReportRunLinksRead(html=None, pdf=None, xlsx=None),
+        description="Download links of the produced report.",
+    )
+    error: str | None = Field(description="Why the run failed, in words; details stay in the server log.")
+    details: dict[str, Any]
+    deliveries: list[DeliveryRead] = Field(default_factory=list, description="The delivery log of this run.")
+
+
+class ReportRunsPage(BaseModel):
+    """One page of a report's runs, newest first, and the total count."""
+
+    data: list[ReportRunRead]
+    count: int
+
+
+# ---------------------------------------------------------------------------- sources
+class FetchCreate(BaseModel):
+    """A query to fetch from an official source."""
+
+    model_config = _STRICT
+
+    source: str = Field(max_length=32, description="imf, ecb, comtrade or dbnomics (GET /v1/sources).")
+    query: str = Field(
+        min_length=1, max_length=500, description="The source's key.", examples=["IMF/DOT/A.CN.TXG_FOB_USD.RU"]
+    )
+    series_id: SeriesId | None = Field(
+        default=None, description="Store under this id (one series only); default: made from the source's key."
+    )
+
+
+class FetchedSeriesRead(BaseModel):
+    """One series fetched: the vintage holding it, and whether that vintage is new."""
+
+    series_id: str
+    name: str
+    frequency: str
+    unit: str
+    vintage_id: int
+    vintage_number: int
+    created: bool = Field(description="False when the data equal the latest vintage's: no new vintage was made.")
+    n_obs: int
+    last_updated: datetime | None = Field(description="When the source last updated the series, if it says.")
+
+
+class FetchRead(BaseModel):
+    """What a fetch stored."""
+
+    source: str
+    query: str
+    retrieved_at: datetime | None
+    published_at: datetime | None = Field(description="The release time the source gives, if any.")
+    series: list[FetchedSeriesRead]
+
+
+class VintageSourceRead(BaseModel):
+    """Where a vintage came from: the source, the query and when it was retrieved."""
+
+    vintage_id: int
+    series_id: str
+    source: str
+    query: str
+    retrieved_at: datetime
+    published_at: datetime | None
+    last_updated: datetime | None
+
+
+class SourceRead(BaseModel):
+    """A source and its query syntax."""
+
+    name: str
+    description: str
+
+
+class RefreshCreate(BaseModel):
+    """A source query fetched on a cron schedule."""
+
+    model_config = _STRICT
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", max_length=64)
+    source: str = Field(max_length=32)
+    query: str = Field(min_length=1, max_length=500)
+    schedule: str = Field(max_length=100, description="Cron 'minute hour day month day_of_week', e.g. '0 6 * * 1'.")
+    timezone: str = Field("UTC", max_length=64, description="IANA time zone of the schedule.")
+    # strict: the schema says boolean, so 0 or "no" is refused rather than read as false.
+    enabled: bool = Field(True, strict=True)
+    series_id: SeriesId | None = Field(
+        default=None, description="Store under this id (one series only); default: made from the source's key."
+    )
+
+
+class RefreshRead(BaseModel):
+    """A stored refresh, its last outcome and the progress of its last (or current) run."""
+
+    name: str
+    source: str
+    query: str
+    schedule: str
+    timezone: str
+    enabled: bool
+    series_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    last_run_at: datetime | None
+    last_status: str | None = Field(
+        description="succeeded, partial (fetched and stored, but a report run it triggered failed) or failed."
+    )
+    last_error: str | None
+    last_result: dict[str, Any]
+    progress: ProgressRead | None = Field(
+        None, description="The fetch and the report runs it triggers: done / total and failures."
+    )
+
+
+class RefreshesPage(BaseModel):
+    """Every stored refresh, by name."""
+
+    data: list[RefreshRead]
+    count: int
+
+
+class ReportRunBrief(BaseModel):
+    """A report run a refresh triggered."""
+
+    name: str
+    run_id: str
+    status: str
+
+
+class RefreshRunRead(BaseModel):
+    """What one refresh run did."""
+
+    name: str
+    series: list[FetchedSeriesRead]
+    reports: list[ReportRunBrief]

@@ -21,7 +21,7 @@ from data.tables import JobsTable
 
 __all__ = ["ACTIVE", "JobRecord", "JobStatus", "JobsRepository"]
 
-JobStatus = Literal["queued", "running", "succeeded", "failed"]
+JobStatus = Literal["queued", "running", "succeeded", "partial", "failed"]
 
 #: Statuses of a job that is not finished yet.
 ACTIVE: tuple[str, ...] = ("queued", "running")
@@ -40,7 +40,7 @@ class JobRecord:
     kind : str
         What the job does, e.g. ``forecast_batch``.
     status : str
-        ``queued``, ``running``, ``succeeded`` or ``failed``.
+        ``queued``, ``running``, ``succeeded``, ``partial`` (some items failed) or ``failed``.
     request, result, error : str or None
         JSON text written by the service (``request`` always set).
     n_items : int

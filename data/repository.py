@@ -11,7 +11,8 @@ Usage::
 The work is done by the repositories, which new code may use directly:
 ``store.series`` (:class:`~data.series_repo.SeriesRepository`, series and vintages),
 ``store.archive`` (:class:`~data.archive.ForecastArchive`), ``store.jobs``
-(:class:`~data.jobs_repo.JobsRepository`) and ``store.structures``
+(:class:`~data.jobs_repo.JobsRepository`), ``store.progress``
+(:class:`~data.progress_repo.ProgressRepository`, progress of every kind of job) and ``store.structures``
 (:class:`~data.structures_repo.StructuresRepository`, stored hierarchies and compositions), all on ``store.db``
 (:class:`~data.db.Database`). The methods of :class:`Store` delegate to them.
 """
@@ -28,6 +29,7 @@ from data.archive import ForecastArchive
 from data.db import DEFAULT_BUSY_TIMEOUT_MS, Database
 from data.jobs_repo import JobsRepository
 from data.meta import ForecastRecord, SeriesMeta, StoredSeries, VintageInfo
+from data.progress_repo import ProgressRepository
 from data.series_repo import OBSERVATION_CHUNK, WRITE_ATTEMPTS, SeriesRepository
 from data.sources_repo import SourcesRepository
 from data.structures_repo import StructuresRepository
@@ -61,6 +63,9 @@ class Store:
         Archived forecasts.
     jobs : JobsRepository
         Rows of the service's batch jobs.
+    progress : ProgressRepository
+        Progress of every kind of long work (batch and structure forecasts, report runs,
+        source refreshes).
     structures : StructuresRepository
         Stored hierarchies and compositions over stored series.
     sources : SourcesRepository
@@ -79,6 +84,7 @@ class Store:
         self.series = SeriesRepository(self.db)
         self.archive = ForecastArchive(self.db)
         self.jobs = JobsRepository(self.db)
+        self.progress = ProgressRepository(self.db)
         self.structures = StructuresRepository(self.db)
         self.sources = SourcesRepository(self.db, self.series)
 

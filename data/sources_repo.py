@@ -28,8 +28,9 @@ from data.connectors.registry import SourceOptions, fetch_source, list_sources
 from data.db import Database
 from data.exceptions import ConflictError, DataError, VintageNotFoundError
 from data.meta import SeriesMeta, VintageInfo, check_series_id
+from data.progress_repo import SOURCE_REFRESH
 from data.series_repo import SeriesRepository
-from data.tables import SourceFetchesTable, SourceRefreshesTable
+from data.tables import JobProgressTable, SourceFetchesTable, SourceRefreshesTable
 from forecasting.exceptions import InvalidParameterError, NotFoundError
 
 __all__ = [
@@ -48,6 +49,7 @@ logger = logging.getLogger(__name__)
 
 _F = cast(Table, SourceFetchesTable.__table__)
 _R = cast(Table, SourceRefreshesTable.__table__)
+_P = cast(Table, JobProgressTable.__table__)
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _MAX_ERROR_CHARS = 2000
 
@@ -343,6 +345,8 @@ class SourcesRepository:
         with self.db.write() as conn:
             if not conn.execute(delete(_R).where(_R.c.name == name)).rowcount:
                 raise RefreshNotFoundError(f"no refresh named {name!r} is stored.")
+            # Its progress record (data.progress_repo), kept under the refresh's name.
+            conn.execute(delete(_P).where(_P.c.kind == SOURCE_REFRESH, _P.c.job_id == name))
 
     def claim_fire(self, name: str, fire: datetime) -> bool:
         """Claim the scheduled fire at ``fire``: true for exactly one caller across processes."""

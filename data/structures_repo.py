@@ -36,8 +36,6 @@ from forecasting.structure import (
     DEFAULT_METHOD,
     METHODS,
     build_hierarchy,
-    forecast_hierarchy,
-    forecast_shares,
     hierarchy_from_tags,
 )
 
@@ -46,7 +44,6 @@ __all__ = [
     "StructureDefinition",
     "StructuresRepository",
     "check_structure",
-    "forecast_definition",
     "members_frame",
 ]
 
@@ -290,22 +287,6 @@ def members_frame(definition: StructureDefinition, series: Mapping[str, pd.Serie
     frames = [pd.DataFrame({UNIQUE_ID: i, DS: s.index, Y: s.to_numpy(dtype=float)}) for i, s in series.items()]
     frame = pd.concat(frames, ignore_index=True)
     return frame.dropna(subset=[Y]) if definition.kind == "composition" else frame
-
-
-def forecast_definition(
-    definition: StructureDefinition, frame: pd.DataFrame, horizon: int, levels: Sequence[int]
-) -> pd.DataFrame:
-    """Forecast a structure (resolved to ids) from :func:`members_frame`, with its own model,
-    method, ``missing`` and ``tolerance`` (module level, so it runs in a worker process)."""
-    options: dict[str, Any] = {"missing": definition.missing}
-    if definition.tolerance is not None:
-        options["tolerance"] = definition.tolerance
-    if definition.kind == "hierarchy":
-        tree = {k: list(v) for k, v in definition.hierarchy.items()}
-        method = definition.method or DEFAULT_METHOD
-        return forecast_hierarchy(frame, horizon, tree, levels, definition.model, method, **options)
-    values = definition.total is not None
-    return forecast_shares(frame, horizon, levels, definition.model, values=values, total=definition.total, **options)
 
 
 def _record(row: Any) -> StructureDefinition:

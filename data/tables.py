@@ -24,6 +24,8 @@ One Alembic history (``data/migrations``) creates all of them:
 - revision ``0008_source_refresh`` adds ``source_fetches`` (the source, query and
   retrieval time of each vintage a connector wrote) and ``source_refreshes`` (source
   queries refreshed on a cron schedule).
+- ``job_progress``: the progress of every kind of long work (batch forecasts, structure
+  forecasts, report runs, source refreshes), one row per job (revision ``0010_job_progress``).
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 __all__ = [
     "Base",
     "ForecastsTable",
+    "JobProgressTable",
     "JobsTable",
     "ObservationsTable",
     "ReportDefinitionsTable",
@@ -347,3 +350,26 @@ class SourceRefreshesTable(Base):
     last_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class JobProgressTable(Base):
+    """Progress of one piece of long work, whatever its kind (revision ``0010_job_progress``).
+
+    One row per ``(kind, job_id)``: a batch job (``forecast_batch``, id of ``api_jobs``), a
+    report run (``report_run``, id of ``report_runs``), a structure forecast or a source
+    refresh. The work's own table keeps its status and result; this one says how far it got
+    while it runs: items done out of ``n_total``, those that failed (``failures``: a list of
+    ``{item, code, message}``, the first :data:`data.progress_repo.MAX_FAILURES` kept).
+    """
+
+    __tablename__ = "job_progress"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    n_total: Mapped[int] = mapped_column(Integer)
+    n_done: Mapped[int] = mapped_column(Integer, default=0)
+    n_failed: Mapped[int] = mapped_column(Integer, default=0)
+    n_retried: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    failures: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)

@@ -9,15 +9,14 @@ number of attempts and a secret-free error; never a secret.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, Table, insert, select, update
+from sqlalchemy import Table, insert, select, update
 
-from data.db import WRITE
+from data.db import Database
 from data.tables import ReportDeliveriesTable
 from reports.delivery import DeliveryOutcome
 
@@ -48,15 +47,16 @@ class DeliveryRecord:
 
 
 class DeliveryLog:
-    """Delivery rows on an SQLAlchemy engine (the series store's)."""
+    """Delivery rows on the series store's database (``store.db``), read and written like every repository."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.engine = db.engine
 
     @classmethod
     def for_store(cls, store: Any) -> DeliveryLog:
         """The delivery log sharing ``store``'s (a :class:`data.Store`) database."""
-        return cls(store.engine)
+        return cls(store.db)
 
     def start(self, run_id: str, report_name: str, channels: Sequence[tuple[str, str]]) -> list[str]:
         """Add a ``pending`` row per ``(channel, target)`` and return their ids, in order.
@@ -80,13 +80,13 @@ class DeliveryLog:
             for channel, target in channels
         ]
         if rows:
-            with self._write() as conn:
+            with self.db.write() as conn:
                 conn.execute(insert(_L), rows)
         return [str(row["id"]) for row in rows]
 
     def finish(self, delivery_id: str, outcome: DeliveryOutcome) -> None:
         """Record the outcome of pending delivery ``delivery_id``."""
-        with self._write() as conn:
+        with self.db.write() as conn:
             conn.execute(
                 update(_L)
                 .where(_L.c.id == delivery_id)
@@ -96,15 +96,8 @@ class DeliveryLog:
     def skip(self, delivery_ids: Sequence[str], reason: str) -> None:
         """Mark pending deliveries ``skipped`` (the run failed: there is nothing to send)."""
         if delivery_ids:
-            with self._write() as conn:
+            with self.db.write() as conn:
                 conn.execute(update(_L).where(_L.c.id.in_(list(delivery_ids))).values(status=SKIPPED, error=reason))
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            conn.execution_options(**{WRITE: True})
-            with conn.begin():
-                yield conn
 
     def for_runs(self, run_ids: Sequence[str]) -> dict[str, list[DeliveryRecord]]:
         """The deliveries of each of ``run_ids`` (one query), oldest first; runs without any are absent."""
@@ -112,7 +105,7 @@ class DeliveryLog:
         if not run_ids:
             return out
         query = select(_L).where(_L.c.run_id.in_(list(run_ids))).order_by(_L.c.created_at, _L.c.channel)
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             for row in conn.execute(query):
                 record = _to_record(dict(row._mapping))
                 out.setdefault(record.run_id, []).append(record)
@@ -120,7 +113,7 @@ class DeliveryLog:
 
     def for_run(self, run_id: str) -> list[DeliveryRecord]:
         """The deliveries of run ``run_id``, oldest first."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(select(_L).where(_L.c.run_id == run_id).order_by(_L.c.created_at, _L.c.channel)).all()
         return [_to_record(dict(r._mapping)) for r in rows]
 

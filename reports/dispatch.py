@@ -24,7 +24,7 @@ from reports.delivery import Attachment, DeliveryOptions, DeliveryOutcome, deliv
 from reports.delivery_log import DeliveryLog
 from reports.exceptions import RenderFailedError, RenderUnavailableError
 from reports.pdf import html_to_pdf
-from reports.store import SUCCEEDED, ReportRun, ReportStore
+from reports.store import PRODUCED, ReportRun, ReportStore
 
 __all__ = [
     "DeliveryDispatcher",
@@ -145,7 +145,7 @@ def settle_deliveries(
     """
     log = DeliveryLog.for_store(store)
     try:
-        if finished.status != SUCCEEDED:
+        if finished.status not in PRODUCED:
             log.skip(log_ids, "the run failed; nothing was sent")
             return
         outcomes = deliver_run(finished, definition, store, options, sleep=sleep)

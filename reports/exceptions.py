@@ -32,6 +32,7 @@ __all__ = [
     "RenderUnavailableError",
     "ReportExistsError",
     "ReportNotFoundError",
+    "RunFileNotFoundError",
     "RunNotFoundError",
     "ScheduleNeverFiresError",
     "UnknownReportSeriesError",
@@ -49,6 +50,12 @@ class RunNotFoundError(NotFoundError):
     """No run of this report has this id (or no run has succeeded yet)."""
 
     code = "run_not_found"
+
+
+class RunFileNotFoundError(RunNotFoundError):
+    """The run exists but has no file of this format (not asked for, or not written)."""
+
+    code = "run_file_not_found"
 
 
 class ReportExistsError(ConflictError):

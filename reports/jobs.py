@@ -27,8 +27,9 @@ import pandas as pd
 from data.exceptions import DataError, SeriesNotFoundError, VintageNotFoundError
 from data.meta import ForecastRecord, StoredSeries
 from data.params import ForecastParams, ReportRef
-from forecasting.exceptions import ForecastingError, InvalidDriversError
-from forecasting.executor import get_executor
+from data.progress_repo import REPORT_RUN, ProgressTracker
+from forecasting.exceptions import ForecastingError, InvalidDriversError, WorkerLostError
+from forecasting.executor import TaskResult, get_executor
 from forecasting.frames import DS, MODEL
 from reports.coherence import align_with_structures
 from reports.content import ISSUED_AT, ReportData, SeriesSection, build_report, compute_section, failed_section
@@ -43,6 +44,8 @@ from reports.render import render_html
 from reports.store import (
     FAILED,
     LEASE_SECONDS,
+    PARTIAL,
+    PRODUCED,
     RUNNING,
     STALE_AFTER_SECONDS,
     SUCCEEDED,
@@ -55,9 +58,19 @@ from reports.structures import StructureSection, read_structure, structure_secti
 from reports.wording import explain_error
 from reports.xlsx import render_xlsx
 
-__all__ = ["claim_report_run", "collect_report", "execute_run", "resolve_series_ids", "run_report"]
+__all__ = [
+    "claim_report_run",
+    "collect_report",
+    "execute_run",
+    "resolve_as_of",
+    "resolve_series_ids",
+    "run_report",
+]
 
 logger = logging.getLogger(__name__)
+
+#: Progress of a report collected outside a run (previews, tests): recorded nowhere.
+_NO_PROGRESS = ProgressTracker(None, REPORT_RUN, "")
 
 #: Rows of "how did we do" kept per series (newest issues first).
 _MAX_PAST_ROWS = 24
@@ -175,7 +188,7 @@ def claim_report_run(
     """
     reports = ReportStore.for_store(store)
     definition = reports.get_definition(name).definition
-    as_of = normalize_as_of(as_of or datetime.now(UTC)).replace(microsecond=0)
+    as_of = resolve_as_of(as_of)
     key = run_key(name, as_of)
     reports.fail_stale_runs(stale_after_seconds)
     run = reports.claim_run(name, as_of, trigger=trigger, lease_seconds=lease_seconds)
@@ -187,16 +200,21 @@ def claim_report_run(
                 logger.info("report %s: run %s at %s is already running", name, existing.run_id, as_of)
                 return existing, definition, False
     if run is None:
-        if existing is not None and existing.status == SUCCEEDED and not force:
+        if existing is not None and existing.status in PRODUCED and not force:
             logger.info("report %s: run %s at %s exists; returning it", name, existing.run_id, as_of)
             return existing, definition, False
-        statuses = (FAILED, SUCCEEDED) if force else (FAILED,)
+        statuses = (FAILED, *PRODUCED) if force else (FAILED,)
         run = reports.reclaim_run(key, trigger=trigger, statuses=statuses, lease_seconds=lease_seconds)
         if run is None:  # someone else redid it between our two reads
             found = reports.get_run_by_key(key)
             assert found is not None  # the key exists: our claim failed on it
             return found, definition, False
     return run, definition, True
+
+
+def resolve_as_of(as_of: datetime | None) -> datetime:
+    """The as-of time a run of ``as_of`` gets: now if ``None``, in UTC, to the second."""
+    return normalize_as_of(as_of or datetime.now(UTC)).replace(microsecond=0)
 
 
 def execute_run(
@@ -280,33 +298,30 @@ def _produce_run(
 ) -> ReportRun:
     started = time.perf_counter()
     logger.info("report %s: run %s started (as of %s, %s)", run.report_name, run.run_id, run.as_of, run.trigger)
+    progress = ProgressTracker(getattr(store, "progress", None), REPORT_RUN, run.run_id)
     try:
-        collected = collect_report(definition, store, run.as_of, backtest_windows=backtest_windows, n_jobs=n_jobs)
+        collected = collect_report(
+            definition, store, run.as_of, backtest_windows=backtest_windows, n_jobs=n_jobs, progress=progress
+        )
         collected_at = time.perf_counter()
         report = collected.report
         if report.sections and report.n_failed == len(report.sections):
             errors = "; ".join(f"{s.series_id}: {s.error}" for s in report.sections)
             raise NoSeriesForecastError(f"no series of report {definition.name!r} could be forecast ({errors})")
         html = render_html(report)
-        rendered_at = time.perf_counter()
-        details: dict[str, Any] = {
-            "series": {
-                s.series_id: {"vintage": s.vintage, "error": s.error or None, "code": s.error_code or None}
-                for s in report.sections
-            },
-            "forecast_ids": _archive_forecasts(definition, store, run, collected),
-            # Where the time went: reading + forecasting + backtesting, then charts + HTML.
-            "timings": {
-                "collect_s": round(collected_at - started, 3),
-                "render_s": round(rendered_at - collected_at, 3),
-            },
+        details = _run_details(collected, _archive_forecasts(definition, store, run, collected))
+        # Where the time went: reading + forecasting + backtesting, then charts + HTML.
+        details["timings"] = {
+            "collect_s": round(collected_at - started, 3),
+            "render_s": round(time.perf_counter() - collected_at, 3),
         }
         if report_dir is not None:
             details["file"] = str(_write_html(Path(report_dir), run, html))
             details.update(_write_other_formats(Path(report_dir), run, definition, report, html))
         finished = reports.finish_run(
             run.run_id,
-            status=SUCCEEDED,
+            # Series that could not be forecast are the run's outcome too: "succeeded" means all were.
+            status=PARTIAL if report.n_failed else SUCCEEDED,
             html=html,
             n_series=len(report.sections),
             n_failed=report.n_failed,
@@ -330,26 +345,46 @@ def _produce_run(
     return finished
 
 
+def _run_details(collected: _Collected, forecast_ids: Any) -> dict[str, Any]:
+    """The run's details: each series' vintage and error, and the archived forecasts' ids."""
+    series = {
+        s.series_id: {"vintage": s.vintage, "error": s.error or None, "code": s.error_code or None}
+        for s in collected.report.sections
+    }
+    return {"series": series, "forecast_ids": forecast_ids}
+
+
 def collect_report(
-    definition: ReportDefinition, store: Any, as_of: datetime, *, backtest_windows: int = 3, n_jobs: int = 1
+    definition: ReportDefinition,
+    store: Any,
+    as_of: datetime,
+    *,
+    backtest_windows: int = 3,
+    n_jobs: int = 1,
+    progress: ProgressTracker | None = None,
 ) -> _Collected:
     """Read every series of ``definition`` at ``as_of``, forecast them and build the report.
 
     With ``n_jobs > 1`` the series are forecast and backtested in that many worker
     processes (worth it for slow models such as ``auto``; each worker pays a few seconds
-    of start-up). Reading and archiving stay in this process.
+    of start-up). Reading and archiving stay in this process. Each series and structure
+    is counted on ``progress`` as it ends.
     """
     as_of = normalize_as_of(as_of)
     stored_by_id: dict[str, StoredSeries] = {}
     slots: list[SeriesSection | None] = []
     tasks: list[tuple[int, str, pd.Series, dict[str, Any]]] = []
     driven: set[int] = set()
-    for series_id in resolve_series_ids(definition, store):
+    series_ids = resolve_series_ids(definition, store)
+    progress = progress or _NO_PROGRESS
+    progress.begin(len(series_ids) + len(definition.structures))
+    for series_id in series_ids:
         try:
             stored, vintage_note = _read_at(store, series_id, as_of)
         except (DataError, ForecastingError) as exc:
             code = str(getattr(exc, "code", ""))
             slots.append(failed_section(series_id, f"{type(exc).__name__}: {exc}", model=definition.model, code=code))
+            progress.item_done(series_id, exc)
             continue
         options = definition.series_options.get(series_id, {})
         kwargs: dict[str, Any] = {
@@ -373,20 +408,27 @@ def collect_report(
             code = str(getattr(exc, "code", ""))
             error = f"{type(exc).__name__}: {exc}"
             slots.append(failed_section(series_id, error, model=kwargs["model"], code=code, title=stored.meta.name))
+            progress.item_done(series_id, exc)
             continue
         tasks.append((len(slots), series_id, _cut_at(stored.series, as_of), kwargs))
         slots.append(None)
         stored_by_id[series_id] = stored
-    for position, section in _compute_sections(tasks, n_jobs, driven=driven):
+    for position, section in _compute_sections(tasks, n_jobs, driven=driven, progress=progress):
         slots[position] = section
-    sections = [s for s in slots if s is not None]
-    structures = [_structure(definition, store, name, as_of) for name in definition.structures]
-    sections = align_with_structures(sections, structures)
-    report = build_report(
+    structures = [_counted(_structure(definition, store, name, as_of), progress) for name in definition.structures]
+    report = _build(definition, [s for s in slots if s is not None], structures, as_of)
+    return _Collected(report=report, stored=stored_by_id)
+
+
+def _build(
+    definition: ReportDefinition, sections: list[SeriesSection], structures: list[StructureSection], as_of: datetime
+) -> ReportData:
+    """The report of ``definition`` from its sections, aligned with its structures."""
+    return build_report(
         name=definition.name,
         title=definition.title,
         description=definition.description,
-        sections=sections,
+        sections=align_with_structures(sections, structures),
         as_of=as_of,
         generated_at=datetime.now(UTC),
         horizon=definition.horizon,
@@ -394,7 +436,6 @@ def collect_report(
         model=definition.model,
         structures=structures,
     )
-    return _Collected(report=report, stored=stored_by_id)
 
 
 def _structure(definition: ReportDefinition, store: Any, name: str, as_of: datetime) -> StructureSection:
@@ -450,29 +491,58 @@ def _with_drivers(store: Any, series_id: str, options: dict[str, Any], as_of: da
 
 
 def _compute_sections(
-    tasks: list[tuple[int, str, pd.Series, dict[str, Any]]], n_jobs: int, *, driven: AbstractSet[int] = frozenset()
+    tasks: list[tuple[int, str, pd.Series, dict[str, Any]]],
+    n_jobs: int,
+    *,
+    driven: AbstractSet[int] = frozenset(),
+    progress: ProgressTracker = _NO_PROGRESS,
 ) -> list[tuple[int, SeriesSection]]:
     """Forecast and backtest every series on the executor (``n_jobs`` processes); the tasks at
-    positions in ``driven`` by :func:`~reports.driven.compute_driven_section`."""
-    out: list[tuple[int, SeriesSection]] = []
+    positions in ``driven`` by :func:`~reports.driven.compute_driven_section`.
+
+    Each series is counted on ``progress`` as it ends. The series whose worker process died
+    under them are forecast once more (on a new pool); lost again, their section fails.
+    """
+    out: dict[int, SeriesSection] = {}
+    calls = {
+        pos: functools.partial(compute_driven_section if pos in driven else compute_section, sid, y, **kw)
+        for pos, sid, y, kw in tasks
+    }
+    named = {pos: (sid, str(kw.get("model", ""))) for pos, sid, _, kw in tasks}
     # "spawn": the caller may be a threaded server or scheduler, where fork is unsafe.
     with get_executor(max(n_jobs, 1), n_tasks=len(tasks), spawn=True) as executor:
-        calls = (
-            (pos, functools.partial(compute_driven_section if pos in driven else compute_section, sid, y, **kw))
-            for pos, sid, y, kw in tasks
-        )
-        named = {pos: (sid, str(kw.get("model", ""))) for pos, sid, _, kw in tasks}
-        for pos, result in executor.stream(calls):
-            if result.ok:
-                out.append((pos, result.unwrap()))
-                continue
-            # An unexpected failure (or a dead worker) sinks this series only.
-            series_id, model = named[pos]
-            logger.error("series %s: no section (%r)", series_id, result.error)
-            error = f"{type(result.error).__name__}: {result.error}"
-            code = str(getattr(result.error, "code", ""))
-            out.append((pos, failed_section(series_id, error, model=model, code=code)))
-    return out
+        for attempt in (1, 2):
+            todo = [pos for pos in calls if pos not in out]
+            for pos, result in executor.stream((pos, calls[pos]) for pos in todo):
+                series_id, model = named[pos]
+                if isinstance(result.error, WorkerLostError) and attempt == 1:
+                    logger.warning("series %s: its worker process died; forecasting it once more", series_id)
+                    progress.item_retried(series_id)
+                    continue
+                out[pos] = _section_of(result, series_id, model)
+                if out[pos].error:
+                    progress.item_failed(series_id, out[pos].error_code, out[pos].error)
+                else:
+                    progress.item_done(series_id)
+    return sorted(out.items())
+
+
+def _section_of(result: TaskResult[SeriesSection], series_id: str, model: str) -> SeriesSection:
+    """The section a task gave; an unexpected failure (or a dead worker) sinks this series only."""
+    if result.ok:
+        return result.unwrap()
+    logger.error("series %s: no section (%r)", series_id, result.error)
+    error = f"{type(result.error).__name__}: {result.error}"
+    return failed_section(series_id, error, model=model, code=str(getattr(result.error, "code", "")))
+
+
+def _counted(section: StructureSection, progress: ProgressTracker) -> StructureSection:
+    """``section``, counted on ``progress`` (failed when it has an error)."""
+    if section.error:
+        progress.item_failed(f"structure {section.name}", section.error_code, section.error)
+    else:
+        progress.item_done(f"structure {section.name}")
+    return section
 
 
 def resolve_series_ids(definition: ReportDefinition, store: Any) -> list[str]:

@@ -27,6 +27,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from data.connectors import SourceError, SourceOptions, fetch_source
+from data.progress_repo import SOURCE_REFRESH, ProgressTracker
 from data.sources_repo import FetchOutcome, RefreshDefinition, StoredRefresh
 from reports.definitions import build_trigger
 from reports.jobs import resolve_series_ids, run_report
@@ -48,6 +49,8 @@ logger = logging.getLogger(__name__)
 _JOB_PREFIX = "refresh:"
 _SYNC_JOB = "refresh-sync"
 SUCCEEDED = "succeeded"
+#: The data were fetched and stored, but a report run it triggered failed.
+PARTIAL = "partial"
 FAILED = "failed"
 
 
@@ -161,30 +164,22 @@ def run_refresh(
     """
     options = options or ReportOptions()
     definition = store.sources.get_refresh(name).definition
+    # Items: the fetch, then each report run it triggers (added once known).
+    progress = ProgressTracker(store.progress, SOURCE_REFRESH, name)
+    progress.begin(1)
     try:
         fetched = fetch_source(definition.source, definition.query, options=sources, client=client)
         outcome = RefreshResult(name, store.sources.store_fetch(fetched, series_id=definition.series_id))
     except SourceError as exc:
         store.sources.record_run(name, FAILED, error=f"{exc.code}: {exc}")
+        progress.item_done(f"fetch {definition.source}:{definition.query}", exc)
         logger.warning("refresh %s failed: %s", name, exc)
         raise
+    progress.item_done(f"fetch {definition.source}:{definition.query}")
     if outcome.changed:
-        as_of = _as_of_after([o.vintage.created_at for o in outcome.fetched if o.created])
-        for report in reports_using(store, outcome.changed):
-            with options.backend():  # on the Dask scheduler when one is set
-                run = run_report(
-                    report,
-                    as_of,
-                    store,
-                    trigger="refresh",
-                    report_dir=options.report_dir,
-                    backtest_windows=options.backtest_windows,
-                    n_jobs=options.n_jobs,
-                    lease_seconds=options.lease_seconds,
-                    delivery=options.delivery,
-                )
-            outcome.reports.append(run)
-    store.sources.record_run(name, SUCCEEDED, result=outcome.summary())
+        _run_reports(store, outcome, options, progress)
+    failed = [r for r in outcome.reports if r.status == FAILED]
+    store.sources.record_run(name, PARTIAL if failed else SUCCEEDED, result=outcome.summary())
     logger.info(
         "refresh %s: %d series fetched, %d changed, %d report run(s)",
         name,
@@ -193,6 +188,31 @@ def run_refresh(
         len(outcome.reports),
     )
     return outcome
+
+
+def _run_reports(store: Any, outcome: RefreshResult, options: ReportOptions, progress: ProgressTracker) -> None:
+    """Run the reports that use a changed series of ``outcome`` (at the new vintages' time)."""
+    as_of = _as_of_after([o.vintage.created_at for o in outcome.fetched if o.created])
+    reports = reports_using(store, outcome.changed)
+    progress.add_items(len(reports))
+    for report in reports:
+        with options.backend():  # on the Dask scheduler when one is set
+            run = run_report(
+                report,
+                as_of,
+                store,
+                trigger="refresh",
+                report_dir=options.report_dir,
+                backtest_windows=options.backtest_windows,
+                n_jobs=options.n_jobs,
+                lease_seconds=options.lease_seconds,
+                delivery=options.delivery,
+            )
+        outcome.reports.append(run)
+        if run.status == FAILED:
+            progress.item_failed(f"report {report}", "report_run_failed", run.error or "the report run failed")
+        else:
+            progress.item_done(f"report {report}")
 
 
 class RefreshScheduler:

@@ -16,8 +16,8 @@ from typing import Any, cast
 
 from sqlalchemy import Table, delete, select
 
-from data.db import WRITE
-from data.tables import ReportDeliveriesTable, ReportRunsTable
+from data.progress_repo import REPORT_RUN
+from data.tables import JobProgressTable, ReportDeliveriesTable, ReportRunsTable
 from reports.exceptions import RunNotFoundError
 from reports.store import RUNNING, ReportStore
 
@@ -26,6 +26,7 @@ __all__ = ["prune_runs"]
 logger = logging.getLogger(__name__)
 
 _R = cast(Table, ReportRunsTable.__table__)
+_P = cast(Table, JobProgressTable.__table__)
 _L = cast(Table, ReportDeliveriesTable.__table__)
 #: Runs deleted per write transaction: short, so the service keeps writing meanwhile.
 _BATCH = 500
@@ -37,7 +38,7 @@ def prune_runs(reports: ReportStore, older_than: timedelta, *, now: datetime | N
     Returns the number of runs deleted. A file already gone is not an error.
     """
     cutoff = (now or datetime.now(UTC)) - older_than
-    with reports.engine.connect() as conn:
+    with reports.db.read() as conn:
         rows = conn.execute(
             select(_R.c.id, _R.c.report_name, _R.c.details).where(_R.c.created_at < cutoff, _R.c.status != RUNNING)
         ).all()
@@ -45,11 +46,10 @@ def prune_runs(reports: ReportStore, older_than: timedelta, *, now: datetime | N
     doomed = [r for r in rows if r.id not in keep]
     for start in range(0, len(doomed), _BATCH):
         ids = [r.id for r in doomed[start : start + _BATCH]]
-        with reports.engine.connect() as conn:
-            conn.execution_options(**{WRITE: True})
-            with conn.begin():
-                conn.execute(delete(_L).where(_L.c.run_id.in_(ids)))
-                conn.execute(delete(_R).where(_R.c.id.in_(ids)))
+        with reports.db.write() as conn:
+            conn.execute(delete(_L).where(_L.c.run_id.in_(ids)))
+            conn.execute(delete(_P).where(_P.c.kind == REPORT_RUN, _P.c.job_id.in_(ids)))
+            conn.execute(delete(_R).where(_R.c.id.in_(ids)))
     for row in doomed:
         _remove_files(row.details or {})
     if doomed:

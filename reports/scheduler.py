@@ -31,7 +31,7 @@ from reports.definitions import ReportDefinition, build_trigger
 from reports.dispatch import DeliveryDispatcher
 from reports.jobs import execute_run
 from reports.options import ReportOptions
-from reports.store import ReportRun, ReportStore, run_key
+from reports.store import PRODUCED, ReportRun, ReportStore, run_key
 
 __all__ = [
     "ReportScheduler",
@@ -288,7 +288,7 @@ class ReportScheduler:
                 dispatcher=self.dispatcher,
             )
         with self._lock:
-            if finished.status == "succeeded":
+            if finished.status in PRODUCED:
                 self.stats.succeeded += 1
             else:
                 self.stats.failed += 1

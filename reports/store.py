@@ -1,9 +1,10 @@
 """Persistence of report definitions and runs, in the series store's database.
 
-:class:`ReportStore` works on the store's SQLAlchemy engine (the tables are in
-:mod:`data.tables`, created by the store's Alembic migrations). Every write is one
-short transaction; on SQLite it begins ``IMMEDIATE`` (see :data:`data.db.WRITE`) so
-concurrent writers queue rather than fail.
+:class:`ReportStore` works on the store's :class:`data.db.Database` like every repository
+(the tables are in :mod:`data.tables`, created by the store's Alembic migrations): reads
+through ``db.read()``, each write one short ``db.write()`` transaction (``IMMEDIATE`` on
+SQLite, so concurrent writers queue rather than fail; a database that cannot be reached is
+a ``StorageUnavailableError``).
 
 Runs are keyed by :func:`run_key` (report name and as-of time). :meth:`ReportStore.claim_run`
 inserts the run row before anything is computed: the unique key lets exactly one process
@@ -15,18 +16,17 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Engine, String, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, String, Table, delete, func, insert, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 
-from data.db import WRITE
-from data.tables import ReportDefinitionsTable, ReportDeliveriesTable, ReportRunsTable
+from data.db import Database
+from data.progress_repo import REPORT_RUN
+from data.tables import JobProgressTable, ReportDefinitionsTable, ReportDeliveriesTable, ReportRunsTable
 from reports.definitions import ReportDefinition, check_name
 from reports.exceptions import ReportExistsError, ReportNotFoundError, RunNotFoundError
 
@@ -35,6 +35,8 @@ __all__ = [
     "LEASE_SECONDS",
     "RUNNING",
     "STALE_AFTER_SECONDS",
+    "PARTIAL",
+    "PRODUCED",
     "SUCCEEDED",
     "ReportRun",
     "ReportStore",
@@ -66,7 +68,11 @@ def _by_previous_id(conn: Connection, run_id: str) -> Any:
 
 RUNNING = "running"
 SUCCEEDED = "succeeded"
+#: Produced, but some series (or structures) could not be forecast: see ``n_failed``.
+PARTIAL = "partial"
 FAILED = "failed"
+#: Runs that produced a report (served, delivered, not redone without ``force``).
+PRODUCED: tuple[str, ...] = (SUCCEEDED, PARTIAL)
 #: A run still ``running`` this long after it started is taken as interrupted (its process
 #: stopped: a crash, a kill, a restart) and marked failed, so that it can be redone.
 STALE_AFTER_SECONDS = 7200.0
@@ -76,6 +82,7 @@ LEASE_SECONDS = 60.0
 
 _D = cast(Table, ReportDefinitionsTable.__table__)
 _R = cast(Table, ReportRunsTable.__table__)
+_P = cast(Table, JobProgressTable.__table__)
 _L = cast(Table, ReportDeliveriesTable.__table__)
 _RUN_COLUMNS = [c for c in _R.c if c.name != "html"]
 
@@ -107,7 +114,7 @@ class ReportRun:
     ----------
     run_id : str
         32 hex characters.
-    status : {"running", "succeeded", "failed"}
+    status : {"running", "succeeded", "partial", "failed"}
         Current state.
     trigger : str
         What started it: ``schedule``, ``api``, ``cli`` or ``manual``.
@@ -167,28 +174,22 @@ def _to_definition(row: Any) -> StoredDefinition:
 
 
 class ReportStore:
-    """Report definitions and runs on an SQLAlchemy engine (the series store's).
+    """Report definitions and runs on the series store's database.
 
     Parameters
     ----------
-    engine : Engine
-        Engine of a database whose schema is at the store's Alembic head.
+    db : Database
+        The store's database (``store.db``), its schema at the Alembic head.
     """
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.engine = db.engine
 
     @classmethod
     def for_store(cls, store: Any) -> ReportStore:
         """The report store sharing ``store``'s (a :class:`data.Store`) database."""
-        return cls(store.engine)
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            conn.execution_options(**{WRITE: True})
-            with conn.begin():
-                yield conn
+        return cls(store.db)
 
     # -- definitions ---------------------------------------------------------------------
 
@@ -212,7 +213,7 @@ class ReportStore:
             "updated_at": now,
         }
         try:
-            with self._write() as conn:
+            with self.db.write() as conn:
                 conn.execute(insert(_D).values(**values))
         except IntegrityError:
             raise ReportExistsError(
@@ -229,7 +230,7 @@ class ReportStore:
             If no report of that name exists.
         """
         now = normalize_as_of(now or datetime.now(UTC))
-        with self._write() as conn:
+        with self.db.write() as conn:
             result = conn.execute(
                 update(_D)
                 .where(_D.c.name == definition.name)
@@ -256,7 +257,7 @@ class ReportStore:
             If there is none.
         """
         check_name(name)
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = conn.execute(select(_D).where(_D.c.name == name)).first()
         if row is None:
             raise ReportNotFoundError(f"no report named {name!r}; list them with GET /v1/reports.")
@@ -264,12 +265,12 @@ class ReportStore:
 
     def has_definition(self, name: str) -> bool:
         """Whether a report named ``name`` exists."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return conn.execute(select(_D.c.name).where(_D.c.name == name)).first() is not None
 
     def list_definitions(self) -> list[StoredDefinition]:
         """Every definition, ordered by name."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(select(_D).order_by(_D.c.name)).all()
         return [_to_definition(r) for r in rows]
 
@@ -281,10 +282,12 @@ class ReportStore:
         ReportNotFoundError
             If there is none.
         """
-        with self._write() as conn:
+        with self.db.write() as conn:
             result = conn.execute(delete(_D).where(_D.c.name == name))
             if result.rowcount != 1:
                 raise ReportNotFoundError(f"no report named {name!r}.")
+            runs = select(_R.c.id).where(_R.c.report_name == name).scalar_subquery()
+            conn.execute(delete(_P).where(_P.c.kind == REPORT_RUN, _P.c.job_id.in_(runs)))
             conn.execute(delete(_R).where(_R.c.report_name == name))
             conn.execute(delete(_L).where(_L.c.report_name == name))
 
@@ -318,7 +321,7 @@ class ReportStore:
             "details": {},
         }
         try:
-            with self._write() as conn:
+            with self.db.write() as conn:
                 conn.execute(insert(_R).values(**values))
         except IntegrityError:
             return None
@@ -338,7 +341,7 @@ class ReportStore:
         only one caller win the redo.
         """
         now = datetime.now(UTC)
-        with self._write() as conn:
+        with self.db.write() as conn:
             result = conn.execute(
                 update(_R)
                 .where(_R.c.run_key == key, _R.c.status.in_(statuses))
@@ -377,12 +380,12 @@ class ReportStore:
             "stopped); run it again to redo it"
         )
         # Read first: the write (a lock on SQLite) is taken only when there is something stale.
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             stale = list(
                 conn.execute(select(_R.c.id).where(_R.c.status == RUNNING, _R.c.started_at < cutoff)).scalars()
             )
         if stale:
-            with self._write() as conn:
+            with self.db.write() as conn:
                 conn.execute(
                     update(_R)
                     .where(_R.c.id.in_(stale), _R.c.status == RUNNING, _R.c.started_at < cutoff)
@@ -396,7 +399,7 @@ class ReportStore:
         """Extend the lease of running run ``run_id``; False when it is no longer this run's
         to produce (finished, or taken over after its lease expired)."""
         now = datetime.now(UTC)
-        with self._write() as conn:
+        with self.db.write() as conn:
             result = conn.execute(
                 update(_R)
                 .where(_R.c.id == run_id, _R.c.status == RUNNING)
@@ -407,7 +410,7 @@ class ReportStore:
     def expired_runs(self, *, now: datetime | None = None) -> list[ReportRun]:
         """Runs still ``running`` whose lease has expired (their process stopped)."""
         now = normalize_as_of(now or datetime.now(UTC))
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(
                 select(*_RUN_COLUMNS).where(_R.c.status == RUNNING, _R.c.lease_until < now).order_by(_R.c.as_of)
             ).all()
@@ -429,7 +432,7 @@ class ReportStore:
         if (current := self.get_run_by_key(key)) is None:
             return None
         previous = [*current.details.get("previous_run_ids", []), current.run_id]
-        with self._write() as conn:
+        with self.db.write() as conn:
             result = conn.execute(
                 update(_R)
                 .where(_R.c.id == current.run_id, _R.c.status == RUNNING, _R.c.lease_until < now)
@@ -460,7 +463,7 @@ class ReportStore:
     ) -> ReportRun:
         """Record the outcome of a claimed run and return it."""
         now = datetime.now(UTC)
-        with self._write() as conn:
+        with self.db.write() as conn:
             found = conn.execute(select(_R.c.started_at, _R.c.status, _R.c.details).where(_R.c.id == run_id)).first()
             if found is None:
                 raise RunNotFoundError(
@@ -488,7 +491,7 @@ class ReportStore:
 
     def get_run_by_key(self, key: str) -> ReportRun | None:
         """The run with this key, or ``None``."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = conn.execute(select(*_RUN_COLUMNS).where(_R.c.run_key == key)).first()
         return None if row is None else _to_run(row)
 
@@ -499,7 +502,7 @@ class ReportStore:
         ------
         RunNotFoundError
         """
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = conn.execute(select(*_RUN_COLUMNS).where(_R.c.id == run_id)).first()
             row = row if row is not None else _by_previous_id(conn, run_id)
         if row is None:
@@ -526,10 +529,10 @@ class ReportStore:
         RunNotFoundError
             If no run of ``name`` has succeeded yet.
         """
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             row = conn.execute(
                 select(*_RUN_COLUMNS)
-                .where(_R.c.report_name == name, _R.c.status == SUCCEEDED)
+                .where(_R.c.report_name == name, _R.c.status.in_(PRODUCED))
                 .order_by(_R.c.as_of.desc(), _R.c.finished_at.desc())
                 .limit(1)
             ).first()
@@ -547,7 +550,7 @@ class ReportStore:
         RunNotFoundError
             If the run does not exist or produced no HTML (still running or failed).
         """
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             html = conn.execute(select(_R.c.html).where(_R.c.id == run_id)).scalar_one_or_none()
         if html is None:
             raise RunNotFoundError(f"report run {run_id!r} has no HTML (it is running, failed or unknown).")
@@ -555,7 +558,7 @@ class ReportStore:
 
     def list_runs(self, name: str, *, limit: int = 50, offset: int = 0) -> tuple[list[ReportRun], int]:
         """One page of the runs of ``name``, newest first, and the total count."""
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             rows = conn.execute(
                 select(*_RUN_COLUMNS)
                 .where(_R.c.report_name == name)
@@ -571,5 +574,5 @@ class ReportStore:
         query = select(func.count()).select_from(_R).where(_R.c.report_name == name)
         if status is not None:
             query = query.where(_R.c.status == status)
-        with self.engine.connect() as conn:
+        with self.db.read() as conn:
             return int(conn.execute(query).scalar_one())

@@ -18,15 +18,33 @@ import pandas as pd
 
 from data import StructureDefinition
 from data.exceptions import DataError
-from data.structures_repo import forecast_definition, members_frame
+from data.structures_repo import members_frame
 from forecasting.exceptions import ForecastingError, ForecastingWarning
 from forecasting.executor import WarningNote, capture_warnings
 from forecasting.frames import DS, MEAN, UNIQUE_ID, Y, hi_col, lo_col
+from forecasting.structure import DEFAULT_METHOD, forecast_hierarchy, forecast_shares
 from reports.wording import explain_error, id_in_words
 
-__all__ = ["StructureSection", "read_structure", "structure_section"]
+__all__ = ["StructureSection", "forecast_stored_structure", "read_structure", "structure_section"]
 
 logger = logging.getLogger(__name__)
+
+
+def forecast_stored_structure(
+    definition: StructureDefinition, frame: pd.DataFrame, horizon: int, levels: Sequence[int]
+) -> pd.DataFrame:
+    """Forecast a stored structure (resolved to ids) from :func:`data.structures_repo.members_frame`,
+    with its own model, method, ``missing`` and ``tolerance`` (module level, so it runs in a
+    worker process). The storage layer only reads and writes structures; forecasting them is here."""
+    options: dict[str, Any] = {"missing": definition.missing}
+    if definition.tolerance is not None:
+        options["tolerance"] = definition.tolerance
+    if definition.kind == "hierarchy":
+        tree = {k: list(v) for k, v in definition.hierarchy.items()}
+        method = definition.method or DEFAULT_METHOD
+        return forecast_hierarchy(frame, horizon, tree, levels, definition.model, method, **options)
+    values = definition.total is not None
+    return forecast_shares(frame, horizon, levels, definition.model, values=values, total=definition.total, **options)
 
 
 @dataclass(frozen=True)
@@ -127,7 +145,7 @@ def structure_section(
     )
     try:
         with capture_warnings(ForecastingWarning) as notes:
-            out = forecast_definition(definition, frame, horizon, levels)
+            out = forecast_stored_structure(definition, frame, horizon, levels)
     except (ForecastingError, DataError) as exc:
         logger.warning("structure %s: no forecast (%s)", definition.name, exc)
         code = str(getattr(exc, "code", ""))

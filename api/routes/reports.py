@@ -1,32 +1,40 @@
-"""Scheduled reports: definitions, runs (as background jobs), run records, the rendered HTML."""
+"""Scheduled reports: definitions, runs (as background jobs), run records, the HTML, PDF and workbook.
+
+The routes reach the report package only through :mod:`api.service.reports`; the schemas
+are in :mod:`api.schemas`.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import HTMLResponse
-from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from api.auth import has_write_scope
+from api.convert import progress_to_read
 from api.deps import SettingsDep
-from api.schemas import AwareInstant, ErrorRead, Horizon
+from api.schemas import (
+    DeliveryRead,
+    ErrorRead,
+    ReportCreate,
+    ReportRead,
+    ReportRunCreate,
+    ReportRunLinksRead,
+    ReportRunRead,
+    ReportRunsPage,
+    ReportsPage,
+    ReportUpdate,
+)
 from api.service import reports as report_service
-from api.service.reports import ReportRunner, RunRecord
+from api.service.reports import ReportRunner, RunFile, RunRecord, StoredDefinition
 from api.settings import Settings
-from reports.definitions import DEFAULT_SCHEDULE
 from reports.delivery import redact_url
-from reports.delivery_log import DeliveryRecord
-from reports.pdf import html_to_pdf
-from reports.scheduler import previous_fire_time, stored_trigger
-from reports.store import ReportRun, ReportStore, StoredDefinition
 
 __all__ = ["router"]
 
 router = APIRouter(prefix="/reports", tags=["reports"])
 
-_STRICT = ConfigDict(extra="forbid")
 ReportName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", max_length=64)]
 RunId = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")]
 _HTML = {"content": {"text/html": {"schema": {"type": "string"}}}, "description": "The report as one HTML page."}
@@ -34,14 +42,17 @@ _PDF = {
     "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
     "description": "The report as a PDF document (A4).",
 }
-
-
-def get_reports(request: Request) -> ReportStore:
-    """The report store on the app's series store database."""
-    return ReportStore.for_store(request.app.state.store)
-
-
-ReportsDep = Annotated[ReportStore, Depends(get_reports)]
+_XLSX: dict[str, Any] = {
+    "content": {
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+            "schema": {"type": "string", "format": "binary"}
+        }
+    },
+    "description": "The report's workbook (Excel), written when the report's formats include 'xlsx'.",
+}
+_NO_FILE: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorRead, "description": "No such run, or it has no workbook (run_file_not_found)."}
+}
 
 
 def get_report_runner(request: Request) -> ReportRunner:
@@ -53,203 +64,11 @@ def get_report_runner(request: Request) -> ReportRunner:
 RunnerDep = Annotated[ReportRunner, Depends(get_report_runner)]
 
 
-class ReportDelivery(BaseModel):
-    """Where each successful run is sent."""
-
-    model_config = _STRICT
-
-    emails: list[Annotated[str, Field(max_length=254)]] = Field(
-        default_factory=list,
-        max_length=50,
-        description="Recipients of an e-mail with the report as HTML body and attachment (needs TRADECAST_SMTP_HOST).",
-    )
-    webhook_url: str | None = Field(
-        None,
-        max_length=2000,
-        description="http(s) URL that receives a signed JSON POST per run (needs TRADECAST_WEBHOOK_SECRET); "
-        "verify X-Tradecast-Signature as the README explains.",
-    )
-
-
-class SeriesOptions(BaseModel):
-    """Options of one series in a report; every field is optional (unset fields are left out).
-
-    Values are checked by the report definition's own validation (422 ``invalid_parameter``
-    naming ``series_options[<id>].<option>``), the same for REST and the command line.
-    """
-
-    model_config = ConfigDict(
-        extra="allow",
-        json_schema_extra={
-            "examples": [
-                {
-                    "model": "auto",
-                    "drivers": {"brent": "brent_usd"},
-                    "events": [{"ds": "2022-03", "type": "level_shift"}],
-                    "scenarios": {"oil_60": {"brent": "brent_60"}, "oil_90": {"brent": "brent_90"}},
-                    "driver_uncertainty": False,
-                }
-            ]
-        },
-    )
-
-    missing: str | None = Field(
-        None, description="'error' (default) or 'model': fit through gaps with a model that skips them (no backtest)."
-    )
-    kind: str | None = Field(None, description="'level' or 'share', instead of the stored kind.")
-    model: str | None = Field(None, description="A registered model, instead of the report's.")
-    check_breaks: str | None = Field(None, description="'true': a note when the history has a structural break.")
-    drivers: list[str] | dict[str, str] | None = Field(
-        None,
-        description="Stored series used as drivers (regressors), read at the run's as-of time: a list of ids "
-        "(each driver named by its id) or driver name -> series id. They must cover the series' history; over "
-        "the horizon, a driver whose stored values stop early is forecast by its own model ('auto') and the "
-        "report says so. Needs a model that takes drivers ('auto', 'regression_arima', 'structural').",
-    )
-    events: list[dict[str, Any]] | None = Field(
-        None,
-        description="Known events as in POST /v1/forecasts: {'ds': '2022-03', 'type': 'level_shift'} (types "
-        "level_shift, pulse, ramp with 'end', seasonal_change; optional 'name').",
-    )
-    scenarios: dict[str, dict[str, str]] | None = Field(
-        None,
-        description="Scenario name -> {driver name -> stored series holding that driver's path over the horizon}: "
-        "the report shows a scenario table, one fan chart per scenario and an Excel 'scenarios' sheet.",
-    )
-    driver_uncertainty: bool | None = Field(
-        None, description="With scenarios: add the drivers' own forecast errors to the intervals (wider)."
-    )
-
-    @model_serializer(mode="wrap")
-    def _set_fields_only(self, handler: Any) -> Any:
-        return {k: v for k, v in handler(self).items() if v is not None}
-
-
-class ReportUpdate(BaseModel):
-    """A report definition (everything but its name)."""
-
-    model_config = _STRICT
-
-    title: str = Field("", max_length=300)
-    description: str = Field("", max_length=2000)
-    series_ids: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,100}$")]] = Field(
-        default_factory=list, max_length=200
-    )
-    tags: dict[str, str] = Field(default_factory=dict, description="Series carrying all these tags are included.")
-    horizon: Horizon = Field(6, ge=1, le=120)
-    levels: list[Annotated[int, Field(ge=1, le=99)]] = Field(default_factory=lambda: [80, 95], min_length=1)
-    model: str = Field("auto", description="Registered model name (GET /v1/models).")
-    schedule: str | None = Field(
-        DEFAULT_SCHEDULE,
-        description=(
-            "Cron: 'minute hour day month day_of_week' (0/7 = Sunday; six fields put seconds first), "
-            "or null for on-demand only. As in Vixie cron, when both day and day_of_week are restricted "
-            "a day matching either fires ('0 7 1 * 1' = the 1st of each month and every Monday); when "
-            "one starts with '*' both must match. A schedule that matches no date ('0 0 30 2 *') is "
-            "refused with 422 schedule_never_fires."
-        ),
-    )
-    timezone: str = Field("UTC", description="IANA time zone of the schedule.")
-    formats: list[str] = Field(
-        default_factory=lambda: ["html"],
-        description="Files written per run to the report directory: 'html' (always), 'pdf', 'xlsx'.",
-    )
-    enabled: bool = Field(True, strict=True)  # 0 or "no" is refused, not read as false
-    delivery: ReportDelivery | None = Field(None, description="E-mail recipients and/or a webhook; null: none.")
-    series_options: dict[str, SeriesOptions] = Field(
-        default_factory=dict,
-        description=(
-            "Per-series options by series id: 'missing', 'kind', 'model', 'check_breaks', and stored series as "
-            "'drivers' with known 'events' and 'scenarios' of the drivers (see the SeriesOptions schema)."
-        ),
-    )
-    structures: list[str] = Field(
-        default_factory=list,
-        description="Stored structures (/v1/structures) shown after the series as coherent tables and charts.",
-    )
-
-
-class ReportCreate(ReportUpdate):
-    """A new report definition."""
-
-    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$", max_length=64)
-
-
-class ReportRead(ReportCreate):
-    """A stored report definition with its timestamps and next scheduled run."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    created_at: datetime
-    updated_at: datetime
-    last_scheduled_at: datetime | None = Field(None, description="Latest cron time at or before now.")
-    next_run_at: datetime | None = Field(None, description="Next cron time, if scheduled and enabled.")
-
-
-class ReportsPage(BaseModel):
-    """All report definitions."""
-
-    data: list[ReportRead]
-    count: int
-
-
-class ReportRunCreate(BaseModel):
-    """Run a report now, with the data known at ``as_of`` (default: now)."""
-
-    model_config = _STRICT
-
-    as_of: AwareInstant | None = None
-    force: bool = Field(False, description="Redo a run that already succeeded for this as-of time.")
-
-
-class DeliveryRead(BaseModel):
-    """One delivery of a run on one channel (the webhook URL without its query)."""
-
-    channel: str = Field(description="email or webhook")
-    target: str
-    status: str = Field(description="pending (the run is working), sent, failed, or skipped (the run failed)")
-    attempts: int
-    error: str | None
-    created_at: datetime
-
-
-class ReportRunRead(BaseModel):
-    """One run of a report: status, timings, error, deliveries (its HTML is at .../runs/{run_id})."""
-
-    run_id: str
-    report_name: str
-    as_of: datetime
-    trigger: str
-    status: str
-    created_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    duration_s: float | None
-    n_series: int
-    n_failed: int
-    error: str | None = Field(description="Why the run failed, in words; details stay in the server log.")
-    details: dict[str, Any]
-    deliveries: list[DeliveryRead] = Field(default_factory=list, description="The delivery log of this run.")
-
-
-class ReportRunsPage(BaseModel):
-    """One page of a report's runs, newest first, and the total count."""
-
-    data: list[ReportRunRead]
-    count: int
-
-
 def _to_read(stored: StoredDefinition, settings: Settings, *, full_url: bool = True) -> ReportRead:
     """The definition as a client reads it; ``full_url=False`` (a read-scope key) redacts the
     webhook URL's query, where receivers put their tokens."""
     d = stored.definition
-    last = nxt = None
-    if d.schedule and d.enabled:
-        trigger = stored_trigger(d.name, d.schedule, d.timezone, seconds=settings.schedule_seconds)
-        now = datetime.now(stored.updated_at.tzinfo)
-        if trigger is not None:
-            last = previous_fire_time(trigger, now)
-            nxt = trigger.get_next_fire_time(None, now)
+    last, nxt = report_service.report_schedule(stored, seconds=settings.schedule_seconds)
     shown = d.to_dict()
     if not full_url and d.delivery is not None and d.delivery.webhook_url:
         shown["delivery"] = {**shown["delivery"], "webhook_url": redact_url(d.delivery.webhook_url)}
@@ -262,14 +81,18 @@ def _to_read(stored: StoredDefinition, settings: Settings, *, full_url: bool = T
     )
 
 
-def _to_run(run: ReportRun, deliveries: list[DeliveryRecord] | None = None) -> ReportRunRead:
-    # The traceback stays in the server log and the database: clients get the error in words.
-    fields = {k: v for k, v in run.__dict__.items() if k != "traceback"}
-    return ReportRunRead(**fields, deliveries=[DeliveryRead(**d.__dict__) for d in deliveries or []])
-
-
 def _to_record(record: RunRecord) -> ReportRunRead:
-    return _to_run(record.run, record.deliveries)
+    # The traceback stays in the server log and the database: clients get the error in words.
+    run = record.run
+    fields = {k: v for k, v in run.__dict__.items() if k != "traceback"}
+    base = f"/v1/reports/{run.report_name}/runs/{run.run_id}"
+    links = {fmt: base if fmt == "html" else f"{base}/{fmt}" for fmt in record.files}
+    return ReportRunRead(
+        **fields,
+        progress=progress_to_read(record.progress),
+        links=ReportRunLinksRead(**links),
+        deliveries=[DeliveryRead(**d.__dict__) for d in record.deliveries],
+    )
 
 
 def _spec(name: str, body: ReportUpdate) -> dict[str, Any]:
@@ -352,32 +175,41 @@ def read_report_run_record(name: ReportName, run_id: RunId, request: Request) ->
 
 
 @router.get("/{name}/runs/latest", response_class=HTMLResponse, responses={200: _HTML})
-def read_latest_report_run(name: ReportName, reports: ReportsDep) -> HTMLResponse:
-    """The HTML of the latest successful run of a report."""
-    reports.get_definition(name)
-    return HTMLResponse(reports.get_html(reports.latest_run(name).run_id))
+def read_latest_report_run(name: ReportName, request: Request) -> HTMLResponse:
+    """The HTML of the latest produced run of a report."""
+    return HTMLResponse(report_service.read_run_html(request.app.state.store, name))
 
 
 @router.get("/{name}/runs/{run_id}", response_class=HTMLResponse, responses={200: _HTML})
-def read_report_run(name: ReportName, run_id: RunId, reports: ReportsDep) -> HTMLResponse:
+def read_report_run(name: ReportName, run_id: RunId, request: Request) -> HTMLResponse:
     """The HTML of one run of a report."""
-    return HTMLResponse(reports.get_html(reports.get_run(name, run_id).run_id))
+    return HTMLResponse(report_service.read_run_html(request.app.state.store, name, run_id))
 
 
-def _pdf(html: str, name: str, run_id: str) -> Response:
-    headers = {"Content-Disposition": f'attachment; filename="{name}-{run_id}.pdf"'}
-    return Response(html_to_pdf(html), media_type="application/pdf", headers=headers)
+def _download(file: RunFile) -> Response:
+    headers = {"Content-Disposition": f'attachment; filename="{file.filename}"'}
+    return Response(file.data, media_type=file.media_type, headers=headers)
 
 
 @router.get("/{name}/runs/latest/pdf", response_class=Response, responses={200: _PDF})
-def read_latest_report_run_pdf(name: ReportName, reports: ReportsDep) -> Response:
-    """The latest successful run of a report as PDF."""
-    reports.get_definition(name)
-    run_id = reports.latest_run(name).run_id
-    return _pdf(reports.get_html(run_id), name, run_id)
+def read_latest_report_run_pdf(name: ReportName, request: Request) -> Response:
+    """The latest produced run of a report as PDF."""
+    return _download(report_service.read_run_file(request.app.state.store, name, None, "pdf"))
 
 
 @router.get("/{name}/runs/{run_id}/pdf", response_class=Response, responses={200: _PDF})
-def read_report_run_pdf(name: ReportName, run_id: RunId, reports: ReportsDep) -> Response:
+def read_report_run_pdf(name: ReportName, run_id: RunId, request: Request) -> Response:
     """One run of a report as PDF."""
-    return _pdf(reports.get_html(reports.get_run(name, run_id).run_id), name, run_id)
+    return _download(report_service.read_run_file(request.app.state.store, name, run_id, "pdf"))
+
+
+@router.get("/{name}/runs/latest/xlsx", response_class=Response, responses={200: _XLSX, **_NO_FILE})
+def read_latest_report_run_xlsx(name: ReportName, request: Request) -> Response:
+    """The workbook (XLSX) of the latest produced run of a report."""
+    return _download(report_service.read_run_file(request.app.state.store, name, None, "xlsx"))
+
+
+@router.get("/{name}/runs/{run_id}/xlsx", response_class=Response, responses={200: _XLSX, **_NO_FILE})
+def read_report_run_xlsx(name: ReportName, run_id: RunId, request: Request) -> Response:
+    """The workbook (XLSX) of one run of a report."""
+    return _download(report_service.read_run_file(request.app.state.store, name, run_id, "xlsx"))

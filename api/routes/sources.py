@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
 
+from api.convert import progress_to_read
 from api.deps import ExistingSeriesId, StoreDep
-from api.schemas import ErrorRead, SeriesId
+from api.schemas import (
+    ErrorRead,
+    FetchCreate,
+    FetchedSeriesRead,
+    FetchRead,
+    RefreshCreate,
+    RefreshesPage,
+    RefreshRead,
+    RefreshRunRead,
+    ReportRunBrief,
+    SourceRead,
+    VintageSourceRead,
+)
 from data import Store
 from data.connectors import SourceOptions, list_sources
+from data.progress_repo import SOURCE_REFRESH
 from data.sources_repo import FetchOutcome, RefreshDefinition, StoredRefresh
 from reports.refresh import RefreshResult, create_refresh, run_refresh
 
@@ -20,7 +32,6 @@ __all__ = ["router"]
 
 router = APIRouter(tags=["sources"])
 
-_STRICT = ConfigDict(extra="forbid")
 RefreshName = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$", max_length=64)]
 _SOURCE_ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorRead, "description": "The source has no data for the query (empty_result)."},
@@ -40,121 +51,6 @@ def get_source_options(request: Request) -> SourceOptions:
 SourceOptionsDep = Annotated[SourceOptions, Depends(get_source_options)]
 
 
-class FetchCreate(BaseModel):
-    """A query to fetch from an official source."""
-
-    model_config = _STRICT
-
-    source: str = Field(max_length=32, description="imf, ecb, comtrade or dbnomics (GET /v1/sources).")
-    query: str = Field(
-        min_length=1, max_length=500, description="The source's key.", examples=["IMF/DOT/A.CN.TXG_FOB_USD.RU"]
-    )
-    series_id: SeriesId | None = Field(
-        default=None, description="Store under this id (one series only); default: made from the source's key."
-    )
-
-
-class FetchedSeriesRead(BaseModel):
-    """One series fetched: the vintage holding it, and whether that vintage is new."""
-
-    series_id: str
-    name: str
-    frequency: str
-    unit: str
-    vintage_id: int
-    vintage_number: int
-    created: bool = Field(description="False when the data equal the latest vintage's: no new vintage was made.")
-    n_obs: int
-    last_updated: datetime | None = Field(description="When the source last updated the series, if it says.")
-
-
-class FetchRead(BaseModel):
-    """What a fetch stored."""
-
-    source: str
-    query: str
-    retrieved_at: datetime | None
-    published_at: datetime | None = Field(description="The release time the source gives, if any.")
-    series: list[FetchedSeriesRead]
-
-
-class VintageSourceRead(BaseModel):
-    """Where a vintage came from: the source, the query and when it was retrieved."""
-
-    vintage_id: int
-    series_id: str
-    source: str
-    query: str
-    retrieved_at: datetime
-    published_at: datetime | None
-    last_updated: datetime | None
-
-
-class SourceRead(BaseModel):
-    """A source and its query syntax."""
-
-    name: str
-    description: str
-
-
-class RefreshCreate(BaseModel):
-    """A source query fetched on a cron schedule."""
-
-    model_config = _STRICT
-
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$", max_length=64)
-    source: str = Field(max_length=32)
-    query: str = Field(min_length=1, max_length=500)
-    schedule: str = Field(max_length=100, description="Cron 'minute hour day month day_of_week', e.g. '0 6 * * 1'.")
-    timezone: str = Field("UTC", max_length=64, description="IANA time zone of the schedule.")
-    # strict: the schema says boolean, so 0 or "no" is refused rather than read as false.
-    enabled: bool = Field(True, strict=True)
-    series_id: SeriesId | None = Field(
-        default=None, description="Store under this id (one series only); default: made from the source's key."
-    )
-
-
-class RefreshRead(BaseModel):
-    """A stored refresh and its last outcome."""
-
-    name: str
-    source: str
-    query: str
-    schedule: str
-    timezone: str
-    enabled: bool
-    series_id: str | None
-    created_at: datetime
-    updated_at: datetime
-    last_run_at: datetime | None
-    last_status: str | None
-    last_error: str | None
-    last_result: dict[str, Any]
-
-
-class RefreshesPage(BaseModel):
-    """Every stored refresh, by name."""
-
-    data: list[RefreshRead]
-    count: int
-
-
-class ReportRunBrief(BaseModel):
-    """A report run a refresh triggered."""
-
-    name: str
-    run_id: str
-    status: str
-
-
-class RefreshRunRead(BaseModel):
-    """What one refresh run did."""
-
-    name: str
-    series: list[FetchedSeriesRead]
-    reports: list[ReportRunBrief]
-
-
 def _outcome_read(outcome: FetchOutcome, store: Store) -> FetchedSeriesRead:
     meta = store.get_meta(outcome.series_id)
     return FetchedSeriesRead(
@@ -170,7 +66,7 @@ def _outcome_read(outcome: FetchOutcome, store: Store) -> FetchedSeriesRead:
     )
 
 
-def _refresh_read(stored: StoredRefresh) -> RefreshRead:
+def _refresh_read(stored: StoredRefresh, store: Store) -> RefreshRead:
     d = stored.definition
     return RefreshRead(
         name=d.name,
@@ -186,6 +82,7 @@ def _refresh_read(stored: StoredRefresh) -> RefreshRead:
         last_status=stored.last_status,
         last_error=stored.last_error,
         last_result=stored.last_result,
+        progress=progress_to_read(store.progress.get(SOURCE_REFRESH, d.name)),
     )
 
 
@@ -255,20 +152,20 @@ def create_refresh_route(body: RefreshCreate, store: StoreDep) -> RefreshRead:
     definition = RefreshDefinition(
         body.name, body.source, body.query, body.schedule, body.timezone, body.enabled, body.series_id
     )
-    return _refresh_read(create_refresh(store, definition))
+    return _refresh_read(create_refresh(store, definition), store)
 
 
 @router.get("/refreshes", response_model=RefreshesPage)
 def read_refreshes(store: StoreDep) -> RefreshesPage:
     """List the stored refreshes with their last outcome."""
     stored = store.sources.list_refreshes()
-    return RefreshesPage(data=[_refresh_read(s) for s in stored], count=len(stored))
+    return RefreshesPage(data=[_refresh_read(s, store) for s in stored], count=len(stored))
 
 
 @router.get("/refreshes/{name}", response_model=RefreshRead, responses=_NOT_FOUND)
 def read_refresh(name: RefreshName, store: StoreDep) -> RefreshRead:
     """Read one refresh."""
-    return _refresh_read(store.sources.get_refresh(name))
+    return _refresh_read(store.sources.get_refresh(name), store)
 
 
 @router.delete("/refreshes/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)

@@ -16,9 +16,10 @@ are serialised for the same reason.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -44,13 +45,14 @@ from api.service.types import (
 )
 from api.service.warming import WarmUp
 from data import SeriesNotFoundError, Store, VintageInfo
+from data.progress_repo import ProgressTracker
 from forecasting.core import best_models, score_backtest
-from forecasting.exceptions import ForecastingError, InvalidParameterError
+from forecasting.exceptions import ForecastingError, InvalidParameterError, WorkerLostError
 from forecasting.executor import Executor, TaskResult
 from forecasting.fit import ForecastPlan, plan_forecast
 from forecasting.outlook import outlook_horizon
 
-__all__ = ["BacktestFit", "BatchFit", "ForecastFit", "ForecastService"]
+__all__ = ["BacktestFit", "BatchFit", "ForecastFit", "ForecastService", "run_batch_fits"]
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +83,8 @@ class BatchFit:
     items: dict[int, BatchItemResult] = field(default_factory=dict)
     pending: dict[int, tuple[ForecastRequest, Prepared]] = field(default_factory=dict)
     futures: dict[int, Future[TaskResult[FitOutcome]]] = field(default_factory=dict)
+    #: The misses' fits, ready to submit (again, when a worker died under one).
+    tasks: dict[int, Callable[[], FitOutcome]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -333,20 +337,29 @@ class ForecastService:
         self.metrics.cache_size.set(len(self.cache))
         return result
 
-    def forecast_batch(self, request: BatchRequest, store: Store, *, admit: bool = False) -> list[BatchItemResult]:
+    def forecast_batch(
+        self, request: BatchRequest, store: Store, *, admit: bool = False, progress: ProgressTracker | None = None
+    ) -> list[BatchItemResult]:
         """Forecast every series; one that fails gives an error item, not a failed batch.
 
         Waits in this thread. ``admit=False`` (batch jobs, already bounded by the job
         runner) skips the fitting-queue bound; the REST route uses :meth:`start_batch`.
+        The fits are submitted a window at a time and each item is counted on ``progress``
+        as it ends; an item whose worker process died is run once more (:meth:`run_batch`).
         """
-        fit = self.start_batch(request, store, admit=admit)
-        return self.finish_batch(fit, {i: future.result() for i, future in fit.futures.items()}, store)
+        fit = self.start_batch(request, store, admit=admit, submit=False)
+        if progress is not None:
+            for i, item in sorted(fit.items.items()):
+                progress.item_done(_item_name(item.label, i), item.error)
+        return self.finish_batch(fit, self.run_batch(fit, progress), store)
 
-    def start_batch(self, request: BatchRequest, store: Store, *, admit: bool = True) -> BatchFit:
+    def start_batch(self, request: BatchRequest, store: Store, *, admit: bool = True, submit: bool = True) -> BatchFit:
         """Read every series, answer what the cache holds and submit the misses' fits.
 
         A series that cannot be read is an error item. The misses are admitted together
         (:class:`~api.service.admission.FitGate`): a batch is refused whole or fitted whole.
+        With ``submit=False`` their fits are only prepared (``fit.tasks``), for
+        :meth:`run_batch` to submit.
 
         Raises
         ------
@@ -381,14 +394,21 @@ class ForecastService:
                     fit.items[i] = BatchItemResult(i, request.sources[i].label, error=exc)
                     del fit.pending[i]
                     continue
-                fit.futures[i] = self._submit(fit_plan, plan)
+                fit.tasks[i] = functools.partial(fit_plan, plan)
+                if submit:
+                    fit.futures[i] = self._submit(fit.tasks[i])
         except BaseException:
             # _submit gave back the failed task's slot; the slots of those never tried go too.
-            self.gate.release(len(fit.pending) - len(fit.futures) - 1)
+            self.gate.release(len(fit.pending) - len(fit.futures) - (1 if submit else 0))
             for future in fit.futures.values():
                 future.cancel()
             raise
         return fit
+
+    def run_batch(self, fit: BatchFit, progress: ProgressTracker | None = None) -> dict[int, TaskResult[FitOutcome]]:
+        """Submit the prepared fits of ``fit`` a window at a time and wait for them all
+        (see :func:`run_batch_fits`: progress per item, items lost with a worker re-run once)."""
+        return run_batch_fits(fit, self._submit, self.gate, self.executor.stream_window(), progress)
 
     def finish_batch(
         self, fit: BatchFit, outcomes: dict[int, TaskResult[FitOutcome]], store: Store
@@ -483,6 +503,66 @@ def _stored_drivers(request: ForecastRequest) -> list[tuple[str, str, datetime |
     if drivers is None:
         return []
     return [(c.name, c.series_id, c.as_of or request.source.as_of) for c in drivers.stored if c.series_id]
+
+
+def run_batch_fits(
+    fit: BatchFit,
+    submit: Callable[[Callable[[], FitOutcome]], Future[TaskResult[FitOutcome]]],
+    gate: FitGate,
+    window: int,
+    progress: ProgressTracker | None = None,
+) -> dict[int, TaskResult[FitOutcome]]:
+    """Submit the prepared fits of ``fit`` (at most ``window`` in flight) and wait for them all.
+
+    Each item is counted on ``progress`` as it ends (in process, fits run as they are
+    submitted, so one that is done at once is counted before the next is submitted). An
+    item whose worker process died (:class:`~forecasting.exceptions.WorkerLostError`: with
+    a process pool, every item queued on the pool that broke) is submitted once more, on
+    a new pool (its slot taken again on ``gate``); lost again, it stays an error item.
+    """
+    queue = sorted(fit.tasks)
+    pending: dict[Future[TaskResult[FitOutcome]], int] = {}
+    outcomes: dict[int, TaskResult[FitOutcome]] = {}
+    retried: set[int] = set()
+
+    def settle(i: int, outcome: TaskResult[FitOutcome]) -> None:
+        name = _item_name(fit.request.sources[i].label, i)
+        if isinstance(outcome.error, WorkerLostError) and i not in retried:
+            retried.add(i)
+            logger.warning("batch item %s: its worker process died; running it once more", name)
+            gate.force(1)
+            queue.append(i)
+            if progress is not None:
+                progress.item_retried(name)
+            return
+        outcomes[i] = outcome
+        if progress is not None:
+            progress.item_done(name, outcome.error)
+
+    try:
+        while queue or pending:
+            while queue and len(pending) < window:
+                i = queue.pop(0)
+                future = submit(fit.tasks[i])
+                if future.done():
+                    settle(i, future.result())
+                else:
+                    pending[future] = i
+            if pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in sorted(done, key=pending.__getitem__):
+                    settle(pending.pop(future), future.result())
+    except BaseException:
+        gate.release(len(queue))  # the slots of the fits never submitted
+        for future in pending:
+            future.cancel()
+        raise
+    return outcomes
+
+
+def _item_name(label: str | None, index: int) -> str:
+    """How a batch item is named in progress records: its label, else its position."""
+    return label or f"#{index}"
 
 
 def plan_request(request: ForecastRequest, prepared: Prepared, model: str, levels: tuple[int, ...]) -> ForecastPlan:

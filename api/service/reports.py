@@ -5,6 +5,10 @@ made: its fields (:func:`reports.definitions.check_definition`: cron, time zone,
 then against the store (every named series exists) and the settings (a delivery channel
 that the service cannot use is refused now, not at run time).
 
+The HTTP routes reach the report package only through this module: run records (with the
+run's progress from :mod:`data.progress_repo` and links to its files), the HTML, PDF and
+workbook of a run, and the schedule of a definition.
+
 REST runs a report as a durable job: :func:`start_report_run` claims the run row (leased,
 see :mod:`reports.store`) in the request and hands the work to a :class:`ReportRunner`
 thread; the client polls the run record. Should the process die, the lease expires and the
@@ -20,28 +24,39 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
+from data.progress_repo import REPORT_RUN, Progress
 from reports.definitions import ReportDefinition
 from reports.delivery import DeliveryOptions, check_webhook_target
 from reports.delivery_log import DeliveryLog, DeliveryRecord
 from reports.dispatch import DeliveryDispatcher
 from reports.driver_options import driver_spec
-from reports.exceptions import UnknownReportSeriesError
-from reports.jobs import claim_report_run, execute_run, run_report
+from reports.exceptions import RunFileNotFoundError, UnknownReportSeriesError
+from reports.jobs import claim_report_run, execute_run, resolve_as_of, run_report
 from reports.options import ReportOptions
-from reports.store import RUNNING, ReportRun, ReportStore, StoredDefinition
+from reports.pdf import html_to_pdf
+from reports.scheduler import previous_fire_time, stored_trigger
+from reports.store import PRODUCED, RUNNING, ReportRun, ReportStore, StoredDefinition, run_key
 
 __all__ = [
+    "ReportRun",
     "ReportRunner",
+    "RunFile",
     "RunRecord",
+    "StoredDefinition",
     "check_against_service",
     "create_report",
     "delete_report",
     "list_reports",
     "list_run_records",
     "read_report",
+    "read_run_file",
+    "read_run_html",
     "read_run_record",
+    "read_running_progress",
+    "report_schedule",
     "run_report_now",
     "start_report_run",
     "update_report",
@@ -52,10 +67,40 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RunRecord:
-    """A run with its delivery log."""
+    """A run with its delivery log, its progress (once it started its series) and its files.
+
+    ``files`` names the formats that can be downloaded: ``html`` and ``pdf`` once the run
+    produced its report, ``xlsx`` when the workbook was written (the definition's formats).
+    """
 
     run: ReportRun
     deliveries: list[DeliveryRecord]
+    progress: Progress | None = None
+    files: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunFile:
+    """A file of a run, ready to send: its bytes, media type and file name."""
+
+    data: bytes
+    media_type: str
+    filename: str
+
+
+RunFormat = Literal["pdf", "xlsx"]
+_MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _record(run: ReportRun, deliveries: list[DeliveryRecord], progress: Progress | None) -> RunRecord:
+    files: tuple[str, ...] = ()
+    if run.status in PRODUCED:
+        written = (run.details or {}).get("files", {})
+        files = ("html", "pdf", *(("xlsx",) if "xlsx" in written else ()))
+    return RunRecord(run, deliveries, progress, files)
 
 
 def check_against_service(definition: ReportDefinition, store: Any, delivery: DeliveryOptions) -> None:
@@ -143,7 +188,8 @@ def delete_report(store: Any, name: str) -> None:
 def read_run_record(store: Any, name: str, run_id: str) -> RunRecord:
     """Run ``run_id`` of report ``name`` with its deliveries (``RunNotFoundError`` if none)."""
     run = ReportStore.for_store(store).get_run(name, run_id)
-    return RunRecord(run, DeliveryLog.for_store(store).for_run(run.run_id))
+    progress = store.progress.get(REPORT_RUN, run.run_id)
+    return _record(run, DeliveryLog.for_store(store).for_run(run.run_id), progress)
 
 
 def list_run_records(store: Any, name: str, *, limit: int = 50, offset: int = 0) -> tuple[list[RunRecord], int]:
@@ -152,7 +198,61 @@ def list_run_records(store: Any, name: str, *, limit: int = 50, offset: int = 0)
     reports.get_definition(name)
     runs, total = reports.list_runs(name, limit=limit, offset=offset)
     deliveries = DeliveryLog.for_store(store).for_runs([r.run_id for r in runs])
-    return [RunRecord(r, deliveries.get(r.run_id, [])) for r in runs], total
+    progress = store.progress.get_many(REPORT_RUN, [r.run_id for r in runs])
+    return [_record(r, deliveries.get(r.run_id, []), progress.get(r.run_id)) for r in runs], total
+
+
+def report_schedule(stored: StoredDefinition, *, seconds: bool = False) -> tuple[datetime | None, datetime | None]:
+    """The latest cron time at or before now and the next one, of a scheduled, enabled report."""
+    d = stored.definition
+    if not (d.schedule and d.enabled):
+        return None, None
+    trigger = stored_trigger(d.name, d.schedule, d.timezone, seconds=seconds)
+    if trigger is None:
+        return None, None
+    now = datetime.now(stored.updated_at.tzinfo)
+    return previous_fire_time(trigger, now), trigger.get_next_fire_time(None, now)
+
+
+def _run_of(reports: ReportStore, name: str, run_id: str | None) -> ReportRun:
+    """Run ``run_id`` of ``name``, or its latest produced run when ``run_id`` is ``None``."""
+    if run_id is None:
+        reports.get_definition(name)
+        return reports.latest_run(name)
+    return reports.get_run(name, run_id)
+
+
+def read_run_html(store: Any, name: str, run_id: str | None = None) -> str:
+    """The HTML of run ``run_id`` of report ``name`` (of its latest produced run if ``None``)."""
+    reports = ReportStore.for_store(store)
+    return reports.get_html(_run_of(reports, name, run_id).run_id)
+
+
+def read_run_file(store: Any, name: str, run_id: str | None, fmt: RunFormat) -> RunFile:
+    """The PDF or the workbook (XLSX) of a run (of the latest produced run if ``run_id`` is ``None``).
+
+    The file the run wrote is sent when there is one; a PDF is otherwise rendered from the
+    stored HTML (needs Chromium).
+
+    Raises
+    ------
+    RunFileNotFoundError
+        For a workbook the run did not write (add ``xlsx`` to the report's ``formats``).
+    RenderUnavailableError
+        For a PDF when Chromium is not installed.
+    """
+    reports = ReportStore.for_store(store)
+    run = _run_of(reports, name, run_id)
+    filename = f"{name}-{run.run_id}.{fmt}"
+    written = (run.details or {}).get("files", {}).get(fmt)
+    if written is not None and Path(written).is_file():
+        return RunFile(Path(written).read_bytes(), _MEDIA_TYPES[fmt], filename)
+    if fmt == "pdf":
+        return RunFile(html_to_pdf(reports.get_html(run.run_id)), _MEDIA_TYPES[fmt], filename)
+    raise RunFileNotFoundError(
+        f"run {run.run_id} of report {name!r} has no workbook: add 'xlsx' to the report's formats "
+        f"(PUT /v1/reports/{name}) and run it again.",
+    )
 
 
 def run_report_now(
@@ -175,7 +275,17 @@ def run_report_now(
             lease_seconds=options.lease_seconds,
             delivery=options.delivery,
         )
-    return RunRecord(run, DeliveryLog.for_store(store).for_run(run.run_id))
+    return read_run_record(store, name, run.run_id)
+
+
+def read_running_progress(store: Any, name: str, as_of: datetime) -> Progress | None:
+    """The progress of the run of ``name`` at ``as_of`` (``None`` before it starts its series).
+
+    ``as_of`` is the time given to :func:`run_report_now` (a command line waiting for its
+    run draws a progress bar from this while the run works in another thread).
+    """
+    run = ReportStore.for_store(store).get_run_by_key(run_key(name, resolve_as_of(as_of)))
+    return None if run is None else store.progress.get(REPORT_RUN, run.run_id)
 
 
 def start_report_run(

@@ -18,9 +18,10 @@ import pandas as pd
 from api.service.limits import Limits, check_forecast
 from data import Store, StructureDefinition
 from data.exceptions import NotInStructureError, UnknownStructureIdError
-from data.structures_repo import forecast_definition, members_frame
+from data.structures_repo import members_frame
 from forecasting.exceptions import InvalidHierarchyError
 from forecasting.executor import Executor, TaskResult, WarningNote
+from reports.structures import forecast_stored_structure
 
 __all__ = [
     "StructureFit",
@@ -85,7 +86,7 @@ def fit_structure(
     structure: StructureDefinition, frame: pd.DataFrame, horizon: int, levels: tuple[int, ...]
 ) -> pd.DataFrame:
     """Forecast one structure's frame (module level, so it runs in a worker process)."""
-    return forecast_definition(structure, frame, horizon, levels)
+    return forecast_stored_structure(structure, frame, horizon, levels)
 
 
 @dataclass(frozen=True)

@@ -107,3 +107,27 @@ def test_run_with_webhook_shows_the_delivery_log(cli_env: Path, monkeypatch: pyt
         r"delivery webhook to http://127\.0\.0\.1:\d+/hooks/tradecast\?…: sent after 1 attempt\(s\)", output
     )
     assert len(receiver.requests) == 1 and WEBHOOK_SECRET not in output
+
+
+def test_run_draws_a_progress_bar_on_stderr_only_when_asked(cli_env: Path) -> None:
+    assert _invoke(*CREATE)[0] == 0
+    shown = CliRunner().invoke(cli_app, ["report", "run", "cn-ru", "--as-of", "2024-01-15", "--progress"])
+    assert shown.exit_code == 0, shown.output
+    assert f"[{'#' * 28}] 1/1 series" in shown.stderr
+    assert "1/1 series" not in shown.stdout and "succeeded (as of" in shown.stdout  # stdout stays parseable
+    # Not a terminal (CliRunner's stderr) and no --progress: no bar.
+    plain = CliRunner().invoke(cli_app, ["report", "run", "cn-ru", "--as-of", "2024-02-15"])
+    assert plain.exit_code == 0 and "series" not in plain.stderr and "succeeded (as of" in plain.stdout
+
+
+def test_progress_line_shows_failures_reruns_and_time_left() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from api.progress_bar import format_progress, wants_progress
+    from data.progress_repo import Progress
+
+    start = datetime.now(UTC) - timedelta(seconds=10)
+    line = format_progress(Progress("forecast_batch", "j", 4, 1, 1, 2, start, start))
+    assert line.startswith(f"[{'#' * 7}{'.' * 21}] 1/4 series, 1 failed, 2 re-run, ~")
+    assert re.search(r"~(29|30|31) s left$", line), line  # 10 s for one item, three left
+    assert wants_progress(True) and not wants_progress(False)

@@ -23,7 +23,7 @@ def _wait(client, job_id: str, timeout: float = 20.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = client.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in ("succeeded", "failed"):
+        if job["status"] in ("succeeded", "partial", "failed"):
             return job
         time.sleep(0.05)
     raise AssertionError(f"job {job_id} did not finish: {job}")
@@ -158,3 +158,138 @@ def test_batch_and_job_succeed_after_a_fitting_worker_is_killed(tmp_path):
         assert done["status"] == "succeeded" and done["result"]["failed"] == 0
         assert executor.restarts == 1
         assert pids[0] not in executor._pool._processes
+
+
+def _slow_fits(monkeypatch):
+    """Make every fit wait for the test (a slow model): returns the semaphore that lets one fit end."""
+    import threading
+
+    import api.service.forecasts as forecasts
+
+    released = threading.Semaphore(0)
+    real = forecasts.fit_plan
+
+    def slow(*args, **kwargs):
+        assert released.acquire(timeout=20), "the test never let this fit end"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(forecasts, "fit_plan", slow)
+    return released
+
+
+def _wait_for(client, job_id: str, check, timeout: float = 20.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        if check(job):
+            return job
+        time.sleep(0.02)
+    raise AssertionError(f"job {job_id} never got there: {job}")
+
+
+def test_running_job_shows_items_done_total_and_time_left(tmp_path, monkeypatch):
+    released = _slow_fits(monkeypatch)
+    settings = make_settings(tmp_path, batch_sync_limit=0)
+    with TestClient(create_app(settings)) as client:
+        job = client.post("/v1/forecasts/batch", json=_batch(4)).json()
+        for _ in range(2):
+            released.release()
+        running = _wait_for(client, job["id"], lambda j: (j["progress"] or {}).get("n_done") == 2)
+        progress = running["progress"]
+        assert running["status"] == "running" and running["result"] is None
+        assert progress["n_total"] == 4 and progress["n_failed"] == 0 and progress["failures"] == []
+        assert progress["eta_seconds"] is not None and progress["eta_seconds"] >= 0
+        assert progress["started_at"] >= job["created_at"]
+        for _ in range(2):
+            released.release()
+        done = _wait(client, job["id"])
+        assert done["status"] == "succeeded"
+        assert done["progress"]["n_done"] == 4 and done["progress"]["eta_seconds"] == 0
+
+
+def test_job_with_failed_items_is_partial_and_lists_them_while_running(tmp_path, monkeypatch):
+    released = _slow_fits(monkeypatch)
+    settings = make_settings(tmp_path, batch_sync_limit=0)
+    with TestClient(create_app(settings)) as client:
+        body = _batch(2)
+        body["series"].insert(0, {"unique_id": "short", "data": annual(2), "frequency": "annual"})
+        job = client.post("/v1/forecasts/batch", json=body).json()
+        # The short series fails when it is read, before any fit: counted at once.
+        running = _wait_for(client, job["id"], lambda j: (j["progress"] or {}).get("n_failed") == 1)
+        assert running["status"] == "running" and running["progress"]["n_done"] == 1
+        assert running["progress"]["failures"][0]["item"] == "short"
+        assert running["progress"]["failures"][0]["code"] == "insufficient_data"
+        for _ in range(2):
+            released.release()
+        done = _wait(client, job["id"])
+        assert done["status"] == "partial" and done["result"]["failed"] == 1
+        assert done["progress"]["n_done"] == 3 and done["progress"]["n_failed"] == 1
+
+
+def _losing_submit(monkeypatch, executor, lose: set[int]):
+    """Fake a worker process dying under the submissions numbered in ``lose`` (1-based)."""
+    from concurrent.futures import Future
+
+    from forecasting.exceptions import WorkerLostError
+    from forecasting.executor import TaskResult
+
+    real = executor.submit
+    calls = []
+
+    def submit(fn, *args, **kwargs):
+        calls.append(fn)
+        if len(calls) in lose:
+            lost = Future()
+            lost.set_result(TaskResult(error=WorkerLostError("a worker process died while running this task.")))
+            return lost
+        return real(fn, *args, **kwargs)
+
+    monkeypatch.setattr(executor, "submit", submit)
+    return calls
+
+
+def test_items_lost_with_their_worker_are_run_again_and_the_job_succeeds(tmp_path, monkeypatch):
+    app = create_app(make_settings(tmp_path, batch_sync_limit=0))
+    with TestClient(app) as client:
+        calls = _losing_submit(monkeypatch, app.state.service.executor, lose={1, 2, 3})
+        job = client.post("/v1/forecasts/batch", json=_batch(4)).json()
+        done = _wait(client, job["id"])
+        assert len(calls) == 7  # 4 fits, the 3 lost ones once more
+        assert done["status"] == "succeeded" and done["result"]["failed"] == 0
+        assert done["progress"]["n_retried"] == 3 and done["progress"]["n_done"] == 4
+
+
+def test_item_lost_twice_fails_and_the_job_is_partial_not_succeeded(tmp_path, monkeypatch):
+    app = create_app(make_settings(tmp_path, batch_sync_limit=0))
+    with TestClient(app) as client:
+        # u0 is submitted first (call 1) and, lost, again after the other two (call 4).
+        calls = _losing_submit(monkeypatch, app.state.service.executor, lose={1, 4})
+        job = client.post("/v1/forecasts/batch", json=_batch(3)).json()
+        done = _wait(client, job["id"])
+        assert len(calls) == 4
+        assert done["status"] == "partial" and done["result"]["failed"] == 1
+        assert [item["status"] for item in done["result"]["data"]] == ["error", "ok", "ok"]
+        assert done["result"]["data"][0]["error"]["code"] == "worker_lost"
+        assert done["progress"]["failures"] == [
+            {"item": "u0", "code": "worker_lost", "message": "a worker process died while running this task."}
+        ]
+
+
+# Two fitting processes, one killed mid-job (20-60 s on a busy machine).
+@pytest.mark.slow
+def test_items_of_a_worker_killed_mid_job_are_run_again_and_the_job_succeeds(tmp_path):
+    import os
+    import signal
+
+    settings = make_settings(tmp_path, batch_sync_limit=0, fit_workers=2, max_batch_series=100)
+    with TestClient(create_app(settings)) as client:
+        executor = client.app.state.service.executor
+        job = client.post("/v1/forecasts/batch", json=_batch(30, model="auto")).json()
+        running = _wait_for(client, job["id"], lambda j: (j["progress"] or {}).get("n_done", 0) >= 1, timeout=120)
+        assert running["status"] == "running", running
+        os.kill(next(iter(executor._pool._processes)), signal.SIGKILL)
+        done = _wait(client, job["id"], timeout=300)
+        assert executor.restarts >= 1
+        assert done["progress"]["n_retried"] >= 1, done["progress"]
+        assert done["status"] == "succeeded" and done["result"]["failed"] == 0, done["progress"]
+        assert done["progress"]["n_done"] == 30

@@ -240,3 +240,91 @@ def test_runner_keeps_queued_leases_and_skips_a_run_taken_over(tmp_path: Path) -
     finally:
         runner.shutdown()
         store.dispose()
+
+
+def _store_annual(client: TestClient, series_id: str) -> None:
+    from tests.api.conftest import annual
+
+    body = {"series_id": series_id, "name": series_id, "frequency": "annual", "data": annual()}
+    assert client.post("/v1/series", json=body).status_code == 201
+
+
+def test_running_run_shows_progress_and_a_run_with_a_failed_series_is_partial(
+    client: TestClient, stored: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import reports.jobs
+
+    for series_id in ("b", "c"):
+        _store_annual(client, series_id)
+    released = threading.Semaphore(0)
+    real = reports.jobs.compute_section
+
+    def slow(series_id: str, *args: Any, **kwargs: Any) -> Any:  # a slow model, and one that breaks on "c"
+        assert released.acquire(timeout=20), "the test never let this series end"
+        if series_id == "c":
+            raise RuntimeError("boom")
+        return real(series_id, *args, **kwargs)
+
+    monkeypatch.setattr(reports.jobs, "compute_section", slow)
+    assert client.post("/v1/reports", json=_definition(series_ids=["cn_ru", "b", "c"])).status_code == 201
+    response = client.post("/v1/reports/cn-ru/runs", json={"as_of": AS_OF})
+    location = response.headers["Location"]
+    released.release()
+    deadline = time.monotonic() + 20
+    record = response.json()
+    while not (record["progress"] or {}).get("n_done") and time.monotonic() < deadline:
+        time.sleep(0.02)
+        record = client.get(location).json()
+    assert record["status"] == "running" and record["n_series"] == 0  # n_series is known at the end
+    assert record["progress"]["n_total"] == 3 and record["progress"]["n_done"] == 1
+    assert record["progress"]["eta_seconds"] is not None
+    assert record["links"] == {"html": None, "pdf": None, "xlsx": None}  # nothing to download yet
+    released.release()
+    released.release()
+    done = run_and_wait(client, "cn-ru", {"as_of": AS_OF})
+    assert done["status"] == "partial" and done["n_series"] == 3 and done["n_failed"] == 1
+    assert done["progress"]["n_done"] == 3 and done["progress"]["n_failed"] == 1
+    assert [f["item"] for f in done["progress"]["failures"]] == ["c"]
+    assert client.get(f"/v1/reports/cn-ru/runs/{done['run_id']}").status_code == 200  # a partial run is served
+
+
+def test_run_record_links_download_the_workbook(client: TestClient, stored: str) -> None:
+    assert client.post("/v1/reports", json=_definition(formats=["html", "xlsx"])).status_code == 201
+    run = run_and_wait(client, "cn-ru", {"as_of": AS_OF})
+    assert run["status"] == "succeeded", run
+    base = f"/v1/reports/cn-ru/runs/{run['run_id']}"
+    assert run["links"] == {"html": base, "pdf": f"{base}/pdf", "xlsx": f"{base}/xlsx"}
+    workbook = client.get(run["links"]["xlsx"])
+    assert workbook.status_code == 200, workbook.text
+    assert workbook.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert workbook.content.startswith(b"PK") and "attachment" in workbook.headers["content-disposition"]
+    assert client.get("/v1/reports/cn-ru/runs/latest/xlsx").content == workbook.content
+    assert client.get(run["links"]["html"]).headers["content-type"].startswith("text/html")
+
+
+def test_run_without_a_workbook_has_no_link_and_its_download_is_404(client: TestClient, stored: str) -> None:
+    from tests.api.conftest import assert_error
+
+    assert client.post("/v1/reports", json=_definition()).status_code == 201
+    run = run_and_wait(client, "cn-ru", {"as_of": AS_OF})
+    assert run["links"]["xlsx"] is None and run["links"]["html"]
+    error = assert_error(client.get(f"/v1/reports/cn-ru/runs/{run['run_id']}/xlsx"), 404, "run_file_not_found")
+    assert "formats" in error["message"]
+    assert_error(client.get(f"/v1/reports/cn-ru/runs/{'0' * 32}/xlsx"), 404, "run_not_found")
+
+
+def test_report_routes_reach_the_report_package_only_through_the_service() -> None:
+    import ast
+
+    import api.routes.reports as routes
+
+    tree = ast.parse(Path(routes.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not imported & {"reports.pdf", "reports.scheduler", "reports.store"}, imported
+    import api.routes.sources as sources
+
+    for module in (routes, sources):
+        body = ast.parse(Path(module.__file__).read_text(encoding="utf-8")).body
+        classes = [node.name for node in body if isinstance(node, ast.ClassDef)]
+        assert classes == [], f"schemas belong in api/schemas.py, not {module.__name__}: {classes}"

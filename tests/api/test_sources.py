@@ -208,3 +208,18 @@ def test_cli_refresh_add_list_run_delete(cli_env) -> None:
     assert "succeeded" in runner.invoke(cli_app, ["refresh", "list"]).output
     assert runner.invoke(cli_app, ["refresh", "delete", "cn-ru"]).exit_code == 0
     assert runner.invoke(cli_app, ["refresh", "delete", "cn-ru"]).exit_code == 1
+
+
+def test_refresh_records_progress_of_its_fetch_and_report_runs(client) -> None:
+    _use(client, Recorded())
+    body = {"name": "cn-ru", "source": "dbnomics", "query": DBNOMICS_QUERY, "schedule": "0 6 * * 1"}
+    assert client.post("/v1/refreshes", json=body).status_code == 201
+    assert client.get("/v1/refreshes/cn-ru").json()["progress"] is None  # never run
+    ReportStore.for_store(client.app.state.store).create_definition(
+        ReportDefinition(name="cn-ru-report", series_ids=(DBN_ID,), horizon=2, model="naive", schedule=None)
+    )
+    assert client.post("/v1/refreshes/cn-ru/run").status_code == 200
+    progress = client.get("/v1/refreshes/cn-ru").json()["progress"]
+    # The fetch, then the one report run it triggered.
+    assert (progress["n_total"], progress["n_done"], progress["n_failed"]) == (2, 2, 0)
+    assert progress["eta_seconds"] == 0 and progress["failures"] == []

@@ -26,7 +26,7 @@ from tests.postgres import temporary_schema
 
 FIXTURE = Path(__file__).parent / "fixtures" / "old_store.db"
 OLD_HEAD = "0002_reports"
-HEAD = "0009_delivery_log"
+HEAD = "0010_job_progress"
 CREATED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 #: Rows written by tests/data/fixtures/make_old_store.py (and by _fill_old_schema below).
 EXPECTED_COUNTS = {
