@@ -1029,7 +1029,10 @@ class SeriesOptions(BaseModel):
     )
 
     missing: str | None = Field(
-        None, description="'error' (default) or 'model': fit through gaps with a model that skips them (no backtest)."
+        None,
+        description="'error' (default; in a report, a series with gaps is forecast from its latest complete stretch"
+        " and a note says what was left out), 'latest_stretch' (the same, asked explicitly) or 'model': fit through"
+        " gaps with a model that skips them.",
     )
     kind: str | None = Field(None, description="'level' or 'share', instead of the stored kind.")
     model: str | None = Field(None, description="A registered model, instead of the report's.")
