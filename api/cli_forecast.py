@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from api.service.types import ForecastResult
     from api.settings import Settings
 
-__all__ = ["MISSING_CHOICES", "backtest", "forecast", "register"]
+__all__ = ["MISSING_CHOICES", "backtest", "forecast", "refuse_invalid_body", "register"]
 
 FORMATS = ("table", "csv", "json")
 
@@ -63,8 +63,9 @@ def _refuse(message: str, code: str = "invalid_argument") -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _invalid(exc: ValidationError) -> typer.Exit:
-    """A body the REST schema refuses: the code and first message REST answers (``validation_error``)."""
+def refuse_invalid_body(exc: ValidationError) -> typer.Exit:
+    """A body the REST schema refuses: the code and first message REST answers (``validation_error``);
+    ``tradecast forecast`` and ``tradecast report create`` check their bodies with REST's schemas."""
     errors = exc.errors()
     first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
     field = ".".join(str(part) for part in first.get("loc", ()))
@@ -206,7 +207,7 @@ def _run(body: dict[str, Any], what: str) -> Any:
         else:
             request = backtest_request(BacktestCreate.model_validate(body))
     except ValidationError as exc:
-        raise _invalid(exc) from None
+        raise refuse_invalid_body(exc) from None
     settings = read_settings()
     store = open_cli_store(settings)
     service = _service(settings)

@@ -155,9 +155,25 @@ def report_create(
     spec = _spec_from_options(name, options, file)
     if schedule is not None:
         spec["schedule"] = None if schedule.strip().lower() == "none" else schedule
+    spec = _checked_body(spec)
     delivery = read_settings().delivery
     stored = _call(lambda store: create_report(store, spec, delivery))
     typer.echo(f"report {stored.definition.name} created; {_schedule_text(stored)}")
+
+
+def _checked_body(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` checked by REST's own schema (:class:`api.schemas.ReportCreate`), as the REST route takes it:
+    a value the schema refuses (``series_options.<id>.missing: "fill"``) is the same ``validation_error``."""
+    from pydantic import ValidationError
+
+    from api.cli_forecast import refuse_invalid_body
+    from api.schemas import ReportCreate
+
+    try:
+        body = ReportCreate.model_validate(spec)
+    except ValidationError as exc:
+        raise refuse_invalid_body(exc) from None
+    return {**body.model_dump(exclude={"name"}), "name": body.name}
 
 
 # -- list, show, delete ------------------------------------------------------------------

@@ -100,6 +100,8 @@ __all__ = [
 Frequency = Literal["annual", "quarterly", "monthly"]
 Kind = Literal["level", "share"]
 Transform = Literal["none", "log"]
+#: Missing values: the same values in a forecast request and a report's series options.
+Missing = Literal["error", "latest_stretch", "model"]
 SeriesId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,100}$", examples=["cn_ru_trade_total_annual"])]
 
 
@@ -407,7 +409,7 @@ class _SeriesSource(BaseModel):
     kind: Kind | None = Field(
         None, description="'share' for values in [0, 1] (logit scale); default: the stored kind or 'level'."
     )
-    missing: Literal["error", "latest_stretch", "model"] = Field(
+    missing: Missing = Field(
         "error",
         description="Missing values: 'error' refuses the series (422); 'latest_stretch' fits the latest "
         "unbroken stretch and says so in 'warnings'; 'model' fits a state-space model whose likelihood skips "
@@ -1009,8 +1011,10 @@ class ReportDelivery(BaseModel):
 class SeriesOptions(BaseModel):
     """Options of one series in a report; every field is optional (unset fields are left out).
 
-    Values are checked by the report definition's own validation (422 ``invalid_parameter``
-    naming ``series_options[<id>].<option>``), the same for REST and the command line.
+    ``missing``, ``kind`` and ``transform`` take the values of the same fields of a forecast
+    request, and a bad one is refused the same way (422 ``validation_error``), by REST and by
+    ``tradecast report create``. The rest is checked by the report definition's own validation
+    (422 ``invalid_parameter`` naming ``series_options[<id>].<option>``), also on both.
     """
 
     model_config = ConfigDict(
@@ -1028,14 +1032,19 @@ class SeriesOptions(BaseModel):
         },
     )
 
-    missing: str | None = Field(
+    missing: Missing | None = Field(
         None,
         description="'error' (default; in a report, a series with gaps is forecast from its latest complete stretch"
         " and a note says what was left out), 'latest_stretch' (the same, asked explicitly) or 'model': fit through"
         " gaps with a model that skips them.",
     )
-    kind: str | None = Field(None, description="'level' or 'share', instead of the stored kind.")
+    kind: Kind | None = Field(None, description="'level' or 'share', instead of the stored kind.")
     model: str | None = Field(None, description="A registered model, instead of the report's.")
+    transform: Transform | None = Field(
+        None,
+        description="'log' fits the model on the log scale (positive data only; level series only), as the "
+        "transform of POST /v1/forecasts; default 'none'.",
+    )
     check_breaks: str | None = Field(None, description="'true': a note when the history has a structural break.")
     drivers: list[str] | dict[str, str] | None = Field(
         None,
@@ -1097,8 +1106,8 @@ class ReportUpdate(BaseModel):
     series_options: dict[str, SeriesOptions] = Field(
         default_factory=dict,
         description=(
-            "Per-series options by series id: 'missing', 'kind', 'model', 'check_breaks', and stored series as "
-            "'drivers' with known 'events' and 'scenarios' of the drivers (see the SeriesOptions schema)."
+            "Per-series options by series id: 'missing', 'kind', 'model', 'transform', 'check_breaks', and stored "
+            "series as 'drivers' with known 'events' and 'scenarios' of the drivers (see the SeriesOptions schema)."
         ),
     )
     structures: list[str] = Field(

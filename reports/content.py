@@ -694,6 +694,7 @@ def compute_section(
     source: str = "",
     missing: str = "error",
     check_breaks: bool = False,
+    transform: str = "none",
 ) -> SeriesSection:
     """Forecast and backtest ``y`` and assemble its section.
 
@@ -707,7 +708,8 @@ def compute_section(
     history goes to a model that skips the gaps (:func:`forecasting.forecast`), and the
     backtest runs that model through the gaps too (periods whose actual is missing are not
     scored).
-    ``check_breaks`` adds a warning per structural break found in the history.
+    ``check_breaks`` adds a warning per structural break found in the history; ``transform="log"``
+    fits a level series' model on the log scale (as REST's ``transform``).
     """
     described = {"title": title, "model": model, "unit": unit, "source": source}
     try:
@@ -724,6 +726,7 @@ def compute_section(
                 kind=kind,
                 missing=missing,
                 check_breaks=check_breaks,
+                transform=transform,
             )
             bt, note = backtest_fitted(fitted, backtest_windows)
     except ForecastingError as exc:
@@ -755,6 +758,7 @@ def with_params(section: SeriesSection, fitted: FittedForecast) -> SeriesSection
     params = ForecastParams(
         frequency="",
         kind=section.kind,
+        transform=fitted.plan.transform,
         interval_method=fitted.interval_method,
         warnings=tuple(section.warnings),
         growth=fitted.growth,
@@ -774,6 +778,7 @@ def section_fit(
     kind: str,
     missing: str = "error",
     check_breaks: bool = False,
+    transform: str = "none",
     drivers: pd.DataFrame | None = None,
     extend: Sequence[str] = (),
     events: Sequence[Mapping[str, Any]] | None = None,
@@ -794,6 +799,7 @@ def section_fit(
         levels,
         model,
         kind,
+        transform=transform,
         drivers=drivers,
         extend=extend,
         events=events,

@@ -37,6 +37,7 @@ from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 
 from forecasting.exceptions import InvalidParameterError
+from forecasting.fit import TRANSFORMS
 from forecasting.registry import get_model, list_models
 from reports.delivery import DeliveryTarget, check_delivery
 from reports.driver_options import DRIVER_OPTIONS, check_driver_options
@@ -109,7 +110,8 @@ class ReportDefinition:
         say what was left out, or ``"model"``: fit through gaps with a model that skips
         them; see :data:`MISSING_OPTIONS`), ``model`` (a registered
         name, instead of the report's), ``kind`` (``"level"`` or ``"share"``, instead of
-        the stored kind) and ``check_breaks`` (``"true"``: scan the history for structural
+        the stored kind), ``transform`` (``"none"`` or ``"log"``: fit a level series' model on
+        the log scale, as REST's and the command line's ``transform``) and ``check_breaks`` (``"true"``: scan the history for structural
         breaks and say so next to the forecast, "a break near 2022-03; intervals may be too
         narrow"); and ``drivers``, ``events``, ``scenarios``, ``driver_uncertainty`` (stored
         series as drivers, known events, scenarios of the drivers: see
@@ -263,7 +265,13 @@ def check_definition(
 MISSING_OPTIONS = ("error", "latest_stretch", "model")
 
 #: Allowed values of each per-series option (``model`` is checked against the registry).
-_OPTION_VALUES = {"missing": MISSING_OPTIONS, "kind": ("level", "share"), "check_breaks": ("true", "false")}
+_OPTION_VALUES = {
+    "missing": MISSING_OPTIONS,
+    "kind": ("level", "share"),
+    "transform": TRANSFORMS,
+    "check_breaks": ("true", "false"),
+}
+_SERIES_OPTIONS = ("missing", "kind", "model", "transform", "check_breaks", *DRIVER_OPTIONS)
 
 
 def _check_series_options(options: object, model: str) -> None:
@@ -272,11 +280,10 @@ def _check_series_options(options: object, model: str) -> None:
     for series_id, opts in options.items():
         if not isinstance(series_id, str) or not isinstance(opts, dict):
             raise InvalidParameterError(f"series_options[{series_id!r}] must be a mapping of options; got {opts!r}.")
-        unknown = sorted(set(opts) - {"missing", "kind", "model", "check_breaks", *DRIVER_OPTIONS})
+        unknown = sorted(set(opts) - set(_SERIES_OPTIONS))
         if unknown:
             raise InvalidParameterError(
-                f"series_options[{series_id!r}] has unknown option(s) {unknown}; allowed: missing, kind, model, "
-                f"check_breaks, {', '.join(DRIVER_OPTIONS)}."
+                f"series_options[{series_id!r}] has unknown option(s) {unknown}; allowed: {', '.join(_SERIES_OPTIONS)}."
             )
         for key, allowed in _OPTION_VALUES.items():
             if key in opts and opts[key] not in allowed:
@@ -287,17 +294,14 @@ def _check_series_options(options: object, model: str) -> None:
             raise InvalidParameterError(
                 f"series_options[{series_id!r}].model must be a registered model name; got {opts['model']!r}."
             )
+        if opts.get("transform") == "log" and opts.get("kind") == "share":
+            raise InvalidParameterError(
+                f"series_options[{series_id!r}].transform='log' applies to level series; share series are already "
+                "modelled on the logit scale. Drop 'transform' or set 'kind' to 'level'."
+            )
         spec = check_driver_options(series_id, opts)
         if spec is not None and (spec.drivers or spec.events):
             _check_takes_drivers(series_id, opts.get("model", model))
-        if spec is not None and opts.get("missing") == "latest_stretch":
-            # The driven sections (reports.driven) hand 'missing' to the library, which knows
-            # 'error' and 'model' only; their 'error' already fits the latest unbroken stretch.
-            raise InvalidParameterError(
-                f"series_options[{series_id!r}].missing='latest_stretch' is not available with drivers, events or "
-                "scenarios in a report yet; leave 'missing' out (a report then fits the latest unbroken stretch "
-                "and says what was left out) or use 'model'."
-            )
 
 
 def _check_takes_drivers(series_id: str, model: str) -> None:

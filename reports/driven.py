@@ -117,6 +117,7 @@ def compute_driven_section(
     source: str = "",
     missing: str = "error",
     check_breaks: bool = False,
+    transform: str = "none",
 ) -> SeriesSection:
     """Forecast ``y`` with its drivers (and events, scenarios) and assemble its section; parameters of
     :func:`reports.content.compute_section`, plus ``drivers`` (name -> stored series, history and any
@@ -129,7 +130,7 @@ def compute_driven_section(
         return forecast_failure(series_id, exc, "", described)
     try:
         with capture_warnings() as caught:
-            setup = (horizon, tuple(levels), model, kind, missing, check_breaks)
+            setup = (horizon, tuple(levels), model, kind, missing, check_breaks, transform)
             fitted = _fit(fit_y, setup, drivers, events, scenarios, driver_uncertainty)
             no_backtest = (None, "no backtest: the series has gaps")
             bt, note = no_backtest if missing == "model" else backtest_fitted(fitted, backtest_windows)
@@ -157,15 +158,15 @@ def compute_driven_section(
 
 def _fit(
     y: pd.Series,
-    setup: tuple[int, tuple[int, ...], str, str, str, bool],
+    setup: tuple[int, tuple[int, ...], str, str, str, bool, str],
     drivers: Mapping[str, pd.Series],
     events: list[dict[str, Any]] | None,
     scenarios: Mapping[str, Mapping[str, pd.Series]] | None,
     driver_uncertainty: bool,
 ) -> FittedForecast:
-    """The section's one fit (``setup``: horizon, levels, model, kind, missing, check_breaks); stored
-    drivers that stop early are forecast by their own model."""
-    horizon, levels, model, kind, missing, check_breaks = setup
+    """The section's one fit (``setup``: horizon, levels, model, kind, missing, check_breaks, transform);
+    stored drivers that stop early are forecast by their own model."""
+    horizon, levels, model, kind, missing, check_breaks, transform = setup
     table, short = _drivers_table(drivers, y.index, outlook_horizon(y.index, horizon)) if drivers else (None, [])
     paths = {name: pd.DataFrame({d: s.astype(float) for d, s in ds.items()}) for name, ds in (scenarios or {}).items()}
     return section_fit(
@@ -176,6 +177,7 @@ def _fit(
         kind=kind,
         missing=missing,
         check_breaks=check_breaks,
+        transform=transform,
         drivers=table,
         extend=short,
         events=events,

@@ -394,6 +394,7 @@ def collect_report(
             "kind": options.get("kind", stored.meta.kind),
             "missing": options.get("missing", "error"),
             "check_breaks": options.get("check_breaks") == "true",
+            "transform": options.get("transform", "none"),
             "source": stored.meta.tags.get("source", ""),
             "backtest_windows": backtest_windows,
             "title": stored.meta.name,

@@ -79,12 +79,7 @@ OPTIONS: dict[str, Offered] = {
     "full_year": Offered(
         "full_year", "--full-year", None, "a report shows the full-year line of every monthly or quarterly series"
     ),
-    "transform": Offered(
-        "transform",
-        "--transform",
-        None,
-        "not in report definitions yet: report runs (reports/jobs.py, reports/content.py) take no transform",
-    ),
+    "transform": Offered("transform", "--transform", SERIES_OPTION + "transform"),
     "n_paths": Offered(None, None, None, _FIXED),
     "seed": Offered(None, None, None, _FIXED),
     "nonnegative": Offered(None, None, None, _DERIVED),
@@ -291,11 +286,12 @@ def test_gappy_annual_series_refused_alike_and_its_latest_stretch_alike(client: 
 
 
 @pytest.mark.parametrize(
-    ("rest_change", "cli_args", "report_change", "code"),
+    ("rest_change", "cli_args", "report_change", "series_change", "code"),
     [
-        ({"model": "nope"}, ["--model", "nope"], {"model": "nope"}, "invalid_parameter"),
-        ({"missing": "fill"}, ["--missing", "fill"], None, "validation_error"),
-        ({"transform": "sqrt"}, ["--transform", "sqrt"], None, "validation_error"),
+        ({"model": "nope"}, ["--model", "nope"], {"model": "nope"}, {"model": "nope"}, "invalid_parameter"),
+        ({"missing": "fill"}, ["--missing", "fill"], None, {"missing": "fill"}, "validation_error"),
+        ({"kind": "stock"}, ["--kind", "stock"], None, {"kind": "stock"}, "validation_error"),
+        ({"transform": "sqrt"}, ["--transform", "sqrt"], None, {"transform": "sqrt"}, "validation_error"),
     ],
 )
 def test_invalid_option_same_error_code_from_every_surface(
@@ -303,19 +299,41 @@ def test_invalid_option_same_error_code_from_every_surface(
     rest_change: dict[str, Any],
     cli_args: list[str],
     report_change: dict[str, Any] | None,
+    series_change: dict[str, Any],
     code: str,
 ) -> None:
+    """A bad value is refused with one code by REST and the CLI, for a forecast and a report definition
+    (a report's own field, or a series' option)."""
     body = {"data": _monthly(), "frequency": "monthly", "horizon": 2} | rest_change
     assert_error(client.post("/v1/forecasts", json=body), 422, code)
-    path = Path(client.app.state.settings.report_dir).parent / "series.csv"  # type: ignore[attr-defined]
+    folder = Path(client.app.state.settings.report_dir).parent  # type: ignore[attr-defined]
+    path = folder / "series.csv"
     path.write_text("ds,y\n" + "".join(f"{o['ds']},{o['y']}\n" for o in _monthly()))
     result = cli(str(path), "--horizon", "2", *cli_args)
     assert result.exit_code == 2 and result.stderr.startswith(f"error ({code}): "), result.output
-    if report_change is not None:
-        definition = {"name": "bad", "series_ids": ["a"], "schedule": None} | report_change
-        assert_error(client.post("/v1/reports", json=definition), 422, code)
-        options = {"name": "bad", "series_ids": ["a"], "schedule": None, "series_options": {"a": report_change}}
-        assert_error(client.post("/v1/reports", json=options), 422, code)
+    definitions = [{"series_ids": ["a"], "schedule": None, "series_options": {"a": series_change}}]
+    definitions += [{"series_ids": ["a"], "schedule": None} | report_change] if report_change is not None else []
+    for definition in definitions:
+        assert_error(client.post("/v1/reports", json={"name": "bad"} | definition), 422, code)
+        file = folder / "report.json"
+        file.write_text(json.dumps(definition))
+        created = CliRunner().invoke(cli_app, ["report", "create", "bad", "--file", str(file)])
+        assert created.exit_code == 2 and created.stderr.startswith(f"error ({code}): "), created.output
+    assert client.get("/v1/reports").json()["count"] == 0
+
+
+def test_log_transform_same_forecast_from_rest_and_report(client: TestClient) -> None:
+    body = {"series_id": "plain", "name": "Plain", "frequency": "monthly", "data": _monthly()}
+    assert client.post("/v1/series", json=body).status_code == 201
+    ask = {"series_id": "plain", "horizon": 3, "model": "ets"}
+    rest = client.post("/v1/forecasts", json=ask | {"transform": "log"})
+    assert rest.status_code == 200, rest.text
+    plain = client.post("/v1/forecasts", json=ask).json()["forecast"]
+    assert not _close(rest.json()["forecast"], plain)  # the transform changes the answer...
+    report = _report_forecasts(client, "logged", "plain", {"transform": "log"})
+    assert _close(report, rest.json()["forecast"])  # ...and the report gives REST's
+    archived = client.get("/v1/forecasts", params={"series_id": "plain", "limit": 1}).json()["data"][0]
+    assert archived["transform"] == "log"
 
 
 def test_command_line_forecasts_through_the_rest_service(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:

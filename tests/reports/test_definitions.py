@@ -160,10 +160,29 @@ def test_series_option_missing_refuses_an_unknown_value_naming_the_allowed_ones(
         check_definition(ReportDefinition(name="ok", series_ids=("a",), series_options={"a": {"missing": "fill"}}))
 
 
-def test_series_option_latest_stretch_with_drivers_is_refused_naming_what_to_do() -> None:
+def test_series_option_latest_stretch_with_drivers_is_taken() -> None:
     options = {"a": {"missing": "latest_stretch", "model": "structural", "drivers": ["brent"]}}
-    with pytest.raises(InvalidParameterError, match="not available with drivers, events or scenarios"):
-        check_definition(ReportDefinition(name="ok", series_ids=("a",), series_options=options))
+    definition = check_definition(ReportDefinition(name="ok", series_ids=("a",), series_options=options))
+    assert definition.series_options["a"]["missing"] == "latest_stretch"
+
+
+@pytest.mark.parametrize("transform", ["none", "log"])
+def test_series_option_transform_takes_the_values_rest_takes(transform: str) -> None:
+    options = {"a": {"transform": transform}}
+    definition = check_definition(ReportDefinition(name="ok", series_ids=("a",), series_options=options))
+    assert definition.series_options["a"]["transform"] == transform
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"transform": "sqrt"}, r"transform must be one of \['none', 'log'\]; got 'sqrt'"),
+        ({"transform": "log", "kind": "share"}, "applies to level series"),
+    ],
+)
+def test_series_option_transform_refuses_a_bad_value_naming_it(options: dict[str, str], message: str) -> None:
+    with pytest.raises(InvalidParameterError, match=message):
+        check_definition(ReportDefinition(name="ok", series_ids=("a",), series_options={"a": options}))
 
 
 def test_report_section_with_latest_stretch_forecasts_the_latest_unbroken_stretch() -> None:

@@ -131,6 +131,24 @@ def test_driver_gap_in_the_history_fails_the_section_with_its_code() -> None:
     assert "2019-11" in section.error
 
 
+def test_latest_stretch_with_drivers_fits_the_latest_stretch_with_the_drivers_cut_to_it() -> None:
+    y, x = _driven()
+    gappy, x = y.copy(), x.copy()
+    gappy.iloc[10] = np.nan
+    x.iloc[5] = np.nan  # in the part left out: the drivers are cut to the stretch, so no error
+    assert _definition(drivers={"oil": "brent"}, missing="latest_stretch").series_options["y"]["missing"] == (
+        "latest_stretch"
+    )
+    common = {"horizon": H, "levels": (80,), "model": "structural", "backtest_windows": 1}
+    section = compute_driven_section("y", gappy, drivers={"oil": x}, missing="latest_stretch", **common)
+    assert section.ok, section.error
+    assert [w.code for w in section.warnings][:1] == ["missing_values"] and "from 2019-12" in section.warnings[0].message
+    tail = compute_driven_section("y", y.iloc[11:], drivers={"oil": x.iloc[11:]}, **common)
+    assert section.forecasts == tail.forecasts and section.accuracy == tail.accuracy
+    by_default = compute_driven_section("y", gappy, drivers={"oil": x}, **common)  # a report's 'error' does the same
+    assert by_default.forecasts == section.forecasts
+
+
 def test_scenario_path_short_of_the_horizon_is_left_out_with_a_note() -> None:
     y, x = _driven()
     section = compute_driven_section(
