@@ -111,9 +111,9 @@ class ReportDefinition:
         them; see :data:`MISSING_OPTIONS`), ``model`` (a registered
         name, instead of the report's), ``kind`` (``"level"`` or ``"share"``, instead of
         the stored kind), ``transform`` (``"none"`` or ``"log"``: fit a level series' model on
-        the log scale, as REST's and the command line's ``transform``) and ``check_breaks`` (``"true"``: scan the history for structural
-        breaks and say so next to the forecast, "a break near 2022-03; intervals may be too
-        narrow"); and ``drivers``, ``events``, ``scenarios``, ``driver_uncertainty`` (stored
+        the log scale, as REST's and the command line's ``transform``) and ``check_breaks``
+        (``"true"``: scan the history for structural breaks and say so next to the forecast,
+        "a break near 2022-03; intervals may be too narrow"); and ``drivers``, ``events``, ``scenarios``, ``driver_uncertainty`` (stored
         series as drivers, known events, scenarios of the drivers: see
         :mod:`reports.driver_options`).
     structures : sequence of str

@@ -142,7 +142,8 @@ def test_latest_stretch_with_drivers_fits_the_latest_stretch_with_the_drivers_cu
     common = {"horizon": H, "levels": (80,), "model": "structural", "backtest_windows": 1}
     section = compute_driven_section("y", gappy, drivers={"oil": x}, missing="latest_stretch", **common)
     assert section.ok, section.error
-    assert [w.code for w in section.warnings][:1] == ["missing_values"] and "from 2019-12" in section.warnings[0].message
+    assert [w.code for w in section.warnings][:1] == ["missing_values"]
+    assert "from 2019-12" in section.warnings[0].message
     tail = compute_driven_section("y", y.iloc[11:], drivers={"oil": x.iloc[11:]}, **common)
     assert section.forecasts == tail.forecasts and section.accuracy == tail.accuracy
     by_default = compute_driven_section("y", gappy, drivers={"oil": x}, **common)  # a report's 'error' does the same
