@@ -113,9 +113,9 @@ class ReportDefinition:
         the stored kind), ``transform`` (``"none"`` or ``"log"``: fit a level series' model on
         the log scale, as REST's and the command line's ``transform``) and ``check_breaks``
         (``"true"``: scan the history for structural breaks and say so next to the forecast,
-        "a break near 2022-03; intervals may be too narrow"); and ``drivers``, ``events``, ``scenarios``, ``driver_uncertainty`` (stored
-        series as drivers, known events, scenarios of the drivers: see
-        :mod:`reports.driver_options`).
+        "a break near 2022-03; intervals may be too narrow"); and ``drivers``, ``events``,
+        ``scenarios``, ``driver_uncertainty`` (stored series as drivers, known events,
+        scenarios of the drivers: see :mod:`reports.driver_options`).
     structures : sequence of str
         Stored structures (hierarchies, compositions) shown after the series, by name.
     """
