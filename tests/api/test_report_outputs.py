@@ -39,8 +39,11 @@ def test_definition_keeps_series_options_and_structures(client: TestClient, stor
 
 
 def test_bad_series_option_is_refused_at_creation(client: TestClient, stored: str) -> None:
+    # A value the forecast request refuses too: the same code as POST /v1/forecasts (tests/api/test_parity.py).
     response = client.post("/v1/reports", json=_definition(series_options={"cn_ru": {"missing": "fill"}}))
-    assert_error(response, 422, "invalid_parameter", "series_options")
+    assert_error(response, 422, "validation_error", "series_options")
+    response = client.post("/v1/reports", json=_definition(series_options={"cn_ru": {"fill": "zero"}}))
+    assert_error(response, 422, "invalid_parameter", "unknown option")
 
 
 def test_unknown_format_is_refused(client: TestClient, stored: str) -> None:
