@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -283,6 +284,23 @@ def test_gappy_annual_series_refused_alike_and_its_latest_stretch_alike(client: 
     assert [w["code"] for w in from_file["warnings"]] == [w["code"] for w in rest.json()["warnings"]]
     report = _report_forecasts(client, "gappy", GAPPY, {"missing": "latest_stretch"})
     assert _close(report, rest.json()["forecast"])
+
+
+def test_gappy_series_with_a_driver_its_latest_stretch_same_from_rest_and_report(client: TestClient) -> None:
+    """The driver is stored over the latest stretch only (2013 on): both fit that stretch with the driver cut to it."""
+    assert CliRunner().invoke(cli_app, ["load", str(SAMPLE)]).exit_code == 0
+    data = [{"ds": str(year), "y": 50.0 + 3.0 * (year % 4) + 0.5 * (year - 2013)} for year in range(2013, 2029)]
+    stored = {"series_id": "oil_usd", "name": "Oil", "frequency": "annual", "data": data}
+    assert client.post("/v1/series", json=stored).status_code == 201
+    ask = {"series_id": GAPPY, "horizon": 3, "model": "regression_arima", "missing": "latest_stretch"}
+    rest = client.post("/v1/forecasts", json=ask | {"drivers": [{"name": "oil", "series_id": "oil_usd"}]})
+    assert rest.status_code == 200, rest.text
+    assert [w["code"] for w in rest.json()["warnings"]][:1] == ["missing_values"]
+    options = {"missing": "latest_stretch", "model": "regression_arima", "drivers": {"oil": "oil_usd"}}
+    # A run's as-of is to the second: a driver stored in that same second would be read as stored after it
+    # (a back-filled run) and cut at it, its assumed path over 2026-2028 with it.
+    time.sleep(1.0)
+    assert _close(_report_forecasts(client, "gappy-driven", GAPPY, options), rest.json()["forecast"])
 
 
 @pytest.mark.parametrize(
