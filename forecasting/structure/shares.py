@@ -5,7 +5,9 @@ Shares are modelled on additive log-ratio (alr) coordinates ``z_i = log(x_i / x_
 (Aitchison 1986): each coordinate is an unbounded series that any model can forecast, and every
 back-transformed path ``x = exp(z) / (1 + sum exp(z))`` is a composition, positive and summing
 to 1. Coordinates' paths are coupled by their residual correlation (see ``_joint``), so the
-shares of one path move together as they did in-sample.
+shares of one path move together as they did in-sample. Short compositions (under 6 years)
+are then pulled toward their recent composition (``anchor_years``, ``_anchored``), where
+the log-ratio models alone lose to the last year's shares (docs/structure.md, issue 32).
 
 References
 ----------
