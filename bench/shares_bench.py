@@ -2,7 +2,8 @@
 
 The partner composition of ``bench.structure_bench`` (Russia's trade with its 4 largest
 partners and the rest of the 8, monthly FCS data), horizon 12, choosing origins 2013-2016
-and reporting origins 2017-2020. ``forecast_shares`` (``auto`` on log-ratios) is scored with
+and reporting origins 2017-2020. ``forecast_shares`` (``auto`` on log-ratios, with its default
+anchoring of short compositions; ``--no-anchor`` for the model alone) is scored with
 the three references, and with its forecast moved toward the mean composition of the last
 12 months by a weight ``w`` (each path shifted by ``w * (recent mean - forecast mean)``, so the
 band keeps its width and every path still sums to 1). ``w`` is chosen on the choosing origins.
@@ -24,6 +25,7 @@ import pandas as pd
 
 from bench.structure_bench import HORIZON, REPORT, SELECT, load_partners
 from forecasting.structure import forecast_shares
+from forecasting.structure.shares import ANCHOR_YEARS
 
 logger = logging.getLogger(__name__)
 
@@ -62,14 +64,19 @@ def member_state_shares(domain: Path) -> dict[str, pd.DataFrame]:
 
 
 def score_origin(
-    shares: pd.DataFrame, cut: str, n_paths: int, horizon: int = HORIZON, panel: str = "partners"
+    shares: pd.DataFrame,
+    cut: str,
+    n_paths: int,
+    horizon: int = HORIZON,
+    panel: str = "partners",
+    anchor_years: tuple[float, float] | None = ANCHOR_YEARS,
 ) -> list[dict[str, object]]:
     cutoff = pd.Period(cut, freq="M")
     train = shares.loc[:cutoff]
     if len(shares.loc[cutoff:]) <= horizon:
         return []
     frame = train.stack().rename("y").reset_index().rename(columns={"level_1": "unique_id"})
-    fc = forecast_shares(frame, horizon, levels=(95,), n_paths=n_paths)
+    fc = forecast_shares(frame, horizon, levels=(95,), n_paths=n_paths, anchor_years=anchor_years)
     recent = train.iloc[-12:].mean()
     rows = []
     for comp, part in fc.groupby("unique_id"):
@@ -97,14 +104,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench.shares_bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--domain", type=Path, required=True)
     parser.add_argument("--paths", type=int, default=500)
+    parser.add_argument("--no-anchor", action="store_true", help="forecast_shares(anchor_years=None): the model alone.")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(message)s")
     start = time.perf_counter()
+    anchor = None if args.no_anchor else ANCHOR_YEARS
+    logger.info("forecast_shares anchor_years=%s", anchor)
     shares = partner_shares(args.domain)
-    rows = [r for cut in (*SELECT, *REPORT) for r in score_origin(shares, cut, args.paths)]
+    rows = [r for cut in (*SELECT, *REPORT) for r in score_origin(shares, cut, args.paths, anchor_years=anchor)]
     for name, panel in member_state_shares(args.domain).items():
         for cut in (*EU_SELECT, *EU_REPORT):
-            rows.extend(score_origin(panel, cut, args.paths, EU_HORIZON, f"eu:{name}"))
+            rows.extend(score_origin(panel, cut, args.paths, EU_HORIZON, f"eu:{name}", anchor))
     table = pd.DataFrame(rows)
     choosing = table["cutoff"].isin(SELECT + EU_SELECT)
     table["origins"] = np.where(choosing, "choosing", "reporting")

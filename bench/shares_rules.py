@@ -10,9 +10,13 @@ rules that move every path toward the recent composition (mean or median of the 
     w = 1 up to 3 years, 0 from 6 years on, linear in between (``anchor_weight``)
 
 (each path shifted by ``w * (anchor - forecast mean)``, clipped at 0 and closed, ``anchor_paths``),
-and, for information, constant weights with the median anchor. The anchor is chosen on the
-choosing origins of both panels (mean MAE, the two panels weighted equally) and reported on the
-reporting origins against the three references, with paired differences and their standard errors.
+which is ``forecast_shares``' default since this measurement (``anchor_weight``,
+``anchor_composition``, ``anchor_paths`` and ``ANCHOR_YEARS`` live in
+``forecasting.structure.shares``; the paths here are drawn with ``anchor_years=None`` and the
+shipped rule is the ``rule_median12`` column), and, for information, constant weights with the
+median anchor. The anchor is chosen on the choosing origins of both panels (mean MAE, the two
+panels weighted equally) and reported on the reporting origins against the three references,
+with paired differences and their standard errors.
 
     python -m bench.shares_rules --domain ../shared/data/domain
 """
@@ -33,7 +37,7 @@ import pandas as pd
 
 from bench.shares_bench import EU_HORIZON, EU_REPORT, EU_SELECT, member_state_shares, partner_shares
 from bench.structure_bench import HORIZON, REPORT, SELECT
-from forecasting.structure.shares import simulate_shares
+from forecasting.structure.shares import anchor_composition, anchor_paths, anchor_weight, simulate_shares
 from forecasting.structure.summary import path_bounds
 
 logger = logging.getLogger(__name__)
@@ -42,56 +46,6 @@ CACHE = Path("var/bench/shares_paths.pkl")
 ANCHORS = ("mean", "median")
 WINDOWS = (12, 24)
 CONSTANT = (0.25, 0.5, 0.75, 1.0)
-
-
-#: The candidate rule (not shipped, docs/structure.md): years of history up to which the forecast is
-#: the recent composition, and from which it is the model's alone; linear in between. The choosing
-#: origins (18-21 and 96-132 months) cannot place the switch between 2 and 8 years: a stated prior.
-ANCHOR_YEARS = (3.0, 6.0)
-
-
-def anchor_weight(n_obs: int, per_year: int | None, years: tuple[float, float] = ANCHOR_YEARS) -> float:
-    """The weight of the recent composition for a history of ``n_obs`` periods, ``per_year`` a year.
-
-    1 up to ``years[0]`` years of history, 0 from ``years[1]`` on, linear in between; 0 when the
-    frequency has no calendar year (``per_year`` None).
-    """
-    if per_year is None:
-        return 0.0
-    span = n_obs / per_year
-    full, none = years
-    if span <= full:
-        return 1.0
-    if span >= none:
-        return 0.0
-    return float((none - span) / (none - full))
-
-
-def anchor_composition(shares: pd.DataFrame, per_year: int | None) -> np.ndarray:
-    """The recent composition: each share's median over the last year (at least 3 periods), closed to sum to 1.
-
-    The median rather than the mean: month-to-month shares of small reporters jump (one large
-    shipment); which of the two is used is chosen on the choosing origins.
-    """
-    window = max(per_year or 0, 3)
-    recent = np.median(shares.to_numpy(dtype=float)[-window:], axis=0)
-    if recent.sum() <= 0:  # every median zero: fall back to the mean, which is positive
-        recent = shares.to_numpy(dtype=float)[-window:].mean(axis=0)
-    return np.asarray(recent / recent.sum())
-
-
-def anchor_paths(paths: np.ndarray, anchor: np.ndarray, weight: float) -> np.ndarray:
-    """Share paths (horizon, n_components, n_paths) moved toward ``anchor`` by ``weight``.
-
-    Each path is shifted by ``weight * (anchor - mean of the paths)``, which sums to 0, so the
-    band keeps its width and every path still sums to 1; a share pushed below 0 is set to 0
-    and its path closed again. ``weight`` 0 returns the paths unchanged.
-    """
-    if weight <= 0:
-        return paths
-    shift = weight * (anchor[None, :] - paths.mean(axis=2))
-    moved = np.clip(paths + shift[:, :, None], 0.0, None)
-    return np.asarray(moved / moved.sum(axis=1, keepdims=True))
 
 
 def draw_all(domain: Path, n_paths: int, redraw: bool = False) -> list[dict[str, object]]:
@@ -112,7 +66,7 @@ def draw_all(domain: Path, n_paths: int, redraw: bool = False) -> list[dict[str,
             if len(wide.loc[cutoff:]) <= horizon:
                 continue
             frame = train.stack().rename("y").reset_index().rename(columns={"level_1": "unique_id"})
-            sim = simulate_shares(frame, horizon, n_paths=n_paths)
+            sim = simulate_shares(frame, horizon, n_paths=n_paths, anchor_years=None)  # the model's own paths
             actual = wide.loc[sim.index, list(sim.components)].to_numpy()
             cases.append(
                 {
@@ -132,7 +86,9 @@ def draw_all(domain: Path, n_paths: int, redraw: bool = False) -> list[dict[str,
 def anchor_of(train: pd.DataFrame, kind: str, window: int) -> np.ndarray:
     """The recent composition: mean or median of the last ``window`` months, closed."""
     if kind == "median" and window == 12:
-        return anchor_composition(train, 12)  # the library's
+        shipped = anchor_composition(train, 12)  # the library's (never None: no NaN here)
+        assert shipped is not None
+        return shipped
     recent = train.iloc[-window:]
     got = (recent.median() if kind == "median" else recent.mean()).to_numpy()
     return np.asarray(got / got.sum())

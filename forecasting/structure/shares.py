@@ -5,7 +5,9 @@ Shares are modelled on additive log-ratio (alr) coordinates ``z_i = log(x_i / x_
 (Aitchison 1986): each coordinate is an unbounded series that any model can forecast, and every
 back-transformed path ``x = exp(z) / (1 + sum exp(z))`` is a composition, positive and summing
 to 1. Coordinates' paths are coupled by their residual correlation (see ``_joint``), so the
-shares of one path move together as they did in-sample.
+shares of one path move together as they did in-sample. Short compositions (under 6 years)
+are then pulled toward their recent composition (``anchor_years``, ``_anchored``), where
+the log-ratio models alone lose to the last year's shares (docs/structure.md, issue 32).
 
 References
 ----------
@@ -35,6 +37,7 @@ from forecasting.exceptions import (
 )
 from forecasting.executor import resolve_n_jobs
 from forecasting.frames import DS, UNIQUE_ID, Y
+from forecasting.paths import periods_per_year
 from forecasting.sampling import check_n_paths
 from forecasting.structure._frames import long_forecast, to_wide
 from forecasting.structure._joint import couple_paths, draw_nodes, residual_matrix
@@ -43,7 +46,12 @@ from forecasting.structure.summary import path_bounds
 from forecasting.validation import check_horizon, check_levels
 
 __all__ = [
+    "ANCHOR_YEARS",
     "SharePaths",
+    "anchor_composition",
+    "anchor_paths",
+    "anchor_weight",
+    "check_anchor_years",
     "closure",
     "forecast_share_values",
     "forecast_shares",
@@ -72,6 +80,97 @@ class SharePaths:
     components: tuple[str, ...]
     shares: np.ndarray
     total: np.ndarray | None = None
+
+
+#: Years of history up to which a composition's forecast is its recent composition (weight 1),
+#: and from which it is the model's alone (weight 0); linear in between. Measured in
+#: docs/structure.md (issue 32): on 18-27-month member-state compositions the rule removes
+#: the model's loss to the 12-month mean (4.700 -> 4.477 MAE), on 96-180-month partner
+#: compositions it leaves the forecast unchanged. The choosing origins cannot place the
+#: switch between 2 and 8 years, so (3, 6) is a stated prior, not a fitted value.
+ANCHOR_YEARS = (3.0, 6.0)
+
+
+def check_anchor_years(anchor_years: tuple[float, float] | None) -> tuple[float, float] | None:
+    """``None`` (no anchoring) or two years ``0 <= full < none``; :class:`InvalidParameterError` otherwise."""
+    if anchor_years is None:
+        return None
+    try:
+        full, none = (float(v) for v in anchor_years)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(
+            f"anchor_years must be None or two numbers of years (full, none), e.g. (3, 6); got {anchor_years!r}."
+        ) from None
+    if not (np.isfinite(full) and np.isfinite(none) and 0 <= full < none):
+        raise InvalidParameterError(
+            f"anchor_years=({full:g}, {none:g}) must satisfy 0 <= full < none (years of history), e.g. (3, 6)."
+        )
+    return full, none
+
+
+def anchor_weight(n_obs: int, per_year: int | None, years: tuple[float, float] = ANCHOR_YEARS) -> float:
+    """The weight of the recent composition for a history of ``n_obs`` periods, ``per_year`` a year.
+
+    1 up to ``years[0]`` years of history, 0 from ``years[1]`` on, linear in between; 0 when the
+    frequency has no calendar year (``per_year`` None).
+    """
+    if per_year is None:
+        return 0.0
+    span = n_obs / per_year
+    full, none = years
+    if span <= full:
+        return 1.0
+    if span >= none:
+        return 0.0
+    return float((none - span) / (none - full))
+
+
+def anchor_composition(shares: pd.DataFrame, per_year: int | None) -> np.ndarray | None:
+    """The recent composition: each share's median over the last year (at least 3 periods), closed.
+
+    The median rather than the mean: month-to-month shares of small reporters jump (one large
+    shipment); the choosing origins preferred it (docs/structure.md). NaN (a share not
+    published, ``missing="model"``) is skipped; ``None`` when a component has no value in the
+    window, so that there is no recent composition to anchor to.
+    """
+    window = max(per_year or 0, 3)
+    recent = shares.to_numpy(dtype=float)[-window:]
+    if not np.isfinite(recent).any(axis=0).all():
+        return None
+    median = np.nanmedian(recent, axis=0)
+    if median.sum() <= 0:  # every median zero: fall back to the mean, which is positive
+        median = np.nanmean(recent, axis=0)
+    return np.asarray(median / median.sum())
+
+
+def anchor_paths(paths: np.ndarray, anchor: np.ndarray, weight: float) -> np.ndarray:
+    """Share paths (horizon, n_components, n_paths) moved toward ``anchor`` by ``weight``.
+
+    Each path is shifted by ``weight * (anchor - mean of the paths)``, which sums to 0, so the
+    band keeps its width and every path still sums to 1; a share pushed below 0 is set to 0
+    and its path closed again. ``weight`` 0 returns the paths unchanged.
+    """
+    if weight <= 0:
+        return paths
+    shift = weight * (anchor[None, :] - paths.mean(axis=2))
+    moved = np.clip(paths + shift[:, :, None], 0.0, None)
+    return np.asarray(moved / moved.sum(axis=1, keepdims=True))
+
+
+def _anchored(sim: SharePaths, shares: pd.DataFrame, anchor_years: tuple[float, float] | None) -> SharePaths:
+    # Applied to the paths, before means and bounds are taken, so the means still sum to 1 and
+    # the bounds (quantiles of compositions) stay nested in [0, 1].
+    if anchor_years is None:
+        return sim
+    try:
+        per_year: int | None = periods_per_year(shares.index)
+    except InvalidSeriesError:  # weekly, daily: no calendar year to count history in
+        per_year = None
+    weight = anchor_weight(len(shares), per_year, anchor_years)
+    anchor = anchor_composition(shares, per_year) if weight > 0 else None
+    if anchor is None:
+        return sim
+    return SharePaths(sim.index, sim.components, anchor_paths(sim.shares, anchor, weight), sim.total)
 
 
 def _partial_rows(wide: pd.DataFrame) -> pd.DataFrame:
@@ -299,17 +398,20 @@ def simulate_shares(
     n_paths: int = 1000,
     seed: int | None = 0,
     n_jobs: int = 1,
+    anchor_years: tuple[float, float] | None = ANCHOR_YEARS,
 ) -> SharePaths:
     """Joint sample paths of a composition; see :func:`forecast_shares` for the parameters.
 
     Returns
     -------
     SharePaths
-        ``shares`` of shape (horizon, n_components, n_paths); every path sums to 1.
+        ``shares`` of shape (horizon, n_components, n_paths); every path sums to 1. With
+        ``anchor_years`` the paths are already moved toward the recent composition.
     """
     horizon, _, n_paths, tolerance = _check_common(horizon, (), n_paths, tolerance, n_jobs)
+    anchor_years = check_anchor_years(anchor_years)
     shares = closure(_composition_wide(frame), values=values, total=total, tolerance=tolerance)
-    return _share_paths(shares, horizon, model, n_paths, seed, n_jobs)
+    return _anchored(_share_paths(shares, horizon, model, n_paths, seed, n_jobs), shares, anchor_years)
 
 
 def forecast_shares(
@@ -325,6 +427,7 @@ def forecast_shares(
     seed: int | None = 0,
     n_jobs: int = 1,
     missing: str = "error",
+    anchor_years: tuple[float, float] | None = ANCHOR_YEARS,
 ) -> pd.DataFrame:
     """Forecast a composition: component shares whose means sum to 1, bounds inside [0, 1].
 
@@ -358,6 +461,14 @@ def forecast_shares(
         model through its gaps, joint paths paired by a copula and closed to sum to 1. The
         periods where every component is published must still sum to 1 (``tolerance``).
         Shares only (not ``values``).
+    anchor_years : (float, float) or None
+        Short compositions are pulled toward their recent composition (each share's median
+        over the last year, closed to sum to 1): with weight 1 up to ``anchor_years[0]`` years
+        of history, 0 from ``anchor_years[1]`` years on, linear in between (default (3, 6):
+        compositions of 6 years or more are the model's alone). ``None`` switches it off.
+        Applies to shares, values and ``missing="model"`` (the median skips unpublished
+        months; no anchoring when a component has none in the last year) and to monthly,
+        quarterly and annual data (other frequencies are not anchored).
 
     Returns
     -------
@@ -381,19 +492,28 @@ def forecast_shares(
     zero in some periods is forecast small but positive. The mean is the mean of the
     back-transformed paths (not the back-transformed mean, which is biased), renormalised
     so that the sum is 1 to rounding.
+
+    Anchoring shifts every path by ``w * (anchor - mean of the paths)`` (a shift summing to 0:
+    the band keeps its width), clips shares at 0 and closes each path again, so means still
+    sum to 1 and bounds stay in [0, 1]. On short histories the log-ratio models extrapolate
+    month-to-month noise; the recent composition is then the better forecast (issue 32,
+    docs/structure.md).
     """
     horizon, levels, n_paths, tolerance = _check_common(horizon, levels, n_paths, tolerance, n_jobs)
+    anchor_years = check_anchor_years(anchor_years)
     if check_missing_policy(missing) == "model":
-        sim = _sparse_share_paths(_sparse_shares(frame, values, tolerance), horizon, model, n_paths, seed, n_jobs)
+        shares = _sparse_shares(frame, values, tolerance)
+        sim = _sparse_share_paths(shares, horizon, model, n_paths, seed, n_jobs)
         reference = None
     else:
         shares = closure(_composition_wide(frame), values=values, total=total, tolerance=tolerance)
         sim = _share_paths(shares, horizon, model, n_paths, seed, n_jobs)
         reference = _alr(replace_zeros(shares))[1]
+    sim = _anchored(sim, shares, anchor_years)
     mean = sim.shares.mean(axis=2)
     mean = mean / mean.sum(axis=1, keepdims=True)
     out = long_forecast(sim.index, sim.components, mean, path_bounds(sim.shares, mean, levels))
-    out.attrs.update(model=str(model), n_paths=n_paths, reference=reference, missing=missing)
+    out.attrs.update(model=str(model), n_paths=n_paths, reference=reference, missing=missing, anchor_years=anchor_years)
     return out
 
 
@@ -409,6 +529,7 @@ def forecast_share_values(
     n_paths: int = 1000,
     seed: int | None = 0,
     n_jobs: int = 1,
+    anchor_years: tuple[float, float] | None = ANCHOR_YEARS,
 ) -> pd.DataFrame:
     """Share times total: the value of each component (e.g. exports settled in yuan) from
     joint paths of a composition and of a total.
@@ -421,8 +542,9 @@ def forecast_share_values(
         The total (e.g. the value of exports): a named series with a ``PeriodIndex`` (or a
         long frame of one id). It may start earlier than the composition but must end at the
         same period.
-    horizon, levels, model, tolerance, n_paths, seed, n_jobs
-        As :func:`forecast_shares`.
+    horizon, levels, model, tolerance, n_paths, seed, n_jobs, anchor_years
+        As :func:`forecast_shares` (the shares are anchored as there, so a component's share
+        is the same in both; the total is not).
     components : sequence of str, optional
         Components to report (default all).
 
@@ -440,6 +562,7 @@ def forecast_share_values(
     composition end at different periods.
     """
     horizon, levels, n_paths, tolerance = _check_common(horizon, levels, n_paths, tolerance, n_jobs)
+    anchor_years = check_anchor_years(anchor_years)
     shares = closure(_composition_wide(frame), tolerance=tolerance)
     y_total = _total_series(total)
     wanted = list(shares.columns) if components is None else [str(c) for c in components]
@@ -450,7 +573,7 @@ def forecast_share_values(
         raise MisalignedPeriodsError(
             f"the total is {y_total.index.freqstr} and the composition {shares.index.freqstr}; use one frequency."
         )
-    sim = _share_paths(shares, horizon, model, n_paths, seed, n_jobs, total=y_total)
+    sim = _anchored(_share_paths(shares, horizon, model, n_paths, seed, n_jobs, total=y_total), shares, anchor_years)
     assert sim.total is not None
     picks = [sim.components.index(c) for c in wanted]
     paths = np.concatenate([sim.shares[:, picks] * sim.total[:, None, :], sim.total[:, None, :]], axis=1)

@@ -72,18 +72,3 @@ def test_hybrid_draws_take_the_point_forecast_and_residuals_of_one_model_and_the
     got = hybrid_draws({"ets_untested": ets, "auto": auto})["ets_untested@auto"]["t"]
     assert got.mean.tolist() == [10.0, 11.0] and got.residuals.tolist() == [0.1, -0.1]
     assert got.paths.tolist() == auto["t"].paths.tolist() and got.model == "ets_untested@auto"
-
-
-def test_anchor_paths_move_the_mean_toward_the_anchor_and_keep_compositions() -> None:
-    from bench.shares_rules import anchor_paths, anchor_weight
-
-    rng = np.random.default_rng(1)
-    raw = rng.dirichlet([4.0, 2.0, 1.0], size=(3, 200)).transpose(0, 2, 1)  # (horizon, components, paths)
-    anchor = np.array([0.2, 0.3, 0.5])
-    moved = anchor_paths(raw, anchor, 1.0)
-    assert np.allclose(moved.sum(axis=1), 1.0) and (moved >= 0).all()
-    gap_before = np.abs(raw.mean(axis=2) - anchor).max()
-    assert np.abs(moved.mean(axis=2) - anchor).max() < 0.25 * gap_before  # only clipping keeps it off
-    assert anchor_paths(raw, anchor, 0.0) is raw
-    assert [anchor_weight(n, 12) for n in (24, 36, 54, 72, 96)] == [1.0, 1.0, 0.5, 0.0, 0.0]
-    assert anchor_weight(24, None) == 0.0
