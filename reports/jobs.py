@@ -11,12 +11,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import threading
 import time
 import traceback as tb
-from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from data.exceptions import DataError, SeriesNotFoundError, VintageNotFoundError
+from data.leases import Lease, LeaseKeeper
 from data.meta import ForecastRecord, StoredSeries
 from data.params import ForecastParams, ReportRef
 from data.progress_repo import REPORT_RUN, ProgressTracker
@@ -253,27 +251,13 @@ def execute_run(
     return finished
 
 
-@contextmanager
-def _lease_kept(reports: ReportStore, run_id: str, lease_seconds: float) -> Iterator[None]:
-    """Renew the run's lease in a background thread for as long as the block runs."""
-    stop = threading.Event()
-
-    def renew() -> None:
-        while not stop.wait(lease_seconds / 3):
-            try:
-                if not reports.renew_lease(run_id, lease_seconds):
-                    logger.warning("report run %s: lease lost (the run was taken over or finished)", run_id)
-                    return
-            except Exception:  # the database may be down a moment; the next renewal may succeed
-                logger.exception("report run %s: lease renewal failed", run_id)
-
-    thread = threading.Thread(target=renew, name=f"report-lease-{run_id[:8]}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
+def _lease_kept(reports: ReportStore, run_id: str, lease_seconds: float) -> LeaseKeeper:
+    """Renew the run's lease in a background thread for as long as the ``with`` block runs."""
+    return LeaseKeeper(
+        lambda: reports.renew_lease(run_id, lease_seconds),
+        Lease(lease_seconds).renew_every,
+        name=f"report-lease-{run_id[:8]}",
+    )
 
 
 def _log_failed_run(name: str, run_id: str, exc: Exception) -> None:
