@@ -31,12 +31,17 @@ logger = logging.getLogger(__name__)
 
 
 def forecast_stored_structure(
-    definition: StructureDefinition, frame: pd.DataFrame, horizon: int, levels: Sequence[int]
+    definition: StructureDefinition,
+    frame: pd.DataFrame,
+    horizon: int,
+    levels: Sequence[int],
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> pd.DataFrame:
     """Forecast a stored structure (resolved to ids) from :func:`data.structures_repo.members_frame`,
     with its own model, method, ``missing`` and ``tolerance`` (module level, so it runs in a
-    worker process). The storage layer only reads and writes structures; forecasting them is here."""
-    options: dict[str, Any] = {"missing": definition.missing}
+    worker process). The storage layer only reads and writes structures; forecasting them is here.
+    ``progress``: the library's callback, ``(n_done, n_total, item)`` as each series is fitted."""
+    options: dict[str, Any] = {"missing": definition.missing, "progress": progress}
     if definition.tolerance is not None:
         options["tolerance"] = definition.tolerance
     if definition.kind == "hierarchy":

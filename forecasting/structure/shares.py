@@ -37,7 +37,7 @@ from forecasting.executor import resolve_n_jobs
 from forecasting.frames import DS, UNIQUE_ID, Y
 from forecasting.sampling import check_n_paths
 from forecasting.structure._frames import long_forecast, to_wide
-from forecasting.structure._joint import couple_paths, draw_nodes, residual_matrix
+from forecasting.structure._joint import ProgressCallback, couple_paths, draw_nodes, residual_matrix
 from forecasting.structure.hierarchy import check_missing_policy, check_tolerance
 from forecasting.structure.summary import path_bounds
 from forecasting.validation import check_horizon, check_levels
@@ -217,6 +217,7 @@ def _share_paths(
     seed: int | None,
     n_jobs: int,
     total: pd.Series | None = None,
+    progress: ProgressCallback | None = None,
 ) -> SharePaths:
     coords, ref = _alr(replace_zeros(shares))
     series = {str(c): coords[c] for c in coords.columns}
@@ -227,7 +228,7 @@ def _share_paths(
                 "both must end at the same period so that their forecasts cover the same periods."
             )
         series[str(total.name)] = total
-    draws = draw_nodes(series, horizon, n_paths, model, seed, n_jobs)
+    draws = draw_nodes(series, horizon, n_paths, model, seed, n_jobs, progress=progress)
     residuals = residual_matrix(series, draws)
     coupled = couple_paths([d.paths for d in draws.values()], residuals, seed)
     n_coords = coords.shape[1]
@@ -264,7 +265,13 @@ def _sparse_shares(frame: pd.DataFrame, values: bool, tolerance: float) -> pd.Da
 
 
 def _sparse_share_paths(
-    wide: pd.DataFrame, horizon: int, model: str | BaseForecaster, n_paths: int, seed: int | None, n_jobs: int
+    wide: pd.DataFrame,
+    horizon: int,
+    model: str | BaseForecaster,
+    n_paths: int,
+    seed: int | None,
+    n_jobs: int,
+    progress: ProgressCallback | None = None,
 ) -> SharePaths:
     """Each component's share on its own (logit, state-space through the gaps), then closed.
 
@@ -273,7 +280,7 @@ def _sparse_share_paths(
     the components' residuals, and every joint path is divided by its sum (closure).
     """
     series = {str(c): wide[c] for c in wide.columns}
-    draws = draw_nodes(series, horizon, n_paths, model, seed, n_jobs, missing="model", kind="share")
+    draws = draw_nodes(series, horizon, n_paths, model, seed, n_jobs, missing="model", kind="share", progress=progress)
     coupled = couple_paths([d.paths for d in draws.values()], residual_matrix(series, draws), seed)
     raw = np.clip(np.stack(coupled, axis=1), 1e-12, None)  # (horizon, n_components, n_paths)
     index = pd.period_range(wide.index[-1] + 1, periods=horizon, freq=wide.index.freq)
@@ -325,6 +332,7 @@ def forecast_shares(
     seed: int | None = 0,
     n_jobs: int = 1,
     missing: str = "error",
+    progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
     """Forecast a composition: component shares whose means sum to 1, bounds inside [0, 1].
 
@@ -358,6 +366,10 @@ def forecast_shares(
         model through its gaps, joint paths paired by a copula and closed to sum to 1. The
         periods where every component is published must still sum to 1 (``tolerance``).
         Shares only (not ``values``).
+    progress : callable, optional
+        ``progress(n_done, n_total, item)`` as each series is fitted (see
+        :func:`forecasting.forecast_hierarchy`); the items are the log-ratio coordinates (or,
+        with ``missing="model"``, the components), not the components' names.
 
     Returns
     -------
@@ -384,11 +396,12 @@ def forecast_shares(
     """
     horizon, levels, n_paths, tolerance = _check_common(horizon, levels, n_paths, tolerance, n_jobs)
     if check_missing_policy(missing) == "model":
-        sim = _sparse_share_paths(_sparse_shares(frame, values, tolerance), horizon, model, n_paths, seed, n_jobs)
+        wide = _sparse_shares(frame, values, tolerance)
+        sim = _sparse_share_paths(wide, horizon, model, n_paths, seed, n_jobs, progress)
         reference = None
     else:
         shares = closure(_composition_wide(frame), values=values, total=total, tolerance=tolerance)
-        sim = _share_paths(shares, horizon, model, n_paths, seed, n_jobs)
+        sim = _share_paths(shares, horizon, model, n_paths, seed, n_jobs, progress=progress)
         reference = _alr(replace_zeros(shares))[1]
     mean = sim.shares.mean(axis=2)
     mean = mean / mean.sum(axis=1, keepdims=True)
