@@ -4,6 +4,8 @@
 in one long frame and runs :func:`forecasting.forecast_hierarchy` or
 :func:`forecasting.forecast_shares` on the service's executor. Library errors (gaps in a
 member, misaligned periods, shares not summing to 1...) propagate unchanged and become 422s.
+Given a :class:`~data.progress_repo.ProgressTracker`, the fit counts the series it has fitted
+(kind ``structure_forecast``, keyed by the structure's name: its last or current forecast).
 """
 
 from __future__ import annotations
