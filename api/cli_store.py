@@ -178,7 +178,7 @@ def prune(
     try:
         store = open_cli_store(settings)
         try:
-            count = store.prune_forecasts(timedelta(days=days), dry_run=dry_run)
+            count = store.archive.prune_forecasts(timedelta(days=days), dry_run=dry_run)
             # Runs (with their files; the latest successful one of each report stays) have no dry run.
             runs = 0 if dry_run else prune_runs(ReportStore.for_store(store), timedelta(days=days))
         finally:
@@ -270,7 +270,7 @@ def series_diff(
                 store.resolve_vintage(series_id, from_vintage),
                 store.resolve_vintage(series_id, to_vintage),
             )
-            frame = store.diff_vintages(series_id, old_id, new_id)
+            frame = store.series.diff_vintages(series_id, old_id, new_id)
         finally:
             store.dispose()
     except DataError as exc:

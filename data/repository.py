@@ -14,12 +14,15 @@ The work is done by the repositories, which new code may use directly:
 (:class:`~data.jobs_repo.JobsRepository`), ``store.progress``
 (:class:`~data.progress_repo.ProgressRepository`, progress of every kind of job) and ``store.structures``
 (:class:`~data.structures_repo.StructuresRepository`, stored hierarchies and compositions), all on ``store.db``
-(:class:`~data.db.Database`). The methods of :class:`Store` delegate to them.
+(:class:`~data.db.Database`). The few series methods left on :class:`Store` (save, read, list,
+delete...) delegate to ``store.series``; everything else (the archive, vintage diffs and
+histories, jobs, progress, structures, sources) is called on its repository, e.g.
+``store.archive.save_forecast(record)``, ``store.series.diff_vintages(...)``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -28,7 +31,7 @@ from sqlalchemy import Engine
 from data.archive import ForecastArchive
 from data.db import DEFAULT_BUSY_TIMEOUT_MS, Database
 from data.jobs_repo import JobsRepository
-from data.meta import ForecastRecord, SeriesMeta, StoredSeries, VintageInfo
+from data.meta import SeriesMeta, StoredSeries, VintageInfo
 from data.progress_repo import ProgressRepository
 from data.series_repo import OBSERVATION_CHUNK, WRITE_ATTEMPTS, SeriesRepository
 from data.sources_repo import SourcesRepository
@@ -172,54 +175,10 @@ class Store:
         """Every vintage of a series, oldest first."""
         return self.series.list_vintages(series_id)
 
-    def revisions(self, series_id: str, from_vintage: int, to_vintage: int) -> pd.DataFrame:
-        """Periods whose value differs between two vintages; see :meth:`SeriesRepository.revisions`."""
-        return self.series.revisions(series_id, from_vintage, to_vintage)
-
-    def vintage_history(self, series_id: str) -> list[StoredSeries]:
-        """Every vintage with its values, in publication order; see :meth:`SeriesRepository.vintage_history`."""
-        return self.series.vintage_history(series_id)
-
     def resolve_vintage(self, series_id: str, vintage: int) -> int:
         """A series' vintage number (else a vintage id of it) as an id; see :meth:`SeriesRepository.resolve_vintage`."""
         return self.series.resolve_vintage(series_id, vintage)
 
-    def diff_vintages(self, series_id: str, from_vintage: int, to_vintage: int) -> pd.DataFrame:
-        """Periods added, removed or changed between two vintages; see :meth:`SeriesRepository.diff_vintages`."""
-        return self.series.diff_vintages(series_id, from_vintage, to_vintage)
-
     def delete_series(self, series_id: str) -> None:
         """Delete a series with its vintages and observations (archived forecasts stay)."""
         self.series.delete_series(series_id)
-
-    # -- forecast archive: see data.archive.ForecastArchive ------------------------------
-
-    def save_forecast(self, record: ForecastRecord) -> str:
-        """Archive a forecast; see :meth:`ForecastArchive.save_forecast`."""
-        return self.archive.save_forecast(record)
-
-    def get_forecast(self, forecast_id: str) -> ForecastRecord:
-        """One archived forecast; see :meth:`ForecastArchive.get_forecast`."""
-        return self.archive.get_forecast(forecast_id)
-
-    def list_forecasts(
-        self,
-        series_id: str | None = None,
-        *,
-        model: str | None = None,
-        since: datetime | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[ForecastRecord]:
-        """Archived forecasts, newest first; see :meth:`ForecastArchive.list_forecasts`."""
-        return self.archive.list_forecasts(series_id, model=model, since=since, limit=limit, offset=offset)
-
-    def count_forecasts(
-        self, series_id: str | None = None, *, model: str | None = None, since: datetime | None = None
-    ) -> int:
-        """How many archived forecasts :meth:`list_forecasts` would return without paging."""
-        return self.archive.count_forecasts(series_id, model=model, since=since)
-
-    def prune_forecasts(self, older_than: timedelta, *, dry_run: bool = False) -> int:
-        """Delete archived forecasts older than ``older_than``; see :meth:`ForecastArchive.prune_forecasts`."""
-        return self.archive.prune_forecasts(older_than, dry_run=dry_run)

@@ -582,7 +582,7 @@ def _archived_frame(store: Any, report_name: str, series_id: str, as_of: datetim
     """
     parts: list[pd.DataFrame] = []
     seen_vintages: set[Any] = set()
-    records = [r for r in store.list_forecasts(series_id) if r.params.get("report") == report_name]
+    records = [r for r in store.archive.list_forecasts(series_id) if r.params.get("report") == report_name]
     issued: list[tuple[datetime, ForecastRecord]] = []
     for record in records:
         when = _issued_at(record)
@@ -633,7 +633,7 @@ def _archive_forecasts(
             levels=tuple(definition.levels),
             frame=frame,
         )
-        ids[section.series_id] = store.save_forecast(record)
+        ids[section.series_id] = store.archive.save_forecast(record)
     return ids
 
 

@@ -348,7 +348,7 @@ def read_vintage_diff(
     to_vintage = store.resolve_vintage(series_id, to_vintage)
     old = store.read_series(series_id, vintage_id=from_vintage).vintage
     new = store.read_series(series_id, vintage_id=to_vintage).vintage
-    return diff_to_read(series_id, old, new, store.diff_vintages(series_id, from_vintage, to_vintage))
+    return diff_to_read(series_id, old, new, store.series.diff_vintages(series_id, from_vintage, to_vintage))
 
 
 @router.delete(

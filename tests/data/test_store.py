@@ -86,7 +86,7 @@ def test_created_at_is_utc_with_microseconds_and_increasing(store: Store):
 def test_revisions_lists_changed_added_and_removed_periods(store: Store):
     v1 = store.save_series(META, monthly([1.0, 2.0, 3.0]))
     v2 = store.save_series(META, monthly([1.0, 2.2, np.nan, 4.0]))
-    rev = store.revisions(META.series_id, v1.vintage_id, v2.vintage_id)
+    rev = store.series.revisions(META.series_id, v1.vintage_id, v2.vintage_id)
     assert list(rev.columns) == ["ds", "old", "new"]
     assert [str(p) for p in rev["ds"]] == ["2021-02", "2021-03", "2021-04"]
     assert rev["old"].tolist()[:2] == [2.0, 3.0] and np.isnan(rev["old"].iloc[2])
@@ -97,7 +97,7 @@ def test_revisions_with_foreign_vintage_raises(store: Store):
     v1 = store.save_series(META, monthly([1.0]))
     other = store.save_series(SeriesMeta("other", frequency="monthly"), monthly([1.0]))
     with pytest.raises(VintageNotFoundError, match="no vintage with id"):
-        store.revisions(META.series_id, v1.vintage_id, other.vintage_id)
+        store.series.revisions(META.series_id, v1.vintage_id, other.vintage_id)
 
 
 def test_gaps_stay_nan_and_edges_are_trimmed(store: Store):
@@ -170,14 +170,14 @@ def test_list_series_filters_by_tags_and_pages(store: Store):
 
 def test_delete_series_removes_vintages_but_keeps_forecasts(store: Store):
     info = store.save_series(META, monthly([1.0, 2.0, 3.0]))
-    fid = store.save_forecast(_record(META.series_id, info.vintage_id))
+    fid = store.archive.save_forecast(_record(META.series_id, info.vintage_id))
     store.delete_series(META.series_id)
     assert not store.has_series(META.series_id)
     with pytest.raises(SeriesNotFoundError):
         store.read_series(META.series_id)
     with pytest.raises(SeriesNotFoundError):
         store.delete_series(META.series_id)
-    assert store.get_forecast(fid).series_id == META.series_id
+    assert store.archive.get_forecast(fid).series_id == META.series_id
     with store.engine.connect() as conn:  # no orphaned observation rows
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM observations").scalar_one() == 0
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM vintages").scalar_one() == 0
@@ -209,9 +209,9 @@ def _record(series_id, vintage_id, *, model="naive", index=None):
 def test_forecast_archive_round_trips_frames(store: Store):
     info = store.save_series(META, monthly([1.0, 2.0, 3.0]))
     record = _record(META.series_id, info.vintage_id)
-    fid = store.save_forecast(record)
+    fid = store.archive.save_forecast(record)
     assert len(fid) == 32 and record.forecast_id == fid and record.created_at is not None
-    got = store.get_forecast(fid)
+    got = store.archive.get_forecast(fid)
     pd.testing.assert_frame_equal(got.frame, record.frame)
     assert got.frame.index.freqstr == "M" and got.frame.attrs["interval_method"] == "normal"
     assert got.params == {"season_length": 12, "levels": [80]}
@@ -228,33 +228,33 @@ def test_inline_forecasts_are_archived_without_series(store: Store):
     index = pd.date_range("2024-01-31", periods=3, freq="ME", name="ds")
     record = _record(None, None, model="drift", index=index)
     record.params["data_sha256"] = "ab" * 32
-    fid = store.save_forecast(record)
-    got = store.get_forecast(fid)
+    fid = store.archive.save_forecast(record)
+    got = store.archive.get_forecast(fid)
     assert got.series_id is None and got.vintage_id is None
     pd.testing.assert_frame_equal(got.frame, record.frame)
 
 
 def test_list_forecasts_filters_newest_first(store: Store):
     info = store.save_series(META, monthly([1.0, 2.0, 3.0]))
-    first = store.save_forecast(_record(META.series_id, info.vintage_id, model="naive"))
+    first = store.archive.save_forecast(_record(META.series_id, info.vintage_id, model="naive"))
     cut = datetime.now(UTC)
     time.sleep(0.002)
-    second = store.save_forecast(_record(META.series_id, info.vintage_id, model="drift"))
-    third = store.save_forecast(_record(None, None, model="drift"))
-    assert [r.forecast_id for r in store.list_forecasts()] == [third, second, first]
-    assert [r.forecast_id for r in store.list_forecasts(META.series_id)] == [second, first]
-    assert [r.forecast_id for r in store.list_forecasts(model="drift", since=cut)] == [third, second]
+    second = store.archive.save_forecast(_record(META.series_id, info.vintage_id, model="drift"))
+    third = store.archive.save_forecast(_record(None, None, model="drift"))
+    assert [r.forecast_id for r in store.archive.list_forecasts()] == [third, second, first]
+    assert [r.forecast_id for r in store.archive.list_forecasts(META.series_id)] == [second, first]
+    assert [r.forecast_id for r in store.archive.list_forecasts(model="drift", since=cut)] == [third, second]
     # Pages come from the database; the count ignores paging.
-    assert [r.forecast_id for r in store.list_forecasts(limit=2)] == [third, second]
-    assert [r.forecast_id for r in store.list_forecasts(limit=1, offset=1)] == [second]
-    assert store.list_forecasts(offset=3) == []
-    assert store.count_forecasts() == 3
-    assert store.count_forecasts(META.series_id) == 2
-    assert store.count_forecasts(model="drift", since=cut) == 2
+    assert [r.forecast_id for r in store.archive.list_forecasts(limit=2)] == [third, second]
+    assert [r.forecast_id for r in store.archive.list_forecasts(limit=1, offset=1)] == [second]
+    assert store.archive.list_forecasts(offset=3) == []
+    assert store.archive.count_forecasts() == 3
+    assert store.archive.count_forecasts(META.series_id) == 2
+    assert store.archive.count_forecasts(model="drift", since=cut) == 2
     with pytest.raises(IngestError, match="limit and offset"):
-        store.list_forecasts(offset=-1)
+        store.archive.list_forecasts(offset=-1)
     with pytest.raises(ForecastNotFoundError):
-        store.get_forecast("0" * 32)
+        store.archive.get_forecast("0" * 32)
 
 
 def test_save_ingested_is_one_vintage_per_series(store: Store):

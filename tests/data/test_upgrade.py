@@ -89,7 +89,7 @@ def _fill_old_series(store: Store) -> None:
         index=pd.period_range("2023-04", periods=2, freq="M", name="ds"),
     )
     vintage = store.list_vintages("cn_ru_exports")[-1].vintage_id
-    store.save_forecast(
+    store.archive.save_forecast(
         ForecastRecord("cn_ru_exports", vintage, "naive", {"season_length": 12}, 2, (80,), frame, "f" * 32, CREATED)
     )
 
@@ -147,7 +147,7 @@ def _assert_old_rows_kept(store: Store) -> None:
     assert stored.series.tolist()[::2] == [10.3, 11.1] and pd.isna(stored.series.iloc[1])
     assert stored.meta.tags == {"flow": "export", "reporter": "CN"} and stored.meta.unit == "USD bn"
     assert store.read_series("ru_share").series.tolist() == [0.2, 0.25]
-    forecast = store.get_forecast("f" * 32)
+    forecast = store.archive.get_forecast("f" * 32)
     assert forecast.frame["hi_80"].tolist() == [12.0, 12.8] and forecast.created_at == CREATED
     reports = ReportStore.for_store(store)
     run = reports.latest_run("monthly-trade")
@@ -252,7 +252,7 @@ def test_upgrade_to_vintage_identity_starts_above_every_recorded_id(tmp_path: Pa
             conn.exec_driver_sql("ALTER TABLE vintages DROP COLUMN published_at")
         frame = pd.DataFrame({"mean": [4.0]}, index=pd.period_range("2023", periods=1, freq="Y", name="ds"))
         # An archived forecast of a vintage deleted long ago, with a higher id than any left.
-        store.save_forecast(ForecastRecord(None, old + 5, "naive", {}, 1, (), frame))
+        store.archive.save_forecast(ForecastRecord(None, old + 5, "naive", {}, 1, (), frame))
         store.delete_series("gone")
         store.create_schema()
         with store.engine.connect() as conn:

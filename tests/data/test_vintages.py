@@ -57,7 +57,7 @@ def test_identical_data_makes_no_new_vintage(store: Store):
 def test_diff_vintages_added_removed_changed(store: Store):
     a = store.save_series(META, annual({2020: 107.76, 2021: 146.887, 2022: 190.27}))
     b = store.save_series(META, annual({2021: 146.9, 2022: 190.27, 2023: 240.11}))
-    diff = store.diff_vintages(META.series_id, a.vintage_id, b.vintage_id)
+    diff = store.series.diff_vintages(META.series_id, a.vintage_id, b.vintage_id)
     assert diff["ds"].astype(str).tolist() == ["2020", "2021", "2023"]
     assert diff["change"].tolist() == ["removed", "changed", "added"]
     assert diff["old"].tolist()[:2] == [107.76, 146.887] and np.isnan(diff["old"].iloc[2])
@@ -67,7 +67,7 @@ def test_diff_vintages_added_removed_changed(store: Store):
 def test_diff_of_unknown_vintage_is_not_found(store: Store):
     a = store.save_series(META, annual({2020: 1.0}))
     with pytest.raises(VintageNotFoundError):
-        store.diff_vintages(META.series_id, a.vintage_id, a.vintage_id + 999)
+        store.series.diff_vintages(META.series_id, a.vintage_id, a.vintage_id + 999)
 
 
 def test_current_vintage_orders_by_effective_time_then_number(store: Store):
@@ -83,7 +83,7 @@ def test_current_vintage_orders_by_effective_time_then_number(store: Store):
 def test_vintage_history_is_in_publication_order(store: Store):
     store.save_series(META, annual({2022: 190.27, 2023: 240.11}), published_at=when("2024-01-12"))
     store.save_series(META, annual({2022: 190.27}), published_at=when("2023-01-13"))
-    history = store.vintage_history(META.series_id)
+    history = store.series.vintage_history(META.series_id)
     assert [h.vintage.number for h in history] == [2, 1]
     assert [len(h.series) for h in history] == [1, 2]
     assert history[1].series.index.astype(str).tolist() == ["2022", "2023"]
