@@ -112,7 +112,7 @@ def load(
         )
         store = open_cli_store(settings)
         try:
-            infos = store.save_ingested(result, release=release, skip_unchanged=True, published_at=published_at)
+            infos = store.series.save_ingested(result, release=release, skip_unchanged=True, published_at=published_at)
         finally:
             store.dispose()
     except DataError as exc:
@@ -210,7 +210,7 @@ def series_list(
     try:
         store = open_cli_store()
         try:
-            metas, total = store.list_series(tags=tags or None, limit=limit, offset=offset)
+            metas, total = store.series.list_series(tags=tags or None, limit=limit, offset=offset)
         finally:
             store.dispose()
     except DataError as exc:
@@ -233,7 +233,7 @@ def series_show(
         store = open_cli_store()
         try:
             stored = store.read_series(series_id, as_of=as_of)
-            vintages = store.list_vintages(series_id)
+            vintages = store.series.list_vintages(series_id)
         finally:
             store.dispose()
     except DataError as exc:

@@ -14,10 +14,10 @@ The work is done by the repositories, which new code may use directly:
 (:class:`~data.jobs_repo.JobsRepository`), ``store.progress``
 (:class:`~data.progress_repo.ProgressRepository`, progress of every kind of job) and ``store.structures``
 (:class:`~data.structures_repo.StructuresRepository`, stored hierarchies and compositions), all on ``store.db``
-(:class:`~data.db.Database`). The few series methods left on :class:`Store` (save, read, list,
-delete...) delegate to ``store.series``; everything else (the archive, vintage diffs and
-histories, jobs, progress, structures, sources) is called on its repository, e.g.
-``store.archive.save_forecast(record)``, ``store.series.diff_vintages(...)``.
+(:class:`~data.db.Database`). Four one-call series methods stay on :class:`Store`
+(``save_series``, ``read_series``, ``get_meta``, ``resolve_vintage``: the door of notebooks and
+of the vintage routes) and delegate to ``store.series``; everything else is called on its
+repository, e.g. ``store.series.list_vintages(id)``, ``store.archive.save_forecast(record)``.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from data.sources_repo import SourcesRepository
 from data.structures_repo import StructuresRepository
 
 if TYPE_CHECKING:
-    from data.ingest import IngestResult
+    pass
 
 __all__ = ["OBSERVATION_CHUNK", "WRITE_ATTEMPTS", "Store"]
 
@@ -138,19 +138,6 @@ class Store:
             meta, observations, release=release, skip_unchanged=skip_unchanged, published_at=published_at
         )
 
-    def save_ingested(
-        self,
-        result: IngestResult,
-        *,
-        release: str | None = None,
-        skip_unchanged: bool = False,
-        published_at: datetime | None = None,
-    ) -> list[VintageInfo]:
-        """Store a validated upload; see :meth:`SeriesRepository.save_ingested`."""
-        return self.series.save_ingested(
-            result, release=release, skip_unchanged=skip_unchanged, published_at=published_at
-        )
-
     def read_series(
         self, series_id: str, *, as_of: datetime | None = None, vintage_id: int | None = None
     ) -> StoredSeries:
@@ -161,24 +148,6 @@ class Store:
         """Metadata of one series; see :meth:`SeriesRepository.get_meta`."""
         return self.series.get_meta(series_id)
 
-    def has_series(self, series_id: str) -> bool:
-        """Whether a series is stored under ``series_id``."""
-        return self.series.has_series(series_id)
-
-    def list_series(
-        self, *, tags: dict[str, str] | None = None, limit: int = 100, offset: int = 0
-    ) -> tuple[list[SeriesMeta], int]:
-        """One page of series metadata and the total; see :meth:`SeriesRepository.list_series`."""
-        return self.series.list_series(tags=tags, limit=limit, offset=offset)
-
-    def list_vintages(self, series_id: str) -> list[VintageInfo]:
-        """Every vintage of a series, oldest first."""
-        return self.series.list_vintages(series_id)
-
     def resolve_vintage(self, series_id: str, vintage: int) -> int:
         """A series' vintage number (else a vintage id of it) as an id; see :meth:`SeriesRepository.resolve_vintage`."""
         return self.series.resolve_vintage(series_id, vintage)
-
-    def delete_series(self, series_id: str) -> None:
-        """Delete a series with its vintages and observations (archived forecasts stay)."""
-        self.series.delete_series(series_id)

@@ -535,7 +535,7 @@ def resolve_series_ids(definition: ReportDefinition, store: Any) -> list[str]:
     if definition.tags:
         offset = 0
         while True:
-            page, total = store.list_series(tags=dict(definition.tags), limit=_TAG_PAGE, offset=offset)
+            page, total = store.series.list_series(tags=dict(definition.tags), limit=_TAG_PAGE, offset=offset)
             ids.extend(m.series_id for m in page)
             offset += len(page)
             if not page or offset >= total:
@@ -549,7 +549,7 @@ def _read_at(store: Any, series_id: str, as_of: datetime) -> tuple[StoredSeries,
     except VintageNotFoundError:
         # Back-filled runs (as-of before the data was loaded): use the first vintage stored,
         # cut at as-of below, and say so in the report.
-        first = store.list_vintages(series_id)[0]
+        first = store.series.list_vintages(series_id)[0]
         return (
             store.read_series(series_id, vintage_id=first.vintage_id),
             " (stored after the as-of time; periods ending after it are left out)",

@@ -190,7 +190,7 @@ def read_structure(
         No structure of that name (and whatever ``read`` raises for a member).
     """
     definition: StructureDefinition = store.structures.resolve(store.structures.get(name))
-    ids = [i for i in definition.members if i in definition.data_ids or store.has_series(i)]
+    ids = [i for i in definition.members if i in definition.data_ids or store.series.has_series(i)]
     read_ = {i: read(i) for i in ids}
     frame = members_frame(definition, {i: r[0] for i, r in read_.items()})
     units = [r[2] for r in read_.values() if r[2]]

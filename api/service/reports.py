@@ -118,7 +118,7 @@ def check_against_service(definition: ReportDefinition, store: Any, delivery: De
     """
     from forecasting.exceptions import InvalidParameterError
 
-    missing = [s for s in definition.series_ids if not store.has_series(s)]
+    missing = [s for s in definition.series_ids if not store.series.has_series(s)]
     if missing:
         raise UnknownReportSeriesError(
             f"report {definition.name!r} names series not in the store: {', '.join(missing)}; load them first "
@@ -127,7 +127,7 @@ def check_against_service(definition: ReportDefinition, store: Any, delivery: De
         )
     for series_id, options in definition.series_options.items():
         spec = driver_spec(series_id, options)
-        absent = [s for s in (spec.series_ids if spec is not None else []) if not store.has_series(s)]
+        absent = [s for s in (spec.series_ids if spec is not None else []) if not store.series.has_series(s)]
         if absent:
             raise UnknownReportSeriesError(
                 f"report {definition.name!r}: series_options[{series_id!r}] names driver or scenario series not in "

@@ -47,7 +47,7 @@ def test_vintages_read_back_exactly_what_was_uploaded_at_each_time(store: Store)
         time.sleep(0.002)
 
     assert [i.number for i in infos] == [1, 2, 3]
-    assert [v.vintage_id for v in store.list_vintages(META.series_id)] == [i.vintage_id for i in infos]
+    assert [v.vintage_id for v in store.series.list_vintages(META.series_id)] == [i.vintage_id for i in infos]
     for y, info, moment in zip(uploads, infos, moments, strict=True):
         by_time = store.read_series(META.series_id, as_of=moment)
         by_id = store.read_series(META.series_id, vintage_id=info.vintage_id)
@@ -78,7 +78,7 @@ def test_created_at_is_utc_with_microseconds_and_increasing(store: Store):
     infos = [store.save_series(META, monthly([float(k), 1.0])) for k in range(3)]
     for info in infos:
         assert info.created_at.tzinfo is not None and info.created_at.utcoffset() == timedelta(0)
-    stored = store.list_vintages(META.series_id)
+    stored = store.series.list_vintages(META.series_id)
     assert [v.created_at for v in stored] == [i.created_at for i in infos]
     assert stored[0].created_at < stored[1].created_at < stored[2].created_at
 
@@ -133,7 +133,7 @@ def test_frequency_change_is_a_conflict(store: Store):
     annual = SeriesMeta(META.series_id, frequency="annual")
     with pytest.raises(ConflictError, match="stored as monthly"):
         store.save_series(annual, pd.Series([1.0], index=pd.period_range("2020", periods=1, freq="Y")))
-    assert len(store.list_vintages(META.series_id)) == 1
+    assert len(store.series.list_vintages(META.series_id)) == 1
 
 
 def test_reupload_merges_metadata_and_keeps_names(store: Store):
@@ -142,7 +142,7 @@ def test_reupload_merges_metadata_and_keeps_names(store: Store):
     meta = store.get_meta("x")
     assert meta.name == "Nice name" and meta.unit == "USD bn"
     assert meta.tags == {"flow": "export", "source": "GACC"}
-    assert store.list_series(tags={"source": "GACC"})[1] == 1
+    assert store.series.list_series(tags={"source": "GACC"})[1] == 1
 
 
 def test_skip_unchanged_writes_no_new_vintage_for_identical_data(store: Store):
@@ -160,23 +160,23 @@ def test_list_series_filters_by_tags_and_pages(store: Store):
         store.save_series(
             SeriesMeta(f"s{k}", frequency="monthly", tags={"flow": flow, "reporter": "CN"}), monthly([1.0])
         )
-    page, total = store.list_series(tags={"flow": "export"}, limit=2, offset=0)
+    page, total = store.series.list_series(tags={"flow": "export"}, limit=2, offset=0)
     assert total == 3 and [m.series_id for m in page] == ["s0", "s2"]
-    page, total = store.list_series(tags={"flow": "export", "reporter": "CN"}, limit=2, offset=2)
+    page, total = store.series.list_series(tags={"flow": "export", "reporter": "CN"}, limit=2, offset=2)
     assert total == 3 and [m.series_id for m in page] == ["s4"]
-    assert store.list_series(tags={"flow": "total"}) == ([], 0)
-    assert store.list_series()[1] == 5
+    assert store.series.list_series(tags={"flow": "total"}) == ([], 0)
+    assert store.series.list_series()[1] == 5
 
 
 def test_delete_series_removes_vintages_but_keeps_forecasts(store: Store):
     info = store.save_series(META, monthly([1.0, 2.0, 3.0]))
     fid = store.archive.save_forecast(_record(META.series_id, info.vintage_id))
-    store.delete_series(META.series_id)
-    assert not store.has_series(META.series_id)
+    store.series.delete_series(META.series_id)
+    assert not store.series.has_series(META.series_id)
     with pytest.raises(SeriesNotFoundError):
         store.read_series(META.series_id)
     with pytest.raises(SeriesNotFoundError):
-        store.delete_series(META.series_id)
+        store.series.delete_series(META.series_id)
     assert store.archive.get_forecast(fid).series_id == META.series_id
     with store.engine.connect() as conn:  # no orphaned observation rows
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM observations").scalar_one() == 0
@@ -259,10 +259,10 @@ def test_list_forecasts_filters_newest_first(store: Store):
 
 def test_save_ingested_is_one_vintage_per_series(store: Store):
     result = load_series(b"unique_id,ds,y\na,2023-01,1\na,2023-02,2\nb,2023Q1,5\nb,2023Q2,6\n")
-    infos = store.save_ingested(result, release="r1")
+    infos = store.series.save_ingested(result, release="r1")
     assert [(i.series_id, i.number, i.n_obs, i.release) for i in infos] == [("a", 1, 2, "r1"), ("b", 1, 2, "r1")]
     assert store.get_meta("b").frequency == "quarterly"
-    again = store.save_ingested(result, skip_unchanged=True)
+    again = store.series.save_ingested(result, skip_unchanged=True)
     assert [(i.series_id, i.number, i.created) for i in again] == [("a", 1, False), ("b", 1, False)]
 
 
@@ -281,7 +281,7 @@ def test_check_connection_raises_storage_unavailable_for_unreachable_database():
     with pytest.raises(StorageUnavailableError, match="unavailable"):
         store.check_connection()
     with pytest.raises(StorageUnavailableError):
-        store.list_series()
+        store.series.list_series()
     store.dispose()
 
 
@@ -292,7 +292,7 @@ def test_check_connection_passes_on_a_live_store(store: Store):
 def test_create_schema_is_idempotent(store: Store):
     store.save_series(META, monthly([1.0]))
     store.create_schema()
-    assert store.list_series()[1] == 1
+    assert store.series.list_series()[1] == 1
 
 
 # The alembic command in a fresh interpreter (20 s). In the fast suite: the migrations match the
@@ -324,21 +324,21 @@ def test_save_ingested_checks_frames_built_by_hand(store: Store):
     periods = pd.PeriodIndex(["2023-01", "2023-02", "2023-01"], freq="M")
     dup = IngestResult(frame=pd.DataFrame({"unique_id": ["a", "a", "a"], "ds": periods, "y": [1.0, 2.0, 3.0]}))
     with pytest.raises(IngestError, match="series 'a': duplicate period 2023-01"):
-        store.save_ingested(dup)
+        store.series.save_ingested(dup)
     empty = IngestResult(
         frame=pd.DataFrame({"unique_id": ["a", "b"], "ds": periods[:2], "y": [1.0, np.nan]}),
         metas={"a": SeriesMeta("a"), "b": SeriesMeta("b")},
     )
     with pytest.raises(IngestError, match="series 'b' has no values"):
-        store.save_ingested(empty)
+        store.series.save_ingested(empty)
     share = IngestResult(
         frame=pd.DataFrame({"unique_id": ["s", "s"], "ds": periods[:2], "y": [0.5, 50.0]}),
         metas={"s": SeriesMeta("s", kind="share")},
     )
     with pytest.raises(IngestError, match=r"series 's' at 2023-02: share 50 for series 's' is outside") as err:
-        store.save_ingested(share)
+        store.series.save_ingested(share)
     assert err.value.code == "share_out_of_range"
-    assert store.list_series() == ([], 0)
+    assert store.series.list_series() == ([], 0)
 
 
 def test_migrations_match_the_table_definitions(sqlite_store: Store):
@@ -382,4 +382,4 @@ def test_store_is_a_context_manager(tmp_path):
     with Store.from_url(f"sqlite:///{tmp_path / 'cm.db'}") as store:
         store.create_schema()
         store.save_series(META, monthly([1.0]))
-        assert store.list_series()[1] == 1
+        assert store.series.list_series()[1] == 1

@@ -48,10 +48,10 @@ def test_identical_data_makes_no_new_vintage(store: Store):
     first = store.save_series(META, annual({2022: 190.27}), published_at=when("2023-01-13"), skip_unchanged=True)
     again = store.save_series(META, annual({2022: 190.27}), published_at=when("2023-02-01"), skip_unchanged=True)
     assert first.created and not again.created and again.vintage_id == first.vintage_id
-    assert len(store.list_vintages(META.series_id)) == 1
+    assert len(store.series.list_vintages(META.series_id)) == 1
     # Identical to the vintage current at an EARLIER date? Nothing was published then: stored.
     earlier = store.save_series(META, annual({2022: 190.27}), published_at=when("2022-06-01"), skip_unchanged=True)
-    assert earlier.created and len(store.list_vintages(META.series_id)) == 2
+    assert earlier.created and len(store.series.list_vintages(META.series_id)) == 2
 
 
 def test_diff_vintages_added_removed_changed(store: Store):
@@ -73,7 +73,7 @@ def test_diff_of_unknown_vintage_is_not_found(store: Store):
 def test_current_vintage_orders_by_effective_time_then_number(store: Store):
     a = store.save_series(META, annual({2020: 1.0}), published_at=when("2024-01-01"))
     b = store.save_series(META, annual({2020: 2.0}), published_at=when("2024-01-01"))
-    vintages = store.list_vintages(META.series_id)
+    vintages = store.series.list_vintages(META.series_id)
     assert current_vintage(vintages).vintage_id == b.vintage_id
     assert current_vintage(vintages, datetime(2024, 1, 1)).vintage_id == b.vintage_id  # naive = UTC
     assert current_vintage(vintages, when("2023-12-31")) is None
