@@ -112,7 +112,7 @@ def load(
         )
         store = open_cli_store(settings)
         try:
-            infos = store.save_ingested(result, release=release, skip_unchanged=True, published_at=published_at)
+            infos = store.series.save_ingested(result, release=release, skip_unchanged=True, published_at=published_at)
         finally:
             store.dispose()
     except DataError as exc:
@@ -178,7 +178,7 @@ def prune(
     try:
         store = open_cli_store(settings)
         try:
-            count = store.prune_forecasts(timedelta(days=days), dry_run=dry_run)
+            count = store.archive.prune_forecasts(timedelta(days=days), dry_run=dry_run)
             # Runs (with their files; the latest successful one of each report stays) have no dry run.
             runs = 0 if dry_run else prune_runs(ReportStore.for_store(store), timedelta(days=days))
         finally:
@@ -210,7 +210,7 @@ def series_list(
     try:
         store = open_cli_store()
         try:
-            metas, total = store.list_series(tags=tags or None, limit=limit, offset=offset)
+            metas, total = store.series.list_series(tags=tags or None, limit=limit, offset=offset)
         finally:
             store.dispose()
     except DataError as exc:
@@ -233,7 +233,7 @@ def series_show(
         store = open_cli_store()
         try:
             stored = store.read_series(series_id, as_of=as_of)
-            vintages = store.list_vintages(series_id)
+            vintages = store.series.list_vintages(series_id)
         finally:
             store.dispose()
     except DataError as exc:
@@ -270,7 +270,7 @@ def series_diff(
                 store.resolve_vintage(series_id, from_vintage),
                 store.resolve_vintage(series_id, to_vintage),
             )
-            frame = store.diff_vintages(series_id, old_id, new_id)
+            frame = store.series.diff_vintages(series_id, old_id, new_id)
         finally:
             store.dispose()
     except DataError as exc:

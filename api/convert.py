@@ -558,8 +558,8 @@ def structure_create(body: StructureCreate) -> StructureDefinition:
     )
 
 
-def structure_to_read(structure: StructureDefinition) -> StructureRead:
-    """A stored definition → its response schema."""
+def structure_to_read(structure: StructureDefinition, progress: Progress | None = None) -> StructureRead:
+    """A stored definition (and the progress of its last forecast) → its response schema."""
     return StructureRead(
         name=structure.name,
         kind=structure.kind,
@@ -576,6 +576,7 @@ def structure_to_read(structure: StructureDefinition) -> StructureRead:
         members=list(structure.members),
         created_at=structure.created_at,
         updated_at=structure.updated_at,
+        progress=progress_to_read(progress),
     )
 
 

@@ -79,7 +79,7 @@ def existing_series_id(
     series_id: Annotated[str, Path(pattern=f"^{SERIES_ID_PATTERN.pattern}$", max_length=100)],
 ) -> str:
     """The path's series id, or :class:`~data.SeriesNotFoundError` (404) if nothing is stored under it."""
-    if not store.has_series(series_id):
+    if not store.series.has_series(series_id):
         raise SeriesNotFoundError(f"no series {series_id!r} is stored; list them with GET /v1/series.")
     return series_id
 

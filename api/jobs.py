@@ -25,7 +25,6 @@ import logging
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api.convert import batch_request, batch_to_read, progress_to_read
@@ -35,6 +34,7 @@ from api.service import ForecastService
 from api.settings import Settings
 from data import Store
 from data.jobs_repo import ACTIVE, JobsRepository
+from data.leases import Lease, LeaseKeeper
 from data.progress_repo import FORECAST_BATCH, ProgressRepository, ProgressTracker
 from forecasting.exceptions import InvalidParameterError, NotFoundError
 
@@ -49,10 +49,6 @@ class JobNotFoundError(NotFoundError):
     code = "job_not_found"
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class JobManager:
     """Creates, runs, recovers and reports batch jobs for one app instance."""
 
@@ -62,7 +58,7 @@ class JobManager:
         self.owner = uuid.uuid4().hex
         self._runner: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
-        self._ticker: threading.Thread | None = None
+        self._keeper: LeaseKeeper | None = None
         self._store: Store | None = None
         self._service: ForecastService | None = None
 
@@ -83,14 +79,15 @@ class JobManager:
         self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradecast-jobs")
         self._stop.clear()
         self.recover()
-        self._ticker = threading.Thread(target=self._tick, name="tradecast-job-heartbeat", daemon=True)
-        self._ticker.start()
+        # One lease helper for every kind of job (data.leases): here one renewal refreshes the
+        # heartbeat of every job this instance owns, then takes over the stale jobs of others.
+        self._keeper = LeaseKeeper(self._tick, self.lease.renew_every, name="tradecast-job-heartbeat").start()
 
     def shutdown(self) -> None:
         """Stop the heartbeat and the runner; unfinished jobs are recovered by the next start."""
         self._stop.set()
-        if self._ticker is not None:
-            self._ticker.join(timeout=5)
+        if self._keeper is not None:
+            self._keeper.stop(timeout=5)
         if self._runner is not None:
             self._runner.shutdown(wait=False, cancel_futures=True)
 
@@ -187,20 +184,21 @@ class JobManager:
         logger.info("job %s %s (%d series, %d failed)", job_id, outcome, result.count, result.failed)
 
     # ---------------------------------------------------------------- recovery
-    def _tick(self) -> None:
-        while not self._stop.wait(self.settings.job_heartbeat_seconds):
-            try:
-                self._heartbeat()
-                self.recover()
-            except Exception:  # the database may be briefly unavailable; try again next tick
-                logger.warning("job heartbeat/recovery failed", exc_info=True)
+    @property
+    def lease(self) -> Lease:
+        """A batch job's lease: ``TRADECAST_JOB_STALE_SECONDS``, renewed every ``TRADECAST_JOB_HEARTBEAT_SECONDS``."""
+        return Lease(self.settings.job_stale_seconds, renew_seconds=self.settings.job_heartbeat_seconds)
 
-    def _heartbeat(self) -> None:
-        self.rows.heartbeat(self.owner)
+    def _tick(self) -> None:
+        try:
+            self.rows.heartbeat(self.owner)
+            self.recover()
+        except Exception:  # the database may be briefly unavailable; try again next tick
+            logger.warning("job heartbeat/recovery failed", exc_info=True)
 
     def recover(self) -> list[str]:
         """Claim jobs whose owner stopped heart-beating: re-run them, or fail them after max attempts."""
-        stale_before = _now() - timedelta(seconds=self.settings.job_stale_seconds)
+        stale_before = self.lease.stale_before()
         claimed: list[str] = []
         for row in self.rows.list_stale(stale_before):
             give_up = row.attempts >= self.settings.job_max_attempts

@@ -47,7 +47,7 @@ class ArchivePruner:
         """
         deleted = 0
         try:
-            deleted += self.store.prune_forecasts(self.older_than)
+            deleted += self.store.archive.prune_forecasts(self.older_than)
         except Exception:
             logger.exception("forecast archive: prune failed; retrying in %.0f s", self.interval)
         try:

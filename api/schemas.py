@@ -907,6 +907,11 @@ class StructureRead(BaseModel):
     )
     created_at: datetime | None
     updated_at: datetime | None
+    progress: ProgressRead | None = Field(
+        None,
+        description="Series fitted / total of the structure's last (or current) forecast, with its failure; "
+        "null before the first.",
+    )
 
 
 class StructuresPage(BaseModel):

@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         store.create_schema()
         try:
             n_vintages = store_releases(store, releases)
-            history = store.vintage_history(SERIES_ID)
+            history = store.series.vintage_history(SERIES_ID)
         finally:
             store.dispose()
     vintages = [(f"{h.vintage.effective_at:%Y-%m-%d}", h.series) for h in history]

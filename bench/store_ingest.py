@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             result = load_series(csv_path, max_bytes=max(size + 1, 50 * 1024 * 1024))
             t_parse = time.perf_counter() - t0
             t0 = time.perf_counter()
-            infos = store.save_ingested(result, release="bench v1")
+            infos = store.series.save_ingested(result, release="bench v1")
             t_save = time.perf_counter() - t0
             trace_peak = tracemalloc.get_traced_memory()[1] / 1e6 if args.tracemalloc else None
             if args.tracemalloc:

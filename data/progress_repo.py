@@ -13,6 +13,7 @@ never lets a failure to *record* progress fail the work itself.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,13 +39,14 @@ __all__ = [
     "REPORT_RUN",
     "SOURCE_REFRESH",
     "STRUCTURE_FORECAST",
+    "worker_database",
 ]
 
 logger = logging.getLogger(__name__)
 
 #: Kinds of long work, each with its own table of jobs (the progress record is keyed by kind and id).
 FORECAST_BATCH: Final = "forecast_batch"  # api_jobs
-STRUCTURE_FORECAST: Final = "structure_forecast"  # reserved: structure forecasts run in the request today
+STRUCTURE_FORECAST: Final = "structure_forecast"  # no table: keyed by the structure's name (its last forecast)
 REPORT_RUN: Final = "report_run"  # report_runs
 SOURCE_REFRESH: Final = "source_refresh"  # source_refreshes (the refresh's name: its last run)
 #: The kinds of long work that record progress.
@@ -238,6 +240,12 @@ class ProgressRepository:
             return int(conn.execute(delete(_P).where(_P.c.kind == kind, _P.c.job_id.in_(ids))).rowcount)
 
 
+@functools.lru_cache(maxsize=4)
+def worker_database(url: str, busy_timeout_ms: int) -> Database:
+    """One database per URL in a worker process (where a pickled :class:`ProgressTracker` records)."""
+    return Database.from_url(url, busy_timeout_ms=busy_timeout_ms)
+
+
 class ProgressTracker:
     """The progress of one job, as the code doing its work records it.
 
@@ -279,6 +287,35 @@ class ProgressTracker:
     def item_retried(self, item: str) -> None:
         """Item ``item`` runs again (its worker died under it)."""
         self._safely(ProgressRepository.advance, self.kind, self.job_id, done=0, retried=1)
+
+    def count(self, n_done: int, n_total: int, item: str) -> None:
+        """The library's progress callback (``forecasting`` structures): ``n_done`` of ``n_total``.
+
+        ``n_done == 0`` begins the record with ``n_total`` items; each later call counts
+        ``item`` done. Pass the bound method (``tracker.count``) as ``progress=``.
+        """
+        if n_done == 0:
+            self.begin(n_total)
+        else:
+            self.item_done(item)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled for a worker process: the database travels as its URL and is reopened there.
+
+        An in-memory SQLite database cannot be reopened in another process: its copy records
+        nothing.
+        """
+        db = None if self.repository is None else self.repository.db
+        url = None
+        if db is not None and db.engine.url.database not in (None, "", ":memory:"):
+            url = db.engine.url.render_as_string(hide_password=False)
+        busy = 0 if db is None else db.busy_timeout_ms
+        return {"kind": self.kind, "job_id": self.job_id, "url": url, "busy_timeout_ms": busy}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.kind, self.job_id = state["kind"], state["job_id"]
+        url = state["url"]
+        self.repository = None if url is None else ProgressRepository(worker_database(url, state["busy_timeout_ms"]))
 
     def _safely(self, fn: Any, *args: Any, **kwargs: Any) -> None:
         if self.repository is None:

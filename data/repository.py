@@ -14,12 +14,15 @@ The work is done by the repositories, which new code may use directly:
 (:class:`~data.jobs_repo.JobsRepository`), ``store.progress``
 (:class:`~data.progress_repo.ProgressRepository`, progress of every kind of job) and ``store.structures``
 (:class:`~data.structures_repo.StructuresRepository`, stored hierarchies and compositions), all on ``store.db``
-(:class:`~data.db.Database`). The methods of :class:`Store` delegate to them.
+(:class:`~data.db.Database`). Four one-call series methods stay on :class:`Store`
+(``save_series``, ``read_series``, ``get_meta``, ``resolve_vintage``: the door of notebooks and
+of the vintage routes) and delegate to ``store.series``; everything else is called on its
+repository, e.g. ``store.series.list_vintages(id)``, ``store.archive.save_forecast(record)``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -28,14 +31,14 @@ from sqlalchemy import Engine
 from data.archive import ForecastArchive
 from data.db import DEFAULT_BUSY_TIMEOUT_MS, Database
 from data.jobs_repo import JobsRepository
-from data.meta import ForecastRecord, SeriesMeta, StoredSeries, VintageInfo
+from data.meta import SeriesMeta, StoredSeries, VintageInfo
 from data.progress_repo import ProgressRepository
 from data.series_repo import OBSERVATION_CHUNK, WRITE_ATTEMPTS, SeriesRepository
 from data.sources_repo import SourcesRepository
 from data.structures_repo import StructuresRepository
 
 if TYPE_CHECKING:
-    from data.ingest import IngestResult
+    pass
 
 __all__ = ["OBSERVATION_CHUNK", "WRITE_ATTEMPTS", "Store"]
 
@@ -135,19 +138,6 @@ class Store:
             meta, observations, release=release, skip_unchanged=skip_unchanged, published_at=published_at
         )
 
-    def save_ingested(
-        self,
-        result: IngestResult,
-        *,
-        release: str | None = None,
-        skip_unchanged: bool = False,
-        published_at: datetime | None = None,
-    ) -> list[VintageInfo]:
-        """Store a validated upload; see :meth:`SeriesRepository.save_ingested`."""
-        return self.series.save_ingested(
-            result, release=release, skip_unchanged=skip_unchanged, published_at=published_at
-        )
-
     def read_series(
         self, series_id: str, *, as_of: datetime | None = None, vintage_id: int | None = None
     ) -> StoredSeries:
@@ -158,68 +148,6 @@ class Store:
         """Metadata of one series; see :meth:`SeriesRepository.get_meta`."""
         return self.series.get_meta(series_id)
 
-    def has_series(self, series_id: str) -> bool:
-        """Whether a series is stored under ``series_id``."""
-        return self.series.has_series(series_id)
-
-    def list_series(
-        self, *, tags: dict[str, str] | None = None, limit: int = 100, offset: int = 0
-    ) -> tuple[list[SeriesMeta], int]:
-        """One page of series metadata and the total; see :meth:`SeriesRepository.list_series`."""
-        return self.series.list_series(tags=tags, limit=limit, offset=offset)
-
-    def list_vintages(self, series_id: str) -> list[VintageInfo]:
-        """Every vintage of a series, oldest first."""
-        return self.series.list_vintages(series_id)
-
-    def revisions(self, series_id: str, from_vintage: int, to_vintage: int) -> pd.DataFrame:
-        """Periods whose value differs between two vintages; see :meth:`SeriesRepository.revisions`."""
-        return self.series.revisions(series_id, from_vintage, to_vintage)
-
-    def vintage_history(self, series_id: str) -> list[StoredSeries]:
-        """Every vintage with its values, in publication order; see :meth:`SeriesRepository.vintage_history`."""
-        return self.series.vintage_history(series_id)
-
     def resolve_vintage(self, series_id: str, vintage: int) -> int:
         """A series' vintage number (else a vintage id of it) as an id; see :meth:`SeriesRepository.resolve_vintage`."""
         return self.series.resolve_vintage(series_id, vintage)
-
-    def diff_vintages(self, series_id: str, from_vintage: int, to_vintage: int) -> pd.DataFrame:
-        """Periods added, removed or changed between two vintages; see :meth:`SeriesRepository.diff_vintages`."""
-        return self.series.diff_vintages(series_id, from_vintage, to_vintage)
-
-    def delete_series(self, series_id: str) -> None:
-        """Delete a series with its vintages and observations (archived forecasts stay)."""
-        self.series.delete_series(series_id)
-
-    # -- forecast archive: see data.archive.ForecastArchive ------------------------------
-
-    def save_forecast(self, record: ForecastRecord) -> str:
-        """Archive a forecast; see :meth:`ForecastArchive.save_forecast`."""
-        return self.archive.save_forecast(record)
-
-    def get_forecast(self, forecast_id: str) -> ForecastRecord:
-        """One archived forecast; see :meth:`ForecastArchive.get_forecast`."""
-        return self.archive.get_forecast(forecast_id)
-
-    def list_forecasts(
-        self,
-        series_id: str | None = None,
-        *,
-        model: str | None = None,
-        since: datetime | None = None,
-        limit: int | None = None,
-        offset: int = 0,
-    ) -> list[ForecastRecord]:
-        """Archived forecasts, newest first; see :meth:`ForecastArchive.list_forecasts`."""
-        return self.archive.list_forecasts(series_id, model=model, since=since, limit=limit, offset=offset)
-
-    def count_forecasts(
-        self, series_id: str | None = None, *, model: str | None = None, since: datetime | None = None
-    ) -> int:
-        """How many archived forecasts :meth:`list_forecasts` would return without paging."""
-        return self.archive.count_forecasts(series_id, model=model, since=since)
-
-    def prune_forecasts(self, older_than: timedelta, *, dry_run: bool = False) -> int:
-        """Delete archived forecasts older than ``older_than``; see :meth:`ForecastArchive.prune_forecasts`."""
-        return self.archive.prune_forecasts(older_than, dry_run=dry_run)

@@ -11,12 +11,9 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
-import threading
 import time
 import traceback as tb
-from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from data.exceptions import DataError, SeriesNotFoundError, VintageNotFoundError
+from data.leases import Lease, LeaseKeeper
 from data.meta import ForecastRecord, StoredSeries
 from data.params import ForecastParams, ReportRef
 from data.progress_repo import REPORT_RUN, ProgressTracker
@@ -253,27 +251,13 @@ def execute_run(
     return finished
 
 
-@contextmanager
-def _lease_kept(reports: ReportStore, run_id: str, lease_seconds: float) -> Iterator[None]:
-    """Renew the run's lease in a background thread for as long as the block runs."""
-    stop = threading.Event()
-
-    def renew() -> None:
-        while not stop.wait(lease_seconds / 3):
-            try:
-                if not reports.renew_lease(run_id, lease_seconds):
-                    logger.warning("report run %s: lease lost (the run was taken over or finished)", run_id)
-                    return
-            except Exception:  # the database may be down a moment; the next renewal may succeed
-                logger.exception("report run %s: lease renewal failed", run_id)
-
-    thread = threading.Thread(target=renew, name=f"report-lease-{run_id[:8]}", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
+def _lease_kept(reports: ReportStore, run_id: str, lease_seconds: float) -> LeaseKeeper:
+    """Renew the run's lease in a background thread for as long as the ``with`` block runs."""
+    return LeaseKeeper(
+        lambda: reports.renew_lease(run_id, lease_seconds),
+        Lease(lease_seconds).renew_every,
+        name=f"report-lease-{run_id[:8]}",
+    )
 
 
 def _log_failed_run(name: str, run_id: str, exc: Exception) -> None:
@@ -552,7 +536,7 @@ def resolve_series_ids(definition: ReportDefinition, store: Any) -> list[str]:
     if definition.tags:
         offset = 0
         while True:
-            page, total = store.list_series(tags=dict(definition.tags), limit=_TAG_PAGE, offset=offset)
+            page, total = store.series.list_series(tags=dict(definition.tags), limit=_TAG_PAGE, offset=offset)
             ids.extend(m.series_id for m in page)
             offset += len(page)
             if not page or offset >= total:
@@ -566,7 +550,7 @@ def _read_at(store: Any, series_id: str, as_of: datetime) -> tuple[StoredSeries,
     except VintageNotFoundError:
         # Back-filled runs (as-of before the data was loaded): use the first vintage stored,
         # cut at as-of below, and say so in the report.
-        first = store.list_vintages(series_id)[0]
+        first = store.series.list_vintages(series_id)[0]
         return (
             store.read_series(series_id, vintage_id=first.vintage_id),
             " (stored after the as-of time; periods ending after it are left out)",
@@ -599,7 +583,7 @@ def _archived_frame(store: Any, report_name: str, series_id: str, as_of: datetim
     """
     parts: list[pd.DataFrame] = []
     seen_vintages: set[Any] = set()
-    records = [r for r in store.list_forecasts(series_id) if r.params.get("report") == report_name]
+    records = [r for r in store.archive.list_forecasts(series_id) if r.params.get("report") == report_name]
     issued: list[tuple[datetime, ForecastRecord]] = []
     for record in records:
         when = _issued_at(record)
@@ -650,7 +634,7 @@ def _archive_forecasts(
             levels=tuple(definition.levels),
             frame=frame,
         )
-        ids[section.series_id] = store.save_forecast(record)
+        ids[section.series_id] = store.archive.save_forecast(record)
     return ids
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 
 from data.db import Database
+from data.leases import Lease
 from data.progress_repo import REPORT_RUN
 from data.tables import JobProgressTable, ReportDefinitionsTable, ReportDeliveriesTable, ReportRunsTable
 from reports.definitions import ReportDefinition, check_name
@@ -315,7 +316,7 @@ class ReportStore:
             "status": RUNNING,
             "created_at": now,
             "started_at": now,
-            "lease_until": now + timedelta(seconds=lease_seconds),
+            "lease_until": Lease(lease_seconds).until(now),
             "n_series": 0,
             "n_failed": 0,
             "details": {},
@@ -349,7 +350,7 @@ class ReportStore:
                     status=RUNNING,
                     trigger=trigger,
                     started_at=now,
-                    lease_until=now + timedelta(seconds=lease_seconds),
+                    lease_until=Lease(lease_seconds).until(now),
                     finished_at=None,
                     duration_s=None,
                     error=None,
@@ -403,7 +404,7 @@ class ReportStore:
             result = conn.execute(
                 update(_R)
                 .where(_R.c.id == run_id, _R.c.status == RUNNING)
-                .values(lease_until=now + timedelta(seconds=lease_seconds))
+                .values(lease_until=Lease(lease_seconds).until(now))
             )
             return bool(result.rowcount == 1)
 
@@ -440,7 +441,7 @@ class ReportStore:
                     id=new_id,
                     trigger=trigger,
                     started_at=now,
-                    lease_until=now + timedelta(seconds=lease_seconds),
+                    lease_until=Lease(lease_seconds).until(now),
                     details={"previous_run_ids": previous},
                 )
             )

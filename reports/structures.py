@@ -31,12 +31,17 @@ logger = logging.getLogger(__name__)
 
 
 def forecast_stored_structure(
-    definition: StructureDefinition, frame: pd.DataFrame, horizon: int, levels: Sequence[int]
+    definition: StructureDefinition,
+    frame: pd.DataFrame,
+    horizon: int,
+    levels: Sequence[int],
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> pd.DataFrame:
     """Forecast a stored structure (resolved to ids) from :func:`data.structures_repo.members_frame`,
     with its own model, method, ``missing`` and ``tolerance`` (module level, so it runs in a
-    worker process). The storage layer only reads and writes structures; forecasting them is here."""
-    options: dict[str, Any] = {"missing": definition.missing}
+    worker process). The storage layer only reads and writes structures; forecasting them is here.
+    ``progress``: the library's callback, ``(n_done, n_total, item)`` as each series is fitted."""
+    options: dict[str, Any] = {"missing": definition.missing, "progress": progress}
     if definition.tolerance is not None:
         options["tolerance"] = definition.tolerance
     if definition.kind == "hierarchy":
@@ -185,7 +190,7 @@ def read_structure(
         No structure of that name (and whatever ``read`` raises for a member).
     """
     definition: StructureDefinition = store.structures.resolve(store.structures.get(name))
-    ids = [i for i in definition.members if i in definition.data_ids or store.has_series(i)]
+    ids = [i for i in definition.members if i in definition.data_ids or store.series.has_series(i)]
     read_ = {i: read(i) for i in ids}
     frame = members_frame(definition, {i: r[0] for i, r in read_.items()})
     units = [r[2] for r in read_.values() if r[2]]

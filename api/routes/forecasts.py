@@ -136,20 +136,20 @@ def read_forecasts(
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> ForecastsPage:
     """List archived forecasts, newest first, a page at a time (``limit``, ``offset``)."""
-    records = store.list_forecasts(series_id, model=model, since=since, limit=limit, offset=offset)
+    records = store.archive.list_forecasts(series_id, model=model, since=since, limit=limit, offset=offset)
     data = [
         record_params_to_read(
             str(r.forecast_id), r.series_id, r.model, r.horizon, r.levels, r.frame, r.params, r.created_at
         ).model_copy(update=outlook_to_read(r.params))
         for r in records
     ]
-    return ForecastsPage(data=data, count=store.count_forecasts(series_id, model=model, since=since))
+    return ForecastsPage(data=data, count=store.archive.count_forecasts(series_id, model=model, since=since))
 
 
 @router.get("/{forecast_id}", response_model=ForecastRead, responses={404: {"model": ErrorRead}})
 def read_forecast(forecast_id: ForecastId, store: StoreDep) -> ForecastRead:
     """One archived forecast by id."""
-    r = store.get_forecast(forecast_id)
+    r = store.archive.get_forecast(forecast_id)
     read = record_params_to_read(
         forecast_id, r.series_id, r.model, r.horizon, r.levels, r.frame, r.params, r.created_at
     )

@@ -243,7 +243,7 @@ def _save_upload(
         decimal=fields.get("decimal") or None,
         scale=fields.get("scale") or None,
     )
-    return store.save_ingested(
+    return store.series.save_ingested(
         result,
         release=_form_text(fields, "release", 100),
         skip_unchanged=True,
@@ -305,7 +305,7 @@ def read_series_page(
 ) -> SeriesPage:
     """List stored series (paged), optionally filtered by tags."""
     tags = dict(t.partition(":")[::2] for t in tag or [])
-    metas, total = store.list_series(tags=tags or None, limit=limit, offset=offset)
+    metas, total = store.series.list_series(tags=tags or None, limit=limit, offset=offset)
     return SeriesPage(data=[meta_to_read(m) for m in metas], count=total)
 
 
@@ -325,7 +325,7 @@ def read_series(
 @router.get("/{series_id}/vintages", response_model=VintagesPage, responses={404: {"model": ErrorRead}})
 def read_vintages(series_id: ExistingSeriesId, store: StoreDep) -> VintagesPage:
     """Every stored vintage of a series, oldest first."""
-    vintages = store.list_vintages(series_id)
+    vintages = store.series.list_vintages(series_id)
     return VintagesPage(data=[vintage_to_read(v) for v in vintages], count=len(vintages))
 
 
@@ -348,7 +348,7 @@ def read_vintage_diff(
     to_vintage = store.resolve_vintage(series_id, to_vintage)
     old = store.read_series(series_id, vintage_id=from_vintage).vintage
     new = store.read_series(series_id, vintage_id=to_vintage).vintage
-    return diff_to_read(series_id, old, new, store.diff_vintages(series_id, from_vintage, to_vintage))
+    return diff_to_read(series_id, old, new, store.series.diff_vintages(series_id, from_vintage, to_vintage))
 
 
 @router.delete(
@@ -359,6 +359,6 @@ def read_vintage_diff(
 )
 def delete_series(series_id: ExistingSeriesId, store: StoreDep, service: ServiceDep) -> Response:
     """Delete a series and its vintages (archived forecasts are kept)."""
-    store.delete_series(series_id)
+    store.series.delete_series(series_id)
     service.forget_vintages(series_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

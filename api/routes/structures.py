@@ -20,6 +20,7 @@ from api.schemas import (
 )
 from api.service.structures import resolved, start_structure_forecast
 from api.waiting import await_futures, client_gone_response
+from data.progress_repo import STRUCTURE_FORECAST, ProgressTracker
 
 __all__ = ["router"]
 
@@ -55,13 +56,15 @@ def read_structures(
 ) -> StructuresPage:
     """List the stored structures by name."""
     page, count = store.structures.list(limit=limit, offset=offset)
-    return StructuresPage(data=[structure_to_read(resolved(store, s)) for s in page], count=count)
+    progress = store.progress.get_many(STRUCTURE_FORECAST, [s.name for s in page])
+    return StructuresPage(data=[structure_to_read(resolved(store, s), progress.get(s.name)) for s in page], count=count)
 
 
 @router.get("/{name}", response_model=StructureRead, responses=_NOT_FOUND)
 def read_structure(name: Name, store: StoreDep) -> StructureRead:
-    """Read one stored structure (a structure by tags lists the series it matches now)."""
-    return structure_to_read(resolved(store, store.structures.get(name)))
+    """Read one stored structure and its last forecast's progress (by tags: the series it matches now)."""
+    structure = resolved(store, store.structures.get(name))
+    return structure_to_read(structure, store.progress.get(STRUCTURE_FORECAST, name))
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)
@@ -94,6 +97,7 @@ async def create_structure_forecast(
         horizon=body.horizon,
         levels=body.levels,
         as_of=body.as_of,
+        progress=ProgressTracker(store.progress, STRUCTURE_FORECAST, name),
     )
     outcomes = await await_futures([fit.future], request.is_disconnected)
     if outcomes is None:
@@ -123,6 +127,7 @@ async def create_structure_member_forecast(
         levels=body.levels,
         as_of=body.as_of,
         member=series_id,
+        progress=ProgressTracker(store.progress, STRUCTURE_FORECAST, name),
     )
     outcomes = await await_futures([fit.future], request.is_disconnected)
     if outcomes is None:

@@ -48,7 +48,7 @@ def archive_forecast(
         levels=levels,
         frame=fit.frame,
     )
-    forecast_id = store.save_forecast(record)
+    forecast_id = store.archive.save_forecast(record)
     return ForecastResult(
         forecast_id=forecast_id,
         series_id=prepared.series_id,

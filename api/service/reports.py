@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from data.leases import Lease, LeaseKeeper
 from data.progress_repo import REPORT_RUN, Progress
 from reports.definitions import ReportDefinition
 from reports.delivery import DeliveryOptions, check_webhook_target
@@ -117,7 +118,7 @@ def check_against_service(definition: ReportDefinition, store: Any, delivery: De
     """
     from forecasting.exceptions import InvalidParameterError
 
-    missing = [s for s in definition.series_ids if not store.has_series(s)]
+    missing = [s for s in definition.series_ids if not store.series.has_series(s)]
     if missing:
         raise UnknownReportSeriesError(
             f"report {definition.name!r} names series not in the store: {', '.join(missing)}; load them first "
@@ -126,7 +127,7 @@ def check_against_service(definition: ReportDefinition, store: Any, delivery: De
         )
     for series_id, options in definition.series_options.items():
         spec = driver_spec(series_id, options)
-        absent = [s for s in (spec.series_ids if spec is not None else []) if not store.has_series(s)]
+        absent = [s for s in (spec.series_ids if spec is not None else []) if not store.series.has_series(s)]
         if absent:
             raise UnknownReportSeriesError(
                 f"report {definition.name!r}: series_options[{series_id!r}] names driver or scenario series not in "
@@ -337,9 +338,10 @@ class ReportRunner:
         self._lock = threading.Lock()
         self._pending: set[Future[ReportRun | None]] = set()
         self._queued: set[str] = set()
-        self._stop = threading.Event()
-        self._ticker = threading.Thread(target=self._renew_queued, name="tradecast-report-queue", daemon=True)
-        self._ticker.start()
+        # Runs waiting for a thread keep their leases too: queued is not interrupted.
+        self._keeper = LeaseKeeper(
+            self._renew_queued, Lease(options.lease_seconds).renew_every, name="tradecast-report-queue"
+        ).start()
 
     def submit(self, run: ReportRun, definition: ReportDefinition) -> Future[ReportRun | None]:
         """Produce the claimed ``run`` in the background (its failures are recorded on the run)."""
@@ -356,14 +358,13 @@ class ReportRunner:
 
     def _renew_queued(self) -> None:
         reports = ReportStore.for_store(self.store)
-        while not self._stop.wait(self.options.lease_seconds / 3):
-            with self._lock:
-                queued = list(self._queued)
-            for run_id in queued:
-                try:
-                    reports.renew_lease(run_id, self.options.lease_seconds)
-                except Exception:  # the database may be down a moment; the next tick may succeed
-                    logger.warning("report run %s: renewing the lease of a queued run failed", run_id, exc_info=True)
+        with self._lock:
+            queued = list(self._queued)
+        for run_id in queued:
+            try:
+                reports.renew_lease(run_id, self.options.lease_seconds)
+            except Exception:  # the database may be down a moment; the next tick may succeed
+                logger.warning("report run %s: renewing the lease of a queued run failed", run_id, exc_info=True)
 
     def _produce(self, run: ReportRun, definition: ReportDefinition) -> ReportRun | None:
         options = self.options
@@ -421,6 +422,6 @@ class ReportRunner:
 
     def shutdown(self) -> None:
         """Stop taking runs; queued ones stay claimed and are redone once their lease expires."""
-        self._stop.set()
+        self._keeper.stop(timeout=0)  # no wait: a renewal under way ends on its own
         self._pool.shutdown(wait=False, cancel_futures=True)
         self.dispatcher.shutdown()

@@ -107,7 +107,7 @@ class VintageMemory:
     def lookup(self, store: Store, series_id: str, as_of: datetime | None) -> VintageInfo | None:
         """The vintage from the store's current list (remembered for next time)."""
         try:
-            vintages = store.list_vintages(series_id)
+            vintages = store.series.list_vintages(series_id)
             if self.ttl > 0:
                 self._lists[series_id] = (time.monotonic() + self.ttl, vintages)
         finally:

@@ -4,6 +4,8 @@
 in one long frame and runs :func:`forecasting.forecast_hierarchy` or
 :func:`forecasting.forecast_shares` on the service's executor. Library errors (gaps in a
 member, misaligned periods, shares not summing to 1...) propagate unchanged and become 422s.
+Given a :class:`~data.progress_repo.ProgressTracker`, the fit counts the series it has fitted
+(kind ``structure_forecast``, keyed by the structure's name: its last or current forecast).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pandas as pd
 from api.service.limits import Limits, check_forecast
 from data import Store, StructureDefinition
 from data.exceptions import NotInStructureError, UnknownStructureIdError
+from data.progress_repo import ProgressTracker
 from data.structures_repo import members_frame
 from forecasting.exceptions import InvalidHierarchyError
 from forecasting.executor import Executor, TaskResult, WarningNote
@@ -83,10 +86,18 @@ def read_members(
 
 
 def fit_structure(
-    structure: StructureDefinition, frame: pd.DataFrame, horizon: int, levels: tuple[int, ...]
+    structure: StructureDefinition,
+    frame: pd.DataFrame,
+    horizon: int,
+    levels: tuple[int, ...],
+    progress: ProgressTracker | None = None,
 ) -> pd.DataFrame:
-    """Forecast one structure's frame (module level, so it runs in a worker process)."""
-    return forecast_stored_structure(structure, frame, horizon, levels)
+    """Forecast one structure's frame (module level, so it runs in a worker process).
+
+    ``progress`` counts the series fitted; pickled to a worker process, it records there
+    through its own connection to the store's database (:class:`data.progress_repo.ProgressTracker`).
+    """
+    return forecast_stored_structure(structure, frame, horizon, levels, None if progress is None else progress.count)
 
 
 @dataclass(frozen=True)
@@ -98,9 +109,13 @@ class StructureFit:
     levels: tuple[int, ...]
     vintages: dict[str, int]
     future: Future[TaskResult[pd.DataFrame]]
+    progress: ProgressTracker | None = None
 
     def finish(self, outcome: TaskResult[pd.DataFrame]) -> StructureForecast:
         """The forecast from the finished fit (raises the fit's error if it failed)."""
+        if outcome.error is not None and self.progress is not None:
+            # The structure fails as a whole: its record says so, with the error's code.
+            self.progress.item_done(self.structure.name, outcome.error)
         return StructureForecast(
             structure=self.structure,
             frame=outcome.unwrap(),
@@ -121,6 +136,7 @@ def start_structure_forecast(
     levels: Sequence[int],
     as_of: datetime | None = None,
     member: str | None = None,
+    progress: ProgressTracker | None = None,
 ) -> StructureFit:
     """Check and read the structure ``name``, then submit its fit with ``submit``.
 
@@ -128,7 +144,9 @@ def start_structure_forecast(
     to the bounded fitting queue first (and raises ``OverloadedError`` when it is full).
     ``member``: the one series the caller wants; checked before anything is fitted
     (:class:`NotInStructureError` when it is not a node or component of the structure).
-    Raises what :func:`forecast_structure` raises.
+    ``progress``: where the fit counts its series (begun with their number once the checks
+    pass, then one per series fitted; a failed fit adds its error). Raises what
+    :func:`forecast_structure` raises.
     """
     structure = store.structures.resolve(store.structures.get(name))
     # A composition's stated total is read to check the values but not forecast itself.
@@ -139,8 +157,12 @@ def start_structure_forecast(
         )
     unique_levels = check_forecast(horizon, levels, limits)
     frame, vintages = read_members(store, structure, as_of)
-    future = submit(fit_structure, structure, frame, horizon, unique_levels)
-    return StructureFit(structure, horizon, unique_levels, vintages, future)
+    if progress is not None:
+        # Begun here so that a fit failing before its first series still leaves a record; the
+        # library begins it again with the exact count once its checks pass.
+        progress.begin(len(nodes))
+    future = submit(fit_structure, structure, frame, horizon, unique_levels, progress)
+    return StructureFit(structure, horizon, unique_levels, vintages, future, progress)
 
 
 def forecast_structure(
@@ -152,8 +174,11 @@ def forecast_structure(
     horizon: int,
     levels: Sequence[int],
     as_of: datetime | None = None,
+    progress: ProgressTracker | None = None,
 ) -> StructureForecast:
     """Forecast the stored structure ``name`` from its members as known at ``as_of``.
+
+    ``progress`` as :func:`start_structure_forecast`.
 
     Raises
     ------
@@ -166,5 +191,7 @@ def forecast_structure(
     InvalidSeriesError, InvalidHierarchyError, CompositionSumError, IncoherentTotalError...
         The members do not form the structure (gaps, misaligned periods, sums): 422.
     """
-    fit = start_structure_forecast(store, executor.submit, limits, name, horizon=horizon, levels=levels, as_of=as_of)
+    fit = start_structure_forecast(
+        store, executor.submit, limits, name, horizon=horizon, levels=levels, as_of=as_of, progress=progress
+    )
     return fit.finish(fit.future.result())

@@ -164,14 +164,14 @@ def load_samples(store: Store, *, if_empty: bool = False) -> list[VintageInfo]:
         The vintages written; series whose latest vintage already holds identical data
         are skipped, so a second call returns ``[]``.
     """
-    if if_empty and store.list_series(limit=1)[1] > 0:
+    if if_empty and store.series.list_series(limit=1)[1] > 0:
         logger.info("store not empty; samples not loaded")
         ensure_sample_structures(store)  # a store filled before structures existed gets them too
         return []
     written: list[VintageInfo] = []
     for name in SAMPLES:
         sample = load_sample(name)
-        saved = store.save_ingested(sample.result, release=SAMPLE_RELEASE, skip_unchanged=True)
+        saved = store.series.save_ingested(sample.result, release=SAMPLE_RELEASE, skip_unchanged=True)
         written += [v for v in saved if v.created]
     logger.info("loaded samples: %d new vintage(s)", len(written))
     ensure_sample_structures(store)
@@ -227,7 +227,7 @@ def ensure_sample_structures(store: Store) -> list[str]:
     """
     created: list[str] = []
     for definition in SAMPLE_STRUCTURES:
-        if store.structures.has(definition.name) or not all(store.has_series(i) for i in definition.data_ids):
+        if store.structures.has(definition.name) or not all(store.series.has_series(i) for i in definition.data_ids):
             continue
         try:
             store.structures.define(definition)

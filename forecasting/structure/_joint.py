@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +26,12 @@ from forecasting.executor import get_executor, warning_class
 from forecasting.structure.reconcile import shrunk_correlation
 from forecasting.validation import infer_season_length
 
-__all__ = ["NodeDraws", "couple_paths", "draw_nodes", "in_sample_residuals", "residual_matrix"]
+#: ``progress(n_done, n_total, item)``: told how many series of a structure are fitted, and which
+#: one just was (``item`` is empty on the first call, before any fit). A plain callable, so that
+#: callers record progress wherever they keep it (the service: its job table).
+ProgressCallback = Callable[[int, int, str], None]
+
+__all__ = ["NodeDraws", "ProgressCallback", "couple_paths", "draw_nodes", "in_sample_residuals", "residual_matrix"]
 
 _FALLBACKS = ("naive2", "naive")
 
@@ -173,6 +178,7 @@ def draw_nodes(
     missing: str = "error",
     kind: str = "level",
     centre: tuple[str, BaseForecaster] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> dict[str, NodeDraws]:
     """Base forecasts and sample paths of every series, on the executor.
 
@@ -181,9 +187,13 @@ def draw_nodes(
     :func:`forecasting.forecast`. With ``centre`` (a label and a model), each series' point
     forecast and in-sample residuals are that model's and its paths ``model``'s, labelled
     ``"<label>@<model>"``; a series the centre model cannot take keeps ``model``'s.
+    ``progress(n_done, n_total, item)`` is called with ``(0, n_total, "")`` before the first
+    fit and once after each series is fitted (in this process, in the order they finish).
     """
     seeds = np.random.SeedSequence(seed).generate_state(len(series))
     out: dict[str, NodeDraws] = {}
+    if progress is not None:
+        progress(0, len(series), "")
     with get_executor(n_jobs, n_tasks=len(series), backend=backend) as executor:
         tasks = (
             (uid, functools.partial(_draw_one, y.rename(uid), horizon, n_paths, model, int(s), missing, kind, centre))
@@ -193,6 +203,8 @@ def draw_nodes(
             for note in result.notes:
                 warnings.warn(note.message, warning_class(note.code), stacklevel=3)
             out[uid] = result.unwrap()
+            if progress is not None:
+                progress(len(out), len(series), uid)
     return {uid: out[uid] for uid in series}
 
 

@@ -21,7 +21,7 @@ from forecasting.models.ets import ETS
 from forecasting.sampling import check_n_paths
 from forecasting.structure._frames import check_totals, long_forecast, to_wide
 from forecasting.structure._hierarchy import Hierarchy, build_hierarchy
-from forecasting.structure._joint import NodeDraws, couple_paths, draw_nodes
+from forecasting.structure._joint import NodeDraws, ProgressCallback, couple_paths, draw_nodes
 from forecasting.structure.reconcile import (
     METHODS,
     MIN_COMPLETE_ROWS,
@@ -182,6 +182,7 @@ def forecast_hierarchy(
     n_jobs: int = 1,
     backend: str | None = None,
     missing: str = "error",
+    progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
     """Forecast every node of a hierarchy so that aggregates equal the sum of their parts.
 
@@ -226,6 +227,10 @@ def forecast_hierarchy(
     backend : {"process", "dask"}, optional
         The executor's backend (:func:`forecasting.executor.get_executor`); default: the
         block's :func:`~forecasting.executor.use_backend`, else ``"process"``.
+    progress : callable, optional
+        ``progress(n_done, n_total, node)``, called with ``(0, n_total, "")`` once the checks
+        pass and again as each node's base forecast is fitted (long structures show how far
+        they are; the service records it as the structure's job progress).
 
     Returns
     -------
@@ -266,7 +271,16 @@ def forecast_hierarchy(
     nodes = list(tree.nodes)
     centre = base_centre(model, infer_season_length(wide.index), missing)
     draws = draw_nodes(
-        {n: wide[n] for n in nodes}, horizon, n_paths, model, seed, n_jobs, backend, missing=missing, centre=centre
+        {n: wide[n] for n in nodes},
+        horizon,
+        n_paths,
+        model,
+        seed,
+        n_jobs,
+        backend,
+        missing=missing,
+        centre=centre,
+        progress=progress,
     )
     index = pd.period_range(wide.index[-1] + 1, periods=horizon, freq=wide.index.freq)
     out = reconcile_draws(tree, draws, method, levels, index, seed)

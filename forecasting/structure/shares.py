@@ -40,7 +40,7 @@ from forecasting.frames import DS, UNIQUE_ID, Y
 from forecasting.paths import periods_per_year
 from forecasting.sampling import check_n_paths
 from forecasting.structure._frames import long_forecast, to_wide
-from forecasting.structure._joint import couple_paths, draw_nodes, residual_matrix
+from forecasting.structure._joint import ProgressCallback, couple_paths, draw_nodes, residual_matrix
 from forecasting.structure.hierarchy import check_missing_policy, check_tolerance
 from forecasting.structure.summary import path_bounds
 from forecasting.validation import check_horizon, check_levels
@@ -316,6 +316,7 @@ def _share_paths(
     seed: int | None,
     n_jobs: int,
     total: pd.Series | None = None,
+    progress: ProgressCallback | None = None,
 ) -> SharePaths:
     coords, ref = _alr(replace_zeros(shares))
     series = {str(c): coords[c] for c in coords.columns}
@@ -326,7 +327,7 @@ def _share_paths(
                 "both must end at the same period so that their forecasts cover the same periods."
             )
         series[str(total.name)] = total
-    draws = draw_nodes(series, horizon, n_paths, model, seed, n_jobs)
+    draws = draw_nodes(series, horizon, n_paths, model, seed, n_jobs, progress=progress)
     residuals = residual_matrix(series, draws)
     coupled = couple_paths([d.paths for d in draws.values()], residuals, seed)
     n_coords = coords.shape[1]
@@ -363,7 +364,13 @@ def _sparse_shares(frame: pd.DataFrame, values: bool, tolerance: float) -> pd.Da
 
 
 def _sparse_share_paths(
-    wide: pd.DataFrame, horizon: int, model: str | BaseForecaster, n_paths: int, seed: int | None, n_jobs: int
+    wide: pd.DataFrame,
+    horizon: int,
+    model: str | BaseForecaster,
+    n_paths: int,
+    seed: int | None,
+    n_jobs: int,
+    progress: ProgressCallback | None = None,
 ) -> SharePaths:
     """Each component's share on its own (logit, state-space through the gaps), then closed.
 
@@ -372,7 +379,7 @@ def _sparse_share_paths(
     the components' residuals, and every joint path is divided by its sum (closure).
     """
     series = {str(c): wide[c] for c in wide.columns}
-    draws = draw_nodes(series, horizon, n_paths, model, seed, n_jobs, missing="model", kind="share")
+    draws = draw_nodes(series, horizon, n_paths, model, seed, n_jobs, missing="model", kind="share", progress=progress)
     coupled = couple_paths([d.paths for d in draws.values()], residual_matrix(series, draws), seed)
     raw = np.clip(np.stack(coupled, axis=1), 1e-12, None)  # (horizon, n_components, n_paths)
     index = pd.period_range(wide.index[-1] + 1, periods=horizon, freq=wide.index.freq)
@@ -428,6 +435,7 @@ def forecast_shares(
     n_jobs: int = 1,
     missing: str = "error",
     anchor_years: tuple[float, float] | None = ANCHOR_YEARS,
+    progress: ProgressCallback | None = None,
 ) -> pd.DataFrame:
     """Forecast a composition: component shares whose means sum to 1, bounds inside [0, 1].
 
@@ -469,6 +477,10 @@ def forecast_shares(
         Applies to shares, values and ``missing="model"`` (the median skips unpublished
         months; no anchoring when a component has none in the last year) and to monthly,
         quarterly and annual data (other frequencies are not anchored).
+    progress : callable, optional
+        ``progress(n_done, n_total, item)`` as each series is fitted (see
+        :func:`forecasting.forecast_hierarchy`); the items are the log-ratio coordinates (or,
+        with ``missing="model"``, the components), not the components' names.
 
     Returns
     -------
@@ -503,11 +515,11 @@ def forecast_shares(
     anchor_years = check_anchor_years(anchor_years)
     if check_missing_policy(missing) == "model":
         shares = _sparse_shares(frame, values, tolerance)
-        sim = _sparse_share_paths(shares, horizon, model, n_paths, seed, n_jobs)
+        sim = _sparse_share_paths(shares, horizon, model, n_paths, seed, n_jobs, progress)
         reference = None
     else:
         shares = closure(_composition_wide(frame), values=values, total=total, tolerance=tolerance)
-        sim = _share_paths(shares, horizon, model, n_paths, seed, n_jobs)
+        sim = _share_paths(shares, horizon, model, n_paths, seed, n_jobs, progress=progress)
         reference = _alr(replace_zeros(shares))[1]
     sim = _anchored(sim, shares, anchor_years)
     mean = sim.shares.mean(axis=2)

@@ -406,7 +406,7 @@ def test_archived_forecast_with_bare_params_is_readable(client) -> None:
     from data.meta import ForecastRecord
 
     frame = pd.DataFrame({"mean": [1.0, 2.0]}, index=pd.period_range("2030-01", periods=2, freq="M", name="ds"))
-    forecast_id = client.app.state.store.save_forecast(
+    forecast_id = client.app.state.store.archive.save_forecast(
         ForecastRecord(series_id=None, vintage_id=None, model="naive", params={}, horizon=2, levels=(), frame=frame)
     )
     page = client.get("/v1/forecasts")

@@ -21,7 +21,7 @@ def _seed(url: str, days_old: list[float]) -> list[str]:
     now = datetime.now(UTC)
     try:
         return [
-            store.save_forecast(
+            store.archive.save_forecast(
                 ForecastRecord(None, None, "naive", {}, 1, (), frame, created_at=now - timedelta(days=days))
             )
             for days in days_old
@@ -56,6 +56,10 @@ def test_pruner_survives_a_failing_prune(tmp_path: Path) -> None:
     class Broken:
         def prune_forecasts(self, older_than: timedelta) -> int:
             raise OSError("database is down")
+
+        @property
+        def archive(self) -> Broken:
+            return self
 
     pruner = ArchivePruner(Broken(), days=1, interval=0.01)  # type: ignore[arg-type]
     assert pruner.prune_once() == 0

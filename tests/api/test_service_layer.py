@@ -75,7 +75,7 @@ def test_inline_forecast_is_archived_then_served_from_the_cache(service, store):
     assert list(result.frame.columns) == ["mean", "lo_80", "hi_80", "lo_95", "hi_95"]
     assert isinstance(result.frame.index, pd.PeriodIndex) and len(result.frame) == 3
     assert result.data_hash == request.source.inline.digest and result.vintage is None
-    assert store.get_forecast(result.forecast_id).model == "naive"
+    assert store.archive.get_forecast(result.forecast_id).model == "naive"
     again, cached = service.forecast(request, store)
     assert cached and again is result
     assert service.cached_forecast(request) is result

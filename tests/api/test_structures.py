@@ -285,3 +285,75 @@ def test_member_forecast_of_a_component_is_labelled_as_summing_to_one(client: Te
     read = response.json()
     assert read["role"] == "component" and "sum to 1" in read["label"]
     assert all(0 <= r["lo_95"] <= r["mean"] <= r["hi_95"] <= 1 for r in read["forecast"])
+
+
+def test_structure_forecast_shows_nodes_fitted_while_it_runs(
+    client: TestClient, trade: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow model: the structure's record shows series fitted / total before the forecast ends."""
+    import threading
+    import time
+
+    import forecasting.structure._joint as joint
+
+    released = threading.Semaphore(0)
+    real = joint._draw_one
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        assert released.acquire(timeout=20), "the test never let this node's fit end"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(joint, "_draw_one", slow)
+    answers: list[Any] = []
+    request = threading.Thread(
+        target=lambda: answers.append(client.post("/v1/structures/cn-ru/forecasts", json={"horizon": 2}))
+    )
+    request.start()
+    try:
+        released.release()  # one of the three nodes ends
+        deadline, progress = time.monotonic() + 20, None
+        while time.monotonic() < deadline:
+            progress = client.get("/v1/structures/cn-ru").json()["progress"]
+            if progress is not None and progress["n_done"] == 1:
+                break
+            time.sleep(0.02)
+        assert progress is not None and (progress["n_total"], progress["n_done"]) == (3, 1)
+        assert progress["eta_seconds"] is not None and not answers  # still running
+    finally:
+        for _ in range(2):
+            released.release()
+        request.join(timeout=30)
+    assert answers and answers[0].status_code == 200, answers
+    done = client.get("/v1/structures").json()["data"][0]["progress"]
+    assert (done["n_total"], done["n_done"], done["n_failed"]) == (3, 3, 0)
+
+
+def test_failed_structure_forecast_records_its_error(client: TestClient) -> None:
+    _store(client, "a1", [1.0, 2.0, 3.0, 4.0])
+    _store(client, "b1", [1.0, 2.0, 3.0, 4.0])
+    _store(client, "t1", [2.0, 4.0, 6.0, 50.0])  # a stated total that is not the sum of its parts
+    body = {"name": "bad", "kind": "hierarchy", "hierarchy": {"t1": ["a1", "b1"]}, "model": "naive2"}
+    assert client.post("/v1/structures", json=body).status_code == 201
+    assert client.get("/v1/structures/bad").json()["progress"] is None  # never forecast
+    response = client.post("/v1/structures/bad/forecasts", json={"horizon": 2})
+    assert response.status_code == 422, response.text
+    progress = client.get("/v1/structures/bad").json()["progress"]
+    assert progress["n_failed"] == 1
+    assert progress["failures"][0]["item"] == "bad"
+    assert progress["failures"][0]["code"] == response.json()["error"]["code"]
+
+
+@pytest.mark.slow
+def test_structure_forecast_on_a_process_pool_records_progress_from_the_worker(tmp_path: Any) -> None:
+    from api.main import create_app
+    from tests.api.conftest import make_settings
+
+    with TestClient(create_app(make_settings(tmp_path, fit_workers=1))) as pooled:
+        _store(pooled, "x", [10.0 + i for i in range(15)])
+        _store(pooled, "m", [11.0 + i for i in range(15)])
+        body = {"name": "s", "kind": "hierarchy", "hierarchy": {"t": ["x", "m"]}, "model": "naive2"}
+        assert pooled.post("/v1/structures", json=body).status_code == 201
+        assert pooled.post("/v1/structures/s/forecasts", json={"horizon": 2}).status_code == 200
+        progress = pooled.get("/v1/structures/s").json()["progress"]
+    # Counted by the worker process through its own connection (the tracker travels pickled).
+    assert (progress["n_total"], progress["n_done"], progress["n_failed"]) == (3, 3, 0)

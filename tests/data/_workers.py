@@ -67,7 +67,7 @@ def crash_upload(url: str, schema: str, marker: str, n_series: int, n_months: in
 
     Connection.exec_driver_sql = slow_exec  # type: ignore[method-assign]
     series_repo._copy_observations = slow_copy
-    store.save_ingested(big_result(n_series, n_months, scale=2.0), release="doomed")
+    store.series.save_ingested(big_result(n_series, n_months, scale=2.0), release="doomed")
     Path(marker).write_text("finished")  # must never happen
 
 

@@ -243,7 +243,7 @@ def test_refetching_identical_data_makes_no_new_vintage(store) -> None:
     first = store.sources.store_fetch(_fetch("imf", IMF_QUERY))[0]
     again = store.sources.store_fetch(_fetch("imf", IMF_QUERY))[0]
     assert not again.created and again.vintage.vintage_id == first.vintage.vintage_id
-    assert len(store.list_vintages(first.series_id)) == 1
+    assert len(store.series.list_vintages(first.series_id)) == 1
     assert again.fetch is not None and again.fetch.vintage_id == first.vintage.vintage_id
 
 
@@ -267,7 +267,7 @@ def test_fetch_into_a_series_of_another_frequency_is_a_conflict(store) -> None:
     store.save_series(SeriesMeta("cn_ru_exports", frequency="monthly"), monthly)
     with pytest.raises(ConflictError):
         store.sources.store_fetch(_fetch("comtrade", COMTRADE_QUERY), series_id="cn_ru_exports")
-    assert len(store.list_vintages("cn_ru_exports")) == 1
+    assert len(store.series.list_vintages("cn_ru_exports")) == 1
 
 
 # -- live: one per source, only with network ----------------------------------------------

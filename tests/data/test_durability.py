@@ -36,7 +36,7 @@ def _env() -> dict[str, str]:
 def test_sigkill_mid_upload_leaves_previous_vintage_intact(target: Target, tmp_path: Path):
     store = target.open()
     first = big_result(N_SERIES, N_MONTHS, scale=1.0)
-    infos = store.save_ingested(first, release="v1")
+    infos = store.series.save_ingested(first, release="v1")
     assert len(infos) == N_SERIES
     expected = store.read_series("big00123").series
 
@@ -71,7 +71,7 @@ def test_sigkill_mid_upload_leaves_previous_vintage_intact(target: Target, tmp_p
     # A fresh connection sees only the first vintage, complete and readable.
     store.dispose()
     after = target.open()
-    vintages = after.list_vintages("big00123")
+    vintages = after.series.list_vintages("big00123")
     assert [(v.number, v.release) for v in vintages] == [(1, "v1")]
     pd.testing.assert_series_equal(after.read_series("big00123").series, expected)
     with after.engine.connect() as conn:
@@ -80,7 +80,7 @@ def test_sigkill_mid_upload_leaves_previous_vintage_intact(target: Target, tmp_p
         if target.backend == "sqlite":
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
     # And the store takes writes again (no stale lock).
-    assert after.save_ingested(big_result(3, 12, scale=3.0))[0].number == 2
+    assert after.series.save_ingested(big_result(3, 12, scale=3.0))[0].number == 2
     after.dispose()
 
 
@@ -88,7 +88,7 @@ def _check_writes(store: Store, series_id: str, outcomes: list[dict]) -> None:
     """Every successful write is its own vintage holding its data; failures are clear conflicts."""
     ok = [o for o in outcomes if o["ok"]]
     failed = [o for o in outcomes if not o["ok"]]
-    vintages = store.list_vintages(series_id)
+    vintages = store.series.list_vintages(series_id)
     assert len(vintages) == len(ok)
     assert [v.number for v in vintages] == list(range(1, len(ok) + 1))
     assert sorted(o["vintage_id"] for o in ok) == sorted(v.vintage_id for v in vintages)
@@ -163,4 +163,4 @@ def test_vintage_numbers_are_unique_per_series_in_the_database(store: Store):
     row = {"series_id": "u", "number": info.number, "created_at": info.created_at, "n_obs": 0, "checksum": ""}
     with pytest.raises(IntegrityError), store.engine.begin() as conn:
         conn.execute(VintagesTable.__table__.insert(), row)
-    assert np.array_equal([v.number for v in store.list_vintages("u")], [1])
+    assert np.array_equal([v.number for v in store.series.list_vintages("u")], [1])

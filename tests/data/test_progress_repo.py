@@ -80,3 +80,31 @@ def test_tracker_never_fails_the_work_when_recording_fails(tmp_path) -> None:
     tracker.item_done("x", ValueError("boom"))
     tracker.item_failed("y", "bad", "bad")
     ProgressTracker(None, FORECAST_BATCH, "j").item_done("x")  # outside a job: records nothing
+
+
+def test_pickled_tracker_records_in_the_same_database(store: Store) -> None:
+    """A structure fit runs in a worker process: its pickled tracker reopens the store's database."""
+    import pickle
+
+    from data.progress_repo import STRUCTURE_FORECAST
+
+    tracker = ProgressTracker(store.progress, STRUCTURE_FORECAST, "trade")
+    copy = pickle.loads(pickle.dumps(tracker))
+    assert copy.repository is not None and copy.repository is not store.progress
+    copy.count(0, 3, "")
+    copy.count(1, 3, "x")
+    progress = store.progress.get(STRUCTURE_FORECAST, "trade")
+    assert progress is not None and (progress.n_total, progress.n_done) == (3, 1)
+
+
+def test_pickled_tracker_of_an_in_memory_database_records_nothing() -> None:
+    import pickle
+
+    from data.db import Database
+    from data.progress_repo import STRUCTURE_FORECAST, ProgressRepository
+
+    memory = Database.from_url("sqlite://")
+    copy = pickle.loads(pickle.dumps(ProgressTracker(ProgressRepository(memory), STRUCTURE_FORECAST, "s")))
+    assert copy.repository is None  # another process cannot reach that database
+    copy.count(0, 2, "")  # so recording is a no-op there, never an error
+    memory.dispose()

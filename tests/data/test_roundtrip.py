@@ -56,7 +56,7 @@ def test_csv_round_trip_through_the_store(tmp_path_factory, data, spelling):
     store = Store.from_url(f"sqlite:///{tmp_path_factory.mktemp('rt') / 's.db'}")
     store.create_schema()
     try:
-        store.save_ingested(result)
+        store.series.save_ingested(result)
         for sid, y in series.items():
             got = store.read_series(sid).series
             expected = y.loc[y.first_valid_index() : y.last_valid_index()]

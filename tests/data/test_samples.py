@@ -71,21 +71,23 @@ def test_settlement_shares_are_fractions_with_gaps():
 
 def test_load_samples_is_idempotent(sqlite_store: Store):
     written = load_samples(sqlite_store)
-    total = sqlite_store.list_series(limit=1000)[1]
+    total = sqlite_store.series.list_series(limit=1000)[1]
     assert len(written) == total >= 20
     assert {v.release for v in written} == {SAMPLE_RELEASE}
     assert load_samples(sqlite_store) == []
     assert load_samples(sqlite_store, if_empty=True) == []
-    assert all(len(sqlite_store.list_vintages(m.series_id)) == 1 for m in sqlite_store.list_series(limit=1000)[0])
+    assert all(
+        len(sqlite_store.series.list_vintages(m.series_id)) == 1 for m in sqlite_store.series.list_series(limit=1000)[0]
+    )
     shares = sqlite_store.read_series("ru_export_settlement_share_cny").series
     assert shares.index.freqstr == "M" and shares.isna().any() and np.nanmax(shares.to_numpy()) <= 1
 
 
 def test_load_samples_if_empty_skips_a_store_with_series(sqlite_store: Store):
     load_cn = load_cn_ru_trade_annual()
-    sqlite_store.save_ingested(load_cn.result)
+    sqlite_store.series.save_ingested(load_cn.result)
     assert load_samples(sqlite_store, if_empty=True) == []
-    assert sqlite_store.list_series()[1] == 3
+    assert sqlite_store.series.list_series()[1] == 3
 
 
 def test_sample_registry_lists_the_files():

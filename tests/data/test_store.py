@@ -47,7 +47,7 @@ def test_vintages_read_back_exactly_what_was_uploaded_at_each_time(store: Store)
         time.sleep(0.002)
 
     assert [i.number for i in infos] == [1, 2, 3]
-    assert [v.vintage_id for v in store.list_vintages(META.series_id)] == [i.vintage_id for i in infos]
+    assert [v.vintage_id for v in store.series.list_vintages(META.series_id)] == [i.vintage_id for i in infos]
     for y, info, moment in zip(uploads, infos, moments, strict=True):
         by_time = store.read_series(META.series_id, as_of=moment)
         by_id = store.read_series(META.series_id, vintage_id=info.vintage_id)
@@ -78,7 +78,7 @@ def test_created_at_is_utc_with_microseconds_and_increasing(store: Store):
     infos = [store.save_series(META, monthly([float(k), 1.0])) for k in range(3)]
     for info in infos:
         assert info.created_at.tzinfo is not None and info.created_at.utcoffset() == timedelta(0)
-    stored = store.list_vintages(META.series_id)
+    stored = store.series.list_vintages(META.series_id)
     assert [v.created_at for v in stored] == [i.created_at for i in infos]
     assert stored[0].created_at < stored[1].created_at < stored[2].created_at
 
@@ -86,7 +86,7 @@ def test_created_at_is_utc_with_microseconds_and_increasing(store: Store):
 def test_revisions_lists_changed_added_and_removed_periods(store: Store):
     v1 = store.save_series(META, monthly([1.0, 2.0, 3.0]))
     v2 = store.save_series(META, monthly([1.0, 2.2, np.nan, 4.0]))
-    rev = store.revisions(META.series_id, v1.vintage_id, v2.vintage_id)
+    rev = store.series.revisions(META.series_id, v1.vintage_id, v2.vintage_id)
     assert list(rev.columns) == ["ds", "old", "new"]
     assert [str(p) for p in rev["ds"]] == ["2021-02", "2021-03", "2021-04"]
     assert rev["old"].tolist()[:2] == [2.0, 3.0] and np.isnan(rev["old"].iloc[2])
@@ -97,7 +97,7 @@ def test_revisions_with_foreign_vintage_raises(store: Store):
     v1 = store.save_series(META, monthly([1.0]))
     other = store.save_series(SeriesMeta("other", frequency="monthly"), monthly([1.0]))
     with pytest.raises(VintageNotFoundError, match="no vintage with id"):
-        store.revisions(META.series_id, v1.vintage_id, other.vintage_id)
+        store.series.revisions(META.series_id, v1.vintage_id, other.vintage_id)
 
 
 def test_gaps_stay_nan_and_edges_are_trimmed(store: Store):
@@ -133,7 +133,7 @@ def test_frequency_change_is_a_conflict(store: Store):
     annual = SeriesMeta(META.series_id, frequency="annual")
     with pytest.raises(ConflictError, match="stored as monthly"):
         store.save_series(annual, pd.Series([1.0], index=pd.period_range("2020", periods=1, freq="Y")))
-    assert len(store.list_vintages(META.series_id)) == 1
+    assert len(store.series.list_vintages(META.series_id)) == 1
 
 
 def test_reupload_merges_metadata_and_keeps_names(store: Store):
@@ -142,7 +142,7 @@ def test_reupload_merges_metadata_and_keeps_names(store: Store):
     meta = store.get_meta("x")
     assert meta.name == "Nice name" and meta.unit == "USD bn"
     assert meta.tags == {"flow": "export", "source": "GACC"}
-    assert store.list_series(tags={"source": "GACC"})[1] == 1
+    assert store.series.list_series(tags={"source": "GACC"})[1] == 1
 
 
 def test_skip_unchanged_writes_no_new_vintage_for_identical_data(store: Store):
@@ -160,24 +160,24 @@ def test_list_series_filters_by_tags_and_pages(store: Store):
         store.save_series(
             SeriesMeta(f"s{k}", frequency="monthly", tags={"flow": flow, "reporter": "CN"}), monthly([1.0])
         )
-    page, total = store.list_series(tags={"flow": "export"}, limit=2, offset=0)
+    page, total = store.series.list_series(tags={"flow": "export"}, limit=2, offset=0)
     assert total == 3 and [m.series_id for m in page] == ["s0", "s2"]
-    page, total = store.list_series(tags={"flow": "export", "reporter": "CN"}, limit=2, offset=2)
+    page, total = store.series.list_series(tags={"flow": "export", "reporter": "CN"}, limit=2, offset=2)
     assert total == 3 and [m.series_id for m in page] == ["s4"]
-    assert store.list_series(tags={"flow": "total"}) == ([], 0)
-    assert store.list_series()[1] == 5
+    assert store.series.list_series(tags={"flow": "total"}) == ([], 0)
+    assert store.series.list_series()[1] == 5
 
 
 def test_delete_series_removes_vintages_but_keeps_forecasts(store: Store):
     info = store.save_series(META, monthly([1.0, 2.0, 3.0]))
-    fid = store.save_forecast(_record(META.series_id, info.vintage_id))
-    store.delete_series(META.series_id)
-    assert not store.has_series(META.series_id)
+    fid = store.archive.save_forecast(_record(META.series_id, info.vintage_id))
+    store.series.delete_series(META.series_id)
+    assert not store.series.has_series(META.series_id)
     with pytest.raises(SeriesNotFoundError):
         store.read_series(META.series_id)
     with pytest.raises(SeriesNotFoundError):
-        store.delete_series(META.series_id)
-    assert store.get_forecast(fid).series_id == META.series_id
+        store.series.delete_series(META.series_id)
+    assert store.archive.get_forecast(fid).series_id == META.series_id
     with store.engine.connect() as conn:  # no orphaned observation rows
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM observations").scalar_one() == 0
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM vintages").scalar_one() == 0
@@ -209,9 +209,9 @@ def _record(series_id, vintage_id, *, model="naive", index=None):
 def test_forecast_archive_round_trips_frames(store: Store):
     info = store.save_series(META, monthly([1.0, 2.0, 3.0]))
     record = _record(META.series_id, info.vintage_id)
-    fid = store.save_forecast(record)
+    fid = store.archive.save_forecast(record)
     assert len(fid) == 32 and record.forecast_id == fid and record.created_at is not None
-    got = store.get_forecast(fid)
+    got = store.archive.get_forecast(fid)
     pd.testing.assert_frame_equal(got.frame, record.frame)
     assert got.frame.index.freqstr == "M" and got.frame.attrs["interval_method"] == "normal"
     assert got.params == {"season_length": 12, "levels": [80]}
@@ -228,41 +228,41 @@ def test_inline_forecasts_are_archived_without_series(store: Store):
     index = pd.date_range("2024-01-31", periods=3, freq="ME", name="ds")
     record = _record(None, None, model="drift", index=index)
     record.params["data_sha256"] = "ab" * 32
-    fid = store.save_forecast(record)
-    got = store.get_forecast(fid)
+    fid = store.archive.save_forecast(record)
+    got = store.archive.get_forecast(fid)
     assert got.series_id is None and got.vintage_id is None
     pd.testing.assert_frame_equal(got.frame, record.frame)
 
 
 def test_list_forecasts_filters_newest_first(store: Store):
     info = store.save_series(META, monthly([1.0, 2.0, 3.0]))
-    first = store.save_forecast(_record(META.series_id, info.vintage_id, model="naive"))
+    first = store.archive.save_forecast(_record(META.series_id, info.vintage_id, model="naive"))
     cut = datetime.now(UTC)
     time.sleep(0.002)
-    second = store.save_forecast(_record(META.series_id, info.vintage_id, model="drift"))
-    third = store.save_forecast(_record(None, None, model="drift"))
-    assert [r.forecast_id for r in store.list_forecasts()] == [third, second, first]
-    assert [r.forecast_id for r in store.list_forecasts(META.series_id)] == [second, first]
-    assert [r.forecast_id for r in store.list_forecasts(model="drift", since=cut)] == [third, second]
+    second = store.archive.save_forecast(_record(META.series_id, info.vintage_id, model="drift"))
+    third = store.archive.save_forecast(_record(None, None, model="drift"))
+    assert [r.forecast_id for r in store.archive.list_forecasts()] == [third, second, first]
+    assert [r.forecast_id for r in store.archive.list_forecasts(META.series_id)] == [second, first]
+    assert [r.forecast_id for r in store.archive.list_forecasts(model="drift", since=cut)] == [third, second]
     # Pages come from the database; the count ignores paging.
-    assert [r.forecast_id for r in store.list_forecasts(limit=2)] == [third, second]
-    assert [r.forecast_id for r in store.list_forecasts(limit=1, offset=1)] == [second]
-    assert store.list_forecasts(offset=3) == []
-    assert store.count_forecasts() == 3
-    assert store.count_forecasts(META.series_id) == 2
-    assert store.count_forecasts(model="drift", since=cut) == 2
+    assert [r.forecast_id for r in store.archive.list_forecasts(limit=2)] == [third, second]
+    assert [r.forecast_id for r in store.archive.list_forecasts(limit=1, offset=1)] == [second]
+    assert store.archive.list_forecasts(offset=3) == []
+    assert store.archive.count_forecasts() == 3
+    assert store.archive.count_forecasts(META.series_id) == 2
+    assert store.archive.count_forecasts(model="drift", since=cut) == 2
     with pytest.raises(IngestError, match="limit and offset"):
-        store.list_forecasts(offset=-1)
+        store.archive.list_forecasts(offset=-1)
     with pytest.raises(ForecastNotFoundError):
-        store.get_forecast("0" * 32)
+        store.archive.get_forecast("0" * 32)
 
 
 def test_save_ingested_is_one_vintage_per_series(store: Store):
     result = load_series(b"unique_id,ds,y\na,2023-01,1\na,2023-02,2\nb,2023Q1,5\nb,2023Q2,6\n")
-    infos = store.save_ingested(result, release="r1")
+    infos = store.series.save_ingested(result, release="r1")
     assert [(i.series_id, i.number, i.n_obs, i.release) for i in infos] == [("a", 1, 2, "r1"), ("b", 1, 2, "r1")]
     assert store.get_meta("b").frequency == "quarterly"
-    again = store.save_ingested(result, skip_unchanged=True)
+    again = store.series.save_ingested(result, skip_unchanged=True)
     assert [(i.series_id, i.number, i.created) for i in again] == [("a", 1, False), ("b", 1, False)]
 
 
@@ -281,7 +281,7 @@ def test_check_connection_raises_storage_unavailable_for_unreachable_database():
     with pytest.raises(StorageUnavailableError, match="unavailable"):
         store.check_connection()
     with pytest.raises(StorageUnavailableError):
-        store.list_series()
+        store.series.list_series()
     store.dispose()
 
 
@@ -292,7 +292,7 @@ def test_check_connection_passes_on_a_live_store(store: Store):
 def test_create_schema_is_idempotent(store: Store):
     store.save_series(META, monthly([1.0]))
     store.create_schema()
-    assert store.list_series()[1] == 1
+    assert store.series.list_series()[1] == 1
 
 
 # The alembic command in a fresh interpreter (20 s). In the fast suite: the migrations match the
@@ -324,21 +324,21 @@ def test_save_ingested_checks_frames_built_by_hand(store: Store):
     periods = pd.PeriodIndex(["2023-01", "2023-02", "2023-01"], freq="M")
     dup = IngestResult(frame=pd.DataFrame({"unique_id": ["a", "a", "a"], "ds": periods, "y": [1.0, 2.0, 3.0]}))
     with pytest.raises(IngestError, match="series 'a': duplicate period 2023-01"):
-        store.save_ingested(dup)
+        store.series.save_ingested(dup)
     empty = IngestResult(
         frame=pd.DataFrame({"unique_id": ["a", "b"], "ds": periods[:2], "y": [1.0, np.nan]}),
         metas={"a": SeriesMeta("a"), "b": SeriesMeta("b")},
     )
     with pytest.raises(IngestError, match="series 'b' has no values"):
-        store.save_ingested(empty)
+        store.series.save_ingested(empty)
     share = IngestResult(
         frame=pd.DataFrame({"unique_id": ["s", "s"], "ds": periods[:2], "y": [0.5, 50.0]}),
         metas={"s": SeriesMeta("s", kind="share")},
     )
     with pytest.raises(IngestError, match=r"series 's' at 2023-02: share 50 for series 's' is outside") as err:
-        store.save_ingested(share)
+        store.series.save_ingested(share)
     assert err.value.code == "share_out_of_range"
-    assert store.list_series() == ([], 0)
+    assert store.series.list_series() == ([], 0)
 
 
 def test_migrations_match_the_table_definitions(sqlite_store: Store):
@@ -382,4 +382,4 @@ def test_store_is_a_context_manager(tmp_path):
     with Store.from_url(f"sqlite:///{tmp_path / 'cm.db'}") as store:
         store.create_schema()
         store.save_series(META, monthly([1.0]))
-        assert store.list_series()[1] == 1
+        assert store.series.list_series()[1] == 1

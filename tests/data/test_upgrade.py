@@ -88,8 +88,8 @@ def _fill_old_series(store: Store) -> None:
         {"mean": [11.0, 11.5], "lo_80": [10.0, 10.2], "hi_80": [12.0, 12.8]},
         index=pd.period_range("2023-04", periods=2, freq="M", name="ds"),
     )
-    vintage = store.list_vintages("cn_ru_exports")[-1].vintage_id
-    store.save_forecast(
+    vintage = store.series.list_vintages("cn_ru_exports")[-1].vintage_id
+    store.archive.save_forecast(
         ForecastRecord("cn_ru_exports", vintage, "naive", {"season_length": 12}, 2, (80,), frame, "f" * 32, CREATED)
     )
 
@@ -147,7 +147,7 @@ def _assert_old_rows_kept(store: Store) -> None:
     assert stored.series.tolist()[::2] == [10.3, 11.1] and pd.isna(stored.series.iloc[1])
     assert stored.meta.tags == {"flow": "export", "reporter": "CN"} and stored.meta.unit == "USD bn"
     assert store.read_series("ru_share").series.tolist() == [0.2, 0.25]
-    forecast = store.get_forecast("f" * 32)
+    forecast = store.archive.get_forecast("f" * 32)
     assert forecast.frame["hi_80"].tolist() == [12.0, 12.8] and forecast.created_at == CREATED
     reports = ReportStore.for_store(store)
     run = reports.latest_run("monthly-trade")
@@ -236,7 +236,7 @@ def _vintage_id_after_reupload(store: Store, series_id: str) -> int:
 
 def test_vintage_ids_never_repeat_after_delete(store: Store) -> None:
     first = _vintage_id_after_reupload(store, "again")
-    store.delete_series("again")
+    store.series.delete_series("again")
     second = _vintage_id_after_reupload(store, "again")
     assert second > first
 
@@ -252,8 +252,8 @@ def test_upgrade_to_vintage_identity_starts_above_every_recorded_id(tmp_path: Pa
             conn.exec_driver_sql("ALTER TABLE vintages DROP COLUMN published_at")
         frame = pd.DataFrame({"mean": [4.0]}, index=pd.period_range("2023", periods=1, freq="Y", name="ds"))
         # An archived forecast of a vintage deleted long ago, with a higher id than any left.
-        store.save_forecast(ForecastRecord(None, old + 5, "naive", {}, 1, (), frame))
-        store.delete_series("gone")
+        store.archive.save_forecast(ForecastRecord(None, old + 5, "naive", {}, 1, (), frame))
+        store.series.delete_series("gone")
         store.create_schema()
         with store.engine.connect() as conn:
             sql = conn.execute(sa.text("SELECT sql FROM sqlite_master WHERE name = 'vintages'")).scalar_one()
@@ -261,7 +261,7 @@ def test_upgrade_to_vintage_identity_starts_above_every_recorded_id(tmp_path: Pa
         _assert_schema_matches_metadata(store)
         new = _vintage_id_after_reupload(store, "gone")
         assert new > old + 5
-        store.delete_series("gone")
+        store.series.delete_series("gone")
         assert _vintage_id_after_reupload(store, "gone") > new
         with store.db.write() as conn:  # the downgrade rebuilds the table without AUTOINCREMENT
             config = alembic_config()

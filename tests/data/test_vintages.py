@@ -48,16 +48,16 @@ def test_identical_data_makes_no_new_vintage(store: Store):
     first = store.save_series(META, annual({2022: 190.27}), published_at=when("2023-01-13"), skip_unchanged=True)
     again = store.save_series(META, annual({2022: 190.27}), published_at=when("2023-02-01"), skip_unchanged=True)
     assert first.created and not again.created and again.vintage_id == first.vintage_id
-    assert len(store.list_vintages(META.series_id)) == 1
+    assert len(store.series.list_vintages(META.series_id)) == 1
     # Identical to the vintage current at an EARLIER date? Nothing was published then: stored.
     earlier = store.save_series(META, annual({2022: 190.27}), published_at=when("2022-06-01"), skip_unchanged=True)
-    assert earlier.created and len(store.list_vintages(META.series_id)) == 2
+    assert earlier.created and len(store.series.list_vintages(META.series_id)) == 2
 
 
 def test_diff_vintages_added_removed_changed(store: Store):
     a = store.save_series(META, annual({2020: 107.76, 2021: 146.887, 2022: 190.27}))
     b = store.save_series(META, annual({2021: 146.9, 2022: 190.27, 2023: 240.11}))
-    diff = store.diff_vintages(META.series_id, a.vintage_id, b.vintage_id)
+    diff = store.series.diff_vintages(META.series_id, a.vintage_id, b.vintage_id)
     assert diff["ds"].astype(str).tolist() == ["2020", "2021", "2023"]
     assert diff["change"].tolist() == ["removed", "changed", "added"]
     assert diff["old"].tolist()[:2] == [107.76, 146.887] and np.isnan(diff["old"].iloc[2])
@@ -67,13 +67,13 @@ def test_diff_vintages_added_removed_changed(store: Store):
 def test_diff_of_unknown_vintage_is_not_found(store: Store):
     a = store.save_series(META, annual({2020: 1.0}))
     with pytest.raises(VintageNotFoundError):
-        store.diff_vintages(META.series_id, a.vintage_id, a.vintage_id + 999)
+        store.series.diff_vintages(META.series_id, a.vintage_id, a.vintage_id + 999)
 
 
 def test_current_vintage_orders_by_effective_time_then_number(store: Store):
     a = store.save_series(META, annual({2020: 1.0}), published_at=when("2024-01-01"))
     b = store.save_series(META, annual({2020: 2.0}), published_at=when("2024-01-01"))
-    vintages = store.list_vintages(META.series_id)
+    vintages = store.series.list_vintages(META.series_id)
     assert current_vintage(vintages).vintage_id == b.vintage_id
     assert current_vintage(vintages, datetime(2024, 1, 1)).vintage_id == b.vintage_id  # naive = UTC
     assert current_vintage(vintages, when("2023-12-31")) is None
@@ -83,7 +83,7 @@ def test_current_vintage_orders_by_effective_time_then_number(store: Store):
 def test_vintage_history_is_in_publication_order(store: Store):
     store.save_series(META, annual({2022: 190.27, 2023: 240.11}), published_at=when("2024-01-12"))
     store.save_series(META, annual({2022: 190.27}), published_at=when("2023-01-13"))
-    history = store.vintage_history(META.series_id)
+    history = store.series.vintage_history(META.series_id)
     assert [h.vintage.number for h in history] == [2, 1]
     assert [len(h.series) for h in history] == [1, 2]
     assert history[1].series.index.astype(str).tolist() == ["2022", "2023"]

@@ -145,6 +145,24 @@ def test_forecast_hierarchy_same_seed_same_frame() -> None:
     pd.testing.assert_frame_equal(one, two)
 
 
+def test_forecast_hierarchy_reports_progress_per_node_and_keeps_the_frame() -> None:
+    frame = _long(_bottom())
+    calls: list[tuple[int, int, str]] = []
+    out = forecast_hierarchy(frame, 4, GROUPED, model="naive", n_paths=200, seed=3, progress=lambda *c: calls.append(c))
+    nodes = build_hierarchy(GROUPED).nodes
+    assert calls[0] == (0, len(nodes), "")
+    assert [c[0] for c in calls[1:]] == list(range(1, len(nodes) + 1))
+    assert {c[2] for c in calls[1:]} == set(nodes) and all(c[1] == len(nodes) for c in calls)
+    pd.testing.assert_frame_equal(out, forecast_hierarchy(frame, 4, GROUPED, model="naive", n_paths=200, seed=3))
+
+
+def test_forecast_shares_reports_progress_per_fitted_coordinate() -> None:
+    calls: list[tuple[int, int, str]] = []
+    forecast_shares(_long(_composition()), 3, model="naive", n_paths=200, progress=lambda *c: calls.append(c))
+    n_coordinates = len(_composition()) - 1  # log-ratios against the reference component
+    assert calls[0] == (0, n_coordinates, "") and calls[-1][:2] == (n_coordinates, n_coordinates)
+
+
 def test_forecast_hierarchy_process_pool_matches_in_process() -> None:
     frame = _long(_bottom())
     one = forecast_hierarchy(frame, 3, GROUPED, model="naive", n_paths=200, n_jobs=1)

@@ -26,8 +26,8 @@ def test_report_archive_records_the_model_fitted_per_series(store: Store, report
     reports.create_definition(definition, now=datetime(2020, 1, 1, tzinfo=UTC))
     run = run_report("per_series", AS_OF, store)
     assert run.status == SUCCEEDED, run.error
-    (s1,) = store.list_forecasts("s1")
-    (s2,) = store.list_forecasts("s2")
+    (s1,) = store.archive.list_forecasts("s1")
+    (s2,) = store.archive.list_forecasts("s2")
     # Before the typed record, every row named the report's default model ("drift").
     assert s1.model == "drift" and s2.model == "seasonal_naive"
 
@@ -35,7 +35,7 @@ def test_report_archive_records_the_model_fitted_per_series(store: Store, report
 def test_report_archive_params_carry_the_rest_keys(loaded: Store) -> None:
     run = run_report("t1", AS_OF, loaded)
     assert run.status == SUCCEEDED, run.error
-    (record,) = loaded.list_forecasts("s1")
+    (record,) = loaded.archive.list_forecasts("s1")
     params = record.params
     assert {"report", "run_id", "as_of"} <= set(params)
     assert params["report"] == "t1" and params["run_id"] == run.run_id

@@ -36,7 +36,7 @@ def test_run_report_is_idempotent_on_name_and_as_of(loaded: Store, reports: Repo
     again = run_report("t1", AS_OF, loaded)
     assert again.run_id == first.run_id and again.finished_at == first.finished_at
     assert reports.count_runs("t1") == 1
-    assert len(loaded.list_forecasts("s1")) == 1  # not archived twice
+    assert len(loaded.archive.list_forecasts("s1")) == 1  # not archived twice
     forced = run_report("t1", AS_OF, loaded, force=True)
     assert forced.run_id == first.run_id and forced.finished_at != first.finished_at
     assert reports.count_runs("t1") == 1

@@ -65,12 +65,12 @@ def test_run_stores_changed_data_and_runs_only_the_reports_using_it(store, refre
     assert reports_using(store, [SERIES]) == ["uses-it"]
 
     same = run_refresh("cn-ru-imf", store, options=options, sources=SourceOptions(transport=Recorded().transport))
-    assert same.changed == [] and same.reports == [] and len(store.list_vintages(SERIES)) == 1
+    assert same.changed == [] and same.reports == [] and len(store.series.list_vintages(SERIES)) == 1
 
     revised = run_refresh(
         "cn-ru-imf", store, options=options, sources=SourceOptions(transport=_revised("50700").transport)
     )
-    assert revised.changed == [SERIES] and len(store.list_vintages(SERIES)) == 2
+    assert revised.changed == [SERIES] and len(store.series.list_vintages(SERIES)) == 2
     assert len(revised.reports) == 1 and revised.reports[0].run_id != first.reports[0].run_id
     # The run reads the revised vintage: its as-of is past the vintage's creation, not in the future.
     assert revised.fetched[0].vintage.created_at <= revised.reports[0].as_of <= revised.reports[0].created_at
@@ -85,7 +85,7 @@ def test_failed_fetch_is_recorded_and_raised(store, refresh, options) -> None:
         )
     stored = store.sources.get_refresh("cn-ru-imf")
     assert stored.last_status == "failed" and "source_unavailable" in (stored.last_error or "")
-    assert not store.has_series(SERIES)
+    assert not store.series.has_series(SERIES)
 
 
 def test_each_fire_runs_once_across_schedulers(store, refresh, options) -> None:
@@ -96,7 +96,7 @@ def test_each_fire_runs_once_across_schedulers(store, refresh, options) -> None:
     two = RefreshScheduler(store, options, sources, clock=lambda: later)
     assert one.fire_due("cn-ru-imf") is not None
     assert two.fire_due("cn-ru-imf") is None  # the same 06:00 fire, already claimed
-    assert len(store.list_vintages(SERIES)) == 1
+    assert len(store.series.list_vintages(SERIES)) == 1
     next_day = RefreshScheduler(store, options, sources, clock=lambda: later + timedelta(days=1))
     outcome = next_day.fire_due("cn-ru-imf")
     assert outcome is not None and outcome.changed == []  # fetched again; same data, no vintage
@@ -105,7 +105,7 @@ def test_each_fire_runs_once_across_schedulers(store, refresh, options) -> None:
 def test_fires_before_the_definition_are_not_due(store, refresh, options) -> None:
     created = store.sources.get_refresh("cn-ru-imf").updated_at
     scheduler = RefreshScheduler(store, options, SourceOptions(transport=Recorded().transport), clock=lambda: created)
-    assert scheduler.fire_due("cn-ru-imf") is None and not store.has_series(SERIES)
+    assert scheduler.fire_due("cn-ru-imf") is None and not store.series.has_series(SERIES)
 
 
 def test_scheduled_failure_does_not_raise(store, refresh, options) -> None:

@@ -80,7 +80,7 @@ def test_sample_report_definition_is_weekly_on_china_russia_series(sample_store:
     stored = ReportStore.for_store(sample_store).get_definition("china-russia").definition
     assert stored == SAMPLE_REPORT
     assert stored.schedule == "0 7 * * 1" and stored.model == "auto"
-    assert all(sample_store.has_series(s) for s in stored.series_ids)
+    assert all(sample_store.series.has_series(s) for s in stored.series_ids)
 
 
 def test_sample_report_says_the_yuan_shares_rest_on_thin_evidence(sample_html: str) -> None:

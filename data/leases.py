@@ -1,0 +1,110 @@
+"""Leases: the one way a job tells other processes that its worker is still alive.
+
+Every kind of durable job (batch forecasts in ``api_jobs``, report runs in ``report_runs``)
+belongs to one worker while it runs. The worker renews its claim every third of the lease;
+a job whose claim has not been renewed for a whole lease was interrupted (its process died
+or was restarted), and another worker takes it over with a conditional UPDATE, so that only
+one takes it. The two tables store the claim differently (a batch job the time of its last
+renewal, ``heartbeat_at``; a report run the time its lease ends, ``lease_until``), but both
+compute those times with :class:`Lease` and renew them with :class:`LeaseKeeper`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from types import TracebackType
+
+__all__ = ["Lease", "LeaseKeeper"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """How long a worker's claim on a job lasts unless renewed.
+
+    Parameters
+    ----------
+    seconds : float
+        The lease's length; a claim not renewed this long is taken over.
+    renew_seconds : float, optional
+        How often the worker renews it; a third of ``seconds`` by default, so that two
+        renewals may fail (a busy database) before the job is taken for interrupted.
+    """
+
+    seconds: float
+    renew_seconds: float | None = None
+
+    @property
+    def renew_every(self) -> float:
+        """Seconds between two renewals."""
+        return self.renew_seconds if self.renew_seconds is not None else self.seconds / 3
+
+    def until(self, now: datetime | None = None) -> datetime:
+        """When a lease taken or renewed at ``now`` ends."""
+        return (now or datetime.now(UTC)) + timedelta(seconds=self.seconds)
+
+    def stale_before(self, now: datetime | None = None) -> datetime:
+        """A claim last renewed before this time has expired at ``now``."""
+        return (now or datetime.now(UTC)) - timedelta(seconds=self.seconds)
+
+
+class LeaseKeeper:
+    """Renews a lease on a daemon thread until stopped (a context manager).
+
+    Parameters
+    ----------
+    renew : callable
+        Called every ``every`` seconds. Returning ``False`` means the lease was lost (the job
+        finished, or was taken over): the keeper stops. An exception is logged and the next
+        renewal tried (the database may be unavailable a moment).
+    every : float
+        Seconds between two calls.
+    name : str
+        The thread's name, and the job named in log lines.
+    """
+
+    def __init__(self, renew: Callable[[], bool | None], every: float, *, name: str) -> None:
+        self.renew = renew
+        self.every = every
+        self.name = name
+        self.stop_event = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> LeaseKeeper:
+        """Start renewing; returns self.
+
+        Writes to self: ``thread``.
+        """
+        self.stop_event.clear()
+        self.thread = threading.Thread(target=self.keep, name=self.name, daemon=True)
+        self.thread.start()
+        return self
+
+    def keep(self) -> None:
+        """The thread's loop: renew every ``every`` seconds until stopped or lost."""
+        while not self.stop_event.wait(self.every):
+            try:
+                if self.renew() is False:
+                    logger.warning("%s: lease lost (the job was taken over or finished)", self.name)
+                    return
+            except Exception:  # the database may be down a moment; the next renewal may succeed
+                logger.warning("%s: renewing the lease failed", self.name, exc_info=True)
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop renewing and wait for the thread (at most ``timeout`` seconds)."""
+        self.stop_event.set()
+        if self.thread is not None:
+            self.thread.join(timeout=timeout)
+
+    def __enter__(self) -> LeaseKeeper:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
