@@ -303,11 +303,13 @@ class ProgressTracker:
         """Pickled for a worker process: the database travels as its URL and is reopened there.
 
         An in-memory SQLite database cannot be reopened in another process: its copy records
-        nothing.
+        nothing. Neither does the copy of a tracker whose database URL holds a password: a
+        pickled task may cross the network (a Dask cluster), and the password never travels;
+        such a forecast's record shows its start and its end, not the series in between.
         """
         db = None if self.repository is None else self.repository.db
         url = None
-        if db is not None and db.engine.url.database not in (None, "", ":memory:"):
+        if db is not None and db.engine.url.database not in (None, "", ":memory:") and not db.engine.url.password:
             url = db.engine.url.render_as_string(hide_password=False)
         busy = 0 if db is None else db.busy_timeout_ms
         return {"kind": self.kind, "job_id": self.job_id, "url": url, "busy_timeout_ms": busy}

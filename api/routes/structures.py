@@ -18,9 +18,15 @@ from api.schemas import (
     StructureRead,
     StructuresPage,
 )
-from api.service.structures import resolved, start_structure_forecast
+from api.service.structures import (
+    StructureForecast,
+    delete_structure_and_progress,
+    resolved,
+    start_structure_forecast,
+    structure_progress,
+    structures_progress,
+)
 from api.waiting import await_futures, client_gone_response
-from data.progress_repo import STRUCTURE_FORECAST, ProgressTracker
 
 __all__ = ["router"]
 
@@ -56,7 +62,7 @@ def read_structures(
 ) -> StructuresPage:
     """List the stored structures by name."""
     page, count = store.structures.list(limit=limit, offset=offset)
-    progress = store.progress.get_many(STRUCTURE_FORECAST, [s.name for s in page])
+    progress = structures_progress(store, [s.name for s in page])
     return StructuresPage(data=[structure_to_read(resolved(store, s), progress.get(s.name)) for s in page], count=count)
 
 
@@ -64,14 +70,38 @@ def read_structures(
 def read_structure(name: Name, store: StoreDep) -> StructureRead:
     """Read one stored structure and its last forecast's progress (by tags: the series it matches now)."""
     structure = resolved(store, store.structures.get(name))
-    return structure_to_read(structure, store.progress.get(STRUCTURE_FORECAST, name))
+    return structure_to_read(structure, structures_progress(store, [name]).get(name))
 
 
 @router.delete("/{name}", status_code=status.HTTP_204_NO_CONTENT, responses=_NOT_FOUND)
 def delete_structure(name: Name, store: StoreDep) -> Response:
     """Delete a stored structure (its series stay)."""
-    store.structures.delete(name)
+    delete_structure_and_progress(store, name)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+async def _forecast(
+    name: str, body: StructureForecastCreate, request: Request, store: StoreDep, service: ServiceDep, member: str | None
+) -> StructureForecast | None:
+    """The structure's forecast, or ``None`` when the client has gone.
+
+    Like a forecast: members read in the threadpool, the fit admitted to the bounded fitting
+    queue (503 when full) and awaited on the event loop, not in a thread.
+    """
+    fit = await run_in_threadpool(
+        start_structure_forecast,
+        store,
+        service.submit_fit,
+        service.limits,
+        name,
+        horizon=body.horizon,
+        levels=body.levels,
+        as_of=body.as_of,
+        member=member,
+        progress=structure_progress(store, name),
+    )
+    outcomes = await await_futures([fit.future], request.is_disconnected)
+    return None if outcomes is None else fit.finish(outcomes[0])
 
 
 @router.post(
@@ -86,23 +116,8 @@ async def create_structure_forecast(
     name: Name, body: StructureForecastCreate, request: Request, store: StoreDep, service: ServiceDep
 ) -> StructureForecastRead | Response:
     """Forecast a stored structure coherently: aggregates equal their parts' sums, shares sum to 1."""
-    # Like a forecast: members read in the threadpool, the fit admitted to the bounded
-    # fitting queue (503 when full) and awaited on the event loop, not in a thread.
-    fit = await run_in_threadpool(
-        start_structure_forecast,
-        store,
-        service.submit_fit,
-        service.limits,
-        name,
-        horizon=body.horizon,
-        levels=body.levels,
-        as_of=body.as_of,
-        progress=ProgressTracker(store.progress, STRUCTURE_FORECAST, name),
-    )
-    outcomes = await await_futures([fit.future], request.is_disconnected)
-    if outcomes is None:
-        return client_gone_response()
-    return structure_forecast_to_read(fit.finish(outcomes[0]))
+    forecast = await _forecast(name, body, request, store, service, None)
+    return client_gone_response() if forecast is None else structure_forecast_to_read(forecast)
 
 
 @router.post(
@@ -117,19 +132,5 @@ async def create_structure_member_forecast(
     name: Name, series_id: NodeId, body: StructureForecastCreate, request: Request, store: StoreDep, service: ServiceDep
 ) -> StructureMemberForecastRead | Response:
     """Forecast one series as its structure shows it: the coherent figures, labelled (not its own forecast)."""
-    fit = await run_in_threadpool(
-        start_structure_forecast,
-        store,
-        service.submit_fit,
-        service.limits,
-        name,
-        horizon=body.horizon,
-        levels=body.levels,
-        as_of=body.as_of,
-        member=series_id,
-        progress=ProgressTracker(store.progress, STRUCTURE_FORECAST, name),
-    )
-    outcomes = await await_futures([fit.future], request.is_disconnected)
-    if outcomes is None:
-        return client_gone_response()
-    return structure_member_to_read(fit.finish(outcomes[0]), series_id)
+    forecast = await _forecast(name, body, request, store, service, series_id)
+    return client_gone_response() if forecast is None else structure_member_to_read(forecast, series_id)

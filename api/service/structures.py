@@ -20,7 +20,7 @@ import pandas as pd
 from api.service.limits import Limits, check_forecast
 from data import Store, StructureDefinition
 from data.exceptions import NotInStructureError, UnknownStructureIdError
-from data.progress_repo import ProgressTracker
+from data.progress_repo import STRUCTURE_FORECAST, Progress, ProgressTracker
 from data.structures_repo import members_frame
 from forecasting.exceptions import InvalidHierarchyError
 from forecasting.executor import Executor, TaskResult, WarningNote
@@ -29,11 +29,14 @@ from reports.structures import forecast_stored_structure
 __all__ = [
     "StructureFit",
     "StructureForecast",
+    "delete_structure_and_progress",
     "fit_structure",
     "forecast_structure",
     "read_members",
     "resolved",
     "start_structure_forecast",
+    "structure_progress",
+    "structures_progress",
 ]
 
 
@@ -195,3 +198,21 @@ def forecast_structure(
         store, executor.submit, limits, name, horizon=horizon, levels=levels, as_of=as_of, progress=progress
     )
     return fit.finish(fit.future.result())
+
+
+def structure_progress(store: Store, name: str) -> ProgressTracker:
+    """Where a forecast of the structure ``name`` records its progress (one record per structure)."""
+    return ProgressTracker(store.progress, STRUCTURE_FORECAST, name)
+
+
+def structures_progress(store: Store, names: Sequence[str]) -> dict[str, Progress]:
+    """The last or current forecast's progress of each structure in ``names`` that has one."""
+    return store.progress.get_many(STRUCTURE_FORECAST, names)
+
+
+def delete_structure_and_progress(store: Store, name: str) -> None:
+    """Delete the stored structure ``name`` (its series stay) and its forecasts' progress record,
+    so that a structure defined again under that name starts with none. Raises
+    ``StructureNotFoundError``."""
+    store.structures.delete(name)
+    store.progress.delete(STRUCTURE_FORECAST, [name])

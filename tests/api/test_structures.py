@@ -343,6 +343,19 @@ def test_failed_structure_forecast_records_its_error(client: TestClient) -> None
     assert progress["failures"][0]["code"] == response.json()["error"]["code"]
 
 
+def test_a_structure_defined_again_starts_without_the_old_progress(client: TestClient) -> None:
+    _store(client, "a1", [1.0, 2.0, 3.0, 4.0])
+    _store(client, "b1", [1.0, 2.0, 3.0, 4.0])
+    _store(client, "t1", [2.0, 4.0, 6.0, 50.0])
+    body = {"name": "bad", "kind": "hierarchy", "hierarchy": {"t1": ["a1", "b1"]}, "model": "naive2"}
+    assert client.post("/v1/structures", json=body).status_code == 201
+    assert client.post("/v1/structures/bad/forecasts", json={"horizon": 2}).status_code == 422
+    assert client.get("/v1/structures/bad").json()["progress"]["n_failed"] == 1
+    assert client.delete("/v1/structures/bad").status_code == 204
+    assert client.post("/v1/structures", json=body).status_code == 201
+    assert client.get("/v1/structures/bad").json()["progress"] is None  # not the deleted one's
+
+
 @pytest.mark.slow
 def test_structure_forecast_on_a_process_pool_records_progress_from_the_worker(tmp_path: Any) -> None:
     from api.main import create_app

@@ -108,3 +108,19 @@ def test_pickled_tracker_of_an_in_memory_database_records_nothing() -> None:
     assert copy.repository is None  # another process cannot reach that database
     copy.count(0, 2, "")  # so recording is a no-op there, never an error
     memory.dispose()
+
+
+def test_pickled_tracker_never_carries_the_database_password() -> None:
+    """A pickled task may cross the network (Dask): a URL with a password stays behind."""
+    import pickle
+
+    from data.db import Database
+    from data.progress_repo import STRUCTURE_FORECAST, ProgressRepository
+
+    db = Database.from_url("postgresql+psycopg://tradecast:s3cret-pw@127.0.0.1:5432/test")
+    try:
+        pickled = pickle.dumps(ProgressTracker(ProgressRepository(db), STRUCTURE_FORECAST, "s"))
+        assert b"s3cret-pw" not in pickled
+        assert pickle.loads(pickled).repository is None  # its copy records nothing
+    finally:
+        db.dispose()
