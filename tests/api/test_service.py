@@ -100,7 +100,7 @@ def test_unexpected_error_is_generic_500_with_request_id(client, monkeypatch, ca
     def boom(*args, **kwargs):
         raise RuntimeError("secret internals: /etc/passwd")
 
-    monkeypatch.setattr(client.app.state.store, "list_series", boom)
+    monkeypatch.setattr(client.app.state.store.series, "list_series", boom)
     with caplog.at_level(logging.ERROR):
         response = client.get("/v1/series", headers={"X-Request-ID": "req-500"})
     error = assert_error(response, 500, "internal_error")

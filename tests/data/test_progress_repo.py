@@ -12,6 +12,8 @@ from data.progress_repo import (
     ItemFailure,
     ProgressTracker,
 )
+from tests.data.conftest import Target
+from tests.postgres import schema_url
 
 
 def test_progress_counts_items_failures_retries_and_added_items(store: Store) -> None:
@@ -82,18 +84,22 @@ def test_tracker_never_fails_the_work_when_recording_fails(tmp_path) -> None:
     ProgressTracker(None, FORECAST_BATCH, "j").item_done("x")  # outside a job: records nothing
 
 
-def test_pickled_tracker_records_in_the_same_database(store: Store) -> None:
+def test_pickled_tracker_records_in_the_same_database(target: Target) -> None:
     """A structure fit runs in a worker process: its pickled tracker reopens the store's database."""
     import pickle
 
     from data.progress_repo import STRUCTURE_FORECAST
 
+    # The service's store names its PostgreSQL schema in the URL (TRADECAST_DATABASE_URL), which is
+    # what travels; the fixture's connect_args would not.
+    store = Store.from_url(schema_url(target.url, target.schema)) if target.schema else target.open()
     tracker = ProgressTracker(store.progress, STRUCTURE_FORECAST, "trade")
     copy = pickle.loads(pickle.dumps(tracker))
     assert copy.repository is not None and copy.repository is not store.progress
     copy.count(0, 3, "")
     copy.count(1, 3, "x")
     progress = store.progress.get(STRUCTURE_FORECAST, "trade")
+    store.dispose()
     assert progress is not None and (progress.n_total, progress.n_done) == (3, 1)
 
 
