@@ -23,6 +23,7 @@ from forecasting.base import BaseForecaster
 from forecasting.core import build_gap_model, build_model
 from forecasting.exceptions import FallbackWarning, ForecastingError, InvalidParameterError
 from forecasting.executor import get_executor, warning_class
+from forecasting.models.statespace import Structural
 from forecasting.structure.reconcile import shrunk_correlation
 from forecasting.validation import infer_season_length
 
@@ -34,6 +35,13 @@ ProgressCallback = Callable[[int, int, str], None]
 __all__ = ["NodeDraws", "ProgressCallback", "couple_paths", "draw_nodes", "in_sample_residuals", "residual_matrix"]
 
 _FALLBACKS = ("naive2", "naive")
+
+
+def _gap_fallbacks() -> tuple[str | BaseForecaster, ...]:
+    """Under ``missing="model"``: ``structural``, then its simplest form (a local level, no
+    seasonal), whose filter stays finite where the full model's can diverge on short, sparse
+    series."""
+    return ("structural", Structural(seasonal=False, trend="local level"))
 
 
 @dataclass(frozen=True)
@@ -106,11 +114,12 @@ def _draw_one(
     """Fit one series (falling back to naive2, then naive) and draw its paths (runs in a worker).
 
     Under ``missing="model"`` the series may have gaps: the model is the state-space one
-    :func:`forecasting.forecast` would fit, falling back to ``structural``. With ``centre``,
+    :func:`forecasting.forecast` would fit, falling back to ``structural``, then to a local
+    level. With ``centre``,
     the point forecast and residuals of ``model`` are replaced by ``centre``'s (see
     :func:`_centred`).
     """
-    fallbacks = ("structural",) if missing == "model" else _FALLBACKS
+    fallbacks = _gap_fallbacks() if missing == "model" else _FALLBACKS
     chain: list[str | BaseForecaster] = [model, *[m for m in fallbacks if m != model]]
     last: Exception | None = None
     for candidate in chain:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import forecasting
 from forecasting.exceptions import (
     CompositionSumError,
+    FallbackWarning,
     FrequencyMismatchError,
     HierarchyCycleError,
     IncoherentTotalError,
@@ -19,6 +20,7 @@ from forecasting.exceptions import (
     InvalidSeriesError,
     MisalignedPeriodsError,
     MissingValuesError,
+    ModelFitError,
     NegativeValueError,
     UnknownHierarchyIdError,
 )
@@ -425,6 +427,9 @@ def test_forecast_hierarchy_missing_model_derived_aggregate_missing_where_a_part
         forecast_hierarchy(frame, 2, {"t": ["cn_x", "cn_m"]}, model="structural", missing="model")
 
 
+# A share whose full structural model diverges falls back to a local level, with a warning (an
+# answer, not a failure); the property is about the answer.
+@pytest.mark.filterwarnings("ignore::forecasting.exceptions.FallbackWarning")
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.integers(2, 4), st.integers(0, 10_000))
 def test_property_sparse_shares_sum_to_one_and_nest(k: int, seed: int) -> None:
@@ -432,6 +437,24 @@ def test_property_sparse_shares_sum_to_one_and_nest(k: int, seed: int) -> None:
     sparse = _with_gaps(_composition(30, k, seed), 0.4, seed)
     out = forecast_shares(_long(sparse), 4, model="structural", missing="model", n_paths=200, seed=seed)
     assert len(out) == 4 * k
+    _check_shares(out)
+
+
+def test_sparse_shares_fall_back_to_a_local_level_when_structural_diverges(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A share whose full structural model forecasts non-finite values still gets paths (a local level)."""
+    from forecasting.models.statespace import Structural
+
+    real = Structural._forecast
+
+    def diverging(self: Structural, horizon: int, X_future: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+        if self.trend == "local linear trend":
+            raise ModelFitError("Structural produced non-finite forecasts on this series.")
+        return real(self, horizon, X_future)
+
+    monkeypatch.setattr(Structural, "_forecast", diverging)
+    sparse = _with_gaps(_composition(30, 3, 1), 0.4, 1)
+    with pytest.warns(FallbackWarning, match="used 'Structural'"):
+        out = forecast_shares(_long(sparse), 4, model="structural", missing="model", n_paths=200, seed=1)
     _check_shares(out)
 
 
