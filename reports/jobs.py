@@ -15,7 +15,7 @@ import time
 import traceback as tb
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -545,8 +545,12 @@ def resolve_series_ids(definition: ReportDefinition, store: Any) -> list[str]:
 
 
 def _read_at(store: Any, series_id: str, as_of: datetime) -> tuple[StoredSeries, str]:
+    """The vintage of ``series_id`` current at ``as_of``; a whole-second as-of time (a run made
+    "now" is keyed to its second) reads through the end of that second, so that a series stored
+    in the same second as the run, just before it, is read as stored (not as stored after it)."""
+    read_at = as_of + timedelta(microseconds=999_999) if as_of.microsecond == 0 else as_of
     try:
-        return store.read_series(series_id, as_of=as_of), ""
+        return store.read_series(series_id, as_of=read_at), ""
     except VintageNotFoundError:
         # Back-filled runs (as-of before the data was loaded): use the first vintage stored,
         # cut at as-of below, and say so in the report.

@@ -139,3 +139,22 @@ def test_run_report_first_fails_runs_older_than_its_stale_limit(loaded: Store, r
 def test_stale_limit_option_defaults_to_the_run_stale_limit() -> None:
     # The limit itself is validated by the service settings (tests/api/test_settings.py).
     assert ReportOptions().stale_after_seconds == STALE_AFTER_SECONDS
+
+
+def test_a_run_keyed_to_the_second_reads_what_was_stored_earlier_in_that_second(
+    loaded: Store, reports: ReportStore
+) -> None:
+    """A run made now is keyed to its whole second; a series stored in that second, before it, is
+    read as stored (not as stored after the as-of time, which would cut it)."""
+    stored_at = max(v.created_at for v in loaded.series.list_vintages("s1"))
+    second = stored_at.replace(microsecond=0)
+    if second == stored_at:  # stored on a whole second: store once more, a moment later
+        time.sleep(0.01)
+        meta = SeriesMeta("s1", name="Series one", frequency="monthly", unit="USD bn", tags={"group": "test"})
+        loaded.save_series(meta, monthly_series(seed=3))
+        stored_at = max(v.created_at for v in loaded.series.list_vintages("s1"))
+        second = stored_at.replace(microsecond=0)
+    assert second < stored_at
+    run = run_report("t1", second, loaded)
+    assert run.status == SUCCEEDED
+    assert "stored after the as-of time" not in (reports.get_html(run.run_id) or "")
