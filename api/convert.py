@@ -19,6 +19,7 @@ from api.schemas import (
     BatchItemRead,
     CoefficientRead,
     ErrorDetail,
+    FetchedSeriesRead,
     ForecastCreate,
     ForecastRead,
     ForecastRowRead,
@@ -31,6 +32,8 @@ from api.schemas import (
     ModelRead,
     ObservationRead,
     ProgressRead,
+    RefreshRunRead,
+    ReportRunBrief,
     SeriesMetaRead,
     SeriesRead,
     StructureCreate,
@@ -57,16 +60,21 @@ from api.service.types import (
     InlineSeries,
     SeriesSource,
 )
+from data import Store
 from data.meta import FREQUENCIES, SeriesMeta, StoredSeries, VintageInfo
 from data.progress_repo import Progress
+from data.sources_repo import FetchOutcome
 from data.structures_repo import StructureDefinition
 from forecasting.exceptions import InvalidSeriesError, MissingPeriodsError
 from forecasting.frames import CUTOFF, DS, MODEL, UNIQUE_ID
 from forecasting.outlook import FullYearOptions, GrowthOptions
 from forecasting.registry import REGISTRY, describe_model
 from forecasting.series import ItemLocator, parse_series
+from reports.refresh import RefreshResult
 
 __all__ = [
+    "fetched_series_to_read",
+    "refresh_run_to_read",
     "backtest_request",
     "backtest_to_read",
     "batch_request",
@@ -652,4 +660,29 @@ def progress_to_read(progress: Progress | None) -> ProgressRead | None:
         updated_at=progress.updated_at,
         eta_seconds=None if eta is None else round(eta, 1),
         failures=[ItemFailureRead(item=f.item, code=f.code, message=f.message) for f in progress.failures],
+    )
+
+
+def fetched_series_to_read(outcome: FetchOutcome, store: Store) -> FetchedSeriesRead:
+    """One series a source fetch stored (or found unchanged), with its metadata."""
+    meta = store.series.get_meta(outcome.series_id)
+    return FetchedSeriesRead(
+        series_id=outcome.series_id,
+        name=meta.name,
+        frequency=meta.frequency,
+        unit=meta.unit,
+        vintage_id=outcome.vintage.vintage_id,
+        vintage_number=outcome.vintage.number,
+        created=outcome.created,
+        n_obs=outcome.vintage.n_obs,
+        last_updated=outcome.fetch.last_updated if outcome.fetch else None,
+    )
+
+
+def refresh_run_to_read(result: RefreshResult, store: Store) -> RefreshRunRead:
+    """What one refresh run did: the series it fetched and the report runs it triggered."""
+    return RefreshRunRead(
+        name=result.name,
+        series=[fetched_series_to_read(o, store) for o in result.fetched],
+        reports=[ReportRunBrief(name=r.report_name, run_id=r.run_id, status=r.status) for r in result.reports],
     )

@@ -8,25 +8,34 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, FastAPI, Header, Path, Request
 
 from api.jobs import JobManager
 from api.metrics import Metrics
 from api.service import ForecastService
 from api.settings import Settings
 from data import SeriesNotFoundError, Store
+from data.connectors import SourceOptions
 from data.meta import SERIES_ID_PATTERN
 
 __all__ = [
     "ExistingSeriesId",
     "JobsDep",
     "MetricsDep",
+    "PreferHeader",
     "ServiceDep",
     "SettingsDep",
     "StoreDep",
+    "app_source_options",
     "existing_series_id",
     "get_app_settings",
 ]
+
+
+def app_source_options(app: FastAPI) -> SourceOptions:
+    """The app's connector options: from its settings, or ``app.state.source_options`` when a test sets it."""
+    options: SourceOptions | None = getattr(app.state, "source_options", None)
+    return options or app.state.settings.sources.options()
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -85,3 +94,13 @@ def existing_series_id(
 
 
 ExistingSeriesId = Annotated[str, Depends(existing_series_id)]
+
+#: The ``Prefer`` request header: ``respond-async`` asks for a job (202) instead of waiting for the answer.
+PreferHeader = Annotated[
+    str | None,
+    Header(
+        description="respond-async: answer 202 at once with a job to poll at GET /v1/jobs/{id} "
+        "(its result is this route's answer).",
+        examples=["respond-async"],
+    ),
+]

@@ -45,6 +45,7 @@ __all__ = [
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "error_body",
+    "error_details",
     "detailed",
     "http_error_response",
     "install_error_handlers",
@@ -180,16 +181,19 @@ def domain_error_response(exc: Exception, request_id: str | None = None) -> JSON
         logger.error("unhandled %s (request_id=%s)", type(exc).__name__, request_id, exc_info=exc)
         return internal_error_response(request_id)
     code = str(getattr(exc, "code", None) or _CODE_BY_STATUS.get(status, "error"))
-    details = getattr(exc, "details", None)
-    if callable(details):  # data.IngestError exposes details() as a method
-        details = details()
-    if not isinstance(details, dict):
-        details = {}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     retry_after = getattr(exc, "retry_after", None)
     if isinstance(retry_after, int):
         headers = {"Retry-After": str(retry_after)}
-    return JSONResponse(error_body(code, str(exc), _json_safe(details)), status_code=status, headers=headers)
+    return JSONResponse(error_body(code, str(exc), error_details(exc)), status_code=status, headers=headers)
+
+
+def error_details(exc: BaseException) -> dict[str, Any]:
+    """The ``details`` of an error's envelope: the exception's own, made JSON-safe (``{}`` if none)."""
+    details = getattr(exc, "details", None)
+    if callable(details):  # data.IngestError exposes details() as a method
+        details = details()
+    return _json_safe(details) if isinstance(details, dict) else {}
 
 
 def internal_error_response(request_id: str | None) -> JSONResponse:

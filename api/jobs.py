@@ -1,18 +1,21 @@
-"""Asynchronous batch-forecast jobs that survive restarts.
+"""Durable jobs that survive restarts: batch forecasts, structure forecasts, source refreshes.
 
 A job row (table ``api_jobs`` in the store's database, see :mod:`data.jobs_repo`) holds the
-request, the status and, when done, the result. The instance running a job refreshes the
-row's ``heartbeat_at`` every few seconds. Every instance periodically looks for queued or
-running jobs whose heartbeat is stale (their process died or was restarted): it claims
-them with a conditional UPDATE (so two workers never both take one) and runs them again,
-or marks them failed after ``max_attempts``. A job is therefore finished, re-run or
-reported failed, never silently lost.
+kind, the request, the status and, when done, the result; what each kind runs is in
+:mod:`api.service.jobs`. The instance running a job renews the row's lease
+(``lease_until``, :mod:`data.leases`) every third of ``TRADECAST_JOB_LEASE_SECONDS``. Every
+instance periodically looks for queued or running jobs whose lease has ended (their process
+died or was restarted): it claims them with a conditional UPDATE (so two workers never both
+take one) and runs them again, or marks them failed after ``max_attempts``. A job is
+therefore finished, re-run or reported failed, never silently lost. Report runs are leased
+the same way, with the same setting, in their own table (:mod:`api.service.reports`).
 
 While it runs, a job records its progress (items done out of the total, per-item failures,
 items re-run because their worker process died) in the store's ``job_progress`` table
 (:class:`data.progress_repo.ProgressRepository`, the record every kind of job uses), and
 :meth:`JobManager.get` returns it with the job. A job some of whose items failed ends
-``partial``, never ``succeeded``.
+``partial``, never ``succeeded``; a job whose worker process died under it is run once more
+at once (a batch re-runs only its lost items).
 
 This module keeps the threads and the decisions; every SQL statement on the table is in
 :class:`data.jobs_repo.JobsRepository` (``store.jobs``), on the store's engine, and the
@@ -24,21 +27,29 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from api.convert import batch_request, batch_to_read, progress_to_read
+from fastapi import status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from api.convert import progress_to_read
+from api.errors import error_details
 from api.metrics import Metrics
-from api.schemas import BatchForecastCreate, BatchForecastRead, ErrorDetail, JobRead
+from api.schemas import BatchForecastCreate, ErrorDetail, JobRead
 from api.service import ForecastService
+from api.service.jobs import JobContext, JobOutcome, job_kind
 from api.settings import Settings
 from data import Store
-from data.jobs_repo import ACTIVE, JobsRepository
+from data.connectors import SourceOptions
+from data.jobs_repo import ACTIVE, JobRecord, JobsRepository
 from data.leases import Lease, LeaseKeeper
-from data.progress_repo import FORECAST_BATCH, ProgressRepository, ProgressTracker
-from forecasting.exceptions import InvalidParameterError, NotFoundError
+from data.progress_repo import ProgressRepository, ProgressTracker
+from forecasting.exceptions import InvalidParameterError, NotFoundError, WorkerLostError
 
-__all__ = ["JobManager", "JobNotFoundError"]
+__all__ = ["JobManager", "JobNotFoundError", "accepted", "prefers_async"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,8 +60,20 @@ class JobNotFoundError(NotFoundError):
     code = "job_not_found"
 
 
+def prefers_async(prefer: str | None) -> bool:
+    """Whether a ``Prefer`` header asks for ``respond-async`` (RFC 7240): answer 202 with a job."""
+    return prefer is not None and any(p.strip().lower() == "respond-async" for p in prefer.split(","))
+
+
+def accepted(job: JobRead) -> JSONResponse:
+    """The 202 answer for a job: the job record, and its address in ``Location``."""
+    return JSONResponse(
+        job.model_dump(mode="json"), status_code=status.HTTP_202_ACCEPTED, headers={"Location": f"/v1/jobs/{job.id}"}
+    )
+
+
 class JobManager:
-    """Creates, runs, recovers and reports batch jobs for one app instance."""
+    """Creates, runs, recovers and reports durable jobs for one app instance."""
 
     def __init__(self, settings: Settings, metrics: Metrics) -> None:
         self.settings = settings
@@ -59,44 +82,48 @@ class JobManager:
         self._runner: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
         self._keeper: LeaseKeeper | None = None
-        self._store: Store | None = None
-        self._service: ForecastService | None = None
+        self._context: JobContext | None = None
 
     # ---------------------------------------------------------------- lifecycle
     @property
+    def context(self) -> JobContext:
+        """What jobs run with (given to :meth:`start`)."""
+        if self._context is None:
+            raise RuntimeError("JobManager.start() was not called")
+        return self._context
+
+    @property
     def rows(self) -> JobsRepository:
         """The job rows, in the store given to :meth:`start`."""
-        if self._store is None:
-            raise RuntimeError("JobManager.start() was not called")
-        return self._store.jobs
+        return self.context.store.jobs
 
-    def start(self, store: Store, service: ForecastService) -> None:
-        """Recover interrupted jobs and start the heartbeat thread.
+    @property
+    def progress(self) -> ProgressRepository:
+        """The progress records of jobs, in the store given to :meth:`start`."""
+        return self.context.store.progress
 
-        The ``api_jobs`` table comes from the store's migrations (``store.create_schema()``).
+    def start(self, store: Store, service: ForecastService, sources: Callable[[], SourceOptions] | None = None) -> None:
+        """Recover interrupted jobs and start renewing the leases of this instance's jobs.
+
+        ``sources`` gives the connectors' options when a refresh job runs (default: the
+        settings'). The ``api_jobs`` table comes from the store's migrations (``store.create_schema()``).
         """
-        self._store, self._service = store, service
+        sources = sources or self.settings.sources.options
+        self._context = JobContext(service, store, self.settings.reports, sources)
         self._runner = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tradecast-jobs")
         self._stop.clear()
         self.recover()
-        # One lease helper for every kind of job (data.leases): here one renewal refreshes the
-        # heartbeat of every job this instance owns, then takes over the stale jobs of others.
-        self._keeper = LeaseKeeper(self._tick, self.lease.renew_every, name="tradecast-job-heartbeat").start()
+        # One lease helper for every kind of job (data.leases): here one renewal pushes on the
+        # lease of every job this instance owns, then takes over the expired jobs of others.
+        self._keeper = LeaseKeeper(self._tick, self.lease.renew_every, name="tradecast-job-lease").start()
 
     def shutdown(self) -> None:
-        """Stop the heartbeat and the runner; unfinished jobs are recovered by the next start."""
+        """Stop renewing and the runner; unfinished jobs are recovered by the next start."""
         self._stop.set()
         if self._keeper is not None:
             self._keeper.stop(timeout=5)
         if self._runner is not None:
             self._runner.shutdown(wait=False, cancel_futures=True)
-
-    @property
-    def progress(self) -> ProgressRepository:
-        """The progress records of jobs, in the store given to :meth:`start`."""
-        if self._store is None:
-            raise RuntimeError("JobManager.start() was not called")
-        return self._store.progress
 
     # ---------------------------------------------------------------- API
     def check_size(self, body: BatchForecastCreate, settings: Settings) -> None:
@@ -109,11 +136,18 @@ class JobManager:
             exc.details = {"field": "series", "limit": settings.max_batch_series}  # type: ignore[attr-defined]
             raise exc
 
-    def submit(self, body: BatchForecastCreate) -> JobRead:
-        """Persist a queued job and schedule it on this instance."""
+    def submit(self, kind: str, request: BaseModel, n_items: int = 1) -> JobRead:
+        """Persist a queued job of ``kind`` (its request as that kind's schema) and schedule it here."""
+        if not isinstance(request, job_kind(kind).request):
+            raise TypeError(f"a {kind} job takes a {job_kind(kind).request.__name__}")
         job_id = uuid.uuid4().hex
         self.rows.insert(
-            job_id, kind=FORECAST_BATCH, request=body.model_dump_json(), n_items=len(body.series), owner=self.owner
+            job_id,
+            kind=kind,
+            request=request.model_dump_json(),
+            n_items=n_items,
+            owner=self.owner,
+            lease_until=self.lease.until(),
         )
         self._schedule(job_id)
         return self.get(job_id)
@@ -122,7 +156,11 @@ class JobManager:
         """The job's status (and result), or :class:`JobNotFoundError`."""
         row = self.rows.get(job_id)
         if row is None:
-            raise JobNotFoundError(f"no job {job_id!r}; jobs are created by POST /v1/forecasts/batch.")
+            raise JobNotFoundError(
+                f"no job {job_id!r}; jobs are created by POST /v1/forecasts/batch, or by a structure "
+                "forecast or a refresh run asked with the header Prefer: respond-async."
+            )
+        kind = job_kind(row.kind)
         return JobRead(
             id=row.job_id,
             kind=row.kind,
@@ -132,7 +170,7 @@ class JobManager:
             attempts=row.attempts,
             n_items=row.n_items,
             progress=progress_to_read(self.progress.get(row.kind, row.job_id)),
-            result=BatchForecastRead.model_validate_json(row.result) if row.result else None,
+            result=kind.result.model_validate_json(row.result) if row.result else None,  # type: ignore[arg-type]
             error=ErrorDetail.model_validate_json(row.error) if row.error else None,
         )
 
@@ -143,24 +181,18 @@ class JobManager:
         self._runner.submit(self._run, job_id)
 
     def _set(self, job_id: str, **values: Any) -> bool:
-        """Update a job this instance still owns (another one may have taken it over)."""
-        return self.rows.update(job_id, owner=self.owner, **values)
+        """Update a job this instance still owns (another one may have taken it over), renewing its lease."""
+        return self.rows.update(job_id, owner=self.owner, lease_until=self.lease.until(), **values)
 
     def _run(self, job_id: str) -> None:
-        service, store = self._service, self._store
-        if service is None or store is None:
-            raise RuntimeError("JobManager.start() was not called")
         row = self.rows.get(job_id)
         if row is None or row.status not in ACTIVE or row.owner != self.owner:
             return
         if not self._set(job_id, status="running", attempts=row.attempts + 1):
             return
-        logger.info("job %s started (attempt %d, %d series)", job_id, row.attempts + 1, row.n_items)
-        progress = ProgressTracker(store.progress, row.kind, job_id)
-        progress.begin(row.n_items)
+        logger.info("job %s (%s) started (attempt %d, %d item(s))", job_id, row.kind, row.attempts + 1, row.n_items)
         try:
-            body = BatchForecastCreate.model_validate_json(row.request)
-            result = batch_to_read(service.forecast_batch(batch_request(body), store, progress=progress))
+            outcome = self._outcome(row)
         except BaseException as exc:
             if self._stop.is_set():
                 # The server is stopping (its worker pool was shut down under this job): leave
@@ -169,38 +201,55 @@ class JobManager:
                 return
             if not isinstance(exc, Exception):
                 raise
-            code = str(getattr(exc, "code", "internal_error"))
-            # Only our own, user-facing errors are echoed; anything else stays in the log.
-            message = str(exc) if hasattr(exc, "code") else "the job failed unexpectedly; see the server log"
-            logger.error("job %s failed", job_id, exc_info=exc)
-            error = ErrorDetail(code=code, message=message, details={"job_id": job_id})
-            self._set(job_id, status="failed", error=error.model_dump_json())
-            self.metrics.jobs.labels("failed").inc()
+            self._fail(job_id, exc)
             return
-        # Failed items are the job's outcome too: "succeeded" means every series was forecast.
-        outcome = "partial" if result.failed else "succeeded"
-        self._set(job_id, status=outcome, result=result.model_dump_json())
-        self.metrics.jobs.labels(outcome).inc()
-        logger.info("job %s %s (%d series, %d failed)", job_id, outcome, result.count, result.failed)
+        status = "partial" if outcome.partial else "succeeded"
+        self._set(job_id, status=status, result=outcome.result.model_dump_json())
+        self.metrics.jobs.labels(status).inc()
+        logger.info("job %s (%s) %s", job_id, row.kind, status)
+
+    def _outcome(self, row: JobRecord) -> JobOutcome:
+        """Run the job's kind; a job whose worker process died under it runs once more."""
+        kind = job_kind(row.kind)
+        request = kind.request.model_validate_json(row.request)
+        progress = ProgressTracker(self.progress, row.kind, row.job_id)
+        progress.begin(row.n_items)
+        try:
+            return kind.run(self.context, request, progress)
+        except WorkerLostError:
+            if self._stop.is_set():
+                raise
+            logger.warning("job %s: its worker process died; running it once more", row.job_id)
+            progress.item_retried(row.job_id)
+            return kind.run(self.context, request, progress)
+
+    def _fail(self, job_id: str, exc: Exception) -> None:
+        code = str(getattr(exc, "code", "internal_error"))
+        # Only our own, user-facing errors are echoed; anything else stays in the log.
+        message = str(exc) if hasattr(exc, "code") else "the job failed unexpectedly; see the server log"
+        logger.error("job %s failed", job_id, exc_info=exc)
+        details = {**error_details(exc), "job_id": job_id} if hasattr(exc, "code") else {"job_id": job_id}
+        error = ErrorDetail(code=code, message=message, details=details)
+        self._set(job_id, status="failed", error=error.model_dump_json())
+        self.metrics.jobs.labels("failed").inc()
 
     # ---------------------------------------------------------------- recovery
     @property
     def lease(self) -> Lease:
-        """A batch job's lease: ``TRADECAST_JOB_STALE_SECONDS``, renewed every ``TRADECAST_JOB_HEARTBEAT_SECONDS``."""
-        return Lease(self.settings.job_stale_seconds, renew_seconds=self.settings.job_heartbeat_seconds)
+        """A job's lease: ``TRADECAST_JOB_LEASE_SECONDS``, renewed every third of it."""
+        return Lease(self.settings.job_lease_seconds)
 
     def _tick(self) -> None:
         try:
-            self.rows.heartbeat(self.owner)
+            self.rows.renew(self.owner, self.lease.until())
             self.recover()
         except Exception:  # the database may be briefly unavailable; try again next tick
-            logger.warning("job heartbeat/recovery failed", exc_info=True)
+            logger.warning("job lease renewal/recovery failed", exc_info=True)
 
     def recover(self) -> list[str]:
-        """Claim jobs whose owner stopped heart-beating: re-run them, or fail them after max attempts."""
-        stale_before = self.lease.stale_before()
+        """Claim jobs whose owner stopped renewing their lease: re-run them, or fail them after max attempts."""
         claimed: list[str] = []
-        for row in self.rows.list_stale(stale_before):
+        for row in self.rows.list_expired():
             give_up = row.attempts >= self.settings.job_max_attempts
             values: dict[str, Any] = {"status": "queued"}
             if give_up:
@@ -211,9 +260,9 @@ class JobManager:
                     details={"job_id": row.job_id, "attempts": row.attempts},
                 )
                 values = {"status": "failed", "error": error.model_dump_json()}
-            # Conditional on the heartbeat we read: if another instance claimed it first,
-            # its heartbeat changed and the claim matches nothing.
-            if not self.rows.claim(row, self.owner, **values):
+            # Conditional on the lease we read: if another instance claimed it first, the
+            # lease changed and the claim matches nothing.
+            if not self.rows.claim(row, self.owner, self.lease.until(), **values):
                 continue
             if give_up:
                 self.metrics.jobs.labels("failed").inc()

@@ -6,6 +6,7 @@ import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 from fastapi import FastAPI
@@ -13,6 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.auth import AuthMiddleware, add_security_scheme
 from api.convert import inline_to_series
+from api.deps import app_source_options
 from api.docs import install_offline_docs
 from api.errors import install_error_handlers
 from api.examples import add_request_examples
@@ -77,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.store.create_schema:
             await run_in_threadpool(store.create_schema)
-        await run_in_threadpool(job_manager.start, store, service)
+        await run_in_threadpool(job_manager.start, store, service, partial(app_source_options, app))
         service.start()
         # Other services hosted by this process (report runner, report and source-refresh schedulers).
         services = await run_in_threadpool(start_services, app, store, settings)

@@ -56,6 +56,8 @@ __all__ = [
     "Instant",
     "ItemFailureRead",
     "JobRead",
+    "RefreshJobCreate",
+    "StructureJobCreate",
     "ModelMetricsRead",
     "ModelRead",
     "ModelsPage",
@@ -729,24 +731,6 @@ class ProgressRead(BaseModel):
     )
 
 
-class JobRead(BaseModel):
-    """An asynchronous batch job; ``progress`` shows how far it got while it runs."""
-
-    id: str
-    kind: str
-    status: Literal["queued", "running", "succeeded", "partial", "failed"] = Field(
-        description="queued, running, then succeeded (every item forecast), partial (some items failed: see "
-        "progress.failures and the result's error items) or failed (the job as a whole)."
-    )
-    created_at: datetime
-    updated_at: datetime
-    attempts: int
-    n_items: int
-    progress: ProgressRead | None = Field(None, description="Items done / total and failures; null until it starts.")
-    result: BatchForecastRead | None = None
-    error: ErrorDetail | None = None
-
-
 class BacktestCreate(_SeriesSource):
     """A rolling-origin evaluation request."""
 
@@ -1330,3 +1314,44 @@ class RefreshRunRead(BaseModel):
     name: str
     series: list[FetchedSeriesRead]
     reports: list[ReportRunBrief]
+
+
+class StructureJobCreate(BaseModel):
+    """A structure forecast run as a job: the request stored on the job's row."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=64)
+    forecast: StructureForecastCreate
+
+
+class RefreshJobCreate(BaseModel):
+    """A refresh run as a job: the request stored on the job's row."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(max_length=64)
+
+
+class JobRead(BaseModel):
+    """A durable job (a batch forecast, a structure forecast, a source refresh) and how far it got.
+
+    ``kind`` says which: ``forecast_batch`` (its result is the batch's), ``structure_forecast``
+    (the structure's forecast) or ``source_refresh`` (what the refresh fetched and ran).
+    """
+
+    id: str
+    kind: str
+    status: Literal["queued", "running", "succeeded", "partial", "failed"] = Field(
+        description="queued, running, then succeeded (every item done), partial (some items failed: see "
+        "progress.failures and the result) or failed (the job as a whole)."
+    )
+    created_at: datetime
+    updated_at: datetime
+    attempts: int
+    n_items: int
+    progress: ProgressRead | None = Field(None, description="Items done / total and failures; null until it starts.")
+    result: BatchForecastRead | StructureForecastRead | RefreshRunRead | None = Field(
+        None, description="When done: the same body the request answers without a job."
+    )
+    error: ErrorDetail | None = None

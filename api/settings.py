@@ -41,12 +41,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 from dotenv import dotenv_values
-from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reports.delivery import DeliveryOptions
 from reports.options import ReportOptions
-from reports.store import LEASE_SECONDS, STALE_AFTER_SECONDS
+from reports.store import STALE_AFTER_SECONDS
 
 if TYPE_CHECKING:
     from data import Store, UploadLimits
@@ -87,6 +87,15 @@ _PLACEHOLDER_KEYS = frozenset({"changeme", "change-me", "changethis", "secret", 
 #: ``TRADECAST_*`` variables that are not service settings: the test suite's PostgreSQL URL
 #: and the benchmark scripts' data folder. They are known, so they draw no warning.
 _NOT_SETTINGS = frozenset({"TRADECAST_TEST_POSTGRES_URL", "TRADECAST_DOMAIN_DIR"})
+
+#: Old setting names: still read (the first two as TRADECAST_JOB_LEASE_SECONDS) or no longer
+#: used, each with what to write instead; the service logs a warning when one is set.
+_RENAMED = {
+    "TRADECAST_JOB_STALE_SECONDS": "renamed TRADECAST_JOB_LEASE_SECONDS (one lease for every job); still read",
+    "TRADECAST_RUN_LEASE_SECONDS": "renamed TRADECAST_JOB_LEASE_SECONDS (one lease for every job); still read",
+    "TRADECAST_JOB_HEARTBEAT_SECONDS": "no longer used: every job renews its lease every third of "
+    "TRADECAST_JOB_LEASE_SECONDS",
+}
 
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -190,8 +199,7 @@ class ApiSection:
     batch_sync_limit: int
     cache_size: int
     vintage_ttl_seconds: float
-    job_heartbeat_seconds: float
-    job_stale_seconds: float
+    job_lease_seconds: float
     job_max_attempts: int
     gc_freeze: bool
     body_timeout_seconds: float
@@ -254,7 +262,7 @@ _REPORT_OPTIONS = {
     "report_jobs": "n_jobs",
     "dask_scheduler": "dask_scheduler",
     "run_stale_seconds": "stale_after_seconds",
-    "run_lease_seconds": "lease_seconds",
+    "job_lease_seconds": "lease_seconds",
     "scheduler_enabled": "scheduler_enabled",
     "scheduler_refresh_seconds": "refresh_seconds",
     "scheduler_misfire_grace_seconds": "misfire_grace_seconds",
@@ -287,7 +295,10 @@ class Settings(BaseSettings):
     """
 
     # hide_input_in_errors: a validation error must not print TRADECAST_API_KEYS back.
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", hide_input_in_errors=True)
+    # populate_by_name: a field with old names as aliases (job_lease_seconds) is still set by its own.
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", hide_input_in_errors=True, populate_by_name=True
+    )
 
     # store
     database_url: str = Field(
@@ -335,8 +346,16 @@ class Settings(BaseSettings):
         "saved by another process is used by forecasts this much later at most (plus one "
         "database round trip; 0: always ask).",
     )
-    job_heartbeat_seconds: float = Field(default=5.0, gt=0)
-    job_stale_seconds: float = Field(default=30.0, gt=0, description="A job not heart-beaten this long is recovered.")
+    job_lease_seconds: float = Field(
+        default=30.0,
+        ge=1,
+        validation_alias=AliasChoices(
+            "TRADECAST_JOB_LEASE_SECONDS", "TRADECAST_JOB_STALE_SECONDS", "TRADECAST_RUN_LEASE_SECONDS"
+        ),
+        description="Every durable job (batch or structure forecast, source refresh, report run) "
+        "renews its lease every third of this; a job whose lease ended (its process died) is run "
+        "again by another instance or the next start.",
+    )
     job_max_attempts: int = Field(default=3, ge=1)
     gc_freeze: bool = Field(default=True, description="gc.freeze() after start-up (shorter GC pauses).")
     body_timeout_seconds: float = Field(
@@ -397,12 +416,6 @@ class Settings(BaseSettings):
     backtest_windows: int = Field(default=3, ge=1)
     run_stale_seconds: float = Field(
         default=STALE_AFTER_SECONDS, gt=0, description="A running report this old is interrupted."
-    )
-    run_lease_seconds: float = Field(
-        default=LEASE_SECONDS,
-        ge=1,
-        description="A running report renews its lease every third of this; a run whose lease expired "
-        "(its process died) is re-run by the next scheduler refresh.",
     )
 
     # delivery (of report runs: e-mail and signed webhooks)
@@ -584,8 +597,8 @@ class Settings(BaseSettings):
 def section_fields() -> dict[str, tuple[str, ...]]:
     """Each section's settings fields, in declaration order (every field in exactly one).
 
-    ``report_jobs`` belongs to ``executor``; ``settings.reports`` also passes it on to the
-    report runner as ``n_jobs``.
+    ``report_jobs`` belongs to ``executor`` and ``job_lease_seconds`` to ``api``;
+    ``settings.reports`` also passes them on to the report runner (``n_jobs``, ``lease_seconds``).
     """
     owned = {
         "store": StoreSection,
@@ -595,7 +608,8 @@ def section_fields() -> dict[str, tuple[str, ...]]:
         "sources": SourcesSection,
     }
     out = {name: tuple(f.name for f in fields(cls)) for name, cls in owned.items()}
-    out["reports"] = tuple(name for name in _REPORT_OPTIONS if name not in out["executor"])
+    shared = {*out["executor"], *out["api"]}
+    out["reports"] = tuple(name for name in _REPORT_OPTIONS if name not in shared)
     out["delivery"] = tuple(_DELIVERY_OPTIONS)
     return out
 
@@ -621,6 +635,8 @@ class UnknownVariable:
     name: str
     source: str
     suggestion: str | None
+    #: For an old name, what became of it (see ``_RENAMED``).
+    note: str | None = None
 
 
 def find_unknown_variables(
@@ -646,6 +662,9 @@ def find_unknown_variables(
             name = raw.upper()
             if not name.startswith(ENV_PREFIX) or name in known or name in _NOT_SETTINGS:
                 continue
+            if name in _RENAMED:
+                found.append(UnknownVariable(raw, source, None, _RENAMED[name]))
+                continue
             # Compare without the shared prefix, which would make any two names look alike.
             close = difflib.get_close_matches(name.removeprefix(ENV_PREFIX), stems, n=1, cutoff=0.6)
             found.append(UnknownVariable(raw, source, ENV_PREFIX + close[0] if close else None))
@@ -669,6 +688,9 @@ def report_unknown_variables(
         if (item.name, item.source) in _reported:
             continue
         _reported.add((item.name, item.source))
+        if item.note is not None:
+            logger.warning("setting %s (in %s): %s", item.name, item.source, item.note, extra={"variable": item.name})
+            continue
         hint = f"did you mean {item.suggestion}?" if item.suggestion else "see .env.example for the settings."
         logger.warning(
             "unknown setting %s (in %s) is ignored; %s",

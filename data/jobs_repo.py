@@ -1,10 +1,10 @@
-"""Rows of asynchronous batch jobs (table ``api_jobs``): the storage half of the job runner.
+"""Rows of durable jobs (table ``api_jobs``): the storage half of the job runner.
 
 The service's job runner (``api/jobs.py``) keeps the threads and decides what to run; this
 repository holds every SQL statement on the table. A job belongs to the instance named in
-``owner``, which refreshes ``heartbeat_at`` while the job is active. A job whose heartbeat
-went stale is taken over with :meth:`JobsRepository.claim`, a conditional UPDATE, so two
-instances never both take one.
+``owner``, which renews its lease (``lease_until``, see :mod:`data.leases`) while the job is
+active. A job whose lease has passed is taken over with :meth:`JobsRepository.claim`, a
+conditional UPDATE, so two instances never both take one.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ class JobRecord:
         How many times a run was started.
     owner : str or None
         The instance that runs (or last ran) the job.
-    created_at, updated_at, heartbeat_at : datetime
-        UTC times; ``heartbeat_at`` is refreshed by the owner while the job is active.
+    created_at, updated_at, lease_until : datetime
+        UTC times; ``lease_until`` is pushed on by the owner while the job is active.
     """
 
     job_id: str
@@ -64,7 +64,7 @@ class JobRecord:
     owner: str | None
     created_at: datetime
     updated_at: datetime
-    heartbeat_at: datetime
+    lease_until: datetime
 
 
 def _record(row: Any) -> JobRecord:
@@ -80,12 +80,12 @@ def _record(row: Any) -> JobRecord:
         owner=row.owner,
         created_at=as_utc(parse_datetime(row.created_at)),
         updated_at=as_utc(parse_datetime(row.updated_at)),
-        heartbeat_at=as_utc(parse_datetime(row.heartbeat_at)),
+        lease_until=as_utc(parse_datetime(row.lease_until)),
     )
 
 
 class JobsRepository:
-    """Repository of batch-job rows.
+    """Repository of job rows.
 
     Parameters
     ----------
@@ -96,7 +96,7 @@ class JobsRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def insert(self, job_id: str, *, kind: str, request: str, n_items: int, owner: str) -> None:
+    def insert(self, job_id: str, *, kind: str, request: str, n_items: int, owner: str, lease_until: datetime) -> None:
         """Insert a ``queued`` job owned by ``owner``.
 
         Parameters
@@ -111,6 +111,8 @@ class JobsRepository:
             Number of items in the request.
         owner : str
             The instance that will run it.
+        lease_until : datetime
+            When the owner's claim ends unless renewed.
         """
         now = utcnow()
         values: dict[str, Any] = {
@@ -123,7 +125,7 @@ class JobsRepository:
             "owner": owner,
             "created_at": now,
             "updated_at": now,
-            "heartbeat_at": now,
+            "lease_until": as_utc(lease_until),
         }
         with self.db.write() as conn:
             conn.execute(insert(_J).values(**values))
@@ -135,7 +137,7 @@ class JobsRepository:
         return None if row is None else _record(row)
 
     def update(self, job_id: str, *, owner: str | None = None, **values: Any) -> bool:
-        """Set columns of one job and refresh its ``updated_at`` and ``heartbeat_at``.
+        """Set columns of one job (``lease_until`` among them, to renew it) and its ``updated_at``.
 
         Parameters
         ----------
@@ -144,7 +146,7 @@ class JobsRepository:
         owner : str, optional
             Only if the job still belongs to this owner (another instance may have taken it).
         **values
-            Columns to set: ``status``, ``attempts``, ``result``, ``error``...
+            Columns to set: ``status``, ``attempts``, ``result``, ``error``, ``lease_until``...
 
         Returns
         -------
@@ -156,23 +158,25 @@ class JobsRepository:
         if owner is not None:
             stmt = stmt.where(_J.c.owner == owner)
         with self.db.write() as conn:
-            done = conn.execute(stmt.values(updated_at=now, heartbeat_at=now, **values)).rowcount
+            done = conn.execute(stmt.values(updated_at=now, **values)).rowcount
         return bool(done)
 
-    def heartbeat(self, owner: str) -> int:
-        """Refresh ``heartbeat_at`` of every active job of ``owner``; return how many."""
+    def renew(self, owner: str, until: datetime) -> int:
+        """Push the lease of every active job of ``owner`` on to ``until``; return how many."""
         with self.db.write() as conn:
-            stmt = update(_J).where(_J.c.owner == owner, _J.c.status.in_(ACTIVE)).values(heartbeat_at=utcnow())
+            stmt = update(_J).where(_J.c.owner == owner, _J.c.status.in_(ACTIVE)).values(lease_until=as_utc(until))
             return int(conn.execute(stmt).rowcount)
 
-    def list_stale(self, before: datetime) -> list[JobRecord]:
-        """Active jobs whose heartbeat is older than ``before``: their owner stopped."""
-        query = select(_J).where(_J.c.status.in_(ACTIVE), _J.c.heartbeat_at < as_utc(before))
+    def list_expired(self, now: datetime | None = None) -> list[JobRecord]:
+        """Active jobs whose lease ended before ``now``: their owner stopped."""
+        query = select(_J).where(_J.c.status.in_(ACTIVE), _J.c.lease_until < as_utc(now or utcnow()))
         with self.db.read() as conn:
             return [_record(row) for row in conn.execute(query.order_by(_J.c.created_at, _J.c.id))]
 
-    def claim(self, job: JobRecord, owner: str, **values: Any) -> bool:
-        """Take over a stale ``job`` for ``owner`` (and set ``values``) unless someone did first.
+    def claim(self, job: JobRecord, owner: str, until: datetime, **values: Any) -> bool:
+        """Take over an expired ``job`` for ``owner``, leased to ``until``, unless someone did first.
+
+        ``values``: other columns to set (``status``...).
 
         Returns
         -------
@@ -181,14 +185,14 @@ class JobsRepository:
 
         Notes
         -----
-        The UPDATE is conditional on the heartbeat read by :meth:`list_stale`: if another
-        instance claimed the job first, its heartbeat changed and this UPDATE matches nothing.
+        The UPDATE is conditional on the lease read by :meth:`list_expired`: if another
+        instance claimed the job first, the lease changed and this UPDATE matches nothing.
         """
         now = utcnow()
         stmt = (
             update(_J)
-            .where(_J.c.id == job.job_id, _J.c.heartbeat_at == job.heartbeat_at, _J.c.status.in_(ACTIVE))
-            .values(owner=owner, updated_at=now, heartbeat_at=now, **values)
+            .where(_J.c.id == job.job_id, _J.c.lease_until == job.lease_until, _J.c.status.in_(ACTIVE))
+            .values(owner=owner, updated_at=now, lease_until=as_utc(until), **values)
         )
         with self.db.write() as conn:
             return bool(conn.execute(stmt).rowcount)

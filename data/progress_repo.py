@@ -150,7 +150,7 @@ class ProgressRepository:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def begin(self, kind: str, job_id: str, n_total: int) -> None:
+    def begin(self, kind: str, job_id: str, n_total: int, n_retried: int = 0) -> None:
         """Start (or restart, for a re-run) the progress of a job with ``n_total`` items.
 
         Parameters
@@ -161,10 +161,13 @@ class ProgressRepository:
             The job's id in its own table.
         n_total : int
             Items the job will go through.
+        n_retried : int
+            Items already sent to run again (a job run again whole after its worker died).
         """
         now = utcnow()
         values: dict[str, Any] = {"kind": kind, "job_id": job_id, "n_total": max(0, int(n_total))}
-        values.update(n_done=0, n_failed=0, n_retried=0, started_at=now, updated_at=now, failures=[])
+        values.update(n_done=0, n_failed=0, n_retried=max(0, int(n_retried)), failures=[])
+        values.update(started_at=now, updated_at=now)
         with self.db.write() as conn:
             conn.execute(delete(_P).where(_P.c.kind == kind, _P.c.job_id == job_id))
             conn.execute(insert(_P).values(**values))
@@ -263,10 +266,12 @@ class ProgressTracker:
         self.repository = repository
         self.kind = kind
         self.job_id = job_id
+        #: Items this tracker sent to run again: a restarted record (:meth:`begin`) keeps them.
+        self.n_retried = 0
 
     def begin(self, n_total: int) -> None:
-        """The job has ``n_total`` items and starts them now."""
-        self._safely(ProgressRepository.begin, self.kind, self.job_id, n_total)
+        """The job has ``n_total`` items and starts them now (a restart keeps the count of re-runs)."""
+        self._safely(ProgressRepository.begin, self.kind, self.job_id, n_total, self.n_retried)
 
     def item_done(self, item: str, error: BaseException | None = None) -> None:
         """Item ``item`` finished, or failed with ``error``."""
@@ -286,6 +291,7 @@ class ProgressTracker:
 
     def item_retried(self, item: str) -> None:
         """Item ``item`` runs again (its worker died under it)."""
+        self.n_retried += 1
         self._safely(ProgressRepository.advance, self.kind, self.job_id, done=0, retried=1)
 
     def count(self, n_done: int, n_total: int, item: str) -> None:
@@ -312,10 +318,11 @@ class ProgressTracker:
         if db is not None and db.engine.url.database not in (None, "", ":memory:") and not db.engine.url.password:
             url = db.engine.url.render_as_string(hide_password=False)
         busy = 0 if db is None else db.busy_timeout_ms
-        return {"kind": self.kind, "job_id": self.job_id, "url": url, "busy_timeout_ms": busy}
+        state = {"kind": self.kind, "job_id": self.job_id, "url": url, "busy_timeout_ms": busy}
+        return {**state, "retried": self.n_retried}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.kind, self.job_id = state["kind"], state["job_id"]
+        self.kind, self.job_id, self.n_retried = state["kind"], state["job_id"], state.get("retried", 0)
         url = state["url"]
         self.repository = None if url is None else ProgressRepository(worker_database(url, state["busy_timeout_ms"]))
 

@@ -9,8 +9,9 @@ One Alembic history (``data/migrations``) creates all of them:
   history);
 - ``report_definitions`` and ``report_runs``: the report scheduler (revision
   ``0002_reports``);
-- ``api_jobs``: asynchronous batch-forecast jobs of the REST service (revision
-  ``0003_jobs``; the name predates the single history and is kept so existing rows stay);
+- ``api_jobs``: durable jobs of the REST service (batch forecasts, structure forecasts,
+  source refreshes; revision ``0003_jobs``; the name predates the single history and is
+  kept so existing rows stay);
 - revision ``0004_vintage_identity`` makes vintage ids never repeat on SQLite
   (``AUTOINCREMENT``), as PostgreSQL's sequence already guaranteed;
 - ``structures``: stored hierarchies and compositions over stored series (revision
@@ -26,6 +27,8 @@ One Alembic history (``data/migrations``) creates all of them:
   queries refreshed on a cron schedule).
 - ``job_progress``: the progress of every kind of long work (batch forecasts, structure
   forecasts, report runs, source refreshes), one row per job (revision ``0010_job_progress``).
+- revision ``0011_job_lease`` replaces ``api_jobs.heartbeat_at`` by ``lease_until``: every
+  durable job (a job row or a report run) stores when its worker's claim ends.
 """
 
 from __future__ import annotations
@@ -247,7 +250,7 @@ class ReportRunsTable(Base):
 
 
 class JobsTable(Base):
-    """One row per asynchronous batch job: request, status, result and the owner's heartbeat.
+    """One row per durable job (``kind``): request, status, result, and the owner's lease.
 
     ``request``, ``result`` and ``error`` are JSON text written by the service layer; the
     store does not look inside them.
@@ -266,7 +269,9 @@ class JobsTable(Base):
     owner: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Renewed by the owner while the job is active; once past, the owner stopped and another
+    # instance takes the job over (migration 0011_job_lease, as report_runs.lease_until).
+    lease_until: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class StructuresTable(Base):

@@ -135,6 +135,7 @@ def run_refresh(
     options: ReportOptions | None = None,
     sources: SourceOptions | None = None,
     client: httpx.Client | None = None,
+    progress: ProgressTracker | None = None,
 ) -> RefreshResult:
     """Fetch refresh ``name``, store changed series as new vintages, run the reports using them.
 
@@ -150,6 +151,9 @@ def run_refresh(
         Timeout and credentials of the connectors.
     client : httpx.Client, optional
         HTTP client for the connector (tests pass recorded responses).
+    progress : ProgressTracker, optional
+        Where the run counts its items (the fetch, then each report run); by default the
+        refresh's own record (``source_refresh``, ``name``), a job passes its own.
 
     Returns
     -------
@@ -165,7 +169,8 @@ def run_refresh(
     options = options or ReportOptions()
     definition = store.sources.get_refresh(name).definition
     # Items: the fetch, then each report run it triggers (added once known).
-    progress = ProgressTracker(store.progress, SOURCE_REFRESH, name)
+    if progress is None:
+        progress = ProgressTracker(store.progress, SOURCE_REFRESH, name)
     progress.begin(1)
     try:
         fetched = fetch_source(definition.source, definition.query, options=sources, client=client)

@@ -6,7 +6,7 @@ import threading
 import weakref
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -18,7 +18,8 @@ from api.convert import (
     outlook_to_read,
     record_params_to_read,
 )
-from api.deps import JobsDep, ServiceDep, SettingsDep, StoreDep
+from api.deps import JobsDep, PreferHeader, ServiceDep, SettingsDep, StoreDep
+from api.jobs import accepted, prefers_async
 from api.schemas import (
     BatchForecastCreate,
     BatchForecastRead,
@@ -34,6 +35,7 @@ from api.service import FitOutcome, ForecastResult, ForecastService
 from api.service.forecasts import ForecastFit
 from api.waiting import await_futures, client_gone_response
 from data import Store
+from data.progress_repo import FORECAST_BATCH
 from forecasting.executor import TaskResult
 
 __all__ = ["router"]
@@ -98,7 +100,7 @@ async def create_forecast(body: ForecastCreate, request: Request) -> Response:
 @router.post(
     "/batch",
     response_model=BatchForecastRead,
-    responses={202: {"model": JobRead, "description": "Large batch accepted as a job."}},
+    responses={202: {"model": JobRead, "description": "Large batch (or Prefer: respond-async) accepted as a job."}},
 )
 async def create_forecast_batch(
     body: BatchForecastCreate,
@@ -107,10 +109,12 @@ async def create_forecast_batch(
     jobs: JobsDep,
     store: StoreDep,
     settings: SettingsDep,
+    prefer: PreferHeader = None,
 ) -> BatchForecastRead | JSONResponse | Response:
-    """Forecast many series; above the size threshold answer 202 with a job to poll."""
+    """Forecast many series; above the size threshold (or asked with Prefer: respond-async) answer 202
+    with a job to poll."""
     jobs.check_size(body, settings)
-    if len(body.series) <= settings.batch_sync_limit:
+    if len(body.series) <= settings.batch_sync_limit and not prefers_async(prefer):
         fit = await run_in_threadpool(service.start_batch, batch_request(body), store)
         outcomes = await await_futures(list(fit.futures.values()), request.is_disconnected)
         if outcomes is None:
@@ -118,12 +122,7 @@ async def create_forecast_batch(
         finished = dict(zip(fit.futures, outcomes, strict=True))
         items = await run_in_threadpool(service.finish_batch, fit, finished, store)
         return batch_to_read(items)
-    job = await run_in_threadpool(jobs.submit, body)
-    return JSONResponse(
-        job.model_dump(mode="json"),
-        status_code=status.HTTP_202_ACCEPTED,
-        headers={"Location": f"/v1/jobs/{job.id}"},
-    )
+    return accepted(await run_in_threadpool(jobs.submit, FORECAST_BATCH, body, len(body.series)))
 
 
 @router.get("", response_model=ForecastsPage)

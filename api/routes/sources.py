@@ -7,26 +7,27 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
-from api.convert import progress_to_read
-from api.deps import ExistingSeriesId, StoreDep
+from api.convert import fetched_series_to_read, progress_to_read, refresh_run_to_read
+from api.deps import ExistingSeriesId, JobsDep, PreferHeader, StoreDep, app_source_options
+from api.jobs import accepted, prefers_async
 from api.schemas import (
     ErrorRead,
     FetchCreate,
-    FetchedSeriesRead,
     FetchRead,
+    JobRead,
     RefreshCreate,
     RefreshesPage,
+    RefreshJobCreate,
     RefreshRead,
     RefreshRunRead,
-    ReportRunBrief,
     SourceRead,
     VintageSourceRead,
 )
 from data import Store
 from data.connectors import SourceOptions, list_sources
 from data.progress_repo import SOURCE_REFRESH
-from data.sources_repo import FetchOutcome, RefreshDefinition, StoredRefresh
-from reports.refresh import RefreshResult, create_refresh, run_refresh
+from data.sources_repo import RefreshDefinition, StoredRefresh
+from reports.refresh import create_refresh, run_refresh
 
 __all__ = ["router"]
 
@@ -44,26 +45,10 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorRead, "descri
 
 def get_source_options(request: Request) -> SourceOptions:
     """Connector options from the settings (``app.state.source_options`` when a test sets it)."""
-    options: SourceOptions | None = getattr(request.app.state, "source_options", None)
-    return options or request.app.state.settings.sources.options()
+    return app_source_options(request.app)
 
 
 SourceOptionsDep = Annotated[SourceOptions, Depends(get_source_options)]
-
-
-def _outcome_read(outcome: FetchOutcome, store: Store) -> FetchedSeriesRead:
-    meta = store.get_meta(outcome.series_id)
-    return FetchedSeriesRead(
-        series_id=outcome.series_id,
-        name=meta.name,
-        frequency=meta.frequency,
-        unit=meta.unit,
-        vintage_id=outcome.vintage.vintage_id,
-        vintage_number=outcome.vintage.number,
-        created=outcome.created,
-        n_obs=outcome.vintage.n_obs,
-        last_updated=outcome.fetch.last_updated if outcome.fetch else None,
-    )
 
 
 def _refresh_read(stored: StoredRefresh, store: Store) -> RefreshRead:
@@ -86,14 +71,6 @@ def _refresh_read(stored: StoredRefresh, store: Store) -> RefreshRead:
     )
 
 
-def _run_read(result: RefreshResult, store: Store) -> RefreshRunRead:
-    return RefreshRunRead(
-        name=result.name,
-        series=[_outcome_read(o, store) for o in result.fetched],
-        reports=[ReportRunBrief(name=r.report_name, run_id=r.run_id, status=r.status) for r in result.reports],
-    )
-
-
 @router.get("/sources", response_model=list[SourceRead])
 async def read_sources() -> list[SourceRead]:
     """List the official sources and the query syntax of each."""
@@ -109,7 +86,7 @@ def create_fetch(body: FetchCreate, store: StoreDep, options: SourceOptionsDep) 
         query=result.query,
         retrieved_at=result.retrieved_at,
         published_at=result.published_at,
-        series=[_outcome_read(o, store) for o in outcomes],
+        series=[fetched_series_to_read(o, store) for o in outcomes],
     )
 
 
@@ -175,10 +152,30 @@ def delete_refresh(name: RefreshName, store: StoreDep) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/refreshes/{name}/run", response_model=RefreshRunRead, responses={**_SOURCE_ERRORS, **_NOT_FOUND})
+@router.post(
+    "/refreshes/{name}/run",
+    response_model=RefreshRunRead,
+    responses={
+        **_SOURCE_ERRORS,
+        **_NOT_FOUND,
+        202: {"model": JobRead, "description": "Asked with Prefer: respond-async: accepted as a job to poll."},
+    },
+)
 def run_refresh_route(
-    name: RefreshName, request: Request, store: StoreDep, options: SourceOptionsDep
-) -> RefreshRunRead:
-    """Run a refresh now: fetch, store changed series, run the reports that use them."""
+    name: RefreshName,
+    request: Request,
+    store: StoreDep,
+    options: SourceOptionsDep,
+    jobs: JobsDep,
+    prefer: PreferHeader = None,
+) -> RefreshRunRead | Response:
+    """Run a refresh now: fetch, store changed series, run the reports that use them.
+
+    With ``Prefer: respond-async``, answer 202 at once with a durable job whose progress counts
+    the fetch and each report run, and whose result is this answer.
+    """
+    if prefers_async(prefer):
+        store.sources.get_refresh(name)  # 404 now, not in the job
+        return accepted(jobs.submit(SOURCE_REFRESH, RefreshJobCreate(name=name)))
     result = run_refresh(name, store, options=request.app.state.settings.reports, sources=options)
-    return _run_read(result, store)
+    return refresh_run_to_read(result, store)

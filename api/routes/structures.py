@@ -8,18 +8,22 @@ from fastapi import APIRouter, Path, Query, Request, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from api.convert import structure_create, structure_forecast_to_read, structure_member_to_read, structure_to_read
-from api.deps import ServiceDep, StoreDep
+from api.deps import JobsDep, PreferHeader, ServiceDep, StoreDep
+from api.jobs import accepted, prefers_async
 from api.schemas import (
     ErrorRead,
+    JobRead,
     StructureCreate,
     StructureForecastCreate,
     StructureForecastRead,
+    StructureJobCreate,
     StructureMemberForecastRead,
     StructureRead,
     StructuresPage,
 )
 from api.service.structures import (
     StructureForecast,
+    check_structure_forecast,
     delete_structure_and_progress,
     resolved,
     start_structure_forecast,
@@ -27,6 +31,7 @@ from api.service.structures import (
     structures_progress,
 )
 from api.waiting import await_futures, client_gone_response
+from data.progress_repo import STRUCTURE_FORECAST
 
 __all__ = ["router"]
 
@@ -109,13 +114,30 @@ async def _forecast(
     response_model=StructureForecastRead,
     responses={
         **_NOT_FOUND,
+        202: {"model": JobRead, "description": "Asked with Prefer: respond-async: accepted as a job to poll."},
         422: {"model": ErrorRead, "description": "The members do not form the structure (gaps, sums, spans)."},
     },
 )
 async def create_structure_forecast(
-    name: Name, body: StructureForecastCreate, request: Request, store: StoreDep, service: ServiceDep
+    name: Name,
+    body: StructureForecastCreate,
+    request: Request,
+    store: StoreDep,
+    service: ServiceDep,
+    jobs: JobsDep,
+    prefer: PreferHeader = None,
 ) -> StructureForecastRead | Response:
-    """Forecast a stored structure coherently: aggregates equal their parts' sums, shares sum to 1."""
+    """Forecast a stored structure coherently: aggregates equal their parts' sums, shares sum to 1.
+
+    With ``Prefer: respond-async``, answer 202 at once with a durable job whose progress counts
+    the series fitted (re-run if its server stops), and whose result is this answer.
+    """
+    if prefers_async(prefer):
+        n_series = await run_in_threadpool(
+            check_structure_forecast, store, service.limits, name, body.horizon, body.levels
+        )
+        job = StructureJobCreate(name=name, forecast=body)
+        return accepted(await run_in_threadpool(jobs.submit, STRUCTURE_FORECAST, job, n_series))
     forecast = await _forecast(name, body, request, store, service, None)
     return client_gone_response() if forecast is None else structure_forecast_to_read(forecast)
 

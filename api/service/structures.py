@@ -29,12 +29,14 @@ from reports.structures import forecast_stored_structure
 __all__ = [
     "StructureFit",
     "StructureForecast",
+    "check_structure_forecast",
     "delete_structure_and_progress",
     "fit_structure",
     "forecast_structure",
     "read_members",
     "resolved",
     "start_structure_forecast",
+    "structure_nodes",
     "structure_progress",
     "structures_progress",
 ]
@@ -129,6 +131,24 @@ class StructureFit:
         )
 
 
+def structure_nodes(store: Store, name: str) -> tuple[StructureDefinition, tuple[str, ...]]:
+    """The stored structure ``name`` (by tags: resolved now) and the series its forecast gives."""
+    structure = store.structures.resolve(store.structures.get(name))
+    # A composition's stated total is read to check the values but not forecast itself.
+    return structure, tuple(structure.members if structure.kind == "hierarchy" else structure.components)
+
+
+def check_structure_forecast(store: Store, limits: Limits, name: str, horizon: int, levels: Sequence[int]) -> int:
+    """Check a structure forecast before it is queued as a job; return how many series it forecasts.
+
+    Raises at once what would fail the job at its start: no such structure (404), a horizon
+    or levels above the limits (422). The members are read and checked when the job runs.
+    """
+    _, nodes = structure_nodes(store, name)
+    check_forecast(horizon, levels, limits)
+    return len(nodes)
+
+
 def start_structure_forecast(
     store: Store,
     submit: Callable[..., Future[TaskResult[pd.DataFrame]]],
@@ -151,9 +171,7 @@ def start_structure_forecast(
     pass, then one per series fitted; a failed fit adds its error). Raises what
     :func:`forecast_structure` raises.
     """
-    structure = store.structures.resolve(store.structures.get(name))
-    # A composition's stated total is read to check the values but not forecast itself.
-    nodes = structure.members if structure.kind == "hierarchy" else tuple(structure.components)
+    structure, nodes = structure_nodes(store, name)
     if member is not None and member not in nodes:
         raise NotInStructureError(
             f"series {member!r} is not forecast by the structure {name!r}; it forecasts {', '.join(nodes)}."

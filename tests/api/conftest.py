@@ -34,7 +34,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "default_model": "naive2",
         "log_json": False,
         "log_level": "WARNING",
-        "job_heartbeat_seconds": 0.1,
+        "job_lease_seconds": 1.0,
         "gc_freeze": False,
         "report_dir": tmp_path / "reports",
         "scheduler_enabled": False,

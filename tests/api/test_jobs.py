@@ -71,7 +71,7 @@ def test_unknown_job_is_404(client):
 
 
 def _insert_orphan(settings, job_id: str, attempts: int) -> None:
-    """A job left 'running' by a server that stopped (its heartbeat is old)."""
+    """A job left 'running' by a server that stopped (its lease ended long ago)."""
     app = create_app(settings)
     with TestClient(app):
         engine = app.state.store.engine
@@ -88,13 +88,13 @@ def _insert_orphan(settings, job_id: str, attempts: int) -> None:
                     owner="0" * 32,
                     created_at=old,
                     updated_at=old,
-                    heartbeat_at=old,
+                    lease_until=old,
                 )
             )
 
 
 def test_interrupted_job_is_run_again_after_restart(tmp_path):
-    settings = make_settings(tmp_path, job_stale_seconds=1)
+    settings = make_settings(tmp_path, job_lease_seconds=1)
     _insert_orphan(settings, "b" * 32, attempts=1)
     with TestClient(create_app(settings)) as client:
         job = _wait(client, "b" * 32)
@@ -103,7 +103,7 @@ def test_interrupted_job_is_run_again_after_restart(tmp_path):
 
 
 def test_job_interrupted_too_often_is_reported_failed(tmp_path):
-    settings = make_settings(tmp_path, job_stale_seconds=1, job_max_attempts=2)
+    settings = make_settings(tmp_path, job_lease_seconds=1, job_max_attempts=2)
     _insert_orphan(settings, "c" * 32, attempts=2)
     app = create_app(settings)
     with TestClient(app) as client:

@@ -149,7 +149,7 @@ def test_delivered_run_shows_its_log_and_no_secret_reaches_clients_or_logs(
 def test_run_interrupted_by_a_stop_is_redone_when_the_service_starts(tmp_path: Path) -> None:
     from data import SeriesMeta, Store
 
-    settings = make_settings(tmp_path, report_dir=tmp_path / "out", run_lease_seconds=1)
+    settings = make_settings(tmp_path, report_dir=tmp_path / "out", job_lease_seconds=1)
     store = Store.from_url(settings.store.database_url)
     store.create_schema()
     store.save_series(SeriesMeta("cn_ru", frequency="annual"), _annual_series())

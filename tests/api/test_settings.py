@@ -116,6 +116,7 @@ def test_sections_read_the_flat_fields(tmp_path: Path) -> None:
         backtest_windows=3,
         n_jobs=2,
         stale_after_seconds=60,
+        lease_seconds=1.0,  # TRADECAST_JOB_LEASE_SECONDS: one lease for report runs and jobs
         scheduler_enabled=False,
         refresh_seconds=60,
         misfire_grace_seconds=3600,
@@ -336,3 +337,23 @@ def test_source_url_that_is_not_a_service_root_is_refused_naming_the_variable(tm
     with pytest.raises(ValidationError, match="TRADECAST_IMF_URL is not a service root") as caught:
         make_settings(tmp_path, imf_url=value)
     assert "pw@" not in str(caught.value).split("input_value")[0]
+
+
+def test_old_lease_settings_are_still_read_and_named_as_renamed(
+    clean_env: Path, warnings_of_settings: list[logging.LogRecord], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(settings_module, "_reported", set())
+    for old in ("TRADECAST_JOB_STALE_SECONDS", "TRADECAST_RUN_LEASE_SECONDS"):
+        assert Settings(_env_file=None, **{old: "17"}).job_lease_seconds == 17  # type: ignore[arg-type]
+        monkeypatch.setenv(old, "12")
+        settings = Settings(_env_file=None)  # type: ignore[call-arg]
+        assert settings.job_lease_seconds == settings.reports.lease_seconds == 12
+        monkeypatch.delenv(old)
+    monkeypatch.setenv("TRADECAST_JOB_LEASE_SECONDS", "9")
+    assert Settings(_env_file=None).job_lease_seconds == 9  # type: ignore[call-arg]
+    environ = {"TRADECAST_JOB_STALE_SECONDS": "3", "TRADECAST_JOB_HEARTBEAT_SECONDS": "1"}
+    found = report_unknown_variables(environ, clean_env / "missing.env")
+    assert {f.name for f in found} == set(environ) and all(f.note for f in found)
+    messages = sorted(r.getMessage() for r in warnings_of_settings)
+    assert "TRADECAST_JOB_HEARTBEAT_SECONDS (in environment): no longer used" in messages[0]
+    assert "renamed TRADECAST_JOB_LEASE_SECONDS" in messages[1] and "still read" in messages[1]

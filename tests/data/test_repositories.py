@@ -90,7 +90,9 @@ def jobs(sqlite_store: Store) -> JobsRepository:
 
 
 def test_job_rows_insert_get_and_update_only_by_their_owner(jobs: JobsRepository):
-    jobs.insert("a" * 32, kind="forecast_batch", request='{"x": 1}', n_items=3, owner="me")
+    jobs.insert(
+        "a" * 32, kind="forecast_batch", request='{"x": 1}', n_items=3, owner="me", lease_until=datetime.now(UTC)
+    )
     job = jobs.get("a" * 32)
     assert job is not None and (job.status, job.attempts, job.n_items, job.owner) == ("queued", 0, 3, "me")
     assert job.created_at.tzinfo is not None and job.result is None
@@ -101,17 +103,21 @@ def test_job_rows_insert_get_and_update_only_by_their_owner(jobs: JobsRepository
     assert job is not None and (job.status, job.attempts) == ("running", 1)
 
 
-def test_stale_jobs_are_claimed_by_one_instance_only(jobs: JobsRepository, sqlite_store: Store):
-    jobs.insert("a" * 32, kind="forecast_batch", request="{}", n_items=1, owner="dead")
-    jobs.insert("b" * 32, kind="forecast_batch", request="{}", n_items=1, owner="alive")
+def test_expired_jobs_are_claimed_by_one_instance_only(jobs: JobsRepository, sqlite_store: Store):
+    soon = datetime.now(UTC) + timedelta(seconds=30)
+    jobs.insert("a" * 32, kind="forecast_batch", request="{}", n_items=1, owner="dead", lease_until=soon)
+    jobs.insert("b" * 32, kind="forecast_batch", request="{}", n_items=1, owner="alive", lease_until=soon)
     old = datetime.now(UTC) - timedelta(minutes=10)
-    with sqlite_store.engine.begin() as conn:  # "dead" stopped heart-beating ten minutes ago
-        conn.execute(update(JobsTable).where(JobsTable.id == "a" * 32).values(heartbeat_at=old))
-    assert jobs.heartbeat("alive") == 1
-    stale = jobs.list_stale(datetime.now(UTC) - timedelta(minutes=1))
-    assert [job.job_id for job in stale] == ["a" * 32] and stale[0].heartbeat_at == old
-    assert jobs.claim(stale[0], "first", status="queued")
-    assert not jobs.claim(stale[0], "second", status="queued")  # its heartbeat changed under it
+    with sqlite_store.engine.begin() as conn:  # "dead" stopped renewing: its lease ended ten minutes ago
+        conn.execute(update(JobsTable).where(JobsTable.id == "a" * 32).values(lease_until=old))
+    assert jobs.renew("alive", datetime.now(UTC) + timedelta(minutes=1)) == 1
+    expired = jobs.list_expired()
+    assert [job.job_id for job in expired] == ["a" * 32] and expired[0].lease_until == old
+    later = datetime.now(UTC) + timedelta(minutes=1)
+    assert jobs.claim(expired[0], "first", later, status="queued")
+    assert not jobs.claim(expired[0], "second", later, status="queued")  # its lease changed under it
     job = jobs.get("a" * 32)
-    assert job is not None and job.owner == "first" and job.heartbeat_at > old
-    assert jobs.list_stale(datetime.now(UTC) - timedelta(minutes=1)) == []
+    assert job is not None and job.owner == "first" and job.lease_until > datetime.now(UTC)
+    assert jobs.list_expired() == []
+    # Ten minutes on, both leases have ended unless renewed.
+    assert {j.job_id for j in jobs.list_expired(datetime.now(UTC) + timedelta(minutes=10))} == {"a" * 32, "b" * 32}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -26,7 +26,7 @@ from tests.postgres import temporary_schema
 
 FIXTURE = Path(__file__).parent / "fixtures" / "old_store.db"
 OLD_HEAD = "0002_reports"
-HEAD = "0010_job_progress"
+HEAD = "0011_job_lease"
 CREATED = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 #: Rows written by tests/data/fixtures/make_old_store.py (and by _fill_old_schema below).
 EXPECTED_COUNTS = {
@@ -154,6 +154,8 @@ def _assert_old_rows_kept(store: Store) -> None:
     assert run.status == "succeeded" and reports.get_html(run.run_id) == "<p>old</p>"
     job = store.jobs.get("a" * 32)
     assert job is not None and job.status == "succeeded" and job.owner == "b" * 32 and job.created_at == CREATED
+    # 0011_job_lease: the job's claim ends 30 s (the old staleness default) after its last heartbeat.
+    assert job.lease_until == CREATED + timedelta(seconds=30)
 
 
 def _assert_schema_matches_metadata(store: Store) -> None:

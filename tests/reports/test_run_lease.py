@@ -130,7 +130,7 @@ def test_running_run_renews_its_lease(loaded: Store, reports: ReportStore, monke
 def test_lease_option_comes_from_the_run_lease_setting() -> None:
     from api.settings import Settings
 
-    settings = Settings(_env_file=None, run_lease_seconds=42)
+    settings = Settings(_env_file=None, job_lease_seconds=42)
     assert settings.reports.lease_seconds == 42
     assert ReportOptions().lease_seconds == LEASE_SECONDS
 
