@@ -33,7 +33,14 @@ from forecasting.exceptions import (
     StructuralBreakWarning,
     ThinEvidenceWarning,
 )
-from forecasting.fit import DriverCoefficient, FittedForecast, ForecastPlan, fit_forecast, plan_forecast
+from forecasting.fit import (
+    DriverCoefficient,
+    FittedForecast,
+    ForecastPlan,
+    backtest_models,
+    fit_forecast,
+    plan_forecast,
+)
 from forecasting.growth import annual_change, annual_totals, base_change, growth_index, yoy_change
 from forecasting.mixed import MixedForecast, forecast_mixed
 from forecasting.multivariate import VarSpec, forecast_var, impulse_responses
@@ -83,6 +90,7 @@ __all__ = [
     "forecast_hierarchy",
     "forecast_temporal",
     "backtest_many",
+    "backtest_models",
     "forecast_many",
     "forecast_outlook",
     "fit_forecast",

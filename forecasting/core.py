@@ -319,6 +319,8 @@ def backtest(
     X: pd.DataFrame | None = None,
     events: Sequence[Mapping[str, Any]] | None = None,
     missing: str = "error",
+    *,
+    labels: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Rolling-origin evaluation of ``models`` on ``y``.
 
@@ -347,7 +349,7 @@ def backtest(
     Raises
     ------
     InvalidParameterError
-        For a bad ``horizon``, ``windows``, ``step`` or ``levels``.
+        For a bad ``horizon``, ``windows``, ``step`` or ``levels``, or ``labels`` not one per model.
     InsufficientDataError
         When the first window would leave fewer training observations than a model needs.
     """
@@ -359,17 +361,18 @@ def backtest(
             raise InvalidParameterError(f"{name} must be an integer >= 1; got {value!r}.")
     if not models:
         raise InvalidParameterError("models must name at least one model.")
+    if labels is None:
+        labels = [m if isinstance(m, str) else type(m).__name__ for m in models]
+    elif len(labels) != len(models):
+        raise InvalidParameterError(f"labels must name each of the {len(models)} model(s); got {len(labels)}.")
     y = check_missing(check_series(y, allow_missing=True), missing)
     check_values_for_kind(y, kind)
     censor = check_nonnegative(y, kind, nonnegative)
     X = _backtest_drivers(y, X, events)
     first_train = len(y) - horizon - (windows - 1) * step
     built = [
-        (
-            m if isinstance(m, str) else type(m).__name__,
-            build_model(resolve_auto(m, X, missing), kind, nonnegative=censor),
-        )
-        for m in models
+        (label, build_model(resolve_auto(m, X, missing), kind, nonnegative=censor))
+        for label, m in zip(labels, models, strict=True)
     ]
     for label, template in built:
         _check_backtest_model(

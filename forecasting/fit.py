@@ -24,6 +24,7 @@ Examples
 >>> fitted.forecast          # mean, lo_<L>, hi_<L> on the forecast periods  # doctest: +SKIP
 >>> fitted.growth.annual     # from the same fit's sample paths  # doctest: +SKIP
 >>> fitted.backtest(3)       # the same model, kind, drivers and events at 3 origins  # doctest: +SKIP
+>>> backtest_models(y, 12, 3, ["ets", "theta"], transform="log")  # several models, one setup  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ __all__ = [
     "DriverCoefficient",
     "FittedForecast",
     "ForecastPlan",
+    "backtest_models",
     "build_estimator",
     "driver_coefficients",
     "fit_forecast",
@@ -347,24 +349,87 @@ class FittedForecast:
     def backtest(self, windows: int, step: int = 1) -> pd.DataFrame:
         """Rolling-origin evaluation of the same model, kind, transform, drivers, events and gaps.
 
-        The drivers are taken as known at each origin (their values on the history).
+        The drivers are taken as known at each origin (their values on the history); the
+        frame is :func:`backtest_models`' for the one model.
         """
         plan = self.plan
-        X = None if plan.drivers is None else plan.drivers.reindex(plan.y.index)
-        frame = backtest(
+        return backtest_models(
             plan.y,
             plan.horizon,
             windows,
-            models=[build_estimator(plan.model, plan.transform, plan.kind)],
-            levels=plan.levels,
-            step=step,
-            kind=plan.kind,
-            X=X,
+            [plan.model],
+            plan.levels,
+            step,
+            plan.kind,
+            transform=plan.transform,
+            drivers=plan.drivers,
             events=plan.events,
             missing=plan.missing,
         )
-        frame["model"] = plan.model_name
-        return frame
+
+
+def backtest_models(
+    y: pd.Series,
+    horizon: int,
+    windows: int,
+    models: Sequence[str | BaseForecaster] = ("auto",),
+    levels: Sequence[int] = DEFAULT_LEVELS,
+    step: int = 1,
+    kind: str = "level",
+    *,
+    transform: str = "none",
+    drivers: pd.DataFrame | None = None,
+    events: Sequence[Mapping[str, Any]] | None = None,
+    missing: str = "error",
+) -> pd.DataFrame:
+    """Rolling-origin evaluation of several models with one forecast setup, labelled by the names asked for.
+
+    The backtest of a forecast's options: each model is built as :func:`fit_forecast` builds
+    it (``transform``, ``kind``), and the frame's ``model`` column names it as asked (a
+    registered name, with ``transform="log"`` too; an instance by its class name).
+    :meth:`FittedForecast.backtest` and the REST and command-line backtests call it.
+
+    Parameters
+    ----------
+    y, horizon, windows, levels, step, kind, events, missing
+        As for :func:`~forecasting.backtest`.
+    models : sequence of str or BaseForecaster
+        The models to compare (registered names or instances).
+    transform : {"none", "log"}
+        As for :func:`fit_forecast`, for every model.
+    drivers : pd.DataFrame or None
+        The drivers by period, one column each; taken on ``y``'s periods (known at each
+        origin), so they need not reach past the history.
+
+    Returns
+    -------
+    pd.DataFrame
+        As :func:`~forecasting.backtest` returns it.
+
+    Raises
+    ------
+    InvalidParameterError
+        A bad transform (``details["field"]`` is ``"transform"``), or as for
+        :func:`~forecasting.backtest`.
+    InvalidSeriesError, MissingValuesError, InvalidDriversError, InvalidEventError,
+    InsufficientDataError, MissingNotSupportedError, ModelFitError
+        As for :func:`~forecasting.backtest`.
+    """
+    estimators = [build_estimator(m, transform, kind) for m in models]
+    X = None if drivers is None else _table(drivers).reindex(y.index)
+    return backtest(
+        y,
+        horizon,
+        windows,
+        models=estimators,
+        levels=levels,
+        step=step,
+        kind=kind,
+        X=X,
+        events=events,
+        missing=missing,
+        labels=[m if isinstance(m, str) else type(m).__name__ for m in models],
+    )
 
 
 def _fitted_result(model: BaseForecaster) -> tuple[Any, str]:

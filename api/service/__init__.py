@@ -8,7 +8,7 @@ translate.
 
 from __future__ import annotations
 
-from api.service.fitting import FitOutcome, fit_plan, run_backtest
+from api.service.fitting import FitOutcome, fit_plan
 from api.service.forecasts import ForecastService
 from api.service.limits import Limits
 from api.service.sources import InlineParser
@@ -39,5 +39,4 @@ __all__ = [
     "Prepared",
     "SeriesSource",
     "fit_plan",
-    "run_backtest",
 ]

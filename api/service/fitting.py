@@ -1,4 +1,6 @@
-"""The functions that run on the executor's workers: fit and forecast, backtest, warm-up.
+"""The functions that run on the executor's workers: fit and forecast, warm-up.
+
+A backtest runs :func:`forecasting.fit.backtest_models` on the workers as it is.
 
 They take and return picklable values only; the executor records their warnings and
 their errors (:class:`forecasting.executor.TaskResult`).
@@ -15,10 +17,10 @@ import numpy as np
 import pandas as pd
 
 import forecasting
-from forecasting.fit import DriverCoefficient, ForecastPlan, build_estimator
+from forecasting.fit import DriverCoefficient, ForecastPlan
 from forecasting.outlook import FullYearOptions, GrowthBlocks, GrowthOptions
 
-__all__ = ["FitOutcome", "fit_plan", "import_models", "run_backtest", "warm_up"]
+__all__ = ["FitOutcome", "fit_plan", "import_models", "warm_up"]
 
 
 @dataclass(frozen=True)
@@ -45,44 +47,6 @@ def fit_plan(plan: ForecastPlan) -> FitOutcome:
         fitted.scenarios or None,
         tuple(fitted.coefficients),
     )
-
-
-def run_backtest(
-    y: pd.Series,
-    horizon: int,
-    windows: int,
-    models: tuple[str, ...],
-    levels: tuple[int, ...],
-    step: int,
-    kind: str,
-    transform: str,
-    drivers: pd.DataFrame | None = None,
-    events: list[dict[str, object]] | None = None,
-    missing: str = "error",
-) -> pd.DataFrame:
-    """Run :func:`forecasting.backtest`, labelling transformed models by their registry name.
-
-    ``drivers`` (a table by period) are taken on ``y``'s periods: known at each origin.
-    ``missing="model"`` backtests a series with gaps with the models that take them.
-    """
-    estimators = [build_estimator(m, transform, kind) for m in models]
-    X = None if drivers is None else drivers.reindex(y.index)
-    frame = forecasting.backtest(
-        y,
-        horizon,
-        windows,
-        models=estimators,
-        levels=levels,
-        step=step,
-        kind=kind,
-        X=X,
-        events=events,
-        missing=missing,
-    )
-    labels = {type(e).__name__: m for e, m in zip(estimators, models, strict=True) if not isinstance(e, str)}
-    if labels:
-        frame["model"] = frame["model"].map(lambda v: labels.get(v, v))
-    return frame
 
 
 def import_models() -> int:

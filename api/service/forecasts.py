@@ -31,7 +31,7 @@ from api.metrics import Metrics
 from api.service.admission import FitGate
 from api.service.archive import archive_forecast
 from api.service.drivers import check_stored_coverage, scenario_tables
-from api.service.fitting import FitOutcome, fit_plan, import_models, run_backtest, warm_up
+from api.service.fitting import FitOutcome, fit_plan, import_models, warm_up
 from api.service.limits import Limits, check_backtest, check_forecast, check_model_name
 from api.service.sources import InlineParser, VintageMemory, prepare
 from api.service.types import (
@@ -49,7 +49,7 @@ from data.progress_repo import ProgressTracker
 from forecasting.core import best_models, score_backtest
 from forecasting.exceptions import ForecastingError, InvalidParameterError, WorkerLostError
 from forecasting.executor import Executor, TaskResult
-from forecasting.fit import ForecastPlan, plan_forecast
+from forecasting.fit import ForecastPlan, backtest_models, plan_forecast
 from forecasting.outlook import outlook_horizon
 
 __all__ = ["BacktestFit", "BatchFit", "ForecastFit", "ForecastService", "run_batch_fits"]
@@ -443,9 +443,11 @@ class ForecastService:
         levels = check_forecast(request.horizon, request.levels, self.limits)
         self.gate.check()  # a full queue refuses before the data are read or parsed
         prepared = prepare(request.source, store, self.limits, self._parse)
+        drivers = request.source.drivers
+        events = drivers.event_list() if drivers is not None else None
         self.gate.acquire()
         future = self._submit(
-            run_backtest,
+            backtest_models,
             prepared.y,
             request.horizon,
             request.windows,
@@ -453,11 +455,11 @@ class ForecastService:
             levels,
             request.step,
             prepared.kind,
-            request.transform,
-            prepared.drivers,
-            request.source.drivers.event_list() if request.source.drivers is not None else None,
+            transform=request.transform,
+            drivers=prepared.drivers,
+            events=events,
             # 'latest_stretch' has already cut the gaps away in prepare().
-            "model" if request.source.missing == "model" else "error",
+            missing="model" if request.source.missing == "model" else "error",
         )
         return BacktestFit(request, prepared, levels, future)
 

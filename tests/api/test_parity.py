@@ -2,9 +2,12 @@
 
 Every option of the forecasting entry point must be reachable from REST (the request
 schema), the command line (``tradecast forecast``) and report definitions, or be named in
-:data:`OPTIONS` with the reason it is not. Then the same input must give the same answer,
-or the same error code, from all three: a plain series, the gappy annual sample series
-(refused by default, its latest stretch on request) and an invalid option.
+:data:`OPTIONS` with the reason it is not; every option of the backtest entry point from
+``POST /v1/backtests``, ``tradecast backtest`` and report definitions (a report backtests
+the model it forecasts with), or be named in :data:`BACKTEST_OPTIONS` with the reason.
+Then the same input must give the same answer, or the same error code, from all three: a
+plain series, the gappy annual sample series (refused by default, its latest stretch on
+request) and an invalid option.
 """
 
 from __future__ import annotations
@@ -24,10 +27,10 @@ from typer.testing import CliRunner
 from api.cli import app as cli_app
 from api.cli_forecast import MISSING_CHOICES
 from api.main import create_app
-from api.schemas import ForecastCreate
+from api.schemas import BacktestCreate, ForecastCreate
 from api.settings import Settings
 from forecasting.exceptions import InvalidParameterError
-from forecasting.fit import fit_forecast
+from forecasting.fit import backtest_models, fit_forecast
 from reports.definitions import MISSING_OPTIONS, ReportDefinition, check_definition
 from tests.api.conftest import TestClient, assert_error, make_settings
 from tests.api.test_reports import run_and_wait
@@ -98,6 +101,30 @@ OPTIONS: dict[str, Offered] = {
     ),
 }
 
+#: The library call REST, the CLI and reports backtest with; its parameters are the options checked below.
+BACKTEST_ENTRY_POINTS: tuple[Callable[..., Any], ...] = (backtest_models,)
+
+#: Every option of the backtest entry point, by name. A report backtests the fitted forecast of each
+#: series (``FittedForecast.backtest``, which calls the entry point with the section's options).
+BACKTEST_OPTIONS: dict[str, Offered] = {
+    "y": Offered("series_id", "source", "series_ids"),
+    "horizon": Offered("horizon", "--horizon", "horizon"),
+    "windows": Offered(
+        "windows",
+        "--windows",
+        None,
+        "a report backtests with the service's TRADECAST_BACKTEST_WINDOWS origins (fewer when the series is short)",
+    ),
+    "models": Offered("models", "--models", "model"),
+    "levels": Offered("levels", "--levels", "levels"),
+    "step": Offered("step", "--step", None, "a report's backtest moves its origins one period at a time (step 1)"),
+    "kind": Offered("kind", "--kind", SERIES_OPTION + "kind"),
+    "transform": Offered("transform", "--transform", SERIES_OPTION + "transform"),
+    "drivers": Offered("drivers", "--drivers", SERIES_OPTION + "drivers"),
+    "events": Offered("events", "--events", SERIES_OPTION + "events"),
+    "missing": Offered("missing", "--missing", SERIES_OPTION + "missing"),
+}
+
 #: Fields of the REST request that the command line offers under another form.
 CLI_FORMS = {
     "series_id": "source",
@@ -109,13 +136,13 @@ CLI_FORMS = {
 }
 
 
-def _entry_options() -> list[str]:
-    names = [p for fn in ENTRY_POINTS for p in inspect.signature(fn).parameters]
+def _entry_options(entry_points: tuple[Callable[..., Any], ...] = ENTRY_POINTS) -> list[str]:
+    names = [p for fn in entry_points for p in inspect.signature(fn).parameters]
     return list(dict.fromkeys(names))
 
 
-def _cli_names() -> set[str]:
-    command = typer.main.get_command(cli_app).commands["forecast"]  # type: ignore[attr-defined]
+def _cli_names(command_name: str = "forecast") -> set[str]:
+    command = typer.main.get_command(cli_app).commands[command_name]  # type: ignore[attr-defined]
     return {name for param in command.params for name in (*param.opts, param.name)}
 
 
@@ -159,6 +186,36 @@ def test_every_rest_field_has_a_command_line_option() -> None:
         name for name in ForecastCreate.model_fields if CLI_FORMS.get(name, "--" + name.replace("_", "-")) not in cli
     ]
     assert not absent, f"POST /v1/forecasts takes {absent}, which tradecast forecast does not offer"
+
+
+@pytest.mark.parametrize("option", _entry_options(BACKTEST_ENTRY_POINTS))
+def test_backtest_entry_point_option_is_offered_by_every_surface_or_excepted(option: str) -> None:
+    offered = BACKTEST_OPTIONS.get(option)
+    assert offered is not None, (
+        f"the backtest entry point takes {option!r}: offer it from POST /v1/backtests, tradecast backtest and "
+        "report definitions, or list it in BACKTEST_OPTIONS with the reason"
+    )
+    missing = [surface for surface in ("rest", "cli", "report") if getattr(offered, surface) is None]
+    assert not missing or offered.why_not, f"{option!r} is not offered by {missing}: say why in BACKTEST_OPTIONS"
+
+
+@pytest.mark.parametrize("option", sorted(BACKTEST_OPTIONS))
+def test_listed_backtest_option_is_reachable_where_it_is_said_to_be(option: str) -> None:
+    offered = BACKTEST_OPTIONS[option]
+    if offered.rest is not None:
+        assert offered.rest in BacktestCreate.model_fields, f"POST /v1/backtests has no field {offered.rest!r}"
+    if offered.cli is not None:
+        assert offered.cli in _cli_names("backtest"), f"tradecast backtest has no {offered.cli}"
+    if offered.report is not None:
+        assert _report_takes(offered.report), f"report definitions do not take {offered.report}"
+
+
+def test_every_backtest_rest_field_has_a_command_line_option() -> None:
+    cli = _cli_names("backtest")
+    absent = [
+        name for name in BacktestCreate.model_fields if CLI_FORMS.get(name, "--" + name.replace("_", "-")) not in cli
+    ]
+    assert not absent, f"POST /v1/backtests takes {absent}, which tradecast backtest does not offer"
 
 
 #: The parts of REST's growth and full-year blocks, and the command-line option of each.

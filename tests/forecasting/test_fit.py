@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import forecasting
-from forecasting import FullYearOptions, GrowthOptions, fit_forecast, plan_forecast
+from forecasting import FullYearOptions, GrowthOptions, backtest_models, fit_forecast, plan_forecast
 from forecasting.base import BaseForecaster
 from forecasting.exceptions import FutureDriversError, InvalidParameterError, StructuralBreakWarning
 from forecasting.models.statespace import RegressionARIMA
@@ -126,3 +126,37 @@ def test_break_check_warns_once_with_scenarios(driven) -> None:
         fit_forecast(shifted, H, (80,), "regression_arima", drivers=drivers, scenarios=scenarios, check_breaks=True)
     breaks = [w for w in caught if issubclass(w.category, StructuralBreakWarning)]
     assert len(breaks) == 1
+
+
+# ---------------------------------------------------------------- backtest_models
+
+
+def test_backtest_models_labels_each_transformed_model_by_its_name() -> None:
+    """With transform='log' every model is wrapped the same way; each keeps its own name and its own rows
+    (the REST backtest labelled them all with the last model's name)."""
+    y = make_series("M", 48, seed=3)
+    frame = backtest_models(y, 3, 2, ["naive", "drift"], (80,), transform="log")
+    assert frame["model"].drop_duplicates().tolist() == ["naive", "drift"]
+    for name in ("naive", "drift"):
+        alone = backtest_models(y, 3, 2, [name], (80,), transform="log")
+        pd.testing.assert_frame_equal(frame[frame["model"] == name].reset_index(drop=True), alone)
+    plain = backtest_models(y, 3, 2, ["naive"], (80,))
+    assert not np.allclose(plain["mean"], frame.loc[frame["model"] == "naive", "mean"])  # the log scale was used
+
+
+def test_fitted_backtest_is_backtest_models_of_its_plan(driven) -> None:
+    y, drivers = driven
+    events = [{"ds": "2021-03", "type": "level_shift"}]
+    fitted = fit_forecast(y, H, (80,), "regression_arima", drivers=drivers, events=events, transform="log")
+    expected = backtest_models(y, H, 2, ["regression_arima"], (80,), transform="log", drivers=drivers, events=events)
+    pd.testing.assert_frame_equal(fitted.backtest(2), expected)
+    assert set(expected["model"]) == {"regression_arima"}
+
+
+def test_backtest_models_refuses_like_a_forecast() -> None:
+    y = make_series("M", 48, seed=3)
+    with pytest.raises(InvalidParameterError) as caught:
+        backtest_models(y, 3, 2, ["naive"], transform="sqrt")
+    assert caught.value.details["field"] == "transform"  # type: ignore[attr-defined]
+    with pytest.raises(InvalidParameterError, match="labels must name each of the 2"):
+        forecasting.backtest(y, 3, 2, models=["naive", "drift"], labels=["naive"])
