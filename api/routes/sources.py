@@ -52,7 +52,7 @@ SourceOptionsDep = Annotated[SourceOptions, Depends(get_source_options)]
 
 
 def _outcome_read(outcome: FetchOutcome, store: Store) -> FetchedSeriesRead:
-    meta = store.get_meta(outcome.series_id)
+    meta = store.series.get_meta(outcome.series_id)
     return FetchedSeriesRead(
         series_id=outcome.series_id,
         name=meta.name,
@@ -137,7 +137,7 @@ def read_series_vintage_source(
     store: StoreDep,
 ) -> VintageSourceRead:
     """Read the source, query and retrieval time of one vintage of a series, by its number."""
-    record = store.sources.get_fetch_record(store.resolve_vintage(series_id, vintage))
+    record = store.sources.get_fetch_record(store.series.resolve_vintage(series_id, vintage))
     return VintageSourceRead(**asdict(record))
 
 
