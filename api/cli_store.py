@@ -232,7 +232,7 @@ def series_show(
     try:
         store = open_cli_store()
         try:
-            stored = store.read_series(series_id, as_of=as_of)
+            stored = store.series.read_series(series_id, as_of=as_of)
             vintages = store.series.list_vintages(series_id)
         finally:
             store.dispose()
@@ -267,8 +267,8 @@ def series_diff(
         store = open_cli_store()
         try:
             old_id, new_id = (
-                store.resolve_vintage(series_id, from_vintage),
-                store.resolve_vintage(series_id, to_vintage),
+                store.series.resolve_vintage(series_id, from_vintage),
+                store.series.resolve_vintage(series_id, to_vintage),
             )
             frame = store.series.diff_vintages(series_id, old_id, new_id)
         finally:

@@ -208,7 +208,7 @@ def vintage_to_read(v: VintageInfo) -> VintageRead:
 
 
 def diff_to_read(series_id: str, old: VintageInfo, new: VintageInfo, frame: pd.DataFrame) -> VintageDiffRead:
-    """A :meth:`data.Store.diff_vintages` frame → schema (NaN → null)."""
+    """A :meth:`data.series_repo.SeriesRepository.diff_vintages` frame → schema (NaN → null)."""
     rows = [
         VintageChangeRead(
             ds=str(ds),

@@ -8,8 +8,8 @@ else the end of the earliest year named (``vietnamplus 2011`` -> 2011-12-31). Th
 figure is *known to have been* public, often later than GACC's own January release.
 
 The releases are loaded into a temporary store, one vintage per publication date holding every
-year published by then (``Store.save_series(..., published_at=..., skip_unchanged=True)``), and
-read back in publication order (``Store.vintage_history``). Each vintage is forecast
+year published by then (``store.series.save_series(..., published_at=..., skip_unchanged=True)``), and
+read back in publication order (``store.series.vintage_history``). Each vintage is forecast
 ``--horizon`` years ahead from its latest unbroken stretch
 (:func:`forecasting.realtime.realtime_backtest`) and scored against the latest figures. The
 same origins are also run on the latest figures cut at each origin ("pseudo real time"):
@@ -80,7 +80,9 @@ def store_releases(store: Store, releases: pd.DataFrame) -> int:
         known = releases[releases["published_at"] <= when]
         index = pd.PeriodIndex([pd.Period(str(y), freq="Y") for y in known["year"]], freq="Y")
         y = pd.Series(known["value"].to_numpy(), index=index).sort_index()
-        info = store.save_series(meta, y, published_at=when, skip_unchanged=True, release=f"press {when:%Y-%m-%d}")
+        info = store.series.save_series(
+            meta, y, published_at=when, skip_unchanged=True, release=f"press {when:%Y-%m-%d}"
+        )
         made += int(info.created)
     return made
 

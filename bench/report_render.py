@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         store = Store.from_url(f"sqlite:///{Path(tmp) / 'bench.db'}")
         store.create_schema()
         for meta, y in inputs:
-            store.save_series(meta, y)
+            store.series.save_series(meta, y)
         ids = [meta.series_id for meta, _ in inputs]
         for model in args.models:
             result = bench_model(store, ids, model, args.horizon, args.windows, args.jobs)

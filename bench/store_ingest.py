@@ -1,7 +1,7 @@
 """Benchmark of the series store (issue 4).
 
 1. Writes a synthetic long CSV of N series x M months (default 10,000 x 120) to a temp dir.
-2. Times ``load_series`` (parse + validate) and ``Store.save_ingested`` (one transaction)
+2. Times ``load_series`` (parse + validate) and ``store.series.save_ingested`` (one transaction)
    into a fresh SQLite store, and reports peak memory (``ru_maxrss``, and tracemalloc
    peak for the ingest step when ``--tracemalloc`` is given, which slows it down).
 3. Uploads a revised vintage of one series, then times reading that series at the past
@@ -117,13 +117,13 @@ def main(argv: list[str] | None = None) -> int:
             # A revision of one series, then reads of the series as it was before it.
             target = infos[len(infos) // 2].series_id
             past = datetime.now(UTC)
-            first = store.read_series(target)
+            first = store.series.read_series(target)
             time.sleep(0.01)
-            store.save_series(SeriesMeta(target, frequency="monthly"), first.series * 1.01, release="bench v2")
+            store.series.save_series(SeriesMeta(target, frequency="monthly"), first.series * 1.01, release="bench v2")
             timings = []
             for _ in range(args.reads):
                 t0 = time.perf_counter()
-                stored = store.read_series(target, as_of=past)
+                stored = store.series.read_series(target, as_of=past)
                 timings.append((time.perf_counter() - t0) * 1000)
             assert stored.vintage.number == 1 and stored.series.equals(first.series)
             if args.postgres:

@@ -104,7 +104,7 @@ class VintageInfo:
     Attributes
     ----------
     vintage_id : int
-        Store-wide id of the vintage (use it in :meth:`Store.revisions` and forecasts).
+        Store-wide id of the vintage (use it in :meth:`~data.series_repo.SeriesRepository.revisions` and forecasts).
     series_id : str
         The series.
     number : int
@@ -181,9 +181,9 @@ class ForecastRecord:
     frame : pd.DataFrame
         The forecast frame (index ``ds``; ``mean, lo_<L>, hi_<L>``...).
     forecast_id : str or None
-        Assigned by :meth:`Store.save_forecast` (32 hex characters).
+        Assigned by :meth:`~data.archive.ForecastArchive.save_forecast` (32 hex characters).
     created_at : datetime or None
-        Assigned by :meth:`Store.save_forecast` (UTC).
+        Assigned by :meth:`~data.archive.ForecastArchive.save_forecast` (UTC).
     """
 
     series_id: str | None

@@ -5,40 +5,33 @@ Usage::
     from data import Store, SeriesMeta
     store = Store.from_url("sqlite:///var/tradecast.db")
     store.create_schema()
-    store.save_series(SeriesMeta("cn_ru_trade_total_annual", frequency="annual"), y)
-    stored = store.read_series("cn_ru_trade_total_annual", as_of=some_datetime)
+    store.series.save_series(SeriesMeta("cn_ru_trade_total_annual", frequency="annual"), y)
+    stored = store.series.read_series("cn_ru_trade_total_annual", as_of=some_datetime)
 
-The work is done by the repositories, which new code may use directly:
+The store holds no series or forecast methods of its own: every call goes to a repository,
 ``store.series`` (:class:`~data.series_repo.SeriesRepository`, series and vintages),
 ``store.archive`` (:class:`~data.archive.ForecastArchive`), ``store.jobs``
 (:class:`~data.jobs_repo.JobsRepository`), ``store.progress``
-(:class:`~data.progress_repo.ProgressRepository`, progress of every kind of job) and ``store.structures``
-(:class:`~data.structures_repo.StructuresRepository`, stored hierarchies and compositions), all on ``store.db``
-(:class:`~data.db.Database`). Four one-call series methods stay on :class:`Store`
-(``save_series``, ``read_series``, ``get_meta``, ``resolve_vintage``: the door of notebooks and
-of the vintage routes) and delegate to ``store.series``; everything else is called on its
-repository, e.g. ``store.series.list_vintages(id)``, ``store.archive.save_forecast(record)``.
+(:class:`~data.progress_repo.ProgressRepository`, progress of every kind of job), ``store.structures``
+(:class:`~data.structures_repo.StructuresRepository`, stored hierarchies and compositions) and
+``store.sources`` (:class:`~data.sources_repo.SourcesRepository`, fetched vintages and refreshes), all on ``store.db``
+(:class:`~data.db.Database`), e.g. ``store.series.read_series(id)``,
+``store.series.list_vintages(id)``, ``store.archive.save_forecast(record)``.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import pandas as pd
 from sqlalchemy import Engine
 
 from data.archive import ForecastArchive
 from data.db import DEFAULT_BUSY_TIMEOUT_MS, Database
 from data.jobs_repo import JobsRepository
-from data.meta import SeriesMeta, StoredSeries, VintageInfo
 from data.progress_repo import ProgressRepository
 from data.series_repo import OBSERVATION_CHUNK, WRITE_ATTEMPTS, SeriesRepository
 from data.sources_repo import SourcesRepository
 from data.structures_repo import StructuresRepository
-
-if TYPE_CHECKING:
-    pass
 
 __all__ = ["OBSERVATION_CHUNK", "WRITE_ATTEMPTS", "Store"]
 
@@ -121,33 +114,3 @@ class Store:
     def check_connection(self) -> None:
         """Raise :class:`~data.exceptions.StorageUnavailableError` if the database does not answer."""
         self.db.check_connection()
-
-    # -- series and vintages: see data.series_repo.SeriesRepository ----------------------
-
-    def save_series(
-        self,
-        meta: SeriesMeta,
-        observations: pd.DataFrame | pd.Series,
-        *,
-        release: str | None = None,
-        skip_unchanged: bool = False,
-        published_at: datetime | None = None,
-    ) -> VintageInfo:
-        """Store a new vintage of one series; see :meth:`SeriesRepository.save_series`."""
-        return self.series.save_series(
-            meta, observations, release=release, skip_unchanged=skip_unchanged, published_at=published_at
-        )
-
-    def read_series(
-        self, series_id: str, *, as_of: datetime | None = None, vintage_id: int | None = None
-    ) -> StoredSeries:
-        """The series at ``as_of`` or at one vintage; see :meth:`SeriesRepository.read_series`."""
-        return self.series.read_series(series_id, as_of=as_of, vintage_id=vintage_id)
-
-    def get_meta(self, series_id: str) -> SeriesMeta:
-        """Metadata of one series; see :meth:`SeriesRepository.get_meta`."""
-        return self.series.get_meta(series_id)
-
-    def resolve_vintage(self, series_id: str, vintage: int) -> int:
-        """A series' vintage number (else a vintage id of it) as an id; see :meth:`SeriesRepository.resolve_vintage`."""
-        return self.series.resolve_vintage(series_id, vintage)

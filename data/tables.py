@@ -178,7 +178,7 @@ class ObservationsTable(Base):
     # The primary key (vintage_id, ds) is also the index a read at a past vintage uses.
     # No foreign key to vintages: on PostgreSQL its per-row check made a 1.2M-row COPY 7x
     # slower. Rows are only written in the transaction that creates their vintage, and
-    # Store.delete_series deletes them explicitly.
+    # store.series.delete_series deletes them explicitly.
     vintage_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ds: Mapped[str] = mapped_column(String(16), primary_key=True)
     y: Mapped[float | None] = mapped_column(Float, nullable=True)

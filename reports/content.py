@@ -650,7 +650,7 @@ def _parsed(series_id: str, y: pd.Series, kind: str) -> pd.Series:
 
     Stored series were parsed on the way in; parsing again here keeps a report honest about
     data written by other means (an older version, a hand edit), with the same error codes.
-    Labels or dates in the index are accepted, like :meth:`data.Store.save_series` does.
+    Labels or dates in the index are accepted, like :meth:`data.series_repo.SeriesRepository.save_series` does.
     """
     if y.empty:
         return y

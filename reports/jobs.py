@@ -550,13 +550,13 @@ def _read_at(store: Any, series_id: str, as_of: datetime) -> tuple[StoredSeries,
     in the same second as the run, just before it, is read as stored (not as stored after it)."""
     read_at = as_of + timedelta(microseconds=999_999) if as_of.microsecond == 0 else as_of
     try:
-        return store.read_series(series_id, as_of=read_at), ""
+        return store.series.read_series(series_id, as_of=read_at), ""
     except VintageNotFoundError:
         # Back-filled runs (as-of before the data was loaded): use the first vintage stored,
         # cut at as-of below, and say so in the report.
         first = store.series.list_vintages(series_id)[0]
         return (
-            store.read_series(series_id, vintage_id=first.vintage_id),
+            store.series.read_series(series_id, vintage_id=first.vintage_id),
             " (stored after the as-of time; periods ending after it are left out)",
         )
 

@@ -159,7 +159,9 @@ def _save_json(store: Store, body: SeriesCreate) -> list[VintageInfo]:
         body.data, body.frequency, allow_gaps=True, kind=body.kind, allow_negative=body.allow_negative
     )
     y.name = body.series_id
-    vintage = store.save_series(meta, y, release=body.release, skip_unchanged=True, published_at=body.published_at)
+    vintage = store.series.save_series(
+        meta, y, release=body.release, skip_unchanged=True, published_at=body.published_at
+    )
     return [vintage]
 
 
@@ -319,7 +321,7 @@ def read_series(
     ] = None,
 ) -> SeriesRead:
     """One series with the observations of its latest vintage (or the one current at ``as_of``)."""
-    return stored_to_read(store.read_series(series_id, as_of=as_of))
+    return stored_to_read(store.series.read_series(series_id, as_of=as_of))
 
 
 @router.get("/{series_id}/vintages", response_model=VintagesPage, responses={404: {"model": ErrorRead}})
@@ -344,10 +346,10 @@ def read_vintage_diff(
     to_vintage: Annotated[int, Query(alias="to", ge=1, le=2**62, description=_VINTAGE_REF + " The new data.")],
 ) -> VintageDiffRead:
     """Periods added, removed or changed from one vintage of a series to another."""
-    from_vintage = store.resolve_vintage(series_id, from_vintage)
-    to_vintage = store.resolve_vintage(series_id, to_vintage)
-    old = store.read_series(series_id, vintage_id=from_vintage).vintage
-    new = store.read_series(series_id, vintage_id=to_vintage).vintage
+    from_vintage = store.series.resolve_vintage(series_id, from_vintage)
+    to_vintage = store.series.resolve_vintage(series_id, to_vintage)
+    old = store.series.read_series(series_id, vintage_id=from_vintage).vintage
+    new = store.series.read_series(series_id, vintage_id=to_vintage).vintage
     return diff_to_read(series_id, old, new, store.series.diff_vintages(series_id, from_vintage, to_vintage))
 
 

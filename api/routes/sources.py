@@ -114,7 +114,7 @@ def read_series_vintage_source(
     store: StoreDep,
 ) -> VintageSourceRead:
     """Read the source, query and retrieval time of one vintage of a series, by its number."""
-    record = store.sources.get_fetch_record(store.resolve_vintage(series_id, vintage))
+    record = store.sources.get_fetch_record(store.series.resolve_vintage(series_id, vintage))
     return VintageSourceRead(**asdict(record))
 
 

@@ -173,9 +173,9 @@ def read_stored_drivers(
         vintage_id = (vintage_ids or {}).get(col.name)
         try:
             if vintage_id is not None:
-                read = store.read_series(col.series_id, vintage_id=vintage_id)
+                read = store.series.read_series(col.series_id, vintage_id=vintage_id)
             else:
-                read = store.read_series(col.series_id, as_of=col.as_of or as_of)
+                read = store.series.read_series(col.series_id, as_of=col.as_of or as_of)
         except SeriesNotFoundError as exc:
             raise SeriesNotFoundError(
                 f"driver {col.name!r} names series_id {col.series_id!r}, which is not stored; store it first "

@@ -56,9 +56,9 @@ def prepare(
     """
     if source.series_id is not None:
         if vintage_id is not None:
-            stored = store.read_series(source.series_id, vintage_id=vintage_id)
+            stored = store.series.read_series(source.series_id, vintage_id=vintage_id)
         else:
-            stored = store.read_series(source.series_id, as_of=source.as_of)
+            stored = store.series.read_series(source.series_id, as_of=source.as_of)
         y, notes = _complete(stored.series, source.missing, f"series {source.series_id!r}")
         kind = source.kind or stored.meta.kind
         prepared = Prepared(y, stored.meta.frequency, kind, source.series_id, stored.vintage, None, notes)

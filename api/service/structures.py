@@ -85,7 +85,7 @@ def read_members(
     is stored is read, so that the library checks it against the sum of its parts.
     """
     ids = [i for i in structure.members if i in structure.data_ids or store.series.has_series(i)]
-    read = {i: store.read_series(i, as_of=as_of) for i in ids}
+    read = {i: store.series.read_series(i, as_of=as_of) for i in ids}
     frame = members_frame(structure, {i: s.series for i, s in read.items()})
     return frame, {i: s.vintage.vintage_id for i, s in read.items()}
 

@@ -23,7 +23,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("TRADECAST_REPORT_DIR", str(tmp_path / "out"))
     store = Store.from_url(url)
     store.create_schema()
-    store.save_series(SeriesMeta("cn_ru", frequency="annual"), _annual_series())
+    store.series.save_series(SeriesMeta("cn_ru", frequency="annual"), _annual_series())
     store.dispose()
     yield tmp_path
 

@@ -52,7 +52,7 @@ def test_route_label_restores_include_prefix():
 def _store_behind_the_api(app, values):
     """Write a vintage directly to the store, as another process (a CLI load) would."""
     y = observations_to_series([ObservationRead(**o) for o in values], "annual")
-    app.state.store.save_series(SeriesMeta("s", frequency="annual"), y)
+    app.state.store.series.save_series(SeriesMeta("s", frequency="annual"), y)
 
 
 def test_vintage_saved_elsewhere_is_used_after_the_ttl(tmp_path):

@@ -78,7 +78,7 @@ def test_cli_creates_and_shows_a_report_with_drivers(cli_env: Path) -> None:  # 
 
     store = Store.from_url(f"sqlite:///{cli_env / 'cli.db'}")
     for sid in ("oil_usd", "oil_low"):
-        store.save_series(SeriesMeta(sid, frequency="annual"), _annual_series())
+        store.series.save_series(SeriesMeta(sid, frequency="annual"), _annual_series())
     store.dispose()
     path = cli_env / "report.json"
     spec = {"series_ids": ["cn_ru"], "model": "drift", "horizon": 2, "schedule": None, "series_options": OPTIONS}

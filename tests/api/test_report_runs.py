@@ -152,7 +152,7 @@ def test_run_interrupted_by_a_stop_is_redone_when_the_service_starts(tmp_path: P
     settings = make_settings(tmp_path, report_dir=tmp_path / "out", job_lease_seconds=1)
     store = Store.from_url(settings.store.database_url)
     store.create_schema()
-    store.save_series(SeriesMeta("cn_ru", frequency="annual"), _annual_series())
+    store.series.save_series(SeriesMeta("cn_ru", frequency="annual"), _annual_series())
     reports = ReportStore.for_store(store)
     reports.create_definition(ReportDefinition(name="cn-ru", series_ids=("cn_ru",), model="drift", schedule=None))
     # A run claimed by a process that then died: its lease ran out and nobody finished it.
@@ -212,7 +212,7 @@ def test_runner_keeps_queued_leases_and_skips_a_run_taken_over(tmp_path: Path) -
 
     store = Store.from_url(f"sqlite:///{tmp_path / 'runner.db'}")
     store.create_schema()
-    store.save_series(SeriesMeta("cn_ru", frequency="annual"), _annual_series())
+    store.series.save_series(SeriesMeta("cn_ru", frequency="annual"), _annual_series())
     reports = ReportStore.for_store(store)
     definition = reports.create_definition(
         ReportDefinition(name="cn-ru", series_ids=("cn_ru",), model="drift", schedule=None)

@@ -176,7 +176,7 @@ def test_service_start_runs_missed_scheduled_report_once(settings: Settings, tmp
 
     store = Store.from_url(settings.store.database_url)
     store.create_schema()
-    store.save_series(SeriesMeta("cn_ru", frequency="annual"), _annual_series())
+    store.series.save_series(SeriesMeta("cn_ru", frequency="annual"), _annual_series())
     ReportStore.for_store(store).create_definition(
         ReportDefinition(name="daily", series_ids=("cn_ru",), model="drift", schedule="0 3 * * *"),
         now=datetime.now(UTC) - timedelta(days=3),

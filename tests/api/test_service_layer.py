@@ -82,7 +82,7 @@ def test_inline_forecast_is_archived_then_served_from_the_cache(service, store):
 
 
 def test_stored_forecast_is_found_by_the_fast_path_after_one_fit(service, store):
-    store.save_series(SeriesMeta("s", frequency="annual"), inline_to_series(_inline().inline))
+    store.series.save_series(SeriesMeta("s", frequency="annual"), inline_to_series(_inline().inline))
     request = ForecastRequest(SeriesSource(series_id="s"), horizon=2)
     assert service.cached_forecast(request) is None  # nothing remembered yet
     result, _ = service.forecast(request, store)

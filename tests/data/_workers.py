@@ -93,7 +93,7 @@ def write_many(url: str, schema: str, series_id: str, tag: str, count: int, barr
         value = float(hash((tag, k)) % 100_000)
         y = pd.Series([value, value + 1, value + 2], index=pd.period_range("2020-01", periods=3, freq="M"))
         try:
-            info = store.save_series(meta, y, release=f"{tag}-{k}")
+            info = store.series.save_series(meta, y, release=f"{tag}-{k}")
             results.append({"ok": True, "vintage_id": info.vintage_id, "number": info.number, "value": value})
         except ConflictError as exc:
             results.append({"ok": False, "error": str(exc), "value": value})

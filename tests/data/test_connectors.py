@@ -234,7 +234,7 @@ def test_fetch_is_stored_as_a_vintage_with_source_query_and_retrieval_time(store
     assert record is not None
     assert (record.source, record.query) == ("dbnomics", DBNOMICS_QUERY)
     assert record.retrieved_at == result.retrieved_at and record.last_updated == result.series[0].last_updated
-    stored = store.read_series(outcome.series_id)
+    stored = store.series.read_series(outcome.series_id)
     assert stored.series["2019"] == 60257150830.0 and str(stored.series.index[0]) == "2016"
     assert stored.meta.tags["source"] == "dbnomics" and "dbnomics" in (stored.vintage.release or "")
 
@@ -259,12 +259,12 @@ def test_revised_data_makes_a_new_vintage(store) -> None:
 
 def test_series_id_override_needs_a_single_series(store) -> None:
     (outcome,) = store.sources.store_fetch(_fetch("comtrade", COMTRADE_QUERY), series_id="cn_ru_exports")
-    assert store.read_series("cn_ru_exports").series.size == 5 and outcome.created
+    assert store.series.read_series("cn_ru_exports").series.size == 5 and outcome.created
 
 
 def test_fetch_into_a_series_of_another_frequency_is_a_conflict(store) -> None:
     monthly = pd.Series([1.0, 2.0], index=pd.period_range("2020-01", periods=2, freq="M"))
-    store.save_series(SeriesMeta("cn_ru_exports", frequency="monthly"), monthly)
+    store.series.save_series(SeriesMeta("cn_ru_exports", frequency="monthly"), monthly)
     with pytest.raises(ConflictError):
         store.sources.store_fetch(_fetch("comtrade", COMTRADE_QUERY), series_id="cn_ru_exports")
     assert len(store.series.list_vintages("cn_ru_exports")) == 1

@@ -36,7 +36,7 @@ def test_russia_fcs_monthly_trade_by_partner_round_trips(tmp_path, sqlite_store:
     result = load_series(path, unit="USD mn", tags=tags)
     assert all(m.frequency == "monthly" for m in result.metas.values())
     sqlite_store.series.save_ingested(result, release="FCS 96stran")
-    china = sqlite_store.read_series("ru_export_china")
+    china = sqlite_store.series.read_series("ru_export_china")
     expected = raw[(raw.partner_en == "China") & (raw.flow_russia == "export")]
     assert china.series.index[0] == pd.Period("2006-01", "M")
     assert china.series.notna().sum() == len(expected)

@@ -38,7 +38,7 @@ def test_sigkill_mid_upload_leaves_previous_vintage_intact(target: Target, tmp_p
     first = big_result(N_SERIES, N_MONTHS, scale=1.0)
     infos = store.series.save_ingested(first, release="v1")
     assert len(infos) == N_SERIES
-    expected = store.read_series("big00123").series
+    expected = store.series.read_series("big00123").series
 
     marker = tmp_path / "marker"
     proc = subprocess.Popen(
@@ -73,7 +73,7 @@ def test_sigkill_mid_upload_leaves_previous_vintage_intact(target: Target, tmp_p
     after = target.open()
     vintages = after.series.list_vintages("big00123")
     assert [(v.number, v.release) for v in vintages] == [(1, "v1")]
-    pd.testing.assert_series_equal(after.read_series("big00123").series, expected)
+    pd.testing.assert_series_equal(after.series.read_series("big00123").series, expected)
     with after.engine.connect() as conn:
         n_rows = conn.exec_driver_sql("SELECT COUNT(*) FROM observations").scalar_one()
         assert n_rows == N_SERIES * N_MONTHS
@@ -93,7 +93,7 @@ def _check_writes(store: Store, series_id: str, outcomes: list[dict]) -> None:
     assert [v.number for v in vintages] == list(range(1, len(ok) + 1))
     assert sorted(o["vintage_id"] for o in ok) == sorted(v.vintage_id for v in vintages)
     for o in ok:
-        stored = store.read_series(series_id, vintage_id=o["vintage_id"]).series
+        stored = store.series.read_series(series_id, vintage_id=o["vintage_id"]).series
         assert stored.tolist() == [o["value"], o["value"] + 1, o["value"] + 2]
     for o in failed:
         assert "retry" in o["error"]
@@ -112,7 +112,7 @@ def test_concurrent_writer_threads_land_as_separate_vintages(store: Store):
             value = float(1000 * t + k)
             y = pd.Series([value, value + 1, value + 2], index=pd.period_range("2020-01", periods=3, freq="M"))
             try:
-                info = store.save_series(meta, y)
+                info = store.series.save_series(meta, y)
                 out.append({"ok": True, "vintage_id": info.vintage_id, "value": value})
             except ConflictError as exc:
                 out.append({"ok": False, "error": str(exc), "value": value})
@@ -157,7 +157,7 @@ def test_vintage_numbers_are_unique_per_series_in_the_database(store: Store):
 
     from data.tables import VintagesTable
 
-    info = store.save_series(
+    info = store.series.save_series(
         SeriesMeta("u", frequency="monthly"), pd.Series([1.0], index=pd.period_range("2020-01", periods=1, freq="M"))
     )
     row = {"series_id": "u", "number": info.number, "created_at": info.created_at, "n_obs": 0, "checksum": ""}

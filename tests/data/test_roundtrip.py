@@ -58,11 +58,11 @@ def test_csv_round_trip_through_the_store(tmp_path_factory, data, spelling):
     try:
         store.series.save_ingested(result)
         for sid, y in series.items():
-            got = store.read_series(sid).series
+            got = store.series.read_series(sid).series
             expected = y.loc[y.first_valid_index() : y.last_valid_index()]
             np.testing.assert_array_equal(got.to_numpy(), expected.to_numpy())
             assert list(got.index) == list(expected.index)
-            assert store.get_meta(sid).frequency == frequency
+            assert store.series.get_meta(sid).frequency == frequency
     finally:
         store.dispose()
 

@@ -79,7 +79,7 @@ def test_load_samples_is_idempotent(sqlite_store: Store):
     assert all(
         len(sqlite_store.series.list_vintages(m.series_id)) == 1 for m in sqlite_store.series.list_series(limit=1000)[0]
     )
-    shares = sqlite_store.read_series("ru_export_settlement_share_cny").series
+    shares = sqlite_store.series.read_series("ru_export_settlement_share_cny").series
     assert shares.index.freqstr == "M" and shares.isna().any() and np.nanmax(shares.to_numpy()) <= 1
 
 

@@ -42,20 +42,20 @@ def test_vintages_read_back_exactly_what_was_uploaded_at_each_time(store: Store)
     ]
     infos, moments = [], []
     for k, y in enumerate(uploads):
-        infos.append(store.save_series(META, y, release=f"release {k + 1}"))
+        infos.append(store.series.save_series(META, y, release=f"release {k + 1}"))
         moments.append(datetime.now(UTC))
         time.sleep(0.002)
 
     assert [i.number for i in infos] == [1, 2, 3]
     assert [v.vintage_id for v in store.series.list_vintages(META.series_id)] == [i.vintage_id for i in infos]
     for y, info, moment in zip(uploads, infos, moments, strict=True):
-        by_time = store.read_series(META.series_id, as_of=moment)
-        by_id = store.read_series(META.series_id, vintage_id=info.vintage_id)
+        by_time = store.series.read_series(META.series_id, as_of=moment)
+        by_id = store.series.read_series(META.series_id, vintage_id=info.vintage_id)
         for stored in (by_time, by_id):
             assert stored.vintage.vintage_id == info.vintage_id
             pd.testing.assert_series_equal(stored.series, y, check_names=False, check_freq=True)
             assert stored.series.index.name == "ds"
-    latest = store.read_series(META.series_id)
+    latest = store.series.read_series(META.series_id)
     pd.testing.assert_series_equal(latest.series, uploads[-1], check_names=False)
     assert latest.vintage.release == "release 3"
     assert latest.meta == META
@@ -63,19 +63,19 @@ def test_vintages_read_back_exactly_what_was_uploaded_at_each_time(store: Store)
 
 def test_read_before_first_vintage_raises_vintage_not_found(store: Store):
     before = datetime.now(UTC) - timedelta(seconds=1)
-    store.save_series(META, monthly([1.0, 2.0]))
+    store.series.save_series(META, monthly([1.0, 2.0]))
     with pytest.raises(VintageNotFoundError, match="no vintage at or before"):
-        store.read_series(META.series_id, as_of=before)
+        store.series.read_series(META.series_id, as_of=before)
 
 
 def test_naive_as_of_is_read_as_utc(store: Store):
-    info = store.save_series(META, monthly([1.0, 2.0]))
+    info = store.series.save_series(META, monthly([1.0, 2.0]))
     naive = info.created_at.astimezone(UTC).replace(tzinfo=None)
-    assert store.read_series(META.series_id, as_of=naive).vintage.vintage_id == info.vintage_id
+    assert store.series.read_series(META.series_id, as_of=naive).vintage.vintage_id == info.vintage_id
 
 
 def test_created_at_is_utc_with_microseconds_and_increasing(store: Store):
-    infos = [store.save_series(META, monthly([float(k), 1.0])) for k in range(3)]
+    infos = [store.series.save_series(META, monthly([float(k), 1.0])) for k in range(3)]
     for info in infos:
         assert info.created_at.tzinfo is not None and info.created_at.utcoffset() == timedelta(0)
     stored = store.series.list_vintages(META.series_id)
@@ -84,8 +84,8 @@ def test_created_at_is_utc_with_microseconds_and_increasing(store: Store):
 
 
 def test_revisions_lists_changed_added_and_removed_periods(store: Store):
-    v1 = store.save_series(META, monthly([1.0, 2.0, 3.0]))
-    v2 = store.save_series(META, monthly([1.0, 2.2, np.nan, 4.0]))
+    v1 = store.series.save_series(META, monthly([1.0, 2.0, 3.0]))
+    v2 = store.series.save_series(META, monthly([1.0, 2.2, np.nan, 4.0]))
     rev = store.series.revisions(META.series_id, v1.vintage_id, v2.vintage_id)
     assert list(rev.columns) == ["ds", "old", "new"]
     assert [str(p) for p in rev["ds"]] == ["2021-02", "2021-03", "2021-04"]
@@ -94,16 +94,16 @@ def test_revisions_lists_changed_added_and_removed_periods(store: Store):
 
 
 def test_revisions_with_foreign_vintage_raises(store: Store):
-    v1 = store.save_series(META, monthly([1.0]))
-    other = store.save_series(SeriesMeta("other", frequency="monthly"), monthly([1.0]))
+    v1 = store.series.save_series(META, monthly([1.0]))
+    other = store.series.save_series(SeriesMeta("other", frequency="monthly"), monthly([1.0]))
     with pytest.raises(VintageNotFoundError, match="no vintage with id"):
         store.series.revisions(META.series_id, v1.vintage_id, other.vintage_id)
 
 
 def test_gaps_stay_nan_and_edges_are_trimmed(store: Store):
     y = monthly([np.nan, 1.0, np.nan, np.nan, 4.0, np.nan])
-    info = store.save_series(META, y)
-    got = store.read_series(META.series_id).series
+    info = store.series.save_series(META, y)
+    got = store.series.read_series(META.series_id).series
     assert info.n_obs == 2
     assert [str(p) for p in got.index] == ["2021-02", "2021-03", "2021-04", "2021-05"]
     assert got.isna().tolist() == [False, True, True, False]
@@ -111,53 +111,53 @@ def test_gaps_stay_nan_and_edges_are_trimmed(store: Store):
 
 def test_save_series_accepts_frames_with_period_strings_and_dates(store: Store):
     q = SeriesMeta("q", frequency="quarterly")
-    store.save_series(q, pd.DataFrame({"ds": ["2023Q1", "2023-Q2", "2023Q4"], "y": [1, 2, 4]}))
-    got = store.read_series("q").series
+    store.series.save_series(q, pd.DataFrame({"ds": ["2023Q1", "2023-Q2", "2023Q4"], "y": [1, 2, 4]}))
+    got = store.series.read_series("q").series
     assert got.index.freqstr.startswith("Q") and got.tolist()[:2] == [1.0, 2.0] and np.isnan(got.iloc[2])
     a = SeriesMeta("a", frequency="annual")
-    store.save_series(a, pd.Series([5.0, 6.0], index=pd.to_datetime(["2020-12-31", "2021-06-30"])))
-    assert [str(p) for p in store.read_series("a").series.index] == ["2020", "2021"]
+    store.series.save_series(a, pd.Series([5.0, 6.0], index=pd.to_datetime(["2020-12-31", "2021-06-30"])))
+    assert [str(p) for p in store.series.read_series("a").series.index] == ["2020", "2021"]
 
 
 def test_save_series_rejects_share_outside_unit_interval(store: Store):
     meta = SeriesMeta("share_cny", frequency="monthly", kind="share")
     with pytest.raises(IngestError, match=r"observation 2 \(y\): share 40 .* is outside \[0, 1\]") as err:
-        store.save_series(meta, monthly([0.2, 40.0]))
+        store.series.save_series(meta, monthly([0.2, 40.0]))
     assert err.value.code == "share_out_of_range"
     with pytest.raises(SeriesNotFoundError):
-        store.get_meta("share_cny")
+        store.series.get_meta("share_cny")
 
 
 def test_frequency_change_is_a_conflict(store: Store):
-    store.save_series(META, monthly([1.0, 2.0]))
+    store.series.save_series(META, monthly([1.0, 2.0]))
     annual = SeriesMeta(META.series_id, frequency="annual")
     with pytest.raises(ConflictError, match="stored as monthly"):
-        store.save_series(annual, pd.Series([1.0], index=pd.period_range("2020", periods=1, freq="Y")))
+        store.series.save_series(annual, pd.Series([1.0], index=pd.period_range("2020", periods=1, freq="Y")))
     assert len(store.series.list_vintages(META.series_id)) == 1
 
 
 def test_reupload_merges_metadata_and_keeps_names(store: Store):
-    store.save_series(SeriesMeta("x", name="Nice name", unit="USD bn", tags={"flow": "export"}), monthly([1.0]))
-    store.save_series(SeriesMeta("x", tags={"source": "GACC"}), monthly([2.0]))
-    meta = store.get_meta("x")
+    store.series.save_series(SeriesMeta("x", name="Nice name", unit="USD bn", tags={"flow": "export"}), monthly([1.0]))
+    store.series.save_series(SeriesMeta("x", tags={"source": "GACC"}), monthly([2.0]))
+    meta = store.series.get_meta("x")
     assert meta.name == "Nice name" and meta.unit == "USD bn"
     assert meta.tags == {"flow": "export", "source": "GACC"}
     assert store.series.list_series(tags={"source": "GACC"})[1] == 1
 
 
 def test_skip_unchanged_writes_no_new_vintage_for_identical_data(store: Store):
-    first = store.save_series(META, monthly([1.0, 2.0]))
-    again = store.save_series(META, monthly([1.0, 2.0]), skip_unchanged=True)
+    first = store.series.save_series(META, monthly([1.0, 2.0]))
+    again = store.series.save_series(META, monthly([1.0, 2.0]), skip_unchanged=True)
     assert again.vintage_id == first.vintage_id
-    changed = store.save_series(META, monthly([1.0, 2.1]), skip_unchanged=True)
+    changed = store.series.save_series(META, monthly([1.0, 2.1]), skip_unchanged=True)
     assert changed.number == 2
-    assert store.save_series(META, monthly([1.0, 2.1])).number == 3  # default: every upload is a vintage
+    assert store.series.save_series(META, monthly([1.0, 2.1])).number == 3  # default: every upload is a vintage
 
 
 def test_list_series_filters_by_tags_and_pages(store: Store):
     for k in range(5):
         flow = "export" if k % 2 == 0 else "import"
-        store.save_series(
+        store.series.save_series(
             SeriesMeta(f"s{k}", frequency="monthly", tags={"flow": flow, "reporter": "CN"}), monthly([1.0])
         )
     page, total = store.series.list_series(tags={"flow": "export"}, limit=2, offset=0)
@@ -169,12 +169,12 @@ def test_list_series_filters_by_tags_and_pages(store: Store):
 
 
 def test_delete_series_removes_vintages_but_keeps_forecasts(store: Store):
-    info = store.save_series(META, monthly([1.0, 2.0, 3.0]))
+    info = store.series.save_series(META, monthly([1.0, 2.0, 3.0]))
     fid = store.archive.save_forecast(_record(META.series_id, info.vintage_id))
     store.series.delete_series(META.series_id)
     assert not store.series.has_series(META.series_id)
     with pytest.raises(SeriesNotFoundError):
-        store.read_series(META.series_id)
+        store.series.read_series(META.series_id)
     with pytest.raises(SeriesNotFoundError):
         store.series.delete_series(META.series_id)
     assert store.archive.get_forecast(fid).series_id == META.series_id
@@ -182,7 +182,7 @@ def test_delete_series_removes_vintages_but_keeps_forecasts(store: Store):
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM observations").scalar_one() == 0
         assert conn.exec_driver_sql("SELECT COUNT(*) FROM vintages").scalar_one() == 0
     # the id can be reused: numbering starts again
-    assert store.save_series(META, monthly([1.0])).number == 1
+    assert store.series.save_series(META, monthly([1.0])).number == 1
 
 
 def test_series_not_found_maps_to_forecasting_not_found():
@@ -207,7 +207,7 @@ def _record(series_id, vintage_id, *, model="naive", index=None):
 
 
 def test_forecast_archive_round_trips_frames(store: Store):
-    info = store.save_series(META, monthly([1.0, 2.0, 3.0]))
+    info = store.series.save_series(META, monthly([1.0, 2.0, 3.0]))
     record = _record(META.series_id, info.vintage_id)
     fid = store.archive.save_forecast(record)
     assert len(fid) == 32 and record.forecast_id == fid and record.created_at is not None
@@ -235,7 +235,7 @@ def test_inline_forecasts_are_archived_without_series(store: Store):
 
 
 def test_list_forecasts_filters_newest_first(store: Store):
-    info = store.save_series(META, monthly([1.0, 2.0, 3.0]))
+    info = store.series.save_series(META, monthly([1.0, 2.0, 3.0]))
     first = store.archive.save_forecast(_record(META.series_id, info.vintage_id, model="naive"))
     cut = datetime.now(UTC)
     time.sleep(0.002)
@@ -261,7 +261,7 @@ def test_save_ingested_is_one_vintage_per_series(store: Store):
     result = load_series(b"unique_id,ds,y\na,2023-01,1\na,2023-02,2\nb,2023Q1,5\nb,2023Q2,6\n")
     infos = store.series.save_ingested(result, release="r1")
     assert [(i.series_id, i.number, i.n_obs, i.release) for i in infos] == [("a", 1, 2, "r1"), ("b", 1, 2, "r1")]
-    assert store.get_meta("b").frequency == "quarterly"
+    assert store.series.get_meta("b").frequency == "quarterly"
     again = store.series.save_ingested(result, skip_unchanged=True)
     assert [(i.series_id, i.number, i.created) for i in again] == [("a", 1, False), ("b", 1, False)]
 
@@ -273,7 +273,7 @@ def test_write_conflict_after_repeated_races_raises_conflict_error(sqlite_store:
     monkeypatch.setattr(series_repo, "_insert_batch", always_lose)
     monkeypatch.setattr(series_repo.time, "sleep", lambda s: None)
     with pytest.raises(ConflictError, match="after 5 attempts"):
-        sqlite_store.save_series(META, monthly([1.0]))
+        sqlite_store.series.save_series(META, monthly([1.0]))
 
 
 def test_check_connection_raises_storage_unavailable_for_unreachable_database():
@@ -290,7 +290,7 @@ def test_check_connection_passes_on_a_live_store(store: Store):
 
 
 def test_create_schema_is_idempotent(store: Store):
-    store.save_series(META, monthly([1.0]))
+    store.series.save_series(META, monthly([1.0]))
     store.create_schema()
     assert store.series.list_series()[1] == 1
 
@@ -313,8 +313,8 @@ def test_alembic_command_line_upgrades_the_database_given_with_x_url(tmp_path):
     assert run.returncode == 0, run.stderr
     assert not decoy.exists()
     store = Store.from_url(url)
-    store.save_series(META, monthly([1.0]))
-    assert store.read_series(META.series_id).series.tolist() == [1.0]
+    store.series.save_series(META, monthly([1.0]))
+    assert store.series.read_series(META.series_id).series.tolist() == [1.0]
     store.dispose()
 
 
@@ -369,17 +369,39 @@ def test_migrations_match_the_table_definitions(sqlite_store: Store):
 def test_save_series_refuses_periods_of_another_frequency(store: Store):
     quarterly = pd.Series([1.0, 2.0], index=pd.period_range("2023Q1", periods=2, freq="Q"))
     with pytest.raises(IngestError, match="period '2023Q1' is quarterly but series .* was declared monthly") as err:
-        store.save_series(META, quarterly)
+        store.series.save_series(META, quarterly)
     assert err.value.code == "mixed_frequency"
     with pytest.raises(IngestError, match="observation 1 \\(y\\): non-numeric value 'abc'") as err:
-        store.save_series(META, pd.DataFrame({"ds": ["2023-01"], "y": ["abc"]}))
+        store.series.save_series(META, pd.DataFrame({"ds": ["2023-01"], "y": ["abc"]}))
     assert err.value.code == "non_numeric_value"
-    text = store.save_series(META, pd.DataFrame({"ds": ["2023-01"], "y": ["1.1247634253522847"]}))
-    assert store.read_series(META.series_id, vintage_id=text.vintage_id).series.iloc[0] == 1.1247634253522847
+    text = store.series.save_series(META, pd.DataFrame({"ds": ["2023-01"], "y": ["1.1247634253522847"]}))
+    assert store.series.read_series(META.series_id, vintage_id=text.vintage_id).series.iloc[0] == 1.1247634253522847
 
 
 def test_store_is_a_context_manager(tmp_path):
     with Store.from_url(f"sqlite:///{tmp_path / 'cm.db'}") as store:
         store.create_schema()
-        store.save_series(META, monthly([1.0]))
+        store.series.save_series(META, monthly([1.0]))
         assert store.series.list_series()[1] == 1
+
+
+def test_store_passes_no_repository_method_through(store: Store):
+    """The facade owns the database and its repositories and nothing else: no method of a
+    repository is repeated on ``Store`` (the 17 pass-throughs it had, e.g. ``save_series``,
+    ``read_series``, ``get_meta``, ``resolve_vintage``, ``save_forecast``, are called on the
+    repository), so there is one way to call each."""
+    repositories = {
+        "series": store.series,
+        "archive": store.archive,
+        "jobs": store.jobs,
+        "progress": store.progress,
+        "structures": store.structures,
+        "sources": store.sources,
+    }
+    for name, repo in repositories.items():
+        methods = {m for m in dir(type(repo)) if not m.startswith("_") and callable(getattr(repo, m))}
+        assert methods, name
+        assert not {m for m in methods if hasattr(Store, m)}, f"Store passes store.{name} methods through"
+    for dropped in ("save_series", "read_series", "get_meta", "resolve_vintage", "list_vintages", "save_forecast"):
+        assert not hasattr(store, dropped), dropped
+        assert callable(getattr(store.series, dropped, None) or getattr(store.archive, dropped, None))

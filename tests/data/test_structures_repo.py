@@ -21,7 +21,7 @@ from forecasting.exceptions import HierarchyCycleError, InvalidHierarchyError, U
 def _save(store: Store, *ids: str) -> None:
     index = pd.period_range("2020-01", periods=6, freq="M")
     for i, sid in enumerate(ids):
-        store.save_series(SeriesMeta(sid, frequency="monthly"), pd.Series(1.0 + i, index=index))
+        store.series.save_series(SeriesMeta(sid, frequency="monthly"), pd.Series(1.0 + i, index=index))
 
 
 def test_define_hierarchy_round_trips_with_default_method(store: Store) -> None:

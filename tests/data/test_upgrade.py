@@ -80,10 +80,10 @@ def _fill_old_series(store: Store) -> None:
         "cn_ru_exports", name="China exports to Russia", unit="USD bn", tags={"flow": "export", "reporter": "CN"}
     )
     y = pd.Series([9.3, float("nan"), 10.1], index=pd.period_range("2023-01", periods=3, freq="M"))
-    store.save_series(meta, y, release="GACC 2023-04")
-    store.save_series(meta, y + 1.0, release="GACC 2023-05")
+    store.series.save_series(meta, y, release="GACC 2023-04")
+    store.series.save_series(meta, y + 1.0, release="GACC 2023-05")
     share = SeriesMeta("ru_share", frequency="quarterly", kind="share")
-    store.save_series(share, pd.Series([0.2, 0.25], index=pd.period_range("2023Q1", periods=2, freq="Q")))
+    store.series.save_series(share, pd.Series([0.2, 0.25], index=pd.period_range("2023Q1", periods=2, freq="Q")))
     frame = pd.DataFrame(
         {"mean": [11.0, 11.5], "lo_80": [10.0, 10.2], "hi_80": [12.0, 12.8]},
         index=pd.period_range("2023-04", periods=2, freq="M", name="ds"),
@@ -142,11 +142,11 @@ def _assert_old_rows_kept(store: Store) -> None:
         assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == HEAD
         counts = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in EXPECTED_COUNTS}
     assert counts == EXPECTED_COUNTS
-    stored = store.read_series("cn_ru_exports")
+    stored = store.series.read_series("cn_ru_exports")
     assert stored.vintage.number == 2 and stored.vintage.release == "GACC 2023-05"
     assert stored.series.tolist()[::2] == [10.3, 11.1] and pd.isna(stored.series.iloc[1])
     assert stored.meta.tags == {"flow": "export", "reporter": "CN"} and stored.meta.unit == "USD bn"
-    assert store.read_series("ru_share").series.tolist() == [0.2, 0.25]
+    assert store.series.read_series("ru_share").series.tolist() == [0.2, 0.25]
     forecast = store.archive.get_forecast("f" * 32)
     assert forecast.frame["hi_80"].tolist() == [12.0, 12.8] and forecast.created_at == CREATED
     reports = ReportStore.for_store(store)
@@ -233,7 +233,7 @@ def test_migration_of_jobs_creates_the_table_only_when_missing(tmp_path: Path) -
 
 def _vintage_id_after_reupload(store: Store, series_id: str) -> int:
     y = pd.Series([1.0, 2.0, 3.0], index=pd.period_range("2020", periods=3, freq="Y"))
-    return store.save_series(SeriesMeta(series_id, frequency="annual"), y).vintage_id
+    return store.series.save_series(SeriesMeta(series_id, frequency="annual"), y).vintage_id
 
 
 def test_vintage_ids_never_repeat_after_delete(store: Store) -> None:

@@ -45,11 +45,11 @@ def reports(store: Store) -> ReportStore:
 @pytest.fixture
 def loaded(store: Store, reports: ReportStore) -> Store:
     """A store with two monthly series tagged ``group=test`` and report ``t1`` over them."""
-    store.save_series(
+    store.series.save_series(
         SeriesMeta("s1", name="Series one", frequency="monthly", unit="USD bn", tags={"group": "test"}),
         monthly_series(seed=1),
     )
-    store.save_series(
+    store.series.save_series(
         SeriesMeta("s2", name="Series two", frequency="monthly", unit="USD bn", tags={"group": "test"}),
         monthly_series(seed=2),
     )

@@ -13,7 +13,7 @@ from tests.reports.conftest import AS_OF, monthly_series
 
 def test_report_archive_records_the_model_fitted_per_series(store: Store, reports: ReportStore) -> None:
     for sid, seed in (("s1", 1), ("s2", 2)):
-        store.save_series(SeriesMeta(sid, frequency="monthly", tags={"group": "g"}), monthly_series(seed=seed))
+        store.series.save_series(SeriesMeta(sid, frequency="monthly", tags={"group": "g"}), monthly_series(seed=seed))
     definition = ReportDefinition(
         name="per_series",
         title="Per-series models",

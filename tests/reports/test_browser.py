@@ -123,7 +123,7 @@ def report_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
     store: Store = make_store(f"sqlite:///{folder / 'db.sqlite'}")
     try:
         for i in range(3):
-            store.save_series(
+            store.series.save_series(
                 SeriesMeta(f"s{i}", name=f"Series {i}", frequency="monthly", unit="USD bn"), monthly_series(seed=i)
             )
         reports = ReportStore.for_store(store)

@@ -170,9 +170,11 @@ def test_scenario_path_short_of_the_horizon_is_left_out_with_a_note() -> None:
 def _store_driven(store: Store) -> None:
     y, x = _driven()
     meta = SeriesMeta("y", name="Trade", frequency="monthly", unit="USD bn")
-    store.save_series(meta, y, published_at=PUBLISHED)
+    store.series.save_series(meta, y, published_at=PUBLISHED)
     for sid, series in (("brent", x), ("brent_low", x - 5.0), ("brent_high", x + 5.0)):
-        store.save_series(SeriesMeta(sid, name=sid, frequency="monthly", unit="USD"), series, published_at=PUBLISHED)
+        store.series.save_series(
+            SeriesMeta(sid, name=sid, frequency="monthly", unit="USD"), series, published_at=PUBLISHED
+        )
 
 
 def test_run_reads_drivers_at_as_of_and_renders_scenarios(store: Store, reports: ReportStore) -> None:

@@ -58,7 +58,7 @@ def test_failed_run_records_error_and_traceback_then_retry_succeeds(store: Store
         reports.get_html(failed.run_id)
     with pytest.raises(RunNotFoundError, match="no successful run"):
         reports.latest_run("bad")
-    store.save_series(SeriesMeta("missing", frequency="monthly"), monthly_series())
+    store.series.save_series(SeriesMeta("missing", frequency="monthly"), monthly_series())
     retried = run_report("bad", AS_OF, store)
     assert retried.run_id == failed.run_id and retried.status == SUCCEEDED
     assert retried.error is None and retried.traceback is None
@@ -151,7 +151,7 @@ def test_a_run_keyed_to_the_second_reads_what_was_stored_earlier_in_that_second(
     if second == stored_at:  # stored on a whole second: store once more, a moment later
         time.sleep(0.01)
         meta = SeriesMeta("s1", name="Series one", frequency="monthly", unit="USD bn", tags={"group": "test"})
-        loaded.save_series(meta, monthly_series(seed=3))
+        loaded.series.save_series(meta, monthly_series(seed=3))
         stored_at = max(v.created_at for v in loaded.series.list_vintages("s1"))
         second = stored_at.replace(microsecond=0)
     assert second < stored_at

@@ -39,7 +39,7 @@ def _options(**kw: object) -> ReportOptions:
 
 
 def _add_series(store: Store, series_id: str = "s1") -> None:
-    store.save_series(SeriesMeta(series_id, frequency="monthly"), monthly_series(36))
+    store.series.save_series(SeriesMeta(series_id, frequency="monthly"), monthly_series(36))
 
 
 def _all_runs(reports: ReportStore, name: str) -> list[ReportRun]:

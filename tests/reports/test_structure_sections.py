@@ -123,7 +123,7 @@ def test_report_run_shows_stored_structures_and_names_unknown_ones(tmp_path: Pat
     try:
         for sid, y in {**_flows(), **_shares()}.items():
             kind = "share" if sid in SHARES.components else "level"
-            store.save_series(SeriesMeta(sid, name=sid.title(), frequency="monthly", kind=kind), y)
+            store.series.save_series(SeriesMeta(sid, name=sid.title(), frequency="monthly", kind=kind), y)
         store.structures.define(HIERARCHY)
         store.structures.define(SHARES)
         reports = ReportStore.for_store(store)
