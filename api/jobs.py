@@ -38,7 +38,7 @@ from data.leases import Lease, LeaseKeeper
 from data.progress_repo import FORECAST_BATCH, ProgressRepository, ProgressTracker
 from forecasting.exceptions import InvalidParameterError, NotFoundError
 
-__all__ = ["JobManager", "JobNotFoundError"]
+__all__ = ["JobManager", "JobNotFoundError", "check_batch_size"]
 
 logger = logging.getLogger(__name__)
 
@@ -100,14 +100,8 @@ class JobManager:
 
     # ---------------------------------------------------------------- API
     def check_size(self, body: BatchForecastCreate, settings: Settings) -> None:
-        """Refuse batches above ``TRADECAST_MAX_BATCH_SERIES`` (422)."""
-        if len(body.series) > settings.max_batch_series:
-            exc = InvalidParameterError(
-                f"the batch has {len(body.series)} series; at most {settings.max_batch_series} are "
-                "accepted per request (TRADECAST_MAX_BATCH_SERIES)."
-            )
-            exc.details = {"field": "series", "limit": settings.max_batch_series}  # type: ignore[attr-defined]
-            raise exc
+        """Refuse batches above ``TRADECAST_MAX_BATCH_SERIES`` (422; :func:`check_batch_size`)."""
+        check_batch_size(body, settings)
 
     def submit(self, body: BatchForecastCreate) -> JobRead:
         """Persist a queued job and schedule it on this instance."""
@@ -223,3 +217,15 @@ class JobManager:
                 claimed.append(row.job_id)
                 self._schedule(row.job_id)
         return claimed
+
+
+def check_batch_size(body: BatchForecastCreate, settings: Settings) -> None:
+    """Refuse a batch above ``TRADECAST_MAX_BATCH_SERIES`` series (``InvalidParameterError``, 422), for REST
+    and ``tradecast forecast-batch`` alike."""
+    if len(body.series) > settings.max_batch_series:
+        exc = InvalidParameterError(
+            f"the batch has {len(body.series)} series; at most {settings.max_batch_series} are "
+            "accepted per request (TRADECAST_MAX_BATCH_SERIES)."
+        )
+        exc.details = {"field": "series", "limit": settings.max_batch_series}  # type: ignore[attr-defined]
+        raise exc
