@@ -2,7 +2,8 @@
 
 Each group of commands lives in its own module and registers itself here, so the command
 tree is explicit: ``serve`` (this module), the store commands (:mod:`api.cli_store`),
-``forecast`` (:mod:`api.cli_forecast`), ``report`` (:mod:`api.cli_reports`) and ``fetch``,
+``forecast`` and ``backtest`` (:mod:`api.cli_forecast`), ``forecast-batch``
+(:mod:`api.cli_batch`), ``report`` (:mod:`api.cli_reports`) and ``fetch``,
 ``sources`` and ``refresh`` (:mod:`api.cli_sources`). The
 benchmarks are not part of the product: they live in the repository's ``bench/`` folder (``python -m bench.cli``).
 """
@@ -13,7 +14,7 @@ import logging
 
 import typer
 
-from api import cli_forecast, cli_reports, cli_sources, cli_store
+from api import cli_batch, cli_forecast, cli_reports, cli_sources, cli_store
 
 __all__ = ["app", "main"]
 
@@ -73,6 +74,7 @@ def serve(
 
 cli_store.register(app)
 cli_forecast.register(app)
+cli_batch.register(app)
 cli_reports.register(app)
 cli_sources.register(app)
 

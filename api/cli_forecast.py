@@ -32,7 +32,32 @@ if TYPE_CHECKING:
     from api.service.types import ForecastResult
     from api.settings import Settings
 
-__all__ = ["MISSING_CHOICES", "backtest", "forecast", "refuse_invalid_body", "register"]
+__all__ = [
+    "AS_OF_OPTION",
+    "DRIVERS_OPTION",
+    "EVENTS_OPTION",
+    "FORMATS",
+    "HORIZON_OPTION",
+    "KIND_OPTION",
+    "LEVELS_OPTION",
+    "MISSING_CHOICES",
+    "MISSING_OPTION",
+    "MODEL_OPTION",
+    "TRANSFORM_OPTION",
+    "backtest",
+    "drivers_body",
+    "events_body",
+    "forecast",
+    "forecast_csv",
+    "forecast_csv_rows",
+    "forecast_table",
+    "in_process_service",
+    "parse_levels",
+    "refuse",
+    "refuse_invalid_body",
+    "register",
+    "write_csv",
+]
 
 FORMATS = ("table", "csv", "json")
 
@@ -52,13 +77,31 @@ DRIVERS_HELP = (
 )
 
 
+#: The options ``forecast`` shares with ``forecast-batch`` (:mod:`api.cli_batch`), declared once.
+HORIZON_OPTION: Any = typer.Option(12, "--horizon", help="Periods ahead.")
+LEVELS_OPTION: Any = typer.Option("80,95", "--levels", help="Interval levels in percent, comma-separated.")
+MODEL_OPTION: Any = typer.Option(None, "--model", help="A registered model (default TRADECAST_DEFAULT_MODEL).")
+KIND_OPTION: Any = typer.Option(None, "--kind", help="level or share (default: the stored or file kind).")
+MISSING_OPTION: Any = typer.Option(
+    "error",
+    "--missing",
+    help="Missing values: error (refuse the series), latest_stretch (fit the latest unbroken stretch, with a "
+    "warning) or model (a state-space model skips the gaps: auto, structural, regression_arima).",
+)
+TRANSFORM_OPTION: Any = typer.Option("none", "--transform", help="none, or log (fit on the log scale; level series).")
+DRIVERS_OPTION: Any = typer.Option(None, "--drivers", help=DRIVERS_HELP)
+EVENTS_OPTION: Any = typer.Option(None, "--events", help=EVENTS_HELP)
+AS_OF_OPTION: Any = typer.Option(None, "--as-of", help="Stored series as known then (UTC).")
+
+
 def register(app: typer.Typer) -> None:
     """Attach ``forecast`` and ``backtest`` to the main command."""
     app.command("forecast")(forecast)
     app.command("backtest")(backtest)
 
 
-def _refuse(message: str, code: str = "invalid_argument") -> typer.Exit:
+def refuse(message: str, code: str = "invalid_argument") -> typer.Exit:
+    """Print ``error (<code>): <message>`` on stderr; the exit (status 2) for the caller to raise."""
     typer.echo(f"error ({code}): {message}", err=True)
     return typer.Exit(code=2)
 
@@ -71,14 +114,15 @@ def refuse_invalid_body(exc: ValidationError) -> typer.Exit:
     field = ".".join(str(part) for part in first.get("loc", ()))
     message = str(first.get("msg", "")).removeprefix("Value error, ")
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return _refuse((f"invalid field '{field}': " if field else "") + message + more, "validation_error")
+    return refuse((f"invalid field '{field}': " if field else "") + message + more, "validation_error")
 
 
-def _levels(text: str) -> list[int]:
+def parse_levels(text: str) -> list[int]:
+    """``--levels``: comma-separated whole percents (``80,95``) as REST's ``levels``."""
     try:
         return [int(part) for part in text.split(",") if part.strip()]
     except ValueError:
-        raise _refuse(
+        raise refuse(
             f"--levels must be comma-separated whole percents such as 80,95; got {text!r}.", "validation_error"
         ) from None
 
@@ -100,14 +144,14 @@ def _file_series(path: Path, series: str | None) -> tuple[pd.Series, str, str]:
     from data import load_series
 
     if not path.is_file():
-        raise _refuse(f"no file {str(path)!r}; give a CSV path or a stored series id.", "file_not_found")
+        raise refuse(f"no file {str(path)!r}; give a CSV path or a stored series id.", "file_not_found")
     # Negative values pass, as in REST's inline data (storing a file refuses them unless asked).
     result = load_series(path, series_id=series or path.stem, allow_negative=True)
     ids = list(result.metas)
     chosen = series if series in ids else (ids[0] if len(ids) == 1 else None)
     if chosen is None:
         shown = ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
-        raise _refuse(f"{path.name} holds {len(ids)} series ({shown}); choose one with --series.")
+        raise refuse(f"{path.name} holds {len(ids)} series ({shown}); choose one with --series.")
     rows = result.frame[result.frame["unique_id"] == chosen]
     index = pd.PeriodIndex(rows["ds"])
     y = pd.Series(rows["y"].to_numpy(dtype=float), index=index, name=chosen)
@@ -126,15 +170,15 @@ def _source_body(
     if not _is_file(source):
         return {"series_id": source, "as_of": as_of.isoformat() if as_of else None, "kind": kind}, source
     if as_of is not None:
-        raise _refuse("--as-of applies to stored series only; drop it for a file.", "validation_error")
+        raise refuse("--as-of applies to stored series only; drop it for a file.", "validation_error")
     try:
         y, frequency, file_kind = _file_series(Path(source), series)
     except DataError as exc:
-        raise _refuse(str(exc), str(getattr(exc, "code", None) or "error")) from None
+        raise refuse(str(exc), str(getattr(exc, "code", None) or "error")) from None
     return {"data": _rows(y), "frequency": frequency, "kind": kind or file_kind}, str(y.name)
 
 
-def _drivers_body(spec: str | None) -> list[dict[str, Any]] | None:
+def drivers_body(spec: str | None) -> list[dict[str, Any]] | None:
     """``--drivers``: a CSV file (ds, one column per driver) or ``NAME=SERIES_ID`` pairs."""
     if spec is None:
         return None
@@ -146,9 +190,9 @@ def _drivers_body(spec: str | None) -> list[dict[str, Any]] | None:
     try:
         table = pd.read_csv(spec, dtype={0: str})
     except (OSError, ValueError) as exc:
-        raise _refuse(f"--drivers: cannot read {spec!r} as a CSV file ({exc}).", "file_not_found") from None
+        raise refuse(f"--drivers: cannot read {spec!r} as a CSV file ({exc}).", "file_not_found") from None
     if table.shape[1] < 2:
-        raise _refuse(f"--drivers: {spec!r} needs a ds column and one column per driver.", "validation_error")
+        raise refuse(f"--drivers: {spec!r} needs a ds column and one column per driver.", "validation_error")
     ds = table.iloc[:, 0].astype(str)
     return [
         {
@@ -159,7 +203,7 @@ def _drivers_body(spec: str | None) -> list[dict[str, Any]] | None:
     ]
 
 
-def _events_body(spec: str | None) -> list[dict[str, Any]] | None:
+def events_body(spec: str | None) -> list[dict[str, Any]] | None:
     """``--events``: ``TYPE:DS[:END]`` items, comma-separated."""
     if spec is None:
         return None
@@ -167,7 +211,7 @@ def _events_body(spec: str | None) -> list[dict[str, Any]] | None:
     for item in (part.strip() for part in spec.split(",") if part.strip()):
         parts = item.split(":")
         if len(parts) not in (2, 3):
-            raise _refuse(f"--events items are TYPE:PERIOD or TYPE:PERIOD:END; got {item!r}.", "validation_error")
+            raise refuse(f"--events items are TYPE:PERIOD or TYPE:PERIOD:END; got {item!r}.", "validation_error")
         events.append({"type": parts[0], "ds": parts[1], **({"end": parts[2]} if len(parts) == 3 else {})})
     return events
 
@@ -179,10 +223,10 @@ def _scenarios_body(path: Path | None) -> dict[str, Any] | None:
     try:
         return dict(json.loads(path.read_text()))
     except (OSError, ValueError, TypeError) as exc:
-        raise _refuse(f"--scenarios: cannot read {str(path)!r} as a JSON object ({exc}).", "validation_error") from None
+        raise refuse(f"--scenarios: cannot read {str(path)!r} as a JSON object ({exc}).", "validation_error") from None
 
 
-def _service(settings: Settings) -> ForecastService:
+def in_process_service(settings: Settings) -> ForecastService:
     """The service REST runs, wired by the same code, here fitting in this process (no workers to start or warm)."""
     from api.main import build_service
     from api.metrics import Metrics
@@ -210,11 +254,11 @@ def _run(body: dict[str, Any], what: str) -> Any:
         raise refuse_invalid_body(exc) from None
     settings = read_settings()
     store = open_cli_store(settings)
-    service = _service(settings)
+    service = in_process_service(settings)
     try:
         result = service.forecast(request, store)[0] if what == "forecast" else service.backtest(request, store)
     except (ForecastingError, DataError) as exc:
-        raise _refuse(str(exc), str(getattr(exc, "code", None) or "error")) from None
+        raise refuse(str(exc), str(getattr(exc, "code", None) or "error")) from None
     finally:
         service.shutdown()
         store.dispose()
@@ -244,7 +288,8 @@ _TITLES = {
 }
 
 
-def _table(out: ForecastResult) -> str:
+def forecast_table(out: ForecastResult) -> str:
+    """The forecast's blocks as titled text tables."""
     from forecasting.frames import MEAN, MEDIAN
     from forecasting.paths import HEADLINE
 
@@ -268,10 +313,20 @@ def _table(out: ForecastResult) -> str:
     return "\n\n".join(parts)
 
 
-def _csv(out: ForecastResult) -> str:
+def forecast_csv(out: ForecastResult) -> str:
+    """The forecast as one long CSV table: a ``block`` column, then each row of each block."""
+    return write_csv(forecast_csv_rows(out))
+
+
+def forecast_csv_rows(out: ForecastResult) -> list[dict[str, Any]]:
+    """The rows of :func:`forecast_csv`: each row of each block under the block's REST name."""
     from api.service.archive import frame_rows
 
-    rows = [{"block": name, **row} for name, frame in _blocks(out) for row in frame_rows(frame)]
+    return [{"block": name, **row} for name, frame in _blocks(out) for row in frame_rows(frame)]
+
+
+def write_csv(rows: list[dict[str, Any]]) -> str:
+    """``rows`` as one CSV table, every key of any row a column (in order of first appearance)."""
     columns = list(dict.fromkeys(key for row in rows for key in row))
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
@@ -289,24 +344,19 @@ def _json(out: ForecastResult, label: str) -> str:
 
 def forecast(
     source: str = typer.Argument(..., help="A stored series id, or a CSV/JSON/Excel file of one series."),
-    horizon: int = typer.Option(12, "--horizon", help="Periods ahead."),
-    levels: str = typer.Option("80,95", "--levels", help="Interval levels in percent, comma-separated."),
+    horizon: int = HORIZON_OPTION,
+    levels: str = LEVELS_OPTION,
     growth: bool = typer.Option(False, "--growth", help="Add growth: year-on-year, annual, vs base year, index."),
     base: str | None = typer.Option(None, "--base", help="Base year of --growth (default: last complete year)."),
     no_yoy: bool = typer.Option(False, "--no-yoy", help="With --growth: leave out the year-on-year block."),
     full_year: bool = typer.Option(False, "--full-year", help="Add the calendar-year total from the year-to-date."),
     how: str | None = typer.Option(None, "--how", help="sum or mean per calendar year (default: by kind)."),
-    model: str | None = typer.Option(None, "--model", help="A registered model (default TRADECAST_DEFAULT_MODEL)."),
-    kind: str | None = typer.Option(None, "--kind", help="level or share (default: the stored or file kind)."),
-    missing: str = typer.Option(
-        "error",
-        "--missing",
-        help="Missing values: error (refuse the series), latest_stretch (fit the latest unbroken stretch, with a "
-        "warning) or model (a state-space model skips the gaps: auto, structural, regression_arima).",
-    ),
-    transform: str = typer.Option("none", "--transform", help="none, or log (fit on the log scale; level series)."),
-    drivers: str | None = typer.Option(None, "--drivers", help=DRIVERS_HELP),
-    events: str | None = typer.Option(None, "--events", help=EVENTS_HELP),
+    model: str | None = MODEL_OPTION,
+    kind: str | None = KIND_OPTION,
+    missing: str = MISSING_OPTION,
+    transform: str = TRANSFORM_OPTION,
+    drivers: str | None = DRIVERS_OPTION,
+    events: str | None = EVENTS_OPTION,
     check_breaks: bool = typer.Option(
         False, "--check-breaks", help="Warn about each strong structural break in the history that no event marks."
     ),
@@ -317,25 +367,25 @@ def forecast(
         False, "--driver-uncertainty", help="With --scenarios: add the drivers' own forecast errors (wider intervals)."
     ),
     format: str = typer.Option("table", "--format", help="table, csv or json (the REST response body)."),
-    as_of: datetime | None = typer.Option(None, "--as-of", help="Stored series as known then (UTC)."),
+    as_of: datetime | None = AS_OF_OPTION,
     series: str | None = typer.Option(None, "--series", help="Which series of a file holding several."),
 ) -> None:
     """Forecast a stored series or a file as POST /v1/forecasts does (same options, checks and answer; archived
     in the store), with intervals and optional growth and full-year blocks."""
     if format not in FORMATS:
-        raise _refuse(f"--format must be one of {', '.join(FORMATS)}; got {format!r}.")
+        raise refuse(f"--format must be one of {', '.join(FORMATS)}; got {format!r}.")
     if (base is not None or no_yoy) and not growth:
-        raise _refuse("--base and --no-yoy apply to --growth; add --growth or drop them.")
+        raise refuse("--base and --no-yoy apply to --growth; add --growth or drop them.")
     body, label = _source_body(source, as_of, kind, series)
-    body |= {"horizon": horizon, "levels": _levels(levels), "model": model, "missing": missing}
+    body |= {"horizon": horizon, "levels": parse_levels(levels), "model": model, "missing": missing}
     body |= {"transform": transform, "check_breaks": check_breaks, "driver_uncertainty": driver_uncertainty}
-    body |= {"drivers": _drivers_body(drivers), "events": _events_body(events), "scenarios": _scenarios_body(scenarios)}
+    body |= {"drivers": drivers_body(drivers), "events": events_body(events), "scenarios": _scenarios_body(scenarios)}
     body |= {"growth": {"yoy": not no_yoy, "base": base, "how": how} if growth else None}
     body |= {"full_year": {"how": how} if full_year else None}
     out: ForecastResult = _run(body, "forecast")
     for warned in out.warnings:
         typer.echo(f"warning ({warned.code}): {warned.message}", err=True)
-    text = {"table": _table, "csv": _csv}.get(format)
+    text = {"table": forecast_table, "csv": forecast_csv}.get(format)
     typer.echo(text(out) if text is not None else _json(out, label))
 
 
@@ -367,15 +417,15 @@ def backtest(
     from api.service.types import BacktestResult
 
     if format not in ("table", "json"):
-        raise _refuse(f"--format must be table or json; got {format!r}.")
+        raise refuse(f"--format must be table or json; got {format!r}.")
     body, label = _source_body(source, as_of, kind, series)
     names = [m.strip() for m in models.split(",") if m.strip()] if models else None
-    body |= {"horizon": horizon, "windows": windows, "step": step, "models": names, "levels": _levels(levels)}
+    body |= {"horizon": horizon, "windows": windows, "step": step, "models": names, "levels": parse_levels(levels)}
     body |= {
         "missing": missing,
         "transform": transform,
-        "drivers": _drivers_body(drivers),
-        "events": _events_body(events),
+        "drivers": drivers_body(drivers),
+        "events": events_body(events),
     }
     out: BacktestResult = _run(body, "backtest")
     for warned in out.warnings:

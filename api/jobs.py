@@ -49,7 +49,7 @@ from data.leases import Lease, LeaseKeeper
 from data.progress_repo import ProgressRepository, ProgressTracker
 from forecasting.exceptions import InvalidParameterError, NotFoundError, WorkerLostError
 
-__all__ = ["JobManager", "JobNotFoundError", "accepted", "prefers_async"]
+__all__ = ["JobManager", "JobNotFoundError", "accepted", "check_batch_size", "prefers_async"]
 
 logger = logging.getLogger(__name__)
 
@@ -127,14 +127,8 @@ class JobManager:
 
     # ---------------------------------------------------------------- API
     def check_size(self, body: BatchForecastCreate, settings: Settings) -> None:
-        """Refuse batches above ``TRADECAST_MAX_BATCH_SERIES`` (422)."""
-        if len(body.series) > settings.max_batch_series:
-            exc = InvalidParameterError(
-                f"the batch has {len(body.series)} series; at most {settings.max_batch_series} are "
-                "accepted per request (TRADECAST_MAX_BATCH_SERIES)."
-            )
-            exc.details = {"field": "series", "limit": settings.max_batch_series}  # type: ignore[attr-defined]
-            raise exc
+        """Refuse batches above ``TRADECAST_MAX_BATCH_SERIES`` (422; :func:`check_batch_size`)."""
+        check_batch_size(body, settings)
 
     def submit(self, kind: str, request: BaseModel, n_items: int = 1) -> JobRead:
         """Persist a queued job of ``kind`` (its request as that kind's schema) and schedule it here."""
@@ -272,3 +266,15 @@ class JobManager:
                 claimed.append(row.job_id)
                 self._schedule(row.job_id)
         return claimed
+
+
+def check_batch_size(body: BatchForecastCreate, settings: Settings) -> None:
+    """Refuse a batch above ``TRADECAST_MAX_BATCH_SERIES`` series (``InvalidParameterError``, 422), for REST
+    and ``tradecast forecast-batch`` alike."""
+    if len(body.series) > settings.max_batch_series:
+        exc = InvalidParameterError(
+            f"the batch has {len(body.series)} series; at most {settings.max_batch_series} are "
+            "accepted per request (TRADECAST_MAX_BATCH_SERIES)."
+        )
+        exc.details = {"field": "series", "limit": settings.max_batch_series}  # type: ignore[attr-defined]
+        raise exc

@@ -1,9 +1,11 @@
-"""A progress bar on stderr for long work of the command line (report runs).
+"""A progress bar on stderr for long work of the command line (report runs, batch forecasts).
 
 The bar is drawn only on a terminal (or when asked with ``--progress``), always on stderr,
 so stdout stays parseable. It reads the work's progress record
 (:class:`data.progress_repo.Progress`) from a function the command gives, on a thread of its
-own, while the command's thread does the work.
+own, while the command's thread does the work. Work the command runs itself, with no job
+row of its own (``tradecast forecast-batch``), counts its items on a :class:`LocalProgress`,
+kept in memory.
 """
 
 from __future__ import annotations
@@ -12,15 +14,83 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TextIO
 
-from data.progress_repo import Progress
+from data.codec import utcnow
+from data.progress_repo import MAX_FAILURES, ItemFailure, Progress, ProgressTracker
 
-__all__ = ["format_progress", "progress_bar", "wants_progress"]
+__all__ = ["LocalProgress", "format_progress", "progress_bar", "wants_progress"]
 
 #: Seconds between two reads of the progress record.
 POLL_SECONDS = 0.25
 _WIDTH = 28
+
+
+class LocalProgress(ProgressTracker):
+    """A progress tracker kept in this process's memory (nothing written to the store), read by the bar.
+
+    Counts as :class:`~data.progress_repo.ProgressRepository` does: items done (failed ones
+    included), failures (the first :data:`~data.progress_repo.MAX_FAILURES`), items re-run.
+
+    Parameters
+    ----------
+    kind, job_id : str
+        What the work is (a kind of :data:`~data.progress_repo.JOB_KINDS`) and a name for it.
+    """
+
+    def __init__(self, kind: str, job_id: str) -> None:
+        super().__init__(None, kind, job_id)
+        self._lock = threading.Lock()
+        self._progress: Progress | None = None
+
+    def read(self) -> Progress | None:
+        """The progress so far (``None`` before :meth:`begin`)."""
+        with self._lock:
+            return self._progress
+
+    def begin(self, n_total: int) -> None:
+        """The work has ``n_total`` items and starts them now."""
+        now = utcnow()
+        with self._lock:
+            self._progress = Progress(self.kind, self.job_id, max(0, int(n_total)), 0, 0, 0, now, now)
+
+    def item_done(self, item: str, error: BaseException | None = None) -> None:
+        """Item ``item`` finished, or failed with ``error``."""
+        if error is None:
+            self._advance(done=1)
+        else:
+            self.item_failed(item, str(getattr(error, "code", "internal_error")), str(error))
+
+    def item_failed(self, item: str, code: str, message: str) -> None:
+        """Item ``item`` failed with error ``code`` (``message`` in words)."""
+        self._advance(done=1, failure=ItemFailure(item, code or "internal_error", message))
+
+    def add_items(self, n: int) -> None:
+        """The work has ``n`` more items than it said at :meth:`begin`."""
+        self._advance(added=n)
+
+    def item_retried(self, item: str) -> None:
+        """Item ``item`` runs again (its worker died under it)."""
+        self._advance(retried=1)
+
+    def _advance(self, *, done: int = 0, failure: ItemFailure | None = None, retried: int = 0, added: int = 0) -> None:
+        with self._lock:
+            p = self._progress
+            if p is None:
+                return
+            failures = p.failures
+            if failure is not None and len(failures) < MAX_FAILURES:
+                failures = (*failures, failure)
+            self._progress = replace(
+                p,
+                n_total=p.n_total + added,
+                n_done=p.n_done + done,
+                n_failed=p.n_failed + (failure is not None),
+                n_retried=p.n_retried + retried,
+                updated_at=utcnow(),
+                failures=failures,
+            )
 
 
 def wants_progress(flag: bool | None, stream: TextIO | None = None) -> bool:

@@ -13,11 +13,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import Future
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-__all__ = ["CLIENT_CLOSED_REQUEST", "POLL_SECONDS", "await_futures", "client_gone_response"]
+if TYPE_CHECKING:
+    from api.service import FitOutcome, ForecastService
+    from api.service.forecasts import BatchFit
+    from forecasting.executor import TaskResult
+
+__all__ = ["CLIENT_CLOSED_REQUEST", "POLL_SECONDS", "await_batch", "await_futures", "client_gone_response"]
 
 T = TypeVar("T")
 
@@ -53,6 +59,26 @@ async def await_futures(
         for future in futures:
             future.cancel()
         raise
+
+
+async def await_batch(
+    service: ForecastService, fit: BatchFit, is_disconnected: Callable[[], Awaitable[bool]]
+) -> dict[int, TaskResult[FitOutcome]] | None:
+    """The final outcome of each submitted fit of ``fit``, or None when the client disconnected first.
+
+    An item lost with its worker process is submitted once more and waited for, by the rule
+    batch jobs follow (:class:`api.service.forecasts.BatchSettler`).
+    """
+    settler = service.settler(fit)
+    futures = dict(fit.futures)
+    while futures:
+        outcomes = await await_futures(list(futures.values()), is_disconnected)
+        if outcomes is None:
+            return None
+        again = [i for i, outcome in zip(futures, outcomes, strict=True) if not settler.settle(i, outcome)]
+        # Submitting may replace a broken process pool: not on the event loop.
+        futures = await run_in_threadpool(service.resubmit, fit, again) if again else {}
+    return settler.outcomes
 
 
 def client_gone_response() -> Response:

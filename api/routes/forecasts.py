@@ -33,7 +33,7 @@ from api.schemas import (
 )
 from api.service import FitOutcome, ForecastResult, ForecastService
 from api.service.forecasts import ForecastFit
-from api.waiting import await_futures, client_gone_response
+from api.waiting import await_batch, await_futures, client_gone_response
 from data import Store
 from data.progress_repo import FORECAST_BATCH
 from forecasting.executor import TaskResult
@@ -116,10 +116,9 @@ async def create_forecast_batch(
     jobs.check_size(body, settings)
     if len(body.series) <= settings.batch_sync_limit and not prefers_async(prefer):
         fit = await run_in_threadpool(service.start_batch, batch_request(body), store)
-        outcomes = await await_futures(list(fit.futures.values()), request.is_disconnected)
-        if outcomes is None:
+        finished = await await_batch(service, fit, request.is_disconnected)
+        if finished is None:
             return client_gone_response()
-        finished = dict(zip(fit.futures, outcomes, strict=True))
         items = await run_in_threadpool(service.finish_batch, fit, finished, store)
         return batch_to_read(items)
     return accepted(await run_in_threadpool(jobs.submit, FORECAST_BATCH, body, len(body.series)))

@@ -52,7 +52,7 @@ from forecasting.executor import Executor, TaskResult
 from forecasting.fit import ForecastPlan, backtest_models, plan_forecast
 from forecasting.outlook import outlook_horizon
 
-__all__ = ["BacktestFit", "BatchFit", "ForecastFit", "ForecastService", "run_batch_fits"]
+__all__ = ["BacktestFit", "BatchFit", "BatchSettler", "ForecastFit", "ForecastService", "run_batch_fits"]
 
 logger = logging.getLogger(__name__)
 
@@ -410,6 +410,16 @@ class ForecastService:
         (see :func:`run_batch_fits`: progress per item, items lost with a worker re-run once)."""
         return run_batch_fits(fit, self._submit, self.gate, self.executor.stream_window(), progress)
 
+    def settler(self, fit: BatchFit) -> BatchSettler:
+        """The outcomes of ``fit`` as its fits end, under the rule for items lost with a worker
+        (the REST route waits for them on the event loop: :func:`api.waiting.await_batch`)."""
+        return BatchSettler(fit, self.gate)
+
+    def resubmit(self, fit: BatchFit, indices: list[int]) -> dict[int, Future[TaskResult[FitOutcome]]]:
+        """Submit once more the fits of the items ``indices`` of ``fit`` that :class:`BatchSettler`
+        sent back (their slots are already taken again); a broken process pool is replaced."""
+        return {i: self._submit(fit.tasks[i]) for i in indices}
+
     def finish_batch(
         self, fit: BatchFit, outcomes: dict[int, TaskResult[FitOutcome]], store: Store
     ) -> list[BatchItemResult]:
@@ -507,6 +517,41 @@ def _stored_drivers(request: ForecastRequest) -> list[tuple[str, str, datetime |
     return [(c.name, c.series_id, c.as_of or request.source.as_of) for c in drivers.stored if c.series_id]
 
 
+class BatchSettler:
+    """The outcomes of a batch's fits as they end, under the rule for items lost with a worker.
+
+    An item whose worker process died (:class:`~forecasting.exceptions.WorkerLostError`:
+    with a process pool, every item queued on the pool that broke) is to be submitted once
+    more, on a new pool, its slot taken again on ``gate``; lost again, it stays an error
+    item. Each final outcome is counted on ``progress``. Both ways of waiting for a batch
+    use it: :func:`run_batch_fits` in a thread (command line, batch jobs) and
+    :func:`api.waiting.await_batch` on the event loop (the REST route's synchronous batch).
+    """
+
+    def __init__(self, fit: BatchFit, gate: FitGate, progress: ProgressTracker | None = None) -> None:
+        self.fit = fit
+        self.gate = gate
+        self.progress = progress
+        #: The final outcome of each fitted item, by its position in the batch.
+        self.outcomes: dict[int, TaskResult[FitOutcome]] = {}
+        self.retried: set[int] = set()
+
+    def settle(self, i: int, outcome: TaskResult[FitOutcome]) -> bool:
+        """Record item ``i``'s ``outcome``: True when final, False when the item must be submitted once more."""
+        name = _item_name(self.fit.request.sources[i].label, i)
+        if isinstance(outcome.error, WorkerLostError) and i not in self.retried:
+            self.retried.add(i)
+            logger.warning("batch item %s: its worker process died; running it once more", name)
+            self.gate.force(1)
+            if self.progress is not None:
+                self.progress.item_retried(name)
+            return False
+        self.outcomes[i] = outcome
+        if self.progress is not None:
+            self.progress.item_done(name, outcome.error)
+        return True
+
+
 def run_batch_fits(
     fit: BatchFit,
     submit: Callable[[Callable[[], FitOutcome]], Future[TaskResult[FitOutcome]]],
@@ -518,28 +563,15 @@ def run_batch_fits(
 
     Each item is counted on ``progress`` as it ends (in process, fits run as they are
     submitted, so one that is done at once is counted before the next is submitted). An
-    item whose worker process died (:class:`~forecasting.exceptions.WorkerLostError`: with
-    a process pool, every item queued on the pool that broke) is submitted once more, on
-    a new pool (its slot taken again on ``gate``); lost again, it stays an error item.
+    item lost with its worker process is submitted once more (:class:`BatchSettler`).
     """
     queue = sorted(fit.tasks)
     pending: dict[Future[TaskResult[FitOutcome]], int] = {}
-    outcomes: dict[int, TaskResult[FitOutcome]] = {}
-    retried: set[int] = set()
+    settler = BatchSettler(fit, gate, progress)
 
     def settle(i: int, outcome: TaskResult[FitOutcome]) -> None:
-        name = _item_name(fit.request.sources[i].label, i)
-        if isinstance(outcome.error, WorkerLostError) and i not in retried:
-            retried.add(i)
-            logger.warning("batch item %s: its worker process died; running it once more", name)
-            gate.force(1)
+        if not settler.settle(i, outcome):
             queue.append(i)
-            if progress is not None:
-                progress.item_retried(name)
-            return
-        outcomes[i] = outcome
-        if progress is not None:
-            progress.item_done(name, outcome.error)
 
     try:
         while queue or pending:
@@ -559,7 +591,7 @@ def run_batch_fits(
         for future in pending:
             future.cancel()
         raise
-    return outcomes
+    return settler.outcomes
 
 
 def _item_name(label: str | None, index: int) -> str:

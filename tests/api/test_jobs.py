@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -273,6 +274,55 @@ def test_item_lost_twice_fails_and_the_job_is_partial_not_succeeded(tmp_path, mo
         assert done["progress"]["failures"] == [
             {"item": "u0", "code": "worker_lost", "message": "a worker process died while running this task."}
         ]
+
+
+def test_items_lost_with_their_worker_in_a_synchronous_batch_are_run_again(tmp_path, monkeypatch):
+    app = create_app(make_settings(tmp_path, batch_sync_limit=10))
+    with TestClient(app) as client:
+        calls = _losing_submit(monkeypatch, app.state.service.executor, lose={1, 2})
+        response = client.post("/v1/forecasts/batch", json=_batch(3))
+        assert response.status_code == 200, response.text
+        assert len(calls) == 5  # 3 fits, the 2 lost ones once more
+        assert response.json()["failed"] == 0
+        assert [item["status"] for item in response.json()["data"]] == ["ok", "ok", "ok"]
+        assert app.state.service.gate.pending == 0  # every slot given back
+
+
+def test_item_lost_twice_in_a_synchronous_batch_is_an_error_item(tmp_path, monkeypatch):
+    app = create_app(make_settings(tmp_path, batch_sync_limit=10))
+    with TestClient(app) as client:
+        # u0 is submitted first (call 1) and, lost, again once the three first fits ended (call 4).
+        calls = _losing_submit(monkeypatch, app.state.service.executor, lose={1, 4})
+        result = client.post("/v1/forecasts/batch", json=_batch(3)).json()
+        assert len(calls) == 4
+        assert [item["status"] for item in result["data"]] == ["error", "ok", "ok"]
+        assert result["failed"] == 1 and result["data"][0]["error"]["code"] == "worker_lost"
+        assert app.state.service.gate.pending == 0
+
+
+def _die(*args, **kwargs) -> None:
+    os._exit(1)  # a fitting worker killed mid-fit (as by the out-of-memory killer)
+
+
+def test_a_worker_killed_under_a_synchronous_batch_has_its_items_run_again(tmp_path, monkeypatch):
+    # A real process pool: the first fit kills its worker, which breaks the pool under every item
+    # queued on it; they come back worker_lost and are run once more on a new pool.
+    app = create_app(make_settings(tmp_path, batch_sync_limit=10, fit_workers=1))
+    with TestClient(app) as client:
+        executor = app.state.service.executor
+        real = executor.submit
+        calls = []
+
+        def submit(fn, *args, **kwargs):
+            calls.append(fn)
+            return real(_die) if len(calls) == 1 else real(fn, *args, **kwargs)
+
+        monkeypatch.setattr(executor, "submit", submit)
+        response = client.post("/v1/forecasts/batch", json=_batch(3))
+        assert response.status_code == 200, response.text
+        assert response.json()["failed"] == 0, response.json()
+        assert executor.restarts >= 1
+        assert len(calls) > 3  # the lost items were submitted once more
 
 
 # Two fitting processes, one killed mid-job (20-60 s on a busy machine).
