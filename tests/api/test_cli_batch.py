@@ -27,9 +27,9 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     store.create_schema()
     for series_id, base in (("aa", 50.0), ("bb", 80.0)):
         y = pd.Series([base + 3 * i + i % 3 for i in range(20)], index=pd.period_range("2000", periods=20, freq="Y"))
-        store.save_series(SeriesMeta(series_id, frequency="annual"), y)
+        store.series.save_series(SeriesMeta(series_id, frequency="annual"), y)
     short = pd.Series([5.0, 6.0], index=pd.period_range("2018", periods=2, freq="Y"))
-    store.save_series(SeriesMeta("short", frequency="annual"), short)
+    store.series.save_series(SeriesMeta("short", frequency="annual"), short)
     store.dispose()
     yield tmp_path
 
