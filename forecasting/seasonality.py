@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["acf", "is_seasonal", "seasonal_indices", "z_value"]
+__all__ = ["acf", "is_seasonal", "normal_intervals", "seasonal_indices", "z_value"]
 
 
 def z_value(level: int) -> float:
@@ -12,6 +12,13 @@ def z_value(level: int) -> float:
     from scipy.stats import norm
 
     return float(norm.ppf(0.5 + level / 200.0))
+
+
+def normal_intervals(
+    mean: np.ndarray, sd: np.ndarray, levels: tuple[int, ...]
+) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Normal prediction intervals ``mean ± z·sd`` for each level (percent), by level."""
+    return {lv: (mean - z_value(lv) * sd, mean + z_value(lv) * sd) for lv in levels}
 
 
 def acf(x: np.ndarray, nlags: int) -> np.ndarray:

@@ -134,3 +134,40 @@ def test_checker_sees_a_cycle_and_a_wrong_import(tmp_path):
     bad.write_text("from bench.m3 import run_m3\nfrom api.main import create_app\n")
     assert _imports(bad, "forecasting.bad") == {"bench.m3", "bench.m3.run_m3", "api.main", "api.main.create_app"}
     assert _resolve("forecasting.registry.get_model") == "forecasting.registry"
+
+
+def _private_uses(path: Path, module: str) -> list[str]:
+    """Names starting with ``_`` (not dunders) that ``module`` takes from another project module:
+    ``from x import _name``, or ``x._name`` on a project module imported as ``x``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: list[str] = []
+    bound: dict[str, str] = {}  # local name -> project module it is
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] in PROJECT:
+            for alias in node.names:
+                target = f"{node.module}.{alias.name}"
+                if _resolve(target) == target:
+                    bound[alias.asname or alias.name] = target
+                if alias.name.startswith("_") and not alias.name.startswith("__") and node.module != module:
+                    found.append(f"from {node.module} import {alias.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] in PROJECT and alias.asname:
+                    bound[alias.asname] = alias.name
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in bound:
+            name = node.attr
+            if name.startswith("_") and not name.startswith("__") and bound[node.value.id] != module:
+                found.append(f"{bound[node.value.id]}.{name}")
+    return found
+
+
+def test_no_private_name_crosses_a_module():
+    crossing = [f"{m}: {use}" for m, path in MODULES.items() for use in _private_uses(path, m)]
+    assert not crossing, "\n".join(crossing)
+
+
+def test_private_name_checker_sees_both_forms(tmp_path):
+    path = tmp_path / "mod.py"
+    path.write_text("import forecasting.core as core\nfrom forecasting.core import _x\ncore._y()\n", encoding="utf-8")
+    assert _private_uses(path, "api.mod") == ["from forecasting.core import _x", "forecasting.core._y"]

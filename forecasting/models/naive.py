@@ -14,13 +14,9 @@ import pandas as pd
 
 from forecasting.base import BaseForecaster, Intervals, ModelTags
 from forecasting.sampling import innovation_paths, random_walk_weights
-from forecasting.seasonality import is_seasonal, seasonal_indices, z_value
+from forecasting.seasonality import is_seasonal, normal_intervals, seasonal_indices, z_value
 
 __all__ = ["Drift", "Mean", "Naive", "Naive2", "SeasonalNaive"]
-
-
-def _normal_intervals(mean: np.ndarray, sd: np.ndarray, levels: tuple[int, ...]) -> Intervals:
-    return {lv: (mean - z_value(lv) * sd, mean + z_value(lv) * sd) for lv in levels}
 
 
 def _residual_sd(resid: np.ndarray, n_params: int = 0) -> float:
@@ -46,7 +42,7 @@ class Naive(BaseForecaster):
     def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
         mean = np.full(horizon, self.last_)
         sd = np.sqrt(self.sigma2_ * np.arange(1, horizon + 1))
-        return mean, _normal_intervals(mean, sd, levels)
+        return mean, normal_intervals(mean, sd, levels)
 
     def _raw_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         # A random walk: each step adds an independent shock to the previous one.
@@ -87,7 +83,7 @@ class SeasonalNaive(BaseForecaster):
         steps = np.arange(horizon)
         mean = self.last_season_[steps % m]
         sd = np.sqrt(self.sigma2_ * (steps // m + 1))
-        return mean, _normal_intervals(mean, sd, levels)
+        return mean, normal_intervals(mean, sd, levels)
 
     def _raw_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         # One random walk per season position: step h shares the shocks of h - m, h - 2m, ...
@@ -118,7 +114,7 @@ class Drift(BaseForecaster):
         h = np.arange(1, horizon + 1)
         mean = self.last_ + self.slope_ * h
         sd = np.sqrt(self.sigma2_ * h * (1.0 + h / (self.n_obs_ - 1)))
-        return mean, _normal_intervals(mean, sd, levels)
+        return mean, normal_intervals(mean, sd, levels)
 
     def _raw_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         # The variance h * (1 + h / (n - 1)) is a random walk (h) plus an error in the
@@ -144,7 +140,7 @@ class Mean(BaseForecaster):
     def _predict(self, horizon: int, levels: tuple[int, ...]) -> tuple[np.ndarray, Intervals]:
         mean = np.full(horizon, self.mean_)
         sd = np.full(horizon, np.sqrt(self.sigma2_ * (1.0 + 1.0 / self.n_obs_)))
-        return mean, _normal_intervals(mean, sd, levels)
+        return mean, normal_intervals(mean, sd, levels)
 
     def _raw_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         # Independent noise per step plus the error of the estimated mean, shared by all steps.
@@ -196,7 +192,7 @@ class Naive2(BaseForecaster):
                 lv: ((base - z_value(lv) * sd) * factor, (base + z_value(lv) * sd) * factor) for lv in levels
             }
         shift = self.indices_[pos]
-        return base + shift, _normal_intervals(base + shift, sd, levels)
+        return base + shift, normal_intervals(base + shift, sd, levels)
 
     def _raw_paths(self, horizon: int, n_paths: int, rng: np.random.Generator) -> np.ndarray:
         # A random walk on the adjusted scale; re-seasonalising (a positive factor or a shift

@@ -8,7 +8,7 @@ import numpy as np
 
 from forecasting.base import Intervals
 from forecasting.models._engine import StatsForecastModel
-from forecasting.models.naive import _normal_intervals
+from forecasting.seasonality import normal_intervals
 
 __all__ = ["CES", "OptimizedTheta", "Theta"]
 
@@ -123,7 +123,7 @@ class CES(StatsForecastModel):
             bumped[idx] += 1.0
             response += (path(bumped) - base) ** 2
         sd = np.sqrt(float(model["sigma2"]) * response)
-        return mean, _normal_intervals(mean, sd, levels)
+        return mean, normal_intervals(mean, sd, levels)
 
     @classmethod
     def test_params(cls) -> list[dict[str, Any]]:
