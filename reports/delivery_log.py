@@ -16,6 +16,7 @@ from typing import Any, cast
 
 from sqlalchemy import Table, insert, select, update
 
+from data import Store
 from data.db import Database
 from data.tables import ReportDeliveriesTable
 from reports.delivery import DeliveryOutcome
@@ -54,7 +55,7 @@ class DeliveryLog:
         self.engine = db.engine
 
     @classmethod
-    def for_store(cls, store: Any) -> DeliveryLog:
+    def for_store(cls, store: Store) -> DeliveryLog:
         """The delivery log sharing ``store``'s (a :class:`data.Store`) database."""
         return cls(store.db)
 

@@ -19,6 +19,7 @@ from concurrent.futures import wait as wait_futures
 from pathlib import Path
 from typing import Any
 
+from data import Store
 from reports.definitions import ReportDefinition
 from reports.delivery import Attachment, DeliveryOptions, DeliveryOutcome, deliver
 from reports.delivery_log import DeliveryLog
@@ -116,7 +117,7 @@ def webhook_payload(run: ReportRun, definition: ReportDefinition, attachments: S
 
 
 def open_deliveries(
-    run: ReportRun, definition: ReportDefinition, store: Any, options: DeliveryOptions | None
+    run: ReportRun, definition: ReportDefinition, store: Store, options: DeliveryOptions | None
 ) -> list[str]:
     """Log the run's deliveries as ``pending`` (before it is produced); returns their ids.
 
@@ -132,7 +133,7 @@ def open_deliveries(
 def settle_deliveries(
     finished: ReportRun,
     definition: ReportDefinition,
-    store: Any,
+    store: Store,
     options: DeliveryOptions,
     log_ids: Sequence[str],
     *,
@@ -158,7 +159,7 @@ def settle_deliveries(
 def deliver_run(
     run: ReportRun,
     definition: ReportDefinition,
-    store: Any,
+    store: Store,
     options: DeliveryOptions,
     *,
     attachments: Sequence[Attachment] | None = None,

@@ -21,11 +21,14 @@ from typing import Any
 
 import pandas as pd
 
+from data import Store
+from data.archive import ForecastArchive
 from data.exceptions import DataError, SeriesNotFoundError, VintageNotFoundError
 from data.leases import Lease, LeaseKeeper
 from data.meta import ForecastRecord, StoredSeries
 from data.params import ForecastParams, ReportRef
 from data.progress_repo import REPORT_RUN, ProgressTracker
+from data.series_repo import SeriesRepository
 from forecasting.exceptions import ForecastingError, InvalidDriversError, WorkerLostError
 from forecasting.executor import TaskResult, get_executor
 from forecasting.frames import DS, MODEL
@@ -85,7 +88,7 @@ class _Collected:
 def run_report(
     name: str,
     as_of: datetime | None,
-    store: Any,
+    store: Store,
     *,
     trigger: str = "manual",
     force: bool = False,
@@ -165,7 +168,7 @@ def run_report(
 def claim_report_run(
     name: str,
     as_of: datetime | None,
-    store: Any,
+    store: Store,
     *,
     trigger: str = "manual",
     force: bool = False,
@@ -218,7 +221,7 @@ def resolve_as_of(as_of: datetime | None) -> datetime:
 def execute_run(
     run: ReportRun,
     definition: ReportDefinition,
-    store: Any,
+    store: Store,
     reports: ReportStore,
     *,
     report_dir: Path | None = None,
@@ -273,7 +276,7 @@ def _log_failed_run(name: str, run_id: str, exc: Exception) -> None:
 def _produce_run(
     run: ReportRun,
     definition: ReportDefinition,
-    store: Any,
+    store: Store,
     reports: ReportStore,
     *,
     report_dir: Path | None,
@@ -329,7 +332,7 @@ def _produce_run(
     return finished
 
 
-def _run_details(collected: _Collected, forecast_ids: Any) -> dict[str, Any]:
+def _run_details(collected: _Collected, forecast_ids: dict[str, str]) -> dict[str, Any]:
     """The run's details: each series' vintage and error, and the archived forecasts' ids."""
     series = {
         s.series_id: {"vintage": s.vintage, "error": s.error or None, "code": s.error_code or None}
@@ -340,7 +343,7 @@ def _run_details(collected: _Collected, forecast_ids: Any) -> dict[str, Any]:
 
 def collect_report(
     definition: ReportDefinition,
-    store: Any,
+    store: Store,
     as_of: datetime,
     *,
     backtest_windows: int = 3,
@@ -359,12 +362,12 @@ def collect_report(
     slots: list[SeriesSection | None] = []
     tasks: list[tuple[int, str, pd.Series, dict[str, Any]]] = []
     driven: set[int] = set()
-    series_ids = resolve_series_ids(definition, store)
+    series_ids = resolve_series_ids(definition, store.series)
     progress = progress or _NO_PROGRESS
     progress.begin(len(series_ids) + len(definition.structures))
     for series_id in series_ids:
         try:
-            stored, vintage_note = _read_at(store, series_id, as_of)
+            stored, vintage_note = _read_at(store.series, series_id, as_of)
         except (DataError, ForecastingError) as exc:
             code = str(getattr(exc, "code", ""))
             slots.append(failed_section(series_id, f"{type(exc).__name__}: {exc}", model=definition.model, code=code))
@@ -384,7 +387,7 @@ def collect_report(
             "title": stored.meta.name,
             "unit": stored.meta.unit,
             "vintage": _describe_vintage(stored) + vintage_note,
-            "archived": _archived_frame(store, definition.name, series_id, as_of),
+            "archived": _archived_frame(store.archive, definition.name, series_id, as_of),
         }
         try:
             if _with_drivers(store, series_id, options, as_of, kwargs):
@@ -423,11 +426,11 @@ def _build(
     )
 
 
-def _structure(definition: ReportDefinition, store: Any, name: str, as_of: datetime) -> StructureSection:
+def _structure(definition: ReportDefinition, store: Store, name: str, as_of: datetime) -> StructureSection:
     """The coherent section of the stored structure ``name`` (or one explaining why there is none)."""
 
     def read(series_id: str) -> tuple[pd.Series, str, str]:
-        stored, _note = _read_at(store, series_id, as_of)
+        stored, _note = _read_at(store.series, series_id, as_of)
         return _cut_at(stored.series, as_of), stored.meta.name, stored.meta.unit
 
     try:
@@ -443,7 +446,9 @@ def _structure(definition: ReportDefinition, store: Any, name: str, as_of: datet
     )
 
 
-def _with_drivers(store: Any, series_id: str, options: dict[str, Any], as_of: datetime, kwargs: dict[str, Any]) -> bool:
+def _with_drivers(
+    store: Store, series_id: str, options: dict[str, Any], as_of: datetime, kwargs: dict[str, Any]
+) -> bool:
     """Whether the series has drivers, events or scenarios: then their stored series are read at
     ``as_of`` into ``kwargs`` and :func:`reports.driven.compute_driven_section` makes its section.
 
@@ -457,7 +462,7 @@ def _with_drivers(store: Any, series_id: str, options: dict[str, Any], as_of: da
 
     def read(sid: str) -> pd.Series:
         try:
-            stored, note = _read_at(store, sid, as_of)
+            stored, note = _read_at(store.series, sid, as_of)
         except SeriesNotFoundError as exc:  # deleted since the definition was made
             raise InvalidDriversError(
                 f"the driver or scenario series {sid!r} of series {series_id!r} is no longer stored; load it again "
@@ -530,13 +535,14 @@ def _counted(section: StructureSection, progress: ProgressTracker) -> StructureS
     return section
 
 
-def resolve_series_ids(definition: ReportDefinition, store: Any) -> list[str]:
-    """``definition.series_ids`` then, if tags are given, every series carrying them (by id)."""
+def resolve_series_ids(definition: ReportDefinition, series: SeriesRepository) -> list[str]:
+    """``definition.series_ids`` then, if tags are given, every series carrying them (by id,
+    from ``series``, the store's :class:`~data.series_repo.SeriesRepository`)."""
     ids = list(definition.series_ids)
     if definition.tags:
         offset = 0
         while True:
-            page, total = store.series.list_series(tags=dict(definition.tags), limit=_TAG_PAGE, offset=offset)
+            page, total = series.list_series(tags=dict(definition.tags), limit=_TAG_PAGE, offset=offset)
             ids.extend(m.series_id for m in page)
             offset += len(page)
             if not page or offset >= total:
@@ -544,19 +550,19 @@ def resolve_series_ids(definition: ReportDefinition, store: Any) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _read_at(store: Any, series_id: str, as_of: datetime) -> tuple[StoredSeries, str]:
+def _read_at(series: SeriesRepository, series_id: str, as_of: datetime) -> tuple[StoredSeries, str]:
     """The vintage of ``series_id`` current at ``as_of``; a whole-second as-of time (a run made
     "now" is keyed to its second) reads through the end of that second, so that a series stored
     in the same second as the run, just before it, is read as stored (not as stored after it)."""
     read_at = as_of + timedelta(microseconds=999_999) if as_of.microsecond == 0 else as_of
     try:
-        return store.series.read_series(series_id, as_of=read_at), ""
+        return series.read_series(series_id, as_of=read_at), ""
     except VintageNotFoundError:
         # Back-filled runs (as-of before the data was loaded): use the first vintage stored,
         # cut at as-of below, and say so in the report.
-        first = store.series.list_vintages(series_id)[0]
+        first = series.list_vintages(series_id)[0]
         return (
-            store.series.read_series(series_id, vintage_id=first.vintage_id),
+            series.read_series(series_id, vintage_id=first.vintage_id),
             " (stored after the as-of time; periods ending after it are left out)",
         )
 
@@ -579,7 +585,7 @@ def _describe_vintage(stored: StoredSeries) -> str:
     return f"{text}, release {v.release}" if v.release else text
 
 
-def _archived_frame(store: Any, report_name: str, series_id: str, as_of: datetime) -> pd.DataFrame:
+def _archived_frame(archive: ForecastArchive, report_name: str, series_id: str, as_of: datetime) -> pd.DataFrame:
     """This report's earlier forecasts of ``series_id`` issued before ``as_of``.
 
     One forecast per data vintage is kept (re-runs on unchanged data repeat themselves),
@@ -587,7 +593,7 @@ def _archived_frame(store: Any, report_name: str, series_id: str, as_of: datetim
     """
     parts: list[pd.DataFrame] = []
     seen_vintages: set[Any] = set()
-    records = [r for r in store.archive.list_forecasts(series_id) if r.params.get("report") == report_name]
+    records = [r for r in archive.list_forecasts(series_id) if r.params.get("report") == report_name]
     issued: list[tuple[datetime, ForecastRecord]] = []
     for record in records:
         when = _issued_at(record)
@@ -620,7 +626,7 @@ def _issued_at(record: ForecastRecord) -> datetime | None:
 
 
 def _archive_forecasts(
-    definition: ReportDefinition, store: Any, run: ReportRun, collected: _Collected
+    definition: ReportDefinition, store: Store, run: ReportRun, collected: _Collected
 ) -> dict[str, str]:
     """Archive each series' forecast so later runs can score it; returns series → forecast id."""
     ids: dict[str, str] = {}

@@ -26,6 +26,7 @@ import httpx
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
+from data import Store
 from data.connectors import SourceError, SourceOptions, fetch_source
 from data.progress_repo import SOURCE_REFRESH, ProgressTracker
 from data.sources_repo import FetchOutcome, RefreshDefinition, StoredRefresh
@@ -88,7 +89,7 @@ class RefreshResult:
         }
 
 
-def create_refresh(store: Any, definition: RefreshDefinition) -> StoredRefresh:
+def create_refresh(store: Store, definition: RefreshDefinition) -> StoredRefresh:
     """Check the schedule (cron, time zone) and store the refresh.
 
     Raises
@@ -103,14 +104,14 @@ def create_refresh(store: Any, definition: RefreshDefinition) -> StoredRefresh:
     return stored
 
 
-def reports_using(store: Any, series_ids: list[str]) -> list[str]:
+def reports_using(store: Store, series_ids: list[str]) -> list[str]:
     """Names of the report definitions (enabled or not) that include any of ``series_ids``."""
     wanted = set(series_ids)
     if not wanted:
         return []
     names = []
     for stored in ReportStore.for_store(store).list_definitions():
-        if wanted.intersection(resolve_series_ids(stored.definition, store)):
+        if wanted.intersection(resolve_series_ids(stored.definition, store.series)):
             names.append(stored.definition.name)
     return names
 
@@ -130,7 +131,7 @@ def _as_of_after(written: list[datetime]) -> datetime:
 
 def run_refresh(
     name: str,
-    store: Any,
+    store: Store,
     *,
     options: ReportOptions | None = None,
     sources: SourceOptions | None = None,
@@ -195,7 +196,7 @@ def run_refresh(
     return outcome
 
 
-def _run_reports(store: Any, outcome: RefreshResult, options: ReportOptions, progress: ProgressTracker) -> None:
+def _run_reports(store: Store, outcome: RefreshResult, options: ReportOptions, progress: ProgressTracker) -> None:
     """Run the reports that use a changed series of ``outcome`` (at the new vintages' time)."""
     as_of = _as_of_after([o.vintage.created_at for o in outcome.fetched if o.created])
     reports = reports_using(store, outcome.changed)
@@ -237,7 +238,7 @@ class RefreshScheduler:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         options: ReportOptions | None = None,
         sources: SourceOptions | None = None,
         *,
@@ -310,7 +311,7 @@ class RefreshScheduler:
 
 
 def start_refresh_scheduler(
-    store: Any, options: ReportOptions | None = None, sources: SourceOptions | None = None
+    store: Store, options: ReportOptions | None = None, sources: SourceOptions | None = None
 ) -> RefreshScheduler | None:
     """Start a refresh scheduler unless ``options.scheduler_enabled`` is false."""
     options = options or ReportOptions()

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
+from data import Store
 from reports.definitions import ReportDefinition, check_definition
 from reports.exceptions import ReportExistsError
 from reports.store import SUCCEEDED, ReportStore
@@ -63,7 +63,7 @@ SAMPLE_REPORT = check_definition(
 )
 
 
-def ensure_sample_report(store: Any, *, run_now: bool = True, backtest_windows: int = 3) -> bool:
+def ensure_sample_report(store: Store, *, run_now: bool = True, backtest_windows: int = 3) -> bool:
     """Create the sample report ``china-russia`` in ``store`` unless it exists.
 
     With ``run_now`` (the default), a first run is made when the report has no successful

@@ -19,13 +19,13 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from data import Store
 from forecasting.exceptions import InvalidParameterError
 from reports.definitions import ReportDefinition, build_trigger
 from reports.dispatch import DeliveryDispatcher
@@ -148,7 +148,7 @@ class ReportScheduler:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         options: ReportOptions | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
@@ -347,7 +347,7 @@ class ReportScheduler:
         return done
 
 
-def start_scheduler(store: Any, options: ReportOptions | None = None) -> ReportScheduler | None:
+def start_scheduler(store: Store, options: ReportOptions | None = None) -> ReportScheduler | None:
     """Start a scheduler for ``store`` unless ``options.scheduler_enabled`` is false.
 
     Used by the REST service at start-up; returns ``None`` when disabled.

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, String, Table, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, String, Table, delete, func, insert, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import IntegrityError
 
+from data import Store
 from data.db import Database
 from data.leases import Lease
 from data.progress_repo import REPORT_RUN
@@ -56,7 +57,7 @@ def _earlier_ids(details: dict[str, Any] | None) -> dict[str, Any]:
     return {k: v for k, v in (details or {}).items() if k == "previous_run_ids"}
 
 
-def _by_previous_id(conn: Connection, run_id: str) -> Any:
+def _by_previous_id(conn: Connection, run_id: str) -> Row[Any] | None:
     """The run that was ``run_id`` before it was taken over (a client polls the id it was given).
 
     Hex ids only, so the id is safe inside LIKE; a full scan, but only for an unknown id.
@@ -143,7 +144,7 @@ class ReportRun:
     lease_until: datetime | None = None
 
 
-def _to_run(row: Any) -> ReportRun:
+def _to_run(row: Row[Any]) -> ReportRun:
     m = row._mapping
     return ReportRun(
         run_id=m["id"],
@@ -165,7 +166,7 @@ def _to_run(row: Any) -> ReportRun:
     )
 
 
-def _to_definition(row: Any) -> StoredDefinition:
+def _to_definition(row: Row[Any]) -> StoredDefinition:
     m = row._mapping
     return StoredDefinition(
         definition=ReportDefinition.from_dict(dict(m["spec"]), check_schedule=False),
@@ -188,7 +189,7 @@ class ReportStore:
         self.engine = db.engine
 
     @classmethod
-    def for_store(cls, store: Any) -> ReportStore:
+    def for_store(cls, store: Store) -> ReportStore:
         """The report store sharing ``store``'s (a :class:`data.Store`) database."""
         return cls(store.db)
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from data import StructureDefinition
+from data import Store, StructureDefinition
 from data.exceptions import DataError
 from data.structures_repo import members_frame
 from forecasting.exceptions import ForecastingError, ForecastingWarning
@@ -176,7 +176,7 @@ def structure_section(
 
 
 def read_structure(
-    store: Any, name: str, read: Callable[[str], tuple[pd.Series, str, str]]
+    store: Store, name: str, read: Callable[[str], tuple[pd.Series, str, str]]
 ) -> tuple[StructureDefinition, pd.DataFrame, dict[str, str], str]:
     """A stored structure, its members' long observations, their titles and unit.
 

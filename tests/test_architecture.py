@@ -2,7 +2,10 @@
 
 - imports point one way: forecasting <- data <- reports <- api; nothing imports bench/;
 - no import cycle between product modules (function-level imports included);
-- no function over 60 lines and no class over 400 lines (docstrings excepted).
+- no function over 60 lines and no class over 400 lines (docstrings excepted);
+- no parameter or attribute annotated ``store: Any``: the store is a :class:`data.Store` (or the
+  one repository a function needs), so that mypy checks every call on it;
+- no name starting with ``_`` (a dunder excepted) taken from another project module.
 """
 
 from __future__ import annotations
@@ -128,6 +131,37 @@ def test_functions_and_classes_stay_small():
     assert not too_long, "\n".join(too_long)
 
 
+def _untyped_stores(path: Path) -> list[int]:
+    """Lines of ``path`` where a parameter or variable named ``store`` (or ``*_store``) is annotated ``Any``."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.arg):
+            name, annotation = node.arg, node.annotation
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name | ast.Attribute):
+            target = node.target
+            name, annotation = (target.id if isinstance(target, ast.Name) else target.attr), node.annotation
+        else:
+            continue
+        if (
+            (name == "store" or name.endswith("_store"))
+            and annotation is not None
+            and ast.unparse(annotation)
+            in {
+                "Any",
+                "typing.Any",
+                "Any | None",
+                "Optional[Any]",
+            }
+        ):
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+def test_no_store_typed_any():
+    untyped = [f"{module}:{line}" for module, path in MODULES.items() for line in _untyped_stores(path)]
+    assert not untyped, "annotate the store as data.Store (or the repository it needs), not Any: " + ", ".join(untyped)
+
+
 def test_checker_sees_a_cycle_and_a_wrong_import(tmp_path):
     """The checks above can fail: a hand-made module that breaks both rules is caught."""
     bad = tmp_path / "bad.py"
@@ -171,3 +205,16 @@ def test_private_name_checker_sees_both_forms(tmp_path):
     path = tmp_path / "mod.py"
     path.write_text("import forecasting.core as core\nfrom forecasting.core import _x\ncore._y()\n", encoding="utf-8")
     assert _private_uses(path, "api.mod") == ["from forecasting.core import _x", "forecasting.core._y"]
+
+
+def test_checker_sees_a_store_typed_any(tmp_path):
+    """``store: Any`` is caught on a parameter and on an annotated attribute; a typed store is not."""
+    untyped = tmp_path / "untyped.py"
+    untyped.write_text(
+        "from typing import Any\n"
+        "def f(store: Any, n: int) -> None: ...\n"
+        "class C:\n"
+        "    report_store: Any | None\n"
+        "    def __init__(self, *, store: 'Store', other: Any) -> None: ...\n"
+    )
+    assert _untyped_stores(untyped) == [2, 4]

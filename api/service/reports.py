@@ -27,6 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
+from data import Store
 from data.leases import Lease, LeaseKeeper
 from data.progress_repo import REPORT_RUN, Progress
 from reports.definitions import ReportDefinition
@@ -104,7 +105,7 @@ def _record(run: ReportRun, deliveries: list[DeliveryRecord], progress: Progress
     return RunRecord(run, deliveries, progress, files)
 
 
-def check_against_service(definition: ReportDefinition, store: Any, delivery: DeliveryOptions) -> None:
+def check_against_service(definition: ReportDefinition, store: Store, delivery: DeliveryOptions) -> None:
     """Refuse a definition naming series the store lacks, or a delivery channel not configured.
 
     Raises
@@ -149,7 +150,7 @@ def check_against_service(definition: ReportDefinition, store: Any, delivery: De
 
 
 def create_report(
-    store: Any, data: dict[str, Any], delivery: DeliveryOptions, *, seconds: bool = False
+    store: Store, data: dict[str, Any], delivery: DeliveryOptions, *, seconds: bool = False
 ) -> StoredDefinition:
     """Check ``data`` (a definition as a mapping) and store it as a new report.
 
@@ -161,7 +162,7 @@ def create_report(
 
 
 def update_report(
-    store: Any, data: dict[str, Any], delivery: DeliveryOptions, *, seconds: bool = False
+    store: Store, data: dict[str, Any], delivery: DeliveryOptions, *, seconds: bool = False
 ) -> StoredDefinition:
     """Check ``data`` and replace the stored definition of the report it names (404 first)."""
     reports = ReportStore.for_store(store)
@@ -171,29 +172,29 @@ def update_report(
     return reports.update_definition(definition)
 
 
-def list_reports(store: Any) -> list[StoredDefinition]:
+def list_reports(store: Store) -> list[StoredDefinition]:
     """Every report definition, by name."""
     return ReportStore.for_store(store).list_definitions()
 
 
-def read_report(store: Any, name: str) -> StoredDefinition:
+def read_report(store: Store, name: str) -> StoredDefinition:
     """One report definition (``ReportNotFoundError`` if none)."""
     return ReportStore.for_store(store).get_definition(name)
 
 
-def delete_report(store: Any, name: str) -> None:
+def delete_report(store: Store, name: str) -> None:
     """Delete a report, its runs and their delivery log."""
     ReportStore.for_store(store).delete_definition(name)
 
 
-def read_run_record(store: Any, name: str, run_id: str) -> RunRecord:
+def read_run_record(store: Store, name: str, run_id: str) -> RunRecord:
     """Run ``run_id`` of report ``name`` with its deliveries (``RunNotFoundError`` if none)."""
     run = ReportStore.for_store(store).get_run(name, run_id)
     progress = store.progress.get(REPORT_RUN, run.run_id)
     return _record(run, DeliveryLog.for_store(store).for_run(run.run_id), progress)
 
 
-def list_run_records(store: Any, name: str, *, limit: int = 50, offset: int = 0) -> tuple[list[RunRecord], int]:
+def list_run_records(store: Store, name: str, *, limit: int = 50, offset: int = 0) -> tuple[list[RunRecord], int]:
     """One page of the runs of report ``name`` with their deliveries, newest first, and the total."""
     reports = ReportStore.for_store(store)
     reports.get_definition(name)
@@ -223,13 +224,13 @@ def _run_of(reports: ReportStore, name: str, run_id: str | None) -> ReportRun:
     return reports.get_run(name, run_id)
 
 
-def read_run_html(store: Any, name: str, run_id: str | None = None) -> str:
+def read_run_html(store: Store, name: str, run_id: str | None = None) -> str:
     """The HTML of run ``run_id`` of report ``name`` (of its latest produced run if ``None``)."""
     reports = ReportStore.for_store(store)
     return reports.get_html(_run_of(reports, name, run_id).run_id)
 
 
-def read_run_file(store: Any, name: str, run_id: str | None, fmt: RunFormat) -> RunFile:
+def read_run_file(store: Store, name: str, run_id: str | None, fmt: RunFormat) -> RunFile:
     """The PDF or the workbook (XLSX) of a run (of the latest produced run if ``run_id`` is ``None``).
 
     The file the run wrote is sent when there is one; a PDF is otherwise rendered from the
@@ -257,7 +258,13 @@ def read_run_file(store: Any, name: str, run_id: str | None, fmt: RunFormat) -> 
 
 
 def run_report_now(
-    store: Any, name: str, as_of: datetime | None, options: ReportOptions, *, force: bool = False, trigger: str = "cli"
+    store: Store,
+    name: str,
+    as_of: datetime | None,
+    options: ReportOptions,
+    *,
+    force: bool = False,
+    trigger: str = "cli",
 ) -> RunRecord:
     """Run a report in this thread, deliver it, and return the record (the command line's way).
 
@@ -279,7 +286,7 @@ def run_report_now(
     return read_run_record(store, name, run.run_id)
 
 
-def read_running_progress(store: Any, name: str, as_of: datetime) -> Progress | None:
+def read_running_progress(store: Store, name: str, as_of: datetime) -> Progress | None:
     """The progress of the run of ``name`` at ``as_of`` (``None`` before it starts its series).
 
     ``as_of`` is the time given to :func:`run_report_now` (a command line waiting for its
@@ -329,7 +336,7 @@ class ReportRunner:
         Runs produced at the same time.
     """
 
-    def __init__(self, store: Any, options: ReportOptions, *, workers: int = 1) -> None:
+    def __init__(self, store: Store, options: ReportOptions, *, workers: int = 1) -> None:
         self.store = store
         self.options = options
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tradecast-reports")
