@@ -38,7 +38,7 @@ from pydantic import BaseModel
 from api.convert import progress_to_read
 from api.errors import error_details
 from api.metrics import Metrics
-from api.schemas import BatchForecastCreate, ErrorDetail, JobRead
+from api.schemas import BatchForecastCreate, ErrorDetail, JobRead, RefreshJobCreate
 from api.service import ForecastService
 from api.service.jobs import JobContext, JobOutcome, job_kind
 from api.settings import Settings
@@ -46,10 +46,10 @@ from data import Store
 from data.connectors import SourceOptions
 from data.jobs_repo import ACTIVE, JobRecord, JobsRepository
 from data.leases import Lease, LeaseKeeper
-from data.progress_repo import ProgressRepository, ProgressTracker
+from data.progress_repo import SOURCE_REFRESH, ProgressRepository, ProgressTracker
 from forecasting.exceptions import InvalidParameterError, NotFoundError, WorkerLostError
 
-__all__ = ["JobManager", "JobNotFoundError", "accepted", "check_batch_size", "prefers_async"]
+__all__ = ["JobManager", "JobNotFoundError", "accepted", "check_batch_size", "prefers_async", "submit_refresh_job"]
 
 logger = logging.getLogger(__name__)
 
@@ -278,3 +278,8 @@ def check_batch_size(body: BatchForecastCreate, settings: Settings) -> None:
         )
         exc.details = {"field": "series", "limit": settings.max_batch_series}  # type: ignore[attr-defined]
         raise exc
+
+
+def submit_refresh_job(jobs: JobManager, name: str) -> JobRead:
+    """Queue a run of the refresh ``name`` as a durable job (the REST route and the scheduler)."""
+    return jobs.submit(SOURCE_REFRESH, RefreshJobCreate(name=name))

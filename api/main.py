@@ -18,7 +18,7 @@ from api.deps import app_source_options
 from api.docs import install_offline_docs
 from api.errors import install_error_handlers
 from api.examples import add_request_examples
-from api.jobs import JobManager
+from api.jobs import JobManager, submit_refresh_job
 from api.logs import configure_logging
 from api.metrics import Metrics
 from api.middleware import FitAdmissionMiddleware, RequestContextMiddleware, SingleValueQueryMiddleware
@@ -130,7 +130,10 @@ def start_services(app: FastAPI, store: Store, settings: Settings) -> _Services:
     app.state.report_runner = ReportRunner(store, settings.reports)
     app.state.report_runner.recover()
     reports = start_scheduler(store, settings.reports)
-    return reports, start_refresh_scheduler(store, settings.reports, settings.sources.options())
+    jobs: JobManager = app.state.jobs
+    # A due refresh runs as a durable job: another instance takes it over if this one stops.
+    queue = partial(submit_refresh_job, jobs)
+    return reports, start_refresh_scheduler(store, settings.reports, settings.sources.options(), queue)
 
 
 def stop_services(app: FastAPI, services: _Services) -> None:

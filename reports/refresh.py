@@ -234,6 +234,10 @@ class RefreshScheduler:
         Connector timeout and credentials.
     clock : callable, optional
         Returns the current aware time; replaced in tests.
+    run : callable, optional
+        Runs a due refresh by name once its fire is claimed; by default here, in the scheduler's
+        thread. The REST service passes one that queues a durable job (re-run by another
+        instance if this one stops mid-way).
     """
 
     def __init__(
@@ -243,8 +247,10 @@ class RefreshScheduler:
         sources: SourceOptions | None = None,
         *,
         clock: Callable[[], datetime] | None = None,
+        run: Callable[[str], object] | None = None,
     ) -> None:
         self.store = store
+        self.run = run
         self.options = options or ReportOptions()
         self.sources = sources or SourceOptions()
         self.clock = clock or (lambda: datetime.now(UTC))
@@ -295,7 +301,11 @@ class RefreshScheduler:
             self.fire_due(name)
 
     def fire_due(self, name: str) -> RefreshResult | None:
-        """Run refresh ``name`` for its latest due fire unless a process already claimed it."""
+        """Run refresh ``name`` for its latest due fire unless a process already claimed it.
+
+        Returns what the run did, or ``None`` when nothing was due or the run was handed to
+        ``run`` (a job).
+        """
         try:
             stored = self.store.sources.get_refresh(name)
             definition = stored.definition
@@ -304,6 +314,9 @@ class RefreshScheduler:
             # Fires before the definition was stored or last changed are not due.
             if fire is None or fire <= stored.updated_at or not self.store.sources.claim_fire(name, fire):
                 return None
+            if self.run is not None:
+                self.run(name)
+                return None
             return run_refresh(name, self.store, options=self.options, sources=self.sources)
         except Exception:  # never let one refresh stop the scheduler; the failure is recorded
             logger.exception("refresh %s: scheduled run failed", name)
@@ -311,12 +324,16 @@ class RefreshScheduler:
 
 
 def start_refresh_scheduler(
-    store: Store, options: ReportOptions | None = None, sources: SourceOptions | None = None
+    store: Store,
+    options: ReportOptions | None = None,
+    sources: SourceOptions | None = None,
+    run: Callable[[str], object] | None = None,
 ) -> RefreshScheduler | None:
-    """Start a refresh scheduler unless ``options.scheduler_enabled`` is false."""
+    """Start a refresh scheduler unless ``options.scheduler_enabled`` is false (``run``: as
+    :class:`RefreshScheduler`)."""
     options = options or ReportOptions()
     if not options.scheduler_enabled:
         return None
-    scheduler = RefreshScheduler(store, options, sources)
+    scheduler = RefreshScheduler(store, options, sources, run=run)
     scheduler.start()
     return scheduler

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from api.convert import fetched_series_to_read, progress_to_read, refresh_run_to_read
 from api.deps import ExistingSeriesId, JobsDep, PreferHeader, StoreDep, app_source_options
-from api.jobs import accepted, prefers_async
+from api.jobs import accepted, prefers_async, submit_refresh_job
 from api.schemas import (
     ErrorRead,
     FetchCreate,
@@ -17,7 +17,6 @@ from api.schemas import (
     JobRead,
     RefreshCreate,
     RefreshesPage,
-    RefreshJobCreate,
     RefreshRead,
     RefreshRunRead,
     SourceRead,
@@ -176,6 +175,6 @@ def run_refresh_route(
     """
     if prefers_async(prefer):
         store.sources.get_refresh(name)  # 404 now, not in the job
-        return accepted(jobs.submit(SOURCE_REFRESH, RefreshJobCreate(name=name)))
+        return accepted(submit_refresh_job(jobs, name))
     result = run_refresh(name, store, options=request.app.state.settings.reports, sources=options)
     return refresh_run_to_read(result, store)

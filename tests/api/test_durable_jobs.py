@@ -187,3 +187,28 @@ def test_an_interrupted_structure_job_is_taken_over_and_run_again(tmp_path) -> N
         job = _wait(client, "d" * 32)
         assert job["status"] == "succeeded" and job["attempts"] == 2
         assert len(job["result"]["nodes"]) == 3
+
+
+def test_the_service_scheduler_runs_a_due_refresh_as_a_job(tmp_path) -> None:
+    from sqlalchemy import select, update
+
+    from data.tables import SourceRefreshesTable
+
+    settings = make_settings(tmp_path, fit_workers=1)
+    with TestClient(create_app(settings)) as client:  # define a refresh stored ten days ago
+        body = {"name": "cn-ru", "source": "dbnomics", "query": DBNOMICS_QUERY, "schedule": "0 6 * * *"}
+        assert client.post("/v1/refreshes", json=body).status_code == 201
+        old = datetime.now(UTC) - timedelta(days=10)
+        with client.app.state.store.engine.begin() as conn:
+            conn.execute(update(SourceRefreshesTable).values(created_at=old, updated_at=old))
+    app = create_app(settings.model_copy(update={"scheduler_enabled": True}))
+    app.state.source_options = SourceOptions(transport=Recorded().transport)
+    with TestClient(app) as client:  # its start-up catch-up finds yesterday's 06:00 fire due
+        deadline, job_id = time.monotonic() + 20, None
+        while job_id is None and time.monotonic() < deadline:
+            with app.state.store.engine.connect() as conn:
+                job_id = conn.execute(select(JobsTable.id).where(JobsTable.kind == "source_refresh")).scalar()
+            time.sleep(0.05)
+        assert job_id is not None, "the scheduler queued no job"
+        done = _wait(client, job_id)
+        assert done["status"] == "succeeded" and done["result"]["series"][0]["created"] is True

@@ -102,6 +102,17 @@ def test_each_fire_runs_once_across_schedulers(store, refresh, options) -> None:
     assert outcome is not None and outcome.changed == []  # fetched again; same data, no vintage
 
 
+def test_a_claimed_fire_is_handed_to_the_run_hook_once(store, refresh, options) -> None:
+    """The service hands a due refresh to its durable job queue; the claim still makes it once."""
+    later = store.sources.get_refresh("cn-ru-imf").updated_at + timedelta(days=2)
+    queued: list[str] = []
+    one = RefreshScheduler(store, options, clock=lambda: later, run=queued.append)
+    two = RefreshScheduler(store, options, clock=lambda: later, run=queued.append)
+    assert one.fire_due("cn-ru-imf") is None and two.fire_due("cn-ru-imf") is None
+    assert queued == ["cn-ru-imf"]
+    assert not store.series.has_series(SERIES)  # not run here: the job runs it
+
+
 def test_fires_before_the_definition_are_not_due(store, refresh, options) -> None:
     created = store.sources.get_refresh("cn-ru-imf").updated_at
     scheduler = RefreshScheduler(store, options, SourceOptions(transport=Recorded().transport), clock=lambda: created)
