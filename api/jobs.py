@@ -46,7 +46,7 @@ from data import Store
 from data.connectors import SourceOptions
 from data.jobs_repo import ACTIVE, JobRecord, JobsRepository
 from data.leases import Lease, LeaseKeeper
-from data.progress_repo import SOURCE_REFRESH, ProgressRepository, ProgressTracker
+from data.progress_repo import SOURCE_REFRESH, Progress, ProgressRepository, ProgressTracker
 from forecasting.exceptions import InvalidParameterError, NotFoundError, WorkerLostError
 
 __all__ = ["JobManager", "JobNotFoundError", "accepted", "check_batch_size", "prefers_async", "submit_refresh_job"]
@@ -154,7 +154,23 @@ class JobManager:
                 f"no job {job_id!r}; jobs are created by POST /v1/forecasts/batch, or by a structure "
                 "forecast or a refresh run asked with the header Prefer: respond-async."
             )
+        return self._read(row, self.progress.get(row.kind, row.job_id), with_result=True)
+
+    def page(
+        self, *, kind: str | None = None, status: str | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[JobRead], int]:
+        """One page of jobs, newest first, with their progress but not their results, and how many match."""
+        rows, count = self.rows.page(kind=kind, status=status, limit=limit, offset=offset)
+        progress = {}
+        for name in {row.kind for row in rows}:
+            found = self.progress.get_many(name, [row.job_id for row in rows if row.kind == name])
+            progress.update({(name, job_id): p for job_id, p in found.items()})
+        return [self._read(row, progress.get((row.kind, row.job_id)), with_result=False) for row in rows], count
+
+    @staticmethod
+    def _read(row: JobRecord, progress: Progress | None, *, with_result: bool) -> JobRead:
         kind = job_kind(row.kind)
+        result = kind.result.model_validate_json(row.result) if row.result and with_result else None
         return JobRead(
             id=row.job_id,
             kind=row.kind,
@@ -163,8 +179,8 @@ class JobManager:
             updated_at=row.updated_at,
             attempts=row.attempts,
             n_items=row.n_items,
-            progress=progress_to_read(self.progress.get(row.kind, row.job_id)),
-            result=kind.result.model_validate_json(row.result) if row.result else None,  # type: ignore[arg-type]
+            progress=progress_to_read(progress),
+            result=result,  # type: ignore[arg-type]
             error=ErrorDetail.model_validate_json(row.error) if row.error else None,
         )
 

@@ -56,6 +56,7 @@ __all__ = [
     "Instant",
     "ItemFailureRead",
     "JobRead",
+    "JobsPage",
     "RefreshJobCreate",
     "StructureJobCreate",
     "ModelMetricsRead",
@@ -1355,3 +1356,10 @@ class JobRead(BaseModel):
         None, description="When done: the same body the request answers without a job."
     )
     error: ErrorDetail | None = None
+
+
+class JobsPage(BaseModel):
+    """One page of jobs, newest first, and how many match; each without its result (read the job)."""
+
+    data: list[JobRead]
+    count: int

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 
 from data.codec import as_utc, parse_datetime, utcnow
 from data.db import Database
@@ -135,6 +135,21 @@ class JobsRepository:
         with self.db.read() as conn:
             row = conn.execute(select(_J).where(_J.c.id == job_id)).first()
         return None if row is None else _record(row)
+
+    def page(
+        self, *, kind: str | None = None, status: str | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[list[JobRecord], int]:
+        """One page of jobs, newest first, of ``kind`` and ``status`` when given, and how many match."""
+        where = []
+        if kind is not None:
+            where.append(_J.c.kind == kind)
+        if status is not None:
+            where.append(_J.c.status == status)
+        query = select(_J).where(*where).order_by(_J.c.created_at.desc(), _J.c.id).limit(limit).offset(offset)
+        with self.db.read() as conn:
+            rows = [_record(row) for row in conn.execute(query)]
+            count = int(conn.execute(select(func.count()).select_from(_J).where(*where)).scalar_one())
+        return rows, count
 
     def update(self, job_id: str, *, owner: str | None = None, **values: Any) -> bool:
         """Set columns of one job (``lease_until`` among them, to renew it) and its ``updated_at``.

@@ -212,3 +212,25 @@ def test_the_service_scheduler_runs_a_due_refresh_as_a_job(tmp_path) -> None:
         assert job_id is not None, "the scheduler queued no job"
         done = _wait(client, job_id)
         assert done["status"] == "succeeded" and done["result"]["series"][0]["created"] is True
+
+
+def test_jobs_are_listed_newest_first_with_progress_and_filters(client: TestClient) -> None:
+    manager = client.app.state.jobs
+    data = [{"ds": str(2000 + i), "y": 10.0 + i} for i in range(12)]
+    body = {"series": [{"unique_id": "a", "data": data, "frequency": "annual"}], "horizon": 2, "model": "naive"}
+    first = client.post("/v1/forecasts/batch", json=body, headers=ASYNC).json()["id"]
+    _wait(client, first)
+    client.app.state.source_options = SourceOptions(transport=Recorded().transport)
+    refresh = {"name": "cn-ru", "source": "dbnomics", "query": DBNOMICS_QUERY, "schedule": "0 6 * * 1"}
+    assert client.post("/v1/refreshes", json=refresh).status_code == 201
+    second = client.post("/v1/refreshes/cn-ru/run", headers=ASYNC).json()["id"]
+    _wait(client, second)
+    page = client.get("/v1/jobs").json()
+    assert page["count"] == 2 and [j["id"] for j in page["data"]] == [second, first]
+    assert all(j["result"] is None and j["progress"]["n_done"] == j["progress"]["n_total"] for j in page["data"])
+    only = client.get("/v1/jobs", params={"kind": "source_refresh", "status": "succeeded"}).json()
+    assert only["count"] == 1 and only["data"][0]["id"] == second
+    assert client.get("/v1/jobs", params={"limit": 1, "offset": 1}).json()["data"][0]["id"] == first
+    assert client.get("/v1/jobs", params={"status": "running"}).json() == {"data": [], "count": 0}
+    assert_error(client.get("/v1/jobs", params={"kind": "nope"}), 422, "validation_error")
+    assert manager.get(first).result is not None  # the job itself keeps its result
