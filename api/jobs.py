@@ -2,7 +2,7 @@
 
 A job row (table ``api_jobs`` in the store's database, see :mod:`data.jobs_repo`) holds the
 kind, the request, the status and, when done, the result; what each kind runs is in
-:mod:`api.service.jobs`. The instance running a job renews the row's lease
+:mod:`api.job_kinds`. The instance running a job renews the row's lease
 (``lease_until``, :mod:`data.leases`) every third of ``TRADECAST_JOB_LEASE_SECONDS``. Every
 instance periodically looks for queued or running jobs whose lease has ended (their process
 died or was restarted): it claims them with a conditional UPDATE (so two workers never both
@@ -37,10 +37,10 @@ from pydantic import BaseModel
 
 from api.convert import progress_to_read
 from api.errors import error_details
+from api.job_kinds import JobContext, JobOutcome, job_kind
 from api.metrics import Metrics
 from api.schemas import BatchForecastCreate, ErrorDetail, JobRead, RefreshJobCreate
 from api.service import ForecastService
-from api.service.jobs import JobContext, JobOutcome, job_kind
 from api.settings import Settings
 from data import Store
 from data.connectors import SourceOptions

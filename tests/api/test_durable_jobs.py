@@ -98,7 +98,7 @@ def test_structure_job_whose_members_do_not_add_up_fails_with_the_requests_error
 
 
 def test_a_job_whose_worker_died_runs_once_more(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    import api.service.jobs as kinds
+    import api.job_kinds as kinds
 
     _define_trade(client)
     real, calls = kinds.forecast_structure, []
@@ -123,7 +123,7 @@ def test_a_job_whose_worker_died_runs_once_more(client: TestClient, monkeypatch:
 def test_a_job_whose_worker_dies_twice_fails_never_succeeds(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import api.service.jobs as kinds
+    import api.job_kinds as kinds
 
     _define_trade(client)
 
