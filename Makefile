@@ -43,10 +43,10 @@ load-samples: install
 
 ## Tests (fast suite; slow tests excluded).
 test: install
-	$(PY) -m pytest -m "not slow" -q
+	$(PY) -m pytest -m "not slow" -q -n auto
 
 test-all: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 lint: install
 	$(VENV)/bin/ruff check .
