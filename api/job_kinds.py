@@ -119,7 +119,7 @@ _KINDS = {
             RefreshJobCreate,
             RefreshRunRead,
             _source_refresh,
-            "POST /v1/refreshes/{name}/run with Prefer: respond-async",
+            "POST /v1/refreshes/{name}/run with Prefer: respond-async, and the service's refresh schedule",
         ),
     )
 }

@@ -37,7 +37,7 @@ from pydantic import BaseModel
 
 from api.convert import progress_to_read
 from api.errors import error_details
-from api.job_kinds import JobContext, JobOutcome, job_kind
+from api.job_kinds import JOB_KIND_NAMES, JobContext, JobOutcome, job_kind
 from api.metrics import Metrics
 from api.schemas import BatchForecastCreate, ErrorDetail, JobRead, RefreshJobCreate
 from api.service import ForecastService
@@ -126,10 +126,6 @@ class JobManager:
             self._runner.shutdown(wait=False, cancel_futures=True)
 
     # ---------------------------------------------------------------- API
-    def check_size(self, body: BatchForecastCreate, settings: Settings) -> None:
-        """Refuse batches above ``TRADECAST_MAX_BATCH_SERIES`` (422; :func:`check_batch_size`)."""
-        check_batch_size(body, settings)
-
     def submit(self, kind: str, request: BaseModel, n_items: int = 1) -> JobRead:
         """Persist a queued job of ``kind`` (its request as that kind's schema) and schedule it here."""
         if not isinstance(request, job_kind(kind).request):
@@ -150,10 +146,8 @@ class JobManager:
         """The job's status (and result), or :class:`JobNotFoundError`."""
         row = self.rows.get(job_id)
         if row is None:
-            raise JobNotFoundError(
-                f"no job {job_id!r}; jobs are created by POST /v1/forecasts/batch, or by a structure "
-                "forecast or a refresh run asked with the header Prefer: respond-async."
-            )
+            made = "; ".join(job_kind(name).created_by for name in JOB_KIND_NAMES)
+            raise JobNotFoundError(f"no job {job_id!r}; jobs are created by {made}.")
         return self._read(row, self.progress.get(row.kind, row.job_id), with_result=True)
 
     def page(

@@ -46,7 +46,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reports.delivery import DeliveryOptions
 from reports.options import ReportOptions
-from reports.store import STALE_AFTER_SECONDS
+from reports.store import LEASE_SECONDS, STALE_AFTER_SECONDS
 
 if TYPE_CHECKING:
     from data import Store, UploadLimits
@@ -347,7 +347,7 @@ class Settings(BaseSettings):
         "database round trip; 0: always ask).",
     )
     job_lease_seconds: float = Field(
-        default=30.0,
+        default=LEASE_SECONDS,
         ge=1,
         validation_alias=AliasChoices(
             "TRADECAST_JOB_LEASE_SECONDS", "TRADECAST_JOB_STALE_SECONDS", "TRADECAST_RUN_LEASE_SECONDS"

@@ -1,12 +1,12 @@
 """Leases: the one way a job tells other processes that its worker is still alive.
 
-Every kind of durable job (batch forecasts in ``api_jobs``, report runs in ``report_runs``)
-belongs to one worker while it runs. The worker renews its claim every third of the lease;
-a job whose claim has not been renewed for a whole lease was interrupted (its process died
-or was restarted), and another worker takes it over with a conditional UPDATE, so that only
-one takes it. The two tables store the claim differently (a batch job the time of its last
-renewal, ``heartbeat_at``; a report run the time its lease ends, ``lease_until``), but both
-compute those times with :class:`Lease` and renew them with :class:`LeaseKeeper`.
+Every kind of durable job (job rows in ``api_jobs``: batch and structure forecasts, source
+refreshes; report runs in ``report_runs``) belongs to one worker while it runs. The worker
+renews its claim every third of the lease; a job whose claim has not been renewed for a
+whole lease was interrupted (its process died or was restarted), and another worker takes it
+over with a conditional UPDATE, so that only one takes it. Both tables store when the claim
+ends (``lease_until``, revisions ``0006_run_lease`` and ``0011_job_lease``), computed with
+:class:`Lease` from ``TRADECAST_JOB_LEASE_SECONDS`` and renewed with :class:`LeaseKeeper`.
 """
 
 from __future__ import annotations
@@ -30,27 +30,21 @@ class Lease:
     Parameters
     ----------
     seconds : float
-        The lease's length; a claim not renewed this long is taken over.
-    renew_seconds : float, optional
-        How often the worker renews it; a third of ``seconds`` by default, so that two
-        renewals may fail (a busy database) before the job is taken for interrupted.
+        The lease's length; a claim not renewed this long is taken over. The worker renews
+        it every third of that, so that two renewals may fail (a busy database) before the
+        job is taken for interrupted.
     """
 
     seconds: float
-    renew_seconds: float | None = None
 
     @property
     def renew_every(self) -> float:
         """Seconds between two renewals."""
-        return self.renew_seconds if self.renew_seconds is not None else self.seconds / 3
+        return self.seconds / 3
 
     def until(self, now: datetime | None = None) -> datetime:
         """When a lease taken or renewed at ``now`` ends."""
         return (now or datetime.now(UTC)) + timedelta(seconds=self.seconds)
-
-    def stale_before(self, now: datetime | None = None) -> datetime:
-        """A claim last renewed before this time has expired at ``now``."""
-        return (now or datetime.now(UTC)) - timedelta(seconds=self.seconds)
 
 
 class LeaseKeeper:

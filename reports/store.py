@@ -78,9 +78,10 @@ PRODUCED: tuple[str, ...] = (SUCCEEDED, PARTIAL)
 #: A run still ``running`` this long after it started is taken as interrupted (its process
 #: stopped: a crash, a kill, a restart) and marked failed, so that it can be redone.
 STALE_AFTER_SECONDS = 7200.0
-#: How long a running run's lease lasts unless renewed: a run whose lease has expired was
-#: interrupted (its process died) and is run again. Renewed every third of it.
-LEASE_SECONDS = 60.0
+#: How long a job's lease lasts unless renewed: a run whose lease has expired was
+#: interrupted (its process died) and is run again. Renewed every third of it. The default
+#: of ``TRADECAST_JOB_LEASE_SECONDS``, for report runs and the service's job rows alike.
+LEASE_SECONDS = 30.0
 
 _D = cast(Table, ReportDefinitionsTable.__table__)
 _R = cast(Table, ReportRunsTable.__table__)

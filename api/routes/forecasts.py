@@ -19,7 +19,7 @@ from api.convert import (
     record_params_to_read,
 )
 from api.deps import JobsDep, PreferHeader, ServiceDep, SettingsDep, StoreDep
-from api.jobs import accepted, prefers_async
+from api.jobs import accepted, check_batch_size, prefers_async
 from api.schemas import (
     BatchForecastCreate,
     BatchForecastRead,
@@ -113,7 +113,7 @@ async def create_forecast_batch(
 ) -> BatchForecastRead | JSONResponse | Response:
     """Forecast many series; above the size threshold (or asked with Prefer: respond-async) answer 202
     with a job to poll."""
-    jobs.check_size(body, settings)
+    check_batch_size(body, settings)
     if len(body.series) <= settings.batch_sync_limit and not prefers_async(prefer):
         fit = await run_in_threadpool(service.start_batch, batch_request(body), store)
         finished = await await_batch(service, fit, request.is_disconnected)

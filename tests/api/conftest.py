@@ -89,3 +89,17 @@ def assert_error(response: Any, status: int, code: str, contains: str | None = N
     if contains is not None:
         assert contains in error["message"], error["message"]
     return dict(error)
+
+
+def wait_for_job(client: Any, job_id: str, timeout: float = 30.0) -> dict[str, Any]:
+    """Poll ``GET /v1/jobs/{job_id}`` until the job has finished (succeeded, partial or failed)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    job: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        if job["status"] in ("succeeded", "partial", "failed"):
+            return job
+        time.sleep(0.05)
+    raise AssertionError(f"job {job_id} did not finish: {job}")

@@ -20,21 +20,10 @@ from api.schemas import StructureForecastCreate, StructureJobCreate
 from data.connectors import SourceOptions
 from data.tables import JobsTable
 from forecasting.exceptions import WorkerLostError
-from tests.api.conftest import TestClient, assert_error, make_settings
+from tests.api.conftest import TestClient, assert_error, make_settings, wait_for_job
 from tests.data._recorded import DBNOMICS_QUERY, Recorded
 
 ASYNC = {"Prefer": "respond-async"}
-
-
-def _wait(client: TestClient, job_id: str, timeout: float = 30.0) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    job: dict[str, Any] = {}
-    while time.monotonic() < deadline:
-        job = client.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in ("succeeded", "partial", "failed"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
 
 
 def _define_trade(client: TestClient) -> None:
@@ -63,7 +52,7 @@ def test_structure_forecast_as_a_job_answers_what_the_request_answers(pooled: Te
     job = accepted.json()
     assert accepted.headers["location"] == f"/v1/jobs/{job['id']}"
     assert job["kind"] == "structure_forecast" and job["n_items"] == 3
-    done = _wait(pooled, job["id"])
+    done = wait_for_job(pooled, job["id"])
     assert done["status"] == "succeeded" and done["attempts"] == 1, done
     progress = done["progress"]
     assert (progress["n_total"], progress["n_done"], progress["n_failed"]) == (3, 3, 0)
@@ -92,7 +81,9 @@ def test_structure_job_whose_members_do_not_add_up_fails_with_the_requests_error
     assert pooled.post("/v1/structures", json=body).status_code == 201
     direct = pooled.post("/v1/structures/bad/forecasts", json={"horizon": 2})
     assert direct.status_code == 422
-    job = _wait(pooled, pooled.post("/v1/structures/bad/forecasts", json={"horizon": 2}, headers=ASYNC).json()["id"])
+    job = wait_for_job(
+        pooled, pooled.post("/v1/structures/bad/forecasts", json={"horizon": 2}, headers=ASYNC).json()["id"]
+    )
     assert job["status"] == "failed" and job["error"]["code"] == direct.json()["error"]["code"]
     assert job["progress"]["n_failed"] == 1 and job["result"] is None
 
@@ -146,7 +137,7 @@ def test_refresh_run_as_a_job_counts_the_fetch(client: TestClient) -> None:
     assert_error(client.post("/v1/refreshes/nope/run", headers=ASYNC), 404, "refresh_not_found")
     accepted = client.post("/v1/refreshes/cn-ru/run", headers=ASYNC)
     assert accepted.status_code == 202, accepted.text
-    done = _wait(client, accepted.json()["id"])
+    done = wait_for_job(client, accepted.json()["id"])
     assert done["kind"] == "source_refresh" and done["status"] == "succeeded", done
     assert done["result"]["name"] == "cn-ru" and done["result"]["series"][0]["created"] is True
     assert (done["progress"]["n_total"], done["progress"]["n_done"]) == (1, 1)
@@ -184,7 +175,7 @@ def test_an_interrupted_structure_job_is_taken_over_and_run_again(tmp_path) -> N
                 )
             )
     with TestClient(create_app(settings)) as client:
-        job = _wait(client, "d" * 32)
+        job = wait_for_job(client, "d" * 32)
         assert job["status"] == "succeeded" and job["attempts"] == 2
         assert len(job["result"]["nodes"]) == 3
 
@@ -210,7 +201,7 @@ def test_the_service_scheduler_runs_a_due_refresh_as_a_job(tmp_path) -> None:
                 job_id = conn.execute(select(JobsTable.id).where(JobsTable.kind == "source_refresh")).scalar()
             time.sleep(0.05)
         assert job_id is not None, "the scheduler queued no job"
-        done = _wait(client, job_id)
+        done = wait_for_job(client, job_id)
         assert done["status"] == "succeeded" and done["result"]["series"][0]["created"] is True
 
 
@@ -219,12 +210,12 @@ def test_jobs_are_listed_newest_first_with_progress_and_filters(client: TestClie
     data = [{"ds": str(2000 + i), "y": 10.0 + i} for i in range(12)]
     body = {"series": [{"unique_id": "a", "data": data, "frequency": "annual"}], "horizon": 2, "model": "naive"}
     first = client.post("/v1/forecasts/batch", json=body, headers=ASYNC).json()["id"]
-    _wait(client, first)
+    wait_for_job(client, first)
     client.app.state.source_options = SourceOptions(transport=Recorded().transport)
     refresh = {"name": "cn-ru", "source": "dbnomics", "query": DBNOMICS_QUERY, "schedule": "0 6 * * 1"}
     assert client.post("/v1/refreshes", json=refresh).status_code == 201
     second = client.post("/v1/refreshes/cn-ru/run", headers=ASYNC).json()["id"]
-    _wait(client, second)
+    wait_for_job(client, second)
     page = client.get("/v1/jobs").json()
     assert page["count"] == 2 and [j["id"] for j in page["data"]] == [second, first]
     assert all(j["result"] is None and j["progress"]["n_done"] == j["progress"]["n_total"] for j in page["data"])
@@ -234,3 +225,14 @@ def test_jobs_are_listed_newest_first_with_progress_and_filters(client: TestClie
     assert client.get("/v1/jobs", params={"status": "running"}).json() == {"data": [], "count": 0}
     assert_error(client.get("/v1/jobs", params={"kind": "nope"}), 422, "validation_error")
     assert manager.get(first).result is not None  # the job itself keeps its result
+
+
+def test_the_jobs_kind_filter_offers_every_kind_the_runner_runs(client: TestClient) -> None:
+    from api.job_kinds import JOB_KIND_NAMES
+
+    parameters = client.get("/openapi.json").json()["paths"]["/v1/jobs"]["get"]["parameters"]
+    kind = next(p for p in parameters if p["name"] == "kind")["schema"]
+    offered = next(option["enum"] for option in kind["anyOf"] if "enum" in option)
+    assert sorted(offered) == sorted(JOB_KIND_NAMES)
+    message = client.get("/v1/jobs/" + "a" * 32).json()["error"]["message"]
+    assert "POST /v1/forecasts/batch" in message and "Prefer: respond-async" in message

@@ -12,22 +12,12 @@ from sqlalchemy import insert, select
 from api.main import create_app
 from api.schemas import BatchForecastCreate
 from data.tables import JobsTable
-from tests.api.conftest import TestClient, annual, assert_error, make_settings
+from tests.api.conftest import TestClient, annual, assert_error, make_settings, wait_for_job
 
 
 def _batch(n: int, **extra):
     series = [{"unique_id": f"u{i}", "data": annual(base=10.0 * (i + 1)), "frequency": "annual"} for i in range(n)]
     return {"series": series, "horizon": 2, "model": "drift", **extra}
-
-
-def _wait(client, job_id: str, timeout: float = 20.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job = client.get(f"/v1/jobs/{job_id}").json()
-        if job["status"] in ("succeeded", "partial", "failed"):
-            return job
-        time.sleep(0.05)
-    raise AssertionError(f"job {job_id} did not finish: {job}")
 
 
 def test_small_batch_answers_directly_with_per_series_errors(client, stored):
@@ -54,7 +44,7 @@ def test_large_batch_becomes_a_job_that_succeeds(tmp_path):
         job = response.json()
         assert response.headers["location"] == f"/v1/jobs/{job['id']}"
         assert job["status"] in ("queued", "running", "succeeded") and job["n_items"] == 3
-        done = _wait(client, job["id"])
+        done = wait_for_job(client, job["id"])
         assert done["status"] == "succeeded" and done["attempts"] == 1
         assert done["result"]["count"] == 3 and done["result"]["failed"] == 0
         first = done["result"]["data"][0]["forecast"]
@@ -98,7 +88,7 @@ def test_interrupted_job_is_run_again_after_restart(tmp_path):
     settings = make_settings(tmp_path, job_lease_seconds=1)
     _insert_orphan(settings, "b" * 32, attempts=1)
     with TestClient(create_app(settings)) as client:
-        job = _wait(client, "b" * 32)
+        job = wait_for_job(client, "b" * 32)
         assert job["status"] == "succeeded" and job["attempts"] == 2
         assert job["result"]["count"] == 2
 
@@ -108,7 +98,7 @@ def test_job_interrupted_too_often_is_reported_failed(tmp_path):
     _insert_orphan(settings, "c" * 32, attempts=2)
     app = create_app(settings)
     with TestClient(app) as client:
-        job = _wait(client, "c" * 32)
+        job = wait_for_job(client, "c" * 32)
         assert job["status"] == "failed" and job["error"]["code"] == "job_interrupted"
         with app.state.store.engine.connect() as conn:
             owner = conn.execute(select(JobsTable.owner).where(JobsTable.id == "c" * 32)).scalar_one()
@@ -155,7 +145,7 @@ def test_batch_and_job_succeed_after_a_fitting_worker_is_killed(tmp_path):
         assert batch.json()["failed"] == 0
         response = client.post("/v1/forecasts/batch", json=_batch(3, horizon=4))
         assert response.status_code == 202, response.text
-        done = _wait(client, response.json()["id"])
+        done = wait_for_job(client, response.json()["id"])
         assert done["status"] == "succeeded" and done["result"]["failed"] == 0
         assert executor.restarts == 1
         assert pids[0] not in executor._pool._processes
@@ -203,7 +193,7 @@ def test_running_job_shows_items_done_total_and_time_left(tmp_path, monkeypatch)
         assert progress["started_at"] >= job["created_at"]
         for _ in range(2):
             released.release()
-        done = _wait(client, job["id"])
+        done = wait_for_job(client, job["id"])
         assert done["status"] == "succeeded"
         assert done["progress"]["n_done"] == 4 and done["progress"]["eta_seconds"] == 0
 
@@ -222,7 +212,7 @@ def test_job_with_failed_items_is_partial_and_lists_them_while_running(tmp_path,
         assert running["progress"]["failures"][0]["code"] == "insufficient_data"
         for _ in range(2):
             released.release()
-        done = _wait(client, job["id"])
+        done = wait_for_job(client, job["id"])
         assert done["status"] == "partial" and done["result"]["failed"] == 1
         assert done["progress"]["n_done"] == 3 and done["progress"]["n_failed"] == 1
 
@@ -254,7 +244,7 @@ def test_items_lost_with_their_worker_are_run_again_and_the_job_succeeds(tmp_pat
     with TestClient(app) as client:
         calls = _losing_submit(monkeypatch, app.state.service.executor, lose={1, 2, 3})
         job = client.post("/v1/forecasts/batch", json=_batch(4)).json()
-        done = _wait(client, job["id"])
+        done = wait_for_job(client, job["id"])
         assert len(calls) == 7  # 4 fits, the 3 lost ones once more
         assert done["status"] == "succeeded" and done["result"]["failed"] == 0
         assert done["progress"]["n_retried"] == 3 and done["progress"]["n_done"] == 4
@@ -266,7 +256,7 @@ def test_item_lost_twice_fails_and_the_job_is_partial_not_succeeded(tmp_path, mo
         # u0 is submitted first (call 1) and, lost, again after the other two (call 4).
         calls = _losing_submit(monkeypatch, app.state.service.executor, lose={1, 4})
         job = client.post("/v1/forecasts/batch", json=_batch(3)).json()
-        done = _wait(client, job["id"])
+        done = wait_for_job(client, job["id"])
         assert len(calls) == 4
         assert done["status"] == "partial" and done["result"]["failed"] == 1
         assert [item["status"] for item in done["result"]["data"]] == ["error", "ok", "ok"]
@@ -338,7 +328,7 @@ def test_items_of_a_worker_killed_mid_job_are_run_again_and_the_job_succeeds(tmp
         running = _wait_for(client, job["id"], lambda j: (j["progress"] or {}).get("n_done", 0) >= 1, timeout=120)
         assert running["status"] == "running", running
         os.kill(next(iter(executor._pool._processes)), signal.SIGKILL)
-        done = _wait(client, job["id"], timeout=300)
+        done = wait_for_job(client, job["id"], timeout=300)
         assert executor.restarts >= 1
         assert done["progress"]["n_retried"] >= 1, done["progress"]
         assert done["status"] == "succeeded" and done["result"]["failed"] == 0, done["progress"]
